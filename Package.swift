@@ -1,0 +1,45 @@
+// swift-tools-version:6.1
+//
+// A sendmail 8.17 compatible mail transfer agent.  Module layout and the
+// direction of dependencies follow ../shared/docs/architecture.md: pure
+// modules (SMBase, SMRules, SMConfig) at the bottom, I/O adapters (SMMaps)
+// above them, composition (SMEngine) and tiny executables on top.
+import PackageDescription
+
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "sendmail-swift",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sendmail", targets: ["sendmail"]),
+        .executable(name: "makemap", targets: ["makemap"]),
+        .executable(name: "praliases", targets: ["praliases"]),
+    ],
+    targets: [
+        // System C libraries.
+        .systemLibrary(name: "CBerkeleyDB", path: "Sources/CBerkeleyDB"),
+
+        // Pure layer: no sockets, files or processes.
+        .target(name: "SMBase", swiftSettings: swift6),
+        .target(name: "SMRules", dependencies: ["SMBase"], swiftSettings: swift6),
+        .target(name: "SMConfig", dependencies: ["SMBase", "SMRules"], swiftSettings: swift6),
+
+        // I/O adapters.
+        .target(name: "SMMaps", dependencies: ["SMBase", "SMRules", "CBerkeleyDB"], swiftSettings: swift6),
+
+        // Composition.
+        .target(name: "SMEngine", dependencies: ["SMBase", "SMRules", "SMConfig", "SMMaps"], swiftSettings: swift6),
+
+        // Executables.
+        .executableTarget(name: "sendmail", dependencies: ["SMEngine"], swiftSettings: swift6),
+        .executableTarget(name: "makemap", dependencies: ["SMMaps", "SMBase"], swiftSettings: swift6),
+        .executableTarget(name: "praliases", dependencies: ["SMMaps", "SMBase", "SMConfig"], swiftSettings: swift6),
+
+        // Tests.
+        .testTarget(name: "SMRulesTests", dependencies: ["SMRules", "SMBase"], swiftSettings: swift6),
+        .testTarget(name: "SMConfigTests", dependencies: ["SMConfig", "SMRules", "SMBase"], swiftSettings: swift6),
+        .testTarget(name: "SMMapsTests", dependencies: ["SMMaps", "SMRules", "SMBase"], swiftSettings: swift6),
+        .testTarget(name: "OracleTests", dependencies: ["SMBase"], swiftSettings: swift6),
+    ]
+)

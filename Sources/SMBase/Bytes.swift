@@ -1,0 +1,83 @@
+// SMBase/Bytes.swift
+//
+// Byte-string helpers.  Wire and file data are `[UInt8]`, never `String`:
+// sendmail compares bytes with ASCII case folding only, and so do we.
+// Promises: no function here allocates unless it returns a new array, and
+// nothing here interprets bytes >= 0x80.
+
+/// ASCII lowercase of one byte; other bytes are returned unchanged.
+@inlinable
+public func asciiLower(_ b: UInt8) -> UInt8 {
+    (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
+}
+
+/// ASCII uppercase of one byte; other bytes are returned unchanged.
+@inlinable
+public func asciiUpper(_ b: UInt8) -> UInt8 {
+    (b >= 0x61 && b <= 0x7A) ? b & ~0x20 : b
+}
+
+extension Array where Element == UInt8 {
+    /// The bytes of a Swift string (UTF-8).
+    @inlinable
+    public init(_ s: String) { self = Array(s.utf8) }
+
+    /// ASCII-lowercased copy.
+    @inlinable
+    public var asciiLowercased: [UInt8] { map(asciiLower) }
+
+    /// ASCII-uppercased copy.
+    @inlinable
+    public var asciiUppercased: [UInt8] { map(asciiUpper) }
+
+    /// Compares with ASCII case folding, as sendmail's `sm_strcasecmp`.
+    @inlinable
+    public func asciiCaseEquals(_ other: [UInt8]) -> Bool {
+        if count != other.count { return false }
+        for i in indices where asciiLower(self[i]) != asciiLower(other[i]) { return false }
+        return true
+    }
+
+    /// Decodes as UTF-8, repairing invalid sequences.  For messages and
+    /// diagnostics only, never for comparisons.
+    @inlinable
+    public var string: String { String(decoding: self, as: UTF8.self) }
+
+    /// True if the array starts with `prefix` (exact bytes).
+    @inlinable
+    public func hasPrefix(_ prefix: [UInt8]) -> Bool {
+        count >= prefix.count && self[0..<prefix.count].elementsEqual(prefix)
+    }
+
+    /// Splits on bytes for which `isSeparator` holds, dropping empty pieces.
+    @inlinable
+    public func splitWords(_ isSeparator: (UInt8) -> Bool = isASCIISpace) -> [[UInt8]] {
+        split(whereSeparator: isSeparator).map(Array.init)
+    }
+
+    /// Removes leading and trailing ASCII whitespace.
+    @inlinable
+    public var trimmingASCIISpace: [UInt8] {
+        var lo = startIndex, hi = endIndex
+        while lo < hi, isASCIISpace(self[lo]) { lo += 1 }
+        while hi > lo, isASCIISpace(self[hi - 1]) { hi -= 1 }
+        return Array(self[lo..<hi])
+    }
+}
+
+/// SP, HT, NL, VT, FF, CR: C's isspace in the C locale.
+@inlinable
+public func isASCIISpace(_ b: UInt8) -> Bool {
+    b == 0x20 || (b >= 0x09 && b <= 0x0D)
+}
+
+@inlinable
+public func isASCIIDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+
+@inlinable
+public func isASCIIAlpha(_ b: UInt8) -> Bool {
+    (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+}
+
+@inlinable
+public func isASCIIAlnum(_ b: UInt8) -> Bool { isASCIIAlpha(b) || isASCIIDigit(b) }

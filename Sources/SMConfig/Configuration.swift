@@ -1,0 +1,1 @@
+// SMConfig: the sendmail.cf reader (being written).

@@ -1,0 +1,1 @@
+// SMEngine: composition of the engine (being written).

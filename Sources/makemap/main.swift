@@ -1,0 +1,2 @@
+import SMMaps
+print("makemap: not yet")

@@ -1,0 +1,2 @@
+import SMMaps
+print("praliases: not yet")

@@ -1,0 +1,2 @@
+import SMEngine
+print("sendmail: not yet")
