@@ -17,12 +17,18 @@ public enum MapLookupResult: Equatable, Sendable {
     case tempFail
 }
 
-/// Macro access for map classes that read or set macros (`macro`, and the
-/// `-bt` `/map` command).  Macro names are given without `$` or braces:
-/// `j`, `client_addr`.
-public protocol MacroStore: AnyObject {
+/// What a map may see of the engine while it looks something up.
+/// Macro names are given without `$` or braces: `j`, `client_addr`.
+public protocol MapContext: AnyObject {
+    /// Current value of a macro (for the `macro` class and `%` args).
     func macroValue(_ name: [UInt8]) -> [UInt8]?
+    /// Sets (or, with nil, clears) a macro: the `macro` map class.
     func defineMacro(_ name: [UInt8], _ value: [UInt8]?)
+    /// A user-visible message, as sendmail's `message()`: in `-bt` it is
+    /// printed on stdout without its reply code, e.g. the host map's
+    /// "example.com: Name server timeout".  Pass the text with its code
+    /// ("851 example.com: Name server timeout"); the engine strips it.
+    func message(_ text: [UInt8])
 }
 
 /// One declared map, ready for lookups.
@@ -42,8 +48,8 @@ public protocol RewriteMap: AnyObject {
     var skipsWhenDeferred: Bool { get }
 
     /// Looks `key` up.  `arguments` are the `$@` values (`%1`...); `macros`
-    /// is the engine's macro table.
-    func lookup(_ key: [UInt8], arguments: [[UInt8]], macros: MacroStore) -> MapLookupResult
+    /// is the engine's side (macros, messages).
+    func lookup(_ key: [UInt8], arguments: [[UInt8]], context: MapContext) -> MapLookupResult
 }
 
 /// Finds maps by name.  Map names compare case-insensitively.
