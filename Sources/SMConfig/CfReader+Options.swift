@@ -1,0 +1,65 @@
+// SMConfig/CfReader+Options.swift
+//
+// O lines (sendmail's setoption for the cf): long and one-letter names,
+// abbreviations, sub-options (`Timeout.x`, `Milter.macros.x`), and options
+// given on the command line staying fixed.
+// Promises: values are kept as written; typed readers live with their users.
+
+import SMBase
+import SMRules
+
+extension CfReader {
+    /// `code` is the byte after `O`: a space for long names, else the letter.
+    mutating func setOption(_ code: UInt8, _ rest: [UInt8]) {
+        var name: String
+        var value: [UInt8]
+        var sub: String? = nil
+        if code == UInt8(ascii: " ") {
+            var s = rest
+            while s.first == UInt8(ascii: " ") { s.removeFirst() }
+            let eq = s.firstIndex(of: UInt8(ascii: "=")) ?? s.count
+            var n = Array(s[..<eq])
+            while n.last == UInt8(ascii: " ") { n.removeLast() }
+            if let sp = n.firstIndex(of: UInt8(ascii: " ")) { n = Array(n[..<sp]) }
+            if n.isEmpty {
+                err("readcf: null option name")
+                return
+            }
+            var v = eq < s.count ? Array(s[(eq + 1)...]) : []
+            while v.first == UInt8(ascii: " ") { v.removeFirst() }
+            value = v
+            var base = n
+            if let dot = n.firstIndex(of: UInt8(ascii: ".")) {
+                sub = Array(n[(dot + 1)...]).string
+                base = Array(n[..<dot])
+            }
+            switch OptionNames.resolve(base.string) {
+            case .unknown:
+                err("readcf: unknown option name \(base.string)")
+                return
+            case .ambiguous(let a, let b):
+                err("readcf: ambiguous option name \(base.string) (matches \(a) and \(b))")
+                return
+            case .found(let full, let abbreviated):
+                if abbreviated {
+                    reporter.notice("Option \(base.string) used as abbreviation for \(full)")
+                }
+                name = full
+            }
+        } else {
+            guard let full = OptionNames.name(forCode: Character(UnicodeScalar(code))) else {
+                err("readcf: unknown option name 0x\(String(code, radix: 16))")
+                return
+            }
+            name = full
+            value = rest
+        }
+        let key = sub.map { "\(name).\($0)" } ?? name
+        if config.options.sticky.contains(key) { return }
+        if sub != nil {
+            config.options.subValues[key] = value
+        } else {
+            config.options[name] = value
+        }
+    }
+}

@@ -1,0 +1,268 @@
+// SMRules/Macros.swift
+//
+// Macro names, ids and values, and `expand` with sendmail's semantics.
+// A macro id is one byte: printable single-character names are their own
+// id; `{long}` names get ids from 0240 upwards in order of first use, as in
+// sendmail.  `expand` interprets $x, $?x ... $| ... $. and METAQUOTE, and
+// re-expands (up to 10 levels) when a value brings in metasymbols.
+// Promises: pure; diagnostics go to the caller-supplied sink.
+
+import SMBase
+
+/// Id <-> name table for macros and classes (they share one namespace).
+public final class MacroNames: @unchecked Sendable {
+    private var names: [[UInt8]?] = Array(repeating: nil, count: 256)
+    private var ids: [[UInt8]: Int] = [:]
+    private var next = 0o240
+
+    public init() {
+        // sendmail binds opMode to its internal id at start-up.
+        names[0o202] = Array("opMode".utf8)
+        ids[Array("opMode".utf8)] = 0o202
+    }
+
+    /// The id of a long name, allocating one if new.  Nil when exhausted.
+    public func id(forLongName name: [UInt8]) -> Int? {
+        if let id = ids[name] { return id }
+        guard next <= 0o377 else { return nil }
+        let id = next
+        next += 1
+        ids[name] = id
+        names[id] = name
+        return id
+    }
+
+    /// The id of a long name if it already has one.
+    public func existingID(forLongName name: [UInt8]) -> Int? { ids[name] }
+
+    /// The printable name of an id, as sendmail's `macname`.
+    public func name(of id: Int) -> [UInt8] {
+        let n = id & 0xFF
+        if n <= 0x20 || n > 0x7F {
+            return names[n] ?? Array("***UNDEFINED MACRO***".utf8)
+        }
+        return [UInt8(n)]
+    }
+
+    /// True if `id` is a long-name id.
+    public func isLong(_ id: Int) -> Bool { id > 0x7F }
+
+    /// Parses a macro/class name at `bytes[start...]`: one character or
+    /// `{name}`.  Returns the id (0 on error) and the index after the name.
+    /// Errors are sendmail's texts, passed to `report`.
+    public func parse(_ bytes: [UInt8], at start: Int, report: (String) -> Void) -> (id: Int, end: Int) {
+        var p = start
+        if p >= bytes.count || bytes[p] == 0 || (bytes[p] == UInt8(ascii: "{") && p + 1 < bytes.count && bytes[p + 1] == UInt8(ascii: "}")) {
+            report("Name required for macro/class")
+            return (0, p)
+        }
+        if bytes[p] != UInt8(ascii: "{") {
+            return (Int(bytes[p]), p + 1)
+        }
+        var name: [UInt8] = []
+        p += 1
+        while p < bytes.count, bytes[p] != 0, bytes[p] != UInt8(ascii: "}"), name.count < Limits.maxMacroNameLength {
+            let c = bytes[p]
+            if c < 0x80 && (isASCIIAlnum(c) || c == UInt8(ascii: "_")) {
+                name.append(c)
+            } else {
+                report("Invalid macro/class character \(String(UnicodeScalar(c)))")
+            }
+            p += 1
+        }
+        var mid = -1
+        if p >= bytes.count || bytes[p] == 0 {
+            report("Unbalanced { on \(name.string)")
+        } else if bytes[p] != UInt8(ascii: "}") {
+            report("Macro/class name ({\(name.string)}) too long (\(Limits.maxMacroNameLength) chars max)")
+        } else if name.count == 1 && name[0] >= 0x20 {
+            mid = Int(name[0])
+            p += 1
+        } else {
+            if let id = id(forLongName: name) {
+                mid = id
+            } else {
+                report("Macro/class {\(name.string)}: too many long names")
+            }
+            p += 1
+        }
+        if mid < 0 || mid > 0o377 {
+            report("Unable to assign macro/class ID (mid = 0x\(String(mid, radix: 16)))")
+            return (0, p)
+        }
+        return (mid, p)
+    }
+
+    /// The id for a name given without `$`: `x` or `{name}` or `name`.
+    public func id(forName name: [UInt8]) -> Int? {
+        if name.isEmpty { return nil }
+        if name.count == 1 { return Int(name[0]) }
+        var n = name
+        if n.first == UInt8(ascii: "{"), n.last == UInt8(ascii: "}") { n = Array(n.dropFirst().dropLast()) }
+        if n.count == 1 { return Int(n[0]) }
+        return id(forLongName: n)
+    }
+}
+
+/// A table of macro values indexed by id.
+public struct MacroTable: Sendable {
+    public var values: [[UInt8]?] = Array(repeating: nil, count: 256)
+
+    public init() {}
+
+    @inlinable
+    public subscript(id: Int) -> [UInt8]? {
+        get { values[id & 0xFF] }
+        set { values[id & 0xFF] = newValue }
+    }
+
+    /// The table sendmail starts with (`initmacros`): the metasymbol
+    /// letters stand for their bytes, `$0`..`$9` for MATCHREPL, and
+    /// `$n` is MAILER-DAEMON.
+    public static func initial() -> MacroTable {
+        var t = MacroTable()
+        for (name, value) in Meta.metaMacros { t[Int(name)] = [value] }
+        for d in UInt8(ascii: "0")...UInt8(ascii: "9") { t[Int(d)] = [Meta.matchReplace, d] }
+        t[Int(UInt8(ascii: "n"))] = Array("MAILER-DAEMON".utf8)
+        return t
+    }
+}
+
+/// Anything that can answer "what is the value of macro id N right now".
+public protocol MacroSource {
+    func macroValue(id: Int) -> [UInt8]?
+}
+
+extension MacroTable: MacroSource {
+    public func macroValue(id: Int) -> [UInt8]? { self[id] }
+}
+
+/// Converts `$x`, `${name}`, `$=x`, `$~x`, `$&x`, `$?x` in configuration
+/// text to MACROEXPAND + id form; `$$` becomes `$`.  This is what sendmail
+/// does to every cf line (and to `-bt` `.D`/`.C` values) before use.
+public func translateDollars(_ line: [UInt8], names: MacroNames, report: (String) -> Void) -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(line.count)
+    var i = 0
+    let n = line.count
+    while i < n {
+        let c = line[i]
+        if c != UInt8(ascii: "$") || i + 1 >= n {
+            out.append(c)
+            i += 1
+            continue
+        }
+        if line[i + 1] == UInt8(ascii: "$") {
+            out.append(UInt8(ascii: "$"))
+            i += 2
+            continue
+        }
+        out.append(Meta.macroExpand)
+        i += 1
+        let s = line[i]
+        if s == UInt8(ascii: "=") || s == UInt8(ascii: "~") || s == UInt8(ascii: "&") || s == UInt8(ascii: "?") {
+            out.append(s)
+            i += 1
+        }
+        let (id, end) = names.parse(line, at: i, report: report)
+        out.append(UInt8(truncatingIfNeeded: id))
+        i = max(end, i + 1)
+    }
+    return out
+}
+
+/// sendmail's `expand`: interpolates macros and conditionals.
+/// `bufferSize` bounds the result as sendmail's fixed buffers do.
+public func expandMacros(_ s: [UInt8], _ macros: MacroSource, bufferSize: Int = Limits.macBufSize,
+                         report: ((String) -> Void)? = nil) -> [UInt8] {
+    var input = s
+    var level = 0
+    while true {
+        var xbuf: [UInt8] = []
+        xbuf.reserveCapacity(input.count + 16)
+        var recurse = false
+        var skipping = false
+        var skipLevel = 0
+        var ifLevel = 0
+        var quoteNext = false
+        let limit = Limits.macBufSize - 1
+        var i = 0
+        let n = input.count
+        while i < n {
+            var c = input[i]
+            var q: [UInt8]? = nil
+            if quoteNext {
+                quoteNext = false
+            } else {
+                switch c {
+                case Meta.condIf:
+                    ifLevel += 1
+                    i += 1
+                    let m = i < n ? input[i] : 0
+                    if skipping {
+                        skipLevel += 1
+                    } else {
+                        let mv = macros.macroValue(id: Int(m))
+                        skipping = mv == nil || mv!.isEmpty
+                    }
+                    i += 1
+                    continue
+                case Meta.condElse:
+                    if ifLevel != 0 {
+                        if skipLevel == 0 { skipping.toggle() }
+                        i += 1
+                        continue
+                    }
+                case Meta.condFi:
+                    if ifLevel != 0 {
+                        ifLevel -= 1
+                        if skipLevel == 0 { skipping = false }
+                        if skipping { skipLevel -= 1 }
+                        i += 1
+                        continue
+                    }
+                case Meta.macroExpand:
+                    if i + 1 < n && input[i + 1] != 0 {
+                        i += 1
+                        c = input[i]
+                        q = macros.macroValue(id: Int(c))
+                    }
+                    if q == nil {
+                        i += 1
+                        continue
+                    }
+                case Meta.metaQuote:
+                    quoteNext = true
+                default:
+                    break
+                }
+            }
+            if skipping || xbuf.count >= limit {
+                i += 1
+                continue
+            }
+            if let q {
+                var hide = false
+                for b in q {
+                    if xbuf.count >= limit { break }
+                    if !hide && (b & 0o340) == 0o200 { recurse = true }
+                    xbuf.append(b)
+                    hide = b == Meta.metaQuote
+                }
+            } else {
+                xbuf.append(c)
+            }
+            i += 1
+        }
+        if recurse {
+            if level < Limits.maxMacroRecursion {
+                input = xbuf
+                level += 1
+                continue
+            }
+            report?("expand: recursion too deep (\(Limits.maxMacroRecursion) max)")
+        }
+        if xbuf.count >= bufferSize { xbuf.removeSubrange((bufferSize - 1)...) }
+        return xbuf
+    }
+}

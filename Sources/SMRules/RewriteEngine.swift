@@ -1,0 +1,600 @@
+// SMRules/RewriteEngine.swift
+//
+// The rewrite engine: applies a ruleset to a token workspace with
+// sendmail's semantics (backtracking LHS match, $: and $@ prefixes, $n
+// substitution, $& run-time macros, $[ $] and $( $) map lookups, $>
+// subroutine calls right to left, the 100-match loop guard, recursion limit
+// 50, workspace limit 1000 tokens) and prints the `-bt` trace lines.
+// Promises: never traps on any workspace; every limit answers with
+// sendmail's message and status; map and macro access go through the
+// injected MapProvider and macro table only.
+
+import SMBase
+
+public final class RewriteEngine: MapContext, MacroSource {
+    public var rulesets: RulesetTable
+    public let classes: ClassTable
+    public let names: MacroNames
+    public var macros: MacroTable
+    public weak var maps: MapProvider?
+    public var tables: TokenTables
+    /// BlankSub: put between adjacent atoms when tokens are joined.
+    public var spaceSub: UInt8 = UInt8(ascii: " ")
+    /// Address test mode: print "input:"/"returns:" for every ruleset.
+    public var testMode = false
+    /// -d21.12 style tracing of rule attempts.
+    public var traceRules = false
+    /// DeliveryMode is "defer": maps with -D are not consulted.
+    public var deferMode = false
+    public let out: OutputBuffer
+    /// The address errors are about (sendmail's e_to), printed before them.
+    public var currentAddress: [UInt8]? = nil
+    /// sendmail's ExitStat: set by system errors.
+    public var exitStatus: SysExit = .ok
+    /// The delivery-status message of the envelope (e_message).
+    public var envelopeMessage: String? = nil
+
+    public init(rulesets: RulesetTable, classes: ClassTable, names: MacroNames, macros: MacroTable,
+                tables: TokenTables, out: OutputBuffer) {
+        self.rulesets = rulesets
+        self.classes = classes
+        self.names = names
+        self.macros = macros
+        self.tables = tables
+        self.out = out
+    }
+
+    // MARK: - Messages
+
+    /// sendmail's usrerr/syserr/message outside SMTP: strip the codes,
+    /// prefix the current address.
+    public func userError(_ msg: String) {
+        let (_, _, text) = stripReplyCode(msg)
+        if let to = currentAddress {
+            out.write(to)
+            out.write("... ")
+        }
+        out.write(text)
+        out.write("\n")
+    }
+
+    public func systemError(_ msg: String) {
+        userError(msg)
+        if exitStatus == .ok { exitStatus = .software }
+    }
+
+    // MARK: - MapContext / MacroSource
+
+    public func macroValue(id: Int) -> [UInt8]? { macros[id] }
+
+    public func macroValue(_ name: [UInt8]) -> [UInt8]? {
+        guard let id = names.id(forName: name) else { return nil }
+        return macros[id]
+    }
+
+    public func defineMacro(_ name: [UInt8], _ value: [UInt8]?) {
+        guard let id = names.id(forName: name) else { return }
+        macros[id] = value
+    }
+
+    public func message(_ text: [UInt8]) {
+        let (_, _, t) = stripReplyCode(text.string)
+        out.write(t)
+        out.write("\n")
+    }
+
+    // MARK: - Helpers
+
+    /// sendmail's cataddr: joins tokens, putting `sub` between two atoms;
+    /// a nil `sub` means BlankSub.  `external` undoes METAQUOTE.
+    public func catAddr(_ toks: ArraySlice<[UInt8]>, sub: UInt8? = nil, noSeparator: Bool = false,
+                        external: Bool = true, limit: Int = Limits.maxLine) -> [UInt8] {
+        let s = sub ?? spaceSub
+        var buf: [UInt8] = []
+        var room = limit - 2
+        var oldAtom = false
+        outer: for t in toks {
+            let first = t.first ?? 0
+            let newAtom = tables.internal[first] == .atm
+            if oldAtom && newAtom && !noSeparator {
+                buf.append(s)
+                room -= 1
+                if room <= 0 { break }
+            }
+            var i = 0
+            while i < t.count {
+                room -= 1
+                if room <= 0 { break outer }
+                var c = t[i]
+                i += 1
+                if c == Meta.metaQuote && external && i < t.count {
+                    c = t[i]
+                    i += 1
+                }
+                buf.append(c)
+            }
+            oldAtom = newAtom
+        }
+        return buf
+    }
+
+    @inline(__always)
+    private func wordInClass(_ w: [UInt8], _ id: Int) -> Bool { classes.contains(w, in: id) }
+
+    private func printTrace(_ label: String, _ name: [UInt8], _ toks: ArraySlice<[UInt8]>) {
+        var line: [UInt8] = []
+        var padded = Array(name.prefix(16))
+        while padded.count < 16 { padded.append(UInt8(ascii: " ")) }
+        line.append(contentsOf: padded)
+        line.append(contentsOf: Array(label.utf8))
+        for t in toks {
+            line.append(UInt8(ascii: " "))
+            Printing.xputs(t, names: names, into: &line)
+        }
+        line.append(UInt8(ascii: "\n"))
+        out.write(line)
+    }
+
+    // MARK: - Matching
+
+    private struct Match {
+        var first: Int
+        var last: Int
+        var pattern: Int
+    }
+
+    /// Tries `pattern` against the whole workspace; on success fills `ml`
+    /// and returns the number of bound wildcards, else nil.
+    private func match(_ pat: [PatternOp], _ ws: ArraySlice<[UInt8]>, _ ml: inout [Match]) -> Int? {
+        let base = ws.startIndex
+        let wsEnd = ws.endIndex
+        var mlp = 0
+        var avp = base
+        var rvp = 0
+        let pc = pat.count
+
+        // extend a $= binding starting at ml[mlp].first, from avp on.
+        func extendClass(_ id: Int, _ avp: inout Int, _ mlp: inout Int) -> Bool {
+            while true {
+                if avp >= wsEnd { return false }
+                ml[mlp].last = avp
+                avp += 1
+                let word = catAddr(ws[ml[mlp].first...ml[mlp].last], sub: nil, external: true)
+                if wordInClass(word, id) {
+                    mlp += 1
+                    return true
+                }
+            }
+        }
+
+        while avp < wsEnd || rvp < pc {
+            var fail = false
+            if rvp >= pc {
+                fail = true
+            } else {
+                let op = pat[rvp]
+                if avp >= wsEnd {
+                    switch op {
+                    case .zeroOrMore, .zero: break
+                    default: fail = true
+                    }
+                }
+                if !fail {
+                    switch op {
+                    case .inClass(let id):
+                        if mlp >= ml.count { ml.append(Match(first: 0, last: 0, pattern: 0)) }
+                        ml[mlp].pattern = rvp
+                        ml[mlp].first = avp
+                        if !extendClass(id, &avp, &mlp) { fail = true }
+                    case .notInClass(let id):
+                        if wordInClass(ws[avp], id) {
+                            fail = true
+                        } else {
+                            if mlp >= ml.count { ml.append(Match(first: 0, last: 0, pattern: 0)) }
+                            ml[mlp] = Match(first: avp, last: avp, pattern: rvp)
+                            avp += 1
+                            mlp += 1
+                        }
+                    case .one, .oneOrMore:
+                        if mlp >= ml.count { ml.append(Match(first: 0, last: 0, pattern: 0)) }
+                        ml[mlp] = Match(first: avp, last: avp, pattern: rvp)
+                        avp += 1
+                        mlp += 1
+                    case .zeroOrMore:
+                        if mlp >= ml.count { ml.append(Match(first: 0, last: 0, pattern: 0)) }
+                        ml[mlp] = Match(first: avp, last: avp - 1, pattern: rvp)
+                        mlp += 1
+                    case .zero:
+                        break
+                    case .deferredMacro(let id):
+                        let start = avp
+                        if let value = macros[id] {
+                            var vi = 0
+                            while vi < value.count && value[vi] != 0 {
+                                if avp >= wsEnd || !prefixCaseEquals(value, vi, ws[avp]) {
+                                    avp = start
+                                    fail = true
+                                    break
+                                }
+                                vi += ws[avp].count
+                                avp += 1
+                            }
+                        }
+                    case .literal(let lit):
+                        if tokenEqualsLowered(ws[avp], lit) {
+                            avp += 1
+                        } else {
+                            fail = true
+                        }
+                    }
+                }
+            }
+            if !fail {
+                rvp += 1
+                continue
+            }
+            // backup
+            var resumed = false
+            while mlp > 0 {
+                mlp -= 1
+                rvp = ml[mlp].pattern
+                avp = ml[mlp].last + 1
+                if avp >= wsEnd { continue }
+                switch pat[rvp] {
+                case .oneOrMore, .zeroOrMore:
+                    ml[mlp].last = avp
+                    avp += 1
+                    rvp += 1
+                    mlp += 1
+                    resumed = true
+                case .inClass(let id):
+                    ml[mlp].last = avp
+                    if extendClass(id, &avp, &mlp) {
+                        rvp += 1
+                        resumed = true
+                    }
+                default:
+                    break
+                }
+                if resumed { break }
+            }
+            if !resumed { return nil }
+        }
+        return rvp >= pc ? mlp : nil
+    }
+
+    @inline(__always)
+    private func tokenEqualsLowered(_ t: [UInt8], _ lit: [UInt8]) -> Bool {
+        if t.count != lit.count { return false }
+        var i = 0
+        while i < t.count {
+            if asciiLower(t[i]) != lit[i] { return false }
+            i += 1
+        }
+        return true
+    }
+
+    /// strncasecmp(value + vi, tok, strlen(tok)) == 0
+    @inline(__always)
+    private func prefixCaseEquals(_ value: [UInt8], _ vi: Int, _ tok: [UInt8]) -> Bool {
+        var i = 0
+        while i < tok.count {
+            let a: UInt8 = vi + i < value.count ? value[vi + i] : 0
+            if asciiLower(a) != asciiLower(tok[i]) { return false }
+            i += 1
+        }
+        return true
+    }
+
+    // MARK: - Rewrite
+
+    /// Applies ruleset `ruleset` to `ws` in place.  Returns the sysexits
+    /// status (EX_OK, EX_TEMPFAIL from a map, EX_CONFIG, EX_DATAERR ...).
+    @discardableResult
+    public func rewrite(_ ws: inout [[UInt8]], ruleset: Int, level: Int = 0,
+                        maxAtoms: Int = Limits.maxAtoms) -> SysExit {
+        var reclevel = level
+        if ruleset < 0 || ruleset >= Limits.maxRulesets {
+            systemError("554 5.3.5 rewrite: illegal ruleset number \(ruleset)")
+            return .config
+        }
+        let rulename = rulesets.displayName(ruleset)
+        if testMode { printTrace("   input:", rulename, ws[...]) }
+        if reclevel > Limits.maxRuleRecursion {
+            systemError("rewrite: excessive recursion (max \(Limits.maxRuleRecursion)), ruleset \(rulename.string)")
+            return .config
+        }
+        reclevel += 1
+        if maxAtoms <= 0 { return .usage }
+
+        var rstat: SysExit = .ok
+        let rules = rulesets.rules[ruleset] ?? []
+        var ruleIndex = 0
+        var ruleno = 1
+        var loopcount = 0
+        var ml: [Match] = []
+        ml.reserveCapacity(Limits.maxMatch + 1)
+
+        while ruleIndex < rules.count {
+            if let f = ws.first, f.first == Meta.canonNet { break }
+            let rule = rules[ruleIndex]
+            if traceRules {
+                var l = Array("-----trying rule:".utf8)
+                for t in rule.lhs { l.append(32); Printing.xputs(t, names: names, into: &l) }
+                l.append(10)
+                out.write(l)
+            }
+            loopcount += 1
+            if loopcount > Limits.maxLoop {
+                systemError("554 5.3.5 Infinite loop in ruleset \(rulename.string), rule \(ruleno)")
+                break
+            }
+            guard let nmatch = match(rule.pattern, ws[...], &ml) else {
+                if traceRules { out.write("----- rule fails\n") }
+                ruleIndex += 1
+                ruleno += 1
+                loopcount = 0
+                continue
+            }
+            if traceRules {
+                var l = Array("-----rule matches:".utf8)
+                for t in rule.rhs { l.append(32); Printing.xputs(t, names: names, into: &l) }
+                l.append(10)
+                out.write(l)
+            }
+            var returnAfter = false
+            switch rule.prefix {
+            case .once:
+                ruleIndex += 1
+                ruleno += 1
+                loopcount = 0
+            case .returnAfter:
+                returnAfter = true
+            case .repeatWhileMatching:
+                break
+            }
+
+            // substitute
+            var npvp: [[UInt8]] = []
+            npvp.reserveCapacity(ws.count + rule.template.count)
+            for rp in rule.template {
+                let b0 = rp.first ?? 0
+                if b0 == Meta.matchReplace && rp.count >= 2 {
+                    let idx = Int(rp[1]) - Int(UInt8(ascii: "1"))
+                    if idx < 0 || idx >= nmatch {
+                        systemError("554 5.3.5 rewrite: ruleset \(rulename.string): replacement $\(String(UnicodeScalar(rp[1]))) out of bounds")
+                        return .config
+                    }
+                    let m = ml[idx]
+                    var pp = m.first
+                    while pp <= m.last {
+                        if npvp.count >= maxAtoms { return tooLong(rulename, ruleno) }
+                        npvp.append(ws[pp])
+                        pp += 1
+                    }
+                } else {
+                    if npvp.count >= maxAtoms { return tooLong(rulename, ruleno) }
+                    if b0 != Meta.macroDeferred {
+                        npvp.append(rp)
+                    } else {
+                        let id = rp.count > 1 ? Int(rp[1]) : 0
+                        guard let mval = macros[id], !mval.isEmpty, mval[0] != 0 else { continue }
+                        let r = prescan(mval, delim: 0, table: tables.external, ignoreUnbalanced: false,
+                                        report: { self.userError($0) })
+                        guard let xt = r.tokens else { return .dataErr }
+                        for t in xt {
+                            npvp.append(t)
+                            if npvp.count >= maxAtoms { return tooLong(rulename, ruleno) }
+                        }
+                    }
+                }
+            }
+
+            if rule.templateNeedsWork {
+                // map lookups
+                if let st = doLookups(&npvp, maxAtoms: maxAtoms, rstat: &rstat, rulename: rulename, ruleno: ruleno) {
+                    return st
+                }
+                // subroutine calls
+                let status = callSubroutines(&npvp, level: reclevel)
+                if rstat == .ok || status == .tempFail { rstat = status }
+            }
+
+            ws = npvp
+            if traceRules {
+                var l = Array("rewritten as:".utf8)
+                for t in ws { l.append(32); Printing.xputs(t, names: names, into: &l) }
+                l.append(10)
+                out.write(l)
+            }
+            if returnAfter { break }
+        }
+
+        if testMode { printTrace(" returns:", rulename, ws[...]) }
+        return rstat
+    }
+
+    private func tooLong(_ rulename: [UInt8], _ ruleno: Int) -> SysExit {
+        systemError("554 5.3.0 rewrite: expansion too long")
+        return .dataErr
+    }
+
+    /// Handles $[ $] and $( $) in a rewritten workspace.  Returns a status
+    /// to stop with, or nil to go on.
+    private func doLookups(_ npvp: inout [[UInt8]], maxAtoms: Int, rstat: inout SysExit,
+                           rulename: [UInt8], ruleno: Int) -> SysExit? {
+        var i = 0
+        while i < npvp.count {
+            let b0 = npvp[i].first ?? 0
+            let endToken: UInt8
+            let mapName: [UInt8]
+            let begin = i
+            if b0 == Meta.hostBegin && npvp[i].count == 1 {
+                endToken = Meta.hostEnd
+                mapName = Array("host".utf8)
+                i += 1
+            } else if b0 == Meta.lookupBegin && npvp[i].count == 1 {
+                endToken = Meta.lookupEnd
+                guard i + 1 < npvp.count else {
+                    systemError("554 5.3.0 rewrite: missing mapname")
+                    return .config
+                }
+                mapName = npvp[i + 1]
+                i += 2
+            } else {
+                i += 1
+                continue
+            }
+            let map = maps?.map(named: mapName)
+            if map == nil {
+                systemError("554 5.3.0 rewrite: map \(mapName.string) not found")
+            }
+            // split key / args / default
+            let keyStart = i
+            var keyEnd = -1
+            var args: [[UInt8]] = []
+            var argStart = -1
+            var defaultStart = -1
+            var defaultEnd = -1
+            var j = i
+            func closeArg(_ upto: Int) {
+                if argStart >= 0 {
+                    if args.count < Limits.maxMapArgs - 2 {
+                        args.append(catAddr(npvp[argStart..<upto], sub: nil, external: true))
+                    }
+                    argStart = -1
+                }
+            }
+            while j < npvp.count && !(npvp[j].count == 1 && npvp[j][0] == endToken) {
+                let t = npvp[j]
+                if t.count == 1 && (t[0] == Meta.canonHost || t[0] == Meta.canonUser) {
+                    if keyEnd < 0 { keyEnd = j }
+                    closeArg(j)
+                    if defaultStart >= 0 && defaultEnd < 0 { defaultEnd = j }
+                    if t[0] == Meta.canonHost {
+                        argStart = j + 1
+                    } else {
+                        defaultStart = j + 1
+                        defaultEnd = -1
+                    }
+                }
+                j += 1
+            }
+            if keyEnd < 0 { keyEnd = j }
+            closeArg(j)
+            if defaultStart >= 0 && defaultEnd < 0 { defaultEnd = j }
+            let after = j < npvp.count ? j + 1 : j
+            let keyToks = npvp[keyStart..<keyEnd]
+            var key = catAddr(keyToks, sub: nil, external: true, limit: 1024)
+            var replacement: [UInt8]? = nil
+            var external = false
+            if let map {
+                if deferMode && map.skipsWhenDeferred {
+                    rstat = .tempFail
+                } else {
+                    if !map.keepsQuotes { key = stripQuotes(key) }
+                    switch map.lookup(key, arguments: args, context: self) {
+                    case .found(let v):
+                        replacement = v
+                    case .notFound:
+                        break
+                    case .tempFail:
+                        if !map.ignoresTempFail {
+                            rstat = .tempFail
+                            if envelopeMessage == nil {
+                                envelopeMessage = "\(mapName.string.prefix(80)) map: lookup (\(key.string)): deferred"
+                            }
+                        }
+                        if let app = map.tempFailSuffix { replacement = key + app }
+                    }
+                }
+                external = replacement != nil
+            }
+            if replacement == nil && defaultStart >= 0 {
+                replacement = catAddr(npvp[defaultStart..<defaultEnd], sub: nil, external: false)
+            }
+            var result: [[UInt8]]
+            if let r = replacement {
+                if r.isEmpty || r[0] == 0 {
+                    result = []
+                } else {
+                    let pr = prescan(r, delim: 0, table: external ? tables.external : tables.internal,
+                                     ignoreUnbalanced: false, report: { self.userError($0) })
+                    guard let t = pr.tokens else { return .dataErr }
+                    result = t
+                }
+            } else {
+                result = Array(keyToks)
+            }
+            let tail = npvp[after...]
+            if begin + result.count >= maxAtoms || begin + result.count + tail.count > maxAtoms {
+                return tooLong(rulename, ruleno)
+            }
+            var rebuilt = Array(npvp[..<begin])
+            rebuilt.append(contentsOf: result)
+            i = rebuilt.count
+            rebuilt.append(contentsOf: tail)
+            npvp = rebuilt
+        }
+        return nil
+    }
+
+    /// Runs the `$>` calls in a rewritten workspace, rightmost first.
+    private func callSubroutines(_ pvp: inout [[UInt8]], level: Int) -> SysExit {
+        var calls: [(ruleset: Int, index: Int)] = []
+        var j = 0
+        while j < pvp.count {
+            if pvp[j].count == 1 && pvp[j][0] == Meta.callSubr && j + 1 < pvp.count {
+                let name = stripQuotes(pvp[j + 1])
+                guard let subr = rulesets.find(name) else {
+                    systemError("554 5.3.5 Unknown ruleset \(name.string)")
+                    return .config
+                }
+                if !rulesets.hasRules(subr) {
+                    pvp.removeSubrange(j...(j + 1))
+                    j += 1
+                    continue
+                }
+                if calls.count + 1 >= Limits.maxSubroutines {
+                    systemError("554 5.3.0 Too many subroutine calls (\(Limits.maxSubroutines) max)")
+                    return .config
+                }
+                calls.append((subr, j))
+            }
+            j += 1
+        }
+        var rstat: SysExit = .ok
+        for call in calls.reversed() {
+            pvp.removeSubrange(call.index...(call.index + 1))
+            var sub = Array(pvp[call.index...])
+            let status = rewrite(&sub, ruleset: call.ruleset, level: level,
+                                 maxAtoms: Limits.maxAtoms - call.index)
+            pvp.replaceSubrange(call.index..., with: sub)
+            if status != .ok && status != .tempFail { return status }
+            if rstat == .ok || status == .tempFail { rstat = status }
+        }
+        return rstat
+    }
+}
+
+/// Removes double quotes and the backslashes that escape characters, as
+/// sendmail's stripquotes.
+public func stripQuotes(_ s: [UInt8]) -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(s.count)
+    var i = 0
+    while i < s.count {
+        var c = s[i]
+        i += 1
+        if c == 0 { break }
+        if c == UInt8(ascii: "\\") {
+            guard i < s.count, s[i] != 0 else { break }
+            c = s[i]
+            i += 1
+        } else if c == UInt8(ascii: "\"") {
+            continue
+        }
+        out.append(c)
+    }
+    return out
+}

@@ -1,0 +1,210 @@
+// SMRules/Rules.swift
+//
+// Rewrite rules and rulesets.  A rule keeps its tokens (for `=S` dumps and
+// traces) and a compiled left-hand side: a list of match operations that
+// the engine walks without re-tokenizing or re-parsing anything.  Ruleset
+// names resolve to numbers as sendmail's `strtorwset` does (named sets
+// without a number get 199, 198, ...).
+// Promises: pure; compiled patterns hold only what matching needs.
+
+import SMBase
+
+/// One compiled left-hand-side element.
+public enum PatternOp: Sendable, Equatable {
+    case literal([UInt8])          // lowercased token; matches case-insensitively
+    case zeroOrMore                 // $*
+    case oneOrMore                  // $+
+    case one                        // $-
+    case inClass(Int)               // $=X, X's id
+    case notInClass(Int)            // $~X
+    case zero                       // $@ on the LHS: matches nothing
+    case deferredMacro(Int)         // $&x on the LHS
+}
+
+/// What a rule does after it matches.
+public enum RulePrefix: Sendable, Equatable {
+    case repeatWhileMatching        // no prefix
+    case once                       // $:
+    case returnAfter                // $@
+}
+
+public struct Rule: Sendable {
+    public var lhs: [[UInt8]]
+    public var rhs: [[UInt8]]
+    public var pattern: [PatternOp]
+    public var prefix: RulePrefix
+    /// The RHS without its `$:`/`$@` prefix.
+    public var template: [[UInt8]]
+    /// True if the template has `$[`, `$(`, `$>` or `$&` (slow path needed).
+    public var templateNeedsWork: Bool
+    public var line: Int
+
+    public init(lhs: [[UInt8]], rhs: [[UInt8]], line: Int) {
+        self.lhs = lhs
+        self.rhs = rhs
+        self.line = line
+        var ops: [PatternOp] = []
+        ops.reserveCapacity(lhs.count)
+        for t in lhs {
+            let b0 = t.first ?? 0
+            switch b0 {
+            case Meta.matchZeroOrMore: ops.append(.zeroOrMore)
+            case Meta.matchOneOrMore: ops.append(.oneOrMore)
+            case Meta.matchOne: ops.append(.one)
+            case Meta.matchClass: ops.append(.inClass(t.count > 1 ? Int(t[1]) : 0))
+            case Meta.matchNotClass: ops.append(.notInClass(t.count > 1 ? Int(t[1]) : 0))
+            case Meta.canonHost where t.count == 1: ops.append(.zero)
+            case Meta.macroDeferred: ops.append(.deferredMacro(t.count > 1 ? Int(t[1]) : 0))
+            default: ops.append(.literal(t.asciiLowercased))
+            }
+        }
+        pattern = ops
+        var body = rhs
+        prefix = .repeatWhileMatching
+        if let first = body.first, first.count == 1 {
+            if first[0] == Meta.canonUser {
+                prefix = .once
+                body.removeFirst()
+            } else if first[0] == Meta.canonHost {
+                prefix = .returnAfter
+                body.removeFirst()
+            }
+        }
+        template = body
+        templateNeedsWork = body.contains { t in
+            guard let b = t.first else { return false }
+            return b == Meta.hostBegin || b == Meta.lookupBegin || b == Meta.callSubr || b == Meta.macroDeferred
+        }
+    }
+
+    /// Number of numbered wildcards ($* $+ $- $= $~) on the LHS.
+    public var wildcardCount: Int {
+        pattern.reduce(0) { n, op in
+            switch op {
+            case .zeroOrMore, .oneOrMore, .one, .inClass, .notInClass: return n + 1
+            default: return n
+            }
+        }
+    }
+}
+
+/// All rulesets of a configuration, by number, with sendmail's naming.
+public struct RulesetTable: Sendable {
+    public static let maxSets = Limits.maxRulesets
+    public var rules: [[Rule]?] = Array(repeating: nil, count: Limits.maxRulesets)
+    public var names: [[UInt8]?] = Array(repeating: nil, count: Limits.maxRulesets)
+    private var byName: [[UInt8]: Int] = [:]
+    private var nextNamed = Limits.maxRulesets
+
+    public init() {}
+
+    /// The name sendmail prints for a ruleset: its name, or its number.
+    public func displayName(_ n: Int) -> [UInt8] {
+        if n >= 0 && n < names.count, let name = names[n] { return name }
+        return Array(String(n).utf8)
+    }
+
+    /// True if ruleset `n` has at least one rule.
+    public func hasRules(_ n: Int) -> Bool {
+        n >= 0 && n < rules.count && !(rules[n]?.isEmpty ?? true)
+    }
+
+    /// sendmail's strtorwset.  `enter` creates named sets (S lines, S=/R=
+    /// of mailers); without it an unknown name answers nil.  Returns the
+    /// ruleset number and the index after the name.
+    public mutating func resolve(_ s: [UInt8], from start: Int = 0, enter: Bool,
+                                 report: (String) -> Void) -> (number: Int?, end: Int) {
+        var p = start
+        let n = s.count
+        while p < n, isASCIISpace(s[p]) { p += 1 }
+        let q = p
+        if p >= n || s[p] >= 0x80 {
+            report("invalid ruleset name: \"\(Array(s[q..<min(n, q + 20)]).string)\"")
+            return (nil, p)
+        }
+        if isASCIIDigit(s[p]) {
+            var v = 0
+            while p < n, isASCIIDigit(s[p]) { v = min(v * 10 + Int(s[p] - 48), 1_000_000); p += 1 }
+            if v >= Self.maxSets / 2 {
+                report("bad ruleset \(v) (\(Self.maxSets / 2) max)")
+                return (nil, p)
+            }
+            return (v, p)
+        }
+        while p < n, s[p] < 0x80, isASCIIAlnum(s[p]) || s[p] == UInt8(ascii: "_") { p += 1 }
+        if q == p || !isASCIIAlpha(s[q]) {
+            report("invalid ruleset name: \"\(Array(s[q..<min(n, q + 20)]).string)\"")
+            return (nil, p)
+        }
+        let name = Array(s[q..<p])
+        while p < n, isASCIISpace(s[p]) { p += 1 }
+        let delim: UInt8 = p < n ? s[p] : 0
+        let existing = byName[name]
+        if existing == nil && !enter { return (nil, p) }
+        var number: Int? = nil
+        var end = p
+        if enter && delim == UInt8(ascii: "=") {
+            p += 1
+            while p < n, isASCIISpace(s[p]) { p += 1 }
+            if p >= n || !isASCIIDigit(s[p]) {
+                report("bad ruleset definition \"\(Array(s[q...]).string)\" (number required after `=')")
+            } else {
+                var v = 0
+                while p < n, isASCIIDigit(s[p]) { v = min(v * 10 + Int(s[p] - 48), 1_000_000); p += 1 }
+                if v >= Self.maxSets / 2 {
+                    report("bad ruleset number \(v) in \"\(Array(s[q...]).string)\" (\(Self.maxSets / 2) max)")
+                } else {
+                    number = v
+                }
+            }
+            end = p
+        } else {
+            if let e = existing, e >= 0 {
+                number = e
+            } else {
+                nextNamed -= 1
+                if nextNamed < Self.maxSets / 2 {
+                    report("\(name.string): too many named rulesets (\(Self.maxSets / 2) max)")
+                } else {
+                    number = nextNamed
+                }
+            }
+        }
+        if let e = existing, e >= 0, let num = number, num != e {
+            report("\(name.string): ruleset changed value (old \(e), new \(num))")
+            number = e
+        } else if let num = number {
+            byName[name] = num
+        } else if existing == nil {
+            byName[name] = -1
+        }
+        if enter, let num = number {
+            names[num] = name
+        }
+        return (number, end)
+    }
+
+    /// Looks a ruleset up by name or number without creating it.
+    public func find(_ s: [UInt8]) -> Int? {
+        var p = 0
+        let n = s.count
+        while p < n, isASCIISpace(s[p]) { p += 1 }
+        guard p < n else { return nil }
+        if isASCIIDigit(s[p]) {
+            var v = 0
+            while p < n, isASCIIDigit(s[p]) { v = min(v * 10 + Int(s[p] - 48), 1_000_000); p += 1 }
+            return v < Self.maxSets / 2 ? v : nil
+        }
+        let q = p
+        while p < n, s[p] < 0x80, isASCIIAlnum(s[p]) || s[p] == UInt8(ascii: "_") { p += 1 }
+        guard q < p, isASCIIAlpha(s[q]) else { return nil }
+        if let v = byName[Array(s[q..<p])], v >= 0 { return v }
+        return nil
+    }
+
+    /// Appends a rule to ruleset `n`.
+    public mutating func append(_ rule: Rule, to n: Int) {
+        if rules[n] == nil { rules[n] = [] }
+        rules[n]!.append(rule)
+    }
+}
