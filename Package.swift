@@ -19,6 +19,7 @@ let package = Package(
     targets: [
         // System C libraries.
         .systemLibrary(name: "CBerkeleyDB", path: "Sources/CBerkeleyDB"),
+        .systemLibrary(name: "CResolv", path: "Sources/CResolv"),
 
         // Pure layer: no sockets, files or processes.
         .target(name: "SMBase", swiftSettings: swift6),
@@ -26,7 +27,7 @@ let package = Package(
         .target(name: "SMConfig", dependencies: ["SMBase", "SMRules"], swiftSettings: swift6),
 
         // I/O adapters.
-        .target(name: "SMMaps", dependencies: ["SMBase", "SMRules", "CBerkeleyDB"], swiftSettings: swift6),
+        .target(name: "SMMaps", dependencies: ["SMBase", "SMRules", "CBerkeleyDB", "CResolv"], swiftSettings: swift6),
 
         // Composition.
         .target(name: "SMEngine", dependencies: ["SMBase", "SMRules", "SMConfig", "SMMaps"], swiftSettings: swift6),
