@@ -10,6 +10,10 @@
 /* Opens `path` as `type` (DB_HASH, DB_BTREE or DB_UNKNOWN).  `flags` are
  * DB_RDONLY / DB_CREATE / DB_TRUNCATE; `cachesize` 0 keeps the default;
  * `nelem` > 0 sets the hash table size hint; `dup` allows duplicates. */
+static inline void sm_db_silent(const DB_ENV *env, const char *pfx, const char *msg) {
+    (void) env; (void) pfx; (void) msg;
+}
+
 static inline int sm_db_open(DB **out, const char *path, DBTYPE type,
                              u_int32_t flags, int mode, u_int32_t cachesize,
                              u_int32_t nelem, int dup) {
@@ -17,6 +21,7 @@ static inline int sm_db_open(DB **out, const char *path, DBTYPE type,
     int ret = db_create(&db, NULL, 0);
     *out = NULL;
     if (ret != 0) return ret;
+    db->set_errcall(db, sm_db_silent);
     if (cachesize > 0 && (ret = db->set_cachesize(db, 0, cachesize, 0)) != 0) {
         db->close(db, 0); return ret;
     }
