@@ -56,12 +56,20 @@ enum TranscriptDiff {
         let start = max(0, prefix - context)
         var body: [String] = a[start..<prefix].map { " " + $0 }
         var aCount = prefix - start, bCount = prefix - start
+        // Long runs of removed or added lines are cut, so that both sides of
+        // a replaced block show up within maxLines.
+        let runCap = max(4, maxLines / 4)
+        var run: (sign: Character, count: Int) = (" ", 0)
         for op in ops {
+            let (sign, line): (Character, String)
             switch op {
-            case .same(let l): body.append(" " + l); aCount += 1; bCount += 1
-            case .del(let l): body.append("-" + l); aCount += 1
-            case .add(let l): body.append("+" + l); bCount += 1
+            case .same(let l): (sign, line) = (" ", l); aCount += 1; bCount += 1
+            case .del(let l): (sign, line) = ("-", l); aCount += 1
+            case .add(let l): (sign, line) = ("+", l); bCount += 1
             }
+            run = run.sign == sign ? (sign, run.count + 1) : (sign, 1)
+            if sign == " " || run.count <= runCap { body.append(String(sign) + line) }
+            else if run.count == runCap + 1 { body.append("\(sign)... (more \(sign == "-" ? "removed" : "added") lines)") }
         }
         var out = ["--- \(expectedName) (\(a.count) lines)", "+++ \(actualName) (\(b.count) lines)",
                    "@@ -\(start + 1),\(aCount) +\(start + 1),\(bCount) @@"]
