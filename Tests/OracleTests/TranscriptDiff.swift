@@ -24,8 +24,7 @@ enum TranscriptDiff {
         for b in bytes {
             switch b {
             case 0x09: s += "\t"
-            case 0x20..<0x7F where b != 0x5C: s.unicodeScalars.append(Unicode.Scalar(b))
-            case 0x5C: s += "\\\\"
+            case 0x20..<0x7F: s.unicodeScalars.append(Unicode.Scalar(b))
             default:
                 let hex = String(b, radix: 16, uppercase: true)
                 s += "\\x" + (hex.count == 1 ? "0" + hex : hex)
