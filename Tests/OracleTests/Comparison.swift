@@ -13,23 +13,27 @@ struct CaseRun: Sendable {
     let oracle: RunResult
     let underTest: RunResult
     let runDir: URL
+    let tag: String
 }
 
 enum Comparison {
-    static func run(_ c: OracleCase, oracle: String, underTest: String) throws -> CaseRun {
+    /// `tag` names the kept files; cases run concurrently, so two runs of
+    /// the same case (a self-test and the real test) need different tags.
+    static func run(_ c: OracleCase, oracle: String, underTest: String, tag: String? = nil) throws -> CaseRun {
+        let tag = tag ?? c.name
         let prepared = try Workspace.shared.prepare(c.config)
         let script = try c.buildScript(prepared: prepared)
         let options = c.sandboxOptions(prepared: prepared)
         let runDir = Workspace.shared.runs
         let expected = try Sandbox.run(binary: oracle, cf: prepared.cfPath, input: script.bytes,
-                                       options: options, runDir: runDir, tag: c.name + ".oracle")
+                                       options: options, runDir: runDir, tag: tag + ".oracle")
         if expected.timedOut {
             throw HarnessError("the oracle timed out on \(c.name) (\(expected.commandLine)); "
                 + "a case must be bounded")
         }
         let actual = try Sandbox.run(binary: underTest, cf: prepared.cfPath, input: script.bytes,
-                                     options: options, runDir: runDir, tag: c.name + ".ours")
-        return CaseRun(oracle: expected, underTest: actual, runDir: runDir)
+                                     options: options, runDir: runDir, tag: tag + ".ours")
+        return CaseRun(oracle: expected, underTest: actual, runDir: runDir, tag: tag)
     }
 
     static func compare(_ c: OracleCase, oracle: String, underTest: String) throws -> String? {
@@ -50,7 +54,7 @@ enum Comparison {
             parts.append("stderr differs:\n" + d)
         }
         if parts.isEmpty { return nil }
-        let base = r.runDir.appendingPathComponent(name).path
+        let base = r.runDir.appendingPathComponent(r.tag).path
         return """
             \(name): transcripts differ
               oracle:     \(r.oracle.commandLine)

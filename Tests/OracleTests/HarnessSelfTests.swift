@@ -49,7 +49,7 @@ struct HarnessSelfTests {
     func oracleAgainstItself(_ name: String) throws {
         let c = try #require(Cases.all.first { $0.name == name })
         let oracle = OracleEnvironment.oraclePath
-        let r = try Comparison.run(c, oracle: oracle, underTest: oracle)
+        let r = try Comparison.run(c, oracle: oracle, underTest: oracle, tag: "selftest-same-" + name)
         #expect(Comparison.describeDifferences(name: name, r) == nil)
         #expect(r.oracle.stdout.count > 200, "the oracle printed almost nothing: \(r.oracle.stdout.count) bytes")
         #expect(String(decoding: r.oracle.stdout.prefix(60), as: UTF8.self)
@@ -68,7 +68,7 @@ struct HarnessSelfTests {
             exit 3
             """)
         let c = try #require(Cases.all.first { $0.name == "operators.all" })
-        let r = try Comparison.run(c, oracle: OracleEnvironment.oraclePath, underTest: fake)
+        let r = try Comparison.run(c, oracle: OracleEnvironment.oraclePath, underTest: fake, tag: "selftest-broken")
         let message = try #require(Comparison.describeDifferences(name: c.name, r))
         #expect(message.contains("--- oracle"))
         #expect(message.contains("+++ under test"))
@@ -88,7 +88,7 @@ struct HarnessSelfTests {
             "\(OracleEnvironment.oraclePath)" "$@" | sed 's/Infinite loop/Infinite  loop/'
             """)
         _ = prepared
-        let r = try Comparison.run(c, oracle: OracleEnvironment.oraclePath, underTest: fake)
+        let r = try Comparison.run(c, oracle: OracleEnvironment.oraclePath, underTest: fake, tag: "selftest-one-byte")
         let message = try #require(Comparison.describeDifferences(name: c.name, r))
         #expect(message.contains("+Infinite  loop in ruleset Loopy, rule 1"))
     }
