@@ -46,10 +46,11 @@ struct Configuration: Sendable, Hashable {
     static let operators = Configuration(name: "operators", source: .cf("cf/operators.cf"),
                                          hashMaps: ["pairs"], copiedFiles: ["words.txt"])
     static let errors = Configuration(name: "errors", source: .cf("cf/errors.cf"))
+    static let syntax = Configuration(name: "syntax", source: .cf("cf/syntax.cf"))
 
     static let all: [Configuration] = [
         genericLinux, debianSendmail, debianSubmit, maps, masquerade, nullclient, uucp, localRules,
-        operators, errors,
+        operators, errors, syntax,
     ]
 }
 

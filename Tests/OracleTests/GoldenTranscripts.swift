@@ -16,7 +16,7 @@ struct GoldenTranscripts {
     static let keyCases = [
         "operators.all", "errors.paths", "errors.edge-inputs", "generic-linux.commands",
         "generic-linux.interfaces-probed", "debian-sendmail.checks", "maps.features",
-        "masquerade.features", "nullclient.features", "uucp.features", "localrules.features",
+        "masquerade.features", "nullclient.features", "uucp.features", "localrules.features", "syntax.load-errors",
     ]
 
     static func render(_ r: RunResult) -> [UInt8] {
