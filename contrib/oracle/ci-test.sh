@@ -43,6 +43,11 @@ set -e
 
 echo
 echo "==== swift test summary (full log: $log) ===="
-grep -E '(✔|✘) (Test run|Suite)|Test Suite .* (passed|failed)|Executed [0-9]+ tests?' "$log" | tail -n 20 || true
-grep -E '✘ Test .* (failed|recorded an issue)' "$log" | sed 's/ recorded an issue.*//' | sort -u | head -n 60 || true
+grep -E '(✔|✘) (Suite|Test run)|Executed [0-9]+ tests?' "$log" | grep -v "'All tests'" | tail -n 30 || true
+failed=$(grep -oE '✘ Test .*recorded an issue( with [0-9]+ arguments? [^ ]+ → [^ ]+)?' "$log" \
+    | sed -E 's/ recorded an issue( with [0-9]+ arguments? [^ ]+ → )?/ /' | sort -u || true)
+if [ -n "$failed" ]; then
+    echo "failing tests / cases:"
+    printf '%s\n' "$failed" | sed 's/^/  /'
+fi
 exit "$status"
