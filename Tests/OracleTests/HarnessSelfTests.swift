@@ -93,6 +93,20 @@ struct HarnessSelfTests {
         #expect(message.contains("+Infinite  loop in ruleset Loopy, rule 1"))
     }
 
+    @Test("a hanging binary is stopped by the timeout")
+    func hangingBinaryTimesOut() throws {
+        let prepared = try Workspace.shared.prepare(.errors)
+        let fake = try writeScript("hang.sh", "#!/bin/sh\necho started\nsleep 60\necho never")
+        var options = SandboxOptions(etcMail: prepared.etcMail)
+        options.timeoutSeconds = 2
+        let start = Date()
+        let r = try Sandbox.run(binary: fake, cf: prepared.cfPath, input: [], options: options,
+                                runDir: Workspace.shared.runs, tag: "selftest.hang")
+        #expect(r.timedOut, "status \(r.status)")
+        #expect(Date().timeIntervalSince(start) < 15)
+        #expect(String(decoding: r.stdout, as: UTF8.self) == "started\n")
+    }
+
     private func writeScript(_ name: String, _ text: String) throws -> String {
         let dir = Workspace.shared.root.appendingPathComponent("fakes")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -20,7 +20,12 @@ struct SandboxOptions: Sendable, Hashable {
     var probeInterfaces = false
     /// Extra command-line arguments after `-bt -C <cf>`.
     var extraArguments: [String] = []
-    var timeoutSeconds = 60
+    /// Per run; the oracle needs well under a second for any case, so a hung
+    /// binary under test costs at most this.  `SM_RUN_TIMEOUT` overrides.
+    var timeoutSeconds = SandboxOptions.defaultTimeout
+
+    static let defaultTimeout: Int =
+        Int(ProcessInfo.processInfo.environment["SM_RUN_TIMEOUT"] ?? "") ?? 20
 }
 
 struct RunResult: Sendable {
