@@ -175,13 +175,13 @@ final class Workspace: @unchecked Sendable {
     }
 
     /// Runs a build tool; any exit status other than 0 or any stderr output is an error.
-    func runTool(_ path: String, _ args: [String], stdin: URL?, stdout: URL?, cwd: URL) throws {
+    private func runTool(_ path: String, _ args: [String], stdin: URL?, stdout: URL?, cwd: URL) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = args
         process.currentDirectoryURL = cwd
         process.environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C", "LC_ALL": "C"]
-        let errURL = cwd.appendingPathComponent("tool.err")
+        let errURL = root.appendingPathComponent("tool.err")  // callers hold `lock`
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let errHandle = try FileHandle(forWritingTo: errURL)
         defer { try? errHandle.close() }
