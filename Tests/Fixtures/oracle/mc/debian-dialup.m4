@@ -1,0 +1,1 @@
+dnl Debian 12 /etc/mail/m4/dialup.m4 (sendmail-base), copied as a test input.

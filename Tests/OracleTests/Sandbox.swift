@@ -1,0 +1,122 @@
+// Sandbox.swift — runs one sendmail binary (the oracle or ours) on one
+// configuration and one `-bt` input, isolated the same way for both.
+//
+// Promises: the binary runs under `timeout`, in a private UTS + mount namespace
+// with host name `vm.example.test`, with the fixture hosts file and a resolv.conf
+// naming a dead name server bind-mounted over /etc/hosts and /etc/resolv.conf,
+// optionally with a fixture directory over /etc/mail and a private network
+// namespace whose only interface is lo (up).  Output files are capped
+// (`ulimit -f`), the environment is fixed (PATH, TZ=UTC, LANG=C).  Setup
+// failures throw `HarnessError`; the binary's own behaviour never throws.
+
+import Foundation
+
+struct SandboxOptions: Sendable, Hashable {
+    /// Directory bind-mounted over /etc/mail (the Debian configurations read it).
+    var etcMail: String? = nil
+    /// Private network namespace with only lo up: makes interface probing deterministic.
+    var privateNetwork = false
+    /// When false, `-ODontProbeInterfaces=true` is passed to the binary.
+    var probeInterfaces = false
+    /// Extra command-line arguments after `-bt -C <cf>`.
+    var extraArguments: [String] = []
+    /// Per run; the oracle needs well under a second for any case, so a hung
+    /// binary under test costs at most this.  `SM_RUN_TIMEOUT` overrides.
+    var timeoutSeconds = SandboxOptions.defaultTimeout
+
+    static let defaultTimeout: Int =
+        Int(ProcessInfo.processInfo.environment["SM_RUN_TIMEOUT"] ?? "") ?? 20
+}
+
+struct RunResult: Sendable {
+    var stdout: [UInt8]
+    var stderr: [UInt8]
+    var status: Int32
+    var timedOut: Bool { status == 124 || status == 137 }
+    var commandLine: String
+}
+
+enum Sandbox {
+    static let hostName = "vm.example.test"
+    static let setupFailureStatus: Int32 = 97
+
+    /// The shell run inside the namespaces; `$@` is the binary and its arguments.
+    private static let wrapper = """
+        fail() { echo "oracle-sandbox: $*" >&2; exit 97; }
+        hostname "$SM_HOSTNAME" || fail "cannot set the host name"
+        mount --bind "$SM_RESOLV" /etc/resolv.conf || fail "cannot bind $SM_RESOLV over /etc/resolv.conf"
+        mount --bind "$SM_HOSTS" /etc/hosts || fail "cannot bind $SM_HOSTS over /etc/hosts"
+        if [ -n "$SM_ETCMAIL" ]; then
+          mount --bind "$SM_ETCMAIL" /etc/mail || fail "cannot bind $SM_ETCMAIL over /etc/mail"
+        fi
+        if [ -n "$SM_LO" ]; then ip link set lo up || fail "cannot bring up lo"; fi
+        unset SM_HOSTNAME SM_RESOLV SM_HOSTS SM_ETCMAIL SM_LO
+        ulimit -f 65536
+        cd /
+        exec "$@"
+        """
+
+    /// Arguments given to the binary itself.
+    static func binaryArguments(cf: String, options: SandboxOptions) -> [String] {
+        var args = ["-bt", "-C", cf]
+        if !options.probeInterfaces { args.append("-ODontProbeInterfaces=true") }
+        return args + options.extraArguments
+    }
+
+    /// Runs `binary -bt -C cf …` with `input` on stdin.  `tag` names the
+    /// files kept in `runDir` (`<tag>.in`, `.out`, `.err`) for debugging.
+    static func run(binary: String, cf: String, input: [UInt8], options: SandboxOptions,
+                    runDir: URL, tag: String) throws -> RunResult {
+        try OracleEnvironment.checkPrerequisites()
+        let fm = FileManager.default
+        try fm.createDirectory(at: runDir, withIntermediateDirectories: true)
+        let inURL = runDir.appendingPathComponent(tag + ".in")
+        let outURL = runDir.appendingPathComponent(tag + ".out")
+        let errURL = runDir.appendingPathComponent(tag + ".err")
+        try Data(input).write(to: inURL)
+        guard fm.createFile(atPath: outURL.path, contents: nil),
+              fm.createFile(atPath: errURL.path, contents: nil) else {
+            throw HarnessError("cannot create output files in \(runDir.path)")
+        }
+
+        var ns = ["-u", "-m"]
+        if options.privateNetwork { ns.append("-n") }
+        let binArgs = binaryArguments(cf: cf, options: options)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+        process.arguments = ["-k", "5", String(options.timeoutSeconds), "/usr/bin/unshare"] + ns
+            + ["--propagation", "private", "/bin/sh", "-c", wrapper, "oracle-sandbox", binary] + binArgs
+        process.environment = [
+            "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TZ": "UTC", "LANG": "C", "LC_ALL": "C",
+            "SM_HOSTNAME": hostName,
+            "SM_RESOLV": OracleEnvironment.fixture("etc/resolv.conf"),
+            "SM_HOSTS": OracleEnvironment.fixture("etc/hosts"),
+            "SM_ETCMAIL": options.etcMail ?? "",
+            "SM_LO": options.privateNetwork ? "1" : "",
+        ]
+        let stdin = try FileHandle(forReadingFrom: inURL)
+        let stdout = try FileHandle(forWritingTo: outURL)
+        let stderr = try FileHandle(forWritingTo: errURL)
+        defer { try? stdin.close(); try? stdout.close(); try? stderr.close() }
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        do { try process.run() } catch {
+            throw HarnessError("cannot start /usr/bin/timeout: \(error)")
+        }
+        process.waitUntilExit()
+        let status = process.terminationReason == .uncaughtSignal
+            ? 128 + process.terminationStatus : process.terminationStatus
+        let result = RunResult(
+            stdout: [UInt8](try Data(contentsOf: outURL)),
+            stderr: [UInt8](try Data(contentsOf: errURL)),
+            status: status,
+            commandLine: ([binary] + binArgs).joined(separator: " ") + " < " + inURL.path)
+        if status == setupFailureStatus,
+           String(decoding: result.stderr, as: UTF8.self).hasPrefix("oracle-sandbox:") {
+            throw HarnessError("sandbox setup failed for \(tag): "
+                + String(decoding: result.stderr, as: UTF8.self))
+        }
+        return result
+    }
+}

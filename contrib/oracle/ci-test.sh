@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# ci-test.sh — one command to install what the test suite needs on a clean
+# Debian 12 machine (as root, Swift 6.3 in /opt/swift) and run the whole suite.
+#
+# Promises: no daemon is started by the package installation (policy-rc.d
+# answers 101); the exit status is the one of `swift build` / `swift test`;
+# the swift test summary lines are printed at the end.
+# Usage: contrib/oracle/ci-test.sh            (from anywhere; needs root)
+#        SKIP_APT=1 contrib/oracle/ci-test.sh (packages already installed)
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+export PATH="/opt/swift/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "ci-test.sh: must run as root (apt-get, unshare -u -m, mount --bind)" >&2
+    exit 1
+fi
+
+if [ "${SKIP_APT:-0}" != 1 ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update
+    # sendmail-bin + sendmail-cf: the oracle and its m4 library; m4; the C
+    # libraries our package links; util-linux (unshare), mount, hostname,
+    # iproute2 (ip, for the private network namespace), coreutils (timeout).
+    apt-get install -y sendmail-bin sendmail-cf m4 libdb-dev libssl-dev libmilter-dev \
+        util-linux mount hostname iproute2 coreutils
+fi
+
+command -v swift >/dev/null || { echo "ci-test.sh: swift not found in /opt/swift/usr/bin" >&2; exit 1; }
+swift --version
+
+swift build
+mkdir -p .build
+log=.build/swift-test.log
+set +e
+swift test 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+
+echo
+echo "==== swift test summary (full log: $log) ===="
+grep -E '(✔|✘) (Suite|Test run)|Executed [0-9]+ tests?' "$log" | grep -v "'All tests'" | tail -n 30 || true
+failed=$(grep -oE '✘ Test .*recorded an issue( with [0-9]+ arguments? [^ ]+ → [^ ]+)?' "$log" \
+    | sed -E 's/ recorded an issue( with [0-9]+ arguments? [^ ]+ → )?/ /' | sort -u || true)
+if [ -n "$failed" ]; then
+    echo "failing tests / cases:"
+    printf '%s\n' "$failed" | sed 's/^/  /'
+fi
+exit "$status"

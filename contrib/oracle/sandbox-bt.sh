@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# sandbox-bt.sh — run one sendmail binary in `-bt` mode inside the same sandbox
+# the OracleTests use (private UTS + mount namespace, host vm.example.test,
+# fixture /etc/hosts, dead-name-server /etc/resolv.conf, optional /etc/mail and
+# private network), for debugging a case by hand.
+# Usage: sandbox-bt.sh [-m ETC_MAIL_DIR] [-n] [-p] BINARY CF [extra args] < script
+#   -m DIR  bind DIR over /etc/mail (the suite uses .build/oracle-scratch/<config>/etc-mail)
+#   -n      private network namespace with only lo up
+#   -p      let sendmail probe interfaces (default: -ODontProbeInterfaces=true)
+# Example: contrib/oracle/sandbox-bt.sh -m .build/oracle-scratch/maps/etc-mail \
+#   /usr/libexec/sendmail/sendmail .build/oracle-scratch/maps/maps.cf < .build/oracle-scratch/runs/maps.features.oracle.in
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+fixtures="$root/Tests/Fixtures/oracle/etc"
+etcmail="" net="" probe=""
+while getopts m:np opt; do
+    case $opt in m) etcmail="$(cd "$OPTARG" && pwd)";; n) net=-n;; p) probe=1;; *) exit 2;; esac
+done
+shift $((OPTIND - 1))
+[ $# -ge 2 ] || { sed -n '7,13p' "$0" >&2; exit 2; }
+bin="$1" cf="$(realpath "$2")"; shift 2
+case $bin in */*) bin="$(realpath "$bin")";; esac
+args=(-bt -C "$cf")
+[ -n "$probe" ] || args+=(-ODontProbeInterfaces=true)
+exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin TZ=UTC LANG=C LC_ALL=C \
+    SM_RESOLV="$fixtures/resolv.conf" SM_HOSTS="$fixtures/hosts" SM_ETCMAIL="$etcmail" SM_LO="${net:+1}" \
+    timeout -k 5 60 unshare -u -m $net --propagation private /bin/sh -c '
+        fail() { echo "oracle-sandbox: $*" >&2; exit 97; }
+        hostname vm.example.test || fail "cannot set the host name"
+        mount --bind "$SM_RESOLV" /etc/resolv.conf || fail "cannot bind resolv.conf"
+        mount --bind "$SM_HOSTS" /etc/hosts || fail "cannot bind hosts"
+        if [ -n "$SM_ETCMAIL" ]; then mount --bind "$SM_ETCMAIL" /etc/mail || fail "cannot bind /etc/mail"; fi
+        if [ -n "$SM_LO" ]; then ip link set lo up || fail "cannot bring up lo"; fi
+        unset SM_RESOLV SM_HOSTS SM_ETCMAIL SM_LO
+        ulimit -f 65536
+        cd /
+        exec "$@"' oracle-sandbox "$bin" "${args[@]}" "$@"
