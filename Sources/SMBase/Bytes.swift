@@ -38,10 +38,13 @@ extension Array where Element == UInt8 {
         return true
     }
 
-    /// Decodes as UTF-8, repairing invalid sequences.  For messages and
-    /// diagnostics only, never for comparisons.
+    /// The bytes as a String, one code point per byte (Latin-1), so that
+    /// no byte is lost or repaired; `latin1Bytes` turns it back.  For
+    /// messages and diagnostics only, never for comparisons or paths.
     @inlinable
-    public var string: String { String(decoding: self, as: UTF8.self) }
+    public var string: String {
+        String(String.UnicodeScalarView(self.map { Unicode.Scalar($0) }))
+    }
 
     /// True if the array starts with `prefix` (exact bytes).
     @inlinable
@@ -81,3 +84,17 @@ public func isASCIIAlpha(_ b: UInt8) -> Bool {
 
 @inlinable
 public func isASCIIAlnum(_ b: UInt8) -> Bool { isASCIIAlpha(b) || isASCIIDigit(b) }
+
+extension String {
+    /// Inverse of `[UInt8].string`: code points below 256 become one byte
+    /// each; anything else is written as UTF-8.
+    @inlinable
+    public var latin1Bytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count)
+        for u in unicodeScalars {
+            if u.value < 256 { out.append(UInt8(u.value)) } else { out.append(contentsOf: String(u).utf8) }
+        }
+        return out
+    }
+}

@@ -9,6 +9,19 @@ import SMBase
 import SMRules
 
 extension CfReader {
+    /// An option from the command line (-o/-O): set, then fixed against
+    /// the cf.
+    public mutating func setCommandLineOption(_ code: UInt8, _ rest: [UInt8]) {
+        let before = config.options
+        setOption(code, rest)
+        for (k, v) in config.options.values where before.values[k] != v || before.values[k] == nil {
+            config.options.sticky.insert(k)
+        }
+        for (k, v) in config.options.subValues where before.subValues[k] != v || before.subValues[k] == nil {
+            config.options.sticky.insert(k)
+        }
+    }
+
     /// `code` is the byte after `O`: a space for long names, else the letter.
     mutating func setOption(_ code: UInt8, _ rest: [UInt8]) {
         var name: String
@@ -42,7 +55,7 @@ extension CfReader {
                 return
             case .found(let full, let abbreviated):
                 if abbreviated {
-                    reporter.notice("Option \(base.string) used as abbreviation for \(full)")
+                    note("Option \(base.string) used as abbreviation for \(full)")
                 }
                 name = full
             }

@@ -46,9 +46,14 @@ public struct CfReader {
     }
 
     func err(_ msg: String) {
-        let prefix = "\(config.fileName): line \(lineNumber): "
+        let prefix = lineNumber > 0 ? "\(config.fileName): line \(lineNumber): " : ""
         config.diagnostics.append(Diagnostic(file: config.fileName, line: lineNumber, msg))
         reporter.configError(prefix + msg)
+    }
+
+    /// sendmail's message() while reading: file and line in front, no error.
+    func note(_ msg: String) {
+        reporter.notice((lineNumber > 0 ? "\(config.fileName): line \(lineNumber): " : "") + msg)
     }
 
     // MARK: - Line reading
@@ -243,10 +248,10 @@ public struct CfReader {
         }
     }
 
+    /// A raw line as sendmail's messages show it: bytes with the high bit
+    /// stripped (its error output does that to every byte).
     func printable(_ b: [UInt8]) -> String {
-        var out: [UInt8] = []
-        Printing.xputs(b, names: config.names, into: &out)
-        return out.string
+        String(decoding: b.map { $0 & 0x7F }.filter { $0 != 0 }, as: UTF8.self)
     }
 
     // MARK: - R lines

@@ -1,1 +1,219 @@
-// SMEngine: composition of the engine (being written).
+// SMEngine/Engine.swift
+//
+// One loaded sendmail: start-up macros and classes from the host's
+// identity, command-line options, the cf, the maps, and a rewrite engine
+// over them, set up in the order sendmail's main() uses (which decides
+// what $w, $=w and the warnings look like).
+// Promises: every message sendmail prints while starting is written to
+// `out` in sendmail's order; nothing here exits the process.
+
+import Glibc
+import SMBase
+import SMRules
+import SMConfig
+import SMMaps
+
+public let sendmailVersion = "8.17.1.9"
+
+/// How the program was asked to run (what main() needs before reading).
+public struct StartOptions {
+    public var configFile: String
+    public var configGivenOnCommandLine = false
+    public var testMode = false
+    /// -o/-O options, in order: (code or " ", rest).
+    public var commandLineOptions: [(UInt8, [UInt8])] = []
+    /// -M macros, in order.
+    public var commandLineMacros: [[UInt8]] = []
+    public var realUserName: [UInt8] = Array("root".utf8)
+    public var realUID: UInt32 = 0
+
+    public init(configFile: String) {
+        self.configFile = configFile
+    }
+}
+
+public final class Engine: CfReporter {
+    public let config: Configuration
+    public let out: OutputBuffer
+    public let rewriter: RewriteEngine
+    public private(set) var maps: MapSet
+    public let identity: HostIdentitySource
+    public var exitStatus: SysExit = .ok
+    public let options: StartOptions
+
+    // CfReporter
+    public func configError(_ message: String) {
+        out.writeMessage(message)
+        if exitStatus == .ok { exitStatus = .software }
+    }
+
+    public func notice(_ message: String) {
+        out.write(message)
+        out.write("\n")
+    }
+
+    /// Loads everything.  The cf bytes are passed in (nil: file missing,
+    /// already reported by the caller).
+    public init(options: StartOptions, cfData: [UInt8], out: OutputBuffer,
+                identity: HostIdentitySource = SystemHostIdentity(), source: CfSource = SystemCfSource(),
+                now: time_t = time(nil)) {
+        self.options = options
+        self.out = out
+        self.identity = identity
+        let config = Configuration(fileName: options.configFile)
+        self.config = config
+        let w = Int(UInt8(ascii: "w"))
+
+        // macros sendmail sets before reading the cf
+        config.macros[Int(UInt8(ascii: "v"))] = Array(sendmailVersion.utf8)
+        var jbuf = identity.hostName()
+        let hp = identity.lookupHost(jbuf)
+        if let hp, hp.canonical.contains(UInt8(ascii: ".")) || !jbuf.contains(UInt8(ascii: ".")) {
+            if hp.canonical.contains(UInt8(ascii: ".")) { jbuf = hp.canonical }
+        }
+        if !jbuf.isEmpty {
+            config.macros[w] = jbuf
+            config.macros[Int(UInt8(ascii: "j"))] = jbuf
+            config.classes.add(jbuf, to: w)
+            if let dot = jbuf.firstIndex(of: UInt8(ascii: ".")), dot + 1 < jbuf.count {
+                config.macros[Int(UInt8(ascii: "m"))] = Array(jbuf[(dot + 1)...])
+            }
+            let node = identity.nodeName()
+            config.macros[Int(UInt8(ascii: "k"))] = node
+            config.classes.add(node, to: Int(UInt8(ascii: "k")))
+            config.classes.add(node, to: w)
+        }
+        if let hp {
+            for a in hp.aliases { config.classes.add(a, to: w) }
+            for a in hp.addresses { config.classes.add(a, to: w) }
+        }
+        config.macros[Int(UInt8(ascii: "b"))] = arpaDate(now)
+        if let opm = config.names.existingID(forLongName: Array("opMode".utf8)) {
+            config.macros[opm] = options.testMode ? [UInt8(ascii: "t")] : [UInt8(ascii: "m")]
+        }
+
+        self.rewriter = RewriteEngine(rulesets: RulesetTable(), classes: config.classes, names: config.names,
+                                      macros: MacroTable(), tables: TokenTables(operatorChars: Array(".:@[]".utf8)),
+                                      out: out)
+        self.maps = MapSet(declarations: [])
+        self.rewriter.testMode = options.testMode
+
+        // command-line options and macros (sticky)
+        var reader = CfReader(config: config, source: source, reporter: self)
+        reader.testMode = options.testMode
+        reader.knownMapClass = { MapSet.isClassAvailable($0) }
+        for (code, rest) in options.commandLineOptions {
+            reader.setCommandLineOption(code, rest)
+        }
+        for m in options.commandLineMacros {
+            let (id, end) = config.names.parse(m, at: 0, report: { self.configError($0) })
+            if id != 0 { config.macros[id] = Array(m[end...]) }
+        }
+        reader.read(cfData)
+
+        // after readcf
+        let underscore = options.realUserName + Array("@localhost".utf8)
+        config.macros[Int(UInt8(ascii: "_"))] = underscore
+        let mval = expandMacros([Meta.macroExpand, UInt8(ascii: "m")], config.macros)
+        if !mval.isEmpty { config.classes.add(mval, to: Int(UInt8(ascii: "m"))) }
+        let dpi = config.options["DontProbeInterfaces"]
+        let probe: Int  // 0 none, 1 skip loopback, 2 all
+        if let d = dpi, d.asciiCaseEquals(Array("loopback".utf8)) { probe = 1 } else if let d = dpi, parseBool(d) { probe = 0 } else { probe = 2 }
+        if probe > 0 {
+            for (addr, loopback) in identity.interfaceAddresses() {
+                if probe == 1 && loopback { continue }
+                let ip = [UInt8(ascii: "[")] + addr + [UInt8(ascii: "]")]
+                if !config.classes.contains(ip, in: w) { config.classes.add(ip, to: w) }
+                for (i, name) in identity.reverseLookup(addr).enumerated() {
+                    _ = i
+                    if !config.classes.contains(name, in: w) {
+                        config.classes.add(name, to: w)
+                        let bracketed = [UInt8(ascii: "[")] + name + [UInt8(ascii: "]")]
+                        if !config.classes.contains(bracketed, in: w) { config.classes.add(bracketed, to: w) }
+                    }
+                }
+            }
+        }
+        if config.configLevel > 10 {
+            configError("Warning: .cf version level (\(config.configLevel)) exceeds sendmail version \(sendmailVersion) functionality (10)")
+        }
+        if config.configLevel < 10 {
+            notice("Warning: .cf file is out of date: sendmail \(sendmailVersion) supports version 10, .cf file is version \(config.configLevel)")
+        }
+        var myHostName = expandMacros([Meta.macroExpand, UInt8(ascii: "j")], config.macros)
+        if myHostName.isEmpty { myHostName = Array("localhost".utf8) }
+        if !myHostName.contains(UInt8(ascii: ".")) {
+            notice("WARNING: local host name (\(myHostName.string)) is not qualified; see cf/README: WHO AM I?")
+        }
+        config.classes.add(myHostName, to: w)
+        if config.mailer(named: Array("local".utf8)) == nil && !(options.testMode && options.configGivenOnCommandLine && options.realUID != 0) {
+            configError("No local mailer defined")
+        }
+        if config.configLevel < 6, let i = config.mailers.firstIndex(where: { $0?.name == Array("local".utf8) }), i != nil {
+            for f in "Aw5:|/@" { config.mailers[i]!.flags.insert(UInt8(ascii: f.unicodeScalars.first!)) }
+        }
+        if config.configLevel < 7 {
+            for n in ["local", "prog", "*file*"] {
+                if let i = config.mailers.firstIndex(where: { $0?.name == Array(n.utf8) }) {
+                    config.mailers[i]!.flags.insert(UInt8(ascii: "q"))
+                }
+            }
+        }
+        let cls: [(String, [String])] = [
+            ("n", ["multipart/signed"]), ("s", ["rfc822"]), ("e", ["7bit", "8bit", "binary"]),
+            ("{checkMIMEFieldHeaders}", ["content-disposition", "content-type"]),
+            ("{checkMIMETextHeaders}", ["content-description"]),
+            ("{checkMIMEHeaders}", ["content-disposition", "content-id", "content-transfer-encoding", "content-type", "mime-version"]),
+            ("{persistentMacros}", ["r", "s", "_", "{if_addr}", "{daemon_flags}"]),
+        ]
+        for (c, words) in cls {
+            guard let id = config.names.id(forName: Array(c.utf8)) else { continue }
+            for word in words { config.classes.add(Array(word.utf8), to: id) }
+        }
+
+        // maps
+        var env = MapEnvironment()
+        if let v = config.options["HostsFile"] { env.hostsFile = v.string }
+        if let v = config.options["ServiceSwitchFile"] { env.serviceSwitchFile = v.string }
+        env.configLevel = config.configLevel
+        let classesRef = config.classes
+        env.isLocalHost = { @Sendable name in classesRef.contains(name, in: Int(UInt8(ascii: "w"))) }
+        if let d = config.options["DeliveryMode"], d.first == UInt8(ascii: "d") { env.deliveryModeIsDefer = true }
+        self.maps = MapSet(declarations: config.maps, environment: env)
+        for d in maps.diagnostics {
+            out.write(d.description)
+            out.write("\n")
+        }
+
+        // the rewrite engine over the loaded configuration
+        rewriter.rulesets = config.rulesets
+        rewriter.macros = config.macros
+        rewriter.tables = config.tables()
+        rewriter.spaceSub = config.spaceSub
+        rewriter.maps = maps
+        if exitStatus != .ok { rewriter.exitStatus = exitStatus }
+    }
+}
+
+/// RFC 822 date as sendmail's arpadate: "Mon, 30 Nov 2026 01:22:29 GMT",
+/// day without zero padding, "GMT" for a zero offset, else "+hhmm (TZ)".
+public func arpaDate(_ t: time_t) -> [UInt8] {
+    var tt = t
+    var tmv = tm()
+    localtime_r(&tt, &tmv)
+    let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+    var s = "\(days[Int(tmv.tm_wday)]), \(tmv.tm_mday) \(months[Int(tmv.tm_mon)]) \(tmv.tm_year + 1900) "
+    s += "\(two(tmv.tm_hour)):\(two(tmv.tm_min)):\(two(tmv.tm_sec)) "
+    let off = tmv.tm_gmtoff / 60
+    if off == 0 {
+        s += "GMT"
+    } else {
+        let sign = off < 0 ? "-" : "+"
+        let a = abs(off)
+        s += "\(sign)\(two(Int32(a / 60)))\(two(Int32(a % 60)))"
+        if let z = tmv.tm_zone { s += " (\(String(cString: z)))" }
+    }
+    return Array(s.utf8)
+}

@@ -20,7 +20,14 @@ public final class OutputBuffer: @unchecked Sendable {
     @inlinable
     public func write(_ b: [UInt8]) { bytes.append(contentsOf: b) }
 
-    public func write(_ s: String) { bytes.append(contentsOf: s.utf8) }
+    public func write(_ s: String) { bytes.append(contentsOf: s.latin1Bytes) }
+
+    /// A message line the way sendmail's error output writes it: every
+    /// byte with its high bit cleared.
+    public func writeMessage(_ s: String) {
+        bytes.append(contentsOf: s.latin1Bytes.map { $0 & 0x7F })
+        bytes.append(0x0A)
+    }
 
     public func flush() {
         if let h = flushHandler, !bytes.isEmpty {

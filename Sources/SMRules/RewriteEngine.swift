@@ -51,11 +51,10 @@ public final class RewriteEngine: MapContext, MacroSource {
     public func userError(_ msg: String) {
         let (_, _, text) = stripReplyCode(msg)
         if let to = currentAddress {
-            out.write(to)
-            out.write("... ")
+            out.writeMessage(to.string + "... " + text)
+        } else {
+            out.writeMessage(text)
         }
-        out.write(text)
-        out.write("\n")
     }
 
     public func systemError(_ msg: String) {

@@ -1,2 +1,95 @@
+// sendmail/main.swift
+//
+// The `sendmail` executable (and its argv[0] names: mailq, newaliases,
+// hoststat, purgestat).  Parses the command line, loads the configuration
+// and runs the chosen mode.
+import Glibc
+import SMBase
+import SMRules
 import SMEngine
-print("sendmail: not yet")
+
+let args: [[UInt8]] = Swift.CommandLine.arguments.map { Array($0.utf8) }
+var cl = SMEngine.CommandLine(args)
+let stdoutBuffer = OutputBuffer(flushHandler: { bytes in
+    var off = 0
+    while off < bytes.count {
+        let n = bytes[off...].withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+        if n <= 0 { break }
+        off += n
+    }
+})
+
+func finish(_ status: SysExit) -> Never {
+    stdoutBuffer.flush()
+    exit(status.rawValue)
+}
+
+if let (message, status) = cl.error {
+    stdoutBuffer.write(message + "\n")
+    finish(status)
+}
+
+let cfPath = cl.configFile.map { $0.string } ?? "/etc/mail/sendmail.cf"
+var start = StartOptions(configFile: cfPath)
+start.configGivenOnCommandLine = cl.configFile != nil
+start.testMode = cl.mode == .test
+start.commandLineOptions = cl.options
+start.commandLineMacros = cl.macros
+start.realUID = getuid()
+if let pw = getpwuid(getuid()) { start.realUserName = Array(String(cString: pw.pointee.pw_name).utf8) }
+
+let cfData: [UInt8]
+switch SystemCfSource().readFile(Array(cfPath.utf8)) {
+case .success(let d):
+    cfData = d
+case .failure(let e):
+    stdoutBuffer.write("\(cfPath): line 0: cannot open: \(e.reason)\n")
+    finish(.osFile)
+}
+
+let engine = Engine(options: start, cfData: cfData, out: stdoutBuffer)
+
+switch cl.mode {
+case .test:
+    let tm = TestMode(engine: engine)
+    for d in cl.debug { tm.setDebug(d) }
+    tm.banner()
+    // sendmail reads with a 2048-byte fgets: longer lines arrive in pieces.
+    var pending: [UInt8] = []
+    var inbuf = [UInt8](repeating: 0, count: 65536)
+    var eof = false
+    func nextLine() -> [UInt8]? {
+        while true {
+            if let nl = pending.firstIndex(of: 0x0A), nl < Limits.maxLine - 1 {
+                let l = Array(pending[..<nl])
+                pending.removeSubrange(...nl)
+                return l
+            }
+            if pending.count >= Limits.maxLine - 1 {
+                let l = Array(pending[..<(Limits.maxLine - 1)])
+                pending.removeSubrange(..<(Limits.maxLine - 1))
+                return l
+            }
+            if eof {
+                if pending.isEmpty { return nil }
+                let l = pending
+                pending = []
+                return l
+            }
+            let n = inbuf.withUnsafeMutableBytes { read(0, $0.baseAddress, 65536) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { eof = true } else { pending.append(contentsOf: inbuf[0..<n]) }
+        }
+    }
+    while !tm.quit {
+        stdoutBuffer.write("> ")
+        stdoutBuffer.flush()
+        guard let line = nextLine() else { break }
+        tm.line(line)
+    }
+    stdoutBuffer.flush()
+    finish(engine.rewriter.exitStatus != .ok ? engine.rewriter.exitStatus : engine.exitStatus)
+default:
+    stdoutBuffer.write("sendmail: this mode (-b\(String(UnicodeScalar(cl.mode.rawValue)))) is not implemented yet\n")
+    finish(.unavailable)
+}

@@ -1,0 +1,240 @@
+// SMEngine/AddressParser.swift
+//
+// sendmail's address pipeline over the rewrite engine: parseaddr
+// (prescan, rulesets 3 and 0, buildaddr into mailer/host/user), the
+// per-mailer rewriting of buildaddr (2, R=, 4) and remotename (3, 1 or 2,
+// S=/R=, 4, then the crackaddr "fancy" form).  Used by `-bt` /parse and
+// /try, -bv, and later by delivery.
+// Promises: messages are printed as sendmail prints them outside SMTP;
+// nothing here does I/O beyond the engine's maps.
+
+import SMBase
+import SMRules
+import SMConfig
+
+public struct ParsedAddress: Sendable {
+    public var mailer: Mailer?
+    public var mailerName: [UInt8]
+    public var host: [UInt8]?
+    public var user: [UInt8]
+    public var printable: [UInt8]
+    public var isError = false
+    public var queueUp = false
+    public var status: [UInt8]? = nil
+    public var exitStatus: SysExit = .ok
+}
+
+public struct AddressFlags: OptionSet, Sendable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+    public static let sender = AddressFlags(rawValue: 1)        // RF_SENDERADDR
+    public static let header = AddressFlags(rawValue: 2)        // RF_HEADERADDR
+    public static let canonical = AddressFlags(rawValue: 4)     // RF_CANONICAL
+    public static let addDomain = AddressFlags(rawValue: 8)     // RF_ADDDOMAIN
+}
+
+extension Engine {
+    var crackOptions: CrackOptions {
+        var mq = Array("@,;:\\()[].'".utf8)
+        if let v = config.options["MustQuoteChars"] { mq = Array("@,;:\\()[]".utf8) + v }
+        var colon = config.configLevel < 6
+        if let v = config.options["ColonOkInAddr"] { colon = parseBool(v) }
+        return CrackOptions(mustQuote: mq, colonOkInAddr: colon)
+    }
+
+    var eightBitAddrOK: Bool { config.options.bool("EightBitAddrOK") }
+
+    /// sendmail's invalidaddr: 8-bit bytes and overlong addresses.
+    func invalidAddress(_ addr: [UInt8], isRecipient: Bool) -> Bool {
+        var bad = false
+        var a = addr
+        for (i, c) in a.enumerated() {
+            if c == 0 { break }
+            if !eightBitAddrOK && (c & 0o340) == 0o200 {
+                bad = true
+                a[i] = UInt8(ascii: "?")
+            }
+            if i + 1 > Limits.maxName - 1 {
+                rewriter.userError("553 5.1.0 Address \"\(Array(a[0..<i]).rawString)\" too long (\(Limits.maxName - 1) bytes max)")
+                return true
+            }
+        }
+        if bad {
+            rewriter.userError("501 5.1.\(isRecipient ? 3 : 7) 8-bit character in mailbox address \"\(a.rawString)\"")
+        }
+        return bad
+    }
+
+    /// parseaddr with delimiter NUL.
+    public func parseAddress(_ addr: [UInt8], flags: AddressFlags, isRecipient: Bool) -> ParsedAddress? {
+        let saveTo = rewriter.currentAddress
+        rewriter.currentAddress = addr
+        defer { rewriter.currentAddress = saveTo }
+        let pr = prescan(addr, delim: 0, table: rewriter.tables.external, ignoreUnbalanced: false,
+                         eightBitAddrOK: eightBitAddrOK, report: { self.rewriter.userError($0) })
+        guard var pvp = pr.tokens else { return nil }
+        if invalidAddress(addr, isRecipient: isRecipient) { return nil }
+        var qup = false
+        if rewriter.rewrite(&pvp, ruleset: 3) == .tempFail { qup = true }
+        if rewriter.rewrite(&pvp, ruleset: 0) == .tempFail { qup = true }
+        var a = buildAddress(pvp, flags: flags)
+        a.printable = addr
+        if qup {
+            rewriter.userError("Transient parse error -- message queued for future delivery")
+            a.queueUp = true
+            a.status = Array("4.4.3".utf8)
+        }
+        return a
+    }
+
+    /// sendmail's buildaddr.
+    func buildAddress(_ tv: [[UInt8]], flags: AddressFlags) -> ParsedAddress {
+        var a = ParsedAddress(mailer: nil, mailerName: [], host: nil, user: [], printable: [])
+        func bad(_ msg: String) -> ParsedAddress {
+            rewriter.systemError(msg)
+            a.isError = true
+            a.mailerName = Array("*error*".utf8)
+            return a
+        }
+        guard let first = tv.first, first == [Meta.canonNet] else {
+            return bad("554 5.3.5 buildaddr: no mailer in parsed address")
+        }
+        var i = 1
+        let mname = i < tv.count ? tv[i] : []
+        i += 1
+        var hostStart: Int? = nil
+        if i < tv.count && tv[i] == [Meta.canonHost] {
+            i += 1
+            hostStart = i
+        }
+        while i < tv.count && tv[i] != [Meta.canonUser] { i += 1 }
+        guard i < tv.count else { return bad("554 5.3.5 buildaddr: no user") }
+        var hbuf: [UInt8] = []
+        if let hs = hostStart {
+            if hs == i { hostStart = nil } else {
+                hbuf = rewriter.catAddr(tv[hs..<i], sub: nil, external: true, limit: Limits.maxName + 1)
+            }
+        }
+        let userStart = i + 1
+        let ubuf = rewriter.catAddr(tv[min(userStart, tv.count)...], sub: UInt8(ascii: " "), external: false,
+                                    limit: Limits.maxName + 2)
+        if mname.asciiCaseEquals(Array("error".utf8)) {
+            a.mailerName = Array("*error*".utf8)
+            a.isError = true
+            a.user = ubuf
+            if hostStart != nil {
+                a.host = hbuf
+                if hbuf.contains(UInt8(ascii: ".")) {
+                    a.status = hbuf
+                } else if let f = hbuf.first, isASCIIDigit(f) {
+                    a.exitStatus = SysExit(rawValue: Int32(hbuf.prefix { isASCIIDigit($0) }.string) ?? 69) ?? .unavailable
+                } else {
+                    a.exitStatus = SysExit.named(hbuf) ?? .unavailable
+                }
+            } else {
+                a.exitStatus = .unavailable
+            }
+            let u = stripQuotes(ubuf)
+            if u.count >= 4, isASCIIDigit(u[0]), isASCIIDigit(u[1]), isASCIIDigit(u[2]), u[3] == UInt8(ascii: " ") {
+                rewriter.userError(u.rawString)
+            } else {
+                rewriter.userError("553 5.3.0 " + u.rawString)
+            }
+            return a
+        }
+        guard let m = config.mailer(named: mname) else {
+            return bad("554 5.3.5 buildaddr: unknown mailer \(mname.rawString)")
+        }
+        a.mailer = m
+        a.mailerName = m.name
+        if hostStart == nil {
+            if !m.has("l") { return bad("554 5.3.5 buildaddr: no host") }
+            a.host = nil
+        } else {
+            a.host = hbuf
+        }
+        var uview = ubuf[...]
+        var tvStart = userStart
+        if m.has("@") && uview.first == UInt8(ascii: "@") {
+            uview = uview.dropFirst()
+            tvStart += 1
+        }
+        if uview.first == UInt8(ascii: "\"") { uview = uview.dropFirst() }
+        if uview.first == UInt8(ascii: "|") && m.has("|") {
+            if let prog = config.mailer(named: Array("prog".utf8)) { a.mailer = prog; a.mailerName = prog.name }
+        } else if uview.first == UInt8(ascii: "/") && m.has("/") {
+            if let f = config.mailer(named: Array("*file*".utf8)) { a.mailer = f; a.mailerName = f.name }
+        } else if uview.first == UInt8(ascii: ":") && m.has(":") {
+            let s = stripQuotes(ubuf)
+            if s.count >= 9 && Array(s[0..<9]).asciiCaseEquals(Array(":include:".utf8)) {
+                if let inc = config.mailer(named: Array("*include*".utf8)) { a.mailer = inc; a.mailerName = inc.name }
+                a.user = Array(s[9...])
+                return a
+            }
+        }
+        let mm = a.mailer!
+        rewriter.macros[Int(UInt8(ascii: "h"))] = a.host
+        var sub = Array(tv[min(tvStart, tv.count)...])
+        let maxAtoms = Limits.maxAtoms - tvStart
+        if config.configLevel >= 10 || !(flags.contains(.sender) || flags.contains(.header)) {
+            rewriter.rewrite(&sub, ruleset: 2, maxAtoms: maxAtoms)
+            if mm.recipientEnvelopeRuleset > 0 { rewriter.rewrite(&sub, ruleset: mm.recipientEnvelopeRuleset, maxAtoms: maxAtoms) }
+        }
+        rewriter.rewrite(&sub, ruleset: 4, maxAtoms: maxAtoms)
+        var user = rewriter.catAddr(sub[...], sub: nil, external: true, limit: Limits.maxName + 2)
+        if var h = a.host, !mm.has("h") {
+            h = h.asciiLowercased
+            a.host = h
+        }
+        if !mm.has("u") { user = user.asciiLowercased }
+        a.user = user
+        return a
+    }
+
+    /// sendmail's remotename.
+    public func remoteName(_ name: [UInt8], mailer m: Mailer, flags: AddressFlags) -> (String, SysExit) {
+        var status: SysExit = .ok
+        let rwset: Int
+        var addrType: [UInt8] = [flags.contains(.header) ? UInt8(ascii: "h") : UInt8(ascii: "e"), UInt8(ascii: " ")]
+        if flags.contains(.sender) {
+            rwset = flags.contains(.header) ? m.senderHeaderRuleset : m.senderEnvelopeRuleset
+            addrType.append(UInt8(ascii: "s"))
+        } else {
+            rwset = flags.contains(.header) ? m.recipientHeaderRuleset : m.recipientEnvelopeRuleset
+            addrType.append(UInt8(ascii: "r"))
+        }
+        if rwset < 0 { return (name.rawString, status) }
+        if let id = config.names.id(forName: Array("addr_type".utf8)) { rewriter.macros[id] = addrType }
+        let g: [UInt8] = [Meta.macroExpand, UInt8(ascii: "g")]
+        let fancy = (flags.contains(.canonical) || m.has("c")) ? g : crackAddress(name, options: crackOptions)
+        let pr = prescan(name, delim: 0, table: rewriter.tables.external, ignoreUnbalanced: false,
+                         eightBitAddrOK: eightBitAddrOK, report: { self.rewriter.userError($0) })
+        guard var pvp = pr.tokens else { return (name.rawString, status) }
+        if rewriter.rewrite(&pvp, ruleset: 3) == .tempFail { status = .tempFail }
+        if flags.contains(.sender) {
+            if rewriter.rewrite(&pvp, ruleset: 1) == .tempFail { status = .tempFail }
+        } else {
+            if rewriter.rewrite(&pvp, ruleset: 2) == .tempFail { status = .tempFail }
+        }
+        if rwset > 0 {
+            if rewriter.rewrite(&pvp, ruleset: rwset) == .tempFail { status = .tempFail }
+        }
+        if rewriter.rewrite(&pvp, ruleset: 4) == .tempFail { status = .tempFail }
+        let lbuf = rewriter.catAddr(pvp[...], sub: nil, external: false, limit: Limits.maxName + 1)
+        let oldg = rewriter.macros[Int(UInt8(ascii: "g"))]
+        rewriter.macros[Int(UInt8(ascii: "g"))] = lbuf
+        defer { rewriter.macros[Int(UInt8(ascii: "g"))] = oldg }
+        let result: [UInt8]
+        if flags.contains(.canonical) && lbuf.first == UInt8(ascii: "@") {
+            result = expandMacros([UInt8(ascii: "<")] + g + [UInt8(ascii: ">")], rewriter.macros)
+        } else {
+            result = expandMacros(fancy, rewriter.macros)
+        }
+        return (result.rawString, status)
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// The bytes up to a NUL, as a lossless String (see `string`).
+    var rawString: String { Array(self.prefix { $0 != 0 }).string }
+}

@@ -1,0 +1,132 @@
+// SMEngine/CommandLine.swift
+//
+// sendmail's command line: the argv[0] modes (mailq, newaliases, hoststat,
+// purgestat, smtpd), sendmail's getopt string, the old one-letter option
+// flags, and the operation mode from -b.  Parsing only: running a mode is
+// the caller's business.
+// Promises: arguments stay bytes; the first non-option ends the options
+// (as sendmail's "+" getopt does); errors use sendmail's wording.
+
+import SMBase
+
+public struct CommandLine {
+    public enum Mode: UInt8, Sendable {
+        case deliver = 0x6D        // m
+        case smtp = 0x73           // s
+        case daemon = 0x64         // d
+        case foregroundDaemon = 0x44 // D
+        case test = 0x74           // t
+        case verify = 0x76         // v
+        case initAlias = 0x69      // i
+        case printQueue = 0x70     // p
+        case printQueueCount = 0x50 // P
+        case hostStatus = 0x68     // h
+        case purgeStatus = 0x48    // H
+        case checkConfig = 0x43    // C
+        case arpaFTP = 0x61        // a
+        case showOptions = 0x4F    // O
+        case queueRun = 0x71       // q (from -q)
+    }
+
+    public var argv0: [UInt8]
+    public var mode: Mode = .deliver
+    public var configFile: [UInt8]? = nil
+    public var options: [(UInt8, [UInt8])] = []
+    public var macros: [[UInt8]] = []
+    public var debug: [[UInt8]] = []
+    public var operands: [[UInt8]] = []
+    public var from: [UInt8]? = nil
+    public var fullName: [UInt8]? = nil
+    public var readRecipients = false
+    public var queueArgs: [[UInt8]] = []
+    /// Messages to print and an exit status when parsing fails.
+    public var error: (message: String, status: SysExit)? = nil
+
+    static let optionString = Array("A:B:b:C:cD:d:e:F:f:Gh:IiL:M:mN:nO:o:p:Q:q:R:r:sTtUV:vX:".utf8)
+
+    public init(_ args: [[UInt8]]) {
+        argv0 = args.first ?? Array("sendmail".utf8)
+        let base = Array(argv0.split(separator: UInt8(ascii: "/")).last ?? [])
+        switch base.string {
+        case "newaliases": mode = .initAlias
+        case "mailq": mode = .printQueue
+        case "hoststat": mode = .hostStatus
+        case "purgestat": mode = .purgeStatus
+        case "smtpd": mode = .daemon
+        default: break
+        }
+        var takes: [UInt8: Bool] = [:]
+        var i = 0
+        while i < Self.optionString.count {
+            let c = Self.optionString[i]
+            let t = i + 1 < Self.optionString.count && Self.optionString[i + 1] == UInt8(ascii: ":")
+            takes[c] = t
+            i += t ? 2 : 1
+        }
+        var k = 1
+        argsLoop: while k < args.count {
+            let a = args[k]
+            if a == Array("--".utf8) { k += 1; break }
+            guard a.count > 1, a[0] == UInt8(ascii: "-") else { break }
+            k += 1
+            var j = 1
+            while j < a.count {
+                let c = a[j]
+                j += 1
+                guard let t = takes[c] else {
+                    error = ("\(argv0.string): invalid option -- '\(String(UnicodeScalar(c)))'", .usage)
+                    return
+                }
+                var arg: [UInt8] = []
+                if t {
+                    if j < a.count {
+                        arg = Array(a[j...])
+                    } else if k < args.count {
+                        arg = args[k]
+                        k += 1
+                    } else {
+                        error = ("\(argv0.string): option requires an argument -- '\(String(UnicodeScalar(c)))'", .usage)
+                        return
+                    }
+                    j = a.count
+                }
+                handle(c, arg)
+                if error != nil { return }
+            }
+        }
+        operands = Array(args[min(k, args.count)...])
+    }
+
+    mutating func handle(_ c: UInt8, _ arg: [UInt8]) {
+        switch c {
+        case UInt8(ascii: "b"):
+            let m = arg.first ?? 0
+            if m == UInt8(ascii: "z") {
+                error = ("Frozen configurations unsupported", .usage)
+            } else if let md = Mode(rawValue: m), md != .queueRun {
+                mode = md
+            } else {
+                error = ("Invalid operation mode \(String(UnicodeScalar(m)))", .usage)
+            }
+        case UInt8(ascii: "C"): configFile = arg
+        case UInt8(ascii: "d"), UInt8(ascii: "D"): debug.append(arg)
+        case UInt8(ascii: "o"): options.append((arg.first ?? 0, Array(arg.dropFirst())))
+        case UInt8(ascii: "O"): options.append((UInt8(ascii: " "), arg))
+        case UInt8(ascii: "M"): macros.append(arg)
+        case UInt8(ascii: "f"), UInt8(ascii: "r"): from = arg
+        case UInt8(ascii: "F"): fullName = arg
+        case UInt8(ascii: "t"): readRecipients = true
+        case UInt8(ascii: "q"):
+            if mode == .deliver { mode = .queueRun }
+            queueArgs.append(arg)
+        case UInt8(ascii: "c"), UInt8(ascii: "i"), UInt8(ascii: "m"), UInt8(ascii: "T"), UInt8(ascii: "v"):
+            options.append((c, Array("T".utf8)))
+        case UInt8(ascii: "e"):
+            options.append((c, arg))
+        case UInt8(ascii: "s"):
+            options.append((UInt8(ascii: "f"), Array("T".utf8)))
+        default:
+            break
+        }
+    }
+}
