@@ -45,7 +45,8 @@ public struct CfReader {
         self.reporter = reporter
     }
 
-    func err(_ msg: String) {
+    func err(_ msg0: String) {
+        let msg = stripReplyCode(msg0).text
         let prefix = lineNumber > 0 ? "\(config.fileName): line \(lineNumber): " : ""
         config.diagnostics.append(Diagnostic(file: config.fileName, line: lineNumber, msg))
         reporter.configError(prefix + msg)
@@ -182,7 +183,10 @@ public struct CfReader {
         case UInt8(ascii: "S"):
             let ex = expand(rest)
             let (n, _) = config.rulesets.resolve(ex, enter: true, report: { self.err($0) })
-            guard let n else { return }
+            guard let n else {
+                ruleset = -1
+                return
+            }
             ruleset = n
             if config.rulesets.rules[n] != nil && (testMode) {
                 reporter.notice("WARNING: Ruleset \(Array(rest).string) has multiple definitions")
@@ -224,7 +228,7 @@ public struct CfReader {
                 return
             }
             guard let eq = rest.firstIndex(of: UInt8(ascii: "=")) else {
-                err("unknown control line \"\(bp.string)\"")
+                err("unknown configuration line \"\(printable(bp))\"")
                 return
             }
             config.priorities.append((Array(bp[1..<eq]), atoi(bp[(eq + 1)...])))
@@ -555,38 +559,59 @@ public struct CfReader {
 
     // MARK: - H lines
 
-    mutating func readHeader(_ s: [UInt8]) {
+    /// H lines (sendmail's chompheader for configuration headers).
+    mutating func readHeader(_ line: [UInt8]) {
+        var s = line
         var p = 0
         var flags: [UInt8] = []
         var cond: [UInt8]? = nil
+        func syntaxError(_ shown: [UInt8]) {
+            err("553 5.3.0 header syntax error, line \"\(printable(shown))\"")
+        }
         if p < s.count && s[p] == UInt8(ascii: "?") {
             p += 1
-            if p < s.count && s[p] == Meta.macroExpand {
-                p += 1
-                if p < s.count {
-                    cond = config.names.name(of: Int(s[p]))
-                    p += 1
+            guard let q = s[p...].firstIndex(of: UInt8(ascii: "?")) else { syntaxError(s); return }
+            let inner = Array(s[p..<q])
+            let cut = Array(s[..<q])   // sendmail NUL-terminates at the second '?'
+            if inner.first == Meta.macroExpand {
+                if inner.count < 2 { syntaxError(s); return }
+                if inner.count > 2 { syntaxError(s); return }
+                cond = config.names.name(of: Int(inner[1]))
+            } else if inner.first == UInt8(ascii: "$") {
+                if inner.count < 2 { syntaxError(s); return }
+                let (id, end) = config.names.parse(inner, at: 1, report: { self.err($0) })
+                if end != inner.count { syntaxError(s); return }
+                cond = config.names.name(of: id)
+            } else {
+                for c in inner {
+                    if c >= 0x80 { syntaxError(s); return }
+                    flags.append(c)
                 }
-            } else {
-                while p < s.count && s[p] != UInt8(ascii: "?") { flags.append(s[p]); p += 1 }
             }
-            if p < s.count && s[p] == UInt8(ascii: "?") {
-                p += 1
-            } else {
-                err("header syntax error, line \"\(printable(s))\"")
-                return
-            }
-        }
-        guard let colon = s[p...].firstIndex(of: UInt8(ascii: ":")) else {
-            err("header syntax error, line \"\(printable(s))\"")
+            _ = cut
+            s = Array(s[(q + 1)...])
+            p = 0
+            let fs = p
+            while p < s.count, s[p] > 0x20, s[p] < 0x7F, s[p] != UInt8(ascii: ":") { p += 1 }
+            let fe = p
+            while p < s.count, isASCIISpace(s[p]) { p += 1 }
+            if p >= s.count || s[p] != UInt8(ascii: ":") || fs == fe { syntaxError(cut); return }
+            storeHeader(Array(s[fs..<fe]), flags, cond, Array(s[(p + 1)...]))
             return
         }
-        var name = Array(s[p..<colon])
-        while let l = name.last, isASCIISpace(l) { name.removeLast() }
-        var v = colon + 1
-        while v < s.count, isASCIISpace(s[v]) && s[v] != 0x0A { v += 1 }
+        let fs = p
+        while p < s.count, s[p] > 0x20, s[p] < 0x7F, s[p] != UInt8(ascii: ":") { p += 1 }
+        let fe = p
+        while p < s.count, isASCIISpace(s[p]) { p += 1 }
+        if p >= s.count || s[p] != UInt8(ascii: ":") || fs == fe { syntaxError(s); return }
+        storeHeader(Array(s[fs..<fe]), flags, cond, Array(s[(p + 1)...]))
+    }
+
+    mutating func storeHeader(_ name: [UInt8], _ flags: [UInt8], _ cond: [UInt8]?, _ value: [UInt8]) {
+        var v = value[...]
+        while let f = v.first, isASCIISpace(f) { v = v.dropFirst() }
         config.headers.append(HeaderDefinition(name: name, flags: flags, macroCondition: cond,
-                                               value: Array(s[v...]), line: lineNumber))
+                                               value: Array(v), line: lineNumber))
     }
 
     // MARK: - Q, X fields

@@ -60,6 +60,7 @@ extension Engine {
             }
         }
         if bad {
+            rewriter.setStatus(.usage)
             rewriter.userError("501 5.1.\(isRecipient ? 3 : 7) 8-bit character in mailbox address \"\(a.rawString)\"")
         }
         return bad
@@ -80,7 +81,7 @@ extension Engine {
         var a = buildAddress(pvp, flags: flags)
         a.printable = addr
         if qup {
-            rewriter.userError("Transient parse error -- message queued for future delivery")
+            rewriter.notice("Transient parse error -- message queued for future delivery")
             a.queueUp = true
             a.status = Array("4.4.3".utf8)
         }
@@ -126,20 +127,34 @@ extension Engine {
                 a.host = hbuf
                 if hbuf.contains(UInt8(ascii: ".")) {
                     a.status = hbuf
+                    rewriter.setStatus(dsnToExitStatus(hbuf))
                 } else if let f = hbuf.first, isASCIIDigit(f) {
-                    a.exitStatus = SysExit(rawValue: Int32(hbuf.prefix { isASCIIDigit($0) }.string) ?? 69) ?? .unavailable
+                    let v = Int32(hbuf.prefix { isASCIIDigit($0) }.string) ?? 69
+                    rewriter.setStatus(SysExit(rawValue: v) ?? .unavailable)
                 } else {
-                    a.exitStatus = SysExit.named(hbuf) ?? .unavailable
+                    let named: [String: SysExit] = ["usage": .usage, "nouser": .noUser, "nohost": .noHost,
+                                                     "unavailable": .unavailable, "software": .software,
+                                                     "tempfail": .tempFail, "protocol": .protocol, "config": .config]
+                    rewriter.setStatus(named[hbuf.asciiLowercased.string] ?? .unavailable)
                 }
             } else {
-                a.exitStatus = .unavailable
+                rewriter.setStatus(.unavailable)
             }
             let u = stripQuotes(ubuf)
+            var tempfail = false
             if u.count >= 4, isASCIIDigit(u[0]), isASCIIDigit(u[1]), isASCIIDigit(u[2]), u[3] == UInt8(ascii: " ") {
-                rewriter.userError(u.rawString)
+                let code = Array(u[0..<3]).rawString
+                let rest = Array(u[4...])
+                if let l = enhancedCodeLength(rest, delimiter: UInt8(ascii: " ")) {
+                    rewriter.userError(code + " " + Array(rest[0..<l]).rawString + " " + Array(rest[(l + 1)...]).rawString)
+                } else {
+                    rewriter.userError(code + " " + rest.rawString)
+                }
+                if u[0] == UInt8(ascii: "4") { tempfail = true }
             } else {
                 rewriter.userError("553 5.3.0 " + u.rawString)
             }
+            if rewriter.exitStatus == .tempFail || tempfail { a.queueUp = true }
             return a
         }
         guard let m = config.mailer(named: mname) else {
@@ -207,8 +222,11 @@ extension Engine {
         if let id = config.names.id(forName: Array("addr_type".utf8)) { rewriter.macros[id] = addrType }
         let g: [UInt8] = [Meta.macroExpand, UInt8(ascii: "g")]
         let fancy = (flags.contains(.canonical) || m.has("c")) ? g : crackAddress(name, options: crackOptions)
+        let saveTo = rewriter.currentAddress
+        rewriter.currentAddress = name
         let pr = prescan(name, delim: 0, table: rewriter.tables.external, ignoreUnbalanced: false,
                          eightBitAddrOK: eightBitAddrOK, report: { self.rewriter.userError($0) })
+        rewriter.currentAddress = saveTo
         guard var pvp = pr.tokens else { return (name.rawString, status) }
         if rewriter.rewrite(&pvp, ruleset: 3) == .tempFail { status = .tempFail }
         if flags.contains(.sender) {
@@ -237,4 +255,55 @@ extension Engine {
 extension Array where Element == UInt8 {
     /// The bytes up to a NUL, as a lossless String (see `string`).
     var rawString: String { Array(self.prefix { $0 != 0 }).string }
+}
+
+/// sendmail's dsntoexitstat: the sysexits code for an enhanced status.
+public func dsnToExitStatus(_ dsn: [UInt8]) -> SysExit {
+    guard let f = dsn.first else { return .unavailable }
+    if f == UInt8(ascii: "2") { return .ok }
+    if f == UInt8(ascii: "4") { return .tempFail }
+    var i = 1
+    if i < dsn.count && dsn[i] == UInt8(ascii: ".") { i += 1 }
+    func num(_ from: Int) -> Int {
+        var v = 0, j = from
+        while j < dsn.count, isASCIIDigit(dsn[j]) { v = v * 10 + Int(dsn[j] - 48); j += 1 }
+        return v
+    }
+    let code2 = num(i)
+    while i < dsn.count && dsn[i] != UInt8(ascii: ".") { i += 1 }
+    if i < dsn.count { i += 1 }
+    let code3 = num(i)
+    switch code2 {
+    case 0: return .unavailable
+    case 1:
+        switch code3 {
+        case 0: return .dataErr
+        case 1, 6: return .noUser
+        case 2, 8: return .noHost
+        case 3, 7: return .usage
+        case 4: return .unavailable
+        case 5: return .config
+        default: return .unavailable
+        }
+    case 2:
+        switch code3 {
+        case 0, 1, 2, 4: return .unavailable
+        case 3: return .dataErr
+        default: return .unavailable
+        }
+    case 3: return .osErr
+    case 4:
+        switch code3 {
+        case 0, 2: return .ioErr
+        case 1, 3, 5: return .tempFail
+        case 4: return .protocol
+        case 6: return .config
+        case 7: return .unavailable
+        default: return .unavailable
+        }
+    case 5: return .protocol
+    case 6: return .unavailable
+    case 7: return .dataErr
+    default: return .unavailable
+    }
 }

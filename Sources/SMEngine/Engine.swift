@@ -38,7 +38,11 @@ public final class Engine: CfReporter {
     public let rewriter: RewriteEngine
     public private(set) var maps: MapSet
     public let identity: HostIdentitySource
-    public var exitStatus: SysExit = .ok
+    /// sendmail's ExitStat (kept by the rewrite engine, which sees most errors).
+    public var exitStatus: SysExit {
+        get { rewriter.exitStatus }
+        set { rewriter.exitStatus = newValue }
+    }
     public let options: StartOptions
 
     // CfReporter
@@ -191,7 +195,6 @@ public final class Engine: CfReporter {
         rewriter.tables = config.tables()
         rewriter.spaceSub = config.spaceSub
         rewriter.maps = maps
-        if exitStatus != .ok { rewriter.exitStatus = exitStatus }
     }
 }
 

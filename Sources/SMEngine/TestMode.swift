@@ -90,7 +90,7 @@ public final class TestMode {
         switch sub {
         case UInt8(ascii: "S"):
             let name = Array(l[2...])
-            guard let rs = rw.rulesets.find(name) else {
+            guard let rs = rw.rulesets.find(name, report: { self.rw.systemError($0) }) else {
                 out.write("Undefined ruleset " + name.string + "\n")
                 return
             }
@@ -379,7 +379,7 @@ public final class TestMode {
                 var lp = 0
                 while lp < list.count {
                     let remaining = Array(list[lp...])
-                    guard let rs = rw.rulesets.find(remaining) else {
+                    guard let rs = rw.rulesets.find(remaining, report: { self.rw.systemError($0) }) else {
                         out.write("Undefined ruleset " + remaining.string + "\n")
                         break
                     }

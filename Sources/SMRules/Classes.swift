@@ -16,6 +16,8 @@ public final class ClassTable: @unchecked Sendable {
     }
     private var index: [[UInt8]: Int] = [:]   // lowercased word -> entry
     private var entries: [Entry] = []
+    /// Longest member (in bytes) of each class, to bound `$=X` matching.
+    private var longest = [Int](repeating: 0, count: 256)
 
     public init() {}
 
@@ -26,8 +28,41 @@ public final class ClassTable: @unchecked Sendable {
         return h
     }
 
-    /// Adds `word` to class `id`.
+    /// sendmail's setclass: a word that is `$=X` (MATCHCLASS + id) copies
+    /// class X into class `id`; any other word is added.
     public func add(_ word: [UInt8], to id: Int) {
+        if word.first == Meta.matchClass {
+            guard word.count >= 2 else { return }
+            let src = Int(word[1])
+            for i in entries.indices where Self.has(entries[i], src) { setBit(i, id) }
+            return
+        }
+        addWord(word, to: id)
+    }
+
+    /// The byte length of the longest word in class `id`.
+    @inline(__always)
+    public func longestWord(in id: Int) -> Int { longest[id & 0xFF] }
+
+    /// Membership test for a word that is already lowercased.
+    @inline(__always)
+    public func containsLowercased(_ key: [UInt8], in id: Int) -> Bool {
+        guard let i = index[key] else { return false }
+        return Self.has(entries[i], id)
+    }
+
+    private func setBit(_ i: Int, _ id: Int) {
+        longest[id & 0xFF] = max(longest[id & 0xFF], entries[i].name.count)
+        let bit = UInt64(1) << UInt64(id & 63)
+        switch (id & 0xFF) >> 6 {
+        case 0: entries[i].bits.0 |= bit
+        case 1: entries[i].bits.1 |= bit
+        case 2: entries[i].bits.2 |= bit
+        default: entries[i].bits.3 |= bit
+        }
+    }
+
+    private func addWord(_ word: [UInt8], to id: Int) {
         let key = word.asciiLowercased
         let i: Int
         if let existing = index[key] {
@@ -37,13 +72,7 @@ public final class ClassTable: @unchecked Sendable {
             entries.append(Entry(name: word, bucket: Self.bucket(of: word), seq: i))
             index[key] = i
         }
-        let bit = UInt64(1) << UInt64(id & 63)
-        switch (id & 0xFF) >> 6 {
-        case 0: entries[i].bits.0 |= bit
-        case 1: entries[i].bits.1 |= bit
-        case 2: entries[i].bits.2 |= bit
-        default: entries[i].bits.3 |= bit
-        }
+        setBit(i, id)
     }
 
     @inline(__always)

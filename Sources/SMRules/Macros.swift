@@ -87,7 +87,7 @@ public final class MacroNames: @unchecked Sendable {
             p += 1
         }
         if mid < 0 || mid > 0o377 {
-            report("Unable to assign macro/class ID (mid = 0x\(String(mid, radix: 16)))")
+            report("Unable to assign macro/class ID (mid = 0x\(String(UInt32(bitPattern: Int32(truncatingIfNeeded: mid)), radix: 16)))")
             return (0, p)
         }
         return (mid, p)

@@ -43,25 +43,38 @@ public final class OutputBuffer: @unchecked Sendable {
     }
 }
 
-/// Splits "553 5.1.3 text" into its parts.  Returns the text after the
-/// reply code and an enhanced code, when present.
+/// Splits "553 5.1.3 text" into its parts as sendmail's putoutmsg does:
+/// a three-digit code and a space or dash, then an enhanced status code
+/// ([245].d{1,3}.d{1,3}) followed by a space or the end.
 public func stripReplyCode(_ msg: String) -> (code: String?, enhanced: String?, text: String) {
-    let b = Array(msg.utf8)
+    let b = msg.latin1Bytes
     guard b.count >= 4, isASCIIDigit(b[0]), isASCIIDigit(b[1]), isASCIIDigit(b[2]),
           b[3] == UInt8(ascii: " ") || b[3] == UInt8(ascii: "-") else {
         return (nil, nil, msg)
     }
-    let code = String(decoding: b[0..<3], as: UTF8.self)
-    var i = 4
-    // enhanced status code: d.d{1,3}.d{1,3} followed by a space
-    var j = i
-    func digits() -> Int { let s = j; while j < b.count, isASCIIDigit(b[j]) { j += 1 }; return j - s }
-    if digits() >= 1, j < b.count, b[j] == UInt8(ascii: "."), ({ j += 1; return digits() }() >= 1),
-       j < b.count, b[j] == UInt8(ascii: "."), ({ j += 1; return digits() }() >= 1),
-       j < b.count, b[j] == UInt8(ascii: " ") {
-        let enh = String(decoding: b[i..<j], as: UTF8.self)
-        i = j + 1
-        return (code, enh, String(decoding: b[i...], as: UTF8.self))
+    let code = Array(b[0..<3]).string
+    let rest = Array(b[4...])
+    if let l = enhancedCodeLength(rest, delimiter: UInt8(ascii: " ")) {
+        return (code, Array(rest[0..<l]).string, Array(rest[(l + 1)...]).string)
     }
-    return (code, nil, String(decoding: b[i...], as: UTF8.self))
+    if let l = enhancedCodeLength(rest, delimiter: 0), l == rest.count {
+        return (code, rest.string, "")
+    }
+    return (code, nil, rest.string)
+}
+
+/// sendmail's isenhsc: the length of an enhanced status code at the start
+/// of `s` that is followed by `delimiter` (0 = end of string).
+public func enhancedCodeLength(_ s: [UInt8], delimiter: UInt8) -> Int? {
+    guard s.count >= 2, s[0] == UInt8(ascii: "2") || s[0] == UInt8(ascii: "4") || s[0] == UInt8(ascii: "5"),
+          s[1] == UInt8(ascii: ".") else { return nil }
+    func at(_ i: Int) -> UInt8 { i < s.count ? s[i] : 0 }
+    var l = 2, h = 0
+    while h < 3 && isASCIIDigit(at(l + h)) { h += 1 }
+    if h == 0 || at(l + h) != UInt8(ascii: ".") { return nil }
+    l += h + 1
+    h = 0
+    while h < 3 && isASCIIDigit(at(l + h)) { h += 1 }
+    if h == 0 || at(l + h) != delimiter { return nil }
+    return l + h
 }

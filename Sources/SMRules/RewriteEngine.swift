@@ -46,20 +46,46 @@ public final class RewriteEngine: MapContext, MacroSource {
 
     // MARK: - Messages
 
-    /// sendmail's usrerr/syserr/message outside SMTP: strip the codes,
-    /// prefix the current address.
-    public func userError(_ msg: String) {
-        let (_, _, text) = stripReplyCode(msg)
-        if let to = currentAddress {
-            out.writeMessage(to.string + "... " + text)
-        } else {
-            out.writeMessage(text)
+    /// Formats and prints a message as sendmail's fmtmsg/putoutmsg do
+    /// outside SMTP: reply code and enhanced code dropped, "addr... " in
+    /// front for codes 050 250 252 450 550 553 when an address is current,
+    /// the cf file and line in front while a cf is being read, every byte
+    /// with its high bit cleared.
+    func emit(_ msg: String, defaultCode: String, withAddress: Bool) {
+        let (code, _, text) = stripReplyCode(msg)
+        let num = code ?? defaultCode
+        var line = ""
+        if let f = fileContext { line += f }
+        if withAddress, let to = currentAddress, !to.isEmpty,
+           ["050", "250", "252", "450", "550", "553"].contains(num) {
+            line += shortenString(to, 203).string + "... "
         }
+        line += text
+        out.writeMessage(line)
     }
 
-    public func systemError(_ msg: String) {
-        userError(msg)
-        if exitStatus == .ok { exitStatus = .software }
+    /// "file: line N: " while a cf is being read (sendmail's FileName).
+    public var fileContext: String? = nil
+
+    /// sendmail's usrerr.
+    public func userError(_ msg: String) {
+        emit(msg, defaultCode: "550", withAddress: true)
+    }
+
+    /// sendmail's syserr: no address tag; sets the exit status.
+    public func systemError(_ msg: String, errno: Int32 = 0) {
+        emit(msg, defaultCode: "554", withAddress: false)
+        if exitStatus == .ok { exitStatus = errno == 0 ? .software : .osErr }
+    }
+
+    /// sendmail's message(): code 050 unless given.
+    public func notice(_ msg: String) {
+        emit(msg, defaultCode: "050", withAddress: true)
+    }
+
+    /// sendmail's setstat.
+    public func setStatus(_ s: SysExit) {
+        if exitStatus == .ok || exitStatus == .tempFail { exitStatus = s }
     }
 
     // MARK: - MapContext / MacroSource
@@ -77,9 +103,7 @@ public final class RewriteEngine: MapContext, MacroSource {
     }
 
     public func message(_ text: [UInt8]) {
-        let (_, _, t) = stripReplyCode(text.string)
-        out.write(t)
-        out.write("\n")
+        emit(text.string, defaultCode: "050", withAddress: true)
     }
 
     // MARK: - Helpers
@@ -152,14 +176,40 @@ public final class RewriteEngine: MapContext, MacroSource {
         var rvp = 0
         let pc = pat.count
 
-        // extend a $= binding starting at ml[mlp].first, from avp on.
+        // extend a $= binding starting at ml[mlp].first, from avp on: the
+        // phrase grows one token at a time (joined as cataddr joins them)
+        // until it is in the class.  A phrase longer than the class's
+        // longest word can never match, so the search stops there; sendmail
+        // would keep extending to the end and fail the same way.
         func extendClass(_ id: Int, _ avp: inout Int, _ mlp: inout Int) -> Bool {
+            let limit = classes.longestWord(in: id)
+            var word: [UInt8] = []
+            word.reserveCapacity(64)
+            var oldAtom = false
+            var i = ml[mlp].first
+            // rebuild the part already bound (backup resumes past it)
+            func appendToken(_ t: [UInt8]) {
+                let newAtom = tables.internal[t.first ?? 0] == .atm
+                if oldAtom && newAtom { word.append(asciiLower(spaceSub)) }
+                var k = 0
+                while k < t.count {
+                    var c = t[k]
+                    k += 1
+                    if c == Meta.metaQuote && k < t.count { c = t[k]; k += 1 }
+                    word.append(asciiLower(c))
+                }
+                oldAtom = newAtom
+            }
+            while i < avp {
+                appendToken(ws[i])
+                i += 1
+            }
             while true {
-                if avp >= wsEnd { return false }
+                if avp >= wsEnd || word.count > limit { return false }
                 ml[mlp].last = avp
+                appendToken(ws[avp])
                 avp += 1
-                let word = catAddr(ws[ml[mlp].first...ml[mlp].last], sub: nil, external: true)
-                if wordInClass(word, id) {
+                if word.count <= limit && classes.containsLowercased(word, in: id) {
                     mlp += 1
                     return true
                 }
@@ -545,7 +595,7 @@ public final class RewriteEngine: MapContext, MacroSource {
         while j < pvp.count {
             if pvp[j].count == 1 && pvp[j][0] == Meta.callSubr && j + 1 < pvp.count {
                 let name = stripQuotes(pvp[j + 1])
-                guard let subr = rulesets.find(name) else {
+                guard let subr = rulesets.find(name, report: { self.systemError($0) }) else {
                     systemError("554 5.3.5 Unknown ruleset \(name.string)")
                     return .config
                 }
@@ -596,4 +646,17 @@ public func stripQuotes(_ s: [UInt8]) -> [UInt8] {
         out.append(c)
     }
     return out
+}
+
+/// sendmail's shortenstring: long strings become "first...last".
+public func shortenString(_ s: [UInt8], _ m0: Int) -> [UInt8] {
+    let l = s.count
+    if l < m0 { return s }
+    var m = min(m0, 203)
+    if m < 10 {
+        if m < 5 { return Array(s.prefix(m)) }
+        return Array(s.prefix(m - 3)) + Array("...".utf8)
+    }
+    m = (m - 3) / 2
+    return Array(s.prefix(m)) + Array("...".utf8) + Array(s.suffix(m))
 }

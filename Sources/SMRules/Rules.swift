@@ -184,20 +184,31 @@ public struct RulesetTable: Sendable {
         return (number, end)
     }
 
-    /// Looks a ruleset up by name or number without creating it.
-    public func find(_ s: [UInt8]) -> Int? {
+    /// Looks a ruleset up by name or number without creating it
+    /// (strtorwset with ST_FIND); `report` gets sendmail's errors.
+    public func find(_ s: [UInt8], report: ((String) -> Void)? = nil) -> Int? {
         var p = 0
         let n = s.count
         while p < n, isASCIISpace(s[p]) { p += 1 }
-        guard p < n else { return nil }
-        if isASCIIDigit(s[p]) {
+        if p < n && s[p] >= 0x80 {
+            report?("invalid ruleset name: \"\(Array(s[p..<min(n, p + 20)]).string)\"")
+            return nil
+        }
+        if p < n && isASCIIDigit(s[p]) {
             var v = 0
-            while p < n, isASCIIDigit(s[p]) { v = min(v * 10 + Int(s[p] - 48), 1_000_000); p += 1 }
-            return v < Self.maxSets / 2 ? v : nil
+            while p < n, isASCIIDigit(s[p]) { v = min(v * 10 + Int(s[p] - 48), 1_000_000_000); p += 1 }
+            if v >= Self.maxSets / 2 {
+                report?("bad ruleset \(v) (\(Self.maxSets / 2) max)")
+                return nil
+            }
+            return v
         }
         let q = p
         while p < n, s[p] < 0x80, isASCIIAlnum(s[p]) || s[p] == UInt8(ascii: "_") { p += 1 }
-        guard q < p, isASCIIAlpha(s[q]) else { return nil }
+        guard q < p, isASCIIAlpha(s[q]) else {
+            report?("invalid ruleset name: \"\(Array(s[q..<min(n, q + 20)]).string)\"")
+            return nil
+        }
         if let v = byName[Array(s[q..<p])], v >= 0 { return v }
         return nil
     }

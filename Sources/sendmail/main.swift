@@ -88,7 +88,8 @@ case .test:
         tm.line(line)
     }
     stdoutBuffer.flush()
-    finish(engine.rewriter.exitStatus != .ok ? engine.rewriter.exitStatus : engine.exitStatus)
+    // finis(): a temporary failure is not an error exit
+    finish(engine.exitStatus == .tempFail ? .ok : engine.exitStatus)
 default:
     stdoutBuffer.write("sendmail: this mode (-b\(String(UnicodeScalar(cl.mode.rawValue)))) is not implemented yet\n")
     finish(.unavailable)
