@@ -227,7 +227,10 @@ extension Engine {
         let pr = prescan(name, delim: 0, table: rewriter.tables.external, ignoreUnbalanced: false,
                          eightBitAddrOK: eightBitAddrOK, report: { self.rewriter.userError($0) })
         rewriter.currentAddress = saveTo
-        guard var pvp = pr.tokens else { return (name.rawString, status) }
+        guard var pvp = pr.tokens else {
+            if let cut = pr.truncatedAt { return (Array(name[..<cut]).rawString, status) }
+            return (name.rawString, status)
+        }
         if rewriter.rewrite(&pvp, ruleset: 3) == .tempFail { status = .tempFail }
         if flags.contains(.sender) {
             if rewriter.rewrite(&pvp, ruleset: 1) == .tempFail { status = .tempFail }

@@ -153,6 +153,11 @@ public final class Engine: CfReporter {
         if config.mailer(named: Array("local".utf8)) == nil && !(options.testMode && options.configGivenOnCommandLine && options.realUID != 0) {
             configError("No local mailer defined")
         }
+        for n in ["prog", "*file*"] {
+            if let i = config.mailers.firstIndex(where: { $0?.name == Array(n.utf8) }) {
+                config.mailers[i]!.flags.remove(UInt8(ascii: "m"))
+            }
+        }
         if config.configLevel < 6, let i = config.mailers.firstIndex(where: { $0?.name == Array("local".utf8) }), i != nil {
             for f in "Aw5:|/@" { config.mailers[i]!.flags.insert(UInt8(ascii: f.unicodeScalars.first!)) }
         }

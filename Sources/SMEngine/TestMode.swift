@@ -140,7 +140,7 @@ public final class TestMode {
             } else {
                 covers21 = Int(cat.string) == 21
             }
-            if covers21 { rw.traceRules = level >= 12 }
+            if covers21 { rw.debugLevel = level }
         }
     }
 

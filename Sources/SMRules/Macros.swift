@@ -140,7 +140,8 @@ extension MacroTable: MacroSource {
 /// Converts `$x`, `${name}`, `$=x`, `$~x`, `$&x`, `$?x` in configuration
 /// text to MACROEXPAND + id form; `$$` becomes `$`.  This is what sendmail
 /// does to every cf line (and to `-bt` `.D`/`.C` values) before use.
-public func translateDollars(_ line: [UInt8], names: MacroNames, report: (String) -> Void) -> [UInt8] {
+public func translateDollars(_ raw: [UInt8], names: MacroNames, report: (String) -> Void) -> [UInt8] {
+    let line = quoteInternalChars(raw)
     var out: [UInt8] = []
     out.reserveCapacity(line.count)
     var i = 0
@@ -265,4 +266,18 @@ public func expandMacros(_ s: [UInt8], _ macros: MacroSource, bufferSize: Int = 
         if xbuf.count >= bufferSize { xbuf.removeSubrange((bufferSize - 1)...) }
         return xbuf
     }
+}
+
+/// sendmail's quote_internal_chars: bytes that look like its internal
+/// metasymbols (0200-0237) and the quote byte itself (0377) get a
+/// METAQUOTE in front, so text from outside can never act as syntax.
+public func quoteInternalChars(_ s: [UInt8]) -> [UInt8] {
+    guard s.contains(where: { ($0 & 0o340) == 0o200 || $0 == Meta.metaQuote }) else { return s }
+    var out: [UInt8] = []
+    out.reserveCapacity(s.count + 4)
+    for c in s {
+        if (c & 0o340) == 0o200 || c == Meta.metaQuote { out.append(Meta.metaQuote) }
+        out.append(c)
+    }
+    return out
 }

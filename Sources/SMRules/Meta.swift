@@ -11,7 +11,7 @@ import SMBase
 public enum Meta {
     public static let macroExpand: UInt8 = 0o201     // $x
     public static let macroDeferred: UInt8 = 0o202   // $&x
-    public static let metaQuote: UInt8 = 0o203       // quote next byte
+    public static let metaQuote: UInt8 = 0o377       // quote next byte
     public static let lookupBegin: UInt8 = 0o205     // $(
     public static let lookupEnd: UInt8 = 0o206       // $)
     public static let matchZeroOrMore: UInt8 = 0o220 // $*

@@ -75,6 +75,9 @@ public struct PrescanResult: Sendable {
     public var tokens: [[UInt8]]?
     /// Index of the byte that ended the scan (the delimiter or the end).
     public var end: Int
+    /// "Address too long": sendmail cuts its copy of the input here
+    /// (start + MAXNAME), which later messages show.
+    public var truncatedAt: Int? = nil
 }
 
 private let B: UInt8 = 0o40   // break
@@ -117,8 +120,15 @@ public func prescan(_ addr: [UInt8], from start: Int = 0, delim: UInt8, table: T
 
     @inline(__always) func byte(_ i: Int) -> Int { i < n ? Int(addr[i]) : 0 }
 
+    var cut: Int? = nil
     func fail() -> PrescanResult {
-        return PrescanResult(tokens: nil, end: p > start ? p - 1 : p)
+        return PrescanResult(tokens: nil, end: p > start ? p - 1 : p, truncatedAt: cut)
+    }
+    func tooLong() {
+        report("553 5.1.1 Address too long")
+        var len = 0
+        while start + len < n && addr[start + len] != 0 { len += 1 }
+        if len > Limits.maxName { cut = start + Limits.maxName }
     }
 
     repeat {
@@ -126,7 +136,7 @@ public func prescan(_ addr: [UInt8], from start: Int = 0, delim: UInt8, table: T
         while true {
             if c != noChar && !bslash {
                 if used >= limit {
-                    report("553 5.1.1 Address too long")
+                    tooLong()
                     return fail()
                 }
                 var cc = c
@@ -168,7 +178,7 @@ public func prescan(_ addr: [UInt8], from start: Int = 0, delim: UInt8, table: T
                     continue
                 } else if c != Int(UInt8(ascii: "!")) || state == CharType.qst.rawValue {
                     if used >= limit {
-                        report("553 5.1.1 Address too long")
+                        tooLong()
                         return fail()
                     }
                     tok.append(UInt8(ascii: "\\"))
@@ -232,7 +242,7 @@ public func prescan(_ addr: [UInt8], from start: Int = 0, delim: UInt8, table: T
         }
         if !tok.isEmpty {
             if used >= limit {
-                report("553 5.1.1 Address too long")
+                tooLong()
                 return fail()
             }
             used += 1

@@ -22,8 +22,15 @@ public final class RewriteEngine: MapContext, MacroSource {
     public var spaceSub: UInt8 = UInt8(ascii: " ")
     /// Address test mode: print "input:"/"returns:" for every ruleset.
     public var testMode = false
-    /// -d21.12 style tracing of rule attempts.
-    public var traceRules = false
+    /// The -d level for category 21 (rewriting): 1 traces every ruleset,
+    /// 2 run-time macros, 3 skipped calls, 4 each rewrite, 10 failed
+    /// rules, 12 every rule tried.
+    public var debugLevel = 0
+    /// Kept for callers that only switch full tracing on.
+    public var traceRules: Bool {
+        get { debugLevel >= 12 }
+        set { debugLevel = newValue ? max(debugLevel, 12) : 0 }
+    }
     /// DeliveryMode is "defer": maps with -D are not consulted.
     public var deferMode = false
     public let out: OutputBuffer
@@ -107,6 +114,15 @@ public final class RewriteEngine: MapContext, MacroSource {
     }
 
     // MARK: - Helpers
+
+    /// prescan with the scanned text as the current address, as sendmail's
+    /// prescan sets e_to while it runs.
+    func scan(_ text: [UInt8], table: TokenTable) -> PrescanResult {
+        let save = currentAddress
+        currentAddress = text
+        defer { currentAddress = save }
+        return prescan(text, delim: 0, table: table, ignoreUnbalanced: false, report: { self.userError($0) })
+    }
 
     /// sendmail's cataddr: joins tokens, putting `sub` between two atoms;
     /// a nil `sub` means BlankSub.  `external` undoes METAQUOTE.
@@ -257,6 +273,9 @@ public final class RewriteEngine: MapContext, MacroSource {
                         break
                     case .deferredMacro(let id):
                         let start = avp
+                        if debugLevel >= 2 {
+                            out.write("rewrite: LHS $&{" + names.name(of: id).string + "} => \"" + (macros[id]?.string ?? "(NULL)") + "\"\n")
+                        }
                         if let value = macros[id] {
                             var vi = 0
                             while vi < value.count && value[vi] != 0 {
@@ -348,7 +367,7 @@ public final class RewriteEngine: MapContext, MacroSource {
             return .config
         }
         let rulename = rulesets.displayName(ruleset)
-        if testMode { printTrace("   input:", rulename, ws[...]) }
+        if testMode || debugLevel >= 1 { printTrace("   input:", rulename, ws[...]) }
         if reclevel > Limits.maxRuleRecursion {
             systemError("rewrite: excessive recursion (max \(Limits.maxRuleRecursion)), ruleset \(rulename.string)")
             return .config
@@ -367,7 +386,7 @@ public final class RewriteEngine: MapContext, MacroSource {
         while ruleIndex < rules.count {
             if let f = ws.first, f.first == Meta.canonNet { break }
             let rule = rules[ruleIndex]
-            if traceRules {
+            if debugLevel >= 12 {
                 var l = Array("-----trying rule:".utf8)
                 for t in rule.lhs { l.append(32); Printing.xputs(t, names: names, into: &l) }
                 l.append(10)
@@ -376,16 +395,21 @@ public final class RewriteEngine: MapContext, MacroSource {
             loopcount += 1
             if loopcount > Limits.maxLoop {
                 systemError("554 5.3.5 Infinite loop in ruleset \(rulename.string), rule \(ruleno)")
+                if debugLevel >= 1 {
+                    var l = Array("workspace:".utf8)
+                    Printing.printav(ws, names: names, into: &l)
+                    out.write(l)
+                }
                 break
             }
             guard let nmatch = match(rule.pattern, ws[...], &ml) else {
-                if traceRules { out.write("----- rule fails\n") }
+                if debugLevel >= 10 { out.write("----- rule fails\n") }
                 ruleIndex += 1
                 ruleno += 1
                 loopcount = 0
                 continue
             }
-            if traceRules {
+            if debugLevel >= 12 {
                 var l = Array("-----rule matches:".utf8)
                 for t in rule.rhs { l.append(32); Printing.xputs(t, names: names, into: &l) }
                 l.append(10)
@@ -427,9 +451,11 @@ public final class RewriteEngine: MapContext, MacroSource {
                         npvp.append(rp)
                     } else {
                         let id = rp.count > 1 ? Int(rp[1]) : 0
+                        if debugLevel >= 2 {
+                            out.write("rewrite: RHS $&{" + names.name(of: id).string + "} => \"" + (macros[id]?.string ?? "(NULL)") + "\"\n")
+                        }
                         guard let mval = macros[id], !mval.isEmpty, mval[0] != 0 else { continue }
-                        let r = prescan(mval, delim: 0, table: tables.external, ignoreUnbalanced: false,
-                                        report: { self.userError($0) })
+                        let r = scan(mval, table: tables.external)
                         guard let xt = r.tokens else { return .dataErr }
                         for t in xt {
                             npvp.append(t)
@@ -450,7 +476,7 @@ public final class RewriteEngine: MapContext, MacroSource {
             }
 
             ws = npvp
-            if traceRules {
+            if debugLevel >= 4 {
                 var l = Array("rewritten as:".utf8)
                 for t in ws { l.append(32); Printing.xputs(t, names: names, into: &l) }
                 l.append(10)
@@ -459,7 +485,7 @@ public final class RewriteEngine: MapContext, MacroSource {
             if returnAfter { break }
         }
 
-        if testMode { printTrace(" returns:", rulename, ws[...]) }
+        if testMode || debugLevel >= 1 { printTrace(" returns:", rulename, ws[...]) }
         return rstat
     }
 
@@ -567,8 +593,7 @@ public final class RewriteEngine: MapContext, MacroSource {
                 if r.isEmpty || r[0] == 0 {
                     result = []
                 } else {
-                    let pr = prescan(r, delim: 0, table: external ? tables.external : tables.internal,
-                                     ignoreUnbalanced: false, report: { self.userError($0) })
+                    let pr = scan(r, table: external ? tables.external : tables.internal)
                     guard let t = pr.tokens else { return .dataErr }
                     result = t
                 }
@@ -600,6 +625,7 @@ public final class RewriteEngine: MapContext, MacroSource {
                     return .config
                 }
                 if !rulesets.hasRules(subr) {
+                    if debugLevel >= 3 { out.write("-----skip subr " + name.string + " (\(subr))\n") }
                     pvp.removeSubrange(j...(j + 1))
                     j += 1
                     continue
