@@ -11,6 +11,7 @@
 import SMBase
 import SMRules
 import SMConfig
+import Glibc
 
 public struct ParsedAddress: Sendable {
     public var mailer: Mailer?
@@ -308,5 +309,92 @@ public func dsnToExitStatus(_ dsn: [UInt8]) -> SysExit {
     case 6: return .unavailable
     case 7: return .dataErr
     default: return .unavailable
+    }
+}
+
+extension Engine {
+    /// sendmail's setsender: parse the sender (falling back to the real
+    /// user, then $n, then postmaster), then rewrite it through 3, 1 and 4
+    /// into $f.  Returns the parsed sender address.
+    @discardableResult
+    public func setSender(_ from0: [UInt8]?) -> ParsedAddress {
+        let rw = rewriter
+        let x = Int(UInt8(ascii: "x"))
+        rw.macros[x] = []
+        let addrType = config.names.id(forName: Array("addr_type".utf8))
+        if let id = addrType { rw.macros[id] = Array("e s".utf8) }
+        let realName = options.realUserName
+        var from = from0
+        func bad(_ a: ParsedAddress?) -> Bool {
+            guard let a else { return true }
+            if a.isError { return true }
+            let n = a.mailerName
+            return n == Array("prog".utf8) || n == Array("*file*".utf8) || n == Array("*include*".utf8)
+        }
+        var parsed: ParsedAddress? = nil
+        if let f = from {
+            parsed = parseAddress(f, flags: [.sender], isRecipient: false)
+        }
+        if from == nil || bad(parsed) {
+            if from != nil {
+                if let p = parsed, !p.isError {
+                    rw.userError("553 5.1.7 Invalid sender address")
+                }
+                rw.suppressErrors = true
+            }
+            var ok = false
+            if from != realName {
+                from = realName
+                parsed = parseAddress(realName, flags: [.sender], isRecipient: false)
+                ok = parsed != nil
+            }
+            if !ok {
+                rw.suppressErrors = true
+                let n = expandMacros([Meta.macroExpand, UInt8(ascii: "n")], rw.macros)
+                from = n
+                parsed = parseAddress(n, flags: [], isRecipient: false)
+                if parsed == nil {
+                    from = Array("postmaster".utf8)
+                    parsed = parseAddress(from!, flags: [], isRecipient: false)
+                    if parsed == nil { rw.systemError("553 5.3.0 setsender: can't even parse postmaster!") }
+                }
+            }
+        }
+        rw.suppressErrors = false
+        let a = parsed ?? ParsedAddress(mailer: nil, mailerName: [], host: nil, user: [], printable: [])
+        if let m = a.mailer, m.has("w") {
+            if !a.user.isEmpty, let pw = getpwnam(a.user.string) {
+                let home = String(cString: pw.pointee.pw_dir)
+                rw.macros[Int(UInt8(ascii: "z"))] = home.isEmpty ? nil : (home == "/" ? [] : Array(home.utf8))
+                let gecos = String(cString: pw.pointee.pw_gecos)
+                let full = gecos.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+                if !full.isEmpty && String(cString: pw.pointee.pw_name) == a.user.string {
+                    rw.macros[x] = Array(full.utf8)
+                }
+            }
+        }
+        let saveTo = rw.currentAddress
+        rw.currentAddress = from
+        let pr = prescan(from ?? [], delim: 0, table: rw.tables.internal, ignoreUnbalanced: false,
+                         eightBitAddrOK: eightBitAddrOK, report: { rw.userError($0) })
+        rw.currentAddress = saveTo
+        guard var pvp = pr.tokens else { return a }
+        rw.rewrite(&pvp, ruleset: 3)
+        rw.rewrite(&pvp, ruleset: 1)
+        rw.rewrite(&pvp, ruleset: 4)
+        if let id = addrType { rw.macros[id] = nil }
+        var bp = rw.catAddr(pvp[...], sub: nil, external: false, limit: Limits.maxName + 2 - 2)
+        if bp.first == UInt8(ascii: "@"), !(a.mailer?.has("d") ?? false) {
+            bp = [UInt8(ascii: "<")] + bp + [UInt8(ascii: ">")]
+        }
+        rw.macros[Int(UInt8(ascii: "f"))] = bp
+        if let m = a.mailer, m.has("C") {
+            if let id = addrType { rw.macros[id] = Array("e s".utf8) }
+            rw.rewrite(&pvp, ruleset: 3)
+            rw.rewrite(&pvp, ruleset: 1)
+            rw.rewrite(&pvp, ruleset: 4)
+            if let id = addrType { rw.macros[id] = nil }
+        }
+        return a
     }
 }

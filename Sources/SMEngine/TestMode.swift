@@ -253,11 +253,12 @@ public final class TestMode {
         } else if is_("map") {
             mapCommand(arg)
         } else if is_("sender") {
-            let a = engine.parseAddress(arg, flags: [.sender], isRecipient: false)
-            out.write("addr=" + (a?.user ?? []).string + "\n")
+            let a = engine.setSender(arg)
+            out.write("addr=" + a.user.string + "\n")
         } else if is_("expand") {
             if arg.isEmpty { out.write("Usage: /expand string\n"); return }
-            let ex = expandMacros(translateDollars(arg, names: names, report: { _ in }), rw.macros)
+            // sendmail expands the raw text: "$x" typed here is not a macro
+            let ex = expandMacros(arg, rw.macros)
             var o: [UInt8] = []
             Printing.xputs(ex, names: names, into: &o)
             out.write(o)
@@ -280,7 +281,14 @@ public final class TestMode {
         } else if is_("parse") {
             parseCommand(arg)
         } else if is_("header") {
-            out.write("ul = 0x00000000\n")
+            guard let (name, _) = HeaderInfo.split(arg) else {
+                rw.systemError("553 5.3.0 header syntax error, line \"" + arg.string + "\"")
+                out.write("ul = 00000000\n")
+                return
+            }
+            let flags = HeaderInfo.flags(for: name).union(.user).rawValue
+            let hex = String(flags, radix: 16)
+            out.write("ul = 0x" + String(repeating: "0", count: max(0, 8 - hex.count)) + hex + "\n")
         } else {
             out.write("Unknown \"/\" command " + l.string + "\n")
         }

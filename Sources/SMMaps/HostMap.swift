@@ -53,7 +53,11 @@ final class HostMapBackend: MapBackend {
         } else {
             guard let close = key.firstIndex(of: UInt8(ascii: "]")) else { return MapAnswer(nil, 0) }
             let inner = Array(key[1..<close])
-            if let n = Self.reverseLookup(inner) { entry.name = n } else { entry.status = 68 }
+            if let n = Self.reverseLookup(inner) {
+                entry.name = n
+            } else {
+                entry.status = Self.statusForHErrno(Self.lastHErrno())
+            }
         }
         cache[ckey] = entry
         return answer(map, key: key, entry: entry, av: av, usesDNS: usesDNS)
@@ -68,35 +72,38 @@ final class HostMapBackend: MapBackend {
         return MapAnswer(map.result(key: key, value: name, av: av), 0)
     }
 
-    /// gethostbyaddr for an IPv4 or IPv6 literal.
+    /// The resolver's h_errno as it stands (sendmail reads the global
+    /// after a failed lookup, even when no lookup was made for this key).
+    static func lastHErrno() -> Int32 { __h_errno_location()?.pointee ?? 0 }
+
+    /// host_map_lookup's mapping of h_errno to a status.
+    static func statusForHErrno(_ h: Int32) -> Int32 {
+        switch h {
+        case TRY_AGAIN: return 75
+        case HOST_NOT_FOUND, NO_DATA: return 68
+        case NO_RECOVERY: return 70
+        default: return 69
+        }
+    }
+
+    /// gethostbyaddr for "a.b.c.d" (inet_addr's forms) or an IPv6 literal,
+    /// as sendmail's host map does it; nil leaves h_errno set.
     static func reverseLookup(_ addr: [UInt8]) -> [UInt8]? {
         var s = addr.string
+        var hp: UnsafeMutablePointer<hostent>? = nil
         var a4 = in_addr()
-        var a6 = in6_addr()
-        var host = [CChar](repeating: 0, count: 1025)
-        var rc: Int32 = -1
-        if inet_aton(s, &a4) != 0 {
-            var sin = sockaddr_in()
-            sin.sin_family = sa_family_t(AF_INET)
-            sin.sin_addr = a4
-            rc = withUnsafePointer(to: &sin) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    getnameinfo($0, socklen_t(MemoryLayout<sockaddr_in>.size), &host, 1025, nil, 0, NI_NAMEREQD)
-                }
-            }
-        } else {
+        a4.s_addr = inet_addr(s)
+        if a4.s_addr != in_addr_t(UInt32.max) {
+            hp = withUnsafePointer(to: &a4) { gethostbyaddr($0, 4, AF_INET) }
+        }
+        if hp == nil {
             if s.lowercased().hasPrefix("ipv6:") { s = String(s.dropFirst(5)) }
-            guard inet_pton(AF_INET6, s, &a6) == 1 else { return nil }
-            var sin6 = sockaddr_in6()
-            sin6.sin6_family = sa_family_t(AF_INET6)
-            sin6.sin6_addr = a6
-            rc = withUnsafePointer(to: &sin6) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    getnameinfo($0, socklen_t(MemoryLayout<sockaddr_in6>.size), &host, 1025, nil, 0, NI_NAMEREQD)
-                }
+            var a6 = in6_addr()
+            if inet_pton(AF_INET6, s, &a6) == 1 {
+                hp = withUnsafePointer(to: &a6) { gethostbyaddr($0, 16, AF_INET6) }
             }
         }
-        guard rc == 0 else { return nil }
-        return Array(host.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) })
+        guard let h = hp, let name = h.pointee.h_name else { return nil }
+        return Array(String(cString: name).utf8)
     }
 }

@@ -74,8 +74,12 @@ public final class RewriteEngine: MapContext, MacroSource {
     /// "file: line N: " while a cf is being read (sendmail's FileName).
     public var fileContext: String? = nil
 
+    /// SuprErrs: user errors are not shown.
+    public var suppressErrors = false
+
     /// sendmail's usrerr.
     public func userError(_ msg: String) {
+        if suppressErrors { return }
         emit(msg, defaultCode: "550", withAddress: true)
     }
 
