@@ -14,7 +14,6 @@ import SMBase
 
 final class HostMapBackend: MapBackend {
     struct Entry { var name: [UInt8]?; var status: Int32; var expires: Int }
-    var cache: [[UInt8]: Entry] = [:]
 
     func open(_ map: SendmailMap) -> Bool { true }
 
@@ -34,10 +33,13 @@ final class HostMapBackend: MapBackend {
     func lookup(_ map: SendmailMap, key: [UInt8], av: [[UInt8]], context: MapContext?) -> MapAnswer {
         let set = map.set
         let now = set.environment.clock()
-        let ckey = key.asciiLowercased
+        // sendmail's ST_NAMECANON cache: one for all host-class maps,
+        // keyed by the exact (case-sensitive) name
+        let ckey = key
         let usesDNS = set.serviceSwitch.usesNameServer
-        if let e = cache[ckey], e.expires >= now {
-            return answer(map, key: key, entry: e, av: av, usesDNS: usesDNS)
+        if let e = set.nameCanonCache[ckey], e.expires >= now {
+            // a cached temporary failure is always announced
+            return answer(map, key: key, entry: e, av: av, announce: true)
         }
         var entry = Entry(name: nil, status: 0, expires: now + 3600)
         let localDomain = context?.macroValue([UInt8(ascii: "m")])
@@ -59,13 +61,13 @@ final class HostMapBackend: MapBackend {
                 entry.status = Self.statusForHErrno(Self.lastHErrno())
             }
         }
-        cache[ckey] = entry
-        return answer(map, key: key, entry: entry, av: av, usesDNS: usesDNS)
+        set.nameCanonCache[ckey] = entry
+        return answer(map, key: key, entry: entry, av: av, announce: usesDNS)
     }
 
-    func answer(_ map: SendmailMap, key: [UInt8], entry: Entry, av: [[UInt8]], usesDNS: Bool) -> MapAnswer {
+    func answer(_ map: SendmailMap, key: [UInt8], entry: Entry, av: [[UInt8]], announce: Bool) -> MapAnswer {
         if entry.status == 75 {
-            if usesDNS { map.note(Array("851 ".utf8) + Self.shorten(key, 33) + Array(": Name server timeout".utf8)) }
+            if announce { map.note(Array("851 ".utf8) + Self.shorten(key, 33) + Array(": Name server timeout".utf8)) }
             return MapAnswer(nil, 75)
         }
         guard let name = entry.name else { return MapAnswer(nil, entry.status) }

@@ -65,6 +65,8 @@ public struct HostResolution: Sendable {
             }
             return Canonical(name: name, found: false, tempFailure: false, ttl: ttl)
         }
+        // getcanonname leaves h_errno saying why it failed
+        __h_errno_location()?.pointee = gotTempFail ? TRY_AGAIN : HOST_NOT_FOUND
         return Canonical(name: name, found: false, tempFailure: gotTempFail, ttl: ttl)
     }
 

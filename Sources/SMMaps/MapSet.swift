@@ -18,6 +18,8 @@ public final class MapSet: MapProvider {
     public let environment: MapEnvironment
     public let serviceSwitch: ServiceSwitch
     public let hostResolution: HostResolution
+    /// Canonical host names already looked up (sendmail's ST_NAMECANON).
+    var nameCanonCache: [[UInt8]: HostMapBackend.Entry] = [:]
     /// Messages produced by lookups that had no context to print them.
     public internal(set) var unprintedMessages: [[UInt8]] = []
 

@@ -25,7 +25,8 @@ public final class OutputBuffer: @unchecked Sendable {
     /// A message line the way sendmail's error output writes it: every
     /// byte with its high bit cleared.
     public func writeMessage(_ s: String) {
-        bytes.append(contentsOf: s.latin1Bytes.map { $0 & 0x7F })
+        // the masked text is a C string: a byte that masks to NUL ends it
+        bytes.append(contentsOf: s.latin1Bytes.lazy.map { $0 & 0x7F }.prefix { $0 != 0 })
         bytes.append(0x0A)
     }
 
