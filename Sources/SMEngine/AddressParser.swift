@@ -21,6 +21,8 @@ public struct ParsedAddress: Sendable {
     public var printable: [UInt8]
     public var isError = false
     public var queueUp = false
+    /// QS_BADADDR: the address is unusable (error mailer, bad characters).
+    public var badAddress = false
     public var status: [UInt8]? = nil
     public var exitStatus: SysExit = .ok
 }
@@ -67,6 +69,54 @@ extension Engine {
         return bad
     }
 
+    /// sendmail's hasctrlchar: control characters outside quotes, a
+    /// trailing backslash, 0200-0237 bytes, unbalanced quotes, overlong
+    /// text.  Offending bytes become '?' in place.
+    func hasControlCharacters(_ s: inout [UInt8], isRecipient: Bool, complain: Bool) -> Bool {
+        var quoted = false
+        var result: String? = nil
+        var i = 0
+        while i < s.count, s[i] != 0 {
+            if i + 1 > Limits.maxName - 1 {
+                if complain {
+                    rewriter.userError("553 5.1.0 Address \"\(Array(s.prefix(Limits.maxName - 1)).rawString)\" too long (\(Limits.maxName - 1) bytes max)")
+                    return true
+                }
+                result = "too long"
+            }
+            let c = s[i]
+            if !quoted && (c < 32 || c == 127) {
+                result = "non-printable character"
+                s[i] = UInt8(ascii: "?")
+                i += 1
+                continue
+            }
+            if c == UInt8(ascii: "\"") {
+                quoted.toggle()
+            } else if c == UInt8(ascii: "\\") {
+                i += 1
+                if i >= s.count || s[i] == 0 {
+                    result = "trailing \\ character"
+                    s[i - 1] = UInt8(ascii: "?")
+                    break
+                }
+            }
+            if !eightBitAddrOK && (s[i] & 0o340) == 0o200 {
+                rewriter.setStatus(.usage)
+                result = "8-bit character"
+                s[i] = UInt8(ascii: "?")
+                i += 1
+                continue
+            }
+            i += 1
+        }
+        if quoted { result = "unbalanced quote" }
+        if let r = result, complain {
+            rewriter.userError("501 5.1.\(isRecipient ? 3 : 7) Syntax error in mailbox address \"\(s.rawString)\" (\(r))")
+        }
+        return result != nil
+    }
+
     /// parseaddr with delimiter NUL.
     public func parseAddress(_ addr: [UInt8], flags: AddressFlags, isRecipient: Bool) -> ParsedAddress? {
         let saveTo = rewriter.currentAddress
@@ -81,6 +131,15 @@ extension Engine {
         if rewriter.rewrite(&pvp, ruleset: 0) == .tempFail { qup = true }
         var a = buildAddress(pvp, flags: flags)
         a.printable = addr
+        if hasControlCharacters(&a.user, isRecipient: isRecipient, complain: true) {
+            a.badAddress = true
+        }
+        if a.badAddress {
+            var p = addr
+            _ = hasControlCharacters(&p, isRecipient: isRecipient, complain: false)
+            a.printable = p
+            return a
+        }
         if qup {
             rewriter.notice("Transient parse error -- message queued for future delivery")
             a.queueUp = true
@@ -96,6 +155,7 @@ extension Engine {
             rewriter.systemError(msg)
             a.isError = true
             a.mailerName = Array("*error*".utf8)
+            if rewriter.exitStatus == .tempFail { a.queueUp = true } else { a.badAddress = true }
             return a
         }
         guard let first = tv.first, first == [Meta.canonNet] else {
@@ -155,7 +215,7 @@ extension Engine {
             } else {
                 rewriter.userError("553 5.3.0 " + u.rawString)
             }
-            if rewriter.exitStatus == .tempFail || tempfail { a.queueUp = true }
+            if rewriter.exitStatus == .tempFail || tempfail { a.queueUp = true } else { a.badAddress = true }
             return a
         }
         guard let m = config.mailer(named: mname) else {

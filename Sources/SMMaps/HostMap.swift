@@ -13,7 +13,7 @@ import Glibc
 import SMBase
 
 final class HostMapBackend: MapBackend {
-    struct Entry { var name: [UInt8]?; var status: Int32; var expires: Int }
+    struct Entry { var name: [UInt8]?; var status: Int32; var expires: Int; var herrno: Int32 = 0 }
 
     func open(_ map: SendmailMap) -> Bool { true }
 
@@ -38,6 +38,8 @@ final class HostMapBackend: MapBackend {
         let ckey = key
         let usesDNS = set.serviceSwitch.usesNameServer
         if let e = set.nameCanonCache[ckey], e.expires >= now {
+            // a cache hit puts back the h_errno the lookup had left
+            __h_errno_location()?.pointee = e.herrno
             // a cached temporary failure is always announced
             return answer(map, key: key, entry: e, av: av, announce: true)
         }
@@ -61,6 +63,7 @@ final class HostMapBackend: MapBackend {
                 entry.status = Self.statusForHErrno(Self.lastHErrno())
             }
         }
+        if entry.name == nil { entry.herrno = Self.lastHErrno() }
         set.nameCanonCache[ckey] = entry
         return answer(map, key: key, entry: entry, av: av, announce: usesDNS)
     }
