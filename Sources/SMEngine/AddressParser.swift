@@ -58,7 +58,13 @@ extension Engine {
                 a[i] = UInt8(ascii: "?")
             }
             if i + 1 > Limits.maxName - 1 {
-                rewriter.userError("553 5.1.0 Address \"\(Array(a[0..<i]).rawString)\" too long (\(Limits.maxName - 1) bytes max)")
+                // sendmail NUL-terminates the address here while it reports,
+                // and e_to is usually that same string
+                let cut = Array(a[0..<i])
+                let save = rewriter.currentAddress
+                if save == addr { rewriter.currentAddress = cut }
+                rewriter.userError("553 5.1.0 Address \"\(cut.rawString)\" too long (\(Limits.maxName - 1) bytes max)")
+                rewriter.currentAddress = save
                 return true
             }
         }
