@@ -90,6 +90,14 @@ case .test:
     stdoutBuffer.flush()
     // finis(): a temporary failure is not an error exit
     finish(engine.exitStatus == .tempFail ? .ok : engine.exitStatus)
+case .checkConfig:
+    engine.postReadChecks()
+    finish(engine.exitStatus == .tempFail ? .ok : engine.exitStatus)
+case .verify:
+    engine.postReadChecks()
+    if engine.exitStatus != .ok { finish(engine.exitStatus) }
+    let status = engine.verify(cl.operands)
+    finish(status == .tempFail ? .ok : status)
 default:
     stdoutBuffer.write("sendmail: this mode (-b\(String(UnicodeScalar(cl.mode.rawValue)))) is not implemented yet\n")
     finish(.unavailable)
