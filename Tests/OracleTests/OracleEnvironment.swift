@@ -35,7 +35,7 @@ enum OracleEnvironment {
 
     static let debianPackagesHint =
         "install them with: apt-get install sendmail-bin sendmail-cf m4 util-linux coreutils iproute2 "
-        + "(see contrib/oracle/ci-test.sh)"
+        + "(see contrib/test.sh)"
 
     /// Tools the sandbox needs, by absolute path, with the package that ships them.
     static let requiredTools: [(path: String, what: String)] = [

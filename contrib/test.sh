@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
-# ci-test.sh — one command to install what the test suite needs on a clean
+# test.sh — one command to install what the test suite needs on a clean
 # Debian 12 machine (as root, Swift 6.3 in /opt/swift) and run the whole suite.
 #
 # Promises: no daemon is started by the package installation (policy-rc.d
 # answers 101); the exit status is the one of `swift build` / `swift test`;
 # the swift test summary lines are printed at the end.
-# Usage: contrib/oracle/ci-test.sh            (from anywhere; needs root)
-#        SKIP_APT=1 contrib/oracle/ci-test.sh (packages already installed)
+# Usage: contrib/test.sh            (from anywhere; needs root)
+#        SKIP_APT=1 contrib/test.sh (packages already installed)
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 export PATH="/opt/swift/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 if [ "$(id -u)" -ne 0 ]; then
-    echo "ci-test.sh: must run as root (apt-get, unshare -u -m, mount --bind)" >&2
+    echo "test.sh: must run as root (apt-get, unshare -u -m, mount --bind)" >&2
     exit 1
 fi
 
@@ -30,7 +30,7 @@ if [ "${SKIP_APT:-0}" != 1 ]; then
         util-linux mount hostname iproute2 coreutils
 fi
 
-command -v swift >/dev/null || { echo "ci-test.sh: swift not found in /opt/swift/usr/bin" >&2; exit 1; }
+command -v swift >/dev/null || { echo "test.sh: swift not found in /opt/swift/usr/bin" >&2; exit 1; }
 swift --version
 
 swift build
