@@ -233,9 +233,9 @@ public struct CfReader {
             }
             config.priorities.append((Array(bp[1..<eq]), atoi(bp[(eq + 1)...])))
         case UInt8(ascii: "Q"):
-            config.queueGroups.append(QueueGroupDefinition(name: fieldName(rest), fields: fields(rest)))
+            readQueueGroup(Array(rest))
         case UInt8(ascii: "X"):
-            config.milters.append(MilterDefinition(name: fieldName(rest), fields: fields(rest)))
+            readMilter(Array(rest))
         case UInt8(ascii: "V"):
             readVersion(bp)
         case UInt8(ascii: "K"):
@@ -550,9 +550,15 @@ public struct CfReader {
             return
         }
         config.maps.removeAll { $0.name.asciiCaseEquals(name) }
-        config.maps.append(MapDeclaration(name: name, className: cls, arguments: args,
-                                          file: config.fileName, line: lineNumber))
+        let decl = MapDeclaration(name: name, className: cls, arguments: args,
+                                  file: config.fileName, line: lineNumber)
+        config.maps.append(decl)
+        onMapDeclared?(decl)
     }
+
+    /// Called for each accepted K line, so the map layer can parse its
+    /// arguments (and report problems) at the line, as sendmail does.
+    public var onMapDeclared: ((MapDeclaration) -> Void)? = nil
 
     /// Tells whether a map class exists (injected by the maps layer).
     public var knownMapClass: (([UInt8]) -> Bool)? = nil

@@ -106,6 +106,14 @@ public final class Engine: CfReporter {
         var reader = CfReader(config: config, source: source, reporter: self)
         reader.testMode = options.testMode
         reader.knownMapClass = { MapSet.isClassAvailable($0) }
+        // K lines are parsed where they stand, so their problems print in
+        // order with the rest; the real maps are built after the read
+        let scratchMaps = MapSet(declarations: [], environment: MapEnvironment(), builtins: false)
+        reader.onMapDeclared = { d in
+            let before = scratchMaps.diagnostics.count
+            scratchMaps.declare(d)
+            for diag in scratchMaps.diagnostics[before...] { self.configError(diag.description) }
+        }
         for (code, rest) in options.commandLineOptions {
             reader.setCommandLineOption(code, rest)
         }
@@ -189,10 +197,6 @@ public final class Engine: CfReporter {
         env.isLocalHost = { @Sendable name in classesRef.contains(name, in: Int(UInt8(ascii: "w"))) }
         if let d = config.options["DeliveryMode"], d.first == UInt8(ascii: "d") { env.deliveryModeIsDefer = true }
         self.maps = MapSet(declarations: config.maps, environment: env)
-        for d in maps.diagnostics {
-            out.write(d.description)
-            out.write("\n")
-        }
 
         // the rewrite engine over the loaded configuration
         rewriter.rulesets = config.rulesets

@@ -39,12 +39,15 @@ public final class MapSet: MapProvider {
         classNames.contains(name.string)
     }
 
-    public init(declarations: [MapDeclaration], environment: MapEnvironment = MapEnvironment()) {
+    /// `builtins: false` gives a set of only the declared maps (used to
+    /// check K lines while the cf is read).
+    public init(declarations: [MapDeclaration], environment: MapEnvironment = MapEnvironment(),
+                builtins: Bool = true) {
         self.environment = environment
         self.serviceSwitch = ServiceSwitch(path: environment.serviceSwitchFile)
         self.hostResolution = HostResolution(environment: environment, serviceSwitch: serviceSwitch)
         for d in declarations { declare(d) }
-        addBuiltins()
+        if builtins { addBuiltins() }
     }
 
     public func map(named name: [UInt8]) -> RewriteMap? { maps[name.asciiLowercased] }
