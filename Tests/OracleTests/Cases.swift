@@ -125,6 +125,7 @@ enum Cases {
         C(name: "errors.paths", config: .errors, script: .fixture("errors.bt")),
         C(name: "errors.edge-inputs", config: .errors, script: .edge(rulesets: "3,0")),
         C(name: "syntax.load-errors", config: .syntax, script: .fixture("syntax.bt")),
+        C(name: "readcf.lines", config: .readcf, script: .fixture("readcf.bt")),
         C(name: "errors.addresses", config: .errors, script: .addresses(prefix: "3 ", seed: 91, count: 1800)),
     ]
 }

@@ -47,10 +47,12 @@ struct Configuration: Sendable, Hashable {
                                          hashMaps: ["pairs"], copiedFiles: ["words.txt"])
     static let errors = Configuration(name: "errors", source: .cf("cf/errors.cf"))
     static let syntax = Configuration(name: "syntax", source: .cf("cf/syntax.cf"))
+    static let readcf = Configuration(name: "readcf", source: .cf("cf/readcf.cf"),
+                                      copiedFiles: ["words.txt"])
 
     static let all: [Configuration] = [
         genericLinux, debianSendmail, debianSubmit, maps, masquerade, nullclient, uucp, localRules,
-        operators, errors, syntax,
+        operators, errors, syntax, readcf,
     ]
 }
 
