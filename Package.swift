@@ -15,6 +15,9 @@ let package = Package(
         .executable(name: "sendmail", targets: ["sendmail"]),
         .executable(name: "makemap", targets: ["makemap"]),
         .executable(name: "praliases", targets: ["praliases"]),
+        .executable(name: "mail.local", targets: ["mail.local"]),
+        .executable(name: "smrsh", targets: ["smrsh"]),
+        .executable(name: "mailstats", targets: ["mailstats"]),
     ],
     targets: [
         // System C libraries.
@@ -25,6 +28,7 @@ let package = Package(
         .target(name: "SMBase", swiftSettings: swift6),
         .target(name: "SMRules", dependencies: ["SMBase"], swiftSettings: swift6),
         .target(name: "SMConfig", dependencies: ["SMBase", "SMRules"], swiftSettings: swift6),
+        .target(name: "SMQueueFormat", dependencies: ["SMBase"], swiftSettings: swift6),
 
         // I/O adapters.
         .target(name: "SMMaps", dependencies: ["SMBase", "SMRules", "CBerkeleyDB", "CResolv"], swiftSettings: swift6),
@@ -36,11 +40,16 @@ let package = Package(
         .executableTarget(name: "sendmail", dependencies: ["SMEngine"], swiftSettings: swift6),
         .executableTarget(name: "makemap", dependencies: ["SMMaps", "SMBase"], swiftSettings: swift6),
         .executableTarget(name: "praliases", dependencies: ["SMMaps", "SMBase", "SMConfig"], swiftSettings: swift6),
+        .executableTarget(name: "mail.local", dependencies: ["SMBase"], swiftSettings: swift6),
+        .executableTarget(name: "smrsh", dependencies: ["SMBase"], swiftSettings: swift6),
+        .executableTarget(name: "mailstats", dependencies: ["SMBase"], swiftSettings: swift6),
 
         // Tests.
         .testTarget(name: "SMRulesTests", dependencies: ["SMRules", "SMBase"], swiftSettings: swift6),
         .testTarget(name: "SMConfigTests", dependencies: ["SMConfig", "SMRules", "SMBase"], swiftSettings: swift6),
         .testTarget(name: "SMMapsTests", dependencies: ["SMMaps", "SMRules", "SMBase"], swiftSettings: swift6),
         .testTarget(name: "OracleTests", dependencies: ["SMBase"], swiftSettings: swift6),
+        .testTarget(name: "SMQueueFormatTests", dependencies: ["SMQueueFormat", "SMBase"], swiftSettings: swift6),
+        .testTarget(name: "ToolsTests", dependencies: ["SMBase"], swiftSettings: swift6),
     ]
 )

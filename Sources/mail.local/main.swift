@@ -1,0 +1,2 @@
+// mail.local: local delivery agent (being written).
+print("mail.local: not yet")

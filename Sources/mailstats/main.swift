@@ -1,0 +1,2 @@
+// mailstats: statistics file reader (being written).
+print("mailstats: not yet")

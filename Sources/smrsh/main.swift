@@ -1,0 +1,2 @@
+// smrsh: restricted shell for sendmail (being written).
+print("smrsh: not yet")
