@@ -180,8 +180,8 @@ R$*			$@ $>parse $1
 Sparse=0
 
 R$*			$: $>Parse0 $1				syntax checks
-R<@>			_SMX_TO(_SMX_LOCAL_) $: <@>			null address: local (error texts)
-R$*			$: $>ParseLocal $1			site rules (LOCAL_RULE_0)
+R<@>			_SMX_TO(_SMX_LOCAL_) $: <@>			null address: local, for error texts
+R$*			$: $>ParseLocal $1			site rules, ruleset 98
 R$*			$: $>Parse1 $1				routing
 
 # Parse0: reject broken syntax, strip our own name from route addresses

@@ -8,7 +8,7 @@ ifelse(_ARG_, `',
 	`_SMX_DEFAULT(`LOCAL_MAILER_PATH', ifdef(`PROCMAIL_MAILER_PATH', `PROCMAIL_MAILER_PATH', `/usr/local/bin/procmail'))',
 	`define(`LOCAL_MAILER_PATH', _ARG_)')
 ifelse(_ARG2_, `',
-	`_SMX_DEFAULT(`LOCAL_MAILER_ARGS', `procmail -Y -a $h -d $u')',
+	`_SMX_DEFAULT(`LOCAL_MAILER_ARGS', `procmail -a $h -d $u')',
 	`define(`LOCAL_MAILER_ARGS', _ARG2_)')
 ifelse(_ARG3_, `',
 	`_SMX_DEFAULT(`LOCAL_MAILER_FLAGS', `SPfhn9')',

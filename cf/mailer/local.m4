@@ -29,7 +29,7 @@ PUSHDIVERT(70)
 
 # EnvFromL, HdrFromL: sender addresses (null sender becomes $n)
 SEnvFromL
-R<@>			$n			null sender: MAILER-DAEMON
+R<@>			$n			null sender: error sender name
 R@ <@ $*>		$n			(broken route form)
 R$+			$: $>AddDomain $1	qualify if wanted
 ifdef(`_SMX_LOCAL_NO_MASQ_', `', `R$*			$: $>MasqEnv $1		masquerade
@@ -44,7 +44,7 @@ R< $* > $+		$: $2			else keep it
 ')dnl
 
 SHdrFromL
-R<@>			$n			null sender: MAILER-DAEMON
+R<@>			$n			null sender: error sender name
 R@ <@ $*>		$n			(broken route form)
 R$+			$: $>AddDomain $1	qualify if wanted
 ifdef(`_SMX_LOCAL_NO_MASQ_', `', `R$*			$: $>MasqHdr $1		masquerade
