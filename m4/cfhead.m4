@@ -97,7 +97,7 @@ define(`_SMX_PART',
 	`ifelse(_SMX_READABLE(_CF_DIR_`$1/$3.m4'), `1',
 		`PUSHDIVERT(-1)_SMX_PUSHARGS(shift(shift(shift($@))))dnl
 builtin(`include', _CF_DIR_`$1/$3.m4')dnl
-_SMX_POPARGS`'POPDIVERT',
+_SMX_POPARGS`'POPDIVERT`'',
 		`_SMX_ERR(`$2(`$3'): there is no such $1 in this library (looked for '_CF_DIR_`$1/$3.m4)')')',
 	`_SMX_ERR(`$2(`$3'): the name may not contain a slash')')')
 
@@ -128,18 +128,18 @@ _SMX_PART(`mailer', `MAILER', $@)')')')')
 # SITECONFIG(file, this-host, class): UUCP neighbours.  The file lists
 # SITE(name) lines; each name joins the given class.
 define(`SITECONFIG', `ifelse(`$#', `0', ``SITECONFIG'', `pushdef(`SITE', `PUSHDIVERT(5)C$3 '`$'`1
-POPDIVERT')dnl
+POPDIVERT`'')dnl
 ifelse(`$3', `U', `PUSHDIVERT(5)Cw$2 $2.UUCP
-POPDIVERT')dnl
+POPDIVERT`'')dnl
 _SMX_PART(`siteconfig', `SITECONFIG', `$1')popdef(`SITE')')')
 
 define(`MAILER_DEFINITIONS', `divert(7)')
 
 # Class and file lists
 define(`_SMX_CLASS', `PUSHDIVERT(5)C$1 $2
-POPDIVERT')
+POPDIVERT`'')
 define(`_SMX_CFILE', `PUSHDIVERT(5)F$1 ifelse(`$3', `', `', `-o ')$2
-POPDIVERT')
+POPDIVERT`'')
 define(`LOCAL_DOMAIN', `_SMX_CLASS(`w', `$1')')
 define(`EXPOSED_USER', `_SMX_CLASS(`E', `$1')')
 define(`EXPOSED_USER_FILE', `_SMX_CFILE(`E', `$1', `$2')')

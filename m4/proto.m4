@@ -181,12 +181,12 @@ _SMX_OPT(`LogLevel', `confLOG_LEVEL', `9')dnl
 _SMX_OPT(`MeToo', `confME_TOO', `True')dnl
 _SMX_OPT(`CheckAliases', `confCHECK_ALIASES', `False')dnl
 _SMX_OPT(`OldStyleHeaders', `confOLD_STYLE_HEADERS', `True')dnl
-ifdef(`_SMX_DAEMONS_', `_SMX_DAEMONS_',
+ifdef(`_SMX_DAEMONS_', `_SMX_DAEMONS_`'',
 `O DaemonPortOptions=Name=MTA
 ')dnl
 ifdef(`_SMX_NO_DEFAULT_MSA_', `', `O DaemonPortOptions=Port=587, Name=MSA, M=E
 ')dnl
-ifdef(`_SMX_CLIENTS_', `_SMX_CLIENTS_', `#O ClientPortOptions=Family=inet, Address=0.0.0.0
+ifdef(`_SMX_CLIENTS_', `_SMX_CLIENTS_`'', `#O ClientPortOptions=Family=inet, Address=0.0.0.0
 ')dnl
 _SMX_OPT(`DirectSubmissionModifiers', `confDIRECT_SUBMISSION_MODIFIERS', `')dnl
 _SMX_OPT(`UseMSP', `confUSE_MSP', `')dnl
@@ -367,7 +367,7 @@ ifdef(`confMTA_STS', `O STS=confMTA_STS
 ')dnl
 
 ifdef(`_SMX_QGROUPS_', `# queue groups
-_SMX_QGROUPS_')dnl
+_SMX_QGROUPS_`'')dnl
 
 #####################################################################
 #   Message precedences
@@ -401,7 +401,7 @@ H?F?From: confFROM_HEADER
 H?x?Full-Name: $x
 H?M?Resent-Message-Id: confMESSAGEID_HEADER
 H?M?Message-Id: confMESSAGEID_HEADER
-ifdef(`_SMX_HDRCHECKS_', `_SMX_HDRCHECKS_')dnl
+ifdef(`_SMX_HDRCHECKS_', `_SMX_HDRCHECKS_`'')dnl
 
 include(_SMX_M4_DIR_`rules.m4')dnl
 undivert(7)dnl
@@ -409,5 +409,5 @@ ifdef(`_SMX_MILTERS_', `
 #####################################################################
 #   Mail filters
 #####################################################################
-_SMX_MILTERS_')dnl
+_SMX_MILTERS_`'')dnl
 ifdef(`_SMX_FAILED_', `m4exit(1)')dnl

@@ -473,7 +473,7 @@ R$* < @ $+ .REDIRECT. > <i>	$: $1 < @ $2 . REDIRECT. >
 R$* < @ $+ .REDIRECT. > < $- >	$#error $@ 5.1.1 $: "551 User has moved; please try " <$1@$2>
 ')dnl
 undivert(3)dnl
-ifdef(`_SMX_PARSELOCAL_EXTRA_', `_SMX_PARSELOCAL_EXTRA_')dnl
+ifdef(`_SMX_PARSELOCAL_EXTRA_', `_SMX_PARSELOCAL_EXTRA_`'')dnl
 
 ifdef(`_SMX_ACCESS_', `include(_SMX_M4_DIR_`access.m4')')dnl
 
@@ -513,7 +513,7 @@ include(_SMX_M4_DIR_`tls.m4')dnl
 #   Site rulesets (LOCAL_RULESETS, LOCAL_RULE_1/2, LOCAL_DNSBL...)
 #####################################################################
 undivert(9)dnl
-ifdef(`_SMX_EXTRA_RULESETS_', `_SMX_EXTRA_RULESETS_')dnl
+ifdef(`_SMX_EXTRA_RULESETS_', `_SMX_EXTRA_RULESETS_`'')dnl
 
 #####################################################################
 #   Mailers
