@@ -311,6 +311,11 @@ R$+			_SMX_TO(_SMX_LOCAL_) $: $1				local user
 #   Ruleset 5 (localaddr): local users after alias expansion
 #####################################################################
 SLocal_localaddr
+ifdef(`_SMX_MSP_', `# submission program: every local address goes to the MTA
+R$+			$: $>ParseRecipient $1
+R$* < @ $+ > $*		$`#'relay $@ ${MTAHost} $: $1 < @ $2 > $3
+R$*			$`#'relay $@ ${MTAHost} $: $1 < @ $j >
+')dnl
 Slocaladdr=5
 R$+			$: $1 $| $>"Local_localaddr" $1		site hook
 R$+ $| $`#'ok		$@ $1					hook: keep it
