@@ -103,9 +103,10 @@ def run_bt(cf, script, workdir):
             'private', 'sh', '-c', inner, SENDMAIL,
             '-ODontProbeInterfaces=true', '-bt', '-C', cf]
     p = subprocess.run(argv, input=script.encode('latin-1'),
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        cwd=workdir)
-    return p.returncode, p.stdout.decode('latin-1')
+    return (p.returncode, p.stdout.decode('latin-1'),
+            p.stderr.decode('latin-1'))
 
 
 TRACE = re.compile(r'^(\S.{0,15}?)\s+(input|returns):(.*)$')
@@ -140,14 +141,31 @@ def verdict(kind, text):
             continue
         if not l.strip() or NOISE.search(l):
             continue
+        # named rulesets are numbered in order of appearance: not a verdict
+        l = re.sub(r'^(== Ruleset \S+) \(\d+\)', r'\1', l)
         out.append(l.rstrip())
     return '\n'.join(out)
 
 
+SENTINEL = '@@END-OF-COMMAND@@'
+
+
+def make_script(cmds):
+    """Each command is followed by printing a macro holding a sentinel, so
+    the output can be cut per command whatever the prompts do."""
+    return ('.D{SmxSentinel}' + SENTINEL + '\n' +
+            ''.join(c + '\n${SmxSentinel}\n' for c, _ in cmds))
+
+
 def split_output(out):
-    """Banner, then one chunk per command (split at the "> " prompt)."""
-    parts = re.split(r'(?:^|\n)> ', out)
-    return parts[0], parts[1:]
+    """One chunk per command, prompts removed."""
+    parts = re.split(r'(?:> )*' + re.escape(SENTINEL) + r'\n', out)
+    chunks = []
+    for p in parts[:-1]:
+        p = re.sub(r'^(?:ADDRESS TEST MODE.*\n)?(?:Enter <ruleset>.*\n)?', '', p)
+        p = re.sub(r'^(?:> )+', '', p)
+        chunks.append(p)
+    return '', chunks
 
 
 # ---------------------------------------------------------------- building
@@ -196,14 +214,19 @@ def compare_one(mc, workdir, verbose):
     if our_rc != 0 or our_err.strip():
         problems.append('our m4 build: rc=%d %s' % (our_rc, our_err.strip()))
     cmds = bt_script(None)
-    script = ''.join(c + '\n' for c, _ in cmds)
-    _, ref_out = run_bt(ref_cf, script, workdir)
-    _, our_out = run_bt(our_cf, script, workdir)
+    script = make_script(cmds)
+    _, ref_out, _ = run_bt(ref_cf, script, workdir)
+    _, our_out, _ = run_bt(our_cf, script, workdir)
     ref_banner, ref_parts = split_output(ref_out)
     our_banner, our_parts = split_output(our_out)
-    warn = [l for l in our_banner.split('\n')
+    if len(ref_parts) != len(cmds) or len(our_parts) != len(cmds):
+        problems.append('prompt count mismatch: %d commands, sendmail %d, ours %d'
+                        % (len(cmds), len(ref_parts), len(our_parts)))
+    # loading: everything sendmail says before the first prompt is a warning
+    _, lout, lerr = run_bt(our_cf, '', workdir)
+    warn = [l for l in (lout + '\n' + lerr).split('\n')
             if l.strip() and not l.startswith('ADDRESS TEST MODE')
-            and not l.startswith('Enter <ruleset>')]
+            and not l.startswith('Enter <ruleset>') and l.strip() != '>']
     if warn:
         problems.append('our .cf loads with warnings:\n    ' + '\n    '.join(warn))
     npass = nfail = 0
