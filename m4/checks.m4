@@ -243,22 +243,14 @@ R$* $| $*		$: $1 $| $&{auth_type}
 R$* $|			$: $1				not authenticated
 R$* $| $={TrustAuthMech}	$`#' RELAY			trusted mechanism
 R$* $| $*		$: $1
-ifdef(`_SMX_RELAY_MAIL_FROM_', `
-# relay_mail_from: the sender has RELAY in the access map (From:)
-R$*			$: <?> $>CanonAddr $&f
-R<?> $+ < @ $+ . >	<?> $1 < @ $2 >
-R<?> $+ < @ $+ >	$: <@> $>SearchList <! From> $| <F:$1@$2> ifelse(_SMX_RELAY_MAIL_FROM_, `domain', `<D:$2> ')<>
-R<@> <RELAY>		$@ RELAY
-R<@> <<TMPF>>		$`#'TEMP $@ 4.3.0 $: "451 Temporary system failure. Please try again later."
-R$*			$: <?> $&f
-')dnl
-ifdef(`_SMX_RELAY_LOCAL_FROM_', `
-# relay_local_from: senders in our domains may relay
-R$*			$: <?> $>CanonAddr $&f
-R<?> $+ < @ $+ . >	<?> $1 < @ $2 >
-R<?> $+ < @ $=w >	$@ RELAY
-')dnl
-
+ifdef(`_SMX_NO_UUCP_', `ifelse(_SMX_NO_UUCP_, `reject', `# bang paths need relaying permission
+R$* ! $* < @ $* >	$: <REMOTE> $2 < @ BANG_PATH >
+R$* ! $*		$: <REMOTE> $2 < @ BANG_PATH >
+')')dnl
+ifdef(`_SMX_NOPERCENT_', `ifelse(_SMX_NOPERCENT_, `reject', `# percent hacks need relaying permission
+R$* % $* < @ $* >	$: <REMOTE> $1 < @ PERCENT_HACK >
+R$* % $*		$: <REMOTE> $1 < @ PERCENT_HACK >
+')')dnl
 # our domains and the relay domains
 ifdef(`_SMX_RELAY_ENTIRE_DOMAIN_', `R$+ < @ $* $=m >	$@ RELAY			in our domain
 ')dnl
@@ -306,6 +298,21 @@ R<$*> <$*>		$: $2
 ')dnl
 R$*			$: [ $1 ]
 R$=w			$@ RELAY			an address of this host
+ifdef(`_SMX_RELAY_LOCAL_FROM_', `
+# relay_local_from: senders in our domains may relay
+R$*			$: <?> $>CanonAddr $&f
+R<?> $+ < @ $+ . >	<?> $1 < @ $2 >
+R<?> $+ < @ $=w >	$@ RELAY
+')dnl
+
+ifdef(`_SMX_RELAY_MAIL_FROM_', `
+# relay_mail_from: the sender has RELAY in the access map (From:)
+R$*			$: <?> $>CanonAddr $&f
+R<?> $+ < @ $+ . >	<?> $1 < @ $2 >
+R<?> $+ < @ $+ >	$: <@> $>SearchList <! From> $| <F:$1@$2> ifelse(_SMX_RELAY_MAIL_FROM_, `domain', `<D:$2> ')<>
+R<@> <RELAY>		$@ RELAY
+R<@> <<TMPF>>		$`#'TEMP $@ 4.3.0 $: "451 Temporary system failure. Please try again later."
+')dnl
 ifdef(`_SMX_USE_CLIENT_PTR_', `R$*			$: < $&{client_ptr} >', `R$*			$: < $&{client_resolve} >')
 R<TEMP>			$`#'TEMP $@ 4.4.0 $: "450 Relaying temporarily denied. Cannot resolve PTR record for " $&{client_addr}
 R<FORGED>		$`#'error $@ 5.7.1 $: "550 Relaying denied. IP name possibly forged " $&{client_name}

@@ -123,6 +123,9 @@ C{TlsVerified}OK TRUSTED
 ', `ifdef(`_SMX_NEED_MACRO_MAP_', `Kmacro macro
 ')')dnl
 undivert(5)dnl
+ifdef(`_SMX_VIRTUSER_', `ifdef(`_SMX_VIRTHOST_', `# virtual domains are relayed for
+CR$={VirtHost}
+')')dnl
 
 # class E: users shown with this host name even when masquerading
 # class L: users always delivered here, even with a relay

@@ -57,10 +57,7 @@ R $+ : $* ;		$@ $1 : $2;				list
 R$+ @ $+		$: $1 < @ $2 >				focus
 R$+ < $+ @ $+ >		$1 $2 < @ $3 >				move focus right
 R$+ < @ $+ >		$@ $>Canonify2 $1 < @ $2 >		done
-ifdef(`_SMX_NO_UUCP_', `ifelse(_SMX_NO_UUCP_, `reject', `
-# UUCP paths are refused
-R$* ! $*		$#error $@ 5.1.3 $: "553 bang paths not supported"
-')', `
+ifdef(`_SMX_NO_UUCP_', `', `
 # UUCP paths: host!user and host.domain!user
 R$- ! $+		$@ $>Canonify2 $2 < @ $1 .UUCP >		uucp host
 R$+ . $- ! $+		$@ $>Canonify2 $3 < @ $1 . $2 >		domain name with bang
@@ -229,9 +226,8 @@ R$* < @ [ $+ ] : $+ > $*	_SMX_TO(_SMX_SMTP_) $@ $3 $: $1 < @ [$2] > $4	smart hos
 ifdef(`_SMX_VIRTUSER_', `
 # virtusertable: addresses in our domains (and virtual domains)
 R$+			$: <!> $1				mark for lookup
-ifdef(`_SMX_VIRTUSER_ENTIRE_', `ifdef(`_SMX_VIRTHOST_', `R<!> $+ < @ $* $={VirtHost} . > 	$: < $(virtuser $1 @ $2 $3 $@ $1 $: @ $) > $1 < @ $2 $3 . >
-')', `ifdef(`_SMX_VIRTHOST_', `R<!> $+ < @ $={VirtHost} . > 	$: < $(virtuser $1 @ $2 $@ $1 $: @ $) > $1 < @ $2 . >
-')')dnl
+ifdef(`_SMX_VIRTHOST_', `R<!> $+ < @ $={VirtHost} . > 	$: < $(virtuser $1 @ $2 $@ $1 $: @ $) > $1 < @ $2 . >
+')dnl
 R<!> $+ < @ $=w . > 	$: < $(virtuser $1 @ $2 $@ $1 $: @ $) > $1 < @ $2 . >
 R<@> $+ + $+ < @ $* . >
 			$: < $(virtuser $1 + + @ $3 $@ $1 $@ $2 $@ +$2 $: @ $) > $1 + $2 < @ $3 . >

@@ -211,7 +211,7 @@ def compare_one(mc, workdir, verbose):
     ref_cf, ref_rc, ref_err = build(REF_CF_M4, mc, workdir, name + '.ref')
     our_cf, our_rc, our_err = build(OUR_CF_M4, mc, workdir, name + '.our')
     problems = []
-    if our_rc != 0 or our_err.strip():
+    if our_rc != 0 or 'ERROR' in our_err:
         problems.append('our m4 build: rc=%d %s' % (our_rc, our_err.strip()))
     cmds = bt_script(None)
     script = make_script(cmds)
