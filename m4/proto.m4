@@ -103,8 +103,8 @@ ifdef(`_SMX_DELAY_CHECKS_', `', `ifdef(`_SMX_ACCESS_SKIP_', `C{Accept}SKIP
 ')dnl
 ifdef(`_SMX_ACCEPT_UNRESOLVABLE_', `', `# does a sender domain exist (used by check_mail)
 Kresolve host -a<OKR> -T<TEMP>
-C{ResOk}OKR
 ')dnl
+C{ResOk}OKR
 
 # hosts and domains we relay for
 FR`'confCR_FILE

@@ -116,16 +116,16 @@ R$* < @ $+ . . UUCP . > $*		$@ $1 < @ $2 . > $3
 # pseudo domains are canonical as they are
 R$* < @ $* $=P > $*		$: $1 < @ $2 $3 . > $4
 
-ifdef(`_SMX_NOCANONIFY_', `# nocanonify: only names in class {Canonify} and, for daemons with
-# M=C, names with a dot are completed; the rest is left alone
+ifdef(`_SMX_NOCANONIFY_', `# nocanonify: only names in class {Canonify} are looked up (all names
+# for daemons with M=c); names with a dot just get the trailing dot
 R$* < @ $* $~P > $*		$: $&{daemon_flags} $| $1 < @ $2 $3 > $4
-R$* CC $* $| $* < @ $+.$+ > $*	$: $3 < @ $4.$5 . > $6
-R$* CC $* $| $*			$: $3
-ifdef(`_SMX_CANONIFY_HOSTS_', `R$* < @ $* $=w > $*		$: $1 < @ $2 $3 > $4
-R$* < @ $+ > $*			$: $1 < @ $(host $2 $: $2 $) > $3
-', `R$* < @ $={Canonify} > $*	$: $1 < @ $[ $2 $] > $3
-R$* < @ $* $={Canonify} > $*	$: $1 < @ $[ $2 $3 $] > $4
+R$* $| $* < @ $* $={Canonify} > $*	$: $2 < @ $[ $3 $4 $] > $5
+R$* c $* $| $* < @ $* > $*	$: $3 < @ $[ $4 $] > $5
+R$* $| $* < @ $+ . > $*		$: $2 < @ $3 . > $4
+R$* $| $* < @ $+.$+ > $*	$: $2 < @ $3.$4 . > $5
+ifdef(`_SMX_CANONIFY_HOSTS_', `R$* $| $* < @ $* > $*		$: $2 < @ $[ $3 $] > $4
 ')dnl
+R$* $| $*			$: $2
 ', `# look the host up (no lookup for daemons with M=CC)
 R$* < @ $* $~P > $*		$: $&{daemon_flags} $| $1 < @ $2 $3 > $4
 R$* CC $* $| $* < @ $+.$+ > $*	$: $3 < @ $4.$5 . > $6
