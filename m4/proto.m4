@@ -80,13 +80,21 @@ ifdef(`LUSER_RELAY', `DL`'LUSER_RELAY
 ifdef(`_SMX_MASQ_AS_', `# masquerade as this name
 DM`'_SMX_MASQ_AS_
 ')dnl
-ifdef(`UUCP_RELAY', `DY`'UUCP_RELAY
+ifdef(`UUCP_RELAY', `# UUCP relay host
+DY`'UUCP_RELAY
+CPUUCP
 ')dnl
-ifdef(`BITNET_RELAY', `DB`'BITNET_RELAY
+ifdef(`BITNET_RELAY', `# BITNET relay host
+DB`'BITNET_RELAY
+CPBITNET
 ')dnl
-ifdef(`DECNET_RELAY', `DC`'DECNET_RELAY
+ifdef(`DECNET_RELAY', `# DECnet relay host
+DC`'DECNET_RELAY
+CPDECNET
 ')dnl
-ifdef(`FAX_RELAY', `DF`'FAX_RELAY
+ifdef(`FAX_RELAY', `# fax relay host
+DF`'FAX_RELAY
+CPFAX
 ')dnl
 
 # characters that mark a network address inside a local part

@@ -11,6 +11,7 @@ divert(-1)
 #   *LOCAL*    "this host", replaced by $j when leaving the rulesets
 #   <?> <OK> <NO> <RELAY> <TMPF> ...  intermediate results
 #
+ifdef(`DECNET_RELAY', `define(`_SMX_DECNET_SYNTAX_', `1')')
 divert(0)dnl
 
 #####################################################################
@@ -275,11 +276,14 @@ ifdef(`BITNET_RELAY', `R$*<@$+.BITNET.>$*	$: $>MailerToTriple < $B > $1 <@$2.BIT
 ')dnl
 ifdef(`DECNET_RELAY', `R$*<@$+.DECNET.>$*	$: $>MailerToTriple < $C > $1 <@$2.DECNET.> $3	DECnet host
 ')dnl
+ifdef(`_MAILER_pop_', `R$+ < @ POP. >		$`#'pop $: $1				user@POP
+')dnl
 ifdef(`_MAILER_fax_', `R$+ < @ $+ .FAX. >	$`#'fax $@ $2 $: $1				fax
 ', `ifdef(`FAX_RELAY', `R$*<@$+.FAX.>$*		$: $>MailerToTriple < $F > $1 <@$2.FAX.> $3	fax
 ')')dnl
 ifdef(`UUCP_RELAY', `R$*<@$*.UUCP.>$*		$: $>MailerToTriple < $Y > $1 <@$2.UUCP.> $3	UUCP host
-')dnl
+', `ifdef(`_MAILER_uucp_', `R$* < @ $+ .UUCP. > $*		$`#'confUUCP_MAILER $@ $2 $: $1 < @ $2 .UUCP. > $3	UUCP host
+')')dnl
 ifdef(`_MAILER_usenet_', `R$+ . USENET		$`#'usenet $@ usenet $: $1
 ')dnl
 ifdef(`_SMX_BESTMX_LOCAL_', `
