@@ -49,17 +49,6 @@ R<ERROR:$+> <$*>		$`#'error $: $1
 R<$* <TMPF>> <$*>		$`#'error $@ 4.3.0 $: "451 Temporary system failure. Please try again later."
 R<$+> <$*>		$`#'error $: $1
 ')dnl
-ifdef(`_SMX_REQUIRE_RDNS_', `
-# require_rdns: the client address must have a valid PTR record
-R$*			$: $1 $| <$&{client_addr}>
-R$* $| <$=R $*>		$@ RELAY			relay domain: ok
-R$* $| <>		$@ RELAY			no client address
-R$* $| $*		$: $1 $| <$&{client_resolve}>
-R$* $| <OK>		$@ RELAY			name resolves
-R$* $| <FAIL>		$`#'error $@ 5.7.1 $: "550 Fix reverse DNS for " $&{client_addr}
-R$* $| <TEMP>		$`#'error $@ 4.1.8 $: "451 Client IP address " $&{client_addr} " does not resolve"
-R$* $| <FORGED>		$`#'error $@ 5.7.1 $: "550 Client IP address " $&{client_addr} " does not resolve"
-')dnl
 undivert(8)dnl
 
 #####################################################################
@@ -153,15 +142,9 @@ R<<TMPF>> $*		$`#'error $@ 4.3.0 $: "451 Temporary system failure. Please try ag
 R<$+> $*		$`#'error $: $1		other access map value: error text
 ')dnl
 ifdef(`_SMX_BADMX_', `
-# badmx: the sender domain must not have a bad MX host
-R@ $*			$: $1
-R$* < @ $+ . >		$: $1 < @ $2 >
-R$* < @ $+ >		$: $1 < @ $2 > $| $(mxlist $2 $: <NOMX> $)
-R$* $| <NOMX>		$: @ $1
-R$* $| <TMPF>		$: @ $1
-R$* $| $*		$: $1 $| $>BadMX $2
-R$* $| <BADMX>		$`#'error $@ 5.1.8 $: "553 Domain of sender address " $&f " has bad MX hosts"
-R$* $| $*		$: @ $1
+# badmx: the MX hosts of the sender domain must look sane
+R@ $*<@$+>$*		$: $1<@$2>$3 $| $>BadMX $2
+R$* $| $`#'$*		$`#'$2
 ')dnl
 
 #####################################################################
@@ -336,6 +319,8 @@ R<$* <TMPF>> $*		$`#'TEMP $@ 4.3.0 $: "451 Temporary system failure. Please try 
 R<$*> <$*>		$: $2
 ')dnl
 
+ifdef(`_SMX_BLOCK_BAD_HELO_', `ifdef(`_SMX_DELAY_CHECKS_', `', `include(_SMX_M4_DIR_`badhelo.m4')')')dnl
+
 #####################################################################
 #   trust_auth: may the authenticated user act for the AUTH= user?
 #####################################################################
@@ -403,6 +388,7 @@ R$* $| $`#'$*		$`#'$2
 R$* $| $*		$: $1 $| $>checkrelay $&{client_name} $| $&{client_addr}
 R$* $| $`#'$*		$`#'$2
 R$* $| $*		$: $1
+ifdef(`_SMX_BLOCK_BAD_HELO_', `include(_SMX_M4_DIR_`badhelo.m4')')dnl
 ')dnl
 ifdef(`_SMX_RATECONTROL_', `
 #####################################################################

@@ -29,7 +29,7 @@ R$* $| $`#'$*		$`#'$2
 R$* $| $*		$: $1
 ')dnl
 ifdef(`_SMX_ACCESS_', `R$*		$: $>D <$&{server_name}> <?> <! "Clt_Features"> <>
-R<?>$*		$: $>A <$&{server_addr}> <?> <! "Clt_Features"> <>
+R<?>$*		$: $>A <$&{client_addr}> <?> <! "Clt_Features"> <>
 R<?>$*		$: <$(access "Clt_Features": $: ? $)>
 R<?>$*		$@ OK
 R<$* <TMPF>>$*	$`#'temp

@@ -88,6 +88,20 @@ def bt_script(mc_features):
     cmds.append(('.D{client_name}', 'set'))
     for name, addr in CLIENTS:
         cmds.append(('greet_pause ' + name + ' $| ' + addr, 'rs'))
+    for a in ('user@example.com', 'friend@example.com', 'x@bad.example'):
+        cmds.append(('check_compat <' + a + '> $| <user@vm.example.test>', 'rs'))
+    for c in ('Subject: hi $| 5', 'NOOP $| 2', 'XYZZY $| 5'):
+        cmds.append(('check_other ' + c, 'rs'))
+    for a in ('', 'PLAIN', 'x'):
+        cmds.append(('trust_auth ' + a, 'rs'))
+    for v in ('OK', 'FAIL', 'NONE', 'SOFTWARE', 'PROTOCOL'):
+        cmds.append(('tls_client ' + v + ' $| MAIL', 'rs'))
+        cmds.append(('tls_server ' + v, 'rs'))
+    for rs in ('srv_features', 'clt_features', 'try_tls', 'authinfo'):
+        cmds.append((rs + ' mx.example.com $| 192.0.2.10', 'rs'))
+    for a in ADDRS[:20]:
+        cmds.append(('tls_rcpt ' + a, 'rs'))
+        cmds.append(('/try relay ' + a, 'try'))
     return cmds
 
 
