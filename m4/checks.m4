@@ -274,6 +274,14 @@ R127.0.0.1		$@ RELAY			loopback
 RIPv6:0:0:0:0:0:0:0:1	$@ RELAY			loopback
 RIPv6:::1		$@ RELAY			loopback
 R$=R $*			$@ RELAY			relay network
+ifdef(`_SMX_DRAC_', `# drac: addresses recently authenticated by POP/IMAP
+R$*			$: <> $(drac $1 $: <?> $1 $)
+R<> <?> $+		$: $1
+R<> $+			$@ RELAY
+RIPv6:$*		$: <> $(drac $1 $: <?> IPv6:$1 $)
+R<> <?> $+		$: $1
+R<> $+			$@ RELAY
+')dnl
 ifdef(`_SMX_ACCESS_', `R$*			$: $>A <$1> <?> <+ Connect> <$1>
 R<RELAY> $*		$@ RELAY			access map: RELAY
 R<<TMPF>> $*		$`#'TEMP $@ 4.3.0 $: "451 Temporary system failure. Please try again later."

@@ -354,6 +354,10 @@ _SMX_OPT(`DANE', `confDANE', `false')dnl
 _SMX_OPT(`MaxNOOPCommands', `confMAX_NOOP_COMMANDS', `20')dnl
 _SMX_OPT(`HeloName', `confHELO_NAME', `')dnl
 _SMX_OPT(`RejectNUL', `confREJECT_NUL', `false')dnl
+ifdef(`confSTRICT_TRANSPORT_SECURITY', `O StrictTransportSecurity=confSTRICT_TRANSPORT_SECURITY
+')dnl
+ifdef(`confSET_CERT_ALTNAMES', `O SetCertAltnames=confSET_CERT_ALTNAMES
+')dnl
 ifdef(`confKEEP_BCC', `O KeepBcc=confKEEP_BCC
 ')dnl
 ifdef(`confADD_BCC', `O AddBcc=confADD_BCC
@@ -402,13 +406,13 @@ ifelse(defn(`confTRUSTED_USERS'), `', `', `T`'confTRUSTED_USERS
 #####################################################################
 #   Header formats
 #####################################################################
-ifdef(`_SMX_NULLCLIENT_', `', `H?P?Return-Path: <$g>
-')dnl
+H?P?Return-Path: <$g>
 HReceived: confRECEIVED_HEADER
 H?D?Resent-Date: $a
 H?D?Date: $a
-H?F?Resent-From: confFROM_HEADER
-H?F?From: confFROM_HEADER
+ifdef(`_SMX_NULLCLIENT_', `H?F?Resent-From: <$g>
+H?F?From: <$g>', `H?F?Resent-From: confFROM_HEADER
+H?F?From: confFROM_HEADER')
 H?x?Full-Name: $x
 H?M?Resent-Message-Id: confMESSAGEID_HEADER
 H?M?Message-Id: confMESSAGEID_HEADER

@@ -213,10 +213,17 @@ R< @ *LOCAL* >		$#error $@ 5.1.3 $: "553 User address required"
 R$* $=O $* < @ *LOCAL* >
 			$@ $>Parse0 $>canonify $1 $2 $3	user%host: try again
 R$* < @ *LOCAL* >	$: $1
+ifdef(`_SMX_PREFIXMOD_', `_SMX_PREFIXMOD_`'')dnl
+ifdef(`_SMX_BCC_', `R$+			$: $>ParseBcc $1			bcc copies
+')dnl
 
-ifdef(`_SMX_NULLCLIENT_', `include(_SMX_M4_DIR_`nullclient.m4')', `
+
 # Parse1: the routing decision
 SParse1
+ifdef(`_SMX_LDAP_ROUTING_', `# ldap_routing: addresses in LDAP-routed domains
+R$+ < @ $={LDAPRoute} . >	$: $>LDAPExpand <$1 < @ $2 . >> <$1 @ $2> <>
+R$+ < @ $={LDAPRouteEquiv} . >	$: $>LDAPExpand <$1 < @ $2 . >> <$1 @ $M> <>
+')dnl
 
 # address literals: hand to the smart host if there is one
 R$* < @ [ $+ ] > $*	$: $>ParseLocal $1 < @ [ $2 ] > $3	site rules first
@@ -305,6 +312,14 @@ R$* < @$* > $*		_SMX_TO(_SMX_SMTP_) $@ $2 $: $1 < @ $2 > $3		plain SMTP
 # unqualified names are local
 R$=L			_SMX_TO(_SMX_LOCAL_) $: @ $1				class L users
 R$+			_SMX_TO(_SMX_LOCAL_) $: $1				local user
+
+ifdef(`_SMX_BCC_', `
+# ParseBcc: for a bcc copy (envelope, addr_type "e b") use the mailer
+# named in macro A
+SParseBcc
+R$+			$: $&{addr_type} $| $&A $| $1
+Re b $| $+ $| $+	$>MailerToTriple < $1 > $2	bcc copy
+R$* $| $* $| $+		$@ $3				ordinary address
 ')dnl
 
 #####################################################################
@@ -436,9 +451,11 @@ R$* < @ $* $=N . >	$@ $1 < @ $2 $3 . >
 ifdef(`_SMX_MASQ_AS_', `
 # class E users keep our name
 R$=E < @ *LOCAL* >	$@ $1 < @ $j . >		exposed user
+ifdef(`_SMX_MASQ_ENTIRE_', `R$=E < @ $* $=M . >	$@ $1 < @ $2 $3 . >
+', `R$=E < @ $=M . >	$@ $1 < @ $2 . >
+')dnl
 ifdef(`_SMX_LIMITED_MASQ_', `', `R$=E < @ $=w . >	$@ $1 < @ $2 . >
 ')dnl
-R$=E < @ $* $=M . >	$@ $1 < @ $2 $3 . >
 # everything of ours becomes $M
 ifdef(`_SMX_MASQ_ENTIRE_', `R$* < @ $* $=M . > $*	$: $1 < @ $2 $3 . @ $M > $4	masquerade (sub)domain
 ', `R$* < @ $=M . > $*	$: $1 < @ $2 . @ $M > $3	masquerade domain
@@ -448,18 +465,7 @@ ifdef(`_SMX_LIMITED_MASQ_', `', `R$* < @ $=w . > $*	$: $1 < @ $2 . @ $M > $3	our
 R$* < @ *LOCAL* > $*	$: $1 < @ $j . @ $M > $2	unqualified
 R$* < @ $+ @ > $*	$: $1 < @ $2 > $3		$M empty: keep
 R$* < @ $+ @ $+ > $*	$: $1 < @ $3 . > $4		use $M
-', `
-# class E users keep our name
-R$=E < @ *LOCAL* >	$@ $1 < @ $j . >		exposed user
-ifdef(`_SMX_LIMITED_MASQ_', `', `R$=E < @ $=w . >	$@ $1 < @ $2 . >
-')dnl
-R$=E < @ $* $=M . >	$@ $1 < @ $2 $3 . >
-ifdef(`_SMX_MASQ_ENTIRE_', `R$* < @ $* $=M . > $*	$: $1 < @ $2 $3 . @ $M > $4	masquerade (sub)domain
-', `R$* < @ $=M . > $*	$: $1 < @ $2 . @ $M > $3	masquerade domain
-')dnl
-R$* < @ *LOCAL* >	$@ $1 < @ $j . >		unqualified: our name
-R$* < @ $+ @ > $*	$: $1 < @ $2 > $3		$M empty: keep
-R$* < @ $+ @ $+ > $*	$: $1 < @ $3 . > $4		use $M
+', `R$* < @ *LOCAL* >	$@ $1 < @ $j . >		unqualified: our name
 ')dnl
 
 SMasqEnv=94

@@ -140,6 +140,11 @@ R<$-:$+> $+			$@ $>"TLS_req" $3 $| <$1:$2>
 STLS_req
 R $| $+		$@ OK
 R<CN> $* $| <$+>		$: <CN:$&{TLS_Name}> $1 $| <$2>
+ifdef(`_SMX_CERT_ALTNAMES_', `R<CN:$={cert_altnames}> $* $| <$+>	$@ $>"TLS_req" $2 $| <$3>
+R<CN:$-.$+> $* $| <$+>			$: <CN:*.$2> $3 $| <$4>
+R<CN:$={cert_altnames}> $* $| <$+>	$@ $>"TLS_req" $3 $| <$3>
+R<CN:$*> $* $| <$+>			$: <CN:$&{TLS_Name}> $2 $| <$3>
+')dnl
 R<CN:$&{cn_subject}> $* $| <$+>		$@ $>"TLS_req" $1 $| <$2>
 R<CN:$+> $* $| <$-:$+>	$`#'error $@ $4 $: $3 " CN " $&{cn_subject} " does not match " $1
 R<CS:$&{cert_subject}> $* $| <$+>	$@ $>"TLS_req" $1 $| <$2>
@@ -181,11 +186,11 @@ R$*			$: NO
 
 # authinfo: credentials for AUTH as a client (AuthInfo: entries)
 Sauthinfo
-ifdef(`_SMX_AUTHINFO_', `R$*		$: $1 $| $>D <$&{server_name}> <?> <! AuthInfo> <>
-R$* $| <?>$*	$: $1 $| $>A <$&{server_addr}> <?> <! AuthInfo> <>
-R$* $| <?>$*	$: $1 $| <$(authinfo AuthInfo: $: ? $)> <>
-R$* $| <?>$*	$@ no
-R$* $| <$*> <>	$`#' $2
+ifdef(`_SMX_AUTHINFO_', `R$*		$: <$(authinfo AuthInfo:$&{server_name} $: ? $)>
+R<?>		$: <$(authinfo AuthInfo:$&{server_addr} $: ? $)>
+R<?>		$: <$(authinfo AuthInfo: $: ? $)>
+R<?>		$@ no				no credentials
+R<$*>		$`#' $1
 ', `ifdef(`_SMX_ACCESS_', `R$*		$: $1 $| $>D <$&{server_name}> <?> <! AuthInfo> <>
 R$* $| <?>$*	$: $1 $| $>A <$&{server_addr}> <?> <! AuthInfo> <>
 R$* $| <?>$*	$: $1 $| <$(access AuthInfo: $: ? $)> <>

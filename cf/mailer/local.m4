@@ -20,7 +20,6 @@ _SMX_DEFAULT(`LOCAL_SHELL_PATH', `/bin/sh')
 _SMX_DEFAULT(`LOCAL_SHELL_ARGS', `sh -c $u')
 _SMX_DEFAULT(`LOCAL_SHELL_FLAGS', `eu9')
 _SMX_DEFAULT(`LOCAL_SHELL_DIR', `$z:/')
-ifdef(`_SMX_LOCAL_LMTP_', `_SMX_DEFAULT(`LOCAL_MAILER_EOL', `\r\n')')
 
 PUSHDIVERT(70)
 #####################################################################
