@@ -10,8 +10,8 @@ status) for "rs addr" and check_* lines, the non-trace output of /parse and
 any warning.
 
 Usage: compare.py [-v] [-k] [fixture.mc ...]
-  default fixtures: Tests/Fixtures/m4/*.mc plus Debian's sendmail.mc,
-  submit.mc and sendmail's generic-linux.mc.
+  default fixtures: Debian's sendmail.mc and submit.mc, sendmail's
+  generic-linux.mc, Tests/Fixtures/m4/*.mc and our own cf/cf/*.mc.
   -v  print every mismatch in full     -k  keep the build directory
 Exit status 0 when everything matches, 1 otherwise.
 """
@@ -274,6 +274,9 @@ def main():
         if os.path.isdir(FIXDIR):
             mcs += [os.path.join(FIXDIR, f) for f in sorted(os.listdir(FIXDIR))
                     if f.endswith('.mc')]
+        own = os.path.join(ROOT, 'cf', 'cf')
+        mcs += [os.path.join(own, f) for f in sorted(os.listdir(own))
+                if f.endswith('.mc')]
     mcs = [os.path.abspath(m) for m in mcs]
     base = os.path.join(ROOT, '.m4check-build')
     os.makedirs(base, exist_ok=True)
