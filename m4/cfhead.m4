@@ -30,11 +30,14 @@ divert(-1)
 
 # _SMX_ERR(text): report a configuration mistake; the build still writes
 # a .cf (so all mistakes are listed at once) but m4 exits with status 1.
+# Inside a part (feature, mailer ...) the position reported is that of
+# the .mc line that asked for the part.
+define(`_SMX_WHERE', `ifdef(`_SMX_WHERE_', `_SMX_WHERE_', `__file__:__line__')')
 define(`_SMX_ERR',
-`errprint(__file__:__line__`: *** ERROR: $1
+`errprint(_SMX_WHERE`: *** ERROR: $1
 ')define(`_SMX_FAILED_', `1')')
 define(`_SMX_WARN',
-`errprint(__file__:__line__`: warning: $1
+`errprint(_SMX_WHERE`: warning: $1
 ')')
 
 # Site files such as Debian's sendmail.mc include sendmail's cf.m4 by an
@@ -96,8 +99,9 @@ define(`_SMX_PART',
 	index(`$3', `/'), `-1',
 	`ifelse(_SMX_READABLE(_CF_DIR_`$1/$3.m4'), `1',
 		`PUSHDIVERT(-1)_SMX_PUSHARGS(shift(shift(shift($@))))dnl
+pushdef(`_SMX_WHERE_', _SMX_WHERE)dnl
 builtin(`include', _CF_DIR_`$1/$3.m4')dnl
-_SMX_POPARGS`'POPDIVERT`'',
+popdef(`_SMX_WHERE_')_SMX_POPARGS`'POPDIVERT`'',
 		`_SMX_ERR(`$2(`$3'): there is no such $1 in this library (looked for '_CF_DIR_`$1/$3.m4)')')',
 	`_SMX_ERR(`$2(`$3'): the name may not contain a slash')')')
 
@@ -108,7 +112,7 @@ _SMX_POPARGS`'POPDIVERT`'',
 define(`VERSIONID', `ifelse(`$#', `0', ``VERSIONID'', `ifelse(divnum, `0', ``#  version: $1'')')')
 
 define(`OSTYPE', `ifelse(`$#', `0', ``OSTYPE'', `ifdef(`_SMX_OSTYPE_',
-	`_SMX_WARN(`OSTYPE(`$1') given after OSTYPE(`'_SMX_OSTYPE_`'); both are read')')dnl
+	`_SMX_WARN(`OSTYPE(`$1') is not the first OSTYPE; both are read')')dnl
 define(`_SMX_OSTYPE_', `$1')_SMX_PART(`ostype', `OSTYPE', $@)')')
 
 define(`DOMAIN', `ifelse(`$#', `0', ``DOMAIN'', `_SMX_PART(`domain', `DOMAIN', $@)')')

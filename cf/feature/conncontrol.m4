@@ -11,5 +11,5 @@ define(`_SMX_ACCESS_A_IN_SRC_', `1')
 ifelse(_ARG_, `nodelay', `ifdef(`_SMX_DELAY_CHECKS_', `define(`_SMX_CONN_NODELAY_', `1')',
 	`_SMX_ERR(`FEATURE(`conncontrol', `nodelay') needs FEATURE(`delay_checks') first')')',
 	_ARG_, `', `',
-	`_SMX_ERR(`FEATURE(`conncontrol'): unknown first argument `'_ARG_`' (only nodelay is known)')')
+	`_SMX_ERR(`FEATURE(`conncontrol'): unknown first argument '_ARG_` (only nodelay is known)')')
 define(`_SMX_CONN_MSG_', ifelse(_ARG2_, `terminate', `421', `452')` Too many open connections.')

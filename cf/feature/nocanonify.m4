@@ -4,4 +4,4 @@ divert(-1)
 #
 define(`_SMX_NOCANONIFY_', `1')
 ifelse(_ARG_, `canonify_hosts', `define(`_SMX_CANONIFY_HOSTS_', `1')', _ARG_, `', `',
-	`_SMX_ERR(`FEATURE(`nocanonify'): unknown argument `'_ARG_`' (only canonify_hosts is known)')')
+	`_SMX_ERR(`FEATURE(`nocanonify'): unknown argument '_ARG_` (only canonify_hosts is known)')')
