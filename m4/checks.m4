@@ -205,6 +205,10 @@ R<> <$*> $| <$+>	$: <@> <$1> $| $>SearchList <+ To> $| <$2> <>
 R<@> <$*> $| <$*>	$: <$2> <$1>			result first
 R<?> <$*>		$: @ $1				no entry
 R<$={Accept}> <$*>	$: @ $2				accepted
+ifdef(`_SMX_ACCESS_SKIP_', `R<SKIP> <$*>		$: @ $1				SKIP: no decision
+')dnl
+ifdef(`_SMX_DELAY_CHECKS_', `R<$={SpamTag}> <$*>	$: @ $2				spam friend/hater tag
+')dnl
 R<REJECT> $*		$`#'error $@ 5.2.1 $: "550 Mailbox disabled for this recipient"
 R<DISCARD> $*		$`#'discard $: discard
 R<QUARANTINE:$+> $*	$`#'error $@ quarantine $: $1

@@ -3,7 +3,7 @@ divert(-1)
 # FEATURE(`access_db' [, map definition [, options...]]): policy decisions
 # from the access map (Connect:, From:, To:, Spam:, ... entries).
 #
-# The map definition defaults to "hash -T<TMPF> -o MAIL_SETTINGS_DIR/access".
+# The map definition defaults to "hash -T<TMPF> MAIL_SETTINGS_DIR/access".
 # A definition without a class gets "hash" put in front, one without
 # -T<TMPF> gets it added.  Further arguments:
 #   skip               SKIP as a value stops the search for that key type
@@ -12,7 +12,7 @@ divert(-1)
 #
 define(`_SMX_ACCESS_',
 `ifelse(_ARG_, `',
-	`hash -T<TMPF> -o _SMX_SETTINGS(`access')',
+	`hash -T<TMPF> _SMX_SETTINGS(`access')',
 	`ifelse(index(_ARG_, `-T<TMPF>'), `-1',
 		`_SMX_ACCESS_ADD_T(_SMX_ACCESS_CLASS(_ARG_))',
 		`_SMX_ACCESS_CLASS(_ARG_)')')')

@@ -1,11 +1,9 @@
 divert(-1)
 #
-# FEATURE(`vnet' [, relay]): IBM VNET addresses (user@host.vnet) go to a
-# VNET relay host (macro A).  Historical.
+# FEATURE(`vnet'): IBM VNET addresses (user@host.vnet) go to the VNET
+# relay host in macro A (set it with LOCAL_CONFIG).  Historical.
 #
 PUSHDIVERT(5)CAvnet.ibm.com vnet rscs ipnet
-ifelse(_ARG_, `', `', `DA`'_ARG_
-')dnl
 POPDIVERT`'dnl
 define(`_SMX_VNET_', `1')
 PUSHDIVERT(2)dnl
