@@ -140,8 +140,9 @@ R$* < @ $=w > $*		$: $1 < @ $2 . > $3
 ifdef(`_SMX_MASQ_ENTIRE_', `R$* < @ $* $=M > $*		$: $1 < @ $2 $3 . > $4
 ', `R$* < @ $=M > $*		$: $1 < @ $2 . > $3
 ')dnl
-ifdef(`_SMX_VIRTUSER_', `ifdef(`_SMX_VIRTHOST_', `R$* < @ $={VirtHost} > $*	$: $1 < @ $2 . > $3
-')')dnl
+ifdef(`_SMX_VIRTUSER_', `ifdef(`_SMX_VIRTHOST_', `ifdef(`_SMX_VIRTUSER_ENTIRE_', `R$* < @ $* $={VirtHost} > $*	$: $1 < @ $2 $3 . > $4
+', `R$* < @ $={VirtHost} > $*	$: $1 < @ $2 . > $3
+')')')dnl
 ifdef(`_SMX_GENERICS_', `ifdef(`_SMX_GENERICS_ENTIRE_', `R$* < @ $* $=G > $*	$: $1 < @ $2 $3 . > $4
 ', `R$* < @ $=G > $*	$: $1 < @ $2 . > $3
 ')')dnl
@@ -213,9 +214,9 @@ R< @ *LOCAL* >		$#error $@ 5.1.3 $: "553 User address required"
 R$* $=O $* < @ *LOCAL* >
 			$@ $>Parse0 $>canonify $1 $2 $3	user%host: try again
 R$* < @ *LOCAL* >	$: $1
-ifdef(`_SMX_PREFIXMOD_', `_SMX_PREFIXMOD_`'')dnl
 ifdef(`_SMX_BCC_', `R$+			$: $>ParseBcc $1			bcc copies
 ')dnl
+ifdef(`_SMX_PREFIXMOD_', `_SMX_PREFIXMOD_`'')dnl
 
 
 # Parse1: the routing decision
@@ -234,8 +235,9 @@ R$* < @ [ $+ ] : $+ > $*	_SMX_TO(_SMX_SMTP_) $@ $3 $: $1 < @ [$2] > $4	smart hos
 ifdef(`_SMX_VIRTUSER_', `
 # virtusertable: addresses in our domains (and virtual domains)
 R$+			$: <!> $1				mark for lookup
-ifdef(`_SMX_VIRTHOST_', `R<!> $+ < @ $={VirtHost} . > 	$: < $(virtuser $1 @ $2 $@ $1 $: @ $) > $1 < @ $2 . >
-')dnl
+ifdef(`_SMX_VIRTHOST_', `ifdef(`_SMX_VIRTUSER_ENTIRE_', `R<!> $+ < @ $* $={VirtHost} . > 	$: < $(virtuser $1 @ $2 $3 $@ $1 $: @ $) > $1 < @ $2 $3 . >
+', `R<!> $+ < @ $={VirtHost} . > 	$: < $(virtuser $1 @ $2 $@ $1 $: @ $) > $1 < @ $2 . >
+')')dnl
 R<!> $+ < @ $=w . > 	$: < $(virtuser $1 @ $2 $@ $1 $: @ $) > $1 < @ $2 . >
 R<@> $+ + $+ < @ $* . >
 			$: < $(virtuser $1 + + @ $3 $@ $1 $@ $2 $@ +$2 $: @ $) > $1 + $2 < @ $3 . >

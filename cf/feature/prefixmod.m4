@@ -7,5 +7,5 @@ divert(-1)
 ifelse(_ARG_, `', `_SMX_ERR(`FEATURE(`prefixmod') needs two arguments: the prefix and the flags')',
 	_ARG2_, `', `_SMX_ERR(`FEATURE(`prefixmod') needs two arguments: the prefix and the flags')')
 define(`_SMX_NEED_MACRO_MAP_', `1')
-define(`_SMX_PREFIXMOD_', `R _ARG_ $+	$: $1 $(macro {rcpt_flags} $@ _ARG2_ $)
+define(`_SMX_PREFIXMOD_', `R '_ARG_` $`'+	$`': $`'1 $(macro {rcpt_flags} $`'@ '_ARG2_` $)
 ')

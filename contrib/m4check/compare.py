@@ -54,6 +54,37 @@ ADDRS = [
     'user@masq.example', 'postmaster@bad.example', 'x@[192.0.2.1]',
     '<<nested>>', 'unbalanced<user@example.com', 'a@b@c',
 ]
+
+
+def generated_addresses(n=80, seed=1917):
+    """A seeded mix of address forms built from pieces, so the same set is
+    used on every run: local parts, hosts (ours, relay, remote, literals,
+    pseudo domains) and syntax (route addresses, % and ! paths, quotes,
+    comments, +detail, trailing dots, broken brackets)."""
+    import random
+    rnd = random.Random(seed)
+    users = ['u', 'root', 'Postmaster', 'a.b', 'x+tag', '"q u"', 'virt',
+             'info', 'friend', 'spammer', 'nobody', 'special', 'MAILER-DAEMON']
+    hosts = [HOSTNAME, 'localhost', 'example.com', 'sub.example.com',
+             'a.sub.example.com', 'relay.example', 'virt.example',
+             'x.virt.example', 'bad.example', 'other.example.net',
+             'example.net', 'old.example', 'masq.example', 'n.UUCP',
+             'h.BITNET', 'h.DECNET', 'h.FAX', 'POP', 'h.REDIRECT',
+             '[127.0.0.1]', '[192.0.2.7]', '[IPv6:::1]', 'dm.example',
+             'ldap.example', 'hold.example', 'x.lan', 'oldname.example',
+             'secret.example', 'localpart.example']
+    forms = ['{u}@{h}', '{u}@{h}.', '<{u}@{h}>', '{u}%{h}@{h2}', '{h}!{u}',
+             '{h}!{h2}!{u}', '@{h2}:{u}@{h}', 'Name <{u}@{h}>', '{u}@{h} (c)',
+             '{u}', '{u}@', '<{u}@{h}', '{u}@{h}@{h2}', '"{u}"@{h}',
+             '{u}+d@{h}', 'NOTIFY {u}@{h}']
+    out = []
+    for _ in range(n):
+        f = rnd.choice(forms)
+        out.append(f.format(u=rnd.choice(users), h=rnd.choice(hosts),
+                            h2=rnd.choice(hosts)))
+    return out
+
+
 CLIENTS = [
     ('', ''), ('localhost', '127.0.0.1'), ('mx.example.com', '192.0.2.10'),
     ('bad.example', '10.66.66.66'), ('[10.1.2.3]', '10.1.2.3'),
@@ -65,10 +96,19 @@ def bt_script(mc_features):
     """The -bt command list (one command per line) and a tag for each."""
     cmds = []
     cmds.append(('=M', 'mailers'))
-    for a in ADDRS:
+    gen = generated_addresses()
+    for a in ADDRS + gen:
         cmds.append(('3,0 ' + a, 'rs'))
-    for a in ADDRS:
+    for a in ADDRS + gen:
         cmds.append(('/parse ' + a, 'parse'))
+    for a in gen[:40]:
+        cmds.append(('/try esmtp ' + a, 'try'))
+        cmds.append(('/try relay ' + a, 'try'))
+    cmds.append(('.D{client_addr}10.1.2.3', 'set'))
+    for a in gen:
+        arg = a if a.startswith('<') else '<' + a + '>'
+        cmds.append(('check_rcpt ' + arg, 'rs'))
+        cmds.append(('check_mail ' + arg, 'rs'))
     for a in ADDRS[:40]:
         cmds.append(('/try esmtp ' + a, 'try'))
     for a in ADDRS[:30]:
