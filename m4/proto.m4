@@ -39,6 +39,7 @@ divert(0)dnl
 #  Do not edit by hand: change the .mc file and rebuild.
 #
 #####################################################################
+ifdef(`SMX_BUILD_INFO', `esyscmd(`sh '_CF_DIR_`sh/makeinfo.sh')')dnl
 ifdef(`_SMX_OSTYPE_', `#  operating system type: _SMX_OSTYPE_
 ')dnl
 
