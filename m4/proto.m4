@@ -40,7 +40,7 @@ divert(0)dnl
 #
 #####################################################################
 ifdef(`SMX_BUILD_INFO', `esyscmd(`sh '_CF_DIR_`sh/makeinfo.sh')')dnl
-ifdef(`_SMX_OSTYPE_', `#  operating system type: _SMX_OSTYPE_
+ifdef(`_SMX_OSTYPE_', ``#  operating system type: '_SMX_OSTYPE_
 ')dnl
 
 # configuration level and vendor
