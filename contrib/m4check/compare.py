@@ -104,6 +104,13 @@ def bt_script(mc_features):
     for a in gen[:40]:
         cmds.append(('/try esmtp ' + a, 'try'))
         cmds.append(('/try relay ' + a, 'try'))
+    # sender and header rewriting (masquerading, generics, always_add_domain)
+    for flags in ('ES', 'HS', 'HR'):
+        cmds.append(('/tryflags ' + flags, 'set'))
+        for m in ('esmtp', 'local', 'relay'):
+            for a in ADDRS[:12] + gen[:12]:
+                cmds.append(('/try %s %s' % (m, a), 'try'))
+    cmds.append(('/tryflags ER', 'set'))
     cmds.append(('.D{client_addr}10.1.2.3', 'set'))
     for a in gen:
         arg = a if a.startswith('<') else '<' + a + '>'
