@@ -1,0 +1,30 @@
+divert(-1)
+#
+# DOMAIN(`debian-mta'): the settings Debian uses for its MTA daemon
+# (pid and control socket under /var/run/sendmail/mta, smmta as trusted
+# user, group-writable file tolerance, shorter SMTP timeouts).
+#
+define(`DEBIAN_MTA', `1')
+define(`STATUS_FILE', `/var/lib/sendmail/sendmail.st')
+define(`confHOST_STATUS_DIRECTORY', `/var/lib/sendmail/host_status')
+define(`confPID_FILE', `/var/run/sendmail/mta/sendmail.pid')
+define(`confCONTROL_SOCKET_NAME', `/var/run/sendmail/mta/smcontrol')
+define(`confPROCESS_TITLE_PREFIX', `MTA')
+define(`confMAX_DAEMON_CHILDREN', `0')
+define(`confRRT_IMPLIES_DSN', `False')
+define(`confSAFE_FILE_ENV', `/')
+define(`confSAFE_QUEUE', `True')
+define(`confQUEUE_FILE_MODE', `0640')
+define(`confTEMP_FILE_MODE', `0640')
+define(`confTO_ICONNECT', `2m')
+define(`confTO_MAIL', `2m')
+define(`confTO_DATAINIT', `2m')
+define(`confTO_RSET', `1m')
+define(`confTO_QUIT', `2m')
+define(`confTO_COMMAND', `5m')
+define(`confTO_IDENT', `5s')
+define(`confMAX_HOP', `100')
+define(`confDONT_BLAME_SENDMAIL', ifdef(`confDONT_BLAME_SENDMAIL', `defn(`confDONT_BLAME_SENDMAIL')`,'')`AssumeSafeChown,ForwardFileInGroupWritableDirPath,GroupWritableForwardFileSafe,GroupWritableIncludeFileSafe,IncludeFileInGroupWritableDirPath,DontWarnForwardFileInUnsafeDirPath,TrustStickyBit,NonRootSafeAddr,GroupWritableIncludeFile,GroupReadableDefaultAuthInfoFile')
+define(`confPRIVACY_FLAGS', `restrictqrun,restrictexpand')
+_SMX_DEFAULT(`confTRUSTED_USER', `smmta')
+define(`confMAX_RUNNERS_PER_QUEUE', `5')

@@ -1,0 +1,22 @@
+divert(-1)
+#
+# MAILER(`cyrus'): delivery into Cyrus IMAP mailboxes ("cyrus") and bulletin
+# boards ("cyrusbb") through cyrdeliver.  Settings: CYRUS_MAILER_PATH,
+# CYRUS_MAILER_FLAGS (added to lsDFMnPq, default Ah5@/:|),
+# CYRUS_MAILER_ARGS, CYRUS_MAILER_USER (cyrus:mail), CYRUS_MAILER_MAX,
+# CYRUS_BB_MAILER_FLAGS (u), CYRUS_BB_MAILER_ARGS, CYRUS_MAILER_QGRP.
+#
+_SMX_DEFAULT(`CYRUS_MAILER_FLAGS', `Ah5@/:|')
+_SMX_DEFAULT(`CYRUS_MAILER_PATH', `/usr/sbin/cyrdeliver')
+_SMX_DEFAULT(`CYRUS_MAILER_ARGS', `cyrdeliver -e -m $h -- $u')
+_SMX_DEFAULT(`CYRUS_MAILER_USER', `cyrus:mail')
+_SMX_DEFAULT(`CYRUS_BB_MAILER_FLAGS', `u')
+_SMX_DEFAULT(`CYRUS_BB_MAILER_ARGS', `cyrdeliver -e -m $u')
+PUSHDIVERT(7)
+Mcyrus,		P=CYRUS_MAILER_PATH, F=_SMX_MFLAGS(`CYRUS', `lsDFMnPq'CYRUS_MAILER_FLAGS), S=EnvFromL, R=EnvToL/HdrToL,
+		_SMX_IF(`CYRUS_MAILER_MAX', `M=', `, ')U=CYRUS_MAILER_USER, T=DNS/RFC822/X-Unix,_SMX_IF(`CYRUS_MAILER_QGRP', ` Q=', `,')
+		A=CYRUS_MAILER_ARGS
+Mcyrusbb,	P=CYRUS_MAILER_PATH, F=_SMX_MFLAGS(`CYRUS', `lsDFMnP'CYRUS_BB_MAILER_FLAGS), S=EnvFromL, R=EnvToL/HdrToL,
+		_SMX_IF(`CYRUS_MAILER_MAX', `M=', `, ')U=CYRUS_MAILER_USER, T=DNS/RFC822/X-Unix,_SMX_IF(`CYRUS_MAILER_QGRP', ` Q=', `,')
+		A=CYRUS_BB_MAILER_ARGS
+POPDIVERT`'

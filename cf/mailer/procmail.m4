@@ -1,0 +1,15 @@
+divert(-1)
+#
+# MAILER(`procmail'): a "procmail" mailer for mailertable entries such as
+# "procmail:/etc/procmailrcs/rc".  Settings: PROCMAIL_MAILER_PATH (or the
+# old PROCMAIL_PATH), PROCMAIL_MAILER_FLAGS (added to DFM, default
+# SPhnu9), PROCMAIL_MAILER_ARGS, PROCMAIL_MAILER_MAX, PROCMAIL_MAILER_QGRP.
+#
+_SMX_DEFAULT(`PROCMAIL_MAILER_PATH', ifdef(`PROCMAIL_PATH', `PROCMAIL_PATH', `/usr/local/bin/procmail'))
+_SMX_DEFAULT(`PROCMAIL_MAILER_FLAGS', `SPhnu9')
+_SMX_DEFAULT(`PROCMAIL_MAILER_ARGS', `procmail -Y -m $h $f $u')
+PUSHDIVERT(7)
+Mprocmail,	P=PROCMAIL_MAILER_PATH, F=_SMX_MFLAGS(`PROCMAIL', `DFM'PROCMAIL_MAILER_FLAGS), S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP/HdrFromSMTP,
+		_SMX_IF(`PROCMAIL_MAILER_MAX', `M=', `, ')T=DNS/RFC822/X-Unix,_SMX_IF(`PROCMAIL_MAILER_QGRP', ` Q=', `,')
+		A=PROCMAIL_MAILER_ARGS
+POPDIVERT`'

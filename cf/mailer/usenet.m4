@@ -1,0 +1,14 @@
+divert(-1)
+#
+# MAILER(`usenet'): post mail to newsgroup.USENET through inews.
+# Settings: USENET_MAILER_PATH, USENET_MAILER_FLAGS (rsDFMmn),
+# USENET_MAILER_ARGS (inews -m -h -n), USENET_MAILER_MAX, USENET_MAILER_QGRP.
+#
+_SMX_DEFAULT(`USENET_MAILER_PATH', `/usr/lib/news/inews')
+_SMX_DEFAULT(`USENET_MAILER_FLAGS', `rsDFMmn')
+_SMX_DEFAULT(`USENET_MAILER_ARGS', `inews -m -h -n')
+PUSHDIVERT(7)
+Musenet,	P=USENET_MAILER_PATH, F=_SMX_MFLAGS(`USENET', USENET_MAILER_FLAGS), S=EnvFromL, R=EnvToL,
+		_SMX_IF(`USENET_MAILER_MAX', `M=', `, ')T=X-Usenet/X-Usenet/X-Unix,_SMX_IF(`USENET_MAILER_QGRP', ` Q=', `,')
+		A=USENET_MAILER_ARGS $u
+POPDIVERT`'
