@@ -20,6 +20,9 @@ struct Configuration: Sendable, Hashable {
         case libraryMC(String)
         /// A hand-written .cf fixture.
         case cf(String)
+        /// An .mc built with OUR m4 library (`m4 <package>/cf/m4/cf.m4 x.mc`);
+        /// the path is relative to the package root.
+        case ourLibraryMC(String)
     }
     let name: String
     let source: Source
@@ -50,9 +53,22 @@ struct Configuration: Sendable, Hashable {
     static let readcf = Configuration(name: "readcf", source: .cf("cf/readcf.cf"),
                                       copiedFiles: ["words.txt"])
 
+    // Configurations built with our own m4 library (issue 3): sendmail and
+    // we must print the same -bt transcripts on them too.
+    static let oursDebian = Configuration(name: "ours-debian-sendmail",
+                                          source: .ourLibraryMC("Tests/Fixtures/oracle/mc/debian-sendmail.mc"))
+    static let oursRelay = Configuration(name: "ours-antispam-features",
+                                         source: .ourLibraryMC("Tests/Fixtures/m4/antispam-features.mc"))
+    static let oursRouting = Configuration(name: "ours-routing-features",
+                                           source: .ourLibraryMC("Tests/Fixtures/m4/routing-features.mc"))
+    static let oursMailers = Configuration(name: "ours-all-mailers",
+                                           source: .ourLibraryMC("Tests/Fixtures/m4/all-mailers.mc"))
+    static let oursDefault = Configuration(name: "ours-default-local",
+                                           source: .ourLibraryMC("cf/cf/default-local.mc"))
+
     static let all: [Configuration] = [
         genericLinux, debianSendmail, debianSubmit, maps, masquerade, nullclient, uucp, localRules,
-        operators, errors, syntax, readcf,
+        operators, errors, syntax, readcf, oursDebian, oursRelay, oursRouting, oursMailers, oursDefault,
     ]
 }
 
@@ -155,6 +171,15 @@ final class Workspace: @unchecked Sendable {
         case .libraryMC(let relative):
             let mc = OracleEnvironment.cfLibrary + "/" + relative
             try runTool("/usr/bin/m4", [OracleEnvironment.cfM4, mc], stdin: nil, stdout: cf, cwd: dir)
+        case .ourLibraryMC(let relative):
+            let root = OracleEnvironment.packageRoot.path
+            var text = try String(contentsOfFile: root + "/" + relative, encoding: .utf8)
+            text = text.replacingOccurrences(of: "@SCRATCH@", with: scratch)
+                .replacingOccurrences(of: "/etc/mail/m4/", with: scratch + "/")
+            let mc = dir.appendingPathComponent(config.name + ".mc")
+            try text.write(to: mc, atomically: true, encoding: .utf8)
+            try runTool("/usr/bin/m4", ["-DSMX_VAR_DIR=" + scratch, root + "/cf/m4/cf.m4", mc.path],
+                        stdin: nil, stdout: cf, cwd: dir)
         }
         return PreparedConfiguration(cfPath: cf.path, etcMail: etcMail)
     }
