@@ -198,6 +198,18 @@ public final class Engine: CfReporter {
         if let d = config.options["DeliveryMode"], d.first == UInt8(ascii: "d") { env.deliveryModeIsDefer = true }
         self.maps = MapSet(declarations: config.maps, environment: env)
 
+        // set_delivery_mode: test mode is verbose, which forces interactive
+        if let id = config.names.id(forName: Array("deliveryMode".utf8)) {
+            var mode = config.options["DeliveryMode"]?.first ?? UInt8(ascii: "i")
+            if options.testMode { mode = UInt8(ascii: "i") }
+            config.macros[id] = [mode]
+        }
+        // sm_getla: the load average, as an integer
+        if let id = config.names.id(forName: Array("load_avg".utf8)) {
+            var la = [Double](repeating: 0, count: 3)
+            if getloadavg(&la, 3) > 0 { config.macros[id] = Array(String(Int(la[0])).utf8) }
+        }
+
         // the rewrite engine over the loaded configuration
         rewriter.rulesets = config.rulesets
         rewriter.macros = config.macros
