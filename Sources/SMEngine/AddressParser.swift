@@ -124,29 +124,35 @@ extension Engine {
     }
 
     /// parseaddr with delimiter NUL.
-    public func parseAddress(_ addr: [UInt8], flags: AddressFlags, isRecipient: Bool) -> ParsedAddress? {
+    public func parseAddress(_ addr: [UInt8], flags: AddressFlags, isRecipient: Bool,
+                             delimiter: UInt8 = 0) -> ParsedAddress? {
         let saveTo = rewriter.currentAddress
         rewriter.currentAddress = addr
         defer { rewriter.currentAddress = saveTo }
-        let pr = prescan(addr, delim: 0, table: rewriter.tables.external, ignoreUnbalanced: false,
+        let pr = prescan(addr, delim: delimiter, table: rewriter.tables.external, ignoreUnbalanced: false,
                          eightBitAddrOK: eightBitAddrOK, report: { self.rewriter.userError($0) })
+        lastParseEnd = pr.end
         guard var pvp = pr.tokens else { return nil }
-        if invalidAddress(addr, isRecipient: isRecipient) { return nil }
+        // RF_COPYPADDR: from here on the address is the delimited part only,
+        // both in messages (e_to) and as the printable form (q_paddr).
+        let checked = delimiter == 0 ? addr : Array(addr[..<min(pr.end, addr.count)])
+        rewriter.currentAddress = checked
+        if invalidAddress(checked, isRecipient: isRecipient) { return nil }
         var qup = false
         if rewriter.rewrite(&pvp, ruleset: 3) == .tempFail { qup = true }
         if rewriter.rewrite(&pvp, ruleset: 0) == .tempFail { qup = true }
         var a = buildAddress(pvp, flags: flags)
-        a.printable = addr
+        a.printable = checked
         if hasControlCharacters(&a.user, isRecipient: isRecipient, complain: true) {
             a.badAddress = true
         }
         if a.badAddress {
-            var p = addr
+            var p = checked
             _ = hasControlCharacters(&p, isRecipient: isRecipient, complain: false)
             a.printable = p
             return a
         }
-        if qup {
+        if qup && !initializingAliases {
             rewriter.notice("Transient parse error -- message queued for future delivery")
             a.queueUp = true
             a.status = Array("4.4.3".utf8)

@@ -38,6 +38,8 @@ public struct CommandLine {
     public var from: [UInt8]? = nil
     public var fullName: [UInt8]? = nil
     public var readRecipients = false
+    /// -n: don't expand aliases.
+    public var noAlias = false
     public var queueArgs: [[UInt8]] = []
     /// Messages to print and an exit status when parsing fails.
     public var error: (message: String, status: SysExit)? = nil
@@ -116,6 +118,7 @@ public struct CommandLine {
         case UInt8(ascii: "f"), UInt8(ascii: "r"): from = arg
         case UInt8(ascii: "F"): fullName = arg
         case UInt8(ascii: "t"): readRecipients = true
+        case UInt8(ascii: "n"): noAlias = true
         case UInt8(ascii: "q"):
             if mode == .deliver { mode = .queueRun }
             queueArgs.append(arg)

@@ -26,6 +26,8 @@ public struct StartOptions {
     public var commandLineMacros: [[UInt8]] = []
     public var realUserName: [UInt8] = Array("root".utf8)
     public var realUID: UInt32 = 0
+    /// -n: no alias expansion.
+    public var noAlias = false
 
     public init(configFile: String) {
         self.configFile = configFile
@@ -44,6 +46,12 @@ public final class Engine: CfReporter {
         set { rewriter.exitStatus = newValue }
     }
     public let options: StartOptions
+    /// OpMode is MD_INITALIAS (newaliases): parse errors don't queue.
+    public var initializingAliases = false
+    /// Where the last parseAddress stopped (sendmail's delimptr).
+    public var lastParseEnd = 0
+    /// Alias databases opened for lookups, by internal name.
+    var openAliasTables: [[UInt8]: AliasTable?] = [:]
 
     // CfReporter
     public func configError(_ message: String) {

@@ -35,6 +35,7 @@ start.configGivenOnCommandLine = cl.configFile != nil
 start.testMode = cl.mode == .test
 start.commandLineOptions = cl.options
 start.commandLineMacros = cl.macros
+start.noAlias = cl.noAlias
 start.realUID = getuid()
 if let pw = getpwuid(getuid()) { start.realUserName = Array(String(cString: pw.pointee.pw_name).utf8) }
 
@@ -90,6 +91,9 @@ case .test:
     stdoutBuffer.flush()
     // finis(): a temporary failure is not an error exit
     finish(engine.exitStatus == .tempFail ? .ok : engine.exitStatus)
+case .initAlias:
+    let status = engine.rebuildAllAliases()
+    finish(status == .tempFail ? .ok : status)
 case .checkConfig:
     engine.postReadChecks()
     finish(engine.exitStatus == .tempFail ? .ok : engine.exitStatus)

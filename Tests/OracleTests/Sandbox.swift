@@ -20,6 +20,8 @@ struct SandboxOptions: Sendable, Hashable {
     var probeInterfaces = false
     /// Extra command-line arguments after `-bt -C <cf>`.
     var extraArguments: [String] = []
+    /// The operation mode flag (`-bt` for address test mode, `-bi`, `-bv`...).
+    var modeFlag = "-bt"
     /// Per run; the oracle needs well under a second for any case, so a hung
     /// binary under test costs at most this.  `SM_RUN_TIMEOUT` overrides.
     var timeoutSeconds = SandboxOptions.defaultTimeout
@@ -58,7 +60,7 @@ enum Sandbox {
 
     /// Arguments given to the binary itself.
     static func binaryArguments(cf: String, options: SandboxOptions) -> [String] {
-        var args = ["-bt", "-C", cf]
+        var args = [options.modeFlag, "-C", cf]
         if !options.probeInterfaces { args.append("-ODontProbeInterfaces=true") }
         return args + options.extraArguments
     }

@@ -1,0 +1,435 @@
+// SMEngine/Recipients.swift
+//
+// The recipient list of an envelope, as sendmail builds it: sendtolist
+// parses a comma-separated list (members taken in reverse order, as
+// sendmail does), recipient() checks each address, suppresses
+// duplicates and inserts it in host order (sendmail's sorthost, the
+// order used while FastSplit is on and the envelope is fresh), then
+// expands it — :include: files, aliases (every AliasFile map), the
+// cf's ruleset 5 for F=5 mailers, the password file for F=w mailers
+// (with the lower-case retry), and the user's .forward along
+// ForwardPath.  Messages and their order are sendmail's; "aliased to",
+// "including file" and "forwarding to" are shown only with -v.
+// Promises: expansion is bounded (alias depth over 10 is an error, as
+// in sendmail); every address ends in one of the states below; nothing
+// here delivers or writes anything.
+//
+// Not modelled yet: owner- aliases as envelope senders, the uid/shell
+// checks that make an :include: or .forward "unsafe" for programs and
+// files, MatchGECOS, and sortbysignature (FastSplit=0).
+
+import Glibc
+import SMBase
+import SMRules
+import SMConfig
+import SMMaps
+
+/// sendmail's q_state values that matter before delivery.
+public enum RecipientState: Sendable, Equatable {
+    case ok, badAddress, queueUp, expanded, included, verified, duplicate, dontSend, replaced
+
+    /// QS_IS_DEAD: the address will not be delivered itself.
+    public var isDead: Bool {
+        switch self {
+        case .dontSend, .duplicate, .expanded, .included, .replaced: return true
+        default: return false
+        }
+    }
+    /// QS_IS_SENDABLE.
+    public var isSendable: Bool { self == .ok || self == .queueUp }
+}
+
+/// One entry of the send queue (sendmail's ADDRESS).
+public final class Recipient {
+    public var address: ParsedAddress
+    public var state: RecipientState
+    /// q_alias: the address this one was expanded from.
+    public let parent: Recipient?
+    public var primary = false
+    public var rcptOK = false
+    public var selfReference = false
+    public var home: [UInt8]? = nil
+    public var status: [UInt8]? = nil
+
+    init(_ a: ParsedAddress, parent: Recipient?) {
+        address = a
+        self.parent = parent
+        state = a.badAddress ? .badAddress : (a.queueUp ? .queueUp : .ok)
+        status = a.status
+    }
+
+    public var printable: [UInt8] { address.printable }
+}
+
+/// sendmail's sendq for one envelope.
+public final class SendQueue {
+    public private(set) var entries: [Recipient] = []
+    public init() {}
+
+    /// sorthost: hosts compared without case, no host first.
+    static func compareHost(_ a: [UInt8]?, _ b: [UInt8]?) -> Int {
+        switch (a, b) {
+        case (nil, nil): return 0
+        case (nil, _): return -1
+        case (_, nil): return 1
+        case let (x?, y?):
+            for (c, d) in zip(x, y) {
+                let l = Int(asciiLower(c)), r = Int(asciiLower(d))
+                if l != r { return l - r }
+            }
+            return x.count - y.count
+        }
+    }
+
+    /// Finds a duplicate of `new` or the index to insert it at.
+    func place(_ new: Recipient, sameAddress: (Recipient, Recipient) -> Bool) -> (dup: Recipient?, at: Int) {
+        for (i, q) in entries.enumerated() {
+            let c = Self.compareHost(new.address.host, q.address.host)
+            if c == 0 {
+                if sameAddress(q, new) && (q.rcptOK || !q.primary) { return (q, i) }
+            } else if c < 0 {
+                return (nil, i)
+            }
+        }
+        return (nil, entries.count)
+    }
+
+    func insert(_ r: Recipient, at i: Int) { entries.insert(r, at: i) }
+}
+
+extension Engine {
+    static let maxAliasRecursion = 10
+
+    var verbose: Bool { config.options.bool("Verbose") }
+
+    /// sendmail's sameaddr.
+    func sameAddress(_ a: Recipient, _ b: Recipient) -> Bool {
+        let x = a.address, y = b.address
+        guard x.mailerName == y.mailerName, x.user == y.user else { return false }
+        switch (x.host, y.host) {
+        case (nil, nil): return true
+        case let (h?, k?): return h.asciiCaseEquals(k)
+        default: return false
+        }
+    }
+
+    /// sendmail's sendtolist; returns the number of addresses handed on.
+    @discardableResult
+    public func sendToList(_ list0: [UInt8], parent: Recipient?, queue: SendQueue, aliasLevel: Int) -> Int {
+        let rw = rewriter
+        let oldTo = rw.currentAddress
+        defer { rw.currentAddress = oldTo }
+        // denlstring: newlines become spaces
+        let list = list0.map { $0 == 0x0A ? 0x20 : $0 }
+        var delimiter = UInt8(ascii: ",")
+        if parent == nil, config.options.bool("OldStyleHeaders"),
+           !list.contains(where: { [UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "<"), UInt8(ascii: "(")].contains($0) }) {
+            delimiter = 0x20
+        }
+        var members: [Recipient] = []
+        var p = 0
+        while p < list.count {
+            while p < list.count, isASCIISpace(list[p]) || list[p] == UInt8(ascii: ",") { p += 1 }
+            if p >= list.count { break }
+            let rest = Array(list[p...])
+            let parsed = parseAddress(rest, flags: [], isRecipient: true, delimiter: delimiter)
+            p += max(lastParseEnd, 1)
+            guard let a = parsed else { continue }
+            let r = Recipient(a, parent: parent)
+            if let ctl = parent, sameAddress(ctl, r) { ctl.selfReference = true }
+            members.append(r)
+        }
+        for r in members.reversed() {
+            recipient(r, queue: queue, aliasLevel: aliasLevel)
+        }
+        return members.count
+    }
+
+    /// sendmail's recipient().
+    @discardableResult
+    public func recipient(_ new: Recipient, queue: SendQueue, aliasLevel: Int) -> Recipient {
+        let rw = rewriter
+        rw.currentAddress = new.printable
+        if aliasLevel == 0 { new.primary = true }
+        if aliasLevel > Self.maxAliasRecursion {
+            new.state = .badAddress
+            new.status = Array("5.4.6".utf8)
+            if let p = new.parent { p.state = .badAddress; p.status = new.status }
+            rw.userError("554 5.4.6 aliasing/forwarding loop broken (\(aliasLevel) aliases deep; \(Self.maxAliasRecursion) max)")
+            return new
+        }
+        var user = new.address.user
+        let quoted = user.contains(UInt8(ascii: "\\"))
+        var name = stripQuotes(user)
+        let mname = new.address.mailerName
+
+        if mname == Array("prog".utf8), new.parent == nil {
+            new.state = .badAddress
+            new.status = Array("5.7.1".utf8)
+            rw.userError("550 5.7.1 Cannot mail directly to programs")
+        }
+
+        let (dup, at) = queue.place(new) { sameAddress($0, $1) }
+        if let q = dup {
+            if !q.primary {
+                if !new.state.isDead { if verbose { rw.notice("duplicate suppressed") } } else { q.state = .duplicate }
+                q.primary = q.primary || new.primary
+            } else if q.selfReference {
+                q.state = new.state
+            }
+            q.rcptOK = true
+            return q
+        }
+        queue.insert(new, at: at)
+
+        var fuzzyCount = 0
+        tryLocalUser: while true {
+            guard new.state == .ok else { break }
+            if mname == Array("*include*".utf8) {
+                new.state = .included
+                if new.parent == nil {
+                    new.state = .badAddress
+                    new.status = Array("5.7.1".utf8)
+                    rw.userError("550 5.7.1 Cannot mail directly to :include:s")
+                } else {
+                    if verbose { rw.notice("including file \(user.string)") }
+                    let err = include(user, forwarding: false, parent: new, queue: queue, aliasLevel: aliasLevel)
+                    rw.currentAddress = new.printable
+                    if err != 0 {
+                        let reason = String(cString: strerror(err))
+                        if isTransient(err) {
+                            new.state = .queueUp
+                            rw.userError("451 4.2.4 Cannot open \(shortenString(user, 203).string): \(reason)")
+                        } else {
+                            new.state = .badAddress
+                            new.status = Array("5.2.4".utf8)
+                            rw.userError("550 5.2.4 Cannot open \(shortenString(user, 203).string): \(reason)")
+                        }
+                    }
+                }
+            } else if mname == Array("*file*".utf8), new.parent == nil {
+                new.state = .badAddress
+                new.status = Array("5.7.1".utf8)
+                rw.userError("550 5.7.1 Cannot mail directly to files")
+            }
+
+            if !quoted && new.state == .ok, let m = new.address.mailer, m.has("A") {
+                alias(new, queue: queue, aliasLevel: aliasLevel)
+            }
+
+            if new.state == .ok, let m = new.address.mailer, m.has("5"), rewriter.rulesets.hasRules(5) {
+                mapLocalUser(new, queue: queue, aliasLevel: aliasLevel + 1)
+            }
+
+            if new.state == .ok, let m = new.address.mailer, m.has("w") {
+                var pw = getpwnam(name.string)
+                var fuzzy = false
+                if pw == nil {
+                    let lower = name.asciiLowercased
+                    if lower != name { pw = getpwnam(lower.string); fuzzy = pw != nil; name = lower }
+                }
+                rw.currentAddress = new.printable
+                guard let pwd = pw else {
+                    new.state = .badAddress
+                    new.status = Array("5.1.1".utf8)
+                    rw.userError("550 5.1.1 User unknown")
+                    rw.setStatus(.noUser)
+                    break tryLocalUser
+                }
+                let pwName = Array(String(cString: pwd.pointee.pw_name).utf8)
+                if fuzzy {
+                    new.address.user = pwName
+                    user = pwName
+                    fuzzyCount += 1
+                    if fuzzyCount > 4 {
+                        new.state = .badAddress
+                        new.status = Array("5.4.6".utf8)
+                        rw.userError("554 5.4.6 aliasing/forwarding loop for \(pwName.string) broken")
+                        return new
+                    }
+                    name = pwName
+                    continue tryLocalUser
+                }
+                let dir = Array(String(cString: pwd.pointee.pw_dir).utf8)
+                new.home = dir.isEmpty ? nil : (dir == [UInt8(ascii: "/")] ? [] : dir)
+                if !quoted { forward(new, uid: pwd.pointee.pw_uid, queue: queue, aliasLevel: aliasLevel) }
+            }
+            break
+        }
+
+        if new.parent == nil && new.state.isDead {
+            if queue.entries.allSatisfy({ $0.state.isDead }) {
+                new.state = .badAddress
+                new.status = Array("5.4.6".utf8)
+                rw.currentAddress = new.printable
+                rw.userError("554 5.4.6 aliasing/forwarding loop broken")
+            }
+        }
+        new.rcptOK = true
+        return new
+    }
+
+    func isTransient(_ err: Int32) -> Bool {
+        [EAGAIN, EINTR, ETIMEDOUT, ENFILE, EMFILE, ENOBUFS, ENOMEM, EIO].contains(err)
+    }
+
+    /// sendmail's alias().
+    func alias(_ a: Recipient, queue: SendQueue, aliasLevel: Int) {
+        guard a.state == .ok, !options.noAlias else { return }
+        let rw = rewriter
+        rw.currentAddress = a.printable
+        switch aliasLookup(a.address.user) {
+        case .notFound:
+            return
+        case .tempFail:
+            a.state = .queueUp
+            return
+        case .found(let value):
+            if verbose { rw.notice("aliased to \(shortenString(value, 203).string)") }
+            a.selfReference = false
+            a.state = .expanded
+            sendToList(value, parent: a, queue: queue, aliasLevel: aliasLevel + 1)
+            if a.selfReference && a.state == .expanded { a.state = .ok }
+        }
+    }
+
+    public enum AliasAnswer: Equatable { case found([UInt8]), notFound, tempFail }
+
+    /// sendmail's aliaslookup over every AliasFile map, in order.
+    public func aliasLookup(_ name0: [UInt8]) -> AliasAnswer {
+        var name = name0
+        if name.asciiCaseEquals(Array("postmaster".utf8)) { name = Array("postmaster".utf8) }
+        let key = name.asciiLowercased
+        var sawTempFail = false
+        for spec in aliasFileSpecs() {
+            switch aliasTable(spec) {
+            case .some(.db(let db)):
+                if let v = ((try? db.get(key + [0])) ?? nil) ?? ((try? db.get(key)) ?? nil) {
+                    var value = v
+                    if value.last == 0 { value.removeLast() }
+                    return .found(value)
+                }
+            case .some(.text(let table)):
+                if let v = table[key] { return .found(v) }
+            case .none:
+                sawTempFail = sawTempFail || false
+            }
+        }
+        return sawTempFail ? .tempFail : .notFound
+    }
+
+    enum AliasTable { case db(BerkeleyDB), text([[UInt8]: [UInt8]]) }
+
+    /// Opens (once, at the first lookup) the database of one alias file.
+    /// An implicit-class file without a database is read as text, with
+    /// newaliases' messages, as sendmail falls back to its stab class.
+    func aliasTable(_ spec: AliasFileSpec) -> AliasTable? {
+        if let t = openAliasTables[spec.name] { return t }
+        let cls = spec.mapClass.string
+        let path = spec.file.string
+        var table: AliasTable? = nil
+        if ["implicit", "hash", "btree"].contains(cls),
+           let db = try? BerkeleyDB(path: path + ".db", kind: cls == "btree" ? .btree : .hash,
+                                    readOnly: true) {
+            table = .db(db)
+        } else if cls == "implicit" {
+            let fd = open(path, O_RDONLY)
+            if fd >= 0 {
+                let text = readAll(fd)
+                close(fd)
+                var dict: [[UInt8]: [UInt8]] = [:]
+                let rw = rewriter
+                let save = (rw.fileContext, rw.currentAddress)
+                _ = readAliases(text, fileName: path) { k, v in dict[k] = v }
+                (rw.fileContext, rw.currentAddress) = save
+                table = .text(dict)
+            }
+        }
+        openAliasTables[spec.name] = table
+        return table
+    }
+
+    /// sendmail's maplocaluser: ruleset 5 may hand a local user to
+    /// another mailer after aliasing.
+    func mapLocalUser(_ a: Recipient, queue: SendQueue, aliasLevel: Int) {
+        let rw = rewriter
+        let pr = prescan(a.address.user, delim: 0, table: rw.tables.external, ignoreUnbalanced: false,
+                         report: { _ in })
+        guard var pvp = pr.tokens else { return }
+        if rw.rewrite(&pvp, ruleset: 5) == .tempFail {
+            a.state = .queueUp
+            return
+        }
+        guard pvp.first == [Meta.canonNet] else { return }
+        var b = buildAddress(pvp, flags: [])
+        b.printable = a.printable
+        let r = Recipient(b, parent: a)
+        if sameAddress(a, r) { return }
+        a.state = .replaced
+        rw.currentAddress = a.printable
+        recipient(r, queue: queue, aliasLevel: aliasLevel)
+    }
+
+    /// sendmail's forward(): the first readable file along ForwardPath.
+    func forward(_ a: Recipient, uid: uid_t, queue: SendQueue, aliasLevel: Int) {
+        let rw = rewriter
+        let path = config.options["ForwardPath"]
+            ?? translateDollars(Array("$z/.forward.$w:$z/.forward".utf8), names: config.names, report: { _ in })
+        let saveZ = rw.macroValue(Array("z".utf8)), saveU = rw.macroValue(Array("u".utf8))
+        rw.defineMacro(Array("z".utf8), a.home ?? [])
+        rw.defineMacro(Array("u".utf8), a.address.user)
+        defer { rw.defineMacro(Array("z".utf8), saveZ); rw.defineMacro(Array("u".utf8), saveU) }
+        for piece in path.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: true) {
+            let file = expandMacros(Array(piece), rw)
+            if file.isEmpty { continue }
+            if a.home == nil { continue }
+            // only a regular file the user (or root) owns and nobody else may write
+            var st = stat()
+            guard stat(file.string, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG,
+                  st.st_uid == uid || st.st_uid == 0, st.st_mode & 0o022 == 0 else { continue }
+            if include(file, forwarding: true, parent: a, queue: queue, aliasLevel: aliasLevel) == 0 { break }
+        }
+    }
+
+    /// sendmail's include(): each line of the file is a recipient list.
+    /// Returns 0 or the errno that kept the file from being read.
+    func include(_ file: [UInt8], forwarding: Bool, parent: Recipient, queue: SendQueue, aliasLevel: Int) -> Int32 {
+        let rw = rewriter
+        let fd = open(file.string, O_RDONLY)
+        if fd < 0 { return errno }
+        var st = stat()
+        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
+            close(fd)
+            return ENOENT
+        }
+        let text = readAll(fd)
+        close(fd)
+        let saveFile = rw.fileContext
+        defer { rw.fileContext = saveFile }
+        var lineNumber = 0
+        for raw in text.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            lineNumber += 1
+            var line = Array(raw)
+            if line.last == 0x0D { line.removeLast() }
+            if line.first == UInt8(ascii: "#") || line.isEmpty { continue }
+            // " #@# " starts a comment anywhere
+            var i = 1
+            while i + 2 < line.count {
+                if line[i] == UInt8(ascii: "#"), line[i + 1] == UInt8(ascii: "@"), line[i + 2] == UInt8(ascii: "#"),
+                   isASCIISpace(line[i - 1]), i + 3 == line.count || isASCIISpace(line[i + 3]) {
+                    var e = i - 1
+                    while e > 0, isASCIISpace(line[e - 1]) { e -= 1 }
+                    line = Array(line[..<e])
+                    break
+                }
+                i += 1
+            }
+            if line.isEmpty { continue }
+            rw.fileContext = "\(file.string): line \(lineNumber): "
+            rw.currentAddress = nil
+            if verbose { rw.notice("\(forwarding ? "forwarding" : "sending") to \(line.string)") }
+            sendToList(line, parent: parent, queue: queue, aliasLevel: aliasLevel + 1)
+        }
+        return 0
+    }
+}

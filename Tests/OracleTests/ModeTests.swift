@@ -1,0 +1,119 @@
+// ModeTests.swift — modes other than -bt against the oracle: newaliases
+// (-bi: messages, statistics and the database written) and verify (-bv).
+//
+// Promises: each test runs the real sendmail and ours in the same sandbox on
+// the same files and requires identical stdout, stderr and exit status; for
+// -bi also the same database contents (dumped by the real makemap -u).
+// Fails (never skips) when a prerequisite is missing.
+
+import Foundation
+import Testing
+
+@Suite("Modes other than -bt: identical to sendmail")
+struct ModeTests {
+    /// Each test has its own scratch directory: they run in parallel.
+    static let config = Configuration(name: "aliases", source: .cf("cf/aliases.cf"))
+    static let verifyNoDBConfig = Configuration(name: "aliases-nodb", source: .cf("cf/aliases.cf"))
+
+    func prepare(_ config: Configuration = ModeTests.config) throws -> PreparedConfiguration {
+        let p = try Workspace.shared.prepare(config)
+        let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
+        let text = try Data(contentsOf: URL(fileURLWithPath: OracleEnvironment.fixture("aliases/aliases")))
+        try text.write(to: dir.appendingPathComponent("aliases"))
+        return p
+    }
+
+    func dump(_ db: String) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: OracleEnvironment.makemapPath)
+        p.arguments = ["-u", "hash", db]
+        let o = Pipe()
+        p.standardOutput = o
+        p.standardError = o
+        try p.run()
+        let data = o.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    @Test("newaliases: messages, statistics and database")
+    func newaliases() throws {
+        let p = try prepare()
+        let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
+        let db = dir.appendingPathComponent("aliases").path
+        var options = SandboxOptions()
+        options.modeFlag = "-bi"
+        let runs = Workspace.shared.runs
+        let real = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: [],
+                                   options: options, runDir: runs, tag: "newaliases.oracle")
+        let realDump = try dump(db)
+        try? FileManager.default.removeItem(atPath: db + ".db")
+        let ours = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: p.cfPath, input: [],
+                                   options: options, runDir: runs, tag: "newaliases.ours")
+        let oursDump = try dump(db)
+        #expect(String(decoding: ours.stdout, as: UTF8.self) == String(decoding: real.stdout, as: UTF8.self))
+        #expect(String(decoding: ours.stderr, as: UTF8.self) == String(decoding: real.stderr, as: UTF8.self))
+        #expect(ours.status == real.status)
+        #expect(oursDump == realDump)
+        #expect(realDump.contains("@\t@"), "the sentinel entry is missing: \(realDump)")
+    }
+
+    /// Runs -bv with both binaries on the same arguments and files.
+    func compareVerify(_ p: PreparedConfiguration, _ args: [String], tag: String,
+                       verbose: Bool = false) throws {
+        var options = SandboxOptions()
+        options.modeFlag = "-bv"
+        options.extraArguments = (verbose ? ["-v"] : []) + args
+        let runs = Workspace.shared.runs
+        let real = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: [],
+                                   options: options, runDir: runs, tag: "\(tag).oracle")
+        let ours = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: p.cfPath, input: [],
+                                   options: options, runDir: runs, tag: "\(tag).ours")
+        #expect(String(decoding: ours.stdout, as: UTF8.self) == String(decoding: real.stdout, as: UTF8.self))
+        #expect(String(decoding: ours.stderr, as: UTF8.self) == String(decoding: real.stderr, as: UTF8.self))
+        #expect(ours.status == real.status)
+    }
+
+    /// The alias database, built by the real sendmail's newaliases.
+    func prepareWithDatabase(_ name: String) throws -> PreparedConfiguration {
+        let p = try prepare(Configuration(name: name, source: .cf("cf/aliases.cf")))
+        var options = SandboxOptions()
+        options.modeFlag = "-bi"
+        let r = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: [],
+                                options: options, runDir: Workspace.shared.runs, tag: "verify-newaliases.oracle")
+        let db = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent().appendingPathComponent("aliases.db")
+        #expect(FileManager.default.fileExists(atPath: db.path),
+                "newaliases wrote no database (status \(r.status)): \(String(decoding: r.stdout, as: UTF8.self))")
+        return p
+    }
+
+    static let verifyArguments = ["root", "nosuchuserx", "a<1>", "a<3>", "\"|/bin/x\"", "/srv/f",
+                                  ":include:/srv/x", "b<2>", "root, nosuchuserx", "root", "x@remote.example",
+                                  "<>", "x y", "daemon"]
+
+    @Test("verify: -bv with aliases, errors, programs, files and duplicates")
+    func verify() throws {
+        try compareVerify(try prepareWithDatabase("aliases-verify"), Self.verifyArguments, tag: "verify")
+    }
+
+    @Test("verify: -bv -v shows alias, :include: and duplicate handling")
+    func verifyVerbose() throws {
+        try compareVerify(try prepareWithDatabase("aliases-verbose"),
+                          ["root", "list", "daemon", "daemon", "nobody", "Daemon", "postmaster", "ALLCAPS",
+                           "daemon, bin, sys", "prog", "multi", "owner-list"],
+                          tag: "verify-v", verbose: true)
+    }
+
+    @Test("verify: host order of the send queue, and a list taken in reverse")
+    func verifyOrder() throws {
+        try compareVerify(try prepareWithDatabase("aliases-order"),
+                          ["daemon, bin, sys", "a<3>", "bin", "sys, mail", "nosuch1, nosuch2", "back"],
+                          tag: "verify-order")
+    }
+
+    @Test("verify: without a database the alias text is read, with its messages")
+    func verifyWithoutDatabase() throws {
+        try compareVerify(try prepare(Self.verifyNoDBConfig), ["root", "daemon", "postmaster", "multi", "bad<"],
+                          tag: "verify-nodb")
+    }
+}
