@@ -90,6 +90,14 @@ public struct QueueFile: Sendable, Equatable {
         public init(flag: UInt8, time: Int64) { self.flag = flag; self.time = time }
     }
 
+    /// Sets or clears the quarantine reason as `sendmail -Q` does: a new
+    /// reason goes just before the `S` line, a changed one stays where the
+    /// old one was, nil removes it.  (The caller renames qf <-> hf.)
+    public mutating func quarantine(_ reason: [UInt8]?) {
+        if reason != nil && quarantineReason == nil { quarantineLinePlacement = .beforeSender }
+        quarantineReason = reason
+    }
+
     /// The value of macro `name` (last definition wins, as in sendmail).
     public func macro(_ name: String) -> [UInt8]? {
         let n = Array(name.utf8)

@@ -45,3 +45,32 @@ import SMBase
         #expect(lost == (expected.loseReason != nil), "Qf file: sendmail \(lost), ours \(expected.loseReason ?? "keep")")
     }
 }
+
+/// Our writer's files handed to sendmail's quarantine command (-Q), which
+/// copies them line by line and inserts the q line before S: the result
+/// must be exactly our model with the reason set and placed before S --
+/// and unquarantining (a bare -Q with -qQ) must give our original bytes back.
+@Suite struct QuarantineOracleTests {
+    @Test func quarantineRoundTrip() throws {
+        var model = QueueFileCodecTests.constructed()
+        model.quarantineReason = nil
+        let q = try ScratchQueue("quar")
+        defer { q.remove() }
+        let id = Array("6AU1kR0Q000111".utf8)
+        let original = QueueFileWriter.encode(model)
+        try q.add(id: id, qf: original, dfSize: 3)
+        guard Oracle.run(["-C", q.cf.path, "-qI" + id.string, "-Qheld by test"]) != nil else { return }
+        let hfURL = q.queue.appendingPathComponent("hf" + id.string)
+        let hf = [UInt8]((try? Data(contentsOf: hfURL)) ?? Data())
+        #expect(!hf.isEmpty, "sendmail -Q made no hf file")
+        var expected = model
+        expected.quarantine(Array("held by test".utf8))
+        expectSameBytes(QueueFileWriter.encode(expected), hf, "quarantined by sendmail")
+        expectSameBytes(QueueFileWriter.encode(try QueueFileReader.decode(hf)), hf, "hf round trip")
+        guard Oracle.run(["-C", q.cf.path, "-qQ", "-qI" + id.string, "-Q"]) != nil else { return }
+        expected.quarantine(nil)
+        expectSameBytes(QueueFileWriter.encode(expected), original, "our unquarantine")
+        let back = [UInt8]((try? Data(contentsOf: q.queue.appendingPathComponent("qf" + id.string))) ?? Data())
+        expectSameBytes(back, original, "unquarantined by sendmail")
+    }
+}
