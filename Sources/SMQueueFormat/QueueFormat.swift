@@ -1,2 +1,0 @@
-// SMQueueFormat: queue file names, the qf codec, queue IDs and the mailq
-// listing (being written).
