@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "SMMaps", dependencies: ["SMBase", "SMRules", "CBerkeleyDB", "CResolv"], swiftSettings: swift6),
 
         // Composition.
-        .target(name: "SMEngine", dependencies: ["SMBase", "SMRules", "SMConfig", "SMMaps"], swiftSettings: swift6),
+        .target(name: "SMEngine", dependencies: ["SMBase", "SMRules", "SMConfig", "SMMaps", "SMQueueFormat"], swiftSettings: swift6),
 
         // Executables.
         .executableTarget(name: "sendmail", dependencies: ["SMEngine"], swiftSettings: swift6),

@@ -102,6 +102,9 @@ case .verify:
     if engine.exitStatus != .ok { finish(engine.exitStatus) }
     let status = engine.verify(cl.operands)
     finish(status == .tempFail ? .ok : status)
+case .printQueue:
+    let status = engine.printQueue()
+    finish(status == .tempFail ? .ok : status)
 default:
     stdoutBuffer.write("sendmail: this mode (-b\(String(UnicodeScalar(cl.mode.rawValue)))) is not implemented yet\n")
     finish(.unavailable)

@@ -116,4 +116,70 @@ struct ModeTests {
         try compareVerify(try prepare(Self.verifyNoDBConfig), ["root", "daemon", "postmaster", "multi", "bad<"],
                           tag: "verify-nodb")
     }
+
+    /// A queue directory holding the recorded qf files of
+    /// Tests/Fixtures/queue (made by the real sendmail) with df files of the
+    /// recorded sizes; one entry is held locked while both binaries list it.
+    @Test("mailq (-bp, -bp -v): the recorded queue listed as sendmail lists it")
+    func mailq() throws {
+        let p = try prepare(Configuration(name: "mailq", source: .cf("cf/aliases.cf")))
+        let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
+        let queue = dir.appendingPathComponent("mqueue")
+        try? FileManager.default.removeItem(at: queue)
+        try FileManager.default.createDirectory(at: queue, withIntermediateDirectories: true)
+        let fixtures = URL(fileURLWithPath: OracleEnvironment.fixture("../queue"))
+        var ids: [String] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: fixtures.path).sorted()
+        where name.hasPrefix("qf") && !name.hasSuffix(".dfsize") {
+            try FileManager.default.copyItem(at: fixtures.appendingPathComponent(name),
+                                             to: queue.appendingPathComponent(name))
+            let size = Int(try String(contentsOf: fixtures.appendingPathComponent(name + ".dfsize"), encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            let id = String(name.dropFirst(2))
+            try Data(repeating: 0x61, count: size).write(to: queue.appendingPathComponent("df" + id))
+            ids.append(id)
+        }
+        #expect(ids.count >= 4, "the recorded queue fixtures are missing")
+        // a job another process is working on
+        let lockFD = open(queue.appendingPathComponent("qf" + ids[0]).path, O_RDONLY)
+        #expect(lockFD >= 0)
+        #expect(flock(lockFD, LOCK_EX) == 0)
+        defer { close(lockFD) }
+        for verbose in [false, true] {
+            var options = SandboxOptions()
+            options.modeFlag = "-bp"
+            options.extraArguments = ["-OQueueDirectory=\(queue.path)"] + (verbose ? ["-v"] : [])
+            let runs = Workspace.shared.runs
+            let tag = verbose ? "mailq-v" : "mailq"
+            let real = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: [],
+                                       options: options, runDir: runs, tag: "\(tag).oracle")
+            let ours = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: p.cfPath, input: [],
+                                       options: options, runDir: runs, tag: "\(tag).ours")
+            let realText = String(decoding: real.stdout, as: UTF8.self)
+            #expect(realText.contains("Total requests: \(ids.count)"), "unexpected oracle listing: \(realText)")
+            #expect(realText.contains(ids[0] + "*"), "the locked entry is not marked: \(realText)")
+            #expect(String(decoding: ours.stdout, as: UTF8.self) == realText)
+            #expect(String(decoding: ours.stderr, as: UTF8.self) == String(decoding: real.stderr, as: UTF8.self))
+            #expect(ours.status == real.status)
+        }
+    }
+
+    @Test("mailq: an empty queue")
+    func mailqEmpty() throws {
+        let p = try prepare(Configuration(name: "mailq-empty", source: .cf("cf/aliases.cf")))
+        let queue = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent().appendingPathComponent("mqueue")
+        try? FileManager.default.removeItem(at: queue)
+        try FileManager.default.createDirectory(at: queue, withIntermediateDirectories: true)
+        var options = SandboxOptions()
+        options.modeFlag = "-bp"
+        options.extraArguments = ["-OQueueDirectory=\(queue.path)"]
+        let runs = Workspace.shared.runs
+        let real = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: [],
+                                   options: options, runDir: runs, tag: "mailq-empty.oracle")
+        let ours = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: p.cfPath, input: [],
+                                   options: options, runDir: runs, tag: "mailq-empty.ours")
+        #expect(String(decoding: real.stdout, as: UTF8.self).contains("is empty"))
+        #expect(String(decoding: ours.stdout, as: UTF8.self) == String(decoding: real.stdout, as: UTF8.self))
+        #expect(ours.status == real.status)
+    }
 }

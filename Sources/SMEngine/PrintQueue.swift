@@ -1,0 +1,82 @@
+// SMEngine/PrintQueue.swift
+//
+// `mailq` / `sendmail -bp`: lists the queue directory named by the
+// QueueDirectory option (with its qf/ and df/ subdirectories when they
+// exist) in sendmail's format, using SMQueueFormat's formatter.  An entry
+// another process holds locked is marked `*`; entries are in priority
+// order, ties by queue ID.
+// Promises: reads only; never takes a lock it keeps (the lock probe is a
+// shared, non-blocking flock released at once).
+
+import Glibc
+import SMBase
+import SMRules
+import SMQueueFormat
+
+extension Engine {
+    /// Prints the queue; returns the exit status.
+    public func printQueue() -> SysExit {
+        guard let dirBytes = config.options["QueueDirectory"], !dirBytes.isEmpty else {
+            rewriter.systemError("QueueDirectory (Q) option must be set")
+            return .config
+        }
+        let dir = dirBytes.string
+        var st = stat()
+        guard stat(dir, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
+            rewriter.systemError("can not chdir(\(dir)): \(String(cString: strerror(errno)))")
+            return .config
+        }
+        func isDir(_ p: String) -> Bool {
+            var s = stat()
+            return stat(p, &s) == 0 && (s.st_mode & S_IFMT) == S_IFDIR
+        }
+        let qfDir = isDir(dir + "/qf") ? dir + "/qf" : dir
+        let dfDir = isDir(dir + "/df") ? dir + "/df" : dir
+
+        var names: [String] = []
+        if let d = opendir(qfDir) {
+            while let ent = readdir(d) {
+                let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
+                    String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+                }
+                if name.hasPrefix("qf"), name.count > 2 { names.append(name) }
+            }
+            closedir(d)
+        }
+        names.sort()
+        var entries: [MailqEntry] = []
+        for name in names {
+            let id = Array(name.utf8.dropFirst(2))
+            let path = qfDir + "/" + name
+            let fd = open(path, O_RDONLY)
+            if fd < 0 {
+                let err = errno
+                var e = MailqEntry(id: id, controlFile: nil, dataFileSize: -1)
+                e.openError = err == EACCES ? .permissionDenied : (err == ENOENT ? .jobCompleted
+                    : .other(Array(String(cString: strerror(err)).utf8)))
+                entries.append(e)
+                continue
+            }
+            var status = MailqEntry.Status.normal
+            if flock(fd, LOCK_SH | LOCK_NB) != 0 { status = .locked } else { _ = flock(fd, LOCK_UN) }
+            let qf = readAll(fd)
+            close(fd)
+            var ds = stat()
+            let dfSize: Int64 = stat(dfDir + "/df" + id.string, &ds) == 0 ? Int64(ds.st_size) : -1
+            entries.append(MailqEntry(id: id, controlFile: qf, dataFileSize: dfSize, status: status))
+        }
+        let maxRun = Int(config.options["MaxQueueRunSize"]?.string ?? "") ?? 0
+        let formatter = MailqFormatter(directory: dirBytes, verbose: verbose, maxQueueRun: maxRun,
+                                       utcOffset: { t in
+                                           var tt = time_t(t)
+                                           var tmv = tm()
+                                           localtime_r(&tt, &tmv)
+                                           return Int(tmv.tm_gmtoff)
+                                       })
+        var sorted = MailqFormatter.sortedByPriority(entries)
+        let total = sorted.count
+        if maxRun > 0 && sorted.count > maxRun { sorted = Array(sorted.prefix(maxRun)) }
+        out.write(formatter.format(sorted, requestCount: total))
+        return exitStatus
+    }
+}
