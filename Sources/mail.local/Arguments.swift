@@ -53,7 +53,7 @@ struct MailLocalArguments {
                     } else if i < argv.count {
                         optarg = argv[i]; i += 1
                     } else {
-                        _ = Sys.writeAll(2, Array("\(program): option requires an argument -- '".utf8) + [c] + Array("'\n".utf8))
+                        _ = Sys.writeAll(2, "\(program): option requires an argument -- '".latin1Bytes + [c] + Array("'\n".utf8))
                         return usage()
                     }
                 }
@@ -76,7 +76,7 @@ struct MailLocalArguments {
                 case 0x55:                                        // U
                     return usage()
                 default:
-                    _ = Sys.writeAll(2, Array("\(program): invalid option -- '".utf8) + [c] + Array("'\n".utf8))
+                    _ = Sys.writeAll(2, "\(program): invalid option -- '".latin1Bytes + [c] + Array("'\n".utf8))
                     return usage()
                 }
             }

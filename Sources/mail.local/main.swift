@@ -22,8 +22,9 @@ let reporter = Reporter(out: out)
 for fd in Int32(10)..<30 { close(fd) }
 umask(0o077)
 
-let argv = CommandLine.arguments.map { $0.latin1Bytes }
-let program = CommandLine.arguments.first ?? "mail.local"
+// Raw argv bytes: String would re-encode 8-bit user and sender names.
+let argv: [[UInt8]] = (0..<Int(CommandLine.argc)).map { i in CommandLine.unsafeArgv[i].map { p in Array(UnsafeBufferPointer(start: p, count: strlen(p))).map { UInt8(bitPattern: $0) } } ?? [] }
+let program = argv.first.map { $0.string } ?? "mail.local"
 guard let args = MailLocalArguments.parse(Array(argv.dropFirst()), program: program, reporter: reporter) else {
     exit(reporter.exitValue)
 }

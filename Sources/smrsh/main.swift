@@ -14,7 +14,8 @@ import Glibc
 #endif
 import SMBase
 
-let rawArgs = CommandLine.arguments.map { $0.latin1Bytes }
+// Raw argv bytes: String would re-encode 8-bit arguments.
+let rawArgs: [[UInt8]] = (0..<Int(CommandLine.argc)).map { i in CommandLine.unsafeArgv[i].map { p in Array(UnsafeBufferPointer(start: p, count: strlen(p))).map { UInt8(bitPattern: $0) } } ?? [] }
 let program = rawArgs.first ?? Array("smrsh".utf8)
 
 func fail(_ line: [UInt8], _ status: SysExit) -> Never {

@@ -68,24 +68,31 @@ enum MailLocal {
         return Delivery(result: r, spool: spool)
     }
 
-    /// Replaces the ctime after "From <sender> " on From_ lines.
+    /// Replaces the ctime ending a From_ line ("From <sender> Www Mmm dd hh:mm:ss yyyy").
     static func normalise(_ mbox: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
-        var lineStart = true
-        var i = 0
-        let marker = b("From \(sender) ")
-        while i < mbox.count {
-            if lineStart && mbox.count - i >= marker.count + 24 && Array(mbox[i..<(i + marker.count)]) == marker
-                && mbox[i + marker.count + 24] == 0x0A {
-                out += marker + b("DATE")
-                i += marker.count + 24
-                continue
+        for line in mbox.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            var l = Array(line)
+            if l.starts(with: b("From ")) && l.count >= 30 && isCtime(Array(l[(l.count - 24)...])) {
+                l = Array(l[..<(l.count - 24)]) + b("DATE")
             }
-            lineStart = mbox[i] == 0x0A
-            out.append(mbox[i])
-            i += 1
+            out += l + [0x0A]
         }
+        out.removeLast()
         return out
+    }
+
+    /// "Mon Nov 30 01:47:06 2026": letters, digits and separators where ctime puts them.
+    static func isCtime(_ t: [UInt8]) -> Bool {
+        let shape = Array("Aaa Aaa 00 00:00:00 0000".utf8)
+        for (c, s) in zip(t, shape) {
+            switch s {
+            case 0x41, 0x61: if !((c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)) { return false }
+            case 0x30: if !((c >= 0x30 && c <= 0x39) || c == 0x20) { return false }
+            default: if c != s { return false }
+            }
+        }
+        return true
     }
 
     /// Python's mailbox.mbox view: one line per message (From_ sender, body length).
