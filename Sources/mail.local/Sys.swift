@@ -54,7 +54,7 @@ enum Sys {
     static func hostName() -> String {
         var buf = [CChar](repeating: 0, count: 1024)
         _ = gethostname(&buf, 1023)
-        let s = String(cString: buf)
+        let s = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return s.isEmpty ? "localhost" : s
     }
 }
