@@ -25,9 +25,10 @@ if [ "${SKIP_APT:-0}" != 1 ]; then
     apt-get update
     # sendmail-bin + sendmail-cf: the oracle and its m4 library; m4; the C
     # libraries our package links; util-linux (unshare), mount, hostname,
-    # iproute2 (ip, for the private network namespace), coreutils (timeout).
+    # iproute2 (ip, for the private network namespace), coreutils (timeout),
+    # python3 (the m4 verdict comparison and the mbox reader in ToolsTests).
     apt-get install -y sendmail-bin sendmail-cf m4 libdb-dev libssl-dev libmilter-dev \
-        util-linux mount hostname iproute2 coreutils
+        util-linux mount hostname iproute2 coreutils python3
 fi
 
 command -v swift >/dev/null || { echo "test.sh: swift not found in /opt/swift/usr/bin" >&2; exit 1; }
