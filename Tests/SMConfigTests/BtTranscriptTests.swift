@@ -21,6 +21,8 @@ let knownIssues: [String: String] = [
         "CfReader.expand passes no report sink to expandMacros: 't.cf: line 6: expand: recursion too deep (10 max)' is not printed and the exit status stays 0 (sendmail: 70)",
     "blank line continued by white space":
         "CfReader: an empty line followed by a white-space line is one logical line \"\\n\"; sendmail reports 'unknown configuration line \"\\n\"', we ignore it",
+    "cf lines quote internal bytes 0200-0237 and 0377":
+        "CfReader.translateLine does not apply quoteInternalChars to cf lines as sendmail's readcf does: D{v0}a<0x80>b shows 'aM-b', sendmail 'aM-M-b'; D{v1}a<0x85>b shows 'a$(b', sendmail 'aM-$(b'",
     "cf reader too many tokens":
         "CfReader.readRule: prescan errors on R lines lack the shortened line text sendmail puts in front ('t.cf: line 4: a a a ...a a ... prescan: too many tokens')",
     "cf reader token too long":

@@ -28,5 +28,15 @@ extension BtCase {
                input: [".Dq one", "$q", ".D{lg} $$ $q", "${lg}", ".Cc a b c", "$=c", ".", ".X"],
                expected: "ADDRESS TEST MODE (ruleset 3 NOT automatically invoked)\nEnter <ruleset> <address>\n> >  one\n> >  $ $q\n> > b\nc\na\n> Usage: .[DC]macro value(s)\n> Unknown \".\" command .X\n> ",
                exitStatus: 0),
+        BtCase("xputs of D values with control, 8-bit and meta bytes",
+               cf: "V10\nMlocal, P=/bin/true, F=lsDFMq, A=local $u\nD{v0}a\u{1}b\nD{v1}a\u{1b}b\nD{v2}a\u{7f}b\nD{v3}a\u{a0}b\nD{v4}caf\u{e9}\nD{v5}a\\tb\nD{v6}a\\rb\nD{v7}a\\nb\nD{v8}x$*y\nD{v9}x${long}y\nD{v10}$=w $~w $&w\nSX\nR$* $+ $- $=w $~w $#x $@ $&w $|\t$@ $1 $2 $[ $] $( $) $: $> x $@ $# $|\n",
+               input: ["${v0}", "${v1}", "${v2}", "${v3}", "${v4}", "${v5}", "${v6}", "${v7}", "${v8}", "${v9}", "${v10}", "=SX"],
+               expected: "ADDRESS TEST MODE (ruleset 3 NOT automatically invoked)\nEnter <ruleset> <address>\n> ab\n> ab\n> ab\n> aM- b\n> cafM-i\n> atb\n> a\\rb\n> a\\nb\n> x$*y\n> x${long}y\n> $=w $~w $&w\n> R$* $+ $- $=w $~w $# x $@ $&w $| \t\t$@ $1 $2 $[ $] $( $) $: $> x $@ $# $| \n> ",
+               exitStatus: 0),
+        BtCase("cf lines quote internal bytes 0200-0237 and 0377",
+               cf: "V10\nMlocal, P=/bin/true, F=lsDFMq, A=local $u\nD{v0}a\u{80}b\nD{v1}a\u{85}b\nD{v2}a\u{9b}b\nD{v3}a\u{ff}b\n",
+               input: ["${v0}", "${v1}", "${v2}", "${v3}"],
+               expected: "ADDRESS TEST MODE (ruleset 3 NOT automatically invoked)\nEnter <ruleset> <address>\n> aM-M-b\n> aM-$(b\n> aM-$|b\n> aM-M-b\n> ",
+               exitStatus: 0),
     ]
 }

@@ -166,6 +166,17 @@ CFREAD = [
     ('cf reader too many wildcards', cf(b'SX\nR$- $- $- $- $- $- $- $- $- $-\t$@ ten\nR$*\t$@ ok\n'), [b'X a']),
 ]
 
+XPUTS_VALUES = [b'a\x01b', b'a\x1bb', b'a\x7fb', b'a\xa0b', b'caf\xe9',
+                b'a\\tb', b'a\\rb', b'a\\nb', b'x$*y', b'x${long}y', b'$=w $~w $&w']
+MACROS.append(('xputs of D values with control, 8-bit and meta bytes',
+               cf(b''.join(b'D{v%d}' % i + v + b'\n' for i, v in enumerate(XPUTS_VALUES)) +
+                  b'SX\nR$* $+ $- $=w $~w $#x $@ $&w $|\t$@ $1 $2 $[ $] $( $) $: $> x $@ $# $|\n'),
+               [b'${v%d}' % i for i in range(len(XPUTS_VALUES))] + [b'=SX']))
+INTERNAL_VALUES = [b'a\x80b', b'a\x85b', b'a\x9bb', b'a\xffb']
+MACROS.append(('cf lines quote internal bytes 0200-0237 and 0377',
+               cf(b''.join(b'D{v%d}' % i + v + b'\n' for i, v in enumerate(INTERNAL_VALUES))),
+               [b'${v%d}' % i for i in range(len(INTERNAL_VALUES))]))
+
 GROUPS = {
     'Tokenizer': ('tokenizer cases: operators, quotes, comments, backslashes, repairs, limits', TOKENIZER),
     'Rules': ('rewrite engine cases: every LHS and RHS operator, calls, limits', RULES),
