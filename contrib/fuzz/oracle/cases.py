@@ -128,6 +128,10 @@ RULES = [
                                 b'.Dz zed', b'.Dq a b', b'AmpR x', b'CallEmpty e', b'Canon,Sub,Num a@b']),
     ('rewrite limits', cf(LIMITS), [b'Loopy a', b'Recur a', b'Big ' + b'x ' * 100, b'Wild ' + b'y ' * 120,
                                     b'Nope a', b'Loopy,Nope a', b'250 a', b'99 a']),
+    ('nested calls share the 1000-token workspace',
+     cf(b'SOuter\nR$*\t$: a a a a a a a a a a $>Mid $1\nSMid\nR$*\t$: b b b b b b b b b b $>Grow $1\n'
+        b'SGrow\nR$*\t$@ $1 $1 $1 $1 $1 $1 $1 $1 $1 $1\n'),
+     [b'Outer ' + b'x ' * 99, b'Mid ' + b'x ' * 99]),
     ('ruleset numbers', cf(b'S1\nR$*\t$@ one\nS2\nR$*\t$@ two\nSNamed=7\nR$*\t$@ seven\n'),
      [b'1 x', b'2 x', b'7 x', b'Named x', b'1,2 x', b'3 x', b'=SNamed', b'=S1', b'=SNope']),
 ]
