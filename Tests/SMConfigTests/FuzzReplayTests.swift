@@ -77,3 +77,38 @@ struct CfFuzzReplayTests {
         for m in config.mailers.compactMap({ $0 }) { #expect(config.describe(m).last == 0x0A) }
     }
 }
+
+/// Inputs on which FuzzCfReader timed out (> 10 s).  Cause: a ruleset with
+/// two or more rules that call it again (`R$+ $: $>Canon $1` twice): after
+/// "excessive recursion" each level goes on with its next rule, so the work
+/// is k^50.  sendmail 8.17.1.9 does the same (a two-rule Canon printed
+/// 870,000 trace lines in 15 s and was still going), so this is compatible
+/// behaviour, not a bug.  Here only the reader runs (it must stay fast), and
+/// the test checks that the cause is still the one described.
+@Suite("cf reader fuzz timeouts")
+struct CfFuzzTimeoutTests {
+    static let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../Fixtures/fuzz/cfreader-timeouts").standardized
+    static let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted()
+
+    @Test func present() { #expect(Self.files.count >= 3) }
+
+    @Test(arguments: files)
+    func readerIsFastAndCauseIsSelfRecursion(_ name: String) throws {
+        let data = try [UInt8](Data(contentsOf: Self.dir.appendingPathComponent(name)))
+        let config = Configuration(fileName: "fuzz.cf")
+        var reader = CfReader(config: config, source: NoFileSource(), reporter: CollectingReporter())
+        let elapsed = ContinuousClock().measure { reader.read(data) }
+        #expect(elapsed < .seconds(5))
+        let selfRecursive = (0..<Limits.maxRulesets).contains { n in
+            let rules = config.rulesets.rules[n] ?? []
+            let calls = rules.filter { r in
+                zip(r.rhs, r.rhs.dropFirst()).contains { a, b in
+                    a == [Meta.callSubr] && config.rulesets.find(stripQuotes(b)) == n
+                }
+            }
+            return calls.count >= 2
+        }
+        #expect(selfRecursive, "\(name): no ruleset with two self-calling rules")
+    }
+}
