@@ -36,6 +36,9 @@ ifdef(`_SMX_STS_', `define(`_SMX_TLS_REQ_', `1')')
 # the client side of tls_session_features and sts
 ifdef(`_SMX_TLS_SESSION_FEATURES_', `define(`_SMX_TLS_CLT_FEATURES_', `1')')
 ifdef(`_SMX_STS_', `define(`_SMX_TLS_CLT_FEATURES_', `1')')
+# FEATURE(ldap_routing) with a default map but no LDAP server named
+ifdef(`_SMX_LDAPR_DEFMAP_', `ifdef(`confLDAP_DEFAULT_SPEC', `',
+	`pushdef(`_SMX_WHERE_', defn(`_SMX_LDAPR_DEFMAP_'))_SMX_WARN(`FEATURE(`ldap_routing') uses a default LDAP map but confLDAP_DEFAULT_SPEC is not set')popdef(`_SMX_WHERE_')')')
 
 # the site may have used LOCAL_* without a matching divert back
 divert(0)dnl
