@@ -234,6 +234,11 @@ def bt_script(ref_cf_text=''):
     for a in ADDRS[:20]:
         cmds.append(('tls_rcpt ' + a, 'rs'))
         cmds.append(('/try relay ' + a, 'try'))
+    # the two-argument rulesets once more, with a real $| (see SmxPair)
+    for c, _ in list(cmds):
+        if ' $| ' in c and not c.startswith('.'):
+            rs, arg = c.split(' ', 1)
+            cmds.append(('SmxPair,%s %s' % (rs, arg.replace(' $| ', ' ; ')), 'rs'))
     if re.search(r'^SSTS_Check\b', ref_cf_text, re.M):
         cmds += sts_script()
     if re.search(r'^SLDAPExpand\b', ref_cf_text, re.M):
