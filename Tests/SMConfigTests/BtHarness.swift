@@ -126,7 +126,9 @@ final class BtSession {
             if sub == UInt8(ascii: "C") && l.count == 2 { return }
             let (mid, end) = names.parse(l, at: 2, report: { self.rw.systemError($0) })
             if mid == 0 { return }
-            let v = translateDollars(Array(l[min(end, l.count)...]), names: names, report: { self.rw.systemError($0) })
+            var raw = Array(l[min(end, l.count)...])
+            if sub == UInt8(ascii: "D") { while let last = raw.last, isASCIISpace(last) { raw.removeLast() } }
+            let v = translateDollars(raw, names: names, report: { self.rw.systemError($0) })
             if sub == UInt8(ascii: "D") {
                 rw.macros[mid] = v
             } else {

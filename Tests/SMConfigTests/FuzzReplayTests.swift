@@ -53,9 +53,7 @@ struct CfFuzzReplayTests {
         for e in reporter.errors where !e.hasPrefix("fuzz.cf: line ") {
             if lineZero {
                 // a one-line cf without a newline: sendmail says "line 0"
-                withKnownIssue("CfReader.err drops the 'file: line 0: ' prefix (see CfReaderUnitTests)") {
-                    #expect(e.hasPrefix("fuzz.cf: line 0: "))
-                }
+                #expect(e.hasPrefix("fuzz.cf: line 0: "))
             } else {
                 Issue.record("unlocated error: \(e.debugDescription)")
             }
