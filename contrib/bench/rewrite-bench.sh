@@ -17,9 +17,11 @@
 #   BENCH_DIR=<root>/.build/bench         generated data and transcripts (must not be world-writable)
 #   TIMEOUT=240    per-run timeout, seconds
 #
-# Both binaries run as `unshare -u` with host name vm.example.test and
+# Both binaries run as `unshare -u -m` with host name vm.example.test and
 # -ODontProbeInterfaces=true. DNS is never used: the cf's ServiceSwitchFile says
-# `hosts files` and HostsFile points at a generated hosts file.
+# `hosts files` and HostsFile points at a generated hosts file; for glibc's own
+# lookups (startup host name, [IP] literals) the private mount namespace binds that
+# hosts file over /etc/hosts and a resolv.conf naming a dead 127.0.0.1 server.
 # Needs: root (unshare -u), m4, sendmail-cf (/usr/share/sendmail/cf), makemap, python3.
 set -euo pipefail
 
@@ -77,6 +79,9 @@ NLR3  = 200  * SCALE   # extra LOCAL_RULE_3 rules
 NUSR  = 300            # local user names used in addresses
 
 w("switch", ["hosts files", "aliases files"])
+# glibc lookups (the startup host name, gethostbyaddr for [IP] literals) must not reach a
+# real name server: files first, then a dead local one that refuses at once.
+w("resolv.conf", ["nameserver 127.0.0.1", "options timeout:1 attempts:1"])
 w("hosts", ["127.0.0.1\tlocalhost", "127.0.1.1\tvm.example.test vm"] +
     [f"192.0.{2 + i // 250}.{1 + i % 250}\th{i}.example.com h{i}" for i in range(NHOST)])
 w("aliases", ["postmaster: root", "mailer-daemon: postmaster"] +
@@ -109,7 +114,7 @@ w("genericstable", [f"user{i}\tUser.Number{i}@example.test" for i in range(NGEN)
 acc = []
 for i in range(NACC):
     k = i % 4
-    acc.append([f"To:rel{i % NREL}.example.org\tRELAY", f"Connect:192.0.{i % 200}.{i % 250}\tOK",
+    acc.append([f"To:acc{i}.example.org\tRELAY", f"Connect:10.{i // 65536}.{i // 256 % 256}.{i % 256}\tOK",
                 f"From:spam{i}.example.com\tREJECT", f"badguy{i}@example.org\tDISCARD"][k])
 w("access", acc)
 w("domaintable", [f"old{i}.example.com\tnew{i}.example.com" for i in range(NDOM)])
@@ -158,6 +163,7 @@ for j in range(0, len(names), 10):
 mc += f"""# bench: a large class from a file, and a hash map used by ParseLocal
 F{{BenchBig}}{G}/bigclass
 Kbenchroute hash -o {G}/benchroute
+C{{BenchDot}}.
 LOCAL_RULE_3
 # bench: old alias domains folded onto local names
 """
@@ -165,18 +171,19 @@ for i in range(NLR3):
     mc += f"R$* < @ alias{i} . example . com > $*\t$1 < @ lh{i % NLH}.example.test > $2\n"
 mc += """LOCAL_RULE_0
 # bench: + detail stripping via a named ruleset
-R$+ + $* < @ $+ . > $*\t$: $>BenchPlus $1 + $2 < @ $3 . > $4
+R$+ + $* < @ $+ > $*\t$: $>BenchPlus $1 + $2 < @ $3 > $4
 # bench: members of the big class go to one relay
-R$* < @ $={BenchBig} . > $*\t$#esmtp $@ bigrelay.example.net $: $1 < @ $2 . > $3
+R$* < @ $={BenchBig} $* > $*\t$#esmtp $@ bigrelay.example.net $: $1 < @ $2 $3 > $4
 # bench: route by hash map
+R$* < @ $* $~{BenchDot} > $*\t$: $1 < @ $2 $3 > $4 <$(benchroute $2 $3 $: NONE $)>
 R$* < @ $+ . > $*\t$: $1 < @ $2 . > $3 <$(benchroute $2 $: NONE $)>
-R$* < @ $+ . > $* <NONE>\t$: $1 < @ $2 . > $3
-R$* < @ $+ . > $* <$+>\t$#esmtp $@ $4 $: $1 < @ $2 . > $3
+R$* < @ $+ > $* <NONE>\t$: $1 < @ $2 > $3
+R$* < @ $+ > $* <$+>\t$#esmtp $@ $4 $: $1 < @ $2 > $3
 # bench: per-domain rules
 """
 for i in range(NLR0):
-    mc += (f"R$* < @ lr{i} . example . com . > $*\t"
-           f"$#esmtp $@ [gw{i % 31}.example.net] $: $1 < @ lr{i}.example.com . > $2\n")
+    mc += (f"R$* < @ lr{i} . example . com $* > $*\t"
+           f"$#esmtp $@ [gw{i % 31}.example.net] $: $1 < @ lr{i}.example.com $2 > $3\n")
 mc += """LOCAL_RULESETS
 SBenchPlus
 R$+ + $* < @ $+ > $*\t$: $1 < @ $3 > $4 <$2>
@@ -252,8 +259,10 @@ run() {  # run LABEL BIN INPUT OUT  -> prints "wall user sys maxrss_kb rc"
 import os, subprocess, sys, time
 tmo, host, lab, binary, inp, out = sys.argv[1:7]
 cf = os.environ["BENCH_CF"]
-cmd = ["timeout", "-k", "5", tmo, "unshare", "-u", "/bin/sh", "-c",
-       f'hostname {host} && exec "$0" "$@"', binary, "-bt", "-C", cf, "-ODontProbeInterfaces=true"]
+G = os.path.dirname(cf)
+cmd = ["timeout", "-k", "5", tmo, "unshare", "-u", "-m", "--propagation", "private", "/bin/sh", "-c",
+       f'hostname {host} && mount --bind {G}/resolv.conf /etc/resolv.conf && '
+       f'mount --bind {G}/hosts /etc/hosts && exec "$0" "$@"', binary, "-bt", "-C", cf, "-ODontProbeInterfaces=true"]
 env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TZ": "UTC", "LANG": "C", "LC_ALL": "C"}
 with open(inp, "rb") as fi, open(out, "wb") as fo:
     t0 = time.perf_counter()
