@@ -296,7 +296,7 @@ R, G, N, RUNS, SM, OURS = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.ar
 rows = {}
 for line in open(os.path.join(R, "times.txt")):
     who, kind, r, wall, ut, st, rss, rc = line.split()
-    rows.setdefault((who, kind), []).append((float(wall), float(ut) + float(st), int(rss), int(rc)))
+    rows.setdefault((who, kind), []).append((float(wall), float(ut) + float(st), int(rss), int(rc), float(ut), float(st)))
 def med(who, kind, i): return statistics.median(x[i] for x in rows[(who, kind)])
 def mx(who, kind, i): return max(x[i] for x in rows[(who, kind)])
 rcs = {k: sorted({x[3] for x in v}) for k, v in rows.items()}
@@ -312,11 +312,15 @@ print(f"# rewrite-bench: N={N} addresses, runs={RUNS} (median), cf={G}/bench.cf"
 print(f"# sendmail: {SM}\n# ours:     {OURS}")
 print(f"# cpus={os.cpu_count()} load(1m)={os.getloadavg()[0]:.2f}")
 print()
-print("| binary | wall s | user+sys s | addresses/s (wall) | peak RSS MB | startup (empty input) wall s | exit |")
-print("|---|---:|---:|---:|---:|---:|---|")
+print("| binary | wall s | user+sys s | (user / sys) | addresses/s (wall) | peak RSS MB | startup (empty input) wall s | exit |")
+print("|---|---:|---:|---:|---:|---:|---:|---|")
 for who in ("sendmail", "ours"):
     wall, cpu, rss = med(who, "full", 0), med(who, "full", 1), mx(who, "full", 2) / 1024
-    print(f"| {who} | {wall:.3f} | {cpu:.3f} | {N / wall:,.0f} | {rss:.1f} | {med(who, 'empty', 0):.3f} | {rcs[(who, 'full')]} |")
+    print(f"| {who} | {wall:.3f} | {cpu:.3f} | {med(who, 'full', 4):.2f} / {med(who, 'full', 5):.2f} | {N / wall:,.0f} | {rss:.1f} | "
+          f"{med(who, 'empty', 0):.3f} | {rcs[(who, 'full')]} |")
+print()
+print("all runs (wall s / user+sys s): " + "; ".join(
+    f"{who} " + " ".join(f"{x[0]:.2f}/{x[1]:.2f}" for x in rows[(who, "full")]) for who in ("sendmail", "ours")))
 sw, ow = med("sendmail", "full", 0), med("ours", "full", 0)
 sc, oc = med("sendmail", "full", 1), med("ours", "full", 1)
 print()
@@ -361,7 +365,8 @@ if [ "${CALLGRIND:-0}" = 1 ]; then
 s, o, n = $(ir sendmail), $(ir ours), $n2
 print(f'instructions (callgrind, {n} lines): sendmail {s:,} ({s // n:,}/address), ours {o:,} ({o // n:,}/address), ours/sendmail {o / s:.2f}')"
     cmp -s "$P/sendmail.out" "$P/ours.out" && echo "callgrind transcripts identical: yes" || echo "callgrind transcripts identical: no"
-    callgrind_annotate "$P/callgrind.ours.out" 2>/dev/null | sed -n '/^Ir /,$p' | sed 's/ \[\/.*//' | head -25 > "$P/ours.top.txt"
+    { callgrind_annotate "$P/callgrind.ours.out" 2>/dev/null || true; } | sed -n '/^Ir /,$p' | sed 's/ \[\/.*//' > "$P/ours.top.all"
+    sed -n '1,30p' "$P/ours.top.all" > "$P/ours.top.txt"
     echo "ours' top functions (self): $P/ours.top.txt"
 fi
 say "== total time $(( $(date +%s) - t_start )) s"
