@@ -354,7 +354,7 @@ if [ "${CALLGRIND:-0}" = 1 ]; then
     install -m 0755 "$SM" "$P/sendmail-copy"
     for who in sendmail ours; do
         bin="$P/sendmail-copy"; [ $who = ours ] && bin=$OURS
-        say "== callgrind: $who (2,000 lines)"
+        say "== callgrind: $who ($(wc -l < "$G/addrs-2000.txt") lines)"
         timeout -k 5 900 unshare -u -m --propagation private /bin/sh -c \
             "hostname $HOST && mount --bind $G/resolv.conf /etc/resolv.conf && mount --bind $G/hosts /etc/hosts && exec valgrind --tool=callgrind --callgrind-out-file=$P/callgrind.$who.out \"\$0\" \"\$@\"" \
             "$bin" -bt -C "$G/bench.cf" -ODontProbeInterfaces=true < "$G/addrs-2000.txt" > "$P/$who.out" 2> "$P/$who.valgrind.log" || true
