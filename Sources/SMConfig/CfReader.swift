@@ -50,14 +50,14 @@ public struct CfReader {
 
     func err(_ msg0: String) {
         let msg = stripReplyCode(msg0).text
-        let prefix = reading ? "\(config.fileName): line \(lineNumber): " : ""
+        let prefix = reading ? fileLinePrefix(config.fileName, lineNumber) : ""
         config.diagnostics.append(Diagnostic(file: config.fileName, line: lineNumber, msg))
         reporter.configError(prefix + msg)
     }
 
     /// sendmail's message() while reading: file and line in front, no error.
     func note(_ msg: String) {
-        reporter.notice((reading ? "\(config.fileName): line \(lineNumber): " : "") + msg)
+        reporter.notice((reading ? fileLinePrefix(config.fileName, lineNumber) : "") + msg)
     }
 
     // MARK: - Line reading

@@ -34,6 +34,14 @@ struct CfReaderUnitTests {
         #expect(msgs.first == "nonl1.cf: line 0: unknown configuration line \"Zfoo\"")
     }
 
+    /// recorded (a checkout under /var/lib): sendmail shortens a long cf
+    /// path in "file: line N: " to 40 bytes, "...", 40 bytes.
+    @Test func longFileNameIsShortened() {
+        let path = "/var/lib/sendmail-swift-ci/checkout/.build/oracle-scratch/ours-all-mailers/ours-all-mailers.cf"
+        let (_, msgs) = read("V10\nZfoo\n", file: path)
+        #expect(msgs.first == "/var/lib/sendmail-swift-ci/checkout/.bui...tch/ours-all-mailers/ours-all-mailers.cf: line 2: unknown configuration line \"Zfoo\"")
+    }
+
     /// Folded lines take the number of their last physical line (recorded:
     /// an error in a 3-line folded D line is reported at the third).
     @Test func foldedLineNumbers() {
