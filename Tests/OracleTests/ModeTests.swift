@@ -182,4 +182,29 @@ struct ModeTests {
         #expect(String(decoding: ours.stdout, as: UTF8.self) == String(decoding: real.stdout, as: UTF8.self))
         #expect(ours.status == real.status)
     }
+
+    /// -bO (the option table), -bP (queue counts from shared memory, which
+    /// neither keeps here), -bh/-bH without a host status directory and with
+    /// an empty one: identical output and status.
+    @Test("-bO, -bP, hoststat and purgestat without status files", arguments: [
+        ["-bO"], ["-bP"], ["-bh"], ["-bH"], ["-bh", "-OHostStatusDirectory=@HS@"], ["-bH", "-OHostStatusDirectory=@HS@"],
+    ])
+    func smallModes(_ args: [String]) throws {
+        let p = try prepare(Configuration(name: "small-modes", source: .cf("cf/aliases.cf")))
+        let hs = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent().appendingPathComponent("hoststat")
+        try FileManager.default.createDirectory(at: hs, withIntermediateDirectories: true)
+        var options = SandboxOptions()
+        options.modeFlag = args[0]
+        options.extraArguments = args.dropFirst().map { $0.replacingOccurrences(of: "@HS@", with: hs.path) }
+        let runs = Workspace.shared.runs
+        let tag = "small" + args.joined().filter { $0.isLetter }
+        let real = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: [],
+                                   options: options, runDir: runs, tag: "\(tag).oracle")
+        let ours = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: p.cfPath, input: [],
+                                   options: options, runDir: runs, tag: "\(tag).ours")
+        if args == ["-bO"] { #expect(String(decoding: real.stdout, as: UTF8.self).contains("QueueDirectory\n")) }
+        #expect(String(decoding: ours.stdout, as: UTF8.self) == String(decoding: real.stdout, as: UTF8.self))
+        #expect(String(decoding: ours.stderr, as: UTF8.self) == String(decoding: real.stderr, as: UTF8.self))
+        #expect(ours.status == real.status)
+    }
 }
