@@ -207,4 +207,55 @@ struct ModeTests {
         #expect(String(decoding: ours.stderr, as: UTF8.self) == String(decoding: real.stderr, as: UTF8.self))
         #expect(ours.status == real.status)
     }
+
+    /// contrib/install.sh lays out the binaries and the argv[0] links; the
+    /// installed `mailq` and `newaliases` links behave as `sendmail -bp` and
+    /// `-bi` do (compared with the real sendmail run the same way).
+    @Test("install.sh: mailq and newaliases links work like the real ones")
+    func installedLinks() throws {
+        let p = try prepare(Configuration(name: "install", source: .cf("cf/aliases.cf")))
+        let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
+        let stage = dir.appendingPathComponent("stage")
+        try? FileManager.default.removeItem(at: stage)
+        let ours = URL(fileURLWithPath: try OracleEnvironment.binaryUnderTest()).deletingLastPathComponent()
+        let script = OracleEnvironment.fixture("../../../contrib/install.sh")
+        let proc = Process()
+        proc.executableURL = URL(fileURLWithPath: "/bin/bash")
+        proc.arguments = [script]
+        proc.environment = ["PATH": "/usr/bin:/bin", "DESTDIR": stage.path, "PREFIX": "/usr",
+                            "BUILD_DIR": ours.path, "NO_BUILD": "1"]
+        try proc.run()
+        proc.waitUntilExit()
+        #expect(proc.terminationStatus == 0, "install.sh failed")
+        let fm = FileManager.default
+        for (link, target) in [("usr/sbin/newaliases", "sendmail"), ("usr/bin/mailq", "../sbin/sendmail"),
+                               ("usr/bin/hoststat", "../sbin/sendmail"), ("usr/bin/purgestat", "../sbin/sendmail")] {
+            #expect((try? fm.destinationOfSymbolicLink(atPath: stage.appendingPathComponent(link).path)) == target, "\(link)")
+        }
+        for f in ["usr/sbin/sendmail", "usr/sbin/makemap", "usr/sbin/praliases", "usr/sbin/mailstats",
+                  "usr/libexec/sendmail-swift/mail.local", "usr/libexec/sendmail-swift/smrsh"] {
+            #expect(fm.isExecutableFile(atPath: stage.appendingPathComponent(f).path), "\(f)")
+        }
+        // the links, run by name, against the real sendmail's modes
+        let queue = dir.appendingPathComponent("mqueue")
+        try? fm.removeItem(at: queue)
+        try fm.createDirectory(at: queue, withIntermediateDirectories: true)
+        let text = try Data(contentsOf: URL(fileURLWithPath: OracleEnvironment.fixture("aliases/aliases")))
+        try text.write(to: dir.appendingPathComponent("aliases"))
+        let runs = Workspace.shared.runs
+        for (link, mode) in [("usr/bin/mailq", "-bp"), ("usr/sbin/newaliases", "-bi")] {
+            var realOptions = SandboxOptions()
+            realOptions.modeFlag = mode
+            realOptions.extraArguments = ["-OQueueDirectory=\(queue.path)"]
+            var linkOptions = SandboxOptions()
+            linkOptions.modeFlag = "-OQueueDirectory=\(queue.path)"
+            let tag = "install-" + (link as NSString).lastPathComponent
+            let real = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: [],
+                                       options: realOptions, runDir: runs, tag: "\(tag).oracle")
+            let viaLink = try Sandbox.run(binary: stage.appendingPathComponent(link).path, cf: p.cfPath, input: [],
+                                          options: linkOptions, runDir: runs, tag: "\(tag).ours")
+            #expect(String(decoding: viaLink.stdout, as: UTF8.self) == String(decoding: real.stdout, as: UTF8.self), "\(link)")
+            #expect(viaLink.status == real.status, "\(link)")
+        }
+    }
 }
