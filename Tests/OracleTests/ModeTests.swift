@@ -258,4 +258,32 @@ struct ModeTests {
             #expect(viaLink.status == real.status, "\(link)")
         }
     }
+
+    /// hoststat on status files of every kind (recorded reply, errno,
+    /// sysexits code, OK, a long text cut at 79 bytes).  The "How long ago"
+    /// column moves with the clock, so a run is retried when a second
+    /// boundary falls between the two binaries.
+    @Test("hoststat lists host status files as sendmail does")
+    func hoststatListing() throws {
+        let p = try prepare(Configuration(name: "hoststat", source: .cf("cf/aliases.cf")))
+        let hs = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent().appendingPathComponent("hoststat")
+        try? FileManager.default.removeItem(at: hs)
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: OracleEnvironment.fixture("hoststat/tree")), to: hs)
+        var options = SandboxOptions()
+        options.modeFlag = "-bh"
+        options.extraArguments = ["-OHostStatusDirectory=\(hs.path)"]
+        let runs = Workspace.shared.runs
+        var same = false
+        var last = ("", "")
+        for _ in 0..<3 where !same {
+            let real = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: [],
+                                       options: options, runDir: runs, tag: "hoststat.oracle")
+            let ours = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: p.cfPath, input: [],
+                                       options: options, runDir: runs, tag: "hoststat.ours")
+            last = (String(decoding: ours.stdout, as: UTF8.self), String(decoding: real.stdout, as: UTF8.self))
+            same = last.0 == last.1 && ours.status == real.status && ours.stderr == real.stderr
+        }
+        #expect(last.1.contains("Deferred: Connection refu\n"), "unexpected oracle listing: \(last.1)")
+        #expect(same, "ours:\n\(last.0)\nsendmail:\n\(last.1)")
+    }
 }
