@@ -41,6 +41,14 @@ public struct CommandLine {
     /// -n: don't expand aliases.
     public var noAlias = false
     public var queueArgs: [[UInt8]] = []
+    /// -N: DSN NOTIFY for the command-line recipients.
+    public var notify: [UInt8]? = nil
+    /// -R: DSN RET (hdrs or full).
+    public var ret: [UInt8]? = nil
+    /// -V: DSN ENVID.
+    public var envid: [UInt8]? = nil
+    /// -B: body type (7BIT or 8BITMIME).
+    public var bodyType: [UInt8]? = nil
     /// Messages to print and an exit status when parsing fails.
     public var error: (message: String, status: SysExit)? = nil
 
@@ -118,6 +126,10 @@ public struct CommandLine {
         case UInt8(ascii: "f"), UInt8(ascii: "r"): from = arg
         case UInt8(ascii: "F"): fullName = arg
         case UInt8(ascii: "t"): readRecipients = true
+        case UInt8(ascii: "N"): notify = arg
+        case UInt8(ascii: "R"): ret = arg
+        case UInt8(ascii: "V"): envid = arg
+        case UInt8(ascii: "B"): bodyType = arg
         case UInt8(ascii: "n"): noAlias = true
         case UInt8(ascii: "q"):
             if mode == .deliver { mode = .queueRun }

@@ -105,6 +105,32 @@ case .verify:
 case .printQueue:
     let status = engine.printQueue()
     finish(status == .tempFail ? .ok : status)
+case .deliver:
+    // No delivery agent exists yet: every DeliveryMode (-odi, -odb, the
+    // default) queues the message as -odq does; a queue run delivers it.
+    engine.postReadChecks()
+    if engine.exitStatus != .ok { finish(engine.exitStatus) }
+    var so = SubmitOptions()
+    so.from = cl.from
+    so.fullName = cl.fullName
+    so.readRecipients = cl.readRecipients
+    so.notify = cl.notify
+    so.ret = cl.ret
+    so.envid = cl.envid
+    so.bodyType = cl.bodyType
+    so.recipients = cl.operands
+    let status = engine.submit(so, readInput: {
+        var data: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(0, $0.baseAddress, 65536) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            data.append(contentsOf: buf[0..<n])
+        }
+        return data
+    })
+    finish(status == .tempFail ? .ok : status)
 default:
     stdoutBuffer.write("sendmail: this mode (-b\(String(UnicodeScalar(cl.mode.rawValue)))) is not implemented yet\n")
     finish(.unavailable)

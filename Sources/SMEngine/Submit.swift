@@ -1,0 +1,181 @@
+// SMEngine/Submit.swift
+//
+// `sendmail [-t] [-i] [-f from] [-F name] [-N dsn] [-R ret] [-V envid]
+// [-B body] rcpt... < message` (deliver mode): the message is collected
+// from standard input, the envelope is built (sender through setsender,
+// recipients through sendtolist with alias expansion; with -t also from
+// To:/Cc:/Bcc:, Bcc: being deleted at delivery), the headers are
+// completed from the cf's H lines, a queue ID is assigned and the message
+// is committed to the queue (QueueCommit.swift).
+// Every delivery mode queues: there is no delivery agent yet, so -odi,
+// -odb and the default behave as -odq (the queue run delivers later).
+// Promises: returns success only after the qf is durably in place; on a
+// queue failure nothing is left behind and sendmail's messages and exit
+// status are reported.  Messages and exit codes are sendmail's for: no
+// recipients, no recipients in the header, bad recipients (the message
+// is still queued with the error in its M line, exit status of the error).
+//
+// Not done yet: ~/dead.letter for command-line recipient errors in
+// ErrorMode=p (sendmail saves a copy and says so), header address
+// rewriting (done by sendmail at delivery anyway), X-Authentication-Warning
+// for untrusted -f, MaxMessageSize, queue groups.
+
+import Glibc
+import SMBase
+import SMRules
+import SMConfig
+import SMQueueFormat
+
+extension Engine {
+    /// Runs the submission; `readInput` is called once, after the command
+    /// line has been checked.
+    public func submit(_ o: SubmitOptions, readInput: () -> [UInt8], now: time_t = time(nil),
+                       pid: Int = Int(getpid())) -> SysExit {
+        let rw = rewriter
+        let qdir = (config.options["QueueDirectory"] ?? []).string
+        guard QueueCommitter.isDirectory(qdir) else {
+            let reason = String(cString: strerror(errno == 0 ? ENOENT : errno))
+            rw.currentAddress = nil
+            rw.userError("can not chdir(\(qdir)/): \(reason)")
+            return .config
+        }
+        if o.recipients.isEmpty && !o.readRecipients {
+            rw.currentAddress = nil
+            rw.userError("Recipient names must be specified")
+            return .usage
+        }
+        let errorMode = config.options["ErrorMode"]?.first ?? UInt8(ascii: "p")
+
+        // sender
+        let sender = setSender(o.from)
+        if let name = o.fullName, let m = sender.mailer, m.has("w"), getpwnam(sender.user.string) != nil {
+            rw.macros[Int(UInt8(ascii: "x"))] = name
+        }
+        rw.lastUserError = nil
+        let fMacro = rw.macros[Int(UInt8(ascii: "f"))] ?? []
+
+        let message = Collector.collect(readInput(), ignoreDots: config.options.bool("IgnoreDots"))
+
+        // queue ID
+        var gen = QueueIDGenerator(randomOffset: Int(random() % 3600))
+        var qid = gen.next(now: Int64(now), pid: pid)!
+        let dir = Array(qdir.utf8)
+        func taken(_ id: QueueID) -> Bool {
+            let c = QueueCommitter(directory: qdir).subdirectories
+            return access(QueueFileKind.data.path(in: dir, id: id.bytes, useSubdirectory: c.df).string, F_OK) == 0
+                || access(QueueFileKind.control.path(in: dir, id: id.bytes, useSubdirectory: c.qf).string, F_OK) == 0
+        }
+        var tries = 0
+        while taken(qid) && tries < QueueID.sequenceLimit {
+            qid = gen.next(now: Int64(now), pid: pid) ?? qid
+            tries += 1
+        }
+
+        // macros for this envelope
+        let date = arpaDate(now)
+        rw.macros[Int(UInt8(ascii: "a"))] = date
+        rw.macros[Int(UInt8(ascii: "b"))] = date
+        rw.macros[Int(UInt8(ascii: "i"))] = qid.bytes
+        rw.macros[Int(UInt8(ascii: "t"))] = messageIDTime(now)
+        let daemonFlags = config.names.id(forName: Array("daemon_flags".utf8))
+        if let id = daemonFlags { rw.macros[id] = Array("c u".utf8) }
+
+        // recipients from the command line
+        let queue = SendQueue()
+        let saveSuppress = rw.suppressErrors
+        if errorMode == UInt8(ascii: "q") { rw.suppressErrors = true }
+        for r in o.recipients { sendToList(r, parent: nil, queue: queue, aliasLevel: 0) }
+        rw.suppressErrors = saveSuppress
+
+        // headers
+        var headers = HeaderList(config: config)
+        for f in message.headerFields { headers.addMessageField(f) }
+        rw.macros[Int(UInt8(ascii: "u"))] = nil
+        if !o.readRecipients, queue.entries.count == 1 { rw.macros[Int(UInt8(ascii: "u"))] = queue.entries[0].printable }
+        rw.macros[Int(UInt8(ascii: "g"))] = fMacro
+        headers.expandDefaults(rw.macros)
+        rw.macros[Int(UInt8(ascii: "u"))] = nil
+
+        // -t: recipients from the header
+        var headerErrors = false
+        if o.readRecipients {
+            let before = rw.lastUserError
+            rw.lastUserError = nil
+            for h in headers.messageFields(with: .recipient) {
+                sendToList(h.value.map { $0 == 0x0A ? 0x20 : $0 }, parent: nil, queue: queue, aliasLevel: 0)
+            }
+            headerErrors = rw.lastUserError != nil
+            if rw.lastUserError == nil { rw.lastUserError = before }
+        }
+        let sendable = queue.entries.filter { $0.state.isSendable }
+        if sendable.isEmpty {
+            if o.readRecipients && queue.entries.isEmpty {
+                rw.currentAddress = nil
+                rw.userError("No recipient addresses found in header")
+            }
+            return exitStatus
+        }
+
+        // the control file
+        var qf = QueueFile()
+        qf.creationTime = Int64(now)
+        let classFactor = intOption("ClassFactor", 1800)
+        let rcptFactor = intOption("RecipientFactor", 30000)
+        qf.priority = Int64(message.size - precedenceClass(headers) * classFactor + sendable.count * rcptFactor)
+        if o.bodyType != nil { qf.bodyType = Array((message.has8Bit ? "8BITMIME" : "7BIT").utf8) }
+        if let m = rw.lastUserError { qf.message = Array(m.utf8) }
+        var flags: EnvelopeFlags = []
+        if message.has8Bit { flags.insert(.has8Bit) }
+        if !headers.headers.filter({ !$0.flags.contains(.defaultValue) && $0.flags.contains(.recipient) && !$0.flags.contains(.bcc) }).isEmpty {
+            flags.insert(.deleteBcc)
+        }
+        if let r = o.ret {
+            flags.insert(.retParameter)
+            if r.asciiCaseEquals(Array("hdrs".utf8)) { flags.insert(.noBodyReturn) }
+        }
+        if !headerErrors { flags.insert(.split) }
+        qf.flags = flags
+        qf.macros = persistentMacros()
+        qf.sender = fMacro
+        qf.envelopeID = o.envid
+        if o.from == nil || o.from == options.realUserName {
+            let j = rw.macros[Int(UInt8(ascii: "j"))] ?? []
+            qf.authParameter = fMacro.contains(UInt8(ascii: "@")) ? fMacro : fMacro + [UInt8(ascii: "@")] + j
+        }
+        qf.recipients = queueRecipients(queue, notify: notifyFlags(o.notify))
+        qf.headers = headers.headers.map { $0.queueHeader }
+
+        let mode = config.options["QueueFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600
+        let committer = QueueCommitter(directory: qdir, fileMode: mode)
+        if let failure = committer.commit(id: qid.bytes, data: message.body, control: QueueFileWriter.encode(qf)) {
+            rw.currentAddress = nil
+            for m in failure.messages { rw.out.writeMessage(m) }
+            return failure.status
+        }
+        return exitStatus
+    }
+
+    /// `$t`: YYYYMMDDhhmm in local time.
+    func messageIDTime(_ t: time_t) -> [UInt8] {
+        var tt = t
+        var tmv = tm()
+        localtime_r(&tt, &tmv)
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return Array("\(tmv.tm_year + 1900)\(two(tmv.tm_mon + 1))\(two(tmv.tm_mday))\(two(tmv.tm_hour))\(two(tmv.tm_min))".utf8)
+    }
+
+    /// The `$` lines: the defined macros of class {persistentMacros}, by id.
+    func persistentMacros() -> [QueueFile.Macro] {
+        guard let cls = config.names.id(forName: Array("{persistentMacros}".utf8)) else { return [] }
+        var ids: [Int] = []
+        for w in config.classes.members(of: cls) {
+            if let id = config.names.id(forName: w) { ids.append(id) }
+        }
+        var out: [QueueFile.Macro] = []
+        for id in Set(ids).sorted() {
+            guard let v = rewriter.macros[id] else { continue }
+            out.append(QueueFile.Macro(name: config.names.name(of: id), value: v))
+        }
+        return out
+    }
+}
