@@ -84,7 +84,7 @@ extension Engine {
             }
             var top = r
             while let p = top.parent { top = p }
-            var final = top.printable
+            var final = top.address.user
             if !final.contains(UInt8(ascii: "@")) { final += [UInt8(ascii: "@")] + j }
             let addrType = top.address.mailer?.addrType ?? Array("rfc822".utf8)
             qr.finalRecipient = addrType + Array("; ".utf8) + final

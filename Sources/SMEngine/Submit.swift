@@ -32,6 +32,7 @@ extension Engine {
     public func submit(_ o: SubmitOptions, readInput: () -> [UInt8], now: time_t = time(nil),
                        pid: Int = Int(getpid())) -> SysExit {
         let rw = rewriter
+        rw.lastUserError = nil
         let qdir = (config.options["QueueDirectory"] ?? []).string
         guard QueueCommitter.isDirectory(qdir) else {
             let reason = String(cString: strerror(errno == 0 ? ENOENT : errno))
@@ -51,7 +52,9 @@ extension Engine {
         if let name = o.fullName, let m = sender.mailer, m.has("w"), getpwnam(sender.user.string) != nil {
             rw.macros[Int(UInt8(ascii: "x"))] = name
         }
-        rw.lastUserError = nil
+        // a sender that does not parse is a usage error (the message still
+        // goes, from the fallback sender, with the error in its M line)
+        if rw.lastUserError != nil { rw.setStatus(.usage) }
         let fMacro = rw.macros[Int(UInt8(ascii: "f"))] ?? []
 
         let message = Collector.collect(readInput(), ignoreDots: config.options.bool("IgnoreDots"))
@@ -91,7 +94,8 @@ extension Engine {
         var headers = HeaderList(config: config)
         for f in message.headerFields { headers.addMessageField(f) }
         rw.macros[Int(UInt8(ascii: "u"))] = nil
-        if !o.readRecipients, queue.entries.count == 1 { rw.macros[Int(UInt8(ascii: "u"))] = queue.entries[0].printable }
+        let primaries = queue.entries.filter { $0.parent == nil }
+        if !o.readRecipients, primaries.count == 1 { rw.macros[Int(UInt8(ascii: "u"))] = primaries[0].printable }
         rw.macros[Int(UInt8(ascii: "g"))] = fMacro
         headers.expandDefaults(rw.macros)
         rw.macros[Int(UInt8(ascii: "u"))] = nil
@@ -121,7 +125,7 @@ extension Engine {
         qf.creationTime = Int64(now)
         let classFactor = intOption("ClassFactor", 1800)
         let rcptFactor = intOption("RecipientFactor", 30000)
-        qf.priority = Int64(message.size - precedenceClass(headers) * classFactor + sendable.count * rcptFactor)
+        qf.priority = Int64(message.size - precedenceClass(headers) * classFactor + countedRecipients(queue) * rcptFactor)
         if o.bodyType != nil { qf.bodyType = Array((message.has8Bit ? "8BITMIME" : "7BIT").utf8) }
         if let m = rw.lastUserError { qf.message = Array(m.utf8) }
         var flags: EnvelopeFlags = []
@@ -136,7 +140,7 @@ extension Engine {
         if !headerErrors { flags.insert(.split) }
         qf.flags = flags
         qf.macros = persistentMacros()
-        qf.sender = fMacro
+        qf.sender = sender.printable.isEmpty ? fMacro : sender.printable
         qf.envelopeID = o.envid
         if o.from == nil || o.from == options.realUserName {
             let j = rw.macros[Int(UInt8(ascii: "j"))] ?? []
@@ -153,6 +157,14 @@ extension Engine {
             return failure.status
         }
         return exitStatus
+    }
+
+    /// e_nrcpts: addresses accepted into the send queue (not those that
+    /// failed to parse, not duplicates, not those expanded into others).
+    func countedRecipients(_ queue: SendQueue) -> Int {
+        queue.entries.filter { r in
+            !r.address.badAddress && !r.address.isError && r.state != .expanded && r.state != .duplicate
+        }.count
     }
 
     /// `$t`: YYYYMMDDhhmm in local time.
