@@ -34,10 +34,12 @@ extension Engine {
         let rw = rewriter
         rw.lastUserError = nil
         let qdir = (config.options["QueueDirectory"] ?? []).string
+        let errorMode = config.options["ErrorMode"]?.first ?? UInt8(ascii: "p")
         guard QueueCommitter.isDirectory(qdir) else {
             let reason = String(cString: strerror(errno == 0 ? ENOENT : errno))
             rw.currentAddress = nil
-            rw.userError("can not chdir(\(qdir)/): \(reason)")
+            // ErrorMode=q: not even this is shown
+            if errorMode != UInt8(ascii: "q") { rw.out.writeMessage("can not chdir(\(qdir)/): \(reason)") }
             return .config
         }
         if o.recipients.isEmpty && !o.readRecipients {
@@ -45,7 +47,6 @@ extension Engine {
             rw.userError("Recipient names must be specified")
             return .usage
         }
-        let errorMode = config.options["ErrorMode"]?.first ?? UInt8(ascii: "p")
 
         // sender
         let sender = setSender(o.from)
@@ -95,7 +96,7 @@ extension Engine {
         for f in message.headerFields { headers.addMessageField(f) }
         rw.macros[Int(UInt8(ascii: "u"))] = nil
         let primaries = queue.entries.filter { $0.parent == nil }
-        if !o.readRecipients, primaries.count == 1 { rw.macros[Int(UInt8(ascii: "u"))] = primaries[0].printable }
+        if primaries.count == 1 { rw.macros[Int(UInt8(ascii: "u"))] = primaries[0].printable }
         rw.macros[Int(UInt8(ascii: "g"))] = fMacro
         headers.expandDefaults(rw.macros)
         rw.macros[Int(UInt8(ascii: "u"))] = nil

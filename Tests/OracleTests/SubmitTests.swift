@@ -1,0 +1,286 @@
+// SubmitTests.swift — command-line submission into the queue (-odq)
+// against the real sendmail.
+//
+// Promises: each differential case runs the real sendmail and ours on the
+// same configuration (Fixtures/oracle/cf/submit.cf, aliases
+// Fixtures/oracle/aliases/submit-aliases), the same arguments and the same
+// stdin, each into its own empty queue directory, and requires identical
+// stdout, stderr and exit status, the same set of queue files with the
+// same modes, identical df bytes, and identical qf files once the queue
+// ID, the T line and the times in Date:/Received:/Message-Id: are
+// normalised.  The interchange test lists the queue we wrote with the
+// real sendmail's -bp and ours.  The durability tests check that a
+// failing queue leaves no qf (nor df) and never exits 0.  Fails (never
+// skips) when a prerequisite is missing.
+
+import Foundation
+import Testing
+
+@Suite("Command-line submission into the queue: identical to sendmail")
+struct SubmitTests {
+    struct QueueSnapshot: Equatable, CustomStringConvertible {
+        /// kind ("df", "qf", ...) -> (mode, normalised bytes as text)
+        var files: [String: String] = [:]
+        var id: String? = nil
+        var description: String { files.keys.sorted().map { "== \($0)\n\(files[$0]!)" }.joined(separator: "\n") }
+    }
+
+    static let config = Configuration(name: "submit", source: .cf("cf/submit.cf"))
+
+    func prepare() throws -> (cf: String, dir: URL) {
+        let p = try Workspace.shared.prepare(Self.config)
+        let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
+        let aliases = dir.appendingPathComponent("submit-aliases")
+        if !FileManager.default.fileExists(atPath: aliases.path) {
+            let text = try Data(contentsOf: URL(fileURLWithPath: OracleEnvironment.fixture("aliases/submit-aliases")))
+            try text.write(to: aliases)
+        }
+        return (p.cfPath, dir)
+    }
+
+    func freshQueue(_ dir: URL, _ name: String) throws -> URL {
+        let q = dir.appendingPathComponent(name)
+        try? FileManager.default.removeItem(at: q)
+        try FileManager.default.createDirectory(at: q, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        return q
+    }
+
+    /// The queue's files, normalised: the ID, creation time and dates.
+    func snapshot(_ q: URL) throws -> QueueSnapshot {
+        var s = QueueSnapshot()
+        let names = try FileManager.default.contentsOfDirectory(atPath: q.path).sorted()
+        s.id = names.first.map { String($0.dropFirst(2)) }
+        for name in names {
+            let path = q.appendingPathComponent(name).path
+            let attrs = try FileManager.default.attributesOfItem(atPath: path)
+            let mode = String((attrs[.posixPermissions] as? Int) ?? 0, radix: 8)
+            var text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
+            if let id = s.id {
+                text = text.replacingOccurrences(of: id, with: "QID")
+            }
+            text = text.replacingOccurrences(of: #"(?m)^T[0-9]+$"#, with: "T<time>", options: .regularExpression)
+            text = text.replacingOccurrences(
+                of: #"[A-Z][a-z]{2}, [0-9]{1,2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT"#,
+                with: "<date>", options: .regularExpression)
+            text = text.replacingOccurrences(of: #"<[0-9]{12}\.QID@"#, with: "<<t>.QID@", options: .regularExpression)
+            s.files[String(name.prefix(2)) + " " + mode] = text
+        }
+        return s
+    }
+
+    /// Runs both binaries into their own queues; compares everything.
+    @discardableResult
+    func compare(_ args: [String], input: String, tag: String,
+                 expectQueued: Bool = true) throws -> (real: URL, ours: URL) {
+        try compare(args, input: Array(input.utf8), tag: tag, expectQueued: expectQueued)
+    }
+
+    @discardableResult
+    func compare(_ args: [String], input: [UInt8], tag: String,
+                 expectQueued: Bool = true) throws -> (real: URL, ours: URL) {
+        let (cf, dir) = try prepare()
+        let realQ = try freshQueue(dir, "q-\(tag)-real")
+        let oursQ = try freshQueue(dir, "q-\(tag)-ours")
+        let runs = Workspace.shared.runs
+        var options = SandboxOptions()
+        options.modeFlag = "-bm"
+        options.extraArguments = ["-OQueueDirectory=\(realQ.path)"] + args
+        let real = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: input,
+                                   options: options, runDir: runs, tag: "submit-\(tag).oracle")
+        options.extraArguments = ["-OQueueDirectory=\(oursQ.path)"] + args
+        let ours = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: cf, input: input,
+                                   options: options, runDir: runs, tag: "submit-\(tag).ours")
+        #expect(String(decoding: ours.stdout, as: UTF8.self) == String(decoding: real.stdout, as: UTF8.self), "\(tag)")
+        #expect(String(decoding: ours.stderr, as: UTF8.self) == String(decoding: real.stderr, as: UTF8.self), "\(tag)")
+        #expect(ours.status == real.status, "\(tag)")
+        let rs = try snapshot(realQ), os = try snapshot(oursQ)
+        #expect(os.files == rs.files, "\(tag): ours\n\(os)\n--- real\n\(rs)")
+        if expectQueued {
+            #expect(rs.files.keys.contains { $0.hasPrefix("qf") }, "\(tag): the oracle queued nothing")
+        }
+        // df bytes exactly (the snapshot decoded them as text)
+        if let rid = rs.id, let oid = os.id {
+            let rd = try? Data(contentsOf: realQ.appendingPathComponent("df" + rid))
+            let od = try? Data(contentsOf: oursQ.appendingPathComponent("df" + oid))
+            #expect(rd == od, "\(tag): df bytes differ")
+        }
+        return (realQ, oursQ)
+    }
+
+    static let plain = "Subject: hello\n\nbody line\n"
+
+    @Test("plain recipients, an alias, a relay address")
+    func plainRecipients() throws {
+        try compare(["-odq", "root"], input: Self.plain, tag: "one")
+        try compare(["-odq", "root", "staff", "a@relay.example"], input: Self.plain, tag: "several")
+        try compare(["-odq", "nested"], input: Self.plain, tag: "nested")
+        try compare(["-odq", "-oeq", "Some One <daemon>, bin"], input: Self.plain, tag: "list")
+    }
+
+    @Test("-t with To/Cc/Bcc (Bcc kept in the qf, flag b), a bad header recipient")
+    func readRecipients() throws {
+        let msg = "From: A <a@b.example>\nTo: staff, nobody\nCc: daemon\nBcc: bin\nSubject: hi\n\nbody\n"
+        try compare(["-odq", "-t"], input: msg, tag: "t")
+        try compare(["-odq", "-t", "root"], input: "Bcc: daemon\nSubject: only bcc\n\nx\n", tag: "t-bcc")
+        try compare(["-odq", "-t"], input: "To: x@remote.example, root\n\nbody\n", tag: "t-bad")
+    }
+
+    @Test("-f/-F, -N/-R/-V/-B")
+    func senderAndDSN() throws {
+        try compare(["-odq", "-f", "someone@client.example", "root"], input: Self.plain, tag: "f")
+        try compare(["-odq", "-F", "Full Name", "root"], input: Self.plain, tag: "F")
+        try compare(["-odq", "-f", "daemon", "-F", "The Daemon", "root"], input: Self.plain, tag: "fF")
+        try compare(["-odq", "-f", "<>", "root"], input: Self.plain, tag: "null-sender")
+        try compare(["-odq", "-N", "success,failure", "-R", "hdrs", "-V", "env-1", "-B", "8BITMIME", "root", "staff"],
+                    input: Self.plain, tag: "dsn")
+        try compare(["-odq", "-N", "never", "-R", "full", "root"], input: Self.plain, tag: "dsn-never")
+    }
+
+    @Test("message forms: no headers, 8-bit body, folded headers, CRLF, dots, no final newline")
+    func messageForms() throws {
+        try compare(["-odq", "root"], input: "just a body line\nand another\n\n\nend\n", tag: "noheaders")
+        try compare(["-odq", "root"], input: [UInt8]("Subject: caf".utf8) + [0xE9] + Array("\n\nna".utf8) + [0xEF]
+                    + Array("ve\n".utf8), tag: "8bit")
+        try compare(["-odq", "-B", "8BITMIME", "root"], input: [UInt8]("Subject: x\n\n".utf8) + [0xE4, 0x0A], tag: "8bit-B")
+        try compare(["-odq", "root"], input: "Subject: a long subject that goes on\n\tand on\nX-Long: aaaa\n  bbbb\n\t cccc\n\nb\n",
+                    tag: "folded")
+        try compare(["-odq", "root"], input: "Subject: a\r\nX: y\r\n\r\nline1\r\n..dots\r\n.\r\nafter\n", tag: "crlf-dot")
+        try compare(["-odq", "-i", "root"], input: "Subject: a\n\nline1\n..dots\n.\nafter\n", tag: "ignoredots")
+        try compare(["-odq", "-oi", "root"], input: "Subject: a\n\nline1\n.\nafter", tag: "oi-nonl")
+    }
+
+    @Test("headers present or missing: Date, Message-Id, From, Precedence, Resent-")
+    func headers() throws {
+        try compare(["-odq", "root", "daemon"],
+                    input: "Subject: hi\nPrecedence: bulk\nDate: Tue, 1 Dec 2026 00:00:00 GMT\nMessage-Id: <x@y>\n\nbody\n",
+                    tag: "hdr-present")
+        try compare(["-odq", "root"], input: "From: someone\nReceived: from elsewhere\n\nbody\n", tag: "hdr-from")
+        try compare(["-odq", "root"], input: "Resent-From: x@y.example\nSubject: hi\n\nbody\n", tag: "hdr-resent")
+        try compare(["-odq", "root"], input: "", tag: "empty")
+    }
+
+    @Test("errors: no recipients, none in the header, bad recipients, bad sender, no queue directory")
+    func errors() throws {
+        try compare(["-odq"], input: Self.plain, tag: "norcpt", expectQueued: false)
+        try compare(["-odq", "-t"], input: Self.plain, tag: "t-norcpt", expectQueued: false)
+        // ErrorMode=q: sendmail would otherwise save ~/dead.letter (not done yet)
+        try compare(["-odq", "-oeq", "root", "x@remote.example"], input: Self.plain, tag: "bad-host")
+        try compare(["-odq", "-oeq", "nosuchuser", "root"], input: Self.plain, tag: "bad-user")
+        try compare(["-odq", "-oeq", "bob<1>", "daemon"], input: Self.plain, tag: "bad-rule")
+        try compare(["-odq", "-f", "bad<", "root"], input: Self.plain, tag: "bad-sender")
+        try compare(["-odq", "-oeq", "-OQueueDirectory=/nonexistent/queue", "root"], input: Self.plain,
+                    tag: "noqueue", expectQueued: false)
+        try compare(["-odq", "-OQueueDirectory=/nonexistent/queue", "root"], input: Self.plain,
+                    tag: "noqueue-p", expectQueued: false)
+    }
+
+    @Test("interchange: the real sendmail's -bp lists the queue we wrote as ours does")
+    func interchange() throws {
+        let (cf, _) = try prepare()
+        let (realQ, oursQ) = try compare(["-odq", "-f", "someone@client.example", "root", "staff"],
+                                         input: Self.plain, tag: "bp")
+        var listings: [String: String] = [:]
+        for (who, binary) in [("real", OracleEnvironment.oraclePath), ("ours", try OracleEnvironment.binaryUnderTest())] {
+            for (qn, q) in [("realq", realQ), ("oursq", oursQ)] {
+                var options = SandboxOptions()
+                options.modeFlag = "-bp"
+                options.extraArguments = ["-OQueueDirectory=\(q.path)"]
+                let r = try Sandbox.run(binary: binary, cf: cf, input: [], options: options,
+                                        runDir: Workspace.shared.runs, tag: "submit-bp-\(who)-\(qn)")
+                #expect(r.status == 0, "\(who) -bp on \(qn)")
+                var text = String(decoding: r.stdout, as: UTF8.self)
+                if let id = try snapshot(q).id { text = text.replacingOccurrences(of: id, with: "QID") }
+                text = text.replacingOccurrences(of: q.path, with: "QDIR")
+                text = text.replacingOccurrences(of: #"[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9]{2} [0-9]{2}:[0-9]{2}"#,
+                                                 with: "<time>", options: .regularExpression)
+                listings["\(who) \(qn)"] = text
+            }
+        }
+        #expect(listings["real oursq"]?.contains("QID") == true, "the real -bp did not list our entry: \(listings)")
+        #expect(listings["real oursq"] == listings["ours oursq"])
+        #expect(listings["real oursq"] == listings["real realq"])
+        #expect(listings["ours realq"] == listings["real realq"])
+    }
+
+    /// A tiny tmpfs mounted (as root) over a fresh directory.
+    func withTmpfs(_ dir: URL, options: String, _ body: (URL) throws -> Void) throws {
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        func run(_ args: [String]) throws -> Int32 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/" + args[0])
+            p.arguments = Array(args.dropFirst())
+            try p.run()
+            p.waitUntilExit()
+            return p.terminationStatus
+        }
+        let rc = try run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", dir.path])
+        guard rc == 0 else { throw HarnessError("cannot mount a tmpfs on \(dir.path) (needs root)") }
+        defer { _ = try? run(["umount", dir.path]) }
+        try body(dir)
+    }
+
+    @Test("durability: a read-only queue gives sendmail's messages and exit 71, no files")
+    func readOnlyQueue() throws {
+        let (cf, dir) = try prepare()
+        var results: [String: RunResult] = [:]
+        for (who, binary) in [("real", OracleEnvironment.oraclePath), ("ours", try OracleEnvironment.binaryUnderTest())] {
+            try withTmpfs(dir.appendingPathComponent("q-ro-\(who)"), options: "ro,size=1m,mode=700") { q in
+                var options = SandboxOptions()
+                options.modeFlag = "-bm"
+                options.extraArguments = ["-OQueueDirectory=\(q.path)", "-odq", "root"]
+                let r = try Sandbox.run(binary: binary, cf: cf, input: Array(Self.plain.utf8), options: options,
+                                        runDir: Workspace.shared.runs, tag: "submit-ro-\(who)")
+                results[who] = r
+                #expect(try FileManager.default.contentsOfDirectory(atPath: q.path).isEmpty)
+            }
+        }
+        func norm(_ b: [UInt8]) -> String {
+            String(decoding: b, as: UTF8.self).replacingOccurrences(
+                of: #"f[0-9A-Za-z]{8}[0-9]{6,}"#, with: "fQID", options: .regularExpression)
+        }
+        let real = try #require(results["real"]), ours = try #require(results["ours"])
+        #expect(real.status == 71)
+        #expect(ours.status == real.status)
+        #expect(norm(ours.stdout) == norm(real.stdout))
+        #expect(norm(ours.stderr) == norm(real.stderr))
+    }
+
+    @Test("durability: a queue that fills up after the df leaves neither df nor qf and fails")
+    func fullQueue() throws {
+        let (cf, dir) = try prepare()
+        // one page: the df (3 KB) fits, the control file does not
+        try withTmpfs(dir.appendingPathComponent("q-full"), options: "size=4k,mode=700") { q in
+            var options = SandboxOptions()
+            options.modeFlag = "-bm"
+            options.extraArguments = ["-OQueueDirectory=\(q.path)", "-odq", "root"]
+            let body = String(repeating: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\n", count: 48)
+            let r = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: cf,
+                                    input: Array(("Subject: big\n\n" + body).utf8), options: options,
+                                    runDir: Workspace.shared.runs, tag: "submit-full-ours")
+            let left = try FileManager.default.contentsOfDirectory(atPath: q.path)
+            #expect(r.status != 0, "a failed commit must not exit 0")
+            #expect(left.isEmpty, "files left behind: \(left)")
+            #expect(String(decoding: r.stdout + r.stderr, as: UTF8.self).contains("No space left on device"))
+        }
+    }
+
+    @Test("delivery modes: -odi, -odb and the default queue as -odq (no delivery agent yet)")
+    func otherModesQueue() throws {
+        let (cf, dir) = try prepare()
+        for mode in ["-odi", "-odb", nil] as [String?] {
+            let q = try freshQueue(dir, "q-mode-\(mode ?? "default")")
+            var options = SandboxOptions()
+            options.modeFlag = "-bm"
+            options.extraArguments = ["-OQueueDirectory=\(q.path)"] + (mode.map { [$0] } ?? []) + ["root"]
+            let r = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: cf,
+                                    input: Array(Self.plain.utf8), options: options,
+                                    runDir: Workspace.shared.runs, tag: "submit-mode-\(mode ?? "default")")
+            #expect(r.status == 0)
+            let names = try FileManager.default.contentsOfDirectory(atPath: q.path)
+            #expect(names.filter { $0.hasPrefix("qf") }.count == 1 && names.filter { $0.hasPrefix("df") }.count == 1,
+                    "\(mode ?? "default"): \(names)")
+        }
+    }
+}
