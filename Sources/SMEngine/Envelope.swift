@@ -31,6 +31,8 @@ public struct SubmitOptions: Sendable {
     public var envid: [UInt8]? = nil
     public var bodyType: [UInt8]? = nil
     public var recipients: [[UInt8]] = []
+    /// A command-line error that does not stop the submission (-B).
+    public var usageError = false
     public init() {}
 }
 

@@ -33,6 +33,7 @@ extension Engine {
                        pid: Int = Int(getpid())) -> SysExit {
         let rw = rewriter
         rw.lastUserError = nil
+        if o.usageError { rw.setStatus(.usage) }
         let qdir = (config.options["QueueDirectory"] ?? []).string
         let errorMode = config.options["ErrorMode"]?.first ?? UInt8(ascii: "p")
         guard QueueCommitter.isDirectory(qdir) else {

@@ -29,6 +29,12 @@ if let (message, status) = cl.error {
     finish(status)
 }
 
+if let m = cl.bodyTypeError { stdoutBuffer.write(m + "\n") }
+if !cl.usageErrors.isEmpty {
+    for m in cl.usageErrors { stdoutBuffer.write(m + "\n") }
+    finish(.usage)
+}
+
 let cfPath = cl.configFile.map { $0.string } ?? "/etc/mail/sendmail.cf"
 var start = StartOptions(configFile: cfPath)
 start.configGivenOnCommandLine = cl.configFile != nil
@@ -119,6 +125,7 @@ case .deliver:
     so.envid = cl.envid
     so.bodyType = cl.bodyType
     so.recipients = cl.operands
+    so.usageError = cl.bodyTypeError != nil
     let status = engine.submit(so, readInput: {
         var data: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 65536)

@@ -135,6 +135,11 @@ struct SubmitTests {
         try compare(["-odq", "-N", "success,failure", "-R", "hdrs", "-V", "env-1", "-B", "8BITMIME", "root", "staff"],
                     input: Self.plain, tag: "dsn")
         try compare(["-odq", "-N", "never", "-R", "full", "root"], input: Self.plain, tag: "dsn-never")
+        try compare(["-odq", "-V", "a+2Bb+2cc", "root"], input: Self.plain, tag: "envid-xtext")
+        for (i, bad) in [["-N", "bogus", "-R", "bogus"], ["-N", "never,success"], ["-V", "a=b"], ["-V", "a+2"],
+                         ["-V", "has space"], ["-B", "bogus"]].enumerated() {
+            try compare(["-odq"] + bad + ["root"], input: Self.plain, tag: "badopt-\(i)", expectQueued: bad[0] == "-B")
+        }
     }
 
     @Test("message forms: no headers, 8-bit body, folded headers, CRLF, dots, no final newline")
@@ -263,6 +268,59 @@ struct SubmitTests {
             #expect(r.status != 0, "a failed commit must not exit 0")
             #expect(left.isEmpty, "files left behind: \(left)")
             #expect(String(decoding: r.stdout + r.stderr, as: UTF8.self).contains("No space left on device"))
+        }
+    }
+
+    /// Runs our binary on `input` into `queue`, killed with SIGKILL after
+    /// `seconds` (nil: not killed); returns the exit status and the time taken.
+    func runKilled(cf: String, queue: URL, input: URL, after seconds: Double?) throws -> (Int32, Double) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+        let ours = try OracleEnvironment.binaryUnderTest()
+        p.arguments = ["-s", "KILL", seconds.map { String(format: "%.3f", $0) } ?? "60",
+                       "/usr/bin/unshare", "-u", "/bin/sh", "-c", "hostname \(Sandbox.hostName); exec \"$0\" \"$@\"",
+                       ours, "-bm", "-C", cf, "-ODontProbeInterfaces=true", "-OQueueDirectory=\(queue.path)",
+                       "-odq", "root"]
+        p.environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TZ": "UTC", "LANG": "C"]
+        p.standardInput = try FileHandle(forReadingFrom: input)
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        let start = Date()
+        try p.run()
+        p.waitUntilExit()
+        // timeout signals its whole process group, itself included
+        let status = p.terminationReason == .uncaughtSignal ? 128 + p.terminationStatus : p.terminationStatus
+        return (status, Date().timeIntervalSince(start))
+    }
+
+    @Test("durability: kill -9 at any moment never leaves a qf without its complete df")
+    func killedMidWrite() throws {
+        let (cf, dir) = try prepare()
+        let q = try freshQueue(dir, "q-kill")
+        let line = Array("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\n".utf8)
+        var input = Array("Subject: big\n\n".utf8)
+        for _ in 0..<(4 << 20) / line.count { input += line }
+        let bodySize = input.count - 14
+        let inURL = dir.appendingPathComponent("kill-input")
+        try Data(input).write(to: inURL)
+        // one complete run tells how long a submission takes
+        let (status, took) = try runKilled(cf: cf, queue: q, input: inURL, after: nil)
+        #expect(status == 0)
+        var killed = 0
+        for i in 1...16 {
+            let (st, _) = try runKilled(cf: cf, queue: q, input: inURL, after: took * Double(i) / 16.0)
+            if st == 124 || st == 137 || st == 128 + 9 { killed += 1 }
+        }
+        #expect(killed > 0, "no run was killed: the test did not test anything")
+        let names = try FileManager.default.contentsOfDirectory(atPath: q.path)
+        let qfs = names.filter { $0.hasPrefix("qf") }
+        #expect(qfs.count >= 1)
+        for qf in qfs {
+            let df = q.appendingPathComponent("df" + qf.dropFirst(2))
+            let attrs = try? FileManager.default.attributesOfItem(atPath: df.path)
+            #expect((attrs?[.size] as? Int) == bodySize, "\(qf) without its complete df")
+            let text = try Data(contentsOf: q.appendingPathComponent(qf))
+            #expect(text.suffix(2) == Data(".\n".utf8), "\(qf) is incomplete")
         }
     }
 
