@@ -17,10 +17,11 @@
 //   - Any byte with the eighth bit set marks the message 8-bit.
 // Promises: pure (bytes in, values out); never fails.
 //
+//   - A first line starting with "From " (a UNIX From_ line) is dropped
+//     (counted in the size); a ctime date in it ("Mon Nov 30 00:00:00
+//     2026") becomes the origination date $a, as sendmail's eatfrom().
 // Not modelled: header lines over MaxHeadersLength, the MaxMessageSize
-// limit, a leading "From " line (SaveFromLine), and a quirk of sendmail
-// when the very first line is not a header but a header-looking line
-// follows (sendmail then drops the next empty line).
+// limit, SaveFromLine.
 
 import SMBase
 import SMConfig
@@ -35,6 +36,9 @@ public struct CollectedMessage: Sendable, Equatable {
     public var size: Int = 0
     /// EF_HAS8BIT.
     public var has8Bit = false
+    /// The ctime date of a leading From_ line, as "Mon, 30 Nov 2026 00:00:00"
+    /// (the caller adds the zone as arpadate does).
+    public var fromLineDate: [UInt8]? = nil
 
     public init() {}
 }
@@ -58,6 +62,11 @@ public enum Collector {
                 if line[1] == UInt8(ascii: ".") { line.removeFirst() }
             }
             if line.contains(where: { $0 >= 0x80 }) { msg.has8Bit = true }
+            if inHeader && msg.size == 0 && line.starts(with: Array("From ".utf8)) {
+                msg.fromLineDate = ctimeDate(in: line)
+                msg.size += line.count + (hasNewline ? 1 : 0)
+                continue
+            }
             if inHeader {
                 if line.isEmpty && hasNewline {
                     inHeader = false
@@ -81,5 +90,28 @@ public enum Collector {
             msg.size += line.count + (hasNewline ? 1 : 0)
         }
         return msg
+    }
+
+    static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"].map { Array($0.utf8) }
+    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        .map { Array($0.utf8) }
+
+    /// eatfrom(): the first "Www Mmm" in the line starts a ctime date;
+    /// returns it as "Www, d Mmm yyyy hh:mm:ss", or nil.
+    static func ctimeDate(in line: [UInt8]) -> [UInt8]? {
+        var i = 5
+        while i + 7 <= line.count {
+            let day = Array(line[i..<(i + 3)]), mon = Array(line[(i + 4)..<(i + 7)])
+            if (i == 0 || line[i - 1] == 0x20), days.contains(day), line[i + 3] == 0x20, months.contains(mon) {
+                let words = line[i...].split(separator: 0x20).map { Array($0) }
+                guard words.count >= 5, words[3].count == 8, words[3][2] == UInt8(ascii: ":"),
+                      words[2].allSatisfy(isASCIIDigit), words[4].prefix(4).allSatisfy(isASCIIDigit) else { return nil }
+                var d = words[2]
+                while d.count > 1 && d.first == UInt8(ascii: "0") { d.removeFirst() }
+                return day + Array(", ".utf8) + d + [0x20] + mon + [0x20] + Array(words[4].prefix(4)) + [0x20] + words[3]
+            }
+            i += 1
+        }
+        return nil
     }
 }

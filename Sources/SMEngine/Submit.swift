@@ -78,7 +78,13 @@ extension Engine {
 
         // macros for this envelope
         let date = arpaDate(now)
-        rw.macros[Int(UInt8(ascii: "a"))] = date
+        if let d = message.fromLineDate {
+            // the zone as arpadate() gives it for the current time
+            let zone = date.split(separator: 0x20, maxSplits: 5).dropFirst(5).first.map { Array($0) } ?? Array("GMT".utf8)
+            rw.macros[Int(UInt8(ascii: "a"))] = d + [0x20] + zone
+        } else {
+            rw.macros[Int(UInt8(ascii: "a"))] = date
+        }
         rw.macros[Int(UInt8(ascii: "b"))] = date
         rw.macros[Int(UInt8(ascii: "i"))] = qid.bytes
         rw.macros[Int(UInt8(ascii: "t"))] = messageIDTime(now)

@@ -153,6 +153,21 @@ struct SubmitTests {
         try compare(["-odq", "root"], input: "Subject: a\r\nX: y\r\n\r\nline1\r\n..dots\r\n.\r\nafter\n", tag: "crlf-dot")
         try compare(["-odq", "-i", "root"], input: "Subject: a\n\nline1\n..dots\n.\nafter\n", tag: "ignoredots")
         try compare(["-odq", "-oi", "root"], input: "Subject: a\n\nline1\n.\nafter", tag: "oi-nonl")
+        try compare(["-odq", "root"], input: "no header line\nSubject: x\n\nbody\n", tag: "nohdr-then-hdr")
+        // a UNIX From_ line is dropped; its date becomes Date: (compared un-normalised)
+        for (i, from) in ["From someone  Tue Dec  1 03:04:05 2026", "From someone", "From x Mon, 1 Dec 2026 00:00:00 GMT"]
+            .enumerated() {
+            let (realQ, oursQ) = try compare(["-odq", "root"], input: from + "\nSubject: x\n\nbody\n", tag: "fromline-\(i)")
+            func dateLine(_ q: URL) throws -> String? {
+                let names = try FileManager.default.contentsOfDirectory(atPath: q.path).filter { $0.hasPrefix("qf") }
+                guard let n = names.first else { return nil }
+                let text = String(decoding: try Data(contentsOf: q.appendingPathComponent(n)), as: UTF8.self)
+                return text.split(separator: "\n").first { $0.hasPrefix("H?D?Date:") }.map(String.init)
+            }
+            let realDate = try dateLine(realQ)
+            #expect(try dateLine(oursQ) == realDate)
+            if i == 0 { #expect(realDate == "H?D?Date: Tue, 1 Dec 2026 03:04:05 GMT") }
+        }
     }
 
     @Test("headers present or missing: Date, Message-Id, From, Precedence, Resent-")
