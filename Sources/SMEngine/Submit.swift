@@ -62,7 +62,7 @@ extension Engine {
         let message = Collector.collect(readInput(), ignoreDots: config.options.bool("IgnoreDots"))
 
         // queue ID
-        var gen = QueueIDGenerator(randomOffset: Int(random() % 3600))
+        var gen = QueueIDGenerator(randomOffset: Int.random(in: 0..<QueueID.sequenceLimit))
         var qid = gen.next(now: Int64(now), pid: pid)!
         let dir = Array(qdir.utf8)
         func taken(_ id: QueueID) -> Bool {
