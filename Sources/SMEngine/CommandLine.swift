@@ -132,6 +132,14 @@ public struct CommandLine {
         case UInt8(ascii: "f"), UInt8(ascii: "r"): from = arg
         case UInt8(ascii: "F"): fullName = arg
         case UInt8(ascii: "t"): readRecipients = true
+        case UInt8(ascii: "p"):
+            // -p proto[:host]: $r and $s
+            if let colon = arg.firstIndex(of: UInt8(ascii: ":")) {
+                macros.append([UInt8(ascii: "r")] + Array(arg[..<colon]))
+                macros.append([UInt8(ascii: "s")] + Array(arg[(colon + 1)...]))
+            } else {
+                macros.append([UInt8(ascii: "r")] + arg)
+            }
         case UInt8(ascii: "N"):
             notify = arg
             if !Self.validNotify(arg) { usageErrors.append("Invalid -N argument") }

@@ -113,7 +113,12 @@ extension Engine {
         if o.readRecipients {
             let before = rw.lastUserError
             rw.lastUserError = nil
-            for h in headers.messageFields(with: .recipient) {
+            // with Resent- headers only the Resent- recipients count
+            var fields = headers.messageFields(with: .recipient)
+            if headers.headers.contains(where: { !$0.flags.contains(.defaultValue) && $0.flags.contains(.resent) }) {
+                fields = fields.filter { $0.flags.contains(.resent) }
+            }
+            for h in fields {
                 sendToList(h.value.map { $0 == 0x0A ? 0x20 : $0 }, parent: nil, queue: queue, aliasLevel: 0)
             }
             headerErrors = rw.lastUserError != nil
@@ -128,19 +133,25 @@ extension Engine {
             return exitStatus
         }
 
+        let hasVisibleRecipientHeader = headers.headers.contains {
+            !$0.flags.contains(.defaultValue) && $0.flags.contains(.recipient) && !$0.flags.contains(.bcc)
+        }
+        addRecipientHeaderIfNeeded(&headers, queue)
+
         // the control file
         var qf = QueueFile()
         qf.creationTime = Int64(now)
         let classFactor = intOption("ClassFactor", 1800)
         let rcptFactor = intOption("RecipientFactor", 30000)
-        qf.priority = Int64(message.size - precedenceClass(headers) * classFactor + countedRecipients(queue) * rcptFactor)
+        let precedence = precedenceClass(headers)
+        qf.priority = Int64(message.size - precedence * classFactor + countedRecipients(queue) * rcptFactor)
         if o.bodyType != nil { qf.bodyType = Array((message.has8Bit ? "8BITMIME" : "7BIT").utf8) }
         if let m = rw.lastUserError { qf.message = Array(m.utf8) }
         var flags: EnvelopeFlags = []
         if message.has8Bit { flags.insert(.has8Bit) }
-        if !headers.headers.filter({ !$0.flags.contains(.defaultValue) && $0.flags.contains(.recipient) && !$0.flags.contains(.bcc) }).isEmpty {
-            flags.insert(.deleteBcc)
-        }
+        if hasVisibleRecipientHeader { flags.insert(.deleteBcc) }
+        // a negative precedence never returns the body
+        if precedence < 0 { flags.insert(.noBodyReturn) }
         if let r = o.ret {
             flags.insert(.retParameter)
             if r.asciiCaseEquals(Array("hdrs".utf8)) { flags.insert(.noBodyReturn) }
@@ -165,6 +176,25 @@ extension Engine {
             return failure.status
         }
         return exitStatus
+    }
+
+    /// NoRecipientAction: what to add when the message has no recipient
+    /// header at all (To:, Cc:, Bcc:, Resent-*, Apparently-To:).
+    func addRecipientHeaderIfNeeded(_ headers: inout HeaderList, _ queue: SendQueue) {
+        guard headers.messageFields(with: .recipient).isEmpty,
+              let action = config.options["NoRecipientAction"]?.asciiLowercased.string else { return }
+        func add(_ name: String, _ value: [UInt8]) {
+            headers.headers.append(EnvelopeHeader(condition: [], name: Array(name.utf8), value: value,
+                                                  flags: HeaderInfo.flags(for: Array(name.utf8))))
+        }
+        switch action {
+        case "add-to", "add-apparently-to":
+            let name = action == "add-to" ? "To" : "Apparently-To"
+            for r in queue.entries.reversed() where r.parent == nil { add(name, r.printable) }
+        case "add-bcc": add("Bcc", [0x20])
+        case "add-to-undisclosed": add("To", Array("undisclosed-recipients:;".utf8))
+        default: break
+        }
     }
 
     /// e_nrcpts: addresses accepted into the send queue (not those that

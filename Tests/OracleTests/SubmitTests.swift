@@ -124,6 +124,7 @@ struct SubmitTests {
         try compare(["-odq", "-t"], input: msg, tag: "t")
         try compare(["-odq", "-t", "root"], input: "Bcc: daemon\nSubject: only bcc\n\nx\n", tag: "t-bcc")
         try compare(["-odq", "-t"], input: "To: x@remote.example, root\n\nbody\n", tag: "t-bad")
+        try compare(["-odq", "-t"], input: "Resent-To: daemon\nTo: root\nSubject: r\n\nb\n", tag: "t-resent")
     }
 
     @Test("-f/-F, -N/-R/-V/-B")
@@ -135,6 +136,8 @@ struct SubmitTests {
         try compare(["-odq", "-N", "success,failure", "-R", "hdrs", "-V", "env-1", "-B", "8BITMIME", "root", "staff"],
                     input: Self.plain, tag: "dsn")
         try compare(["-odq", "-N", "never", "-R", "full", "root"], input: Self.plain, tag: "dsn-never")
+        try compare(["-odq", "-p", "ESMTP:client.example", "root"], input: Self.plain, tag: "p-proto-host")
+        try compare(["-odq", "-pUUCP", "root"], input: Self.plain, tag: "p-proto")
         try compare(["-odq", "-V", "a+2Bb+2cc", "root"], input: Self.plain, tag: "envid-xtext")
         for (i, bad) in [["-N", "bogus", "-R", "bogus"], ["-N", "never,success"], ["-V", "a=b"], ["-V", "a+2"],
                          ["-V", "has space"], ["-B", "bogus"]].enumerated() {
@@ -181,6 +184,16 @@ struct SubmitTests {
         try compare(["-odq", "root"], input: "From: someone\nReceived: from elsewhere\n\nbody\n", tag: "hdr-from")
         try compare(["-odq", "root"], input: "Resent-From: x@y.example\nSubject: hi\n\nbody\n", tag: "hdr-resent")
         try compare(["-odq", "root"], input: "", tag: "empty")
+        for (i, p) in ["junk", "special-delivery", "first-class", "List", "unknown-class"].enumerated() {
+            try compare(["-odq", "root"], input: "Precedence: \(p)\n\nb\n", tag: "precedence-\(i)")
+        }
+        try compare(["-odq", "-ORecipientFactor=1000", "-OClassFactor=10", "root", "staff"],
+                    input: "Precedence: bulk\n\nb\n", tag: "factors")
+        for action in ["add-to", "add-apparently-to", "add-bcc", "add-to-undisclosed", "none"] {
+            try compare(["-odq", "-ONoRecipientAction=\(action)", "root", "staff", "daemon, bin"], input: Self.plain,
+                        tag: "nra-\(action)")
+        }
+        try compare(["-odq", "-ONoRecipientAction=add-to", "-t", "root"], input: "Bcc: daemon\n\nb\n", tag: "nra-bcc-present")
     }
 
     @Test("errors: no recipients, none in the header, bad recipients, bad sender, no queue directory")
