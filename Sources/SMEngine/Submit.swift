@@ -124,6 +124,14 @@ extension Engine {
             headerErrors = rw.lastUserError != nil
             if rw.lastUserError == nil { rw.lastUserError = before }
         }
+        // hop count: every trace header (the cf's Received: included);
+        // too many, and the message is returned, never queued.  (-h does
+        // not add to it: sendmail counts the headers afresh.)
+        let hops = headers.headers.filter { $0.flags.contains(.trace) }.count
+        if hops > intOption("MaxHopCount", 25) {
+            // ErrorMode=p would save ~/dead.letter here (not done yet)
+            return .unavailable
+        }
         let sendable = queue.entries.filter { $0.state.isSendable }
         if sendable.isEmpty {
             if o.readRecipients && queue.entries.isEmpty {

@@ -205,6 +205,11 @@ struct SubmitTests {
         try compare(["-odq", "-oeq", "nosuchuser", "root"], input: Self.plain, tag: "bad-user")
         try compare(["-odq", "-oeq", "bob<1>", "daemon"], input: Self.plain, tag: "bad-rule")
         try compare(["-odq", "-f", "bad<", "root"], input: Self.plain, tag: "bad-sender")
+        for (n, max) in [(24, nil), (25, nil), (29, "30"), (30, "30")] as [(Int, String?)] {
+            let input = (0..<n).map { "Received: from h\($0)\n" }.joined() + "Subject: loop\n\nb\n"
+            try compare(["-odq", "-oeq", "-h", "5"] + (max.map { ["-OMaxHopCount=\($0)"] } ?? []) + ["root"], input: input,
+                        tag: "hops-\(n)-\(max ?? "default")", expectQueued: n < Int(max ?? "25")!)
+        }
         try compare(["-odq", "-oeq", "-OQueueDirectory=/nonexistent/queue", "root"], input: Self.plain,
                     tag: "noqueue", expectQueued: false)
         try compare(["-odq", "-OQueueDirectory=/nonexistent/queue", "root"], input: Self.plain,
