@@ -15,9 +15,10 @@
 // recipients, no recipients in the header, bad recipients (the message
 // is still queued with the error in its M line, exit status of the error).
 //
-// Not done yet: ~/dead.letter for command-line recipient errors in
-// ErrorMode=p (sendmail saves a copy and says so), header address
-// rewriting (done by sendmail at delivery anyway), X-Authentication-Warning
+// Errors in command-line recipients (and too many hops) return the
+// message to the sender: with ErrorMode=p (the default) a copy is
+// appended to ~/dead.letter (DeadLetter.swift); ErrorMode=q is silent.
+// Not done yet: ErrorMode=m/w (a bounce message), X-Authentication-Warning
 // for untrusted -f, MaxMessageSize, queue groups.
 
 import Glibc
@@ -95,8 +96,14 @@ extension Engine {
         let queue = SendQueue()
         let saveSuppress = rw.suppressErrors
         if errorMode == UInt8(ascii: "q") { rw.suppressErrors = true }
+        let senderError = rw.lastUserError
+        rw.lastUserError = nil
         for r in o.recipients { sendToList(r, parent: nil, queue: queue, aliasLevel: 0) }
         rw.suppressErrors = saveSuppress
+        // errors in command-line recipients are returned to the sender:
+        // with ErrorMode=p a copy goes to ~/dead.letter
+        let returnToSender = rw.lastUserError != nil && errorMode == UInt8(ascii: "p")
+        if rw.lastUserError == nil { rw.lastUserError = senderError }
 
         // headers
         var headers = HeaderList(config: config)
@@ -129,7 +136,7 @@ extension Engine {
         // not add to it: sendmail counts the headers afresh.)
         let hops = headers.headers.filter { $0.flags.contains(.trace) }.count
         if hops > intOption("MaxHopCount", 25) {
-            // ErrorMode=p would save ~/dead.letter here (not done yet)
+            if errorMode == UInt8(ascii: "p") { saveDeadLetter(headers, body: message.body, now: now) }
             return .unavailable
         }
         let sendable = queue.entries.filter { $0.state.isSendable }
@@ -138,6 +145,7 @@ extension Engine {
                 rw.currentAddress = nil
                 rw.userError("No recipient addresses found in header")
             }
+            if returnToSender { saveDeadLetter(headers, body: message.body, now: now) }
             return exitStatus
         }
 
@@ -183,6 +191,7 @@ extension Engine {
             for m in failure.messages { rw.out.writeMessage(m) }
             return failure.status
         }
+        if returnToSender { saveDeadLetter(headers, body: message.body, now: now) }
         return exitStatus
     }
 

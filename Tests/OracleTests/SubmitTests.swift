@@ -47,10 +47,10 @@ struct SubmitTests {
     }
 
     /// The queue's files, normalised: the ID, creation time and dates.
-    func snapshot(_ q: URL) throws -> QueueSnapshot {
+    func snapshot(_ q: URL, id: String?? = nil) throws -> QueueSnapshot {
         var s = QueueSnapshot()
         let names = try FileManager.default.contentsOfDirectory(atPath: q.path).sorted()
-        s.id = names.first.map { String($0.dropFirst(2)) }
+        s.id = id ?? names.first.map { String($0.dropFirst(2)) }
         for name in names {
             let path = q.appendingPathComponent(name).path
             let attrs = try FileManager.default.attributesOfItem(atPath: path)
@@ -59,11 +59,17 @@ struct SubmitTests {
             if let id = s.id {
                 text = text.replacingOccurrences(of: id, with: "QID")
             }
+            // IDs of messages that were not queued (in ~/dead.letter)
+            text = text.replacingOccurrences(of: #"(id |\.)[0-9A-Za-z]{8}[0-9]{6,}"#, with: "$1QID",
+                                             options: .regularExpression)
             text = text.replacingOccurrences(of: #"(?m)^T[0-9]+$"#, with: "T<time>", options: .regularExpression)
             text = text.replacingOccurrences(
                 of: #"[A-Z][a-z]{2}, [0-9]{1,2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT"#,
                 with: "<date>", options: .regularExpression)
             text = text.replacingOccurrences(of: #"<[0-9]{12}\.QID@"#, with: "<<t>.QID@", options: .regularExpression)
+            // the ctime date of a From_ line
+            text = text.replacingOccurrences(of: #"[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} [0-9]{4}"#,
+                                             with: "<ctime>", options: .regularExpression)
             s.files[String(name.prefix(2)) + " " + mode] = text
         }
         return s
@@ -82,15 +88,24 @@ struct SubmitTests {
         let (cf, dir) = try prepare()
         let realQ = try freshQueue(dir, "q-\(tag)-real")
         let oursQ = try freshQueue(dir, "q-\(tag)-ours")
+        // root's home is a scratch directory: ~/dead.letter lands there
+        let realHome = try freshQueue(dir, "home-\(tag)-real")
+        let oursHome = try freshQueue(dir, "home-\(tag)-ours")
         let runs = Workspace.shared.runs
         var options = SandboxOptions()
         options.modeFlag = "-bm"
+        options.rootHome = realHome.path
         options.extraArguments = ["-OQueueDirectory=\(realQ.path)"] + args
         let real = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: input,
                                    options: options, runDir: runs, tag: "submit-\(tag).oracle")
+        options.rootHome = oursHome.path
         options.extraArguments = ["-OQueueDirectory=\(oursQ.path)"] + args
         let ours = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: cf, input: input,
                                    options: options, runDir: runs, tag: "submit-\(tag).ours")
+        // ~/dead.letter: same bytes once the queue ID and dates are normalised
+        let realDead = try snapshot(realHome, id: try snapshot(realQ).id)
+        let oursDead = try snapshot(oursHome, id: try snapshot(oursQ).id)
+        #expect(oursDead.files == realDead.files, "\(tag): ~/dead.letter differs: ours\n\(oursDead)\n--- real\n\(realDead)")
         #expect(String(decoding: ours.stdout, as: UTF8.self) == String(decoding: real.stdout, as: UTF8.self), "\(tag)")
         #expect(String(decoding: ours.stderr, as: UTF8.self) == String(decoding: real.stderr, as: UTF8.self), "\(tag)")
         #expect(ours.status == real.status, "\(tag)")
@@ -200,14 +215,20 @@ struct SubmitTests {
     func errors() throws {
         try compare(["-odq"], input: Self.plain, tag: "norcpt", expectQueued: false)
         try compare(["-odq", "-t"], input: Self.plain, tag: "t-norcpt", expectQueued: false)
-        // ErrorMode=q: sendmail would otherwise save ~/dead.letter (not done yet)
+        // ErrorMode=p (default): errors printed, a copy in ~/dead.letter
+        try compare(["-odq", "root", "x@remote.example"], input: Self.plain, tag: "p-bad-host")
+        try compare(["-odq", "nosuchuser", "root"], input: "To: someone\nCc: staff\nSubject: hi\n\nbody\nFrom me\n",
+                    tag: "p-bad-user")
+        try compare(["-odq", "x@remote.example"], input: Self.plain, tag: "p-all-bad", expectQueued: false)
+        try compare(["-odq", "-t"], input: "To: x@remote.example, root\n\nbody\n", tag: "p-t-bad")
+        // ErrorMode=q: nothing printed, nothing saved
         try compare(["-odq", "-oeq", "root", "x@remote.example"], input: Self.plain, tag: "bad-host")
         try compare(["-odq", "-oeq", "nosuchuser", "root"], input: Self.plain, tag: "bad-user")
         try compare(["-odq", "-oeq", "bob<1>", "daemon"], input: Self.plain, tag: "bad-rule")
         try compare(["-odq", "-f", "bad<", "root"], input: Self.plain, tag: "bad-sender")
         for (n, max) in [(24, nil), (25, nil), (29, "30"), (30, "30")] as [(Int, String?)] {
             let input = (0..<n).map { "Received: from h\($0)\n" }.joined() + "Subject: loop\n\nb\n"
-            try compare(["-odq", "-oeq", "-h", "5"] + (max.map { ["-OMaxHopCount=\($0)"] } ?? []) + ["root"], input: input,
+            try compare(["-odq", "-h", "5"] + (max.map { ["-OMaxHopCount=\($0)"] } ?? []) + ["root"], input: input,
                         tag: "hops-\(n)-\(max ?? "default")", expectQueued: n < Int(max ?? "25")!)
         }
         try compare(["-odq", "-oeq", "-OQueueDirectory=/nonexistent/queue", "root"], input: Self.plain,
