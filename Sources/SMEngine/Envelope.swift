@@ -7,7 +7,8 @@
 //   - Priority: msgsize - class*ClassFactor + nrcpts*RecipientFactor
 //     (class from a Precedence: header and the cf's P lines).
 //   - R flags: P primary (given on the command line or in a header), N/S/F/D
-//     from -N (FD when -N is not given), A for alias expansions.
+//     from -N (FD when -N is not given), A for alias expansions (not for
+//     members of an :include: list).
 //   - C lines (controlling user) as printctladdr: written only when the
 //     (uid, gid, alias) changes; a bare C when an unexpanded address
 //     follows an expanded one; `:alias` for uid 0.
@@ -52,17 +53,30 @@ public func notifyFlags(_ spec: [UInt8]?) -> RecipientFlags? {
 }
 
 extension Engine {
-    /// getctladdr: the nearest address (itself or an ancestor) that is a
-    /// local user with a password entry; (name, uid, gid).
+    /// getctladdr: the nearest address (itself or an ancestor) with a
+    /// known uid: a local user with a password entry, or an alias, which
+    /// runs as DefaultUser (with the process's gid); (name, uid, gid).
     func controllingUser(_ r: Recipient) -> (name: [UInt8], uid: Int, gid: Int)? {
         var q: Recipient? = r
         while let c = q {
-            if let m = c.address.mailer, m.has("w"), let pw = getpwnam(c.address.user.string) {
+            if c.state != .expanded, let m = c.address.mailer, m.has("w"), let pw = getpwnam(c.address.user.string) {
                 return (Array(String(cString: pw.pointee.pw_name).utf8), Int(pw.pointee.pw_uid), Int(pw.pointee.pw_gid))
+            }
+            if c.state == .expanded {
+                return (c.address.user, defaultUID(), Int(getgid()))
             }
             q = c.parent
         }
         return nil
+    }
+
+    /// The uid of DefaultUser (user, user:group, uid:gid; default 1).
+    func defaultUID() -> Int {
+        guard let v = config.options["DefaultUser"], !v.isEmpty else { return 1 }
+        let user = Array(v.prefix { $0 != UInt8(ascii: ":") })
+        if !user.isEmpty, user.allSatisfy(isASCIIDigit) { return Int(user.string) ?? 1 }
+        if let pw = getpwnam(user.string) { return Int(pw.pointee.pw_uid) }
+        return 1
     }
 
     /// The queue file's recipients for the sendable entries of `queue`.
@@ -92,7 +106,8 @@ extension Engine {
             qr.finalRecipient = addrType + Array("; ".utf8) + final
             var flags: RecipientFlags = r.primary ? [.primary] : []
             flags.formUnion(notify ?? [.notifyFailure, .notifyDelay])
-            if r.parent != nil { flags.insert(.alias) }
+            // A: expanded from an alias (not from an :include: list)
+            if let p = r.parent, p.address.mailerName != Array("*include*".utf8) { flags.insert(.alias) }
             qr.flags = flags
             out.append(qr)
         }

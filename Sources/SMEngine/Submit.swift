@@ -109,7 +109,8 @@ extension Engine {
         var headers = HeaderList(config: config)
         for f in message.headerFields { headers.addMessageField(f) }
         rw.macros[Int(UInt8(ascii: "u"))] = nil
-        let primaries = queue.entries.filter { $0.parent == nil }
+        // `for $u` only for a single primary address
+        let primaries = queue.entries.filter { $0.primary }
         if primaries.count == 1 { rw.macros[Int(UInt8(ascii: "u"))] = primaries[0].printable }
         rw.macros[Int(UInt8(ascii: "g"))] = fMacro
         headers.expandDefaults(rw.macros)
@@ -218,7 +219,8 @@ extension Engine {
     /// failed to parse, not duplicates, not those expanded into others).
     func countedRecipients(_ queue: SendQueue) -> Int {
         queue.entries.filter { r in
-            !r.address.badAddress && !r.address.isError && r.state != .expanded && r.state != .duplicate
+            !r.address.badAddress && !r.address.isError && r.state != .expanded && r.state != .included
+                && r.state != .duplicate
         }.count
     }
 

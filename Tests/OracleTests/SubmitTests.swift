@@ -31,10 +31,12 @@ struct SubmitTests {
         let p = try Workspace.shared.prepare(Self.config)
         let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
         let aliases = dir.appendingPathComponent("submit-aliases")
-        if !FileManager.default.fileExists(atPath: aliases.path) {
-            let text = try Data(contentsOf: URL(fileURLWithPath: OracleEnvironment.fixture("aliases/submit-aliases")))
-            try text.write(to: aliases)
-        }
+        let text = try String(contentsOfFile: OracleEnvironment.fixture("aliases/submit-aliases"), encoding: .utf8)
+        try text.replacingOccurrences(of: "@SCRATCH@", with: dir.path).write(to: aliases, atomically: true, encoding: .utf8)
+        // an :include: list owned by root, mode 644
+        let team = dir.appendingPathComponent("team.list")
+        try "root\ndaemon\nbin, nobody\n".write(to: team, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: team.path)
         return (p.cfPath, dir)
     }
 
@@ -130,6 +132,9 @@ struct SubmitTests {
         try compare(["-odq", "root"], input: Self.plain, tag: "one")
         try compare(["-odq", "root", "staff", "a@relay.example"], input: Self.plain, tag: "several")
         try compare(["-odq", "nested"], input: Self.plain, tag: "nested")
+        try compare(["-odq", "team"], input: Self.plain, tag: "include")
+        try compare(["-odq", "mixed", "daemon"], input: Self.plain, tag: "mixed")
+        try compare(["-odq", "-ODefaultUser=bin:bin", "mixed"], input: Self.plain, tag: "mixed-defaultuser")
         try compare(["-odq", "-oeq", "Some One <daemon>, bin"], input: Self.plain, tag: "list")
     }
 
