@@ -114,6 +114,43 @@ extension Engine {
         return out
     }
 
+    /// The queue control file of a freshly collected message.
+    func controlFile(_ o: SubmitOptions, message: CollectedMessage, headers: HeaderList, queue: SendQueue,
+                     sender: ParsedAddress, headerErrors: Bool, bccFlag hasVisibleRecipientHeader: Bool,
+                     now: time_t) -> QueueFile {
+        let rw = rewriter
+        let fMacro = rw.macros[Int(UInt8(ascii: "f"))] ?? []
+        var qf = QueueFile()
+        qf.creationTime = Int64(now)
+        let classFactor = intOption("ClassFactor", 1800)
+        let rcptFactor = intOption("RecipientFactor", 30000)
+        let precedence = precedenceClass(headers)
+        qf.priority = Int64(message.size - precedence * classFactor + countedRecipients(queue) * rcptFactor)
+        if o.bodyType != nil { qf.bodyType = Array((message.has8Bit ? "8BITMIME" : "7BIT").utf8) }
+        if let m = rw.lastUserError { qf.message = Array(m.utf8) }
+        var flags: EnvelopeFlags = []
+        if message.has8Bit { flags.insert(.has8Bit) }
+        if hasVisibleRecipientHeader { flags.insert(.deleteBcc) }
+        // a negative precedence never returns the body
+        if precedence < 0 { flags.insert(.noBodyReturn) }
+        if let r = o.ret {
+            flags.insert(.retParameter)
+            if r.asciiCaseEquals(Array("hdrs".utf8)) { flags.insert(.noBodyReturn) }
+        }
+        if !headerErrors { flags.insert(.split) }
+        qf.flags = flags
+        qf.macros = persistentMacros()
+        qf.sender = sender.printable.isEmpty ? fMacro : sender.printable
+        qf.envelopeID = o.envid
+        if o.from == nil || o.from == options.realUserName {
+            let j = rw.macros[Int(UInt8(ascii: "j"))] ?? []
+            qf.authParameter = fMacro.contains(UInt8(ascii: "@")) ? fMacro : fMacro + [UInt8(ascii: "@")] + j
+        }
+        qf.recipients = queueRecipients(queue, notify: notifyFlags(o.notify))
+        qf.headers = headers.headers.map { $0.queueHeader }
+        return qf
+    }
+
     /// The precedence class of a Precedence: value (0 when unknown).
     func precedenceClass(_ headers: HeaderList) -> Int {
         guard let h = headers.headers.last(where: { $0.name.asciiCaseEquals(Array("Precedence".utf8)) }) else { return 0 }

@@ -62,20 +62,7 @@ extension Engine {
 
         let message = Collector.collect(readInput(), ignoreDots: config.options.bool("IgnoreDots"))
 
-        // queue ID
-        var gen = QueueIDGenerator(randomOffset: Int.random(in: 0..<QueueID.sequenceLimit))
-        var qid = gen.next(now: Int64(now), pid: pid)!
-        let dir = Array(qdir.utf8)
-        func taken(_ id: QueueID) -> Bool {
-            let c = QueueCommitter(directory: qdir).subdirectories
-            return access(QueueFileKind.data.path(in: dir, id: id.bytes, useSubdirectory: c.df).string, F_OK) == 0
-                || access(QueueFileKind.control.path(in: dir, id: id.bytes, useSubdirectory: c.qf).string, F_OK) == 0
-        }
-        var tries = 0
-        while taken(qid) && tries < QueueID.sequenceLimit {
-            qid = gen.next(now: Int64(now), pid: pid) ?? qid
-            tries += 1
-        }
+        let qid = assignQueueID(qdir, now: now, pid: pid)
 
         // macros for this envelope
         let date = arpaDate(now)
@@ -155,36 +142,8 @@ extension Engine {
         }
         addRecipientHeaderIfNeeded(&headers, queue)
 
-        // the control file
-        var qf = QueueFile()
-        qf.creationTime = Int64(now)
-        let classFactor = intOption("ClassFactor", 1800)
-        let rcptFactor = intOption("RecipientFactor", 30000)
-        let precedence = precedenceClass(headers)
-        qf.priority = Int64(message.size - precedence * classFactor + countedRecipients(queue) * rcptFactor)
-        if o.bodyType != nil { qf.bodyType = Array((message.has8Bit ? "8BITMIME" : "7BIT").utf8) }
-        if let m = rw.lastUserError { qf.message = Array(m.utf8) }
-        var flags: EnvelopeFlags = []
-        if message.has8Bit { flags.insert(.has8Bit) }
-        if hasVisibleRecipientHeader { flags.insert(.deleteBcc) }
-        // a negative precedence never returns the body
-        if precedence < 0 { flags.insert(.noBodyReturn) }
-        if let r = o.ret {
-            flags.insert(.retParameter)
-            if r.asciiCaseEquals(Array("hdrs".utf8)) { flags.insert(.noBodyReturn) }
-        }
-        if !headerErrors { flags.insert(.split) }
-        qf.flags = flags
-        qf.macros = persistentMacros()
-        qf.sender = sender.printable.isEmpty ? fMacro : sender.printable
-        qf.envelopeID = o.envid
-        if o.from == nil || o.from == options.realUserName {
-            let j = rw.macros[Int(UInt8(ascii: "j"))] ?? []
-            qf.authParameter = fMacro.contains(UInt8(ascii: "@")) ? fMacro : fMacro + [UInt8(ascii: "@")] + j
-        }
-        qf.recipients = queueRecipients(queue, notify: notifyFlags(o.notify))
-        qf.headers = headers.headers.map { $0.queueHeader }
-
+        let qf = controlFile(o, message: message, headers: headers, queue: queue, sender: sender,
+                             headerErrors: headerErrors, bccFlag: hasVisibleRecipientHeader, now: now)
         let mode = config.options["QueueFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600
         let committer = QueueCommitter(directory: qdir, fileMode: mode)
         if let failure = committer.commit(id: qid.bytes, data: message.body, control: QueueFileWriter.encode(qf)) {
@@ -194,6 +153,25 @@ extension Engine {
         }
         if returnToSender { saveDeadLetter(headers, body: message.body, now: now) }
         return exitStatus
+    }
+
+    /// A fresh queue ID: sendmail's sequence from a random start, skipping
+    /// IDs whose df or qf already exist (the O_EXCL create still guards).
+    func assignQueueID(_ qdir: String, now: time_t, pid: Int) -> QueueID {
+        var gen = QueueIDGenerator(randomOffset: Int.random(in: 0..<QueueID.sequenceLimit))
+        var qid = gen.next(now: Int64(now), pid: pid)!
+        let dir = Array(qdir.utf8)
+        let sub = QueueCommitter(directory: qdir).subdirectories
+        func taken(_ id: QueueID) -> Bool {
+            access(QueueFileKind.data.path(in: dir, id: id.bytes, useSubdirectory: sub.df).string, F_OK) == 0
+                || access(QueueFileKind.control.path(in: dir, id: id.bytes, useSubdirectory: sub.qf).string, F_OK) == 0
+        }
+        var tries = 0
+        while taken(qid) && tries < QueueID.sequenceLimit {
+            qid = gen.next(now: Int64(now), pid: pid) ?? qid
+            tries += 1
+        }
+        return qid
     }
 
     /// NoRecipientAction: what to add when the message has no recipient
