@@ -94,6 +94,10 @@ extension Engine {
 
         // headers
         var headers = HeaderList(config: config)
+        for w in authenticationWarnings(from: o.from) {
+            headers.headers.append(EnvelopeHeader(condition: [], name: Array("X-Authentication-Warning".utf8),
+                                                  value: w, flags: HeaderInfo.flags(for: Array("X-Authentication-Warning".utf8))))
+        }
         for f in message.headerFields { headers.addMessageField(f) }
         rw.macros[Int(UInt8(ascii: "u"))] = nil
         // `for $u` only for a single primary address
@@ -172,6 +176,34 @@ extension Engine {
             tries += 1
         }
         return qid
+    }
+
+    /// PrivacyOptions=authwarnings (or goaway): X-Authentication-Warning:
+    /// values for what an untrusted user did on the command line, in
+    /// sendmail's order: -f, a queue directory, -C.
+    func authenticationWarnings(from: [UInt8]?) -> [[UInt8]] {
+        let privacy = (config.options["PrivacyOptions"] ?? []).asciiLowercased
+            .split(whereSeparator: { $0 == UInt8(ascii: ",") || isASCIISpace($0) }).map { Array($0).string }
+        guard privacy.contains("authwarnings") || privacy.contains("goaway") else { return [] }
+        guard options.realUID != 0 else { return [] }
+        let user = options.realUserName
+        let j = (rewriter.macros[Int(UInt8(ascii: "j"))] ?? []).string
+        var out: [String] = []
+        let trusted = config.classes.contains(user, in: Int(UInt8(ascii: "t")))
+        if let f = from, !trusted, f != user {
+            out.append("\(j): \(user.string) set sender to \(f.string) using -f")
+        }
+        let queueOnCommandLine = options.commandLineOptions.contains { code, rest in
+            code == UInt8(ascii: "Q") || (code == UInt8(ascii: " ")
+                && rest.asciiLowercased.starts(with: Array("queuedirectory".utf8)))
+        }
+        if queueOnCommandLine, let q = config.options["QueueDirectory"] {
+            out.append("\(j): Processed from queue \(q.string)")
+        }
+        if options.configGivenOnCommandLine {
+            out.append("\(j): Processed by \(user.string) with -C \(options.configFile)")
+        }
+        return out.map { Array($0.utf8) }
     }
 
     /// NoRecipientAction: what to add when the message has no recipient

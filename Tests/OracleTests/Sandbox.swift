@@ -20,6 +20,8 @@ struct SandboxOptions: Sendable, Hashable {
     var probeInterfaces = false
     /// Directory bind-mounted over /root (root's home: ~/dead.letter).
     var rootHome: String? = nil
+    /// Run the binary as this uid and gid (setpriv) instead of root.
+    var runAsUID: Int? = nil
     /// Extra command-line arguments after `-bt -C <cf>`.
     var extraArguments: [String] = []
     /// The operation mode flag (`-bt` for address test mode, `-bi`, `-bv`...).
@@ -57,9 +59,11 @@ enum Sandbox {
         if [ -n "$SM_ROOTHOME" ]; then
           mount --bind "$SM_ROOTHOME" /root || fail "cannot bind $SM_ROOTHOME over /root"
         fi
-        unset SM_HOSTNAME SM_RESOLV SM_HOSTS SM_ETCMAIL SM_LO SM_ROOTHOME
+        U="$SM_UID"
+        unset SM_HOSTNAME SM_RESOLV SM_HOSTS SM_ETCMAIL SM_LO SM_ROOTHOME SM_UID
         ulimit -f 65536
         cd /
+        if [ -n "$U" ]; then exec setpriv --reuid="$U" --regid="$U" --clear-groups -- "$@"; fi
         exec "$@"
         """
 
@@ -101,6 +105,7 @@ enum Sandbox {
             "SM_ETCMAIL": options.etcMail ?? "",
             "SM_LO": options.privateNetwork ? "1" : "",
             "SM_ROOTHOME": options.rootHome ?? "",
+            "SM_UID": options.runAsUID.map(String.init) ?? "",
         ]
         let stdin = try FileHandle(forReadingFrom: inURL)
         let stdout = try FileHandle(forWritingTo: outURL)

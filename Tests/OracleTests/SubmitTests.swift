@@ -79,23 +79,30 @@ struct SubmitTests {
 
     /// Runs both binaries into their own queues; compares everything.
     @discardableResult
-    func compare(_ args: [String], input: String, tag: String,
-                 expectQueued: Bool = true) throws -> (real: URL, ours: URL) {
-        try compare(args, input: Array(input.utf8), tag: tag, expectQueued: expectQueued)
+    func compare(_ args: [String], input: String, tag: String, expectQueued: Bool = true,
+                 uid: Int? = nil) throws -> (real: URL, ours: URL) {
+        try compare(args, input: Array(input.utf8), tag: tag, expectQueued: expectQueued, uid: uid)
     }
 
+    /// `uid`: run both binaries as that user (queues owned by it).
     @discardableResult
-    func compare(_ args: [String], input: [UInt8], tag: String,
-                 expectQueued: Bool = true) throws -> (real: URL, ours: URL) {
+    func compare(_ args: [String], input: [UInt8], tag: String, expectQueued: Bool = true,
+                 uid: Int? = nil) throws -> (real: URL, ours: URL) {
         let (cf, dir) = try prepare()
         let realQ = try freshQueue(dir, "q-\(tag)-real")
         let oursQ = try freshQueue(dir, "q-\(tag)-ours")
+        if let uid {
+            for q in [realQ, oursQ] {
+                try FileManager.default.setAttributes([.ownerAccountID: uid], ofItemAtPath: q.path)
+            }
+        }
         // root's home is a scratch directory: ~/dead.letter lands there
         let realHome = try freshQueue(dir, "home-\(tag)-real")
         let oursHome = try freshQueue(dir, "home-\(tag)-ours")
         let runs = Workspace.shared.runs
         var options = SandboxOptions()
         options.modeFlag = "-bm"
+        options.runAsUID = uid
         options.rootHome = realHome.path
         options.extraArguments = ["-OQueueDirectory=\(realQ.path)"] + args
         let real = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: input,
@@ -111,7 +118,10 @@ struct SubmitTests {
         #expect(String(decoding: ours.stdout, as: UTF8.self) == String(decoding: real.stdout, as: UTF8.self), "\(tag)")
         #expect(String(decoding: ours.stderr, as: UTF8.self) == String(decoding: real.stderr, as: UTF8.self), "\(tag)")
         #expect(ours.status == real.status, "\(tag)")
-        let rs = try snapshot(realQ), os = try snapshot(oursQ)
+        var rs = try snapshot(realQ), os = try snapshot(oursQ)
+        // the queue directory's own name (X-Authentication-Warning: ... Processed from queue)
+        rs.files = rs.files.mapValues { $0.replacingOccurrences(of: realQ.path, with: "QDIR") }
+        os.files = os.files.mapValues { $0.replacingOccurrences(of: oursQ.path, with: "QDIR") }
         #expect(os.files == rs.files, "\(tag): ours\n\(os)\n--- real\n\(rs)")
         if expectQueued {
             #expect(rs.files.keys.contains { $0.hasPrefix("qf") }, "\(tag): the oracle queued nothing")
@@ -163,6 +173,18 @@ struct SubmitTests {
                          ["-V", "has space"], ["-B", "bogus"]].enumerated() {
             try compare(["-odq"] + bad + ["root"], input: Self.plain, tag: "badopt-\(i)", expectQueued: bad[0] == "-B")
         }
+    }
+
+    @Test("an untrusted user: X-Authentication-Warning for -f, the queue directory and -C")
+    func untrustedUser() throws {
+        // uid 1 (daemon) is not trusted by submit.cf
+        try compare(["-OPrivacyOptions=authwarnings", "-odq", "-f", "someone@client.example", "root"],
+                    input: Self.plain, tag: "authwarn-f", uid: 1)
+        try compare(["-OPrivacyOptions=goaway", "-odq", "-f", "daemon", "root"], input: Self.plain,
+                    tag: "authwarn-self", uid: 1)
+        try compare(["-odq", "-f", "someone@client.example", "root"], input: Self.plain, tag: "authwarn-off", uid: 1)
+        try compare(["-OPrivacyOptions=authwarnings", "-odq", "-t"],
+                    input: "To: root\nX-Authentication-Warning: forged\n\nbody\n", tag: "authwarn-t", uid: 1)
     }
 
     @Test("message forms: no headers, 8-bit body, folded headers, CRLF, dots, no final newline")
