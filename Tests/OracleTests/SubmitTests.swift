@@ -199,6 +199,12 @@ struct SubmitTests {
         try compare(["-odq", "-i", "root"], input: "Subject: a\n\nline1\n..dots\n.\nafter\n", tag: "ignoredots")
         try compare(["-odq", "-oi", "root"], input: "Subject: a\n\nline1\n.\nafter", tag: "oi-nonl")
         try compare(["-odq", "root"], input: "no header line\nSubject: x\n\nbody\n", tag: "nohdr-then-hdr")
+        try compare(["-odq", "root"], input: [UInt8]("Subject: caf".utf8) + [0xE9] + Array("\n\nplain\n".utf8),
+                    tag: "8bit-header-only")
+        try compare(["-odq", "root"], input: Array("Subject: x\n\nnul".utf8) + [0] + Array("byte\n".utf8), tag: "nul")
+        try compare(["-odq", "root"], input: "Subject: x\n\ncr\rmid\nx\r\r\n", tag: "bare-cr")
+        try compare(["-odq", "root"], input: "Subject: " + String(repeating: "a", count: 3000) + "\n\n"
+                    + String(repeating: "b", count: 5000), tag: "long-lines")
         // a UNIX From_ line is dropped; its date becomes Date: (compared un-normalised)
         for (i, from) in ["From someone  Tue Dec  1 03:04:05 2026", "From someone", "From x Mon, 1 Dec 2026 00:00:00 GMT"]
             .enumerated() {
