@@ -2,10 +2,10 @@
 //
 // Puts one message into a queue directory durably, in the order that
 // makes a crash harmless:
-//   1. the df (body) is created exclusively, written, fsynced, closed;
+//   1. the df (body) is created exclusively, written, fsynced, closed,
+//      and its directory fsynced;
 //   2. the tf (the control file under its temporary name) likewise;
-//   3. tf is renamed to qf, and the directory (both, when qf/ and df/
-//      are separate subdirectories) is fsynced.
+//   3. tf is renamed to qf, and the qf's directory is fsynced.
 // A queue run only ever looks at qf files, so until step 3 completes the
 // message does not exist for it; a qf never exists without its complete
 // df.  On any failure before the rename the tf and df are removed and
@@ -103,6 +103,15 @@ public struct QueueCommitter: Sendable {
                 "queueup: cannot create queue file \(shown(.control, id, sub: sub.qf)), euid=\(uid), fd=-1, fp=0x0: \(reason)",
             ], status: e1 == EEXIST ? .cantCreat : .osErr)
         }
+        // the df's directory entry is on disk before any control file exists
+        let dfDir = sub.df ? directory + "/df" : directory
+        let e0 = fsyncDirectory(dfDir)
+        if e0 != 0 {
+            unlink(dfPath)
+            return QueueCommitFailure(messages: [
+                "queueup: cannot fsync(\(dfDir)): \(String(cString: strerror(e0)))",
+            ], status: .osErr)
+        }
         let e2 = writeDurably(tfPath, control)
         if e2 != 0 {
             unlink(dfPath)
@@ -118,16 +127,13 @@ public struct QueueCommitter: Sendable {
                 "cannot rename(\(shown(.temporary, id, sub: sub.qf)), \(shown(.control, id, sub: sub.qf))): \(reason)",
             ], status: .osErr)
         }
-        var dirs = [sub.qf ? directory + "/qf" : directory]
-        if sub.df != sub.qf { dirs.append(sub.df ? directory + "/df" : directory) }
-        for d in dirs {
-            let e = fsyncDirectory(d)
-            if e != 0 {
-                // the qf is in place but maybe not on disk: say so, fail
-                return QueueCommitFailure(messages: [
-                    "queueup: cannot fsync(\(d)): \(String(cString: strerror(e)))",
-                ], status: .osErr)
-            }
+        let qfDir = sub.qf ? directory + "/qf" : directory
+        let e3 = fsyncDirectory(qfDir)
+        if e3 != 0 {
+            // the qf is in place but maybe not on disk: say so, fail
+            return QueueCommitFailure(messages: [
+                "queueup: cannot fsync(\(qfDir)): \(String(cString: strerror(e3)))",
+            ], status: .osErr)
         }
         return nil
     }

@@ -38,7 +38,10 @@ extension Engine {
         let qdir = (config.options["QueueDirectory"] ?? []).string
         let errorMode = config.options["ErrorMode"]?.first ?? UInt8(ascii: "p")
         guard QueueCommitter.isDirectory(qdir) else {
-            let reason = String(cString: strerror(errno == 0 ? ENOENT : errno))
+            // what chdir() would say
+            var st = stat()
+            let err = stat(qdir, &st) == 0 ? ENOTDIR : errno
+            let reason = String(cString: strerror(err))
             rw.currentAddress = nil
             // ErrorMode=q: not even this is shown
             if errorMode != UInt8(ascii: "q") { rw.out.writeMessage("can not chdir(\(qdir)/): \(reason)") }

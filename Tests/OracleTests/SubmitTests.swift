@@ -268,6 +268,8 @@ struct SubmitTests {
                     tag: "noqueue", expectQueued: false)
         try compare(["-odq", "-OQueueDirectory=/nonexistent/queue", "root"], input: Self.plain,
                     tag: "noqueue-p", expectQueued: false)
+        try compare(["-odq", "-OQueueDirectory=/etc/hostname", "root"], input: Self.plain,
+                    tag: "queue-is-file", expectQueued: false)
     }
 
     @Test("queue subdirectories: qf/ and df/ are used when they exist")
