@@ -28,6 +28,17 @@ define(`_SMX_SMTP_', `ifdef(`confSMTP_MAILER', `confSMTP_MAILER', `esmtp')')
 define(`_SMX_LOCAL_', `ifdef(`confLOCAL_MAILER', `confLOCAL_MAILER', `local')')
 define(`_SMX_RELAY_', `ifdef(`confRELAY_MAILER', `confRELAY_MAILER', `relay')')
 
+# TLS requirements are checked in full (TLS_connection, TLS_req, max and
+# the classes {Tls} {TlsVerified}) when the access map or MTA-STS can
+# ask for them
+ifdef(`_SMX_ACCESS_', `define(`_SMX_TLS_REQ_', `1')')
+ifdef(`_SMX_STS_', `define(`_SMX_TLS_REQ_', `1')')
+# the client side of tls_session_features and sts
+ifdef(`_SMX_TLS_SESSION_FEATURES_', `define(`_SMX_TLS_CLT_FEATURES_', `1')')
+ifdef(`_SMX_STS_', `define(`_SMX_TLS_CLT_FEATURES_', `1')')
+# FEATURE(ldap_routing) with a default map but no LDAP server named
+ifdef(`_SMX_LDAPR_DEFMAP_', `ifdef(`confLDAP_DEFAULT_SPEC', `',
+	`pushdef(`_SMX_WHERE_', defn(`_SMX_LDAPR_DEFMAP_'))_SMX_WARN(`FEATURE(`ldap_routing') uses a default LDAP map but confLDAP_DEFAULT_SPEC is not set')popdef(`_SMX_WHERE_')')')
 
 # the site may have used LOCAL_* without a matching divert back
 divert(0)dnl
@@ -127,13 +138,16 @@ Ft`'confCT_FILE
 # internal maps
 Karith arith
 Kdequote dequote
-ifdef(`_SMX_ACCESS_', `# the access map, and what TLS requirements may say
+ifdef(`_SMX_ACCESS_', `# the access map
 Kaccess _SMX_ACCESS_
-Kmacro macro
-C{Tls}VERIFY ENCR
-C{TlsVerified}OK TRUSTED
+')dnl
+ifdef(`_SMX_ACCESS_', `Kmacro macro
 ', `ifdef(`_SMX_NEED_MACRO_MAP_', `Kmacro macro
 ')')dnl
+ifdef(`_SMX_TLS_REQ_', `# what a TLS requirement (access map, MTA-STS) may say
+C{Tls}VERIFY ENCR
+C{TlsVerified}OK TRUSTED
+')dnl
 undivert(5)dnl
 ifdef(`_SMX_VIRTUSER_', `ifdef(`_SMX_VIRTHOST_', `# virtual domains are relayed for
 CR$={VirtHost}

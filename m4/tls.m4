@@ -28,7 +28,9 @@ ifdef(`_SMX_LOCAL_CLT_FEATURES_', `R$*			$: $1 $| $>"Local_clt_features" $1
 R$* $| $`#'$*		$`#'$2
 R$* $| $*		$: $1
 ')dnl
-ifdef(`_SMX_ACCESS_', `R$*		$: $>D <$&{server_name}> <?> <! "Clt_Features"> <>
+ifdef(`_SMX_ACCESS_', `# (the name looked up is ${client_name}, as in sendmail 8.17; only the
+# address lookup uses the server)
+R$*		$: $>D <$&{client_name}> <?> <! "Clt_Features"> <>
 R<?>$*		$: $>A <$&{client_addr}> <?> <! "Clt_Features"> <>
 R<?>$*		$: <$(access "Clt_Features": $: ? $)>
 R<?>$*		$@ OK
@@ -49,9 +51,79 @@ R<$* <TMPF>>$*	$`#'error $@ 4.3.0 $: "451 Temporary system failure. Please try a
 R<NO>$*		$`#'error $@ 5.7.1 $: "550 do not try TLS with " $&{server_name} " ["$&{server_addr}"]"
 ')dnl
 
+ifdef(`_SMX_STS_', `#####################################################################
+#   MTA-STS (FEATURE sts): is the server acceptable for the policy of
+#   the recipient domain?  The policy value comes from the map "sts".
+#####################################################################
+
+# TLS_NameInList: ":name1:name2:...:" -> "ok" if ${TLS_Name} is listed,
+# otherwise the list comes back unchanged
+STLS_NameInList
+R$* :$&{TLS_Name}: $*	$@ ok
+R$*			$@ $1
+
+# STS_SAN: the server name must be one of the subjectAltNames of its
+# certificate (class {cert_altnames}, filled because SetCertAltnames is
+# on).  Only one leading label is dropped for the "*." form, and the
+# "*." has to be part of the server name itself to match.
+SSTS_SAN
+R$*			$: $&{server_name}
+R$={cert_altnames}	$@ ok
+R$-.$+			$: $2
+R *.$={cert_altnames}	$@ ok
+R$*			$`#'error $@ 4.7.0 $: 450 $&{server_name} not listed in SANs
+
+# STS_secure (from tls_server, argument ${verify}): a policy domain needs
+# a verified connection of at least 128 bits, as a temporary failure;
+# otherwise the argument is handed back for the usual checks
+SSTS_secure
+R$*		$: $&{rcpt_addr} $| $1
+R $| $*		$@ ok					no recipient: nothing to check
+R$*@$+ $| $*	$2 $| $3				keep the domain only
+R$+. $| $*	$1 $| $2				without trailing dots
+R$+ $| $*	$: $(sts $1 $: none $) $| $2
+R$* <TMPF> $| $*	$`#'error $@ 4.7.0 $: 450 STS lookup temp fail
+R$* secure $* $| $*	$@ $>"TLS_connection" $3 $| <TEMP+VERIFY:128>
+R$* $| $*	$: $2
+
+# STS_Check (from tls_rcpt, argument the recipient): for a policy domain
+# the server name must match an entry of "match=" (exactly, or by its
+# parent domain for a ".domain" entry) and the certificate; without a
+# "match=" list only the certificate is checked.  ${rcpt_addr} only tells
+# whether there is a recipient at all; the domain is taken from the
+# argument.
+SSTS_Check
+R$*		$: $&{rcpt_addr} $| $1
+R $| $*		$@ ok					no recipient: nothing to check
+R$* $| $*	$: $2 $| $2
+R$*@$+ $| $*	$2 $| $3				keep the domain only
+R$+. $| $*	$1 $| $2				without trailing dots
+R$* $| $*	$: $(sts $1 $: none $) $| mark
+R$* <TMPF> $| $*	$`#'error $@ 4.7.0 $: 450 STS lookup temp fail
+R$* secure $* $| mark	$: $2 $| trmatch		the rest of the policy
+R$* $| mark	$@ ok					not a "secure" domain
+R$* servername=hostname $| trmatch	$: $1 $| trmatch
+R$+ $| trmatch				$: : $(stsxmatch $1 $: : $)
+R$* $| trmatch		$@ $>STS_SAN			no MX list: certificate only
+# ":mx1.:mx2:" -> ":mx1:mx2:"
+R$*:$+.:$*	$1:$2:$3
+# the server name itself in the list?
+R:$+:		$: $(macro {TLS_Name} $@ $&{server_name} $) $>TLS_NameInList :$1:
+R$* ok		$@ $>STS_SAN
+# its parent domain as ".parent"?
+R$*		$: $1 $| $&{server_name}
+R:$* $| $-.$+	$: $(macro {TLS_Name} $@ .$3 $) $>TLS_NameInList :$1
+R$* ok		$@ $>STS_SAN
+R:$*:		$`#'error $@ 4.7.0 $: 450 $&{server_name} not found in " "$1
+')dnl
+
 # tls_rcpt: before each RCPT sent; requirements from TLS_Rcpt:
 Stls_rcpt
 ifdef(`_SMX_LOCAL_TLS_RCPT_', `R$*			$: $1 $| $>"Local_tls_rcpt" $1
+R$* $| $`#'$*		$`#'$2
+R$* $| $*		$: $1
+')dnl
+ifdef(`_SMX_STS_', `R$*			$: $1 $| $>"STS_Check" $1	MTA-STS policy
 R$* $| $`#'$*		$`#'$2
 R$* $| $*		$: $1
 ')dnl
@@ -87,6 +159,10 @@ ifdef(`_SMX_LOCAL_TLS_SERVER_', `R$*			$: $1 $| $>"Local_tls_server" $1
 R$* $| $`#'$*		$`#'$2
 R$* $| $*		$: $1
 ')dnl
+ifdef(`_SMX_STS_', `R$*			$: $1 $| $>"STS_secure" $1	MTA-STS policy
+R$* $| $`#'$*		$`#'$2
+R$* $| $*		$: $1
+')dnl
 ifdef(`_SMX_ACCESS_', `R$*		$: $(macro {TLS_Name} $@ $&{server_name} $) $1
 R$*		$: $1 $| $>D <$&{server_name}> <?> <! "TLS_Srv"> <>
 R$* $| <?>$*	$: $1 $| $>A <$&{server_addr}> <?> <! "TLS_Srv"> <>
@@ -97,7 +173,7 @@ R$*		$@ $>"TLS_connection" $1
 
 # TLS_connection: "verify [$| <requirement>]" -> error or OK
 STLS_connection
-ifdef(`_SMX_ACCESS_', `R$* $| <$*>$*			$: $1 $| <$2>
+ifdef(`_SMX_TLS_REQ_', `R$* $| <$*>$*			$: $1 $| <$2>
 # PERM+/TEMP+ prefixes choose the reply class
 R$* $| <PERM + $={Tls} $*>	$: $1 $| <503:5.7.0> <$2 $3>
 R$* $| <TEMP + $={Tls} $*>	$: $1 $| <403:4.7.0> <$2 $3>
@@ -197,3 +273,83 @@ R$* $| <?>$*	$: $1 $| <$(access AuthInfo: $: ? $)> <>
 R$* $| <?>$*	$@ no
 R$* $| <$*> <>	$`#' $2
 ')')dnl
+ifdef(`_SMX_STS_', `
+# Set_SNI (from tls_clt_features): for an MTA-STS policy domain of the
+# current recipient, remember the server name in {sts_sni} when the policy
+# asks for SNI ("servername=") and return the settings to use:
+# "sts=secure; servername=...".  Otherwise "".
+SSet_SNI
+R$*		$: <$&{rcpt_addr}>
+R<>		$@ ""					no recipient
+R<$*@$+>	$2					keep the domain only
+R$+.		$1					without trailing dots
+R$+		$: $(sts $1 $: none $)
+R$* <TMPF>	$`#'error $@ 4.7.0 $: 450 STS lookup temp fail
+Rnone		$@ ""
+R$* secure $*	$: $(stsxsni $2 $: : $) $| sts=secure; $(stsxsni2 $2 $: : $)
+R$+: $| $+ :	$: $(macro {sts_sni} $@ $&{server_name} $) set $| $2
+R$* $| $*	$@ $2
+R$*		$@ ""
+')dnl
+ifdef(`_SMX_TLS_SESSION_FEATURES_', `
+# tls_srv_features: "client name $| client address" -> TLS settings for
+# this client from TLS_Srv_Features: entries of the access map
+Stls_srv_features
+R$* $| $*		$: $>D <$1> <?> <! TLS_Srv_Features> <$2>
+R<?> <$*>		$: $>A <$1> <?> <! TLS_Srv_Features> <$1>
+R<?> <$*>		$@ ""
+R<$+> <$*>		$@ $1
+')dnl
+ifdef(`_SMX_TLS_CLT_FEATURES_', `ifdef(`_SMX_ACCESS_', `
+# tls_clt_feat_acc: "server name $| server address" -> TLS settings for
+# this server from TLS_Clt_Features: entries of the access map
+Stls_clt_feat_acc
+R$* $| $*		$: $>D <$1> <?> <! TLS_Clt_Features> <$2>
+R<?> <$*>		$: $>A <$1> <?> <! TLS_Clt_Features> <$1>
+R<?> <$*>		$@ ""
+R<$+> <$*>		$@ $1
+')
+# DANE_disabled: the access map settings -> "<>" when they turn DANE off
+# ("flags=...d..."), or when no MTA-STS SNI was set; "<DANE>" otherwise
+SDANE_disabled
+R$+	$: < $(stsxnodaneflag $1 $: NOFLAGS $) >
+R<$* @>	$@ <>
+R$*	$: < $&{sts_sni} >
+R<>	$@ <>
+R$*	$@ <DANE>
+
+# STS_disabled: "<>" when the client flags contain MM (no MTA-STS) or
+# there is no recipient; "<STS>" otherwise
+SSTS_disabled
+R$*		$: $&{client_flags}
+R$* MM $*	$@ <>
+R$*		$: $&{rcpt_addr} $| $1
+R $| $*		$@ <>
+R$*		$@ <STS>
+
+# tls_clt_features: "server name $| server address" -> TLS settings for
+# the connection to that server ("" for none)
+Stls_clt_features
+R$*			$: $1 $| <>
+ifdef(`_SMX_ACCESS_', `R$* $| <>		$: $1 $| $>"tls_clt_feat_acc" $1
+R$* $| $* $| $*		$: $1 $| $2 $| <$3>
+')dnl
+ifdef(`_SMX_STS_', `# MTA-STS: only with a recipient and without the MM client flag
+R$* $| $* $| <$*>	$: $1 $| $2 $| <$3> $| $>"STS_disabled" sts
+R$* $| $* $| <$*> $| <>	$@ $3
+# with DANE still on, the access map settings are all
+R$* $| $* $| <$*> $| $*		$: $1 $| $2 $| <$3> $| $>"DANE_disabled" $3
+R$* $| $* $| <$+> $| <DANE>		$@ $3
+R$* $| $* $| <> $| <DANE>		$@ ""
+# otherwise add what the policy asks for (SNI)
+R$* $| $* $| <$*> $| <$*>	$: $1 $| $2 $| <$3> $| $>"Set_SNI" $1
+R$* $| $* $| <""> $| $+		$@ $3
+R$* $| $* $| <$+;> $| $+		$@ $3 ; $4
+R$* $| $* $| <$+> $| $+		$@ $3 ; $4
+R$* $| $* $| <> $| $+		$@ $3
+R$* $| $* $| $* $| $*		$: $1 $| $2 $| $3
+')dnl
+R$* $| $* $| <"">	$@ ""
+R$* $| $* $| <$+>	$@ $3
+R$*			$@ ""
+')dnl

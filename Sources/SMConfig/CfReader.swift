@@ -37,6 +37,9 @@ public struct CfReader {
     let reporter: CfReporter
     public var testMode = false
     var lineNumber = 0
+    /// True while the cf's lines are being read (sendmail's FileName is set):
+    /// messages then carry "file: line N: ", even for line 0.
+    var reading = false
     var ruleset = -1
 
     public init(config: Configuration, source: CfSource, reporter: CfReporter) {
@@ -47,14 +50,14 @@ public struct CfReader {
 
     func err(_ msg0: String) {
         let msg = stripReplyCode(msg0).text
-        let prefix = lineNumber > 0 ? "\(config.fileName): line \(lineNumber): " : ""
+        let prefix = reading ? fileLinePrefix(config.fileName, lineNumber) : ""
         config.diagnostics.append(Diagnostic(file: config.fileName, line: lineNumber, msg))
         reporter.configError(prefix + msg)
     }
 
     /// sendmail's message() while reading: file and line in front, no error.
     func note(_ msg: String) {
-        reporter.notice((lineNumber > 0 ? "\(config.fileName): line \(lineNumber): " : "") + msg)
+        reporter.notice((reading ? fileLinePrefix(config.fileName, lineNumber) : "") + msg)
     }
 
     // MARK: - Line reading
@@ -98,7 +101,7 @@ public struct CfReader {
     /// sendmail's translate_dollars applied to a cf line: inline comments
     /// (V3+), `$$`, `$x` to MACROEXPAND form, trailing white space.
     func translateLine(_ input: [UInt8]) -> [UInt8] {
-        var b = input
+        var b = quoteInternalChars(input)
         var p = 0
         while p < b.count {
             let c = b[p]
@@ -144,7 +147,9 @@ public struct CfReader {
             b.replaceSubrange(p..<max(end, p + 1), with: [UInt8(truncatingIfNeeded: id)])
             p += 1
         }
-        while let last = b.last, isASCIISpace(last) { b.removeLast() }
+        // sendmail never strips the first byte: "\n   " (an empty line
+        // continued by white space) stays "\n" and is reported
+        while b.count > 1, let last = b.last, isASCIISpace(last) { b.removeLast() }
         return b
     }
 
@@ -153,6 +158,8 @@ public struct CfReader {
     /// Reads a whole cf.
     public mutating func read(_ data: [UInt8]) {
         defineBuiltinMailers()
+        reading = true
+        defer { reading = false }
         for (text, line) in Self.foldedLines(data) {
             lineNumber = line
             if text.first == UInt8(ascii: "#") { continue }
@@ -169,7 +176,7 @@ public struct CfReader {
     }
 
     func expand(_ s: ArraySlice<UInt8>) -> [UInt8] {
-        expandMacros(Array(s), config.macros, bufferSize: Limits.maxLine)
+        expandMacros(Array(s), config.macros, bufferSize: Limits.maxLine, report: { self.err($0) })
     }
 
     mutating func handle(_ bp: [UInt8]) {
@@ -260,6 +267,14 @@ public struct CfReader {
 
     // MARK: - R lines
 
+    /// prescan sets e_to to the text it scans, so its messages carry the
+    /// (shortened) text in front, as usrerr puts it.
+    static func addressTagged(_ text: [UInt8], _ msg: String) -> String {
+        let (_, _, body) = stripReplyCode(msg)
+        if text.isEmpty { return body }
+        return shortenString(text, 203).string + "... " + body
+    }
+
     mutating func readRule(_ bp: [UInt8]) {
         if ruleset < 0 {
             err("missing valid ruleset for \"\(printable(bp))\"")
@@ -273,7 +288,8 @@ public struct CfReader {
         let table = config.configLevel >= 9 ? tables.noComment : tables.internal
         let lhsText = expand(bp[1..<tab])
         var lhs = prescan(lhsText, delim: 0x09, table: table, ignoreUnbalanced: true,
-                          bufferSize: Limits.maxLine + Limits.maxAtoms, report: { self.err($0) }).tokens
+                          bufferSize: Limits.maxLine + Limits.maxAtoms,
+                          report: { self.err(Self.addressTagged(lhsText, $0)) }).tokens
         var nfuzzy = 0
         if let l = lhs {
             for t in l {
@@ -309,7 +325,8 @@ public struct CfReader {
         while e < bp.count && bp[e] != 0x09 { e += 1 }
         let rhsText = expand(bp[min(q, bp.count)..<e])
         var rhs = prescan(rhsText, delim: 0x09, table: table, ignoreUnbalanced: true,
-                          bufferSize: Limits.maxLine + Limits.maxAtoms, report: { self.err($0) }).tokens
+                          bufferSize: Limits.maxLine + Limits.maxAtoms,
+                          report: { self.err(Self.addressTagged(rhsText, $0)) }).tokens
         if let r = rhs {
             var inMap = false
             var args = 0

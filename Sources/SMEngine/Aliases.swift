@@ -119,7 +119,7 @@ extension Engine {
         var count = 0, longest = 0, bytes = 0
         var skipping = false
         while let (line0, lineNumber) = lines.next() {
-            rw.fileContext = "\(fileName): line \(lineNumber): "
+            rw.fileContext = fileLinePrefix(fileName, lineNumber)
             let line = line0
             guard let c0 = line.first else { skipping = false; continue }
             if c0 == UInt8(ascii: "#") { skipping = false; continue }

@@ -427,7 +427,7 @@ extension Engine {
                 i += 1
             }
             if line.isEmpty { continue }
-            rw.fileContext = "\(file.string): line \(lineNumber): "
+            rw.fileContext = fileLinePrefix(file.string, lineNumber)
             rw.currentAddress = nil
             if verbose { rw.notice("\(forwarding ? "forwarding" : "sending") to \(line.string)") }
             sendToList(line, parent: parent, queue: queue, aliasLevel: aliasLevel + 1)

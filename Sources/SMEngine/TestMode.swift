@@ -67,7 +67,10 @@ public final class TestMode {
         case UInt8(ascii: "D"):
             let (mid, end) = names.parse(l, at: 2, report: { self.rw.systemError($0) })
             if mid == 0 { return }
-            let v = translateDollars(Array(l[min(end, l.count)...]), names: names, report: { self.rw.systemError($0) })
+            // the value loses its trailing white space (".Dz ab  " defines " ab")
+            var raw = Array(l[min(end, l.count)...])
+            while let last = raw.last, isASCIISpace(last) { raw.removeLast() }
+            let v = translateDollars(raw, names: names, report: { self.rw.systemError($0) })
             rw.macros[mid] = v
         case UInt8(ascii: "C"):
             if l.count == 2 { return }

@@ -7,6 +7,7 @@
 // by `-bt` (`/canon`, `/mx`).  Promises: functions return data and print
 // nothing; `$m` (the local domain) is passed in by the caller.
 import Glibc
+import Synchronization
 import SMBase
 
 public struct HostResolution: Sendable {
@@ -101,11 +102,8 @@ public struct HostResolution: Sendable {
         let dot = Self.shorten(&nbuf, localDomain: localDomain)
         var fullWithoutTrailingDot = full
         if fullWithoutTrailingDot.last == UInt8(ascii: ".") { fullWithoutTrailingDot.removeLast() }
-        guard let data = FileBytes.read(environment.hostsFile) else { return (false, 69) }
-        for raw in data.split(separator: 0x0A, omittingEmptySubsequences: false) {
-            var line = Array(raw)
-            if let h = line.firstIndex(of: UInt8(ascii: "#")) { line.removeSubrange(h...) }
-            if line.isEmpty { continue }
+        guard let lines = HostsFileCache.lines(environment.hostsFile) else { return (false, 69) }
+        for line in lines {
             if let c = extractCanonName(nbuf, fqdn: dot == nil ? nil : fullWithoutTrailingDot, line: line,
                                         localDomain: localDomain) {
                 name = c
@@ -137,5 +135,31 @@ public struct HostResolution: Sendable {
             cbuf.append(contentsOf: m)
         }
         return cbuf
+    }
+}
+
+/// The hosts file's lines (comments cut, empty lines dropped), parsed once
+/// per version of the file: every lookup still stats the file, as sendmail
+/// re-reads it on every lookup, so an edit is seen at the next lookup.
+enum HostsFileCache {
+    struct Version: Equatable { var dev: UInt64; var ino: UInt64; var size: Int64; var sec: Int; var nsec: Int }
+    private static let cache = Mutex<[String: (Version, [[UInt8]])]>([:])
+
+    static func lines(_ path: String) -> [[UInt8]]? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        let v = Version(dev: UInt64(st.st_dev), ino: UInt64(st.st_ino), size: Int64(st.st_size),
+                        sec: st.st_mtim.tv_sec, nsec: st.st_mtim.tv_nsec)
+        if let hit = cache.withLock({ $0[path] }), hit.0 == v { return hit.1 }
+        guard let data = FileBytes.read(path) else { return nil }
+        var lines: [[UInt8]] = []
+        for raw in data.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            var line = Array(raw)
+            if let h = line.firstIndex(of: UInt8(ascii: "#")) { line.removeSubrange(h...) }
+            if line.isEmpty { continue }
+            lines.append(line)
+        }
+        cache.withLock { $0[path] = (v, lines) }
+        return lines
     }
 }

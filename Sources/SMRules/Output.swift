@@ -79,3 +79,10 @@ public func enhancedCodeLength(_ s: [UInt8], delimiter: UInt8) -> Int? {
     if h == 0 || at(l + h) != delimiter { return nil }
     return l + h
 }
+
+/// The "file: line N: " sendmail's fmtmsg puts in front of a message while
+/// a file is read; a long file name is shortened to 83 bytes (40, "...",
+/// 40) as sendmail shortens it.
+public func fileLinePrefix(_ fileName: String, _ line: Int) -> String {
+    shortenString(fileName.latin1Bytes, 83).string + ": line \(line): "
+}

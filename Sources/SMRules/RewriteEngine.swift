@@ -214,14 +214,16 @@ public final class RewriteEngine: MapContext, MacroSource {
         // would keep extending to the end and fail the same way.
         func extendClass(_ id: Int, _ avp: inout Int, _ mlp: inout Int) -> Bool {
             let limit = classes.longestWord(in: id)
+            let internalTable = tables.internal   // read class `var`s once: no
+            let sub = asciiLower(spaceSub)        // swift_beginAccess per token
             var word: [UInt8] = []
             word.reserveCapacity(64)
             var oldAtom = false
             var i = ml[mlp].first
             // rebuild the part already bound (backup resumes past it)
             func appendToken(_ t: [UInt8]) {
-                let newAtom = tables.internal[t.first ?? 0] == .atm
-                if oldAtom && newAtom { word.append(asciiLower(spaceSub)) }
+                let newAtom = internalTable[t.first ?? 0] == .atm
+                if oldAtom && newAtom { word.append(sub) }
                 var k = 0
                 while k < t.count {
                     var c = t[k]

@@ -93,6 +93,8 @@ enum Sandbox {
         var ns = ["-u", "-m"]
         if options.privateNetwork { ns.append("-n") }
         let binArgs = binaryArguments(cf: cf, options: options)
+        // a child that exits before reading its input must not kill the test run
+        signal(SIGPIPE, SIG_IGN)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
         process.arguments = ["-k", "5", String(options.timeoutSeconds), "/usr/bin/unshare"] + ns

@@ -72,6 +72,22 @@ import Testing
         #expect(set.mxHosts(Array("localhost".utf8), localDomain: domain).count == 0)
     }
 
+    /// The parsed hosts file is kept between lookups, but an edit to the
+    /// file is seen by the next lookup, as sendmail re-reads it each time.
+    @Test func hostsFileEditIsSeen() throws {
+        let dir = try Paths.fixtureDir("hosts-edit")
+        try "hosts files\n".write(toFile: "\(dir)/ss", atomically: true, encoding: .utf8)
+        try "10.1.1.1 vm.example.test vm\n".write(toFile: "\(dir)/hosts", atomically: false, encoding: .utf8)
+        let domain = Array("example.test".utf8)
+        let first = MapSet(declarations: [], environment: env(dir))
+        #expect(first.canonicalName(Array("vm".utf8), localDomain: domain).name == Array("vm.example.test".utf8))
+        #expect(first.canonicalName(Array("newhost".utf8), localDomain: domain).name != Array("newhost.example.test".utf8))
+        try "10.1.1.1 vm.example.test vm\n10.1.1.9 newhost.example.test newhost\n"
+            .write(toFile: "\(dir)/hosts", atomically: false, encoding: .utf8)
+        let second = MapSet(declarations: [], environment: env(dir))
+        #expect(second.canonicalName(Array("newhost".utf8), localDomain: domain).name == Array("newhost.example.test".utf8))
+    }
+
     @Test func switchWithMissingMemberIsTempFail() throws {
         let dir = try fixtures()
         try "hosts files\nfoo files\n".write(toFile: "\(dir)/ss", atomically: true, encoding: .utf8)

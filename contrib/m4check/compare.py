@@ -92,8 +92,96 @@ CLIENTS = [
 ]
 
 
-def bt_script(mc_features):
-    """The -bt command list (one command per line) and a tag for each."""
+# MTA-STS (FEATURE sts): recipients (their domains are in maps/sts.txt, or
+# not), server names, and what the TLS handshake left in the macros
+STS_RCPTS = ['', 'u@secure.example', 'u@secure.example.', 'u@nomatch.example',
+             'u@dots.example', 'u@nosni.example', 'u@testing.example',
+             'u@plain.example', 'u@other.example', 'a@b@secure.example',
+             'u@hooked.example']
+STS_SERVERS = ['', 'mx.secure.example', 'x.backup.secure.example',
+               'backup.secure.example', 'mx1.dots.example', 'mx.nosni.example',
+               'mx.plain.example', 'evil.example']
+# class {cert_altnames} can only grow in -bt: the second round adds these
+STS_ALTNAMES = ['mx.secure.example', 'mx1.dots.example', 'backup.secure.example',
+                'mx.nosni.example', 'secure.example']
+# (verify, cipher_bits, client_flags) for the rounds; the last two only
+# run tls_clt_features, tls_rcpt, tls_server and STS_secure
+STS_ROUNDS = [('OK', '256', ''), ('FAIL', '64', ''), ('OK', '120', ''),
+              ('OK', '128', 'MM')]
+
+
+def sts_script():
+    """Commands for the MTA-STS rulesets: tls_rcpt, tls_server and
+    tls_clt_features as sendmail calls them, and the STS_* helpers directly,
+    under every combination of {rcpt_addr} and {server_name}."""
+    cmds = [('TLS_NameInList :a.example:b.example:', 'rs')]
+    for rnd, (verify, bits, flags) in enumerate(STS_ROUNDS):
+        if rnd == 1:
+            for n in STS_ALTNAMES:
+                cmds.append(('.C{cert_altnames}' + n, 'set'))
+        cmds.append(('.D{verify}' + verify, 'set'))
+        cmds.append(('.D{cipher_bits}' + bits, 'set'))
+        cmds.append(('.D{client_flags}' + flags, 'set'))
+        for rcpt in STS_RCPTS:
+            cmds.append(('.D{rcpt_addr}' + rcpt, 'set'))
+            arg = rcpt or 'u@secure.example'
+            for srv in STS_SERVERS:
+                cmds.append(('.D{server_name}' + srv, 'set'))
+                cmds.append(('.D{server_addr}192.0.2.99' if srv == 'evil.example'
+                             else '.D{server_addr}192.0.2.1', 'set'))
+                cmds.append(('SmxPair,tls_clt_features %s ; %s'
+                             % (srv or 'x', '192.0.2.99' if rcpt.startswith('a@')
+                                else '192.0.2.1'), 'rs'))
+                cmds.append(('tls_rcpt ' + arg, 'rs'))
+                cmds.append(('tls_server ' + verify, 'rs'))
+                if rnd >= 2:
+                    cmds.append(('STS_secure ' + verify, 'rs'))
+                    continue
+                cmds.append(('STS_Check ' + arg, 'rs'))
+                cmds.append(('STS_Check u@dots.example', 'rs'))
+                cmds.append(('STS_SAN x', 'rs'))
+                cmds.append(('STS_secure ' + verify, 'rs'))
+                cmds.append(('Set_SNI x', 'rs'))
+                cmds.append(('STS_disabled sts', 'rs'))
+                cmds.append(('DANE_disabled flags=d', 'rs'))
+                cmds.append(('DANE_disabled cipherlist=HIGH', 'rs'))
+                cmds.append(('tls_server SOFTWARE', 'rs'))
+    cmds.append(('.D{rcpt_addr}', 'set'))
+    cmds.append(('.D{server_name}', 'set'))
+    cmds.append(('.D{verify}', 'set'))
+    return cmds
+
+
+# LDAP routing (FEATURE ldap_routing): local parts found in the fixture
+# maps maps/ldapmh.txt and maps/ldapmra.txt (or in no map) at the routed,
+# equivalent and other domains, already canonified (the test host cannot
+# resolve them), for each address type and operation mode
+LDAP_USERS = ['tom', 'dick', 'harry', 'nobody', 'local', 'localmra', 'both+x',
+              'tom+det', 'harry+a+b', 'nobody+det', 'remote', 'eq', '"q u"']
+LDAP_DOMAINS = ['ldap.example', 'wild.ldap.example', 'equiv.example',
+                'other.example']
+
+
+def ldap_script():
+    cmds = []
+    for atype in ('e r', 'e s', 'h r', ''):
+        cmds.append(('.D{addr_type}' + atype, 'set'))
+        for mode in ('d', 'i'):
+            cmds.append(('.D{opMode}' + mode, 'set'))
+            for d in LDAP_DOMAINS:
+                for u in LDAP_USERS:
+                    cmds.append(('parse %s<@%s.>' % (u, d), 'rs'))
+                    if mode == 'd' and atype == 'e r':
+                        cmds.append(('Parse1 %s<@%s.>' % (u, d), 'rs'))
+    cmds.append(('.D{addr_type}', 'set'))
+    cmds.append(('.D{opMode}', 'set'))
+    return cmds
+
+
+def bt_script(ref_cf_text=''):
+    """The -bt command list (one command per line) and a tag for each.
+    Sections for MTA-STS and LDAP routing are added when sendmail's own .cf
+    for the fixture has their rulesets."""
     cmds = []
     cmds.append(('=M', 'mailers'))
     gen = generated_addresses()
@@ -149,6 +237,15 @@ def bt_script(mc_features):
     for a in ADDRS[:20]:
         cmds.append(('tls_rcpt ' + a, 'rs'))
         cmds.append(('/try relay ' + a, 'try'))
+    # the two-argument rulesets once more, with a real $| (see SmxPair)
+    for c, _ in list(cmds):
+        if ' $| ' in c and not c.startswith('.'):
+            rs, arg = c.split(' ', 1)
+            cmds.append(('SmxPair,%s %s' % (rs, arg.replace(' $| ', ' ; ')), 'rs'))
+    if re.search(r'^SSTS_Check\b', ref_cf_text, re.M):
+        cmds += sts_script()
+    if re.search(r'^SLDAPExpand\b', ref_cf_text, re.M):
+        cmds += ldap_script()
     return cmds
 
 
@@ -230,11 +327,25 @@ def split_output(out):
 
 
 # ---------------------------------------------------------------- building
+# -bt reads "$|" in an input line as two plain characters, not as the
+# operator that separates the two arguments of tls_clt_features,
+# check_relay ...  This ruleset, appended to both .cf files after they are
+# built, turns "a ; b" into "a $| b": the command "SmxPair,rs a ; b" runs
+# ruleset rs on "a $| b".
+PAIR_RULESET = """
+# m4check test helper (not part of the configuration)
+SSmxPair
+R$* ; $*	$@ $1 $| $2
+"""
+
+
 def build(lib, mc, workdir, name):
     cf = os.path.join(workdir, name + '.cf')
     with open(cf, 'w') as f:
         p = subprocess.run(['m4', lib, mc], stdout=f, stderr=subprocess.PIPE,
                            cwd=workdir)
+    with open(cf, 'a') as f:
+        f.write(PAIR_RULESET)
     return cf, p.returncode, p.stderr.decode('latin-1')
 
 
@@ -274,7 +385,8 @@ def compare_one(mc, workdir, verbose):
     problems = []
     if our_rc != 0 or 'ERROR' in our_err:
         problems.append('our m4 build: rc=%d %s' % (our_rc, our_err.strip()))
-    cmds = bt_script(None)
+    with open(ref_cf, encoding='latin-1') as f:
+        cmds = bt_script(f.read())
     script = make_script(cmds)
     _, ref_out, _ = run_bt(ref_cf, script, workdir)
     _, our_out, _ = run_bt(our_cf, script, workdir)
