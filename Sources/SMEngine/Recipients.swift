@@ -233,6 +233,8 @@ extension Engine {
                     new.state = .badAddress
                     new.status = Array("5.1.1".utf8)
                     rw.userError("550 5.1.1 User unknown")
+                    // giveresponse(): the envelope's status text has no address
+                    rw.lastUserError = "User unknown"
                     rw.setStatus(.noUser)
                     break tryLocalUser
                 }
