@@ -14,9 +14,12 @@
 // in sendmail); every address ends in one of the states below; nothing
 // here delivers or writes anything.
 //
-// Not modelled yet: owner- aliases as envelope senders, the uid/shell
-// checks that make an :include: or .forward "unsafe" for programs and
-// files, MatchGECOS, and sortbysignature (FastSplit=0).
+// A .forward is used only when sendmail's safety checks pass (directory
+// path, owner, group/world-writable; -v names the failed check).
+// Not modelled yet: DontBlameSendmail relaxations, owner- aliases as
+// envelope senders, the uid/shell checks that make an :include: or
+// .forward "unsafe" for programs and files, MatchGECOS, and
+// sortbysignature (FastSplit=0).
 
 import Glibc
 import SMBase
