@@ -129,7 +129,11 @@ extension Engine {
         if fsync(fd) != 0 { return false }
         let saveTo = rw.currentAddress
         rw.currentAddress = Array(path.utf8)
+        // shown even when not verbose
+        let quiet = rw.quietNotices
+        rw.quietNotices = false
         rw.notice("Saved message in \(path)")
+        rw.quietNotices = quiet
         rw.currentAddress = saveTo
         return true
     }

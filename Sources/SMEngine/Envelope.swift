@@ -131,7 +131,8 @@ extension Engine {
         let precedence = precedenceClass(headers)
         qf.priority = Int64(message.size - precedence * classFactor + countedRecipients(queue) * rcptFactor)
         if o.bodyType != nil { qf.bodyType = Array((message.has8Bit ? "8BITMIME" : "7BIT").utf8) }
-        if let m = rw.lastUserError { qf.message = Array(m.utf8) }
+        // e_message: the last user error, else a deferred map lookup
+        if let m = rw.lastUserError ?? rw.envelopeMessage { qf.message = Array(m.latin1Bytes) }
         var flags: EnvelopeFlags = []
         if message.has8Bit { flags.insert(.has8Bit) }
         if hasVisibleRecipientHeader { flags.insert(.deleteBcc) }

@@ -34,6 +34,8 @@ extension Engine {
                        pid: Int = Int(getpid())) -> SysExit {
         let rw = rewriter
         rw.lastUserError = nil
+        rw.quietNotices = !verbose
+        defer { rw.quietNotices = false }
         if o.usageError { rw.setStatus(.usage) }
         let qdir = (config.options["QueueDirectory"] ?? []).string
         let errorMode = config.options["ErrorMode"]?.first ?? UInt8(ascii: "p")

@@ -225,6 +225,11 @@ struct SubmitTests {
             try compare(["-odq", "-f", f, "root"], input: Self.plain, tag: "deb-f-\(i)", debian: true)
         }
         try compare(["-odq", "nosuchuser", "root"], input: Self.plain, tag: "deb-bad-user", debian: true)
+        // client.example does not resolve (the name server never answers):
+        // the lookup is deferred quietly, the envelope says so in its M line
+        try compare(["-odq", "-f", "someone@client.example", "root"], input: Self.plain, tag: "deb-dns-sender", debian: true)
+        try compare(["-odq", "root", "user@client.example"], input: Self.plain, tag: "deb-dns-rcpt", debian: true)
+        try compare(["-odq", "-t"], input: "To: a@client.example\n\nb\n", tag: "deb-dns-t", debian: true)
         try compare(["-odq", "-f", "someone@mail.example.com", "root"], input: Self.plain, tag: "deb-untrusted",
                     uid: 1, debian: true)
     }
