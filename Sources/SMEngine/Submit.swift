@@ -18,8 +18,13 @@
 // Errors in command-line recipients (and too many hops) return the
 // message to the sender: with ErrorMode=p (the default) a copy is
 // appended to ~/dead.letter (DeadLetter.swift); ErrorMode=q is silent.
-// Not done yet: ErrorMode=m/w (a bounce message), X-Authentication-Warning
-// for untrusted -f, MaxMessageSize, queue groups.
+// Untrusted users get sendmail's X-Authentication-Warning: headers
+// (PrivacyOptions=authwarnings) and no AUTH= parameter.  Notices (0xx,
+// 8xx) are shown only with -v, as sendmail does outside test mode.
+// Not done yet: ErrorMode=m/w (a bounce message) and mailing errors back
+// to a sender other than the caller, "alias database unavailable" when
+// the alias file is missing, MaxMessageSize, queue groups, -v (which
+// makes sendmail deliver at once).
 
 import Glibc
 import SMBase
