@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "SMEngine", dependencies: ["SMBase", "SMRules", "SMConfig", "SMMaps", "SMQueueFormat"], swiftSettings: swift6),
 
         // Executables.
-        .executableTarget(name: "sendmail", dependencies: ["SMEngine"], swiftSettings: swift6),
+        .executableTarget(name: "sendmail", dependencies: ["SMEngine", "SMConfig"], swiftSettings: swift6),
         .executableTarget(name: "makemap", dependencies: ["SMMaps", "SMBase"], swiftSettings: swift6),
         .executableTarget(name: "praliases", dependencies: ["SMMaps", "SMBase", "SMConfig"], swiftSettings: swift6),
         .executableTarget(name: "mail.local", dependencies: ["SMBase"], swiftSettings: swift6),

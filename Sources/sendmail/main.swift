@@ -7,6 +7,7 @@ import Glibc
 import SMBase
 import SMRules
 import SMEngine
+import SMConfig
 
 let args: [[UInt8]] = Swift.CommandLine.arguments.map { Array($0.utf8) }
 var cl = SMEngine.CommandLine(args)
@@ -111,6 +112,16 @@ case .verify:
 case .printQueue:
     let status = engine.printQueue()
     finish(status == .tempFail ? .ok : status)
+case .printQueueCount:
+    // -bP reads the queue counts sendmail keeps in shared memory; we keep none
+    stdoutBuffer.write("Data unavailable: shared memory not updated\n")
+    finish(.ok)
+case .showOptions:
+    for name in OptionNames.listing { stdoutBuffer.write(name + "\n") }
+    finish(.ok)
+case .hostStatus, .purgeStatus:
+    let status = engine.hostStatus(purge: cl.mode == .purgeStatus)
+    finish(status)
 case .deliver:
     // No delivery agent exists yet: every DeliveryMode (-odi, -odb, the
     // default) queues the message as -odq does; a queue run delivers it.
