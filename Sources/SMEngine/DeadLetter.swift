@@ -9,7 +9,7 @@
 // as Return-Path's $g expanded, sender and recipient headers rewritten
 // address by address through remotename), an empty line, the body with
 // "From " lines escaped (F=E), and an empty line.
-// Promises: appends only (O_APPEND, mode 0600, created if missing);
+// Promises: appends only (O_APPEND; a new file gets TempFileMode);
 // returns false (and prints nothing) when the file cannot be written, so
 // the caller can fall back.
 //
@@ -96,8 +96,10 @@ extension Engine {
         if d.last == 0x0A { d.removeLast() }
         rw.macros[Int(UInt8(ascii: "d"))] = d
 
-        let fromTemplate = config.options["UnixFromLine"] ?? Array("From $g  $d".utf8)
-        let fromLine = expandMacros(translateDollars(fromTemplate, names: config.names, report: { _ in }), rw.macros)
+        // the cf's value is stored with its macros already translated
+        let fromTemplate = config.options["UnixFromLine"]
+            ?? translateDollars(Array("From $g  $d".utf8), names: config.names, report: { _ in })
+        let fromLine = expandMacros(fromTemplate, rw.macros)
         var text = fromLine + [0x0A] + renderHeaders(headers, for: m) + [0x0A]
         var start = 0
         while start < body.count {
@@ -111,9 +113,13 @@ extension Engine {
         }
         text.append(0x0A)
 
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        // a new file gets TempFileMode (default 0600)
+        let mode = config.options["TempFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600
+        let existed = access(path, F_OK) == 0
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, mode)
         if fd < 0 { return false }
         defer { close(fd) }
+        if !existed { _ = fchmod(fd, mode) }
         var off = 0
         while off < text.count {
             let n = text[off...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
@@ -123,7 +129,11 @@ extension Engine {
         if fsync(fd) != 0 { return false }
         let saveTo = rw.currentAddress
         rw.currentAddress = Array(path.utf8)
+        // shown even when not verbose
+        let quiet = rw.quietNotices
+        rw.quietNotices = false
         rw.notice("Saved message in \(path)")
+        rw.quietNotices = quiet
         rw.currentAddress = saveTo
         return true
     }

@@ -12,7 +12,8 @@
 //   - C lines (controlling user) as printctladdr: written only when the
 //     (uid, gid, alias) changes; a bare C when an unexpanded address
 //     follows an expanded one; `:alias` for uid 0.
-//   - r line: `<addrtype>; <top-level address>` qualified with $j.
+//   - r line: `<addrtype>; <top-level address>`: its user part when that
+//     has a domain, else the address as given, qualified with $j.
 // Promises: pure over the send queue and values it is given (reads the
 // password file for uids only).
 
@@ -100,8 +101,11 @@ extension Engine {
             }
             var top = r
             while let p = top.parent { top = p }
-            var final = top.address.user
-            if !final.contains(UInt8(ascii: "@")) { final += [UInt8(ascii: "@")] + j }
+            // the user part when it has a domain, else the address as
+            // given, qualified with $j when it has none
+            let at = UInt8(ascii: "@")
+            var final = top.address.user.contains(at) ? top.address.user : top.printable
+            if !final.contains(at) { final += [at] + j }
             let addrType = top.address.mailer?.addrType ?? Array("rfc822".utf8)
             qr.finalRecipient = addrType + Array("; ".utf8) + final
             var flags: RecipientFlags = r.primary ? [.primary] : []
@@ -127,7 +131,8 @@ extension Engine {
         let precedence = precedenceClass(headers)
         qf.priority = Int64(message.size - precedence * classFactor + countedRecipients(queue) * rcptFactor)
         if o.bodyType != nil { qf.bodyType = Array((message.has8Bit ? "8BITMIME" : "7BIT").utf8) }
-        if let m = rw.lastUserError { qf.message = Array(m.utf8) }
+        // e_message: the last user error, else a deferred map lookup
+        if let m = rw.lastUserError ?? rw.envelopeMessage { qf.message = Array(m.latin1Bytes) }
         var flags: EnvelopeFlags = []
         if message.has8Bit { flags.insert(.has8Bit) }
         if hasVisibleRecipientHeader { flags.insert(.deleteBcc) }
@@ -142,9 +147,11 @@ extension Engine {
         qf.macros = persistentMacros()
         qf.sender = sender.printable.isEmpty ? fMacro : sender.printable
         qf.envelopeID = o.envid
-        if o.from == nil || o.from == options.realUserName {
+        // AUTH=: $f (qualified with $j), unless an untrusted user set the sender
+        if !fMacro.isEmpty && !senderSetByUntrustedUser(from: o.from, sender: sender) {
             let j = rw.macros[Int(UInt8(ascii: "j"))] ?? []
-            qf.authParameter = fMacro.contains(UInt8(ascii: "@")) ? fMacro : fMacro + [UInt8(ascii: "@")] + j
+            qf.authParameter = xtextify(fMacro.contains(UInt8(ascii: "@")) ? fMacro : fMacro + [UInt8(ascii: "@")] + j,
+                                        taboo: [UInt8(ascii: "=")])
         }
         qf.recipients = queueRecipients(queue, notify: notifyFlags(o.notify))
         qf.headers = headers.headers.map { $0.queueHeader }
@@ -162,6 +169,22 @@ extension Engine {
         guard let v = config.options[name] else { return d }
         return Int(v.string.trimmingSpaces) ?? d
     }
+}
+
+/// RFC 3461 xtext: bytes outside '!'...'~', '+', '\\', '(' and `taboo`
+/// become "+XX".
+func xtextify(_ s: [UInt8], taboo: [UInt8] = []) -> [UInt8] {
+    let hex = Array("0123456789ABCDEF".utf8)
+    var out: [UInt8] = []
+    for c in s {
+        if c < 0x21 || c > 0x7E || c == UInt8(ascii: "+") || c == UInt8(ascii: "\\") || c == UInt8(ascii: "(")
+            || taboo.contains(c) {
+            out += [UInt8(ascii: "+"), hex[Int(c >> 4)], hex[Int(c & 15)]]
+        } else {
+            out.append(c)
+        }
+    }
+    return out
 }
 
 extension String {

@@ -18,8 +18,13 @@
 // Errors in command-line recipients (and too many hops) return the
 // message to the sender: with ErrorMode=p (the default) a copy is
 // appended to ~/dead.letter (DeadLetter.swift); ErrorMode=q is silent.
-// Not done yet: ErrorMode=m/w (a bounce message), X-Authentication-Warning
-// for untrusted -f, MaxMessageSize, queue groups.
+// Untrusted users get sendmail's X-Authentication-Warning: headers
+// (PrivacyOptions=authwarnings) and no AUTH= parameter.  Notices (0xx,
+// 8xx) are shown only with -v, as sendmail does outside test mode.
+// Not done yet: ErrorMode=m/w (a bounce message) and mailing errors back
+// to a sender other than the caller, "alias database unavailable" when
+// the alias file is missing, MaxMessageSize, queue groups, -v (which
+// makes sendmail deliver at once).
 
 import Glibc
 import SMBase
@@ -34,6 +39,8 @@ extension Engine {
                        pid: Int = Int(getpid())) -> SysExit {
         let rw = rewriter
         rw.lastUserError = nil
+        rw.quietNotices = !verbose
+        defer { rw.quietNotices = false }
         if o.usageError { rw.setStatus(.usage) }
         let qdir = (config.options["QueueDirectory"] ?? []).string
         let errorMode = config.options["ErrorMode"]?.first ?? UInt8(ascii: "p")
@@ -92,12 +99,15 @@ extension Engine {
         rw.suppressErrors = saveSuppress
         // errors in command-line recipients are returned to the sender:
         // with ErrorMode=p a copy goes to ~/dead.letter
-        let returnToSender = rw.lastUserError != nil && errorMode == UInt8(ascii: "p")
+        // (only when the sender is the user running us; errors for another
+        // sender would be mailed to it: not done yet)
+        let senderIsCaller = (sender.mailer?.has("l") ?? false) && sender.user == options.realUserName
+        let returnToSender = rw.lastUserError != nil && errorMode == UInt8(ascii: "p") && senderIsCaller
         if rw.lastUserError == nil { rw.lastUserError = senderError }
 
         // headers
         var headers = HeaderList(config: config)
-        for w in authenticationWarnings(from: o.from) {
+        for w in authenticationWarnings(from: o.from, sender: sender) {
             headers.headers.append(EnvelopeHeader(condition: [], name: Array("X-Authentication-Warning".utf8),
                                                   value: w, flags: HeaderInfo.flags(for: Array("X-Authentication-Warning".utf8))))
         }
@@ -131,7 +141,7 @@ extension Engine {
         // not add to it: sendmail counts the headers afresh.)
         let hops = headers.headers.filter { $0.flags.contains(.trace) }.count
         if hops > intOption("MaxHopCount", 25) {
-            if errorMode == UInt8(ascii: "p") { saveDeadLetter(headers, body: message.body, now: now) }
+            if errorMode == UInt8(ascii: "p") && senderIsCaller { saveDeadLetter(headers, body: message.body, now: now) }
             return .unavailable
         }
         let sendable = queue.entries.filter { $0.state.isSendable }
@@ -181,26 +191,34 @@ extension Engine {
         return qid
     }
 
+    /// -f by a user not in $=t, naming someone other than that local user.
+    func senderSetByUntrustedUser(from: [UInt8]?, sender: ParsedAddress) -> Bool {
+        guard from != nil else { return false }
+        let user = options.realUserName
+        if config.classes.contains(user, in: Int(UInt8(ascii: "t"))) { return false }
+        return !((sender.mailer?.has("l") ?? false) && sender.user == user)
+    }
+
     /// PrivacyOptions=authwarnings (or goaway): X-Authentication-Warning:
     /// values for what an untrusted user did on the command line, in
     /// sendmail's order: -f, a queue directory, -C.
-    func authenticationWarnings(from: [UInt8]?) -> [[UInt8]] {
+    func authenticationWarnings(from: [UInt8]?, sender: ParsedAddress) -> [[UInt8]] {
         let privacy = (config.options["PrivacyOptions"] ?? []).asciiLowercased
             .split(whereSeparator: { $0 == UInt8(ascii: ",") || isASCIISpace($0) }).map { Array($0).string }
         guard privacy.contains("authwarnings") || privacy.contains("goaway") else { return [] }
-        guard options.realUID != 0 else { return [] }
         let user = options.realUserName
         let j = (rewriter.macros[Int(UInt8(ascii: "j"))] ?? []).string
         var out: [String] = []
-        let trusted = config.classes.contains(user, in: Int(UInt8(ascii: "t")))
-        if let f = from, !trusted, f != user {
+        if let f = from, senderSetByUntrustedUser(from: from, sender: sender) {
             out.append("\(j): \(user.string) set sender to \(f.string) using -f")
         }
+        guard options.realUID != 0 else { return out.map { Array($0.utf8) } }
+        let trusted = config.classes.contains(user, in: Int(UInt8(ascii: "t")))
         let queueOnCommandLine = options.commandLineOptions.contains { code, rest in
             code == UInt8(ascii: "Q") || (code == UInt8(ascii: " ")
                 && rest.asciiLowercased.starts(with: Array("queuedirectory".utf8)))
         }
-        if queueOnCommandLine, let q = config.options["QueueDirectory"] {
+        if queueOnCommandLine, !trusted, let q = config.options["QueueDirectory"] {
             out.append("\(j): Processed from queue \(q.string)")
         }
         if options.configGivenOnCommandLine {

@@ -102,8 +102,17 @@ public final class RewriteEngine: MapContext, MacroSource {
 
     /// sendmail's message(): code 050 unless given.
     public func notice(_ msg: String) {
+        if quietNotices {
+            let code = stripReplyCode(msg).code ?? "050"
+            if code.hasPrefix("0") || code.hasPrefix("8") { return }
+        }
         emit(msg, defaultCode: "050", withAddress: true)
     }
+
+    /// Outside test and verify modes sendmail shows 0xx and 8xx messages
+    /// (map notices such as "Name server timeout", "Transient parse
+    /// error") only when Verbose.
+    public var quietNotices = false
 
     /// sendmail's setstat.
     public func setStatus(_ s: SysExit) {
@@ -125,7 +134,7 @@ public final class RewriteEngine: MapContext, MacroSource {
     }
 
     public func message(_ text: [UInt8]) {
-        emit(text.string, defaultCode: "050", withAddress: true)
+        notice(text.string)
     }
 
     // MARK: - Helpers

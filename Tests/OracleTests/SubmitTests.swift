@@ -80,15 +80,36 @@ struct SubmitTests {
     /// Runs both binaries into their own queues; compares everything.
     @discardableResult
     func compare(_ args: [String], input: String, tag: String, expectQueued: Bool = true,
-                 uid: Int? = nil) throws -> (real: URL, ours: URL) {
-        try compare(args, input: Array(input.utf8), tag: tag, expectQueued: expectQueued, uid: uid)
+                 uid: Int? = nil, debian: Bool = false) throws -> (real: URL, ours: URL) {
+        try compare(args, input: Array(input.utf8), tag: tag, expectQueued: expectQueued, uid: uid, debian: debian)
+    }
+
+    /// Debian's own sendmail.cf (from its sendmail.mc) with an /etc/mail
+    /// holding the fixture files and a small aliases file.
+    func prepareDebian() throws -> (cf: String, dir: URL, etcMail: String) {
+        let p = try Workspace.shared.prepare(Configuration.debianSendmail)
+        let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
+        let etc = dir.appendingPathComponent("etc-mail-submit")
+        try? FileManager.default.removeItem(at: etc)
+        try FileManager.default.copyItem(atPath: p.etcMail, toPath: etc.path)
+        try "postmaster: root\nstaff: root, daemon, bin\nMAILER-DAEMON: postmaster\n"
+            .write(to: etc.appendingPathComponent("aliases"), atomically: true, encoding: .utf8)
+        return (p.cfPath, dir, etc.path)
     }
 
     /// `uid`: run both binaries as that user (queues owned by it).
+    /// `debian`: use Debian's sendmail.cf instead of submit.cf.
     @discardableResult
     func compare(_ args: [String], input: [UInt8], tag: String, expectQueued: Bool = true,
-                 uid: Int? = nil) throws -> (real: URL, ours: URL) {
-        let (cf, dir) = try prepare()
+                 uid: Int? = nil, debian: Bool = false) throws -> (real: URL, ours: URL) {
+        var etcMail: String? = nil
+        let (cf, dir): (String, URL)
+        if debian {
+            let d = try prepareDebian()
+            (cf, dir, etcMail) = (d.cf, d.dir, d.etcMail)
+        } else {
+            (cf, dir) = try prepare()
+        }
         let realQ = try freshQueue(dir, "q-\(tag)-real")
         let oursQ = try freshQueue(dir, "q-\(tag)-ours")
         if let uid {
@@ -102,6 +123,7 @@ struct SubmitTests {
         let runs = Workspace.shared.runs
         var options = SandboxOptions()
         options.modeFlag = "-bm"
+        options.etcMail = etcMail
         options.runAsUID = uid
         options.rootHome = realHome.path
         options.extraArguments = ["-OQueueDirectory=\(realQ.path)"] + args
@@ -163,6 +185,11 @@ struct SubmitTests {
         try compare(["-odq", "-F", "Full Name", "root"], input: Self.plain, tag: "F")
         try compare(["-odq", "-f", "daemon", "-F", "The Daemon", "root"], input: Self.plain, tag: "fF")
         try compare(["-odq", "-f", "<>", "root"], input: Self.plain, tag: "null-sender")
+        // root is not in $=t here: -f someone else means no AUTH= and, with
+        // authwarnings, an X-Authentication-Warning:
+        for (i, f) in ["someone", "root", "someone@client.example", "<>", "a=b+c"].enumerated() {
+            try compare(["-OPrivacyOptions=authwarnings", "-odq", "-f", f, "root"], input: Self.plain, tag: "auth-\(i)")
+        }
         try compare(["-odq", "-N", "success,failure", "-R", "hdrs", "-V", "env-1", "-B", "8BITMIME", "root", "staff"],
                     input: Self.plain, tag: "dsn")
         try compare(["-odq", "-N", "never", "-R", "full", "root"], input: Self.plain, tag: "dsn-never")
@@ -185,6 +212,26 @@ struct SubmitTests {
         try compare(["-odq", "-f", "someone@client.example", "root"], input: Self.plain, tag: "authwarn-off", uid: 1)
         try compare(["-OPrivacyOptions=authwarnings", "-odq", "-t"],
                     input: "To: root\nX-Authentication-Warning: forged\n\nbody\n", tag: "authwarn-t", uid: 1)
+    }
+
+    @Test("Debian's sendmail.cf: its rulesets, H lines, T=DNS/RFC822/X-Unix, trusted users")
+    func debianConfiguration() throws {
+        let msg = "From: Some One <someone@client.example>\nTo: root, daemon@vm.example.test\nCc: staff\nSubject: hi\n\nbody\n"
+        try compare(["-odq", "-t"], input: msg, tag: "deb-t", debian: true)
+        try compare(["-odq", "root", "staff", "user@mail.example.com"], input: Self.plain, tag: "deb-argv", debian: true)
+        try compare(["-odq", "-N", "success", "-R", "hdrs", "-V", "e1", "root", "Joe <bin@vm.example.test>"],
+                    input: Self.plain, tag: "deb-dsn", debian: true)
+        for (i, f) in ["root", "daemon", "someone", "someone@mail.example.com", "<>", "a=b+c@mail.example.com"].enumerated() {
+            try compare(["-odq", "-f", f, "root"], input: Self.plain, tag: "deb-f-\(i)", debian: true)
+        }
+        try compare(["-odq", "nosuchuser", "root"], input: Self.plain, tag: "deb-bad-user", debian: true)
+        // client.example does not resolve (the name server never answers):
+        // the lookup is deferred quietly, the envelope says so in its M line
+        try compare(["-odq", "-f", "someone@client.example", "root"], input: Self.plain, tag: "deb-dns-sender", debian: true)
+        try compare(["-odq", "root", "user@client.example"], input: Self.plain, tag: "deb-dns-rcpt", debian: true)
+        try compare(["-odq", "-t"], input: "To: a@client.example\n\nb\n", tag: "deb-dns-t", debian: true)
+        try compare(["-odq", "-f", "someone@mail.example.com", "root"], input: Self.plain, tag: "deb-untrusted",
+                    uid: 1, debian: true)
     }
 
     @Test("message forms: no headers, 8-bit body, folded headers, CRLF, dots, no final newline")
@@ -253,6 +300,8 @@ struct SubmitTests {
         try compare(["-odq", "nosuchuser", "root"], input: "To: someone\nCc: staff\nSubject: hi\n\nbody\nFrom me\n",
                     tag: "p-bad-user")
         try compare(["-odq", "x@remote.example"], input: Self.plain, tag: "p-all-bad", expectQueued: false)
+        try compare(["-odq", "-f", "someone", "nosuchuser", "root"], input: Self.plain, tag: "p-other-sender")
+        try compare(["-odq", "-f", "root", "nosuchuser", "root"], input: Self.plain, tag: "p-self-sender")
         try compare(["-odq", "-t"], input: "To: x@remote.example, root\n\nbody\n", tag: "p-t-bad")
         // ErrorMode=q: nothing printed, nothing saved
         try compare(["-odq", "-oeq", "root", "x@remote.example"], input: Self.plain, tag: "bad-host")
