@@ -291,6 +291,7 @@ extension Engine {
         case .tempFail:
             a.state = .queueUp
             a.message = Array("alias database unavailable".utf8)
+            if rw.envelopeMessage == nil { rw.envelopeMessage = "alias database unavailable" }
             return
         case .found(let value):
             if verbose { rw.notice("aliased to \(shortenString(value, 203).string)") }
