@@ -48,6 +48,8 @@ public final class Engine: CfReporter {
     public let options: StartOptions
     /// OpMode is MD_INITALIAS (newaliases): parse errors don't queue.
     public var initializingAliases = false
+    /// Where syslog lines go (sendmail's from=/to= lines); nil: nowhere.
+    public var logSink: MailLogSink? = SyslogSink()
     /// Where the last parseAddress stopped (sendmail's delimptr).
     public var lastParseEnd = 0
     /// Alias databases opened for lookups, by internal name.
