@@ -105,6 +105,9 @@ case .verify:
 case .printQueue:
     let status = engine.printQueue()
     finish(status == .tempFail ? .ok : status)
+case .queueRun:
+    let status = engine.runQueue(arguments: cl.queueArgs)
+    finish(status == .tempFail ? .ok : status)
 default:
     stdoutBuffer.write("sendmail: this mode (-b\(String(UnicodeScalar(cl.mode.rawValue)))) is not implemented yet\n")
     finish(.unavailable)

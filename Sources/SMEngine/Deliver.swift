@@ -1,0 +1,375 @@
+// SMEngine/Deliver.swift
+//
+// Delivers one queued message (a QueueFile and its df bytes) with the
+// configuration's mailers, as sendmail's dowork()/sendall()/deliver() do
+// for a queue run: each undelivered recipient is parsed again as a
+// recipient, the send list is ordered by host, recipients of one F=m
+// mailer (and one host, unless the mailer is local, F=l) are handed to a
+// single mailer process whose argv comes from A=, the `*file*` mailer
+// appends to the file itself (mailfile()), and the mailer's exit status
+// decides each recipient's fate: 0 delivered, EX_TEMPFAIL/EX_IOERR/EX_OSERR
+// kept for a later run, anything else failed.
+// Promises: the caller's QueueFile is only changed in memory (the queue
+// run rewrites the file); -v lines use sendmail's wording; SMTP ([IPC] or
+// A= without $u) mailers are not run: their recipients stay queued
+// untouched.
+// Not yet: DSN/bounce generation for failed recipients (they are dropped
+// from the qf as sendmail drops them after bouncing -- TODO bounce), MIME
+// 8->7 conversion, L= line wrapping, SafeFileEnvironment.
+
+import Glibc
+import SMBase
+import SMRules
+import SMConfig
+import SMQueueFormat
+
+/// What became of one delivery attempt of a queued message.
+public struct DeliveryOutcome {
+    /// Indices (into the qf's recipients) still to deliver later.
+    public var remaining: [Int] = []
+    /// True when some mailer was run (the attempt counts).
+    public var attempted = false
+    /// e_message: the text for the qf's `M` line.
+    public var message: [UInt8]? = nil
+}
+
+final class QueuedRecipient {
+    enum State { case pending, sent, failed, deferred, untouched }
+    let index: Int
+    let printable: [UInt8]
+    var address: ParsedAddress
+    var ctlUID: Int?
+    var ctlGID: Int?
+    var state: State = .pending
+    init(index: Int, printable: [UInt8], address: ParsedAddress) {
+        self.index = index; self.printable = printable; self.address = address
+    }
+}
+
+extension Engine {
+    func macroID(_ name: [UInt8]) -> Int? { config.names.id(forName: name) }
+
+    /// DefaultUser as uid/gid (sendmail's DefUid/DefGid).
+    func defaultIDs() -> (uid_t, gid_t) {
+        guard let v = config.options["DefaultUser"], !v.isEmpty else { return (1, 1) }
+        let parts = v.split(separator: UInt8(ascii: ":"), maxSplits: 1).map { Array($0) }
+        var uid: uid_t = 1, gid: gid_t = 1
+        let u = parts[0]
+        if let n = UInt32(u.string) { uid = n } else if let pw = getpwnam(u.string) {
+            uid = pw.pointee.pw_uid; gid = pw.pointee.pw_gid
+        }
+        if parts.count > 1 {
+            let g = parts[1]
+            if let n = UInt32(g.string) { gid = n } else if let gr = getgrnam(g.string) { gid = gr.pointee.gr_gid }
+        }
+        return (uid, gid)
+    }
+
+    /// ctime() of `t` without the newline (sendmail's $d).
+    func ctimeText(_ t: time_t) -> [UInt8] {
+        var tt = t
+        var buf = [CChar](repeating: 0, count: 64)
+        guard ctime_r(&tt, &buf) != nil else { return [] }
+        var s = Array(String(cString: buf).utf8)
+        if s.last == 0x0A { s.removeLast() }
+        return s
+    }
+
+    /// Delivers what can be delivered of `qf`; `verbose` prints sendmail's
+    /// -v transcript lines.
+    public func deliver(_ qf: QueueFile, id: [UInt8], data: [UInt8], verbose: Bool, now: time_t) -> DeliveryOutcome {
+        var outcome = DeliveryOutcome()
+        // envelope macros
+        rewriter.macros[Int(UInt8(ascii: "i"))] = id
+        for m in qf.macros { if let mid = macroID(m.name) { rewriter.macros[mid] = m.value } }
+        rewriter.macros[Int(UInt8(ascii: "f"))] = qf.sender
+        rewriter.macros[Int(UInt8(ascii: "d"))] = ctimeText(now)
+        rewriter.macros[Int(UInt8(ascii: "b"))] = arpaDate(now)
+        rewriter.macros[Int(UInt8(ascii: "t"))] = nil
+
+        // the send list, sorted by host as recipient() keeps it
+        var list: [QueuedRecipient] = []
+        var ctl: QueueFile.ControllingUser? = nil
+        for (i, r) in qf.recipients.enumerated() {
+            switch r.controlLine {
+            case .reset?: ctl = nil
+            case .user(let u)?: ctl = u
+            case nil: break
+            }
+            let saved = rewriter.suppressErrors
+            rewriter.suppressErrors = !verbose
+            let parsed = parseAddress(r.address, flags: [], isRecipient: true)
+            rewriter.suppressErrors = saved
+            guard let a = parsed else {
+                let q = QueuedRecipient(index: i, printable: r.address,
+                                        address: ParsedAddress(mailer: nil, mailerName: [], host: nil, user: [], printable: r.address))
+                q.state = .failed
+                list.append(q)
+                continue
+            }
+            let q = QueuedRecipient(index: i, printable: r.address, address: a)
+            if let c = ctl { q.ctlUID = c.uid; q.ctlGID = c.gid }
+            if a.badAddress || a.mailer == nil { q.state = .failed }
+            if a.queueUp { q.state = .deferred }
+            var at = list.count
+            for (j, e) in list.enumerated() where SendQueue.compareHost(a.host, e.address.host) < 0 {
+                at = j
+                break
+            }
+            list.insert(q, at: at)
+        }
+
+        for (k, first) in list.enumerated() where first.state == .pending {
+            guard let m = first.address.mailer else { first.state = .failed; continue }
+            if m.path == Array("[IPC]".utf8) || (m.path != Array("[FILE]".utf8) && DeliveryFormat.speaksSMTP(m.argv)) {
+                first.state = .untouched
+                continue
+            }
+            var group = [first]
+            if m.has("m") {
+                for q in list[(k + 1)...] where q.state == .pending && q.address.mailerName == m.name {
+                    if group.count >= max(m.maxRcpt, 1) { break }
+                    if !m.has("l") {
+                        guard let h1 = first.address.host, let h2 = q.address.host, h1.asciiCaseEquals(h2) else {
+                            if first.address.host == nil && q.address.host == nil { group.append(q) }
+                            continue
+                        }
+                    }
+                    if m.has("o") && (q.ctlUID != first.ctlUID) { continue }
+                    group.append(q)
+                }
+            }
+            outcome.attempted = true
+            let status: Int32
+            var text: String
+            if m.name == Array("*file*".utf8) {
+                (status, text) = deliverToFile(first, mailer: m, qf: qf, data: data, verbose: verbose)
+            } else {
+                (status, text) = runMailer(group, mailer: m, qf: qf, data: data, verbose: verbose)
+            }
+            let to = DeliveryFormat.toList(group.map { $0.printable }).string
+            if status == 0 {
+                for q in group { q.state = .sent }
+                if verbose { out.write("\(to)... Sent\n") }
+            } else if DeliveryFormat.isTemporary(status) {
+                for q in group { q.state = .deferred }
+                if text.isEmpty {
+                    text = "Deferred: \(m.name.string) mailer (\(m.path.string)) exited with \(DeliveryFormat.exitName(status))"
+                }
+                if verbose { out.write("\(to)... \(text)\n") }
+                outcome.message = Array(text.utf8)
+                rewriter.setStatus(.tempFail)
+            } else {
+                for q in group { q.state = .failed }
+                if text.isEmpty { text = DeliveryFormat.statusText(status) ?? "unknown mailer error \(status)" }
+                if verbose {
+                    if status == SysExit.noUser.rawValue || status == SysExit.cantCreat.rawValue {
+                        out.write("\(to)... \(text)\n")
+                    } else {
+                        out.write("\(text)\n")
+                    }
+                }
+                outcome.message = Array(text.utf8)
+                rewriter.setStatus(SysExit(rawValue: status) ?? .unavailable)
+                // TODO(bounce): a DSN to the sender is owed here unless NOTIFY=NEVER
+                // or the sender is <>; DSN generation is not written yet.
+            }
+            out.flush()
+        }
+        outcome.remaining = list.filter { $0.state == .deferred || $0.state == .untouched }.map { $0.index }.sorted()
+        return outcome
+    }
+
+    /// The uid/gid a mailer runs as: U= if given, root for F=S, else the
+    /// controlling user, else DefaultUser.
+    func mailerIDs(_ m: Mailer, _ q: QueuedRecipient) -> (uid_t, gid_t) {
+        let (du, dg) = defaultIDs()
+        if m.uid >= 0 { return (uid_t(m.uid), gid_t(m.gid >= 0 ? m.gid : Int(dg))) }
+        if m.has("S") { return (0, 0) }
+        if let u = q.ctlUID, u != 0 {
+            let g = q.ctlGID ?? 0
+            return (uid_t(u), g != 0 ? gid_t(g) : dg)
+        }
+        return (du, dg)
+    }
+
+    /// The From_ line (UnixFromLine, "From $g  $d") unless F=n.
+    func fromLine(_ m: Mailer) -> [UInt8] {
+        if m.has("n") { return [] }
+        var template = config.options["UnixFromLine"] ?? []
+        if template.isEmpty {
+            template = Array("From ".utf8) + [Meta.macroExpand, UInt8(ascii: "g")] + Array("  ".utf8)
+                + [Meta.macroExpand, UInt8(ascii: "d")]
+        }
+        var line = expandMacros(template, rewriter.macros)
+        if m.has("U") {
+            line += Array(" remote from ".utf8) + (rewriter.macros[Int(UInt8(ascii: "k"))] ?? [])
+        }
+        if m.has("E"), line.starts(with: Array("From ".utf8)), false { line.insert(UInt8(ascii: ">"), at: 0) }
+        return line + m.eol
+    }
+
+    /// putheader(): the selected headers, macros expanded where the value
+    /// holds a macro reference, address headers rewritten for the mailer.
+    func headerBytes(_ qf: QueueFile, mailer m: Mailer) -> [UInt8] {
+        var out: [UInt8] = []
+        for h in qf.headers {
+            guard DeliveryFormat.headerSelected(h, mailerFlags: m.flags, macroDefined: { name in
+                guard let id = self.macroID(name) else { return false }
+                return self.rewriter.macros[id] != nil
+            }) else { continue }
+            let name = h.name
+            var value = h.value
+            if value.contains(Meta.macroExpand) {
+                value = expandMacros(value, rewriter.macros)
+            }
+            let flags = HeaderInfo.flags(for: name)
+            if (flags.contains(.from) || flags.contains(.recipient)) && !flags.contains(.bcc) {
+                value = [0x20] + commaize(value, mailer: m, sender: flags.contains(.from))
+            }
+            out += DeliveryFormat.headerLines(name: name, value: value, eol: m.eol)
+        }
+        return out
+    }
+
+    /// commaize(): each address of an address header through remotename()
+    /// for the mailer, joined with ", ".
+    func commaize(_ value: [UInt8], mailer m: Mailer, sender: Bool) -> [UInt8] {
+        var parts: [[UInt8]] = []
+        var cur: [UInt8] = []
+        var depthAngle = 0, depthParen = 0, quoted = false, escaped = false
+        for b in value {
+            if escaped { cur.append(b); escaped = false; continue }
+            switch b {
+            case UInt8(ascii: "\\"): escaped = true; cur.append(b)
+            case UInt8(ascii: "\""): quoted.toggle(); cur.append(b)
+            case UInt8(ascii: "<") where !quoted && depthParen == 0: depthAngle += 1; cur.append(b)
+            case UInt8(ascii: ">") where !quoted && depthParen == 0: depthAngle = max(0, depthAngle - 1); cur.append(b)
+            case UInt8(ascii: "(") where !quoted: depthParen += 1; cur.append(b)
+            case UInt8(ascii: ")") where !quoted: depthParen = max(0, depthParen - 1); cur.append(b)
+            case UInt8(ascii: ",") where !quoted && depthAngle == 0 && depthParen == 0:
+                parts.append(cur); cur = []
+            case 0x0A: cur.append(0x20)
+            default: cur.append(b)
+            }
+        }
+        parts.append(cur)
+        var result: [UInt8] = []
+        for p in parts {
+            var s = p[...]
+            while let c = s.first, c == 0x20 || c == 0x09 { s = s.dropFirst() }
+            while let c = s.last, c == 0x20 || c == 0x09 { s = s.dropLast() }
+            if s.isEmpty { continue }
+            var flags: AddressFlags = [.header]
+            if sender { flags.insert(.sender) }
+            let (name, _) = remoteName(Array(s), mailer: m, flags: flags)
+            if !result.isEmpty { result += Array(", ".utf8) }
+            result += name.latin1Bytes
+        }
+        return result
+    }
+
+    /// Sets $g for mailer `m` (the sender through rulesets 1 and S=).
+    func defineSenderMacro(_ qf: QueueFile, mailer m: Mailer) {
+        var sender = qf.sender
+        if sender.isEmpty || sender == Array("<>".utf8) {
+            sender = rewriter.macros[Int(UInt8(ascii: "n"))] ?? Array("MAILER-DAEMON".utf8)
+        }
+        let (g, _) = remoteName(sender, mailer: m, flags: [.sender, .canonical])
+        rewriter.macros[Int(UInt8(ascii: "g"))] = g.latin1Bytes
+    }
+
+    /// The whole message as a mailer gets it.
+    func messageBytes(_ qf: QueueFile, mailer m: Mailer, data: [UInt8]) -> [UInt8] {
+        var msg = fromLine(m)
+        msg += headerBytes(qf, mailer: m)
+        msg += m.eol
+        msg += DeliveryFormat.body(data, mailerFlags: m.flags, eol: m.eol)
+        return msg
+    }
+
+    /// Runs a program mailer for `group`; returns its exit status and a
+    /// message text (empty: use the status's standard text).
+    func runMailer(_ group: [QueuedRecipient], mailer m: Mailer, qf: QueueFile, data: [UInt8],
+                   verbose: Bool) -> (Int32, String) {
+        let first = group[0]
+        rewriter.macros[Int(UInt8(ascii: "h"))] = first.address.host
+        defineSenderMacro(qf, mailer: m)
+        rewriter.macros[Int(UInt8(ascii: "u"))] = first.address.user
+        let to = DeliveryFormat.toList(group.map { $0.printable }).string
+        if verbose {
+            if let h = first.address.host, !h.isEmpty {
+                out.write("\(to)... Connecting to \(h.string) via \(m.name.string)...\n")
+            } else {
+                out.write("\(to)... Connecting to \(m.name.string)...\n")
+            }
+            out.flush()
+        }
+        var macros = rewriter.macros
+        let argv = DeliveryFormat.buildArgv(template: m.argv, users: group.map { $0.address.user }) { word, user in
+            if let u = user { macros[Int(UInt8(ascii: "u"))] = u }
+            return expandMacros(word, macros)
+        }
+        let message = messageBytes(qf, mailer: m, data: data)
+        var env: [[UInt8]] = [Array("AGENT=sendmail".utf8)]
+        for (name, value) in config.environment {
+            if let v = value {
+                env.append(name + [UInt8(ascii: "=")] + v)
+            } else if let v = getenv(name.string) {
+                env.append(name + [UInt8(ascii: "=")] + Array(String(cString: v).utf8))
+            }
+        }
+        let (uid, gid) = mailerIDs(m, first)
+        var dir: [UInt8]? = nil
+        if let d = m.execDir {
+            for candidate in expandMacros(d, rewriter.macros).split(separator: UInt8(ascii: ":")) {
+                var st = stat()
+                if stat(String(decoding: candidate, as: UTF8.self), &st) == 0 { dir = Array(candidate); break }
+            }
+        }
+        let proc = MailerProcess(path: m.path, argv: argv, environment: env, uid: uid, gid: gid, directory: dir)
+        let r = proc.run(input: message)
+        if verbose, !r.output.isEmpty {
+            out.write(r.output)
+        }
+        return (r.status, "")
+    }
+
+    /// mailfile(): appends the message to the file named by the
+    /// recipient, as its controlling user (or DefaultUser), creating it
+    /// with mode 0600.
+    func deliverToFile(_ q: QueuedRecipient, mailer m: Mailer, qf: QueueFile, data: [UInt8],
+                       verbose: Bool) -> (Int32, String) {
+        let path = stripQuotes(q.address.user)
+        rewriter.macros[Int(UInt8(ascii: "h"))] = nil
+        rewriter.macros[Int(UInt8(ascii: "u"))] = path
+        defineSenderMacro(qf, mailer: m)
+        var msg = messageBytes(qf, mailer: m, data: data)
+        msg += m.eol
+        let (uid, gid) = mailerIDs(m, q)
+        // open with the target's identity (effective ids, restored after)
+        let ngroups = getgroups(0, nil)
+        var savedGroups = [gid_t](repeating: 0, count: Int(max(ngroups, 0)))
+        _ = getgroups(ngroups, &savedGroups)
+        let asRoot = geteuid() == 0
+        var g = [gid]
+        if asRoot { _ = setgroups(1, &g); _ = setegid(gid); _ = seteuid(uid) }
+        let fd = open(path.string, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        let err = errno
+        if asRoot { _ = seteuid(0); _ = setegid(getgid()); _ = setgroups(savedGroups.count, &savedGroups) }
+        if fd < 0 {
+            if verbose { out.write("cannot open \(path.string): \(String(cString: strerror(err)))\n") }
+            return (SysExit.cantCreat.rawValue, "")
+        }
+        defer { close(fd) }
+        _ = flock(fd, LOCK_EX)
+        var off = 0
+        while off < msg.count {
+            let n = msg[off...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; return (SysExit.ioErr.rawValue, "") }
+            off += n
+        }
+        if fsync(fd) != 0 && errno != EINVAL { return (SysExit.ioErr.rawValue, "") }
+        return (0, "")
+    }
+}
