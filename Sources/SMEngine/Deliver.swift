@@ -41,6 +41,8 @@ final class QueuedRecipient {
     var ctlUID: Int?
     var ctlGID: Int?
     var state: State = .pending
+    /// uid/gid of the envelope sender when it is a local user.
+    var senderIDs: (uid_t, gid_t)? = nil
     init(index: Int, printable: [UInt8], address: ParsedAddress) {
         self.index = index; self.printable = printable; self.address = address
     }
@@ -87,6 +89,8 @@ extension Engine {
         rewriter.macros[Int(UInt8(ascii: "b"))] = arpaDate(now)
         rewriter.macros[Int(UInt8(ascii: "t"))] = nil
 
+        let senderIDs = senderPasswordIDs(qf.sender)
+
         // the send list, sorted by host as recipient() keeps it
         var list: [QueuedRecipient] = []
         var ctl: QueueFile.ControllingUser? = nil
@@ -109,6 +113,7 @@ extension Engine {
             }
             let q = QueuedRecipient(index: i, printable: r.address, address: a)
             if let c = ctl { q.ctlUID = c.uid; q.ctlGID = c.gid }
+            q.senderIDs = senderIDs
             if a.badAddress || a.mailer == nil { q.state = .failed }
             if a.queueUp { q.state = .deferred }
             var at = list.count
@@ -157,19 +162,20 @@ extension Engine {
                     text = "Deferred: \(m.name.string) mailer (\(m.path.string)) exited with \(DeliveryFormat.exitName(status))"
                 }
                 if verbose { out.write("\(to)... \(text)\n") }
-                outcome.message = Array(text.utf8)
+                if outcome.message == nil { outcome.message = Array(text.utf8) }
                 rewriter.setStatus(.tempFail)
             } else {
                 for q in group { q.state = .failed }
                 if text.isEmpty { text = DeliveryFormat.statusText(status) ?? "unknown mailer error \(status)" }
-                if verbose {
-                    if status == SysExit.noUser.rawValue || status == SysExit.cantCreat.rawValue {
-                        out.write("\(to)... \(text)\n")
-                    } else {
-                        out.write("\(text)\n")
-                    }
+                // usrerr-style texts carry the address and set e_message only
+                // when it is unset; message()-style texts replace it
+                if [SysExit.noUser.rawValue, SysExit.noHost.rawValue, SysExit.cantCreat.rawValue].contains(status) {
+                    if verbose { out.write("\(to)... \(text)\n") }
+                    if outcome.message == nil { outcome.message = Array(text.utf8) }
+                } else {
+                    if verbose { out.write("\(text)\n") }
+                    outcome.message = Array(text.utf8)
                 }
-                outcome.message = Array(text.utf8)
                 rewriter.setStatus(SysExit(rawValue: status) ?? .unavailable)
                 // TODO(bounce): a DSN to the sender is owed here unless NOTIFY=NEVER
                 // or the sender is <>; DSN generation is not written yet.
@@ -190,7 +196,32 @@ extension Engine {
             let g = q.ctlGID ?? 0
             return (uid_t(u), g != 0 ? gid_t(g) : dg)
         }
+        // no controlling user: the sender's, when it is a local user
+        if let (u, g) = q.senderIDs, u != 0 { return (u, g != 0 ? g : dg) }
         return (du, dg)
+    }
+
+    /// setsender(): a sender that resolves to the local mailer and names
+    /// a password entry lends its uid/gid to deliveries without a
+    /// controlling user.
+    func senderPasswordIDs(_ sender: [UInt8]) -> (uid_t, gid_t)? {
+        guard !sender.isEmpty, sender != Array("<>".utf8) else { return nil }
+        let saved = rewriter.suppressErrors
+        rewriter.suppressErrors = true
+        defer { rewriter.suppressErrors = saved }
+        guard let a = parseAddress(sender, flags: [.sender], isRecipient: false),
+              a.mailerName == Array("local".utf8), !a.badAddress,
+              let pw = getpwnam(stripQuotes(a.user).string) else { return nil }
+        return (pw.pointee.pw_uid, pw.pointee.pw_gid)
+    }
+
+    /// $u for a recipient: quotes removed for F=s mailers, the `|` of a
+    /// program dropped.
+    func userMacro(_ q: QueuedRecipient, mailer m: Mailer) -> [UInt8] {
+        var u = q.address.user
+        if m.has("s") || m.name == Array("prog".utf8) { u = stripQuotes(u) }
+        if m.name == Array("prog".utf8), u.first == UInt8(ascii: "|") { u.removeFirst() }
+        return u
     }
 
     /// The From_ line (UnixFromLine, "From $g  $d") unless F=n.
@@ -295,7 +326,7 @@ extension Engine {
         let first = group[0]
         rewriter.macros[Int(UInt8(ascii: "h"))] = first.address.host
         defineSenderMacro(qf, mailer: m)
-        rewriter.macros[Int(UInt8(ascii: "u"))] = first.address.user
+        rewriter.macros[Int(UInt8(ascii: "u"))] = userMacro(first, mailer: m)
         let to = DeliveryFormat.toList(group.map { $0.printable }).string
         if verbose {
             if let h = first.address.host, !h.isEmpty {
@@ -306,7 +337,7 @@ extension Engine {
             out.flush()
         }
         var macros = rewriter.macros
-        let argv = DeliveryFormat.buildArgv(template: m.argv, users: group.map { $0.address.user }) { word, user in
+        let argv = DeliveryFormat.buildArgv(template: m.argv, users: group.map { userMacro($0, mailer: m) }) { word, user in
             if let u = user { macros[Int(UInt8(ascii: "u"))] = u }
             return expandMacros(word, macros)
         }

@@ -1,0 +1,162 @@
+// DeliverTests.swift — queue runs (-q, -q -v, -qR) against the oracle.
+//
+// Each case lets the REAL sendmail queue one or more messages (`-odq`) with
+// Tests/Fixtures/oracle/deliver/deliver.cf, copies the queue, and runs the
+// real sendmail's queue run on one copy and ours on the other, in the same
+// sandbox and the same scratch directory.  What must be identical: stdout,
+// stderr, exit status, every mailer call recorded by dump-mailer.sh (argv,
+// working directory, uid/gid, environment, stdin bytes), the files the
+// *file* mailer appended to, and the queue afterwards (files present, qf
+// contents).  Normalised: the `$d` date of From_ lines (the time of the run)
+// and the qf's K (time of the attempt) and I (inode of the df) lines.
+// Fails (never skips) when a prerequisite is missing.
+
+import Foundation
+import Testing
+
+@Suite("Queue runs: deliveries identical to sendmail's")
+struct DeliverTests {
+    struct Case: Sendable, CustomStringConvertible {
+        var name: String
+        /// One submission per element: (extra arguments, recipients).
+        var submissions: [([String], [String])]
+        var runArguments: [String]
+        var message: [UInt8]
+        var description: String { name }
+    }
+
+    static let basicMessage = Array("""
+        Subject: test delivery
+        From: Joe <joe@x.example>
+        To: list, a@local2
+
+        hello
+        From me
+        .
+        a line with \u{e9}t\u{e9}
+        .dot
+
+        """.utf8)
+
+    static let cases: [Case] = [
+        Case(name: "deliver-local-prog-file", submissions: [(["-f", "root"], ["root", "daemon", "bin", "pipe", "file"])],
+             runArguments: ["-v"], message: basicMessage),
+        Case(name: "deliver-flags-quiet", submissions: [(["-f", "root"], ["x@local2", "y@local2", "root"])],
+             runArguments: ["-qf"], message: basicMessage),
+        Case(name: "deliver-failures", submissions: [(["-f", "root", "-N", "never"],
+                                                      ["root", "a@tempfail", "b@tempfail", "c@nouser", "d@unavail"])],
+             runArguments: ["-v"], message: basicMessage),
+        Case(name: "deliver-more-codes", submissions: [(["-f", "root", "-N", "never"],
+                                                        ["e@nohost", "f@software", "g@tempfail"])],
+             runArguments: ["-v"], message: basicMessage),
+        Case(name: "deliver-tempfail-only", submissions: [(["-f", "root"], ["a@tempfail", "b@tempfail"])],
+             runArguments: ["-v"], message: basicMessage),
+        Case(name: "deliver-select-R", submissions: [(["-f", "root"], ["root"]), (["-f", "bin"], ["daemon"])],
+             runArguments: ["-v", "-qRdaemon"], message: basicMessage),
+    ]
+
+    struct Snapshot: Equatable {
+        var stdout: String
+        var stderr: String
+        var status: Int32
+        var files: [String: String]
+    }
+
+    /// Replaces the parts that depend on the time of the run.
+    static func normalise(_ name: String, _ text: String) -> String {
+        var lines = text.components(separatedBy: "\n")
+        for i in lines.indices {
+            let l = lines[i]
+            if name.hasPrefix("q/qf") || name.hasPrefix("q/Qf") {
+                if l.hasPrefix("K") && l != "K0" { lines[i] = "K<time>" }
+                if l.hasPrefix("I") { lines[i] = "I<inode>" }
+            }
+            if l.hasPrefix("From "), let r = l.range(of: #"  [A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} [0-9]{4}$"#,
+                                                     options: .regularExpression) {
+                lines[i] = l.replacingCharacters(in: r, with: "  <date>")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func collect(_ dir: URL, _ r: RunResult) throws -> Snapshot {
+        var files: [String: String] = [:]
+        let fm = FileManager.default
+        for sub in ["out", "box", "q"] {
+            let d = dir.appendingPathComponent(sub)
+            for name in (try? fm.contentsOfDirectory(atPath: d.path)) ?? [] {
+                let key = sub + "/" + name
+                let data = try Data(contentsOf: d.appendingPathComponent(name))
+                let attrs = try fm.attributesOfItem(atPath: d.appendingPathComponent(name).path)
+                let mode = String((attrs[.posixPermissions] as? Int) ?? 0, radix: 8)
+                let owner = (attrs[.ownerAccountID] as? Int) ?? -1
+                files[key] = "mode \(mode) owner \(owner)\n" + normalise(key, String(decoding: data, as: UTF8.self))
+            }
+        }
+        return Snapshot(stdout: String(decoding: r.stdout, as: UTF8.self),
+                        stderr: String(decoding: r.stderr, as: UTF8.self), status: r.status, files: files)
+    }
+
+    func shell(_ command: String) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", command]
+        try p.run()
+        p.waitUntilExit()
+        if p.terminationStatus != 0 { throw HarnessError("failed: \(command)") }
+    }
+
+    @Test("queue run: mailers, files and queue afterwards", arguments: DeliverTests.cases)
+    func queueRun(_ c: Case) throws {
+        guard getuid() == 0 else {
+            throw HarnessError("DeliverTests need root (mailers run as DefaultUser mail:mail)")
+        }
+        let p = try Workspace.shared.prepare(Configuration(name: c.name, source: .cf("deliver/deliver.cf")))
+        let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
+        let fixtures = URL(fileURLWithPath: OracleEnvironment.fixture("deliver"))
+        for f in ["aliases", "switch", "dump-mailer.sh"] {
+            let text = try String(contentsOf: fixtures.appendingPathComponent(f), encoding: .utf8)
+                .replacingOccurrences(of: "@SCRATCH@", with: dir.path)
+            try text.write(to: dir.appendingPathComponent(f), atomically: false, encoding: .utf8)
+        }
+        chmod(dir.appendingPathComponent("dump-mailer.sh").path, 0o755)
+        let d = dir.path
+        try shell("rm -rf '\(d)/q' '\(d)/q.start' '\(d)/out' '\(d)/box' && mkdir -p '\(d)/q' '\(d)/out' '\(d)/box' "
+                  + "&& chmod 1777 '\(d)/out' && chown mail:mail '\(d)/box' && chmod 700 '\(d)/q'")
+        let runs = Workspace.shared.runs
+        var options = SandboxOptions()
+        options.modeFlag = "-bi"
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: [], options: options,
+                            runDir: runs, tag: "\(c.name).newaliases")
+        for (i, (args, rcpts)) in c.submissions.enumerated() {
+            options.modeFlag = "-odq"
+            options.extraArguments = ["-oi"] + args + rcpts
+            let r = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: c.message,
+                                    options: options, runDir: runs, tag: "\(c.name).submit\(i)")
+            #expect(r.status == 0, "the oracle did not queue the message: \(String(decoding: r.stdout + r.stderr, as: UTF8.self))")
+        }
+        let queued = try FileManager.default.contentsOfDirectory(atPath: d + "/q").filter { $0.hasPrefix("qf") }
+        #expect(queued.count == c.submissions.count, "queue after submission: \(queued)")
+        try shell("cp -a '\(d)/q' '\(d)/q.start'")
+
+        options.modeFlag = "-q"
+        options.extraArguments = c.runArguments
+        var snapshots: [Snapshot] = []
+        for (binary, tag) in [(OracleEnvironment.oraclePath, "oracle"), (try OracleEnvironment.binaryUnderTest(), "ours")] {
+            try shell("rm -rf '\(d)/q' '\(d)/out'/* '\(d)/box'/* && cp -a '\(d)/q.start' '\(d)/q'")
+            let r = try Sandbox.run(binary: binary, cf: p.cfPath, input: [], options: options,
+                                    runDir: runs, tag: "\(c.name).\(tag)")
+            snapshots.append(try Self.collect(dir, r))
+        }
+        let (real, ours) = (snapshots[0], snapshots[1])
+        #expect(ours.stdout == real.stdout)
+        #expect(ours.stderr == real.stderr)
+        #expect(ours.status == real.status)
+        #expect(ours.files.keys.sorted() == real.files.keys.sorted())
+        for key in real.files.keys.sorted() {
+            #expect(ours.files[key] == real.files[key], "\(key) differs")
+        }
+        #expect(real.files.keys.contains { $0.hasPrefix("out/") } || c.name.contains("select"),
+                "the oracle ran no mailer: \(real.stdout)")
+    }
+}
