@@ -116,7 +116,7 @@ extension Engine {
             closedir(d)
         }
         var work: [(id: [UInt8], priority: Int64)] = []
-        for name in names.sorted() {
+        for name in names {
             let id = Array(name.utf8.dropFirst(2))
             let fd = open(qfDir + "/" + name, O_RDONLY | O_CLOEXEC)
             if fd < 0 { continue }
@@ -132,25 +132,34 @@ extension Engine {
             }
             work.append((id, qf.priority))
         }
-        work.sort { $0.priority != $1.priority ? $0.priority < $1.priority : $0.id.lexicographicallyPrecedes($1.id) }
+        // by priority; equal priorities keep the directory's order (sendmail's
+        // comparison says "equal" and glibc's qsort is a stable merge sort)
+        work = work.enumerated().sorted {
+            $0.element.priority != $1.element.priority ? $0.element.priority < $1.element.priority : $0.offset < $1.offset
+        }.map { $0.element }
 
         for (n, job) in work.enumerated() {
             let qfPath = qfDir + "/qf" + job.id.string
             let dfPath = (dfSub ? dir + "/df" : dir) + "/df" + job.id.string
             let fd = open(qfPath, O_RDWR | O_CLOEXEC)
             if fd < 0 { continue }
-            if flock(fd, LOCK_EX | LOCK_NB) != 0 { close(fd); continue }
-            defer { close(fd) }
             if verbose {
                 out.write("\nRunning \(dir)/\(job.id.string) (sequence \(n + 1) of \(work.count))\n")
                 out.flush()
             }
+            if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+                if verbose { out.write("\(job.id.string): locked\n") }
+                close(fd)
+                continue
+            }
+            defer { close(fd) }
             let bytes = readAll(fd)
             let qf: QueueFile
             do {
                 qf = try QueueFileReader.decode(bytes)
             } catch {
-                let name = Array(("qf" + job.id.string).utf8)
+                // queuename(): relative to the queue directory
+                let name = Array(((qfSub ? "qf/" : "./") + "qf" + job.id.string).utf8)
                 let text = error.message(fileName: name)
                 if !text.isEmpty { rewriter.systemError(text.string) }
                 if error.loseReason != nil {

@@ -22,6 +22,10 @@ struct DeliverTests {
         var submissions: [([String], [String])]
         var runArguments: [String]
         var message: [UInt8]
+        /// Adds a line sendmail does not know to the first qf (a damaged file).
+        var corrupt = false
+        /// Holds an exclusive lock on the first qf during both runs.
+        var lockFirst = false
         var description: String { name }
     }
 
@@ -53,6 +57,14 @@ struct DeliverTests {
              runArguments: ["-v"], message: basicMessage),
         Case(name: "deliver-select-R", submissions: [(["-f", "root"], ["root"]), (["-f", "bin"], ["daemon"])],
              runArguments: ["-v", "-qRdaemon"], message: basicMessage),
+        Case(name: "deliver-select-not-R", submissions: [(["-f", "root"], ["root"]), (["-f", "bin"], ["daemon"])],
+             runArguments: ["-v", "-q!Rdaemon"], message: basicMessage),
+        Case(name: "deliver-select-S", submissions: [(["-f", "root"], ["root"]), (["-f", "bin"], ["daemon", "x@local2"])],
+             runArguments: ["-v", "-qSbin", "-qSnobody"], message: basicMessage),
+        Case(name: "deliver-damaged-qf", submissions: [(["-f", "root"], ["root"])],
+             runArguments: ["-v"], message: basicMessage, corrupt: true),
+        Case(name: "deliver-locked-qf", submissions: [(["-f", "root"], ["root"]), (["-f", "bin"], ["daemon"])],
+             runArguments: ["-v"], message: basicMessage, lockFirst: true),
     ]
 
     struct Snapshot: Equatable {
@@ -137,6 +149,12 @@ struct DeliverTests {
         }
         let queued = try FileManager.default.contentsOfDirectory(atPath: d + "/q").filter { $0.hasPrefix("qf") }
         #expect(queued.count == c.submissions.count, "queue after submission: \(queued)")
+        let first = "\(d)/q/" + (queued.sorted().first ?? "none")
+        if c.corrupt {
+            var text = try String(contentsOfFile: first, encoding: .isoLatin1)
+            text = text.replacingOccurrences(of: "\nS", with: "\nXbogus line\nS")
+            try text.write(toFile: first, atomically: false, encoding: .isoLatin1)
+        }
         try shell("cp -a '\(d)/q' '\(d)/q.start'")
 
         options.modeFlag = "-q"
@@ -144,8 +162,14 @@ struct DeliverTests {
         var snapshots: [Snapshot] = []
         for (binary, tag) in [(OracleEnvironment.oraclePath, "oracle"), (try OracleEnvironment.binaryUnderTest(), "ours")] {
             try shell("rm -rf '\(d)/q' '\(d)/out'/* '\(d)/box'/* && cp -a '\(d)/q.start' '\(d)/q'")
+            var lockFD: Int32 = -1
+            if c.lockFirst {
+                lockFD = open(first, O_RDONLY)
+                #expect(lockFD >= 0 && flock(lockFD, LOCK_EX) == 0, "cannot lock \(first)")
+            }
             let r = try Sandbox.run(binary: binary, cf: p.cfPath, input: [], options: options,
                                     runDir: runs, tag: "\(c.name).\(tag)")
+            if lockFD >= 0 { close(lockFD) }
             snapshots.append(try Self.collect(dir, r))
         }
         let (real, ours) = (snapshots[0], snapshots[1])
@@ -156,7 +180,7 @@ struct DeliverTests {
         for key in real.files.keys.sorted() {
             #expect(ours.files[key] == real.files[key], "\(key) differs")
         }
-        #expect(real.files.keys.contains { $0.hasPrefix("out/") } || c.name.contains("select"),
+        #expect(real.files.keys.contains { $0.hasPrefix("out/") } || c.corrupt,
                 "the oracle ran no mailer: \(real.stdout)")
     }
 }
