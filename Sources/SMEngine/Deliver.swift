@@ -256,7 +256,7 @@ extension Engine {
             }
             let flags = HeaderInfo.flags(for: name)
             if (flags.contains(.from) || flags.contains(.recipient)) && !flags.contains(.bcc) {
-                value = [0x20] + commaize(value, mailer: m, sender: flags.contains(.from))
+                value = [0x20] + commaize(value, field: name, mailer: m, sender: flags.contains(.from))
             }
             out += DeliveryFormat.headerLines(name: name, value: value, eol: m.eol)
         }
@@ -264,8 +264,9 @@ extension Engine {
     }
 
     /// commaize(): each address of an address header through remotename()
-    /// for the mailer, joined with ", ".
-    func commaize(_ value: [UInt8], mailer m: Mailer, sender: Bool) -> [UInt8] {
+    /// for the mailer, joined with ", "; a name that would pass column 78
+    /// (or L=-2 when smaller) starts a new line indented by 8 spaces.
+    func commaize(_ value: [UInt8], field: [UInt8], mailer m: Mailer, sender: Bool) -> [UInt8] {
         var parts: [[UInt8]] = []
         var cur: [UInt8] = []
         var depthAngle = 0, depthParen = 0, quoted = false, escaped = false
@@ -286,6 +287,10 @@ extension Engine {
         }
         parts.append(cur)
         var result: [UInt8] = []
+        var omax = m.lineLimit - 2
+        if omax < 0 || omax > 78 { omax = 78 }
+        var opos = field.count + 2
+        var firstOne = true
         for p in parts {
             var s = p[...]
             while let c = s.first, c == 0x20 || c == 0x09 { s = s.dropFirst() }
@@ -293,9 +298,16 @@ extension Engine {
             if s.isEmpty { continue }
             var flags: AddressFlags = [.header]
             if sender { flags.insert(.sender) }
-            let (name, _) = remoteName(Array(s), mailer: m, flags: flags)
-            if !result.isEmpty { result += Array(", ".utf8) }
-            result += name.latin1Bytes
+            let name = remoteName(Array(s), mailer: m, flags: flags).0.latin1Bytes
+            opos += name.count + (firstOne ? 0 : 2)
+            if opos > omax && !firstOne {
+                result += Array(",\n        ".utf8)
+                opos = 8 + name.count
+            } else if !firstOne {
+                result += Array(", ".utf8)
+            }
+            result += name
+            firstOne = false
         }
         return result
     }

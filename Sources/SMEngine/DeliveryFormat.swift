@@ -101,7 +101,8 @@ public enum DeliveryFormat {
             out += eol
             start = end + 1
         }
-        if f.contains(UInt8(ascii: "b")) { out += eol }
+        // F=b: a blank line after a body whose last line was complete
+        if f.contains(UInt8(ascii: "b")), data.last == 0x0A { out += eol }
         return out
     }
 
