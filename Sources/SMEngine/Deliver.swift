@@ -314,11 +314,7 @@ extension Engine {
 
     /// Sets $g for mailer `m` (the sender through rulesets 1 and S=).
     func defineSenderMacro(_ qf: QueueFile, mailer m: Mailer) {
-        var sender = qf.sender
-        if sender.isEmpty || sender == Array("<>".utf8) {
-            sender = rewriter.macros[Int(UInt8(ascii: "n"))] ?? Array("MAILER-DAEMON".utf8)
-        }
-        let (g, _) = remoteName(sender, mailer: m, flags: [.sender, .canonical])
+        let (g, _) = remoteName(qf.sender, mailer: m, flags: [.sender, .canonical])
         rewriter.macros[Int(UInt8(ascii: "g"))] = g.latin1Bytes
     }
 
@@ -371,10 +367,9 @@ extension Engine {
             }
         }
         let proc = MailerProcess(path: m.path, argv: argv, environment: env, uid: uid, gid: gid, directory: dir)
+        // the mailer's output belongs in the transcript (xf) that a bounce
+        // quotes; -v does not show it.  TODO(bounce): keep it for the DSN.
         let r = proc.run(input: message)
-        if verbose, !r.output.isEmpty {
-            out.write(r.output)
-        }
         return (r.status, "")
     }
 

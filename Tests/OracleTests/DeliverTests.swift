@@ -45,6 +45,10 @@ struct DeliverTests {
     static let foldedMessage = Array("Subject: folded\nX-Long: first part\n\tsecond part\n  third\nTo: a, B <b@x.example>, \"C D\" <c@y.example> (comment), undisclosed: ;\nCc: e@z.example,\n\tf@z.example\nFrom: <joe@x.example>\nReply-To: Joe (the man) joe@x.example\n\nline one\nFrom line\n\u{7f}\u{1}x\r\nlast line without newline".utf8)
 
     static let cases: [Case] = [
+        Case(name: "deliver-file-prog-errors", submissions: [(["-f", "root", "-N", "never"], ["badfile", "badprog", "shprog", "root"])],
+             runArguments: ["-v"], message: basicMessage),
+        Case(name: "deliver-null-sender", submissions: [(["-f", "<>"], ["root", "x@local2", "file"])],
+             runArguments: ["-v"], message: basicMessage),
         Case(name: "deliver-crlf-folded", submissions: [(["-f", "root"], ["Mixed@crlf", "other@crlf", "root", "x@local2"])],
              runArguments: ["-v"], message: foldedMessage),
         Case(name: "deliver-local-prog-file", submissions: [(["-f", "root"], ["root", "daemon", "bin", "pipe", "file"])],
