@@ -106,8 +106,16 @@ case .printQueue:
     let status = engine.printQueue()
     finish(status == .tempFail ? .ok : status)
 case .queueRun:
-    let status = engine.runQueue(arguments: cl.queueArgs)
-    finish(status == .tempFail ? .ok : status)
+    switch engine.queueRunMode(cl.queueArgs) {
+    case .periodic:
+        stdoutBuffer.write("sendmail: periodic and persistent queue runners (-q<time>, -qp) are not implemented yet\n")
+        finish(.unavailable)
+    case .background:
+        finish(Engine.startBackgroundQueueRun(arguments: args) ? .ok : .osErr)
+    case .foreground:
+        let status = engine.runQueue(arguments: cl.queueArgs)
+        finish(status == .tempFail ? .ok : status)
+    }
 default:
     stdoutBuffer.write("sendmail: this mode (-b\(String(UnicodeScalar(cl.mode.rawValue)))) is not implemented yet\n")
     finish(.unavailable)

@@ -26,6 +26,9 @@ struct DeliverTests {
         var corrupt = false
         /// Holds an exclusive lock on the first qf during both runs.
         var lockFirst = false
+        /// Plain `-q`: the run happens in a background process; wait until
+        /// the queue is empty.
+        var background = false
         var description: String { name }
     }
 
@@ -45,6 +48,8 @@ struct DeliverTests {
     static let foldedMessage = Array("Subject: folded\nX-Long: first part\n\tsecond part\n  third\nTo: a, B <b@x.example>, \"C D\" <c@y.example> (comment), undisclosed: ;\nCc: e@z.example,\n\tf@z.example\nFrom: <joe@x.example>\nReply-To: Joe (the man) joe@x.example\n\nline one\nFrom line\n\u{7f}\u{1}x\r\nlast line without newline".utf8)
 
     static let cases: [Case] = [
+        Case(name: "deliver-background", submissions: [(["-f", "root"], ["root", "daemon"])],
+             runArguments: [], message: basicMessage, background: true),
         Case(name: "deliver-file-prog-errors", submissions: [(["-f", "root", "-N", "never"], ["badfile", "badprog", "shprog", "root"])],
              runArguments: ["-v"], message: basicMessage),
         Case(name: "deliver-null-sender", submissions: [(["-f", "<>"], ["root", "x@local2", "file"])],
@@ -178,6 +183,16 @@ struct DeliverTests {
             let r = try Sandbox.run(binary: binary, cf: p.cfPath, input: [], options: options,
                                     runDir: runs, tag: "\(c.name).\(tag)")
             if lockFD >= 0 { close(lockFD) }
+            if c.background {
+                #expect(r.status == 0 && r.stdout.isEmpty, "-q did not return at once: \(r.status)")
+                var waited = 0
+                while waited < 100, (try? FileManager.default.contentsOfDirectory(atPath: d + "/q"))?
+                    .contains(where: { $0.hasPrefix("qf") || $0.hasPrefix("df") || $0.hasPrefix("xf") }) ?? false {
+                    usleep(100_000)
+                    waited += 1
+                }
+                usleep(200_000)
+            }
             snapshots.append(try Self.collect(dir, r))
         }
         let (real, ours) = (snapshots[0], snapshots[1])
