@@ -51,5 +51,6 @@ let package = Package(
         .testTarget(name: "OracleTests", dependencies: ["SMBase"], swiftSettings: swift6),
         .testTarget(name: "SMQueueFormatTests", dependencies: ["SMQueueFormat", "SMBase"], swiftSettings: swift6),
         .testTarget(name: "ToolsTests", dependencies: ["SMBase"], swiftSettings: swift6),
+        .testTarget(name: "SMEngineTests", dependencies: ["SMEngine", "SMQueueFormat", "SMRules", "SMBase"], swiftSettings: swift6),
     ]
 )
