@@ -144,7 +144,9 @@ extension Engine {
             let fd = open(qfPath, O_RDWR | O_CLOEXEC)
             if fd < 0 { continue }
             if verbose {
-                out.write("\nRunning \(dir)/\(job.id.string) (sequence \(n + 1) of \(work.count))\n")
+                // sendmail names the job by the data file's directory
+                let shown = dfSub ? dir + "/df" : dir
+                out.write("\nRunning \(shown)/\(job.id.string) (sequence \(n + 1) of \(work.count))\n")
                 out.flush()
             }
             if flock(fd, LOCK_EX | LOCK_NB) != 0 {

@@ -29,6 +29,8 @@ struct DeliverTests {
         /// Plain `-q`: the run happens in a background process; wait until
         /// the queue is empty.
         var background = false
+        /// The queue directory has qf/, df/ and xf/ subdirectories.
+        var subdirectories = false
         var description: String { name }
     }
 
@@ -48,6 +50,8 @@ struct DeliverTests {
     static let foldedMessage = Array("Subject: folded\nX-Long: first part\n\tsecond part\n  third\nTo: a, B <b@x.example>, \"C D\" <c@y.example> (comment), undisclosed: ;\nCc: e@z.example,\n\tf@z.example\nFrom: <joe@x.example>\nReply-To: Joe (the man) joe@x.example\n\nline one\nFrom line\n\u{7f}\u{1}x\r\nlast line without newline".utf8)
 
     static let cases: [Case] = [
+        Case(name: "deliver-subdirectories", submissions: [(["-f", "root"], ["root", "a@tempfail"])],
+             runArguments: ["-v"], message: basicMessage, subdirectories: true),
         Case(name: "deliver-background", submissions: [(["-f", "root"], ["root", "daemon"])],
              runArguments: [], message: basicMessage, background: true),
         Case(name: "deliver-file-prog-errors", submissions: [(["-f", "root", "-N", "never"], ["badfile", "badprog", "shprog", "root"])],
@@ -92,7 +96,7 @@ struct DeliverTests {
         var lines = text.components(separatedBy: "\n")
         for i in lines.indices {
             let l = lines[i]
-            if name.hasPrefix("q/qf") || name.hasPrefix("q/Qf") {
+            if name.hasPrefix("q/qf") || name.hasPrefix("q/Qf") || name.hasPrefix("q/qf/") {
                 if l.hasPrefix("K") && l != "K0" { lines[i] = "K<time>" }
                 if l.hasPrefix("I") { lines[i] = "I<inode>" }
             }
@@ -109,7 +113,12 @@ struct DeliverTests {
         let fm = FileManager.default
         for sub in ["out", "box", "q"] {
             let d = dir.appendingPathComponent(sub)
-            for name in (try? fm.contentsOfDirectory(atPath: d.path)) ?? [] {
+            for name in (fm.subpaths(atPath: d.path) ?? []).sorted() {
+                var isDir: ObjCBool = false
+                if fm.fileExists(atPath: d.appendingPathComponent(name).path, isDirectory: &isDir), isDir.boolValue {
+                    files[sub + "/" + name + "/"] = "directory"
+                    continue
+                }
                 let key = sub + "/" + name
                 let data = try Data(contentsOf: d.appendingPathComponent(name))
                 let attrs = try fm.attributesOfItem(atPath: d.appendingPathComponent(name).path)
@@ -148,6 +157,7 @@ struct DeliverTests {
         let d = dir.path
         try shell("rm -rf '\(d)/q' '\(d)/q.start' '\(d)/out' '\(d)/box' && mkdir -p '\(d)/q' '\(d)/out' '\(d)/box' "
                   + "&& chmod 1777 '\(d)/out' && chown mail:mail '\(d)/box' && chmod 700 '\(d)/q'")
+        if c.subdirectories { try shell("mkdir '\(d)/q/qf' '\(d)/q/df' '\(d)/q/xf'") }
         let runs = Workspace.shared.runs
         var options = SandboxOptions()
         options.modeFlag = "-bi"
@@ -160,9 +170,10 @@ struct DeliverTests {
                                     options: options, runDir: runs, tag: "\(c.name).submit\(i)")
             #expect(r.status == 0, "the oracle did not queue the message: \(String(decoding: r.stdout + r.stderr, as: UTF8.self))")
         }
-        let queued = try FileManager.default.contentsOfDirectory(atPath: d + "/q").filter { $0.hasPrefix("qf") }
+        let qfDir = d + (c.subdirectories ? "/q/qf" : "/q")
+        let queued = try FileManager.default.contentsOfDirectory(atPath: qfDir).filter { $0.hasPrefix("qf") }
         #expect(queued.count == c.submissions.count, "queue after submission: \(queued)")
-        let first = "\(d)/q/" + (queued.sorted().first ?? "none")
+        let first = qfDir + "/" + (queued.sorted().first ?? "none")
         if c.corrupt {
             var text = try String(contentsOfFile: first, encoding: .isoLatin1)
             text = text.replacingOccurrences(of: "\nS", with: "\nXbogus line\nS")
@@ -187,7 +198,7 @@ struct DeliverTests {
                 #expect(r.status == 0 && r.stdout.isEmpty, "-q did not return at once: \(r.status)")
                 var waited = 0
                 while waited < 100, (try? FileManager.default.contentsOfDirectory(atPath: d + "/q"))?
-                    .contains(where: { $0.hasPrefix("qf") || $0.hasPrefix("df") || $0.hasPrefix("xf") }) ?? false {
+                    .contains(where: { $0.count > 2 && ($0.hasPrefix("qf") || $0.hasPrefix("df") || $0.hasPrefix("xf")) }) ?? false {
                     usleep(100_000)
                     waited += 1
                 }
