@@ -158,12 +158,19 @@ extension Engine {
                 if verbose { out.write("\(to)... Sent\n") }
             } else if DeliveryFormat.isTemporary(status) {
                 for q in group { q.state = .deferred }
-                if text.isEmpty {
-                    text = "Deferred: \(m.name.string) mailer (\(m.path.string)) exited with \(DeliveryFormat.exitName(status))"
+                if status == SysExit.tempFail.rawValue {
+                    if text.isEmpty {
+                        text = "Deferred: \(m.name.string) mailer (\(m.path.string)) exited with \(DeliveryFormat.exitName(status))"
+                    }
+                    if verbose { out.write("\(to)... \(text)\n") }
+                    if outcome.message == nil { outcome.message = Array(text.utf8) }
+                } else {
+                    // EX_OSERR, EX_IOERR: kept for later, reported as message() does
+                    if text.isEmpty { text = DeliveryFormat.statusText(status) ?? "" }
+                    if verbose { out.write("\(text)\n") }
+                    outcome.message = Array(text.utf8)
                 }
-                if verbose { out.write("\(to)... \(text)\n") }
-                if outcome.message == nil { outcome.message = Array(text.utf8) }
-                rewriter.setStatus(.tempFail)
+                rewriter.setStatus(SysExit(rawValue: status) ?? .tempFail)
             } else {
                 for q in group { q.state = .failed }
                 if text.isEmpty { text = DeliveryFormat.statusText(status) ?? "unknown mailer error \(status)" }
@@ -366,7 +373,8 @@ extension Engine {
                 if stat(String(decoding: candidate, as: UTF8.self), &st) == 0 { dir = Array(candidate); break }
             }
         }
-        let proc = MailerProcess(path: m.path, argv: argv, environment: env, uid: uid, gid: gid, directory: dir)
+        var proc = MailerProcess(path: m.path, argv: argv, environment: env, uid: uid, gid: gid, directory: dir)
+        proc.localMailer = m.has("l")
         // the mailer's output belongs in the transcript (xf) that a bounce
         // quotes; -v does not show it.  TODO(bounce): keep it for the DSN.
         let r = proc.run(input: message)

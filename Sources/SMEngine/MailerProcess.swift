@@ -7,8 +7,8 @@
 // async-signal-safe functions between fork() and execve(): every C string
 // is built before fork.
 // Promises: returns after the child has exited; never throws; an exec
-// failure is reported as sendmail's child reports it (exit 69, or 71 for a
-// transient errno) with the errno kept for the message.
+// failure is reported as sendmail's child reports it (exit 71 for a local
+// mailer or a transient errno, else 69) with the errno kept.
 
 import Glibc
 
@@ -28,6 +28,8 @@ struct MailerProcess {
     var uid: uid_t
     var gid: gid_t
     var directory: [UInt8]?
+    /// F=l: an exec failure is EX_OSERR (temporary) rather than EX_UNAVAILABLE.
+    var localMailer = false
 
     private static func cString(_ b: [UInt8]) -> UnsafeMutablePointer<CChar> {
         let p = UnsafeMutablePointer<CChar>.allocate(capacity: b.count + 1)
@@ -75,6 +77,7 @@ struct MailerProcess {
         }
         var groups: [gid_t] = [gid]
         let uid = self.uid, gid = self.gid
+        let localMailer = self.localMailer
         let pid = fork()
         if pid == 0 {
             // child: async-signal-safe calls only
@@ -93,7 +96,7 @@ struct MailerProcess {
             }
             withUnsafeBytes(of: &e) { _ = write(errPipe[1], $0.baseAddress, 4) }
             let transient = e == EAGAIN || e == EINTR || e == ENOMEM || e == ENFILE || e == EMFILE || e == ETXTBSY
-            _exit(transient ? 71 : 69)
+            _exit(transient || localMailer ? 71 : 69)
         }
         close(inPipe[0]); close(outPipe[1]); close(errPipe[1])
         if pid < 0 {

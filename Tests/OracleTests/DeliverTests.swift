@@ -54,6 +54,8 @@ struct DeliverTests {
     static let foldedMessage = Array("Subject: folded\nX-Long: first part\n\tsecond part\n  third\nTo: a, B <b@x.example>, \"C D\" <c@y.example> (comment), undisclosed: ;\nCc: e@z.example,\n\tf@z.example\nFrom: <joe@x.example>\nReply-To: Joe (the man) joe@x.example\n\nline one\nFrom line\n\u{7f}\u{1}x\r\nlast line without newline".utf8)
 
     static let cases: [Case] = [
+        Case(name: "deliver-exec-failure", submissions: [(["-f", "root", "-N", "never"], ["a@noexec", "root"])],
+             runArguments: ["-v"], message: basicMessage),
         Case(name: "deliver-min-queue-age", submissions: [(["-f", "root"], ["a@tempfail"])],
              runArguments: ["-v", "-OMinQueueAge=1h"], message: basicMessage, preRun: ["-v"], expectsMailer: false),
         Case(name: "deliver-min-queue-age-selected", submissions: [(["-f", "root"], ["a@tempfail"])],
