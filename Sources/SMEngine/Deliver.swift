@@ -81,7 +81,9 @@ extension Engine {
     /// -v transcript lines.
     public func deliver(_ qf: QueueFile, id: [UInt8], data: [UInt8], verbose: Bool, now: time_t) -> DeliveryOutcome {
         var outcome = DeliveryOutcome()
-        // envelope macros
+        // envelope macros, for this message only
+        let savedMacros = rewriter.macros
+        defer { rewriter.macros = savedMacros }
         rewriter.macros[Int(UInt8(ascii: "i"))] = id
         for m in qf.macros { if let mid = macroID(m.name) { rewriter.macros[mid] = m.value } }
         rewriter.macros[Int(UInt8(ascii: "f"))] = qf.sender
@@ -257,10 +259,13 @@ extension Engine {
                 return self.rewriter.macros[id] != nil
             }) else { continue }
             let name = h.name
+            // the qf quotes bytes 0x80-0x9F and 0xFF of the message with
+            // METAQUOTE (0377); an unquoted $x is a macro to bind now
             var value = h.value
-            if value.contains(Meta.macroExpand) {
+            if DeliveryFormat.hasUnquotedMacro(value) {
                 value = expandMacros(value, rewriter.macros)
             }
+            value = DeliveryFormat.dequote(value)
             let flags = HeaderInfo.flags(for: name)
             if (flags.contains(.from) || flags.contains(.recipient)) && !flags.contains(.bcc) {
                 value = [0x20] + commaize(value, field: name, mailer: m, sender: flags.contains(.from))

@@ -67,6 +67,31 @@ public enum DeliveryFormat {
         return f.contains(where: { mailerFlags.contains($0) })
     }
 
+    /// True when `v` holds a MACROEXPAND byte not escaped by METAQUOTE.
+    public static func hasUnquotedMacro(_ v: [UInt8]) -> Bool {
+        var i = 0
+        while i < v.count {
+            if v[i] == Meta.metaQuote { i += 2; continue }
+            if v[i] == Meta.macroExpand { return true }
+            i += 1
+        }
+        return false
+    }
+
+    /// dequote_internal_chars(): METAQUOTE + byte becomes the byte.
+    public static func dequote(_ v: [UInt8]) -> [UInt8] {
+        guard v.contains(Meta.metaQuote) else { return v }
+        var out: [UInt8] = []
+        out.reserveCapacity(v.count)
+        var i = 0
+        while i < v.count {
+            if v[i] == Meta.metaQuote, i + 1 < v.count { out.append(v[i + 1]); i += 2; continue }
+            out.append(v[i])
+            i += 1
+        }
+        return out
+    }
+
     /// One header as written: `Name: value`, folded lines kept, each line
     /// ended by `eol`.
     public static func headerLines(name: [UInt8], value: [UInt8], eol: [UInt8]) -> [UInt8] {

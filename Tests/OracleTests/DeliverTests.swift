@@ -53,7 +53,15 @@ struct DeliverTests {
 
     static let foldedMessage = Array("Subject: folded\nX-Long: first part\n\tsecond part\n  third\nTo: a, B <b@x.example>, \"C D\" <c@y.example> (comment), undisclosed: ;\nCc: e@z.example,\n\tf@z.example\nFrom: <joe@x.example>\nReply-To: Joe (the man) joe@x.example\n\nline one\nFrom line\n\u{7f}\u{1}x\r\nlast line without newline".utf8)
 
+    /// Header bytes in sendmail's meta range (quoted in the qf) and a
+    /// body with a raw 0x81 'g'.
+    static let metaMessage: [UInt8] = Array("Subject: caf".utf8) + [0xC3, 0x81, 0x20, 0x81, 0x67]
+        + Array(" test ".utf8) + [0xFF, 0xFE] + Array(" end\nX-Macro: <".utf8) + [0x81, 0x67]
+        + Array(">\n\nbody ".utf8) + [0x81, 0x67, 0x0A]
+
     static let cases: [Case] = [
+        Case(name: "deliver-meta-bytes", submissions: [(["-f", "root"], ["root", "x@local2", "file"])],
+             runArguments: ["-v"], message: metaMessage),
         Case(name: "deliver-exec-failure", submissions: [(["-f", "root", "-N", "never"], ["a@noexec", "root"])],
              runArguments: ["-v"], message: basicMessage),
         Case(name: "deliver-min-queue-age", submissions: [(["-f", "root"], ["a@tempfail"])],

@@ -87,6 +87,14 @@ struct DeliveryFormatTests {
         #expect(out == Array(expected.utf8))
     }
 
+    @Test("qf header quoting: METAQUOTE hides a byte; only an unquoted $x is a macro")
+    func quoting() {
+        let quoted: [UInt8] = Array("caf".utf8) + [0xC3, 0xFF, 0x81, 0x20, 0xFF, 0x81, 0x67, 0x20, 0xFF, 0xFF, 0xFE]
+        #expect(!DeliveryFormat.hasUnquotedMacro(quoted))
+        #expect(DeliveryFormat.dequote(quoted) == Array("caf".utf8) + [0xC3, 0x81, 0x20, 0x81, 0x67, 0x20, 0xFF, 0xFE])
+        #expect(DeliveryFormat.hasUnquotedMacro([0x3C, Meta.macroExpand, 0x67, 0x3E]))
+    }
+
     @Test("-v recipient list is last-first; temporary codes")
     func lists() {
         #expect(DeliveryFormat.toList(["root", "daemon", "bin"].map { Array($0.utf8) }).string == "bin,daemon,root")
