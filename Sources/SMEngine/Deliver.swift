@@ -396,7 +396,8 @@ extension Engine {
         rewriter.macros[Int(UInt8(ascii: "u"))] = path
         defineSenderMacro(qf, mailer: m)
         var msg = messageBytes(qf, mailer: m, data: data)
-        msg += m.eol
+        // the separating blank line, after a complete last line only (as F=b)
+        if data.last == 0x0A && !m.has("b") { msg += m.eol }
         let (uid, gid) = mailerIDs(m, q)
         // open with the target's identity (effective ids, restored after)
         let ngroups = getgroups(0, nil)

@@ -35,6 +35,8 @@ struct DeliverTests {
         var preRun: [String]? = nil
         /// Whether the oracle must run some mailer (a sanity check of the case).
         var expectsMailer = true
+        /// The configuration: the hand-written deliver.cf or the m4-built one.
+        var fromM4 = false
         var description: String { name }
     }
 
@@ -60,6 +62,10 @@ struct DeliverTests {
         + Array(">\n\nbody ".utf8) + [0x81, 0x67, 0x0A]
 
     static let cases: [Case] = [
+        Case(name: "deliver-m4-local", submissions: [(["-f", "root"], ["root", "Daemon", "list", "pipe", "file", "bin@vm.example.test"])],
+             runArguments: ["-v"], message: foldedMessage, fromM4: true),
+        Case(name: "deliver-m4-sender", submissions: [(["-f", "Joe Bloggs <bin@elsewhere.example>"], ["root"]), (["-f", "daemon"], ["bin"])],
+             runArguments: ["-v"], message: basicMessage, fromM4: true),
         Case(name: "deliver-meta-bytes", submissions: [(["-f", "root"], ["root", "x@local2", "file"])],
              runArguments: ["-v"], message: metaMessage),
         // a body larger than a pipe's buffer: sendmail's write always meets
@@ -165,7 +171,8 @@ struct DeliverTests {
         guard getuid() == 0 else {
             throw HarnessError("DeliverTests need root (mailers run as DefaultUser mail:mail)")
         }
-        let p = try Workspace.shared.prepare(Configuration(name: c.name, source: .cf("deliver/deliver.cf")))
+        let p = try Workspace.shared.prepare(Configuration(
+            name: c.name, source: c.fromM4 ? .mc("deliver/deliver-m4.mc") : .cf("deliver/deliver.cf")))
         let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
         let fixtures = URL(fileURLWithPath: OracleEnvironment.fixture("deliver"))
         for f in ["aliases", "switch", "dump-mailer.sh"] {
