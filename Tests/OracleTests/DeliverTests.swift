@@ -250,4 +250,52 @@ struct DeliverTests {
         #expect(real.files.keys.contains { $0.hasPrefix("out/") } || !c.expectsMailer,
                 "the oracle ran no mailer: \(real.stdout)")
     }
+
+    /// Never lose a message: our run killed while a mailer works leaves the
+    /// queue exactly as it was (no half-written qf, the df in place, no tf).
+    @Test("a queue run killed during delivery leaves qf and df intact")
+    func killedRun() throws {
+        guard getuid() == 0 else { throw HarnessError("DeliverTests need root") }
+        let name = "deliver-killed"
+        let p = try Workspace.shared.prepare(Configuration(name: name, source: .cf("deliver/deliver.cf")))
+        let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
+        let fixtures = URL(fileURLWithPath: OracleEnvironment.fixture("deliver"))
+        for f in ["aliases", "switch", "dump-mailer.sh"] {
+            let text = try String(contentsOf: fixtures.appendingPathComponent(f), encoding: .utf8)
+                .replacingOccurrences(of: "@SCRATCH@", with: dir.path)
+            try text.write(to: dir.appendingPathComponent(f), atomically: false, encoding: .utf8)
+        }
+        chmod(dir.appendingPathComponent("dump-mailer.sh").path, 0o755)
+        let d = dir.path
+        try shell("rm -rf '\(d)/q' '\(d)/out' '\(d)/box' && mkdir -p '\(d)/q' '\(d)/out' '\(d)/box' "
+                  + "&& chmod 1777 '\(d)/out' && chown mail:mail '\(d)/box' && chmod 700 '\(d)/q'")
+        var options = SandboxOptions()
+        options.modeFlag = "-odq"
+        options.extraArguments = ["-oi", "-f", "root", "root", "a@tempfail", "z@sleep"]
+        let runs = Workspace.shared.runs
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: Self.basicMessage,
+                            options: options, runDir: runs, tag: "\(name).submit")
+        let fm = FileManager.default
+        func contents() throws -> [String: Data] {
+            var r: [String: Data] = [:]
+            for f in try fm.contentsOfDirectory(atPath: d + "/q") {
+                r[f] = try Data(contentsOf: URL(fileURLWithPath: d + "/q/" + f))
+            }
+            return r
+        }
+        let before = try contents()
+        #expect(before.keys.contains { $0.hasPrefix("qf") } && before.keys.contains { $0.hasPrefix("df") })
+        options.modeFlag = "-q"
+        options.extraArguments = ["-v"]
+        options.timeoutSeconds = 2
+        let r = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: p.cfPath, input: [],
+                                options: options, runDir: runs, tag: "\(name).ours")
+        #expect(r.timedOut, "the run was not killed (status \(r.status))")
+        usleep(300_000)
+        let after = try contents()
+        #expect(after == before, "queue changed: \(before.keys.sorted()) -> \(after.keys.sorted())")
+        // the local delivery before the kill did happen (it will be repeated: a
+        // duplicate, never a loss)
+        #expect(((try? fm.contentsOfDirectory(atPath: d + "/out")) ?? []).contains("call0.stdin"))
+    }
 }

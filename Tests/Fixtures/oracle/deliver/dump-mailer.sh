@@ -8,6 +8,7 @@ f=$d/call$n
 { echo "argv:"; for a in "$@"; do echo "[$a]"; done; echo "cwd: $(pwd)"; echo "id: $(id -u):$(id -g)"; echo "env:"; env | sort; } > "$f.info"
 cat > "$f.stdin"
 case "$*" in
+*sleep*) sleep 4; exit 0;;
 *tempfail*) exit 75;;
 *nouser*) exit 67;;
 *unavail*) exit 69;;
