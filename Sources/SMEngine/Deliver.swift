@@ -195,12 +195,19 @@ extension Engine {
         return outcome
     }
 
-    /// The uid/gid a mailer runs as: U= if given, root for F=S, else the
-    /// controlling user, else DefaultUser.
+    /// The uid/gid a mailer runs as: for F=S the U= ids (else root's);
+    /// otherwise the controlling user, else the sender when it is a local
+    /// user, else DefaultUser with U= overriding it.
     func mailerIDs(_ m: Mailer, _ q: QueuedRecipient) -> (uid_t, gid_t) {
-        let (du, dg) = defaultIDs()
-        if m.uid >= 0 { return (uid_t(m.uid), gid_t(m.gid >= 0 ? m.gid : Int(dg))) }
-        if m.has("S") { return (0, 0) }
+        var (du, dg) = defaultIDs()
+        if m.has("S") {
+            return (m.uid >= 0 ? uid_t(m.uid) : 0, m.gid >= 0 ? gid_t(m.gid) : 0)
+        }
+        if m.uid >= 0 && (q.ctlUID ?? 0) == 0 && (q.senderIDs?.0 ?? 0) == 0 {
+            du = uid_t(m.uid)
+            if m.gid >= 0 { dg = gid_t(m.gid) }
+            return (du, dg)
+        }
         if let u = q.ctlUID, u != 0 {
             let g = q.ctlGID ?? 0
             return (uid_t(u), g != 0 ? gid_t(g) : dg)

@@ -62,6 +62,10 @@ struct DeliverTests {
         + Array(">\n\nbody ".utf8) + [0x81, 0x67, 0x0A]
 
     static let cases: [Case] = [
+        Case(name: "deliver-uflag-root-sender", submissions: [(["-f", "root"], ["b@uflag", "c@sroot"])],
+             runArguments: ["-v"], message: basicMessage),
+        Case(name: "deliver-ids-dirs-env", submissions: [(["-f", "bin"], ["a@sroot", "b@uflag", "root"])],
+             runArguments: ["-v"], message: basicMessage),
         Case(name: "deliver-m4-local", submissions: [(["-f", "root"], ["root", "Daemon", "list", "pipe", "file", "bin@vm.example.test"])],
              runArguments: ["-v"], message: foldedMessage, fromM4: true),
         Case(name: "deliver-m4-sender", submissions: [(["-f", "Joe Bloggs <bin@elsewhere.example>"], ["root"]), (["-f", "daemon"], ["bin"])],
