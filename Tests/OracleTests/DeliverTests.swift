@@ -62,6 +62,11 @@ struct DeliverTests {
         + Array(">\n\nbody ".utf8) + [0x81, 0x67, 0x0A]
 
     static let cases: [Case] = [
+        // @ID@: the first queued ID's last six characters
+        Case(name: "deliver-select-I", submissions: [(["-f", "root"], ["root"]), (["-f", "bin"], ["daemon"])],
+             runArguments: ["-v", "-qI@ID@"], message: basicMessage),
+        Case(name: "deliver-select-not-I", submissions: [(["-f", "root"], ["root"]), (["-f", "bin"], ["daemon"])],
+             runArguments: ["-v", "-q!I@ID@"], message: basicMessage),
         Case(name: "deliver-uflag-root-sender", submissions: [(["-f", "root"], ["b@uflag", "c@sroot"])],
              runArguments: ["-v"], message: basicMessage),
         Case(name: "deliver-ids-dirs-env", submissions: [(["-f", "bin"], ["a@sroot", "b@uflag", "root"])],
@@ -219,7 +224,8 @@ struct DeliverTests {
         try shell("rm -rf '\(d)/out'/* '\(d)/box'/* && cp -a '\(d)/q' '\(d)/q.start'")
 
         options.modeFlag = "-q"
-        options.extraArguments = c.runArguments
+        let firstID = String((queued.sorted().first ?? "").suffix(6))
+        options.extraArguments = c.runArguments.map { $0.replacingOccurrences(of: "@ID@", with: firstID) }
         var snapshots: [Snapshot] = []
         for (binary, tag) in [(OracleEnvironment.oraclePath, "oracle"), (try OracleEnvironment.binaryUnderTest(), "ours")] {
             try shell("rm -rf '\(d)/q' '\(d)/out'/* '\(d)/box'/* && cp -a '\(d)/q.start' '\(d)/q'")
