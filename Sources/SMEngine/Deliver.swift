@@ -9,13 +9,21 @@
 // appends to the file itself (mailfile()), and the mailer's exit status
 // decides each recipient's fate: 0 delivered, EX_TEMPFAIL/EX_IOERR/EX_OSERR
 // kept for a later run, anything else failed.
+// Mailers run as sendmail picks the ids (F=S: U= or root; else the
+// controlling user, the local sender, or DefaultUser overridden by U=), in
+// the first existing D= directory (else the queue directory), with only
+// AGENT=sendmail and the cf's E variables in the environment.  Headers are
+// selected by ?flags?/?$x?, bound late ($g...) and dequoted (METAQUOTE),
+// address headers go through remotename() and commaize()'s folding.
 // Promises: the caller's QueueFile is only changed in memory (the queue
 // run rewrites the file); -v lines use sendmail's wording; SMTP ([IPC] or
 // A= without $u) mailers are not run: their recipients stay queued
 // untouched.
 // Not yet: DSN/bounce generation for failed recipients (they are dropped
-// from the qf as sendmail drops them after bouncing -- TODO bounce), MIME
-// 8->7 conversion, L= line wrapping, SafeFileEnvironment.
+// from the qf as sendmail drops them after bouncing -- TODO(bounce)), the
+// xf transcript, MIME 8->7 conversion, L= line wrapping, F=f/F=r (-f for
+// forwarded mail), SafeFileEnvironment and mailfile()'s safety checks
+// beyond O_NOFOLLOW and the target's permissions.
 
 import Glibc
 import SMBase

@@ -1,13 +1,18 @@
 // SMEngine/QueueRun.swift
 //
-// One queue run in the foreground (`sendmail -q`, `-qI/-qR/-qS` with `!`
-// negation, `-v`): lists the qf files of QueueDirectory (or its qf/
-// subdirectory), selects and orders them by priority, and for each one
-// takes an exclusive non-blocking flock (a locked entry is skipped), reads
-// it, delivers it (Deliver.swift) and then either removes qf and df (all
-// recipients done) or rewrites the qf with the remaining recipients and
-// the new K/N/P/I/M values.  A qf that cannot be read is renamed to Qf
-// as sendmail's loseqfile() does.
+// One queue run (`sendmail -q`, `-qf`, `-qI/-qR/-qS` with `!` negation,
+// `-v`): lists the qf files of QueueDirectory (or its qf/ subdirectory),
+// selects them (MinQueueAge unless a selection is given), orders them by
+// priority (ties in directory order, as sendmail's stable sort leaves
+// them), cuts the list at MaxQueueRunSize, and for each one takes an
+// exclusive non-blocking flock (a locked entry is reported by -v and
+// skipped), reads it, delivers it (Deliver.swift) and then either removes
+// qf and df (all recipients done) or rewrites the qf with the remaining
+// recipients and the new K/N/P/I/M values.  A qf that cannot be read is
+// reported and renamed to Qf as sendmail's loseqfile() does.  A plain
+// `-q` (no -v, no -qf) runs in a detached copy of ourselves started with
+// `-qf`, as sendmail forks; `-q<time>` and `-qp` are refused (not written).
+// Not yet: QueueSortOrder other than priority, queue groups, -qG/-qQ/-qL.
 // Promises: a qf is only ever replaced by tf -> fsync -> rename -> fsync
 // of the directory while its lock is held, so a crash or kill leaves the
 // old qf and the df intact; the df is never modified.
@@ -137,6 +142,10 @@ extension Engine {
         work = work.enumerated().sorted {
             $0.element.priority != $1.element.priority ? $0.element.priority < $1.element.priority : $0.offset < $1.offset
         }.map { $0.element }
+        // MaxQueueRunSize: only the first N jobs of the sorted list
+        if let v = config.options["MaxQueueRunSize"], let maxRun = Int(v.string), maxRun > 0, work.count > maxRun {
+            work = Array(work.prefix(maxRun))
+        }
 
         for (n, job) in work.enumerated() {
             let qfPath = qfDir + "/qf" + job.id.string
