@@ -21,8 +21,7 @@
 // untouched.
 // Not yet: DSN/bounce generation for failed recipients (they are dropped
 // from the qf as sendmail drops them after bouncing -- TODO(bounce)), the
-// xf transcript, MIME 8->7 conversion, L= line wrapping, F=f/F=r (-f for
-// forwarded mail), SafeFileEnvironment and mailfile()'s safety checks
+// xf transcript, MIME 8->7 conversion, L= line wrapping, SafeFileEnvironment and mailfile()'s safety checks
 // beyond O_NOFOLLOW and the target's permissions.
 
 import Glibc
@@ -372,9 +371,15 @@ extension Engine {
             out.flush()
         }
         var macros = rewriter.macros
-        let argv = DeliveryFormat.buildArgv(template: m.argv, users: group.map { userMacro($0, mailer: m) }) { word, user in
+        var argv = DeliveryFormat.buildArgv(template: m.argv, users: group.map { userMacro($0, mailer: m) }) { word, user in
             if let u = user { macros[Int(UInt8(ascii: "u"))] = u }
             return expandMacros(word, macros)
+        }
+        // F=f / F=r: "-f sender" (or "-r") right after argv[0]; a queue run
+        // always knows its sender, so sendmail always adds it
+        if m.has("f") || m.has("r"), !argv.isEmpty {
+            let flag = Array((m.has("f") ? "-f" : "-r").utf8)
+            argv.insert(contentsOf: [flag, rewriter.macros[Int(UInt8(ascii: "g"))] ?? []], at: 1)
         }
         let message = messageBytes(qf, mailer: m, data: data)
         var env: [[UInt8]] = [Array("AGENT=sendmail".utf8)]

@@ -62,6 +62,8 @@ struct DeliverTests {
         + Array(">\n\nbody ".utf8) + [0x81, 0x67, 0x0A]
 
     static let cases: [Case] = [
+        Case(name: "deliver-f-r-flags", submissions: [(["-f", "bin"], ["a@fflag", "b@rflag"])],
+             runArguments: ["-v"], message: basicMessage),
         // @ID@: the first queued ID's last six characters
         Case(name: "deliver-select-I", submissions: [(["-f", "root"], ["root"]), (["-f", "bin"], ["daemon"])],
              runArguments: ["-v", "-qI@ID@"], message: basicMessage),
