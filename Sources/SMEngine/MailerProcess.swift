@@ -86,6 +86,12 @@ struct MailerProcess {
             dup2(outPipe[1], 1)
             dup2(outPipe[1], 2)
             signal(SIGPIPE, SIG_DFL)
+            // nothing of ours leaks into the mailer (alias databases, locks)
+            var fd: Int32 = 3
+            while fd < 1024 {
+                if fd != errPipe[1] { close(fd) }
+                fd += 1
+            }
             if getuid() == 0 || geteuid() == 0 {
                 if setgroups(1, &groups) != 0 || setgid(gid) != 0 || setuid(uid) != 0 { e = errno }
             }
