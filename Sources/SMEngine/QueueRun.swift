@@ -23,7 +23,7 @@ import SMRules
 import SMQueueFormat
 
 /// `-q` arguments: [!]I/R/S substring selections (same letter ORs,
-/// different letters AND).
+/// different letters AND); IDs compare exactly, addresses without case.
 public struct QueueSelection {
     public struct Item { public var letter: UInt8; public var negate: Bool; public var text: [UInt8] }
     public var items: [Item] = []
@@ -39,9 +39,9 @@ public struct QueueSelection {
 
     public var isEmpty: Bool { items.isEmpty }
 
-    static func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
+    static func contains(_ hay: [UInt8], _ needle: [UInt8], foldCase: Bool = true) -> Bool {
         if needle.isEmpty { return true }
-        let h = hay.asciiLowercased, n = needle.asciiLowercased
+        let h = foldCase ? hay.asciiLowercased : hay, n = foldCase ? needle.asciiLowercased : needle
         guard h.count >= n.count else { return false }
         for i in 0...(h.count - n.count) where Array(h[i..<(i + n.count)]) == n { return true }
         return false
@@ -55,7 +55,7 @@ public struct QueueSelection {
             let any = group.contains { item in
                 let hit: Bool
                 switch letter {
-                case UInt8(ascii: "I"): hit = Self.contains(id, item.text)
+                case UInt8(ascii: "I"): hit = Self.contains(id, item.text, foldCase: false)  // IDs are case-sensitive
                 case UInt8(ascii: "S"): hit = Self.contains(sender, item.text)
                 default: hit = recipients.contains { Self.contains($0, item.text) }
                 }

@@ -118,5 +118,7 @@ struct DeliveryFormatTests {
         #expect(!neg.matches(id: Array("6AU2x".utf8), sender: [], recipients: []))
         #expect(neg.matches(id: Array("7AU2x".utf8), sender: [], recipients: []))
         #expect(QueueSelection([]).isEmpty)
+        // queue IDs are matched with case, as sendmail does
+        #expect(!QueueSelection([Array("I6au".utf8)]).matches(id: Array("6AU2x".utf8), sender: [], recipients: []))
     }
 }
