@@ -12,7 +12,8 @@
 // reported and renamed to Qf as sendmail's loseqfile() does.  A plain
 // `-q` (no -v, no -qf) runs in a detached copy of ourselves started with
 // `-qf`, as sendmail forks; `-q<time>` and `-qp` are refused (not written).
-// Not yet: QueueSortOrder other than priority, queue groups, -qG/-qQ/-qL.
+// Not yet: QueueSortOrder host/random/modification (priority is used), queue
+// groups, -qG/-qQ/-qL.
 // Promises: a qf is only ever replaced by tf -> fsync -> rename -> fsync
 // of the directory while its lock is held, so a crash or kill leaves the
 // old qf and the df intact; the df is never modified.
@@ -120,7 +121,7 @@ extension Engine {
             }
             closedir(d)
         }
-        var work: [(id: [UInt8], priority: Int64)] = []
+        var work: [(id: [UInt8], priority: Int64, ctime: Int64)] = []
         for name in names {
             let id = Array(name.utf8.dropFirst(2))
             let fd = open(qfDir + "/" + name, O_RDONLY | O_CLOEXEC)
@@ -128,19 +129,30 @@ extension Engine {
             let bytes = readAll(fd)
             close(fd)
             guard let qf = try? QueueFileReader.decode(bytes) else {
-                work.append((id, 0))   // read again (and lost) below
+                work.append((id, 0, 0))   // read again (and lost) below
                 continue
             }
             if !selection.matches(id: id, sender: qf.sender, recipients: qf.recipients.map { $0.address }) { continue }
             if selection.isEmpty && minAge > 0 && qf.attempts > 0 && Int64(now) - qf.lastAttempt < Int64(minAge) {
                 continue
             }
-            work.append((id, qf.priority))
+            work.append((id, qf.priority, qf.creationTime))
         }
-        // by priority; equal priorities keep the directory's order (sendmail's
-        // comparison says "equal" and glibc's qsort is a stable merge sort)
-        work = work.enumerated().sorted {
-            $0.element.priority != $1.element.priority ? $0.element.priority < $1.element.priority : $0.offset < $1.offset
+        // QueueSortOrder: priority (default), time (creation time),
+        // filename (queue ID), none (directory order).  Equal keys keep the
+        // directory's order: glibc's qsort is a stable merge sort.
+        let order = (config.options["QueueSortOrder"] ?? []).asciiLowercased.first
+        work = work.enumerated().sorted { a, b in
+            let x = a.element, y = b.element
+            switch order {
+            case UInt8(ascii: "n"): return a.offset < b.offset
+            case UInt8(ascii: "f"):
+                return x.id != y.id ? x.id.lexicographicallyPrecedes(y.id) : a.offset < b.offset
+            case UInt8(ascii: "t"):
+                return x.ctime != y.ctime ? x.ctime < y.ctime : a.offset < b.offset
+            default:
+                return x.priority != y.priority ? x.priority < y.priority : a.offset < b.offset
+            }
         }.map { $0.element }
         // MaxQueueRunSize: only the first N jobs of the sorted list
         if let v = config.options["MaxQueueRunSize"], let maxRun = Int(v.string), maxRun > 0, work.count > maxRun {

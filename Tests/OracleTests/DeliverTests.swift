@@ -61,7 +61,19 @@ struct DeliverTests {
         + Array(" test ".utf8) + [0xFF, 0xFE] + Array(" end\nX-Macro: <".utf8) + [0x81, 0x67]
         + Array(">\n\nbody ".utf8) + [0x81, 0x67, 0x0A]
 
+    static let sortSubmissions: [([String], [String])] = [
+        (["-f", "root"], ["root", "daemon", "bin"]), (["-f", "root"], ["daemon"]), (["-f", "bin"], ["root", "bin"]),
+        (["-f", "root"], ["sys"]),
+    ]
+
     static let cases: [Case] = [
+        Case(name: "deliver-order-priority", submissions: sortSubmissions, runArguments: ["-v"], message: basicMessage),
+        Case(name: "deliver-order-filename", submissions: sortSubmissions,
+             runArguments: ["-v", "-OQueueSortOrder=filename"], message: basicMessage),
+        Case(name: "deliver-order-time", submissions: sortSubmissions,
+             runArguments: ["-v", "-OQueueSortOrder=time"], message: basicMessage),
+        Case(name: "deliver-order-none-max", submissions: sortSubmissions,
+             runArguments: ["-v", "-OQueueSortOrder=none", "-OMaxQueueRunSize=3"], message: basicMessage),
         Case(name: "deliver-f-r-flags", submissions: [(["-f", "bin"], ["a@fflag", "b@rflag"])],
              runArguments: ["-v"], message: basicMessage),
         // @ID@: the first queued ID's last six characters
@@ -137,9 +149,9 @@ struct DeliverTests {
                 if l.hasPrefix("K") && l != "K0" { lines[i] = "K<time>" }
                 if l.hasPrefix("I") { lines[i] = "I<inode>" }
             }
-            if l.hasPrefix("From "), let r = l.range(of: #"  [A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} [0-9]{4}$"#,
+            if l.hasPrefix("From "), let r = l.range(of: #" [A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} [0-9]{4}$"#,
                                                      options: .regularExpression) {
-                lines[i] = l.replacingCharacters(in: r, with: "  <date>")
+                lines[i] = l.replacingCharacters(in: r, with: " <date>")
             }
         }
         return lines.joined(separator: "\n")
