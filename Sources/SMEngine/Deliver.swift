@@ -98,9 +98,28 @@ extension Engine {
         rewriter.macros[Int(UInt8(ascii: "b"))] = arpaDate(now)
         rewriter.macros[Int(UInt8(ascii: "t"))] = nil
 
-        let senderIDs = senderPasswordIDs(qf.sender)
+        let list = sendList(qf, senderIDs: senderPasswordIDs(qf.sender), verbose: verbose)
+        for (k, first) in list.enumerated() where first.state == .pending {
+            guard let m = first.address.mailer else { first.state = .failed; continue }
+            if m.path == Array("[IPC]".utf8) || (m.path != Array("[FILE]".utf8) && DeliveryFormat.speaksSMTP(m.argv)) {
+                first.state = .untouched
+                continue
+            }
+            let group = self.group(list, from: k, mailer: m)
+            outcome.attempted = true
+            let (status, text) = m.name == Array("*file*".utf8)
+                ? deliverToFile(first, mailer: m, qf: qf, data: data, verbose: verbose)
+                : runMailer(group, mailer: m, qf: qf, data: data, verbose: verbose)
+            record(status, text, group: group, mailer: m, verbose: verbose, outcome: &outcome)
+            out.flush()
+        }
+        outcome.remaining = list.filter { $0.state == .deferred || $0.state == .untouched }.map { $0.index }.sorted()
+        return outcome
+    }
 
-        // the send list, sorted by host as recipient() keeps it
+    /// The undelivered recipients of `qf`, parsed again as recipients and
+    /// ordered by host as recipient() keeps sendmail's send queue.
+    func sendList(_ qf: QueueFile, senderIDs: (uid_t, gid_t)?, verbose: Bool) -> [QueuedRecipient] {
         var list: [QueuedRecipient] = []
         var ctl: QueueFile.ControllingUser? = nil
         for (i, r) in qf.recipients.enumerated() {
@@ -132,74 +151,71 @@ extension Engine {
             }
             list.insert(q, at: at)
         }
+        return list
+    }
 
-        for (k, first) in list.enumerated() where first.state == .pending {
-            guard let m = first.address.mailer else { first.state = .failed; continue }
-            if m.path == Array("[IPC]".utf8) || (m.path != Array("[FILE]".utf8) && DeliveryFormat.speaksSMTP(m.argv)) {
-                first.state = .untouched
-                continue
-            }
-            var group = [first]
-            if m.has("m") {
-                for q in list[(k + 1)...] where q.state == .pending && q.address.mailerName == m.name {
-                    if group.count >= max(m.maxRcpt, 1) { break }
-                    if !m.has("l") {
-                        guard let h1 = first.address.host, let h2 = q.address.host, h1.asciiCaseEquals(h2) else {
-                            if first.address.host == nil && q.address.host == nil { group.append(q) }
-                            continue
-                        }
-                    }
-                    if m.has("o") && (q.ctlUID != first.ctlUID) { continue }
-                    group.append(q)
+    /// The recipients one mailer process gets: with F=m, the later pending
+    /// ones of the same mailer and host (any host for F=l; the same
+    /// controlling user for F=o), at most r= of them.
+    func group(_ list: [QueuedRecipient], from k: Int, mailer m: Mailer) -> [QueuedRecipient] {
+        let first = list[k]
+        var group = [first]
+        guard m.has("m") else { return group }
+        for q in list[(k + 1)...] where q.state == .pending && q.address.mailerName == m.name {
+            if group.count >= max(m.maxRcpt, 1) { break }
+            if !m.has("l") {
+                guard let h1 = first.address.host, let h2 = q.address.host, h1.asciiCaseEquals(h2) else {
+                    if first.address.host == nil && q.address.host == nil { group.append(q) }
+                    continue
                 }
             }
-            outcome.attempted = true
-            let status: Int32
-            var text: String
-            if m.name == Array("*file*".utf8) {
-                (status, text) = deliverToFile(first, mailer: m, qf: qf, data: data, verbose: verbose)
-            } else {
-                (status, text) = runMailer(group, mailer: m, qf: qf, data: data, verbose: verbose)
-            }
-            let to = DeliveryFormat.toList(group.map { $0.printable }).string
-            if status == 0 {
-                for q in group { q.state = .sent }
-                if verbose { out.write("\(to)... Sent\n") }
-            } else if DeliveryFormat.isTemporary(status) {
-                for q in group { q.state = .deferred }
-                if status == SysExit.tempFail.rawValue {
-                    if text.isEmpty {
-                        text = "Deferred: \(m.name.string) mailer (\(m.path.string)) exited with \(DeliveryFormat.exitName(status))"
-                    }
-                    if verbose { out.write("\(to)... \(text)\n") }
-                    if outcome.message == nil { outcome.message = Array(text.utf8) }
-                } else {
-                    // EX_OSERR, EX_IOERR: kept for later, reported as message() does
-                    if text.isEmpty { text = DeliveryFormat.statusText(status) ?? "" }
-                    if verbose { out.write("\(text)\n") }
-                    outcome.message = Array(text.utf8)
-                }
-                rewriter.setStatus(SysExit(rawValue: status) ?? .tempFail)
-            } else {
-                for q in group { q.state = .failed }
-                if text.isEmpty { text = DeliveryFormat.statusText(status) ?? "unknown mailer error \(status)" }
-                // usrerr-style texts carry the address and set e_message only
-                // when it is unset; message()-style texts replace it
-                if [SysExit.noUser.rawValue, SysExit.noHost.rawValue, SysExit.cantCreat.rawValue].contains(status) {
-                    if verbose { out.write("\(to)... \(text)\n") }
-                    if outcome.message == nil { outcome.message = Array(text.utf8) }
-                } else {
-                    if verbose { out.write("\(text)\n") }
-                    outcome.message = Array(text.utf8)
-                }
-                rewriter.setStatus(SysExit(rawValue: status) ?? .unavailable)
-                // TODO(bounce): a DSN to the sender is owed here unless NOTIFY=NEVER
-                // or the sender is <>; DSN generation is not written yet.
-            }
-            out.flush()
+            if m.has("o") && (q.ctlUID != first.ctlUID) { continue }
+            group.append(q)
         }
-        outcome.remaining = list.filter { $0.state == .deferred || $0.state == .untouched }.map { $0.index }.sorted()
-        return outcome
+        return group
+    }
+
+    /// giveresponse()/markfailure(): the fate of a group after its mailer
+    /// exited with `status`, the -v line, e_message and ExitStat.
+    func record(_ status: Int32, _ text0: String, group: [QueuedRecipient], mailer m: Mailer, verbose: Bool,
+                outcome: inout DeliveryOutcome) {
+        var text = text0
+        let to = DeliveryFormat.toList(group.map { $0.printable }).string
+        if status == 0 {
+            for q in group { q.state = .sent }
+            if verbose { out.write("\(to)... Sent\n") }
+        } else if DeliveryFormat.isTemporary(status) {
+            for q in group { q.state = .deferred }
+            if status == SysExit.tempFail.rawValue {
+                if text.isEmpty {
+                    text = "Deferred: \(m.name.string) mailer (\(m.path.string)) exited with \(DeliveryFormat.exitName(status))"
+                }
+                if verbose { out.write("\(to)... \(text)\n") }
+                if outcome.message == nil { outcome.message = Array(text.utf8) }
+            } else {
+                // EX_OSERR, EX_IOERR: kept for later, reported as message() does
+                if text.isEmpty { text = DeliveryFormat.statusText(status) ?? "" }
+                if verbose { out.write("\(text)\n") }
+                outcome.message = Array(text.utf8)
+            }
+            rewriter.setStatus(SysExit(rawValue: status) ?? .tempFail)
+        } else {
+            for q in group { q.state = .failed }
+            if text.isEmpty { text = DeliveryFormat.statusText(status) ?? "unknown mailer error \(status)" }
+            // usrerr-style texts carry the address and set e_message only
+            // when it is unset; message()-style texts replace it
+            if [SysExit.noUser.rawValue, SysExit.noHost.rawValue, SysExit.cantCreat.rawValue].contains(status) {
+                if verbose { out.write("\(to)... \(text)\n") }
+                if outcome.message == nil { outcome.message = Array(text.utf8) }
+            } else {
+                if verbose { out.write("\(text)\n") }
+                outcome.message = Array(text.utf8)
+            }
+            rewriter.setStatus(SysExit(rawValue: status) ?? .unavailable)
+            // TODO(bounce): a DSN to the sender is owed here unless NOTIFY=NEVER
+            // or the sender is <>; DSN generation is not written yet, so the
+            // recipient is dropped from the qf without one.
+        }
     }
 
     /// The uid/gid a mailer runs as: for F=S the U= ids (else root's);
