@@ -29,6 +29,7 @@ let package = Package(
         .target(name: "SMRules", dependencies: ["SMBase"], swiftSettings: swift6),
         .target(name: "SMConfig", dependencies: ["SMBase", "SMRules"], swiftSettings: swift6),
         .target(name: "SMQueueFormat", dependencies: ["SMBase"], swiftSettings: swift6),
+        .target(name: "SMDSN", dependencies: ["SMBase", "SMRules"], swiftSettings: swift6),
 
         // I/O adapters.
         .target(name: "SMMaps", dependencies: ["SMBase", "SMRules", "CBerkeleyDB", "CResolv"], swiftSettings: swift6),
@@ -37,7 +38,7 @@ let package = Package(
         .target(name: "SMEngine", dependencies: ["SMBase", "SMRules", "SMConfig", "SMMaps", "SMQueueFormat"], swiftSettings: swift6),
 
         // Executables.
-        .executableTarget(name: "sendmail", dependencies: ["SMEngine"], swiftSettings: swift6),
+        .executableTarget(name: "sendmail", dependencies: ["SMEngine", "SMConfig"], swiftSettings: swift6),
         .executableTarget(name: "makemap", dependencies: ["SMMaps", "SMBase"], swiftSettings: swift6),
         .executableTarget(name: "praliases", dependencies: ["SMMaps", "SMBase", "SMConfig"], swiftSettings: swift6),
         .executableTarget(name: "mail.local", dependencies: ["SMBase"], swiftSettings: swift6),
@@ -49,6 +50,7 @@ let package = Package(
         .testTarget(name: "SMConfigTests", dependencies: ["SMConfig", "SMRules", "SMBase"], swiftSettings: swift6),
         .testTarget(name: "SMMapsTests", dependencies: ["SMMaps", "SMRules", "SMBase"], swiftSettings: swift6),
         .testTarget(name: "OracleTests", dependencies: ["SMBase"], swiftSettings: swift6),
+        .testTarget(name: "SMDSNTests", dependencies: ["SMDSN", "SMBase"], swiftSettings: swift6),
         .testTarget(name: "SMQueueFormatTests", dependencies: ["SMQueueFormat", "SMBase"], swiftSettings: swift6),
         .testTarget(name: "ToolsTests", dependencies: ["SMBase"], swiftSettings: swift6),
         .testTarget(name: "SMEngineTests", dependencies: ["SMEngine", "SMQueueFormat", "SMRules", "SMBase"], swiftSettings: swift6),

@@ -13,7 +13,12 @@ extension CfReader {
     /// the cf.
     public mutating func setCommandLineOption(_ code: UInt8, _ rest: [UInt8]) {
         let before = config.options
+        // sticky only keeps the cf from overriding: a later command-line
+        // setting of the same option wins, as in sendmail
+        let sticky = config.options.sticky
+        config.options.sticky = []
         setOption(code, rest)
+        config.options.sticky.formUnion(sticky)
         for (k, v) in config.options.values where before.values[k] != v || before.values[k] == nil {
             config.options.sticky.insert(k)
         }

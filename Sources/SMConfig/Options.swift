@@ -55,6 +55,17 @@ public enum OptionNames {
         ("SmtpUTF8", nil), ("StrictTransportSecurity", nil), ("CipherSuites", nil),
     ]
 
+    /// What `sendmail -bO` lists: the table's names in order, with the two
+    /// nameless slots sendmail keeps (after MatchGECOS and after MeToo).
+    public static var listing: [String] {
+        var out: [String] = []
+        for (n, _) in table {
+            out.append(n)
+            if n == "MatchGECOS" || n == "MeToo" { out.append("") }
+        }
+        return out
+    }
+
     public enum Resolution: Equatable {
         case found(String, abbreviated: Bool)
         case unknown

@@ -41,6 +41,20 @@ public struct CommandLine {
     /// -n: don't expand aliases.
     public var noAlias = false
     public var queueArgs: [[UInt8]] = []
+    /// -N: DSN NOTIFY for the command-line recipients.
+    public var notify: [UInt8]? = nil
+    /// -R: DSN RET (hdrs or full).
+    public var ret: [UInt8]? = nil
+    /// -V: DSN ENVID.
+    public var envid: [UInt8]? = nil
+    /// -B: body type (7BIT or 8BITMIME).
+    public var bodyType: [UInt8]? = nil
+    /// Bad values of -N, -R, -V: printed in order, then sendmail exits
+    /// with EX_USAGE before doing anything else.
+    public var usageErrors: [String] = []
+    /// A bad -B value: printed at once, but the message still goes (with
+    /// no body type) and the exit status is EX_USAGE.
+    public var bodyTypeError: String? = nil
     /// Messages to print and an exit status when parsing fails.
     public var error: (message: String, status: SysExit)? = nil
 
@@ -120,6 +134,31 @@ public struct CommandLine {
         case UInt8(ascii: "f"), UInt8(ascii: "r"): from = arg
         case UInt8(ascii: "F"): fullName = arg
         case UInt8(ascii: "t"): readRecipients = true
+        case UInt8(ascii: "p"):
+            // -p proto[:host]: $r and $s
+            if let colon = arg.firstIndex(of: UInt8(ascii: ":")) {
+                macros.append([UInt8(ascii: "r")] + Array(arg[..<colon]))
+                macros.append([UInt8(ascii: "s")] + Array(arg[(colon + 1)...]))
+            } else {
+                macros.append([UInt8(ascii: "r")] + arg)
+            }
+        case UInt8(ascii: "N"):
+            notify = arg
+            if !Self.validNotify(arg) { usageErrors.append("Invalid -N argument") }
+        case UInt8(ascii: "R"):
+            ret = arg
+            if !arg.asciiCaseEquals(Array("hdrs".utf8)) && !arg.asciiCaseEquals(Array("full".utf8)) {
+                usageErrors.append("Invalid -R value")
+            }
+        case UInt8(ascii: "V"):
+            envid = arg
+            if !Self.isXtext(arg) { usageErrors.append("Invalid syntax in -V flag") }
+        case UInt8(ascii: "B"):
+            if !arg.asciiCaseEquals(Array("7BIT".utf8)) && !arg.asciiCaseEquals(Array("8BITMIME".utf8)) {
+                bodyTypeError = "Illegal body type \(arg.string)"
+            } else {
+                bodyType = arg
+            }
         case UInt8(ascii: "n"): noAlias = true
         case UInt8(ascii: "q"):
             if mode == .deliver { mode = .queueRun }
@@ -133,5 +172,36 @@ public struct CommandLine {
         default:
             break
         }
+    }
+
+    /// never, or a list of success, failure, delay.
+    static func validNotify(_ arg: [UInt8]) -> Bool {
+        var never = false, others = false
+        for w in arg.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
+            switch Array(w).asciiLowercased.string {
+            case "never": never = true
+            case "success", "failure", "delay": others = true
+            default: return false
+            }
+        }
+        return !(never && others)
+    }
+
+    /// RFC 3461 xtext: printable ASCII but '+' and '=', or "+" and two
+    /// hex digits (either case, as sendmail accepts).
+    static func isXtext(_ s: [UInt8]) -> Bool {
+        var i = 0
+        while i < s.count {
+            let c = s[i]
+            if c == UInt8(ascii: "+") {
+                guard i + 2 < s.count else { return false }
+                for d in s[(i + 1)...(i + 2)] where !(isASCIIDigit(d) || (d | 0x20 >= 0x61 && d | 0x20 <= 0x66)) { return false }
+                i += 3
+                continue
+            }
+            if c < 0x21 || c > 0x7E || c == UInt8(ascii: "=") { return false }
+            i += 1
+        }
+        return true
     }
 }

@@ -14,9 +14,12 @@
 // in sendmail); every address ends in one of the states below; nothing
 // here delivers or writes anything.
 //
-// Not modelled yet: owner- aliases as envelope senders, the uid/shell
-// checks that make an :include: or .forward "unsafe" for programs and
-// files, MatchGECOS, and sortbysignature (FastSplit=0).
+// A .forward is used only when sendmail's safety checks pass (directory
+// path, owner, group/world-writable; -v names the failed check).
+// Not modelled yet: DontBlameSendmail relaxations, owner- aliases as
+// envelope senders, the uid/shell checks that make an :include: or
+// .forward "unsafe" for programs and files, MatchGECOS, and
+// sortbysignature (FastSplit=0).
 
 import Glibc
 import SMBase
@@ -50,6 +53,8 @@ public final class Recipient {
     public var selfReference = false
     public var home: [UInt8]? = nil
     public var status: [UInt8]? = nil
+    /// q_message: why the address is queued ("alias database unavailable").
+    public var message: [UInt8]? = nil
 
     init(_ a: ParsedAddress, parent: Recipient?) {
         address = a
@@ -195,9 +200,9 @@ extension Engine {
                     if verbose { rw.notice("including file \(user.string)") }
                     let err = include(user, forwarding: false, parent: new, queue: queue, aliasLevel: aliasLevel)
                     rw.currentAddress = new.printable
-                    if err != 0 {
-                        let reason = String(cString: strerror(err))
-                        if isTransient(err) {
+                    if err.code != 0 {
+                        let reason = err.text
+                        if isTransient(err.code) {
                             new.state = .queueUp
                             rw.userError("451 4.2.4 Cannot open \(shortenString(user, 203).string): \(reason)")
                         } else {
@@ -233,6 +238,8 @@ extension Engine {
                     new.state = .badAddress
                     new.status = Array("5.1.1".utf8)
                     rw.userError("550 5.1.1 User unknown")
+                    // giveresponse(): the envelope's status text has no address
+                    rw.lastUserError = "User unknown"
                     rw.setStatus(.noUser)
                     break tryLocalUser
                 }
@@ -283,6 +290,8 @@ extension Engine {
             return
         case .tempFail:
             a.state = .queueUp
+            a.message = Array("alias database unavailable".utf8)
+            if rw.envelopeMessage == nil { rw.envelopeMessage = "alias database unavailable" }
             return
         case .found(let value):
             if verbose { rw.notice("aliased to \(shortenString(value, 203).string)") }
@@ -312,7 +321,7 @@ extension Engine {
             case .some(.text(let table)):
                 if let v = table[key] { return .found(v) }
             case .none:
-                sawTempFail = sawTempFail || false
+                sawTempFail = true
             }
         }
         return sawTempFail ? .tempFail : .notFound
@@ -322,7 +331,9 @@ extension Engine {
 
     /// Opens (once, at the first lookup) the database of one alias file.
     /// An implicit-class file without a database is read as text, with
-    /// newaliases' messages, as sendmail falls back to its stab class.
+    /// newaliases' messages, as sendmail falls back to its stab class (-v
+    /// says so); a file that cannot be read either makes lookups answer
+    /// "try again later", so the address is queued, not bounced.
     func aliasTable(_ spec: AliasFileSpec) -> AliasTable? {
         if let t = openAliasTables[spec.name] { return t }
         let cls = spec.mapClass.string
@@ -333,6 +344,9 @@ extension Engine {
                                     readOnly: true) {
             table = .db(db)
         } else if cls == "implicit" {
+            if verbose {
+                rewriter.notice("WARNING: cannot open alias database \(path); reading text version")
+            }
             let fd = open(path, O_RDONLY)
             if fd >= 0 {
                 let text = readAll(fd)
@@ -340,7 +354,12 @@ extension Engine {
                 var dict: [[UInt8]: [UInt8]] = [:]
                 let rw = rewriter
                 let save = (rw.fileContext, rw.currentAddress)
-                _ = readAliases(text, fileName: path) { k, v in dict[k] = v }
+                let (count, longest, bytes) = readAliases(text, fileName: path) { k, v in dict[k] = v }
+                rw.fileContext = nil
+                if verbose {
+                    rw.currentAddress = nil
+                    rw.notice("\(path): \(count) aliases, longest \(longest) bytes, \(bytes) bytes total")
+                }
                 (rw.fileContext, rw.currentAddress) = save
                 table = .text(dict)
             }
@@ -373,40 +392,85 @@ extension Engine {
     /// sendmail's forward(): the first readable file along ForwardPath.
     func forward(_ a: Recipient, uid: uid_t, queue: SendQueue, aliasLevel: Int) {
         let rw = rewriter
+        if let fp = config.options["ForwardPath"], fp.isEmpty { return }
         let path = config.options["ForwardPath"]
-            ?? translateDollars(Array("$z/.forward.$w:$z/.forward".utf8), names: config.names, report: { _ in })
+            ?? translateDollars(Array("$z/.forward".utf8), names: config.names, report: { _ in })
         let saveZ = rw.macroValue(Array("z".utf8)), saveU = rw.macroValue(Array("u".utf8))
-        rw.defineMacro(Array("z".utf8), a.home ?? [])
+        let saveH = rw.macroValue(Array("h".utf8))
+        rw.defineMacro(Array("z".utf8), a.home ?? Array("/no/such/directory".utf8))
         rw.defineMacro(Array("u".utf8), a.address.user)
-        defer { rw.defineMacro(Array("z".utf8), saveZ); rw.defineMacro(Array("u".utf8), saveU) }
+        rw.defineMacro(Array("h".utf8), a.address.host)
+        defer {
+            rw.defineMacro(Array("z".utf8), saveZ); rw.defineMacro(Array("u".utf8), saveU)
+            rw.defineMacro(Array("h".utf8), saveH)
+        }
         for piece in path.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: true) {
             let file = expandMacros(Array(piece), rw)
             if file.isEmpty { continue }
-            if a.home == nil { continue }
-            // only a regular file the user (or root) owns and nobody else may write
-            var st = stat()
-            guard stat(file.string, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG,
-                  st.st_uid == uid || st.st_uid == 0, st.st_mode & 0o022 == 0 else { continue }
-            if include(file, forwarding: true, parent: a, queue: queue, aliasLevel: aliasLevel) == 0 { break }
+            let err = safeForwardFile(file.string, uid: uid)
+                ?? include(file, forwarding: true, parent: a, queue: queue, aliasLevel: aliasLevel)
+            if err.code == 0 { break }
+            if err.code == ENOENT { continue }
+            // a file that is there but unsafe or unreadable is skipped; -v says why
+            if verbose {
+                rw.currentAddress = a.printable
+                rw.notice("forward: \(file.string): \(err.text)")
+            }
         }
     }
 
+    /// An error from the file checks: errno or one of sendmail's own.
+    struct FileCheckError {
+        var code: Int32
+        var text: String
+        static let ok = FileCheckError(code: 0, text: "")
+        init(code: Int32, text: String) { self.code = code; self.text = text }
+        init(errno e: Int32) { code = e; text = String(cString: strerror(e)) }
+    }
+
+    /// sendmail's safefile() checks for a .forward: every directory on the
+    /// path neither world- nor group-writable (even with the sticky bit),
+    /// the file owned by the user or root, and not group- or
+    /// world-writable.  Symbolic links are followed.  nil: safe.
+    func safeForwardFile(_ path: String, uid: uid_t) -> FileCheckError? {
+        var dir = ""
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true).dropLast()
+        var dirs = ["/"]
+        for p in parts { dir += "/" + p; dirs.append(dir) }
+        for d in dirs {
+            var st = stat()
+            if stat(d, &st) != 0 { return FileCheckError(errno: errno) }
+            if st.st_mode & S_IWOTH != 0 { return FileCheckError(code: 0x1000_0001, text: "World writable directory") }
+            if st.st_mode & S_IWGRP != 0 { return FileCheckError(code: 0x1000_0002, text: "Group writable directory") }
+        }
+        var st = stat()
+        if stat(path, &st) != 0 { return FileCheckError(errno: errno) }
+        if st.st_uid != uid && st.st_uid != 0 { return FileCheckError(errno: EACCES) }
+        if (st.st_mode & S_IFMT) != S_IFREG { return FileCheckError(code: 0x1000_0003, text: "Regular files only") }
+        if st.st_mode & S_IWGRP != 0 { return FileCheckError(code: 0x1000_0004, text: "Group writable file") }
+        if st.st_mode & S_IWOTH != 0 { return FileCheckError(code: 0x1000_0005, text: "World writable file") }
+        return nil
+    }
+
     /// sendmail's include(): each line of the file is a recipient list.
-    /// Returns 0 or the errno that kept the file from being read.
-    func include(_ file: [UInt8], forwarding: Bool, parent: Recipient, queue: SendQueue, aliasLevel: Int) -> Int32 {
+    /// When it named any address and none of them is the parent itself,
+    /// the parent is expanded (it is no longer delivered itself).
+    func include(_ file: [UInt8], forwarding: Bool, parent: Recipient, queue: SendQueue,
+                 aliasLevel: Int) -> FileCheckError {
         let rw = rewriter
         let fd = open(file.string, O_RDONLY)
-        if fd < 0 { return errno }
+        if fd < 0 { return FileCheckError(errno: errno) }
         var st = stat()
         if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
             close(fd)
-            return ENOENT
+            return FileCheckError(code: 0x1000_0003, text: "Regular files only")
         }
         let text = readAll(fd)
         close(fd)
         let saveFile = rw.fileContext
         defer { rw.fileContext = saveFile }
         var lineNumber = 0
+        var included = 0
         for raw in text.split(separator: 0x0A, omittingEmptySubsequences: false) {
             lineNumber += 1
             var line = Array(raw)
@@ -428,8 +492,9 @@ extension Engine {
             rw.fileContext = fileLinePrefix(file.string, lineNumber)
             rw.currentAddress = nil
             if verbose { rw.notice("\(forwarding ? "forwarding" : "sending") to \(line.string)") }
-            sendToList(line, parent: parent, queue: queue, aliasLevel: aliasLevel + 1)
+            included += sendToList(line, parent: parent, queue: queue, aliasLevel: aliasLevel + 1)
         }
-        return 0
+        if included > 0 && !parent.selfReference && parent.state == .ok { parent.state = .expanded }
+        return .ok
     }
 }

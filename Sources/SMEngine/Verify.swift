@@ -22,6 +22,7 @@ extension Engine {
             return .usage
         }
         let queue = SendQueue()
+        rw.lastUserError = nil
         for arg in operands {
             sendToList(arg, parent: nil, queue: queue, aliasLevel: 0)
         }
@@ -35,6 +36,8 @@ extension Engine {
             }
             rw.currentAddress = nil
         }
+        // an error message without a status of its own makes the run a usage error
+        if rw.lastUserError != nil { rw.setStatus(.usage) }
         return exitStatus
     }
 

@@ -59,6 +59,11 @@ public final class RewriteEngine: MapContext, MacroSource {
     /// the cf file and line in front while a cf is being read, every byte
     /// with its high bit cleared.
     func emit(_ msg: String, defaultCode: String, withAddress: Bool) {
+        out.writeMessage(format(msg, defaultCode: defaultCode, withAddress: withAddress))
+    }
+
+    /// The line `emit` prints for `msg`.
+    func format(_ msg: String, defaultCode: String, withAddress: Bool) -> String {
         let (code, _, text) = stripReplyCode(msg)
         let num = code ?? defaultCode
         var line = ""
@@ -68,17 +73,23 @@ public final class RewriteEngine: MapContext, MacroSource {
             line += shortenString(to, 203).string + "... "
         }
         line += text
-        out.writeMessage(line)
+        return line
     }
 
     /// "file: line N: " while a cf is being read (sendmail's FileName).
     public var fileContext: String? = nil
+
+    /// The last user error as it is (or would be) printed: the envelope's
+    /// status message (sendmail's e_message) for the qf `M` line.
+    public var lastUserError: String? = nil
 
     /// SuprErrs: user errors are not shown.
     public var suppressErrors = false
 
     /// sendmail's usrerr.
     public func userError(_ msg: String) {
+        // e_message: kept even when the error is not shown (ErrorMode=q)
+        lastUserError = format(msg, defaultCode: "550", withAddress: true)
         if suppressErrors { return }
         emit(msg, defaultCode: "550", withAddress: true)
     }
@@ -91,8 +102,17 @@ public final class RewriteEngine: MapContext, MacroSource {
 
     /// sendmail's message(): code 050 unless given.
     public func notice(_ msg: String) {
+        if quietNotices {
+            let code = stripReplyCode(msg).code ?? "050"
+            if code.hasPrefix("0") || code.hasPrefix("8") { return }
+        }
         emit(msg, defaultCode: "050", withAddress: true)
     }
+
+    /// Outside test and verify modes sendmail shows 0xx and 8xx messages
+    /// (map notices such as "Name server timeout", "Transient parse
+    /// error") only when Verbose.
+    public var quietNotices = false
 
     /// sendmail's setstat.
     public func setStatus(_ s: SysExit) {
@@ -114,7 +134,7 @@ public final class RewriteEngine: MapContext, MacroSource {
     }
 
     public func message(_ text: [UInt8]) {
-        emit(text.string, defaultCode: "050", withAddress: true)
+        notice(text.string)
     }
 
     // MARK: - Helpers

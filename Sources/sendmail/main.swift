@@ -7,6 +7,7 @@ import Glibc
 import SMBase
 import SMRules
 import SMEngine
+import SMConfig
 
 let args: [[UInt8]] = Swift.CommandLine.arguments.map { Array($0.utf8) }
 var cl = SMEngine.CommandLine(args)
@@ -27,6 +28,12 @@ func finish(_ status: SysExit) -> Never {
 if let (message, status) = cl.error {
     stdoutBuffer.write(message + "\n")
     finish(status)
+}
+
+if let m = cl.bodyTypeError { stdoutBuffer.write(m + "\n") }
+if !cl.usageErrors.isEmpty {
+    for m in cl.usageErrors { stdoutBuffer.write(m + "\n") }
+    finish(.usage)
 }
 
 let cfPath = cl.configFile.map { $0.string } ?? "/etc/mail/sendmail.cf"
@@ -116,6 +123,43 @@ case .queueRun:
         let status = engine.runQueue(arguments: cl.queueArgs)
         finish(status == .tempFail ? .ok : status)
     }
+case .printQueueCount:
+    // -bP reads the queue counts sendmail keeps in shared memory; we keep none
+    stdoutBuffer.write("Data unavailable: shared memory not updated\n")
+    finish(.ok)
+case .showOptions:
+    for name in OptionNames.listing { stdoutBuffer.write(name + "\n") }
+    finish(.ok)
+case .hostStatus, .purgeStatus:
+    let status = engine.hostStatus(purge: cl.mode == .purgeStatus)
+    finish(status)
+case .deliver:
+    // No delivery agent exists yet: every DeliveryMode (-odi, -odb, the
+    // default) queues the message as -odq does; a queue run delivers it.
+    engine.postReadChecks()
+    if engine.exitStatus != .ok { finish(engine.exitStatus) }
+    var so = SubmitOptions()
+    so.from = cl.from
+    so.fullName = cl.fullName
+    so.readRecipients = cl.readRecipients
+    so.notify = cl.notify
+    so.ret = cl.ret
+    so.envid = cl.envid
+    so.bodyType = cl.bodyType
+    so.recipients = cl.operands
+    so.usageError = cl.bodyTypeError != nil
+    let status = engine.submit(so, readInput: {
+        var data: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(0, $0.baseAddress, 65536) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            data.append(contentsOf: buf[0..<n])
+        }
+        return data
+    })
+    finish(status == .tempFail ? .ok : status)
 default:
     stdoutBuffer.write("sendmail: this mode (-b\(String(UnicodeScalar(cl.mode.rawValue)))) is not implemented yet\n")
     finish(.unavailable)

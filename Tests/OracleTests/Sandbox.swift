@@ -4,7 +4,7 @@
 // Promises: the binary runs under `timeout`, in a private UTS + mount namespace
 // with host name `vm.example.test`, with the fixture hosts file and a resolv.conf
 // naming a dead name server bind-mounted over /etc/hosts and /etc/resolv.conf,
-// optionally with a fixture directory over /etc/mail and a private network
+// optionally with a fixture directory over /etc/mail (and one over /root), and a private network
 // namespace whose only interface is lo (up).  Output files are capped
 // (`ulimit -f`), the environment is fixed (PATH, TZ=UTC, LANG=C).  Setup
 // failures throw `HarnessError`; the binary's own behaviour never throws.
@@ -18,6 +18,10 @@ struct SandboxOptions: Sendable, Hashable {
     var privateNetwork = false
     /// When false, `-ODontProbeInterfaces=true` is passed to the binary.
     var probeInterfaces = false
+    /// Directory bind-mounted over /root (root's home: ~/dead.letter).
+    var rootHome: String? = nil
+    /// Run the binary as this uid and gid (setpriv) instead of root.
+    var runAsUID: Int? = nil
     /// Extra command-line arguments after `-bt -C <cf>`.
     var extraArguments: [String] = []
     /// The operation mode flag (`-bt` for address test mode, `-bi`, `-bv`...).
@@ -52,9 +56,14 @@ enum Sandbox {
           mount --bind "$SM_ETCMAIL" /etc/mail || fail "cannot bind $SM_ETCMAIL over /etc/mail"
         fi
         if [ -n "$SM_LO" ]; then ip link set lo up || fail "cannot bring up lo"; fi
-        unset SM_HOSTNAME SM_RESOLV SM_HOSTS SM_ETCMAIL SM_LO
+        if [ -n "$SM_ROOTHOME" ]; then
+          mount --bind "$SM_ROOTHOME" /root || fail "cannot bind $SM_ROOTHOME over /root"
+        fi
+        U="$SM_UID"
+        unset SM_HOSTNAME SM_RESOLV SM_HOSTS SM_ETCMAIL SM_LO SM_ROOTHOME SM_UID
         ulimit -f 65536
         cd /
+        if [ -n "$U" ]; then exec setpriv --reuid="$U" --regid="$U" --clear-groups -- "$@"; fi
         exec "$@"
         """
 
@@ -97,6 +106,8 @@ enum Sandbox {
             "SM_HOSTS": OracleEnvironment.fixture("etc/hosts"),
             "SM_ETCMAIL": options.etcMail ?? "",
             "SM_LO": options.privateNetwork ? "1" : "",
+            "SM_ROOTHOME": options.rootHome ?? "",
+            "SM_UID": options.runAsUID.map(String.init) ?? "",
         ]
         let stdin = try FileHandle(forReadingFrom: inURL)
         let stdout = try FileHandle(forWritingTo: outURL)

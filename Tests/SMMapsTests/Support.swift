@@ -65,7 +65,7 @@ func run(_ exe: String, _ args: [String], stdin: [UInt8] = [], cwd: String? = ni
     let i = Pipe(), o = Pipe(), e = Pipe()
     p.standardInput = i; p.standardOutput = o; p.standardError = e
     try p.run()
-    i.fileHandleForWriting.write(Data(stdin))
+    try? i.fileHandleForWriting.write(contentsOf: Data(stdin))
     try i.fileHandleForWriting.close()
     let out = o.fileHandleForReading.readDataToEndOfFile()
     let err = e.fileHandleForReading.readDataToEndOfFile()

@@ -103,7 +103,7 @@ enum Oracle {
             Issue.record("oracle could not start: \(error)", sourceLocation: sourceLocation)
             return nil
         }
-        inp.fileHandleForWriting.write(Data(stdin))
+        try? inp.fileHandleForWriting.write(contentsOf: Data(stdin))
         try? inp.fileHandleForWriting.close()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()

@@ -7,20 +7,22 @@
 #   -m DIR  bind DIR over /etc/mail (the suite uses .build/oracle-scratch/<config>/etc-mail)
 #   -n      private network namespace with only lo up
 #   -p      let sendmail probe interfaces (default: -ODontProbeInterfaces=true)
+#   -r      leave out -bt (give the mode yourself, e.g. -bv, -odq, -q)
 # Example: contrib/oracle/sandbox-bt.sh -m .build/oracle-scratch/maps/etc-mail \
 #   /usr/libexec/sendmail/sendmail .build/oracle-scratch/maps/maps.cf < .build/oracle-scratch/runs/maps.features.oracle.in
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 fixtures="$root/Tests/Fixtures/oracle/etc"
-etcmail="" net="" probe=""
-while getopts m:np opt; do
-    case $opt in m) etcmail="$(cd "$OPTARG" && pwd)";; n) net=-n;; p) probe=1;; *) exit 2;; esac
+etcmail="" net="" probe="" raw=""
+while getopts m:npr opt; do
+    case $opt in m) etcmail="$(cd "$OPTARG" && pwd)";; n) net=-n;; p) probe=1;; r) raw=1;; *) exit 2;; esac
 done
 shift $((OPTIND - 1))
-[ $# -ge 2 ] || { sed -n '7,13p' "$0" >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n '7,14p' "$0" >&2; exit 2; }
 bin="$1" cf="$(realpath "$2")"; shift 2
 case $bin in */*) bin="$(realpath "$bin")";; esac
-args=(-bt -C "$cf")
+args=(-C "$cf")
+[ -n "$raw" ] || args=(-bt "${args[@]}")
 [ -n "$probe" ] || args+=(-ODontProbeInterfaces=true)
 exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin TZ=UTC LANG=C LC_ALL=C \
     SM_RESOLV="$fixtures/resolv.conf" SM_HOSTS="$fixtures/hosts" SM_ETCMAIL="$etcmail" SM_LO="${net:+1}" \
