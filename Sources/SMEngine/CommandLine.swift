@@ -79,6 +79,8 @@ public struct CommandLine {
             takes[c] = t
             i += t ? 2 : 1
         }
+        // obsolete(): a -q without an argument means one run ("-q0")
+        let args = args.enumerated().map { $0.offset > 0 && $0.element == Array("-q".utf8) ? Array("-q0".utf8) : $0.element }
         var k = 1
         argsLoop: while k < args.count {
             let a = args[k]

@@ -112,6 +112,17 @@ case .verify:
 case .printQueue:
     let status = engine.printQueue()
     finish(status == .tempFail ? .ok : status)
+case .queueRun:
+    switch engine.queueRunMode(cl.queueArgs) {
+    case .periodic:
+        stdoutBuffer.write("sendmail: periodic and persistent queue runners (-q<time>, -qp) are not implemented yet\n")
+        finish(.unavailable)
+    case .background:
+        finish(Engine.startBackgroundQueueRun(arguments: args) ? .ok : .osErr)
+    case .foreground:
+        let status = engine.runQueue(arguments: cl.queueArgs)
+        finish(status == .tempFail ? .ok : status)
+    }
 case .printQueueCount:
     // -bP reads the queue counts sendmail keeps in shared memory; we keep none
     stdoutBuffer.write("Data unavailable: shared memory not updated\n")
