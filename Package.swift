@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "SMMaps", dependencies: ["SMBase", "SMRules", "CBerkeleyDB", "CResolv"], swiftSettings: swift6),
 
         // Composition.
-        .target(name: "SMEngine", dependencies: ["SMBase", "SMRules", "SMConfig", "SMMaps", "SMQueueFormat"], swiftSettings: swift6),
+        .target(name: "SMEngine", dependencies: ["SMBase", "SMRules", "SMConfig", "SMMaps", "SMQueueFormat", "SMDSN"], swiftSettings: swift6),
 
         // Executables.
         .executableTarget(name: "sendmail", dependencies: ["SMEngine", "SMConfig"], swiftSettings: swift6),

@@ -19,9 +19,10 @@
 // run rewrites the file); -v lines use sendmail's wording; SMTP ([IPC] or
 // A= without $u) mailers are not run: their recipients stay queued
 // untouched.
-// Not yet: DSN/bounce generation for failed recipients (they are dropped
-// from the qf as sendmail drops them after bouncing -- TODO(bounce)), the
-// xf transcript, MIME 8->7 conversion, L= line wrapping, SafeFileEnvironment and mailfile()'s safety checks
+// Mailer output and the per-recipient error lines go into the outcome's
+// transcript (the xf file's contents), and permanently failed recipients
+// are listed with their DSN status for the bounce (Bounce.swift).
+// Not yet: MIME 8->7 conversion, L= line wrapping, SafeFileEnvironment and mailfile()'s safety checks
 // beyond O_NOFOLLOW and the target's permissions.
 
 import Glibc
@@ -38,6 +39,22 @@ public struct DeliveryOutcome {
     public var attempted = false
     /// e_message: the text for the qf's `M` line.
     public var message: [UInt8]? = nil
+    /// What the mailers wrote and sendmail's error lines (the xf file).
+    public var transcript: [UInt8] = []
+    /// Recipients that failed permanently in this attempt.
+    public var failures: [FailedRecipient] = []
+    /// The message header as *file* would get it (putheader), for a bounce.
+    public var returnedHeader: [UInt8]? = nil
+}
+
+/// A recipient the DSN reports on: permanently failed, or delivered
+/// with NOTIFY=SUCCESS (`success`); its qf index, DSN status and user.
+public struct FailedRecipient {
+    public var index: Int
+    public var status: [UInt8]
+    public var user: [UInt8]
+    public var success = false
+    public var toMailbox = true
 }
 
 final class QueuedRecipient {
@@ -48,6 +65,8 @@ final class QueuedRecipient {
     var ctlUID: Int?
     var ctlGID: Int?
     var state: State = .pending
+    /// What the DSN says about it (set when it failed or was delivered).
+    var report: FailedRecipient? = nil
     /// uid/gid of the envelope sender when it is a local user.
     var senderIDs: (uid_t, gid_t)? = nil
     init(index: Int, printable: [UInt8], address: ParsedAddress) {
@@ -109,9 +128,18 @@ extension Engine {
             outcome.attempted = true
             let (status, text) = m.name == Array("*file*".utf8)
                 ? deliverToFile(first, mailer: m, qf: qf, data: data, verbose: verbose)
-                : runMailer(group, mailer: m, qf: qf, data: data, verbose: verbose)
-            record(status, text, group: group, mailer: m, verbose: verbose, outcome: &outcome)
+                : runMailer(group, mailer: m, qf: qf, data: data, verbose: verbose, transcript: &outcome.transcript)
+            record(status, text, group: group, mailer: m, verbose: verbose, outcome: &outcome,
+                   notifySuccess: Set(qf.recipients.indices.filter { qf.recipients[$0].flags.contains(.notifySuccess) }))
             out.flush()
+        }
+        // DSN entries in send-list order
+        outcome.failures = list.compactMap { $0.report }
+        if outcome.failures.contains(where: { !$0.success }), let fm = config.mailer(named: Array("*file*".utf8)) {
+            rewriter.macros[Int(UInt8(ascii: "h"))] = nil
+            rewriter.macros[Int(UInt8(ascii: "u"))] = nil
+            defineSenderMacro(qf, mailer: fm)
+            outcome.returnedHeader = headerBytes(qf, mailer: fm)
         }
         outcome.remaining = list.filter { $0.state == .deferred || $0.state == .untouched }.map { $0.index }.sorted()
         return outcome
@@ -178,12 +206,19 @@ extension Engine {
     /// giveresponse()/markfailure(): the fate of a group after its mailer
     /// exited with `status`, the -v line, e_message and ExitStat.
     func record(_ status: Int32, _ text0: String, group: [QueuedRecipient], mailer m: Mailer, verbose: Bool,
-                outcome: inout DeliveryOutcome) {
+                outcome: inout DeliveryOutcome, notifySuccess: Set<Int> = []) {
         var text = text0
         let to = DeliveryFormat.toList(group.map { $0.printable }).string
         if status == 0 {
             for q in group { q.state = .sent }
             if verbose { out.write("\(to)... Sent\n") }
+            for q in group where notifySuccess.contains(q.index) {
+                let local = m.has("l")
+                q.report = FailedRecipient(index: q.index, status: Array((local ? "2.1.5" : "2.0.0").utf8),
+                                           user: q.address.user, success: true, toMailbox: local)
+                let what = local ? "Successfully delivered" : "relayed; expect no further notifications"
+                outcome.transcript += q.printable + Array("... \(what)\n".utf8)
+            }
         } else if DeliveryFormat.isTemporary(status) {
             for q in group { q.state = .deferred }
             if status == SysExit.tempFail.rawValue {
@@ -192,30 +227,51 @@ extension Engine {
                 }
                 if verbose { out.write("\(to)... \(text)\n") }
                 if outcome.message == nil { outcome.message = Array(text.utf8) }
+                outcome.transcript += Array("\(to)... \(text)\n".utf8)
             } else {
                 // EX_OSERR, EX_IOERR: kept for later, reported as message() does
                 if text.isEmpty { text = DeliveryFormat.statusText(status) ?? "" }
                 if verbose { out.write("\(text)\n") }
                 outcome.message = Array(text.utf8)
+                outcome.transcript += Array("\(text)\n".utf8)
             }
             rewriter.setStatus(SysExit(rawValue: status) ?? .tempFail)
         } else {
             for q in group { q.state = .failed }
             if text.isEmpty { text = DeliveryFormat.statusText(status) ?? "unknown mailer error \(status)" }
+            let enhanced = sysexitsText[status].map { String($0.prefix { $0 != " " }) } ?? "5.0.0"
             // usrerr-style texts carry the address and set e_message only
             // when it is unset; message()-style texts replace it
             if [SysExit.noUser.rawValue, SysExit.noHost.rawValue, SysExit.cantCreat.rawValue].contains(status) {
                 if verbose { out.write("\(to)... \(text)\n") }
                 if outcome.message == nil { outcome.message = Array(text.utf8) }
+                outcome.transcript += Array("550 \(enhanced) \(to)... \(text)\n".utf8)
             } else {
                 if verbose { out.write("\(text)\n") }
                 outcome.message = Array(text.utf8)
+                outcome.transcript += Array("554 \(enhanced) \(text)\n".utf8)
             }
             rewriter.setStatus(SysExit(rawValue: status) ?? .unavailable)
-            // TODO(bounce): a DSN to the sender is owed here unless NOTIFY=NEVER
-            // or the sender is <>; DSN generation is not written yet, so the
-            // recipient is dropped from the qf without one.
+            // the sender is owed a DSN (Bounce.swift); the qf drops them
+            for q in group {
+                q.report = FailedRecipient(index: q.index, status: Self.dsnStatus(status), user: q.address.user)
+            }
         }
+    }
+
+    /// markfailure(): the DSN status of a permanent mailer exit status.
+    static func dsnStatus(_ status: Int32) -> [UInt8] {
+        let s: String
+        switch status {
+        case 64: s = "5.5.4"
+        case 65: s = "5.5.2"
+        case 67: s = "5.1.1"
+        case 68: s = "5.1.2"
+        case 66, 73, 77: s = "5.3.0"
+        case 69, 70, 72, 76, 78: s = "5.5.0"
+        default: s = "5.0.0"
+        }
+        return Array(s.utf8)
     }
 
     /// The uid/gid a mailer runs as: for F=S the U= ids (else root's);
@@ -372,7 +428,7 @@ extension Engine {
     /// Runs a program mailer for `group`; returns its exit status and a
     /// message text (empty: use the status's standard text).
     func runMailer(_ group: [QueuedRecipient], mailer m: Mailer, qf: QueueFile, data: [UInt8],
-                   verbose: Bool) -> (Int32, String) {
+                   verbose: Bool, transcript: inout [UInt8]) -> (Int32, String) {
         let first = group[0]
         rewriter.macros[Int(UInt8(ascii: "h"))] = first.address.host
         defineSenderMacro(qf, mailer: m)
@@ -417,8 +473,10 @@ extension Engine {
         var proc = MailerProcess(path: m.path, argv: argv, environment: env, uid: uid, gid: gid, directory: dir)
         proc.localMailer = m.has("l")
         // the mailer's output belongs in the transcript (xf) that a bounce
-        // quotes; -v does not show it.  TODO(bounce): keep it for the DSN.
+        // quotes; -v does not show it
         let r = proc.run(input: message)
+        transcript += r.output
+        if let last = r.output.last, last != 0x0A { transcript.append(0x0A) }
         return (r.status, "")
     }
 

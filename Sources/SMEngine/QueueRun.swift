@@ -12,6 +12,8 @@
 // reported and renamed to Qf as sendmail's loseqfile() does.  A plain
 // `-q` (no -v, no -qf) runs in a detached copy of ourselves started with
 // `-qf`, as sendmail forks; `-q<time>` and `-qp` are refused (not written).
+// Permanently failed recipients are returned to the sender first
+// (Bounce.swift).
 // Not yet: QueueSortOrder host/random/modification (priority is used), queue
 // groups, -qG/-qQ/-qL.
 // Promises: a qf is only ever replaced by tf -> fsync -> rename -> fsync
@@ -201,6 +203,10 @@ extension Engine {
             _ = fstat(dfd, &dst)
             close(dfd)
             let outcome = deliver(qf, id: job.id, data: data, verbose: verbose, now: time(nil))
+            // the bounce is queued (durably) before the original goes
+            if !outcome.failures.isEmpty {
+                returnToSender(qf, id: job.id, data: data, outcome: outcome, qdir: dir, verbose: verbose, now: time(nil))
+            }
             if outcome.remaining.isEmpty {
                 // everything done: remove the control file first, then the data
                 _ = unlink(qfPath)

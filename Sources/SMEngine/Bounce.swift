@@ -1,0 +1,173 @@
+// SMEngine/Bounce.swift
+//
+// Returning a message to its sender after a queue run failed some of its
+// recipients permanently (sendmail's returntosender() with ErrorMode=m,
+// the queue run's mode): the failed recipients whose NOTIFY includes
+// FAILURE (the default) are listed in a delivery status notification
+// (SMDSN.DeliveryReport) with the delivery transcript; a new envelope from
+// $n (MAILER-DAEMON) to the original sender gets the cf's H-line defaults,
+// then To:, MIME-Version:, Content-Type: multipart/report (boundary
+// "<id>.<time>/<$j>"), Content-Transfer-Encoding: 8bit for an 8-bit
+// original, Subject: and Auto-Submitted:, is committed to the queue
+// (QueueCommitter: df, tf, fsyncs, rename) and delivered at once in the
+// same run, as sendmail does; what remains of it stays queued.
+// Headers whose default expands to nothing are left out of the qf but
+// kept (bound at delivery) for the delivery in this run, as sendmail's
+// in-memory envelope keeps them.
+// Promises: the bounce's qf exists (durably) before the caller removes
+// the original.  Not yet: bounces of bounces (a failed bounce recipient
+// is dropped, sendmail sends a double bounce to the postmaster),
+// PostmasterCopy, ErrorMode other than m, delay (warning) notices,
+// RET/ENVID xtext decoding, the SMTP reason/Remote-MTA fields.
+
+import Glibc
+import SMBase
+import SMRules
+import SMConfig
+import SMDSN
+import SMQueueFormat
+
+extension Engine {
+    /// Sends the bounce owed for `outcome`'s failures of message `qf`
+    /// (queue ID `id`, body `data`) to its sender; `qdir` is the queue
+    /// directory.  Returns false when the bounce could not be queued.
+    @discardableResult
+    func returnToSender(_ qf: QueueFile, id: [UInt8], data: [UInt8], outcome: DeliveryOutcome,
+                        qdir: String, verbose: Bool, now: time_t) -> Bool {
+        // a message from <> is never returned
+        let sender = qf.sender
+        if sender.isEmpty || sender == Array("<>".utf8) { return true }
+        let wanted = outcome.failures.filter { f in
+            f.index < qf.recipients.count
+                && qf.recipients[f.index].flags.contains(f.success ? .notifySuccess : .notifyFailure)
+        }
+        // (a success-only report, a return receipt, is not written yet)
+        if !wanted.contains(where: { !$0.success }) { return true }
+        let j = rewriter.macros[Int(UInt8(ascii: "j"))] ?? []
+        let at = UInt8(ascii: "@")
+        let lastAttempt = arpaDate(now)
+
+        // the report
+        var rcpts: [DeliveryReport.Recipient] = []
+        for f in wanted {
+            let r = qf.recipients[f.index]
+            var final = r.finalRecipient
+            if final == nil {
+                final = Array("rfc822; ".utf8) + r.address + (r.address.contains(at) ? [] : [at] + j)
+            }
+            var d = DeliveryReport.Recipient(printable: r.address,
+                                             outcome: f.success ? (f.toMailbox ? .delivered(toList: false) : .relayed) : .failed,
+                                             finalRecipient: final!,
+                                             lastAttempt: lastAttempt)
+            d.primary = r.flags.contains(.primary)
+            d.notifyFailure = r.flags.contains(.notifyFailure)
+            d.notifySuccess = r.flags.contains(.notifySuccess)
+            d.hasNotify = r.flags.contains(.hasNotify)
+            d.originalRecipient = r.originalRecipient
+            d.status = f.status
+            let user = f.user
+            d.actualRecipient = Array("rfc822; ".utf8) + user + (user.contains(at) ? [] : [at] + j)
+            rcpts.append(d)
+        }
+        let bid = assignQueueID(qdir, now: now, pid: Int(getpid())).bytes
+        let boundary = bid + Array(".\(now)/".utf8) + j
+        let receivedFrom = qf.macros.first { $0.name == [UInt8(ascii: "_")] }?.value ?? []
+        var report = DeliveryReport(boundary: boundary, arrivalDate: arpaDate(time_t(qf.creationTime)),
+                                    receivedFrom: receivedFrom, reportingMTA: j, recipients: rcpts,
+                                    originalHeader: outcome.returnedHeader, originalBody: data)
+        report.transcript = outcome.transcript
+        report.envelopeID = qf.envelopeID
+        report.returnBody = !qf.flags.contains(.noBodyReturn)
+        let eightBit = qf.flags.contains(.has8Bit)
+        if eightBit { report.returnedEncoding = Array("8bit".utf8) }
+        let body = report.body()
+
+        // the envelope's macros, for the headers
+        let saved = rewriter.macros
+        defer { rewriter.macros = saved }
+        let daemon = rewriter.macros[Int(UInt8(ascii: "n"))].flatMap { $0.isEmpty ? nil : $0 } ?? Array("MAILER-DAEMON".utf8)
+        rewriter.macros[Int(UInt8(ascii: "i"))] = bid
+        rewriter.macros[Int(UInt8(ascii: "a"))] = arpaDate(now)
+        rewriter.macros[Int(UInt8(ascii: "b"))] = arpaDate(now)
+        rewriter.macros[Int(UInt8(ascii: "t"))] = messageIDTime(now)
+        rewriter.macros[Int(UInt8(ascii: "x"))] = Array("Mail Delivery Subsystem".utf8)
+        rewriter.macros[Int(UInt8(ascii: "f"))] = daemon
+        rewriter.macros[Int(UInt8(ascii: "g"))] = daemon
+        rewriter.macros[Int(UInt8(ascii: "u"))] = nil
+        var queued: [QueueFile.Header] = []
+        var inMemory: [QueueFile.Header] = []
+        for d in HeaderList(config: config).headers {
+            if d.flags.contains(.resent) { continue }
+            var h = d
+            if !d.flags.contains(.bindLate) {
+                h.value = expandMacros(d.value, rewriter.macros)
+                if h.value.allSatisfy({ isASCIISpace($0) }) {
+                    inMemory.append(d.queueHeader)   // bound again at delivery
+                    continue
+                }
+            }
+            queued.append(h.queueHeader)
+            inMemory.append(h.queueHeader)
+        }
+        func add(_ name: String, _ value: [UInt8]) {
+            let h = QueueFile.Header(condition: [], text: Array("\(name): ".utf8) + value)
+            queued.append(h)
+            inMemory.append(h)
+        }
+        add("To", sender)
+        add("MIME-Version", Array("1.0".utf8))
+        add("Content-Type", Array("multipart/report; report-type=delivery-status;\n\tboundary=\"".utf8) + boundary + [0x22])
+        if eightBit { add("Content-Transfer-Encoding", Array("8bit".utf8)) }
+        add("Subject", Array("Returned mail: see transcript for details".utf8))
+        add("Auto-Submitted", Array("auto-generated (failure)".utf8))
+
+        var b = QueueFile()
+        b.creationTime = Int64(now)
+        b.priority = Int64(body.count + intOption("RecipientFactor", 30000))
+        b.flags = [.response, .split]
+        if eightBit { b.flags.insert(.has8Bit) }
+        var macros = [QueueFile.Macro(name: [UInt8(ascii: "_")], value: Array("localhost".utf8)),
+                      QueueFile.Macro(name: [UInt8(ascii: "r")], value: []),
+                      QueueFile.Macro(name: [UInt8(ascii: "s")], value: Array("localhost".utf8))]
+        if let df = qf.macros.first(where: { $0.name == Array("daemon_flags".utf8) }) { macros.append(df) }
+        b.macros = macros
+        b.sender = daemon
+        var rcpt = QueueFile.Recipient(address: sender, flags: [.primary, .notifyFailure])
+        rcpt.finalRecipient = Array("rfc822; ".utf8) + sender + (sender.contains(at) ? [] : [at] + j)
+        b.recipients = [rcpt]
+        b.headers = queued
+
+        let mode = config.options["QueueFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600
+        let committer = QueueCommitter(directory: qdir, fileMode: mode)
+        if let failure = committer.commit(id: bid, data: body, control: QueueFileWriter.encode(b)) {
+            for m in failure.messages { rewriter.systemError(m) }
+            return false
+        }
+        let sub = committer.subdirectories
+        let qfPath = QueueFileKind.control.path(in: Array(qdir.utf8), id: bid, useSubdirectory: sub.qf).string
+        let dfPath = QueueFileKind.data.path(in: Array(qdir.utf8), id: bid, useSubdirectory: sub.df).string
+        rewriter.macros = saved
+
+        // delivered at once, from the in-memory envelope
+        var live = b
+        live.headers = inMemory
+        let result = deliver(live, id: bid, data: body, verbose: verbose, now: time(nil))
+        if result.remaining.isEmpty {
+            _ = unlink(qfPath)
+            _ = unlink(dfPath)
+            return true
+        }
+        guard result.attempted else { return true }
+        var updated = b
+        updated.recipients = keepRecipients(b, result.remaining)
+        updated.lastAttempt = Int64(time(nil))
+        updated.attempts += 1
+        updated.priority += Int64(config.options["RetryFactor"].flatMap { Int($0.string) } ?? 90000)
+        if let m = result.message { updated.message = m }
+        let qfDir = sub.qf ? qdir + "/qf" : qdir
+        if !rewriteControlFile(updated, id: bid, qfPath: qfPath, qfDir: qfDir) {
+            rewriter.systemError("cannot rewrite \(qfPath): \(String(cString: strerror(errno)))")
+        }
+        return true
+    }
+}
