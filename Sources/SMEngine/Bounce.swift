@@ -74,7 +74,7 @@ extension Engine {
         let receivedFrom = qf.macros.first { $0.name == [UInt8(ascii: "_")] }?.value ?? []
         var report = DeliveryReport(boundary: boundary, arrivalDate: arpaDate(time_t(qf.creationTime)),
                                     receivedFrom: receivedFrom, reportingMTA: j, recipients: rcpts,
-                                    originalHeader: outcome.returnedHeader, originalBody: data)
+                                    originalHeader: outcome.returnedHeader, originalBody: outcome.returnedBody)
         report.transcript = outcome.transcript
         report.envelopeID = qf.envelopeID
         report.returnBody = !qf.flags.contains(.noBodyReturn)

@@ -45,6 +45,8 @@ public struct DeliveryOutcome {
     public var failures: [FailedRecipient] = []
     /// The message header as *file* would get it (putheader), for a bounce.
     public var returnedHeader: [UInt8]? = nil
+    /// The body as *file* would get it (F=E: `>From `), for a bounce.
+    public var returnedBody: [UInt8] = []
 }
 
 /// A recipient the DSN reports on: permanently failed, or delivered
@@ -140,6 +142,7 @@ extension Engine {
             rewriter.macros[Int(UInt8(ascii: "u"))] = nil
             defineSenderMacro(qf, mailer: fm)
             outcome.returnedHeader = headerBytes(qf, mailer: fm)
+            outcome.returnedBody = DeliveryFormat.body(data, mailerFlags: fm.flags, eol: fm.eol)
         }
         outcome.remaining = list.filter { $0.state == .deferred || $0.state == .untouched }.map { $0.index }.sorted()
         return outcome
@@ -242,12 +245,13 @@ extension Engine {
             let enhanced = sysexitsText[status].map { String($0.prefix { $0 != " " }) } ?? "5.0.0"
             // usrerr-style texts carry the address and set e_message only
             // when it is unset; message()-style texts replace it
+            // (shown without -v too, as sendmail does)
             if [SysExit.noUser.rawValue, SysExit.noHost.rawValue, SysExit.cantCreat.rawValue].contains(status) {
-                if verbose { out.write("\(to)... \(text)\n") }
+                out.write("\(to)... \(text)\n")
                 if outcome.message == nil { outcome.message = Array(text.utf8) }
                 outcome.transcript += Array("550 \(enhanced) \(to)... \(text)\n".utf8)
             } else {
-                if verbose { out.write("\(text)\n") }
+                out.write("\(text)\n")
                 outcome.message = Array(text.utf8)
                 outcome.transcript += Array("554 \(enhanced) \(text)\n".utf8)
             }

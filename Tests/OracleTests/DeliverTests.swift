@@ -8,7 +8,11 @@
 // working directory, uid/gid, environment, stdin bytes), the files the
 // *file* mailer appended to, and the queue afterwards (files present, qf
 // contents).  Normalised: the `$d` date of From_ lines (the time of the run)
-// and the qf's K (time of the attempt) and I (inode of the df) lines.
+// and the qf's K (time of the attempt) and I (inode of the df) lines; in
+// the bounce cases (bounce.cf, no `-N never`: failed recipients are
+// returned to the sender in the same run) also queue IDs, RFC 822 dates,
+// the boundary's time and the Message-Id's time, so that the bounce as the
+// local mailer gets it is compared byte for byte otherwise.
 // Fails (never skips) when a prerequisite is missing.
 
 import Foundation
@@ -37,6 +41,9 @@ struct DeliverTests {
         var expectsMailer = true
         /// The configuration: the hand-written deliver.cf or the m4-built one.
         var fromM4 = false
+        /// A bounce case (bounce.cf): nil, or whether the oracle must have
+        /// delivered a bounce ("Returned mail") in the run.
+        var bounce: Bool? = nil
         var description: String { name }
     }
 
@@ -131,6 +138,36 @@ struct DeliverTests {
              runArguments: ["-v"], message: basicMessage, corrupt: true, expectsMailer: false),
         Case(name: "deliver-locked-qf", submissions: [(["-f", "root"], ["root"]), (["-f", "bin"], ["daemon"])],
              runArguments: ["-v"], message: basicMessage, lockFirst: true),
+    ] + bounceCases
+
+    static let plainMessage = Array("Subject: test\nFrom: Joe <joe@x.example>\n\nhello\nworld\n".utf8)
+
+    /// Failed recipients returned to the sender (no `-N never`).
+    static let bounceCases: [Case] = [
+        Case(name: "bounce-nouser-one-of-two", submissions: [(["-f", "root"], ["root", "c@nouser"])],
+             runArguments: ["-v"], message: plainMessage, bounce: true),
+        Case(name: "bounce-grouped", submissions: [(["-f", "bin"], ["a@nouser", "b@nouser", "root"])],
+             runArguments: ["-v"], message: plainMessage, bounce: true),
+        Case(name: "bounce-mailer-output", submissions: [(["-f", "root"], ["x@noisy", "y@noisy", "root"])],
+             runArguments: ["-v"], message: plainMessage, bounce: true),
+        Case(name: "bounce-unavailable", submissions: [(["-f", "root"], ["d@unavail", "root"])],
+             runArguments: ["-v"], message: basicMessage, bounce: true),
+        Case(name: "bounce-ret-hdrs-tempfail", submissions: [(["-f", "root", "-R", "hdrs"], ["root", "c@nouser", "a@tempfail"])],
+             runArguments: ["-v"], message: basicMessage, bounce: true),
+        Case(name: "bounce-8bit", submissions: [(["-f", "root", "-B8BITMIME"], ["d@unavail"])],
+             runArguments: ["-v"], message: basicMessage, bounce: true),
+        Case(name: "bounce-8bit-undeclared", submissions: [(["-f", "root"], ["e@nohost"])],
+             runArguments: ["-v"], message: metaMessage, bounce: true),
+        Case(name: "bounce-notify-never", submissions: [(["-f", "root", "-N", "never"], ["c@nouser", "root"])],
+             runArguments: ["-v"], message: plainMessage, bounce: false),
+        Case(name: "bounce-notify-failure", submissions: [(["-f", "root", "-N", "failure"], ["c@nouser"])],
+             runArguments: ["-v"], message: plainMessage, bounce: true),
+        Case(name: "bounce-notify-success-failure", submissions: [(["-f", "bin", "-N", "success,failure"], ["c@nouser", "root", "e@fflag"])],
+             runArguments: ["-v"], message: plainMessage, bounce: true),
+        Case(name: "bounce-quiet-run", submissions: [(["-f", "daemon"], ["c@nouser", "root"]), (["-f", "bin"], ["d@unavail"])],
+             runArguments: ["-qf"], message: plainMessage, bounce: true),
+        Case(name: "quiet-run-failures", submissions: [(["-f", "bin", "-N", "never"], ["a@tempfail", "root", "e@nohost"])],
+             runArguments: ["-qf"], message: plainMessage, bounce: false),
     ]
 
     struct Snapshot: Equatable {
@@ -140,8 +177,20 @@ struct DeliverTests {
         var files: [String: String]
     }
 
-    /// Replaces the parts that depend on the time of the run.
-    static func normalise(_ name: String, _ text: String) -> String {
+    /// Replaces the parts that depend on the time of the run (and, for
+    /// bounce cases, on the new queue ID).
+    static func normalise(_ name: String, _ text: String, bounce: Bool = false) -> String {
+        var text = text
+        if bounce {
+            for (pattern, replacement) in [
+                (#"[0-9A-Za-z]{8}[0-9]{6}"#, "<id>"),
+                (#"[A-Z][a-z]{2}, [0-9]{1,2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} GMT"#, "<date>"),
+                (#"\.[0-9]{10}/"#, ".<time>/"),
+                (#"<[0-9]{12}\."#, "<msgid-time>."),
+            ] {
+                text = text.replacingOccurrences(of: pattern, with: replacement, options: .regularExpression)
+            }
+        }
         var lines = text.components(separatedBy: "\n")
         for i in lines.indices {
             let l = lines[i]
@@ -157,7 +206,7 @@ struct DeliverTests {
         return lines.joined(separator: "\n")
     }
 
-    static func collect(_ dir: URL, _ r: RunResult) throws -> Snapshot {
+    static func collect(_ dir: URL, _ r: RunResult, bounce: Bool = false) throws -> Snapshot {
         var files: [String: String] = [:]
         let fm = FileManager.default
         for sub in ["out", "box", "q"] {
@@ -173,7 +222,7 @@ struct DeliverTests {
                 let attrs = try fm.attributesOfItem(atPath: d.appendingPathComponent(name).path)
                 let mode = String((attrs[.posixPermissions] as? Int) ?? 0, radix: 8)
                 let owner = (attrs[.ownerAccountID] as? Int) ?? -1
-                files[key] = "mode \(mode) owner \(owner)\n" + normalise(key, String(decoding: data, as: UTF8.self))
+                files[key] = "mode \(mode) owner \(owner)\n" + normalise(key, String(decoding: data, as: UTF8.self), bounce: bounce)
             }
         }
         return Snapshot(stdout: String(decoding: r.stdout, as: UTF8.self),
@@ -195,7 +244,8 @@ struct DeliverTests {
             throw HarnessError("DeliverTests need root (mailers run as DefaultUser mail:mail)")
         }
         let p = try Workspace.shared.prepare(Configuration(
-            name: c.name, source: c.fromM4 ? .mc("deliver/deliver-m4.mc") : .cf("deliver/deliver.cf")))
+            name: c.name, source: c.fromM4 ? .mc("deliver/deliver-m4.mc")
+                : .cf(c.bounce == nil ? "deliver/deliver.cf" : "deliver/bounce.cf")))
         let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
         let fixtures = URL(fileURLWithPath: OracleEnvironment.fixture("deliver"))
         for f in ["aliases", "switch", "dump-mailer.sh"] {
@@ -261,7 +311,7 @@ struct DeliverTests {
                 }
                 usleep(200_000)
             }
-            snapshots.append(try Self.collect(dir, r))
+            snapshots.append(try Self.collect(dir, r, bounce: c.bounce != nil))
         }
         let (real, ours) = (snapshots[0], snapshots[1])
         #expect(ours.stdout == real.stdout)
@@ -273,6 +323,10 @@ struct DeliverTests {
         }
         #expect(real.files.keys.contains { $0.hasPrefix("out/") } || !c.expectsMailer,
                 "the oracle ran no mailer: \(real.stdout)")
+        if let expected = c.bounce {
+            let bounced = real.files.contains { $0.key.hasPrefix("out/") && $0.value.contains("Returned mail: see transcript") }
+            #expect(bounced == expected, "the oracle \(bounced ? "sent" : "did not send") a bounce: \(real.stdout)")
+        }
     }
 
     /// Never lose a message: our run killed while a mailer works leaves the
