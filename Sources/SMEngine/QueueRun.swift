@@ -178,6 +178,8 @@ extension Engine {
                 continue
             }
             defer { close(fd) }
+            // the run's exit status is the last job's (each job starts clean)
+            exitStatus = .ok
             let bytes = readAll(fd)
             let qf: QueueFile
             do {

@@ -166,6 +166,8 @@ struct DeliverTests {
              runArguments: ["-v"], message: plainMessage, bounce: true),
         Case(name: "bounce-quiet-run", submissions: [(["-f", "daemon"], ["c@nouser", "root"]), (["-f", "bin"], ["d@unavail"])],
              runArguments: ["-qf"], message: plainMessage, bounce: true),
+        Case(name: "exit-status-last-job", submissions: [(["-f", "daemon", "-N", "never"], ["c@nouser"]), (["-f", "bin"], ["root", "daemon"])],
+             runArguments: ["-v"], message: plainMessage, bounce: false),
         Case(name: "quiet-run-failures", submissions: [(["-f", "bin", "-N", "never"], ["a@tempfail", "root", "e@nohost"])],
              runArguments: ["-qf"], message: plainMessage, bounce: false),
     ]
