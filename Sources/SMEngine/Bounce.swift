@@ -96,12 +96,14 @@ extension Engine {
         rewriter.macros[Int(UInt8(ascii: "u"))] = nil
         var queued: [QueueFile.Header] = []
         var inMemory: [QueueFile.Header] = []
+        var unbound: Set<Int> = []          // indices into inMemory
         for d in HeaderList(config: config).headers {
             if d.flags.contains(.resent) { continue }
             var h = d
             if !d.flags.contains(.bindLate) {
                 h.value = expandMacros(d.value, rewriter.macros)
                 if h.value.allSatisfy({ isASCIISpace($0) }) {
+                    unbound.insert(inMemory.count)
                     inMemory.append(d.queueHeader)   // bound again at delivery
                     continue
                 }
@@ -162,8 +164,32 @@ extension Engine {
         updated.recipients = keepRecipients(b, result.remaining)
         updated.lastAttempt = Int64(time(nil))
         updated.attempts += 1
-        updated.priority += Int64(config.options["RetryFactor"].flatMap { Int($0.string) } ?? 90000)
+        // (an attempt made while the bounce is created does not add RetryFactor)
+        var dst = stat()
+        if stat(dfPath, &dst) == 0 {
+            let dev = UInt64(dst.st_dev)
+            let major = Int64((dev >> 8) & 0xfff) | Int64((dev >> 32) & ~UInt64(0xfff))
+            let minor = Int64(dev & 0xff) | Int64((dev >> 12) & ~UInt64(0xff))
+            updated.dataInode = QueueFile.DataInode(major: major, minor: minor, inode: UInt64(dst.st_ino))
+        }
         if let m = result.message { updated.message = m }
+        // queueup() binds the defaults left unbound with the macros the
+        // delivery left ($u of the last mailer call)
+        var macrosNow = rewriter.macros
+        macrosNow[Int(UInt8(ascii: "i"))] = bid
+        macrosNow[Int(UInt8(ascii: "x"))] = Array("Mail Delivery Subsystem".utf8)
+        macrosNow[Int(UInt8(ascii: "f"))] = daemon
+        macrosNow[Int(UInt8(ascii: "u"))] = result.lastUserMacro
+        updated.headers = []
+        for (k, h) in inMemory.enumerated() {
+            guard unbound.contains(k) else { updated.headers.append(h); continue }
+            let name = Array(h.text.prefix { $0 != UInt8(ascii: ":") })
+            var value = Array(h.text.dropFirst(name.count + 1))
+            while let f = value.first, f == 0x20 || f == 0x09 { value.removeFirst() }
+            let bound = expandMacros(value, macrosNow)
+            if bound.allSatisfy({ isASCIISpace($0) }) { continue }
+            updated.headers.append(QueueFile.Header(condition: h.condition, text: name + Array(": ".utf8) + bound))
+        }
         let qfDir = sub.qf ? qdir + "/qf" : qdir
         if !rewriteControlFile(updated, id: bid, qfPath: qfPath, qfDir: qfDir) {
             rewriter.systemError("cannot rewrite \(qfPath): \(String(cString: strerror(errno)))")

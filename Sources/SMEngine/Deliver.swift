@@ -39,12 +39,16 @@ public struct DeliveryOutcome {
     public var attempted = false
     /// e_message: the text for the qf's `M` line.
     public var message: [UInt8]? = nil
+    /// `message` is a deferral's text (a permanent failure's replaces it).
+    public var messageIsDeferral = false
     /// What the mailers wrote and sendmail's error lines (the xf file).
     public var transcript: [UInt8] = []
     /// Recipients that failed permanently in this attempt.
     public var failures: [FailedRecipient] = []
     /// The message header as *file* would get it (putheader), for a bounce.
     public var returnedHeader: [UInt8]? = nil
+    /// $u as the last mailer call left it (queueup binds defaults with it).
+    public var lastUserMacro: [UInt8]? = nil
     /// The body as *file* would get it (F=E: `>From `), for a bounce.
     public var returnedBody: [UInt8] = []
 }
@@ -135,6 +139,7 @@ extension Engine {
                    notifySuccess: Set(qf.recipients.indices.filter { qf.recipients[$0].flags.contains(.notifySuccess) }))
             out.flush()
         }
+        outcome.lastUserMacro = rewriter.macros[Int(UInt8(ascii: "u"))]
         // DSN entries in send-list order
         outcome.failures = list.compactMap { $0.report }
         if outcome.failures.contains(where: { !$0.success }), let fm = config.mailer(named: Array("*file*".utf8)) {
@@ -229,13 +234,14 @@ extension Engine {
                     text = "Deferred: \(m.name.string) mailer (\(m.path.string)) exited with \(DeliveryFormat.exitName(status))"
                 }
                 if verbose { out.write("\(to)... \(text)\n") }
-                if outcome.message == nil { outcome.message = Array(text.utf8) }
+                if outcome.message == nil { outcome.message = Array(text.utf8); outcome.messageIsDeferral = true }
                 outcome.transcript += Array("\(to)... \(text)\n".utf8)
             } else {
                 // EX_OSERR, EX_IOERR: kept for later, reported as message() does
                 if text.isEmpty { text = DeliveryFormat.statusText(status) ?? "" }
                 if verbose { out.write("\(text)\n") }
                 outcome.message = Array(text.utf8)
+                outcome.messageIsDeferral = false
                 outcome.transcript += Array("\(text)\n".utf8)
             }
             rewriter.setStatus(SysExit(rawValue: status) ?? .tempFail)
@@ -248,11 +254,16 @@ extension Engine {
             // (shown without -v too, as sendmail does)
             if [SysExit.noUser.rawValue, SysExit.noHost.rawValue, SysExit.cantCreat.rawValue].contains(status) {
                 out.write("\(to)... \(text)\n")
-                if outcome.message == nil { outcome.message = Array(text.utf8) }
+                // (a deferral's text gives way to it)
+                if outcome.message == nil || outcome.messageIsDeferral {
+                    outcome.message = Array(text.utf8)
+                    outcome.messageIsDeferral = false
+                }
                 outcome.transcript += Array("550 \(enhanced) \(to)... \(text)\n".utf8)
             } else {
                 out.write("\(text)\n")
                 outcome.message = Array(text.utf8)
+                outcome.messageIsDeferral = false
                 outcome.transcript += Array("554 \(enhanced) \(text)\n".utf8)
             }
             rewriter.setStatus(SysExit(rawValue: status) ?? .unavailable)
