@@ -14,9 +14,12 @@
 // Headers whose default expands to nothing are left out of the qf but
 // kept (bound at delivery) for the delivery in this run, as sendmail's
 // in-memory envelope keeps them.
+// A message from <> is reported to the postmaster instead ("Postmaster
+// notify", with the original's queue ID).
 // Promises: the bounce's qf exists (durably) before the caller removes
-// the original.  Not yet: bounces of bounces (a failed bounce recipient
-// is dropped, sendmail sends a double bounce to the postmaster),
+// the original.  Not yet: bounces of bounces (a bounce failing for good
+// is dropped, sendmail sends a double bounce to the postmaster), a
+// bounce nobody can receive (savemail(): dead.letter, Qf),
 // PostmasterCopy, ErrorMode other than m, delay (warning) notices,
 // RET/ENVID xtext decoding, the SMTP reason/Remote-MTA fields.
 
@@ -34,9 +37,12 @@ extension Engine {
     @discardableResult
     func returnToSender(_ qf: QueueFile, id: [UInt8], data: [UInt8], outcome: DeliveryOutcome,
                         qdir: String, verbose: Bool, now: time_t) -> Bool {
-        // a message from <> is never returned
-        let sender = qf.sender
-        if sender.isEmpty || sender == Array("<>".utf8) { return true }
+        // a message from <> goes to the postmaster instead; a bounce that
+        // fails is not returned again (not written: sendmail's double bounce)
+        if qf.flags.contains(.response) { return true }
+        let original = qf.sender
+        let toPostmaster = original.isEmpty || original == Array("<>".utf8)
+        let sender = toPostmaster ? Array("postmaster".utf8) : original
         let wanted = outcome.failures.filter { f in
             f.index < qf.recipients.count
                 && qf.recipients[f.index].flags.contains(f.success ? .notifySuccess : .notifyFailure)
@@ -76,6 +82,10 @@ extension Engine {
                                     receivedFrom: receivedFrom, reportingMTA: j, recipients: rcpts,
                                     originalHeader: outcome.returnedHeader, originalBody: outcome.returnedBody)
         report.transcript = outcome.transcript
+        if toPostmaster {
+            report.postmasterNotice = true
+            report.originalID = id
+        }
         report.envelopeID = qf.envelopeID
         report.returnBody = !qf.flags.contains(.noBodyReturn)
         let eightBit = qf.flags.contains(.has8Bit)
@@ -120,8 +130,10 @@ extension Engine {
         add("MIME-Version", Array("1.0".utf8))
         add("Content-Type", Array("multipart/report; report-type=delivery-status;\n\tboundary=\"".utf8) + boundary + [0x22])
         if eightBit { add("Content-Transfer-Encoding", Array("8bit".utf8)) }
-        add("Subject", Array("Returned mail: see transcript for details".utf8))
-        add("Auto-Submitted", Array("auto-generated (failure)".utf8))
+        add("Subject", Array((toPostmaster ? "Postmaster notify: see transcript for details"
+                                           : "Returned mail: see transcript for details").utf8))
+        add("Auto-Submitted", Array((toPostmaster ? "auto-generated (postmaster-notification)"
+                                                  : "auto-generated (failure)").utf8))
 
         var b = QueueFile()
         b.creationTime = Int64(now)
@@ -134,9 +146,16 @@ extension Engine {
         if let df = qf.macros.first(where: { $0.name == Array("daemon_flags".utf8) }) { macros.append(df) }
         b.macros = macros
         b.sender = daemon
-        var rcpt = QueueFile.Recipient(address: sender, flags: [.primary, .notifyFailure])
-        rcpt.finalRecipient = Array("rfc822; ".utf8) + sender + (sender.contains(at) ? [] : [at] + j)
-        b.recipients = [rcpt]
+        // the recipient as sendtolist() takes it (aliases expanded, -v
+        // shows "aliased to")
+        let queue = SendQueue()
+        let quiet = rewriter.quietNotices
+        rewriter.quietNotices = !verbose
+        _ = sendToList(sender, parent: nil, queue: queue, aliasLevel: 0)
+        rewriter.quietNotices = quiet
+        b.recipients = queueRecipients(queue, notify: [.notifyFailure])
+        // nobody to return it to: not written (sendmail's savemail())
+        if b.recipients.isEmpty { return true }
         b.headers = queued
 
         let mode = config.options["QueueFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600

@@ -166,6 +166,9 @@ struct DeliverTests {
              runArguments: ["-v"], message: plainMessage, bounce: true),
         Case(name: "bounce-quiet-run", submissions: [(["-f", "daemon"], ["c@nouser", "root"]), (["-f", "bin"], ["d@unavail"])],
              runArguments: ["-qf"], message: plainMessage, bounce: true),
+        // from <>: a "Postmaster notify" to postmaster (aliased to root)
+        Case(name: "bounce-null-sender-postmaster", submissions: [(["-f", "<>"], ["c@nouser", "root"])],
+             runArguments: ["-v"], message: plainMessage, bounce: true),
         // the bounce to a@tempfail is tried, deferred, and stays queued
         Case(name: "bounce-deferred", submissions: [(["-f", "a@tempfail"], ["c@nouser", "root"])],
              runArguments: ["-v"], message: plainMessage, bounce: true),
@@ -340,7 +343,7 @@ struct DeliverTests {
         #expect(real.files.keys.contains { $0.hasPrefix("out/") } || !c.expectsMailer,
                 "the oracle ran no mailer: \(real.stdout)")
         if let expected = c.bounce {
-            let bounced = real.files.contains { $0.key.hasPrefix("out/") && $0.value.contains("Returned mail: see transcript") }
+            let bounced = real.files.contains { $0.key.hasPrefix("out/") && ($0.value.contains("Returned mail: see transcript") || $0.value.contains("Postmaster notify: see transcript")) }
             #expect(bounced == expected, "the oracle \(bounced ? "sent" : "did not send") a bounce: \(real.stdout)")
         }
     }
