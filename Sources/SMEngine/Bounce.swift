@@ -126,7 +126,38 @@ extension Engine {
             queued.append(h)
             inMemory.append(h)
         }
+        // EX_SOFTWARE/EX_CONFIG: a copy for the postmaster, its To: line
+        // after the sender's, or before when the postmaster's alias
+        // names the sender (as sendmail's duplicate handling orders them)
+        let pmCopy = outcome.notifyPostmaster && !toPostmaster
+        let pm = Array("postmaster".utf8)
+        let quiet = rewriter.quietNotices, suppress = rewriter.suppressErrors
+        var pmFirst = false
+        if pmCopy {
+            // a silent look at both expansions first
+            rewriter.quietNotices = true
+            rewriter.suppressErrors = true
+            let probe = SendQueue()
+            _ = sendToList(sender, parent: nil, queue: probe, aliasLevel: 0)
+            let senderOnly = Set(probe.entries.filter { $0.state.isSendable }.map { $0.printable })
+            let probePM = SendQueue()
+            _ = sendToList(pm, parent: nil, queue: probePM, aliasLevel: 0)
+            let pmTargets = probePM.entries.filter { $0.state.isSendable }.map { $0.printable }
+            pmFirst = pmTargets.contains { senderOnly.contains($0) }
+            rewriter.suppressErrors = suppress
+        }
+        rewriter.quietNotices = !verbose
+        quietDuplicates = true
+        defer { quietDuplicates = false }
+        let rcptQueue = SendQueue()
+        // (the postmaster's expansion comes first in sendmail's queue)
+        for a in pmCopy ? [pm, sender] : [sender] {
+            _ = sendToList(a, parent: nil, queue: rcptQueue, aliasLevel: 0)
+        }
+        rewriter.quietNotices = quiet
+        if pmFirst { add("To", pm) }
         add("To", sender)
+        if pmCopy && !pmFirst { add("To", pm) }
         add("MIME-Version", Array("1.0".utf8))
         add("Content-Type", Array("multipart/report; report-type=delivery-status;\n\tboundary=\"".utf8) + boundary + [0x22])
         if eightBit { add("Content-Transfer-Encoding", Array("8bit".utf8)) }
@@ -148,12 +179,7 @@ extension Engine {
         b.sender = daemon
         // the recipient as sendtolist() takes it (aliases expanded, -v
         // shows "aliased to")
-        let queue = SendQueue()
-        let quiet = rewriter.quietNotices
-        rewriter.quietNotices = !verbose
-        _ = sendToList(sender, parent: nil, queue: queue, aliasLevel: 0)
-        rewriter.quietNotices = quiet
-        b.recipients = queueRecipients(queue, notify: [.notifyFailure])
+        b.recipients = queueRecipients(rcptQueue, notify: [.notifyFailure])
         // nobody to return it to: not written (sendmail's savemail())
         if b.recipients.isEmpty { return true }
         b.headers = queued

@@ -39,6 +39,8 @@ public struct DeliveryOutcome {
     public var attempted = false
     /// e_message: the text for the qf's `M` line.
     public var message: [UInt8]? = nil
+    /// A failure the postmaster is told about (sendmail's EF_PM_NOTIFY).
+    public var notifyPostmaster = false
     /// `message` is a deferral's text (a permanent failure's replaces it).
     public var messageIsDeferral = false
     /// What the mailers wrote and sendmail's error lines (the xf file).
@@ -252,7 +254,7 @@ extension Engine {
             // usrerr-style texts carry the address and set e_message only
             // when it is unset; message()-style texts replace it
             // (shown without -v too, as sendmail does)
-            if [SysExit.noUser.rawValue, SysExit.noHost.rawValue, SysExit.cantCreat.rawValue].contains(status) {
+            if [66, 67, 68, 73, 77].contains(status) {
                 out.write("\(to)... \(text)\n")
                 // (a deferral's text gives way to it)
                 if outcome.message == nil || outcome.messageIsDeferral {
@@ -260,6 +262,11 @@ extension Engine {
                     outcome.messageIsDeferral = false
                 }
                 outcome.transcript += Array("550 \(enhanced) \(to)... \(text)\n".utf8)
+            } else if status == 64 || status == 65 {
+                out.write("\(text)\n")
+                outcome.message = Array(text.utf8)
+                outcome.messageIsDeferral = false
+                outcome.transcript += Array("\(status == 64 ? 500 : 501) \(enhanced) \(text)\n".utf8)
             } else {
                 out.write("\(text)\n")
                 outcome.message = Array(text.utf8)
@@ -267,6 +274,8 @@ extension Engine {
                 outcome.transcript += Array("554 \(enhanced) \(text)\n".utf8)
             }
             rewriter.setStatus(SysExit(rawValue: status) ?? .unavailable)
+            // EX_SOFTWARE, EX_CONFIG: the postmaster gets the bounce too
+            if status == 70 || status == 78 { outcome.notifyPostmaster = true }
             // the sender is owed a DSN (Bounce.swift); the qf drops them
             for q in group {
                 q.report = FailedRecipient(index: q.index, status: Self.dsnStatus(status), user: q.address.user)
@@ -447,7 +456,8 @@ extension Engine {
         let first = group[0]
         rewriter.macros[Int(UInt8(ascii: "h"))] = first.address.host
         defineSenderMacro(qf, mailer: m)
-        rewriter.macros[Int(UInt8(ascii: "u"))] = userMacro(first, mailer: m)
+        // $u as sendmail leaves it after building the list: the last one
+        rewriter.macros[Int(UInt8(ascii: "u"))] = userMacro(group[group.count - 1], mailer: m)
         let to = DeliveryFormat.toList(group.map { $0.printable }).string
         if verbose {
             if let h = first.address.host, !h.isEmpty {

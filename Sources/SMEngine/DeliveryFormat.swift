@@ -145,7 +145,7 @@ public enum DeliveryFormat {
     /// sendmail's SysExMsg texts.
     public static func statusText(_ code: Int32) -> String? {
         switch code {
-        case 64: return "Bad usage"
+        case 64: return "Command line usage error"
         case 65: return "Data format error"
         case 66: return "Cannot open input"
         case 67: return "User unknown"
@@ -159,7 +159,7 @@ public enum DeliveryFormat {
         case 75: return "Deferred"
         case 76: return "Remote protocol error"
         case 77: return "Insufficient permission"
-        case 78: return "Configuration error"
+        case 78: return "Local configuration error"
         default: return nil
         }
     }

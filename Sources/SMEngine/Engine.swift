@@ -41,6 +41,10 @@ public final class Engine: CfReporter {
     public private(set) var maps: MapSet
     public let identity: HostIdentitySource
     /// sendmail's ExitStat (kept by the rewrite engine, which sees most errors).
+    /// sendtolist() does not say "duplicate suppressed" (a bounce's
+    /// recipients, as sendmail's returntosender()).
+    var quietDuplicates = false
+
     public var exitStatus: SysExit {
         get { rewriter.exitStatus }
         set { rewriter.exitStatus = newValue }

@@ -177,7 +177,7 @@ extension Engine {
         let (dup, at) = queue.place(new) { sameAddress($0, $1) }
         if let q = dup {
             if !q.primary {
-                if !new.state.isDead { if verbose { rw.notice("duplicate suppressed") } } else { q.state = .duplicate }
+                if !new.state.isDead { if verbose && !quietDuplicates { rw.notice("duplicate suppressed") } } else { q.state = .duplicate }
                 q.primary = q.primary || new.primary
             } else if q.selfReference {
                 q.state = new.state

@@ -9,6 +9,7 @@ f=$d/call$n
 cat > "$f.stdin"
 case "$*" in
 *sleep*) sleep 4; exit 0;;
+*code[0-9][0-9]*) exit "$(echo "$*" | sed 's/.*code\([0-9][0-9]\).*/\1/')";;
 *noisy*) echo "no such user here: $*" >&2; echo "and a line on stdout"; exit 67;;
 *tempfail*) exit 75;;
 *nouser*) exit 67;;
