@@ -15,12 +15,13 @@
 // kept (bound at delivery) for the delivery in this run, as sendmail's
 // in-memory envelope keeps them.
 // A message from <> is reported to the postmaster instead ("Postmaster
-// notify", with the original's queue ID).
+// notify", with the original's queue ID), and so is a bounce that fails
+// or whose sender cannot receive (a double bounce).  EX_SOFTWARE and
+// EX_CONFIG failures send the postmaster a copy.
 // Promises: the bounce's qf exists (durably) before the caller removes
-// the original.  Not yet: bounces of bounces (a bounce failing for good
-// is dropped, sendmail sends a double bounce to the postmaster), a
-// bounce nobody can receive (savemail(): dead.letter, Qf),
-// PostmasterCopy, ErrorMode other than m, delay (warning) notices,
+// the original.  Not yet: a postmaster notice that fails is dropped
+// (sendmail's savemail() falls back to dead.letter / Qf), the
+// PostmasterCopy option, ErrorMode other than m, delay (warning) notices,
 // RET/ENVID xtext decoding, the SMTP reason/Remote-MTA fields.
 
 import Glibc
@@ -35,13 +36,42 @@ extension Engine {
     /// (queue ID `id`, body `data`) to its sender; `qdir` is the queue
     /// directory.  Returns false when the bounce could not be queued.
     @discardableResult
-    func returnToSender(_ qf: QueueFile, id: [UInt8], data: [UInt8], outcome: DeliveryOutcome,
-                        qdir: String, verbose: Bool, now: time_t) -> Bool {
-        // a message from <> goes to the postmaster instead; a bounce that
-        // fails is not returned again (not written: sendmail's double bounce)
-        if qf.flags.contains(.response) { return true }
+    func returnToSender(_ qf: QueueFile, id: [UInt8], data: [UInt8], outcome: inout DeliveryOutcome,
+                        qdir: String, verbose: Bool, now: time_t, depth: Int = 0) -> Bool {
+        // a postmaster notice that fails is not reported again (sendmail
+        // would save it as dead.letter or Qf: not written)
+        if depth >= 2 { return true }
+        if qf.flags.contains(.response), qf.headers.contains(where: {
+            $0.text.starts(with: Array("Subject: Postmaster notify".utf8)) }) { return true }
         let original = qf.sender
-        let toPostmaster = original.isEmpty || original == Array("<>".utf8)
+        // a message from <>, or from a sender that cannot receive (a bounce
+        // from MAILER-DAEMON), goes to the postmaster instead
+        var toPostmaster = original.isEmpty || original == Array("<>".utf8)
+        var transcript = outcome.transcript
+        if !toPostmaster {
+            let quiet = rewriter.quietNotices, suppress = rewriter.suppressErrors
+            rewriter.quietNotices = true
+            rewriter.suppressErrors = true
+            let probe = SendQueue()
+            _ = sendToList(original, parent: nil, queue: probe, aliasLevel: 0)
+            rewriter.quietNotices = quiet
+            rewriter.suppressErrors = suppress
+            if !probe.entries.contains(where: { $0.state.isSendable }) {
+                // once more, to say why (as sendmail does, in the transcript too)
+                rewriter.quietNotices = !verbose
+                let savedError = rewriter.lastUserError
+                rewriter.lastUserError = nil
+                _ = sendToList(original, parent: nil, queue: SendQueue(), aliasLevel: 0)
+                if var e = rewriter.lastUserError {
+                    if !e.contains("... ") { e = String(decoding: original, as: UTF8.self) + "... " + e }
+                    let code = e.hasSuffix("User unknown") ? "550 5.1.1 " : "550 5.0.0 "
+                    transcript += Array((code + e + "\n").utf8)
+                }
+                rewriter.lastUserError = savedError
+                rewriter.quietNotices = quiet
+                toPostmaster = true
+            }
+        }
         let sender = toPostmaster ? Array("postmaster".utf8) : original
         let wanted = outcome.failures.filter { f in
             f.index < qf.recipients.count
@@ -81,7 +111,7 @@ extension Engine {
         var report = DeliveryReport(boundary: boundary, arrivalDate: arpaDate(time_t(qf.creationTime)),
                                     receivedFrom: receivedFrom, reportingMTA: j, recipients: rcpts,
                                     originalHeader: outcome.returnedHeader, originalBody: outcome.returnedBody)
-        report.transcript = outcome.transcript
+        report.transcript = transcript
         if toPostmaster {
             report.postmasterNotice = true
             report.originalID = id
@@ -169,8 +199,8 @@ extension Engine {
         var b = QueueFile()
         b.creationTime = Int64(now)
         b.priority = Int64(body.count + intOption("RecipientFactor", 30000))
+        // (an 8-bit original does not make the bounce's envelope 8-bit)
         b.flags = [.response, .split]
-        if eightBit { b.flags.insert(.has8Bit) }
         var macros = [QueueFile.Macro(name: [UInt8(ascii: "_")], value: Array("localhost".utf8)),
                       QueueFile.Macro(name: [UInt8(ascii: "r")], value: []),
                       QueueFile.Macro(name: [UInt8(ascii: "s")], value: Array("localhost".utf8))]
@@ -198,7 +228,14 @@ extension Engine {
         // delivered at once, from the in-memory envelope
         var live = b
         live.headers = inMemory
-        let result = deliver(live, id: bid, data: body, verbose: verbose, now: time(nil))
+        var result = deliver(live, id: bid, data: body, verbose: verbose, now: time(nil))
+        // a bounce that fails: a notice to the postmaster (double bounce)
+        if result.failures.contains(where: { !$0.success }) {
+            var failed = live
+            failed.flags.insert(.response)
+            returnToSender(failed, id: bid, data: body, outcome: &result, qdir: qdir, verbose: verbose,
+                           now: time(nil), depth: depth + 1)
+        }
         if result.remaining.isEmpty {
             _ = unlink(qfPath)
             _ = unlink(dfPath)

@@ -251,16 +251,13 @@ extension Engine {
             for q in group { q.state = .failed }
             if text.isEmpty { text = DeliveryFormat.statusText(status) ?? "unknown mailer error \(status)" }
             let enhanced = sysexitsText[status].map { String($0.prefix { $0 != " " }) } ?? "5.0.0"
-            // usrerr-style texts carry the address and set e_message only
-            // when it is unset; message()-style texts replace it
+            // usrerr-style texts carry the address; the last permanent
+            // failure's text is e_message (a deferral's only fills it)
             // (shown without -v too, as sendmail does)
             if [66, 67, 68, 73, 77].contains(status) {
                 out.write("\(to)... \(text)\n")
-                // (a deferral's text gives way to it)
-                if outcome.message == nil || outcome.messageIsDeferral {
-                    outcome.message = Array(text.utf8)
-                    outcome.messageIsDeferral = false
-                }
+                outcome.message = Array(text.utf8)
+                outcome.messageIsDeferral = false
                 outcome.transcript += Array("550 \(enhanced) \(to)... \(text)\n".utf8)
             } else if status == 64 || status == 65 {
                 out.write("\(text)\n")

@@ -204,10 +204,10 @@ extension Engine {
             var dst = stat()
             _ = fstat(dfd, &dst)
             close(dfd)
-            let outcome = deliver(qf, id: job.id, data: data, verbose: verbose, now: time(nil))
+            var outcome = deliver(qf, id: job.id, data: data, verbose: verbose, now: time(nil))
             // the bounce is queued (durably) before the original goes
             if !outcome.failures.isEmpty {
-                returnToSender(qf, id: job.id, data: data, outcome: outcome, qdir: dir, verbose: verbose, now: time(nil))
+                returnToSender(qf, id: job.id, data: data, outcome: &outcome, qdir: dir, verbose: verbose, now: time(nil))
             }
             if outcome.remaining.isEmpty {
                 // everything done: remove the control file first, then the data

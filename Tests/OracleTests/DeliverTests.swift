@@ -178,6 +178,12 @@ struct DeliverTests {
              runArguments: ["-v"], message: plainMessage, bounce: true),
         Case(name: "bounce-postmaster-copy-deferred", submissions: [(["-f", "daemon"], ["x@code70", "y@tempfail", "root"])],
              runArguments: ["-v"], message: basicMessage, bounce: true),
+        // the bounce fails too: MAILER-DAEMON cannot receive, a double
+        // bounce goes to the postmaster (aliased to root)
+        Case(name: "bounce-double", submissions: [(["-f", "s@nouser"], ["c@nouser"])],
+             runArguments: ["-v"], message: plainMessage, bounce: true),
+        Case(name: "bounce-double-mixed", submissions: [(["-f", "s@unavail"], ["c@nouser", "root", "d@tempfail"])],
+             runArguments: ["-v"], message: basicMessage, bounce: true),
         // from <>: a "Postmaster notify" to postmaster (aliased to root)
         Case(name: "bounce-null-sender-postmaster", submissions: [(["-f", "<>"], ["c@nouser", "root"])],
              runArguments: ["-v"], message: plainMessage, bounce: true),
