@@ -43,10 +43,18 @@ extension Engine {
         if depth >= 2 { return true }
         if qf.flags.contains(.response), qf.headers.contains(where: {
             $0.text.starts(with: Array("Subject: Postmaster notify".utf8)) }) { return true }
+        let wanted = outcome.failures.filter { f in
+            f.index < qf.recipients.count
+                && qf.recipients[f.index].flags.contains(f.success ? .notifySuccess : .notifyFailure)
+        }
+        if wanted.isEmpty { return true }
+        // only successes: a return receipt (headers only)
+        let receipt = !wanted.contains(where: { !$0.success })
         let original = qf.sender
         // a message from <>, or from a sender that cannot receive (a bounce
         // from MAILER-DAEMON), goes to the postmaster instead
         var toPostmaster = original.isEmpty || original == Array("<>".utf8)
+        if receipt && toPostmaster { return true }    // no receipts for <>
         var transcript = outcome.transcript
         if !toPostmaster {
             let quiet = rewriter.quietNotices, suppress = rewriter.suppressErrors
@@ -73,12 +81,6 @@ extension Engine {
             }
         }
         let sender = toPostmaster ? Array("postmaster".utf8) : original
-        let wanted = outcome.failures.filter { f in
-            f.index < qf.recipients.count
-                && qf.recipients[f.index].flags.contains(f.success ? .notifySuccess : .notifyFailure)
-        }
-        // (a success-only report, a return receipt, is not written yet)
-        if !wanted.contains(where: { !$0.success }) { return true }
         let j = rewriter.macros[Int(UInt8(ascii: "j"))] ?? []
         let at = UInt8(ascii: "@")
         let lastAttempt = arpaDate(now)
@@ -117,7 +119,8 @@ extension Engine {
             report.originalID = id
         }
         report.envelopeID = qf.envelopeID
-        report.returnBody = !qf.flags.contains(.noBodyReturn)
+        report.returnBody = !qf.flags.contains(.noBodyReturn) && !receipt
+        report.fatalErrors = receipt
         let eightBit = qf.flags.contains(.has8Bit)
         if eightBit { report.returnedEncoding = Array("8bit".utf8) }
         let body = report.body()
@@ -192,9 +195,9 @@ extension Engine {
         add("Content-Type", Array("multipart/report; report-type=delivery-status;\n\tboundary=\"".utf8) + boundary + [0x22])
         if eightBit { add("Content-Transfer-Encoding", Array("8bit".utf8)) }
         add("Subject", Array((toPostmaster ? "Postmaster notify: see transcript for details"
-                                           : "Returned mail: see transcript for details").utf8))
+                                           : receipt ? "Return receipt" : "Returned mail: see transcript for details").utf8))
         add("Auto-Submitted", Array((toPostmaster ? "auto-generated (postmaster-notification)"
-                                                  : "auto-generated (failure)").utf8))
+                                                  : receipt ? "auto-generated (return-receipt)" : "auto-generated (failure)").utf8))
 
         var b = QueueFile()
         b.creationTime = Int64(now)

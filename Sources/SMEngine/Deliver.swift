@@ -144,7 +144,7 @@ extension Engine {
         outcome.lastUserMacro = rewriter.macros[Int(UInt8(ascii: "u"))]
         // DSN entries in send-list order
         outcome.failures = list.compactMap { $0.report }
-        if outcome.failures.contains(where: { !$0.success }), let fm = config.mailer(named: Array("*file*".utf8)) {
+        if !outcome.failures.isEmpty, let fm = config.mailer(named: Array("*file*".utf8)) {
             rewriter.macros[Int(UInt8(ascii: "h"))] = nil
             rewriter.macros[Int(UInt8(ascii: "u"))] = nil
             defineSenderMacro(qf, mailer: fm)

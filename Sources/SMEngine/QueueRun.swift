@@ -205,7 +205,7 @@ extension Engine {
             _ = fstat(dfd, &dst)
             close(dfd)
             var outcome = deliver(qf, id: job.id, data: data, verbose: verbose, now: time(nil))
-            // the bounce is queued (durably) before the original goes
+            // the bounce (or return receipt) is queued (durably) before the original goes
             if !outcome.failures.isEmpty {
                 returnToSender(qf, id: job.id, data: data, outcome: &outcome, qdir: dir, verbose: verbose, now: time(nil))
             }

@@ -184,6 +184,14 @@ struct DeliverTests {
              runArguments: ["-v"], message: plainMessage, bounce: true),
         Case(name: "bounce-double-mixed", submissions: [(["-f", "s@unavail"], ["c@nouser", "root", "d@tempfail"])],
              runArguments: ["-v"], message: basicMessage, bounce: true),
+        // NOTIFY=SUCCESS alone: a return receipt (headers only); relayed
+        // by a non-local mailer
+        Case(name: "receipt-local", submissions: [(["-f", "bin", "-N", "success"], ["root", "x@local2"])],
+             runArguments: ["-v"], message: basicMessage, bounce: false),
+        Case(name: "receipt-relayed-and-failure", submissions: [(["-f", "bin", "-N", "success,failure"], ["z@okhost", "c@nouser", "root"])],
+             runArguments: ["-v"], message: plainMessage, bounce: true),
+        Case(name: "receipt-null-sender", submissions: [(["-f", "<>", "-N", "success"], ["root"])],
+             runArguments: ["-v"], message: plainMessage, bounce: false),
         // from <>: a "Postmaster notify" to postmaster (aliased to root)
         Case(name: "bounce-null-sender-postmaster", submissions: [(["-f", "<>"], ["c@nouser", "root"])],
              runArguments: ["-v"], message: plainMessage, bounce: true),
@@ -364,6 +372,10 @@ struct DeliverTests {
                 "the oracle ran no mailer: \(real.stdout)")
         if let expected = c.bounce {
             let bounced = real.files.contains { $0.key.hasPrefix("out/") && ($0.value.contains("Returned mail: see transcript") || $0.value.contains("Postmaster notify: see transcript")) }
+            if c.name.hasPrefix("receipt-local") {
+                #expect(real.files.contains { $0.key.hasPrefix("out/") && $0.value.contains("Subject: Return receipt") },
+                        "the oracle sent no return receipt")
+            }
             #expect(bounced == expected, "the oracle \(bounced ? "sent" : "did not send") a bounce: \(real.stdout)")
         }
     }
