@@ -17,11 +17,11 @@
 // A message from <> is reported to the postmaster instead ("Postmaster
 // notify", with the original's queue ID), and so is a bounce that fails
 // or whose sender cannot receive (a double bounce).  EX_SOFTWARE and
-// EX_CONFIG failures send the postmaster a copy.
+// EX_CONFIG failures send the postmaster a copy; with the PostmasterCopy
+// option its address gets a separate headers-only notice.
 // Promises: the bounce's qf exists (durably) before the caller removes
 // the original.  Not yet: a postmaster notice that fails is dropped
-// (sendmail's savemail() falls back to dead.letter / Qf), the
-// PostmasterCopy option, ErrorMode other than m, delay (warning) notices,
+// (sendmail's savemail() falls back to dead.letter / Qf), ErrorMode other than m, delay (warning) notices,
 // RET/ENVID xtext decoding, the SMTP reason/Remote-MTA fields.
 
 import Glibc
@@ -37,7 +37,8 @@ extension Engine {
     /// directory.  Returns false when the bounce could not be queued.
     @discardableResult
     func returnToSender(_ qf: QueueFile, id: [UInt8], data: [UInt8], outcome: inout DeliveryOutcome,
-                        qdir: String, verbose: Bool, now: time_t, depth: Int = 0) -> Bool {
+                        qdir: String, verbose: Bool, now: time_t, depth: Int = 0,
+                        copyTo: [UInt8]? = nil) -> Bool {
         // a postmaster notice that fails is not reported again (sendmail
         // would save it as dead.letter or Qf: not written)
         if depth >= 2 { return true }
@@ -53,8 +54,8 @@ extension Engine {
         let original = qf.sender
         // a message from <>, or from a sender that cannot receive (a bounce
         // from MAILER-DAEMON), goes to the postmaster instead
-        var toPostmaster = original.isEmpty || original == Array("<>".utf8)
-        if receipt && toPostmaster { return true }    // no receipts for <>
+        var toPostmaster = original.isEmpty || original == Array("<>".utf8) || copyTo != nil
+        if receipt && toPostmaster { return true }    // no receipts for <> or copies
         var transcript = outcome.transcript
         if !toPostmaster {
             let quiet = rewriter.quietNotices, suppress = rewriter.suppressErrors
@@ -80,7 +81,7 @@ extension Engine {
                 toPostmaster = true
             }
         }
-        let sender = toPostmaster ? Array("postmaster".utf8) : original
+        let sender = copyTo ?? (toPostmaster ? Array("postmaster".utf8) : original)
         let j = rewriter.macros[Int(UInt8(ascii: "j"))] ?? []
         let at = UInt8(ascii: "@")
         let lastAttempt = arpaDate(now)
@@ -119,7 +120,7 @@ extension Engine {
             report.originalID = id
         }
         report.envelopeID = qf.envelopeID
-        report.returnBody = !qf.flags.contains(.noBodyReturn) && !receipt
+        report.returnBody = !qf.flags.contains(.noBodyReturn) && !receipt && copyTo == nil
         report.fatalErrors = receipt
         let eightBit = qf.flags.contains(.has8Bit)
         if eightBit { report.returnedEncoding = Array("8bit".utf8) }
@@ -238,6 +239,13 @@ extension Engine {
             failed.flags.insert(.response)
             returnToSender(failed, id: bid, data: body, outcome: &result, qdir: qdir, verbose: verbose,
                            now: time(nil), depth: depth + 1)
+        }
+        // PostmasterCopy: a headers-only notice of the failure, separately
+        if depth == 0, copyTo == nil, !receipt,
+           let pc = config.options["PostmasterCopy"], !pc.isEmpty {
+            var copyOutcome = outcome
+            returnToSender(qf, id: id, data: data, outcome: &copyOutcome, qdir: qdir, verbose: verbose,
+                           now: now, depth: 1, copyTo: pc)
         }
         if result.remaining.isEmpty {
             _ = unlink(qfPath)

@@ -192,6 +192,11 @@ struct DeliverTests {
              runArguments: ["-v"], message: plainMessage, bounce: true),
         Case(name: "receipt-null-sender", submissions: [(["-f", "<>", "-N", "success"], ["root"])],
              runArguments: ["-v"], message: plainMessage, bounce: false),
+        // PostmasterCopy: a separate headers-only notice to that address
+        Case(name: "bounce-postmaster-copy-option", submissions: [(["-f", "bin"], ["c@nouser", "root"])],
+             runArguments: ["-v", "-OPostmasterCopy=daemon"], message: basicMessage, bounce: true),
+        Case(name: "bounce-postmaster-copy-option-null-sender", submissions: [(["-f", "<>"], ["c@nouser"])],
+             runArguments: ["-v", "-OPostmasterCopy=daemon"], message: plainMessage, bounce: true),
         // from <>: a "Postmaster notify" to postmaster (aliased to root)
         Case(name: "bounce-null-sender-postmaster", submissions: [(["-f", "<>"], ["c@nouser", "root"])],
              runArguments: ["-v"], message: plainMessage, bounce: true),
