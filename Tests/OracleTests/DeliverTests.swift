@@ -433,3 +433,66 @@ struct DeliverTests {
         #expect(((try? fm.contentsOfDirectory(atPath: d + "/out")) ?? []).contains("call0.stdin"))
     }
 }
+
+extension DeliverTests {
+    /// Never lose a failure report: our run killed while the bounce is
+    /// being delivered leaves the original message as it was and the
+    /// bounce completely queued (qf and df, no tf): a later run repeats
+    /// (a duplicate bounce at worst), nothing is lost.
+    @Test("a queue run killed during a bounce's delivery leaves original and bounce queued")
+    func killedDuringBounce() throws {
+        guard getuid() == 0 else { throw HarnessError("DeliverTests need root") }
+        let name = "bounce-killed"
+        let p = try Workspace.shared.prepare(Configuration(name: name, source: .cf("deliver/bounce.cf")))
+        let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
+        let fixtures = URL(fileURLWithPath: OracleEnvironment.fixture("deliver"))
+        for f in ["aliases", "switch", "dump-mailer.sh"] {
+            let text = try String(contentsOf: fixtures.appendingPathComponent(f), encoding: .utf8)
+                .replacingOccurrences(of: "@SCRATCH@", with: dir.path)
+            try text.write(to: dir.appendingPathComponent(f), atomically: false, encoding: .utf8)
+        }
+        chmod(dir.appendingPathComponent("dump-mailer.sh").path, 0o755)
+        let d = dir.path
+        try shell("rm -rf '\(d)/q' '\(d)/out' '\(d)/box' && mkdir -p '\(d)/q' '\(d)/out' '\(d)/box' "
+                  + "&& chmod 1777 '\(d)/out' && chown mail:mail '\(d)/box' && chmod 700 '\(d)/q'")
+        var options = SandboxOptions()
+        let runs = Workspace.shared.runs
+        options.modeFlag = "-bi"
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: [], options: options,
+                            runDir: runs, tag: "\(name).newaliases")
+        // the bounce goes to z@sleep, whose mailer takes 4 seconds
+        options.modeFlag = "-odq"
+        options.extraArguments = ["-oi", "-f", "z@sleep", "c@nouser"]
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: Self.plainMessage,
+                            options: options, runDir: runs, tag: "\(name).submit")
+        let fm = FileManager.default
+        func contents() throws -> [String: Data] {
+            var r: [String: Data] = [:]
+            for f in try fm.contentsOfDirectory(atPath: d + "/q") {
+                r[f] = try Data(contentsOf: URL(fileURLWithPath: d + "/q/" + f))
+            }
+            return r
+        }
+        let before = try contents()
+        #expect(before.count == 2, "queue after submission: \(before.keys.sorted())")
+        options.modeFlag = "-q"
+        options.extraArguments = ["-v"]
+        options.timeoutSeconds = 2
+        let r = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: p.cfPath, input: [],
+                                options: options, runDir: runs, tag: "\(name).ours")
+        #expect(r.timedOut, "the run was not killed (status \(r.status))")
+        usleep(300_000)
+        let after = try contents()
+        for (k, v) in before { #expect(after[k] == v, "\(k) changed or vanished") }
+        let added = after.keys.filter { before[$0] == nil }.sorted()
+        #expect(added.count == 2 && added.contains { $0.hasPrefix("qf") } && added.contains { $0.hasPrefix("df") },
+                "not exactly a bounce's qf and df added: \(added)")
+        if let q = added.first(where: { $0.hasPrefix("qf") }) {
+            let text = String(decoding: after[q] ?? Data(), as: UTF8.self)
+            #expect(text.contains("\nSMAILER-DAEMON\n") && text.contains("To: z@sleep") && text.hasSuffix("\n.\n"),
+                    "the new qf is not the complete bounce: \(text)")
+        }
+        #expect(String(decoding: r.stdout, as: UTF8.self).contains("z@sleep... Connecting to sleep via fail..."),
+                "the bounce was not being delivered: \(String(decoding: r.stdout, as: UTF8.self))")
+    }
+}
