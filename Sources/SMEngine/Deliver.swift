@@ -253,19 +253,20 @@ extension Engine {
             let enhanced = sysexitsText[status].map { String($0.prefix { $0 != " " }) } ?? "5.0.0"
             // usrerr-style texts carry the address; the last permanent
             // failure's text is e_message (a deferral's only fills it)
-            // (shown without -v too, as sendmail does)
+            // (shown with ErrorMode=p, the default, -v or not; never otherwise)
+            let show = (config.options["ErrorMode"]?.first ?? UInt8(ascii: "p")) == UInt8(ascii: "p")
             if [66, 67, 68, 73, 77].contains(status) {
-                out.write("\(to)... \(text)\n")
+                if show { out.write("\(to)... \(text)\n") }
                 outcome.message = Array(text.utf8)
                 outcome.messageIsDeferral = false
                 outcome.transcript += Array("550 \(enhanced) \(to)... \(text)\n".utf8)
             } else if status == 64 || status == 65 {
-                out.write("\(text)\n")
+                if show { out.write("\(text)\n") }
                 outcome.message = Array(text.utf8)
                 outcome.messageIsDeferral = false
                 outcome.transcript += Array("\(status == 64 ? 500 : 501) \(enhanced) \(text)\n".utf8)
             } else {
-                out.write("\(text)\n")
+                if show { out.write("\(text)\n") }
                 outcome.message = Array(text.utf8)
                 outcome.messageIsDeferral = false
                 outcome.transcript += Array("554 \(enhanced) \(text)\n".utf8)

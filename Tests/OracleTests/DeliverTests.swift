@@ -207,6 +207,10 @@ struct DeliverTests {
              runArguments: ["-v"], message: plainMessage, bounce: false),
         Case(name: "exit-status-last-job", submissions: [(["-f", "daemon", "-N", "never"], ["c@nouser"]), (["-f", "bin"], ["root", "daemon"])],
              runArguments: ["-v"], message: plainMessage, bounce: false),
+        Case(name: "errormode-q-failures", submissions: [(["-f", "daemon"], ["c@nouser", "d@unavail", "a@tempfail", "root"])],
+             runArguments: ["-v", "-OErrorMode=q"], message: plainMessage, bounce: true),
+        Case(name: "errormode-m-quiet-run", submissions: [(["-f", "daemon"], ["c@nouser", "d@unavail", "root"])],
+             runArguments: ["-qf", "-OErrorMode=m"], message: plainMessage, bounce: true),
         Case(name: "quiet-run-failures", submissions: [(["-f", "bin", "-N", "never"], ["a@tempfail", "root", "e@nohost"])],
              runArguments: ["-qf"], message: plainMessage, bounce: false),
     ]
