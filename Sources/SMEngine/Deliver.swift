@@ -19,10 +19,13 @@
 // run rewrites the file); -v lines use sendmail's wording; SMTP ([IPC] or
 // A= without $u) mailers are not run: their recipients stay queued
 // untouched.
-// Mailer output and the per-recipient error lines go into the outcome's
-// transcript (the xf file's contents), and permanently failed recipients
-// are listed with their DSN status for the bounce (Bounce.swift).
-// Not yet: MIME 8->7 conversion, L= line wrapping, SafeFileEnvironment and mailfile()'s safety checks
+// Mailer output and the per-recipient lines (errors with their reply and
+// enhanced codes, deferrals, NOTIFY=SUCCESS deliveries) go into the
+// outcome's transcript (the xf file's contents, kept in memory), and the
+// recipients a DSN reports on are listed, in send-list order, with their
+// status for the bounce (Bounce.swift).  Permanent failures are shown
+// with ErrorMode=p even without -v; the last one's text is the M line.
+// Not yet: an xf file on disk, MIME 8->7 conversion, L= line wrapping, SafeFileEnvironment and mailfile()'s safety checks
 // beyond O_NOFOLLOW and the target's permissions.
 
 import Glibc
