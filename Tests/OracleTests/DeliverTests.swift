@@ -9,8 +9,8 @@
 // *file* mailer appended to, and the queue afterwards (files present, qf
 // contents).  Normalised: the `$d` date of From_ lines (the time of the run)
 // and the qf's K (time of the attempt) and I (inode of the df) lines; in
-// the bounce cases (bounce.cf, no `-N never`: failed recipients are
-// returned to the sender in the same run) also queue IDs, RFC 822 dates,
+// the bounce cases (no `-N never`: failed recipients are returned to the
+// sender in the same run) also queue IDs, RFC 822 dates,
 // the boundary's time and the Message-Id's time, so that the bounce as the
 // local mailer gets it is compared byte for byte otherwise.
 // Fails (never skips) when a prerequisite is missing.
@@ -41,7 +41,7 @@ struct DeliverTests {
         var expectsMailer = true
         /// The configuration: the hand-written deliver.cf or the m4-built one.
         var fromM4 = false
-        /// A bounce case (bounce.cf): nil, or whether the oracle must have
+        /// A bounce case: nil, or whether the oracle must have
         /// delivered a bounce ("Returned mail") in the run.
         var bounce: Bool? = nil
         var description: String { name }
@@ -298,8 +298,7 @@ struct DeliverTests {
             throw HarnessError("DeliverTests need root (mailers run as DefaultUser mail:mail)")
         }
         let p = try Workspace.shared.prepare(Configuration(
-            name: c.name, source: c.fromM4 ? .mc("deliver/deliver-m4.mc")
-                : .cf(c.bounce == nil ? "deliver/deliver.cf" : "deliver/bounce.cf")))
+            name: c.name, source: c.fromM4 ? .mc("deliver/deliver-m4.mc") : .cf("deliver/deliver.cf")))
         let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
         let fixtures = URL(fileURLWithPath: OracleEnvironment.fixture("deliver"))
         for f in ["aliases", "switch", "dump-mailer.sh"] {
@@ -447,7 +446,7 @@ extension DeliverTests {
     func killedDuringBounce() throws {
         guard getuid() == 0 else { throw HarnessError("DeliverTests need root") }
         let name = "bounce-killed"
-        let p = try Workspace.shared.prepare(Configuration(name: name, source: .cf("deliver/bounce.cf")))
+        let p = try Workspace.shared.prepare(Configuration(name: name, source: .cf("deliver/deliver.cf")))
         let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
         let fixtures = URL(fileURLWithPath: OracleEnvironment.fixture("deliver"))
         for f in ["aliases", "switch", "dump-mailer.sh"] {
