@@ -237,8 +237,10 @@ extension Engine {
         if result.failures.contains(where: { !$0.success }) {
             var failed = live
             failed.flags.insert(.response)
-            returnToSender(failed, id: bid, data: body, outcome: &result, qdir: qdir, verbose: verbose,
-                           now: time(nil), depth: depth + 1)
+            if !returnToSender(failed, id: bid, data: body, outcome: &result, qdir: qdir, verbose: verbose,
+                               now: time(nil), depth: depth + 1) {
+                return true   // the notice could not be queued: the bounce stays as it is, for a later run
+            }
         }
         // PostmasterCopy: a headers-only notice of the failure, separately
         if depth == 0, copyTo == nil, !receipt,

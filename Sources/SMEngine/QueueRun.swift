@@ -206,8 +206,11 @@ extension Engine {
             close(dfd)
             var outcome = deliver(qf, id: job.id, data: data, verbose: verbose, now: time(nil))
             // the bounce (or return receipt) is queued (durably) before the original goes
-            if !outcome.failures.isEmpty {
-                returnToSender(qf, id: job.id, data: data, outcome: &outcome, qdir: dir, verbose: verbose, now: time(nil))
+            if !outcome.failures.isEmpty,
+               !returnToSender(qf, id: job.id, data: data, outcome: &outcome, qdir: dir, verbose: verbose, now: time(nil)) {
+                // the bounce could not be queued: the message stays as it
+                // was (its deliveries are repeated later, never lost)
+                continue
             }
             if outcome.remaining.isEmpty {
                 // everything done: remove the control file first, then the data

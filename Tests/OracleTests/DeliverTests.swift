@@ -499,3 +499,63 @@ extension DeliverTests {
                 "the bounce was not being delivered: \(String(decoding: r.stdout, as: UTF8.self))")
     }
 }
+
+extension DeliverTests {
+    /// A bounce that cannot be queued (no data file can be created in df/)
+    /// leaves the original message exactly as it was: its failed
+    /// recipients are not dropped without a report.
+    @Test("a bounce that cannot be queued leaves the original untouched")
+    func bounceNotQueued() throws {
+        guard getuid() == 0 else { throw HarnessError("DeliverTests need root") }
+        let name = "bounce-not-queued"
+        let p = try Workspace.shared.prepare(Configuration(name: name, source: .cf("deliver/deliver.cf")))
+        let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
+        let fixtures = URL(fileURLWithPath: OracleEnvironment.fixture("deliver"))
+        for f in ["aliases", "switch", "dump-mailer.sh"] {
+            let text = try String(contentsOf: fixtures.appendingPathComponent(f), encoding: .utf8)
+                .replacingOccurrences(of: "@SCRATCH@", with: dir.path)
+            try text.write(to: dir.appendingPathComponent(f), atomically: false, encoding: .utf8)
+        }
+        chmod(dir.appendingPathComponent("dump-mailer.sh").path, 0o755)
+        let d = dir.path
+        try? shell("chattr -i '\(d)/q/df' 2>/dev/null")
+        try shell("rm -rf '\(d)/q' '\(d)/out' '\(d)/box' && mkdir -p '\(d)/q' '\(d)/out' '\(d)/box' "
+                  + "&& chmod 1777 '\(d)/out' && chown mail:mail '\(d)/box' && chmod 700 '\(d)/q' "
+                  + "&& mkdir '\(d)/q/qf' '\(d)/q/df' '\(d)/q/xf'")
+        var options = SandboxOptions()
+        let runs = Workspace.shared.runs
+        options.modeFlag = "-bi"
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: [], options: options,
+                            runDir: runs, tag: "\(name).newaliases")
+        options.modeFlag = "-odq"
+        options.extraArguments = ["-oi", "-f", "bin", "c@nouser", "root"]
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: Self.plainMessage,
+                            options: options, runDir: runs, tag: "\(name).submit")
+        let fm = FileManager.default
+        func contents() throws -> [String: Data] {
+            var r: [String: Data] = [:]
+            for sub in ["qf", "df", "xf"] {
+                for f in try fm.contentsOfDirectory(atPath: d + "/q/" + sub) {
+                    r[sub + "/" + f] = try Data(contentsOf: URL(fileURLWithPath: d + "/q/" + sub + "/" + f))
+                }
+            }
+            return r
+        }
+        let before = try contents()
+        #expect(before.count == 2, "queue after submission: \(before.keys.sorted())")
+        // no new data file can be made: the bounce cannot be queued, while
+        // the original's qf could still be removed or rewritten
+        try shell("chattr +i '\(d)/q/df'")
+        defer { try? shell("chattr -i '\(d)/q/df'") }
+        options.modeFlag = "-q"
+        options.extraArguments = ["-v"]
+        let r = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: p.cfPath, input: [],
+                                options: options, runDir: runs, tag: "\(name).ours")
+        try shell("chattr -i '\(d)/q/df'")
+        let after = try contents()
+        #expect(after == before, "queue changed: \(before.keys.sorted()) -> \(after.keys.sorted())")
+        let out = String(decoding: r.stdout + r.stderr, as: UTF8.self)
+        #expect(out.contains("c@nouser... User unknown") && out.contains("root... Sent"), "run output: \(out)")
+        #expect(!out.contains("bin... Connecting"), "a bounce was delivered: \(out)")
+    }
+}
