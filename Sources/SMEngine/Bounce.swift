@@ -19,10 +19,15 @@
 // or whose sender cannot receive (a double bounce).  EX_SOFTWARE and
 // EX_CONFIG failures send the postmaster a copy; with the PostmasterCopy
 // option its address gets a separate headers-only notice.
+// In a queue run the report is mailed whatever ErrorMode says (sendmail
+// does so for p, q and m alike; only the printing of errors differs).
+// NOTIFY=SUCCESS deliveries without failures give a return receipt.
 // Promises: the bounce's qf exists (durably) before the caller removes
-// the original.  Not yet: a postmaster notice that fails is dropped
-// (sendmail's savemail() falls back to dead.letter / Qf), ErrorMode other than m, delay (warning) notices,
-// RET/ENVID xtext decoding, the SMTP reason/Remote-MTA fields.
+// the original; when it cannot be queued the caller keeps the original
+// as it was.  Not yet: a postmaster notice that fails is dropped
+// (sendmail's savemail() falls back to dead.letter / Qf), delay
+// (warning) notices, the SMTP reason/Remote-MTA fields, and the priority
+// of a bounce left queued (sendmail's is a little higher).
 
 import Glibc
 import SMBase
@@ -119,7 +124,7 @@ extension Engine {
             report.postmasterNotice = true
             report.originalID = id
         }
-        report.envelopeID = qf.envelopeID
+        report.envelopeID = qf.envelopeID.map(unxtext)
         report.returnBody = !qf.flags.contains(.noBodyReturn) && !receipt && copyTo == nil
         report.fatalErrors = receipt
         let eightBit = qf.flags.contains(.has8Bit)
@@ -291,4 +296,29 @@ extension Engine {
         }
         return true
     }
+}
+
+/// RFC 3461 xtext decoded: "+XX" (two hex digits) becomes that byte.
+func unxtext(_ s: [UInt8]) -> [UInt8] {
+    func hex(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+        default: return nil
+        }
+    }
+    var out: [UInt8] = []
+    var i = 0
+    while i < s.count {
+        if s[i] == UInt8(ascii: "+"), i + 2 < s.count,
+           let h = hex(s[i + 1]), let l = hex(s[i + 2]) {
+            out.append(h << 4 | l)
+            i += 3
+        } else {
+            out.append(s[i])
+            i += 1
+        }
+    }
+    return out
 }

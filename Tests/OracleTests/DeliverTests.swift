@@ -160,6 +160,8 @@ struct DeliverTests {
              runArguments: ["-v"], message: metaMessage, bounce: true),
         Case(name: "bounce-notify-never", submissions: [(["-f", "root", "-N", "never"], ["c@nouser", "root"])],
              runArguments: ["-v"], message: plainMessage, bounce: false),
+        Case(name: "bounce-envid", submissions: [(["-f", "root", "-V", "my+2Benv+41id"], ["c@nouser"])],
+             runArguments: ["-v"], message: plainMessage, bounce: true),
         Case(name: "bounce-notify-failure", submissions: [(["-f", "root", "-N", "failure"], ["c@nouser"])],
              runArguments: ["-v"], message: plainMessage, bounce: true),
         Case(name: "bounce-notify-success-failure", submissions: [(["-f", "bin", "-N", "success,failure"], ["c@nouser", "root", "e@fflag"])],
