@@ -237,6 +237,18 @@ public struct DeliveryReport: Sendable {
     }
 
     /// sendmail's exitstat(): a bare sysexits number in a status text is
-    /// shown as its name.
-    static func exitStatusText(_ s: [UInt8]) -> [UInt8] { s }
+    /// shown as its message ("67" -> "User unknown"); others as they are.
+    static func exitStatusText(_ s: [UInt8]) -> [UInt8] {
+        guard !s.isEmpty, s.count <= 3, s.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+              let n = Int(String(decoding: s, as: UTF8.self)), n >= 64, n - 64 < sysexitsMessages.count else { return s }
+        return Array(sysexitsMessages[n - 64].utf8)
+    }
+
+    /// The sysexits messages, EX_USAGE (64) to EX_CONFIG (78).
+    static let sysexitsMessages = [
+        "Command line usage error", "Data format error", "Cannot open input", "User unknown", "Host unknown",
+        "Service unavailable", "Internal error", "Operating system error", "System file missing",
+        "Can't create output", "I/O error", "Deferred", "Remote protocol error", "Insufficient permission",
+        "Local configuration error",
+    ]
 }

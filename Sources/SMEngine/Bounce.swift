@@ -110,7 +110,16 @@ extension Engine {
             d.originalRecipient = r.originalRecipient
             d.status = f.status
             let user = f.user
-            d.actualRecipient = Array("rfc822; ".utf8) + user + (user.contains(at) ? [] : [at] + j)
+            if let t = f.addrType, !t.asciiCaseEquals(Array("rfc822".utf8)) {
+                d.actualRecipient = t + Array("; ".utf8) + stripQuotes(user)
+            } else {
+                d.actualRecipient = Array("rfc822; ".utf8) + user + (user.contains(at) ? [] : [at] + j)
+            }
+            d.expandedFrom = f.expandedFrom
+            if let (type, text) = f.diagnostic {
+                d.reason = text
+                d.diagnosticType = type
+            }
             rcpts.append(d)
         }
         let bid = assignQueueID(qdir, now: now, pid: Int(getpid())).bytes
@@ -143,6 +152,10 @@ extension Engine {
         rewriter.macros[Int(UInt8(ascii: "f"))] = daemon
         rewriter.macros[Int(UInt8(ascii: "g"))] = daemon
         rewriter.macros[Int(UInt8(ascii: "u"))] = nil
+        // the bounce's own envelope: made here, from localhost
+        rewriter.macros[Int(UInt8(ascii: "_"))] = Array("localhost".utf8)
+        rewriter.macros[Int(UInt8(ascii: "s"))] = Array("localhost".utf8)
+        rewriter.macros[Int(UInt8(ascii: "r"))] = nil
         var queued: [QueueFile.Header] = []
         var inMemory: [QueueFile.Header] = []
         var unbound: Set<Int> = []          // indices into inMemory

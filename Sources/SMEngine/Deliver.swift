@@ -66,6 +66,11 @@ public struct FailedRecipient {
     public var user: [UInt8]
     public var success = false
     public var toMailbox = true
+    public var expandedFrom: [UInt8]? = nil
+    /// The mailer's T= address type (X-Actual-Recipient).
+    public var addrType: [UInt8]? = nil
+    /// (T= diagnostic type, text): the "(reason: ...)" and Diagnostic-Code.
+    public var diagnostic: ([UInt8], [UInt8])? = nil
 }
 
 final class QueuedRecipient {
@@ -75,6 +80,8 @@ final class QueuedRecipient {
     var address: ParsedAddress
     var ctlUID: Int?
     var ctlGID: Int?
+    /// The alias it was expanded from (the qf's C line), for the DSN.
+    var expandedFrom: [UInt8]?
     var state: State = .pending
     /// What the DSN says about it (set when it failed or was delivered).
     var report: FailedRecipient? = nil
@@ -181,7 +188,7 @@ extension Engine {
                 continue
             }
             let q = QueuedRecipient(index: i, printable: r.address, address: a)
-            if let c = ctl { q.ctlUID = c.uid; q.ctlGID = c.gid }
+            if let c = ctl { q.ctlUID = c.uid; q.ctlGID = c.gid; q.expandedFrom = c.alias.isEmpty ? nil : c.alias }
             q.senderIDs = senderIDs
             if a.badAddress || a.mailer == nil { q.state = .failed }
             if a.queueUp { q.state = .deferred }
@@ -253,7 +260,7 @@ extension Engine {
         } else {
             for q in group { q.state = .failed }
             if text.isEmpty { text = DeliveryFormat.statusText(status) ?? "unknown mailer error \(status)" }
-            let enhanced = sysexitsText[status].map { String($0.prefix { $0 != " " }) } ?? "5.0.0"
+            let enhanced = sysexitsText[status].map { String($0.prefix { $0 != " " }) } ?? "5.3.0"
             // usrerr-style texts carry the address; the last permanent
             // failure's text is e_message (a deferral's only fills it)
             // (shown with ErrorMode=p, the default, -v or not; never otherwise)
@@ -279,7 +286,12 @@ extension Engine {
             if status == 70 || status == 78 { outcome.notifyPostmaster = true }
             // the sender is owed a DSN (Bounce.swift); the qf drops them
             for q in group {
-                q.report = FailedRecipient(index: q.index, status: Self.dsnStatus(status), user: q.address.user)
+                var f = FailedRecipient(index: q.index, status: Self.dsnStatus(status), user: q.address.user)
+                f.expandedFrom = q.expandedFrom
+                f.addrType = m.addrType
+                // a mailer with a T= diagnostic type reports its exit status
+                if let dt = m.diagType { f.diagnostic = (dt, Array("\(status)".utf8)) }
+                q.report = f
             }
         }
     }

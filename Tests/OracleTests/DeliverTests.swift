@@ -162,6 +162,10 @@ struct DeliverTests {
              runArguments: ["-v"], message: plainMessage, bounce: false),
         Case(name: "bounce-envid", submissions: [(["-f", "root", "-V", "my+2Benv+41id"], ["c@nouser"])],
              runArguments: ["-v"], message: plainMessage, bounce: true),
+        // a program (it reads all its input, no write race) failing with 67
+        // through the m4 cf's prog mailer (T=X-Unix: reason, Diagnostic-Code)
+        Case(name: "bounce-m4-prog", submissions: [(["-f", "bin"], ["root", "readfail"])],
+             runArguments: ["-v"], message: basicMessage, fromM4: true, bounce: true),
         Case(name: "bounce-notify-failure", submissions: [(["-f", "root", "-N", "failure"], ["c@nouser"])],
              runArguments: ["-v"], message: plainMessage, bounce: true),
         Case(name: "bounce-notify-success-failure", submissions: [(["-f", "bin", "-N", "success,failure"], ["c@nouser", "root", "e@fflag"])],
