@@ -149,6 +149,37 @@ case .deliver:
         return data
     })
     finish(status == .tempFail ? .ok : status)
+case .smtp:
+    // -bs: an SMTP session on stdin/stdout.  Every delivery mode queues
+    // (as -odq): there is no delivery agent yet.
+    engine.postReadChecks()
+    if engine.exitStatus != .ok { finish(engine.exitStatus) }
+    let server = SMTPServer(engine: engine)
+    stdoutBuffer.write(server.greeting())
+    stdoutBuffer.flush()
+    var pending: [UInt8] = []
+    var inbuf = [UInt8](repeating: 0, count: 65536)
+    var closed = false
+    reading: while !closed {
+        // every complete line read so far is answered, in order; replies
+        // go out before the next read (pipelining)
+        while let nl = pending.firstIndex(of: 0x0A) {
+            let line = Array(pending[..<nl])
+            pending.removeSubrange(...nl)
+            let (reply, close) = server.handle(line)
+            stdoutBuffer.write(reply)
+            if close { closed = true; break reading }
+        }
+        stdoutBuffer.flush()
+        let n = inbuf.withUnsafeMutableBytes { read(0, $0.baseAddress, 65536) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { break }
+        pending.append(contentsOf: inbuf[0..<n])
+    }
+    stdoutBuffer.flush()
+    if closed { finish(.ok) }
+    let status = server.endOfInput()
+    finish(status == .tempFail ? .ok : status)
 default:
     stdoutBuffer.write("sendmail: this mode (-b\(String(UnicodeScalar(cl.mode.rawValue)))) is not implemented yet\n")
     finish(.unavailable)

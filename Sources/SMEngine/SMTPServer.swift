@@ -1,0 +1,343 @@
+// SMEngine/SMTPServer.swift
+//
+// `sendmail -bs`: an SMTP session on standard input and output, driven
+// by the pure SMSMTP state machine.  This file gives the session what
+// needs sendmail's semantics: the greeting from $e (SmtpGreetingMessage),
+// the HELO/EHLO replies and the EHLO extension list, MAIL through
+// setsender and its ESMTP parameters (SIZE, BODY, RET, ENVID), RCPT
+// through parseaddr + recipient() with NOTIFY/ORCPT, VRFY and EXPN, and
+// DATA through Collector and the queue commit (QueueCommit.swift).
+// Queue-only (-odq) semantics whatever the delivery mode: RCPT checks a
+// recipient without expanding aliases or .forward files (sendmail's
+// EF_VRFYONLY), the queue run expands them.
+// Promises: 250 after DATA is sent only once the qf is durably in place;
+// a failed commit is a 4xx reply and leaves nothing behind.  Engine
+// errors become reply lines with their code and enhanced code.
+// Not done: AUTH and STARTTLS (not advertised), the check_* policy
+// rulesets, HELP from a help file, MaxMessageSize on the collected text,
+// ETRN (answered, nothing is run), a bare LF in DATA (Debian's 421).
+
+import Glibc
+import SMBase
+import SMRules
+import SMConfig
+import SMQueueFormat
+import SMSMTP
+
+public final class SMTPServer {
+    let engine: Engine
+    public private(set) var session: SMTPServerSession
+    var queue = SendQueue()
+    var sender: ParsedAddress? = nil
+    var mailOptions = SubmitOptions()
+    var retSeen = false
+    var envidSeen = false
+    var declaredBody: [UInt8]? = nil
+    /// Per recipient: NOTIFY flags and ORCPT, by identity.
+    var rcptParams: [ObjectIdentifier: (notify: RecipientFlags?, orcpt: [UInt8]?)] = [:]
+    let now: () -> time_t
+
+    public init(engine: Engine, now: @escaping () -> time_t = { time(nil) }) {
+        self.engine = engine
+        self.now = now
+        let j = engine.rewriter.macros[Int(UInt8(ascii: "j"))] ?? []
+        session = SMTPServerSession(hostName: j, version: sendmailVersion)
+        engine.rewriter.quietNotices = !engine.verbose
+        engine.verifyOnly = true
+    }
+
+    var rw: RewriteEngine { engine.rewriter }
+    func macro(_ c: Character) -> [UInt8] { rw.macros[Int(c.asciiValue!)] ?? [] }
+
+    /// "$x" and "${name}" in an option value as expansion metacharacters.
+    func metaForm(_ s: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        var i = 0
+        while i < s.count {
+            if s[i] == UInt8(ascii: "$"), i + 1 < s.count {
+                out.append(Meta.macroExpand)
+                if s[i + 1] == UInt8(ascii: "{"), let e = s[(i + 2)...].firstIndex(of: UInt8(ascii: "}")),
+                   let id = engine.config.names.id(forName: Array(s[(i + 2)..<e])) {
+                    if id < 256 { out.append(UInt8(id)) } else { out += Array(s[i...e]) ; out.removeFirst(); }
+                    i = e + 1
+                    continue
+                }
+                out.append(s[i + 1])
+                i += 2
+                continue
+            }
+            out.append(s[i])
+            i += 1
+        }
+        return out
+    }
+
+    /// The 220 greeting: $e expanded, "ESMTP" after its first word.
+    public func greeting() -> [UInt8] {
+        rw.macros[Int(UInt8(ascii: "b"))] = arpaDate(now())
+        let spec = engine.config.options["SmtpGreetingMessage"].map(metaForm)
+            ?? [Meta.macroExpand, UInt8(ascii: "j")] + Array(" Sendmail ".utf8) + [Meta.macroExpand, UInt8(ascii: "v")]
+                + Array(" ready at ".utf8) + [Meta.macroExpand, UInt8(ascii: "b")]
+        var g = expandMacros(spec, rw.macros)
+        if !g.string.contains("ESMTP") {
+            if let sp = g.firstIndex(of: 0x20) {
+                g = Array(g[..<sp]) + Array(" ESMTP".utf8) + Array(g[sp...])
+            } else {
+                g += Array(" ESMTP".utf8)
+            }
+        }
+        return SMTPReply(code: 220, enhanced: nil, lines: [g]).encoded
+    }
+
+    /// One line from the client; returns the bytes to send and whether
+    /// the session is over.
+    public func handle(_ line: [UInt8]) -> (reply: [UInt8], close: Bool) {
+        let action = session.receive(line)
+        switch action {
+        case .none: return ([], false)
+        case .reply(let r):
+            if r.isError { rw.lastUserError = r.lines.last.map { $0.string } }
+            return (r.encoded, false)
+        case .quit(let r):
+            return (r.encoded, true)
+        case .reset(let r):
+            resetTransaction()
+            return (r.encoded, false)
+        case .hello(let domain, let extended):
+            return (hello(domain, extended: extended), false)
+        case .mail(let p): return (mail(p), false)
+        case .recipient(let p): return (recipient(p), false)
+        case .startData:
+            session.dataStarted()
+            return (SMTPReply(354, nil, "End data with <CR><LF>.<CR><LF>").encoded, false)
+        case .message(let text): return (message(text), false)
+        case .verify(let a): return (verify(a, expand: false), false)
+        case .expand(let a): return (verify(a, expand: true), false)
+        }
+    }
+
+    func resetTransaction() {
+        queue = SendQueue()
+        sender = nil
+        mailOptions = SubmitOptions()
+        retSeen = false
+        envidSeen = false
+        declaredBody = nil
+        rcptParams = [:]
+        rw.lastUserError = nil
+        rw.envelopeMessage = nil
+    }
+
+    func privacy(_ word: String) -> Bool {
+        (engine.config.options["PrivacyOptions"] ?? []).asciiLowercased
+            .split(whereSeparator: { $0 == UInt8(ascii: ",") || isASCIISpace($0) })
+            .contains { Array($0).string == word || (Array($0).string == "goaway" && word != "noetrn") }
+    }
+
+    var maxMessageSize: Int { engine.intOption("MaxMessageSize", 0) }
+
+    func hello(_ domain: [UInt8], extended: Bool) -> [UInt8] {
+        rw.macros[Int(UInt8(ascii: "s"))] = domain
+        rw.macros[Int(UInt8(ascii: "r"))] = Array((extended ? "ESMTP" : "SMTP").utf8)
+        let first = Array("\(macro("j").string) Hello \(macro("_").string), pleased to meet you".utf8)
+        guard extended else { return SMTPReply(code: 250, enhanced: nil, lines: [first]).encoded }
+        var lines = [first, Array("ENHANCEDSTATUSCODES".utf8), Array("PIPELINING".utf8)]
+        if !privacy("noexpn") { lines.append(Array("EXPN".utf8)) }
+        if !privacy("noverb") { lines.append(Array("VERB".utf8)) }
+        lines.append(Array("8BITMIME".utf8))
+        lines.append(Array((maxMessageSize > 0 ? "SIZE \(maxMessageSize)" : "SIZE").utf8))
+        if !privacy("noreceipts") { lines.append(Array("DSN".utf8)) }
+        if !privacy("noetrn") { lines.append(Array("ETRN".utf8)) }
+        lines.append(Array("DELIVERBY".utf8))
+        lines.append(Array("HELP".utf8))
+        return SMTPReply(code: 250, enhanced: nil, lines: lines).encoded
+    }
+
+    /// Runs `body` with engine messages captured as reply lines.
+    func capturing(_ body: () -> Void) -> [String] {
+        rw.smtpReplies = []
+        body()
+        let r = rw.smtpReplies ?? []
+        rw.smtpReplies = nil
+        return r
+    }
+
+    func lines(_ ls: [String]) -> [UInt8] { ls.flatMap { Array($0.latin1Bytes) + [0x0D, 0x0A] } }
+
+    func error(_ code: Int, _ enhanced: String, _ text: String) -> [UInt8] {
+        rw.lastUserError = text
+        return SMTPReply(code, enhanced, text).encoded
+    }
+
+    func mail(_ p: SMTPPathArgument) -> [UInt8] {
+        var parsed: ParsedAddress? = nil
+        // the address must parse (sendmail's first error is the reply)
+        var errs = capturing { _ = engine.parseAddress(p.address, flags: [.sender], isRecipient: false) }
+        if let e = errs.first { return lines([e]) }
+        errs = capturing { parsed = engine.setSender(p.address) }
+        if let e = errs.first { return lines([e]) }
+        var size = 0
+        for param in p.parameters {
+            let kw = param.keyword.asciiUppercased.string
+            let v = param.value ?? []
+            switch kw {
+            case "SIZE":
+                size = Int(v.string) ?? 0
+            case "BODY":
+                let b = v.asciiUppercased.string
+                guard b == "7BIT" || b == "8BITMIME" else { return error(501, "5.5.4", "Unknown BODY type \(v.string)") }
+                declaredBody = v.asciiUppercased
+            case "RET":
+                if retSeen { return error(501, "5.5.0", "Duplicate RET parameter") }
+                retSeen = true
+                let r = v.asciiUppercased.string
+                guard r == "HDRS" || r == "FULL" else { return error(501, "5.5.2", "Bad argument \"\(v.string)\" to RET") }
+                mailOptions.ret = v
+            case "ENVID":
+                if envidSeen { return error(501, "5.5.0", "Duplicate ENVID parameter") }
+                envidSeen = true
+                mailOptions.envid = v
+            default:
+                return error(555, "5.5.4", "\(param.keyword.string) parameter unrecognized")
+            }
+        }
+        if maxMessageSize > 0 && size > maxMessageSize {
+            return error(552, "5.2.3", "Message size exceeds fixed maximum message size (\(maxMessageSize))")
+        }
+        sender = parsed
+        session.mailAccepted()
+        return SMTPReply(250, "2.1.0", "\(p.address.string)... Sender ok").encoded
+    }
+
+    func recipient(_ p: SMTPPathArgument) -> [UInt8] {
+        var notify: RecipientFlags? = nil
+        var orcpt: [UInt8]? = nil
+        var r: Recipient? = nil
+        var errs = capturing {
+            if let a = engine.parseAddress(p.address, flags: [], isRecipient: true) { r = Recipient(a, parent: nil) }
+        }
+        if !errs.isEmpty || r == nil { return lines(errs) }
+        for param in p.parameters {
+            let kw = param.keyword.asciiUppercased.string
+            let v = param.value ?? []
+            switch kw {
+            case "NOTIFY":
+                var f: RecipientFlags = [.hasNotify]
+                for w in v.split(separator: UInt8(ascii: ",")) {
+                    switch Array(w).asciiUppercased.string {
+                    case "SUCCESS": f.insert(.notifySuccess)
+                    case "FAILURE": f.insert(.notifyFailure)
+                    case "DELAY": f.insert(.notifyDelay)
+                    case "NEVER": break
+                    default: return error(501, "5.5.4", "Bad argument \"\(v.string)\"  to NOTIFY")
+                    }
+                }
+                notify = f
+            case "ORCPT":
+                orcpt = v
+            default:
+                return error(555, "5.5.4", "\(param.keyword.string) parameter unrecognized")
+            }
+        }
+        var placed: Recipient? = nil
+        errs = capturing { placed = engine.recipient(r!, queue: queue, aliasLevel: 0) }
+        if !errs.isEmpty { return lines(errs) }
+        if let q = placed, q.state.isSendable {
+            if rcptParams[ObjectIdentifier(q)] == nil { rcptParams[ObjectIdentifier(q)] = (notify, orcpt) }
+            session.recipientAccepted()
+            return SMTPReply(250, "2.1.5", "\(p.address.string)... Recipient ok").encoded
+        }
+        return SMTPReply(550, "5.1.1", "\(p.address.string)... User unknown").encoded
+    }
+
+    func verify(_ arg: [UInt8], expand: Bool) -> [UInt8] {
+        let vq = SendQueue()
+        engine.verifyOnly = !expand
+        defer { engine.verifyOnly = true }
+        let errs = capturing { engine.sendToList(arg, parent: nil, queue: vq, aliasLevel: 0) }
+        if !errs.isEmpty { return lines(errs) }
+        let j = macro("j")
+        var out: [[UInt8]] = []
+        for r in vq.entries where r.state.isSendable {
+            var addr = r.address.user
+            if r.address.mailer?.has("l") ?? false { addr += [UInt8(ascii: "@")] + j }
+            else if let h = r.address.host { addr += [UInt8(ascii: "@")] + h }
+            var text = [UInt8(ascii: "<")] + addr + [UInt8(ascii: ">")]
+            if r.address.mailer?.has("w") ?? false, let pw = getpwnam(r.address.user.string) {
+                let gecos = String(cString: pw.pointee.pw_gecos)
+                let full = gecos.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+                if !full.isEmpty { text = Array(full.utf8) + [0x20] + text }
+            }
+            out.append(text)
+        }
+        if out.isEmpty { return SMTPReply(550, "5.1.1", "\(arg.string)... User unknown").encoded }
+        return SMTPReply(code: 250, enhanced: "2.1.5", lines: out).encoded
+    }
+
+    /// DATA's text: collect, headers, qf, durable commit.
+    func message(_ text: [UInt8]) -> [UInt8] {
+        defer { resetTransaction(); session.transactionEnded() }
+        let t = now()
+        let qdir = (engine.config.options["QueueDirectory"] ?? []).string
+        let msg = Collector.collect(text, ignoreDots: false)
+        let qid = engine.assignQueueID(qdir, now: t, pid: Int(getpid()))
+        let date = arpaDate(t)
+        rw.macros[Int(UInt8(ascii: "a"))] = date
+        rw.macros[Int(UInt8(ascii: "b"))] = date
+        rw.macros[Int(UInt8(ascii: "i"))] = qid.bytes
+        rw.macros[Int(UInt8(ascii: "t"))] = engine.messageIDTime(t)
+        if let id = engine.config.names.id(forName: Array("daemon_flags".utf8)) { rw.macros[id] = Array("c u".utf8) }
+        let fMacro = macro("f")
+        var headers = HeaderList(config: engine.config)
+        for f in msg.headerFields { headers.addMessageField(f) }
+        rw.macros[Int(UInt8(ascii: "u"))] = nil
+        let primaries = queue.entries.filter { $0.primary && $0.state.isSendable }
+        if primaries.count == 1 { rw.macros[Int(UInt8(ascii: "u"))] = primaries[0].printable }
+        rw.macros[Int(UInt8(ascii: "g"))] = fMacro
+        headers.expandDefaults(rw.macros)
+        rw.macros[Int(UInt8(ascii: "u"))] = nil
+        let visible = headers.headers.contains {
+            !$0.flags.contains(.defaultValue) && $0.flags.contains(.recipient) && !$0.flags.contains(.bcc)
+        }
+        engine.addRecipientHeaderIfNeeded(&headers, queue)
+        var o = mailOptions
+        o.bodyType = declaredBody
+        var qf = engine.controlFile(o, message: msg, headers: headers, queue: queue,
+                                    sender: sender ?? ParsedAddress(mailer: nil, mailerName: [], host: nil, user: [], printable: []),
+                                    headerErrors: false, bccFlag: visible, now: t)
+        qf.bodyType = declaredBody
+        qf.authParameter = nil
+        // per-recipient NOTIFY and ORCPT
+        let sendable = queue.entries.filter { $0.state.isSendable }
+        for (i, r) in sendable.enumerated() where i < qf.recipients.count {
+            guard let p = rcptParams[ObjectIdentifier(r)] else { continue }
+            if let n = p.notify {
+                qf.recipients[i].flags.subtract([.notifyFailure, .notifyDelay, .notifySuccess, .hasNotify])
+                qf.recipients[i].flags.formUnion(n)
+            }
+            qf.recipients[i].originalRecipient = p.orcpt
+        }
+        // the final recipient of an SMTP address: the user part with a
+        // domain, else the address without its angle brackets, with $j
+        let j = macro("j")
+        for (i, r) in sendable.enumerated() where i < qf.recipients.count && r.parent == nil {
+            let at = UInt8(ascii: "@")
+            var final = r.address.user.contains(at) ? r.address.user : r.printable
+            if final.first == UInt8(ascii: "<"), final.last == UInt8(ascii: ">") { final = Array(final.dropFirst().dropLast()) }
+            if !final.contains(at) { final += [at] + j }
+            qf.recipients[i].finalRecipient = (r.address.mailer?.addrType ?? Array("rfc822".utf8)) + Array("; ".utf8) + final
+        }
+        let mode = engine.config.options["QueueFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600
+        let committer = QueueCommitter(directory: qdir, fileMode: mode)
+        if committer.commit(id: qid.bytes, data: msg.body, control: QueueFileWriter.encode(qf)) != nil {
+            return SMTPReply(451, "4.3.0", "Temporary failure: cannot queue message").encoded
+        }
+        return SMTPReply(250, "2.0.0", "\(qid.bytes.string) Message accepted for delivery").encoded
+    }
+
+    /// The input ended without QUIT.
+    public func endOfInput() -> SysExit {
+        session.close()
+        return engine.exitStatus
+    }
+}

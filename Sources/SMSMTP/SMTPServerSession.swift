@@ -1,0 +1,156 @@
+// SMSMTP/SMTPServerSession.swift
+//
+// The server side of an SMTP session as an explicit state machine, with
+// sendmail 8.17's reply texts for everything that does not need the
+// engine: command sequence (503), missing arguments (501), unknown
+// commands (500), NOOP, RSET, VERB, HELP without a help file, QUIT, and
+// the DATA phase (lines are gathered until "."; the caller gets the text
+// with dots still stuffed, LF line ends).  What needs addresses, rulesets
+// or the queue comes back as an action for the caller, which reports the
+// outcome with `mailAccepted()`, `recipientAccepted()`, `messageDone()`.
+// Promises: pure (no I/O, no clock); every input line yields exactly the
+// replies sendmail would send for it, in order, or an action.
+
+import SMBase
+
+public struct SMTPServerSession: Sendable {
+    public enum Phase: Sendable, Equatable {
+        /// Reading commands.  `mail`: a sender was accepted; `recipients`:
+        /// how many recipients were accepted in this transaction.
+        case command(mail: Bool, recipients: Int)
+        /// Reading message text after 354.
+        case data
+        /// After QUIT (or a fatal error): nothing more is read.
+        case closed
+    }
+
+    public enum Action: Sendable, Equatable {
+        case reply(SMTPReply)
+        /// HELO/EHLO with its domain: the caller builds the 250 reply.
+        case hello(domain: [UInt8], extended: Bool)
+        case mail(SMTPPathArgument)
+        case recipient(SMTPPathArgument)
+        /// "DATA" accepted: the caller sends 354 (and may refuse first).
+        case startData
+        /// The complete message text (dot-stuffing kept; "\n" line ends).
+        case message([UInt8])
+        case verify([UInt8])
+        case expand([UInt8])
+        /// RSET: the caller drops its transaction; the reply is included.
+        case reset(SMTPReply)
+        /// QUIT: reply, then close.
+        case quit(SMTPReply)
+        /// A line of message text was taken; nothing to send.
+        case none
+    }
+
+    public private(set) var phase: Phase = .command(mail: false, recipients: 0)
+    /// $j, for the 221 text.
+    public var hostName: [UInt8]
+    /// The sendmail version for HELP's reply.
+    public var version: String
+    /// Collected message text.
+    var text: [UInt8] = []
+
+    public init(hostName: [UInt8], version: String) {
+        self.hostName = hostName
+        self.version = version
+    }
+
+    var hasMail: Bool { if case .command(let m, _) = phase { return m } else { return false } }
+    var recipientCount: Int { if case .command(_, let n) = phase { return n } else { return 0 } }
+
+    /// One line from the client (CR LF removed or not).
+    public mutating func receive(_ line: [UInt8]) -> Action {
+        switch phase {
+        case .closed:
+            return .none
+        case .data:
+            var l = line
+            if l.last == 0x0D { l.removeLast() }
+            if l == [UInt8(ascii: ".")] {
+                let msg = text + [UInt8(ascii: "."), 0x0A]
+                text = []
+                phase = .command(mail: false, recipients: 0)
+                return .message(msg)
+            }
+            text += l + [0x0A]
+            return .none
+        case .command:
+            return command(SMTPCommand.parse(line))
+        }
+    }
+
+    mutating func command(_ c: SMTPCommand) -> Action {
+        let arg = c.argument
+        switch c.verb {
+        case .helo, .ehlo:
+            guard !arg.isEmpty else {
+                return .reply(SMTPReply(501, "5.0.0", "\(c.verb.rawValue.uppercased()) requires domain address"))
+            }
+            return .hello(domain: arg, extended: c.verb == .ehlo)
+        case .mail:
+            if hasMail { return .reply(SMTPReply(503, "5.5.0", "Sender already specified")) }
+            let (p, scanned) = SMTPPathParser.parse(arg, keyword: "from")
+            guard let path = p else {
+                return .reply(SMTPReply(501, "5.5.2", "Syntax error in parameters scanning \"\(scanned.string)\""))
+            }
+            return .mail(path)
+        case .rcpt:
+            guard hasMail else { return .reply(SMTPReply(503, "5.0.0", "Need MAIL before RCPT")) }
+            let (p, scanned) = SMTPPathParser.parse(arg, keyword: "to")
+            guard let path = p else {
+                return .reply(SMTPReply(501, "5.5.2", "Syntax error in parameters scanning \"\(scanned.string)\""))
+            }
+            return .recipient(path)
+        case .data:
+            guard hasMail else { return .reply(SMTPReply(503, "5.0.0", "Need MAIL command")) }
+            guard recipientCount > 0 else { return .reply(SMTPReply(503, "5.0.0", "Need RCPT (recipient)")) }
+            return .startData
+        case .rset:
+            phase = .command(mail: false, recipients: 0)
+            return .reset(SMTPReply(250, "2.0.0", "Reset state"))
+        case .noop:
+            return .reply(SMTPReply(250, "2.0.0", "OK"))
+        case .quit:
+            phase = .closed
+            return .quit(SMTPReply(221, "2.0.0", "\(hostName.string) closing connection"))
+        case .help:
+            return .reply(SMTPReply(502, "5.3.0", "Sendmail \(version) -- HELP not implemented"))
+        case .vrfy, .expn:
+            guard !arg.isEmpty else { return .reply(SMTPReply(501, "5.5.2", "Argument required")) }
+            return c.verb == .vrfy ? .verify(arg) : .expand(arg)
+        case .verb:
+            return .reply(SMTPReply(250, "2.0.0", "Verbose mode"))
+        case .etrn:
+            guard !arg.isEmpty else { return .reply(SMTPReply(500, "5.5.2", "Parameter required")) }
+            return .reply(SMTPReply(250, "2.0.0", "Queuing for node \(arg.string) started"))
+        case .unknown:
+            return .reply(SMTPReply(500, "5.5.1", "Command unrecognized: \"\(c.line.string)\""))
+        }
+    }
+
+    /// The sender was accepted (after the caller's 250).
+    public mutating func mailAccepted() {
+        if case .command(_, let n) = phase { phase = .command(mail: true, recipients: n) }
+    }
+
+    /// A recipient was accepted.
+    public mutating func recipientAccepted() {
+        if case .command(let m, let n) = phase { phase = .command(mail: m, recipients: n + 1) }
+    }
+
+    /// The caller sent 354: message text follows.
+    public mutating func dataStarted() {
+        phase = .data
+        text = []
+    }
+
+    /// The transaction ended (message queued or refused).
+    public mutating func transactionEnded() {
+        phase = .command(mail: false, recipients: 0)
+    }
+
+    /// The input ended or the caller gives up.
+    public mutating func close() { phase = .closed }
+}
