@@ -100,6 +100,8 @@ public final class SendQueue {
     }
 
     func insert(_ r: Recipient, at i: Int) { entries.insert(r, at: i) }
+    /// Drops an entry (a recipient refused in SMTP).
+    func remove(_ r: Recipient) { entries.removeAll { $0 === r } }
 }
 
 extension Engine {

@@ -33,6 +33,10 @@ public final class SMTPServer {
     var retSeen = false
     var envidSeen = false
     var declaredBody: [UInt8]? = nil
+    /// Recipients that reached recipient() and were refused.
+    var refusedRecipients = 0
+    /// MAIL FROM:'s address as given.
+    var senderGiven: [UInt8] = []
     /// Per recipient: NOTIFY flags and ORCPT, by identity.
     var rcptParams: [ObjectIdentifier: (notify: RecipientFlags?, orcpt: [UInt8]?)] = [:]
     let now: () -> time_t
@@ -96,7 +100,7 @@ public final class SMTPServer {
         switch action {
         case .none: return ([], false)
         case .reply(let r):
-            if r.isError { rw.lastUserError = r.lines.last.map { $0.string } }
+            if r.isError { noteError(String(decoding: r.encoded.dropLast(2), as: UTF8.self)) }
             return (r.encoded, false)
         case .quit(let r):
             return (r.encoded, true)
@@ -124,6 +128,8 @@ public final class SMTPServer {
         envidSeen = false
         declaredBody = nil
         rcptParams = [:]
+        envelopeMessage = nil
+        refusedRecipients = 0
         rw.lastUserError = nil
         rw.envelopeMessage = nil
     }
@@ -162,11 +168,26 @@ public final class SMTPServer {
         return r
     }
 
-    func lines(_ ls: [String]) -> [UInt8] { ls.flatMap { Array($0.latin1Bytes) + [0x0D, 0x0A] } }
+    func lines(_ ls: [String]) -> [UInt8] {
+        for l in ls { noteError(l) }
+        return ls.flatMap { Array($0.latin1Bytes) + [0x0D, 0x0A] }
+    }
+
+    /// The envelope's message (the qf M line): a 5xx reply replaces it, a
+    /// 4xx one only fills it when empty.
+    var envelopeMessage: String? = nil
+
+    /// Records an error reply line ("553 5.1.2 text") as e_message.
+    func noteError(_ line: String) {
+        guard let c = line.first, c == "4" || c == "5" else { return }
+        let (_, _, text) = stripReplyCode(line)
+        if c == "5" || envelopeMessage == nil { envelopeMessage = text }
+    }
 
     func error(_ code: Int, _ enhanced: String, _ text: String) -> [UInt8] {
-        rw.lastUserError = text
-        return SMTPReply(code, enhanced, text).encoded
+        let r = SMTPReply(code, enhanced, text)
+        noteError(String(decoding: r.encoded.dropLast(2), as: UTF8.self))
+        return r.encoded
     }
 
     func mail(_ p: SMTPPathArgument) -> [UInt8] {
@@ -205,6 +226,7 @@ public final class SMTPServer {
             return error(552, "5.2.3", "Message size exceeds fixed maximum message size (\(maxMessageSize))")
         }
         sender = parsed
+        senderGiven = p.address
         session.mailAccepted()
         return SMTPReply(250, "2.1.0", "\(p.address.string)... Sender ok").encoded
     }
@@ -240,20 +262,29 @@ public final class SMTPServer {
             }
         }
         var placed: Recipient? = nil
+        // an unknown user is a reply, not the exit status
+        let saveStatus = rw.exitStatus
         errs = capturing { placed = engine.recipient(r!, queue: queue, aliasLevel: 0) }
-        if !errs.isEmpty { return lines(errs) }
+        rw.exitStatus = saveStatus
         if let q = placed, q.state.isSendable {
-            if rcptParams[ObjectIdentifier(q)] == nil { rcptParams[ObjectIdentifier(q)] = (notify, orcpt) }
-            session.recipientAccepted()
-            return SMTPReply(250, "2.1.5", "\(p.address.string)... Recipient ok").encoded
+            if errs.isEmpty {
+                if rcptParams[ObjectIdentifier(q)] == nil { rcptParams[ObjectIdentifier(q)] = (notify, orcpt) }
+                session.recipientAccepted()
+                return SMTPReply(250, "2.1.5", "\(p.address.string)... Recipient ok").encoded
+            }
         }
-        return SMTPReply(550, "5.1.1", "\(p.address.string)... User unknown").encoded
+        // a refused recipient does not stay in the envelope
+        // (it still counts against `for $u` in Received:)
+        if let q = placed, q === r, !q.state.isSendable { queue.remove(q); refusedRecipients += 1 }
+        if !errs.isEmpty { return lines(errs) }
+        return error(550, "5.1.1", "\(p.address.string)... User unknown")
     }
 
     func verify(_ arg: [UInt8], expand: Bool) -> [UInt8] {
         let vq = SendQueue()
         engine.verifyOnly = !expand
-        defer { engine.verifyOnly = true }
+        let saveStatus = rw.exitStatus
+        defer { engine.verifyOnly = true; rw.exitStatus = saveStatus }
         let errs = capturing { engine.sendToList(arg, parent: nil, queue: vq, aliasLevel: 0) }
         if !errs.isEmpty { return lines(errs) }
         let j = macro("j")
@@ -292,7 +323,7 @@ public final class SMTPServer {
         for f in msg.headerFields { headers.addMessageField(f) }
         rw.macros[Int(UInt8(ascii: "u"))] = nil
         let primaries = queue.entries.filter { $0.primary && $0.state.isSendable }
-        if primaries.count == 1 { rw.macros[Int(UInt8(ascii: "u"))] = primaries[0].printable }
+        if primaries.count == 1 && refusedRecipients == 0 { rw.macros[Int(UInt8(ascii: "u"))] = primaries[0].printable }
         rw.macros[Int(UInt8(ascii: "g"))] = fMacro
         headers.expandDefaults(rw.macros)
         rw.macros[Int(UInt8(ascii: "u"))] = nil
@@ -302,10 +333,10 @@ public final class SMTPServer {
         engine.addRecipientHeaderIfNeeded(&headers, queue)
         var o = mailOptions
         o.bodyType = declaredBody
+        rw.lastUserError = envelopeMessage
         var qf = engine.controlFile(o, message: msg, headers: headers, queue: queue,
                                     sender: sender ?? ParsedAddress(mailer: nil, mailerName: [], host: nil, user: [], printable: []),
                                     headerErrors: false, bccFlag: visible, now: t)
-        qf.bodyType = declaredBody
         qf.authParameter = nil
         // per-recipient NOTIFY and ORCPT
         let sendable = queue.entries.filter { $0.state.isSendable }
@@ -335,9 +366,17 @@ public final class SMTPServer {
         return SMTPReply(250, "2.0.0", "\(qid.bytes.string) Message accepted for delivery").encoded
     }
 
-    /// The input ended without QUIT.
-    public func endOfInput() -> SysExit {
+    /// The input ended without QUIT: in the middle of DATA sendmail says
+    /// why it gives up; then it exits with its status.
+    public func endOfInput() -> (reply: [UInt8], status: SysExit) {
+        var reply: [UInt8] = []
+        if session.phase == .data {
+            reply = SMTPReply(421, "4.4.1", "collect: relay=localhost, from=\(senderGiven.string), info=unexpected close").encoded
+        }
         session.close()
-        return engine.exitStatus
+        return (reply, engine.exitStatus)
     }
+
+    /// The exit status after QUIT.
+    public var exitStatus: SysExit { engine.exitStatus }
 }

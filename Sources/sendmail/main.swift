@@ -176,9 +176,12 @@ case .smtp:
         if n <= 0 { break }
         pending.append(contentsOf: inbuf[0..<n])
     }
-    stdoutBuffer.flush()
-    if closed { finish(.ok) }
-    let status = server.endOfInput()
+    if closed {
+        stdoutBuffer.flush()
+        finish(server.exitStatus == .tempFail ? .ok : server.exitStatus)
+    }
+    let (reply, status) = server.endOfInput()
+    stdoutBuffer.write(reply)
     finish(status == .tempFail ? .ok : status)
 default:
     stdoutBuffer.write("sendmail: this mode (-b\(String(UnicodeScalar(cl.mode.rawValue)))) is not implemented yet\n")

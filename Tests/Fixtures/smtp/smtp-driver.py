@@ -73,7 +73,9 @@ def main():
             if l is None:
                 return None
             record(b"<<< ", show(l))
-            if not (len(l) >= 4 and l[3:4] == b"-"):
+            # "250-" continues a reply; so does a 0xx line (sendmail's
+            # verbose notices before the real reply)
+            if not (len(l) >= 4 and (l[3:4] == b"-" or l[0:1] == b"0")):
                 return l
 
     def close_stdin():

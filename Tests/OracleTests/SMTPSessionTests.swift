@@ -1,0 +1,297 @@
+// SMTPSessionTests.swift — `sendmail -bs` sessions against the real sendmail.
+//
+// Promises: each case runs the same command script through the SMTP driver
+// (Tests/Fixtures/smtp/smtp-driver.py, which waits for the greeting and for
+// every complete reply before sending on) against the real sendmail and
+// ours, on Fixtures/oracle/cf/smtp.cf, each binary with its own empty queue
+// directory and -odq.  The transcripts (every line sent and received, and
+// the exit status) must be identical once dates and queue IDs are
+// normalised; then, message by message in the order the 250 replies name
+// them, the queue files: identical df bytes, identical qf once the queue
+// ID, the T line and dates are normalised, the same file modes.  Fails
+// (never skips) when python3 or another prerequisite is missing.
+
+import Foundation
+import Testing
+
+@Suite("sendmail -bs: SMTP sessions identical to sendmail")
+struct SMTPSessionTests {
+    static let config = Configuration(name: "smtp", source: .cf("cf/smtp.cf"))
+    static let driver = OracleEnvironment.packageRoot.appendingPathComponent("Tests/Fixtures/smtp/smtp-driver.py").path
+    static let python = "/usr/bin/python3"
+
+    func prepare() throws -> (cf: String, dir: URL) {
+        guard FileManager.default.isExecutableFile(atPath: Self.python) else {
+            throw HarnessError("\(Self.python) is missing: the SMTP driver needs it (apt-get install python3)")
+        }
+        let p = try Workspace.shared.prepare(Self.config)
+        let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
+        let aliases = dir.appendingPathComponent("submit-aliases")
+        let text = try String(contentsOfFile: OracleEnvironment.fixture("aliases/submit-aliases"), encoding: .utf8)
+        try text.replacingOccurrences(of: "@SCRATCH@", with: dir.path).write(to: aliases, atomically: true, encoding: .utf8)
+        let team = dir.appendingPathComponent("team.list")
+        try "root\ndaemon\nbin, nobody\n".write(to: team, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: team.path)
+        return (p.cfPath, dir)
+    }
+
+    func freshQueue(_ dir: URL, _ name: String) throws -> URL {
+        let q = dir.appendingPathComponent(name)
+        try? FileManager.default.removeItem(at: q)
+        try FileManager.default.createDirectory(at: q, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        return q
+    }
+
+    static let idPattern = #"[0-9A-Za-z]{8}[0-9]{6,}"#
+
+    /// The queue IDs named by "250 2.0.0 <id> Message accepted", in order.
+    func acceptedIDs(_ transcript: String) -> [String] {
+        let re = try! NSRegularExpression(pattern: #"<<< 250 2\.0\.0 ("# + Self.idPattern + #") Message accepted"#)
+        let ns = transcript as NSString
+        return re.matches(in: transcript, range: NSRange(location: 0, length: ns.length))
+            .map { ns.substring(with: $0.range(at: 1)) }
+    }
+
+    func normaliseDates(_ s: String) -> String {
+        var t = s.replacingOccurrences(
+            of: #"[A-Z][a-z]{2}, [0-9]{1,2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT"#,
+            with: "<date>", options: .regularExpression)
+        t = t.replacingOccurrences(of: #"(?m)^T[0-9]+$"#, with: "T<time>", options: .regularExpression)
+        t = t.replacingOccurrences(of: #"<[0-9]{12}\.QID"#, with: "<<t>.QID", options: .regularExpression)
+        return t
+    }
+
+    /// The transcript with dates and the accepted queue IDs normalised.
+    func normalised(_ transcript: String) -> String {
+        var t = transcript
+        for (i, id) in acceptedIDs(transcript).enumerated() { t = t.replacingOccurrences(of: id, with: "QID\(i + 1)") }
+        return normaliseDates(t)
+    }
+
+    /// One message's files: kind + mode -> normalised text.
+    func messageFiles(_ q: URL, id: String) throws -> [String: String] {
+        var out: [String: String] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: q.path) where name.hasSuffix(id) {
+            let path = q.appendingPathComponent(name).path
+            let attrs = try FileManager.default.attributesOfItem(atPath: path)
+            let mode = String((attrs[.posixPermissions] as? Int) ?? 0, radix: 8)
+            let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
+            out[String(name.prefix(2)) + " " + mode] = normaliseDates(text.replacingOccurrences(of: id, with: "QID"))
+        }
+        return out
+    }
+
+    /// Runs `script` (client lines, "\n"-separated) through both binaries.
+    @discardableResult
+    func compare(_ script: String, tag: String, expectMessages: Int? = nil) throws -> String {
+        let (cf, dir) = try prepare()
+        let realQ = try freshQueue(dir, "q-smtp-\(tag)-real")
+        let oursQ = try freshQueue(dir, "q-smtp-\(tag)-ours")
+        var options = SandboxOptions()
+        options.modeFlag = "-bs"
+        options.launcher = [Self.python, Self.driver]
+        options.extraArguments = ["-OQueueDirectory=\(realQ.path)", "-odq"]
+        let input = Array(script.utf8)
+        let runs = Workspace.shared.runs
+        let real = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: input, options: options,
+                                   runDir: runs, tag: "smtp-\(tag).oracle")
+        options.extraArguments = ["-OQueueDirectory=\(oursQ.path)", "-odq"]
+        let ours = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: cf, input: input,
+                                   options: options, runDir: runs, tag: "smtp-\(tag).ours")
+        let rt = String(decoding: real.stdout, as: UTF8.self), ot = String(decoding: ours.stdout, as: UTF8.self)
+        #expect(real.status == 0, "\(tag): the driver failed on the oracle: \(String(decoding: real.stderr, as: UTF8.self))")
+        #expect(rt.hasPrefix("<<< 220 "), "\(tag): no greeting from the oracle:\n\(rt)")
+        #expect(!rt.contains("=== timeout"), "\(tag): the oracle timed out:\n\(rt)")
+        #expect(normalised(ot) == normalised(rt), "\(tag): transcripts differ\n--- ours\n\(ot)\n--- real\n\(rt)")
+        #expect(String(decoding: ours.stderr, as: UTF8.self) == String(decoding: real.stderr, as: UTF8.self), "\(tag): stderr")
+        let rids = acceptedIDs(rt), oids = acceptedIDs(ot)
+        if let n = expectMessages { #expect(rids.count == n, "\(tag): the oracle accepted \(rids.count) messages") }
+        #expect(rids.count == oids.count, "\(tag): accepted \(oids.count) messages, the oracle \(rids.count)")
+        for (rid, oid) in zip(rids, oids) {
+            let rf = try messageFiles(realQ, id: rid), of = try messageFiles(oursQ, id: oid)
+            #expect(of == rf, "\(tag): queue files differ\n--- ours\n\(of)\n--- real\n\(rf)")
+            let rd = try? Data(contentsOf: realQ.appendingPathComponent("df" + rid))
+            let od = try? Data(contentsOf: oursQ.appendingPathComponent("df" + oid))
+            #expect(rd != nil && rd == od, "\(tag): df bytes differ")
+        }
+        // nothing else in the queues (no leftover tf/df of refused messages)
+        let rn = try FileManager.default.contentsOfDirectory(atPath: realQ.path).count
+        let on = try FileManager.default.contentsOfDirectory(atPath: oursQ.path).count
+        #expect(on == rn, "\(tag): \(on) queue files, the oracle \(rn)")
+        return rt
+    }
+
+    @Test("greeting, EHLO and HELO, QUIT")
+    func greeting() throws {
+        try compare("EHLO client.example\nHELO client.example\nQUIT\n", tag: "ehlo")
+        try compare("HELO\nEHLO\nHELO a.example\nNOOP\nQUIT now\n", tag: "helo-args")
+        // VERB: only the reply (sendmail is verbose from here on and would
+        // deliver a message at once; we are not)
+        try compare("EHLO client.example\nVERB\nQUIT\n", tag: "verb")
+    }
+
+    @Test("a full transaction; two on one session; headers, dots, 8-bit text")
+    func transactions() throws {
+        try compare("""
+            EHLO client.example
+            MAIL FROM:<a@client.example>
+            RCPT TO:<root>
+            RCPT TO:<staff>
+            RCPT TO:<a@relay.example>
+            DATA
+            Subject: one
+            To: someone
+
+            body
+            ..dot line
+            .
+            QUIT
+
+            """, tag: "one", expectMessages: 1)
+        try compare("""
+            HELO client.example
+            MAIL FROM:<a@client.example>
+            RCPT TO:<root>
+            RCPT TO:<bin>
+            DATA
+            Subject: first
+
+            1
+            .
+            MAIL FROM:<>
+            RCPT TO:<staff>
+            DATA
+            From: x@y
+            Precedence: bulk
+
+            8bit \u{e9}
+            .
+            QUIT
+
+            """, tag: "two", expectMessages: 2)
+    }
+
+    @Test("RSET, NOOP, VERB, unknown commands")
+    func rsetNoop() throws {
+        try compare("""
+            EHLO client.example
+            MAIL FROM:<a@client.example>
+            RCPT TO:<root>
+            RSET
+            RCPT TO:<root>
+            NOOP
+            noop extra
+            FOO bar
+            XYZZY
+            MAIL FROM:<b@client.example>
+            RCPT TO:<daemon>
+            DATA
+            Subject: after rset
+
+            x
+            .
+            QUIT
+
+            """, tag: "rset", expectMessages: 1)
+    }
+
+    @Test("bad sequence: RCPT before MAIL, DATA before RCPT, MAIL twice")
+    func badSequence() throws {
+        try compare("""
+            EHLO client.example
+            RCPT TO:<root>
+            DATA
+            MAIL FROM:<a@client.example>
+            DATA
+            MAIL FROM:<a@client.example>
+            RCPT TO:<root>
+            QUIT
+
+            """, tag: "sequence")
+    }
+
+    @Test("syntax errors: MAIL without FROM:, bad addresses, unknown users and mailers' errors")
+    func syntaxErrors() throws {
+        try compare("""
+            EHLO client.example
+            MAIL
+            MAIL TO:<a@b>
+            MAIL FROM:
+            MAIL FROM:<a@b
+            MAIL FROM:<a@client.example>
+            RCPT
+            RCPT TO:
+            RCPT TO:<root
+            RCPT TO:<nosuchuser>
+            RCPT TO:<x@remote.example>
+            RCPT TO:<x@temp.example>
+            RCPT TO:<root>
+            DATA
+            Subject: some errors before
+
+            x
+            .
+            QUIT
+
+            """, tag: "syntax", expectMessages: 1)
+    }
+
+    @Test("ESMTP parameters: SIZE (too big), BODY, RET, ENVID, NOTIFY, ORCPT, unknown ones")
+    func parameters() throws {
+        try compare("""
+            EHLO client.example
+            MAIL FROM:<a@b> FOO=bar
+            MAIL FROM:<a@b> SIZE=5000
+            MAIL FROM:<a@b> BODY=bogus
+            MAIL FROM:<a@b> RET=bogus
+            RSET
+            MAIL FROM:<> RET=HDRS ENVID=abc+2Bdef SIZE=100 BODY=8BITMIME
+            RCPT TO:<root> NOTIFY=bogus
+            RCPT TO:<root> FOO=bar
+            RCPT TO:<root> NOTIFY=NEVER ORCPT=rfc822;x+40y
+            RCPT TO:<staff> NOTIFY=SUCCESS,DELAY
+            RCPT TO:<a@relay.example> NOTIFY=FAILURE
+            RCPT TO:<root>
+            DATA
+            Subject: dsn
+
+            body
+            .
+            MAIL FROM:<a@b> RET=FULL BODY=7BIT
+            RCPT TO:<bin>
+            DATA
+            .
+            QUIT
+
+            """, tag: "dsn", expectMessages: 2)
+    }
+
+    @Test("VRFY, EXPN, HELP, ETRN without argument")
+    func vrfyExpnHelp() throws {
+        try compare("""
+            EHLO client.example
+            VRFY root
+            VRFY staff
+            VRFY nosuchuser
+            VRFY
+            EXPN staff
+            EXPN root
+            EXPN
+            HELP
+            HELP MAIL
+            ETRN
+            QUIT
+
+            """, tag: "vrfy")
+    }
+
+    @Test("end of input without QUIT, in and out of a transaction")
+    func eofWithoutQuit() throws {
+        try compare("EHLO client.example\nMAIL FROM:<a@b>\nRCPT TO:<root>\n", tag: "eof-rcpt")
+        try compare("EHLO client.example\nMAIL FROM:<a@b>\nRCPT TO:<x@remote.example>\n", tag: "eof-error")
+        try compare("EHLO client.example\n", tag: "eof-idle")
+        try compare("EHLO client.example\nMAIL FROM:<a@b>\nRCPT TO:<root>\nDATA\nSubject: cut\n\nno end\n",
+                    tag: "eof-data")
+    }
+}
