@@ -1,0 +1,143 @@
+// SMTPServerSessionTests.swift — the pure SMTP module: command parsing,
+// MAIL/RCPT path and parameter parsing, reply encoding, and the session
+// state machine's sequence rules and DATA phase (fed whole lines and
+// byte by byte).
+// Promises: no I/O; every expected text is sendmail 8.17's.
+
+import SMBase
+import SMSMTP
+import Testing
+
+func b(_ s: String) -> [UInt8] { Array(s.utf8) }
+
+@Suite("SMTP command grammar")
+struct SMTPCommandTests {
+    @Test(arguments: [
+        ("EHLO client.example", SMTPVerb.ehlo, "client.example"),
+        ("ehlo  client.example\r", .ehlo, "client.example"),
+        ("MaIl FROM:<a@b>", .mail, "FROM:<a@b>"),
+        ("QUIT", .quit, ""),
+        ("\tNOOP x", .noop, "x"),
+        ("FOO bar", .unknown, "bar"),
+        ("", .unknown, ""),
+        ("UNKNOWN", .unknown, ""),
+    ])
+    func verbs(line: String, verb: SMTPVerb, arg: String) {
+        let c = SMTPCommand.parse(b(line))
+        #expect(c.verb == verb)
+        #expect(c.argument == b(arg))
+    }
+
+    @Test func paths() {
+        let (p, _) = SMTPPathParser.parse(b("FROM:<a@b> SIZE=10 BODY=8BITMIME  RET"), keyword: "from")
+        #expect(p?.address == b("<a@b>"))
+        #expect(p?.parameters == [ESMTPParameter(keyword: b("SIZE"), value: b("10")),
+                                  ESMTPParameter(keyword: b("BODY"), value: b("8BITMIME")),
+                                  ESMTPParameter(keyword: b("RET"), value: nil)])
+        #expect(SMTPPathParser.parse(b("from: <\"a b\"@c> X=1"), keyword: "from").0?.address == b("<\"a b\"@c>"))
+        #expect(SMTPPathParser.parse(b("To:root"), keyword: "to").0?.address == b("root"))
+        #expect(SMTPPathParser.parse(b("FROM:<a@b"), keyword: "from").0?.address == b("<a@b"))
+        #expect(SMTPPathParser.parse(b("TO:<a@b>"), keyword: "from").scanned == b("TO"))
+        #expect(SMTPPathParser.parse(b(""), keyword: "from").scanned == [])
+        #expect(SMTPPathParser.parse(b("FROM:"), keyword: "from").scanned == b("FROM"))
+        #expect(SMTPPathParser.parse(b("FROM:   "), keyword: "from").0 == nil)
+    }
+
+    @Test func replies() {
+        #expect(SMTPReply(250, "2.0.0", "OK").encoded == b("250 2.0.0 OK\r\n"))
+        #expect(SMTPReply(code: 250, enhanced: nil, lines: [b("host Hello"), b("PIPELINING"), b("HELP")]).encoded
+                == b("250-host Hello\r\n250-PIPELINING\r\n250 HELP\r\n"))
+        #expect(SMTPReply(code: 250, enhanced: "2.1.5", lines: [b("a"), b("b")]).encoded
+                == b("250-2.1.5 a\r\n250 2.1.5 b\r\n"))
+        #expect(SMTPReply(220, nil, "x").isError == false)
+        #expect(SMTPReply(503, "5.0.0", "x").isError)
+    }
+}
+
+@Suite("SMTP server session state machine")
+struct SMTPServerSessionTests {
+    func session() -> SMTPServerSession { SMTPServerSession(hostName: b("vm.example.test"), version: "8.17.1.9") }
+
+    func reply(_ a: SMTPServerSession.Action) -> String? {
+        if case .reply(let r) = a { return String(decoding: r.encoded, as: UTF8.self) }
+        return nil
+    }
+
+    @Test func sequence() {
+        var s = session()
+        #expect(reply(s.receive(b("RCPT TO:<a>"))) == "503 5.0.0 Need MAIL before RCPT\r\n")
+        #expect(reply(s.receive(b("DATA"))) == "503 5.0.0 Need MAIL command\r\n")
+        guard case .mail(let p) = s.receive(b("MAIL FROM:<a@b>")) else { Issue.record("no mail action"); return }
+        #expect(p.address == b("<a@b>"))
+        // not accepted yet: still no sender
+        #expect(reply(s.receive(b("RCPT TO:<a>"))) == "503 5.0.0 Need MAIL before RCPT\r\n")
+        s.mailAccepted()
+        #expect(reply(s.receive(b("MAIL FROM:<c@d>"))) == "503 5.5.0 Sender already specified\r\n")
+        #expect(reply(s.receive(b("DATA"))) == "503 5.0.0 Need RCPT (recipient)\r\n")
+        guard case .recipient = s.receive(b("RCPT TO:<root> NOTIFY=NEVER")) else { Issue.record("no rcpt"); return }
+        s.recipientAccepted()
+        #expect(s.receive(b("DATA")) == .startData)
+        s.dataStarted()
+        #expect(s.phase == .data)
+        #expect(s.receive(b("Subject: x\r")) == .none)
+        #expect(s.receive(b("")) == .none)
+        #expect(s.receive(b("..dot")) == .none)
+        #expect(s.receive(b("QUIT")) == .none)  // text, not a command
+        #expect(s.receive(b(".\r")) == .message(b("Subject: x\n\n..dot\nQUIT\n.\n")))
+        #expect(s.phase == .command(mail: false, recipients: 0))
+    }
+
+    @Test func simpleCommands() {
+        var s = session()
+        #expect(reply(s.receive(b("HELO"))) == "501 5.0.0 HELO requires domain address\r\n")
+        #expect(reply(s.receive(b("ehlo"))) == "501 5.0.0 EHLO requires domain address\r\n")
+        #expect(s.receive(b("EHLO x.example")) == .hello(domain: b("x.example"), extended: true))
+        #expect(reply(s.receive(b("NOOP"))) == "250 2.0.0 OK\r\n")
+        #expect(reply(s.receive(b("HELP MAIL"))) == "502 5.3.0 Sendmail 8.17.1.9 -- HELP not implemented\r\n")
+        #expect(reply(s.receive(b("VRFY"))) == "501 5.5.2 Argument required\r\n")
+        #expect(s.receive(b("EXPN staff")) == .expand(b("staff")))
+        #expect(reply(s.receive(b("ETRN"))) == "500 5.5.2 Parameter required\r\n")
+        #expect(reply(s.receive(b("FOO bar"))) == "500 5.5.1 Command unrecognized: \"FOO bar\"\r\n")
+        #expect(reply(s.receive(b("MAIL TO:<a>"))) == "501 5.5.2 Syntax error in parameters scanning \"TO\"\r\n")
+        #expect(reply(s.receive(b("MAIL"))) == "501 5.5.2 Syntax error in parameters scanning \"\"\r\n")
+        s.mailAccepted()
+        guard case .reset(let r) = s.receive(b("RSET")) else { Issue.record("no reset"); return }
+        #expect(r.encoded == b("250 2.0.0 Reset state\r\n"))
+        #expect(reply(s.receive(b("RCPT TO:<a>"))) == "503 5.0.0 Need MAIL before RCPT\r\n")
+        guard case .quit(let q) = s.receive(b("QUIT")) else { Issue.record("no quit"); return }
+        #expect(q.encoded == b("221 2.0.0 vm.example.test closing connection\r\n"))
+        #expect(s.phase == .closed)
+        #expect(s.receive(b("NOOP")) == .none)
+    }
+
+    /// The same script fed whole and byte by byte through a line splitter
+    /// gives the same actions.
+    @Test func dripFeed() {
+        let script = b("EHLO a\r\nMAIL FROM:<x>\r\nRCPT TO:<y>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n")
+        func run(_ chunks: [[UInt8]]) -> [SMTPServerSession.Action] {
+            var s = session()
+            var pending: [UInt8] = []
+            var out: [SMTPServerSession.Action] = []
+            for c in chunks {
+                pending += c
+                while let nl = pending.firstIndex(of: 0x0A) {
+                    let line = Array(pending[..<nl])
+                    pending.removeSubrange(...nl)
+                    let a = s.receive(line)
+                    switch a {
+                    case .mail: s.mailAccepted()
+                    case .recipient: s.recipientAccepted()
+                    case .startData: s.dataStarted()
+                    default: break
+                    }
+                    out.append(a)
+                }
+            }
+            return out
+        }
+        let whole = run([script])
+        #expect(whole == run(script.map { [$0] }))
+        #expect(whole.count == 7)
+        #expect(whole[5] == .message(b("hi\n.\n")))
+    }
+}
