@@ -13,8 +13,10 @@
 // Promises: 250 after DATA is sent only once the qf is durably in place;
 // a failed commit is a 4xx reply and leaves nothing behind.  Engine
 // errors become reply lines with their code and enhanced code.
-// Not done: AUTH and STARTTLS (not advertised), the check_* policy
-// rulesets, HELP from a help file, MaxMessageSize on the collected text,
+// The policy rulesets check_mail and check_rcpt run on the address as
+// given, where sendmail runs them; a $#error result is the reply.
+// Not done: AUTH and STARTTLS (not advertised), check_relay, check_data,
+// check_compat, $#discard and $#quarantine (accepted as ok), HELP from a help file, MaxMessageSize on the collected text,
 // ETRN (answered, nothing is run), a bare LF in DATA (Debian's 421).
 
 import Glibc
@@ -222,6 +224,9 @@ public final class SMTPServer {
                 return error(555, "5.5.4", "\(param.keyword.string) parameter unrecognized")
             }
         }
+        // the policy ruleset after the parameters, before the size limit
+        let refused = policyCheck("check_mail", p.address)
+        if !refused.isEmpty { return lines(refused) }
         if maxMessageSize > 0 && size > maxMessageSize {
             return error(552, "5.2.3", "Message size exceeds fixed maximum message size (\(maxMessageSize))")
         }
@@ -229,6 +234,24 @@ public final class SMTPServer {
         senderGiven = p.address
         session.mailAccepted()
         return SMTPReply(250, "2.1.0", "\(p.address.string)... Sender ok").encoded
+    }
+
+    /// rscheck(): runs the named ruleset (when the cf has it) on `arg`;
+    /// the error replies a $#error result gives, or [] to go on.
+    func policyCheck(_ name: String, _ arg: [UInt8]) -> [String] {
+        guard let rs = rw.rulesets.find(Array(name.utf8)), rw.rulesets.hasRules(rs) else { return [] }
+        return capturing {
+            let saveTo = rw.currentAddress
+            rw.currentAddress = arg
+            defer { rw.currentAddress = saveTo }
+            let r = prescan(arg, delim: 0, table: rw.tables.noComment, ignoreUnbalanced: false,
+                            eightBitAddrOK: engine.eightBitAddrOK, report: { self.rw.userError($0) })
+            guard var pvp = r.tokens else { return }
+            rw.rewrite(&pvp, ruleset: rs)
+            if pvp.count > 1, pvp[0] == [Meta.canonNet], pvp[1].asciiCaseEquals(Array("error".utf8)) {
+                _ = engine.buildAddress(pvp, flags: [])
+            }
+        }
     }
 
     func recipient(_ p: SMTPPathArgument) -> [UInt8] {
@@ -261,6 +284,8 @@ public final class SMTPServer {
                 return error(555, "5.5.4", "\(param.keyword.string) parameter unrecognized")
             }
         }
+        let refused = policyCheck("check_rcpt", p.address)
+        if !refused.isEmpty { return lines(refused) }
         var placed: Recipient? = nil
         // an unknown user is a reply, not the exit status
         let saveStatus = rw.exitStatus

@@ -267,6 +267,31 @@ struct SMTPSessionTests {
             """, tag: "dsn", expectMessages: 2)
     }
 
+    @Test("policy rulesets: check_mail and check_rcpt refuse with 5xx and 4xx")
+    func policy() throws {
+        try compare("""
+            EHLO client.example
+            MAIL FROM:<a@spam.example>
+            MAIL FROM:<a@spam.example> SIZE=5000
+            MAIL FROM:<a@spam.example> FOO=bar
+            MAIL FROM:<a@spam.example> RET=HDRS
+            MAIL FROM:<b@later.example>
+            MAIL FROM:<c@ok.example>
+            RCPT TO:<x@norelay.example>
+            RCPT TO:<x@later.example>
+            RCPT TO:<x@client.example>
+            RCPT TO:<x@norelay.example> NOTIFY=bogus
+            RCPT TO:<root>
+            DATA
+            Subject: policy
+
+            x
+            .
+            QUIT
+
+            """, tag: "policy", expectMessages: 1)
+    }
+
     @Test("VRFY, EXPN, HELP, ETRN without argument")
     func vrfyExpnHelp() throws {
         try compare("""
