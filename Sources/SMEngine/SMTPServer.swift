@@ -13,8 +13,11 @@
 // Promises: 250 after DATA is sent only once the qf is durably in place;
 // a failed commit is a 4xx reply and leaves nothing behind.  Engine
 // errors become reply lines with their code and enhanced code.
-// The policy rulesets check_mail and check_rcpt run on the address as
-// given, where sendmail runs them; a $#error result is the reply.
+// The policy rulesets check_mail, check_rcpt, check_vrfy and check_expn
+// run on the argument as given, where sendmail runs them, with the macros
+// sendmail sets for them ({mail_from} {mail_addr} {mail_mailer}
+// {mail_host}, {rcpt_*}, {nrcpts} {nbadrcpts}, {addr_type}, and
+// {client_addr}=0 for -bs); a $#error result is the reply.
 // Not done: AUTH and STARTTLS (not advertised), check_relay, check_data,
 // check_compat, $#discard and $#quarantine (accepted as ok), HELP from a help file, MaxMessageSize on the collected text,
 // ETRN (answered, nothing is run), a bare LF in DATA (Debian's 421).
@@ -50,38 +53,38 @@ public final class SMTPServer {
         session = SMTPServerSession(hostName: j, version: sendmailVersion)
         engine.rewriter.quietNotices = !engine.verbose
         engine.verifyOnly = true
+        // the "client" of -bs: no address, no name
+        setMacro("{client_addr}", Array("0".utf8))
+        setMacro("{client_port}", Array("0".utf8))
+        setMacro("{client_name}", [])
+        setMacro("{client_resolve}", [])
+    }
+
+    func setMacro(_ name: String, _ v: [UInt8]?) { rw.defineMacro(Array(name.utf8), v) }
+
+    /// {x_addr} {x_mailer} {x_host} of a parsed address (x: mail, rcpt).
+    func setAddressMacros(_ prefix: String, _ a: ParsedAddress) {
+        setMacro("{\(prefix)_addr}", a.user)
+        setMacro("{\(prefix)_mailer}", a.mailerName)
+        setMacro("{\(prefix)_host}", a.host ?? [])
+    }
+
+    /// Accepted and refused recipients ({nrcpts}, {nbadrcpts}).
+    var acceptedCount = 0
+    var badCount = 0
+    func countBad() {
+        badCount += 1
+        setMacro("{nbadrcpts}", Array(String(badCount).utf8))
     }
 
     var rw: RewriteEngine { engine.rewriter }
     func macro(_ c: Character) -> [UInt8] { rw.macros[Int(c.asciiValue!)] ?? [] }
 
-    /// "$x" and "${name}" in an option value as expansion metacharacters.
-    func metaForm(_ s: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        var i = 0
-        while i < s.count {
-            if s[i] == UInt8(ascii: "$"), i + 1 < s.count {
-                out.append(Meta.macroExpand)
-                if s[i + 1] == UInt8(ascii: "{"), let e = s[(i + 2)...].firstIndex(of: UInt8(ascii: "}")),
-                   let id = engine.config.names.id(forName: Array(s[(i + 2)..<e])) {
-                    if id < 256 { out.append(UInt8(id)) } else { out += Array(s[i...e]) ; out.removeFirst(); }
-                    i = e + 1
-                    continue
-                }
-                out.append(s[i + 1])
-                i += 2
-                continue
-            }
-            out.append(s[i])
-            i += 1
-        }
-        return out
-    }
-
     /// The 220 greeting: $e expanded, "ESMTP" after its first word.
     public func greeting() -> [UInt8] {
         rw.macros[Int(UInt8(ascii: "b"))] = arpaDate(now())
-        let spec = engine.config.options["SmtpGreetingMessage"].map(metaForm)
+        // (the cf reader keeps option values in expansion form)
+        let spec = engine.config.options["SmtpGreetingMessage"]
             ?? [Meta.macroExpand, UInt8(ascii: "j")] + Array(" Sendmail ".utf8) + [Meta.macroExpand, UInt8(ascii: "v")]
                 + Array(" ready at ".utf8) + [Meta.macroExpand, UInt8(ascii: "b")]
         var g = expandMacros(spec, rw.macros)
@@ -132,6 +135,9 @@ public final class SMTPServer {
         rcptParams = [:]
         envelopeMessage = nil
         refusedRecipients = 0
+        acceptedCount = 0
+        badCount = 0
+        for m in ["{nrcpts}", "{nbadrcpts}"] { setMacro(m, nil) }
         rw.lastUserError = nil
         rw.envelopeMessage = nil
     }
@@ -195,8 +201,11 @@ public final class SMTPServer {
     func mail(_ p: SMTPPathArgument) -> [UInt8] {
         var parsed: ParsedAddress? = nil
         // the address must parse (sendmail's first error is the reply)
-        var errs = capturing { _ = engine.parseAddress(p.address, flags: [.sender], isRecipient: false) }
+        var first: ParsedAddress? = nil
+        var errs = capturing { first = engine.parseAddress(p.address, flags: [.sender], isRecipient: false) }
         if let e = errs.first { return lines([e]) }
+        setMacro("{mail_from}", p.address)
+        if let a = first { setAddressMacros("mail", a) }
         errs = capturing { parsed = engine.setSender(p.address) }
         if let e = errs.first { return lines([e]) }
         var size = 0
@@ -225,24 +234,28 @@ public final class SMTPServer {
             }
         }
         // the policy ruleset after the parameters, before the size limit
-        let refused = policyCheck("check_mail", p.address)
+        let refused = policyCheck("check_mail", p.address, addrType: "e s")
         if !refused.isEmpty { return lines(refused) }
         if maxMessageSize > 0 && size > maxMessageSize {
             return error(552, "5.2.3", "Message size exceeds fixed maximum message size (\(maxMessageSize))")
         }
         sender = parsed
         senderGiven = p.address
+        setMacro("{nrcpts}", Array("0".utf8))
         session.mailAccepted()
         return SMTPReply(250, "2.1.0", "\(p.address.string)... Sender ok").encoded
     }
 
     /// rscheck(): runs the named ruleset (when the cf has it) on `arg`;
     /// the error replies a $#error result gives, or [] to go on.
-    func policyCheck(_ name: String, _ arg: [UInt8]) -> [String] {
+    func policyCheck(_ name: String, _ arg: [UInt8], addrType: String? = nil) -> [String] {
         guard let rs = rw.rulesets.find(Array(name.utf8)), rw.rulesets.hasRules(rs) else { return [] }
+        // {addr_type} stays set afterwards, as in sendmail
+        if let t = addrType { setMacro("{addr_type}", Array(t.utf8)) }
         return capturing {
             let saveTo = rw.currentAddress
-            rw.currentAddress = arg
+            // VRFY/EXPN errors are not about an address
+            rw.currentAddress = addrType == nil ? nil : arg
             defer { rw.currentAddress = saveTo }
             let r = prescan(arg, delim: 0, table: rw.tables.noComment, ignoreUnbalanced: false,
                             eightBitAddrOK: engine.eightBitAddrOK, report: { self.rw.userError($0) })
@@ -261,7 +274,7 @@ public final class SMTPServer {
         var errs = capturing {
             if let a = engine.parseAddress(p.address, flags: [], isRecipient: true) { r = Recipient(a, parent: nil) }
         }
-        if !errs.isEmpty || r == nil { return lines(errs) }
+        if !errs.isEmpty || r == nil { countBad(); return lines(errs) }
         for param in p.parameters {
             let kw = param.keyword.asciiUppercased.string
             let v = param.value ?? []
@@ -274,18 +287,20 @@ public final class SMTPServer {
                     case "FAILURE": f.insert(.notifyFailure)
                     case "DELAY": f.insert(.notifyDelay)
                     case "NEVER": break
-                    default: return error(501, "5.5.4", "Bad argument \"\(v.string)\"  to NOTIFY")
+                    default: countBad(); return error(501, "5.5.4", "Bad argument \"\(v.string)\"  to NOTIFY")
                     }
                 }
                 notify = f
             case "ORCPT":
                 orcpt = v
             default:
+                countBad()
                 return error(555, "5.5.4", "\(param.keyword.string) parameter unrecognized")
             }
         }
-        let refused = policyCheck("check_rcpt", p.address)
-        if !refused.isEmpty { return lines(refused) }
+        if let a = r?.address { setAddressMacros("rcpt", a) }
+        let refused = policyCheck("check_rcpt", p.address, addrType: "e r")
+        if !refused.isEmpty { countBad(); return lines(refused) }
         var placed: Recipient? = nil
         // an unknown user is a reply, not the exit status
         let saveStatus = rw.exitStatus
@@ -295,17 +310,22 @@ public final class SMTPServer {
             if errs.isEmpty {
                 if rcptParams[ObjectIdentifier(q)] == nil { rcptParams[ObjectIdentifier(q)] = (notify, orcpt) }
                 session.recipientAccepted()
+                acceptedCount += 1
+                setMacro("{nrcpts}", Array(String(acceptedCount).utf8))
                 return SMTPReply(250, "2.1.5", "\(p.address.string)... Recipient ok").encoded
             }
         }
         // a refused recipient does not stay in the envelope
         // (it still counts against `for $u` in Received:)
         if let q = placed, q === r, !q.state.isSendable { queue.remove(q); refusedRecipients += 1 }
+        countBad()
         if !errs.isEmpty { return lines(errs) }
         return error(550, "5.1.1", "\(p.address.string)... User unknown")
     }
 
     func verify(_ arg: [UInt8], expand: Bool) -> [UInt8] {
+        let refused = policyCheck(expand ? "check_expn" : "check_vrfy", arg)
+        if !refused.isEmpty { return lines(refused) }
         let vq = SendQueue()
         engine.verifyOnly = !expand
         let saveStatus = rw.exitStatus

@@ -84,19 +84,36 @@ struct SMTPSessionTests {
 
     /// Runs `script` (client lines, "\n"-separated) through both binaries.
     @discardableResult
-    func compare(_ script: String, tag: String, expectMessages: Int? = nil) throws -> String {
-        let (cf, dir) = try prepare()
+    func compare(_ script: String, tag: String, expectMessages: Int? = nil, debian: Bool = false) throws -> String {
+        var (cf, dir) = try prepare()
+        var etcMail: String? = nil
+        if debian {
+            // Debian's own sendmail.cf, /etc/mail from the fixtures with a small aliases file
+            let p = try Workspace.shared.prepare(Configuration.debianSendmail)
+            cf = p.cfPath
+            dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
+            let etc = dir.appendingPathComponent("etc-mail-smtp")
+            try? FileManager.default.removeItem(at: etc)
+            try FileManager.default.copyItem(atPath: p.etcMail, toPath: etc.path)
+            try "postmaster: root\nstaff: root, daemon, bin\nMAILER-DAEMON: postmaster\n"
+                .write(to: etc.appendingPathComponent("aliases"), atomically: true, encoding: .utf8)
+            etcMail = etc.path
+        }
         let realQ = try freshQueue(dir, "q-smtp-\(tag)-real")
         let oursQ = try freshQueue(dir, "q-smtp-\(tag)-ours")
         var options = SandboxOptions()
         options.modeFlag = "-bs"
+        options.etcMail = etcMail
         options.launcher = [Self.python, Self.driver]
-        options.extraArguments = ["-OQueueDirectory=\(realQ.path)", "-odq"]
+        // Debian's cf offers AUTH with the SASL mechanisms the oracle has;
+        // we implement none: the option makes the oracle offer none either
+        let auth = debian ? ["-OAuthMechanisms=EXTERNAL"] : []
+        options.extraArguments = ["-OQueueDirectory=\(realQ.path)", "-odq"] + auth
         let input = Array(script.utf8)
         let runs = Workspace.shared.runs
         let real = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: input, options: options,
                                    runDir: runs, tag: "smtp-\(tag).oracle")
-        options.extraArguments = ["-OQueueDirectory=\(oursQ.path)", "-odq"]
+        options.extraArguments = ["-OQueueDirectory=\(oursQ.path)", "-odq"] + auth
         let ours = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: cf, input: input,
                                    options: options, runDir: runs, tag: "smtp-\(tag).ours")
         let rt = String(decoding: real.stdout, as: UTF8.self), ot = String(decoding: ours.stdout, as: UTF8.self)
@@ -267,8 +284,9 @@ struct SMTPSessionTests {
             """, tag: "dsn", expectMessages: 2)
     }
 
-    @Test("policy rulesets: check_mail and check_rcpt refuse with 5xx and 4xx")
+    @Test("policy rulesets: check_mail, check_rcpt, check_vrfy, check_expn; the macros set for them")
     func policy() throws {
+        try compare("VRFY macros\nEXPN secret\nQUIT\n", tag: "policy-early")
         try compare("""
             EHLO client.example
             MAIL FROM:<a@spam.example>
@@ -282,6 +300,10 @@ struct SMTPSessionTests {
             RCPT TO:<x@client.example>
             RCPT TO:<x@norelay.example> NOTIFY=bogus
             RCPT TO:<root>
+            RCPT TO:<nosuchuser>
+            RCPT TO:<b@client.example>
+            VRFY macros
+            EXPN secret
             DATA
             Subject: policy
 
@@ -290,6 +312,25 @@ struct SMTPSessionTests {
             QUIT
 
             """, tag: "policy", expectMessages: 1)
+    }
+
+    @Test("Debian's sendmail.cf: greeting from its SmtpGreetingMessage, its policy rulesets, a transaction")
+    func debian() throws {
+        try compare("""
+            EHLO client.example
+            MAIL FROM:<someone@client.example>
+            RCPT TO:<root>
+            RCPT TO:<staff@vm.example.test>
+            RCPT TO:<x@elsewhere.example>
+            RCPT TO:<nosuchuser>
+            DATA
+            Subject: debian
+
+            x
+            .
+            QUIT
+
+            """, tag: "debian", debian: true)
     }
 
     @Test("VRFY, EXPN, HELP, ETRN without argument")
