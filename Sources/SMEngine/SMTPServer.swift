@@ -38,6 +38,9 @@ public final class SMTPServer {
     var retSeen = false
     var envidSeen = false
     var declaredBody: [UInt8]? = nil
+    /// Addresses VRFY and EXPN handed to recipient() (they count in the
+    /// next message's priority, as in sendmail).
+    var verifiedCount = 0
     /// Recipients that reached recipient() and were refused.
     var refusedRecipients = 0
     /// MAIL FROM:'s address as given.
@@ -58,6 +61,10 @@ public final class SMTPServer {
         setMacro("{client_port}", Array("0".utf8))
         setMacro("{client_name}", [])
         setMacro("{client_resolve}", [])
+        setMacro("{daemon_flags}", Array("c u".utf8))
+        if privacy("needmailhelo") { session.needHelo.insert(.mail) }
+        if privacy("needvrfyhelo") { session.needHelo.insert(.vrfy) }
+        if privacy("needexpnhelo") { session.needHelo.insert(.expn) }
     }
 
     func setMacro(_ name: String, _ v: [UInt8]?) { rw.defineMacro(Array(name.utf8), v) }
@@ -135,6 +142,7 @@ public final class SMTPServer {
         rcptParams = [:]
         envelopeMessage = nil
         refusedRecipients = 0
+        verifiedCount = 0
         acceptedCount = 0
         badCount = 0
         for m in ["{nrcpts}", "{nbadrcpts}"] { setMacro(m, nil) }
@@ -312,7 +320,8 @@ public final class SMTPServer {
                 session.recipientAccepted()
                 acceptedCount += 1
                 setMacro("{nrcpts}", Array(String(acceptedCount).utf8))
-                return SMTPReply(250, "2.1.5", "\(p.address.string)... Recipient ok").encoded
+                let queued = q.state == .queueUp ? " (will queue)" : ""
+                return SMTPReply(250, "2.1.5", "\(p.address.string)... Recipient ok\(queued)").encoded
             }
         }
         // a refused recipient does not stay in the envelope
@@ -331,6 +340,8 @@ public final class SMTPServer {
         let saveStatus = rw.exitStatus
         defer { engine.verifyOnly = true; rw.exitStatus = saveStatus }
         let errs = capturing { engine.sendToList(arg, parent: nil, queue: vq, aliasLevel: 0) }
+        // they went through recipient() on this envelope: e_nrcpts counts them
+        verifiedCount += engine.countedRecipients(vq)
         if !errs.isEmpty { return lines(errs) }
         let j = macro("j")
         var out: [[UInt8]] = []
@@ -368,7 +379,7 @@ public final class SMTPServer {
         for f in msg.headerFields { headers.addMessageField(f) }
         rw.macros[Int(UInt8(ascii: "u"))] = nil
         let primaries = queue.entries.filter { $0.primary && $0.state.isSendable }
-        if primaries.count == 1 && refusedRecipients == 0 { rw.macros[Int(UInt8(ascii: "u"))] = primaries[0].printable }
+        if primaries.count == 1 && refusedRecipients == 0 && verifiedCount == 0 { rw.macros[Int(UInt8(ascii: "u"))] = primaries[0].printable }
         rw.macros[Int(UInt8(ascii: "g"))] = fMacro
         headers.expandDefaults(rw.macros)
         rw.macros[Int(UInt8(ascii: "u"))] = nil
@@ -383,6 +394,7 @@ public final class SMTPServer {
                                     sender: sender ?? ParsedAddress(mailer: nil, mailerName: [], host: nil, user: [], printable: []),
                                     headerErrors: false, bccFlag: visible, now: t)
         qf.authParameter = nil
+        qf.priority += Int64(verifiedCount * engine.intOption("RecipientFactor", 30000))
         // per-recipient NOTIFY and ORCPT
         let sendable = queue.entries.filter { $0.state.isSendable }
         for (i, r) in sendable.enumerated() where i < qf.recipients.count {

@@ -51,6 +51,11 @@ public struct SMTPServerSession: Sendable {
     public var version: String
     /// Collected message text.
     var text: [UInt8] = []
+    /// PrivacyOptions needmailhelo / needvrfyhelo / needexpnhelo: these
+    /// commands are refused until HELO or EHLO.
+    public var needHelo: Set<SMTPVerb> = []
+    /// A HELO or EHLO was accepted.
+    public private(set) var greeted = false
 
     public init(hostName: [UInt8], version: String) {
         self.hostName = hostName
@@ -88,9 +93,11 @@ public struct SMTPServerSession: Sendable {
             guard !arg.isEmpty else {
                 return .reply(SMTPReply(501, "5.0.0", "\(c.verb.rawValue.uppercased()) requires domain address"))
             }
+            greeted = true
             return .hello(domain: arg, extended: c.verb == .ehlo)
         case .mail:
             if hasMail { return .reply(SMTPReply(503, "5.5.0", "Sender already specified")) }
+            if needHelo.contains(.mail) && !greeted { return .reply(SMTPReply(503, "5.0.0", "Polite people say HELO first")) }
             let (p, scanned) = SMTPPathParser.parse(arg, keyword: "from")
             guard let path = p else {
                 return .reply(SMTPReply(501, "5.5.2", "Syntax error in parameters scanning \"\(scanned.string)\""))
@@ -118,6 +125,9 @@ public struct SMTPServerSession: Sendable {
         case .help:
             return .reply(SMTPReply(502, "5.3.0", "Sendmail \(version) -- HELP not implemented"))
         case .vrfy, .expn:
+            if needHelo.contains(c.verb) && !greeted {
+                return .reply(SMTPReply(503, "5.0.0", "I demand that you introduce yourself first"))
+            }
             guard !arg.isEmpty else { return .reply(SMTPReply(501, "5.5.2", "Argument required")) }
             return c.verb == .vrfy ? .verify(arg) : .expand(arg)
         case .verb:

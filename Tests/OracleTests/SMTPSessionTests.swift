@@ -331,6 +331,27 @@ struct SMTPSessionTests {
             QUIT
 
             """, tag: "debian", debian: true)
+        // PrivacyOptions=needmailhelo,needexpnhelo,needvrfyhelo; a local sender
+        try compare("""
+            MAIL FROM:<root>
+            VRFY root
+            EXPN staff
+            HELO client.example
+            VRFY root
+            EXPN staff
+            MAIL FROM:<root>
+            RCPT TO:<staff>
+            RCPT TO:<daemon@vm.example.test>
+            RCPT TO:<x@elsewhere.example>
+            DATA
+            Subject: debian 2
+            To: staff
+
+            x
+            .
+            QUIT
+
+            """, tag: "debian-local", debian: true)
     }
 
     @Test("VRFY, EXPN, HELP, ETRN without argument")
@@ -350,6 +371,11 @@ struct SMTPSessionTests {
             QUIT
 
             """, tag: "vrfy")
+        // VRFY and EXPN before a transaction (they count in its priority), and after RSET
+        let msg = "MAIL FROM:<a@b>\nRCPT TO:<root>\nDATA\nSubject: v\n\nx\n.\n"
+        try compare("EHLO c.example\nVRFY root\nEXPN staff\n" + msg + "QUIT\n", tag: "vrfy-then-mail", expectMessages: 1)
+        try compare("EHLO c.example\nVRFY root\nEXPN staff\nRSET\n" + msg + "VRFY daemon\n" + msg + "QUIT\n",
+                    tag: "vrfy-rset-mail", expectMessages: 2)
     }
 
     @Test("end of input without QUIT, in and out of a transaction")
