@@ -38,6 +38,8 @@ public final class SMTPServer {
     var retSeen = false
     var envidSeen = false
     var declaredBody: [UInt8]? = nil
+    /// The process's queue ID sequence.
+    var idGenerator = QueueIDGenerator(randomOffset: Int.random(in: 0..<QueueID.sequenceLimit))
     /// Addresses VRFY and EXPN handed to recipient() (they count in the
     /// next message's priority, as in sendmail).
     var verifiedCount = 0
@@ -367,7 +369,7 @@ public final class SMTPServer {
         let t = now()
         let qdir = (engine.config.options["QueueDirectory"] ?? []).string
         let msg = Collector.collect(text, ignoreDots: false)
-        let qid = engine.assignQueueID(qdir, now: t, pid: Int(getpid()))
+        let qid = engine.assignQueueID(qdir, now: t, pid: Int(getpid()), generator: &idGenerator)
         let date = arpaDate(t)
         rw.macros[Int(UInt8(ascii: "a"))] = date
         rw.macros[Int(UInt8(ascii: "b"))] = date

@@ -125,6 +125,11 @@ struct SMTPSessionTests {
         let rids = acceptedIDs(rt), oids = acceptedIDs(ot)
         if let n = expectMessages { #expect(rids.count == n, "\(tag): the oracle accepted \(rids.count) messages") }
         #expect(rids.count == oids.count, "\(tag): accepted \(oids.count) messages, the oracle \(rids.count)")
+        // one process, one sequence: consecutive IDs share the time and pid parts
+        func shape(_ ids: [String]) -> [Bool] {
+            zip(ids, ids.dropFirst()).map { $0.prefix(6) == $1.prefix(6) && $0.dropFirst(8) == $1.dropFirst(8) }
+        }
+        #expect(shape(oids) == shape(rids), "\(tag): queue IDs \(oids), the oracle's \(rids)")
         for (rid, oid) in zip(rids, oids) {
             let rf = try messageFiles(realQ, id: rid), of = try messageFiles(oursQ, id: oid)
             #expect(of == rf, "\(tag): queue files differ\n--- ours\n\(of)\n--- real\n\(rf)")

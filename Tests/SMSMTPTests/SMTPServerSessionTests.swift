@@ -110,6 +110,20 @@ struct SMTPServerSessionTests {
         #expect(s.receive(b("NOOP")) == .none)
     }
 
+    @Test func needHelo() {
+        var s = session()
+        s.needHelo = [.mail, .vrfy, .expn]
+        #expect(reply(s.receive(b("MAIL FROM:<a>"))) == "503 5.0.0 Polite people say HELO first\r\n")
+        #expect(reply(s.receive(b("VRFY root"))) == "503 5.0.0 I demand that you introduce yourself first\r\n")
+        #expect(reply(s.receive(b("EXPN root"))) == "503 5.0.0 I demand that you introduce yourself first\r\n")
+        #expect(reply(s.receive(b("HELO"))) == "501 5.0.0 HELO requires domain address\r\n")
+        #expect(!s.greeted)
+        #expect(s.receive(b("HELO a")) == .hello(domain: b("a"), extended: false))
+        #expect(s.greeted)
+        #expect(s.receive(b("VRFY root")) == .verify(b("root")))
+        guard case .mail = s.receive(b("MAIL FROM:<a>")) else { Issue.record("no mail"); return }
+    }
+
     /// The same script fed whole and byte by byte through a line splitter
     /// gives the same actions.
     @Test func dripFeed() {
