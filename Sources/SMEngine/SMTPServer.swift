@@ -19,8 +19,7 @@
 // {mail_host}, {rcpt_*}, {nrcpts} {nbadrcpts}, {addr_type}, and
 // {client_addr}=0 for -bs); a $#error result is the reply.
 // Not done: AUTH and STARTTLS (not advertised), check_relay, check_data,
-// check_compat, $#discard and $#quarantine (accepted as ok), HELP from a help file, MaxMessageSize on the collected text,
-// ETRN (answered, nothing is run), a bare LF in DATA (Debian's 421).
+// check_compat, $#discard and $#quarantine (accepted as ok), HELP from a help file, ETRN (answered, nothing is run).
 
 import Glibc
 import SMBase
@@ -116,7 +115,7 @@ public final class SMTPServer {
         case .reply(let r):
             if r.isError { noteError(String(decoding: r.encoded.dropLast(2), as: UTF8.self)) }
             return (r.encoded, false)
-        case .quit(let r):
+        case .quit(let r), .close(let r):
             return (r.encoded, true)
         case .reset(let r):
             resetTransaction()
@@ -369,6 +368,9 @@ public final class SMTPServer {
         let t = now()
         let qdir = (engine.config.options["QueueDirectory"] ?? []).string
         let msg = Collector.collect(text, ignoreDots: false)
+        if maxMessageSize > 0 && msg.size > maxMessageSize {
+            return error(552, "5.2.3", "Message exceeds maximum fixed size (\(maxMessageSize))")
+        }
         let qid = engine.assignQueueID(qdir, now: t, pid: Int(getpid()), generator: &idGenerator)
         let date = arpaDate(t)
         rw.macros[Int(UInt8(ascii: "a"))] = date

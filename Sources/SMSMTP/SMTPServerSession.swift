@@ -5,7 +5,8 @@
 // engine: command sequence (503), missing arguments (501), unknown
 // commands (500), NOOP, RSET, VERB, HELP without a help file, QUIT, and
 // the DATA phase (lines are gathered until "."; the caller gets the text
-// with dots still stuffed, LF line ends).  What needs addresses, rulesets
+// with dots still stuffed, LF line ends; a bare LF or CR in it gets
+// Debian's 421 at the end and closes the session).  What needs addresses, rulesets
 // or the queue comes back as an action for the caller, which reports the
 // outcome with `mailAccepted()`, `recipientAccepted()`, `messageDone()`.
 // Promises: pure (no I/O, no clock); every input line yields exactly the
@@ -40,6 +41,8 @@ public struct SMTPServerSession: Sendable {
         case reset(SMTPReply)
         /// QUIT: reply, then close.
         case quit(SMTPReply)
+        /// A fatal protocol error (421): reply, then close.
+        case close(SMTPReply)
         /// A line of message text was taken; nothing to send.
         case none
     }
@@ -51,6 +54,10 @@ public struct SMTPServerSession: Sendable {
     public var version: String
     /// Collected message text.
     var text: [UInt8] = []
+    /// The first bare line ending in the message text (Debian's sendmail
+    /// refuses the message at its end): "Bare linefeed (LF)" or "Bare
+    /// carriage return (CR)".
+    var bareEnding: String? = nil
     /// PrivacyOptions needmailhelo / needvrfyhelo / needexpnhelo: these
     /// commands are refused until HELO or EHLO.
     public var needHelo: Set<SMTPVerb> = []
@@ -72,10 +79,15 @@ public struct SMTPServerSession: Sendable {
             return .none
         case .data:
             var l = line
-            if l.last == 0x0D { l.removeLast() }
+            if l.last == 0x0D { l.removeLast() } else if bareEnding == nil { bareEnding = "linefeed (LF)" }
+            if bareEnding == nil && l.contains(0x0D) { bareEnding = "carriage return (CR)" }
             if l == [UInt8(ascii: ".")] {
                 let msg = text + [UInt8(ascii: "."), 0x0A]
                 text = []
+                if let b = bareEnding {
+                    phase = .closed
+                    return .close(SMTPReply(421, "4.5.0", "Bare \(b) not allowed"))
+                }
                 phase = .command(mail: false, recipients: 0)
                 return .message(msg)
             }
@@ -154,6 +166,7 @@ public struct SMTPServerSession: Sendable {
     public mutating func dataStarted() {
         phase = .data
         text = []
+        bareEnding = nil
     }
 
     /// The transaction ended (message queued or refused).

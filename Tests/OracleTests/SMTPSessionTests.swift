@@ -383,6 +383,76 @@ struct SMTPSessionTests {
                     tag: "vrfy-rset-mail", expectMessages: 2)
     }
 
+    @Test("message too big after DATA; bare LF and bare CR in DATA (Debian's 421); a bare LF in a command")
+    func dataErrors() throws {
+        let big = (0..<30).map { _ in String(repeating: "y", count: 99) }.joined(separator: "\n")
+        try compare("""
+            #RAW NOOP\\n
+            EHLO c.example
+            MAIL FROM:<a@b>
+            RCPT TO:<root>
+            DATA
+            Subject: big
+
+            \(big)
+            .
+            MAIL FROM:<a@b>
+            RCPT TO:<root>
+            DATA
+            Subject: fits
+
+            small
+            .
+            QUIT
+
+            """, tag: "too-big", expectMessages: 1)
+        try compare("""
+            EHLO c.example
+            MAIL FROM:<a@b>
+            RCPT TO:<root>
+            DATA
+            Subject: bare
+            #RAW bare lf line\\n
+            after
+            .
+            QUIT
+
+            """, tag: "bare-lf", expectMessages: 0)
+        try compare("""
+            EHLO c.example
+            MAIL FROM:<a@b>
+            RCPT TO:<root>
+            DATA
+            Subject: cr
+            #RAW mid\\rcr\\r\\n
+            .
+            QUIT
+
+            """, tag: "bare-cr", expectMessages: 0)
+    }
+
+    @Test("pipelining: a batch of commands sent at once is answered in order")
+    func pipelining() throws {
+        try compare("""
+            EHLO c.example
+            #PIPE 5
+            MAIL FROM:<c@d>
+            RCPT TO:<root>
+            RCPT TO:<nosuchuser>
+            RCPT TO:<bin>
+            DATA
+            Subject: piped
+
+            x
+            .
+            #PIPE 3
+            RSET
+            NOOP
+            QUIT
+
+            """, tag: "pipelining", expectMessages: 1)
+    }
+
     @Test("end of input without QUIT, in and out of a transaction")
     func eofWithoutQuit() throws {
         try compare("EHLO client.example\nMAIL FROM:<a@b>\nRCPT TO:<root>\n", tag: "eof-rcpt")

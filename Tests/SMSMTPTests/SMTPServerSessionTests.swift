@@ -80,11 +80,24 @@ struct SMTPServerSessionTests {
         s.dataStarted()
         #expect(s.phase == .data)
         #expect(s.receive(b("Subject: x\r")) == .none)
-        #expect(s.receive(b("")) == .none)
-        #expect(s.receive(b("..dot")) == .none)
-        #expect(s.receive(b("QUIT")) == .none)  // text, not a command
+        #expect(s.receive(b("\r")) == .none)
+        #expect(s.receive(b("..dot\r")) == .none)
+        #expect(s.receive(b("QUIT\r")) == .none)  // text, not a command
         #expect(s.receive(b(".\r")) == .message(b("Subject: x\n\n..dot\nQUIT\n.\n")))
         #expect(s.phase == .command(mail: false, recipients: 0))
+    }
+
+    /// Debian: a bare LF or CR in the text refuses the message at its end.
+    @Test(arguments: [("a\n", "linefeed (LF)"), ("a\rb\r", "carriage return (CR)"), ("a", "linefeed (LF)")])
+    func bareEndings(line: String, what: String) {
+        var s = session()
+        s.dataStarted()
+        #expect(s.receive(b("ok\r")) == .none)
+        #expect(s.receive(b(line)) == .none)
+        #expect(s.receive(b("more\r")) == .none)
+        guard case .close(let r) = s.receive(b(".\r")) else { Issue.record("no close"); return }
+        #expect(r.encoded == b("421 4.5.0 Bare \(what) not allowed\r\n"))
+        #expect(s.phase == .closed)
     }
 
     @Test func simpleCommands() {
@@ -128,6 +141,7 @@ struct SMTPServerSessionTests {
     /// gives the same actions.
     @Test func dripFeed() {
         let script = b("EHLO a\r\nMAIL FROM:<x>\r\nRCPT TO:<y>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n")
+        // (lines are given with their CR, as the -bs reader passes them)
         func run(_ chunks: [[UInt8]]) -> [SMTPServerSession.Action] {
             var s = session()
             var pending: [UInt8] = []

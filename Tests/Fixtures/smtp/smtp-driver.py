@@ -11,8 +11,13 @@
 # aware).  After a 354 reply the lines are message text: no reply is
 # awaited until the line ".".  A script line "#EOF" closes the server's
 # stdin at once (the rest of the script is ignored); at the end of the
-# script stdin is closed too.  Then everything the server still writes is
+# script, or after a 421 reply (the server closes), stdin is closed too.  Then everything the server still writes is
 # recorded until it exits.
+#
+# A script line "#RAW text" sends `text` with Python escapes decoded
+# ("\\n", "\\r", "\\x00") and no CR LF added; it is recorded as
+# ">>> #RAW text".  A line "#PIPE n" sends the next n lines at once
+# (pipelining), then reads n replies.
 #
 # Transcript lines: ">>> " + a line sent, "<<< " + a line received (CR
 # removed; a reply line missing its CR is shown with a trailing "[noCR]"),
@@ -87,21 +92,44 @@ def main():
     try:
         last = read_reply()  # the greeting
         in_data = False
+        pipe = 0
+        batch = 0
         for line in script:
-            if last is None:
+            # no reply (EOF), or 421: the server is closing the session
+            if last is None or last.startswith(b"421"):
                 break
             if line == b"#EOF":
                 break
+            if line.startswith(b"#PIPE "):
+                pipe = int(line[6:])
+                batch = pipe
+                continue
             record(b">>> ", line)
+            data = line + b"\r\n"
+            if line.startswith(b"#RAW "):
+                data = line[5:].decode("latin-1").encode("latin-1").decode("unicode_escape").encode("latin-1")
             try:
-                proc.stdin.write(line + b"\r\n")
+                proc.stdin.write(data)
                 proc.stdin.flush()
             except BrokenPipeError:
                 record(b"=== ", b"broken pipe")
                 last = None
                 break
+            if pipe > 0:
+                pipe -= 1
+                if pipe > 0:
+                    continue
+                for _ in range(batch):
+                    last = read_reply()
+                    if last is None:
+                        break
+                if last is not None and last.startswith(b"354"):
+                    in_data = True
+                continue
             if in_data:
-                if line != b".":
+                if line != b"." and not line.startswith(b"#RAW "):
+                    continue
+                if line.startswith(b"#RAW ") and not data.endswith(b"\n.\r\n") and not data.endswith(b"\n.\n"):
                     continue
                 in_data = False
             last = read_reply()
