@@ -108,8 +108,8 @@ public final class SMTPServer {
 
     /// One line from the client; returns the bytes to send and whether
     /// the session is over.
-    public func handle(_ line: [UInt8]) -> (reply: [UInt8], close: Bool) {
-        let action = session.receive(line)
+    public func handle(_ line: [UInt8], inputPending: Bool = false) -> (reply: [UInt8], close: Bool) {
+        let action = session.receive(line, inputPending: inputPending)
         switch action {
         case .none: return ([], false)
         case .reply(let r):
@@ -164,6 +164,9 @@ public final class SMTPServer {
         rw.macros[Int(UInt8(ascii: "r"))] = Array((extended ? "ESMTP" : "SMTP").utf8)
         let first = Array("\(macro("j").string) Hello \(macro("_").string), pleased to meet you".utf8)
         guard extended else { return SMTPReply(code: 250, enhanced: nil, lines: [first]).encoded }
+        if session.nullServer {
+            return SMTPReply(code: 250, enhanced: nil, lines: [first, Array("ENHANCEDSTATUSCODES".utf8)]).encoded
+        }
         var lines = [first, Array("ENHANCEDSTATUSCODES".utf8), Array("PIPELINING".utf8)]
         if !privacy("noexpn") { lines.append(Array("EXPN".utf8)) }
         if !privacy("noverb") { lines.append(Array("VERB".utf8)) }

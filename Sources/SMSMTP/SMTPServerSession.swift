@@ -63,6 +63,12 @@ public struct SMTPServerSession: Sendable {
     public var needHelo: Set<SMTPVerb> = []
     /// A HELO or EHLO was accepted.
     public private(set) var greeted = false
+    /// A HELO or EHLO was followed by more input at once (a client that
+    /// does not wait for the reply): it got "554 5.5.0 SMTP protocol
+    /// error", and from then on commands other than HELO, EHLO, NOOP,
+    /// RSET, QUIT and unknown ones get "550 5.0.0 Command rejected"
+    /// (sendmail's null server; its EHLO offers only ENHANCEDSTATUSCODES).
+    public private(set) var nullServer = false
 
     public init(hostName: [UInt8], version: String) {
         self.hostName = hostName
@@ -72,8 +78,9 @@ public struct SMTPServerSession: Sendable {
     var hasMail: Bool { if case .command(let m, _) = phase { return m } else { return false } }
     var recipientCount: Int { if case .command(_, let n) = phase { return n } else { return 0 } }
 
-    /// One line from the client (CR LF removed or not).
-    public mutating func receive(_ line: [UInt8]) -> Action {
+    /// One line from the client (LF removed, CR kept).  `inputPending`:
+    /// more input was already there when the line was taken.
+    public mutating func receive(_ line: [UInt8], inputPending: Bool = false) -> Action {
         switch phase {
         case .closed:
             return .none
@@ -94,12 +101,22 @@ public struct SMTPServerSession: Sendable {
             text += l + [0x0A]
             return .none
         case .command:
-            return command(SMTPCommand.parse(line))
+            return command(SMTPCommand.parse(line), inputPending: inputPending)
         }
     }
 
-    mutating func command(_ c: SMTPCommand) -> Action {
+    mutating func command(_ c: SMTPCommand, inputPending: Bool) -> Action {
         let arg = c.argument
+        if (c.verb == .helo || c.verb == .ehlo) && inputPending {
+            nullServer = true
+            return .reply(SMTPReply(554, "5.5.0", "SMTP protocol error"))
+        }
+        if nullServer {
+            switch c.verb {
+            case .helo, .ehlo, .noop, .rset, .quit, .unknown: break
+            default: return .reply(SMTPReply(550, "5.0.0", "Command rejected"))
+            }
+        }
         switch c.verb {
         case .helo, .ehlo:
             guard !arg.isEmpty else {

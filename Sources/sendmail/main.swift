@@ -155,10 +155,10 @@ case .smtp:
     engine.postReadChecks()
     if engine.exitStatus != .ok { finish(engine.exitStatus) }
     let server = SMTPServer(engine: engine)
-    stdoutBuffer.write(server.greeting())
-    stdoutBuffer.flush()
     var pending: [UInt8] = []
     var inbuf = [UInt8](repeating: 0, count: 65536)
+    stdoutBuffer.write(server.greeting())
+    stdoutBuffer.flush()
     var closed = false
     reading: while !closed {
         // every complete line read so far is answered, in order; replies
@@ -166,7 +166,14 @@ case .smtp:
         while let nl = pending.firstIndex(of: 0x0A) {
             let line = Array(pending[..<nl])
             pending.removeSubrange(...nl)
-            let (reply, close) = server.handle(line)
+            // more input already there (buffered, readable or at EOF, as
+            // select() says): HELO/EHLO then refuse a client that did not wait
+            var more = !pending.isEmpty
+            if !more {
+                var pfd = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+                more = poll(&pfd, 1, 0) > 0 && pfd.revents != 0
+            }
+            let (reply, close) = server.handle(line, inputPending: more)
             stdoutBuffer.write(reply)
             if close { closed = true; break reading }
         }

@@ -431,6 +431,42 @@ struct SMTPSessionTests {
             """, tag: "bare-cr", expectMessages: 0)
     }
 
+    @Test("HELO/EHLO followed at once by more input: 554, then sendmail's null server")
+    func pipelinedGreeting() throws {
+        try compare("""
+            #PIPE 2
+            NOOP
+            NOOP
+            #PIPE 2
+            EHLO x
+            NOOP
+            MAIL FROM:<a@b>
+            VRFY root
+            HELP
+            FOO
+            RSET
+            HELO y
+            EHLO z
+            QUIT
+
+            """, tag: "pipelined-ehlo")
+        try compare("""
+            EHLO a
+            #PIPE 2
+            MAIL FROM:<a@b>
+            RCPT TO:<root>
+            #PIPE 2
+            HELO x
+            NOOP
+            RCPT TO:<bin>
+            DATA
+            QUIT
+
+            """, tag: "pipelined-helo")
+        // EHLO and then end of input: the end counts as more input
+        try compare("#PIPE 1\nEHLO x\n", tag: "ehlo-eof")
+    }
+
     @Test("pipelining: a batch of commands sent at once is answered in order")
     func pipelining() throws {
         try compare("""

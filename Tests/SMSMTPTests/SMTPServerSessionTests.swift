@@ -137,6 +137,17 @@ struct SMTPServerSessionTests {
         guard case .mail = s.receive(b("MAIL FROM:<a>")) else { Issue.record("no mail"); return }
     }
 
+    @Test func pipelinedHello() {
+        var s = session()
+        #expect(reply(s.receive(b("EHLO a\r"), inputPending: true)) == "554 5.5.0 SMTP protocol error\r\n")
+        #expect(s.nullServer)
+        #expect(reply(s.receive(b("MAIL FROM:<a>\r"))) == "550 5.0.0 Command rejected\r\n")
+        #expect(reply(s.receive(b("VRFY a\r"))) == "550 5.0.0 Command rejected\r\n")
+        #expect(reply(s.receive(b("NOOP\r"))) == "250 2.0.0 OK\r\n")
+        #expect(reply(s.receive(b("BOGUS\r"))) == "500 5.5.1 Command unrecognized: \"BOGUS\"\r\n")
+        #expect(s.receive(b("HELO b\r")) == .hello(domain: b("b"), extended: false))
+    }
+
     /// The same script fed whole and byte by byte through a line splitter
     /// gives the same actions.
     @Test func dripFeed() {

@@ -94,6 +94,7 @@ def main():
         in_data = False
         pipe = 0
         batch = 0
+        batch_data = b""
         for line in script:
             # no reply (EOF), or 421: the server is closing the session
             if last is None or last.startswith(b"421"):
@@ -108,6 +109,15 @@ def main():
             data = line + b"\r\n"
             if line.startswith(b"#RAW "):
                 data = line[5:].decode("latin-1").encode("latin-1").decode("unicode_escape").encode("latin-1")
+            batch_done = False
+            if pipe > 0:
+                # a batch goes out in one write
+                pipe -= 1
+                batch_data += data
+                if pipe > 0:
+                    continue
+                data = batch_data
+                batch_done = True
             try:
                 proc.stdin.write(data)
                 proc.stdin.flush()
@@ -115,16 +125,15 @@ def main():
                 record(b"=== ", b"broken pipe")
                 last = None
                 break
-            if pipe > 0:
-                pipe -= 1
-                if pipe > 0:
-                    continue
+            if batch_done:
                 for _ in range(batch):
                     last = read_reply()
                     if last is None:
                         break
                 if last is not None and last.startswith(b"354"):
                     in_data = True
+                batch = 0
+                batch_data = b""
                 continue
             if in_data:
                 if line != b"." and not line.startswith(b"#RAW "):
