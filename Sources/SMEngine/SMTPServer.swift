@@ -19,7 +19,8 @@
 // {mail_host}, {rcpt_*}, {nrcpts} {nbadrcpts}, {addr_type}, and
 // {client_addr}=0 for -bs); a $#error result is the reply.
 // Not done: AUTH and STARTTLS (not advertised), check_relay, check_data,
-// check_compat, $#discard and $#quarantine (accepted as ok), HELP from a help file, ETRN (answered, nothing is run).
+// check_compat, $#discard and $#quarantine (accepted as ok), ETRN (answered, nothing is run).
+// HELP reads the HelpFile as sendmail does.
 
 import Glibc
 import SMBase
@@ -128,9 +129,30 @@ public final class SMTPServer {
             session.dataStarted()
             return (SMTPReply(354, nil, "End data with <CR><LF>.<CR><LF>").encoded, false)
         case .message(let text): return (message(text), false)
+        case .help(let topic): return (help(topic), false)
         case .verify(let a): return (verify(a, expand: false), false)
         case .expand(let a): return (verify(a, expand: true), false)
         }
+    }
+
+    /// HELP from the HelpFile (read at each HELP, as sendmail does).
+    func help(_ topic: [UInt8]) -> [UInt8] {
+        var file: [UInt8]? = nil
+        if let path = engine.config.options["HelpFile"], !path.isEmpty, let fp = fopen(path.string, "r") {
+            defer { fclose(fp) }
+            var data: [UInt8] = []
+            var buf = [UInt8](repeating: 0, count: 8192)
+            while true {
+                let n = buf.withUnsafeMutableBytes { fread($0.baseAddress, 1, 8192, fp) }
+                if n <= 0 { break }
+                data += buf[0..<n]
+            }
+            file = data
+        }
+        let names = engine.config.names
+        return SMTPHelp.reply(helpFile: file, argument: topic, version: sendmailVersion, expand: {
+            expandMacros(translateDollars($0, names: names, report: { _ in }), self.rw.macros)
+        }).encoded
     }
 
     func resetTransaction() {

@@ -3,7 +3,7 @@
 // The server side of an SMTP session as an explicit state machine, with
 // sendmail 8.17's reply texts for everything that does not need the
 // engine: command sequence (503), missing arguments (501), unknown
-// commands (500), NOOP, RSET, VERB, HELP without a help file, QUIT, and
+// commands (500), NOOP, RSET, VERB, QUIT, and
 // the DATA phase (lines are gathered until "."; the caller gets the text
 // with dots still stuffed, LF line ends; a bare LF or CR in it gets
 // Debian's 421 at the end and closes the session).  What needs addresses, rulesets
@@ -35,6 +35,9 @@ public struct SMTPServerSession: Sendable {
         case startData
         /// The complete message text (dot-stuffing kept; "\n" line ends).
         case message([UInt8])
+        /// HELP with its argument: the caller answers from its help file
+        /// (SMTPHelp).
+        case help([UInt8])
         case verify([UInt8])
         case expand([UInt8])
         /// RSET: the caller drops its transaction; the reply is included.
@@ -152,7 +155,7 @@ public struct SMTPServerSession: Sendable {
             phase = .closed
             return .quit(SMTPReply(221, "2.0.0", "\(hostName.string) closing connection"))
         case .help:
-            return .reply(SMTPReply(502, "5.3.0", "Sendmail \(version) -- HELP not implemented"))
+            return .help(arg)
         case .vrfy, .expn:
             if needHelo.contains(c.verb) && !greeted {
                 return .reply(SMTPReply(503, "5.0.0", "I demand that you introduce yourself first"))

@@ -84,7 +84,8 @@ struct SMTPSessionTests {
 
     /// Runs `script` (client lines, "\n"-separated) through both binaries.
     @discardableResult
-    func compare(_ script: String, tag: String, expectMessages: Int? = nil, debian: Bool = false) throws -> String {
+    func compare(_ script: String, tag: String, expectMessages: Int? = nil, debian: Bool = false,
+                 options extra: [String] = []) throws -> String {
         var (cf, dir) = try prepare()
         var etcMail: String? = nil
         if debian {
@@ -107,7 +108,7 @@ struct SMTPSessionTests {
         options.launcher = [Self.python, Self.driver]
         // Debian's cf offers AUTH with the SASL mechanisms the oracle has;
         // we implement none: the option makes the oracle offer none either
-        let auth = debian ? ["-OAuthMechanisms=EXTERNAL"] : []
+        let auth = (debian ? ["-OAuthMechanisms=EXTERNAL"] : []) + extra
         options.extraArguments = ["-OQueueDirectory=\(realQ.path)", "-odq"] + auth
         let input = Array(script.utf8)
         let runs = Workspace.shared.runs
@@ -357,6 +358,15 @@ struct SMTPSessionTests {
             QUIT
 
             """, tag: "debian-local", debian: true)
+    }
+
+    @Test("HELP from a help file, by topic and prefix; unknown topics; a missing file")
+    func helpFile() throws {
+        let file = OracleEnvironment.packageRoot.appendingPathComponent("Tests/Fixtures/smtp/helpfile").path
+        try compare("HELP\nHELP mail\nHELP MAIL FROM\nhelp RCPT\nHELP bogus\nHELP about\nHELP m\nHELP mixed\nHELP  \nQUIT\n",
+                    tag: "helpfile", options: ["-OHelpFile=" + file])
+        // a help file that cannot be read
+        try compare("HELP\nQUIT\n", tag: "helpfile-missing", options: ["-OHelpFile=/nonexistent/helpfile"])
     }
 
     @Test("VRFY, EXPN, HELP, ETRN without argument")

@@ -106,7 +106,7 @@ struct SMTPServerSessionTests {
         #expect(reply(s.receive(b("ehlo"))) == "501 5.0.0 EHLO requires domain address\r\n")
         #expect(s.receive(b("EHLO x.example")) == .hello(domain: b("x.example"), extended: true))
         #expect(reply(s.receive(b("NOOP"))) == "250 2.0.0 OK\r\n")
-        #expect(reply(s.receive(b("HELP MAIL"))) == "502 5.3.0 Sendmail 8.17.1.9 -- HELP not implemented\r\n")
+        #expect(s.receive(b("HELP MAIL")) == .help(b("MAIL")))
         #expect(reply(s.receive(b("VRFY"))) == "501 5.5.2 Argument required\r\n")
         #expect(s.receive(b("EXPN staff")) == .expand(b("staff")))
         #expect(reply(s.receive(b("ETRN"))) == "500 5.5.2 Parameter required\r\n")
@@ -146,6 +146,20 @@ struct SMTPServerSessionTests {
         #expect(reply(s.receive(b("NOOP\r"))) == "250 2.0.0 OK\r\n")
         #expect(reply(s.receive(b("BOGUS\r"))) == "500 5.5.1 Command unrecognized: \"BOGUS\"\r\n")
         #expect(s.receive(b("HELO b\r")) == .hello(domain: b("b"), extended: false))
+    }
+
+    @Test func help() {
+        let file = b("#vers\t2\ncpyr\ncpyr\tC $v\nsmtp\tTopics\nsmtp\t\tHELO\nsend\tSEND\nmail\tMAIL From:\n")
+        func r(_ arg: String) -> String {
+            String(decoding: SMTPHelp.reply(helpFile: file, argument: b(arg), version: "8.17.1.9",
+                                            expand: { $0 == b("C $v") ? b("C 8") : $0 }).encoded, as: UTF8.self)
+        }
+        #expect(r("") == "214-2.0.0 Topics\r\n214-2.0.0 \tHELO\r\n214 2.0.0 End of HELP info\r\n")
+        #expect(r("S") == "214-2.0.0 Topics\r\n214-2.0.0 \tHELO\r\n214-2.0.0 SEND\r\n214 2.0.0 End of HELP info\r\n")
+        #expect(r("cpyr") == "214-2.0.0 \r\n214-2.0.0 C 8\r\n214 2.0.0 End of HELP info\r\n")
+        #expect(r("MAIL FROM") == "504 5.3.0 HELP topic \"mail from\" unknown\r\n")
+        #expect(String(decoding: SMTPHelp.reply(helpFile: nil, argument: [], version: "8.17.1.9", expand: { $0 }).encoded,
+                       as: UTF8.self) == "502 5.3.0 Sendmail 8.17.1.9 -- HELP not implemented\r\n")
     }
 
     /// The same script fed whole and byte by byte through a line splitter
