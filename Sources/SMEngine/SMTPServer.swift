@@ -67,6 +67,11 @@ public final class SMTPServer {
         if privacy("needmailhelo") { session.needHelo.insert(.mail) }
         if privacy("needvrfyhelo") { session.needHelo.insert(.vrfy) }
         if privacy("needexpnhelo") { session.needHelo.insert(.expn) }
+        for (word, verb) in [("novrfy", SMTPVerb.vrfy), ("noexpn", .expn), ("noverb", .verb), ("noetrn", .etrn)]
+        where privacy(word) {
+            session.disabled.insert(verb)
+        }
+        session.maxRecipients = engine.intOption("MaxRecipientsPerMessage", 0)
     }
 
     func setMacro(_ name: String, _ v: [UInt8]?) { rw.defineMacro(Array(name.utf8), v) }
@@ -176,7 +181,7 @@ public final class SMTPServer {
     func privacy(_ word: String) -> Bool {
         (engine.config.options["PrivacyOptions"] ?? []).asciiLowercased
             .split(whereSeparator: { $0 == UInt8(ascii: ",") || isASCIISpace($0) })
-            .contains { Array($0).string == word || (Array($0).string == "goaway" && word != "noetrn") }
+            .contains { Array($0).string == word || (Array($0).string == "goaway" && word != "noetrn" && word != "noreceipts") }
     }
 
     var maxMessageSize: Int { engine.intOption("MaxMessageSize", 0) }
@@ -191,7 +196,7 @@ public final class SMTPServer {
         }
         var lines = [first, Array("ENHANCEDSTATUSCODES".utf8), Array("PIPELINING".utf8)]
         if !privacy("noexpn") { lines.append(Array("EXPN".utf8)) }
-        if !privacy("noverb") { lines.append(Array("VERB".utf8)) }
+        if !privacy("noverb") && !privacy("noexpn") { lines.append(Array("VERB".utf8)) }
         lines.append(Array("8BITMIME".utf8))
         lines.append(Array((maxMessageSize > 0 ? "SIZE \(maxMessageSize)" : "SIZE").utf8))
         if !privacy("noreceipts") { lines.append(Array("DSN".utf8)) }
@@ -246,6 +251,9 @@ public final class SMTPServer {
         for param in p.parameters {
             let kw = param.keyword.asciiUppercased.string
             let v = param.value ?? []
+            if (kw == "RET" || kw == "ENVID") && privacy("noreceipts") {
+                return error(504, "5.7.0", "Sorry, \(kw) not supported, we do not allow DSN")
+            }
             switch kw {
             case "SIZE":
                 size = Int(v.string) ?? 0
@@ -312,6 +320,10 @@ public final class SMTPServer {
         for param in p.parameters {
             let kw = param.keyword.asciiUppercased.string
             let v = param.value ?? []
+            if (kw == "NOTIFY" || kw == "ORCPT") && privacy("noreceipts") {
+                countBad()
+                return error(504, "5.7.0", "Sorry, \(kw) not supported, we do not allow DSN")
+            }
             switch kw {
             case "NOTIFY":
                 var f: RecipientFlags = [.hasNotify]
@@ -408,7 +420,9 @@ public final class SMTPServer {
         for f in msg.headerFields { headers.addMessageField(f) }
         rw.macros[Int(UInt8(ascii: "u"))] = nil
         let primaries = queue.entries.filter { $0.primary && $0.state.isSendable }
-        if primaries.count == 1 && refusedRecipients == 0 && verifiedCount == 0 { rw.macros[Int(UInt8(ascii: "u"))] = primaries[0].printable }
+        // `for $u` only when one RCPT was accepted and nothing else (refused
+        // recipients, VRFY/EXPN addresses) went into the envelope
+        if primaries.count == 1 && acceptedCount == 1 && refusedRecipients == 0 && verifiedCount == 0 { rw.macros[Int(UInt8(ascii: "u"))] = primaries[0].printable }
         rw.macros[Int(UInt8(ascii: "g"))] = fMacro
         headers.expandDefaults(rw.macros)
         rw.macros[Int(UInt8(ascii: "u"))] = nil

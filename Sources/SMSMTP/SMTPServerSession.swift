@@ -64,6 +64,11 @@ public struct SMTPServerSession: Sendable {
     /// PrivacyOptions needmailhelo / needvrfyhelo / needexpnhelo: these
     /// commands are refused until HELO or EHLO.
     public var needHelo: Set<SMTPVerb> = []
+    /// Commands PrivacyOptions turn off (novrfy, noexpn, noverb, noetrn):
+    /// answered with sendmail's refusals.
+    public var disabled: Set<SMTPVerb> = []
+    /// MaxRecipientsPerMessage (0: no limit).
+    public var maxRecipients = 0
     /// A HELO or EHLO was accepted.
     public private(set) var greeted = false
     /// A HELO or EHLO was followed by more input at once (a client that
@@ -137,6 +142,9 @@ public struct SMTPServerSession: Sendable {
             return .mail(path)
         case .rcpt:
             guard hasMail else { return .reply(SMTPReply(503, "5.0.0", "Need MAIL before RCPT")) }
+            if maxRecipients > 0 && recipientCount >= maxRecipients {
+                return .reply(SMTPReply(452, "4.5.3", "Too many recipients"))
+            }
             let (p, scanned) = SMTPPathParser.parse(arg, keyword: "to")
             guard let path = p else {
                 return .reply(SMTPReply(501, "5.5.2", "Syntax error in parameters scanning \"\(scanned.string)\""))
@@ -161,10 +169,17 @@ public struct SMTPServerSession: Sendable {
                 return .reply(SMTPReply(503, "5.0.0", "I demand that you introduce yourself first"))
             }
             guard !arg.isEmpty else { return .reply(SMTPReply(501, "5.5.2", "Argument required")) }
+            if disabled.contains(c.verb) {
+                return .reply(c.verb == .vrfy
+                    ? SMTPReply(252, "2.5.2", "Cannot VRFY user; try RCPT to attempt delivery (or try finger)")
+                    : SMTPReply(502, "5.7.0", "Sorry, we do not allow this operation"))
+            }
             return c.verb == .vrfy ? .verify(arg) : .expand(arg)
         case .verb:
+            if disabled.contains(.verb) { return .reply(SMTPReply(502, "5.7.0", "Verbose unavailable")) }
             return .reply(SMTPReply(250, "2.0.0", "Verbose mode"))
         case .etrn:
+            if disabled.contains(.etrn) { return .reply(SMTPReply(502, "5.7.0", "Sorry, we do not allow this operation")) }
             guard !arg.isEmpty else { return .reply(SMTPReply(500, "5.5.2", "Parameter required")) }
             return .reply(SMTPReply(250, "2.0.0", "Queuing for node \(arg.string) started"))
         case .unknown:

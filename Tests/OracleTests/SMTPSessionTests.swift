@@ -369,6 +369,38 @@ struct SMTPSessionTests {
         try compare("HELP\nQUIT\n", tag: "helpfile-missing", options: ["-OHelpFile=/nonexistent/helpfile"])
     }
 
+    @Test("PrivacyOptions (goaway; novrfy,noexpn,noverb,noetrn,noreceipts) and MaxRecipientsPerMessage")
+    func privacy() throws {
+        let script = """
+            EHLO x
+            VRFY root
+            EXPN staff
+            VERB
+            ETRN foo
+            MAIL FROM:<a@b> RET=HDRS
+            MAIL FROM:<a@b> ENVID=x
+            MAIL FROM:<a@b>
+            RCPT TO:<root> NOTIFY=SUCCESS
+            RCPT TO:<root> ORCPT=rfc822;x
+            RCPT TO:<>
+            RCPT TO:<bin>
+            RCPT TO:<daemon>
+            RCPT TO:<nobody>
+            DATA
+            Subject: limited
+
+            x
+            .
+            QUIT
+
+            """
+        try compare(script, tag: "goaway", expectMessages: 1,
+                    options: ["-OPrivacyOptions=goaway", "-OMaxRecipientsPerMessage=2"])
+        try compare(script, tag: "privacy", expectMessages: 1,
+                    options: ["-OPrivacyOptions=novrfy,noexpn,noverb,noetrn,noreceipts", "-OMaxRecipientsPerMessage=2"])
+        try compare(script, tag: "noverb", expectMessages: 1, options: ["-OPrivacyOptions=noverb"])
+    }
+
     @Test("VRFY, EXPN, HELP, ETRN without argument")
     func vrfyExpnHelp() throws {
         try compare("""
