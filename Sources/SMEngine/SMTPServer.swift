@@ -127,7 +127,16 @@ public final class SMTPServer {
             resetTransaction()
             return (r.encoded, false)
         case .hello(let domain, let extended):
+            // a new greeting drops the transaction (not the envelope's message)
+            let keep = envelopeMessage
+            resetTransaction()
+            envelopeMessage = keep
             return (hello(domain, extended: extended), false)
+        case .delayed(let r, let seconds):
+            // sendmail slows down a client that keeps greeting badly
+            noteError(String(decoding: r.encoded.dropLast(2), as: UTF8.self))
+            sleep(UInt32(seconds))
+            return (r.encoded, false)
         case .mail(let p): return (mail(p), false)
         case .recipient(let p): return (recipient(p), false)
         case .startData:
@@ -155,9 +164,11 @@ public final class SMTPServer {
             file = data
         }
         let names = engine.config.names
-        return SMTPHelp.reply(helpFile: file, argument: topic, version: sendmailVersion, expand: {
+        let r = SMTPHelp.reply(helpFile: file, argument: topic, version: sendmailVersion, expand: {
             expandMacros(translateDollars($0, names: names, report: { _ in }), self.rw.macros)
-        }).encoded
+        })
+        if r.isError { noteError(String(decoding: r.encoded.dropLast(2), as: UTF8.self)) }
+        return r.encoded
     }
 
     func resetTransaction() {
@@ -243,9 +254,20 @@ public final class SMTPServer {
         var first: ParsedAddress? = nil
         var errs = capturing { first = engine.parseAddress(p.address, flags: [.sender], isRecipient: false) }
         if let e = errs.first { return lines([e]) }
-        setMacro("{mail_from}", p.address)
+        // nothing but a comment: the sender is $n
+        var shown = p.address
+        if first == nil {
+            shown = expandMacros([Meta.macroExpand, UInt8(ascii: "n")], rw.macros)
+            errs = capturing { first = engine.parseAddress(shown, flags: [.sender], isRecipient: false) }
+        }
+        setMacro("{mail_from}", shown)
         if let a = first { setAddressMacros("mail", a) }
-        errs = capturing { parsed = engine.setSender(p.address) }
+        // a client that never said HELO/EHLO: $s and $r as sendmail sets them
+        if !session.greeted {
+            rw.macros[Int(UInt8(ascii: "s"))] = Array("localhost".utf8)
+            rw.macros[Int(UInt8(ascii: "r"))] = Array("SMTP".utf8)
+        }
+        errs = capturing { parsed = engine.setSender(shown) }
         if let e = errs.first { return lines([e]) }
         var size = 0
         for param in p.parameters {
@@ -272,7 +294,7 @@ public final class SMTPServer {
                 envidSeen = true
                 mailOptions.envid = v
             default:
-                return error(555, "5.5.4", "\(param.keyword.string) parameter unrecognized")
+                return error(555, "5.5.4", "\(shownKeyword(param.keyword).string) parameter unrecognized")
             }
         }
         // the policy ruleset after the parameters, before the size limit
@@ -282,10 +304,10 @@ public final class SMTPServer {
             return error(552, "5.2.3", "Message size exceeds fixed maximum message size (\(maxMessageSize))")
         }
         sender = parsed
-        senderGiven = p.address
+        senderGiven = shown
         setMacro("{nrcpts}", Array("0".utf8))
         session.mailAccepted()
-        return SMTPReply(250, "2.1.0", "\(p.address.string)... Sender ok").encoded
+        return SMTPReply(250, "2.1.0", "\(shown.string)... Sender ok").encoded
     }
 
     /// rscheck(): runs the named ruleset (when the cf has it) on `arg`;
@@ -309,6 +331,12 @@ public final class SMTPServer {
         }
     }
 
+    /// A parameter's keyword as sendmail names it: its leading letters,
+    /// digits and dashes ("<a@b>" has none).
+    func shownKeyword(_ k: [UInt8]) -> [UInt8] {
+        Array(k.prefix { isASCIIAlnum($0) || $0 == UInt8(ascii: "-") })
+    }
+
     func recipient(_ p: SMTPPathArgument) -> [UInt8] {
         var notify: RecipientFlags? = nil
         var orcpt: [UInt8]? = nil
@@ -316,7 +344,8 @@ public final class SMTPServer {
         var errs = capturing {
             if let a = engine.parseAddress(p.address, flags: [], isRecipient: true) { r = Recipient(a, parent: nil) }
         }
-        if !errs.isEmpty || r == nil { countBad(); return lines(errs) }
+        if !errs.isEmpty { countBad(); return lines(errs) }
+        if r == nil { countBad(); return error(501, "5.0.0", "Missing recipient") }
         for param in p.parameters {
             let kw = param.keyword.asciiUppercased.string
             let v = param.value ?? []
@@ -341,7 +370,7 @@ public final class SMTPServer {
                 orcpt = v
             default:
                 countBad()
-                return error(555, "5.5.4", "\(param.keyword.string) parameter unrecognized")
+                return error(555, "5.5.4", "\(shownKeyword(param.keyword).string) parameter unrecognized")
             }
         }
         if let a = r?.address { setAddressMacros("rcpt", a) }
@@ -384,8 +413,11 @@ public final class SMTPServer {
         let j = macro("j")
         var out: [[UInt8]] = []
         for r in vq.entries where r.state.isSendable {
+            // the user part, qualified (with $j for a local user, else with
+            // the host) unless it already names a domain
             var addr = r.address.user
-            if r.address.mailer?.has("l") ?? false { addr += [UInt8(ascii: "@")] + j }
+            if addr.contains(UInt8(ascii: "@")) {
+            } else if r.address.mailer?.has("l") ?? false { addr += [UInt8(ascii: "@")] + j }
             else if let h = r.address.host { addr += [UInt8(ascii: "@")] + h }
             var text = [UInt8(ascii: "<")] + addr + [UInt8(ascii: ">")]
             if r.address.mailer?.has("w") ?? false, let pw = getpwnam(r.address.user.string) {
@@ -396,7 +428,9 @@ public final class SMTPServer {
             out.append(text)
         }
         if out.isEmpty { return SMTPReply(550, "5.1.1", "\(arg.string)... User unknown").encoded }
-        return SMTPReply(code: 250, enhanced: "2.1.5", lines: out).encoded
+        // VRFY of an address that is not delivered here: 252 (cannot verify)
+        let local = vq.entries.filter { $0.state.isSendable }.allSatisfy { $0.address.mailer?.has("l") ?? false }
+        return SMTPReply(code: !expand && !local ? 252 : 250, enhanced: "2.1.5", lines: out).encoded
     }
 
     /// DATA's text: collect, headers, qf, durable commit.

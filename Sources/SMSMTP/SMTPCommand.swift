@@ -9,7 +9,10 @@
 import SMBase
 
 public enum SMTPVerb: String, Sendable, CaseIterable {
-    case helo, ehlo, mail, rcpt, data, rset, noop, quit, help, vrfy, expn, verb, etrn, unknown
+    case helo, ehlo, mail, rcpt, data, rset, noop, quit, help, vrfy, expn, verb, etrn
+    /// Known to sendmail, not implemented: "502 5.5.1 Command not implemented".
+    case send, soml, saml, turn
+    case unknown
 }
 
 public struct SMTPCommand: Sendable, Equatable {

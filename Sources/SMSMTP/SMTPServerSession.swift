@@ -46,6 +46,9 @@ public struct SMTPServerSession: Sendable {
         case quit(SMTPReply)
         /// A fatal protocol error (421): reply, then close.
         case close(SMTPReply)
+        /// A reply to send after a pause (seconds): sendmail slows down a
+        /// client that keeps sending a bad HELO/EHLO.
+        case delayed(SMTPReply, seconds: Int)
         /// A line of message text was taken; nothing to send.
         case none
     }
@@ -71,6 +74,10 @@ public struct SMTPServerSession: Sendable {
     public var maxRecipients = 0
     /// A HELO or EHLO was accepted.
     public private(set) var greeted = false
+    /// Bad HELO/EHLO commands so far: the n-th reply waits 2^n seconds
+    /// (at most `maxHelloDelay`).
+    public private(set) var badHellos = 0
+    public var maxHelloDelay = 60
     /// A HELO or EHLO was followed by more input at once (a client that
     /// does not wait for the reply): it got "554 5.5.0 SMTP protocol
     /// error", and from then on commands other than HELO, EHLO, NOOP,
@@ -128,10 +135,15 @@ public struct SMTPServerSession: Sendable {
         switch c.verb {
         case .helo, .ehlo:
             guard !arg.isEmpty else {
-                return .reply(SMTPReply(501, "5.0.0", "\(c.verb.rawValue.uppercased()) requires domain address"))
+                return badHello(SMTPReply(501, "5.0.0", "\(c.verb.rawValue.uppercased()) requires domain address"))
             }
+            guard Self.validDomain(arg) else { return badHello(SMTPReply(501, "5.0.0", "Invalid domain name")) }
             greeted = true
+            // a greeting starts afresh: any transaction is dropped
+            phase = .command(mail: false, recipients: 0)
             return .hello(domain: arg, extended: c.verb == .ehlo)
+        case .send, .soml, .saml, .turn:
+            return .reply(SMTPReply(502, "5.5.1", "Command not implemented: \"\(c.line.string)\""))
         case .mail:
             if hasMail { return .reply(SMTPReply(503, "5.5.0", "Sender already specified")) }
             if needHelo.contains(.mail) && !greeted { return .reply(SMTPReply(503, "5.0.0", "Polite people say HELO first")) }
@@ -185,6 +197,19 @@ public struct SMTPServerSession: Sendable {
         case .unknown:
             return .reply(SMTPReply(500, "5.5.1", "Command unrecognized: \"\(c.line.string)\""))
         }
+    }
+
+    mutating func badHello(_ r: SMTPReply) -> Action {
+        badHellos += 1
+        return .delayed(r, seconds: min(1 << min(badHellos, 20), maxHelloDelay))
+    }
+
+    /// A HELO/EHLO argument: letters, digits and "[].-_#:" only (an
+    /// address literal included), trailing blanks allowed.
+    static func validDomain(_ arg: [UInt8]) -> Bool {
+        var a = arg
+        while let l = a.last, l == 0x20 || l == 0x09 { a.removeLast() }
+        return !a.isEmpty && a.allSatisfy { isASCIIAlnum($0) || Array("[].-_#:".utf8).contains($0) }
     }
 
     /// The sender was accepted (after the caller's 250).
