@@ -60,6 +60,7 @@ struct SMTPServerSessionTests {
 
     func reply(_ a: SMTPServerSession.Action) -> String? {
         if case .reply(let r) = a { return String(decoding: r.encoded, as: UTF8.self) }
+        if case .delayed(let r, _) = a { return String(decoding: r.encoded, as: UTF8.self) }
         return nil
     }
 
@@ -135,6 +136,39 @@ struct SMTPServerSessionTests {
         #expect(s.greeted)
         #expect(s.receive(b("VRFY root")) == .verify(b("root")))
         guard case .mail = s.receive(b("MAIL FROM:<a>")) else { Issue.record("no mail"); return }
+    }
+
+    @Test func helloChecksAndSlowDown() {
+        var s = session()
+        guard case .delayed(let r1, let d1) = s.receive(b("EHLO a b\r")) else { Issue.record("not delayed"); return }
+        #expect(r1.encoded == b("501 5.0.0 Invalid domain name\r\n") && d1 == 2)
+        guard case .delayed(let r2, let d2) = s.receive(b("HELO\r")) else { Issue.record("not delayed"); return }
+        #expect(r2.encoded == b("501 5.0.0 HELO requires domain address\r\n") && d2 == 4)
+        #expect(s.receive(b("HELO [127.0.0.1]\r")) == .hello(domain: b("[127.0.0.1]"), extended: false))
+        #expect(s.receive(b("EHLO x_y.example \r")) == .hello(domain: b("x_y.example "), extended: true))
+        // a greeting drops the transaction
+        guard case .mail = s.receive(b("MAIL FROM:<a>\r")) else { Issue.record("no mail"); return }
+        s.mailAccepted()
+        _ = s.receive(b("HELO c\r"))
+        #expect(reply(s.receive(b("RCPT TO:<b>\r"))) == "503 5.0.0 Need MAIL before RCPT\r\n")
+        // known, not implemented
+        #expect(reply(s.receive(b("TURN\r"))) == "502 5.5.1 Command not implemented: \"TURN\"\r\n")
+        #expect(reply(s.receive(b("soml x\r"))) == "502 5.5.1 Command not implemented: \"soml x\"\r\n")
+    }
+
+    @Test func privacyAndLimits() {
+        var s = session()
+        s.disabled = [.vrfy, .expn, .verb, .etrn]
+        s.maxRecipients = 1
+        #expect(reply(s.receive(b("VRFY a\r"))) == "252 2.5.2 Cannot VRFY user; try RCPT to attempt delivery (or try finger)\r\n")
+        #expect(reply(s.receive(b("EXPN a\r"))) == "502 5.7.0 Sorry, we do not allow this operation\r\n")
+        #expect(reply(s.receive(b("VERB\r"))) == "502 5.7.0 Verbose unavailable\r\n")
+        #expect(reply(s.receive(b("ETRN x\r"))) == "502 5.7.0 Sorry, we do not allow this operation\r\n")
+        _ = s.receive(b("MAIL FROM:<a>\r"))
+        s.mailAccepted()
+        _ = s.receive(b("RCPT TO:<b>\r"))
+        s.recipientAccepted()
+        #expect(reply(s.receive(b("RCPT TO:<c>\r"))) == "452 4.5.3 Too many recipients\r\n")
     }
 
     @Test func pipelinedHello() {
