@@ -460,8 +460,11 @@ public final class SMTPServer {
         rw.macros[Int(UInt8(ascii: "g"))] = fMacro
         headers.expandDefaults(rw.macros)
         rw.macros[Int(UInt8(ascii: "u"))] = nil
+        // EF_DELETE_BCC: a recipient header of the message other than Bcc:
+        // and other than Resent-* (as sendmail decides it)
         let visible = headers.headers.contains {
             !$0.flags.contains(.defaultValue) && $0.flags.contains(.recipient) && !$0.flags.contains(.bcc)
+                && !$0.flags.contains(.resent)
         }
         engine.addRecipientHeaderIfNeeded(&headers, queue)
         var o = mailOptions

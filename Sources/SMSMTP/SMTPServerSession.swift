@@ -195,7 +195,9 @@ public struct SMTPServerSession: Sendable {
             guard !arg.isEmpty else { return .reply(SMTPReply(500, "5.5.2", "Parameter required")) }
             return .reply(SMTPReply(250, "2.0.0", "Queuing for node \(arg.string) started"))
         case .unknown:
-            return .reply(SMTPReply(500, "5.5.1", "Command unrecognized: \"\(c.line.string)\""))
+            // the line is echoed with the eighth bit of every byte cleared
+            return .reply(SMTPReply(code: 500, enhanced: "5.5.1",
+                                    lines: [Array("Command unrecognized: \"".utf8) + c.line.map { $0 & 0x7F } + [0x22]]))
         }
     }
 

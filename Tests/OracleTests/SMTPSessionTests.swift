@@ -445,6 +445,44 @@ struct SMTPSessionTests {
         return lines.joined(separator: "\n") + "\nQUIT\n"
     }
 
+    /// Seeded transactions with generated messages: header fields (folded,
+    /// recipient headers, Bcc, Precedence, Message-Id, Date), dot lines,
+    /// blank lines, 8-bit bytes, long lines, no header at all.
+    static func randomMessages(seed: UInt64, count: Int) -> String {
+        var state = seed
+        func next(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(n))
+        }
+        let headers = ["Subject: s\(seed)", "To: root, staff", "Cc: daemon", "Bcc: bin", "Precedence: bulk",
+                       "Precedence: junk", "Message-Id: <given@client.example>", "Date: Mon, 1 Jan 2024 00:00:00 +0000",
+                       "From: Some One <one@client.example>", "X-Folded: a\n\tb\n c", "Reply-To: r@client.example",
+                       "Resent-To: root", "Received: from elsewhere by there; Mon, 1 Jan 2024 00:00:00 +0000",
+                       "Content-Type: text/plain; charset=iso-8859-1", "X-8bit: caf\u{e9}"]
+        let bodies = [".", "..", "...leading dots", "", "plain", "caf\u{e9} 8-bit", String(repeating: "w", count: 1200),
+                      "From the start", "a\tb", " .space-dot"]
+        let rcpts = ["<root>", "<staff>", "<a@relay.example>", "<team>", "<daemon>", "<bin> NOTIFY=SUCCESS"]
+        var lines = ["EHLO c\(seed).example"]
+        for _ in 0..<count {
+            lines.append(["MAIL FROM:<a@client.example>", "MAIL FROM:<>", "MAIL FROM:<root>",
+                          "MAIL FROM:<b@relay.example> BODY=8BITMIME"][next(4)])
+            for _ in 0...next(3) { lines.append("RCPT TO:" + rcpts[next(rcpts.count)]) }
+            lines.append("DATA")
+            if next(5) > 0 {
+                for _ in 0..<next(5) { lines += headers[next(headers.count)].split(separator: "\n").map(String.init) }
+                lines.append("")
+            }
+            for _ in 0..<next(6) { lines.append(bodies[next(bodies.count)]) }
+            lines.append(".")
+        }
+        return lines.joined(separator: "\n") + "\nQUIT\n"
+    }
+
+    @Test("seeded random messages: headers, bodies, envelopes", arguments: [11, 12, 13, 14, 15, 16, 17, 18] as [UInt64])
+    func randomMessages(seed: UInt64) throws {
+        try compare(Self.randomMessages(seed: seed, count: 4), tag: "messages-\(seed)")
+    }
+
     @Test("seeded random command mixes", arguments: [1, 2, 3, 4, 5, 6] as [UInt64])
     func randomMix(seed: UInt64) throws {
         try compare(Self.randomScript(seed: seed, count: 40), tag: "random-\(seed)")

@@ -112,6 +112,9 @@ struct SMTPServerSessionTests {
         #expect(s.receive(b("EXPN staff")) == .expand(b("staff")))
         #expect(reply(s.receive(b("ETRN"))) == "500 5.5.2 Parameter required\r\n")
         #expect(reply(s.receive(b("FOO bar"))) == "500 5.5.1 Command unrecognized: \"FOO bar\"\r\n")
+        // echoed with the eighth bit cleared
+        #expect(s.receive([0x63, 0xC3, 0xA9]) == .reply(SMTPReply(code: 500, enhanced: "5.5.1",
+                                                                   lines: [b("Command unrecognized: \"cC)\"")])))
         #expect(reply(s.receive(b("MAIL TO:<a>"))) == "501 5.5.2 Syntax error in parameters scanning \"TO\"\r\n")
         #expect(reply(s.receive(b("MAIL"))) == "501 5.5.2 Syntax error in parameters scanning \"\"\r\n")
         s.mailAccepted()
