@@ -33,16 +33,7 @@ extension Engine {
         let qfDir = isDir(dir + "/qf") ? dir + "/qf" : dir
         let dfDir = isDir(dir + "/df") ? dir + "/df" : dir
 
-        var names: [String] = []
-        if let d = opendir(qfDir) {
-            while let ent = readdir(d) {
-                let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
-                    String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-                }
-                if name.hasPrefix("qf"), name.count > 2 { names.append(name) }
-            }
-            closedir(d)
-        }
+        var names = controlFileNames(in: qfDir)
         names.sort()
         var entries: [MailqEntry] = []
         for name in names {
@@ -79,4 +70,18 @@ extension Engine {
         out.write(formatter.format(sorted, requestCount: total))
         return exitStatus
     }
+}
+
+/// The qf file names in a queue directory, in directory order.
+func controlFileNames(in dir: String) -> [String] {
+    var names: [String] = []
+    guard let d = opendir(dir) else { return names }
+    defer { closedir(d) }
+    while let ent = readdir(d) {
+        let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
+            String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+        }
+        if name.hasPrefix("qf"), name.count > 2 { names.append(name) }
+    }
+    return names
 }
