@@ -112,6 +112,9 @@ case .verify:
 case .printQueue:
     let status = engine.printQueue()
     finish(status == .tempFail ? .ok : status)
+case .queueRun where cl.quarantine != nil:
+    let reason = cl.quarantine == Array(".".utf8) ? nil : cl.quarantine
+    finish(engine.changeQuarantine(reason: reason, arguments: cl.queueArgs))
 case .queueRun:
     switch engine.queueRunMode(cl.queueArgs) {
     case .periodic:
