@@ -110,7 +110,7 @@ case .verify:
     let status = engine.verify(cl.operands)
     finish(status == .tempFail ? .ok : status)
 case .printQueue:
-    let status = engine.printQueue()
+    let status = engine.printQueue(arguments: cl.queueArgs)
     finish(status == .tempFail ? .ok : status)
 case .queueRun where cl.quarantine != nil:
     let reason = cl.quarantine == Array(".".utf8) ? nil : cl.quarantine

@@ -10,7 +10,7 @@ import Testing
 
 @Suite("quarantine (-Q) against the real sendmail")
 struct QuarantineTests {
-    @Test("set, change, keep, release, select by recipient and sender")
+    @Test("set, change, keep, release, select by recipient and sender; mailq -qQ and selections")
     func quarantineSequence() throws {
         let p = try Workspace.shared.prepare(Configuration(name: "quarantine", source: .cf("cf/submit.cf")))
         let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
@@ -37,6 +37,7 @@ struct QuarantineTests {
             ["-v", "-Qagain", "-qQ", "-qI\(ids[0])"],
             ["-v", "-Qagain", "-qQ", "-qI\(ids[0])"],
             ["-v", "-Qx", "-qInomatch"],
+            ["-bp", "-qQ"], ["-bp"], ["-bp", "-qRdaemon"], ["-bp", "-v", "-qQ", "-qI\(ids[0])"], ["-bp", "-q!I\(ids[0])"],
             ["-Qquiet", "-qI\(ids[1])"],
             ["-v", "-Q", "-qQ", "-qI\(ids[1])"],
             ["-v", "-Qall", "-qRdaemon"],
