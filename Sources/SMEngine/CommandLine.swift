@@ -38,6 +38,8 @@ public struct CommandLine {
     public var from: [UInt8]? = nil
     public var fullName: [UInt8]? = nil
     public var readRecipients = false
+    /// -Q: the quarantine reason to set ("." removes it).
+    public var quarantine: [UInt8]? = nil
     /// -n: don't expand aliases.
     public var noAlias = false
     public var queueArgs: [[UInt8]] = []
@@ -78,6 +80,13 @@ public struct CommandLine {
             let t = i + 1 < Self.optionString.count && Self.optionString[i + 1] == UInt8(ascii: ":")
             takes[c] = t
             i += t ? 2 : 1
+        }
+        // obsolete(): a -q without an argument means one run ("-q0")
+        // and a -Q without one removes the quarantine ("-Q.")
+        let args = args.enumerated().map { e -> [UInt8] in
+            if e.offset > 0 && e.element == Array("-q".utf8) { return Array("-q0".utf8) }
+            if e.offset > 0 && e.element == Array("-Q".utf8) { return Array("-Q.".utf8) }
+            return e.element
         }
         var k = 1
         argsLoop: while k < args.count {
@@ -158,6 +167,9 @@ public struct CommandLine {
                 bodyType = arg
             }
         case UInt8(ascii: "n"): noAlias = true
+        case UInt8(ascii: "Q"):
+            quarantine = arg
+            if mode == .deliver { mode = .queueRun }
         case UInt8(ascii: "q"):
             if mode == .deliver { mode = .queueRun }
             queueArgs.append(arg)

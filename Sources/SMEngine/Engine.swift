@@ -51,6 +51,8 @@ public final class Engine: CfReporter {
     /// sendmail's EF_VRFYONLY: recipients are checked, aliases and
     /// .forward files not expanded (SMTP RCPT in queue-only mode, VRFY).
     public var verifyOnly = false
+    /// Where syslog lines go (sendmail's from=/to= lines); nil: nowhere.
+    public var logSink: MailLogSink? = SyslogSink()
     /// Where the last parseAddress stopped (sendmail's delimptr).
     public var lastParseEnd = 0
     /// Alias databases opened for lookups, by internal name.

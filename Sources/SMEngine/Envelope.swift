@@ -87,6 +87,7 @@ extension Engine {
         let j = rewriter.macros[Int(UInt8(ascii: "j"))] ?? []
         for r in queue.entries where r.state.isSendable {
             var qr = QueueFile.Recipient(address: r.printable, flags: [])
+            qr.message = r.message
             if let parent = r.parent {
                 let cu = controllingUser(r)
                 let key = (cu?.uid ?? 0, cu?.gid ?? 0, Optional(ObjectIdentifier(parent)))

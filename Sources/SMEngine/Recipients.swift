@@ -293,6 +293,7 @@ extension Engine {
         case .tempFail:
             a.state = .queueUp
             a.message = Array("alias database unavailable".utf8)
+            if rw.envelopeMessage == nil { rw.envelopeMessage = "alias database unavailable" }
             return
         case .found(let value):
             // EF_VRFYONLY (SMTP in queue-only mode, VRFY): the alias exists; it

@@ -168,6 +168,16 @@ extension Engine {
             for m in failure.messages { rw.out.writeMessage(m) }
             return failure.status
         }
+        let msgid = headers.headers.last(where: { $0.name.asciiCaseEquals(Array("Message-Id".utf8)) }).map { h -> [UInt8] in
+            var v = h.value
+            while let f = v.first, isASCIISpace(f) { v.removeFirst() }
+            while let l = v.last, isASCIISpace(l) { v.removeLast() }
+            return v
+        }
+        logQueued(id: qid.bytes, sender: qf.sender, size: message.size, precedence: precedenceClass(headers),
+                  nrcpts: countedRecipients(queue), msgid: msgid, bodyType: o.bodyType,
+                  relay: rw.macros[Int(UInt8(ascii: "_"))], recipients: sendable, priority: qf.priority,
+                  delay: Int64(time(nil)) - Int64(now))
         if returnToSender { saveDeadLetter(headers, body: message.body, now: now) }
         return exitStatus
     }

@@ -110,8 +110,22 @@ case .verify:
     let status = engine.verify(cl.operands)
     finish(status == .tempFail ? .ok : status)
 case .printQueue:
-    let status = engine.printQueue()
+    let status = engine.printQueue(arguments: cl.queueArgs)
     finish(status == .tempFail ? .ok : status)
+case .queueRun where cl.quarantine != nil:
+    let reason = cl.quarantine == Array(".".utf8) ? nil : cl.quarantine
+    finish(engine.changeQuarantine(reason: reason, arguments: cl.queueArgs))
+case .queueRun:
+    switch engine.queueRunMode(cl.queueArgs) {
+    case .periodic:
+        stdoutBuffer.write("sendmail: periodic and persistent queue runners (-q<time>, -qp) are not implemented yet\n")
+        finish(.unavailable)
+    case .background:
+        finish(Engine.startBackgroundQueueRun(arguments: args) ? .ok : .osErr)
+    case .foreground:
+        let status = engine.runQueue(arguments: cl.queueArgs)
+        finish(status == .tempFail ? .ok : status)
+    }
 case .printQueueCount:
     // -bP reads the queue counts sendmail keeps in shared memory; we keep none
     stdoutBuffer.write("Data unavailable: shared memory not updated\n")

@@ -20,6 +20,8 @@ struct SandboxOptions: Sendable, Hashable {
     var probeInterfaces = false
     /// Directory bind-mounted over /root (root's home: ~/dead.letter).
     var rootHome: String? = nil
+    /// A unix datagram socket bind-mounted over /dev/log (syslog lines).
+    var devLog: String? = nil
     /// Run the binary as this uid and gid (setpriv) instead of root.
     var runAsUID: Int? = nil
     /// Extra command-line arguments after `-bt -C <cf>`.
@@ -62,8 +64,11 @@ enum Sandbox {
         if [ -n "$SM_ROOTHOME" ]; then
           mount --bind "$SM_ROOTHOME" /root || fail "cannot bind $SM_ROOTHOME over /root"
         fi
+        if [ -n "$SM_DEVLOG" ]; then
+          mount --bind "$SM_DEVLOG" /dev/log || fail "cannot bind $SM_DEVLOG over /dev/log"
+        fi
         U="$SM_UID"
-        unset SM_HOSTNAME SM_RESOLV SM_HOSTS SM_ETCMAIL SM_LO SM_ROOTHOME SM_UID
+        unset SM_HOSTNAME SM_RESOLV SM_HOSTS SM_ETCMAIL SM_LO SM_ROOTHOME SM_UID SM_DEVLOG
         ulimit -f 65536
         cd /
         if [ -n "$U" ]; then exec setpriv --reuid="$U" --regid="$U" --clear-groups -- "$@"; fi
@@ -111,6 +116,7 @@ enum Sandbox {
             "SM_LO": options.privateNetwork ? "1" : "",
             "SM_ROOTHOME": options.rootHome ?? "",
             "SM_UID": options.runAsUID.map(String.init) ?? "",
+            "SM_DEVLOG": options.devLog ?? "",
         ]
         let stdin = try FileHandle(forReadingFrom: inURL)
         let stdout = try FileHandle(forWritingTo: outURL)

@@ -168,6 +168,10 @@ struct SubmitTests {
         try compare(["-odq", "mixed", "daemon"], input: Self.plain, tag: "mixed")
         try compare(["-odq", "-ODefaultUser=bin:bin", "mixed"], input: Self.plain, tag: "mixed-defaultuser")
         try compare(["-odq", "-oeq", "Some One <daemon>, bin"], input: Self.plain, tag: "list")
+        // an alias file that cannot be read: the recipients are queued with
+        // "alias database unavailable" (envelope and per-recipient M lines)
+        let missing = "-OAliasFile=" + OracleEnvironment.fixture("aliases/no-such-aliases-file")
+        try compare(["-odq", missing, "root", "daemon"], input: Self.plain, tag: "no-alias-file")
     }
 
     @Test("-t with To/Cc/Bcc (Bcc kept in the qf, flag b), a bad header recipient")

@@ -32,12 +32,16 @@ struct MacroTests {
         #expect(translate("$?w").out == [Meta.macroExpand, UInt8(ascii: "?"), UInt8(ascii: "w")])
     }
 
-    @Test func longNamesGetIDsFrom0240InOrderOfUse() {
+    /// 0240-0242 are taken at start-up by {deliveryMode}, {load_avg} and
+    /// {daemon_flags} (recorded: the bytes of `$&{x}` in sendmail's qf).
+    @Test func longNamesGetIDsFrom0243InOrderOfUse() {
         let names = MacroNames()
+        #expect(names.name(of: 0o240) == "deliveryMode".b)
+        #expect(names.name(of: 0o242) == "daemon_flags".b)
         let a = translate("${first}${second}${first}", names)
         #expect(a.msgs.isEmpty)
-        #expect(a.out == [Meta.macroExpand, 0o240, Meta.macroExpand, 0o241, Meta.macroExpand, 0o240])
-        #expect(names.name(of: 0o241) == "second".b)
+        #expect(a.out == [Meta.macroExpand, 0o243, Meta.macroExpand, 0o244, Meta.macroExpand, 0o243])
+        #expect(names.name(of: 0o244) == "second".b)
         // a one-character long name is the character itself
         #expect(translate("${x}").out == [Meta.macroExpand, UInt8(ascii: "x")])
         // recorded: "x${long}y" displays as "x${long}y"

@@ -8,6 +8,8 @@
 #   -n      private network namespace with only lo up
 #   -p      let sendmail probe interfaces (default: -ODontProbeInterfaces=true)
 #   -r      leave out -bt (give the mode yourself, e.g. -bv, -odq, -q)
+# SM_DEVLOG=socket binds that socket over /dev/log (which must exist) to see
+# what the binary logs.
 # Example: contrib/oracle/sandbox-bt.sh -m .build/oracle-scratch/maps/etc-mail \
 #   /usr/libexec/sendmail/sendmail .build/oracle-scratch/maps/maps.cf < .build/oracle-scratch/runs/maps.features.oracle.in
 set -euo pipefail
@@ -18,14 +20,14 @@ while getopts m:npr opt; do
     case $opt in m) etcmail="$(cd "$OPTARG" && pwd)";; n) net=-n;; p) probe=1;; r) raw=1;; *) exit 2;; esac
 done
 shift $((OPTIND - 1))
-[ $# -ge 2 ] || { sed -n '7,14p' "$0" >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n '7,16p' "$0" >&2; exit 2; }
 bin="$1" cf="$(realpath "$2")"; shift 2
 case $bin in */*) bin="$(realpath "$bin")";; esac
 args=(-C "$cf")
 [ -n "$raw" ] || args=(-bt "${args[@]}")
 [ -n "$probe" ] || args+=(-ODontProbeInterfaces=true)
 exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin TZ=UTC LANG=C LC_ALL=C \
-    SM_RESOLV="$fixtures/resolv.conf" SM_HOSTS="$fixtures/hosts" SM_ETCMAIL="$etcmail" SM_LO="${net:+1}" \
+    SM_RESOLV="$fixtures/resolv.conf" SM_HOSTS="$fixtures/hosts" SM_ETCMAIL="$etcmail" SM_LO="${net:+1}" SM_DEVLOG="${SM_DEVLOG:-}" \
     timeout -k 5 60 unshare -u -m $net --propagation private /bin/sh -c '
         fail() { echo "oracle-sandbox: $*" >&2; exit 97; }
         hostname vm.example.test || fail "cannot set the host name"
@@ -33,7 +35,8 @@ exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin TZ=UTC LANG=C LC_ALL=C \
         mount --bind "$SM_HOSTS" /etc/hosts || fail "cannot bind hosts"
         if [ -n "$SM_ETCMAIL" ]; then mount --bind "$SM_ETCMAIL" /etc/mail || fail "cannot bind /etc/mail"; fi
         if [ -n "$SM_LO" ]; then ip link set lo up || fail "cannot bring up lo"; fi
-        unset SM_RESOLV SM_HOSTS SM_ETCMAIL SM_LO
+        if [ -n "$SM_DEVLOG" ]; then mount --bind "$SM_DEVLOG" /dev/log || fail "cannot bind $SM_DEVLOG over /dev/log"; fi
+        unset SM_RESOLV SM_HOSTS SM_ETCMAIL SM_LO SM_DEVLOG
         ulimit -f 65536
         cd /
         exec "$@"' oracle-sandbox "$bin" "${args[@]}" "$@"

@@ -1,0 +1,463 @@
+// SMEngine/Deliver.swift
+//
+// Delivers one queued message (a QueueFile and its df bytes) with the
+// configuration's mailers, as sendmail's dowork()/sendall()/deliver() do
+// for a queue run: each undelivered recipient is parsed again as a
+// recipient, the send list is ordered by host, recipients of one F=m
+// mailer (and one host, unless the mailer is local, F=l) are handed to a
+// single mailer process whose argv comes from A=, the `*file*` mailer
+// appends to the file itself (mailfile()), and the mailer's exit status
+// decides each recipient's fate: 0 delivered, EX_TEMPFAIL/EX_IOERR/EX_OSERR
+// kept for a later run, anything else failed.
+// Mailers run as sendmail picks the ids (F=S: U= or root; else the
+// controlling user, the local sender, or DefaultUser overridden by U=), in
+// the first existing D= directory (else the queue directory), with only
+// AGENT=sendmail and the cf's E variables in the environment.  Headers are
+// selected by ?flags?/?$x?, bound late ($g...) and dequoted (METAQUOTE),
+// address headers go through remotename() and commaize()'s folding.
+// Promises: the caller's QueueFile is only changed in memory (the queue
+// run rewrites the file); -v lines use sendmail's wording; SMTP ([IPC] or
+// A= without $u) mailers are not run: their recipients stay queued
+// untouched.
+// Not yet: DSN/bounce generation for failed recipients (they are dropped
+// from the qf as sendmail drops them after bouncing -- TODO(bounce)), the
+// xf transcript, MIME 8->7 conversion, L= line wrapping, SafeFileEnvironment and mailfile()'s safety checks
+// beyond O_NOFOLLOW and the target's permissions.
+
+import Glibc
+import SMBase
+import SMRules
+import SMConfig
+import SMQueueFormat
+
+/// What became of one delivery attempt of a queued message.
+public struct DeliveryOutcome {
+    /// Indices (into the qf's recipients) still to deliver later.
+    public var remaining: [Int] = []
+    /// True when some mailer was run (the attempt counts).
+    public var attempted = false
+    /// e_message: the text for the qf's `M` line.
+    public var message: [UInt8]? = nil
+}
+
+final class QueuedRecipient {
+    enum State { case pending, sent, failed, deferred, untouched }
+    let index: Int
+    let printable: [UInt8]
+    var address: ParsedAddress
+    var ctlUID: Int?
+    var ctlGID: Int?
+    var state: State = .pending
+    /// uid/gid of the envelope sender when it is a local user.
+    var senderIDs: (uid_t, gid_t)? = nil
+    init(index: Int, printable: [UInt8], address: ParsedAddress) {
+        self.index = index; self.printable = printable; self.address = address
+    }
+}
+
+extension Engine {
+    func macroID(_ name: [UInt8]) -> Int? { config.names.id(forName: name) }
+
+    /// DefaultUser as uid/gid (sendmail's DefUid/DefGid).
+    func defaultIDs() -> (uid_t, gid_t) {
+        guard let v = config.options["DefaultUser"], !v.isEmpty else { return (1, 1) }
+        let parts = v.split(separator: UInt8(ascii: ":"), maxSplits: 1).map { Array($0) }
+        var uid: uid_t = 1, gid: gid_t = 1
+        let u = parts[0]
+        if let n = UInt32(u.string) { uid = n } else if let pw = getpwnam(u.string) {
+            uid = pw.pointee.pw_uid; gid = pw.pointee.pw_gid
+        }
+        if parts.count > 1 {
+            let g = parts[1]
+            if let n = UInt32(g.string) { gid = n } else if let gr = getgrnam(g.string) { gid = gr.pointee.gr_gid }
+        }
+        return (uid, gid)
+    }
+
+    /// ctime() of `t` without the newline (sendmail's $d).
+    func ctimeText(_ t: time_t) -> [UInt8] {
+        var tt = t
+        var buf = [CChar](repeating: 0, count: 64)
+        guard ctime_r(&tt, &buf) != nil else { return [] }
+        var s = Array(String(cString: buf).utf8)
+        if s.last == 0x0A { s.removeLast() }
+        return s
+    }
+
+    /// Delivers what can be delivered of `qf`; `verbose` prints sendmail's
+    /// -v transcript lines.
+    public func deliver(_ qf: QueueFile, id: [UInt8], data: [UInt8], verbose: Bool, now: time_t) -> DeliveryOutcome {
+        var outcome = DeliveryOutcome()
+        // envelope macros, for this message only
+        let savedMacros = rewriter.macros
+        defer { rewriter.macros = savedMacros }
+        rewriter.macros[Int(UInt8(ascii: "i"))] = id
+        for m in qf.macros { if let mid = macroID(m.name) { rewriter.macros[mid] = m.value } }
+        rewriter.macros[Int(UInt8(ascii: "f"))] = qf.sender
+        rewriter.macros[Int(UInt8(ascii: "d"))] = ctimeText(now)
+        rewriter.macros[Int(UInt8(ascii: "b"))] = arpaDate(now)
+        rewriter.macros[Int(UInt8(ascii: "t"))] = nil
+
+        let list = sendList(qf, senderIDs: senderPasswordIDs(qf.sender), verbose: verbose)
+        for (k, first) in list.enumerated() where first.state == .pending {
+            guard let m = first.address.mailer else { first.state = .failed; continue }
+            if m.path == Array("[IPC]".utf8) || (m.path != Array("[FILE]".utf8) && DeliveryFormat.speaksSMTP(m.argv)) {
+                first.state = .untouched
+                continue
+            }
+            let group = self.group(list, from: k, mailer: m)
+            outcome.attempted = true
+            let (status, text) = m.name == Array("*file*".utf8)
+                ? deliverToFile(first, mailer: m, qf: qf, data: data, verbose: verbose)
+                : runMailer(group, mailer: m, qf: qf, data: data, verbose: verbose)
+            record(status, text, group: group, mailer: m, verbose: verbose, outcome: &outcome)
+            out.flush()
+        }
+        outcome.remaining = list.filter { $0.state == .deferred || $0.state == .untouched }.map { $0.index }.sorted()
+        return outcome
+    }
+
+    /// The undelivered recipients of `qf`, parsed again as recipients and
+    /// ordered by host as recipient() keeps sendmail's send queue.
+    func sendList(_ qf: QueueFile, senderIDs: (uid_t, gid_t)?, verbose: Bool) -> [QueuedRecipient] {
+        var list: [QueuedRecipient] = []
+        var ctl: QueueFile.ControllingUser? = nil
+        for (i, r) in qf.recipients.enumerated() {
+            switch r.controlLine {
+            case .reset?: ctl = nil
+            case .user(let u)?: ctl = u
+            case nil: break
+            }
+            let saved = rewriter.suppressErrors
+            rewriter.suppressErrors = !verbose
+            let parsed = parseAddress(r.address, flags: [], isRecipient: true)
+            rewriter.suppressErrors = saved
+            guard let a = parsed else {
+                let q = QueuedRecipient(index: i, printable: r.address,
+                                        address: ParsedAddress(mailer: nil, mailerName: [], host: nil, user: [], printable: r.address))
+                q.state = .failed
+                list.append(q)
+                continue
+            }
+            let q = QueuedRecipient(index: i, printable: r.address, address: a)
+            if let c = ctl { q.ctlUID = c.uid; q.ctlGID = c.gid }
+            q.senderIDs = senderIDs
+            if a.badAddress || a.mailer == nil { q.state = .failed }
+            if a.queueUp { q.state = .deferred }
+            var at = list.count
+            for (j, e) in list.enumerated() where SendQueue.compareHost(a.host, e.address.host) < 0 {
+                at = j
+                break
+            }
+            list.insert(q, at: at)
+        }
+        return list
+    }
+
+    /// The recipients one mailer process gets: with F=m, the later pending
+    /// ones of the same mailer and host (any host for F=l; the same
+    /// controlling user for F=o), at most r= of them.
+    func group(_ list: [QueuedRecipient], from k: Int, mailer m: Mailer) -> [QueuedRecipient] {
+        let first = list[k]
+        var group = [first]
+        guard m.has("m") else { return group }
+        for q in list[(k + 1)...] where q.state == .pending && q.address.mailerName == m.name {
+            if group.count >= max(m.maxRcpt, 1) { break }
+            if !m.has("l") {
+                guard let h1 = first.address.host, let h2 = q.address.host, h1.asciiCaseEquals(h2) else {
+                    if first.address.host == nil && q.address.host == nil { group.append(q) }
+                    continue
+                }
+            }
+            if m.has("o") && (q.ctlUID != first.ctlUID) { continue }
+            group.append(q)
+        }
+        return group
+    }
+
+    /// giveresponse()/markfailure(): the fate of a group after its mailer
+    /// exited with `status`, the -v line, e_message and ExitStat.
+    func record(_ status: Int32, _ text0: String, group: [QueuedRecipient], mailer m: Mailer, verbose: Bool,
+                outcome: inout DeliveryOutcome) {
+        var text = text0
+        let to = DeliveryFormat.toList(group.map { $0.printable }).string
+        if status == 0 {
+            for q in group { q.state = .sent }
+            if verbose { out.write("\(to)... Sent\n") }
+        } else if DeliveryFormat.isTemporary(status) {
+            for q in group { q.state = .deferred }
+            if status == SysExit.tempFail.rawValue {
+                if text.isEmpty {
+                    text = "Deferred: \(m.name.string) mailer (\(m.path.string)) exited with \(DeliveryFormat.exitName(status))"
+                }
+                if verbose { out.write("\(to)... \(text)\n") }
+                if outcome.message == nil { outcome.message = Array(text.utf8) }
+            } else {
+                // EX_OSERR, EX_IOERR: kept for later, reported as message() does
+                if text.isEmpty { text = DeliveryFormat.statusText(status) ?? "" }
+                if verbose { out.write("\(text)\n") }
+                outcome.message = Array(text.utf8)
+            }
+            rewriter.setStatus(SysExit(rawValue: status) ?? .tempFail)
+        } else {
+            for q in group { q.state = .failed }
+            if text.isEmpty { text = DeliveryFormat.statusText(status) ?? "unknown mailer error \(status)" }
+            // usrerr-style texts carry the address and set e_message only
+            // when it is unset; message()-style texts replace it
+            if [SysExit.noUser.rawValue, SysExit.noHost.rawValue, SysExit.cantCreat.rawValue].contains(status) {
+                if verbose { out.write("\(to)... \(text)\n") }
+                if outcome.message == nil { outcome.message = Array(text.utf8) }
+            } else {
+                if verbose { out.write("\(text)\n") }
+                outcome.message = Array(text.utf8)
+            }
+            rewriter.setStatus(SysExit(rawValue: status) ?? .unavailable)
+            // TODO(bounce): a DSN to the sender is owed here unless NOTIFY=NEVER
+            // or the sender is <>; DSN generation is not written yet, so the
+            // recipient is dropped from the qf without one.
+        }
+    }
+
+    /// The uid/gid a mailer runs as: for F=S the U= ids (else root's);
+    /// otherwise the controlling user, else the sender when it is a local
+    /// user, else DefaultUser with U= overriding it.
+    func mailerIDs(_ m: Mailer, _ q: QueuedRecipient) -> (uid_t, gid_t) {
+        var (du, dg) = defaultIDs()
+        if m.has("S") {
+            return (m.uid >= 0 ? uid_t(m.uid) : 0, m.gid >= 0 ? gid_t(m.gid) : 0)
+        }
+        if m.uid >= 0 && (q.ctlUID ?? 0) == 0 && (q.senderIDs?.0 ?? 0) == 0 {
+            du = uid_t(m.uid)
+            if m.gid >= 0 { dg = gid_t(m.gid) }
+            return (du, dg)
+        }
+        if let u = q.ctlUID, u != 0 {
+            let g = q.ctlGID ?? 0
+            return (uid_t(u), g != 0 ? gid_t(g) : dg)
+        }
+        // no controlling user: the sender's, when it is a local user
+        if let (u, g) = q.senderIDs, u != 0 { return (u, g != 0 ? g : dg) }
+        return (du, dg)
+    }
+
+    /// setsender(): a sender that resolves to the local mailer and names
+    /// a password entry lends its uid/gid to deliveries without a
+    /// controlling user.
+    func senderPasswordIDs(_ sender: [UInt8]) -> (uid_t, gid_t)? {
+        guard !sender.isEmpty, sender != Array("<>".utf8) else { return nil }
+        let saved = rewriter.suppressErrors
+        rewriter.suppressErrors = true
+        defer { rewriter.suppressErrors = saved }
+        guard let a = parseAddress(sender, flags: [.sender], isRecipient: false),
+              a.mailerName == Array("local".utf8), !a.badAddress,
+              let pw = getpwnam(stripQuotes(a.user).string) else { return nil }
+        return (pw.pointee.pw_uid, pw.pointee.pw_gid)
+    }
+
+    /// $u for a recipient: quotes removed for F=s mailers, the `|` of a
+    /// program dropped.
+    func userMacro(_ q: QueuedRecipient, mailer m: Mailer) -> [UInt8] {
+        var u = q.address.user
+        if m.has("s") || m.name == Array("prog".utf8) { u = stripQuotes(u) }
+        if m.name == Array("prog".utf8), u.first == UInt8(ascii: "|") { u.removeFirst() }
+        return u
+    }
+
+    /// The From_ line (UnixFromLine, "From $g  $d") unless F=n.
+    func fromLine(_ m: Mailer) -> [UInt8] {
+        if m.has("n") { return [] }
+        var template = config.options["UnixFromLine"] ?? []
+        if template.isEmpty {
+            template = Array("From ".utf8) + [Meta.macroExpand, UInt8(ascii: "g")] + Array("  ".utf8)
+                + [Meta.macroExpand, UInt8(ascii: "d")]
+        }
+        var line = expandMacros(template, rewriter.macros)
+        if m.has("U") {
+            line += Array(" remote from ".utf8) + (rewriter.macros[Int(UInt8(ascii: "k"))] ?? [])
+        }
+        if m.has("E"), line.starts(with: Array("From ".utf8)), false { line.insert(UInt8(ascii: ">"), at: 0) }
+        return line + m.eol
+    }
+
+    /// putheader(): the selected headers, macros expanded where the value
+    /// holds a macro reference, address headers rewritten for the mailer.
+    func headerBytes(_ qf: QueueFile, mailer m: Mailer) -> [UInt8] {
+        var out: [UInt8] = []
+        for h in qf.headers {
+            guard DeliveryFormat.headerSelected(h, mailerFlags: m.flags, macroDefined: { name in
+                guard let id = self.macroID(name) else { return false }
+                return self.rewriter.macros[id] != nil
+            }) else { continue }
+            let name = h.name
+            // the qf quotes bytes 0x80-0x9F and 0xFF of the message with
+            // METAQUOTE (0377); an unquoted $x is a macro to bind now
+            var value = h.value
+            if DeliveryFormat.hasUnquotedMacro(value) {
+                value = expandMacros(value, rewriter.macros)
+            }
+            value = DeliveryFormat.dequote(value)
+            let flags = HeaderInfo.flags(for: name)
+            if (flags.contains(.from) || flags.contains(.recipient)) && !flags.contains(.bcc) {
+                value = [0x20] + commaize(value, field: name, mailer: m, sender: flags.contains(.from))
+            }
+            out += DeliveryFormat.headerLines(name: name, value: value, eol: m.eol)
+        }
+        return out
+    }
+
+    /// commaize(): each address of an address header through remotename()
+    /// for the mailer, joined with ", "; a name that would pass column 78
+    /// (or L=-2 when smaller) starts a new line indented by 8 spaces.
+    func commaize(_ value: [UInt8], field: [UInt8], mailer m: Mailer, sender: Bool) -> [UInt8] {
+        var parts: [[UInt8]] = []
+        var cur: [UInt8] = []
+        var depthAngle = 0, depthParen = 0, quoted = false, escaped = false
+        for b in value {
+            if escaped { cur.append(b); escaped = false; continue }
+            switch b {
+            case UInt8(ascii: "\\"): escaped = true; cur.append(b)
+            case UInt8(ascii: "\""): quoted.toggle(); cur.append(b)
+            case UInt8(ascii: "<") where !quoted && depthParen == 0: depthAngle += 1; cur.append(b)
+            case UInt8(ascii: ">") where !quoted && depthParen == 0: depthAngle = max(0, depthAngle - 1); cur.append(b)
+            case UInt8(ascii: "(") where !quoted: depthParen += 1; cur.append(b)
+            case UInt8(ascii: ")") where !quoted: depthParen = max(0, depthParen - 1); cur.append(b)
+            case UInt8(ascii: ",") where !quoted && depthAngle == 0 && depthParen == 0:
+                parts.append(cur); cur = []
+            case 0x0A: cur.append(0x20)
+            default: cur.append(b)
+            }
+        }
+        parts.append(cur)
+        var result: [UInt8] = []
+        var omax = m.lineLimit - 2
+        if omax < 0 || omax > 78 { omax = 78 }
+        var opos = field.count + 2
+        var firstOne = true
+        for p in parts {
+            var s = p[...]
+            while let c = s.first, c == 0x20 || c == 0x09 { s = s.dropFirst() }
+            while let c = s.last, c == 0x20 || c == 0x09 { s = s.dropLast() }
+            if s.isEmpty { continue }
+            var flags: AddressFlags = [.header]
+            if sender { flags.insert(.sender) }
+            let name = remoteName(Array(s), mailer: m, flags: flags).0.latin1Bytes
+            opos += name.count + (firstOne ? 0 : 2)
+            if opos > omax && !firstOne {
+                result += Array(",\n        ".utf8)
+                opos = 8 + name.count
+            } else if !firstOne {
+                result += Array(", ".utf8)
+            }
+            result += name
+            firstOne = false
+        }
+        return result
+    }
+
+    /// Sets $g for mailer `m` (the sender through rulesets 1 and S=).
+    func defineSenderMacro(_ qf: QueueFile, mailer m: Mailer) {
+        let (g, _) = remoteName(qf.sender, mailer: m, flags: [.sender, .canonical])
+        rewriter.macros[Int(UInt8(ascii: "g"))] = g.latin1Bytes
+    }
+
+    /// The whole message as a mailer gets it.
+    func messageBytes(_ qf: QueueFile, mailer m: Mailer, data: [UInt8]) -> [UInt8] {
+        var msg = fromLine(m)
+        msg += headerBytes(qf, mailer: m)
+        msg += m.eol
+        msg += DeliveryFormat.body(data, mailerFlags: m.flags, eol: m.eol)
+        return msg
+    }
+
+    /// Runs a program mailer for `group`; returns its exit status and a
+    /// message text (empty: use the status's standard text).
+    func runMailer(_ group: [QueuedRecipient], mailer m: Mailer, qf: QueueFile, data: [UInt8],
+                   verbose: Bool) -> (Int32, String) {
+        let first = group[0]
+        rewriter.macros[Int(UInt8(ascii: "h"))] = first.address.host
+        defineSenderMacro(qf, mailer: m)
+        rewriter.macros[Int(UInt8(ascii: "u"))] = userMacro(first, mailer: m)
+        let to = DeliveryFormat.toList(group.map { $0.printable }).string
+        if verbose {
+            if let h = first.address.host, !h.isEmpty {
+                out.write("\(to)... Connecting to \(h.string) via \(m.name.string)...\n")
+            } else {
+                out.write("\(to)... Connecting to \(m.name.string)...\n")
+            }
+            out.flush()
+        }
+        var macros = rewriter.macros
+        var argv = DeliveryFormat.buildArgv(template: m.argv, users: group.map { userMacro($0, mailer: m) }) { word, user in
+            if let u = user { macros[Int(UInt8(ascii: "u"))] = u }
+            return expandMacros(word, macros)
+        }
+        // F=f / F=r: "-f sender" (or "-r") right after argv[0]; a queue run
+        // always knows its sender, so sendmail always adds it
+        if m.has("f") || m.has("r"), !argv.isEmpty {
+            let flag = Array((m.has("f") ? "-f" : "-r").utf8)
+            argv.insert(contentsOf: [flag, rewriter.macros[Int(UInt8(ascii: "g"))] ?? []], at: 1)
+        }
+        let message = messageBytes(qf, mailer: m, data: data)
+        var env: [[UInt8]] = [Array("AGENT=sendmail".utf8)]
+        for (name, value) in config.environment {
+            if let v = value {
+                env.append(name + [UInt8(ascii: "=")] + v)
+            } else if let v = getenv(name.string) {
+                env.append(name + [UInt8(ascii: "=")] + Array(String(cString: v).utf8))
+            }
+        }
+        let (uid, gid) = mailerIDs(m, first)
+        var dir: [UInt8]? = nil
+        if let d = m.execDir {
+            for candidate in expandMacros(d, rewriter.macros).split(separator: UInt8(ascii: ":")) {
+                var st = stat()
+                if stat(String(decoding: candidate, as: UTF8.self), &st) == 0 { dir = Array(candidate); break }
+            }
+        }
+        var proc = MailerProcess(path: m.path, argv: argv, environment: env, uid: uid, gid: gid, directory: dir)
+        proc.localMailer = m.has("l")
+        // the mailer's output belongs in the transcript (xf) that a bounce
+        // quotes; -v does not show it.  TODO(bounce): keep it for the DSN.
+        let r = proc.run(input: message)
+        return (r.status, "")
+    }
+
+    /// mailfile(): appends the message to the file named by the
+    /// recipient, as its controlling user (or DefaultUser), creating it
+    /// with mode 0600.
+    func deliverToFile(_ q: QueuedRecipient, mailer m: Mailer, qf: QueueFile, data: [UInt8],
+                       verbose: Bool) -> (Int32, String) {
+        let path = stripQuotes(q.address.user)
+        rewriter.macros[Int(UInt8(ascii: "h"))] = nil
+        rewriter.macros[Int(UInt8(ascii: "u"))] = path
+        defineSenderMacro(qf, mailer: m)
+        var msg = messageBytes(qf, mailer: m, data: data)
+        // the separating blank line, after a complete last line only (as F=b)
+        if data.last == 0x0A && !m.has("b") { msg += m.eol }
+        let (uid, gid) = mailerIDs(m, q)
+        // open with the target's identity (effective ids, restored after)
+        let ngroups = getgroups(0, nil)
+        var savedGroups = [gid_t](repeating: 0, count: Int(max(ngroups, 0)))
+        _ = getgroups(ngroups, &savedGroups)
+        let asRoot = geteuid() == 0
+        var g = [gid]
+        if asRoot { _ = setgroups(1, &g); _ = setegid(gid); _ = seteuid(uid) }
+        let fd = open(path.string, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        let err = errno
+        if asRoot { _ = seteuid(0); _ = setegid(getgid()); _ = setgroups(savedGroups.count, &savedGroups) }
+        if fd < 0 {
+            if verbose { out.write("cannot open \(path.string): \(String(cString: strerror(err)))\n") }
+            return (SysExit.cantCreat.rawValue, "")
+        }
+        defer { close(fd) }
+        _ = flock(fd, LOCK_EX)
+        var off = 0
+        while off < msg.count {
+            let n = msg[off...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; return (SysExit.ioErr.rawValue, "") }
+            off += n
+        }
+        if fsync(fd) != 0 && errno != EINVAL { return (SysExit.ioErr.rawValue, "") }
+        return (0, "")
+    }
+}

@@ -1,0 +1,325 @@
+// DeliverTests.swift — queue runs (-q, -q -v, -qR) against the oracle.
+//
+// Each case lets the REAL sendmail queue one or more messages (`-odq`) with
+// Tests/Fixtures/oracle/deliver/deliver.cf, copies the queue, and runs the
+// real sendmail's queue run on one copy and ours on the other, in the same
+// sandbox and the same scratch directory.  What must be identical: stdout,
+// stderr, exit status, every mailer call recorded by dump-mailer.sh (argv,
+// working directory, uid/gid, environment, stdin bytes), the files the
+// *file* mailer appended to, and the queue afterwards (files present, qf
+// contents).  Normalised: the `$d` date of From_ lines (the time of the run)
+// and the qf's K (time of the attempt) and I (inode of the df) lines.
+// Fails (never skips) when a prerequisite is missing.
+
+import Foundation
+import Testing
+
+@Suite("Queue runs: deliveries identical to sendmail's")
+struct DeliverTests {
+    struct Case: Sendable, CustomStringConvertible {
+        var name: String
+        /// One submission per element: (extra arguments, recipients).
+        var submissions: [([String], [String])]
+        var runArguments: [String]
+        var message: [UInt8]
+        /// Adds a line sendmail does not know to the first qf (a damaged file).
+        var corrupt = false
+        /// Holds an exclusive lock on the first qf during both runs.
+        var lockFirst = false
+        /// Plain `-q`: the run happens in a background process; wait until
+        /// the queue is empty.
+        var background = false
+        /// The queue directory has qf/, df/ and xf/ subdirectories.
+        var subdirectories = false
+        /// Arguments of a queue run by the oracle before the queue is copied.
+        var preRun: [String]? = nil
+        /// Whether the oracle must run some mailer (a sanity check of the case).
+        var expectsMailer = true
+        /// The configuration: the hand-written deliver.cf or the m4-built one.
+        var fromM4 = false
+        var description: String { name }
+    }
+
+    static let basicMessage = Array("""
+        Subject: test delivery
+        From: Joe <joe@x.example>
+        To: list, a@local2
+
+        hello
+        From me
+        .
+        a line with \u{e9}t\u{e9}
+        .dot
+
+        """.utf8)
+
+    static let foldedMessage = Array("Subject: folded\nX-Long: first part\n\tsecond part\n  third\nTo: a, B <b@x.example>, \"C D\" <c@y.example> (comment), undisclosed: ;\nCc: e@z.example,\n\tf@z.example\nFrom: <joe@x.example>\nReply-To: Joe (the man) joe@x.example\n\nline one\nFrom line\n\u{7f}\u{1}x\r\nlast line without newline".utf8)
+
+    /// Header bytes in sendmail's meta range (quoted in the qf) and a
+    /// body with a raw 0x81 'g'.
+    static let metaMessage: [UInt8] = Array("Subject: caf".utf8) + [0xC3, 0x81, 0x20, 0x81, 0x67]
+        + Array(" test ".utf8) + [0xFF, 0xFE] + Array(" end\nX-Macro: <".utf8) + [0x81, 0x67]
+        + Array(">\n\nbody ".utf8) + [0x81, 0x67, 0x0A]
+
+    static let sortSubmissions: [([String], [String])] = [
+        (["-f", "root"], ["root", "daemon", "bin"]), (["-f", "root"], ["daemon"]), (["-f", "bin"], ["root", "bin"]),
+        (["-f", "root"], ["sys"]),
+    ]
+
+    static let cases: [Case] = [
+        Case(name: "deliver-order-priority", submissions: sortSubmissions, runArguments: ["-v"], message: basicMessage),
+        Case(name: "deliver-order-filename", submissions: sortSubmissions,
+             runArguments: ["-v", "-OQueueSortOrder=filename"], message: basicMessage),
+        Case(name: "deliver-order-time", submissions: sortSubmissions,
+             runArguments: ["-v", "-OQueueSortOrder=time"], message: basicMessage),
+        Case(name: "deliver-order-none-max", submissions: sortSubmissions,
+             runArguments: ["-v", "-OQueueSortOrder=none", "-OMaxQueueRunSize=3"], message: basicMessage),
+        Case(name: "deliver-f-r-flags", submissions: [(["-f", "bin"], ["a@fflag", "b@rflag"])],
+             runArguments: ["-v"], message: basicMessage),
+        // @ID@: the first queued ID's last six characters
+        Case(name: "deliver-select-I", submissions: [(["-f", "root"], ["root"]), (["-f", "bin"], ["daemon"])],
+             runArguments: ["-v", "-qI@ID@"], message: basicMessage),
+        Case(name: "deliver-select-not-I", submissions: [(["-f", "root"], ["root"]), (["-f", "bin"], ["daemon"])],
+             runArguments: ["-v", "-q!I@ID@"], message: basicMessage),
+        Case(name: "deliver-uflag-root-sender", submissions: [(["-f", "root"], ["b@uflag", "c@sroot"])],
+             runArguments: ["-v"], message: basicMessage),
+        Case(name: "deliver-ids-dirs-env", submissions: [(["-f", "bin"], ["a@sroot", "b@uflag", "root"])],
+             runArguments: ["-v"], message: basicMessage),
+        Case(name: "deliver-m4-local", submissions: [(["-f", "root"], ["root", "Daemon", "list", "pipe", "file", "bin@vm.example.test"])],
+             runArguments: ["-v"], message: foldedMessage, fromM4: true),
+        Case(name: "deliver-m4-sender", submissions: [(["-f", "Joe Bloggs <bin@elsewhere.example>"], ["root"]), (["-f", "daemon"], ["bin"])],
+             runArguments: ["-v"], message: basicMessage, fromM4: true),
+        Case(name: "deliver-meta-bytes", submissions: [(["-f", "root"], ["root", "x@local2", "file"])],
+             runArguments: ["-v"], message: metaMessage),
+        // a body larger than a pipe's buffer: sendmail's write always meets
+        // the dead child (with a small one, whether it does is a race)
+        Case(name: "deliver-exec-failure", submissions: [(["-f", "root", "-N", "never"], ["a@noexec", "root"])],
+             runArguments: ["-v"], message: basicMessage + Array(repeating: Array("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n".utf8), count: 3000).flatMap { $0 }),
+        Case(name: "deliver-min-queue-age", submissions: [(["-f", "root"], ["a@tempfail"])],
+             runArguments: ["-v", "-OMinQueueAge=1h"], message: basicMessage, preRun: ["-v"], expectsMailer: false),
+        Case(name: "deliver-min-queue-age-selected", submissions: [(["-f", "root"], ["a@tempfail"])],
+             runArguments: ["-v", "-OMinQueueAge=1h", "-qRtempfail"], message: basicMessage, preRun: ["-v"]),
+        Case(name: "deliver-subdirectories", submissions: [(["-f", "root"], ["root", "a@tempfail"])],
+             runArguments: ["-v"], message: basicMessage, subdirectories: true),
+        Case(name: "deliver-background", submissions: [(["-f", "root"], ["root", "daemon"])],
+             runArguments: [], message: basicMessage, background: true),
+        Case(name: "deliver-file-prog-errors", submissions: [(["-f", "root", "-N", "never"], ["badfile", "badprog", "shprog", "root"])],
+             runArguments: ["-v"], message: basicMessage),
+        Case(name: "deliver-null-sender", submissions: [(["-f", "<>"], ["root", "x@local2", "file"])],
+             runArguments: ["-v"], message: basicMessage),
+        Case(name: "deliver-crlf-folded", submissions: [(["-f", "root"], ["Mixed@crlf", "other@crlf", "root", "x@local2"])],
+             runArguments: ["-v"], message: foldedMessage),
+        Case(name: "deliver-local-prog-file", submissions: [(["-f", "root"], ["root", "daemon", "bin", "pipe", "file"])],
+             runArguments: ["-v"], message: basicMessage),
+        Case(name: "deliver-flags-quiet", submissions: [(["-f", "root"], ["x@local2", "y@local2", "root"])],
+             runArguments: ["-qf"], message: basicMessage),
+        Case(name: "deliver-failures", submissions: [(["-f", "root", "-N", "never"],
+                                                      ["root", "a@tempfail", "b@tempfail", "c@nouser", "d@unavail"])],
+             runArguments: ["-v"], message: basicMessage),
+        Case(name: "deliver-more-codes", submissions: [(["-f", "root", "-N", "never"],
+                                                        ["e@nohost", "f@software", "g@tempfail"])],
+             runArguments: ["-v"], message: basicMessage),
+        Case(name: "deliver-tempfail-only", submissions: [(["-f", "root"], ["a@tempfail", "b@tempfail"])],
+             runArguments: ["-v"], message: basicMessage),
+        Case(name: "deliver-select-R", submissions: [(["-f", "root"], ["root"]), (["-f", "bin"], ["daemon"])],
+             runArguments: ["-v", "-qRdaemon"], message: basicMessage),
+        Case(name: "deliver-select-not-R", submissions: [(["-f", "root"], ["root"]), (["-f", "bin"], ["daemon"])],
+             runArguments: ["-v", "-q!Rdaemon"], message: basicMessage),
+        Case(name: "deliver-select-S", submissions: [(["-f", "root"], ["root"]), (["-f", "bin"], ["daemon", "x@local2"])],
+             runArguments: ["-v", "-qSbin", "-qSnobody"], message: basicMessage),
+        Case(name: "deliver-damaged-qf", submissions: [(["-f", "root"], ["root"])],
+             runArguments: ["-v"], message: basicMessage, corrupt: true, expectsMailer: false),
+        Case(name: "deliver-locked-qf", submissions: [(["-f", "root"], ["root"]), (["-f", "bin"], ["daemon"])],
+             runArguments: ["-v"], message: basicMessage, lockFirst: true),
+    ]
+
+    struct Snapshot: Equatable {
+        var stdout: String
+        var stderr: String
+        var status: Int32
+        var files: [String: String]
+    }
+
+    /// Replaces the parts that depend on the time of the run.
+    static func normalise(_ name: String, _ text: String) -> String {
+        var lines = text.components(separatedBy: "\n")
+        for i in lines.indices {
+            let l = lines[i]
+            if name.hasPrefix("q/qf") || name.hasPrefix("q/Qf") || name.hasPrefix("q/qf/") {
+                if l.hasPrefix("K") && l != "K0" { lines[i] = "K<time>" }
+                if l.hasPrefix("I") { lines[i] = "I<inode>" }
+            }
+            if l.hasPrefix("From "), let r = l.range(of: #" [A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} [0-9]{4}$"#,
+                                                     options: .regularExpression) {
+                lines[i] = l.replacingCharacters(in: r, with: " <date>")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func collect(_ dir: URL, _ r: RunResult) throws -> Snapshot {
+        var files: [String: String] = [:]
+        let fm = FileManager.default
+        for sub in ["out", "box", "q"] {
+            let d = dir.appendingPathComponent(sub)
+            for name in (fm.subpaths(atPath: d.path) ?? []).sorted() {
+                var isDir: ObjCBool = false
+                if fm.fileExists(atPath: d.appendingPathComponent(name).path, isDirectory: &isDir), isDir.boolValue {
+                    files[sub + "/" + name + "/"] = "directory"
+                    continue
+                }
+                let key = sub + "/" + name
+                let data = try Data(contentsOf: d.appendingPathComponent(name))
+                let attrs = try fm.attributesOfItem(atPath: d.appendingPathComponent(name).path)
+                let mode = String((attrs[.posixPermissions] as? Int) ?? 0, radix: 8)
+                let owner = (attrs[.ownerAccountID] as? Int) ?? -1
+                files[key] = "mode \(mode) owner \(owner)\n" + normalise(key, String(decoding: data, as: UTF8.self))
+            }
+        }
+        return Snapshot(stdout: String(decoding: r.stdout, as: UTF8.self),
+                        stderr: String(decoding: r.stderr, as: UTF8.self), status: r.status, files: files)
+    }
+
+    func shell(_ command: String) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", command]
+        try p.run()
+        p.waitUntilExit()
+        if p.terminationStatus != 0 { throw HarnessError("failed: \(command)") }
+    }
+
+    @Test("queue run: mailers, files and queue afterwards", arguments: DeliverTests.cases)
+    func queueRun(_ c: Case) throws {
+        guard getuid() == 0 else {
+            throw HarnessError("DeliverTests need root (mailers run as DefaultUser mail:mail)")
+        }
+        let p = try Workspace.shared.prepare(Configuration(
+            name: c.name, source: c.fromM4 ? .mc("deliver/deliver-m4.mc") : .cf("deliver/deliver.cf")))
+        let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
+        let fixtures = URL(fileURLWithPath: OracleEnvironment.fixture("deliver"))
+        for f in ["aliases", "switch", "dump-mailer.sh"] {
+            let text = try String(contentsOf: fixtures.appendingPathComponent(f), encoding: .utf8)
+                .replacingOccurrences(of: "@SCRATCH@", with: dir.path)
+            try text.write(to: dir.appendingPathComponent(f), atomically: false, encoding: .utf8)
+        }
+        chmod(dir.appendingPathComponent("dump-mailer.sh").path, 0o755)
+        let d = dir.path
+        try shell("rm -rf '\(d)/q' '\(d)/q.start' '\(d)/out' '\(d)/box' && mkdir -p '\(d)/q' '\(d)/out' '\(d)/box' "
+                  + "&& chmod 1777 '\(d)/out' && chown mail:mail '\(d)/box' && chmod 700 '\(d)/q'")
+        if c.subdirectories { try shell("mkdir '\(d)/q/qf' '\(d)/q/df' '\(d)/q/xf'") }
+        let runs = Workspace.shared.runs
+        var options = SandboxOptions()
+        options.modeFlag = "-bi"
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: [], options: options,
+                            runDir: runs, tag: "\(c.name).newaliases")
+        for (i, (args, rcpts)) in c.submissions.enumerated() {
+            options.modeFlag = "-odq"
+            options.extraArguments = ["-oi"] + args + rcpts
+            let r = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: c.message,
+                                    options: options, runDir: runs, tag: "\(c.name).submit\(i)")
+            #expect(r.status == 0, "the oracle did not queue the message: \(String(decoding: r.stdout + r.stderr, as: UTF8.self))")
+        }
+        let qfDir = d + (c.subdirectories ? "/q/qf" : "/q")
+        let queued = try FileManager.default.contentsOfDirectory(atPath: qfDir).filter { $0.hasPrefix("qf") }
+        #expect(queued.count == c.submissions.count, "queue after submission: \(queued)")
+        let first = qfDir + "/" + (queued.sorted().first ?? "none")
+        if c.corrupt {
+            var text = try String(contentsOfFile: first, encoding: .isoLatin1)
+            text = text.replacingOccurrences(of: "\nS", with: "\nXbogus line\nS")
+            try text.write(toFile: first, atomically: false, encoding: .isoLatin1)
+        }
+        if let pre = c.preRun {
+            options.modeFlag = "-q"
+            options.extraArguments = pre
+            _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: [], options: options,
+                                runDir: runs, tag: "\(c.name).prerun")
+        }
+        try shell("rm -rf '\(d)/out'/* '\(d)/box'/* && cp -a '\(d)/q' '\(d)/q.start'")
+
+        options.modeFlag = "-q"
+        let firstID = String((queued.sorted().first ?? "").suffix(6))
+        options.extraArguments = c.runArguments.map { $0.replacingOccurrences(of: "@ID@", with: firstID) }
+        var snapshots: [Snapshot] = []
+        for (binary, tag) in [(OracleEnvironment.oraclePath, "oracle"), (try OracleEnvironment.binaryUnderTest(), "ours")] {
+            try shell("rm -rf '\(d)/q' '\(d)/out'/* '\(d)/box'/* && cp -a '\(d)/q.start' '\(d)/q'")
+            var lockFD: Int32 = -1
+            if c.lockFirst {
+                lockFD = open(first, O_RDONLY)
+                #expect(lockFD >= 0 && flock(lockFD, LOCK_EX) == 0, "cannot lock \(first)")
+            }
+            let r = try Sandbox.run(binary: binary, cf: p.cfPath, input: [], options: options,
+                                    runDir: runs, tag: "\(c.name).\(tag)")
+            if lockFD >= 0 { close(lockFD) }
+            if c.background {
+                #expect(r.status == 0 && r.stdout.isEmpty, "-q did not return at once: \(r.status)")
+                var waited = 0
+                while waited < 100, (try? FileManager.default.contentsOfDirectory(atPath: d + "/q"))?
+                    .contains(where: { $0.count > 2 && ($0.hasPrefix("qf") || $0.hasPrefix("df") || $0.hasPrefix("xf")) }) ?? false {
+                    usleep(100_000)
+                    waited += 1
+                }
+                usleep(200_000)
+            }
+            snapshots.append(try Self.collect(dir, r))
+        }
+        let (real, ours) = (snapshots[0], snapshots[1])
+        #expect(ours.stdout == real.stdout)
+        #expect(ours.stderr == real.stderr)
+        #expect(ours.status == real.status)
+        #expect(ours.files.keys.sorted() == real.files.keys.sorted())
+        for key in real.files.keys.sorted() {
+            #expect(ours.files[key] == real.files[key], "\(key) differs")
+        }
+        #expect(real.files.keys.contains { $0.hasPrefix("out/") } || !c.expectsMailer,
+                "the oracle ran no mailer: \(real.stdout)")
+    }
+
+    /// Never lose a message: our run killed while a mailer works leaves the
+    /// queue exactly as it was (no half-written qf, the df in place, no tf).
+    @Test("a queue run killed during delivery leaves qf and df intact")
+    func killedRun() throws {
+        guard getuid() == 0 else { throw HarnessError("DeliverTests need root") }
+        let name = "deliver-killed"
+        let p = try Workspace.shared.prepare(Configuration(name: name, source: .cf("deliver/deliver.cf")))
+        let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
+        let fixtures = URL(fileURLWithPath: OracleEnvironment.fixture("deliver"))
+        for f in ["aliases", "switch", "dump-mailer.sh"] {
+            let text = try String(contentsOf: fixtures.appendingPathComponent(f), encoding: .utf8)
+                .replacingOccurrences(of: "@SCRATCH@", with: dir.path)
+            try text.write(to: dir.appendingPathComponent(f), atomically: false, encoding: .utf8)
+        }
+        chmod(dir.appendingPathComponent("dump-mailer.sh").path, 0o755)
+        let d = dir.path
+        try shell("rm -rf '\(d)/q' '\(d)/out' '\(d)/box' && mkdir -p '\(d)/q' '\(d)/out' '\(d)/box' "
+                  + "&& chmod 1777 '\(d)/out' && chown mail:mail '\(d)/box' && chmod 700 '\(d)/q'")
+        var options = SandboxOptions()
+        options.modeFlag = "-odq"
+        options.extraArguments = ["-oi", "-f", "root", "root", "a@tempfail", "z@sleep"]
+        let runs = Workspace.shared.runs
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: Self.basicMessage,
+                            options: options, runDir: runs, tag: "\(name).submit")
+        let fm = FileManager.default
+        func contents() throws -> [String: Data] {
+            var r: [String: Data] = [:]
+            for f in try fm.contentsOfDirectory(atPath: d + "/q") {
+                r[f] = try Data(contentsOf: URL(fileURLWithPath: d + "/q/" + f))
+            }
+            return r
+        }
+        let before = try contents()
+        #expect(before.keys.contains { $0.hasPrefix("qf") } && before.keys.contains { $0.hasPrefix("df") })
+        options.modeFlag = "-q"
+        options.extraArguments = ["-v"]
+        options.timeoutSeconds = 2
+        let r = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: p.cfPath, input: [],
+                                options: options, runDir: runs, tag: "\(name).ours")
+        #expect(r.timedOut, "the run was not killed (status \(r.status))")
+        usleep(300_000)
+        let after = try contents()
+        #expect(after == before, "queue changed: \(before.keys.sorted()) -> \(after.keys.sorted())")
+        // the local delivery before the kill did happen (it will be repeated: a
+        // duplicate, never a loss)
+        #expect(((try? fm.contentsOfDirectory(atPath: d + "/out")) ?? []).contains("call0.stdin"))
+    }
+}
