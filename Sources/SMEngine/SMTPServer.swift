@@ -18,6 +18,9 @@
 // sendmail sets for them ({mail_from} {mail_addr} {mail_mailer}
 // {mail_host}, {rcpt_*}, {nrcpts} {nbadrcpts}, {addr_type}, and
 // {client_addr}=0 for -bs); a $#error result is the reply.
+// Log lines (through the engine's sink): the from= line of a queued
+// message (with proto=), RCPT refusals, check_mail/check_rcpt rejections,
+// under the envelope's queue ID, which its first MAIL command assigns.
 // Not done: AUTH and STARTTLS (not advertised), check_relay, check_data,
 // check_compat, $#discard and $#quarantine (accepted as ok), ETRN (answered, nothing is run).
 // HELP reads the HelpFile as sendmail does.
@@ -38,6 +41,9 @@ public final class SMTPServer {
     var retSeen = false
     var envidSeen = false
     var declaredBody: [UInt8]? = nil
+    /// The envelope's queue ID: given at its first MAIL command (sendmail
+    /// logs RCPT errors under it), kept until the message is queued.
+    var envelopeID: QueueID? = nil
     /// The process's queue ID sequence.
     var idGenerator = QueueIDGenerator(randomOffset: Int.random(in: 0..<QueueID.sequenceLimit))
     /// Addresses VRFY and EXPN handed to recipient() (they count in the
@@ -182,6 +188,7 @@ public final class SMTPServer {
         envelopeMessage = nil
         refusedRecipients = 0
         verifiedCount = 0
+        envelopeID = nil
         acceptedCount = 0
         badCount = 0
         for m in ["{nrcpts}", "{nbadrcpts}"] { setMacro(m, nil) }
@@ -240,6 +247,7 @@ public final class SMTPServer {
         guard let c = line.first, c == "4" || c == "5" else { return }
         let (_, _, text) = stripReplyCode(line)
         if c == "5" || envelopeMessage == nil { envelopeMessage = text }
+        lastRecipientError = text
     }
 
     func error(_ code: Int, _ enhanced: String, _ text: String) -> [UInt8] {
@@ -248,7 +256,28 @@ public final class SMTPServer {
         return r.encoded
     }
 
+    /// A notice line under the envelope's queue ID (sendmail's usrerr and
+    /// rejection log lines).
+    func logNotice(_ text: String) {
+        guard let sink = engine.logSink, engine.logLevel > 3 else { return }
+        let id = envelopeID.map { $0.bytes.string } ?? "NOQUEUE"
+        sink.log(priority: LOG_NOTICE, "\(id): \(text)")
+    }
+
+    /// "ruleset=..., arg1=..., relay=..., reject=<reply>" for a policy refusal.
+    func logRejection(_ ruleset: String, _ arg: [UInt8], _ replies: [String]) {
+        guard let r = replies.last else { return }
+        logNotice("ruleset=\(ruleset), arg1=\(arg.string), relay=\(macro("_").string), reject=\(r)")
+    }
+
+    /// The reply text without code and enhanced code.
+    func replyText(_ line: String) -> String { stripReplyCode(line).text }
+
     func mail(_ p: SMTPPathArgument) -> [UInt8] {
+        if envelopeID == nil {
+            let qdir = (engine.config.options["QueueDirectory"] ?? []).string
+            envelopeID = engine.assignQueueID(qdir, now: now(), pid: Int(getpid()), generator: &idGenerator)
+        }
         var parsed: ParsedAddress? = nil
         // the address must parse (sendmail's first error is the reply)
         var first: ParsedAddress? = nil
@@ -299,7 +328,7 @@ public final class SMTPServer {
         }
         // the policy ruleset after the parameters, before the size limit
         let refused = policyCheck("check_mail", p.address, addrType: "e s")
-        if !refused.isEmpty { return lines(refused) }
+        if !refused.isEmpty { logRejection("check_mail", p.address, refused); return lines(refused) }
         if maxMessageSize > 0 && size > maxMessageSize {
             return error(552, "5.2.3", "Message size exceeds fixed maximum message size (\(maxMessageSize))")
         }
@@ -337,7 +366,25 @@ public final class SMTPServer {
         Array(k.prefix { isASCIIAlnum($0) || $0 == UInt8(ascii: "-") })
     }
 
+    /// RCPT: the reply; a refusal other than a policy one is logged with
+    /// its text, as sendmail does.
     func recipient(_ p: SMTPPathArgument) -> [UInt8] {
+        let before = badCount
+        let reply = recipientReply(p)
+        if badCount > before, !policyRejected, let t = lastRecipientError {
+            logNotice(t)
+        }
+        lastRecipientError = nil
+        policyRejected = false
+        return reply
+    }
+
+    /// The text of the last error reply (for RCPT's log line).
+    var lastRecipientError: String? = nil
+    /// RCPT was refused by check_rcpt (logged as such).
+    var policyRejected = false
+
+    func recipientReply(_ p: SMTPPathArgument) -> [UInt8] {
         var notify: RecipientFlags? = nil
         var orcpt: [UInt8]? = nil
         var r: Recipient? = nil
@@ -375,7 +422,12 @@ public final class SMTPServer {
         }
         if let a = r?.address { setAddressMacros("rcpt", a) }
         let refused = policyCheck("check_rcpt", p.address, addrType: "e r")
-        if !refused.isEmpty { countBad(); return lines(refused) }
+        if !refused.isEmpty {
+            countBad()
+            policyRejected = true
+            logRejection("check_rcpt", p.address, refused)
+            return lines(refused)
+        }
         var placed: Recipient? = nil
         // an unknown user is a reply, not the exit status
         let saveStatus = rw.exitStatus
@@ -400,6 +452,14 @@ public final class SMTPServer {
     }
 
     func verify(_ arg: [UInt8], expand: Bool) -> [UInt8] {
+        // logged under the envelope's queue ID (given now if it has none)
+        if envelopeID == nil {
+            let qdir = (engine.config.options["QueueDirectory"] ?? []).string
+            envelopeID = engine.assignQueueID(qdir, now: now(), pid: Int(getpid()), generator: &idGenerator)
+        }
+        if let sink = engine.logSink, engine.logLevel > 5, let id = envelopeID {
+            sink.log(priority: LOG_INFO, "\(id.bytes.string): \(macro("_").string): \(expand ? "EXPN" : "VRFY") \(arg.string)")
+        }
         let refused = policyCheck(expand ? "check_expn" : "check_vrfy", arg)
         if !refused.isEmpty { return lines(refused) }
         let vq = SendQueue()
@@ -442,7 +502,7 @@ public final class SMTPServer {
         if maxMessageSize > 0 && msg.size > maxMessageSize {
             return error(552, "5.2.3", "Message exceeds maximum fixed size (\(maxMessageSize))")
         }
-        let qid = engine.assignQueueID(qdir, now: t, pid: Int(getpid()), generator: &idGenerator)
+        let qid = envelopeID ?? engine.assignQueueID(qdir, now: t, pid: Int(getpid()), generator: &idGenerator)
         let date = arpaDate(t)
         rw.macros[Int(UInt8(ascii: "a"))] = date
         rw.macros[Int(UInt8(ascii: "b"))] = date
@@ -500,6 +560,12 @@ public final class SMTPServer {
         if committer.commit(id: qid.bytes, data: msg.body, control: QueueFileWriter.encode(qf)) != nil {
             return SMTPReply(451, "4.3.0", "Temporary failure: cannot queue message").encoded
         }
+        let msgid = headers.headers.last(where: { $0.name.asciiCaseEquals(Array("Message-Id".utf8)) }).map {
+            Array($0.value.trimmingASCIISpace)
+        }
+        engine.logQueued(id: qid.bytes, sender: qf.sender, size: msg.size, precedence: engine.precedenceClass(headers),
+                         nrcpts: engine.countedRecipients(queue) + verifiedCount, msgid: msgid, bodyType: declaredBody,
+                         relay: macro("_"), recipients: [], priority: qf.priority, delay: 0, proto: macro("r"))
         return SMTPReply(250, "2.0.0", "\(qid.bytes.string) Message accepted for delivery").encoded
     }
 

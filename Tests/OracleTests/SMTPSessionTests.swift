@@ -488,6 +488,75 @@ struct SMTPSessionTests {
         try compare(Self.randomScript(seed: seed, count: 40), tag: "random-\(seed)")
     }
 
+    @Test("syslog lines of a session: from= (proto=), RCPT refusals, policy rejections, VRFY/EXPN")
+    func logLines() throws {
+        if access("/dev/log", F_OK) != 0 {
+            let fd = open("/dev/log", O_CREAT | O_WRONLY, 0o644)
+            #expect(fd >= 0, "cannot create /dev/log to mount over: \(String(cString: strerror(errno)))")
+            if fd >= 0 { close(fd) }
+        }
+        let script = """
+            EHLO c.example
+            MAIL FROM:<a@spam.example>
+            MAIL FROM:<a@b
+            MAIL FROM:<a@client.example> SIZE=20
+            RCPT TO:<x@remote.example>
+            RCPT TO:<x@later.example>
+            RCPT TO:<x@norelay.example>
+            RCPT TO:<a@b
+            RCPT TO:<root> FOO=bar
+            RCPT TO:<nosuchuser>
+            RCPT TO:<root>
+            RCPT TO:<staff>
+            DATA
+            Subject: x
+            Message-Id: <m1@c>
+
+            body
+            .
+            VRFY root
+            EXPN staff
+            MAIL FROM:<b@client.example> BODY=8BITMIME
+            RCPT TO:<root>
+            DATA
+            Subject: y
+            Precedence: bulk
+
+            body
+            .
+            QUIT
+
+            """
+        let (cf, dir) = try prepare()
+        var lines: [String: [String]] = [:]
+        for (who, binary) in [("real", OracleEnvironment.oraclePath), ("ours", try OracleEnvironment.binaryUnderTest())] {
+            let q = try freshQueue(dir, "q-smtp-log-\(who)")
+            let collector = try DatagramCollector(path: dir.appendingPathComponent("smtp-log-\(who).sock").path)
+            var options = SandboxOptions()
+            options.modeFlag = "-bs"
+            options.launcher = [Self.python, Self.driver]
+            options.devLog = collector.path
+            options.extraArguments = ["-OQueueDirectory=\(q.path)", "-odq"]
+            _ = try Sandbox.run(binary: binary, cf: cf, input: Array(script.utf8), options: options,
+                                runDir: Workspace.shared.runs, tag: "smtp-log.\(who)")
+            // queue IDs in order of appearance
+            var ids: [String] = []
+            lines[who] = collector.drain().map { line in
+                var l = LogTests.normalise(line, id: nil)
+                let re = try! NSRegularExpression(pattern: Self.idPattern)
+                for m in re.matches(in: l, range: NSRange(l.startIndex..., in: l)) {
+                    let id = (l as NSString).substring(with: m.range)
+                    if !ids.contains(id) { ids.append(id) }
+                }
+                for (i, id) in ids.enumerated() { l = l.replacingOccurrences(of: id, with: "QID\(i + 1)") }
+                return l.replacingOccurrences(of: #"<[0-9]{12}\.QID"#, with: "<T.QID", options: .regularExpression)
+            }
+        }
+        let real = lines["real"] ?? [], ours = lines["ours"] ?? []
+        #expect(real.contains { $0.contains(": from=") }, "the real sendmail logged nothing: \(real)")
+        #expect(ours == real, "ours:\n\(ours.joined(separator: "\n"))\nreal:\n\(real.joined(separator: "\n"))")
+    }
+
     @Test("VRFY, EXPN, HELP, ETRN without argument")
     func vrfyExpnHelp() throws {
         try compare("""
