@@ -18,12 +18,14 @@
 // sendmail sets for them ({mail_from} {mail_addr} {mail_mailer}
 // {mail_host}, {rcpt_*}, {nrcpts} {nbadrcpts}, {addr_type}, and
 // {client_addr}=0 for -bs); a $#error result is the reply.
-// Log lines (through the engine's sink): the from= line of a queued
-// message (with proto=), RCPT refusals, check_mail/check_rcpt rejections,
-// under the envelope's queue ID, which its first MAIL command assigns.
-// Not done: AUTH and STARTTLS (not advertised), check_relay, check_data,
-// check_compat, $#discard and $#quarantine (accepted as ok), ETRN (answered, nothing is run).
-// HELP reads the HelpFile as sendmail does.
+// HELP reads the HelpFile as sendmail does.  Log lines (through the
+// engine's sink): the from= line of a queued message (with proto=), RCPT
+// refusals, check_mail/check_rcpt rejections, VRFY/EXPN, under the
+// envelope's queue ID, which its first MAIL (or VRFY/EXPN) assigns.
+// Not done: AUTH and STARTTLS (not offered), VERB's verbose output,
+// check_relay, check_data, check_compat, $#discard and $#quarantine
+// (accepted as ok), ETRN (answered, nothing is run).  The 451 text for a
+// queue that cannot be written is ours, not verified against sendmail.
 
 import Glibc
 import SMBase
