@@ -35,7 +35,8 @@ let package = Package(
         .target(name: "SMMaps", dependencies: ["SMBase", "SMRules", "CBerkeleyDB", "CResolv"], swiftSettings: swift6),
 
         // Composition.
-        .target(name: "SMEngine", dependencies: ["SMBase", "SMRules", "SMConfig", "SMMaps", "SMQueueFormat", "SMDSN"], swiftSettings: swift6),
+        .target(name: "SMSMTP", dependencies: ["SMBase"], swiftSettings: swift6),
+        .target(name: "SMEngine", dependencies: ["SMBase", "SMRules", "SMConfig", "SMMaps", "SMQueueFormat", "SMSMTP", "SMDSN"], swiftSettings: swift6),
 
         // Executables.
         .executableTarget(name: "sendmail", dependencies: ["SMEngine", "SMConfig"], swiftSettings: swift6),
@@ -50,6 +51,7 @@ let package = Package(
         .testTarget(name: "SMConfigTests", dependencies: ["SMConfig", "SMRules", "SMBase"], swiftSettings: swift6),
         .testTarget(name: "SMMapsTests", dependencies: ["SMMaps", "SMRules", "SMBase"], swiftSettings: swift6),
         .testTarget(name: "OracleTests", dependencies: ["SMBase"], swiftSettings: swift6),
+        .testTarget(name: "SMSMTPTests", dependencies: ["SMSMTP", "SMBase"], swiftSettings: swift6),
         .testTarget(name: "SMDSNTests", dependencies: ["SMDSN", "SMBase"], swiftSettings: swift6),
         .testTarget(name: "SMQueueFormatTests", dependencies: ["SMQueueFormat", "SMBase"], swiftSettings: swift6),
         .testTarget(name: "ToolsTests", dependencies: ["SMBase"], swiftSettings: swift6),

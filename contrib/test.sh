@@ -26,9 +26,10 @@ if [ "${SKIP_APT:-0}" != 1 ]; then
     # sendmail-bin + sendmail-cf: the oracle and its m4 library; m4; the C
     # libraries our package links; util-linux (unshare), mount, hostname,
     # iproute2 (ip, for the private network namespace), coreutils (timeout),
-    # python3 (the m4 verdict comparison and the mbox reader in ToolsTests).
+    # python3 (the m4 verdict comparison and the mbox reader in ToolsTests),
+    # s-nail, mutt and procmail (end-to-end tests: real user agents and LDA).
     apt-get install -y sendmail-bin sendmail-cf m4 libdb-dev libssl-dev libmilter-dev \
-        util-linux mount hostname iproute2 coreutils python3
+        util-linux mount hostname iproute2 coreutils python3 s-nail mutt procmail
 fi
 
 # sendmail (and our map code, which follows it) treats a map file as unsafe

@@ -220,6 +220,9 @@ extension Engine {
                 let rest = Array(u[4...])
                 if let l = enhancedCodeLength(rest, delimiter: UInt8(ascii: " ")) {
                     rewriter.userError(code + " " + Array(rest[0..<l]).rawString + " " + Array(rest[(l + 1)...]).rawString)
+                } else if let st = a.status {
+                    // usrerrenh: the $@ status is the enhanced code
+                    rewriter.userError(code + " " + st.rawString + " " + rest.rawString)
                 } else {
                     rewriter.userError(code + " " + rest.rawString)
                 }

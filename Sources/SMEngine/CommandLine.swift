@@ -38,6 +38,8 @@ public struct CommandLine {
     public var from: [UInt8]? = nil
     public var fullName: [UInt8]? = nil
     public var readRecipients = false
+    /// -Q: the quarantine reason to set ("." removes it).
+    public var quarantine: [UInt8]? = nil
     /// -n: don't expand aliases.
     public var noAlias = false
     public var queueArgs: [[UInt8]] = []
@@ -80,7 +82,12 @@ public struct CommandLine {
             i += t ? 2 : 1
         }
         // obsolete(): a -q without an argument means one run ("-q0")
-        let args = args.enumerated().map { $0.offset > 0 && $0.element == Array("-q".utf8) ? Array("-q0".utf8) : $0.element }
+        // and a -Q without one removes the quarantine ("-Q.")
+        let args = args.enumerated().map { e -> [UInt8] in
+            if e.offset > 0 && e.element == Array("-q".utf8) { return Array("-q0".utf8) }
+            if e.offset > 0 && e.element == Array("-Q".utf8) { return Array("-Q.".utf8) }
+            return e.element
+        }
         var k = 1
         argsLoop: while k < args.count {
             let a = args[k]
@@ -160,6 +167,9 @@ public struct CommandLine {
                 bodyType = arg
             }
         case UInt8(ascii: "n"): noAlias = true
+        case UInt8(ascii: "Q"):
+            quarantine = arg
+            if mode == .deliver { mode = .queueRun }
         case UInt8(ascii: "q"):
             if mode == .deliver { mode = .queueRun }
             queueArgs.append(arg)

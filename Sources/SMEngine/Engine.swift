@@ -52,6 +52,9 @@ public final class Engine: CfReporter {
     public let options: StartOptions
     /// OpMode is MD_INITALIAS (newaliases): parse errors don't queue.
     public var initializingAliases = false
+    /// sendmail's EF_VRFYONLY: recipients are checked, aliases and
+    /// .forward files not expanded (SMTP RCPT in queue-only mode, VRFY).
+    public var verifyOnly = false
     /// Where syslog lines go (sendmail's from=/to= lines); nil: nowhere.
     public var logSink: MailLogSink? = SyslogSink()
     /// Where the last parseAddress stopped (sendmail's delimptr).

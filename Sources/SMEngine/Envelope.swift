@@ -159,9 +159,10 @@ extension Engine {
         return qf
     }
 
-    /// The precedence class of a Precedence: value (0 when unknown).
+    /// The precedence class of the first Precedence: value (0 when
+    /// unknown), as sendmail's hvalue() finds it.
     func precedenceClass(_ headers: HeaderList) -> Int {
-        guard let h = headers.headers.last(where: { $0.name.asciiCaseEquals(Array("Precedence".utf8)) }) else { return 0 }
+        guard let h = headers.headers.first(where: { $0.name.asciiCaseEquals(Array("Precedence".utf8)) }) else { return 0 }
         let v = Array(h.value.prefix { !isASCIISpace($0) })
         return config.priorities.first(where: { $0.name.asciiCaseEquals(v) })?.value ?? 0
     }

@@ -14,8 +14,10 @@ import SMRules
 import SMQueueFormat
 
 extension Engine {
-    /// Prints the queue; returns the exit status.
-    public func printQueue() -> SysExit {
+    /// Prints the queue; returns the exit status.  `arguments` are the -q
+    /// arguments: `Q` lists quarantined entries (hf), `L` lost ones (Qf),
+    /// and I/R/S (with `!`) select as for a queue run.
+    public func printQueue(arguments: [[UInt8]] = []) -> SysExit {
         guard let dirBytes = config.options["QueueDirectory"], !dirBytes.isEmpty else {
             rewriter.systemError("QueueDirectory (Q) option must be set")
             return .config
@@ -33,16 +35,11 @@ extension Engine {
         let qfDir = isDir(dir + "/qf") ? dir + "/qf" : dir
         let dfDir = isDir(dir + "/df") ? dir + "/df" : dir
 
-        var names: [String] = []
-        if let d = opendir(qfDir) {
-            while let ent = readdir(d) {
-                let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
-                    String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-                }
-                if name.hasPrefix("qf"), name.count > 2 { names.append(name) }
-            }
-            closedir(d)
-        }
+        let listQuarantined = arguments.contains { $0.first == UInt8(ascii: "Q") }
+        let listLost = arguments.contains { $0.first == UInt8(ascii: "L") }
+        let prefix = listLost ? "Qf" : (listQuarantined ? "hf" : "qf")
+        let selection = QueueSelection(arguments)
+        var names = controlFileNames(in: qfDir, prefix: prefix)
         names.sort()
         var entries: [MailqEntry] = []
         for name in names {
@@ -59,8 +56,14 @@ extension Engine {
             }
             var status = MailqEntry.Status.normal
             if flock(fd, LOCK_SH | LOCK_NB) != 0 { status = .locked } else { _ = flock(fd, LOCK_UN) }
+            if listLost { status = .lost }
             let qf = readAll(fd)
             close(fd)
+            if !selection.isEmpty {
+                let model = try? QueueFileReader.decode(qf)
+                if !selection.matches(id: id, sender: model?.sender ?? [],
+                                      recipients: model?.recipients.map { $0.address } ?? []) { continue }
+            }
             var ds = stat()
             let dfSize: Int64 = stat(dfDir + "/df" + id.string, &ds) == 0 ? Int64(ds.st_size) : -1
             entries.append(MailqEntry(id: id, controlFile: qf, dataFileSize: dfSize, status: status))
@@ -79,4 +82,19 @@ extension Engine {
         out.write(formatter.format(sorted, requestCount: total))
         return exitStatus
     }
+}
+
+/// The control file names (qf, or hf/Qf) in a queue directory, in
+/// directory order.
+func controlFileNames(in dir: String, prefix: String = "qf") -> [String] {
+    var names: [String] = []
+    guard let d = opendir(dir) else { return names }
+    defer { closedir(d) }
+    while let ent = readdir(d) {
+        let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
+            String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+        }
+        if name.hasPrefix(prefix), name.count > 2 { names.append(name) }
+    }
+    return names
 }

@@ -113,16 +113,7 @@ extension Engine {
         let now = time(nil)
 
         // orderq: read every qf to select and sort
-        var names: [String] = []
-        if let d = opendir(qfDir) {
-            while let ent = readdir(d) {
-                let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
-                    String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-                }
-                if name.hasPrefix("qf"), name.count > 2 { names.append(name) }
-            }
-            closedir(d)
-        }
+        let names = controlFileNames(in: qfDir)
         var work: [(id: [UInt8], priority: Int64, ctime: Int64)] = []
         for name in names {
             let id = Array(name.utf8.dropFirst(2))

@@ -39,7 +39,7 @@ public enum RecipientState: Sendable, Equatable {
         }
     }
     /// QS_IS_SENDABLE.
-    public var isSendable: Bool { self == .ok || self == .queueUp }
+    public var isSendable: Bool { self == .ok || self == .queueUp || self == .verified }
 }
 
 /// One entry of the send queue (sendmail's ADDRESS).
@@ -100,6 +100,8 @@ public final class SendQueue {
     }
 
     func insert(_ r: Recipient, at i: Int) { entries.insert(r, at: i) }
+    /// Drops an entry (a recipient refused in SMTP).
+    func remove(_ r: Recipient) { entries.removeAll { $0 === r } }
 }
 
 extension Engine {
@@ -259,7 +261,7 @@ extension Engine {
                 }
                 let dir = Array(String(cString: pwd.pointee.pw_dir).utf8)
                 new.home = dir.isEmpty ? nil : (dir == [UInt8(ascii: "/")] ? [] : dir)
-                if !quoted { forward(new, uid: pwd.pointee.pw_uid, queue: queue, aliasLevel: aliasLevel) }
+                if !quoted && !verifyOnly { forward(new, uid: pwd.pointee.pw_uid, queue: queue, aliasLevel: aliasLevel) }
             }
             break
         }
@@ -294,6 +296,9 @@ extension Engine {
             if rw.envelopeMessage == nil { rw.envelopeMessage = "alias database unavailable" }
             return
         case .found(let value):
+            // EF_VRFYONLY (SMTP in queue-only mode, VRFY): the alias exists; it
+            // is expanded later
+            if verifyOnly { a.state = .verified; return }
             if verbose { rw.notice("aliased to \(shortenString(value, 203).string)") }
             a.selfReference = false
             a.state = .expanded

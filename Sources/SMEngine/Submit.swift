@@ -186,7 +186,21 @@ extension Engine {
     /// IDs whose df or qf already exist (the O_EXCL create still guards).
     func assignQueueID(_ qdir: String, now: time_t, pid: Int) -> QueueID {
         var gen = QueueIDGenerator(randomOffset: Int.random(in: 0..<QueueID.sequenceLimit))
-        var qid = gen.next(now: Int64(now), pid: pid)!
+        return assignQueueID(qdir, now: now, pid: pid, generator: &gen)
+    }
+
+    /// The same with the process's generator (several messages in one
+    /// process, as in an SMTP session, get consecutive IDs).
+    func assignQueueID(_ qdir: String, now: time_t, pid: Int, generator gen: inout QueueIDGenerator) -> QueueID {
+        var qid: QueueID
+        if let q = gen.next(now: Int64(now), pid: pid) {
+            qid = q
+        } else {
+            // the sequence is used up within this second: wait for the next
+            var t = now
+            repeat { sleep(1); t = time(nil) } while t == now
+            qid = gen.next(now: Int64(t), pid: pid)!
+        }
         let dir = Array(qdir.utf8)
         let sub = QueueCommitter(directory: qdir).subdirectories
         func taken(_ id: QueueID) -> Bool {

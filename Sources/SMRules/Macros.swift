@@ -19,10 +19,9 @@ public final class MacroNames: @unchecked Sendable {
         // sendmail binds opMode to its internal id at start-up.
         names[0o202] = Array("opMode".utf8)
         ids[Array("opMode".utf8)] = 0o202
-        // ... and names {deliveryMode} and {load_avg} before reading the cf,
-        // so the cf's first long name gets 0242 (seen in a qf's $&{x})
-        _ = id(forLongName: Array("deliveryMode".utf8))
-        _ = id(forLongName: Array("load_avg".utf8))
+        // and names these before it reads the cf, so the cf's own long
+        // names start at 0243 (the ids appear in qf files: `$&{x}` bytes)
+        for n in ["deliveryMode", "load_avg", "daemon_flags"] { _ = id(forLongName: Array(n.utf8)) }
     }
 
     /// The id of a long name, allocating one if new.  Nil when exhausted.

@@ -59,8 +59,23 @@ public final class RewriteEngine: MapContext, MacroSource {
     /// the cf file and line in front while a cf is being read, every byte
     /// with its high bit cleared.
     func emit(_ msg: String, defaultCode: String, withAddress: Bool) {
+        if smtpReplies != nil {
+            // in an SMTP session the message is a reply: code, enhanced code
+            // (x.0.0 when none is given), "addr... ", text; 0xx notices only
+            // when verbose
+            let (code, enhanced, _) = stripReplyCode(msg)
+            let num = code ?? defaultCode
+            if num.hasPrefix("0") && quietNotices { return }
+            let text = format(msg, defaultCode: defaultCode, withAddress: withAddress)
+            smtpReplies!.append(num + " " + (enhanced ?? "\(num.prefix(1)).0.0") + " " + text)
+            return
+        }
         out.writeMessage(format(msg, defaultCode: defaultCode, withAddress: withAddress))
     }
+
+    /// When set (an SMTP session), messages are collected here as SMTP
+    /// reply lines ("553 5.1.2 addr... text") instead of being printed.
+    public var smtpReplies: [String]? = nil
 
     /// The line `emit` prints for `msg`.
     func format(_ msg: String, defaultCode: String, withAddress: Bool) -> String {

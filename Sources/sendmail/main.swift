@@ -110,8 +110,11 @@ case .verify:
     let status = engine.verify(cl.operands)
     finish(status == .tempFail ? .ok : status)
 case .printQueue:
-    let status = engine.printQueue()
+    let status = engine.printQueue(arguments: cl.queueArgs)
     finish(status == .tempFail ? .ok : status)
+case .queueRun where cl.quarantine != nil:
+    let reason = cl.quarantine == Array(".".utf8) ? nil : cl.quarantine
+    finish(engine.changeQuarantine(reason: reason, arguments: cl.queueArgs))
 case .queueRun:
     switch engine.queueRunMode(cl.queueArgs) {
     case .periodic:
@@ -159,6 +162,47 @@ case .deliver:
         }
         return data
     })
+    finish(status == .tempFail ? .ok : status)
+case .smtp:
+    // -bs: an SMTP session on stdin/stdout.  Every delivery mode queues
+    // (as -odq): there is no delivery agent yet.
+    engine.postReadChecks()
+    if engine.exitStatus != .ok { finish(engine.exitStatus) }
+    let server = SMTPServer(engine: engine)
+    var pending: [UInt8] = []
+    var inbuf = [UInt8](repeating: 0, count: 65536)
+    stdoutBuffer.write(server.greeting())
+    stdoutBuffer.flush()
+    var closed = false
+    reading: while !closed {
+        // every complete line read so far is answered, in order; replies
+        // go out before the next read (pipelining)
+        while let nl = pending.firstIndex(of: 0x0A) {
+            let line = Array(pending[..<nl])
+            pending.removeSubrange(...nl)
+            // more input already there (buffered, readable or at EOF, as
+            // select() says): HELO/EHLO then refuse a client that did not wait
+            var more = !pending.isEmpty
+            if !more {
+                var pfd = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+                more = poll(&pfd, 1, 0) > 0 && pfd.revents != 0
+            }
+            let (reply, close) = server.handle(line, inputPending: more)
+            stdoutBuffer.write(reply)
+            if close { closed = true; break reading }
+        }
+        stdoutBuffer.flush()
+        let n = inbuf.withUnsafeMutableBytes { read(0, $0.baseAddress, 65536) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { break }
+        pending.append(contentsOf: inbuf[0..<n])
+    }
+    if closed {
+        stdoutBuffer.flush()
+        finish(server.exitStatus == .tempFail ? .ok : server.exitStatus)
+    }
+    let (reply, status) = server.endOfInput()
+    stdoutBuffer.write(reply)
     finish(status == .tempFail ? .ok : status)
 default:
     stdoutBuffer.write("sendmail: this mode (-b\(String(UnicodeScalar(cl.mode.rawValue)))) is not implemented yet\n")

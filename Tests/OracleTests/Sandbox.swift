@@ -31,6 +31,9 @@ struct SandboxOptions: Sendable, Hashable {
     /// Per run; the oracle needs well under a second for any case, so a hung
     /// binary under test costs at most this.  `SM_RUN_TIMEOUT` overrides.
     var timeoutSeconds = SandboxOptions.defaultTimeout
+    /// A program (and its arguments) run inside the sandbox with the binary
+    /// and its arguments after them: the SMTP driver for `-bs` sessions.
+    var launcher: [String] = []
 
     static let defaultTimeout: Int =
         Int(ProcessInfo.processInfo.environment["SM_RUN_TIMEOUT"] ?? "") ?? 20
@@ -103,7 +106,7 @@ enum Sandbox {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
         process.arguments = ["-k", "5", String(options.timeoutSeconds), "/usr/bin/unshare"] + ns
-            + ["--propagation", "private", "/bin/sh", "-c", wrapper, "oracle-sandbox", binary] + binArgs
+            + ["--propagation", "private", "/bin/sh", "-c", wrapper, "oracle-sandbox"] + options.launcher + [binary] + binArgs
         process.environment = [
             "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TZ": "UTC", "LANG": "C", "LC_ALL": "C",
             "SM_HOSTNAME": hostName,

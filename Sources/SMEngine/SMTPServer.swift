@@ -1,0 +1,587 @@
+// SMEngine/SMTPServer.swift
+//
+// `sendmail -bs`: an SMTP session on standard input and output, driven
+// by the pure SMSMTP state machine.  This file gives the session what
+// needs sendmail's semantics: the greeting from $e (SmtpGreetingMessage),
+// the HELO/EHLO replies and the EHLO extension list, MAIL through
+// setsender and its ESMTP parameters (SIZE, BODY, RET, ENVID), RCPT
+// through parseaddr + recipient() with NOTIFY/ORCPT, VRFY and EXPN, and
+// DATA through Collector and the queue commit (QueueCommit.swift).
+// Queue-only (-odq) semantics whatever the delivery mode: RCPT checks a
+// recipient without expanding aliases or .forward files (sendmail's
+// EF_VRFYONLY), the queue run expands them.
+// Promises: 250 after DATA is sent only once the qf is durably in place;
+// a failed commit is a 4xx reply and leaves nothing behind.  Engine
+// errors become reply lines with their code and enhanced code.
+// The policy rulesets check_mail, check_rcpt, check_vrfy and check_expn
+// run on the argument as given, where sendmail runs them, with the macros
+// sendmail sets for them ({mail_from} {mail_addr} {mail_mailer}
+// {mail_host}, {rcpt_*}, {nrcpts} {nbadrcpts}, {addr_type}, and
+// {client_addr}=0 for -bs); a $#error result is the reply.
+// HELP reads the HelpFile as sendmail does.  Log lines (through the
+// engine's sink): the from= line of a queued message (with proto=), RCPT
+// refusals, check_mail/check_rcpt rejections, VRFY/EXPN, under the
+// envelope's queue ID, which its first MAIL (or VRFY/EXPN) assigns.
+// Not done: AUTH and STARTTLS (not offered), VERB's verbose output,
+// check_relay, check_data, check_compat, $#discard and $#quarantine
+// (accepted as ok), ETRN (answered, nothing is run).  The 451 text for a
+// queue that cannot be written is ours, not verified against sendmail.
+
+import Glibc
+import SMBase
+import SMRules
+import SMConfig
+import SMQueueFormat
+import SMSMTP
+
+public final class SMTPServer {
+    let engine: Engine
+    public private(set) var session: SMTPServerSession
+    var queue = SendQueue()
+    var sender: ParsedAddress? = nil
+    var mailOptions = SubmitOptions()
+    var retSeen = false
+    var envidSeen = false
+    var declaredBody: [UInt8]? = nil
+    /// The envelope's queue ID: given at its first MAIL command (sendmail
+    /// logs RCPT errors under it), kept until the message is queued.
+    var envelopeID: QueueID? = nil
+    /// The process's queue ID sequence.
+    var idGenerator = QueueIDGenerator(randomOffset: Int.random(in: 0..<QueueID.sequenceLimit))
+    /// Addresses VRFY and EXPN handed to recipient() (they count in the
+    /// next message's priority, as in sendmail).
+    var verifiedCount = 0
+    /// Recipients that reached recipient() and were refused.
+    var refusedRecipients = 0
+    /// MAIL FROM:'s address as given.
+    var senderGiven: [UInt8] = []
+    /// Per recipient: NOTIFY flags and ORCPT, by identity.
+    var rcptParams: [ObjectIdentifier: (notify: RecipientFlags?, orcpt: [UInt8]?)] = [:]
+    let now: () -> time_t
+
+    public init(engine: Engine, now: @escaping () -> time_t = { time(nil) }) {
+        self.engine = engine
+        self.now = now
+        let j = engine.rewriter.macros[Int(UInt8(ascii: "j"))] ?? []
+        session = SMTPServerSession(hostName: j, version: sendmailVersion)
+        engine.rewriter.quietNotices = !engine.verbose
+        engine.verifyOnly = true
+        // the "client" of -bs: no address, no name
+        setMacro("{client_addr}", Array("0".utf8))
+        setMacro("{client_port}", Array("0".utf8))
+        setMacro("{client_name}", [])
+        setMacro("{client_resolve}", [])
+        setMacro("{daemon_flags}", Array("c u".utf8))
+        if privacy("needmailhelo") { session.needHelo.insert(.mail) }
+        if privacy("needvrfyhelo") { session.needHelo.insert(.vrfy) }
+        if privacy("needexpnhelo") { session.needHelo.insert(.expn) }
+        for (word, verb) in [("novrfy", SMTPVerb.vrfy), ("noexpn", .expn), ("noverb", .verb), ("noetrn", .etrn)]
+        where privacy(word) {
+            session.disabled.insert(verb)
+        }
+        session.maxRecipients = engine.intOption("MaxRecipientsPerMessage", 0)
+    }
+
+    func setMacro(_ name: String, _ v: [UInt8]?) { rw.defineMacro(Array(name.utf8), v) }
+
+    /// {x_addr} {x_mailer} {x_host} of a parsed address (x: mail, rcpt).
+    func setAddressMacros(_ prefix: String, _ a: ParsedAddress) {
+        setMacro("{\(prefix)_addr}", a.user)
+        setMacro("{\(prefix)_mailer}", a.mailerName)
+        setMacro("{\(prefix)_host}", a.host ?? [])
+    }
+
+    /// Accepted and refused recipients ({nrcpts}, {nbadrcpts}).
+    var acceptedCount = 0
+    var badCount = 0
+    func countBad() {
+        badCount += 1
+        setMacro("{nbadrcpts}", Array(String(badCount).utf8))
+    }
+
+    var rw: RewriteEngine { engine.rewriter }
+    func macro(_ c: Character) -> [UInt8] { rw.macros[Int(c.asciiValue!)] ?? [] }
+
+    /// The 220 greeting: $e expanded, "ESMTP" after its first word.
+    public func greeting() -> [UInt8] {
+        rw.macros[Int(UInt8(ascii: "b"))] = arpaDate(now())
+        // (the cf reader keeps option values in expansion form)
+        let spec = engine.config.options["SmtpGreetingMessage"]
+            ?? [Meta.macroExpand, UInt8(ascii: "j")] + Array(" Sendmail ".utf8) + [Meta.macroExpand, UInt8(ascii: "v")]
+                + Array(" ready at ".utf8) + [Meta.macroExpand, UInt8(ascii: "b")]
+        var g = expandMacros(spec, rw.macros)
+        if !g.string.contains("ESMTP") {
+            if let sp = g.firstIndex(of: 0x20) {
+                g = Array(g[..<sp]) + Array(" ESMTP".utf8) + Array(g[sp...])
+            } else {
+                g += Array(" ESMTP".utf8)
+            }
+        }
+        return SMTPReply(code: 220, enhanced: nil, lines: [g]).encoded
+    }
+
+    /// One line from the client; returns the bytes to send and whether
+    /// the session is over.
+    public func handle(_ line: [UInt8], inputPending: Bool = false) -> (reply: [UInt8], close: Bool) {
+        let action = session.receive(line, inputPending: inputPending)
+        switch action {
+        case .none: return ([], false)
+        case .reply(let r):
+            if r.isError { noteError(String(decoding: r.encoded.dropLast(2), as: UTF8.self)) }
+            return (r.encoded, false)
+        case .quit(let r), .close(let r):
+            return (r.encoded, true)
+        case .reset(let r):
+            resetTransaction()
+            return (r.encoded, false)
+        case .hello(let domain, let extended):
+            // a new greeting drops the transaction (not the envelope's message)
+            let keep = envelopeMessage
+            resetTransaction()
+            envelopeMessage = keep
+            return (hello(domain, extended: extended), false)
+        case .delayed(let r, let seconds):
+            // sendmail slows down a client that keeps greeting badly
+            noteError(String(decoding: r.encoded.dropLast(2), as: UTF8.self))
+            sleep(UInt32(seconds))
+            return (r.encoded, false)
+        case .mail(let p): return (mail(p), false)
+        case .recipient(let p): return (recipient(p), false)
+        case .startData:
+            session.dataStarted()
+            return (SMTPReply(354, nil, "End data with <CR><LF>.<CR><LF>").encoded, false)
+        case .message(let text): return (message(text), false)
+        case .help(let topic): return (help(topic), false)
+        case .verify(let a): return (verify(a, expand: false), false)
+        case .expand(let a): return (verify(a, expand: true), false)
+        }
+    }
+
+    /// HELP from the HelpFile (read at each HELP, as sendmail does).
+    func help(_ topic: [UInt8]) -> [UInt8] {
+        var file: [UInt8]? = nil
+        if let path = engine.config.options["HelpFile"], !path.isEmpty, let fp = fopen(path.string, "r") {
+            defer { fclose(fp) }
+            var data: [UInt8] = []
+            var buf = [UInt8](repeating: 0, count: 8192)
+            while true {
+                let n = buf.withUnsafeMutableBytes { fread($0.baseAddress, 1, 8192, fp) }
+                if n <= 0 { break }
+                data += buf[0..<n]
+            }
+            file = data
+        }
+        let names = engine.config.names
+        let r = SMTPHelp.reply(helpFile: file, argument: topic, version: sendmailVersion, expand: {
+            expandMacros(translateDollars($0, names: names, report: { _ in }), self.rw.macros)
+        })
+        if r.isError { noteError(String(decoding: r.encoded.dropLast(2), as: UTF8.self)) }
+        return r.encoded
+    }
+
+    func resetTransaction() {
+        queue = SendQueue()
+        sender = nil
+        mailOptions = SubmitOptions()
+        retSeen = false
+        envidSeen = false
+        declaredBody = nil
+        rcptParams = [:]
+        envelopeMessage = nil
+        refusedRecipients = 0
+        verifiedCount = 0
+        envelopeID = nil
+        acceptedCount = 0
+        badCount = 0
+        for m in ["{nrcpts}", "{nbadrcpts}"] { setMacro(m, nil) }
+        rw.lastUserError = nil
+        rw.envelopeMessage = nil
+    }
+
+    func privacy(_ word: String) -> Bool {
+        (engine.config.options["PrivacyOptions"] ?? []).asciiLowercased
+            .split(whereSeparator: { $0 == UInt8(ascii: ",") || isASCIISpace($0) })
+            .contains { Array($0).string == word || (Array($0).string == "goaway" && word != "noetrn" && word != "noreceipts") }
+    }
+
+    var maxMessageSize: Int { engine.intOption("MaxMessageSize", 0) }
+
+    func hello(_ domain: [UInt8], extended: Bool) -> [UInt8] {
+        rw.macros[Int(UInt8(ascii: "s"))] = domain
+        rw.macros[Int(UInt8(ascii: "r"))] = Array((extended ? "ESMTP" : "SMTP").utf8)
+        let first = Array("\(macro("j").string) Hello \(macro("_").string), pleased to meet you".utf8)
+        guard extended else { return SMTPReply(code: 250, enhanced: nil, lines: [first]).encoded }
+        if session.nullServer {
+            return SMTPReply(code: 250, enhanced: nil, lines: [first, Array("ENHANCEDSTATUSCODES".utf8)]).encoded
+        }
+        var lines = [first, Array("ENHANCEDSTATUSCODES".utf8), Array("PIPELINING".utf8)]
+        if !privacy("noexpn") { lines.append(Array("EXPN".utf8)) }
+        if !privacy("noverb") && !privacy("noexpn") { lines.append(Array("VERB".utf8)) }
+        lines.append(Array("8BITMIME".utf8))
+        lines.append(Array((maxMessageSize > 0 ? "SIZE \(maxMessageSize)" : "SIZE").utf8))
+        if !privacy("noreceipts") { lines.append(Array("DSN".utf8)) }
+        if !privacy("noetrn") { lines.append(Array("ETRN".utf8)) }
+        lines.append(Array("DELIVERBY".utf8))
+        lines.append(Array("HELP".utf8))
+        return SMTPReply(code: 250, enhanced: nil, lines: lines).encoded
+    }
+
+    /// Runs `body` with engine messages captured as reply lines.
+    func capturing(_ body: () -> Void) -> [String] {
+        rw.smtpReplies = []
+        body()
+        let r = rw.smtpReplies ?? []
+        rw.smtpReplies = nil
+        return r
+    }
+
+    func lines(_ ls: [String]) -> [UInt8] {
+        for l in ls { noteError(l) }
+        return ls.flatMap { Array($0.latin1Bytes) + [0x0D, 0x0A] }
+    }
+
+    /// The envelope's message (the qf M line): a 5xx reply replaces it, a
+    /// 4xx one only fills it when empty.
+    var envelopeMessage: String? = nil
+
+    /// Records an error reply line ("553 5.1.2 text") as e_message.
+    func noteError(_ line: String) {
+        guard let c = line.first, c == "4" || c == "5" else { return }
+        let (_, _, text) = stripReplyCode(line)
+        if c == "5" || envelopeMessage == nil { envelopeMessage = text }
+        lastRecipientError = text
+    }
+
+    func error(_ code: Int, _ enhanced: String, _ text: String) -> [UInt8] {
+        let r = SMTPReply(code, enhanced, text)
+        noteError(String(decoding: r.encoded.dropLast(2), as: UTF8.self))
+        return r.encoded
+    }
+
+    /// A notice line under the envelope's queue ID (sendmail's usrerr and
+    /// rejection log lines).
+    func logNotice(_ text: String) {
+        guard let sink = engine.logSink, engine.logLevel > 3 else { return }
+        let id = envelopeID.map { $0.bytes.string } ?? "NOQUEUE"
+        sink.log(priority: LOG_NOTICE, "\(id): \(text)")
+    }
+
+    /// "ruleset=..., arg1=..., relay=..., reject=<reply>" for a policy refusal.
+    func logRejection(_ ruleset: String, _ arg: [UInt8], _ replies: [String]) {
+        guard let r = replies.last else { return }
+        logNotice("ruleset=\(ruleset), arg1=\(arg.string), relay=\(macro("_").string), reject=\(r)")
+    }
+
+    /// The reply text without code and enhanced code.
+    func replyText(_ line: String) -> String { stripReplyCode(line).text }
+
+    func mail(_ p: SMTPPathArgument) -> [UInt8] {
+        if envelopeID == nil {
+            let qdir = (engine.config.options["QueueDirectory"] ?? []).string
+            envelopeID = engine.assignQueueID(qdir, now: now(), pid: Int(getpid()), generator: &idGenerator)
+        }
+        var parsed: ParsedAddress? = nil
+        // the address must parse (sendmail's first error is the reply)
+        var first: ParsedAddress? = nil
+        var errs = capturing { first = engine.parseAddress(p.address, flags: [.sender], isRecipient: false) }
+        if let e = errs.first { return lines([e]) }
+        // nothing but a comment: the sender is $n
+        var shown = p.address
+        if first == nil {
+            shown = expandMacros([Meta.macroExpand, UInt8(ascii: "n")], rw.macros)
+            errs = capturing { first = engine.parseAddress(shown, flags: [.sender], isRecipient: false) }
+        }
+        setMacro("{mail_from}", shown)
+        if let a = first { setAddressMacros("mail", a) }
+        // a client that never said HELO/EHLO: $s and $r as sendmail sets them
+        if !session.greeted {
+            rw.macros[Int(UInt8(ascii: "s"))] = Array("localhost".utf8)
+            rw.macros[Int(UInt8(ascii: "r"))] = Array("SMTP".utf8)
+        }
+        errs = capturing { parsed = engine.setSender(shown) }
+        if let e = errs.first { return lines([e]) }
+        var size = 0
+        for param in p.parameters {
+            let kw = param.keyword.asciiUppercased.string
+            let v = param.value ?? []
+            if (kw == "RET" || kw == "ENVID") && privacy("noreceipts") {
+                return error(504, "5.7.0", "Sorry, \(kw) not supported, we do not allow DSN")
+            }
+            switch kw {
+            case "SIZE":
+                size = Int(v.string) ?? 0
+            case "BODY":
+                let b = v.asciiUppercased.string
+                guard b == "7BIT" || b == "8BITMIME" else { return error(501, "5.5.4", "Unknown BODY type \(v.string)") }
+                declaredBody = v.asciiUppercased
+            case "RET":
+                if retSeen { return error(501, "5.5.0", "Duplicate RET parameter") }
+                retSeen = true
+                let r = v.asciiUppercased.string
+                guard r == "HDRS" || r == "FULL" else { return error(501, "5.5.2", "Bad argument \"\(v.string)\" to RET") }
+                mailOptions.ret = v
+            case "ENVID":
+                if envidSeen { return error(501, "5.5.0", "Duplicate ENVID parameter") }
+                envidSeen = true
+                mailOptions.envid = v
+            default:
+                return error(555, "5.5.4", "\(shownKeyword(param.keyword).string) parameter unrecognized")
+            }
+        }
+        // the policy ruleset after the parameters, before the size limit
+        let refused = policyCheck("check_mail", p.address, addrType: "e s")
+        if !refused.isEmpty { logRejection("check_mail", p.address, refused); return lines(refused) }
+        if maxMessageSize > 0 && size > maxMessageSize {
+            return error(552, "5.2.3", "Message size exceeds fixed maximum message size (\(maxMessageSize))")
+        }
+        sender = parsed
+        senderGiven = shown
+        setMacro("{nrcpts}", Array("0".utf8))
+        session.mailAccepted()
+        return SMTPReply(250, "2.1.0", "\(shown.string)... Sender ok").encoded
+    }
+
+    /// rscheck(): runs the named ruleset (when the cf has it) on `arg`;
+    /// the error replies a $#error result gives, or [] to go on.
+    func policyCheck(_ name: String, _ arg: [UInt8], addrType: String? = nil) -> [String] {
+        guard let rs = rw.rulesets.find(Array(name.utf8)), rw.rulesets.hasRules(rs) else { return [] }
+        // {addr_type} stays set afterwards, as in sendmail
+        if let t = addrType { setMacro("{addr_type}", Array(t.utf8)) }
+        return capturing {
+            let saveTo = rw.currentAddress
+            // VRFY/EXPN errors are not about an address
+            rw.currentAddress = addrType == nil ? nil : arg
+            defer { rw.currentAddress = saveTo }
+            let r = prescan(arg, delim: 0, table: rw.tables.noComment, ignoreUnbalanced: false,
+                            eightBitAddrOK: engine.eightBitAddrOK, report: { self.rw.userError($0) })
+            guard var pvp = r.tokens else { return }
+            rw.rewrite(&pvp, ruleset: rs)
+            if pvp.count > 1, pvp[0] == [Meta.canonNet], pvp[1].asciiCaseEquals(Array("error".utf8)) {
+                _ = engine.buildAddress(pvp, flags: [])
+            }
+        }
+    }
+
+    /// A parameter's keyword as sendmail names it: its leading letters,
+    /// digits and dashes ("<a@b>" has none).
+    func shownKeyword(_ k: [UInt8]) -> [UInt8] {
+        Array(k.prefix { isASCIIAlnum($0) || $0 == UInt8(ascii: "-") })
+    }
+
+    /// RCPT: the reply; a refusal other than a policy one is logged with
+    /// its text, as sendmail does.
+    func recipient(_ p: SMTPPathArgument) -> [UInt8] {
+        let before = badCount
+        let reply = recipientReply(p)
+        if badCount > before, !policyRejected, let t = lastRecipientError {
+            logNotice(t)
+        }
+        lastRecipientError = nil
+        policyRejected = false
+        return reply
+    }
+
+    /// The text of the last error reply (for RCPT's log line).
+    var lastRecipientError: String? = nil
+    /// RCPT was refused by check_rcpt (logged as such).
+    var policyRejected = false
+
+    func recipientReply(_ p: SMTPPathArgument) -> [UInt8] {
+        var notify: RecipientFlags? = nil
+        var orcpt: [UInt8]? = nil
+        var r: Recipient? = nil
+        var errs = capturing {
+            if let a = engine.parseAddress(p.address, flags: [], isRecipient: true) { r = Recipient(a, parent: nil) }
+        }
+        if !errs.isEmpty { countBad(); return lines(errs) }
+        if r == nil { countBad(); return error(501, "5.0.0", "Missing recipient") }
+        for param in p.parameters {
+            let kw = param.keyword.asciiUppercased.string
+            let v = param.value ?? []
+            if (kw == "NOTIFY" || kw == "ORCPT") && privacy("noreceipts") {
+                countBad()
+                return error(504, "5.7.0", "Sorry, \(kw) not supported, we do not allow DSN")
+            }
+            switch kw {
+            case "NOTIFY":
+                var f: RecipientFlags = [.hasNotify]
+                for w in v.split(separator: UInt8(ascii: ",")) {
+                    switch Array(w).asciiUppercased.string {
+                    case "SUCCESS": f.insert(.notifySuccess)
+                    case "FAILURE": f.insert(.notifyFailure)
+                    case "DELAY": f.insert(.notifyDelay)
+                    case "NEVER": break
+                    default: countBad(); return error(501, "5.5.4", "Bad argument \"\(v.string)\"  to NOTIFY")
+                    }
+                }
+                notify = f
+            case "ORCPT":
+                orcpt = v
+            default:
+                countBad()
+                return error(555, "5.5.4", "\(shownKeyword(param.keyword).string) parameter unrecognized")
+            }
+        }
+        if let a = r?.address { setAddressMacros("rcpt", a) }
+        let refused = policyCheck("check_rcpt", p.address, addrType: "e r")
+        if !refused.isEmpty {
+            countBad()
+            policyRejected = true
+            logRejection("check_rcpt", p.address, refused)
+            return lines(refused)
+        }
+        var placed: Recipient? = nil
+        // an unknown user is a reply, not the exit status
+        let saveStatus = rw.exitStatus
+        errs = capturing { placed = engine.recipient(r!, queue: queue, aliasLevel: 0) }
+        rw.exitStatus = saveStatus
+        if let q = placed, q.state.isSendable {
+            if errs.isEmpty {
+                if rcptParams[ObjectIdentifier(q)] == nil { rcptParams[ObjectIdentifier(q)] = (notify, orcpt) }
+                session.recipientAccepted()
+                acceptedCount += 1
+                setMacro("{nrcpts}", Array(String(acceptedCount).utf8))
+                let queued = q.state == .queueUp ? " (will queue)" : ""
+                return SMTPReply(250, "2.1.5", "\(p.address.string)... Recipient ok\(queued)").encoded
+            }
+        }
+        // a refused recipient does not stay in the envelope
+        // (it still counts against `for $u` in Received:)
+        if let q = placed, q === r, !q.state.isSendable { queue.remove(q); refusedRecipients += 1 }
+        countBad()
+        if !errs.isEmpty { return lines(errs) }
+        return error(550, "5.1.1", "\(p.address.string)... User unknown")
+    }
+
+    func verify(_ arg: [UInt8], expand: Bool) -> [UInt8] {
+        // logged under the envelope's queue ID (given now if it has none)
+        if envelopeID == nil {
+            let qdir = (engine.config.options["QueueDirectory"] ?? []).string
+            envelopeID = engine.assignQueueID(qdir, now: now(), pid: Int(getpid()), generator: &idGenerator)
+        }
+        if let sink = engine.logSink, engine.logLevel > 5, let id = envelopeID {
+            sink.log(priority: LOG_INFO, "\(id.bytes.string): \(macro("_").string): \(expand ? "EXPN" : "VRFY") \(arg.string)")
+        }
+        let refused = policyCheck(expand ? "check_expn" : "check_vrfy", arg)
+        if !refused.isEmpty { return lines(refused) }
+        let vq = SendQueue()
+        engine.verifyOnly = !expand
+        let saveStatus = rw.exitStatus
+        defer { engine.verifyOnly = true; rw.exitStatus = saveStatus }
+        let errs = capturing { engine.sendToList(arg, parent: nil, queue: vq, aliasLevel: 0) }
+        // they went through recipient() on this envelope: e_nrcpts counts them
+        verifiedCount += engine.countedRecipients(vq)
+        if !errs.isEmpty { return lines(errs) }
+        let j = macro("j")
+        var out: [[UInt8]] = []
+        for r in vq.entries where r.state.isSendable {
+            // the user part, qualified (with $j for a local user, else with
+            // the host) unless it already names a domain
+            var addr = r.address.user
+            if addr.contains(UInt8(ascii: "@")) {
+            } else if r.address.mailer?.has("l") ?? false { addr += [UInt8(ascii: "@")] + j }
+            else if let h = r.address.host { addr += [UInt8(ascii: "@")] + h }
+            var text = [UInt8(ascii: "<")] + addr + [UInt8(ascii: ">")]
+            if r.address.mailer?.has("w") ?? false, let pw = getpwnam(r.address.user.string) {
+                let gecos = String(cString: pw.pointee.pw_gecos)
+                let full = gecos.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+                if !full.isEmpty { text = Array(full.utf8) + [0x20] + text }
+            }
+            out.append(text)
+        }
+        if out.isEmpty { return SMTPReply(550, "5.1.1", "\(arg.string)... User unknown").encoded }
+        // VRFY of an address that is not delivered here: 252 (cannot verify)
+        let local = vq.entries.filter { $0.state.isSendable }.allSatisfy { $0.address.mailer?.has("l") ?? false }
+        return SMTPReply(code: !expand && !local ? 252 : 250, enhanced: "2.1.5", lines: out).encoded
+    }
+
+    /// DATA's text: collect, headers, qf, durable commit.
+    func message(_ text: [UInt8]) -> [UInt8] {
+        defer { resetTransaction(); session.transactionEnded() }
+        let t = now()
+        let qdir = (engine.config.options["QueueDirectory"] ?? []).string
+        let msg = Collector.collect(text, ignoreDots: false)
+        if maxMessageSize > 0 && msg.size > maxMessageSize {
+            return error(552, "5.2.3", "Message exceeds maximum fixed size (\(maxMessageSize))")
+        }
+        let qid = envelopeID ?? engine.assignQueueID(qdir, now: t, pid: Int(getpid()), generator: &idGenerator)
+        let date = arpaDate(t)
+        rw.macros[Int(UInt8(ascii: "a"))] = date
+        rw.macros[Int(UInt8(ascii: "b"))] = date
+        rw.macros[Int(UInt8(ascii: "i"))] = qid.bytes
+        rw.macros[Int(UInt8(ascii: "t"))] = engine.messageIDTime(t)
+        if let id = engine.config.names.id(forName: Array("daemon_flags".utf8)) { rw.macros[id] = Array("c u".utf8) }
+        let fMacro = macro("f")
+        var headers = HeaderList(config: engine.config)
+        for f in msg.headerFields { headers.addMessageField(f) }
+        rw.macros[Int(UInt8(ascii: "u"))] = nil
+        let primaries = queue.entries.filter { $0.primary && $0.state.isSendable }
+        // `for $u` only when one RCPT was accepted and nothing else (refused
+        // recipients, VRFY/EXPN addresses) went into the envelope
+        if primaries.count == 1 && acceptedCount == 1 && refusedRecipients == 0 && verifiedCount == 0 { rw.macros[Int(UInt8(ascii: "u"))] = primaries[0].printable }
+        rw.macros[Int(UInt8(ascii: "g"))] = fMacro
+        headers.expandDefaults(rw.macros)
+        rw.macros[Int(UInt8(ascii: "u"))] = nil
+        // EF_DELETE_BCC: a recipient header of the message other than Bcc:
+        // and other than Resent-* (as sendmail decides it)
+        let visible = headers.headers.contains {
+            !$0.flags.contains(.defaultValue) && $0.flags.contains(.recipient) && !$0.flags.contains(.bcc)
+                && !$0.flags.contains(.resent)
+        }
+        engine.addRecipientHeaderIfNeeded(&headers, queue)
+        var o = mailOptions
+        o.bodyType = declaredBody
+        rw.lastUserError = envelopeMessage
+        var qf = engine.controlFile(o, message: msg, headers: headers, queue: queue,
+                                    sender: sender ?? ParsedAddress(mailer: nil, mailerName: [], host: nil, user: [], printable: []),
+                                    headerErrors: false, bccFlag: visible, now: t)
+        qf.authParameter = nil
+        qf.priority += Int64(verifiedCount * engine.intOption("RecipientFactor", 30000))
+        // per-recipient NOTIFY and ORCPT
+        let sendable = queue.entries.filter { $0.state.isSendable }
+        for (i, r) in sendable.enumerated() where i < qf.recipients.count {
+            guard let p = rcptParams[ObjectIdentifier(r)] else { continue }
+            if let n = p.notify {
+                qf.recipients[i].flags.subtract([.notifyFailure, .notifyDelay, .notifySuccess, .hasNotify])
+                qf.recipients[i].flags.formUnion(n)
+            }
+            qf.recipients[i].originalRecipient = p.orcpt
+        }
+        // the final recipient of an SMTP address: the user part with a
+        // domain, else the address without its angle brackets, with $j
+        let j = macro("j")
+        for (i, r) in sendable.enumerated() where i < qf.recipients.count && r.parent == nil {
+            let at = UInt8(ascii: "@")
+            var final = r.address.user.contains(at) ? r.address.user : r.printable
+            if final.first == UInt8(ascii: "<"), final.last == UInt8(ascii: ">") { final = Array(final.dropFirst().dropLast()) }
+            if !final.contains(at) { final += [at] + j }
+            qf.recipients[i].finalRecipient = (r.address.mailer?.addrType ?? Array("rfc822".utf8)) + Array("; ".utf8) + final
+        }
+        let mode = engine.config.options["QueueFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600
+        let committer = QueueCommitter(directory: qdir, fileMode: mode)
+        if committer.commit(id: qid.bytes, data: msg.body, control: QueueFileWriter.encode(qf)) != nil {
+            return SMTPReply(451, "4.3.0", "Temporary failure: cannot queue message").encoded
+        }
+        let msgid = headers.headers.last(where: { $0.name.asciiCaseEquals(Array("Message-Id".utf8)) }).map {
+            Array($0.value.trimmingASCIISpace)
+        }
+        engine.logQueued(id: qid.bytes, sender: qf.sender, size: msg.size, precedence: engine.precedenceClass(headers),
+                         nrcpts: engine.countedRecipients(queue) + verifiedCount, msgid: msgid, bodyType: declaredBody,
+                         relay: macro("_"), recipients: [], priority: qf.priority, delay: 0, proto: macro("r"))
+        return SMTPReply(250, "2.0.0", "\(qid.bytes.string) Message accepted for delivery").encoded
+    }
+
+    /// The input ended without QUIT: in the middle of DATA sendmail says
+    /// why it gives up; then it exits with its status.
+    public func endOfInput() -> (reply: [UInt8], status: SysExit) {
+        var reply: [UInt8] = []
+        if session.phase == .data {
+            reply = SMTPReply(421, "4.4.1", "collect: relay=localhost, from=\(senderGiven.string), info=unexpected close").encoded
+        }
+        session.close()
+        return (reply, engine.exitStatus)
+    }
+
+    /// The exit status after QUIT.
+    public var exitStatus: SysExit { engine.exitStatus }
+}

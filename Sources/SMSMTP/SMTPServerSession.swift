@@ -1,0 +1,241 @@
+// SMSMTP/SMTPServerSession.swift
+//
+// The server side of an SMTP session as an explicit state machine, with
+// sendmail 8.17's reply texts for everything that does not need the
+// engine: command sequence (503), missing arguments (501), unknown
+// commands (500), NOOP, RSET, VERB, QUIT, and
+// the DATA phase (lines are gathered until "."; the caller gets the text
+// with dots still stuffed, LF line ends; a bare LF or CR in it gets
+// Debian's 421 at the end and closes the session).  What needs addresses, rulesets
+// or the queue comes back as an action for the caller, which reports the
+// outcome with `mailAccepted()`, `recipientAccepted()`, `messageDone()`.
+// Promises: pure (no I/O, no clock); every input line yields exactly the
+// replies sendmail would send for it, in order, or an action.
+
+import SMBase
+
+public struct SMTPServerSession: Sendable {
+    public enum Phase: Sendable, Equatable {
+        /// Reading commands.  `mail`: a sender was accepted; `recipients`:
+        /// how many recipients were accepted in this transaction.
+        case command(mail: Bool, recipients: Int)
+        /// Reading message text after 354.
+        case data
+        /// After QUIT (or a fatal error): nothing more is read.
+        case closed
+    }
+
+    public enum Action: Sendable, Equatable {
+        case reply(SMTPReply)
+        /// HELO/EHLO with its domain: the caller builds the 250 reply.
+        case hello(domain: [UInt8], extended: Bool)
+        case mail(SMTPPathArgument)
+        case recipient(SMTPPathArgument)
+        /// "DATA" accepted: the caller sends 354 (and may refuse first).
+        case startData
+        /// The complete message text (dot-stuffing kept; "\n" line ends).
+        case message([UInt8])
+        /// HELP with its argument: the caller answers from its help file
+        /// (SMTPHelp).
+        case help([UInt8])
+        case verify([UInt8])
+        case expand([UInt8])
+        /// RSET: the caller drops its transaction; the reply is included.
+        case reset(SMTPReply)
+        /// QUIT: reply, then close.
+        case quit(SMTPReply)
+        /// A fatal protocol error (421): reply, then close.
+        case close(SMTPReply)
+        /// A reply to send after a pause (seconds): sendmail slows down a
+        /// client that keeps sending a bad HELO/EHLO.
+        case delayed(SMTPReply, seconds: Int)
+        /// A line of message text was taken; nothing to send.
+        case none
+    }
+
+    public private(set) var phase: Phase = .command(mail: false, recipients: 0)
+    /// $j, for the 221 text.
+    public var hostName: [UInt8]
+    /// The sendmail version for HELP's reply.
+    public var version: String
+    /// Collected message text.
+    var text: [UInt8] = []
+    /// The first bare line ending in the message text (Debian's sendmail
+    /// refuses the message at its end): "Bare linefeed (LF)" or "Bare
+    /// carriage return (CR)".
+    var bareEnding: String? = nil
+    /// PrivacyOptions needmailhelo / needvrfyhelo / needexpnhelo: these
+    /// commands are refused until HELO or EHLO.
+    public var needHelo: Set<SMTPVerb> = []
+    /// Commands PrivacyOptions turn off (novrfy, noexpn, noverb, noetrn):
+    /// answered with sendmail's refusals.
+    public var disabled: Set<SMTPVerb> = []
+    /// MaxRecipientsPerMessage (0: no limit).
+    public var maxRecipients = 0
+    /// A HELO or EHLO was accepted.
+    public private(set) var greeted = false
+    /// Bad HELO/EHLO commands so far: the n-th reply waits 2^n seconds
+    /// (at most `maxHelloDelay`).
+    public private(set) var badHellos = 0
+    public var maxHelloDelay = 60
+    /// A HELO or EHLO was followed by more input at once (a client that
+    /// does not wait for the reply): it got "554 5.5.0 SMTP protocol
+    /// error", and from then on commands other than HELO, EHLO, NOOP,
+    /// RSET, QUIT and unknown ones get "550 5.0.0 Command rejected"
+    /// (sendmail's null server; its EHLO offers only ENHANCEDSTATUSCODES).
+    public private(set) var nullServer = false
+
+    public init(hostName: [UInt8], version: String) {
+        self.hostName = hostName
+        self.version = version
+    }
+
+    var hasMail: Bool { if case .command(let m, _) = phase { return m } else { return false } }
+    var recipientCount: Int { if case .command(_, let n) = phase { return n } else { return 0 } }
+
+    /// One line from the client (LF removed, CR kept).  `inputPending`:
+    /// more input was already there when the line was taken.
+    public mutating func receive(_ line: [UInt8], inputPending: Bool = false) -> Action {
+        switch phase {
+        case .closed:
+            return .none
+        case .data:
+            var l = line
+            if l.last == 0x0D { l.removeLast() } else if bareEnding == nil { bareEnding = "linefeed (LF)" }
+            if bareEnding == nil && l.contains(0x0D) { bareEnding = "carriage return (CR)" }
+            if l == [UInt8(ascii: ".")] {
+                let msg = text + [UInt8(ascii: "."), 0x0A]
+                text = []
+                if let b = bareEnding {
+                    phase = .closed
+                    return .close(SMTPReply(421, "4.5.0", "Bare \(b) not allowed"))
+                }
+                phase = .command(mail: false, recipients: 0)
+                return .message(msg)
+            }
+            text += l + [0x0A]
+            return .none
+        case .command:
+            return command(SMTPCommand.parse(line), inputPending: inputPending)
+        }
+    }
+
+    mutating func command(_ c: SMTPCommand, inputPending: Bool) -> Action {
+        let arg = c.argument
+        if (c.verb == .helo || c.verb == .ehlo) && inputPending {
+            nullServer = true
+            return .reply(SMTPReply(554, "5.5.0", "SMTP protocol error"))
+        }
+        if nullServer {
+            switch c.verb {
+            case .helo, .ehlo, .noop, .rset, .quit, .unknown: break
+            default: return .reply(SMTPReply(550, "5.0.0", "Command rejected"))
+            }
+        }
+        switch c.verb {
+        case .helo, .ehlo:
+            guard !arg.isEmpty else {
+                return badHello(SMTPReply(501, "5.0.0", "\(c.verb.rawValue.uppercased()) requires domain address"))
+            }
+            guard Self.validDomain(arg) else { return badHello(SMTPReply(501, "5.0.0", "Invalid domain name")) }
+            greeted = true
+            // a greeting starts afresh: any transaction is dropped
+            phase = .command(mail: false, recipients: 0)
+            return .hello(domain: arg, extended: c.verb == .ehlo)
+        case .send, .soml, .saml, .turn:
+            return .reply(SMTPReply(502, "5.5.1", "Command not implemented: \"\(c.line.string)\""))
+        case .mail:
+            if hasMail { return .reply(SMTPReply(503, "5.5.0", "Sender already specified")) }
+            if needHelo.contains(.mail) && !greeted { return .reply(SMTPReply(503, "5.0.0", "Polite people say HELO first")) }
+            let (p, scanned) = SMTPPathParser.parse(arg, keyword: "from")
+            guard let path = p else {
+                return .reply(SMTPReply(501, "5.5.2", "Syntax error in parameters scanning \"\(scanned.string)\""))
+            }
+            return .mail(path)
+        case .rcpt:
+            guard hasMail else { return .reply(SMTPReply(503, "5.0.0", "Need MAIL before RCPT")) }
+            if maxRecipients > 0 && recipientCount >= maxRecipients {
+                return .reply(SMTPReply(452, "4.5.3", "Too many recipients"))
+            }
+            let (p, scanned) = SMTPPathParser.parse(arg, keyword: "to")
+            guard let path = p else {
+                return .reply(SMTPReply(501, "5.5.2", "Syntax error in parameters scanning \"\(scanned.string)\""))
+            }
+            return .recipient(path)
+        case .data:
+            guard hasMail else { return .reply(SMTPReply(503, "5.0.0", "Need MAIL command")) }
+            guard recipientCount > 0 else { return .reply(SMTPReply(503, "5.0.0", "Need RCPT (recipient)")) }
+            return .startData
+        case .rset:
+            phase = .command(mail: false, recipients: 0)
+            return .reset(SMTPReply(250, "2.0.0", "Reset state"))
+        case .noop:
+            return .reply(SMTPReply(250, "2.0.0", "OK"))
+        case .quit:
+            phase = .closed
+            return .quit(SMTPReply(221, "2.0.0", "\(hostName.string) closing connection"))
+        case .help:
+            return .help(arg)
+        case .vrfy, .expn:
+            if needHelo.contains(c.verb) && !greeted {
+                return .reply(SMTPReply(503, "5.0.0", "I demand that you introduce yourself first"))
+            }
+            guard !arg.isEmpty else { return .reply(SMTPReply(501, "5.5.2", "Argument required")) }
+            if disabled.contains(c.verb) {
+                return .reply(c.verb == .vrfy
+                    ? SMTPReply(252, "2.5.2", "Cannot VRFY user; try RCPT to attempt delivery (or try finger)")
+                    : SMTPReply(502, "5.7.0", "Sorry, we do not allow this operation"))
+            }
+            return c.verb == .vrfy ? .verify(arg) : .expand(arg)
+        case .verb:
+            if disabled.contains(.verb) { return .reply(SMTPReply(502, "5.7.0", "Verbose unavailable")) }
+            return .reply(SMTPReply(250, "2.0.0", "Verbose mode"))
+        case .etrn:
+            if disabled.contains(.etrn) { return .reply(SMTPReply(502, "5.7.0", "Sorry, we do not allow this operation")) }
+            guard !arg.isEmpty else { return .reply(SMTPReply(500, "5.5.2", "Parameter required")) }
+            return .reply(SMTPReply(250, "2.0.0", "Queuing for node \(arg.string) started"))
+        case .unknown:
+            // the line is echoed with the eighth bit of every byte cleared
+            return .reply(SMTPReply(code: 500, enhanced: "5.5.1",
+                                    lines: [Array("Command unrecognized: \"".utf8) + c.line.map { $0 & 0x7F } + [0x22]]))
+        }
+    }
+
+    mutating func badHello(_ r: SMTPReply) -> Action {
+        badHellos += 1
+        return .delayed(r, seconds: min(1 << min(badHellos, 20), maxHelloDelay))
+    }
+
+    /// A HELO/EHLO argument: letters, digits and "[].-_#:" only (an
+    /// address literal included), trailing blanks allowed.
+    static func validDomain(_ arg: [UInt8]) -> Bool {
+        var a = arg
+        while let l = a.last, l == 0x20 || l == 0x09 { a.removeLast() }
+        return !a.isEmpty && a.allSatisfy { isASCIIAlnum($0) || Array("[].-_#:".utf8).contains($0) }
+    }
+
+    /// The sender was accepted (after the caller's 250).
+    public mutating func mailAccepted() {
+        if case .command(_, let n) = phase { phase = .command(mail: true, recipients: n) }
+    }
+
+    /// A recipient was accepted.
+    public mutating func recipientAccepted() {
+        if case .command(let m, let n) = phase { phase = .command(mail: m, recipients: n + 1) }
+    }
+
+    /// The caller sent 354: message text follows.
+    public mutating func dataStarted() {
+        phase = .data
+        text = []
+        bareEnding = nil
+    }
+
+    /// The transaction ended (message queued or refused).
+    public mutating func transactionEnded() {
+        phase = .command(mail: false, recipients: 0)
+    }
+
+    /// The input ended or the caller gives up.
+    public mutating func close() { phase = .closed }
+}

@@ -1,0 +1,23 @@
+#!/bin/sh
+# run.sh SENDMAIL CF SCRATCH -- inside a private UTS + mount namespace with
+# host name vm.example.test and the fixture hosts/resolv.conf: s-nail and
+# mutt submit through SENDMAIL -C CF, newaliases builds the aliases, a
+# message goes to an alias piping into procmail, and one queue run (-q -v)
+# delivers everything (mail.local into SCRATCH/spool, procmail into
+# SCRATCH/procmail-box).  Used by E2ETests.swift.
+set -eu
+sm="$1" cf="$2" dir="$3" fix="$(cd "$(dirname "$0")/.." && pwd)/etc"
+exec unshare -u -m --propagation private /bin/sh -eu -c '
+    sm="$1" cf="$2" dir="$3" fix="$4"
+    hostname vm.example.test
+    mount --bind "$fix/hosts" /etc/hosts
+    mount --bind "$fix/resolv.conf" /etc/resolv.conf
+    export HOME="$dir/home" TZ=UTC LANG=C
+    "$sm" -C "$cf" -bi
+    printf "first line\nFrom the body, a From_ look-alike\nlast line\n" |
+        s-nail -n -S mta="$sm" -S mta-arguments="-C $cf -odq" -s "via s-nail" root
+    printf "mutt body\n" |
+        mutt -n -F /dev/null -e "set sendmail=\"$sm -C $cf -odq\"" -s "via mutt" root
+    printf "Subject: via alias\n\nto procmail\n" | "$sm" -C "$cf" -odq -oi pm
+    "$sm" -C "$cf" -q -v
+' e2e "$sm" "$cf" "$dir" "$fix"

@@ -1,0 +1,167 @@
+#!/usr/bin/python3
+# smtp-driver.py -- talks SMTP to `sendmail -bs` (or any command speaking
+# SMTP on its stdin/stdout) one command at a time, and records the dialogue.
+#
+#   smtp-driver.py COMMAND [ARGS...] < script > transcript
+#
+# The script is read from stdin, one line per client line (sent with CRLF).
+# The driver waits for the greeting before sending anything (sendmail
+# answers "554 5.5.0 SMTP protocol error" to a client that talks first),
+# then, after each command, for the complete reply (multi-line "250-"
+# aware).  After a 354 reply the lines are message text: no reply is
+# awaited until the line ".".  A script line "#EOF" closes the server's
+# stdin at once (the rest of the script is ignored); at the end of the
+# script, or after a 421 reply (the server closes), stdin is closed too.  Then everything the server still writes is
+# recorded until it exits.
+#
+# A script line "#RAW text" sends `text` with Python escapes decoded
+# ("\\n", "\\r", "\\x00") and no CR LF added; it is recorded as
+# ">>> #RAW text".  A line "#PIPE n" sends the next n lines at once
+# (pipelining), then reads n replies.
+#
+# Transcript lines: ">>> " + a line sent, "<<< " + a line received (CR
+# removed; a reply line missing its CR is shown with a trailing "[noCR]"),
+# and "=== exit N" with the server's exit status.  The driver never hangs:
+# each wait is bounded (SMTP_DRIVER_TIMEOUT seconds, default 10); a timeout
+# is recorded as "=== timeout" and the server is killed.
+# Promises: exit status 0 when the dialogue ran (whatever the server said),
+# 2 on a usage error.
+import os, select, subprocess, sys, time
+
+def main():
+    if len(sys.argv) < 2:
+        sys.stderr.write("usage: smtp-driver.py COMMAND [ARGS...] < script\n")
+        return 2
+    timeout = float(os.environ.get("SMTP_DRIVER_TIMEOUT", "10"))
+    script = sys.stdin.buffer.read().split(b"\n")
+    if script and script[-1] == b"":
+        script.pop()
+    proc = subprocess.Popen(sys.argv[1:], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    out = sys.stdout.buffer
+    fd = proc.stdout.fileno()
+    buf = b""
+    eof = False
+
+    def record(prefix, line):
+        out.write(prefix + line + b"\n")
+        out.flush()
+
+    def read_line():
+        nonlocal buf, eof
+        deadline = time.monotonic() + timeout
+        while b"\n" not in buf:
+            if eof:
+                if buf:
+                    l, buf = buf, b""
+                    return l
+                return None
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError()
+            r, _, _ = select.select([fd], [], [], left)
+            if not r:
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                eof = True
+            buf += chunk
+        l, buf = buf.split(b"\n", 1)
+        return l
+
+    def show(l):
+        return l[:-1] if l.endswith(b"\r") else l + b"[noCR]"
+
+    def read_reply():
+        # one complete reply; False at EOF
+        while True:
+            l = read_line()
+            if l is None:
+                return None
+            record(b"<<< ", show(l))
+            # "250-" continues a reply; so does a 0xx line (sendmail's
+            # verbose notices before the real reply)
+            if not (len(l) >= 4 and (l[3:4] == b"-" or l[0:1] == b"0")):
+                return l
+
+    def close_stdin():
+        try:
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+
+    try:
+        last = read_reply()  # the greeting
+        in_data = False
+        pipe = 0
+        batch = 0
+        batch_data = b""
+        for line in script:
+            # no reply (EOF), or 421: the server is closing the session
+            if last is None or last.startswith(b"421"):
+                break
+            if line == b"#EOF":
+                break
+            if line.startswith(b"#PIPE "):
+                pipe = int(line[6:])
+                batch = pipe
+                continue
+            record(b">>> ", line)
+            data = line + b"\r\n"
+            if line.startswith(b"#RAW "):
+                data = line[5:].decode("latin-1").encode("latin-1").decode("unicode_escape").encode("latin-1")
+            batch_done = False
+            if pipe > 0:
+                # a batch goes out in one write
+                pipe -= 1
+                batch_data += data
+                if pipe > 0:
+                    continue
+                data = batch_data
+                batch_done = True
+            try:
+                proc.stdin.write(data)
+                proc.stdin.flush()
+            except BrokenPipeError:
+                record(b"=== ", b"broken pipe")
+                last = None
+                break
+            if batch_done:
+                for _ in range(batch):
+                    last = read_reply()
+                    if last is None:
+                        break
+                if last is not None and last.startswith(b"354"):
+                    in_data = True
+                batch = 0
+                batch_data = b""
+                continue
+            if in_data:
+                if line != b"." and not line.startswith(b"#RAW "):
+                    continue
+                if line.startswith(b"#RAW ") and not data.endswith(b"\n.\r\n") and not data.endswith(b"\n.\n"):
+                    continue
+                in_data = False
+            last = read_reply()
+            if last is not None and last.startswith(b"354"):
+                in_data = True
+        close_stdin()
+        while True:
+            l = read_line()
+            if l is None:
+                break
+            record(b"<<< ", show(l))
+    except TimeoutError:
+        record(b"=== ", b"timeout")
+        proc.kill()
+    close_stdin()
+    try:
+        st = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        record(b"=== ", b"timeout at exit")
+        proc.kill()
+        st = proc.wait()
+    record(b"=== exit ", str(st).encode())
+    return 0
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,698 @@
+// SMTPSessionTests.swift — `sendmail -bs` sessions against the real sendmail.
+//
+// Promises: each case runs the same command script through the SMTP driver
+// (Tests/Fixtures/smtp/smtp-driver.py, which waits for the greeting and for
+// every complete reply before sending on) against the real sendmail and
+// ours, on Fixtures/oracle/cf/smtp.cf, each binary with its own empty queue
+// directory and -odq.  The transcripts (every line sent and received, and
+// the exit status) must be identical once dates and queue IDs are
+// normalised; then, message by message in the order the 250 replies name
+// them, the queue files: identical df bytes, identical qf once the queue
+// ID, the T line and dates are normalised, the same file modes.  Fails
+// (never skips) when python3 or another prerequisite is missing.
+
+import Foundation
+import Testing
+
+@Suite("sendmail -bs: SMTP sessions identical to sendmail")
+struct SMTPSessionTests {
+    static let config = Configuration(name: "smtp", source: .cf("cf/smtp.cf"))
+    static let driver = OracleEnvironment.packageRoot.appendingPathComponent("Tests/Fixtures/smtp/smtp-driver.py").path
+    static let python = "/usr/bin/python3"
+
+    func prepare() throws -> (cf: String, dir: URL) {
+        guard FileManager.default.isExecutableFile(atPath: Self.python) else {
+            throw HarnessError("\(Self.python) is missing: the SMTP driver needs it (apt-get install python3)")
+        }
+        let p = try Workspace.shared.prepare(Self.config)
+        let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
+        let aliases = dir.appendingPathComponent("submit-aliases")
+        let text = try String(contentsOfFile: OracleEnvironment.fixture("aliases/submit-aliases"), encoding: .utf8)
+        try text.replacingOccurrences(of: "@SCRATCH@", with: dir.path).write(to: aliases, atomically: true, encoding: .utf8)
+        let team = dir.appendingPathComponent("team.list")
+        try "root\ndaemon\nbin, nobody\n".write(to: team, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: team.path)
+        return (p.cfPath, dir)
+    }
+
+    func freshQueue(_ dir: URL, _ name: String) throws -> URL {
+        let q = dir.appendingPathComponent(name)
+        try? FileManager.default.removeItem(at: q)
+        try FileManager.default.createDirectory(at: q, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        return q
+    }
+
+    static let idPattern = #"[0-9A-Za-z]{8}[0-9]{6,}"#
+
+    /// The queue IDs named by "250 2.0.0 <id> Message accepted", in order.
+    func acceptedIDs(_ transcript: String) -> [String] {
+        let re = try! NSRegularExpression(pattern: #"<<< 250 2\.0\.0 ("# + Self.idPattern + #") Message accepted"#)
+        let ns = transcript as NSString
+        return re.matches(in: transcript, range: NSRange(location: 0, length: ns.length))
+            .map { ns.substring(with: $0.range(at: 1)) }
+    }
+
+    func normaliseDates(_ s: String) -> String {
+        var t = s.replacingOccurrences(
+            of: #"[A-Z][a-z]{2}, [0-9]{1,2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT"#,
+            with: "<date>", options: .regularExpression)
+        t = t.replacingOccurrences(of: #"(?m)^T[0-9]+$"#, with: "T<time>", options: .regularExpression)
+        t = t.replacingOccurrences(of: #"<[0-9]{12}\.QID"#, with: "<<t>.QID", options: .regularExpression)
+        return t
+    }
+
+    /// The transcript with dates and the accepted queue IDs normalised.
+    func normalised(_ transcript: String) -> String {
+        var t = transcript
+        for (i, id) in acceptedIDs(transcript).enumerated() { t = t.replacingOccurrences(of: id, with: "QID\(i + 1)") }
+        return normaliseDates(t)
+    }
+
+    /// One message's files: kind + mode -> normalised text.
+    func messageFiles(_ q: URL, id: String) throws -> [String: String] {
+        var out: [String: String] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: q.path) where name.hasSuffix(id) {
+            let path = q.appendingPathComponent(name).path
+            let attrs = try FileManager.default.attributesOfItem(atPath: path)
+            let mode = String((attrs[.posixPermissions] as? Int) ?? 0, radix: 8)
+            let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
+            out[String(name.prefix(2)) + " " + mode] = normaliseDates(text.replacingOccurrences(of: id, with: "QID"))
+        }
+        return out
+    }
+
+    /// Runs `script` (client lines, "\n"-separated) through both binaries.
+    @discardableResult
+    func compare(_ script: String, tag: String, expectMessages: Int? = nil, debian: Bool = false,
+                 options extra: [String] = []) throws -> String {
+        var (cf, dir) = try prepare()
+        var etcMail: String? = nil
+        if debian {
+            // Debian's own sendmail.cf, /etc/mail from the fixtures with a small aliases file
+            let p = try Workspace.shared.prepare(Configuration.debianSendmail)
+            cf = p.cfPath
+            dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
+            let etc = dir.appendingPathComponent("etc-mail-smtp")
+            try? FileManager.default.removeItem(at: etc)
+            try FileManager.default.copyItem(atPath: p.etcMail, toPath: etc.path)
+            try "postmaster: root\nstaff: root, daemon, bin\nMAILER-DAEMON: postmaster\n"
+                .write(to: etc.appendingPathComponent("aliases"), atomically: true, encoding: .utf8)
+            etcMail = etc.path
+        }
+        let realQ = try freshQueue(dir, "q-smtp-\(tag)-real")
+        let oursQ = try freshQueue(dir, "q-smtp-\(tag)-ours")
+        var options = SandboxOptions()
+        options.modeFlag = "-bs"
+        options.etcMail = etcMail
+        options.launcher = [Self.python, Self.driver]
+        // Debian's cf offers AUTH with the SASL mechanisms the oracle has;
+        // we implement none: the option makes the oracle offer none either
+        let auth = (debian ? ["-OAuthMechanisms=EXTERNAL"] : []) + extra
+        options.extraArguments = ["-OQueueDirectory=\(realQ.path)", "-odq"] + auth
+        let input = Array(script.utf8)
+        let runs = Workspace.shared.runs
+        let real = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: input, options: options,
+                                   runDir: runs, tag: "smtp-\(tag).oracle")
+        options.extraArguments = ["-OQueueDirectory=\(oursQ.path)", "-odq"] + auth
+        let ours = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: cf, input: input,
+                                   options: options, runDir: runs, tag: "smtp-\(tag).ours")
+        let rt = String(decoding: real.stdout, as: UTF8.self), ot = String(decoding: ours.stdout, as: UTF8.self)
+        #expect(real.status == 0, "\(tag): the driver failed on the oracle: \(String(decoding: real.stderr, as: UTF8.self))")
+        #expect(rt.hasPrefix("<<< 220 "), "\(tag): no greeting from the oracle:\n\(rt)")
+        #expect(!rt.contains("=== timeout"), "\(tag): the oracle timed out:\n\(rt)")
+        #expect(normalised(ot) == normalised(rt), "\(tag): transcripts differ\n--- ours\n\(ot)\n--- real\n\(rt)")
+        #expect(String(decoding: ours.stderr, as: UTF8.self) == String(decoding: real.stderr, as: UTF8.self), "\(tag): stderr")
+        let rids = acceptedIDs(rt), oids = acceptedIDs(ot)
+        if let n = expectMessages { #expect(rids.count == n, "\(tag): the oracle accepted \(rids.count) messages") }
+        #expect(rids.count == oids.count, "\(tag): accepted \(oids.count) messages, the oracle \(rids.count)")
+        // one process, one sequence: consecutive IDs share the time and pid parts
+        func shape(_ ids: [String]) -> [Bool] {
+            zip(ids, ids.dropFirst()).map { $0.prefix(6) == $1.prefix(6) && $0.dropFirst(8) == $1.dropFirst(8) }
+        }
+        #expect(shape(oids) == shape(rids), "\(tag): queue IDs \(oids), the oracle's \(rids)")
+        for (rid, oid) in zip(rids, oids) {
+            let rf = try messageFiles(realQ, id: rid), of = try messageFiles(oursQ, id: oid)
+            #expect(of == rf, "\(tag): queue files differ\n--- ours\n\(of)\n--- real\n\(rf)")
+            let rd = try? Data(contentsOf: realQ.appendingPathComponent("df" + rid))
+            let od = try? Data(contentsOf: oursQ.appendingPathComponent("df" + oid))
+            #expect(rd != nil && rd == od, "\(tag): df bytes differ")
+        }
+        // nothing else in the queues (no leftover tf/df of refused messages)
+        let rn = try FileManager.default.contentsOfDirectory(atPath: realQ.path).count
+        let on = try FileManager.default.contentsOfDirectory(atPath: oursQ.path).count
+        #expect(on == rn, "\(tag): \(on) queue files, the oracle \(rn)")
+        return rt
+    }
+
+    @Test("greeting, EHLO and HELO, QUIT")
+    func greeting() throws {
+        try compare("EHLO client.example\nHELO client.example\nQUIT\n", tag: "ehlo")
+        try compare("HELO\nEHLO\nHELO a.example\nNOOP\nQUIT now\n", tag: "helo-args")
+        // VERB: only the reply (sendmail is verbose from here on and would
+        // deliver a message at once; we are not)
+        try compare("EHLO client.example\nVERB\nQUIT\n", tag: "verb")
+    }
+
+    @Test("a full transaction; two on one session; headers, dots, 8-bit text")
+    func transactions() throws {
+        try compare("""
+            EHLO client.example
+            MAIL FROM:<a@client.example>
+            RCPT TO:<root>
+            RCPT TO:<staff>
+            RCPT TO:<a@relay.example>
+            DATA
+            Subject: one
+            To: someone
+
+            body
+            ..dot line
+            .
+            QUIT
+
+            """, tag: "one", expectMessages: 1)
+        try compare("""
+            HELO client.example
+            MAIL FROM:<a@client.example>
+            RCPT TO:<root>
+            RCPT TO:<bin>
+            DATA
+            Subject: first
+
+            1
+            .
+            MAIL FROM:<>
+            RCPT TO:<staff>
+            DATA
+            From: x@y
+            Precedence: bulk
+
+            8bit \u{e9}
+            .
+            QUIT
+
+            """, tag: "two", expectMessages: 2)
+    }
+
+    @Test("RSET, NOOP, VERB, unknown commands")
+    func rsetNoop() throws {
+        try compare("""
+            EHLO client.example
+            MAIL FROM:<a@client.example>
+            RCPT TO:<root>
+            RSET
+            RCPT TO:<root>
+            NOOP
+            noop extra
+            FOO bar
+            XYZZY
+            MAIL FROM:<b@client.example>
+            RCPT TO:<daemon>
+            DATA
+            Subject: after rset
+
+            x
+            .
+            QUIT
+
+            """, tag: "rset", expectMessages: 1)
+    }
+
+    @Test("bad sequence: RCPT before MAIL, DATA before RCPT, MAIL twice")
+    func badSequence() throws {
+        try compare("""
+            EHLO client.example
+            RCPT TO:<root>
+            DATA
+            MAIL FROM:<a@client.example>
+            DATA
+            MAIL FROM:<a@client.example>
+            RCPT TO:<root>
+            QUIT
+
+            """, tag: "sequence")
+    }
+
+    @Test("syntax errors: MAIL without FROM:, bad addresses, unknown users and mailers' errors")
+    func syntaxErrors() throws {
+        try compare("""
+            EHLO client.example
+            MAIL
+            MAIL TO:<a@b>
+            MAIL FROM:
+            MAIL FROM:<a@b
+            MAIL FROM:<a@client.example>
+            RCPT
+            RCPT TO:
+            RCPT TO:<root
+            RCPT TO:<nosuchuser>
+            RCPT TO:<x@remote.example>
+            RCPT TO:<x@temp.example>
+            RCPT TO:<root>
+            DATA
+            Subject: some errors before
+
+            x
+            .
+            QUIT
+
+            """, tag: "syntax", expectMessages: 1)
+    }
+
+    @Test("ESMTP parameters: SIZE (too big), BODY, RET, ENVID, NOTIFY, ORCPT, unknown ones")
+    func parameters() throws {
+        try compare("""
+            EHLO client.example
+            MAIL FROM:<a@b> FOO=bar
+            MAIL FROM:<a@b> SIZE=5000
+            MAIL FROM:<a@b> BODY=bogus
+            MAIL FROM:<a@b> RET=bogus
+            RSET
+            MAIL FROM:<> RET=HDRS ENVID=abc+2Bdef SIZE=100 BODY=8BITMIME
+            RCPT TO:<root> NOTIFY=bogus
+            RCPT TO:<root> FOO=bar
+            RCPT TO:<root> NOTIFY=NEVER ORCPT=rfc822;x+40y
+            RCPT TO:<staff> NOTIFY=SUCCESS,DELAY
+            RCPT TO:<a@relay.example> NOTIFY=FAILURE
+            RCPT TO:<root>
+            DATA
+            Subject: dsn
+
+            body
+            .
+            MAIL FROM:<a@b> RET=FULL BODY=7BIT
+            RCPT TO:<bin>
+            DATA
+            .
+            QUIT
+
+            """, tag: "dsn", expectMessages: 2)
+    }
+
+    @Test("policy rulesets: check_mail, check_rcpt, check_vrfy, check_expn; the macros set for them")
+    func policy() throws {
+        try compare("VRFY macros\nEXPN secret\nQUIT\n", tag: "policy-early")
+        try compare("""
+            EHLO client.example
+            MAIL FROM:<a@spam.example>
+            MAIL FROM:<a@spam.example> SIZE=5000
+            MAIL FROM:<a@spam.example> FOO=bar
+            MAIL FROM:<a@spam.example> RET=HDRS
+            MAIL FROM:<b@later.example>
+            MAIL FROM:<c@ok.example>
+            RCPT TO:<x@norelay.example>
+            RCPT TO:<x@later.example>
+            RCPT TO:<x@client.example>
+            RCPT TO:<x@norelay.example> NOTIFY=bogus
+            RCPT TO:<root>
+            RCPT TO:<nosuchuser>
+            RCPT TO:<b@client.example>
+            VRFY macros
+            EXPN secret
+            DATA
+            Subject: policy
+
+            x
+            .
+            QUIT
+
+            """, tag: "policy", expectMessages: 1)
+    }
+
+    @Test("Debian's sendmail.cf: greeting from its SmtpGreetingMessage, its policy rulesets, a transaction")
+    func debian() throws {
+        try compare("""
+            EHLO client.example
+            MAIL FROM:<someone@client.example>
+            RCPT TO:<root>
+            RCPT TO:<staff@vm.example.test>
+            RCPT TO:<x@elsewhere.example>
+            RCPT TO:<nosuchuser>
+            DATA
+            Subject: debian
+
+            x
+            .
+            QUIT
+
+            """, tag: "debian", debian: true)
+        // PrivacyOptions=needmailhelo,needexpnhelo,needvrfyhelo; a local sender
+        try compare("""
+            MAIL FROM:<root>
+            VRFY root
+            EXPN staff
+            HELO client.example
+            VRFY root
+            EXPN staff
+            MAIL FROM:<root>
+            RCPT TO:<staff>
+            RCPT TO:<daemon@vm.example.test>
+            RCPT TO:<x@elsewhere.example>
+            DATA
+            Subject: debian 2
+            To: staff
+
+            x
+            .
+            QUIT
+
+            """, tag: "debian-local", debian: true)
+    }
+
+    @Test("HELP from a help file, by topic and prefix; unknown topics; a missing file")
+    func helpFile() throws {
+        let file = OracleEnvironment.packageRoot.appendingPathComponent("Tests/Fixtures/smtp/helpfile").path
+        try compare("HELP\nHELP mail\nHELP MAIL FROM\nhelp RCPT\nHELP bogus\nHELP about\nHELP m\nHELP mixed\nHELP  \nQUIT\n",
+                    tag: "helpfile", options: ["-OHelpFile=" + file])
+        // a help file that cannot be read
+        try compare("HELP\nQUIT\n", tag: "helpfile-missing", options: ["-OHelpFile=/nonexistent/helpfile"])
+    }
+
+    @Test("PrivacyOptions (goaway; novrfy,noexpn,noverb,noetrn,noreceipts) and MaxRecipientsPerMessage")
+    func privacy() throws {
+        let script = """
+            EHLO x
+            VRFY root
+            EXPN staff
+            VERB
+            ETRN foo
+            MAIL FROM:<a@b> RET=HDRS
+            MAIL FROM:<a@b> ENVID=x
+            MAIL FROM:<a@b>
+            RCPT TO:<root> NOTIFY=SUCCESS
+            RCPT TO:<root> ORCPT=rfc822;x
+            RCPT TO:<>
+            RCPT TO:<bin>
+            RCPT TO:<daemon>
+            RCPT TO:<nobody>
+            DATA
+            Subject: limited
+
+            x
+            .
+            QUIT
+
+            """
+        try compare(script, tag: "goaway", expectMessages: 1,
+                    options: ["-OPrivacyOptions=goaway", "-OMaxRecipientsPerMessage=2"])
+        try compare(script, tag: "privacy", expectMessages: 1,
+                    options: ["-OPrivacyOptions=novrfy,noexpn,noverb,noetrn,noreceipts", "-OMaxRecipientsPerMessage=2"])
+        try compare(script, tag: "noverb", expectMessages: 1, options: ["-OPrivacyOptions=noverb"])
+    }
+
+    /// A seeded mix of commands, good and bad: arguments with odd bytes,
+    /// case variants, sequence errors, parameters.
+    static func randomScript(seed: UInt64, count: Int) -> String {
+        var state = seed
+        func next(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(n))
+        }
+        // (no VERB: sendmail then shows its 050 progress messages; we do not)
+        let verbs = ["HELO", "EHLO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "VRFY", "EXPN", "HELP", "mail", "Rcpt",
+                     "XYZ", "MAIL FROM:", "RCPT TO:", "ETRN", "SEND", "TURN", "SAML", "soml"]
+        let addrs = ["<root>", "<a@b>", "<>", "root", "<staff>", "<x@remote.example>", "<x@temp.example>",
+                     "<a@relay.example>", "<\"q u\"@relay.example>", "<a@b", "a@b>", "<@route:a@b>", "<nosuchuser>",
+                     "<a@spam.example>", "<x@norelay.example>", "<daemon>", "<root> SIZE=10", "<bin> NOTIFY=DELAY",
+                     "<a@b> BODY=8BITMIME", "<a@b> RET=FULL", "<root> ORCPT=rfc822;root", "<root> FOO", "(c) <bin>"]
+        var lines: [String] = []
+        var badHellos = 0
+        for _ in 0..<count {
+            let v = verbs[next(verbs.count)]
+            switch v {
+            case "MAIL", "mail": lines.append("\(v) FROM:\(addrs[next(addrs.count)])")
+            case "RCPT", "Rcpt": lines.append("\(v) TO:\(addrs[next(addrs.count)])")
+            case "MAIL FROM:", "RCPT TO:": lines.append(v + addrs[next(addrs.count)])
+            case "DATA":
+                lines.append("DATA")
+                // the text is only sent when the server says 354; the driver
+                // reads replies, so a refused DATA sees these as commands
+                lines.append("Subject: random \(next(1000))")
+                lines.append("")
+                lines.append(".")
+            case "VRFY", "EXPN": lines.append("\(v) \(["root", "staff", "nobody", "x@relay.example", "team", ""][next(6)])")
+            case "HELO", "EHLO":
+                // a bad one costs 2^n seconds (sendmail's slow-down): two at most
+                var arg = ["c.example", "", "[127.0.0.1]", "a b", "x_y.example ", "a/b"][next(6)]
+                if !["c.example", "[127.0.0.1]", "x_y.example "].contains(arg) {
+                    if badHellos >= 2 { arg = "c.example" } else { badHellos += 1 }
+                }
+                lines.append("\(v) \(arg)")
+            default: lines.append(v + (next(2) == 0 ? "" : " arg"))
+            }
+        }
+        return lines.joined(separator: "\n") + "\nQUIT\n"
+    }
+
+    /// Seeded transactions with generated messages: header fields (folded,
+    /// recipient headers, Bcc, Precedence, Message-Id, Date), dot lines,
+    /// blank lines, 8-bit bytes, long lines, no header at all.
+    static func randomMessages(seed: UInt64, count: Int) -> String {
+        var state = seed
+        func next(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(n))
+        }
+        let headers = ["Subject: s\(seed)", "To: root, staff", "Cc: daemon", "Bcc: bin", "Precedence: bulk",
+                       "Precedence: junk", "Message-Id: <given@client.example>", "Date: Mon, 1 Jan 2024 00:00:00 +0000",
+                       "From: Some One <one@client.example>", "X-Folded: a\n\tb\n c", "Reply-To: r@client.example",
+                       "Resent-To: root", "Received: from elsewhere by there; Mon, 1 Jan 2024 00:00:00 +0000",
+                       "Content-Type: text/plain; charset=iso-8859-1", "X-8bit: caf\u{e9}"]
+        let bodies = [".", "..", "...leading dots", "", "plain", "caf\u{e9} 8-bit", String(repeating: "w", count: 1200),
+                      "From the start", "a\tb", " .space-dot"]
+        let rcpts = ["<root>", "<staff>", "<a@relay.example>", "<team>", "<daemon>", "<bin> NOTIFY=SUCCESS"]
+        var lines = ["EHLO c\(seed).example"]
+        for _ in 0..<count {
+            lines.append(["MAIL FROM:<a@client.example>", "MAIL FROM:<>", "MAIL FROM:<root>",
+                          "MAIL FROM:<b@relay.example> BODY=8BITMIME"][next(4)])
+            for _ in 0...next(3) { lines.append("RCPT TO:" + rcpts[next(rcpts.count)]) }
+            lines.append("DATA")
+            if next(5) > 0 {
+                for _ in 0..<next(5) { lines += headers[next(headers.count)].split(separator: "\n").map(String.init) }
+                lines.append("")
+            }
+            for _ in 0..<next(6) { lines.append(bodies[next(bodies.count)]) }
+            lines.append(".")
+        }
+        return lines.joined(separator: "\n") + "\nQUIT\n"
+    }
+
+    @Test("seeded random messages: headers, bodies, envelopes", arguments: [11, 12, 13, 14, 15, 16, 17, 18] as [UInt64])
+    func randomMessages(seed: UInt64) throws {
+        try compare(Self.randomMessages(seed: seed, count: 4), tag: "messages-\(seed)")
+    }
+
+    @Test("seeded random command mixes", arguments: [1, 2, 3, 4, 5, 6] as [UInt64])
+    func randomMix(seed: UInt64) throws {
+        try compare(Self.randomScript(seed: seed, count: 40), tag: "random-\(seed)")
+    }
+
+    @Test("syslog lines of a session: from= (proto=), RCPT refusals, policy rejections, VRFY/EXPN")
+    func logLines() throws {
+        if access("/dev/log", F_OK) != 0 {
+            let fd = open("/dev/log", O_CREAT | O_WRONLY, 0o644)
+            #expect(fd >= 0, "cannot create /dev/log to mount over: \(String(cString: strerror(errno)))")
+            if fd >= 0 { close(fd) }
+        }
+        let script = """
+            EHLO c.example
+            MAIL FROM:<a@spam.example>
+            MAIL FROM:<a@b
+            MAIL FROM:<a@client.example> SIZE=20
+            RCPT TO:<x@remote.example>
+            RCPT TO:<x@later.example>
+            RCPT TO:<x@norelay.example>
+            RCPT TO:<a@b
+            RCPT TO:<root> FOO=bar
+            RCPT TO:<nosuchuser>
+            RCPT TO:<root>
+            RCPT TO:<staff>
+            DATA
+            Subject: x
+            Message-Id: <m1@c>
+
+            body
+            .
+            VRFY root
+            EXPN staff
+            MAIL FROM:<b@client.example> BODY=8BITMIME
+            RCPT TO:<root>
+            DATA
+            Subject: y
+            Precedence: bulk
+
+            body
+            .
+            QUIT
+
+            """
+        let (cf, dir) = try prepare()
+        var lines: [String: [String]] = [:]
+        for (who, binary) in [("real", OracleEnvironment.oraclePath), ("ours", try OracleEnvironment.binaryUnderTest())] {
+            let q = try freshQueue(dir, "q-smtp-log-\(who)")
+            let collector = try DatagramCollector(path: dir.appendingPathComponent("smtp-log-\(who).sock").path)
+            var options = SandboxOptions()
+            options.modeFlag = "-bs"
+            options.launcher = [Self.python, Self.driver]
+            options.devLog = collector.path
+            options.extraArguments = ["-OQueueDirectory=\(q.path)", "-odq"]
+            _ = try Sandbox.run(binary: binary, cf: cf, input: Array(script.utf8), options: options,
+                                runDir: Workspace.shared.runs, tag: "smtp-log.\(who)")
+            // queue IDs in order of appearance
+            var ids: [String] = []
+            lines[who] = collector.drain().map { line in
+                var l = LogTests.normalise(line, id: nil)
+                let re = try! NSRegularExpression(pattern: Self.idPattern)
+                for m in re.matches(in: l, range: NSRange(l.startIndex..., in: l)) {
+                    let id = (l as NSString).substring(with: m.range)
+                    if !ids.contains(id) { ids.append(id) }
+                }
+                for (i, id) in ids.enumerated() { l = l.replacingOccurrences(of: id, with: "QID\(i + 1)") }
+                return l.replacingOccurrences(of: #"<[0-9]{12}\.QID"#, with: "<T.QID", options: .regularExpression)
+            }
+        }
+        let real = lines["real"] ?? [], ours = lines["ours"] ?? []
+        #expect(real.contains { $0.contains(": from=") }, "the real sendmail logged nothing: \(real)")
+        #expect(ours == real, "ours:\n\(ours.joined(separator: "\n"))\nreal:\n\(real.joined(separator: "\n"))")
+    }
+
+    @Test("VRFY, EXPN, HELP, ETRN without argument")
+    func vrfyExpnHelp() throws {
+        try compare("""
+            EHLO client.example
+            VRFY root
+            VRFY staff
+            VRFY nosuchuser
+            VRFY
+            EXPN staff
+            EXPN root
+            EXPN
+            HELP
+            HELP MAIL
+            ETRN
+            QUIT
+
+            """, tag: "vrfy")
+        // VRFY and EXPN before a transaction (they count in its priority), and after RSET
+        let msg = "MAIL FROM:<a@b>\nRCPT TO:<root>\nDATA\nSubject: v\n\nx\n.\n"
+        try compare("EHLO c.example\nVRFY root\nEXPN staff\n" + msg + "QUIT\n", tag: "vrfy-then-mail", expectMessages: 1)
+        try compare("EHLO c.example\nVRFY root\nEXPN staff\nRSET\n" + msg + "VRFY daemon\n" + msg + "QUIT\n",
+                    tag: "vrfy-rset-mail", expectMessages: 2)
+    }
+
+    @Test("message too big after DATA; bare LF and bare CR in DATA (Debian's 421); a bare LF in a command")
+    func dataErrors() throws {
+        let big = (0..<30).map { _ in String(repeating: "y", count: 99) }.joined(separator: "\n")
+        try compare("""
+            #RAW NOOP\\n
+            EHLO c.example
+            MAIL FROM:<a@b>
+            RCPT TO:<root>
+            DATA
+            Subject: big
+
+            \(big)
+            .
+            MAIL FROM:<a@b>
+            RCPT TO:<root>
+            DATA
+            Subject: fits
+
+            small
+            .
+            QUIT
+
+            """, tag: "too-big", expectMessages: 1)
+        try compare("""
+            EHLO c.example
+            MAIL FROM:<a@b>
+            RCPT TO:<root>
+            DATA
+            Subject: bare
+            #RAW bare lf line\\n
+            after
+            .
+            QUIT
+
+            """, tag: "bare-lf", expectMessages: 0)
+        try compare("""
+            EHLO c.example
+            MAIL FROM:<a@b>
+            RCPT TO:<root>
+            DATA
+            Subject: cr
+            #RAW mid\\rcr\\r\\n
+            .
+            QUIT
+
+            """, tag: "bare-cr", expectMessages: 0)
+    }
+
+    @Test("HELO/EHLO followed at once by more input: 554, then sendmail's null server")
+    func pipelinedGreeting() throws {
+        try compare("""
+            #PIPE 2
+            NOOP
+            NOOP
+            #PIPE 2
+            EHLO x
+            NOOP
+            MAIL FROM:<a@b>
+            VRFY root
+            HELP
+            FOO
+            RSET
+            HELO y
+            EHLO z
+            QUIT
+
+            """, tag: "pipelined-ehlo")
+        try compare("""
+            EHLO a
+            #PIPE 2
+            MAIL FROM:<a@b>
+            RCPT TO:<root>
+            #PIPE 2
+            HELO x
+            NOOP
+            RCPT TO:<bin>
+            DATA
+            QUIT
+
+            """, tag: "pipelined-helo")
+        // EHLO and then end of input: the end counts as more input
+        try compare("#PIPE 1\nEHLO x\n", tag: "ehlo-eof")
+    }
+
+    @Test("pipelining: a batch of commands sent at once is answered in order")
+    func pipelining() throws {
+        try compare("""
+            EHLO c.example
+            #PIPE 5
+            MAIL FROM:<c@d>
+            RCPT TO:<root>
+            RCPT TO:<nosuchuser>
+            RCPT TO:<bin>
+            DATA
+            Subject: piped
+
+            x
+            .
+            #PIPE 3
+            RSET
+            NOOP
+            QUIT
+
+            """, tag: "pipelining", expectMessages: 1)
+    }
+
+    @Test("end of input without QUIT, in and out of a transaction")
+    func eofWithoutQuit() throws {
+        try compare("EHLO client.example\nMAIL FROM:<a@b>\nRCPT TO:<root>\n", tag: "eof-rcpt")
+        try compare("EHLO client.example\nMAIL FROM:<a@b>\nRCPT TO:<x@remote.example>\n", tag: "eof-error")
+        try compare("EHLO client.example\n", tag: "eof-idle")
+        try compare("EHLO client.example\nMAIL FROM:<a@b>\nRCPT TO:<root>\nDATA\nSubject: cut\n\nno end\n",
+                    tag: "eof-data")
+    }
+}
