@@ -64,7 +64,11 @@ struct SMTPSessionTests {
 
     /// The transcript with dates and the accepted queue IDs normalised.
     func normalised(_ transcript: String) -> String {
-        var t = transcript
+        // whether our write meets a closed connection depends on timing
+        // alone (the server has already sent its final reply), so the
+        // driver's "=== broken pipe" note is not compared
+        var t = transcript.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { $0 != "=== broken pipe" }.joined(separator: "\n")
         for (i, id) in acceptedIDs(transcript).enumerated() { t = t.replacingOccurrences(of: id, with: "QID\(i + 1)") }
         return normaliseDates(t)
     }
