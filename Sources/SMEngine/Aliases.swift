@@ -107,7 +107,12 @@ extension Engine {
         db.close()
         rw.fileContext = nil
         rw.currentAddress = nil
-        rw.notice("\(path): \(count) aliases, longest \(longest) bytes, \(bytes) bytes total")
+        rw.notice(Self.aliasStatistics(path, count, longest, bytes))
+    }
+
+    /// The line newaliases (and -v when the text is read) ends a file with.
+    static func aliasStatistics(_ path: String, _ count: Int, _ longest: Int, _ bytes: Int) -> String {
+        "\(path): \(count) aliases, longest \(longest) bytes, \(bytes) bytes total"
     }
 
     /// sendmail's readaliases over the text of one file; `store` gets each

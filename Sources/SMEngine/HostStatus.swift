@@ -25,13 +25,7 @@ extension Engine {
         }
         var files: [String] = []
         func walk(_ d: String) {
-            guard let h = opendir(d) else { return }
-            defer { closedir(h) }
-            while let ent = readdir(h) {
-                let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
-                    String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-                }
-                if name == "." || name == ".." { continue }
+            for name in directoryEntryNames(d) {
                 let path = d + "/" + name
                 var st = stat()
                 guard lstat(path, &st) == 0 else { continue }

@@ -34,7 +34,7 @@ public final class SyslogSink: MailLogSink {
 
 extension Engine {
     /// The LogLevel option (sendmail's default is 9).
-    var logLevel: Int { config.options["LogLevel"].flatMap { Int($0.string.trimmingSpaces) } ?? 9 }
+    var logLevel: Int { intOption("LogLevel", 9) }
 
     /// sendmail's delay format: [days+]HH:MM:SS.
     static func delayText(_ seconds: Int64) -> String { intervalText(seconds) }

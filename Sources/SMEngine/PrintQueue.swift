@@ -28,12 +28,9 @@ extension Engine {
             rewriter.systemError("can not chdir(\(dir)): \(String(cString: strerror(errno)))")
             return .config
         }
-        func isDir(_ p: String) -> Bool {
-            var s = stat()
-            return stat(p, &s) == 0 && (s.st_mode & S_IFMT) == S_IFDIR
-        }
-        let qfDir = isDir(dir + "/qf") ? dir + "/qf" : dir
-        let dfDir = isDir(dir + "/df") ? dir + "/df" : dir
+        let sub = QueueCommitter(directory: dir).subdirectories
+        let qfDir = sub.qf ? dir + "/qf" : dir
+        let dfDir = sub.df ? dir + "/df" : dir
 
         let listQuarantined = arguments.contains { $0.first == UInt8(ascii: "Q") }
         let listLost = arguments.contains { $0.first == UInt8(ascii: "L") }
@@ -84,9 +81,9 @@ extension Engine {
     }
 }
 
-/// The control file names (qf, or hf/Qf) in a queue directory, in
-/// directory order.
-func controlFileNames(in dir: String, prefix: String = "qf") -> [String] {
+/// The entries of a directory except "." and "..", in directory order
+/// (empty when it cannot be opened).
+func directoryEntryNames(_ dir: String) -> [String] {
     var names: [String] = []
     guard let d = opendir(dir) else { return names }
     defer { closedir(d) }
@@ -94,7 +91,13 @@ func controlFileNames(in dir: String, prefix: String = "qf") -> [String] {
         let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
             String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
         }
-        if name.hasPrefix(prefix), name.count > 2 { names.append(name) }
+        if name != "." && name != ".." { names.append(name) }
     }
     return names
+}
+
+/// The control file names (qf, or hf/Qf) in a queue directory, in
+/// directory order.
+func controlFileNames(in dir: String, prefix: String = "qf") -> [String] {
+    directoryEntryNames(dir).filter { $0.hasPrefix(prefix) && $0.count > 2 }
 }

@@ -30,16 +30,7 @@ extension Engine {
         let fromKind: QueueFileKind = quarantined ? .quarantined : .control
         let prefix = quarantined ? "hf" : "qf"
 
-        var names: [String] = []
-        if let d = opendir(cfDir) {
-            while let ent = readdir(d) {
-                let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
-                    String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-                }
-                if name.hasPrefix(prefix), name.count > 2 { names.append(name) }
-            }
-            closedir(d)
-        }
+        let names = controlFileNames(in: cfDir, prefix: prefix)
         var selected: [(id: [UInt8], file: QueueFile, fd: Int32)] = []
         for name in names {
             let id = Array(name.utf8.dropFirst(2))

@@ -101,12 +101,7 @@ extension Engine {
             return .config
         }
         signal(SIGPIPE, SIG_IGN)
-        func isDir(_ p: String) -> Bool {
-            var s = stat()
-            return stat(p, &s) == 0 && (s.st_mode & S_IFMT) == S_IFDIR
-        }
-        let qfSub = isDir(dir + "/qf")
-        let dfSub = isDir(dir + "/df")
+        let (qfSub, dfSub) = QueueCommitter(directory: dir).subdirectories
         let qfDir = qfSub ? dir + "/qf" : dir
         let selection = QueueSelection(arguments)
         let minAge = Self.seconds(config.options["MinQueueAge"] ?? [])

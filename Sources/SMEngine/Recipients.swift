@@ -363,7 +363,7 @@ extension Engine {
                 rw.fileContext = nil
                 if verbose {
                     rw.currentAddress = nil
-                    rw.notice("\(path): \(count) aliases, longest \(longest) bytes, \(bytes) bytes total")
+                    rw.notice(Self.aliasStatistics(path, count, longest, bytes))
                 }
                 (rw.fileContext, rw.currentAddress) = save
                 table = .text(dict)
