@@ -64,14 +64,8 @@ struct ModeTests {
         var options = SandboxOptions()
         options.modeFlag = "-bv"
         options.extraArguments = (verbose ? ["-v"] : []) + args
-        let runs = Workspace.shared.runs
-        let real = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: [],
-                                   options: options, runDir: runs, tag: "\(tag).oracle")
-        let ours = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: p.cfPath, input: [],
-                                   options: options, runDir: runs, tag: "\(tag).ours")
-        #expect(String(decoding: ours.stdout, as: UTF8.self) == String(decoding: real.stdout, as: UTF8.self))
-        #expect(String(decoding: ours.stderr, as: UTF8.self) == String(decoding: real.stderr, as: UTF8.self))
-        #expect(ours.status == real.status)
+        let (real, ours) = try Sandbox.runBoth(cf: p.cfPath, options: options, tag: tag)
+        expectSameRun(ours, real)
     }
 
     /// The alias database, built by the real sendmail's newaliases.
@@ -173,14 +167,9 @@ struct ModeTests {
         var options = SandboxOptions()
         options.modeFlag = "-bp"
         options.extraArguments = ["-OQueueDirectory=\(queue.path)"]
-        let runs = Workspace.shared.runs
-        let real = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: [],
-                                   options: options, runDir: runs, tag: "mailq-empty.oracle")
-        let ours = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: p.cfPath, input: [],
-                                   options: options, runDir: runs, tag: "mailq-empty.ours")
+        let (real, ours) = try Sandbox.runBoth(cf: p.cfPath, options: options, tag: "mailq-empty")
         #expect(String(decoding: real.stdout, as: UTF8.self).contains("is empty"))
-        #expect(String(decoding: ours.stdout, as: UTF8.self) == String(decoding: real.stdout, as: UTF8.self))
-        #expect(ours.status == real.status)
+        expectSameRun(ours, real)
     }
 
     /// -bO (the option table), -bP (queue counts from shared memory, which
@@ -196,16 +185,10 @@ struct ModeTests {
         var options = SandboxOptions()
         options.modeFlag = args[0]
         options.extraArguments = args.dropFirst().map { $0.replacingOccurrences(of: "@HS@", with: hs.path) }
-        let runs = Workspace.shared.runs
         let tag = "small" + args.joined().filter { $0.isLetter }
-        let real = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: [],
-                                   options: options, runDir: runs, tag: "\(tag).oracle")
-        let ours = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: p.cfPath, input: [],
-                                   options: options, runDir: runs, tag: "\(tag).ours")
+        let (real, ours) = try Sandbox.runBoth(cf: p.cfPath, options: options, tag: tag)
         if args == ["-bO"] { #expect(String(decoding: real.stdout, as: UTF8.self).contains("QueueDirectory\n")) }
-        #expect(String(decoding: ours.stdout, as: UTF8.self) == String(decoding: real.stdout, as: UTF8.self))
-        #expect(String(decoding: ours.stderr, as: UTF8.self) == String(decoding: real.stderr, as: UTF8.self))
-        #expect(ours.status == real.status)
+        expectSameRun(ours, real)
     }
 
     /// contrib/install.sh lays out the binaries and the argv[0] links; the

@@ -10,6 +10,7 @@
 // failures throw `HarnessError`; the binary's own behaviour never throws.
 
 import Foundation
+import Testing
 
 struct SandboxOptions: Sendable, Hashable {
     /// Directory bind-mounted over /etc/mail (the Debian configurations read it).
@@ -144,3 +145,27 @@ enum Sandbox {
         return result
     }
 }
+
+extension Sandbox {
+    /// Runs the real sendmail and ours with the same configuration, input
+    /// and options (run files tagged `<tag>.oracle` and `<tag>.ours`).
+    static func runBoth(cf: String, input: [UInt8] = [], options: SandboxOptions,
+                        tag: String) throws -> (real: RunResult, ours: RunResult) {
+        let runs = Workspace.shared.runs
+        let real = try run(binary: OracleEnvironment.oraclePath, cf: cf, input: input,
+                           options: options, runDir: runs, tag: "\(tag).oracle")
+        let ours = try run(binary: try OracleEnvironment.binaryUnderTest(), cf: cf, input: input,
+                           options: options, runDir: runs, tag: "\(tag).ours")
+        return (real, ours)
+    }
+}
+
+/// stdout, stderr and exit status identical.
+func expectSameRun(_ ours: RunResult, _ real: RunResult, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(String(decoding: ours.stdout, as: UTF8.self) == String(decoding: real.stdout, as: UTF8.self),
+            sourceLocation: sourceLocation)
+    #expect(String(decoding: ours.stderr, as: UTF8.self) == String(decoding: real.stderr, as: UTF8.self),
+            sourceLocation: sourceLocation)
+    #expect(ours.status == real.status, sourceLocation: sourceLocation)
+}
+
