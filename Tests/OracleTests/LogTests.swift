@@ -79,23 +79,16 @@ struct LogTests {
         }
         let tag = rcpts.joined(separator: "_").filter { $0.isLetter || $0 == "_" }
         // one scratch directory per case: the cases run in parallel
-        let p = try Workspace.shared.prepare(Configuration(name: "log-\(tag)", source: .cf("cf/submit.cf")))
-        let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
-        let aliases = dir.appendingPathComponent("submit-aliases")
-        let text = try String(contentsOfFile: OracleEnvironment.fixture("aliases/submit-aliases"), encoding: .utf8)
-        try text.replacingOccurrences(of: "@SCRATCH@", with: dir.path).write(to: aliases, atomically: true, encoding: .utf8)
+        let (cf, dir) = try SubmitTests.prepareWithAliases(Configuration(name: "log-\(tag)", source: .cf("cf/submit.cf")))
         var lines: [String: [String]] = [:]
         for (who, binary) in [("real", OracleEnvironment.oraclePath), ("ours", try OracleEnvironment.binaryUnderTest())] {
-            let q = dir.appendingPathComponent("q-\(tag)-\(who)")
-            try? FileManager.default.removeItem(at: q)
-            try FileManager.default.createDirectory(at: q, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            let q = try SubmitTests.freshQueue(dir, "q-\(tag)-\(who)")
             let collector = try DatagramCollector(path: dir.appendingPathComponent("log-\(who).sock").path)
             var options = SandboxOptions()
             options.modeFlag = "-odq"
             options.devLog = collector.path
             options.extraArguments = ["-OQueueDirectory=\(q.path)", "-oi"] + flags + rcpts
-            let r = try Sandbox.run(binary: binary, cf: p.cfPath, input: Array(message.utf8), options: options,
+            let r = try Sandbox.run(binary: binary, cf: cf, input: Array(message.utf8), options: options,
                                     runDir: Workspace.shared.runs, tag: "log-\(tag).\(who)")
             #expect(r.status == 0, "\(who): \(String(decoding: r.stdout + r.stderr, as: UTF8.self))")
             let id = try FileManager.default.contentsOfDirectory(atPath: q.path).first { $0.hasPrefix("qf") }

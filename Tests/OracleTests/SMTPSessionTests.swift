@@ -24,24 +24,10 @@ struct SMTPSessionTests {
         guard FileManager.default.isExecutableFile(atPath: Self.python) else {
             throw HarnessError("\(Self.python) is missing: the SMTP driver needs it (apt-get install python3)")
         }
-        let p = try Workspace.shared.prepare(Self.config)
-        let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
-        let aliases = dir.appendingPathComponent("submit-aliases")
-        let text = try String(contentsOfFile: OracleEnvironment.fixture("aliases/submit-aliases"), encoding: .utf8)
-        try text.replacingOccurrences(of: "@SCRATCH@", with: dir.path).write(to: aliases, atomically: true, encoding: .utf8)
-        let team = dir.appendingPathComponent("team.list")
-        try "root\ndaemon\nbin, nobody\n".write(to: team, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: team.path)
-        return (p.cfPath, dir)
+        return try SubmitTests.prepareWithAliases(Self.config)
     }
 
-    func freshQueue(_ dir: URL, _ name: String) throws -> URL {
-        let q = dir.appendingPathComponent(name)
-        try? FileManager.default.removeItem(at: q)
-        try FileManager.default.createDirectory(at: q, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
-        return q
-    }
+    func freshQueue(_ dir: URL, _ name: String) throws -> URL { try SubmitTests.freshQueue(dir, name) }
 
     static let idPattern = #"[0-9A-Za-z]{8}[0-9]{6,}"#
 

@@ -27,8 +27,13 @@ struct SubmitTests {
 
     static let config = Configuration(name: "submit", source: .cf("cf/submit.cf"))
 
-    func prepare() throws -> (cf: String, dir: URL) {
-        let p = try Workspace.shared.prepare(Self.config)
+    func prepare() throws -> (cf: String, dir: URL) { try Self.prepareWithAliases(Self.config) }
+
+    /// A configuration with the submit-aliases fixture (and the :include:
+    /// list it names) in its scratch directory; shared by the suites that
+    /// submit messages.
+    static func prepareWithAliases(_ config: Configuration) throws -> (cf: String, dir: URL) {
+        let p = try Workspace.shared.prepare(config)
         let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
         let aliases = dir.appendingPathComponent("submit-aliases")
         let text = try String(contentsOfFile: OracleEnvironment.fixture("aliases/submit-aliases"), encoding: .utf8)
@@ -40,7 +45,10 @@ struct SubmitTests {
         return (p.cfPath, dir)
     }
 
-    func freshQueue(_ dir: URL, _ name: String) throws -> URL {
+    func freshQueue(_ dir: URL, _ name: String) throws -> URL { try Self.freshQueue(dir, name) }
+
+    /// An empty directory `name` below `dir`, mode 0700.
+    static func freshQueue(_ dir: URL, _ name: String) throws -> URL {
         let q = dir.appendingPathComponent(name)
         try? FileManager.default.removeItem(at: q)
         try FileManager.default.createDirectory(at: q, withIntermediateDirectories: true,
