@@ -73,6 +73,9 @@ public struct DeliveryReport: Sendable {
     public var originalHeader: [UInt8]?
     public var originalBody: [UInt8]
     public var returnBody = true                   // not RET=HDRS
+    /// Whether delayed recipients get the "transient non-fatal errors"
+    /// list (sendmail's delay warnings from a queue run leave it out).
+    public var listsDelayed = true
     /// Content-Transfer-Encoding for the returned message part ("8bit" for
     /// an 8-bit original, or the original's "binary").
     public var returnedEncoding: [UInt8]? = nil
@@ -130,7 +133,7 @@ public struct DeliveryReport: Sendable {
 
         // transient non-fatal errors
         header = true
-        for r in recipients where r.outcome == .delayed && r.primary {
+        for r in recipients where r.outcome == .delayed && r.primary && listsDelayed {
             if header { line("   ----- The following addresses had transient non-fatal errors -----"); header = false }
             line(short(r.printable))
             if let p = r.expandedFrom { line(Array("    (expanded from: ".utf8) + short(p) + [0x29]) }

@@ -43,15 +43,20 @@ extension Engine {
     @discardableResult
     func returnToSender(_ qf: QueueFile, id: [UInt8], data: [UInt8], outcome: inout DeliveryOutcome,
                         qdir: String, verbose: Bool, now: time_t, depth: Int = 0,
-                        copyTo: [UInt8]? = nil) -> Bool {
+                        copyTo: [UInt8]? = nil, warning: DelayWarning? = nil) -> Bool {
         // a postmaster notice that fails is not reported again (sendmail
         // would save it as dead.letter or Qf: not written)
         if depth >= 2 { return true }
         if qf.flags.contains(.response), qf.headers.contains(where: {
             $0.text.starts(with: Array("Subject: Postmaster notify".utf8)) }) { return true }
-        let wanted = outcome.failures.filter { f in
+        var wanted = outcome.failures.filter { f in
             f.index < qf.recipients.count
                 && qf.recipients[f.index].flags.contains(f.success ? .notifySuccess : .notifyFailure)
+        }
+        // a delay warning reports the recipients still queued too, in
+        // send-list order
+        if let w = warning {
+            wanted = (wanted + w.recipients).sorted { $0.order < $1.order }
         }
         if wanted.isEmpty { return true }
         // only successes: a return receipt (headers only)
@@ -100,9 +105,11 @@ extension Engine {
                 final = Array("rfc822; ".utf8) + r.address + (r.address.contains(at) ? [] : [at] + j)
             }
             var d = DeliveryReport.Recipient(printable: r.address,
-                                             outcome: f.success ? (f.toMailbox ? .delivered(toList: false) : .relayed) : .failed,
+                                             outcome: f.success ? (f.toMailbox ? .delivered(toList: false) : .relayed)
+                                                 : f.delayed ? .delayed : .failed,
                                              finalRecipient: final!,
                                              lastAttempt: lastAttempt)
+            if f.delayed { d.willRetryUntil = warning?.retryUntil }
             d.primary = r.flags.contains(.primary)
             d.notifyFailure = r.flags.contains(.notifyFailure)
             d.notifySuccess = r.flags.contains(.notifySuccess)
@@ -136,6 +143,7 @@ extension Engine {
         report.envelopeID = qf.envelopeID.map(unxtext)
         report.returnBody = !qf.flags.contains(.noBodyReturn) && !receipt && copyTo == nil
         report.fatalErrors = receipt
+        report.listsDelayed = false
         let eightBit = qf.flags.contains(.has8Bit)
         if eightBit { report.returnedEncoding = Array("8bit".utf8) }
         let body = report.body()
@@ -213,10 +221,15 @@ extension Engine {
         add("MIME-Version", Array("1.0".utf8))
         add("Content-Type", Array("multipart/report; report-type=delivery-status;\n\tboundary=\"".utf8) + boundary + [0x22])
         if eightBit { add("Content-Transfer-Encoding", Array("8bit".utf8)) }
-        add("Subject", Array((toPostmaster ? "Postmaster notify: see transcript for details"
-                                           : receipt ? "Return receipt" : "Returned mail: see transcript for details").utf8))
-        add("Auto-Submitted", Array((toPostmaster ? "auto-generated (postmaster-notification)"
-                                                  : receipt ? "auto-generated (return-receipt)" : "auto-generated (failure)").utf8))
+        if let w = warning, !toPostmaster {
+            add("Subject", w.subject)
+            add("Auto-Submitted", Array("auto-generated (warning-timeout)".utf8))
+        } else {
+            add("Subject", Array((toPostmaster ? "Postmaster notify: see transcript for details"
+                                               : receipt ? "Return receipt" : "Returned mail: see transcript for details").utf8))
+            add("Auto-Submitted", Array((toPostmaster ? "auto-generated (postmaster-notification)"
+                                                      : receipt ? "auto-generated (return-receipt)" : "auto-generated (failure)").utf8))
+        }
 
         var b = QueueFile()
         b.creationTime = Int64(now)
@@ -261,7 +274,7 @@ extension Engine {
             }
         }
         // PostmasterCopy: a headers-only notice of the failure, separately
-        if depth == 0, copyTo == nil, !receipt,
+        if depth == 0, copyTo == nil, !receipt, warning == nil,
            let pc = config.options["PostmasterCopy"], !pc.isEmpty {
             var copyOutcome = outcome
             returnToSender(qf, id: id, data: data, outcome: &copyOutcome, qdir: qdir, verbose: verbose,
@@ -309,6 +322,15 @@ extension Engine {
         }
         return true
     }
+}
+
+/// A delay warning's subject ("Warning: could not send message for past
+/// 4 hours"), the recipients it reports as delayed and their
+/// Will-Retry-Until date.
+struct DelayWarning {
+    var subject: [UInt8]
+    var recipients: [FailedRecipient]
+    var retryUntil: [UInt8]
 }
 
 /// RFC 3461 xtext decoded: "+XX" (two hex digits) becomes that byte.

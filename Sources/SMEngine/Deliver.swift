@@ -56,6 +56,12 @@ public struct DeliveryOutcome {
     public var lastUserMacro: [UInt8]? = nil
     /// The body as *file* would get it (F=E: `>From `), for a bounce.
     public var returnedBody: [UInt8] = []
+    /// The recipients kept for later (deferred or not tried), in
+    /// send-list order, as a delay warning or an expiry reports them.
+    public var delayed: [FailedRecipient] = []
+    /// The qf is written back even with no recipients left (an expired
+    /// message whose recipients all said NOTIFY=NEVER).
+    public var keepControlFile = false
 }
 
 /// A recipient the DSN reports on: permanently failed, or delivered
@@ -71,6 +77,10 @@ public struct FailedRecipient {
     public var addrType: [UInt8]? = nil
     /// (T= diagnostic type, text): the "(reason: ...)" and Diagnostic-Code.
     public var diagnostic: ([UInt8], [UInt8])? = nil
+    /// Still queued (a delay warning's "Action: delayed").
+    public var delayed = false
+    /// Its place in the send list (the DSN's order).
+    public var order = 0
 }
 
 final class QueuedRecipient {
@@ -85,6 +95,8 @@ final class QueuedRecipient {
     var state: State = .pending
     /// What the DSN says about it (set when it failed or was delivered).
     var report: FailedRecipient? = nil
+    /// What a delay warning says about it (set when it was deferred).
+    var delay: FailedRecipient? = nil
     /// uid/gid of the envelope sender when it is a local user.
     var senderIDs: (uid_t, gid_t)? = nil
     init(index: Int, printable: [UInt8], address: ParsedAddress) {
@@ -153,8 +165,17 @@ extension Engine {
         }
         outcome.lastUserMacro = rewriter.macros[Int(UInt8(ascii: "u"))]
         // DSN entries in send-list order
+        for (k, q) in list.enumerated() { q.report?.order = k; q.delay?.order = k }
         outcome.failures = list.compactMap { $0.report }
-        if !outcome.failures.isEmpty, let fm = config.mailer(named: Array("*file*".utf8)) {
+        outcome.delayed = list.enumerated().filter { $0.element.state == .deferred || $0.element.state == .untouched }.map { k, q in
+            var d = q.delay ?? FailedRecipient(index: q.index, status: Array("4.0.0".utf8), user: q.address.user)
+            d.delayed = true
+            d.order = k
+            d.expandedFrom = q.expandedFrom
+            if d.addrType == nil { d.addrType = q.address.mailer?.addrType }
+            return d
+        }
+        if !outcome.failures.isEmpty || !outcome.delayed.isEmpty, let fm = config.mailer(named: Array("*file*".utf8)) {
             rewriter.macros[Int(UInt8(ascii: "h"))] = nil
             rewriter.macros[Int(UInt8(ascii: "u"))] = nil
             defineSenderMacro(qf, mailer: fm)
@@ -240,7 +261,14 @@ extension Engine {
                 outcome.transcript += q.printable + Array("... \(what)\n".utf8)
             }
         } else if DeliveryFormat.isTemporary(status) {
-            for q in group { q.state = .deferred }
+            for q in group {
+                q.state = .deferred
+                // markfailure(): EX_TEMPFAIL 4.2.0, EX_OSERR/EX_IOERR 4.5.0
+                var d = FailedRecipient(index: q.index, status: Array((status == SysExit.tempFail.rawValue ? "4.2.0" : "4.5.0").utf8),
+                                        user: q.address.user)
+                d.addrType = m.addrType
+                q.delay = d
+            }
             if status == SysExit.tempFail.rawValue {
                 if text.isEmpty {
                     text = "Deferred: \(m.name.string) mailer (\(m.path.string)) exited with \(DeliveryFormat.exitName(status))"

@@ -191,14 +191,17 @@ extension Engine {
             _ = fstat(dfd, &dst)
             close(dfd)
             var outcome = deliver(qf, id: job.id, data: data, verbose: verbose, now: time(nil))
-            // the bounce (or return receipt) is queued (durably) before the original goes
-            if !outcome.failures.isEmpty,
-               !returnToSender(qf, id: job.id, data: data, outcome: &outcome, qdir: dir, verbose: verbose, now: time(nil)) {
+            let warning = applyAgeLimits(qf, outcome: &outcome, verbose: verbose, now: time(nil))
+            // the bounce (or return receipt, or delay warning) is queued
+            // (durably) before the original goes
+            if !outcome.failures.isEmpty || warning != nil,
+               !returnToSender(qf, id: job.id, data: data, outcome: &outcome, qdir: dir, verbose: verbose, now: time(nil),
+                               warning: warning) {
                 // the bounce could not be queued: the message stays as it
                 // was (its deliveries are repeated later, never lost)
                 continue
             }
-            if outcome.remaining.isEmpty {
+            if outcome.remaining.isEmpty && !outcome.keepControlFile {
                 // everything done: remove the control file first, then the data
                 _ = unlink(qfPath)
                 _ = unlink(dfPath)
@@ -216,6 +219,7 @@ extension Engine {
             let minor = Int64(dev & 0xff) | Int64((dev >> 12) & ~UInt64(0xff))
             updated.dataInode = QueueFile.DataInode(major: major, minor: minor, inode: UInt64(dst.st_ino))
             if let m = outcome.message { updated.message = m }
+            if warning != nil { updated.flags.insert(.warningSent) }
             if !rewriteControlFile(updated, id: job.id, qfPath: qfPath, qfDir: qfDir) {
                 rewriter.systemError("cannot rewrite \(qfPath): \(String(cString: strerror(errno)))")
             }
@@ -321,5 +325,65 @@ extension Engine {
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, "/proc/self/exe", &actions, &attr, cArgs, environ)
         return rc == 0
+    }
+}
+
+extension Engine {
+    /// dropenvelope()'s age checks after an attempt that left recipients
+    /// queued: older than Timeout.queuereturn, they all fail (4.4.7,
+    /// "Cannot send message for ...") and go back with the failures;
+    /// older than Timeout.queuewarn, the sender gets one warning (unless
+    /// already warned, `F w`) listing the NOTIFY=DELAY ones.  Returns the
+    /// warning to send, if any; updates the outcome's failures,
+    /// remaining recipients, message and transcript.
+    func applyAgeLimits(_ qf: QueueFile, outcome: inout DeliveryOutcome, verbose: Bool, now: time_t) -> DelayWarning? {
+        guard !outcome.remaining.isEmpty else { return nil }
+        let (warn, ret) = queueTimeouts(timeoutClass(qf))
+        let age = Int64(now) - qf.creationTime
+        if age > Int64(ret) {
+            // none of them wants a failure notice: they are dropped
+            // silently and the qf is written back without them (sendmail
+            // removes such an empty qf in its next run)
+            if !outcome.delayed.contains(where: {
+                $0.index < qf.recipients.count && qf.recipients[$0.index].flags.contains(.notifyFailure) }) {
+                outcome.remaining = []
+                outcome.delayed = []
+                outcome.keepControlFile = true
+                return nil
+            }
+            let text = "Cannot send message for \(Self.wordedInterval(ret))"
+            if verbose { out.write(text + "\n") }
+            outcome.message = Array(text.utf8)
+            outcome.transcript += Array("Message could not be delivered for \(Self.wordedInterval(ret))\nMessage will be deleted from queue\n".utf8)
+            let expired = outcome.delayed.map { d -> FailedRecipient in
+                var f = d
+                f.delayed = false
+                f.status = Array("4.4.7".utf8)
+                return f
+            }
+            outcome.failures = (outcome.failures + expired).sorted { $0.order < $1.order }
+            outcome.remaining = []
+            outcome.delayed = []
+            return nil
+        }
+        guard warn > 0, age > Int64(warn), !qf.flags.contains(.warningSent), !qf.flags.contains(.response),
+              precedenceClass(qf) >= 0 else { return nil }
+        var sender = qf.sender
+        if sender.first == UInt8(ascii: "<"), sender.last == UInt8(ascii: ">") { sender = Array(sender.dropFirst().dropLast()) }
+        let lower = sender.asciiLowercased
+        if sender.isEmpty || lower.starts(with: Array("owner-".utf8))
+            || (lower.count > 8 && lower.suffix(8).elementsEqual(Array("-request".utf8))) { return nil }
+        let pinged = outcome.delayed.filter {
+            $0.index < qf.recipients.count && qf.recipients[$0.index].flags.contains(.notifyDelay)
+        }
+        if pinged.isEmpty { return nil }
+        let text = "Warning: could not send message for past \(Self.wordedInterval(warn))"
+        if verbose { out.write(text + "\n") }
+        outcome.message = Array(text.utf8)
+        outcome.messageIsDeferral = false
+        outcome.transcript += Array(("Warning: message still undelivered after \(Self.wordedInterval(warn))\n"
+            + "Will keep trying until message is \(Self.wordedInterval(ret)) old\n").utf8)
+        return DelayWarning(subject: Array(text.utf8), recipients: pinged,
+                            retryUntil: arpaDate(time_t(qf.creationTime) + time_t(ret)))
     }
 }

@@ -44,6 +44,13 @@ struct DeliverTests {
         /// A bounce case: nil, or whether the oracle must have
         /// delivered a bounce ("Returned mail") in the run.
         var bounce: Bool? = nil
+        /// Seconds by which every queued message is made older (the qf's
+        /// T line) before the runs.
+        var backdate: Int? = nil
+        /// Texts some mailer of the oracle must have been given (the case
+        /// does what it says); new messages (queue IDs, dates) are
+        /// normalised as in bounce cases.
+        var expects: [String] = []
         var description: String { name }
     }
 
@@ -289,7 +296,7 @@ struct DeliverTests {
                         stderr: String(decoding: r.stderr, as: UTF8.self), status: r.status, files: files)
     }
 
-    func shell(_ command: String) throws {
+    static func shell(_ command: String) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
         p.arguments = ["-c", command]
@@ -300,11 +307,16 @@ struct DeliverTests {
 
     @Test("queue run: mailers, files and queue afterwards", arguments: DeliverTests.cases)
     func queueRun(_ c: Case) throws {
-        guard getuid() == 0 else {
-            throw HarnessError("DeliverTests need root (mailers run as DefaultUser mail:mail)")
-        }
+        try Self.compareRuns(c)
+    }
+
+    /// A scratch directory for a queue-run case: the configuration
+    /// (deliver.cf or the m4-built one), its aliases, switch file and
+    /// dump-mailer.sh, and empty q/ (qf/, df/, xf/ with `subdirectories`),
+    /// out/ and box/.  Returns the cf's path and the directory.
+    static func prepareScratch(_ name: String, fromM4: Bool = false, subdirectories: Bool = false) throws -> (cf: String, dir: String) {
         let p = try Workspace.shared.prepare(Configuration(
-            name: c.name, source: c.fromM4 ? .mc("deliver/deliver-m4.mc") : .cf("deliver/deliver.cf")))
+            name: name, source: fromM4 ? .mc("deliver/deliver-m4.mc") : .cf("deliver/deliver.cf")))
         let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
         let fixtures = URL(fileURLWithPath: OracleEnvironment.fixture("deliver"))
         for f in ["aliases", "switch", "dump-mailer.sh"] {
@@ -314,18 +326,43 @@ struct DeliverTests {
         }
         chmod(dir.appendingPathComponent("dump-mailer.sh").path, 0o755)
         let d = dir.path
+        // (a directory left immutable by an interrupted bounceNotQueued)
+        try? shell("chattr -i '\(d)/q/df' 2>/dev/null")
         try shell("rm -rf '\(d)/q' '\(d)/q.start' '\(d)/out' '\(d)/box' && mkdir -p '\(d)/q' '\(d)/out' '\(d)/box' "
                   + "&& chmod 1777 '\(d)/out' && chown mail:mail '\(d)/box' && chmod 700 '\(d)/q'")
-        if c.subdirectories { try shell("mkdir '\(d)/q/qf' '\(d)/q/df' '\(d)/q/xf'") }
+        if subdirectories { try shell("mkdir '\(d)/q/qf' '\(d)/q/df' '\(d)/q/xf'") }
+        return (p.cfPath, d)
+    }
+
+    /// Makes every qf under `qfDir` `seconds` older (its T line).
+    static func backdate(_ qfDir: String, by seconds: Int) throws {
+        for name in try FileManager.default.contentsOfDirectory(atPath: qfDir) where name.hasPrefix("qf") {
+            let path = qfDir + "/" + name
+            var lines = try String(contentsOfFile: path, encoding: .isoLatin1).components(separatedBy: "\n")
+            for i in lines.indices where lines[i].hasPrefix("T") {
+                if let t = Int(lines[i].dropFirst()) { lines[i] = "T\(t - seconds)" }
+            }
+            try lines.joined(separator: "\n").write(toFile: path, atomically: false, encoding: .isoLatin1)
+        }
+    }
+
+    /// Queues the case's messages with the oracle, then runs the queue
+    /// with both binaries on copies of it and compares everything.
+    static func compareRuns(_ c: Case) throws {
+        guard getuid() == 0 else {
+            throw HarnessError("DeliverTests need root (mailers run as DefaultUser mail:mail)")
+        }
+        let (cf, d) = try prepareScratch(c.name, fromM4: c.fromM4, subdirectories: c.subdirectories)
+        let dir = URL(fileURLWithPath: d)
         let runs = Workspace.shared.runs
         var options = SandboxOptions()
         options.modeFlag = "-bi"
-        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: [], options: options,
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: [], options: options,
                             runDir: runs, tag: "\(c.name).newaliases")
         for (i, (args, rcpts)) in c.submissions.enumerated() {
             options.modeFlag = "-odq"
             options.extraArguments = ["-oi"] + args + rcpts
-            let r = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: c.message,
+            let r = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: c.message,
                                     options: options, runDir: runs, tag: "\(c.name).submit\(i)")
             #expect(r.status == 0, "the oracle did not queue the message: \(String(decoding: r.stdout + r.stderr, as: UTF8.self))")
         }
@@ -338,10 +375,11 @@ struct DeliverTests {
             text = text.replacingOccurrences(of: "\nS", with: "\nXbogus line\nS")
             try text.write(toFile: first, atomically: false, encoding: .isoLatin1)
         }
+        if let seconds = c.backdate { try backdate(qfDir, by: seconds) }
         if let pre = c.preRun {
             options.modeFlag = "-q"
             options.extraArguments = pre
-            _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: [], options: options,
+            _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: [], options: options,
                                 runDir: runs, tag: "\(c.name).prerun")
         }
         try shell("rm -rf '\(d)/out'/* '\(d)/box'/* && cp -a '\(d)/q' '\(d)/q.start'")
@@ -357,7 +395,7 @@ struct DeliverTests {
                 lockFD = open(first, O_RDONLY)
                 #expect(lockFD >= 0 && flock(lockFD, LOCK_EX) == 0, "cannot lock \(first)")
             }
-            let r = try Sandbox.run(binary: binary, cf: p.cfPath, input: [], options: options,
+            let r = try Sandbox.run(binary: binary, cf: cf, input: [], options: options,
                                     runDir: runs, tag: "\(c.name).\(tag)")
             if lockFD >= 0 { close(lockFD) }
             if c.background {
@@ -372,7 +410,7 @@ struct DeliverTests {
             }
             let known = Set(((try? FileManager.default.subpathsOfDirectory(atPath: d + "/q.start")) ?? [])
                 .map { String(($0 as NSString).lastPathComponent.dropFirst(2)) })
-            snapshots.append(try Self.collect(dir, r, bounce: c.bounce != nil, knownIDs: known))
+            snapshots.append(try Self.collect(dir, r, bounce: c.bounce != nil || !c.expects.isEmpty, knownIDs: known))
         }
         let (real, ours) = (snapshots[0], snapshots[1])
         #expect(ours.stdout == real.stdout)
@@ -392,6 +430,10 @@ struct DeliverTests {
             }
             #expect(bounced == expected, "the oracle \(bounced ? "sent" : "did not send") a bounce: \(real.stdout)")
         }
+        for text in c.expects {
+            #expect(real.files.contains { $0.key.hasPrefix("out/") && $0.value.contains(text) },
+                    "no mailer of the oracle got \"\(text)\": \(real.stdout)")
+        }
     }
 
     /// Never lose a message: our run killed while a mailer works leaves the
@@ -400,23 +442,12 @@ struct DeliverTests {
     func killedRun() throws {
         guard getuid() == 0 else { throw HarnessError("DeliverTests need root") }
         let name = "deliver-killed"
-        let p = try Workspace.shared.prepare(Configuration(name: name, source: .cf("deliver/deliver.cf")))
-        let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
-        let fixtures = URL(fileURLWithPath: OracleEnvironment.fixture("deliver"))
-        for f in ["aliases", "switch", "dump-mailer.sh"] {
-            let text = try String(contentsOf: fixtures.appendingPathComponent(f), encoding: .utf8)
-                .replacingOccurrences(of: "@SCRATCH@", with: dir.path)
-            try text.write(to: dir.appendingPathComponent(f), atomically: false, encoding: .utf8)
-        }
-        chmod(dir.appendingPathComponent("dump-mailer.sh").path, 0o755)
-        let d = dir.path
-        try shell("rm -rf '\(d)/q' '\(d)/out' '\(d)/box' && mkdir -p '\(d)/q' '\(d)/out' '\(d)/box' "
-                  + "&& chmod 1777 '\(d)/out' && chown mail:mail '\(d)/box' && chmod 700 '\(d)/q'")
+        let (cf, d) = try Self.prepareScratch(name)
         var options = SandboxOptions()
         options.modeFlag = "-odq"
         options.extraArguments = ["-oi", "-f", "root", "root", "a@tempfail", "z@sleep"]
         let runs = Workspace.shared.runs
-        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: Self.basicMessage,
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: Self.basicMessage,
                             options: options, runDir: runs, tag: "\(name).submit")
         let fm = FileManager.default
         func contents() throws -> [String: Data] {
@@ -431,7 +462,7 @@ struct DeliverTests {
         options.modeFlag = "-q"
         options.extraArguments = ["-v"]
         options.timeoutSeconds = 2
-        let r = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: p.cfPath, input: [],
+        let r = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: cf, input: [],
                                 options: options, runDir: runs, tag: "\(name).ours")
         #expect(r.timedOut, "the run was not killed (status \(r.status))")
         usleep(300_000)
@@ -452,27 +483,16 @@ extension DeliverTests {
     func killedDuringBounce() throws {
         guard getuid() == 0 else { throw HarnessError("DeliverTests need root") }
         let name = "bounce-killed"
-        let p = try Workspace.shared.prepare(Configuration(name: name, source: .cf("deliver/deliver.cf")))
-        let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
-        let fixtures = URL(fileURLWithPath: OracleEnvironment.fixture("deliver"))
-        for f in ["aliases", "switch", "dump-mailer.sh"] {
-            let text = try String(contentsOf: fixtures.appendingPathComponent(f), encoding: .utf8)
-                .replacingOccurrences(of: "@SCRATCH@", with: dir.path)
-            try text.write(to: dir.appendingPathComponent(f), atomically: false, encoding: .utf8)
-        }
-        chmod(dir.appendingPathComponent("dump-mailer.sh").path, 0o755)
-        let d = dir.path
-        try shell("rm -rf '\(d)/q' '\(d)/out' '\(d)/box' && mkdir -p '\(d)/q' '\(d)/out' '\(d)/box' "
-                  + "&& chmod 1777 '\(d)/out' && chown mail:mail '\(d)/box' && chmod 700 '\(d)/q'")
+        let (cf, d) = try Self.prepareScratch(name)
         var options = SandboxOptions()
         let runs = Workspace.shared.runs
         options.modeFlag = "-bi"
-        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: [], options: options,
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: [], options: options,
                             runDir: runs, tag: "\(name).newaliases")
         // the bounce goes to z@sleep, whose mailer takes 4 seconds
         options.modeFlag = "-odq"
         options.extraArguments = ["-oi", "-f", "z@sleep", "c@nouser"]
-        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: Self.plainMessage,
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: Self.plainMessage,
                             options: options, runDir: runs, tag: "\(name).submit")
         let fm = FileManager.default
         func contents() throws -> [String: Data] {
@@ -487,7 +507,7 @@ extension DeliverTests {
         options.modeFlag = "-q"
         options.extraArguments = ["-v"]
         options.timeoutSeconds = 2
-        let r = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: p.cfPath, input: [],
+        let r = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: cf, input: [],
                                 options: options, runDir: runs, tag: "\(name).ours")
         #expect(r.timedOut, "the run was not killed (status \(r.status))")
         usleep(300_000)
@@ -514,28 +534,15 @@ extension DeliverTests {
     func bounceNotQueued() throws {
         guard getuid() == 0 else { throw HarnessError("DeliverTests need root") }
         let name = "bounce-not-queued"
-        let p = try Workspace.shared.prepare(Configuration(name: name, source: .cf("deliver/deliver.cf")))
-        let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
-        let fixtures = URL(fileURLWithPath: OracleEnvironment.fixture("deliver"))
-        for f in ["aliases", "switch", "dump-mailer.sh"] {
-            let text = try String(contentsOf: fixtures.appendingPathComponent(f), encoding: .utf8)
-                .replacingOccurrences(of: "@SCRATCH@", with: dir.path)
-            try text.write(to: dir.appendingPathComponent(f), atomically: false, encoding: .utf8)
-        }
-        chmod(dir.appendingPathComponent("dump-mailer.sh").path, 0o755)
-        let d = dir.path
-        try? shell("chattr -i '\(d)/q/df' 2>/dev/null")
-        try shell("rm -rf '\(d)/q' '\(d)/out' '\(d)/box' && mkdir -p '\(d)/q' '\(d)/out' '\(d)/box' "
-                  + "&& chmod 1777 '\(d)/out' && chown mail:mail '\(d)/box' && chmod 700 '\(d)/q' "
-                  + "&& mkdir '\(d)/q/qf' '\(d)/q/df' '\(d)/q/xf'")
+        let (cf, d) = try Self.prepareScratch(name, subdirectories: true)
         var options = SandboxOptions()
         let runs = Workspace.shared.runs
         options.modeFlag = "-bi"
-        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: [], options: options,
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: [], options: options,
                             runDir: runs, tag: "\(name).newaliases")
         options.modeFlag = "-odq"
         options.extraArguments = ["-oi", "-f", "bin", "c@nouser", "root"]
-        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: Self.plainMessage,
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: Self.plainMessage,
                             options: options, runDir: runs, tag: "\(name).submit")
         let fm = FileManager.default
         func contents() throws -> [String: Data] {
@@ -551,13 +558,13 @@ extension DeliverTests {
         #expect(before.count == 2, "queue after submission: \(before.keys.sorted())")
         // no new data file can be made: the bounce cannot be queued, while
         // the original's qf could still be removed or rewritten
-        try shell("chattr +i '\(d)/q/df'")
-        defer { try? shell("chattr -i '\(d)/q/df'") }
+        try Self.shell("chattr +i '\(d)/q/df'")
+        defer { try? Self.shell("chattr -i '\(d)/q/df'") }
         options.modeFlag = "-q"
         options.extraArguments = ["-v"]
-        let r = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: p.cfPath, input: [],
+        let r = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: cf, input: [],
                                 options: options, runDir: runs, tag: "\(name).ours")
-        try shell("chattr -i '\(d)/q/df'")
+        try Self.shell("chattr -i '\(d)/q/df'")
         let after = try contents()
         #expect(after == before, "queue changed: \(before.keys.sorted()) -> \(after.keys.sorted())")
         let out = String(decoding: r.stdout + r.stderr, as: UTF8.self)
