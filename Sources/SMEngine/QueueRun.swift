@@ -11,7 +11,8 @@
 // recipients and the new K/N/P/I/M values.  A qf that cannot be read is
 // reported and renamed to Qf as sendmail's loseqfile() does.  A plain
 // `-q` (no -v, no -qf) runs in a detached copy of ourselves started with
-// `-qf`, as sendmail forks; `-q<time>` and `-qp` are refused (not written).
+// `-qf`, as sendmail forks; `-q<time>` and `-qp` start a detached runner
+// that repeats such runs (QueueDaemon.swift).
 // Permanently failed recipients are returned to the sender first
 // (Bounce.swift).
 // Not yet: QueueSortOrder host/random/modification (priority is used), queue
@@ -285,7 +286,7 @@ extension Engine {
 extension Engine {
     /// What the `-q` arguments ask for: one run now in the foreground
     /// (`-v`, `-qf`), one run in a background process (plain `-q`, or
-    /// only selections), or a periodic/persistent runner (not written).
+    /// only selections), or a periodic/persistent runner (QueueDaemon.swift).
     public enum QueueRunMode: Equatable { case foreground, background, periodic }
 
     public func queueRunMode(_ arguments: [[UInt8]]) -> QueueRunMode {
@@ -304,27 +305,7 @@ extension Engine {
     /// Swift), detached in a new session with stdio on /dev/null.
     /// Returns false when the process cannot be started.
     public static func startBackgroundQueueRun(arguments: [[UInt8]]) -> Bool {
-        var actions = posix_spawn_file_actions_t()
-        var attr = posix_spawnattr_t()
-        posix_spawn_file_actions_init(&actions)
-        posix_spawnattr_init(&attr)
-        defer { posix_spawn_file_actions_destroy(&actions); posix_spawnattr_destroy(&attr) }
-        for fd: Int32 in 0...2 {
-            posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
-        }
-        posix_spawnattr_setflags(&attr, 0x80)  // POSIX_SPAWN_SETSID (glibc)
-        let argv = Array(arguments.dropFirst()) + [Array("-qf".utf8)]
-        var cArgs: [UnsafeMutablePointer<CChar>?] = ([Array("sendmail".utf8)] + argv).map { bytes in
-            let p = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
-            for (i, b) in bytes.enumerated() { p[i] = CChar(bitPattern: b) }
-            p[bytes.count] = 0
-            return p
-        }
-        cArgs.append(nil)
-        defer { for p in cArgs { p?.deallocate() } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, "/proc/self/exe", &actions, &attr, cArgs, environ)
-        return rc == 0
+        spawnSelf(arguments + [Array("-qf".utf8)], detach: true) != nil
     }
 }
 

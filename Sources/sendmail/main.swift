@@ -118,8 +118,10 @@ case .queueRun where cl.quarantine != nil:
 case .queueRun:
     switch engine.queueRunMode(cl.queueArgs) {
     case .periodic:
-        stdoutBuffer.write("sendmail: periodic and persistent queue runners (-q<time>, -qp) are not implemented yet\n")
-        finish(.unavailable)
+        if getenv(Engine.queueDaemonMarker) != nil, let (interval, persistent) = engine.queueInterval(cl.queueArgs) {
+            engine.runQueueDaemon(argv: args, interval: interval, persistent: persistent)
+        }
+        finish(Engine.startQueueDaemon(argv: args) ? .ok : .osErr)
     case .background:
         finish(Engine.startBackgroundQueueRun(arguments: args) ? .ok : .osErr)
     case .foreground:

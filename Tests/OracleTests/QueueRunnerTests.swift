@@ -1,5 +1,6 @@
 // QueueRunnerTests.swift — the queue runner's age limits (Timeout.queuewarn,
-// Timeout.queuereturn) against the oracle.
+// Timeout.queuereturn) and the periodic/persistent runners (-q<time>, -qp)
+// against the oracle.
 //
 // Each case lets the REAL sendmail queue a message, makes it older by
 // rewriting the qf's T line (DeliverTests.backdate), and runs the queue
@@ -8,12 +9,18 @@
 // the expiry bounce as the local mailer gets it, byte for byte with queue
 // IDs and dates normalised) and the qf afterwards (M line, `w` flag) must
 // be identical.  `expects` checks that the oracle did send what the case
-// is about.  Fails (never skips) when a prerequisite is missing.
+// is about.
+// The runners: each binary is started with -q1s / -qp1s and its own
+// PidFile and /dev/log socket; compared are the command's exit status and
+// output, the pid file (pid of a detached session leader, then the command
+// line), a message queued afterwards being delivered, SIGTERM stopping the
+// runner and removing the pid file, and the runner's own syslog lines.
+// Fails (never skips) when a prerequisite is missing.
 
 import Foundation
 import Testing
 
-@Suite("Queue runs: delay warnings and expiry identical to sendmail's")
+@Suite("Queue runner: age limits and periodic runners identical to sendmail's")
 struct QueueRunnerTests {
     typealias Case = DeliverTests.Case
     static let message = DeliverTests.plainMessage
@@ -103,5 +110,94 @@ struct QueueRunnerTests {
     @Test("queue run: delay warnings and expiry", arguments: QueueRunnerTests.ageCases)
     func ageLimits(_ c: Case) throws {
         try DeliverTests.compareRuns(c)
+    }
+}
+
+extension QueueRunnerTests {
+    /// What a periodic (`-q1s`) or persistent (`-qp1s`) runner did, as a
+    /// user sees it.
+    struct DaemonRun: Equatable {
+        var status: Int32
+        var output: String
+        /// The pid file's second line (the command line, binary path normalised).
+        var pidFileCommand: String
+        /// The pid file named a live process leading its own session, not the command's.
+        var detached: Bool
+        var delivered: Bool
+        var queueEmptied: Bool
+        var stoppedBySIGTERM: Bool
+        var pidFileRemoved: Bool
+        /// The daemon's own syslog lines (starting/started as/stopping), normalised.
+        var log: [String]
+    }
+
+    @Test("-q<time> and -qp: detached runner, pid file, deliveries, SIGTERM", arguments: ["-q1s", "-qp1s"])
+    func periodicRunner(_ flag: String) throws {
+        guard getuid() == 0 else { throw HarnessError("QueueRunnerTests need root") }
+        if access("/dev/log", F_OK) != 0 {
+            let fd = open("/dev/log", O_CREAT | O_WRONLY, 0o644)
+            #expect(fd >= 0, "cannot create /dev/log to mount over: \(String(cString: strerror(errno)))")
+            if fd >= 0 { close(fd) }
+        }
+        let name = "daemon" + flag
+        let (cf, d) = try DeliverTests.prepareScratch(name)
+        var options = SandboxOptions()
+        let runs = Workspace.shared.runs
+        options.modeFlag = "-bi"
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: [], options: options,
+                            runDir: runs, tag: "\(name).newaliases")
+        var results: [DaemonRun] = []
+        for (binary, tag) in [(OracleEnvironment.oraclePath, "oracle"), (try OracleEnvironment.binaryUnderTest(), "ours")] {
+            try DeliverTests.shell("rm -rf '\(d)/q'/* '\(d)/out'/* '\(d)/box'/* '\(d)/pid'")
+            let collector = try DatagramCollector(path: d + "/log-\(tag).sock")
+            options.modeFlag = flag
+            options.devLog = collector.path
+            options.extraArguments = ["-OPidFile=\(d)/pid", "-OLogLevel=10"]
+            let r = try Sandbox.run(binary: binary, cf: cf, input: [], options: options, runDir: runs, tag: "\(name).\(tag)")
+            usleep(300_000)
+            let pidText = (try? String(contentsOfFile: d + "/pid", encoding: .utf8)) ?? ""
+            let pidLines = pidText.components(separatedBy: "\n")
+            let pid = pid_t(pidLines.first ?? "") ?? 0
+            let detached = pid > 0 && kill(pid, 0) == 0 && getsid(pid) == pid
+            // a message queued after the start is delivered by a later run
+            options.modeFlag = "-odq"
+            options.devLog = nil
+            options.extraArguments = ["-oi", "-f", "bin", "root"]
+            _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: Self.message, options: options,
+                                runDir: runs, tag: "\(name).\(tag).submit")
+            let fm = FileManager.default
+            var waited = 0, delivered = false, emptied = false
+            while waited < 120 {
+                delivered = fm.fileExists(atPath: d + "/out/call0.stdin")
+                emptied = !((try? fm.contentsOfDirectory(atPath: d + "/q")) ?? []).contains { $0.hasPrefix("qf") }
+                if delivered && emptied { break }
+                usleep(100_000)
+                waited += 1
+            }
+            var stopped = false
+            if pid > 0 && kill(pid, SIGTERM) == 0 {
+                for _ in 0..<50 where !stopped {
+                    usleep(100_000)
+                    stopped = kill(pid, 0) != 0
+                }
+            }
+            if pid > 0 && !stopped { kill(pid, SIGKILL) }
+            usleep(200_000)
+            let binaryPath = URL(fileURLWithPath: binary).resolvingSymlinksInPath().path
+            let log = collector.drain()
+                .filter { $0.contains("daemon") || $0.contains("started as:") }
+                .map { LogTests.normalise($0, id: nil)
+                    .replacingOccurrences(of: #"[0-9A-Za-z]{8}[0-9]{6}: "#, with: "QID: ", options: .regularExpression)
+                    .replacingOccurrences(of: binaryPath, with: "BIN") }
+            results.append(DaemonRun(status: r.status, output: String(decoding: r.stdout + r.stderr, as: UTF8.self),
+                                     pidFileCommand: (pidLines.count > 1 ? pidLines[1] : "").replacingOccurrences(of: binaryPath, with: "BIN"),
+                                     detached: detached, delivered: delivered, queueEmptied: emptied, stoppedBySIGTERM: stopped,
+                                     pidFileRemoved: !fm.fileExists(atPath: d + "/pid"), log: log))
+        }
+        let (real, ours) = (results[0], results[1])
+        #expect(real.status == 0 && real.detached && real.delivered && real.stoppedBySIGTERM,
+                "the oracle's runner did not behave as expected: \(real)")
+        #expect(real.log.contains { $0.contains("starting daemon") }, "the oracle logged no start: \(real.log)")
+        #expect(ours == real)
     }
 }

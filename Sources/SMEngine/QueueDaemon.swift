@@ -1,0 +1,179 @@
+// SMEngine/QueueDaemon.swift
+//
+// Periodic and persistent queue runners without -bd (`sendmail -q30m`,
+// `sendmail -qp[time]`), as sendmail runs them: the command returns at
+// once (exit 0, no output) and a detached process (its own session,
+// stdio on /dev/null) carries on.  That process logs "starting daemon
+// (8.17.1.9): queueing@HH:MM:SS" ("persistent-queueing@" for -qp) and,
+// above LogLevel 9, "started as: <argv>"; writes the PidFile option's
+// file (default /var/run/sendmail/mta/sendmail.pid, Debian's): its pid,
+// a newline, the command line, a newline; then runs the queue at start
+// and every interval (persistent: again 5 seconds after each run ends,
+// whatever the interval, as measured on sendmail).  Each run is a child
+// process of ours started with `-qf` (sendmail forks one), keeping the
+// other arguments (-C, -O, selections).  SIGTERM (or SIGINT) stops it:
+// the run in progress gets SIGTERM, the pid file is removed and, above
+// LogLevel 9, "<id>: stopping daemon, reason=signal" is logged.
+// Decisions: a run still going when the next is due is not doubled (the
+// next starts when it ends); SIGHUP (sendmail re-executes itself) is not
+// handled: it is blocked and ignored.
+// Promises: signals are taken with sigtimedwait (no handler state), and
+// the runs get an empty signal mask and default dispositions; spawned
+// processes inherit no descriptor but stdio on /dev/null.
+
+import Glibc
+import SMBase
+import SMRules
+
+extension Engine {
+    /// The environment variable that marks our detached runner process.
+    public static let queueDaemonMarker = "SENDMAIL_SWIFT_QUEUE_DAEMON"
+
+    /// The interval and persistence a `-q` argument list asks for.
+    public func queueInterval(_ arguments: [[UInt8]]) -> (seconds: Int, persistent: Bool)? {
+        for a in arguments {
+            guard let c = a.first else { continue }
+            if c == UInt8(ascii: "p") {
+                let t = Self.seconds(Array(a.dropFirst()))
+                return (t > 0 ? t : 1, true)
+            }
+            if isASCIIDigit(c) && Self.seconds(a) > 0 { return (Self.seconds(a), false) }
+        }
+        return nil
+    }
+
+    /// The command line of one run: each `-q<time>`/`-qp[time]` becomes
+    /// `-qf` (a foreground run in the child).
+    static func runArguments(_ argv: [[UInt8]]) -> [[UInt8]] {
+        argv.enumerated().map { i, a in
+            guard i > 0, a.count > 2, a[0] == UInt8(ascii: "-"), a[1] == UInt8(ascii: "q") else { return a }
+            let c = a[2]
+            if c == UInt8(ascii: "p") || isASCIIDigit(c) { return Array("-qf".utf8) }
+            return a
+        }
+    }
+
+    /// posix_spawn of /proc/self/exe with `argv` and stdio on /dev/null;
+    /// `detach`: in a new session; `mark`: with the daemon marker in the
+    /// environment.
+    static func spawnSelf(_ argv: [[UInt8]], detach: Bool, mark: Bool = false) -> pid_t? {
+        var actions = posix_spawn_file_actions_t()
+        var attr = posix_spawnattr_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawnattr_init(&attr)
+        defer { posix_spawn_file_actions_destroy(&actions); posix_spawnattr_destroy(&attr) }
+        for fd: Int32 in 0...2 {
+            posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
+        }
+        // nothing else inherited (a caller's pipe would wait for us)
+        for fd in openDescriptors() where fd > 2 { posix_spawn_file_actions_addclose(&actions, fd) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attr, &empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for s in [SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGPIPE] { sigaddset(&defaults, s) }
+        posix_spawnattr_setsigdefault(&attr, &defaults)
+        var flags = Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
+        if detach { flags |= 0x80 }   // POSIX_SPAWN_SETSID (glibc)
+        posix_spawnattr_setflags(&attr, Int16(flags))
+        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { bytes in
+            let p = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
+            for (i, b) in bytes.enumerated() { p[i] = CChar(bitPattern: b) }
+            p[bytes.count] = 0
+            return p
+        }
+        cArgs.append(nil)
+        defer { for p in cArgs { p?.deallocate() } }
+        if mark { setenv(queueDaemonMarker, "1", 1) }
+        defer { if mark { unsetenv(queueDaemonMarker) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, "/proc/self/exe", &actions, &attr, cArgs, environ)
+        return rc == 0 ? pid : nil
+    }
+
+    /// Our open descriptors (from /proc/self/fd).
+    static func openDescriptors() -> [Int32] {
+        guard let d = opendir("/proc/self/fd") else { return [] }
+        let own = dirfd(d)
+        var fds: [Int32] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if let n = Int32(name), n != own { fds.append(n) }
+        }
+        closedir(d)
+        return fds
+    }
+
+    /// The parent's side of `-q<time>`: start the detached runner.
+    public static func startQueueDaemon(argv: [[UInt8]]) -> Bool {
+        spawnSelf(argv, detach: true, mark: true) != nil
+    }
+
+    /// The detached runner (never returns).  `argv` is our command line.
+    public func runQueueDaemon(argv: [[UInt8]], interval: Int, persistent: Bool) -> Never {
+        unsetenv(Self.queueDaemonMarker)
+        var blocked = sigset_t()
+        sigemptyset(&blocked)
+        for s in [SIGTERM, SIGINT, SIGHUP, SIGCHLD] { sigaddset(&blocked, s) }
+        pthread_sigmask(SIG_BLOCK, &blocked, nil)
+        signal(SIGPIPE, SIG_IGN)
+
+        let kind = (persistent ? "persistent-queueing@" : "queueing@") + intervalText(Int64(interval))
+        let commandLine = argv.map { $0.string }.joined(separator: " ")
+        // an ID for the stop line, as sendmail's envelope gets one at start
+        let qdir = config.options["QueueDirectory"].map { $0.string } ?? "."
+        let stopID = assignQueueID(qdir, now: time(nil), pid: Int(getppid() > 1 ? getppid() : getpid())).bytes.string
+        logSink?.log(priority: LOG_INFO, "starting daemon (\(sendmailVersion)): \(kind)")
+        if logLevel > 9 { logSink?.log(priority: LOG_INFO, "started as: \(commandLine)") }
+        var pidFile = config.options["PidFile"].map { expandMacros($0, rewriter.macros) } ?? Array("/var/run/sendmail/mta/sendmail.pid".utf8)
+        while let l = pidFile.last, isASCIISpace(l) { pidFile.removeLast() }
+        let pidPath = pidFile.string
+        if !pidPath.isEmpty {
+            let fd = open(pidPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            if fd >= 0 {
+                let text = Array("\(getpid())\n\(commandLine)\n".utf8)
+                _ = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                close(fd)
+            } else if logLevel > 0 {
+                logSink?.log(priority: LOG_ERR, "Could not open \(pidPath): \(String(cString: strerror(errno)))")
+            }
+        }
+
+        let runArgv = Self.runArguments(argv)
+        var child: pid_t? = nil
+        var nextRun = time(nil)
+        while true {
+            // reap a finished run
+            if let c = child {
+                var st: Int32 = 0
+                if waitpid(c, &st, WNOHANG) == c {
+                    child = nil
+                    if persistent { nextRun = time(nil) + 5 }
+                }
+            }
+            let now = time(nil)
+            if child == nil && now >= nextRun {
+                child = Self.spawnSelf(runArgv, detach: false)
+                if !persistent { nextRun = now + time_t(interval) }
+            }
+            // until the next run is due, or (a run going) until it ends
+            var wait = timespec(tv_sec: child == nil ? max(nextRun - time(nil), 0) : 1, tv_nsec: 0)
+            if wait.tv_sec == 0 { wait.tv_nsec = 10_000_000 }
+            var info = siginfo_t()
+            let sig = sigtimedwait(&blocked, &info, &wait)
+            if sig == SIGTERM || sig == SIGINT {
+                if let c = child {
+                    kill(c, SIGTERM)
+                    var st: Int32 = 0
+                    _ = waitpid(c, &st, 0)
+                }
+                if !pidPath.isEmpty { _ = unlink(pidPath) }
+                if logLevel > 9 { logSink?.log(priority: LOG_INFO, "\(stopID): stopping daemon, reason=signal") }
+                exit(0)
+            }
+        }
+    }
+}
