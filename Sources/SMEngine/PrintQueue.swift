@@ -3,8 +3,9 @@
 // `mailq` / `sendmail -bp`: lists the queue directory named by the
 // QueueDirectory option (with its qf/ and df/ subdirectories when they
 // exist) in sendmail's format, using SMQueueFormat's formatter.  An entry
-// another process holds locked is marked `*`; entries are in priority
-// order, ties by queue ID.
+// another process holds locked is marked `*`; entries are in the order
+// QueueSortOrder gives (QueueOrder.swift; ties in directory order, as
+// sendmail lists them).
 // Promises: reads only; never takes a lock it keeps (the lock probe is a
 // shared, non-blocking flock released at once).
 
@@ -36,9 +37,9 @@ extension Engine {
         let listLost = arguments.contains { $0.first == UInt8(ascii: "L") }
         let prefix = listLost ? "Qf" : (listQuarantined ? "hf" : "qf")
         let selection = QueueSelection(arguments)
-        var names = controlFileNames(in: qfDir, prefix: prefix)
-        names.sort()
-        var entries: [MailqEntry] = []
+        // directory order: the sort below keeps it for equal keys
+        let names = controlFileNames(in: qfDir, prefix: prefix)
+        var entries: [(entry: MailqEntry, key: QueueJobKey)] = []
         for name in names {
             let id = Array(name.utf8.dropFirst(2))
             let path = qfDir + "/" + name
@@ -48,22 +49,25 @@ extension Engine {
                 var e = MailqEntry(id: id, controlFile: nil, dataFileSize: -1)
                 e.openError = err == EACCES ? .permissionDenied : (err == ENOENT ? .jobCompleted
                     : .other(Array(String(cString: strerror(err)).utf8)))
-                entries.append(e)
+                entries.append((e, QueueJobKey(id: id, qf: nil, mtime: 0)))
                 continue
             }
             var status = MailqEntry.Status.normal
             if flock(fd, LOCK_SH | LOCK_NB) != 0 { status = .locked } else { _ = flock(fd, LOCK_UN) }
             if listLost { status = .lost }
             let qf = readAll(fd)
+            var qst = stat()
+            _ = fstat(fd, &qst)
             close(fd)
+            let model = try? QueueFileReader.decode(qf)
             if !selection.isEmpty {
-                let model = try? QueueFileReader.decode(qf)
                 if !selection.matches(id: id, sender: model?.sender ?? [],
                                       recipients: model?.recipients.map { $0.address } ?? []) { continue }
             }
             var ds = stat()
             let dfSize: Int64 = stat(dfDir + "/df" + id.string, &ds) == 0 ? Int64(ds.st_size) : -1
-            entries.append(MailqEntry(id: id, controlFile: qf, dataFileSize: dfSize, status: status))
+            entries.append((MailqEntry(id: id, controlFile: qf, dataFileSize: dfSize, status: status),
+                            QueueJobKey(id: id, qf: model, mtime: Int64(qst.st_mtim.tv_sec))))
         }
         let maxRun = Int(config.options["MaxQueueRunSize"]?.string ?? "") ?? 0
         let formatter = MailqFormatter(directory: dirBytes, verbose: verbose, maxQueueRun: maxRun,
@@ -73,9 +77,15 @@ extension Engine {
                                            localtime_r(&tt, &tmv)
                                            return Int(tmv.tm_gmtoff)
                                        })
-        var sorted = MailqFormatter.sortedByPriority(entries)
-        let total = sorted.count
-        if maxRun > 0 && sorted.count > maxRun { sorted = Array(sorted.prefix(maxRun)) }
+        // MaxQueueRunSize: the first N in directory order are sorted and
+        // listed; a qf the reader rejects sorts by the P value mailq shows
+        let total = entries.count
+        if maxRun > 0 && entries.count > maxRun { entries = Array(entries.prefix(maxRun)) }
+        let sorted = orderQueue(entries.map { e -> (MailqEntry, QueueJobKey) in
+            var k = e.key
+            if e.entry.controlFile != nil && k.priority == 0 { k.priority = e.entry.priority }
+            return (e.entry, k)
+        }) { $0.1 }.map { $0.0 }
         out.write(formatter.format(sorted, requestCount: total))
         return exitStatus
     }

@@ -2,9 +2,9 @@
 //
 // One queue run (`sendmail -q`, `-qf`, `-qI/-qR/-qS` with `!` negation,
 // `-v`): lists the qf files of QueueDirectory (or its qf/ subdirectory),
-// selects them (MinQueueAge unless a selection is given), orders them by
-// priority (ties in directory order, as sendmail's stable sort leaves
-// them), cuts the list at MaxQueueRunSize, and for each one takes an
+// selects them (MinQueueAge unless a selection is given), orders them as
+// QueueSortOrder says (QueueOrder.swift) after cutting the directory's
+// list at MaxQueueRunSize, and for each one takes an
 // exclusive non-blocking flock (a locked entry is reported by -v and
 // skipped), reads it, delivers it (Deliver.swift) and then either removes
 // qf and df (all recipients done) or rewrites the qf with the remaining
@@ -15,8 +15,10 @@
 // that repeats such runs (QueueDaemon.swift).
 // Permanently failed recipients are returned to the sender first
 // (Bounce.swift).
-// Not yet: QueueSortOrder host/random/modification (priority is used), queue
-// groups, -qG/-qQ/-qL.
+// Older than Timeout.queuewarn, the sender gets one delay warning; older
+// than Timeout.queuereturn, what is left is returned (QueueTimeouts.swift,
+// applyAgeLimits below).
+// Not yet: queue groups, -qG/-qQ/-qL, an xf file on disk.
 // Promises: a qf is only ever replaced by tf -> fsync -> rename -> fsync
 // of the directory while its lock is held, so a crash or kill leaves the
 // old qf and the df intact; the df is never modified.
@@ -110,43 +112,31 @@ extension Engine {
 
         // orderq: read every qf to select and sort
         let names = controlFileNames(in: qfDir)
-        var work: [(id: [UInt8], priority: Int64, ctime: Int64)] = []
+        var work: [QueueJobKey] = []
         for name in names {
             let id = Array(name.utf8.dropFirst(2))
             let fd = open(qfDir + "/" + name, O_RDONLY | O_CLOEXEC)
             if fd < 0 { continue }
             let bytes = readAll(fd)
+            var st = stat()
+            _ = fstat(fd, &st)
             close(fd)
             guard let qf = try? QueueFileReader.decode(bytes) else {
-                work.append((id, 0, 0))   // read again (and lost) below
+                work.append(QueueJobKey(id: id, qf: nil, mtime: Int64(st.st_mtim.tv_sec)))   // read again (and lost) below
                 continue
             }
             if !selection.matches(id: id, sender: qf.sender, recipients: qf.recipients.map { $0.address }) { continue }
             if selection.isEmpty && minAge > 0 && qf.attempts > 0 && Int64(now) - qf.lastAttempt < Int64(minAge) {
                 continue
             }
-            work.append((id, qf.priority, qf.creationTime))
+            work.append(QueueJobKey(id: id, qf: qf, mtime: Int64(st.st_mtim.tv_sec)))
         }
-        // QueueSortOrder: priority (default), time (creation time),
-        // filename (queue ID), none (directory order).  Equal keys keep the
-        // directory's order: glibc's qsort is a stable merge sort.
-        let order = (config.options["QueueSortOrder"] ?? []).asciiLowercased.first
-        work = work.enumerated().sorted { a, b in
-            let x = a.element, y = b.element
-            switch order {
-            case UInt8(ascii: "n"): return a.offset < b.offset
-            case UInt8(ascii: "f"):
-                return x.id != y.id ? x.id.lexicographicallyPrecedes(y.id) : a.offset < b.offset
-            case UInt8(ascii: "t"):
-                return x.ctime != y.ctime ? x.ctime < y.ctime : a.offset < b.offset
-            default:
-                return x.priority != y.priority ? x.priority < y.priority : a.offset < b.offset
-            }
-        }.map { $0.element }
-        // MaxQueueRunSize: only the first N jobs of the sorted list
+        // MaxQueueRunSize: the first N jobs in directory order, then sorted
+        // (as sendmail's gatherq() stops reading)
         if let v = config.options["MaxQueueRunSize"], let maxRun = Int(v.string), maxRun > 0, work.count > maxRun {
             work = Array(work.prefix(maxRun))
         }
+        work = orderQueue(work) { $0 }
 
         for (n, job) in work.enumerated() {
             let qfPath = qfDir + "/qf" + job.id.string

@@ -47,6 +47,9 @@ struct DeliverTests {
         /// Seconds by which every queued message is made older (the qf's
         /// T line) before the runs.
         var backdate: Int? = nil
+        /// Gives the queued messages different creation times and qf
+        /// modification times (DeliverTests.spread), for the sort orders.
+        var spread = false
         /// Texts some mailer of the oracle must have been given (the case
         /// does what it says); new messages (queue IDs, dates) are
         /// normalised as in bounce cases.
@@ -346,6 +349,24 @@ struct DeliverTests {
         }
     }
 
+    /// Makes the queued messages' creation times (T) and qf mtimes differ,
+    /// deterministically by their place in reverse name order: T goes back
+    /// by 0–4 hundred seconds, mtimes take three values (with ties).
+    static func spread(_ qfDir: String) throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: qfDir).filter { $0.hasPrefix("qf") }.sorted().reversed()
+        for (n, name) in names.enumerated() {
+            let path = qfDir + "/" + name
+            var lines = try String(contentsOfFile: path, encoding: .isoLatin1).components(separatedBy: "\n")
+            for i in lines.indices where lines[i].hasPrefix("T") {
+                if let t = Int(lines[i].dropFirst()) { lines[i] = "T\(t - (n * 7 % 5) * 100)" }
+            }
+            try lines.joined(separator: "\n").write(toFile: path, atomically: false, encoding: .isoLatin1)
+            var times = [timeval(tv_sec: 1_796_000_000 + (n * 3 % 6) * 50, tv_usec: 0),
+                         timeval(tv_sec: 1_796_000_000 + (n * 3 % 6) * 50, tv_usec: 0)]
+            utimes(path, &times)
+        }
+    }
+
     /// Queues the case's messages with the oracle, then runs the queue
     /// with both binaries on copies of it and compares everything.
     static func compareRuns(_ c: Case) throws {
@@ -376,6 +397,7 @@ struct DeliverTests {
             try text.write(toFile: first, atomically: false, encoding: .isoLatin1)
         }
         if let seconds = c.backdate { try backdate(qfDir, by: seconds) }
+        if c.spread { try spread(qfDir) }
         if let pre = c.preRun {
             options.modeFlag = "-q"
             options.extraArguments = pre

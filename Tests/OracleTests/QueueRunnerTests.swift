@@ -107,6 +107,68 @@ struct QueueRunnerTests {
              backdate: 2 * day, expects: ["Message could not be delivered for 1 day"]),
     ]
 
+    /// Messages to several hosts (one with a local first recipient), of
+    /// different sizes: priority, host, time and modification orders differ.
+    static let orderSubmissions: [([String], [String])] = [
+        (["-f", "root"], ["a@zeta.example"]), (["-f", "bin"], ["b@alpha.example", "c@tempfail"]),
+        (["-f", "daemon"], ["x@beta.example"]), (["-f", "root"], ["y@alpha.example"]),
+        (["-f", "sys"], ["root", "z@Alpha.example"]), (["-f", "bin"], ["q@www.zeta.example"]),
+        (["-f", "root"], ["root"]),
+    ]
+    static let orders = ["priority", "host", "filename", "time", "modification", "none"]
+
+    static let orderCases: [Case] = orders.map { o in
+        Case(name: "order-\(o)", submissions: orderSubmissions, runArguments: ["-v", "-OQueueSortOrder=\(o)"],
+             message: message, spread: true)
+    } + [
+        // only the first letter counts
+        Case(name: "order-abbreviated", submissions: orderSubmissions, runArguments: ["-v", "-OQueueSortOrder=Mod"],
+             message: message, spread: true),
+        Case(name: "order-host-max-run", submissions: orderSubmissions,
+             runArguments: ["-v", "-OQueueSortOrder=host", "-OMaxQueueRunSize=4"], message: message, spread: true),
+    ]
+
+    @Test("queue run: the order of QueueSortOrder", arguments: QueueRunnerTests.orderCases)
+    func runOrder(_ c: Case) throws {
+        try DeliverTests.compareRuns(c)
+    }
+
+    /// mailq lists the queue in the same order a run takes (ties in
+    /// directory order).
+    /// ("-max4": with MaxQueueRunSize=4, the first four in directory order
+    /// are sorted and listed)
+    @Test("mailq: the order of QueueSortOrder", arguments: QueueRunnerTests.orders + ["random-count", "host-max4", "time-max4"])
+    func mailqOrder(_ order: String) throws {
+        guard getuid() == 0 else { throw HarnessError("QueueRunnerTests need root") }
+        let name = "mailq-order-" + order
+        let (cf, d) = try DeliverTests.prepareScratch(name)
+        var options = SandboxOptions()
+        let runs = Workspace.shared.runs
+        for (i, (args, rcpts)) in Self.orderSubmissions.enumerated() {
+            options.modeFlag = "-odq"
+            options.extraArguments = ["-oi"] + args + rcpts
+            let r = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: Self.message + Array(repeating: UInt8(ascii: "x"), count: i * 37 % 100),
+                                    options: options, runDir: runs, tag: "\(name).submit\(i)")
+            #expect(r.status == 0, "the oracle did not queue the message")
+        }
+        try DeliverTests.spread(d + "/q")
+        options.modeFlag = "-bp"
+        let random = order.hasPrefix("random")
+        let base = order.components(separatedBy: "-").first ?? order
+        options.extraArguments = ["-OQueueSortOrder=\(base)"] + (order.hasSuffix("-max4") ? ["-OMaxQueueRunSize=4"] : [])
+        let (real, ours) = try Sandbox.runBoth(cf: cf, input: [], options: options, tag: name)
+        #expect(real.status == 0 && String(decoding: real.stdout, as: UTF8.self).contains("Total requests: \(Self.orderSubmissions.count)"),
+                "the oracle's listing: \(String(decoding: real.stdout, as: UTF8.self))")
+        if random {
+            // the same entries, in some order
+            let lines = { (r: RunResult) in String(decoding: r.stdout, as: UTF8.self).components(separatedBy: "\n").sorted() }
+            #expect(lines(ours) == lines(real))
+        } else {
+            #expect(String(decoding: ours.stdout, as: UTF8.self) == String(decoding: real.stdout, as: UTF8.self))
+        }
+        #expect(ours.status == real.status)
+    }
+
     @Test("queue run: delay warnings and expiry", arguments: QueueRunnerTests.ageCases)
     func ageLimits(_ c: Case) throws {
         try DeliverTests.compareRuns(c)
