@@ -2,7 +2,9 @@
 //
 // `mailq` / `sendmail -bp`: lists the queue directory named by the
 // QueueDirectory option (with its qf/ and df/ subdirectories when they
-// exist) in sendmail's format, using SMQueueFormat's formatter.  An entry
+// exist), then each queue group's (Q lines; `-qG<name>`: that group only,
+// without the total line), in sendmail's format, using SMQueueFormat's
+// formatter.  An entry
 // another process holds locked is marked `*`; entries are in the order
 // QueueSortOrder gives (QueueOrder.swift; ties in directory order, as
 // sendmail lists them).
@@ -23,11 +25,26 @@ extension Engine {
             rewriter.systemError("QueueDirectory (Q) option must be set")
             return .config
         }
+        // every group (then a total), or the one -qG names (no total)
+        guard let groups = selectedQueueGroups(arguments) else { return exitStatus }
+        let single = arguments.contains { $0.first == UInt8(ascii: "G") }
+        var total = 0
+        for g in groups {
+            guard let n = listQueueDirectory(Array(g.path.utf8), arguments: arguments) else { return .config }
+            total += n
+        }
+        if !single { out.write("\t\tTotal requests: \(total)\n") }
+        return exitStatus
+    }
+
+    /// print_single_queue(): one directory's listing; returns the number
+    /// of requests, nil when the directory is unusable.
+    func listQueueDirectory(_ dirBytes: [UInt8], arguments: [[UInt8]]) -> Int? {
         let dir = dirBytes.string
         var st = stat()
         guard stat(dir, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
             rewriter.systemError("can not chdir(\(dir)): \(String(cString: strerror(errno)))")
-            return .config
+            return nil
         }
         let sub = QueueCommitter(directory: dir).subdirectories
         let qfDir = sub.qf ? dir + "/qf" : dir
@@ -86,8 +103,8 @@ extension Engine {
             if e.entry.controlFile != nil && k.priority == 0 { k.priority = e.entry.priority }
             return (e.entry, k)
         }) { $0.1 }.map { $0.0 }
-        out.write(formatter.format(sorted, requestCount: total))
-        return exitStatus
+        out.write(formatter.formatDirectory(sorted, requestCount: total))
+        return total
     }
 }
 

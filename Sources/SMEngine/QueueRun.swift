@@ -91,15 +91,31 @@ extension Engine {
         return total + cur
     }
 
-    /// Runs the queue once; returns the exit status.
+    /// Runs the queue once (every queue group, or the one `-qG<name>`
+    /// names, in the cf's order after the default group); returns the
+    /// exit status.
     public func runQueue(arguments: [[UInt8]]) -> SysExit {
-        let verbose = self.verbose
         guard let dirBytes = config.options["QueueDirectory"], !dirBytes.isEmpty else {
             rewriter.systemError("QueueDirectory (Q) option must be set")
             return .config
         }
-        let dir = dirBytes.string
-        guard chdir(dir) == 0 else {
+        guard let groups = selectedQueueGroups(arguments) else { return exitStatus }
+        var status = SysExit.ok
+        for g in groups {
+            status = runQueueDirectory(g.path, arguments: arguments, bounceDirectory: dirBytes.string)
+            if status == .config { return status }
+        }
+        return status
+    }
+
+    /// One queue group's directory: list, select, order, deliver.
+    /// Bounces and warnings are queued in `bounceDirectory` (the default
+    /// group's).
+    func runQueueDirectory(_ dir: String, arguments: [[UInt8]], bounceDirectory: String) -> SysExit {
+        let verbose = self.verbose
+        // (mailers run in QueueDirectory whatever the group, as sendmail's)
+        var st = stat()
+        guard stat(dir, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR, chdir(bounceDirectory) == 0 else {
             rewriter.systemError("can not chdir(\(dir)): \(String(cString: strerror(errno)))")
             return .config
         }
@@ -186,7 +202,7 @@ extension Engine {
             // the bounce (or return receipt, or delay warning) is queued
             // (durably) before the original goes
             if !outcome.failures.isEmpty || warning != nil,
-               !returnToSender(qf, id: job.id, data: data, outcome: &outcome, qdir: dir, verbose: verbose, now: time(nil),
+               !returnToSender(qf, id: job.id, data: data, outcome: &outcome, qdir: bounceDirectory, verbose: verbose, now: time(nil),
                                warning: warning) {
                 // the bounce could not be queued: the message stays as it
                 // was (its deliveries are repeated later, never lost)
@@ -216,6 +232,31 @@ extension Engine {
             }
         }
         return exitStatus
+    }
+
+    /// The queue groups' directories: the default group ("mqueue",
+    /// QueueDirectory, or the path a `Qmqueue` line gives it), then the
+    /// cf's Q lines in order.
+    public func queueGroupDirectories() -> [(name: [UInt8], path: String)] {
+        var groups: [(name: [UInt8], path: String)] = [(Array("mqueue".utf8), (config.options["QueueDirectory"] ?? []).string)]
+        for g in config.queueGroups {
+            let path = (g.fields.last { $0.code == UInt8(ascii: "P") }?.value ?? []).string
+            if g.name == Array("mqueue".utf8) { groups[0].path = path } else { groups.append((g.name, path)) }
+        }
+        return groups
+    }
+
+    /// The groups a `-qG<name>` argument selects (all without one); nil
+    /// after "Queue group <name> unknown" (printed; the exit status stays).
+    func selectedQueueGroups(_ arguments: [[UInt8]]) -> [(name: [UInt8], path: String)]? {
+        let all = queueGroupDirectories()
+        guard let g = arguments.last(where: { $0.first == UInt8(ascii: "G") }) else { return all }
+        let name = Array(g.dropFirst())
+        guard let found = all.first(where: { $0.name == name }) else {
+            rewriter.userError("Queue group \(name.string) unknown")
+            return nil
+        }
+        return [found]
     }
 
     /// The kept recipients with their C lines recomputed, so that each

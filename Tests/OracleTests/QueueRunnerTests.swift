@@ -169,6 +169,59 @@ struct QueueRunnerTests {
         #expect(ours.status == real.status)
     }
 
+    /// Queue groups: the oracle queues (and splits) the messages into the
+    /// default group and "fast"; runs go through both, or the -qG one.
+    static let groupSubmissions: [([String], [String])] = [
+        (["-f", "bin"], ["a@fast.example", "root", "b@tempfail"]), (["-f", "daemon"], ["c@tempfail"]),
+        (["-f", "root"], ["root"]),
+    ]
+    static let groupCases: [Case] = [
+        Case(name: "groups-run-all", submissions: groupSubmissions, runArguments: ["-v"], message: message, queueGroups: true),
+        Case(name: "groups-run-fast", submissions: groupSubmissions, runArguments: ["-v", "-qGfast"], message: message,
+             queueGroups: true),
+        Case(name: "groups-run-mqueue", submissions: groupSubmissions, runArguments: ["-v", "-qGmqueue"], message: message,
+             queueGroups: true),
+        Case(name: "groups-run-unknown", submissions: groupSubmissions, runArguments: ["-v", "-qGnone"], message: message,
+             expectsMailer: false, queueGroups: true),
+        // (not compared: a run without -v, where sendmail runs the groups
+        // in parallel processes and the mailers' order varies)
+        Case(name: "groups-run-selected", submissions: groupSubmissions, runArguments: ["-v", "-qRtempfail"], message: message,
+             queueGroups: true),
+        // a failure in the fast group: the bounce is queued in the default group
+        Case(name: "groups-bounce", submissions: [(["-f", "bin"], ["c@nouser", "root"])], runArguments: ["-v"],
+             message: message, bounce: true, queueGroups: true),
+    ]
+
+    @Test("queue run: queue groups", arguments: QueueRunnerTests.groupCases)
+    func groupRuns(_ c: Case) throws {
+        try DeliverTests.compareRuns(c)
+        // the case is about groups: the oracle did put something in q/fast
+        let fast = (try? FileManager.default.subpathsOfDirectory(
+            atPath: Workspace.shared.runs.deletingLastPathComponent().appendingPathComponent(c.name + "/q.start/fast").path)) ?? []
+        #expect(fast.contains { $0.hasPrefix("qf") }, "the oracle queued nothing in the fast group")
+    }
+
+    @Test("mailq: queue groups", arguments: ["", "-qGfast", "-qGmqueue", "-qGnone", "-v"])
+    func groupListing(_ flag: String) throws {
+        guard getuid() == 0 else { throw HarnessError("QueueRunnerTests need root") }
+        let name = "mailq-groups" + flag
+        let (cf, d) = try DeliverTests.prepareScratch(name, queueGroups: true)
+        var options = SandboxOptions()
+        for (i, (args, rcpts)) in Self.groupSubmissions.enumerated() {
+            options.modeFlag = "-odq"
+            options.extraArguments = ["-oi"] + args + rcpts
+            let r = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: Self.message, options: options,
+                                    runDir: Workspace.shared.runs, tag: "\(name).submit\(i)")
+            #expect(r.status == 0, "the oracle did not queue the message")
+        }
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: d + "/q/fast")) ?? []).contains { $0.hasPrefix("qf") },
+                "the oracle queued nothing in the fast group")
+        options.modeFlag = "-bp"
+        options.extraArguments = flag.isEmpty ? [] : [flag]
+        let (real, ours) = try Sandbox.runBoth(cf: cf, input: [], options: options, tag: name)
+        expectSameRun(ours, real)
+    }
+
     @Test("queue run: delay warnings and expiry", arguments: QueueRunnerTests.ageCases)
     func ageLimits(_ c: Case) throws {
         try DeliverTests.compareRuns(c)
