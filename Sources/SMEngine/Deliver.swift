@@ -25,7 +25,8 @@
 // recipients a DSN reports on are listed, in send-list order, with their
 // status for the bounce (Bounce.swift).  Permanent failures are shown
 // with ErrorMode=p even without -v; the last one's text is the M line.
-// Not yet: an xf file on disk, MIME 8->7 conversion, L= line wrapping, SafeFileEnvironment and mailfile()'s safety checks
+// The caller may have the transcript follow into an xf file (Transcript.swift).
+// Not yet: MIME 8->7 conversion, L= line wrapping, SafeFileEnvironment and mailfile()'s safety checks
 // beyond O_NOFOLLOW and the target's permissions.
 
 import Glibc
@@ -136,6 +137,12 @@ extension Engine {
     /// Delivers what can be delivered of `qf`; `verbose` prints sendmail's
     /// -v transcript lines.
     public func deliver(_ qf: QueueFile, id: [UInt8], data: [UInt8], verbose: Bool, now: time_t) -> DeliveryOutcome {
+        deliver(qf, id: id, data: data, verbose: verbose, now: now, transcriptFile: nil)
+    }
+
+    /// As above; `transcriptFile` follows the transcript after each mailer.
+    func deliver(_ qf: QueueFile, id: [UInt8], data: [UInt8], verbose: Bool, now: time_t,
+                 transcriptFile: TranscriptFile?) -> DeliveryOutcome {
         var outcome = DeliveryOutcome()
         // envelope macros, for this message only
         let savedMacros = rewriter.macros
@@ -161,6 +168,7 @@ extension Engine {
                 : runMailer(group, mailer: m, qf: qf, data: data, verbose: verbose, transcript: &outcome.transcript)
             record(status, text, group: group, mailer: m, verbose: verbose, outcome: &outcome,
                    notifySuccess: Set(qf.recipients.indices.filter { qf.recipients[$0].flags.contains(.notifySuccess) }))
+            transcriptFile?.update(outcome.transcript)
             out.flush()
         }
         outcome.lastUserMacro = rewriter.macros[Int(UInt8(ascii: "u"))]

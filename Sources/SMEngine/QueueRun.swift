@@ -18,7 +18,9 @@
 // Older than Timeout.queuewarn, the sender gets one delay warning; older
 // than Timeout.queuereturn, what is left is returned (QueueTimeouts.swift,
 // applyAgeLimits below).
-// Not yet: queue groups, -qG/-qQ/-qL, an xf file on disk.
+// A job's transcript longer than XscriptFileBufferSize is also kept in
+// xf<id> until the job is done (Transcript.swift).
+// Not yet: placing messages in queue groups at submission, -qQ/-qL runs.
 // Promises: a qf is only ever replaced by tf -> fsync -> rename -> fsync
 // of the directory while its lock is held, so a crash or kill leaves the
 // old qf and the df intact; the df is never modified.
@@ -197,8 +199,16 @@ extension Engine {
             var dst = stat()
             _ = fstat(dfd, &dst)
             close(dfd)
-            var outcome = deliver(qf, id: job.id, data: data, verbose: verbose, now: time(nil))
+            // the transcript goes to xf<id> once it outgrows its buffer;
+            // the file is removed when the job is done
+            let xfDir = QueueCommitter.isDirectory(dir + "/xf") ? dir + "/xf" : dir
+            let xfMode = config.options["QueueFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600
+            let xscript = TranscriptFile(path: xfDir + "/xf" + job.id.string,
+                                         limit: intOption("XscriptFileBufferSize", 4096), mode: xfMode)
+            defer { xscript.remove() }
+            var outcome = deliver(qf, id: job.id, data: data, verbose: verbose, now: time(nil), transcriptFile: xscript)
             let warning = applyAgeLimits(qf, outcome: &outcome, verbose: verbose, now: time(nil))
+            xscript.update(outcome.transcript)
             // the bounce (or return receipt, or delay warning) is queued
             // (durably) before the original goes
             if !outcome.failures.isEmpty || warning != nil,

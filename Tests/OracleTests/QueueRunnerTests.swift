@@ -316,3 +316,68 @@ extension QueueRunnerTests {
         #expect(ours == real)
     }
 }
+
+extension QueueRunnerTests {
+    final class ResultBox: @unchecked Sendable {
+        var result: Result<RunResult, Error>? = nil
+    }
+
+    /// The xf file while a job is being delivered: after c@nouser failed
+    /// and while z@sleep's mailer sleeps, the queue directory (names and
+    /// bytes, the xf's hole included) must be the same for both binaries,
+    /// and so must it be after the run (no xf left).
+    @Test("xf: the transcript file during a job", arguments: [("10", false), ("4096", false), ("10", true)])
+    func transcriptFile(_ bufferSize: String, _ subdirectories: Bool) throws {
+        guard getuid() == 0 else { throw HarnessError("QueueRunnerTests need root") }
+        let name = "xf-\(bufferSize)\(subdirectories ? "-subdirs" : "")"
+        let (cf, d) = try DeliverTests.prepareScratch(name, subdirectories: subdirectories)
+        var options = SandboxOptions()
+        let runs = Workspace.shared.runs
+        options.modeFlag = "-bi"
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: [], options: options, runDir: runs, tag: "\(name).newaliases")
+        options.modeFlag = "-odq"
+        options.extraArguments = ["-oi", "-f", "root", "-N", "never", "c@nouser", "z@sleep"]
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: Self.message, options: options, runDir: runs, tag: "\(name).submit")
+        try DeliverTests.shell("cp -a '\(d)/q' '\(d)/q.start'")
+        let fm = FileManager.default
+        func queue() -> [String: String] {
+            var files: [String: String] = [:]
+            for p in (fm.subpaths(atPath: d + "/q") ?? []) {
+                var isDir: ObjCBool = false
+                guard fm.fileExists(atPath: d + "/q/" + p, isDirectory: &isDir), !isDir.boolValue else { continue }
+                let base = (p as NSString).lastPathComponent
+                // qf and df are DeliverTests' business; the xf's bytes matter here
+                files[p] = base.hasPrefix("xf") ? ((try? Data(contentsOf: URL(fileURLWithPath: d + "/q/" + p)))?.map { String($0) }.joined(separator: ",") ?? "?") : "present"
+            }
+            return files
+        }
+        var during: [[String: String]] = [], after: [[String: String]] = []
+        for (binary, tag) in [(OracleEnvironment.oraclePath, "oracle"), (try OracleEnvironment.binaryUnderTest(), "ours")] {
+            try DeliverTests.shell("rm -rf '\(d)/q' '\(d)/out'/* && cp -a '\(d)/q.start' '\(d)/q'")
+            options.modeFlag = "-qf"
+            options.extraArguments = ["-OXscriptFileBufferSize=\(bufferSize)"]
+            let box = ResultBox(), done = DispatchSemaphore(value: 0)
+            let opts = options
+            Thread.detachNewThread {
+                box.result = Result { try Sandbox.run(binary: binary, cf: cf, input: [], options: opts, runDir: runs, tag: "\(name).\(tag)") }
+                done.signal()
+            }
+            // z@sleep's mailer has started (it sleeps 4 seconds)
+            var waited = 0
+            while waited < 60, !(((try? fm.contentsOfDirectory(atPath: d + "/out")) ?? []).contains("call2.info")) {
+                usleep(50_000)
+                waited += 1
+            }
+            usleep(300_000)
+            during.append(queue())
+            done.wait()
+            _ = try box.result?.get()
+            after.append(queue())
+        }
+        #expect(during[1] == during[0])
+        #expect(after[1] == after[0])
+        if bufferSize == "10" {
+            #expect(during[0].keys.contains { $0.hasPrefix(subdirectories ? "xf/xf" : "xf") }, "the oracle wrote no xf: \(during[0])")
+        }
+    }
+}
