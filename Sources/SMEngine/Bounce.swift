@@ -22,12 +22,17 @@
 // In a queue run the report is mailed whatever ErrorMode says (sendmail
 // does so for p, q and m alike; only the printing of errors differs).
 // NOTIFY=SUCCESS deliveries without failures give a return receipt.
+// A delay warning (QueueRun.swift's applyAgeLimits) is the same report
+// with the still-queued NOTIFY=DELAY recipients as "Action: delayed"
+// (Will-Retry-Until), successes and failures of the run merged in, the
+// warning as Subject: and "auto-generated (warning-timeout)"; like
+// sendmail's, it does not list them as "transient non-fatal errors".
 // Promises: the bounce's qf exists (durably) before the caller removes
 // the original; when it cannot be queued the caller keeps the original
 // as it was.  Not yet: a postmaster notice that fails is dropped
-// (sendmail's savemail() falls back to dead.letter / Qf), delay
-// (warning) notices, the SMTP reason/Remote-MTA fields, and the priority
-// of a bounce left queued (sendmail's is a little higher).
+// (sendmail's savemail() falls back to dead.letter / Qf), the SMTP
+// reason/Remote-MTA fields, and the priority of a bounce left queued
+// (sendmail's is a little higher).
 
 import Glibc
 import SMBase
