@@ -275,6 +275,7 @@ extension Engine {
                 var d = FailedRecipient(index: q.index, status: Array((status == SysExit.tempFail.rawValue ? "4.2.0" : "4.5.0").utf8),
                                         user: q.address.user)
                 d.addrType = m.addrType
+                if let dt = m.diagType { d.diagnostic = (dt, Array("\(status)".utf8)) }
                 q.delay = d
             }
             if status == SysExit.tempFail.rawValue {

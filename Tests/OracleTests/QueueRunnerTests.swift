@@ -84,6 +84,13 @@ struct QueueRunnerTests {
              runArguments: ["-v", "-OTimeout.queuewarn.normal=1d", "-OTimeout.queuewarn.non-urgent=4h"],
              message: Array("Precedence: list\n".utf8) + message, backdate: 5 * hour),
 
+        // the m4-built cf: a program deferring (prog mailer, T=X-Unix)
+        Case(name: "warn-m4-prog", submissions: [(["-f", "bin"], ["deferprog", "root"])],
+             runArguments: ["-v", "-OTimeout.queuewarn=4h"], message: message, fromM4: true, backdate: 5 * hour,
+             expects: [warned]),
+        Case(name: "return-m4-prog", submissions: [(["-f", "bin"], ["deferprog", "readfail"])],
+             runArguments: ["-v"], message: message, fromM4: true, backdate: 6 * day,
+             expects: ["Message could not be delivered for 5 days"]),
         // older than queuereturn (default 5 days): returned, 4.4.7, removed
         Case(name: "return-expired", submissions: [(["-f", "bin"], ["a@tempfail", "b@nouser", "root"])],
              runArguments: ["-v"], message: message, backdate: 6 * day,
