@@ -5,7 +5,9 @@
 // exist), then each queue group's (Q lines; `-qG<name>`: that group only,
 // without the total line), in sendmail's format, using SMQueueFormat's
 // formatter.  An entry
-// another process holds locked is marked `*`; entries are in the order
+// another process holds locked is marked `*`, one tried less than
+// MinQueueAge ago `-`, one the load average holds back (QueueLA,
+// QueueFactor) `X`; entries are in the order
 // QueueSortOrder gives (QueueOrder.swift; ties in directory order, as
 // sendmail lists them).
 // Promises: reads only; never takes a lock it keeps (the lock probe is a
@@ -77,6 +79,16 @@ extension Engine {
             _ = fstat(fd, &qst)
             close(fd)
             let model = try? QueueFileReader.decode(qf)
+            // '-': tried less than MinQueueAge ago; 'X': the load average
+            // would hold it back
+            if status == .normal, let m = model {
+                let minAge = Int64(Self.seconds(config.options["MinQueueAge"] ?? []))
+                if minAge > 0 && m.attempts > 0 && Int64(time(nil)) - m.lastAttempt < minAge {
+                    status = .tooYoung
+                } else if shouldQueue(priority: m.priority) {
+                    status = .wouldQueue
+                }
+            }
             if !selection.isEmpty {
                 if !selection.matches(id: id, sender: model?.sender ?? [],
                                       recipients: model?.recipients.map { $0.address } ?? []) { continue }

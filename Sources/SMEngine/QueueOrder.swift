@@ -9,8 +9,12 @@
 // random (shuffled), none (directory order).  Equal keys keep directory
 // order, as glibc's stable qsort leaves them (verified against sendmail).
 // Not done: the lock status sendmail also sorts on for `host`.
-// Promises: pure; the caller gives the entries in directory order.
+// Also shouldqueue() (QueueLA, QueueFactor): whether the load average
+// holds back work of a priority.
+// Promises: the sort is pure; the caller gives the entries in directory
+// order.
 
+import Glibc
 import SMBase
 import SMQueueFormat
 
@@ -70,5 +74,24 @@ extension Engine {
             }
             return decided ?? (a.offset < b.offset)
         }.map { $0.item }
+    }
+}
+
+extension Engine {
+    /// The load average as sendmail's getla() gives it (whole number).
+    func currentLoadAverage() -> Int {
+        var la = [Double](repeating: 0, count: 3)
+        return getloadavg(&la, 3) > 0 ? Int(la[0]) : 0
+    }
+
+    /// shouldqueue(): at or above QueueLA (default 8 per processor), work
+    /// of priority above QueueFactor / (load - QueueLA + 1) waits.
+    func shouldQueue(priority: Int64) -> Bool {
+        let cpus = max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1)
+        let queueLA = intOption("QueueLA", 8 * cpus)
+        let la = currentLoadAverage()
+        if la < queueLA { return false }
+        let factor = Int64(intOption("QueueFactor", 600000))
+        return priority > factor / Int64(la - queueLA + 1)
     }
 }

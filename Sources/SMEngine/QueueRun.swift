@@ -102,6 +102,13 @@ extension Engine {
             return .config
         }
         guard let groups = selectedQueueGroups(arguments) else { return exitStatus }
+        // no work would be taken at this load: the run is skipped
+        if shouldQueue(priority: Int64(intOption("RecipientFactor", 30000))) {
+            let text = "Skipping queue run -- load average too high"
+            if verbose { out.write(text + "\n\n") }
+            if logLevel > 8 { logSink?.log(priority: LOG_INFO, "runqueue: " + text) }
+            return exitStatus
+        }
         var status = SysExit.ok
         for g in groups {
             status = runQueueDirectory(g.path, arguments: arguments, bounceDirectory: dirBytes.string)

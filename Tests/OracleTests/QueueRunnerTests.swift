@@ -135,6 +135,60 @@ struct QueueRunnerTests {
              runArguments: ["-v", "-OQueueSortOrder=host", "-OMaxQueueRunSize=4"], message: message, spread: true),
     ]
 
+    /// The load average (QueueLA 0, QueueFactor 1: any load holds all
+    /// work back): the run is skipped, with sendmail's words.
+    static let loadCases: [Case] = [
+        Case(name: "load-skips-run", submissions: [(["-f", "root"], ["root"])],
+             runArguments: ["-v", "-OQueueLA=0", "-OQueueFactor=1"], message: message, expectsMailer: false),
+        Case(name: "load-skips-quiet-run", submissions: [(["-f", "root"], ["root"])],
+             runArguments: ["-qf", "-OQueueLA=0", "-OQueueFactor=1"], message: message, expectsMailer: false),
+        Case(name: "load-skips-selected-run", submissions: [(["-f", "root"], ["root"])],
+             runArguments: ["-v", "-qRroot", "-OQueueLA=0", "-OQueueFactor=1"], message: message, expectsMailer: false),
+    ]
+
+    @Test("queue run: QueueLA and QueueFactor", arguments: QueueRunnerTests.loadCases)
+    func loadLimits(_ c: Case) throws {
+        try DeliverTests.compareRuns(c)
+    }
+
+    /// mailq's status marks: `-` (tried less than MinQueueAge ago) and
+    /// `X` (the load average holds it back), on a queue with a deferred
+    /// message (tried once by the oracle) and a new one.
+    @Test("mailq: MinQueueAge and load marks", arguments: [
+        ["-OMinQueueAge=1h"], ["-OMinQueueAge=1h", "-v"], ["-OMinQueueAge=1s"],
+        ["-OQueueLA=0", "-OQueueFactor=1"], ["-OQueueLA=0", "-OQueueFactor=1", "-OMinQueueAge=1h", "-v"],
+    ])
+    func mailqMarks(_ extra: [String]) throws {
+        guard getuid() == 0 else { throw HarnessError("QueueRunnerTests need root") }
+        let name = "mailq-marks" + extra.joined().filter { $0.isLetter || $0.isNumber }
+        let (cf, _) = try DeliverTests.prepareScratch(name)
+        var options = SandboxOptions()
+        let runs = Workspace.shared.runs
+        options.modeFlag = "-odq"
+        options.extraArguments = ["-oi", "-f", "root", "a@tempfail"]
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: Self.message, options: options, runDir: runs, tag: "\(name).submit0")
+        options.modeFlag = "-qf"
+        options.extraArguments = []
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: [], options: options, runDir: runs, tag: "\(name).prerun")
+        options.modeFlag = "-odq"
+        options.extraArguments = ["-oi", "-f", "bin", "b@tempfail"]
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: Self.message, options: options, runDir: runs, tag: "\(name).submit1")
+        options.modeFlag = "-bp"
+        options.extraArguments = extra
+        let (real, ours) = try Sandbox.runBoth(cf: cf, input: [], options: options, tag: name)
+        #expect(String(decoding: real.stdout, as: UTF8.self).contains("Total requests: 2"),
+                "the oracle's listing: \(String(decoding: real.stdout, as: UTF8.self))")
+        // the marks the case is about are there
+        let text = String(decoding: real.stdout, as: UTF8.self)
+        if extra.contains("-OMinQueueAge=1h") {
+            #expect(text.range(of: #"\n[0-9A-Za-z]{14}-"#, options: .regularExpression) != nil, "no '-' mark: \(text)")
+        }
+        if extra.contains("-OQueueFactor=1") {
+            #expect(text.range(of: #"\n[0-9A-Za-z]{14}X"#, options: .regularExpression) != nil, "no 'X' mark: \(text)")
+        }
+        expectSameRun(ours, real)
+    }
+
     @Test("queue run: the order of QueueSortOrder", arguments: QueueRunnerTests.orderCases)
     func runOrder(_ c: Case) throws {
         try DeliverTests.compareRuns(c)
