@@ -1,8 +1,10 @@
 // SMEngine/QueueRun.swift
 //
 // One queue run (`sendmail -q`, `-qf`, `-qI/-qR/-qS` with `!` negation,
-// `-v`): lists the qf files of QueueDirectory (or its qf/ subdirectory),
-// selects them (MinQueueAge unless a selection is given), orders them as
+// `-qG<group>`, `-v`): skipped when the load average holds all work back
+// (QueueLA, QueueFactor); for each queue group (the default one, then the
+// cf's Q lines; mailers always run in QueueDirectory) lists the qf files
+// of its directory (or its qf/ subdirectory), selects them (MinQueueAge unless a selection is given), orders them as
 // QueueSortOrder says (QueueOrder.swift) after cutting the directory's
 // list at MaxQueueRunSize, and for each one takes an
 // exclusive non-blocking flock (a locked entry is reported by -v and
@@ -20,7 +22,8 @@
 // applyAgeLimits below).
 // A job's transcript longer than XscriptFileBufferSize is also kept in
 // xf<id> until the job is done (Transcript.swift).
-// Not yet: placing messages in queue groups at submission, -qQ/-qL runs.
+// Not yet: placing messages in queue groups at submission, a group's
+// Runners/Interval/Nice, parallel runs of the groups, -qQ/-qL runs.
 // Promises: a qf is only ever replaced by tf -> fsync -> rename -> fsync
 // of the directory while its lock is held, so a crash or kill leaves the
 // old qf and the df intact; the df is never modified.
