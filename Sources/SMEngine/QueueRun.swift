@@ -22,7 +22,7 @@
 // applyAgeLimits below).
 // A job's transcript longer than XscriptFileBufferSize is also kept in
 // xf<id> until the job is done (Transcript.swift).
-// Not yet: placing messages in queue groups at submission, a group's
+// Not yet: placing messages received over SMTP in queue groups, a group's
 // Runners/Interval/Nice, parallel runs of the groups, -qQ/-qL runs.
 // Promises: a qf is only ever replaced by tf -> fsync -> rename -> fsync
 // of the directory while its lock is held, so a crash or kill leaves the

@@ -6,7 +6,8 @@
 // recipients through sendtolist with alias expansion; with -t also from
 // To:/Cc:/Bcc:, Bcc: being deleted at delivery), the headers are
 // completed from the cf's H lines, a queue ID is assigned and the message
-// is committed to the queue (QueueCommit.swift).
+// is committed to the queue (QueueCommit.swift); with Q lines in the cf,
+// as one envelope per queue group and r= chunk (QueueGroups.swift).
 // Every delivery mode queues: there is no delivery agent yet, so -odi,
 // -odb and the default behave as -odq (the queue run delivers later).
 // Promises: returns success only after the qf is durably in place; on a
@@ -72,7 +73,9 @@ extension Engine {
 
         let message = Collector.collect(readInput(), ignoreDots: config.options.bool("IgnoreDots"))
 
-        let qid = assignQueueID(qdir, now: now, pid: pid)
+        // (the generator goes on for the envelopes of other queue groups)
+        var idGenerator = QueueIDGenerator(randomOffset: Int.random(in: 0..<QueueID.sequenceLimit))
+        let qid = assignQueueID(qdir, now: now, pid: pid, generator: &idGenerator)
 
         // macros for this envelope
         let date = arpaDate(now)
@@ -163,7 +166,10 @@ extension Engine {
                              headerErrors: headerErrors, bccFlag: hasVisibleRecipientHeader, now: now)
         let mode = config.options["QueueFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600
         let committer = QueueCommitter(directory: qdir, fileMode: mode)
-        if let failure = committer.commit(id: qid.bytes, data: message.body, control: QueueFileWriter.encode(qf)) {
+        // with Q lines: one envelope per queue group (and r= chunk)
+        if let failure = config.queueGroups.isEmpty
+            ? committer.commit(id: qid.bytes, data: message.body, control: QueueFileWriter.encode(qf))
+            : commitAcrossQueueGroups(qf, id: qid, data: message.body, mode: mode, now: now, pid: pid, generator: &idGenerator) {
             rw.currentAddress = nil
             for m in failure.messages { rw.out.writeMessage(m) }
             return failure.status

@@ -442,3 +442,69 @@ extension QueueRunnerTests {
         }
     }
 }
+
+extension QueueRunnerTests {
+    /// The files under `q`, with each queue ID replaced by its place in
+    /// the ID sequence relative to the lowest one (`<id+0>`, `<id+1>`...;
+    /// the two sequence characters are base 60) and dates by `<date>`.
+    static func queueFiles(_ q: String) throws -> [String: String] {
+        let fm = FileManager.default
+        let paths = (fm.subpaths(atPath: q) ?? []).filter {
+            var isDir: ObjCBool = false
+            return fm.fileExists(atPath: q + "/" + $0, isDirectory: &isDir) && !isDir.boolValue
+        }
+        let idPattern = #"[0-9A-Za-z]{8}[0-9]{6}"#
+        let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx")
+        func seq(_ id: String) -> Int {
+            let c = Array(id)
+            return (alphabet.firstIndex(of: c[6]) ?? 0) * 60 + (alphabet.firstIndex(of: c[7]) ?? 0)
+        }
+        let ids = Set(paths.map { String(($0 as NSString).lastPathComponent.dropFirst(2)) })
+        // the base: the ID from which all others are the fewest steps on
+        let base = ids.min { a, b in
+            ids.map { (seq($0) - seq(a) + 3600) % 3600 }.max()! < ids.map { (seq($0) - seq(b) + 3600) % 3600 }.max()!
+        }.map(seq) ?? 0
+        func norm(_ s: String) -> String {
+            var out = s
+            for id in ids { out = out.replacingOccurrences(of: id, with: "<id+\((seq(id) - base + 3600) % 3600)>") }
+            out = out.replacingOccurrences(of: #"[A-Z][a-z]{2}, [0-9]{1,2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} GMT"#, with: "<date>",
+                                           options: .regularExpression)
+            out = out.replacingOccurrences(of: #"<[0-9]{12}\."#, with: "<msgid-time>.", options: .regularExpression)
+            out = out.replacingOccurrences(of: #"\nT[0-9]+\n"#, with: "\nT<time>\n", options: .regularExpression)
+            return out.replacingOccurrences(of: idPattern, with: "<other-id>", options: .regularExpression)
+        }
+        var files: [String: String] = [:]
+        for p in paths {
+            let text = String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: q + "/" + p))) ?? Data(), as: UTF8.self)
+            files[norm(p)] = norm(text)
+        }
+        return files
+    }
+
+    /// Our submission places (and splits) messages in queue groups as
+    /// sendmail does: the same envelopes, in the same directories, with
+    /// the same recipients and IDs in the same sequence.
+    @Test("submission: messages placed and split across queue groups", arguments: [
+        ["b@tempfail", "root"], ["b@x.example", "d@y.example", "e@z.example", "root", "a@w.example"],
+        ["b@x.example", "d@y.example"], ["root", "a@b.example"], ["root"],
+    ])
+    func groupPlacement(_ rcpts: [String]) throws {
+        guard getuid() == 0 else { throw HarnessError("QueueRunnerTests need root") }
+        let name = "groups-submit-\(rcpts.count)-\(rcpts[0].prefix(1))"
+        var snapshots: [[String: String]] = []
+        for (binary, tag) in [(OracleEnvironment.oraclePath, "oracle"), (try OracleEnvironment.binaryUnderTest(), "ours")] {
+            let (cf, d) = try DeliverTests.prepareScratch(name, queueGroups: true)
+            var options = SandboxOptions()
+            options.modeFlag = "-odq"
+            options.extraArguments = ["-oi", "-f", "bin"] + rcpts
+            let r = try Sandbox.run(binary: binary, cf: cf, input: Self.message, options: options,
+                                    runDir: Workspace.shared.runs, tag: "\(name).\(tag)")
+            #expect(r.status == 0, "\(tag): \(String(decoding: r.stdout + r.stderr, as: UTF8.self))")
+            snapshots.append(try Self.queueFiles(d + "/q"))
+        }
+        #expect(snapshots[0].keys.contains { $0.hasPrefix("fast/qf") } || rcpts == ["root"],
+                "the oracle placed nothing in the fast group: \(snapshots[0].keys.sorted())")
+        #expect(snapshots[1].keys.sorted() == snapshots[0].keys.sorted())
+        for k in snapshots[0].keys.sorted() { #expect(snapshots[1][k] == snapshots[0][k], "\(k) differs") }
+    }
+}
