@@ -2,8 +2,9 @@
 //
 // Placing a queued message in queue groups (sendmail's
 // split_across_queue_groups and split_within_queue): each recipient's
-// group is its mailer's Q=, else what the `queuegroup` ruleset gives for
-// its user part (`$# name`), else the default group (QueueDirectory).  A
+// group is what the `queuegroup` ruleset gives for its user part
+// (`$# name`), else its mailer's Q=, else the default group
+// (QueueDirectory).  A
 // message whose recipients fall in several groups, or more than a group's
 // r= per envelope, becomes several envelopes: the same qf apart from the
 // R lines, each with its own df.  The default group's envelope (else the
@@ -28,8 +29,8 @@ extension Engine {
         rewriter.quietNotices = true
         defer { rewriter.suppressErrors = saved; rewriter.quietNotices = quiet }
         guard let a = parseAddress(address, flags: [], isRecipient: true) else { return 0 }
-        var name: [UInt8]? = a.mailer?.queueGroup
-        if name == nil, let rs = rewriter.rulesets.find(Array("queuegroup".utf8)), rewriter.rulesets.hasRules(rs) {
+        var name: [UInt8]? = nil
+        if let rs = rewriter.rulesets.find(Array("queuegroup".utf8)), rewriter.rulesets.hasRules(rs) {
             let r = prescan(a.user, delim: 0, table: rewriter.tables.noComment, ignoreUnbalanced: false,
                             eightBitAddrOK: eightBitAddrOK, report: { _ in })
             if var pvp = r.tokens {
@@ -37,7 +38,7 @@ extension Engine {
                 if pvp.count > 1, pvp[0] == [Meta.canonNet] { name = pvp[1] }
             }
         }
-        guard let n = name else { return 0 }
+        guard let n = name ?? a.mailer?.queueGroup else { return 0 }
         return groups.firstIndex { $0.name.asciiCaseEquals(n) } ?? 0
     }
 

@@ -51,7 +51,8 @@ struct DeliverTests {
         /// modification times (DeliverTests.spread), for the sort orders.
         var spread = false
         /// The cf gets a queue group "fast" (q/fast, at most one recipient
-        /// per envelope) that every recipient but root is queued in.
+        /// per envelope) that the users a to e are queued in (the
+        /// queuegroup ruleset), and so are local2's users (its Q=) but mq.
         var queueGroups = false
         /// Texts some mailer of the oracle must have been given (the case
         /// does what it says); new messages (queue IDs, dates) are
@@ -344,7 +345,16 @@ struct DeliverTests {
             try shell("mkdir -m 700 '\(d)/q/fast'")
             let cfText = try String(contentsOfFile: p.cfPath, encoding: .isoLatin1)
             if !cfText.contains("\nQfast") {
-                try (cfText + "Qfast, P=\(d)/q/fast, F=f, r=1\nSqueuegroup\nRroot\t$@ root\nR$+\t$# fast\n")
+                // users a-e go to fast by the ruleset, "mq" to the default
+                // group; local2 (Q=fast) takes the rest of its users there
+                let rules = ["a", "b", "c", "d", "e"].map { "R\($0)\t$# fast\n" }.joined() + "Rmq\t$# mqueue\n"
+                // (the Q line before the mailer naming it, after QueueDirectory)
+                var lines = cfText.components(separatedBy: "\n")
+                if let k = lines.firstIndex(where: { $0.hasPrefix("O QueueDirectory=") }) {
+                    lines.insert("Qfast, P=\(d)/q/fast, F=f, r=1", at: k + 1)
+                }
+                try (lines.joined(separator: "\n").replacingOccurrences(of: "\nMlocal2, ", with: "\nMlocal2, Q=fast, ")
+                     + "Squeuegroup\n" + rules)
                     .write(toFile: p.cfPath, atomically: false, encoding: .isoLatin1)
             }
         }

@@ -487,10 +487,12 @@ extension QueueRunnerTests {
     @Test("submission: messages placed and split across queue groups", arguments: [
         ["b@tempfail", "root"], ["b@x.example", "d@y.example", "e@z.example", "root", "a@w.example"],
         ["b@x.example", "d@y.example"], ["root", "a@b.example"], ["root"],
+        // local2's Q=fast, overridden by the ruleset for mq
+        ["mq@local2", "y@local2", "root", "z@local2"],
     ])
     func groupPlacement(_ rcpts: [String]) throws {
         guard getuid() == 0 else { throw HarnessError("QueueRunnerTests need root") }
-        let name = "groups-submit-\(rcpts.count)-\(rcpts[0].prefix(1))"
+        let name = "groups-submit-\(rcpts.count)-\(rcpts[0].prefix(2))"
         var snapshots: [[String: String]] = []
         for (binary, tag) in [(OracleEnvironment.oraclePath, "oracle"), (try OracleEnvironment.binaryUnderTest(), "ours")] {
             let (cf, d) = try DeliverTests.prepareScratch(name, queueGroups: true)
