@@ -10,8 +10,10 @@
 // R lines, each with its own df.  The default group's envelope (else the
 // first group's) keeps the queue ID; the others get the next IDs of the
 // same sequence, groups in the cf's order, recipients in queue order.
-// Verified against sendmail 8.17 (QueueRunnerTests).  Differences: the
-// data files are copies where sendmail hard-links them.
+// Verified against sendmail 8.17 (QueueRunnerTests).  Used for command-line
+// submissions: a message taken over SMTP in queue-only mode stays whole in
+// the default group, as sendmail leaves it.  Differences: the data files
+// are copies where sendmail hard-links them.
 // Promises: all envelopes are committed or none is (a failure removes
 // the ones already made).
 

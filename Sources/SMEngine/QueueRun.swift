@@ -22,8 +22,8 @@
 // applyAgeLimits below).
 // A job's transcript longer than XscriptFileBufferSize is also kept in
 // xf<id> until the job is done (Transcript.swift).
-// Not yet: placing messages received over SMTP in queue groups, a group's
-// Runners/Interval/Nice, parallel runs of the groups, -qQ/-qL runs.
+// Not yet: a group's Runners/Interval/Nice, parallel runs of the groups,
+// -qQ/-qL runs.
 // Promises: a qf is only ever replaced by tf -> fsync -> rename -> fsync
 // of the directory while its lock is held, so a crash or kill leaves the
 // old qf and the df intact; the df is never modified.
