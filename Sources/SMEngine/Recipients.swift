@@ -21,7 +21,7 @@
 // and files "unsafe" (refused).
 // Not modelled yet: owner- aliases as
 // envelope senders, the uid/shell checks that make an :include: or
-// .forward "unsafe" for programs and files, MatchGECOS, and
+// .forward "unsafe" for programs and files, and
 // sortbysignature (FastSplit=0).
 
 import Glibc
@@ -246,10 +246,15 @@ extension Engine {
 
             if new.state == .ok, let m = new.address.mailer, m.has("w") {
                 var pw = getpwnam(name.string)
-                var fuzzy = false
+                var fuzzy = false, byFullName = false
                 if pw == nil {
                     let lower = name.asciiLowercased
                     if lower != name { pw = getpwnam(lower.string); fuzzy = pw != nil; name = lower }
+                }
+                if pw == nil, config.options.bool("MatchGECOS"), let login = loginByFullName(name) {
+                    pw = getpwnam(login.string)
+                    fuzzy = pw != nil
+                    byFullName = fuzzy
                 }
                 rw.currentAddress = new.printable
                 guard let pwd = pw else {
@@ -262,6 +267,7 @@ extension Engine {
                     break tryLocalUser
                 }
                 let pwName = Array(String(cString: pwd.pointee.pw_name).utf8)
+                if byFullName && verbose { rw.notice("sending to login name \(pwName.string)") }
                 if fuzzy {
                     new.address.user = pwName
                     user = pwName
@@ -391,6 +397,33 @@ extension Engine {
         }
         openAliasTables[spec.name] = table
         return table
+    }
+
+    /// MatchGECOS: the login whose full name (the GECOS field up to its
+    /// first comma, `&` standing for the capitalised login) is `name`,
+    /// compared without case, with `_` in `name` standing for a blank.
+    func loginByFullName(_ name: [UInt8]) -> [UInt8]? {
+        let wanted = name.map { $0 == UInt8(ascii: "_") ? UInt8(ascii: " ") : $0 }.asciiLowercased
+        if wanted.isEmpty { return nil }
+        setpwent()
+        defer { endpwent() }
+        while let pw = getpwent() {
+            guard let g = pw.pointee.pw_gecos else { continue }
+            let login = Array(String(cString: pw.pointee.pw_name).utf8)
+            var full: [UInt8] = []
+            for c in Array(String(cString: g).utf8) {
+                if c == UInt8(ascii: ",") { break }
+                if c == UInt8(ascii: "&") {
+                    var cap = login
+                    if let f = cap.first, f >= 0x61 && f <= 0x7A { cap[0] = f - 0x20 }
+                    full += cap
+                } else {
+                    full.append(c)
+                }
+            }
+            if full.asciiLowercased == wanted { return login }
+        }
+        return nil
     }
 
     /// sendmail's maplocaluser: ruleset 5 may hand a local user to

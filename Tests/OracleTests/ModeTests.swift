@@ -98,6 +98,19 @@ struct ModeTests {
                           tag: "verify-v", verbose: true)
     }
 
+    /// MatchGECOS: list's full name is "Mailing List Manager" in Debian's
+    /// password file; a match goes back through aliasing ("list" is an alias
+    /// here), -v says "sending to login name".
+    @Test("verify: MatchGECOS finds users by full name", arguments: [false, true])
+    func verifyGECOS(verbose: Bool) throws {
+        try compareVerify(try prepareWithDatabase("aliases-gecos"),
+                          ["-OMatchGECOS=true", "Mailing_List_Manager", "mailing list manager", "Mailing.List.Manager",
+                           "Mailing_List", "Mailing_list_manager, list", "nobody_", "NOBODY"],
+                          tag: "verify-gecos-\(verbose)", verbose: verbose)
+        try compareVerify(try prepareWithDatabase("aliases-gecos"), ["Mailing_List_Manager"],
+                          tag: "verify-nogecos-\(verbose)", verbose: verbose)
+    }
+
     @Test("verify: host order of the send queue, and a list taken in reverse")
     func verifyOrder() throws {
         try compareVerify(try prepareWithDatabase("aliases-order"),
