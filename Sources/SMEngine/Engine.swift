@@ -207,6 +207,7 @@ public final class Engine: CfReporter {
 
         // maps
         var env = MapEnvironment()
+        env.dontBlame = config.options.dontBlame
         if let v = config.options["HostsFile"] { env.hostsFile = v.string }
         if let v = config.options["ServiceSwitchFile"] { env.serviceSwitchFile = v.string }
         env.configLevel = config.configLevel

@@ -161,3 +161,86 @@ struct IncludeSafetyTests {
         expectSameRun(ours, real)
     }
 }
+
+/// Map files in unsafe places, with and without the DontBlameSendmail
+/// names for maps (`/map` under -bt shows whether the map opened).
+@Suite("map files: sendmail's safety checks and DontBlameSendmail")
+struct MapSafetyTests {
+    struct Case: Sendable, CustomStringConvertible {
+        var name: String
+        var dirMode: Int = 0o755
+        var fileMode: Int = 0o644
+        var symlink = false
+        var dbs: String? = nil
+        /// The maps are not made at all.
+        var missing = false
+        var description: String { name }
+    }
+
+    static let cases: [Case] = [
+        Case(name: "good"),
+        Case(name: "missing", missing: true),
+        Case(name: "gw-dir", dirMode: 0o775),
+        Case(name: "ww-dir", dirMode: 0o777),
+        Case(name: "sticky-dir", dirMode: 0o1777),
+        Case(name: "gw-file", fileMode: 0o664),
+        Case(name: "ww-file", fileMode: 0o666),
+        Case(name: "symlink", symlink: true),
+        Case(name: "symlink-gw", dirMode: 0o775, symlink: true),
+        Case(name: "dbs-gw-dir", dirMode: 0o775, dbs: "GroupWritableDirPathSafe"),
+        Case(name: "dbs-ww-dir", dirMode: 0o777, dbs: "MapInUnsafeDirPath"),
+        Case(name: "dbs-gw-dir-unsafe", dirMode: 0o775, dbs: "MapInUnsafeDirPath"),
+        Case(name: "dbs-sticky", dirMode: 0o1777, dbs: "TrustStickyBit"),
+        Case(name: "dbs-symlink-gw", dirMode: 0o775, symlink: true, dbs: "GroupWritableDirPathSafe"),
+        Case(name: "dbs-symlink-gw-linked", dirMode: 0o775, symlink: true,
+             dbs: "GroupWritableDirPathSafe,LinkedMapInWritableDir"),
+        Case(name: "dbs-forward-only", dirMode: 0o777, dbs: "ForwardFileInUnsafeDirPath"),
+        Case(name: "dbs-symlink-ww-unsafe", dirMode: 0o777, symlink: true, dbs: "MapInUnsafeDirPath"),
+        Case(name: "dbs-symlink-ww-unsafe-linked", dirMode: 0o777, symlink: true,
+             dbs: "MapInUnsafeDirPath,LinkedMapInWritableDir"),
+        Case(name: "dbs-ww-file", fileMode: 0o666, dbs: "MapInUnsafeDirPath"),
+    ]
+
+    @Test("-bt /map on a text map and a hash map", arguments: cases)
+    func map(_ c: Case) throws {
+        let p = try Workspace.shared.prepare(Configuration(name: "mapsafe-\(c.name)", source: .cf("cf/aliases.cf")))
+        let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
+        let fm = FileManager.default
+        let maps = dir.appendingPathComponent("maps")
+        try? fm.removeItem(at: maps)
+        try fm.createDirectory(at: maps, withIntermediateDirectories: true)
+        let text = maps.appendingPathComponent("t.txt")
+        let hashSource = dir.appendingPathComponent("h-source")
+        try Data("key value\n".utf8).write(to: hashSource)
+        let made = Process()
+        made.executableURL = URL(fileURLWithPath: OracleEnvironment.makemapPath)
+        made.arguments = ["hash", dir.appendingPathComponent("h").path]
+        made.standardInput = try FileHandle(forReadingFrom: hashSource)
+        try made.run()
+        made.waitUntilExit()
+        #expect(made.terminationStatus == 0)
+        if c.missing {
+            // nothing in maps/
+        } else if c.symlink {
+            try Data("key value\n".utf8).write(to: dir.appendingPathComponent("t-real.txt"))
+            try fm.createSymbolicLink(atPath: text.path, withDestinationPath: dir.appendingPathComponent("t-real.txt").path)
+            try fm.createSymbolicLink(atPath: maps.appendingPathComponent("h.db").path,
+                                      withDestinationPath: dir.appendingPathComponent("h.db").path)
+        } else {
+            try Data("key value\n".utf8).write(to: text)
+            try fm.moveItem(at: dir.appendingPathComponent("h.db"), to: maps.appendingPathComponent("h.db"))
+            #expect(chmod(text.path, mode_t(c.fileMode)) == 0)
+            #expect(chmod(maps.appendingPathComponent("h.db").path, mode_t(c.fileMode)) == 0)
+        }
+        #expect(chmod(maps.path, mode_t(c.dirMode)) == 0)
+        var cf = try String(contentsOfFile: p.cfPath, encoding: .utf8)
+        cf += "Kt text \(text.path)\nKh hash \(maps.appendingPathComponent("h").path)\n"
+        let cfPath = dir.appendingPathComponent("mapsafe.cf").path
+        try cf.write(toFile: cfPath, atomically: true, encoding: .utf8)
+        var options = SandboxOptions()
+        options.extraArguments = c.dbs.map { ["-ODontBlameSendmail=\($0)"] } ?? []
+        let (real, ours) = try Sandbox.runBoth(cf: cfPath, input: Array("/map t key\n/map h key\n".utf8),
+                                               options: options, tag: "mapsafe-\(c.name)")
+        expectSameRun(ours, real)
+    }
+}
