@@ -374,7 +374,8 @@ extension Engine {
             if verbose {
                 rewriter.notice("WARNING: cannot open alias database \(path); reading text version")
             }
-            let fd = open(path, O_RDONLY)
+            // the text is read only from a safe place (as a map file)
+            let fd = SafeFile.check(path, dontBlame: config.options.dontBlame) == 0 ? open(path, O_RDONLY) : -1
             if fd >= 0 {
                 let text = readAll(fd)
                 close(fd)

@@ -244,3 +244,80 @@ struct MapSafetyTests {
         expectSameRun(ours, real)
     }
 }
+
+/// The alias file in unsafe places: newaliases and -bv, with and without
+/// the DontBlameSendmail names for alias files.
+@Suite("the alias file: sendmail's safety checks and DontBlameSendmail")
+struct AliasFileSafetyTests {
+    struct Case: Sendable, CustomStringConvertible {
+        var name: String
+        var dirMode: Int = 0o755
+        var fileMode: Int = 0o644
+        var symlink = false
+        var dbs: String? = nil
+        var description: String { name }
+    }
+
+    static let cases: [Case] = [
+        Case(name: "good"),
+        Case(name: "gw-file", fileMode: 0o664),
+        Case(name: "ww-file", fileMode: 0o666),
+        Case(name: "gw-dir", dirMode: 0o775),
+        Case(name: "ww-dir", dirMode: 0o777),
+        Case(name: "symlink", symlink: true),
+        Case(name: "symlink-gw", dirMode: 0o775, symlink: true),
+        Case(name: "dbs-gw-file", fileMode: 0o664, dbs: "GroupWritableAliasFile"),
+        Case(name: "dbs-ww-file", fileMode: 0o666, dbs: "WorldWritableAliasFile"),
+        Case(name: "dbs-ww-file-both", fileMode: 0o666, dbs: "GroupWritableAliasFile,WorldWritableAliasFile"),
+        Case(name: "dbs-gw-dir", dirMode: 0o775, dbs: "GroupWritableDirPathSafe"),
+        Case(name: "dbs-ww-dir", dirMode: 0o777, dbs: "MapInUnsafeDirPath"),
+        Case(name: "dbs-symlink-gw", dirMode: 0o775, symlink: true, dbs: "GroupWritableDirPathSafe"),
+        Case(name: "dbs-symlink-gw-linked", dirMode: 0o775, symlink: true,
+             dbs: "GroupWritableDirPathSafe,LinkedAliasFileInWritableDir"),
+    ]
+
+    @Test("newaliases, then -bv, on an alias file in each state", arguments: cases)
+    func aliasFile(_ c: Case) throws {
+        let p = try Workspace.shared.prepare(Configuration(name: "aliassafe-\(c.name)", source: .cf("cf/aliases.cf")))
+        let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
+        let fm = FileManager.default
+        let sub = dir.appendingPathComponent("etc")
+        try? fm.removeItem(at: sub)
+        try fm.createDirectory(at: sub, withIntermediateDirectories: true)
+        let file = sub.appendingPathComponent("aliases")
+        let content = "postmaster: root\nstaff: daemon, bin\n"
+        if c.symlink {
+            let real = dir.appendingPathComponent("aliases-real")
+            try Data(content.utf8).write(to: real)
+            try fm.createSymbolicLink(atPath: file.path, withDestinationPath: real.path)
+        } else {
+            try Data(content.utf8).write(to: file)
+            #expect(chmod(file.path, mode_t(c.fileMode)) == 0)
+        }
+        #expect(chmod(sub.path, mode_t(c.dirMode)) == 0)
+        var cf = try String(contentsOfFile: p.cfPath, encoding: .utf8)
+        cf = cf.replacingOccurrences(of: "O AliasFile=\(dir.path)/aliases", with: "O AliasFile=\(file.path)")
+        let cfPath = dir.appendingPathComponent("aliassafe.cf").path
+        try cf.write(toFile: cfPath, atomically: true, encoding: .utf8)
+        let dbsArgs = c.dbs.map { ["-ODontBlameSendmail=\($0)"] } ?? []
+        // each side makes its own database, then -bv reads it
+        var results: [String: [RunResult]] = [:]
+        for (who, binary) in [("oracle", OracleEnvironment.oraclePath), ("ours", try OracleEnvironment.binaryUnderTest())] {
+            try? fm.removeItem(at: sub.appendingPathComponent("aliases.db"))
+            try? fm.removeItem(at: dir.appendingPathComponent("aliases-real.db"))
+            var bi = SandboxOptions()
+            bi.modeFlag = "-bi"
+            bi.extraArguments = dbsArgs
+            let r1 = try Sandbox.run(binary: binary, cf: cfPath, input: [], options: bi,
+                                     runDir: Workspace.shared.runs, tag: "aliassafe-\(c.name)-bi.\(who)")
+            var bv = SandboxOptions()
+            bv.modeFlag = "-bv"
+            bv.extraArguments = dbsArgs + ["staff"]
+            let r2 = try Sandbox.run(binary: binary, cf: cfPath, input: [], options: bv,
+                                     runDir: Workspace.shared.runs, tag: "aliassafe-\(c.name)-bv.\(who)")
+            results[who] = [r1, r2]
+        }
+        let real = try #require(results["oracle"]), ours = try #require(results["ours"])
+        for i in 0..<2 { expectSameRun(ours[i], real[i]) }
+    }
+}
