@@ -37,11 +37,17 @@ extension Engine {
     /// line has been checked.
     public func submit(_ o: SubmitOptions, readInput: () -> [UInt8], now: time_t = time(nil),
                        pid: Int = Int(getpid())) -> SysExit {
+        // a bad -B value makes the exit status EX_USAGE unless the message
+        // met another error (sendmail then exits with that one)
+        let status = submitMessage(o, readInput: readInput, now: now, pid: pid)
+        return o.usageError && (status == .ok || status == .tempFail) ? .usage : status
+    }
+
+    func submitMessage(_ o: SubmitOptions, readInput: () -> [UInt8], now: time_t, pid: Int) -> SysExit {
         let rw = rewriter
         rw.lastUserError = nil
         rw.quietNotices = !verbose
         defer { rw.quietNotices = false }
-        if o.usageError { rw.setStatus(.usage) }
         let qdir = (config.options["QueueDirectory"] ?? []).string
         let errorMode = config.options["ErrorMode"]?.first ?? UInt8(ascii: "p")
         guard QueueCommitter.isDirectory(qdir) else {

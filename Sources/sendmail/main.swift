@@ -25,6 +25,11 @@ func finish(_ status: SysExit) -> Never {
     exit(status.rawValue)
 }
 
+if let m = cl.getoptError {
+    let bytes = Array((m + "\n").utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    finish(.usage)
+}
 if let (message, status) = cl.error {
     stdoutBuffer.write(message + "\n")
     finish(status)
@@ -56,6 +61,10 @@ case .failure(let e):
 }
 
 let engine = Engine(options: start, cfData: cfData, out: stdoutBuffer)
+if let code = engine.config.fatalExit {
+    stdoutBuffer.flush()
+    exit(code)
+}
 
 switch cl.mode {
 case .test:
