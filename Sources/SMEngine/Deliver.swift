@@ -122,8 +122,14 @@ extension Engine {
     }
 
     /// Delivers what can be delivered of `qf`; `verbose` prints sendmail's
-    /// -v transcript lines.
-    public func deliver(_ qf: QueueFile, id: [UInt8], data: [UInt8], verbose: Bool, now: time_t) -> DeliveryOutcome {
+    /// -v transcript lines.  `checkpoint`, when given, is called (sendmail's
+    /// CheckpointInterval, default 10) each time that many more recipients
+    /// were delivered while others are still to be tried, with the indices
+    /// of the recipients delivered so far that need no success DSN: the
+    /// queue run drops them from the qf at once, so that a crash later in
+    /// the attempt does not deliver them again.
+    public func deliver(_ qf: QueueFile, id: [UInt8], data: [UInt8], verbose: Bool, now: time_t,
+                        checkpoint: (([Int]) -> Void)? = nil) -> DeliveryOutcome {
         var outcome = DeliveryOutcome()
         // envelope macros, for this message only
         let savedMacros = rewriter.macros
@@ -136,6 +142,8 @@ extension Engine {
         rewriter.macros[Int(UInt8(ascii: "t"))] = nil
 
         let list = sendList(qf, senderIDs: senderPasswordIDs(qf.sender), verbose: verbose)
+        let interval = config.options["CheckpointInterval"].map { Int($0.string) ?? 0 } ?? 10
+        var sentSinceCheckpoint = 0
         for (k, first) in list.enumerated() where first.state == .pending {
             guard let m = first.address.mailer else { first.state = .failed; continue }
             if m.path == Array("[IPC]".utf8) || (m.path != Array("[FILE]".utf8) && DeliveryFormat.speaksSMTP(m.argv)) {
@@ -150,6 +158,15 @@ extension Engine {
             record(status, text, group: group, mailer: m, verbose: verbose, outcome: &outcome,
                    notifySuccess: Set(qf.recipients.indices.filter { qf.recipients[$0].flags.contains(.notifySuccess) }))
             out.flush()
+            if status == 0, let checkpoint, interval > 0 {
+                sentSinceCheckpoint += group.count
+                if sentSinceCheckpoint >= interval, list[(k + 1)...].contains(where: { $0.state == .pending }) {
+                    sentSinceCheckpoint = 0
+                    checkpoint(list.filter {
+                        $0.state == .sent && !qf.recipients[$0.index].flags.contains(.notifySuccess)
+                    }.map { $0.index }.sorted())
+                }
+            }
         }
         outcome.lastUserMacro = rewriter.macros[Int(UInt8(ascii: "u"))]
         // DSN entries in send-list order

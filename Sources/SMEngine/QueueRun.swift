@@ -16,6 +16,10 @@
 // (Bounce.swift).
 // Not yet: QueueSortOrder host/random/modification (priority is used), queue
 // groups, -qG/-qQ/-qL.
+// CheckpointInterval (default 10): after that many recipients delivered,
+// with others still to try, the qf is rewritten without them, so a crash
+// repeats at most the deliveries since the last checkpoint.  A tf left by
+// a killed rewrite is taken over (it is not locked by anyone).
 // Promises: a qf is only ever replaced by tf -> fsync -> rename -> fsync
 // of the directory while its lock is held, so a crash or kill leaves the
 // old qf and the df intact; the df is never modified.
@@ -190,7 +194,14 @@ extension Engine {
             var dst = stat()
             _ = fstat(dfd, &dst)
             close(dfd)
-            var outcome = deliver(qf, id: job.id, data: data, verbose: verbose, now: time(nil))
+            // CheckpointInterval: delivered recipients leave the qf during
+            // the attempt (the rest of the file unchanged)
+            var outcome = deliver(qf, id: job.id, data: data, verbose: verbose, now: time(nil)) { sent in
+                var partial = qf
+                let done = Set(sent)
+                partial.recipients = self.keepRecipients(qf, qf.recipients.indices.filter { !done.contains($0) })
+                _ = self.rewriteControlFile(partial, id: job.id, qfPath: qfPath, qfDir: qfDir)
+            }
             // the bounce (or return receipt) is queued (durably) before the original goes
             if !outcome.failures.isEmpty,
                !returnToSender(qf, id: job.id, data: data, outcome: &outcome, qdir: dir, verbose: verbose, now: time(nil)) {
@@ -257,7 +268,18 @@ extension Engine {
         let tfPath = qfDir + "/tf" + id.string
         var mode: mode_t = 0o600
         if let m = config.options["QueueFileMode"], let v = UInt32(m.string, radix: 8) { mode = mode_t(v) }
-        let fd = open(tfPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        var fd = open(tfPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        if fd < 0 && errno == EEXIST {
+            // a tf left by a process killed while writing it: we hold the
+            // qf's lock, so nobody else is writing it; take it over unless
+            // some process still has it locked
+            let old = open(tfPath, O_WRONLY | O_CLOEXEC)
+            if old >= 0 && flock(old, LOCK_EX | LOCK_NB) == 0 {
+                _ = unlink(tfPath)
+                fd = open(tfPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+            }
+            if old >= 0 { close(old) }
+        }
         guard fd >= 0 else { return false }
         _ = flock(fd, LOCK_EX)
         let bytes = QueueFileWriter.encode(qf)
