@@ -517,7 +517,9 @@ extension Engine {
                 env.append(name + [UInt8(ascii: "=")] + Array(String(cString: v).utf8))
             }
         }
-        let (uid, gid) = mailerIDs(m, first)
+        // the ids come from the head of sendmail's tochain: the recipient
+        // added last (the first one the -v "to" list shows)
+        let (uid, gid) = mailerIDs(m, group[group.count - 1])
         var dir: [UInt8]? = nil
         if let d = m.execDir {
             for candidate in expandMacros(d, rewriter.macros).split(separator: UInt8(ascii: ":")) {
@@ -529,7 +531,10 @@ extension Engine {
         proc.localMailer = m.has("l")
         // the mailer's output belongs in the transcript (xf) that a bounce
         // quotes; -v does not show it
+        trafficLog?.exec(argv)
+        trafficLog?.wroteMessage(message)
         let r = proc.run(input: message)
+        trafficLog?.mailerOutput(r.output)
         transcript += r.output
         if let last = r.output.last, last != 0x0A { transcript.append(0x0A) }
         return (r.status, "")

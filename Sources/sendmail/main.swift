@@ -56,6 +56,7 @@ case .failure(let e):
 }
 
 let engine = Engine(options: start, cfData: cfData, out: stdoutBuffer)
+if let x = cl.trafficLogFile, [.smtp, .deliver, .queueRun].contains(cl.mode) { engine.startTrafficLog(x) }
 
 switch cl.mode {
 case .test:
@@ -160,6 +161,7 @@ case .deliver:
             if n <= 0 { break }
             data.append(contentsOf: buf[0..<n])
         }
+        engine.logSubmittedInput(data)
         return data
     })
     finish(status == .tempFail ? .ok : status)
@@ -187,6 +189,7 @@ case .smtp:
                 var pfd = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
                 more = poll(&pfd, 1, 0) > 0 && pfd.revents != 0
             }
+            engine.trafficLog?.read(line)
             let (reply, close) = server.handle(line, inputPending: more)
             stdoutBuffer.write(reply)
             if close { closed = true; break reading }
