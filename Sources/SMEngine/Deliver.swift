@@ -56,6 +56,9 @@ public struct DeliveryOutcome {
     public var lastUserMacro: [UInt8]? = nil
     /// The body as *file* would get it (F=E: `>From `), for a bounce.
     public var returnedBody: [UInt8] = []
+    /// Per recipient index: the status text its qf entry keeps (the `M`
+    /// line before it), set by an EX_IOERR deferral.
+    public var recipientMessages: [Int: [UInt8]] = [:]
 }
 
 /// A recipient the DSN reports on: permanently failed, or delivered
@@ -272,6 +275,11 @@ extension Engine {
                 outcome.message = Array(text.utf8)
                 outcome.messageIsDeferral = false
                 outcome.transcript += Array("\(text)\n".utf8)
+                // EX_IOERR (the *file* mailer's write error) is also kept
+                // with the recipient; EX_OSERR (a failed exec) is not
+                if status == SysExit.ioErr.rawValue {
+                    for q in group { outcome.recipientMessages[q.index] = Array(text.utf8) }
+                }
             }
             rewriter.setStatus(SysExit(rawValue: status) ?? .tempFail)
         } else {
@@ -542,7 +550,8 @@ extension Engine {
 
     /// mailfile(): appends the message to the file named by the
     /// recipient, as its controlling user (or DefaultUser), creating it
-    /// with mode 0600.
+    /// with mode 0600; a write or fsync that fails (a full disk) cuts the
+    /// file back to its old end and defers the recipient (EX_IOERR).
     func deliverToFile(_ q: QueuedRecipient, mailer m: Mailer, qf: QueueFile, data: [UInt8],
                        verbose: Bool) -> (Int32, String) {
         let path = stripQuotes(q.address.user)
@@ -569,13 +578,20 @@ extension Engine {
         }
         defer { close(fd) }
         _ = flock(fd, LOCK_EX)
+        // on failure the file is cut back to where the message began: no
+        // partial message is left in a mailbox (a full disk)
+        let start = lseek(fd, 0, SEEK_END)
+        func failed() -> (Int32, String) {
+            if start >= 0 { _ = ftruncate(fd, start) }
+            return (SysExit.ioErr.rawValue, "")
+        }
         var off = 0
         while off < msg.count {
             let n = msg[off...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; return (SysExit.ioErr.rawValue, "") }
+            if n < 0 { if errno == EINTR { continue }; return failed() }
             off += n
         }
-        if fsync(fd) != 0 && errno != EINVAL { return (SysExit.ioErr.rawValue, "") }
+        if fsync(fd) != 0 && errno != EINVAL { return failed() }
         return (0, "")
     }
 }

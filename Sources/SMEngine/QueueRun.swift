@@ -218,6 +218,9 @@ extension Engine {
             guard outcome.attempted else { continue }
             var updated = qf
             updated.recipients = keepRecipients(qf, outcome.remaining)
+            for (k, i) in outcome.remaining.enumerated() {
+                if let m = outcome.recipientMessages[i] { updated.recipients[k].message = m }
+            }
             updated.lastAttempt = Int64(time(nil))
             updated.attempts += 1
             let retry = Int64(config.options["RetryFactor"].flatMap { Int($0.string) } ?? 90000)

@@ -39,6 +39,8 @@ struct TrafficLogTests {
             try? FileManager.default.removeItem(at: log)
             var options = base
             options.extraArguments = ["-X", log.path] + options.extraArguments
+            // ~/dead.letter, should anything fail, stays in the scratch directory
+            options.rootHome = try Faults.freshDirectory(dir, "home-traffic-\(who)").path
             let r = try Sandbox.run(binary: binary, cf: cf, input: input, options: options,
                                     runDir: Workspace.shared.runs, tag: "traffic-\(tag).\(who)")
             result[who] = (Self.normalised(try? Data(contentsOf: log)), r)
