@@ -164,17 +164,19 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 say "== N=$N SIZE=$SIZE RUNS=$RUNS, load $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores"
 printf '| mode | binary | msgs/s | CPU ms/msg | wall s (median of %s) |\n|---|---|---:|---:|---:|\n' "$RUNS"
 for mode in $MODES; do
-    declare -A rate=() cpu=()
-    for who in sendmail ours; do
-        bin=$SM; [ $who = ours ] && bin=$OURS
-        walls=() cpus=() status=ok
-        for r in $(seq 1 "$RUNS"); do
+    declare -A rate=() cpu=() walls=() cpus=() status=()
+    # runs alternate between the binaries: load drifts hit both alike
+    for r in $(seq 1 "$RUNS"); do
+        for who in sendmail ours; do
+            bin=$SM; [ $who = ours ] && bin=$OURS
             read -r w c o < <(run_one "$bin" "$mode" "$who")
-            [ "$o" = ok ] || status=$o
-            walls+=("$w"); cpus+=("$c")
+            [ "$o" = ok ] || status[$who]=$o
+            walls[$who]+="$w "; cpus[$who]+="$c "
         done
-        w=$(printf '%s\n' "${walls[@]}" | median); c=$(printf '%s\n' "${cpus[@]}" | median)
-        if [ $status != ok ]; then
+    done
+    for who in sendmail ours; do
+        w=$(printf '%s\n' ${walls[$who]} | median); c=$(printf '%s\n' ${cpus[$who]} | median)
+        if [ -n "${status[$who]:-}" ]; then
             label="not done"; [ $mode = mbox ] && label="queued only (no delivery at submission)"
             printf '| %s | %s | %s | | |\n' "$mode" "$who" "$label"
             continue
@@ -188,5 +190,6 @@ for mode in $MODES; do
             "$(awk -v a="${rate[ours]}" -v b="${rate[sendmail]}" 'BEGIN {printf "%.2f", a / b}')" \
             "$(awk -v a="${cpu[ours]}" -v b="${cpu[sendmail]}" 'BEGIN {printf "%.2f", a / b}')"
     fi
-    unset rate cpu
+    unset rate cpu walls cpus status
 done
+say "== load afterwards $(cut -d' ' -f1-3 /proc/loadavg)"
