@@ -124,15 +124,21 @@ extension Engine {
         return s
     }
 
+    /// A checkpoint of the qf during an attempt, in two steps around the
+    /// mailer whose success would complete CheckpointInterval deliveries:
+    /// `prepare` (before it runs) with the recipients delivered should it
+    /// succeed, then `commit` (it did) or `discard` (it did not).
+    public enum CheckpointStep { case prepare([Int]), commit, discard }
+
     /// Delivers what can be delivered of `qf`; `verbose` prints sendmail's
-    /// -v transcript lines.  `checkpoint`, when given, is called (sendmail's
+    /// -v transcript lines.  `checkpoint`, when given, is told (sendmail's
     /// CheckpointInterval, default 10) each time that many more recipients
-    /// were delivered while others are still to be tried, with the indices
-    /// of the recipients delivered so far that need no success DSN: the
-    /// queue run drops them from the qf at once, so that a crash later in
-    /// the attempt does not deliver them again.
+    /// are about to be delivered while others are still to be tried, with
+    /// the indices of the recipients delivered by then that need no success
+    /// DSN: the queue run drops them from the qf at once, so that a crash
+    /// later in the attempt does not deliver them again.
     public func deliver(_ qf: QueueFile, id: [UInt8], data: [UInt8], verbose: Bool, now: time_t,
-                        checkpoint: (([Int]) -> Void)? = nil) -> DeliveryOutcome {
+                        checkpoint: ((CheckpointStep) -> Void)? = nil) -> DeliveryOutcome {
         var outcome = DeliveryOutcome()
         // envelope macros, for this message only
         let savedMacros = rewriter.macros
@@ -155,21 +161,28 @@ extension Engine {
             }
             let group = self.group(list, from: k, mailer: m)
             outcome.attempted = true
+            // a checkpoint if this group's success completes the interval
+            // and others are still to be tried afterwards
+            var checkpointing = false
+            if let checkpoint, interval > 0, sentSinceCheckpoint + group.count >= interval {
+                let members = Set(group.map { $0.index })
+                if list[(k + 1)...].contains(where: { $0.state == .pending && !members.contains($0.index) }) {
+                    let sent = list.filter { ($0.state == .sent || members.contains($0.index))
+                        && !qf.recipients[$0.index].flags.contains(.notifySuccess) }.map { $0.index }.sorted()
+                    checkpoint(.prepare(sent))
+                    checkpointing = true
+                }
+            }
             let (status, text) = m.name == Array("*file*".utf8)
                 ? deliverToFile(first, mailer: m, qf: qf, data: data, verbose: verbose)
                 : runMailer(group, mailer: m, qf: qf, data: data, verbose: verbose, transcript: &outcome.transcript)
             record(status, text, group: group, mailer: m, verbose: verbose, outcome: &outcome,
                    notifySuccess: Set(qf.recipients.indices.filter { qf.recipients[$0].flags.contains(.notifySuccess) }))
-            out.flush()
-            if status == 0, let checkpoint, interval > 0 {
-                sentSinceCheckpoint += group.count
-                if sentSinceCheckpoint >= interval, list[(k + 1)...].contains(where: { $0.state == .pending }) {
-                    sentSinceCheckpoint = 0
-                    checkpoint(list.filter {
-                        $0.state == .sent && !qf.recipients[$0.index].flags.contains(.notifySuccess)
-                    }.map { $0.index }.sorted())
-                }
+            if checkpointing { checkpoint?(status == 0 ? .commit : .discard) }
+            if status == 0 {
+                sentSinceCheckpoint = checkpointing ? 0 : sentSinceCheckpoint + group.count
             }
+            out.flush()
         }
         outcome.lastUserMacro = rewriter.macros[Int(UInt8(ascii: "u"))]
         // DSN entries in send-list order

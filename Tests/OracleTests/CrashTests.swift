@@ -16,9 +16,12 @@
 // (its body is exactly the lines it was submitted with); a message
 // appears more than once in a mailbox only if a killed queue run was
 // delivering it (the run's last "Running" line names it): the window
-// between a mailer's success and the qf's checkpoint, which no design
-// closes (the mailer has finished before we can record it).  The counts
-// are printed.  Fails (never skips) when a prerequisite is missing.
+// between a mailer's first write to a mailbox and the qf's update, which
+// no design closes (the mailer has written before we can record it).  The
+// counts are printed, with where each killed run was by its last -v line
+// (in a mailer process; after a mailer's success, which is also during a
+// *file* delivery: it prints nothing before it; before any mailer).
+// Fails (never skips) when a prerequisite is missing.
 
 import Foundation
 import Testing
@@ -71,6 +74,10 @@ struct CrashTests {
         var recipients: [Int: [String]] = [:]     // every submission
         var acknowledged: Set<Int> = []           // exited 0
         var inFlight: Set<Int> = []               // being delivered when a run was killed
+        // where the killed run was, by its last -v line: "Connecting to"
+        // (a mailer process running), "... Sent" (a mailer done, the qf not
+        // yet updated, or a *file* delivery, which prints nothing before)
+        var phase: [Int: Set<String>] = [:]
         var killedSubmissions = 0, killedRuns = 0, runs = 0
         var submitTimes: [Double] = [], runTimes: [Double] = []
         let start = Date()
@@ -108,6 +115,9 @@ struct CrashTests {
                        let path = last.split(separator: " ").dropFirst().first,
                        let n = idToMessage[String(path.split(separator: "/").last ?? "")] {
                         inFlight.insert(n)
+                        let lastLine = text.split(separator: "\n").last.map(String.init) ?? ""
+                        phase[n, default: []].insert(lastLine.contains("... Connecting to") ? "in the mailer"
+                            : lastLine.hasSuffix("... Sent") ? "after a success" : "before a mailer")
                     }
                 } else {
                     #expect(r.status == 0, "queue run \(op) exited \(r.status)")
@@ -185,6 +195,7 @@ struct CrashTests {
         #expect(partial.isEmpty, "incomplete or damaged messages: \(partial.prefix(5))")
         var lost: [String] = [], incomplete: [String] = [], unexplained: [String] = []
         var duplicates = 0, fileDuplicates = 0
+        var byPhase: [String: Int] = [:]
         for (n, rcpts) in recipients.sorted(by: { $0.key < $1.key }) {
             let boxes = Set(rcpts.map { $0 == "filebox" ? "filebox" : $0 })
             let got = copies[n] ?? [:]
@@ -198,6 +209,7 @@ struct CrashTests {
             duplicates += extra
             fileDuplicates += max((got["filebox"] ?? 0) - 1, 0)
             if extra > 0 && !inFlight.contains(n) { unexplained.append("\(n): \(got)") }
+            if extra > 0 { for p in phase[n] ?? [] { byPhase[p, default: 0] += extra } }
         }
         #expect(lost.isEmpty, "acknowledged messages lost: \(lost)")
         #expect(incomplete.isEmpty, "messages delivered to some of their recipients only: \(incomplete)")
@@ -207,7 +219,8 @@ struct CrashTests {
         let delivered = copies.count
         print("CrashTests: \(recipients.count) submissions (\(acknowledged.count) acknowledged, \(killedSubmissions) killed), "
               + "\(runs) queue runs (\(killedRuns) killed, \(inFlight.count) with a message in flight), "
-              + "\(delivered) messages delivered, \(duplicates) duplicate copies (\(fileDuplicates) by *file*, \(duplicates - fileDuplicates) by mail.local), \(String(format: "%.1f", elapsed)) s; "
+              + "\(delivered) messages delivered, \(duplicates) duplicate copies (\(fileDuplicates) by *file*, \(duplicates - fileDuplicates) by mail.local; killed \(byPhase.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))), "
+              + "\(String(format: "%.1f", elapsed)) s; "
               + "median submission \(median(submitTimes)) s, median queue run per message \(median(runTimes)) s")
     }
 }
