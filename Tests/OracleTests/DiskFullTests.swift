@@ -1,24 +1,25 @@
 // DiskFullTests.swift — a full file system, against the real sendmail:
 // submission into a queue on a tiny tmpfs that fills up, and delivery by
-// the *file* mailer into a full mail spool.
+// the *file* mailer and by mail.local into a full mail spool.
 //
 // Promises: for each fill level, the real sendmail and ours each queue two
 // messages into their own 1 MB tmpfs queue, the file system is then
 // filled to the level, and a third submission runs.  Required of both:
 // the two entries already queued stay byte for byte as they were.
-// Compared: stdout and stderr (identical where sendmail says something
-// useful; where it does not, the difference is asserted as such), the
-// exit status and what is left in the queue, where ours deliberately
-// differs and the test says how: sendmail exits 0 after "Insufficient disk
-// space; try again later" with nothing queued (the caller believes the
-// message sent), and with one block free it leaves a df and an empty qf
-// and exits 71 without a word; ours never exits 0 for a message it did
-// not queue and never leaves a partial entry.  Delivery: the real
+// Compared: sendmail's refusal "Insufficient disk space; try again later"
+// (no more blocks free than MinFreeBlocks) must be ours word for word;
+// what sendmail does next depends on the room left (it tries to return
+// the message to the sender: exit 0 with nothing queued and the message
+// gone, or 71/74 leaving an empty qf, a Qf or a stray df; with one block
+// free it writes the df, leaves an empty qf and exits 71 without a word),
+// so that is printed, not compared: ours exits 71 (never 0 for a message
+// it did not queue) and leaves no file at all.  Delivery: the real
 // sendmail queues a message for a file alias on a full tmpfs and a local
 // user; both queue runs on copies of that queue must give the same
 // output, mailer calls, queue afterwards (the file recipient deferred)
-// and an unchanged mailbox file.  Fails (never skips) when a prerequisite
-// is missing; needs root (mount).
+// and an unchanged mailbox file; the same with our mail.local as the
+// local mailer (it cuts the mailbox back and exits EX_TEMPFAIL).  Fails
+// (never skips) when a prerequisite is missing; needs root (mount).
 
 import Foundation
 import Testing
@@ -201,5 +202,65 @@ extension DiskFullTests {
         #expect(ours.files.keys.sorted() == real.files.keys.sorted())
         for key in real.files.keys.sorted() { #expect(ours.files[key] == real.files[key], "\(key) differs") }
         #expect(oursBox == realBox)
+    }
+}
+
+extension DiskFullTests {
+    /// Our mail.local (the local mailer of Fixtures/oracle/crash/crash.cf)
+    /// writing into a full spool: it cuts the mailbox back and exits
+    /// EX_TEMPFAIL; both queue runs must defer the same way.
+    @Test("delivery by mail.local into a full spool: deferred as sendmail does, the mailbox unchanged")
+    func mailLocalIntoFullSpool() throws {
+        guard getuid() == 0 else { throw HarnessError("DiskFullTests need root") }
+        let p = try Workspace.shared.prepare(Configuration(name: "full-spool-local", source: .cf("crash/crash.cf")))
+        let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
+        let ours = try OracleEnvironment.binaryUnderTest()
+        let mailLocal = URL(fileURLWithPath: ours).deletingLastPathComponent().appendingPathComponent("mail.local").path
+        #expect(FileManager.default.isExecutableFile(atPath: mailLocal), "\(mailLocal) is missing (swift build)")
+        let cf = try String(contentsOfFile: p.cfPath, encoding: .utf8).replacingOccurrences(of: "@MAILLOCAL@", with: mailLocal)
+        try cf.write(toFile: p.cfPath, atomically: true, encoding: .utf8)
+        try "hosts files\n".write(to: dir.appendingPathComponent("switch"), atomically: true, encoding: .utf8)
+        try "postmaster: root\n".write(to: dir.appendingPathComponent("aliases"), atomically: true, encoding: .utf8)
+        let queue = try Faults.freshDirectory(dir, "mqueue")
+        let start = try Faults.freshDirectory(dir, "mqueue.start")
+        var options = SandboxOptions()
+        options.modeFlag = "-bi"
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: [], options: options,
+                            runDir: Workspace.shared.runs, tag: "full-spool-local.newaliases")
+        options.modeFlag = "-odq"
+        options.extraArguments = ["-oi", "-f", "daemon", "root", "bin"]
+        let body = Array(repeating: "0123456789abcdef0123456789abcdef0123456789abcdef\n", count: 200).joined()
+        let r0 = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath,
+                                 input: Array(("Subject: to a full spool\n\n" + body).utf8), options: options,
+                                 runDir: Workspace.shared.runs, tag: "full-spool-local.submit")
+        #expect(r0.status == 0)
+        try DeliverTests().shell("rm -rf '\(start.path)' && cp -a '\(queue.path)' '\(start.path)'")
+        var results: [(RunResult, [String: String], Data?)] = []
+        for (binary, tag) in [(OracleEnvironment.oraclePath, "oracle"), (ours, "ours")] {
+            try DeliverTests().shell("rm -rf '\(queue.path)' && cp -a '\(start.path)' '\(queue.path)'")
+            try Faults.withTmpfs(dir.appendingPathComponent("spool"), options: "size=64k,mode=1777") { spool in
+                let old = Data("From someone  Mon Nov 30 00:00:00 2026\nSubject: old\n\nold body\n\n".utf8)
+                try old.write(to: spool.appendingPathComponent("root"))
+                try Faults.system(["chmod", "600", spool.appendingPathComponent("root").path])
+                try Self.fill(spool, leaving: 0)
+                options.modeFlag = "-q"
+                options.extraArguments = ["-v"]
+                let r = try Sandbox.run(binary: binary, cf: p.cfPath, input: [], options: options,
+                                        runDir: Workspace.shared.runs, tag: "full-spool-local.\(tag)")
+                let mbox = try? Data(contentsOf: spool.appendingPathComponent("root"))
+                #expect(mbox == old, "\(tag): root's mailbox changed")
+                var files: [String: String] = [:]
+                for f in try FileManager.default.contentsOfDirectory(atPath: queue.path) {
+                    let text = String(decoding: try Data(contentsOf: queue.appendingPathComponent(f)), as: UTF8.self)
+                    files[f] = DeliverTests.normalise("q/" + f, text)
+                }
+                results.append((r, files, mbox))
+            }
+        }
+        let (real, realFiles, _) = results[0], (mine, ourFiles, _) = results[1]
+        #expect(String(decoding: real.stdout, as: UTF8.self).contains("Deferred"),
+                "the oracle did not defer: \(String(decoding: real.stdout, as: UTF8.self))")
+        expectSameRun(mine, real)
+        #expect(ourFiles == realFiles, "queue afterwards differs:\n--- ours\n\(ourFiles)\n--- real\n\(realFiles)")
     }
 }
