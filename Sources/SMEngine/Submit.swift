@@ -11,7 +11,9 @@
 // -odb and the default behave as -odq (the queue run delivers later).
 // Promises: returns success only after the qf is durably in place; on a
 // queue failure nothing is left behind and sendmail's messages and exit
-// status are reported.  Messages and exit codes are sendmail's for: no
+// status are reported.  No more blocks free than MinFreeBlocks: sendmail's
+// "Insufficient disk space; try again later", nothing written, EX_OSERR
+// (sendmail's own exit status there varies and may be 0).  Messages and exit codes are sendmail's for: no
 // recipients, no recipients in the header, bad recipients (the message
 // is still queued with the error in its M line, exit status of the error).
 //
