@@ -31,6 +31,8 @@ public struct CommandLine {
     public var argv0: [UInt8]
     public var mode: Mode = .deliver
     public var configFile: [UInt8]? = nil
+    /// `-X file`: the traffic log.
+    public var trafficLogFile: [UInt8]? = nil
     public var options: [(UInt8, [UInt8])] = []
     public var macros: [[UInt8]] = []
     public var debug: [[UInt8]] = []
@@ -145,6 +147,7 @@ public struct CommandLine {
                 error = ("Invalid operation mode \(String(UnicodeScalar(m)))", .usage)
             }
         case UInt8(ascii: "C"): configFile = arg
+        case UInt8(ascii: "X"): trafficLogFile = arg
         case UInt8(ascii: "d"), UInt8(ascii: "D"): debug.append(arg)
         case UInt8(ascii: "o"): options.append((arg.first ?? 0, Array(arg.dropFirst())))
         case UInt8(ascii: "O"): options.append((UInt8(ascii: " "), arg))

@@ -11,7 +11,9 @@
 // -odb and the default behave as -odq (the queue run delivers later).
 // Promises: returns success only after the qf is durably in place; on a
 // queue failure nothing is left behind and sendmail's messages and exit
-// status are reported.  Messages and exit codes are sendmail's for: no
+// status are reported.  No more blocks free than MinFreeBlocks: sendmail's
+// "Insufficient disk space; try again later", nothing written, EX_OSERR
+// (sendmail's own exit status there varies and may be 0).  Messages and exit codes are sendmail's for: no
 // recipients, no recipients in the header, bad recipients (the message
 // is still queued with the error in its M line, exit status of the error).
 //
@@ -168,6 +170,16 @@ extension Engine {
         let qf = controlFile(o, message: message, headers: headers, queue: queue, sender: sender,
                              headerErrors: headerErrors, bccFlag: hasVisibleRecipientHeader, now: now)
         let mode = config.options["QueueFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600
+        // enoughdiskspace(): no more blocks free than MinFreeBlocks (0 by
+        // default) and the message is refused before anything is written,
+        // with sendmail's words.  sendmail then exits 0, the message lost;
+        // we exit EX_OSERR as for a write that fails.
+        var fs = statvfs()
+        if statvfs(qdir, &fs) == 0, Int64(fs.f_bavail) <= Int64(intOption("MinFreeBlocks", 0)) {
+            rw.currentAddress = nil
+            rw.out.writeMessage("Insufficient disk space; try again later")
+            return .osErr
+        }
         let committer = QueueCommitter(directory: qdir, fileMode: mode)
         if let failure = committer.commit(id: qid.bytes, data: message.body, control: QueueFileWriter.encode(qf)) {
             rw.currentAddress = nil

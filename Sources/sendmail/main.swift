@@ -65,6 +65,7 @@ if let code = engine.config.fatalExit {
     stdoutBuffer.flush()
     exit(code)
 }
+if let x = cl.trafficLogFile, [.smtp, .deliver, .queueRun].contains(cl.mode) { engine.startTrafficLog(x) }
 
 switch cl.mode {
 case .test:
@@ -169,6 +170,7 @@ case .deliver:
             if n <= 0 { break }
             data.append(contentsOf: buf[0..<n])
         }
+        engine.logSubmittedInput(data)
         return data
     })
     finish(status == .tempFail ? .ok : status)
@@ -196,6 +198,7 @@ case .smtp:
                 var pfd = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
                 more = poll(&pfd, 1, 0) > 0 && pfd.revents != 0
             }
+            engine.trafficLog?.read(line)
             let (reply, close) = server.handle(line, inputPending: more)
             stdoutBuffer.write(reply)
             if close { closed = true; break reading }
