@@ -74,6 +74,19 @@ extension CfReader {
         }
         let key = sub.map { "\(name).\($0)" } ?? name
         if config.options.sticky.contains(key) { return }
+        if name == "DeliveryMode", let m = value.first, !Array("ibqd".utf8).contains(m) {
+            // sendmail stops here, whatever the mode
+            reporter.notice("Unknown delivery mode \(String(UnicodeScalar(m)))")
+            if config.fatalExit == nil { config.fatalExit = 64 }
+            return
+        }
+        if name == "DontBlameSendmail" {
+            // every name must be known (checked as given, matched without case)
+            for raw in DontBlame.rawItems(value) where !DontBlame.names.contains(raw.lowercased()) {
+                err("readcf: DontBlameSendmail option: \(raw) unrecognized")
+                return
+            }
+        }
         if sub != nil {
             config.options.subValues[key] = value
         } else {

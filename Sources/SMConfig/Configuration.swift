@@ -37,6 +37,9 @@ public final class Configuration: @unchecked Sendable {
     public var mailers: [Mailer?] = Array(repeating: nil, count: 25)
     public var mailerCount = 0
     public var options = OptionValues()
+    /// An option value that makes sendmail exit at once (an unknown
+    /// DeliveryMode): the exit status.
+    public var fatalExit: Int32? = nil
     public var headers: [HeaderDefinition] = []
     public var maps: [MapDeclaration] = []
     public var queueGroups: [QueueGroupDefinition] = []

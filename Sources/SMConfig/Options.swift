@@ -114,6 +114,45 @@ public struct OptionValues: Sendable {
     }
 }
 
+/// DontBlameSendmail: the safety checks a site has relaxed, as the
+/// lower-case names sendmail knows (comma- or space-separated, any case).
+public enum DontBlame {
+    public static let names: Set<String> = [
+        "safe", "assumesafechown", "groupwritabledirpathsafe", "groupwritableforwardfilesafe",
+        "groupwritableincludefilesafe", "groupwritablealiasfile", "worldwritablealiasfile",
+        "forwardfileinunsafedirpath", "includefileinunsafedirpath", "mapinunsafedirpath",
+        "linkedaliasfileinwritabledir", "linkedclassfileinwritabledir", "linkedmapinwritabledir",
+        "filedeliverytohardlink", "filedeliverytosymlink", "writemaptohardlink", "writemaptosymlink",
+        "writestatstohardlink", "writestatstosymlink", "classfileinunsafedirpath",
+        "errorheaderinunsafedirpath", "helpfileinunsafedirpath", "runprograminunsafedirpath",
+        "runwritableprogram", "nonrootsafeaddr", "truststickybit", "insufficiententropy",
+        "groupreadablesasldbfile", "groupwritablesasldbfile", "groupwritableforwardfile",
+        "groupwritableincludefile", "worldwritableforwardfile", "worldwritableincludefile",
+        "groupreadablekeyfile", "linkedforwardfileinwritabledir", "linkedincludefileinwritabledir",
+        "linkedserviceswitchfileinwritabledir", "forwardfileingroupwritabledirpath",
+        "includefileingroupwritabledirpath", "forwardfileinunsafedirpathsafe",
+        "includefileinunsafedirpathsafe", "dontwarnforwardfileinunsafedirpath",
+        "groupreadabledefaultauthinfofile",
+    ]
+
+    /// The items of an option value as given; empty items dropped.
+    public static func rawItems(_ value: [UInt8]) -> [String] {
+        value.split(whereSeparator: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: " ") || $0 == 9 })
+            .map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The items, lower-cased.
+    public static func items(_ value: [UInt8]) -> [String] { rawItems(value).map { $0.lowercased() } }
+}
+
+extension OptionValues {
+    /// The DontBlameSendmail relaxations in force (lower-case names).
+    public var dontBlame: Set<String> {
+        guard let v = values["DontBlameSendmail"] else { return [] }
+        return Set(DontBlame.items(v))
+    }
+}
+
 /// sendmail's atobool: empty or t/T/y/Y is true.
 public func parseBool(_ v: [UInt8]) -> Bool {
     guard let c = v.first else { return true }

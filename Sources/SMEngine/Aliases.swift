@@ -81,6 +81,13 @@ extension Engine {
     func rebuildAliases(_ spec: AliasFileSpec, kind: BerkeleyDB.Kind) {
         let rw = rewriter
         let path = spec.file.string
+        let dbs = config.options.dontBlame
+        // the text: writable directories are only warned about; a link in
+        // one, or a group/world-writable file, is refused
+        if let problem = checkAliasSource(path, dontBlame: dbs) {
+            rw.notice("newaliases: cannot open \(path): \(SafeFile.errorText(problem))")
+            return
+        }
         let fd = open(path, O_RDONLY)
         if fd < 0 {
             let reason = String(cString: strerror(errno))
@@ -91,6 +98,15 @@ extension Engine {
         close(fd)
         let dbPath = path + ".db"
         let db: BerkeleyDB
+        // the database is written only in a safe directory (MapInUnsafeDirPath: with a warning)
+        let (dirProblem, _) = SafeFile.checkDirectories(dbPath, dontBlame: dbs,
+                                                        allowUnsafe: dbs.contains("mapinunsafedirpath"),
+                                                        warn: { rw.notice($0) })
+        if dirProblem != 0 {
+            rw.notice("WARNING: cannot open alias database \(path)")
+            rw.systemError("Cannot create database for alias file \(path)")
+            return
+        }
         do {
             let f = open(dbPath, O_RDWR | O_CREAT | O_TRUNC, 0o640)
             if f >= 0 { close(f) }
@@ -108,6 +124,28 @@ extension Engine {
         rw.fileContext = nil
         rw.currentAddress = nil
         rw.notice(Self.aliasStatistics(path, count, longest, bytes))
+    }
+
+    /// newaliases' checks of an alias text file: writable directories on
+    /// its path are warned about (not refused) unless GroupWritableDirPathSafe
+    /// or TrustStickyBit accept them; a symbolic link in such a directory
+    /// needs LinkedAliasFileInWritableDir; the file may be group-writable
+    /// only under GroupWritableAliasFile, world-writable only under
+    /// WorldWritableAliasFile too.  nil: readable as it is.
+    func checkAliasSource(_ path: String, dontBlame dbs: Set<String>) -> Int32? {
+        let (e, parentRelaxed) = SafeFile.checkDirectories(path, dontBlame: dbs, allowUnsafe: true,
+                                                           warn: { rewriter.notice($0) })
+        if e != 0 { return e }
+        var ls = stat()
+        if parentRelaxed, lstat(path, &ls) == 0, (ls.st_mode & S_IFMT) == S_IFLNK,
+           !dbs.contains("linkedaliasfileinwritabledir") {
+            return SafeFile.symbolicLink
+        }
+        var st = stat()
+        if stat(path, &st) != 0 { return nil }  // open() reports it
+        if st.st_mode & S_IWGRP != 0 && !dbs.contains("groupwritablealiasfile") { return SafeFile.groupWritableFile }
+        if st.st_mode & S_IWOTH != 0 && !dbs.contains("worldwritablealiasfile") { return SafeFile.worldWritableFile }
+        return nil
     }
 
     /// The line newaliases (and -v when the text is read) ends a file with.

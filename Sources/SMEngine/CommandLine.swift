@@ -31,6 +31,8 @@ public struct CommandLine {
     public var argv0: [UInt8]
     public var mode: Mode = .deliver
     public var configFile: [UInt8]? = nil
+    /// `-X file`: the traffic log.
+    public var trafficLogFile: [UInt8]? = nil
     public var options: [(UInt8, [UInt8])] = []
     public var macros: [[UInt8]] = []
     public var debug: [[UInt8]] = []
@@ -59,6 +61,10 @@ public struct CommandLine {
     public var bodyTypeError: String? = nil
     /// Messages to print and an exit status when parsing fails.
     public var error: (message: String, status: SysExit)? = nil
+    /// getopt's own complaint (on stderr, then EX_USAGE).
+    public var getoptError: String? = nil
+    /// -h: the initial hop count.
+    public var hopCount: Int? = nil
 
     static let optionString = Array("A:B:b:C:cD:d:e:F:f:Gh:IiL:M:mN:nO:o:p:Q:q:R:r:sTtUV:vX:".utf8)
 
@@ -81,17 +87,24 @@ public struct CommandLine {
             takes[c] = t
             i += t ? 2 : 1
         }
-        // obsolete(): a -q without an argument means one run ("-q0")
-        // and a -Q without one removes the quarantine ("-Q.")
+        // obsolete(): a -q without an argument (last, or followed by
+        // another option) means one run ("-q0"), and such a -Q removes
+        // the quarantine ("-Q.")
         let args = args.enumerated().map { e -> [UInt8] in
-            if e.offset > 0 && e.element == Array("-q".utf8) { return Array("-q0".utf8) }
-            if e.offset > 0 && e.element == Array("-Q".utf8) { return Array("-Q.".utf8) }
+            guard e.offset > 0 else { return e.element }
+            let next = e.offset + 1 < args.count ? args[e.offset + 1] : nil
+            let bare = next == nil || next!.first == UInt8(ascii: "-")
+            if bare && e.element == Array("-q".utf8) { return Array("-q0".utf8) }
+            if bare && e.element == Array("-Q".utf8) { return Array("-Q.".utf8) }
+            // and such a -C names "sendmail.cf" in the current directory
+            if bare && e.element == Array("-C".utf8) { return Array("-Csendmail.cf".utf8) }
             return e.element
         }
         var k = 1
         argsLoop: while k < args.count {
             let a = args[k]
-            if a == Array("--".utf8) { k += 1; break }
+            // sendmail's getopt takes anything starting with "--" as the end of the options
+            if a.starts(with: Array("--".utf8)) { k += 1; break }
             guard a.count > 1, a[0] == UInt8(ascii: "-") else { break }
             k += 1
             var j = 1
@@ -99,7 +112,7 @@ public struct CommandLine {
                 let c = a[j]
                 j += 1
                 guard let t = takes[c] else {
-                    error = ("\(argv0.string): invalid option -- '\(String(UnicodeScalar(c)))'", .usage)
+                    getoptError = "\(argv0.string): illegal option -- \(String(UnicodeScalar(c)))"
                     return
                 }
                 var arg: [UInt8] = []
@@ -110,13 +123,13 @@ public struct CommandLine {
                         arg = args[k]
                         k += 1
                     } else {
-                        error = ("\(argv0.string): option requires an argument -- '\(String(UnicodeScalar(c)))'", .usage)
+                        getoptError = "\(argv0.string): option requires an argument -- \(String(UnicodeScalar(c)))"
                         return
                     }
                     j = a.count
                 }
                 handle(c, arg)
-                if error != nil { return }
+                if error != nil || getoptError != nil { return }
             }
         }
         operands = Array(args[min(k, args.count)...])
@@ -134,6 +147,7 @@ public struct CommandLine {
                 error = ("Invalid operation mode \(String(UnicodeScalar(m)))", .usage)
             }
         case UInt8(ascii: "C"): configFile = arg
+        case UInt8(ascii: "X"): trafficLogFile = arg
         case UInt8(ascii: "d"), UInt8(ascii: "D"): debug.append(arg)
         case UInt8(ascii: "o"): options.append((arg.first ?? 0, Array(arg.dropFirst())))
         case UInt8(ascii: "O"): options.append((UInt8(ascii: " "), arg))
@@ -173,6 +187,17 @@ public struct CommandLine {
         case UInt8(ascii: "q"):
             if mode == .deliver { mode = .queueRun }
             queueArgs.append(arg)
+            // an interval (anything but a selection) must be a valid time
+            if let f = arg.first, !Array("IRSGQLf!".utf8).contains(f) {
+                let time = f == UInt8(ascii: "p") ? Array(arg.dropFirst()) : arg
+                for u in Self.badTimeUnits(time) { usageErrors.append("Invalid time unit `\(String(UnicodeScalar(u)))'") }
+            }
+        case UInt8(ascii: "h"):
+            if !arg.isEmpty && arg.allSatisfy(isASCIIDigit) {
+                hopCount = Int(arg.string)
+            } else {
+                usageErrors.append("Bad hop count (\(arg.string))")
+            }
         case UInt8(ascii: "c"), UInt8(ascii: "i"), UInt8(ascii: "m"), UInt8(ascii: "T"), UInt8(ascii: "v"):
             options.append((c, Array("T".utf8)))
         case UInt8(ascii: "e"):
@@ -182,6 +207,20 @@ public struct CommandLine {
         default:
             break
         }
+    }
+
+    /// sendmail's convtime: numbers each followed by an optional unit
+    /// (s m h d w); returns each character that is not a unit.
+    static func badTimeUnits(_ s: [UInt8]) -> [UInt8] {
+        var bad: [UInt8] = []
+        var i = 0
+        while i < s.count {
+            while i < s.count, isASCIIDigit(s[i]) { i += 1 }
+            guard i < s.count else { break }
+            if !Array("smhdw".utf8).contains(s[i]) { bad.append(s[i]) }
+            i += 1
+        }
+        return bad
     }
 
     /// never, or a list of success, failure, delay.

@@ -63,6 +63,9 @@ public struct DeliveryOutcome {
     /// The qf is written back even with no recipients left (an expired
     /// message whose recipients all said NOTIFY=NEVER).
     public var keepControlFile = false
+    /// Per recipient index: the status text its qf entry keeps (the `M`
+    /// line before it), set by an EX_IOERR deferral.
+    public var recipientMessages: [Int: [UInt8]] = [:]
 }
 
 /// A recipient the DSN reports on: permanently failed, or delivered
@@ -134,15 +137,27 @@ extension Engine {
         return s
     }
 
+    /// A checkpoint of the qf during an attempt, in two steps around the
+    /// mailer whose success would complete CheckpointInterval deliveries:
+    /// `prepare` (before it runs) with the recipients delivered should it
+    /// succeed, then `commit` (it did) or `discard` (it did not).
+    public enum CheckpointStep { case prepare([Int]), commit, discard }
+
     /// Delivers what can be delivered of `qf`; `verbose` prints sendmail's
-    /// -v transcript lines.
-    public func deliver(_ qf: QueueFile, id: [UInt8], data: [UInt8], verbose: Bool, now: time_t) -> DeliveryOutcome {
-        deliver(qf, id: id, data: data, verbose: verbose, now: now, transcriptFile: nil)
+    /// -v transcript lines.  `checkpoint`, when given, is told (sendmail's
+    /// CheckpointInterval, default 10) each time that many more recipients
+    /// are about to be delivered while others are still to be tried, with
+    /// the indices of the recipients delivered by then that need no success
+    /// DSN: the queue run drops them from the qf at once, so that a crash
+    /// later in the attempt does not deliver them again.
+    public func deliver(_ qf: QueueFile, id: [UInt8], data: [UInt8], verbose: Bool, now: time_t,
+                        checkpoint: ((CheckpointStep) -> Void)? = nil) -> DeliveryOutcome {
+        deliver(qf, id: id, data: data, verbose: verbose, now: now, transcriptFile: nil, checkpoint: checkpoint)
     }
 
     /// As above; `transcriptFile` follows the transcript after each mailer.
     func deliver(_ qf: QueueFile, id: [UInt8], data: [UInt8], verbose: Bool, now: time_t,
-                 transcriptFile: TranscriptFile?) -> DeliveryOutcome {
+                 transcriptFile: TranscriptFile?, checkpoint: ((CheckpointStep) -> Void)? = nil) -> DeliveryOutcome {
         var outcome = DeliveryOutcome()
         // envelope macros, for this message only
         let savedMacros = rewriter.macros
@@ -155,6 +170,8 @@ extension Engine {
         rewriter.macros[Int(UInt8(ascii: "t"))] = nil
 
         let list = sendList(qf, senderIDs: senderPasswordIDs(qf.sender), verbose: verbose)
+        let interval = config.options["CheckpointInterval"].map { Int($0.string) ?? 0 } ?? 10
+        var sentSinceCheckpoint = 0
         for (k, first) in list.enumerated() where first.state == .pending {
             guard let m = first.address.mailer else { first.state = .failed; continue }
             if m.path == Array("[IPC]".utf8) || (m.path != Array("[FILE]".utf8) && DeliveryFormat.speaksSMTP(m.argv)) {
@@ -163,12 +180,28 @@ extension Engine {
             }
             let group = self.group(list, from: k, mailer: m)
             outcome.attempted = true
+            // a checkpoint if this group's success completes the interval
+            // and others are still to be tried afterwards
+            var checkpointing = false
+            if let checkpoint, interval > 0, sentSinceCheckpoint + group.count >= interval {
+                let members = Set(group.map { $0.index })
+                if list[(k + 1)...].contains(where: { $0.state == .pending && !members.contains($0.index) }) {
+                    let sent = list.filter { ($0.state == .sent || members.contains($0.index))
+                        && !qf.recipients[$0.index].flags.contains(.notifySuccess) }.map { $0.index }.sorted()
+                    checkpoint(.prepare(sent))
+                    checkpointing = true
+                }
+            }
             let (status, text) = m.name == Array("*file*".utf8)
                 ? deliverToFile(first, mailer: m, qf: qf, data: data, verbose: verbose)
                 : runMailer(group, mailer: m, qf: qf, data: data, verbose: verbose, transcript: &outcome.transcript)
             record(status, text, group: group, mailer: m, verbose: verbose, outcome: &outcome,
                    notifySuccess: Set(qf.recipients.indices.filter { qf.recipients[$0].flags.contains(.notifySuccess) }))
             transcriptFile?.update(outcome.transcript)
+            if checkpointing { checkpoint?(status == 0 ? .commit : .discard) }
+            if status == 0 {
+                sentSinceCheckpoint = checkpointing ? 0 : sentSinceCheckpoint + group.count
+            }
             out.flush()
         }
         outcome.lastUserMacro = rewriter.macros[Int(UInt8(ascii: "u"))]
@@ -292,6 +325,11 @@ extension Engine {
                 outcome.message = Array(text.utf8)
                 outcome.messageIsDeferral = false
                 outcome.transcript += Array("\(text)\n".utf8)
+                // EX_IOERR (the *file* mailer's write error) is also kept
+                // with the recipient; EX_OSERR (a failed exec) is not
+                if status == SysExit.ioErr.rawValue {
+                    for q in group { outcome.recipientMessages[q.index] = Array(text.utf8) }
+                }
             }
             rewriter.setStatus(SysExit(rawValue: status) ?? .tempFail)
         } else {
@@ -537,7 +575,9 @@ extension Engine {
                 env.append(name + [UInt8(ascii: "=")] + Array(String(cString: v).utf8))
             }
         }
-        let (uid, gid) = mailerIDs(m, first)
+        // the ids come from the head of sendmail's tochain: the recipient
+        // added last (the first one the -v "to" list shows)
+        let (uid, gid) = mailerIDs(m, group[group.count - 1])
         var dir: [UInt8]? = nil
         if let d = m.execDir {
             for candidate in expandMacros(d, rewriter.macros).split(separator: UInt8(ascii: ":")) {
@@ -549,7 +589,10 @@ extension Engine {
         proc.localMailer = m.has("l")
         // the mailer's output belongs in the transcript (xf) that a bounce
         // quotes; -v does not show it
+        trafficLog?.exec(argv)
+        trafficLog?.wroteMessage(message)
         let r = proc.run(input: message)
+        trafficLog?.mailerOutput(r.output)
         transcript += r.output
         if let last = r.output.last, last != 0x0A { transcript.append(0x0A) }
         return (r.status, "")
@@ -557,7 +600,8 @@ extension Engine {
 
     /// mailfile(): appends the message to the file named by the
     /// recipient, as its controlling user (or DefaultUser), creating it
-    /// with mode 0600.
+    /// with mode 0600; a write or fsync that fails (a full disk) cuts the
+    /// file back to its old end and defers the recipient (EX_IOERR).
     func deliverToFile(_ q: QueuedRecipient, mailer m: Mailer, qf: QueueFile, data: [UInt8],
                        verbose: Bool) -> (Int32, String) {
         let path = stripQuotes(q.address.user)
@@ -584,13 +628,20 @@ extension Engine {
         }
         defer { close(fd) }
         _ = flock(fd, LOCK_EX)
+        // on failure the file is cut back to where the message began: no
+        // partial message is left in a mailbox (a full disk)
+        let start = lseek(fd, 0, SEEK_END)
+        func failed() -> (Int32, String) {
+            if start >= 0 { _ = ftruncate(fd, start) }
+            return (SysExit.ioErr.rawValue, "")
+        }
         var off = 0
         while off < msg.count {
             let n = msg[off...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; return (SysExit.ioErr.rawValue, "") }
+            if n < 0 { if errno == EINTR { continue }; return failed() }
             off += n
         }
-        if fsync(fd) != 0 && errno != EINVAL { return (SysExit.ioErr.rawValue, "") }
+        if fsync(fd) != 0 && errno != EINVAL { return failed() }
         return (0, "")
     }
 }

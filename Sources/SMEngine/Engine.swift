@@ -57,6 +57,8 @@ public final class Engine: CfReporter {
     public var verifyOnly = false
     /// Where syslog lines go (sendmail's from=/to= lines); nil: nowhere.
     public var logSink: MailLogSink? = SyslogSink()
+    /// `-X file`: the traffic log (TrafficLog.swift), nil without -X.
+    public var trafficLog: TrafficLog? = nil
     /// Where the last parseAddress stopped (sendmail's delimptr).
     public var lastParseEnd = 0
     /// Alias databases opened for lookups, by internal name.
@@ -207,6 +209,7 @@ public final class Engine: CfReporter {
 
         // maps
         var env = MapEnvironment()
+        env.dontBlame = config.options.dontBlame
         if let v = config.options["HostsFile"] { env.hostsFile = v.string }
         if let v = config.options["ServiceSwitchFile"] { env.serviceSwitchFile = v.string }
         env.configLevel = config.configLevel

@@ -22,6 +22,12 @@
 // applyAgeLimits below).
 // A job's transcript longer than XscriptFileBufferSize is also kept in
 // xf<id> until the job is done (Transcript.swift).
+// CheckpointInterval (default 10): after that many recipients delivered,
+// with others still to try, the qf is replaced by one without them (its tf
+// written and fsynced before the mailer runs, renamed as soon as it
+// succeeds), so a crash repeats at most the deliveries since the last
+// checkpoint.  A tf left by
+// a killed rewrite is taken over (it is not locked by anyone).
 // Not yet: a group's Runners/Interval/Nice, parallel runs of the groups,
 // -qQ/-qL runs.
 // Promises: a qf is only ever replaced by tf -> fsync -> rename -> fsync
@@ -216,7 +222,28 @@ extension Engine {
             let xscript = TranscriptFile(path: xfDir + "/xf" + job.id.string,
                                          limit: intOption("XscriptFileBufferSize", 4096), mode: xfMode)
             defer { xscript.remove() }
-            var outcome = deliver(qf, id: job.id, data: data, verbose: verbose, now: time(nil), transcriptFile: xscript)
+            // CheckpointInterval: delivered recipients leave the qf during
+            // the attempt (the rest of the file unchanged)
+            // the attempt; the tf is written before the mailer runs and
+            // renamed as soon as it succeeds, so that a crash between the
+            // two repeats as little as possible
+            var prepared: Int32? = nil
+            var outcome = deliver(qf, id: job.id, data: data, verbose: verbose, now: time(nil),
+                                  transcriptFile: xscript) { step in
+                switch step {
+                case .prepare(let sent):
+                    var partial = qf
+                    let done = Set(sent)
+                    partial.recipients = self.keepRecipients(qf, qf.recipients.indices.filter { !done.contains($0) })
+                    prepared = self.writeTemporaryControlFile(partial, id: job.id, qfDir: qfDir)
+                case .commit:
+                    if let fd = prepared { _ = self.commitTemporaryControlFile(fd, id: job.id, qfPath: qfPath, qfDir: qfDir) }
+                    prepared = nil
+                case .discard:
+                    if let fd = prepared { self.discardTemporaryControlFile(fd, id: job.id, qfDir: qfDir) }
+                    prepared = nil
+                }
+            }
             let warning = applyAgeLimits(qf, outcome: &outcome, verbose: verbose, now: time(nil))
             xscript.update(outcome.transcript)
             // the bounce (or return receipt, or delay warning) is queued
@@ -237,6 +264,9 @@ extension Engine {
             guard outcome.attempted else { continue }
             var updated = qf
             updated.recipients = keepRecipients(qf, outcome.remaining)
+            for (k, i) in outcome.remaining.enumerated() {
+                if let m = outcome.recipientMessages[i] { updated.recipients[k].message = m }
+            }
             updated.lastAttempt = Int64(time(nil))
             updated.attempts += 1
             let retry = Int64(config.options["RetryFactor"].flatMap { Int($0.string) } ?? 90000)
@@ -310,11 +340,44 @@ extension Engine {
 
     /// tf -> fsync -> rename over qf -> fsync of the directory.
     func rewriteControlFile(_ qf: QueueFile, id: [UInt8], qfPath: String, qfDir: String) -> Bool {
+        guard let fd = writeTemporaryControlFile(qf, id: id, qfDir: qfDir) else { return false }
+        return commitTemporaryControlFile(fd, id: id, qfPath: qfPath, qfDir: qfDir)
+    }
+
+    /// The tf made to replace a qf: rename over it, fsync the directory.
+    func commitTemporaryControlFile(_ fd: Int32, id: [UInt8], qfPath: String, qfDir: String) -> Bool {
+        let tfPath = qfDir + "/tf" + id.string
+        defer { close(fd) }
+        if rename(tfPath, qfPath) != 0 { _ = unlink(tfPath); return false }
+        let dfd = open(qfDir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 { _ = fsync(dfd); close(dfd) }
+        return true
+    }
+
+    /// A prepared tf that is not wanted after all.
+    func discardTemporaryControlFile(_ fd: Int32, id: [UInt8], qfDir: String) {
+        _ = unlink(qfDir + "/tf" + id.string)
+        close(fd)
+    }
+
+    /// tf written and fsynced, still locked and open (nil: it could not be).
+    func writeTemporaryControlFile(_ qf: QueueFile, id: [UInt8], qfDir: String) -> Int32? {
         let tfPath = qfDir + "/tf" + id.string
         var mode: mode_t = 0o600
         if let m = config.options["QueueFileMode"], let v = UInt32(m.string, radix: 8) { mode = mode_t(v) }
-        let fd = open(tfPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard fd >= 0 else { return false }
+        var fd = open(tfPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        if fd < 0 && errno == EEXIST {
+            // a tf left by a process killed while writing it: we hold the
+            // qf's lock, so nobody else is writing it; take it over unless
+            // some process still has it locked
+            let old = open(tfPath, O_WRONLY | O_CLOEXEC)
+            if old >= 0 && flock(old, LOCK_EX | LOCK_NB) == 0 {
+                _ = unlink(tfPath)
+                fd = open(tfPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+            }
+            if old >= 0 { close(old) }
+        }
+        guard fd >= 0 else { return nil }
         _ = flock(fd, LOCK_EX)
         let bytes = QueueFileWriter.encode(qf)
         var off = 0
@@ -325,12 +388,8 @@ extension Engine {
             off += n
         }
         if ok && fsync(fd) != 0 { ok = false }
-        if !ok { close(fd); _ = unlink(tfPath); return false }
-        if rename(tfPath, qfPath) != 0 { close(fd); _ = unlink(tfPath); return false }
-        close(fd)
-        let dfd = open(qfDir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dfd >= 0 { _ = fsync(dfd); close(dfd) }
-        return true
+        if !ok { close(fd); _ = unlink(tfPath); return nil }
+        return fd
     }
 }
 

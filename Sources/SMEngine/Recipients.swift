@@ -16,9 +16,12 @@
 //
 // A .forward is used only when sendmail's safety checks pass (directory
 // path, owner, group/world-writable; -v names the failed check).
-// Not modelled yet: DontBlameSendmail relaxations, owner- aliases as
+// :include: lists get the same checks (any owner).  DontBlameSendmail
+// relaxes them; a file accepted only by a relaxation makes its programs
+// and files "unsafe" (refused).
+// Not modelled yet: owner- aliases as
 // envelope senders, the uid/shell checks that make an :include: or
-// .forward "unsafe" for programs and files, MatchGECOS, and
+// .forward "unsafe" for programs and files, and
 // sortbysignature (FastSplit=0).
 
 import Glibc
@@ -55,6 +58,9 @@ public final class Recipient {
     public var status: [UInt8]? = nil
     /// q_message: why the address is queued ("alias database unavailable").
     public var message: [UInt8]? = nil
+    /// QUNSAFEADDR: expanded from a file that passed its checks only by
+    /// a DontBlameSendmail relaxation; its programs and files are refused.
+    public var unsafe = false
 
     init(_ a: ParsedAddress, parent: Recipient?) {
         address = a
@@ -174,6 +180,10 @@ extension Engine {
             new.state = .badAddress
             new.status = Array("5.7.1".utf8)
             rw.userError("550 5.7.1 Cannot mail directly to programs")
+        } else if mname == Array("prog".utf8), let p = new.parent, p.unsafe {
+            new.state = .badAddress
+            new.status = Array("5.7.1".utf8)
+            rw.userError("550 5.7.1 Address \(p.printable.string) is unsafe for mailing to programs")
         }
 
         let (dup, at) = queue.place(new) { sameAddress($0, $1) }
@@ -200,7 +210,9 @@ extension Engine {
                     rw.userError("550 5.7.1 Cannot mail directly to :include:s")
                 } else {
                     if verbose { rw.notice("including file \(user.string)") }
-                    let err = include(user, forwarding: false, parent: new, queue: queue, aliasLevel: aliasLevel)
+                    let check = checkListFile(user.string, owner: nil)
+                    let err = check.error ?? include(user, forwarding: false, unsafe: check.unsafe, parent: new,
+                                                     queue: queue, aliasLevel: aliasLevel)
                     rw.currentAddress = new.printable
                     if err.code != 0 {
                         let reason = err.text
@@ -218,6 +230,10 @@ extension Engine {
                 new.state = .badAddress
                 new.status = Array("5.7.1".utf8)
                 rw.userError("550 5.7.1 Cannot mail directly to files")
+            } else if mname == Array("*file*".utf8), let p = new.parent, p.unsafe {
+                new.state = .badAddress
+                new.status = Array("5.7.1".utf8)
+                rw.userError("550 5.7.1 Address \(p.printable.string) is unsafe for mailing to files")
             }
 
             if !quoted && new.state == .ok, let m = new.address.mailer, m.has("A") {
@@ -230,10 +246,15 @@ extension Engine {
 
             if new.state == .ok, let m = new.address.mailer, m.has("w") {
                 var pw = getpwnam(name.string)
-                var fuzzy = false
+                var fuzzy = false, byFullName = false
                 if pw == nil {
                     let lower = name.asciiLowercased
                     if lower != name { pw = getpwnam(lower.string); fuzzy = pw != nil; name = lower }
+                }
+                if pw == nil, config.options.bool("MatchGECOS"), let login = loginByFullName(name) {
+                    pw = getpwnam(login.string)
+                    fuzzy = pw != nil
+                    byFullName = fuzzy
                 }
                 rw.currentAddress = new.printable
                 guard let pwd = pw else {
@@ -246,6 +267,7 @@ extension Engine {
                     break tryLocalUser
                 }
                 let pwName = Array(String(cString: pwd.pointee.pw_name).utf8)
+                if byFullName && verbose { rw.notice("sending to login name \(pwName.string)") }
                 if fuzzy {
                     new.address.user = pwName
                     user = pwName
@@ -352,7 +374,8 @@ extension Engine {
             if verbose {
                 rewriter.notice("WARNING: cannot open alias database \(path); reading text version")
             }
-            let fd = open(path, O_RDONLY)
+            // the text is read only from a safe place (as a map file)
+            let fd = SafeFile.check(path, dontBlame: config.options.dontBlame) == 0 ? open(path, O_RDONLY) : -1
             if fd >= 0 {
                 let text = readAll(fd)
                 close(fd)
@@ -361,16 +384,47 @@ extension Engine {
                 let save = (rw.fileContext, rw.currentAddress)
                 let (count, longest, bytes) = readAliases(text, fileName: path) { k, v in dict[k] = v }
                 rw.fileContext = nil
+                rw.fileContext = save.0
                 if verbose {
+                    // the address is not shown again until the next one is
+                    // taken up ("aliased to" follows without it)
                     rw.currentAddress = nil
                     rw.notice(Self.aliasStatistics(path, count, longest, bytes))
+                } else {
+                    rw.currentAddress = save.1
                 }
-                (rw.fileContext, rw.currentAddress) = save
                 table = .text(dict)
             }
         }
         openAliasTables[spec.name] = table
         return table
+    }
+
+    /// MatchGECOS: the login whose full name (the GECOS field up to its
+    /// first comma, `&` standing for the capitalised login) is `name`,
+    /// compared without case, with `_` in `name` standing for a blank.
+    func loginByFullName(_ name: [UInt8]) -> [UInt8]? {
+        let wanted = name.map { $0 == UInt8(ascii: "_") ? UInt8(ascii: " ") : $0 }.asciiLowercased
+        if wanted.isEmpty { return nil }
+        setpwent()
+        defer { endpwent() }
+        while let pw = getpwent() {
+            guard let g = pw.pointee.pw_gecos else { continue }
+            let login = Array(String(cString: pw.pointee.pw_name).utf8)
+            var full: [UInt8] = []
+            for c in Array(String(cString: g).utf8) {
+                if c == UInt8(ascii: ",") { break }
+                if c == UInt8(ascii: "&") {
+                    var cap = login
+                    if let f = cap.first, f >= 0x61 && f <= 0x7A { cap[0] = f - 0x20 }
+                    full += cap
+                } else {
+                    full.append(c)
+                }
+            }
+            if full.asciiLowercased == wanted { return login }
+        }
+        return nil
     }
 
     /// sendmail's maplocaluser: ruleset 5 may hand a local user to
@@ -412,8 +466,9 @@ extension Engine {
         for piece in path.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: true) {
             let file = expandMacros(Array(piece), rw)
             if file.isEmpty { continue }
-            let err = safeForwardFile(file.string, uid: uid)
-                ?? include(file, forwarding: true, parent: a, queue: queue, aliasLevel: aliasLevel)
+            let check = checkListFile(file.string, owner: uid)
+            let err = check.error
+                ?? include(file, forwarding: true, unsafe: check.unsafe, parent: a, queue: queue, aliasLevel: aliasLevel)
             if err.code == 0 { break }
             if err.code == ENOENT { continue }
             // a file that is there but unsafe or unreadable is skipped; -v says why
@@ -433,34 +488,84 @@ extension Engine {
         init(errno e: Int32) { code = e; text = String(cString: strerror(e)) }
     }
 
-    /// sendmail's safefile() checks for a .forward: every directory on the
-    /// path neither world- nor group-writable (even with the sticky bit),
-    /// the file owned by the user or root, and not group- or
-    /// world-writable.  Symbolic links are followed.  nil: safe.
-    func safeForwardFile(_ path: String, uid: uid_t) -> FileCheckError? {
+    /// sendmail's safefile() checks for a .forward (`owner`: the user,
+    /// who or root must own it) or an :include: list (`owner` nil: any
+    /// owner), with the site's DontBlameSendmail relaxations (names built
+    /// on "Forward" or "Include"): every directory on the path neither
+    /// world- nor group-writable (...FileInGroupWritableDirPath or
+    /// GroupWritableDirPathSafe accept group-writable ones,
+    /// ...FileInUnsafeDirPath any, TrustStickyBit a sticky one); no
+    /// symbolic link in a writable directory (Linked...FileInWritableDir);
+    /// a regular file, not group- or world-writable (GroupWritable...File,
+    /// WorldWritable...File).  A file passed only thanks to a relaxation
+    /// is *unsafe*: its addresses may not name programs or files.  What
+    /// the ...Safe names restore was measured against sendmail: for a
+    /// .forward, GroupWritableForwardFileSafe and
+    /// ForwardFileInUnsafeDirPathSafe (and a group-writable directory
+    /// accepted by ForwardFileInGroupWritableDirPath is safe); for an
+    /// :include:, only GroupWritableIncludeFileSafe — any writable
+    /// directory leaves it unsafe.
+    func checkListFile(_ path: String, owner: uid_t?) -> (error: FileCheckError?, unsafe: Bool) {
+        let dbs = config.options.dontBlame
+        let kind = owner == nil ? "include" : "forward"
+        func relaxed(_ before: String, _ after: String) -> Bool { dbs.contains(before + kind + after) }
+        var unsafe = false
         var dir = ""
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).dropLast()
         var dirs = ["/"]
         for p in parts { dir += "/" + p; dirs.append(dir) }
+        var parentWritable = false
         for d in dirs {
             var st = stat()
-            if stat(d, &st) != 0 { return FileCheckError(errno: errno) }
-            if st.st_mode & S_IWOTH != 0 { return FileCheckError(code: 0x1000_0001, text: "World writable directory") }
-            if st.st_mode & S_IWGRP != 0 { return FileCheckError(code: 0x1000_0002, text: "Group writable directory") }
+            if stat(d, &st) != 0 { return (FileCheckError(errno: errno), false) }
+            parentWritable = false
+            if st.st_mode & S_IWOTH != 0 {
+                if st.st_mode & S_ISVTX != 0 && dbs.contains("truststickybit") { continue }
+                parentWritable = true
+                guard relaxed("", "fileinunsafedirpath") else {
+                    return (FileCheckError(code: 0x1000_0001, text: "World writable directory"), false)
+                }
+                if owner == nil || !relaxed("", "fileinunsafedirpathsafe") { unsafe = true }
+            } else if st.st_mode & S_IWGRP != 0 {
+                parentWritable = true
+                if relaxed("", "fileingroupwritabledirpath") || dbs.contains("groupwritabledirpathsafe") {
+                    if owner == nil { unsafe = true }
+                    continue
+                }
+                guard relaxed("", "fileinunsafedirpath") else {
+                    return (FileCheckError(code: 0x1000_0002, text: "Group writable directory"), false)
+                }
+                if owner == nil || !relaxed("", "fileinunsafedirpathsafe") { unsafe = true }
+            }
+        }
+        var lst = stat()
+        if lstat(path, &lst) == 0, (lst.st_mode & S_IFMT) == S_IFLNK, parentWritable,
+           !relaxed("linked", "fileinwritabledir") {
+            return (FileCheckError(code: 0x1000_0006, text: "Symbolic links not allowed"), false)
         }
         var st = stat()
-        if stat(path, &st) != 0 { return FileCheckError(errno: errno) }
-        if st.st_uid != uid && st.st_uid != 0 { return FileCheckError(errno: EACCES) }
-        if (st.st_mode & S_IFMT) != S_IFREG { return FileCheckError(code: 0x1000_0003, text: "Regular files only") }
-        if st.st_mode & S_IWGRP != 0 { return FileCheckError(code: 0x1000_0004, text: "Group writable file") }
-        if st.st_mode & S_IWOTH != 0 { return FileCheckError(code: 0x1000_0005, text: "World writable file") }
-        return nil
+        if stat(path, &st) != 0 { return (FileCheckError(errno: errno), false) }
+        if let uid = owner, st.st_uid != uid && st.st_uid != 0 { return (FileCheckError(errno: EACCES), false) }
+        if (st.st_mode & S_IFMT) != S_IFREG { return (FileCheckError(code: 0x1000_0003, text: "Regular files only"), false) }
+        if st.st_mode & S_IWGRP != 0 {
+            guard relaxed("groupwritable", "file") else {
+                return (FileCheckError(code: 0x1000_0004, text: "Group writable file"), false)
+            }
+            if !relaxed("groupwritable", "filesafe") { unsafe = true }
+        }
+        if st.st_mode & S_IWOTH != 0 {
+            guard relaxed("worldwritable", "file") else {
+                return (FileCheckError(code: 0x1000_0005, text: "World writable file"), false)
+            }
+            unsafe = true
+        }
+        return (nil, unsafe)
     }
 
     /// sendmail's include(): each line of the file is a recipient list.
     /// When it named any address and none of them is the parent itself,
     /// the parent is expanded (it is no longer delivered itself).
-    func include(_ file: [UInt8], forwarding: Bool, parent: Recipient, queue: SendQueue,
+    func include(_ file: [UInt8], forwarding: Bool, unsafe: Bool = false, parent: Recipient, queue: SendQueue,
                  aliasLevel: Int) -> FileCheckError {
         let rw = rewriter
         let fd = open(file.string, O_RDONLY)
@@ -472,6 +577,8 @@ extension Engine {
         }
         let text = readAll(fd)
         close(fd)
+        // the file's addresses may not name programs or files (QUNSAFEADDR)
+        if unsafe { parent.unsafe = true }
         let saveFile = rw.fileContext
         defer { rw.fileContext = saveFile }
         var lineNumber = 0

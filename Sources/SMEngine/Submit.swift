@@ -12,7 +12,9 @@
 // -odb and the default behave as -odq (the queue run delivers later).
 // Promises: returns success only after the qf is durably in place; on a
 // queue failure nothing is left behind and sendmail's messages and exit
-// status are reported.  Messages and exit codes are sendmail's for: no
+// status are reported.  No more blocks free than MinFreeBlocks: sendmail's
+// "Insufficient disk space; try again later", nothing written, EX_OSERR
+// (sendmail's own exit status there varies and may be 0).  Messages and exit codes are sendmail's for: no
 // recipients, no recipients in the header, bad recipients (the message
 // is still queued with the error in its M line, exit status of the error).
 //
@@ -38,11 +40,17 @@ extension Engine {
     /// line has been checked.
     public func submit(_ o: SubmitOptions, readInput: () -> [UInt8], now: time_t = time(nil),
                        pid: Int = Int(getpid())) -> SysExit {
+        // a bad -B value makes the exit status EX_USAGE unless the message
+        // met another error (sendmail then exits with that one)
+        let status = submitMessage(o, readInput: readInput, now: now, pid: pid)
+        return o.usageError && (status == .ok || status == .tempFail) ? .usage : status
+    }
+
+    func submitMessage(_ o: SubmitOptions, readInput: () -> [UInt8], now: time_t, pid: Int) -> SysExit {
         let rw = rewriter
         rw.lastUserError = nil
         rw.quietNotices = !verbose
         defer { rw.quietNotices = false }
-        if o.usageError { rw.setStatus(.usage) }
         let qdir = (config.options["QueueDirectory"] ?? []).string
         let errorMode = config.options["ErrorMode"]?.first ?? UInt8(ascii: "p")
         guard QueueCommitter.isDirectory(qdir) else {
@@ -165,6 +173,16 @@ extension Engine {
         let qf = controlFile(o, message: message, headers: headers, queue: queue, sender: sender,
                              headerErrors: headerErrors, bccFlag: hasVisibleRecipientHeader, now: now)
         let mode = config.options["QueueFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600
+        // enoughdiskspace(): no more blocks free than MinFreeBlocks (0 by
+        // default) and the message is refused before anything is written,
+        // with sendmail's words.  sendmail then exits 0, the message lost;
+        // we exit EX_OSERR as for a write that fails.
+        var fs = statvfs()
+        if statvfs(qdir, &fs) == 0, Int64(fs.f_bavail) <= Int64(intOption("MinFreeBlocks", 0)) {
+            rw.currentAddress = nil
+            rw.out.writeMessage("Insufficient disk space; try again later")
+            return .osErr
+        }
         let committer = QueueCommitter(directory: qdir, fileMode: mode)
         // with Q lines: one envelope per queue group (and r= chunk)
         if let failure = config.queueGroups.isEmpty

@@ -35,11 +35,12 @@ final class DBMapBackend: MapBackend {
         tryWith = map.spec.tryWithNull
         path = Self.dbPath(map.spec.file ?? [])
         let silent = quiet || map.spec.optional
-        let e = SafeFile.check(path)
+        let e = SafeFile.check(path, dontBlame: map.set.environment.dontBlame) { map.note(Array($0.utf8)) }
         if e != 0 {
             if !silent {
                 let prob = e == ENOENT ? "missing" : "unsafe"
-                map.report("\(className) map \"\(map.spec.name.string)\": \(prob) map file \(path): \(SafeFile.errorText(e))")
+                map.report("\(className) map \"\(map.spec.name.string)\": \(prob) map file \(path): \(SafeFile.errorText(e))",
+                           code: SafeFile.isSystemError(e) ? "451 4.0.0" : "554 5.3.0")
             }
             return false
         }

@@ -9,6 +9,8 @@
 import Glibc
 
 public struct MapEnvironment: Sendable {
+    /// DontBlameSendmail names in force (lower case).
+    public var dontBlame: Set<String> = []
     /// HostsFile option.
     public var hostsFile: String = "/etc/hosts"
     /// ServiceSwitchFile option.

@@ -12,7 +12,7 @@ final class StabMapBackend: MapBackend {
     var table: [[UInt8]: [UInt8]] = [:]
 
     func open(_ map: SendmailMap) -> Bool {
-        guard let path = map.spec.file, SafeFile.check(path.string) == 0,
+        guard let path = map.spec.file, SafeFile.check(path.string, dontBlame: map.set.environment.dontBlame) == 0,
               let data = FileBytes.read(path.string) else { return false }
         table = Self.parseAliases(data)
         return true

@@ -26,10 +26,12 @@ final class TextMapBackend: MapBackend {
             map.report("text map \"\(name)\": file name must be fully qualified")
             return false
         }
-        let e = SafeFile.check(file.string)
+        let e = SafeFile.check(file.string, dontBlame: map.set.environment.dontBlame) { map.note(Array($0.utf8)) }
         if e != 0 {
             if !spec.optional {
-                map.report("text map \"\(name)\": unsafe map file \(file.string): \(SafeFile.errorText(e))")
+                // sendmail's syserr here comes without the reason (errno is
+                // gone by then), whatever it was
+                map.report("text map \"\(name)\": unsafe map file \(file.string)")
             }
             return false
         }
@@ -52,6 +54,10 @@ final class TextMapBackend: MapBackend {
 
     func lookup(_ map: SendmailMap, key: [UInt8], av: [[UInt8]], context: MapContext?) -> MapAnswer {
         let search = map.foldedKey(Array(key.prefix(256)))
+        // the file is checked again at every lookup (its warnings with it)
+        _ = SafeFile.check(map.spec.file?.string ?? "", dontBlame: map.set.environment.dontBlame) {
+            map.note(Array($0.utf8))
+        }
         guard let data = FileBytes.read(map.spec.file?.string ?? "") else {
             map.invalidate()
             return MapAnswer(nil, 69)

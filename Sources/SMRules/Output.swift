@@ -12,22 +12,26 @@ public final class OutputBuffer: @unchecked Sendable {
     public var bytes: [UInt8] = []
     /// Called when `bytes` should be written out (e.g. before blocking).
     public var flushHandler: (([UInt8]) -> Void)?
+    /// Sees every write as it is made (the -X traffic log).
+    public var tee: (([UInt8]) -> Void)?
 
     public init(flushHandler: (([UInt8]) -> Void)? = nil) {
         self.flushHandler = flushHandler
     }
 
     @inlinable
-    public func write(_ b: [UInt8]) { bytes.append(contentsOf: b) }
+    public func write(_ b: [UInt8]) {
+        bytes.append(contentsOf: b)
+        if let tee { tee(b) }
+    }
 
-    public func write(_ s: String) { bytes.append(contentsOf: s.latin1Bytes) }
+    public func write(_ s: String) { write(s.latin1Bytes) }
 
     /// A message line the way sendmail's error output writes it: every
     /// byte with its high bit cleared.
     public func writeMessage(_ s: String) {
         // the masked text is a C string: a byte that masks to NUL ends it
-        bytes.append(contentsOf: s.latin1Bytes.lazy.map { $0 & 0x7F }.prefix { $0 != 0 })
-        bytes.append(0x0A)
+        write(Array(s.latin1Bytes.lazy.map { $0 & 0x7F }.prefix { $0 != 0 }) + [0x0A])
     }
 
     public func flush() {

@@ -148,7 +148,14 @@ public final class RewriteEngine: MapContext, MacroSource {
         macros[id] = value
     }
 
+    /// A map's message.  Its syserr()s ("554 5.3.0 ...", or "451 4.0.0
+    /// ..." when a system error is behind it) also set the exit status
+    /// when none is set yet: EX_SOFTWARE, or EX_OSERR after a system error.
     public func message(_ text: [UInt8]) {
+        if exitStatus == .ok {
+            if text.starts(with: Array("554 5.3.0 ".utf8)) { exitStatus = .software }
+            if text.starts(with: Array("451 4.0.0 ".utf8)) { exitStatus = .osErr }
+        }
         notice(text.string)
     }
 

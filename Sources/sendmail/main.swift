@@ -25,6 +25,11 @@ func finish(_ status: SysExit) -> Never {
     exit(status.rawValue)
 }
 
+if let m = cl.getoptError {
+    let bytes = Array((m + "\n").utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    finish(.usage)
+}
 if let (message, status) = cl.error {
     stdoutBuffer.write(message + "\n")
     finish(status)
@@ -56,6 +61,11 @@ case .failure(let e):
 }
 
 let engine = Engine(options: start, cfData: cfData, out: stdoutBuffer)
+if let code = engine.config.fatalExit {
+    stdoutBuffer.flush()
+    exit(code)
+}
+if let x = cl.trafficLogFile, [.smtp, .deliver, .queueRun].contains(cl.mode) { engine.startTrafficLog(x) }
 
 switch cl.mode {
 case .test:
@@ -162,6 +172,7 @@ case .deliver:
             if n <= 0 { break }
             data.append(contentsOf: buf[0..<n])
         }
+        engine.logSubmittedInput(data)
         return data
     })
     finish(status == .tempFail ? .ok : status)
@@ -189,6 +200,7 @@ case .smtp:
                 var pfd = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
                 more = poll(&pfd, 1, 0) > 0 && pfd.revents != 0
             }
+            engine.trafficLog?.read(line)
             let (reply, close) = server.handle(line, inputPending: more)
             stdoutBuffer.write(reply)
             if close { closed = true; break reading }

@@ -305,6 +305,9 @@ struct DeliverTests {
                         stderr: String(decoding: r.stderr, as: UTF8.self), status: r.status, files: files)
     }
 
+    /// (the instance form other suites call)
+    func shell(_ command: String) throws { try Self.shell(command) }
+
     static func shell(_ command: String) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/sh")

@@ -82,7 +82,7 @@ struct LogTests {
         let (cf, dir) = try SubmitTests.prepareWithAliases(Configuration(name: "log-\(tag)", source: .cf("cf/submit.cf")))
         var lines: [String: [String]] = [:]
         for (who, binary) in [("real", OracleEnvironment.oraclePath), ("ours", try OracleEnvironment.binaryUnderTest())] {
-            let q = try SubmitTests.freshQueue(dir, "q-\(tag)-\(who)")
+            let q = try Faults.freshDirectory(dir, "q-\(tag)-\(who)")
             let collector = try DatagramCollector(path: dir.appendingPathComponent("log-\(who).sock").path)
             var options = SandboxOptions()
             options.modeFlag = "-odq"

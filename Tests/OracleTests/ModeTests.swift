@@ -98,6 +98,52 @@ struct ModeTests {
                           tag: "verify-v", verbose: true)
     }
 
+    /// MatchGECOS: list's full name is "Mailing List Manager" in Debian's
+    /// password file; a match goes back through aliasing ("list" is an alias
+    /// here), -v says "sending to login name".
+    @Test("verify: MatchGECOS finds users by full name", arguments: [false, true])
+    func verifyGECOS(verbose: Bool) throws {
+        let p = try prepareWithDatabase("aliases-gecos-\(verbose)")
+        try compareVerify(p,
+                          ["-OMatchGECOS=true", "Mailing_List_Manager", "mailing list manager", "Mailing.List.Manager",
+                           "Mailing_List", "Mailing_list_manager, list", "nobody_", "NOBODY"],
+                          tag: "verify-gecos-\(verbose)", verbose: verbose)
+        try compareVerify(p, ["Mailing_List_Manager"],
+                          tag: "verify-nogecos-\(verbose)", verbose: verbose)
+    }
+
+    /// Bad command lines: getopt's complaints (stderr), bad -h, -q times,
+    /// delivery modes and -B values, "--" prefixes, bare -q/-C.
+    static let badCommandLines: [[String]] = [
+        ["-Z"], ["-C"], ["-h"], ["-h", "3x"], ["-h", "root"], ["-q", "nosuchuser"], ["-qZ"], ["-q1x"], ["-qp1x"],
+        ["-q5m3", "-bp"], ["-qI", "-q", "-bp"], ["-odx", "root"], ["-ODeliveryMode=x", "root"],
+        ["--x", "-odq", "nosuchuser"], ["--help", "-odq", "root"], ["-B9BIT", "-odq", "nosuchuser"],
+        ["-B9BIT", "-odq", "root"], ["-N", "bogus", "root"], ["-bZ"], ["-oeq", "-odq", "nosuchuser"],
+    ]
+
+    @Test("command-line errors: messages, streams and exit codes", arguments: badCommandLines)
+    func badCommandLine(_ args: [String]) throws {
+        let tag = "cmdline-" + args.joined(separator: "_").replacingOccurrences(of: "/", with: "")
+        // one configuration per case: the cases run in parallel and newaliases rewrites the database
+        let p = try prepareWithDatabase("aliases-" + tag)
+        let home = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent().appendingPathComponent("home")
+        try? FileManager.default.removeItem(at: home)
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        var options = SandboxOptions()
+        options.modeFlag = "-bm"
+        options.rootHome = home.path
+        options.extraArguments = args
+        let (real, ours) = try Sandbox.runBoth(cf: p.cfPath, input: Array("Subject: x\n\nbody\n".utf8), options: options,
+                                               tag: tag)
+        func norm(_ b: [UInt8]) -> String {
+            String(decoding: b, as: UTF8.self).replacingOccurrences(
+                of: #"^\S*sendmail: "#, with: "ARGV0: ", options: .regularExpression)
+        }
+        #expect(norm(ours.stderr) == norm(real.stderr))
+        #expect(ours.stdout == real.stdout)
+        #expect(ours.status == real.status)
+    }
+
     @Test("verify: host order of the send queue, and a list taken in reverse")
     func verifyOrder() throws {
         try compareVerify(try prepareWithDatabase("aliases-order"),

@@ -27,7 +27,7 @@ struct SMTPSessionTests {
         return try SubmitTests.prepareWithAliases(Self.config)
     }
 
-    func freshQueue(_ dir: URL, _ name: String) throws -> URL { try SubmitTests.freshQueue(dir, name) }
+    func freshQueue(_ dir: URL, _ name: String) throws -> URL { try Faults.freshDirectory(dir, name) }
 
     static let idPattern = #"[0-9A-Za-z]{8}[0-9]{6,}"#
 

@@ -45,16 +45,7 @@ struct SubmitTests {
         return (p.cfPath, dir)
     }
 
-    func freshQueue(_ dir: URL, _ name: String) throws -> URL { try Self.freshQueue(dir, name) }
-
-    /// An empty directory `name` below `dir`, mode 0700.
-    static func freshQueue(_ dir: URL, _ name: String) throws -> URL {
-        let q = dir.appendingPathComponent(name)
-        try? FileManager.default.removeItem(at: q)
-        try FileManager.default.createDirectory(at: q, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
-        return q
-    }
+    func freshQueue(_ dir: URL, _ name: String) throws -> URL { try Faults.freshDirectory(dir, name) }
 
     /// The queue's files, normalised: the ID, creation time and dates.
     func snapshot(_ q: URL, id: String?? = nil) throws -> QueueSnapshot {
@@ -400,30 +391,12 @@ struct SubmitTests {
         #expect(listings["ours realq"] == listings["real realq"])
     }
 
-    /// A tiny tmpfs mounted (as root) over a fresh directory.
-    func withTmpfs(_ dir: URL, options: String, _ body: (URL) throws -> Void) throws {
-        try? FileManager.default.removeItem(at: dir)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        func run(_ args: [String]) throws -> Int32 {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/bin/" + args[0])
-            p.arguments = Array(args.dropFirst())
-            try p.run()
-            p.waitUntilExit()
-            return p.terminationStatus
-        }
-        let rc = try run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", dir.path])
-        guard rc == 0 else { throw HarnessError("cannot mount a tmpfs on \(dir.path) (needs root)") }
-        defer { _ = try? run(["umount", dir.path]) }
-        try body(dir)
-    }
-
     @Test("durability: a read-only queue gives sendmail's messages and exit 71, no files")
     func readOnlyQueue() throws {
         let (cf, dir) = try prepare()
         var results: [String: RunResult] = [:]
         for (who, binary) in [("real", OracleEnvironment.oraclePath), ("ours", try OracleEnvironment.binaryUnderTest())] {
-            try withTmpfs(dir.appendingPathComponent("q-ro-\(who)"), options: "ro,size=1m,mode=700") { q in
+            try Faults.withTmpfs(dir.appendingPathComponent("q-ro-\(who)"), options: "ro,size=1m,mode=700") { q in
                 var options = SandboxOptions()
                 options.modeFlag = "-bm"
                 options.extraArguments = ["-OQueueDirectory=\(q.path)", "-odq", "root"]
@@ -448,7 +421,7 @@ struct SubmitTests {
     func fullQueue() throws {
         let (cf, dir) = try prepare()
         // one page: the df (3 KB) fits, the control file does not
-        try withTmpfs(dir.appendingPathComponent("q-full"), options: "size=4k,mode=700") { q in
+        try Faults.withTmpfs(dir.appendingPathComponent("q-full"), options: "size=4k,mode=700") { q in
             var options = SandboxOptions()
             options.modeFlag = "-bm"
             options.extraArguments = ["-OQueueDirectory=\(q.path)", "-odq", "root"]
@@ -463,26 +436,12 @@ struct SubmitTests {
         }
     }
 
-    /// Runs our binary on `input` into `queue`, killed with SIGKILL after
-    /// `seconds` (nil: not killed); returns the exit status and the time taken.
+    /// Our binary submitting `input` into `queue`, killed after `seconds`.
     func runKilled(cf: String, queue: URL, input: URL, after seconds: Double?) throws -> (Int32, Double) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
         let ours = try OracleEnvironment.binaryUnderTest()
-        p.arguments = ["-s", "KILL", seconds.map { String(format: "%.3f", $0) } ?? "60",
-                       "/usr/bin/unshare", "-u", "/bin/sh", "-c", "hostname \(Sandbox.hostName); exec \"$0\" \"$@\"",
-                       ours, "-bm", "-C", cf, "-ODontProbeInterfaces=true", "-OQueueDirectory=\(queue.path)",
-                       "-odq", "root"]
-        p.environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TZ": "UTC", "LANG": "C"]
-        p.standardInput = try FileHandle(forReadingFrom: input)
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        let start = Date()
-        try p.run()
-        p.waitUntilExit()
-        // timeout signals its whole process group, itself included
-        let status = p.terminationReason == .uncaughtSignal ? 128 + p.terminationStatus : p.terminationStatus
-        return (status, Date().timeIntervalSince(start))
+        let r = try Faults.runKilled([ours, "-bm", "-C", cf, "-ODontProbeInterfaces=true",
+                                      "-OQueueDirectory=\(queue.path)", "-odq", "root"], input: input, after: seconds)
+        return (r.status, r.seconds)
     }
 
     @Test("durability: kill -9 at any moment never leaves a qf without its complete df")

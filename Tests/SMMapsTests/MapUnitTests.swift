@@ -147,7 +147,7 @@ struct RewriteCase: Sendable, CustomTestStringConvertible {
         let ctx = RecordingContext()
         let r = set.sendmailMap(named: Array("missing".utf8))!.lookupWithStatus(Array("foo".utf8), context: ctx)
         #expect(r.result == .tempFail && r.status == 75)
-        #expect(ctx.messages == ["554 5.3.0 hash map \"missing\": missing map file /nonexistent/nosuch.db: No such file or directory"])
+        #expect(ctx.messages == ["451 4.0.0 hash map \"missing\": missing map file /nonexistent/nosuch.db: No such file or directory"])
     }
 }
 
