@@ -242,6 +242,7 @@ extension Engine {
             for m in failure.messages { rewriter.systemError(m) }
             return false
         }
+        logReturn(id: id, bounceID: bid, text: outcome.message ?? [])
         let sub = committer.subdirectories
         let qfPath = QueueFileKind.control.path(in: Array(qdir.utf8), id: bid, useSubdirectory: sub.qf).string
         let dfPath = QueueFileKind.data.path(in: Array(qdir.utf8), id: bid, useSubdirectory: sub.df).string

@@ -112,7 +112,13 @@ extension Engine {
             start = end + 1
         }
         text.append(0x0A)
+        return appendDeadLetter(text, path: path)
+    }
 
+    /// Appends `text` to the dead.letter file `path` and says so
+    /// ("<path>... Saved message in <path>"); false when it cannot.
+    func appendDeadLetter(_ text: [UInt8], path: String) -> Bool {
+        let rw = rewriter
         // a new file gets TempFileMode (default 0600)
         let mode = config.options["TempFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600
         let existed = access(path, F_OK) == 0

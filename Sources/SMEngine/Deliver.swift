@@ -58,6 +58,18 @@ public struct DeliveryOutcome {
     public var returnedBody: [UInt8] = []
 }
 
+/// What a delivery line (`to=..., ctladdr=..., delay=..., stat=...`)
+/// says about the message: its queue ID, creation time, the priority
+/// sendmail shows, and the sender as the controlling address when a
+/// recipient has none of its own.
+struct DeliveryLogContext {
+    var id: [UInt8]
+    var creationTime: Int64
+    var priority: Int64
+    /// "name (uid/gid)" of the sender, when it is one.
+    var senderControl: String?
+}
+
 /// A recipient the DSN reports on: permanently failed, or delivered
 /// with NOTIFY=SUCCESS (`success`); its qf index, DSN status and user.
 public struct FailedRecipient {
@@ -80,6 +92,8 @@ final class QueuedRecipient {
     var address: ParsedAddress
     var ctlUID: Int?
     var ctlGID: Int?
+    /// The controlling user's name (the qf's C line), for the log.
+    var ctlName: [UInt8]?
     /// The alias it was expanded from (the qf's C line), for the DSN.
     var expandedFrom: [UInt8]?
     var state: State = .pending
@@ -122,8 +136,10 @@ extension Engine {
     }
 
     /// Delivers what can be delivered of `qf`; `verbose` prints sendmail's
-    /// -v transcript lines.
-    public func deliver(_ qf: QueueFile, id: [UInt8], data: [UInt8], verbose: Bool, now: time_t) -> DeliveryOutcome {
+    /// -v transcript lines; `logPriority` is the priority the delivery
+    /// lines show (a queue run's has RetryFactor added; nil: the qf's).
+    public func deliver(_ qf: QueueFile, id: [UInt8], data: [UInt8], verbose: Bool, now: time_t,
+                        logPriority: Int64? = nil) -> DeliveryOutcome {
         var outcome = DeliveryOutcome()
         // envelope macros, for this message only
         let savedMacros = rewriter.macros
@@ -135,7 +151,17 @@ extension Engine {
         rewriter.macros[Int(UInt8(ascii: "b"))] = arpaDate(now)
         rewriter.macros[Int(UInt8(ascii: "t"))] = nil
 
-        let list = sendList(qf, senderIDs: senderPasswordIDs(qf.sender), verbose: verbose)
+        let senderIDs = senderPasswordIDs(qf.sender)
+        let list = sendList(qf, senderIDs: senderIDs, verbose: verbose)
+        var senderControl: String? = nil
+        if let (u, g) = senderIDs {
+            senderControl = "\(qf.sender.string) (\(u)/\(g))"
+        } else if submissionDelivery, !qf.sender.isEmpty {
+            // at submission the sender has the caller's ids
+            senderControl = "\(qf.sender.string) (\(options.realUID)/\(getgid()))"
+        }
+        let log = DeliveryLogContext(id: id, creationTime: qf.creationTime, priority: logPriority ?? qf.priority,
+                                     senderControl: senderControl)
         for (k, first) in list.enumerated() where first.state == .pending {
             guard let m = first.address.mailer else { first.state = .failed; continue }
             if m.path == Array("[IPC]".utf8) || (m.path != Array("[FILE]".utf8) && DeliveryFormat.speaksSMTP(m.argv)) {
@@ -144,11 +170,13 @@ extension Engine {
             }
             let group = self.group(list, from: k, mailer: m)
             outcome.attempted = true
+            let started = time(nil)
             let (status, text) = m.name == Array("*file*".utf8)
                 ? deliverToFile(first, mailer: m, qf: qf, data: data, verbose: verbose)
                 : runMailer(group, mailer: m, qf: qf, data: data, verbose: verbose, transcript: &outcome.transcript)
             record(status, text, group: group, mailer: m, verbose: verbose, outcome: &outcome,
-                   notifySuccess: Set(qf.recipients.indices.filter { qf.recipients[$0].flags.contains(.notifySuccess) }))
+                   notifySuccess: Set(qf.recipients.indices.filter { qf.recipients[$0].flags.contains(.notifySuccess) }),
+                   log: log, started: started)
             out.flush()
         }
         outcome.lastUserMacro = rewriter.macros[Int(UInt8(ascii: "u"))]
@@ -188,7 +216,10 @@ extension Engine {
                 continue
             }
             let q = QueuedRecipient(index: i, printable: r.address, address: a)
-            if let c = ctl { q.ctlUID = c.uid; q.ctlGID = c.gid; q.expandedFrom = c.alias.isEmpty ? nil : c.alias }
+            if let c = ctl {
+                q.ctlUID = c.uid; q.ctlGID = c.gid; q.ctlName = c.user
+                q.expandedFrom = c.alias.isEmpty ? nil : c.alias
+            }
             q.senderIDs = senderIDs
             if a.badAddress || a.mailer == nil { q.state = .failed }
             if a.queueUp { q.state = .deferred }
@@ -226,8 +257,12 @@ extension Engine {
     /// giveresponse()/markfailure(): the fate of a group after its mailer
     /// exited with `status`, the -v line, e_message and ExitStat.
     func record(_ status: Int32, _ text0: String, group: [QueuedRecipient], mailer m: Mailer, verbose: Bool,
-                outcome: inout DeliveryOutcome, notifySuccess: Set<Int> = []) {
+                outcome: inout DeliveryOutcome, notifySuccess: Set<Int> = [], log: DeliveryLogContext? = nil,
+                started: time_t = time(nil)) {
         var text = text0
+        defer {
+            if let log { logDelivery(group, mailer: m, status: status, text: text, context: log, started: started) }
+        }
         let to = DeliveryFormat.toList(group.map { $0.printable }).string
         if status == 0 {
             for q in group { q.state = .sent }
@@ -264,7 +299,9 @@ extension Engine {
             // usrerr-style texts carry the address; the last permanent
             // failure's text is e_message (a deferral's only fills it)
             // (shown with ErrorMode=p, the default, -v or not; never otherwise)
+            // (at submission sendmail holds them for the transcript)
             let show = (config.options["ErrorMode"]?.first ?? UInt8(ascii: "p")) == UInt8(ascii: "p")
+                && !submissionDelivery
             if [66, 67, 68, 73, 77].contains(status) {
                 if show { out.write("\(to)... \(text)\n") }
                 outcome.message = Array(text.utf8)
@@ -451,6 +488,26 @@ extension Engine {
     func defineSenderMacro(_ qf: QueueFile, mailer m: Mailer) {
         let (g, _) = remoteName(qf.sender, mailer: m, flags: [.sender, .canonical])
         rewriter.macros[Int(UInt8(ascii: "g"))] = g.latin1Bytes
+    }
+
+    /// The message as the *file* mailer appends it to the file of user
+    /// `user` (savemail()'s ~/dead.letter): From_ line, headers, body,
+    /// the separating empty line.
+    func fileMailerCopy(_ qf: QueueFile, id: [UInt8], data: [UInt8], user: [UInt8], now: time_t) -> [UInt8]? {
+        guard let fm = config.mailer(named: Array("*file*".utf8)) else { return nil }
+        let savedMacros = rewriter.macros
+        defer { rewriter.macros = savedMacros }
+        rewriter.macros[Int(UInt8(ascii: "i"))] = id
+        for m in qf.macros { if let mid = macroID(m.name) { rewriter.macros[mid] = m.value } }
+        rewriter.macros[Int(UInt8(ascii: "f"))] = qf.sender
+        rewriter.macros[Int(UInt8(ascii: "d"))] = ctimeText(now)
+        rewriter.macros[Int(UInt8(ascii: "b"))] = arpaDate(now)
+        rewriter.macros[Int(UInt8(ascii: "h"))] = nil
+        rewriter.macros[Int(UInt8(ascii: "u"))] = user
+        defineSenderMacro(qf, mailer: fm)
+        var msg = messageBytes(qf, mailer: fm, data: data)
+        if data.last == 0x0A && !fm.has("b") { msg += fm.eol }
+        return msg
     }
 
     /// The whole message as a mailer gets it.

@@ -44,6 +44,10 @@ public final class Engine: CfReporter {
     /// sendtolist() does not say "duplicate suppressed" (a bounce's
     /// recipients, as sendmail's returntosender()).
     var quietDuplicates = false
+    /// A delivery at submission time (DeliveryMode i or b), not a queue
+    /// run: permanent failures are not printed (sendmail's HoldErrs), and
+    /// the sender is the controlling address of the delivery lines.
+    var submissionDelivery = false
 
     public var exitStatus: SysExit {
         get { rewriter.exitStatus }

@@ -75,19 +75,27 @@ public struct HeaderList: Sendable {
     }
 
     /// eatheader: expands the defaults with `macros`.
-    public mutating func expandDefaults(_ macros: MacroSource) {
+    /// Returns the defaults left out because they expanded to nothing,
+    /// each with the index it would have had: sendmail's in-memory
+    /// envelope keeps them (unexpanded) and binds them again at a
+    /// delivery in the same process.
+    @discardableResult
+    public mutating func expandDefaults(_ macros: MacroSource) -> [(Int, EnvelopeHeader)] {
         let resent = headers.contains { !$0.flags.contains(.defaultValue) && $0.flags.contains(.resent) }
         var out: [EnvelopeHeader] = []
+        var dropped: [(Int, EnvelopeHeader)] = []
         for var h in headers {
             if h.flags.contains(.defaultValue) {
                 if h.flags.contains(.resent) && !resent { continue }
                 if !h.flags.contains(.bindLate) {
+                    let unexpanded = h
                     h.value = expandMacros(h.value, macros)
-                    if h.value.allSatisfy({ isASCIISpace($0) }) { continue }
+                    if h.value.allSatisfy({ isASCIISpace($0) }) { dropped.append((out.count, unexpanded)); continue }
                 }
             }
             out.append(h)
         }
         headers = out
+        return dropped
     }
 }

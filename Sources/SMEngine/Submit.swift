@@ -117,7 +117,7 @@ extension Engine {
         let primaries = queue.entries.filter { $0.primary }
         if primaries.count == 1 { rw.macros[Int(UInt8(ascii: "u"))] = primaries[0].printable }
         rw.macros[Int(UInt8(ascii: "g"))] = fMacro
-        headers.expandDefaults(rw.macros)
+        let unboundDefaults = headers.expandDefaults(rw.macros)
         rw.macros[Int(UInt8(ascii: "u"))] = nil
 
         // -t: recipients from the header
@@ -179,7 +179,56 @@ extension Engine {
                   relay: rw.macros[Int(UInt8(ascii: "_"))], recipients: sendable, priority: qf.priority,
                   delay: Int64(time(nil)) - Int64(now))
         if returnToSender { saveDeadLetter(headers, body: message.body, now: now) }
+        deliverSubmitted(id: qid.bytes, qdir: qdir, unbound: unboundDefaults.map { ($0.0, $0.1.queueHeader) })
         return exitStatus
+    }
+
+    /// DeliveryMode as set (-od, -O DeliveryMode=, the cf): i, b (the
+    /// default), q or d; `Od` alone is i, and -v makes it i.
+    public var deliveryMode: UInt8 {
+        if verbose { return UInt8(ascii: "i") }
+        guard let v = config.options["DeliveryMode"] else { return UInt8(ascii: "b") }
+        guard let c = v.first(where: { !isASCIISpace($0) }) else { return UInt8(ascii: "i") }
+        return c | 0x20
+    }
+
+    /// After the durable commit of message `id`: with DeliveryMode i it is
+    /// delivered now, with b in a forked child (the caller already has its
+    /// status), with q and d it stays queued.  The qf is locked before the
+    /// fork and the child inherits the lock, so no queue run can take the
+    /// entry in between.  fork() is safe here: the process has a single
+    /// thread (no Dispatch, no tasks), and the child needs the loaded
+    /// configuration and the very options we run with (re-executing
+    /// ourselves would have to rebuild -C, -O, -o, -M, -d from argv).
+    func deliverSubmitted(id: [UInt8], qdir: String, unbound: [(Int, QueueFile.Header)] = []) {
+        let mode = deliveryMode
+        guard mode == UInt8(ascii: "i") || mode == UInt8(ascii: "b") else { return }
+        let sub = QueueCommitter(directory: qdir).subdirectories
+        let qfPath = QueueFileKind.control.path(in: Array(qdir.utf8), id: id, useSubdirectory: sub.qf).string
+        let fd = open(qfPath, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        // someone else (a queue run) has it: it delivers it
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return }
+        guard chdir(qdir) == 0 else { return }
+        signal(SIGPIPE, SIG_IGN)
+        if mode == UInt8(ascii: "i") {
+            deliverLockedEntry(id: id, fd: fd, qdir: qdir, how: .foreground, verbose: verbose, unbound: unbound)
+            return
+        }
+        out.flush()
+        let pid = fork()
+        guard pid == 0 else { return }   // the parent (or no child: a queue run delivers it later)
+        // the child: its own session, no terminal, nothing shown
+        _ = setsid()
+        let null = open("/dev/null", O_RDWR)
+        if null >= 0 {
+            for target: Int32 in 0...2 { _ = dup2(null, target) }
+            if null > 2 { close(null) }
+        }
+        deliverLockedEntry(id: id, fd: fd, qdir: qdir, how: .background, verbose: false, unbound: unbound)
+        out.flush()
+        _exit(0)
     }
 
     /// A fresh queue ID: sendmail's sequence from a random start, skipping

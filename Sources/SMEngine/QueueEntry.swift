@@ -1,0 +1,174 @@
+// SMEngine/QueueEntry.swift
+//
+// Delivering one queue entry under its lock: the one function a queue
+// run (QueueRun.swift) and a delivery at submission time (Submit.swift,
+// SMTPServer.swift: DeliveryMode i and b) share.  The caller has opened
+// the qf read-write and holds its exclusive flock; this reads qf and df,
+// delivers (Deliver.swift), disposes of permanent failures, then removes
+// qf and df (all recipients done) or rewrites the qf with the rest.
+// Failures: a queue run always mails them back (Bounce.swift); at
+// submission ErrorMode decides as sendmail's savemail() does: p (in the
+// foreground) appends the message to the sender's ~/dead.letter when the
+// sender is a local user (else mails it back), m/e/w (and p in the
+// background) mail it back, q drops them.
+// A queue run's rewritten qf gets RetryFactor added to its priority and
+// the df's inode (I line); at submission neither (sendmail's envelope
+// still has the priority it was queued with, and no inode).
+// Promises: the qf is only replaced by rewriteControlFile (tf, fsync,
+// rename, directory fsync) and only removed after every failure it
+// reports on has been returned (bounce durably queued or dead.letter
+// written); an entry whose bounce cannot be queued is left as it was.
+
+import Glibc
+import SMBase
+import SMRules
+import SMQueueFormat
+
+extension Engine {
+    /// Who asked for the delivery of a queue entry.
+    enum EntryDelivery: Equatable {
+        /// A queue run (`-q`).
+        case queueRun
+        /// At submission, the caller waiting (DeliveryMode i, -v).
+        case foreground
+        /// At submission, in a background process (DeliveryMode b).
+        case background
+    }
+
+    /// Delivers queue entry `id` of queue directory `qdir`; `fd` is its qf,
+    /// open read-write and exclusively locked by the caller (who closes it).
+    /// `unbound`: at submission, the cf's defaults that expanded to
+    /// nothing, with their index among the qf's headers: sendmail's
+    /// envelope in memory keeps them, binds them at delivery, and binds
+    /// them into a rewritten qf with the macros the delivery left.
+    func deliverLockedEntry(id: [UInt8], fd: Int32, qdir: String, how: EntryDelivery, verbose: Bool,
+                            unbound: [(Int, QueueFile.Header)] = []) {
+        let (qfSub, dfSub) = QueueCommitter(directory: qdir).subdirectories
+        let qfDir = qfSub ? qdir + "/qf" : qdir
+        let qfPath = qfDir + "/qf" + id.string
+        let dfPath = (dfSub ? qdir + "/df" : qdir) + "/df" + id.string
+        _ = lseek(fd, 0, SEEK_SET)
+        let bytes = readAll(fd)
+        let qf: QueueFile
+        do {
+            qf = try QueueFileReader.decode(bytes)
+        } catch {
+            // queuename(): relative to the queue directory
+            let name = Array(((qfSub ? "qf/" : "./") + "qf" + id.string).utf8)
+            let text = error.message(fileName: name)
+            if !text.isEmpty { rewriter.systemError(text.string) }
+            if error.loseReason != nil {
+                _ = rename(qfPath, qfDir + "/Qf" + id.string)
+            }
+            return
+        }
+        let dfd = open(dfPath, O_RDONLY | O_CLOEXEC)
+        if dfd < 0 {
+            // no data file: nothing can be delivered; keep the qf
+            rewriter.systemError("readqf: cannot open \(dfPath): \(String(cString: strerror(errno)))")
+            return
+        }
+        let data = readAll(dfd)
+        var dst = stat()
+        _ = fstat(dfd, &dst)
+        close(dfd)
+        let retry = Int64(config.options["RetryFactor"].flatMap { Int($0.string) } ?? 90000)
+        submissionDelivery = how != .queueRun
+        var live = qf
+        live.headers = Self.merge(qf.headers, unbound)
+        var outcome = deliver(live, id: id, data: data, verbose: verbose, now: time(nil),
+                              logPriority: how == .queueRun ? qf.priority + retry : qf.priority)
+        submissionDelivery = false
+        if !outcome.failures.isEmpty, !returnFailures(live, id: id, data: data, outcome: &outcome, qdir: qdir,
+                                                      how: how, verbose: verbose) {
+            // the bounce could not be queued: the message stays as it
+            // was (its deliveries are repeated later, never lost)
+            return
+        }
+        if outcome.remaining.isEmpty {
+            // everything done: remove the control file first, then the data
+            _ = unlink(qfPath)
+            _ = unlink(dfPath)
+            return
+        }
+        guard outcome.attempted else { return }
+        var updated = qf
+        if !unbound.isEmpty {
+            // queueup() binds the defaults with $u of the last mailer call
+            var macros = rewriter.macros
+            macros[Int(UInt8(ascii: "u"))] = outcome.lastUserMacro
+            let bound = unbound.compactMap { (k, h) -> (Int, QueueFile.Header)? in
+                let name = Array(h.text.prefix { $0 != UInt8(ascii: ":") })
+                var value = Array(h.text.dropFirst(name.count + 1))
+                while let f = value.first, f == 0x20 || f == 0x09 { value.removeFirst() }
+                let v = expandMacros(value, macros)
+                if v.allSatisfy({ isASCIISpace($0) }) { return nil }
+                return (k, QueueFile.Header(condition: h.condition, text: name + Array(": ".utf8) + v))
+            }
+            updated.headers = Self.merge(qf.headers, bound)
+        }
+        updated.recipients = keepRecipients(qf, outcome.remaining)
+        updated.lastAttempt = Int64(time(nil))
+        updated.attempts += 1
+        if how == .queueRun {
+            updated.priority += retry
+            let dev = UInt64(dst.st_dev)
+            let major = Int64((dev >> 8) & 0xfff) | Int64((dev >> 32) & ~UInt64(0xfff))
+            let minor = Int64(dev & 0xff) | Int64((dev >> 12) & ~UInt64(0xff))
+            updated.dataInode = QueueFile.DataInode(major: major, minor: minor, inode: UInt64(dst.st_ino))
+        }
+        if let m = outcome.message { updated.message = m }
+        if !rewriteControlFile(updated, id: id, qfPath: qfPath, qfDir: qfDir) {
+            rewriter.systemError("cannot rewrite \(qfPath): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// `headers` with `extra` inserted, each before the index it names.
+    static func merge(_ headers: [QueueFile.Header], _ extra: [(Int, QueueFile.Header)]) -> [QueueFile.Header] {
+        if extra.isEmpty { return headers }
+        var out: [QueueFile.Header] = []
+        var k = 0
+        for (i, h) in headers.enumerated() {
+            while k < extra.count && extra[k].0 == i { out.append(extra[k].1); k += 1 }
+            out.append(h)
+        }
+        while k < extra.count { out.append(extra[k].1); k += 1 }
+        return out
+    }
+
+    /// savemail(): what becomes of the permanent failures (and return
+    /// receipts) of one delivery.  False when a bounce was owed and could
+    /// not be queued.
+    func returnFailures(_ qf: QueueFile, id: [UInt8], data: [UInt8], outcome: inout DeliveryOutcome,
+                        qdir: String, how: EntryDelivery, verbose: Bool) -> Bool {
+        var mode = config.options["ErrorMode"]?.first ?? UInt8(ascii: "p")
+        if how == .queueRun || (how == .background && mode == UInt8(ascii: "p")) { mode = UInt8(ascii: "m") }
+        let failed = outcome.failures.contains { !$0.success }
+        switch mode {
+        case UInt8(ascii: "q") where failed:
+            return true
+        case UInt8(ascii: "p") where failed:
+            // a local sender (with a home) gets the message in ~/dead.letter
+            if let (user, home) = localSender(qf.sender),
+               let text = fileMailerCopy(qf, id: id, data: data, user: user, now: time(nil)),
+               appendDeadLetter(text, path: (home == "/" ? "" : home) + "/dead.letter") {
+                return true
+            }
+        default:
+            break
+        }
+        return returnToSender(qf, id: id, data: data, outcome: &outcome, qdir: qdir, verbose: verbose, now: time(nil))
+    }
+
+    /// The user name and home directory of a sender that is a local user.
+    func localSender(_ sender: [UInt8]) -> ([UInt8], String)? {
+        guard !sender.isEmpty, sender != Array("<>".utf8) else { return nil }
+        let saved = rewriter.suppressErrors
+        rewriter.suppressErrors = true
+        defer { rewriter.suppressErrors = saved }
+        guard let a = parseAddress(sender, flags: [.sender], isRecipient: false),
+              let m = a.mailer, m.has("l"), !a.badAddress,
+              let pw = getpwnam(stripQuotes(a.user).string) else { return nil }
+        return (Array(String(cString: pw.pointee.pw_name).utf8), String(cString: pw.pointee.pw_dir))
+    }
+}
