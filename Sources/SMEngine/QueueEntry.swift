@@ -33,6 +33,9 @@ extension Engine {
         case foreground
         /// At submission, in a background process (DeliveryMode b).
         case background
+        /// After an SMTP session's DATA (-bs, DeliveryMode i), in the
+        /// session's process: errors cannot be printed, they are mailed.
+        case session
     }
 
     /// Delivers queue entry `id` of queue directory `qdir`; `fd` is its qf,
@@ -93,7 +96,7 @@ extension Engine {
         }
         guard outcome.attempted else { return }
         var updated = qf
-        if !unbound.isEmpty {
+        if !unbound.isEmpty && how != .session {
             // queueup() binds the defaults with $u of the last mailer call
             var macros = rewriter.macros
             macros[Int(UInt8(ascii: "u"))] = outcome.lastUserMacro
@@ -142,7 +145,7 @@ extension Engine {
     func returnFailures(_ qf: QueueFile, id: [UInt8], data: [UInt8], outcome: inout DeliveryOutcome,
                         qdir: String, how: EntryDelivery, verbose: Bool) -> Bool {
         var mode = config.options["ErrorMode"]?.first ?? UInt8(ascii: "p")
-        if how == .queueRun || (how == .background && mode == UInt8(ascii: "p")) { mode = UInt8(ascii: "m") }
+        if how == .queueRun || (how != .foreground && mode == UInt8(ascii: "p")) { mode = UInt8(ascii: "m") }
         let failed = outcome.failures.contains { !$0.success }
         switch mode {
         case UInt8(ascii: "q") where failed:

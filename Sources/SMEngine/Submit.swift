@@ -200,7 +200,8 @@ extension Engine {
     /// thread (no Dispatch, no tasks), and the child needs the loaded
     /// configuration and the very options we run with (re-executing
     /// ourselves would have to rebuild -C, -O, -o, -M, -d from argv).
-    func deliverSubmitted(id: [UInt8], qdir: String, unbound: [(Int, QueueFile.Header)] = []) {
+    /// `inSession`: after an SMTP DATA (errors are mailed, never printed).
+    func deliverSubmitted(id: [UInt8], qdir: String, unbound: [(Int, QueueFile.Header)] = [], inSession: Bool = false) {
         let mode = deliveryMode
         guard mode == UInt8(ascii: "i") || mode == UInt8(ascii: "b") else { return }
         let sub = QueueCommitter(directory: qdir).subdirectories
@@ -213,7 +214,8 @@ extension Engine {
         guard chdir(qdir) == 0 else { return }
         signal(SIGPIPE, SIG_IGN)
         if mode == UInt8(ascii: "i") {
-            deliverLockedEntry(id: id, fd: fd, qdir: qdir, how: .foreground, verbose: verbose, unbound: unbound)
+            deliverLockedEntry(id: id, fd: fd, qdir: qdir, how: inSession ? .session : .foreground,
+                               verbose: inSession ? false : verbose, unbound: unbound)
             return
         }
         out.flush()

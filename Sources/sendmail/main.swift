@@ -137,8 +137,8 @@ case .hostStatus, .purgeStatus:
     let status = engine.hostStatus(purge: cl.mode == .purgeStatus)
     finish(status)
 case .deliver:
-    // No delivery agent exists yet: every DeliveryMode (-odi, -odb, the
-    // default) queues the message as -odq does; a queue run delivers it.
+    // The message is queued, then delivered as DeliveryMode says (i: now,
+    // b: in a child after we exit, q/d: by a queue run).
     engine.postReadChecks()
     if engine.exitStatus != .ok { finish(engine.exitStatus) }
     var so = SubmitOptions()
@@ -164,8 +164,8 @@ case .deliver:
     })
     finish(status == .tempFail ? .ok : status)
 case .smtp:
-    // -bs: an SMTP session on stdin/stdout.  Every delivery mode queues
-    // (as -odq): there is no delivery agent yet.
+    // -bs: an SMTP session on stdin/stdout; a message accepted at DATA
+    // is delivered after its 250 as DeliveryMode says.
     engine.postReadChecks()
     if engine.exitStatus != .ok { finish(engine.exitStatus) }
     let server = SMTPServer(engine: engine)
@@ -189,6 +189,8 @@ case .smtp:
             }
             let (reply, close) = server.handle(line, inputPending: more)
             stdoutBuffer.write(reply)
+            // DeliveryMode i/b: the message just accepted goes now
+            server.deliverAccepted()
             if close { closed = true; break reading }
         }
         stdoutBuffer.flush()
