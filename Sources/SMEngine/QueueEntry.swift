@@ -24,6 +24,24 @@ import SMBase
 import SMRules
 import SMQueueFormat
 
+/// Recipients that failed before the message was queued (command-line
+/// errors: not in the qf), reported together with the delivery's
+/// failures, as sendmail's envelope keeps them.
+struct SubmissionErrors {
+    struct Failure {
+        var printable: [UInt8]
+        var flags: RecipientFlags
+        var status: [UInt8]
+        /// The reply ("550 5.1.1 User unknown"): the DSN's reason.
+        var reply: [UInt8]
+    }
+    var failures: [Failure] = []
+    /// Their lines for the transcript ("550 5.1.1 x... User unknown").
+    var transcript: [UInt8] = []
+    /// The envelope's message (e_message) they left.
+    var message: [UInt8]? = nil
+}
+
 extension Engine {
     /// Who asked for the delivery of a queue entry.
     enum EntryDelivery: Equatable {
@@ -44,8 +62,10 @@ extension Engine {
     /// nothing, with their index among the qf's headers: sendmail's
     /// envelope in memory keeps them, binds them at delivery, and binds
     /// them into a rewritten qf with the macros the delivery left.
+    /// `submissionErrors`: failures from before the commit, to report too.
     func deliverLockedEntry(id: [UInt8], fd: Int32, qdir: String, how: EntryDelivery, verbose: Bool,
-                            unbound: [(Int, QueueFile.Header)] = []) {
+                            unbound: [(Int, QueueFile.Header)] = [], submissionErrors: SubmissionErrors? = nil,
+                            deliverNow: Bool = true) {
         let (qfSub, dfSub) = QueueCommitter(directory: qdir).subdirectories
         let qfDir = qfSub ? qdir + "/qf" : qdir
         let qfPath = qfDir + "/qf" + id.string
@@ -79,9 +99,40 @@ extension Engine {
         submissionDelivery = how != .queueRun
         var live = qf
         live.headers = Self.merge(qf.headers, unbound)
-        var outcome = deliver(live, id: id, data: data, verbose: verbose, now: time(nil),
+        var outcome = DeliveryOutcome()
+        if deliverNow {
+            outcome = deliver(live, id: id, data: data, verbose: verbose, now: time(nil),
                               logPriority: how == .queueRun ? qf.priority + retry : qf.priority)
+        } else {
+            // queue only: nothing is delivered (only errors are returned)
+            outcome.remaining = Array(qf.recipients.indices)
+        }
         submissionDelivery = false
+        if let se = submissionErrors, !se.failures.isEmpty {
+            // reported first, as recipients of the envelope not written to the qf
+            var first: [FailedRecipient] = []
+            for f in se.failures {
+                live.recipients.append(QueueFile.Recipient(address: f.printable, flags: f.flags))
+                var r = FailedRecipient(index: live.recipients.count - 1, status: f.status, user: f.printable)
+                r.diagnostic = (Array("smtp".utf8), f.reply)
+                first.append(r)
+            }
+            outcome.failures = first + outcome.failures
+            outcome.transcript = se.transcript + outcome.transcript
+            if outcome.message == nil || outcome.messageIsDeferral { outcome.message = se.message }
+            if outcome.returnedHeader == nil, let fm = config.mailer(named: Array("*file*".utf8)) {
+                let saved = rewriter.macros
+                rewriter.macros[Int(UInt8(ascii: "i"))] = id
+                for m in live.macros { if let mid = macroID(m.name) { rewriter.macros[mid] = m.value } }
+                rewriter.macros[Int(UInt8(ascii: "f"))] = live.sender
+                rewriter.macros[Int(UInt8(ascii: "u"))] = nil
+                rewriter.macros[Int(UInt8(ascii: "h"))] = nil
+                defineSenderMacro(live, mailer: fm)
+                outcome.returnedHeader = headerBytes(live, mailer: fm)
+                outcome.returnedBody = DeliveryFormat.body(data, mailerFlags: fm.flags, eol: fm.eol)
+                rewriter.macros = saved
+            }
+        }
         if !outcome.failures.isEmpty, !returnFailures(live, id: id, data: data, outcome: &outcome, qdir: qdir,
                                                       how: how, verbose: verbose) {
             // the bounce could not be queued: the message stays as it

@@ -92,9 +92,13 @@ extension Engine {
         // recipients from the command line
         let queue = SendQueue()
         let saveSuppress = rw.suppressErrors
-        if errorMode == UInt8(ascii: "q") { rw.suppressErrors = true }
+        // ErrorMode q and m: nothing shown (m mails the errors back)
+        if errorMode == UInt8(ascii: "q") || errorMode == UInt8(ascii: "m") { rw.suppressErrors = true }
         let senderError = rw.lastUserError
         rw.lastUserError = nil
+        // the recipients' errors, for a report after delivery (modes i, b)
+        rw.errorTranscript = []
+        defer { rw.errorTranscript = nil }
         for r in o.recipients { sendToList(r, parent: nil, queue: queue, aliasLevel: 0) }
         rw.suppressErrors = saveSuppress
         // errors in command-line recipients are returned to the sender:
@@ -114,7 +118,7 @@ extension Engine {
         for f in message.headerFields { headers.addMessageField(f) }
         rw.macros[Int(UInt8(ascii: "u"))] = nil
         // `for $u` only for a single primary address
-        let primaries = queue.entries.filter { $0.primary }
+        let primaries = queue.entries.filter { $0.primary && !$0.inheritedPrimary }
         if primaries.count == 1 { rw.macros[Int(UInt8(ascii: "u"))] = primaries[0].printable }
         rw.macros[Int(UInt8(ascii: "g"))] = fMacro
         let unboundDefaults = headers.expandDefaults(rw.macros)
@@ -174,13 +178,53 @@ extension Engine {
             while let l = v.last, isASCIISpace(l) { v.removeLast() }
             return v
         }
+        logRecipientErrors(id: qid.bytes, queue: queue, delay: Int64(time(nil)) - Int64(now))
         logQueued(id: qid.bytes, sender: qf.sender, size: message.size, precedence: precedenceClass(headers),
                   nrcpts: countedRecipients(queue), msgid: msgid, bodyType: o.bodyType,
                   relay: rw.macros[Int(UInt8(ascii: "_"))], recipients: sendable, priority: qf.priority,
                   delay: Int64(time(nil)) - Int64(now))
-        if returnToSender { saveDeadLetter(headers, body: message.body, now: now) }
-        deliverSubmitted(id: qid.bytes, qdir: qdir, unbound: unboundDefaults.map { ($0.0, $0.1.queueHeader) })
+        let delivery = deliveryMode
+        let deliverNow = delivery == UInt8(ascii: "i") || delivery == UInt8(ascii: "b")
+        if !deliverNow && errorMode != UInt8(ascii: "m") {
+            if returnToSender { saveDeadLetter(headers, body: message.body, now: now) }
+            return exitStatus
+        }
+        // delivered now (or ErrorMode=m): the recipients' errors are
+        // returned with the delivery's (one dead.letter or one bounce)
+        var errors = SubmissionErrors()
+        if errorMode != UInt8(ascii: "q") {
+            let transcript = rw.errorTranscript ?? []
+            for e in transcript { errors.transcript += Array((e.line + "\n").utf8) }
+            let notify: RecipientFlags = notifyFlags(o.notify) ?? [.notifyFailure, .notifyDelay]
+            for r in queue.entries where r.state == .badAddress {
+                guard let e = transcript.last(where: { $0.address == r.printable }) else { continue }
+                errors.failures.append(.init(printable: r.printable, flags: (r.primary ? RecipientFlags.primary : []).union(notify),
+                                             status: r.status ?? Array("5.0.0".utf8), reply: Array(e.reply.utf8)))
+            }
+            errors.message = rw.lastUserError.map { Array($0.utf8) }
+        }
+        deliverSubmitted(id: qid.bytes, qdir: qdir, unbound: unboundDefaults.map { ($0.0, $0.1.queueHeader) },
+                         submissionErrors: errors)
         return exitStatus
+    }
+
+    /// The lines sendmail logs for recipients refused at submission: the
+    /// error itself, and a to= line with its DSN status and reply.
+    func logRecipientErrors(id: [UInt8], queue: SendQueue, delay: Int64) {
+        guard let sink = logSink, let errors = rewriter.errorTranscript else { return }
+        for e in errors {
+            if logLevel > 3 {
+                let (_, _, text) = stripReplyCode(e.reply)
+                let shown = e.address.map { shortenString($0, 203).string + "... " } ?? ""
+                sink.log(priority: LOG_NOTICE, "\(id.string): \(shown)\(text)")
+            }
+            guard logLevel > 6, let a = e.address,
+                  let r = queue.entries.first(where: { $0.state == .badAddress && $0.printable == a }) else { continue }
+            let (_, _, text) = stripReplyCode(e.reply)
+            sink.log(priority: LOG_INFO, "\(id.string): to=\(a.string), delay=\(Self.delayText(delay)), "
+                     + "mailer=\(r.address.mailerName.string), pri=0, dsn=\((r.status ?? Array("5.0.0".utf8)).string), "
+                     + "reply=\(e.reply), stat=\(text)")
+        }
     }
 
     /// DeliveryMode as set (-od, -O DeliveryMode=, the cf): i, b (the
@@ -201,9 +245,12 @@ extension Engine {
     /// configuration and the very options we run with (re-executing
     /// ourselves would have to rebuild -C, -O, -o, -M, -d from argv).
     /// `inSession`: after an SMTP DATA (errors are mailed, never printed).
-    func deliverSubmitted(id: [UInt8], qdir: String, unbound: [(Int, QueueFile.Header)] = [], inSession: Bool = false) {
+    /// In the queue-only modes only errors are returned (ErrorMode=m), if any.
+    func deliverSubmitted(id: [UInt8], qdir: String, unbound: [(Int, QueueFile.Header)] = [], inSession: Bool = false,
+                          submissionErrors: SubmissionErrors? = nil) {
         let mode = deliveryMode
-        guard mode == UInt8(ascii: "i") || mode == UInt8(ascii: "b") else { return }
+        let deliverNow = mode == UInt8(ascii: "i") || mode == UInt8(ascii: "b")
+        guard deliverNow || !(submissionErrors?.failures.isEmpty ?? true) else { return }
         let sub = QueueCommitter(directory: qdir).subdirectories
         let qfPath = QueueFileKind.control.path(in: Array(qdir.utf8), id: id, useSubdirectory: sub.qf).string
         let fd = open(qfPath, O_RDWR | O_CLOEXEC)
@@ -213,9 +260,10 @@ extension Engine {
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return }
         guard chdir(qdir) == 0 else { return }
         signal(SIGPIPE, SIG_IGN)
-        if mode == UInt8(ascii: "i") {
+        if mode != UInt8(ascii: "b") {
             deliverLockedEntry(id: id, fd: fd, qdir: qdir, how: inSession ? .session : .foreground,
-                               verbose: inSession ? false : verbose, unbound: unbound)
+                               verbose: inSession ? false : verbose, unbound: unbound, submissionErrors: submissionErrors,
+                               deliverNow: deliverNow)
             return
         }
         out.flush()
@@ -228,7 +276,8 @@ extension Engine {
             for target: Int32 in 0...2 { _ = dup2(null, target) }
             if null > 2 { close(null) }
         }
-        deliverLockedEntry(id: id, fd: fd, qdir: qdir, how: .background, verbose: false, unbound: unbound)
+        deliverLockedEntry(id: id, fd: fd, qdir: qdir, how: .background, verbose: false, unbound: unbound,
+                           submissionErrors: submissionErrors)
         out.flush()
         _exit(0)
     }

@@ -262,10 +262,11 @@ struct DeliverTests {
         return lines.joined(separator: "\n")
     }
 
-    static func collect(_ dir: URL, _ r: RunResult, bounce: Bool = false, knownIDs: Set<String> = []) throws -> Snapshot {
+    static func collect(_ dir: URL, _ r: RunResult, bounce: Bool = false, knownIDs: Set<String> = [],
+                        subdirectories: [String] = ["out", "box", "q"]) throws -> Snapshot {
         var files: [String: String] = [:]
         let fm = FileManager.default
-        for sub in ["out", "box", "q"] {
+        for sub in subdirectories {
             let d = dir.appendingPathComponent(sub)
             for name in (fm.subpaths(atPath: d.path) ?? []).sorted() {
                 var isDir: ObjCBool = false
@@ -289,6 +290,21 @@ struct DeliverTests {
                         stderr: String(decoding: r.stderr, as: UTF8.self), status: r.status, files: files)
     }
 
+    /// The deliver fixture (cf, aliases, switch, dump-mailer.sh) in the
+    /// configuration's scratch directory, @SCRATCH@ replaced.
+    static func prepareScratch(_ config: Configuration) throws -> (cf: String, dir: URL) {
+        let p = try Workspace.shared.prepare(config)
+        let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
+        let fixtures = URL(fileURLWithPath: OracleEnvironment.fixture("deliver"))
+        for f in ["aliases", "switch", "dump-mailer.sh"] {
+            let text = try String(contentsOf: fixtures.appendingPathComponent(f), encoding: .utf8)
+                .replacingOccurrences(of: "@SCRATCH@", with: dir.path)
+            try text.write(to: dir.appendingPathComponent(f), atomically: false, encoding: .utf8)
+        }
+        chmod(dir.appendingPathComponent("dump-mailer.sh").path, 0o755)
+        return (p.cfPath, dir)
+    }
+
     func shell(_ command: String) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -303,16 +319,8 @@ struct DeliverTests {
         guard getuid() == 0 else {
             throw HarnessError("DeliverTests need root (mailers run as DefaultUser mail:mail)")
         }
-        let p = try Workspace.shared.prepare(Configuration(
+        let (cfPath, dir) = try Self.prepareScratch(Configuration(
             name: c.name, source: c.fromM4 ? .mc("deliver/deliver-m4.mc") : .cf("deliver/deliver.cf")))
-        let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
-        let fixtures = URL(fileURLWithPath: OracleEnvironment.fixture("deliver"))
-        for f in ["aliases", "switch", "dump-mailer.sh"] {
-            let text = try String(contentsOf: fixtures.appendingPathComponent(f), encoding: .utf8)
-                .replacingOccurrences(of: "@SCRATCH@", with: dir.path)
-            try text.write(to: dir.appendingPathComponent(f), atomically: false, encoding: .utf8)
-        }
-        chmod(dir.appendingPathComponent("dump-mailer.sh").path, 0o755)
         let d = dir.path
         try shell("rm -rf '\(d)/q' '\(d)/q.start' '\(d)/out' '\(d)/box' && mkdir -p '\(d)/q' '\(d)/out' '\(d)/box' "
                   + "&& chmod 1777 '\(d)/out' && chown mail:mail '\(d)/box' && chmod 700 '\(d)/q'")
@@ -320,12 +328,12 @@ struct DeliverTests {
         let runs = Workspace.shared.runs
         var options = SandboxOptions()
         options.modeFlag = "-bi"
-        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: [], options: options,
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cfPath, input: [], options: options,
                             runDir: runs, tag: "\(c.name).newaliases")
         for (i, (args, rcpts)) in c.submissions.enumerated() {
             options.modeFlag = "-odq"
             options.extraArguments = ["-oi"] + args + rcpts
-            let r = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: c.message,
+            let r = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cfPath, input: c.message,
                                     options: options, runDir: runs, tag: "\(c.name).submit\(i)")
             #expect(r.status == 0, "the oracle did not queue the message: \(String(decoding: r.stdout + r.stderr, as: UTF8.self))")
         }
@@ -341,7 +349,7 @@ struct DeliverTests {
         if let pre = c.preRun {
             options.modeFlag = "-q"
             options.extraArguments = pre
-            _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: [], options: options,
+            _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cfPath, input: [], options: options,
                                 runDir: runs, tag: "\(c.name).prerun")
         }
         try shell("rm -rf '\(d)/out'/* '\(d)/box'/* && cp -a '\(d)/q' '\(d)/q.start'")
@@ -357,7 +365,7 @@ struct DeliverTests {
                 lockFD = open(first, O_RDONLY)
                 #expect(lockFD >= 0 && flock(lockFD, LOCK_EX) == 0, "cannot lock \(first)")
             }
-            let r = try Sandbox.run(binary: binary, cf: p.cfPath, input: [], options: options,
+            let r = try Sandbox.run(binary: binary, cf: cfPath, input: [], options: options,
                                     runDir: runs, tag: "\(c.name).\(tag)")
             if lockFD >= 0 { close(lockFD) }
             if c.background {
@@ -400,15 +408,7 @@ struct DeliverTests {
     func killedRun() throws {
         guard getuid() == 0 else { throw HarnessError("DeliverTests need root") }
         let name = "deliver-killed"
-        let p = try Workspace.shared.prepare(Configuration(name: name, source: .cf("deliver/deliver.cf")))
-        let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
-        let fixtures = URL(fileURLWithPath: OracleEnvironment.fixture("deliver"))
-        for f in ["aliases", "switch", "dump-mailer.sh"] {
-            let text = try String(contentsOf: fixtures.appendingPathComponent(f), encoding: .utf8)
-                .replacingOccurrences(of: "@SCRATCH@", with: dir.path)
-            try text.write(to: dir.appendingPathComponent(f), atomically: false, encoding: .utf8)
-        }
-        chmod(dir.appendingPathComponent("dump-mailer.sh").path, 0o755)
+        let (cfPath, dir) = try Self.prepareScratch(Configuration(name: name, source: .cf("deliver/deliver.cf")))
         let d = dir.path
         try shell("rm -rf '\(d)/q' '\(d)/out' '\(d)/box' && mkdir -p '\(d)/q' '\(d)/out' '\(d)/box' "
                   + "&& chmod 1777 '\(d)/out' && chown mail:mail '\(d)/box' && chmod 700 '\(d)/q'")
@@ -416,7 +416,7 @@ struct DeliverTests {
         options.modeFlag = "-odq"
         options.extraArguments = ["-oi", "-f", "root", "root", "a@tempfail", "z@sleep"]
         let runs = Workspace.shared.runs
-        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: Self.basicMessage,
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cfPath, input: Self.basicMessage,
                             options: options, runDir: runs, tag: "\(name).submit")
         let fm = FileManager.default
         func contents() throws -> [String: Data] {
@@ -431,7 +431,7 @@ struct DeliverTests {
         options.modeFlag = "-q"
         options.extraArguments = ["-v"]
         options.timeoutSeconds = 2
-        let r = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: p.cfPath, input: [],
+        let r = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: cfPath, input: [],
                                 options: options, runDir: runs, tag: "\(name).ours")
         #expect(r.timedOut, "the run was not killed (status \(r.status))")
         usleep(300_000)
@@ -452,27 +452,19 @@ extension DeliverTests {
     func killedDuringBounce() throws {
         guard getuid() == 0 else { throw HarnessError("DeliverTests need root") }
         let name = "bounce-killed"
-        let p = try Workspace.shared.prepare(Configuration(name: name, source: .cf("deliver/deliver.cf")))
-        let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
-        let fixtures = URL(fileURLWithPath: OracleEnvironment.fixture("deliver"))
-        for f in ["aliases", "switch", "dump-mailer.sh"] {
-            let text = try String(contentsOf: fixtures.appendingPathComponent(f), encoding: .utf8)
-                .replacingOccurrences(of: "@SCRATCH@", with: dir.path)
-            try text.write(to: dir.appendingPathComponent(f), atomically: false, encoding: .utf8)
-        }
-        chmod(dir.appendingPathComponent("dump-mailer.sh").path, 0o755)
+        let (cfPath, dir) = try Self.prepareScratch(Configuration(name: name, source: .cf("deliver/deliver.cf")))
         let d = dir.path
         try shell("rm -rf '\(d)/q' '\(d)/out' '\(d)/box' && mkdir -p '\(d)/q' '\(d)/out' '\(d)/box' "
                   + "&& chmod 1777 '\(d)/out' && chown mail:mail '\(d)/box' && chmod 700 '\(d)/q'")
         var options = SandboxOptions()
         let runs = Workspace.shared.runs
         options.modeFlag = "-bi"
-        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: [], options: options,
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cfPath, input: [], options: options,
                             runDir: runs, tag: "\(name).newaliases")
         // the bounce goes to z@sleep, whose mailer takes 4 seconds
         options.modeFlag = "-odq"
         options.extraArguments = ["-oi", "-f", "z@sleep", "c@nouser"]
-        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: Self.plainMessage,
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cfPath, input: Self.plainMessage,
                             options: options, runDir: runs, tag: "\(name).submit")
         let fm = FileManager.default
         func contents() throws -> [String: Data] {
@@ -487,7 +479,7 @@ extension DeliverTests {
         options.modeFlag = "-q"
         options.extraArguments = ["-v"]
         options.timeoutSeconds = 2
-        let r = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: p.cfPath, input: [],
+        let r = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: cfPath, input: [],
                                 options: options, runDir: runs, tag: "\(name).ours")
         #expect(r.timedOut, "the run was not killed (status \(r.status))")
         usleep(300_000)
@@ -514,15 +506,7 @@ extension DeliverTests {
     func bounceNotQueued() throws {
         guard getuid() == 0 else { throw HarnessError("DeliverTests need root") }
         let name = "bounce-not-queued"
-        let p = try Workspace.shared.prepare(Configuration(name: name, source: .cf("deliver/deliver.cf")))
-        let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
-        let fixtures = URL(fileURLWithPath: OracleEnvironment.fixture("deliver"))
-        for f in ["aliases", "switch", "dump-mailer.sh"] {
-            let text = try String(contentsOf: fixtures.appendingPathComponent(f), encoding: .utf8)
-                .replacingOccurrences(of: "@SCRATCH@", with: dir.path)
-            try text.write(to: dir.appendingPathComponent(f), atomically: false, encoding: .utf8)
-        }
-        chmod(dir.appendingPathComponent("dump-mailer.sh").path, 0o755)
+        let (cfPath, dir) = try Self.prepareScratch(Configuration(name: name, source: .cf("deliver/deliver.cf")))
         let d = dir.path
         try? shell("chattr -i '\(d)/q/df' 2>/dev/null")
         try shell("rm -rf '\(d)/q' '\(d)/out' '\(d)/box' && mkdir -p '\(d)/q' '\(d)/out' '\(d)/box' "
@@ -531,11 +515,11 @@ extension DeliverTests {
         var options = SandboxOptions()
         let runs = Workspace.shared.runs
         options.modeFlag = "-bi"
-        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: [], options: options,
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cfPath, input: [], options: options,
                             runDir: runs, tag: "\(name).newaliases")
         options.modeFlag = "-odq"
         options.extraArguments = ["-oi", "-f", "bin", "c@nouser", "root"]
-        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: Self.plainMessage,
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cfPath, input: Self.plainMessage,
                             options: options, runDir: runs, tag: "\(name).submit")
         let fm = FileManager.default
         func contents() throws -> [String: Data] {
@@ -555,7 +539,7 @@ extension DeliverTests {
         defer { try? shell("chattr -i '\(d)/q/df'") }
         options.modeFlag = "-q"
         options.extraArguments = ["-v"]
-        let r = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: p.cfPath, input: [],
+        let r = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: cfPath, input: [],
                                 options: options, runDir: runs, tag: "\(name).ours")
         try shell("chattr -i '\(d)/q/df'")
         let after = try contents()
