@@ -109,7 +109,7 @@ extension Engine {
             if !final.contains(at) { final += [at] + j }
             let addrType = top.address.mailer?.addrType ?? Array("rfc822".utf8)
             qr.finalRecipient = addrType + Array("; ".utf8) + final
-            var flags: RecipientFlags = r.primary ? [.primary] : []
+            var flags: RecipientFlags = r.queuedAsPrimary ? [.primary] : []
             flags.formUnion(notify ?? [.notifyFailure, .notifyDelay])
             // A: expanded from an alias (not from an :include: list)
             if let p = r.parent, p.address.mailerName != Array("*include*".utf8) { flags.insert(.alias) }

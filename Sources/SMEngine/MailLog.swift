@@ -101,7 +101,8 @@ extension Engine {
         } else if temporary {
             dsn = "4.0.0"
         } else {
-            dsn = Self.dsnStatus(status).string
+            // (an exit status outside sysexits: 5.3.0)
+            dsn = (64...78).contains(status) ? Self.dsnStatus(status).string : "5.3.0"
         }
         line += ", dsn=\(dsn), stat=\(status == 0 ? "Sent" : text)"
         sink.log(priority: LOG_INFO, line)

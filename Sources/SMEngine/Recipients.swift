@@ -49,9 +49,16 @@ public final class Recipient {
     /// q_alias: the address this one was expanded from.
     public let parent: Recipient?
     public var primary = false
-    /// Primary as the single address an alias of a primary address
-    /// expanded to (QPRIMARY in the qf; not a command-line address).
-    public var inheritedPrimary = false
+    /// How many addresses its expansion (alias, :include: line) gave.
+    public var expansionCount = 0
+
+    /// The qf's P flag: primary, or the only address an alias of a
+    /// primary address expanded to (not through an :include: file).
+    public var queuedAsPrimary: Bool {
+        if primary { return true }
+        guard let p = parent, p.expansionCount == 1, p.address.mailerName != Array("*include*".utf8) else { return false }
+        return p.queuedAsPrimary
+    }
     public var rcptOK = false
     public var selfReference = false
     public var home: [UInt8]? = nil
@@ -149,8 +156,7 @@ extension Engine {
             if let ctl = parent, sameAddress(ctl, r) { ctl.selfReference = true }
             members.append(r)
         }
-        // the only address of a primary address's expansion is primary too
-        if members.count == 1, let ctl = parent, ctl.primary { members[0].inheritedPrimary = true }
+        parent?.expansionCount = members.count
         for r in members.reversed() {
             recipient(r, queue: queue, aliasLevel: aliasLevel)
         }
@@ -162,7 +168,7 @@ extension Engine {
     public func recipient(_ new: Recipient, queue: SendQueue, aliasLevel: Int) -> Recipient {
         let rw = rewriter
         rw.currentAddress = new.printable
-        if aliasLevel == 0 || new.inheritedPrimary { new.primary = true }
+        if aliasLevel == 0 { new.primary = true }
         if aliasLevel > Self.maxAliasRecursion {
             new.state = .badAddress
             new.status = Array("5.4.6".utf8)

@@ -525,7 +525,7 @@ public final class SMTPServer {
         var headers = HeaderList(config: engine.config)
         for f in msg.headerFields { headers.addMessageField(f) }
         rw.macros[Int(UInt8(ascii: "u"))] = nil
-        let primaries = queue.entries.filter { $0.primary && !$0.inheritedPrimary && $0.state.isSendable }
+        let primaries = queue.entries.filter { $0.primary && $0.state.isSendable }
         // `for $u` only when one RCPT was accepted and nothing else (refused
         // recipients, VRFY/EXPN addresses) went into the envelope
         if primaries.count == 1 && acceptedCount == 1 && refusedRecipients == 0 && verifiedCount == 0 { rw.macros[Int(UInt8(ascii: "u"))] = primaries[0].printable }

@@ -118,7 +118,7 @@ extension Engine {
         for f in message.headerFields { headers.addMessageField(f) }
         rw.macros[Int(UInt8(ascii: "u"))] = nil
         // `for $u` only for a single primary address
-        let primaries = queue.entries.filter { $0.primary && !$0.inheritedPrimary }
+        let primaries = queue.entries.filter { $0.primary }
         if primaries.count == 1 { rw.macros[Int(UInt8(ascii: "u"))] = primaries[0].printable }
         rw.macros[Int(UInt8(ascii: "g"))] = fMacro
         let unboundDefaults = headers.expandDefaults(rw.macros)
