@@ -9,6 +9,8 @@
 // as Return-Path's $g expanded, sender and recipient headers rewritten
 // address by address through remotename), an empty line, the body with
 // "From " lines escaped (F=E), and an empty line.
+// appendDeadLetter is also used after a delivery at submission
+// (QueueEntry.swift), with the copy the *file* mailer would get.
 // Promises: appends only (O_APPEND; a new file gets TempFileMode);
 // returns false (and prints nothing) when the file cannot be written, so
 // the caller can fall back.

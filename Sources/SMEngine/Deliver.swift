@@ -25,6 +25,13 @@
 // recipients a DSN reports on are listed, in send-list order, with their
 // status for the bounce (Bounce.swift).  Permanent failures are shown
 // with ErrorMode=p even without -v; the last one's text is the M line.
+// Each mailer call is logged as sendmail's logdelivery() does
+// (MailLog.swift): to=, ctladdr= (a program none, a file its own
+// controlling user, F=o the recipient's, others the sender when it is a
+// local user or, at submission, the caller's ids), delay=, xdelay=,
+// mailer=, pri=, relay= ($h), dsn=, stat=.  At submission
+// (submissionDelivery) permanent failures are not printed: they go to
+// the transcript only, as with sendmail's HoldErrs.
 // Not yet: an xf file on disk, MIME 8->7 conversion, L= line wrapping, SafeFileEnvironment and mailfile()'s safety checks
 // beyond O_NOFOLLOW and the target's permissions.
 

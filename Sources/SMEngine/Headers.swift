@@ -8,8 +8,9 @@
 //      one (Received:, Return-Path:, ...: H_FORCE);
 //   3. the defaults left are expanded ($a, $i, $t, $g, $x, $?x...) except
 //      bind-late ones (Return-Path: keeps `$g` as 0201 'g'); a default
-//      whose value expands to nothing is dropped; Resent-* defaults are
-//      kept only when the message has a Resent- header.
+//      whose value expands to nothing is dropped (and returned, with its
+//      place, for a delivery in the same process, which binds it again);
+//      Resent-* defaults are kept only when the message has a Resent- header.
 // Header fields from the message are stored as read (folding kept);
 // address rewriting of header fields (rulesets 1/3, S=/R=) happens at
 // delivery, not here.

@@ -7,24 +7,35 @@
 // To:/Cc:/Bcc:, Bcc: being deleted at delivery), the headers are
 // completed from the cf's H lines, a queue ID is assigned and the message
 // is committed to the queue (QueueCommit.swift).
-// Every delivery mode queues: there is no delivery agent yet, so -odi,
-// -odb and the default behave as -odq (the queue run delivers later).
-// Promises: returns success only after the qf is durably in place; on a
-// queue failure nothing is left behind and sendmail's messages and exit
-// status are reported.  Messages and exit codes are sendmail's for: no
-// recipients, no recipients in the header, bad recipients (the message
-// is still queued with the error in its M line, exit status of the error).
+// Then DeliveryMode decides (deliverSubmitted): i (and -v, whatever the
+// mode) delivers at once through the queue run's deliverLockedEntry
+// (QueueEntry.swift) before we exit; b (the default) forks a child that
+// inherits the qf's lock and delivers while the caller already has its
+// exit status; q and d leave it queued.
+// Promises: returns success only after the qf is durably in place (before
+// any delivery or fork); on a queue failure nothing is left behind and
+// sendmail's messages and exit status are reported.  Messages and exit
+// codes are sendmail's for: no recipients, no recipients in the header,
+// bad recipients (the message is still queued with the error in its M
+// line, exit status of the error).
 //
 // Errors in command-line recipients (and too many hops) return the
-// message to the sender: with ErrorMode=p (the default) a copy is
-// appended to ~/dead.letter (DeadLetter.swift); ErrorMode=q is silent.
+// message to the sender.  Delivered at once (i, b), they are returned
+// with the delivery's own failures, as sendmail's savemail() does:
+// ErrorMode=p in the foreground appends one copy to the local sender's
+// ~/dead.letter, otherwise (b, m, a sender that is no local user) one
+// bounce lists them all; q is silent.  Queued (q, d): ErrorMode=p appends
+// a copy to the caller's ~/dead.letter (DeadLetter.swift), m mails the
+// errors back at once.  Their syslog lines ("<addr>... User unknown",
+// "to=<addr>, ..., dsn=, reply=, stat=") precede the from= line.
 // Untrusted users get sendmail's X-Authentication-Warning: headers
 // (PrivacyOptions=authwarnings) and no AUTH= parameter.  Notices (0xx,
 // 8xx) are shown only with -v, as sendmail does outside test mode.
-// Not done yet: ErrorMode=m/w (a bounce message) and mailing errors back
-// to a sender other than the caller, "alias database unavailable" when
-// the alias file is missing, MaxMessageSize, queue groups, -v (which
-// makes sendmail deliver at once).
+// Not done yet: ErrorMode=w/e, mailing errors of a queued message back to
+// a sender other than the caller with ErrorMode=p, the cf defaults bound
+// into the qf by the dead.letter of a queued message ($u), "alias
+// database unavailable" when the alias file is missing, MaxMessageSize,
+// queue groups.
 
 import Glibc
 import SMBase

@@ -5,6 +5,8 @@
 // substitution, $& run-time macros, $[ $] and $( $) map lookups, $>
 // subroutine calls right to left, the 100-match loop guard, recursion limit
 // 50, workspace limit 1000 tokens) and prints the `-bt` trace lines.
+// User errors can also be recorded as a transcript (errorTranscript), for
+// the report of a message's failures.
 // Promises: never traps on any workspace; every limit answers with
 // sendmail's message and status; map and macro access go through the
 // injected MapProvider and macro table only.
