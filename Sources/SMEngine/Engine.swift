@@ -28,6 +28,9 @@ public struct StartOptions {
     public var realUID: UInt32 = 0
     /// -n: no alias expansion.
     public var noAlias = false
+    /// Descriptors above 2 open when we started (the caller's): a
+    /// background delivery closes them.
+    public var inheritedDescriptors: [Int32] = []
 
     public init(configFile: String) {
         self.configFile = configFile

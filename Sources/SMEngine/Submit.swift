@@ -269,6 +269,10 @@ extension Engine {
         defer { close(fd) }
         // someone else (a queue run) has it: it delivers it
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return }
+        // mailers run in the queue directory, as in a queue run; the
+        // caller's (an SMTP session's) working directory comes back after
+        let cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        defer { if cwd >= 0 { _ = fchdir(cwd); close(cwd) } }
         guard chdir(qdir) == 0 else { return }
         signal(SIGPIPE, SIG_IGN)
         if mode != UInt8(ascii: "b") {
@@ -280,13 +284,17 @@ extension Engine {
         out.flush()
         let pid = fork()
         guard pid == 0 else { return }   // the parent (or no child: a queue run delivers it later)
-        // the child: its own session, no terminal, nothing shown
+        // the child: its own session, no terminal, nothing shown, and none
+        // of the descriptors the caller gave us (a caller waiting for the
+        // end of a pipe must not wait for the delivery); ours (the locked
+        // qf, open maps) stay
         _ = setsid()
         let null = open("/dev/null", O_RDWR)
         if null >= 0 {
             for target: Int32 in 0...2 { _ = dup2(null, target) }
             if null > 2 { close(null) }
         }
+        for other in options.inheritedDescriptors where other != fd { close(other) }
         deliverLockedEntry(id: id, fd: fd, qdir: qdir, how: .background, verbose: false, unbound: unbound,
                            submissionErrors: submissionErrors)
         out.flush()

@@ -9,6 +9,8 @@ import SMRules
 import SMEngine
 import SMConfig
 
+// descriptors the caller left open to us (before we open any)
+let inheritedDescriptors = (3..<Int32(min(getdtablesize(), 4096))).filter { fcntl($0, F_GETFD) >= 0 }
 let args: [[UInt8]] = Swift.CommandLine.arguments.map { Array($0.utf8) }
 var cl = SMEngine.CommandLine(args)
 let stdoutBuffer = OutputBuffer(flushHandler: { bytes in
@@ -43,6 +45,7 @@ start.testMode = cl.mode == .test
 start.commandLineOptions = cl.options
 start.commandLineMacros = cl.macros
 start.noAlias = cl.noAlias
+start.inheritedDescriptors = inheritedDescriptors
 start.realUID = getuid()
 if let pw = getpwuid(getuid()) { start.realUserName = Array(String(cString: pw.pointee.pw_name).utf8) }
 

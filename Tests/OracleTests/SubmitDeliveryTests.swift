@@ -175,6 +175,39 @@ struct SubmitDeliveryTests {
                 "the oracle \(delivered ? "ran" : "did not run") a mailer: \(real.stdout)")
     }
 
+    /// DeliveryMode b: the caller has its status while the delivery (a
+    /// mailer that takes 4 s) still runs; by then the message is durably
+    /// queued and its qf locked by the delivering child, so no queue run
+    /// can take it; at the end the queue is empty, as with sendmail.
+    @Test("-odb: status returned with the qf in place and locked while the child delivers")
+    func backgroundHoldsTheLock() throws {
+        let (cf, dir) = try Self.prepare("subdel-b-lock")
+        let d = dir.path
+        var options = SandboxOptions()
+        options.modeFlag = "-bm"
+        options.rootHome = d + "/home"
+        options.extraArguments = ["-oi", "-odb", "-f", "root", "z@sleep", "root"]
+        var finals: [DeliverTests.Snapshot] = []
+        for (binary, tag) in [(OracleEnvironment.oraclePath, "oracle"), (try OracleEnvironment.binaryUnderTest(), "ours")] {
+            try Self.freshDirectories(d)
+            let r = try Sandbox.run(binary: binary, cf: cf, input: Self.message, options: options,
+                                    runDir: Workspace.shared.runs, tag: "subdel-b-lock.\(tag)")
+            #expect(r.status == 0 && r.stdout.isEmpty, "\(tag): \(r.status) \(String(decoding: r.stdout, as: UTF8.self))")
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: d + "/q")) ?? []
+            let qf = names.first { $0.hasPrefix("qf") }
+            #expect(qf != nil && names.contains { $0.hasPrefix("df") }, "\(tag): not queued when the caller returned: \(names)")
+            if let qf {
+                let fd = open(d + "/q/" + qf, O_RDONLY)
+                #expect(fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) != 0, "\(tag): \(qf) is not locked during the delivery")
+                if fd >= 0 { close(fd) }
+            }
+            #expect(Self.waitForBackground(d), "\(tag): the background delivery did not finish")
+            finals.append(try Self.collect(dir, r))
+        }
+        #expect(finals[1].files == finals[0].files)
+        #expect(!finals[1].files.keys.contains { $0.hasPrefix("q/qf") }, "ours left the message queued")
+    }
+
     /// deliver.cf with a ruleset 3 that takes the address out of <...>,
     /// as SMTP gives it.
     static func prepareSMTP(_ name: String) throws -> (cf: String, dir: URL) {
