@@ -163,7 +163,7 @@ extension Engine {
         var senderControl: String? = nil
         if let (u, g) = senderIDs {
             senderControl = "\(qf.sender.string) (\(u)/\(g))"
-        } else if submissionDelivery, !qf.sender.isEmpty {
+        } else if submissionDelivery, !qf.sender.isEmpty, qf.sender != Array("<>".utf8) {
             // at submission the sender has the caller's ids
             senderControl = "\(qf.sender.string) (\(options.realUID)/\(getgid()))"
         }

@@ -9,7 +9,7 @@
 // "to=..., ctladdr=..., delay=..., xdelay=..., mailer=..., pri=...,
 // relay=..., dsn=..., stat=..." above level 7 (Sent), 8 (deferred) or 6
 // (failed); "<id>: <bounce id>: DSN: <text>" when a bounce is queued,
-// above level 5.
+// above level 5; a refused recipient's error and to= line (dsn=, reply=).
 // Promises: never blocks delivery on logging; the default sink opens the
 // log once and writes one datagram per line.
 
@@ -108,9 +108,11 @@ extension Engine {
         sink.log(priority: LOG_INFO, line)
     }
 
-    /// The line of a queued bounce: "<id>: <bounce id>: DSN: <text>".
-    func logReturn(id: [UInt8], bounceID: [UInt8], text: [UInt8]) {
+    /// The line of a queued bounce: "<id>: <bounce id>: DSN: <text>"
+    /// ("postmaster notify" for a message from <>, "return to sender"
+    /// when its sender cannot receive it).
+    func logReturn(id: [UInt8], bounceID: [UInt8], notice: String, text: [UInt8]) {
         guard let sink = logSink, logLevel > 5 else { return }
-        sink.log(priority: LOG_INFO, "\(id.string): \(bounceID.string): DSN: \(text.string)")
+        sink.log(priority: LOG_INFO, "\(id.string): \(bounceID.string): \(notice): \(text.string)")
     }
 }

@@ -221,10 +221,10 @@ extension Engine {
 
     /// The lines sendmail logs for recipients refused at submission: the
     /// error itself, and a to= line with its DSN status and reply.
-    func logRecipientErrors(id: [UInt8], queue: SendQueue, delay: Int64) {
+    func logRecipientErrors(id: [UInt8], queue: SendQueue, delay: Int64, priority: Int64 = 0, notices: Bool = true) {
         guard let sink = logSink, let errors = rewriter.errorTranscript else { return }
         for e in errors {
-            if logLevel > 3 {
+            if notices && logLevel > 3 {
                 let (_, _, text) = stripReplyCode(e.reply)
                 let shown = e.address.map { shortenString($0, 203).string + "... " } ?? ""
                 sink.log(priority: LOG_NOTICE, "\(id.string): \(shown)\(text)")
@@ -233,7 +233,7 @@ extension Engine {
                   let r = queue.entries.first(where: { $0.state == .badAddress && $0.printable == a }) else { continue }
             let (_, _, text) = stripReplyCode(e.reply)
             sink.log(priority: LOG_INFO, "\(id.string): to=\(a.string), delay=\(Self.delayText(delay)), "
-                     + "mailer=\(r.address.mailerName.string), pri=0, dsn=\((r.status ?? Array("5.0.0".utf8)).string), "
+                     + "mailer=\(r.address.mailerName.string), pri=\(priority), dsn=\((r.status ?? Array("5.0.0".utf8)).string), "
                      + "reply=\(e.reply), stat=\(text)")
         }
     }

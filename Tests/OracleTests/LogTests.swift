@@ -145,6 +145,11 @@ struct LogTests {
         ("odi-failures", ["-odi", "-f", "s@okhost", "c@nouser", "shprog", "a@tempfail", "nosuchuser", "root"], false),
         ("odb-failures", ["-odb", "-f", "root", "c@nouser", "a@tempfail", "root"], false),
         ("odq-unknown", ["-odq", "-f", "root", "nosuchuser", "root"], false),
+        // a return receipt, a postmaster notice (from <>), a double bounce
+        // (its sender refused: "return to sender")
+        ("odi-receipt", ["-odi", "-N", "success", "-f", "bin", "root"], false),
+        ("odi-null-sender", ["-odi", "-f", "<>", "c@nouser"], false),
+        ("odi-double-bounce", ["-odi", "-f", "s@nouser", "c@nouser"], false),
         // a queue run: priority with RetryFactor, ctladdr of a local sender
         ("queue-run", ["-f", "bin", "root", "c@nouser", "a@tempfail", "pipe", "file", "x@local2"], true),
         ("queue-run-remote-sender", ["-f", "s@okhost", "root", "c@nouser", "list"], true),
