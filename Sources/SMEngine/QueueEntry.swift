@@ -13,7 +13,9 @@
 // background) mail it back, q drops them.
 // A queue run's rewritten qf gets RetryFactor added to its priority and
 // the df's inode (I line); at submission neither (sendmail's envelope
-// still has the priority it was queued with, and no inode).
+// still has the priority it was queued with, and no inode), except in the
+// child of an SMTP session (DeliveryMode b), whose priority has the
+// headers' size added (as sendmail's; the reason is not known).
 // Promises: the qf is only replaced by rewriteControlFile (tf, fsync,
 // rename, directory fsync) and only removed after every failure it
 // reports on has been returned (bounce durably queued or dead.letter
@@ -54,6 +56,10 @@ extension Engine {
         /// After an SMTP session's DATA (-bs, DeliveryMode i), in the
         /// session's process: errors cannot be printed, they are mailed.
         case session
+        /// After an SMTP session's DATA with DeliveryMode b, in a child:
+        /// sendmail's has the headers' size added to the priority, and a
+        /// rewritten qf gets it and the df's inode.
+        case sessionChild
     }
 
     /// Delivers queue entry `id` of queue directory `qdir`; `fd` is its qf,
@@ -99,10 +105,12 @@ extension Engine {
         submissionDelivery = how != .queueRun
         var live = qf
         live.headers = Self.merge(qf.headers, unbound)
+        var priority = qf.priority
+        if how == .queueRun { priority += retry }
+        if how == .sessionChild { priority += Int64(qf.headers.reduce(0) { $0 + $1.text.count + 1 }) }
         var outcome = DeliveryOutcome()
         if deliverNow {
-            outcome = deliver(live, id: id, data: data, verbose: verbose, now: time(nil),
-                              logPriority: how == .queueRun ? qf.priority + retry : qf.priority)
+            outcome = deliver(live, id: id, data: data, verbose: verbose, now: time(nil), logPriority: priority)
         } else {
             // queue only: nothing is delivered (only errors are returned)
             outcome.remaining = Array(qf.recipients.indices)
@@ -164,8 +172,8 @@ extension Engine {
         updated.recipients = keepRecipients(qf, outcome.remaining)
         updated.lastAttempt = Int64(time(nil))
         updated.attempts += 1
-        if how == .queueRun {
-            updated.priority += retry
+        if how == .queueRun || how == .sessionChild {
+            updated.priority = priority
             let dev = UInt64(dst.st_dev)
             let major = Int64((dev >> 8) & 0xfff) | Int64((dev >> 32) & ~UInt64(0xfff))
             let minor = Int64(dev & 0xff) | Int64((dev >> 12) & ~UInt64(0xff))

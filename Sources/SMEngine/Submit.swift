@@ -295,7 +295,7 @@ extension Engine {
             if null > 2 { close(null) }
         }
         for other in options.inheritedDescriptors where other != fd { close(other) }
-        deliverLockedEntry(id: id, fd: fd, qdir: qdir, how: .background, verbose: false, unbound: unbound,
+        deliverLockedEntry(id: id, fd: fd, qdir: qdir, how: inSession ? .sessionChild : .background, verbose: false, unbound: unbound,
                            submissionErrors: submissionErrors)
         out.flush()
         _exit(0)
