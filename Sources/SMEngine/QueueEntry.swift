@@ -153,7 +153,11 @@ extension Engine {
             _ = unlink(dfPath)
             return
         }
-        guard outcome.attempted else { return }
+        // nothing delivered: the qf stays as it is, unless a dead.letter
+        // copy bound the cf's empty defaults (queued with ErrorMode=p:
+        // sendmail's qf then has them, bound with the user's $u)
+        let boundByDeadLetter = !deliverNow && !unbound.isEmpty && outcome.lastUserMacro != nil
+        guard outcome.attempted || boundByDeadLetter else { return }
         var updated = qf
         if !unbound.isEmpty && how != .session {
             // queueup() binds the defaults with $u of the last mailer call
@@ -169,17 +173,19 @@ extension Engine {
             }
             updated.headers = Self.merge(qf.headers, bound)
         }
-        updated.recipients = keepRecipients(qf, outcome.remaining)
-        updated.lastAttempt = Int64(time(nil))
-        updated.attempts += 1
-        if how == .queueRun || how == .sessionChild {
+        if outcome.attempted {
+            updated.recipients = keepRecipients(qf, outcome.remaining)
+            updated.lastAttempt = Int64(time(nil))
+            updated.attempts += 1
+            if let m = outcome.message { updated.message = m }
+        }
+        if outcome.attempted && (how == .queueRun || how == .sessionChild) {
             updated.priority = priority
             let dev = UInt64(dst.st_dev)
             let major = Int64((dev >> 8) & 0xfff) | Int64((dev >> 32) & ~UInt64(0xfff))
             let minor = Int64(dev & 0xff) | Int64((dev >> 12) & ~UInt64(0xff))
             updated.dataInode = QueueFile.DataInode(major: major, minor: minor, inode: UInt64(dst.st_ino))
         }
-        if let m = outcome.message { updated.message = m }
         if !rewriteControlFile(updated, id: id, qfPath: qfPath, qfDir: qfDir) {
             rewriter.systemError("cannot rewrite \(qfPath): \(String(cString: strerror(errno)))")
         }
@@ -214,11 +220,16 @@ extension Engine {
             if let (user, home) = localSender(qf.sender),
                let text = fileMailerCopy(qf, id: id, data: data, user: user, now: time(nil)),
                appendDeadLetter(text, path: (home == "/" ? "" : home) + "/dead.letter") {
+                if !outcome.attempted { outcome.lastUserMacro = user }
                 return true
             }
         default:
             break
         }
+        // (at submission, why the sender cannot get it is not shown)
+        let suppress = rewriter.suppressErrors
+        if how != .queueRun { rewriter.suppressErrors = true }
+        defer { rewriter.suppressErrors = suppress }
         return returnToSender(qf, id: id, data: data, outcome: &outcome, qdir: qdir, verbose: verbose, now: time(nil))
     }
 

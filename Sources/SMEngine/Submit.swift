@@ -20,22 +20,23 @@
 // line, exit status of the error).
 //
 // Errors in command-line recipients (and too many hops) return the
-// message to the sender.  Delivered at once (i, b), they are returned
-// with the delivery's own failures, as sendmail's savemail() does:
-// ErrorMode=p in the foreground appends one copy to the local sender's
-// ~/dead.letter, otherwise (b, m, a sender that is no local user) one
-// bounce lists them all; q is silent.  Queued (q, d): ErrorMode=p appends
-// a copy to the caller's ~/dead.letter (DeadLetter.swift), m mails the
-// errors back at once.  Their syslog lines ("<addr>... User unknown",
-// "to=<addr>, ..., dsn=, reply=, stat=") precede the from= line.
+// message to the sender, with the delivery's own failures when it is
+// delivered at once, as sendmail's savemail() does (QueueEntry.swift):
+// ErrorMode=p in the foreground (queued or -odi) appends one copy to the
+// local sender's ~/dead.letter (binding the cf's empty defaults into the
+// qf too), otherwise (b, m, a sender that is no local user) one bounce
+// lists them all; q is silent.  With no recipient left, or too many hops,
+// nothing is queued and ErrorMode=p saves the caller's copy
+// (DeadLetter.swift).  Errors in -t header recipients are not returned.
+// Their syslog lines ("<addr>... User unknown", "to=<addr>, ..., dsn=,
+// reply=, stat=") precede the from= line.
 // Untrusted users get sendmail's X-Authentication-Warning: headers
 // (PrivacyOptions=authwarnings) and no AUTH= parameter.  Notices (0xx,
 // 8xx) are shown only with -v, as sendmail does outside test mode.
-// Not done yet: ErrorMode=w/e, mailing errors of a queued message back to
-// a sender other than the caller with ErrorMode=p, the cf defaults bound
-// into the qf by the dead.letter of a queued message ($u), "alias
-// database unavailable" when the alias file is missing, MaxMessageSize,
-// queue groups.
+// Not done yet: ErrorMode=w/e, the cf defaults sendmail binds into the
+// qf with $u when a recipient failed and nothing was returned (ErrorMode=q),
+// "alias database unavailable" when the alias file is missing,
+// MaxMessageSize, queue groups.
 
 import Glibc
 import SMBase
@@ -118,6 +119,8 @@ extension Engine {
         // sender would be mailed to it: not done yet)
         let senderIsCaller = (sender.mailer?.has("l") ?? false) && sender.user == options.realUserName
         let returnToSender = rw.lastUserError != nil && errorMode == UInt8(ascii: "p") && senderIsCaller
+        // (errors in header recipients, -t, are not returned)
+        let commandLineErrors = rw.lastUserError != nil ? (rw.errorTranscript ?? []).count : 0
         if rw.lastUserError == nil { rw.lastUserError = senderError }
 
         // headers
@@ -196,15 +199,18 @@ extension Engine {
                   delay: Int64(time(nil)) - Int64(now))
         let delivery = deliveryMode
         let deliverNow = delivery == UInt8(ascii: "i") || delivery == UInt8(ascii: "b")
-        if !deliverNow && errorMode != UInt8(ascii: "m") {
-            if returnToSender { saveDeadLetter(headers, body: message.body, now: now) }
+        // queued with ErrorMode=p: the caller's errors go to its
+        // ~/dead.letter, as a delivery's would (below); otherwise nothing
+        // more happens now
+        let recipientErrors = commandLineErrors > 0
+        if !deliverNow && !(recipientErrors && (errorMode == UInt8(ascii: "m") || errorMode == UInt8(ascii: "p"))) {
             return exitStatus
         }
         // delivered now (or ErrorMode=m): the recipients' errors are
         // returned with the delivery's (one dead.letter or one bounce)
         var errors = SubmissionErrors()
         if errorMode != UInt8(ascii: "q") {
-            let transcript = rw.errorTranscript ?? []
+            let transcript = Array((rw.errorTranscript ?? []).prefix(commandLineErrors))
             for e in transcript { errors.transcript += Array((e.line + "\n").utf8) }
             let notify: RecipientFlags = notifyFlags(o.notify) ?? [.notifyFailure, .notifyDelay]
             for r in queue.entries where r.state == .badAddress {
