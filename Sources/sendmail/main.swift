@@ -9,8 +9,10 @@ import SMRules
 import SMEngine
 import SMConfig
 
-// descriptors the caller left open to us (before we open any)
+// descriptors the caller left open to us (before we open any): no
+// program we start gets them, and a background delivery closes them
 let inheritedDescriptors = (3..<Int32(min(getdtablesize(), 4096))).filter { fcntl($0, F_GETFD) >= 0 }
+for fd in inheritedDescriptors { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
 let args: [[UInt8]] = Swift.CommandLine.arguments.map { Array($0.utf8) }
 var cl = SMEngine.CommandLine(args)
 let stdoutBuffer = OutputBuffer(flushHandler: { bytes in
