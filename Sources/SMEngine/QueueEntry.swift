@@ -10,7 +10,7 @@
 // submission ErrorMode decides as sendmail's savemail() does: p (in the
 // foreground) appends the message to the sender's ~/dead.letter when the
 // sender is a local user (else mails it back), m/e/w (and p in the
-// background) mail it back, q drops them.
+// background or an SMTP session) mail it back, q drops them.
 // A queue run's rewritten qf gets RetryFactor added to its priority and
 // the df's inode (I line); at submission neither (sendmail's envelope
 // still has the priority it was queued with, and no inode), except in the

@@ -24,8 +24,8 @@
 // delivered at once, as sendmail's savemail() does (QueueEntry.swift):
 // ErrorMode=p in the foreground (queued or -odi) appends one copy to the
 // local sender's ~/dead.letter (binding the cf's empty defaults into the
-// qf too), otherwise (b, m, a sender that is no local user) one bounce
-// lists them all; q is silent.  With no recipient left, or too many hops,
+// qf too), otherwise (b, m, w, e, a sender that is no local user) one
+// bounce lists them all (and only p prints them; e exits 0); q is silent.  With no recipient left, or too many hops,
 // nothing is queued and ErrorMode=p saves the caller's copy
 // (DeadLetter.swift).  Errors in -t header recipients are not returned.
 // Their syslog lines ("<addr>... User unknown", "to=<addr>, ..., dsn=,
@@ -33,7 +33,7 @@
 // Untrusted users get sendmail's X-Authentication-Warning: headers
 // (PrivacyOptions=authwarnings) and no AUTH= parameter.  Notices (0xx,
 // 8xx) are shown only with -v, as sendmail does outside test mode.
-// Not done yet: ErrorMode=w/e, the cf defaults sendmail binds into the
+// Not done yet: ErrorMode=w writing to the user's terminal, the cf defaults sendmail binds into the
 // qf with $u when a recipient failed and nothing was returned (ErrorMode=q),
 // "alias database unavailable" when the alias file is missing,
 // MaxMessageSize, queue groups.
@@ -104,8 +104,8 @@ extension Engine {
         // recipients from the command line
         let queue = SendQueue()
         let saveSuppress = rw.suppressErrors
-        // ErrorMode q and m: nothing shown (m mails the errors back)
-        if errorMode == UInt8(ascii: "q") || errorMode == UInt8(ascii: "m") { rw.suppressErrors = true }
+        // only ErrorMode p shows them (m, w and e mail the errors back)
+        if errorMode != UInt8(ascii: "p") { rw.suppressErrors = true }
         let senderError = rw.lastUserError
         rw.lastUserError = nil
         // the recipients' errors, for a report after delivery (modes i, b)
@@ -203,7 +203,7 @@ extension Engine {
         // ~/dead.letter, as a delivery's would (below); otherwise nothing
         // more happens now
         let recipientErrors = commandLineErrors > 0
-        if !deliverNow && !(recipientErrors && (errorMode == UInt8(ascii: "m") || errorMode == UInt8(ascii: "p"))) {
+        if !deliverNow && !(recipientErrors && errorMode != UInt8(ascii: "q")) {
             return exitStatus
         }
         // delivered now (or ErrorMode=m): the recipients' errors are
@@ -222,6 +222,8 @@ extension Engine {
         }
         deliverSubmitted(id: qid.bytes, qdir: qdir, unbound: unboundDefaults.map { ($0.0, $0.1.queueHeader) },
                          submissionErrors: errors)
+        // ErrorMode=e (BERKnet): the errors were mailed, the exit status is 0
+        if errorMode == UInt8(ascii: "e") { return .ok }
         return exitStatus
     }
 

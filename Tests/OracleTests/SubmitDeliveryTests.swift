@@ -55,6 +55,9 @@ struct SubmitDeliveryTests {
         // (also in the queue-only mode: the message stays queued)
         Case(name: "i-errormode-m-unknown-local", arguments: ["-odi", "-oem", "-f", "root", "nosuchuser", "root"]),
         Case(name: "q-errormode-m-unknown-local", arguments: ["-odq", "-oem", "-f", "root", "nosuchuser", "root"]),
+        // e (BERKnet): mailed back, exit status 0; w: mailed back (no terminal)
+        Case(name: "i-errormode-e", arguments: ["-odi", "-oee", "-f", "root", "nosuchuser", "root", "c@nouser"]),
+        Case(name: "q-errormode-w-unknown-local", arguments: ["-odq", "-oew", "-f", "root", "nosuchuser", "root"]),
         Case(name: "b-unknown-local-and-mailer", arguments: ["-odb", "-f", "root", "nosuchuser", "c@nouser", "root"],
              background: true),
         // a sender that is no local user: the bounce is mailed to it
