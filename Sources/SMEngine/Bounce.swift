@@ -83,7 +83,7 @@ extension Engine {
                 _ = sendToList(original, parent: nil, queue: refused, aliasLevel: 0)
                 // logged as a recipient refused (without the notice line)
                 logRecipientErrors(id: id, queue: refused, delay: Int64(now) - qf.creationTime,
-                                   priority: qf.priority, notices: false)
+                                   priority: qf.priority, noticeCount: 0)
                 rewriter.errorTranscript = savedTranscript
                 notice = "return to sender"
                 if var e = rewriter.lastUserError {

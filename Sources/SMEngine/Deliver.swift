@@ -13,7 +13,8 @@
 // controlling user, the local sender, or DefaultUser overridden by U=), in
 // the first existing D= directory (else the queue directory), with only
 // AGENT=sendmail and the cf's E variables in the environment.  Headers are
-// selected by ?flags?/?$x?, bound late ($g...) and dequoted (METAQUOTE),
+// selected by ?flags?/?$x? (Bcc: left out when the qf says so, flag b),
+// bound late ($g...) and dequoted (METAQUOTE),
 // address headers go through remotename() and commaize()'s folding.
 // Promises: the caller's QueueFile is only changed in memory (the queue
 // run rewrites the file); -v lines use sendmail's wording; SMTP ([IPC] or
@@ -421,6 +422,9 @@ extension Engine {
     func headerBytes(_ qf: QueueFile, mailer m: Mailer) -> [UInt8] {
         var out: [UInt8] = []
         for h in qf.headers {
+            // EF_DELETE_BCC (qf flag b): Bcc: is not passed on
+            if qf.flags.contains(.deleteBcc),
+               HeaderInfo.flags(for: Array(h.text.prefix { $0 != UInt8(ascii: ":") })).contains(.bcc) { continue }
             guard DeliveryFormat.headerSelected(h, mailerFlags: m.flags, macroDefined: { name in
                 guard let id = self.macroID(name) else { return false }
                 return self.rewriter.macros[id] != nil

@@ -44,6 +44,8 @@ struct SubmissionErrors {
     var transcript: [UInt8] = []
     /// The envelope's message (e_message) they left.
     var message: [UInt8]? = nil
+    /// Mailed back whatever ErrorMode says (errors in -t header recipients).
+    var mailed = false
 }
 
 extension Engine {
@@ -142,7 +144,8 @@ extension Engine {
             }
         }
         if !outcome.failures.isEmpty, !returnFailures(live, id: id, data: data, outcome: &outcome, qdir: qdir,
-                                                      how: how, verbose: verbose) {
+                                                      how: how, verbose: verbose,
+                                                      mail: submissionErrors?.mailed ?? false) {
             // the bounce could not be queued: the message stays as it
             // was (its deliveries are repeated later, never lost)
             return
@@ -208,8 +211,9 @@ extension Engine {
     /// receipts) of one delivery.  False when a bounce was owed and could
     /// not be queued.
     func returnFailures(_ qf: QueueFile, id: [UInt8], data: [UInt8], outcome: inout DeliveryOutcome,
-                        qdir: String, how: EntryDelivery, verbose: Bool) -> Bool {
+                        qdir: String, how: EntryDelivery, verbose: Bool, mail: Bool = false) -> Bool {
         var mode = config.options["ErrorMode"]?.first ?? UInt8(ascii: "p")
+        if mail && mode != UInt8(ascii: "q") { mode = UInt8(ascii: "m") }
         if how == .queueRun || (how != .foreground && mode == UInt8(ascii: "p")) { mode = UInt8(ascii: "m") }
         let failed = outcome.failures.contains { !$0.success }
         switch mode {

@@ -27,7 +27,9 @@
 // qf too), otherwise (b, m, w, e, a sender that is no local user) one
 // bounce lists them all (and only p prints them; e exits 0); q is silent.  With no recipient left, or too many hops,
 // nothing is queued and ErrorMode=p saves the caller's copy
-// (DeadLetter.swift).  Errors in -t header recipients are not returned.
+// (DeadLetter.swift).  Errors in -t header recipients keep the message
+// queued (not delivered, whatever the mode) and are mailed back unless
+// ErrorMode=q, as sendmail does.
 // Their syslog lines ("<addr>... User unknown", "to=<addr>, ..., dsn=,
 // reply=, stat=") precede the from= line.
 // Untrusted users get sendmail's X-Authentication-Warning: headers
@@ -192,25 +194,29 @@ extension Engine {
             while let l = v.last, isASCIISpace(l) { v.removeLast() }
             return v
         }
-        logRecipientErrors(id: qid.bytes, queue: queue, delay: Int64(time(nil)) - Int64(now))
+        // (a -t header recipient's error is not logged itself)
+        logRecipientErrors(id: qid.bytes, queue: queue, delay: Int64(time(nil)) - Int64(now), noticeCount: commandLineErrors)
         logQueued(id: qid.bytes, sender: qf.sender, size: message.size, precedence: precedenceClass(headers),
                   nrcpts: countedRecipients(queue), msgid: msgid, bodyType: o.bodyType,
                   relay: rw.macros[Int(UInt8(ascii: "_"))], recipients: sendable, priority: qf.priority,
                   delay: Int64(time(nil)) - Int64(now))
         let delivery = deliveryMode
-        let deliverNow = delivery == UInt8(ascii: "i") || delivery == UInt8(ascii: "b")
+        // errors in -t header recipients: the message is only queued, the
+        // errors are mailed back (whatever ErrorMode, q aside)
+        let deliverNow = (delivery == UInt8(ascii: "i") || delivery == UInt8(ascii: "b")) && !headerErrors
         // queued with ErrorMode=p: the caller's errors go to its
         // ~/dead.letter, as a delivery's would (below); otherwise nothing
         // more happens now
-        let recipientErrors = commandLineErrors > 0
-        if !deliverNow && !(recipientErrors && errorMode != UInt8(ascii: "q")) {
+        let returned = headerErrors ? (rw.errorTranscript ?? []).count : commandLineErrors
+        if !deliverNow && !(returned > 0 && errorMode != UInt8(ascii: "q")) {
             return exitStatus
         }
         // delivered now (or ErrorMode=m): the recipients' errors are
         // returned with the delivery's (one dead.letter or one bounce)
         var errors = SubmissionErrors()
         if errorMode != UInt8(ascii: "q") {
-            let transcript = Array((rw.errorTranscript ?? []).prefix(commandLineErrors))
+            let transcript = Array((rw.errorTranscript ?? []).prefix(returned))
+            errors.mailed = headerErrors
             for e in transcript { errors.transcript += Array((e.line + "\n").utf8) }
             let notify: RecipientFlags = notifyFlags(o.notify) ?? [.notifyFailure, .notifyDelay]
             for r in queue.entries where r.state == .badAddress {
@@ -221,7 +227,7 @@ extension Engine {
             errors.message = rw.lastUserError.map { Array($0.utf8) }
         }
         deliverSubmitted(id: qid.bytes, qdir: qdir, unbound: unboundDefaults.map { ($0.0, $0.1.queueHeader) },
-                         submissionErrors: errors)
+                         submissionErrors: errors, deliverNow: deliverNow)
         // ErrorMode=e (BERKnet): the errors were mailed, the exit status is 0
         if errorMode == UInt8(ascii: "e") { return .ok }
         return exitStatus
@@ -229,10 +235,10 @@ extension Engine {
 
     /// The lines sendmail logs for recipients refused at submission: the
     /// error itself, and a to= line with its DSN status and reply.
-    func logRecipientErrors(id: [UInt8], queue: SendQueue, delay: Int64, priority: Int64 = 0, notices: Bool = true) {
+    func logRecipientErrors(id: [UInt8], queue: SendQueue, delay: Int64, priority: Int64 = 0, noticeCount: Int = .max) {
         guard let sink = logSink, let errors = rewriter.errorTranscript else { return }
-        for e in errors {
-            if notices && logLevel > 3 {
+        for (n, e) in errors.enumerated() {
+            if n < noticeCount && logLevel > 3 {
                 let (_, _, text) = stripReplyCode(e.reply)
                 let shown = e.address.map { shortenString($0, 203).string + "... " } ?? ""
                 sink.log(priority: LOG_NOTICE, "\(id.string): \(shown)\(text)")
@@ -264,11 +270,13 @@ extension Engine {
     /// configuration and the very options we run with (re-executing
     /// ourselves would have to rebuild -C, -O, -o, -M, -d from argv).
     /// `inSession`: after an SMTP DATA (errors are mailed, never printed).
-    /// In the queue-only modes only errors are returned (ErrorMode=m), if any.
+    /// In the queue-only modes (or `deliverNow` false) only errors are
+    /// returned, if any.
     func deliverSubmitted(id: [UInt8], qdir: String, unbound: [(Int, QueueFile.Header)] = [], inSession: Bool = false,
-                          submissionErrors: SubmissionErrors? = nil) {
-        let mode = deliveryMode
-        let deliverNow = mode == UInt8(ascii: "i") || mode == UInt8(ascii: "b")
+                          submissionErrors: SubmissionErrors? = nil, deliverNow asked: Bool = true) {
+        var mode = deliveryMode
+        let deliverNow = (mode == UInt8(ascii: "i") || mode == UInt8(ascii: "b")) && asked
+        if !deliverNow { mode = UInt8(ascii: "q") }
         guard deliverNow || !(submissionErrors?.failures.isEmpty ?? true) else { return }
         let sub = QueueCommitter(directory: qdir).subdirectories
         let qfPath = QueueFileKind.control.path(in: Array(qdir.utf8), id: id, useSubdirectory: sub.qf).string

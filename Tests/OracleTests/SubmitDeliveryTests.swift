@@ -36,6 +36,8 @@ struct SubmitDeliveryTests {
     /// and bound at delivery, as sendmail does, never written to the qf.
     static let bareMessage = Array("Subject: no from\n\nhello\n".utf8)
 
+    static let tMessage = Array("To: nosuchuser, root\nSubject: t\n\nhello\n".utf8)
+
     /// The same recipients in each mode: a local user, an alias to a
     /// pipe, a mailer failing with EX_NOUSER (returned to the sender), a
     /// local user unknown at submission (F=w).
@@ -77,6 +79,12 @@ struct SubmitDeliveryTests {
         Case(name: "q-unknown-local", arguments: ["-odq", "-f", "root", "nosuchuser", "root"], message: bareMessage,
              queueOnly: true),
         Case(name: "q-unknown-local-remote-sender", arguments: ["-odq", "-f", "s@okhost", "nosuchuser", "root"]),
+        // -t with a header recipient unknown: the message is only queued,
+        // the error mailed back (ErrorMode=p too), in every mode
+        Case(name: "i-t-header-error", arguments: ["-odi", "-t", "-f", "root"], message: tMessage),
+        Case(name: "b-t-header-error", arguments: ["-odb", "-t", "-f", "root"], background: true, message: tMessage),
+        Case(name: "q-t-header-error", arguments: ["-odq", "-t", "-f", "root"], message: tMessage),
+        Case(name: "i-t", arguments: ["-odi", "-t", "-f", "root"], message: Array("To: root, pipe\nCc: list\nBcc: x@local2\nSubject: t\n\nhello\n".utf8)),
         // -od with no value: interactive
         Case(name: "option-od-alone", arguments: ["-od", "-f", "root", "root", "c@nouser"]),
         Case(name: "option-deliverymode-i", arguments: ["-ODeliveryMode=interactive", "-f", "root", "root", "c@nouser"]),
