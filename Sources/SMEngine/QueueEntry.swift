@@ -118,31 +118,7 @@ extension Engine {
             outcome.remaining = Array(qf.recipients.indices)
         }
         submissionDelivery = false
-        if let se = submissionErrors, !se.failures.isEmpty {
-            // reported first, as recipients of the envelope not written to the qf
-            var first: [FailedRecipient] = []
-            for f in se.failures {
-                live.recipients.append(QueueFile.Recipient(address: f.printable, flags: f.flags))
-                var r = FailedRecipient(index: live.recipients.count - 1, status: f.status, user: f.printable)
-                r.diagnostic = (Array("smtp".utf8), f.reply)
-                first.append(r)
-            }
-            outcome.failures = first + outcome.failures
-            outcome.transcript = se.transcript + outcome.transcript
-            if outcome.message == nil || outcome.messageIsDeferral { outcome.message = se.message }
-            if outcome.returnedHeader == nil, let fm = config.mailer(named: Array("*file*".utf8)) {
-                let saved = rewriter.macros
-                rewriter.macros[Int(UInt8(ascii: "i"))] = id
-                for m in live.macros { if let mid = macroID(m.name) { rewriter.macros[mid] = m.value } }
-                rewriter.macros[Int(UInt8(ascii: "f"))] = live.sender
-                rewriter.macros[Int(UInt8(ascii: "u"))] = nil
-                rewriter.macros[Int(UInt8(ascii: "h"))] = nil
-                defineSenderMacro(live, mailer: fm)
-                outcome.returnedHeader = headerBytes(live, mailer: fm)
-                outcome.returnedBody = DeliveryFormat.body(data, mailerFlags: fm.flags, eol: fm.eol)
-                rewriter.macros = saved
-            }
-        }
+        if let se = submissionErrors { addSubmissionErrors(se, to: &live, outcome: &outcome, id: id, data: data) }
         if !outcome.failures.isEmpty, !returnFailures(live, id: id, data: data, outcome: &outcome, qdir: qdir,
                                                       how: how, verbose: verbose,
                                                       mail: submissionErrors?.mailed ?? false) {
@@ -191,6 +167,36 @@ extension Engine {
         }
         if !rewriteControlFile(updated, id: id, qfPath: qfPath, qfDir: qfDir) {
             rewriter.systemError("cannot rewrite \(qfPath): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Failures from before the commit, reported first, as recipients of
+    /// the envelope that are not in the qf.
+    func addSubmissionErrors(_ se: SubmissionErrors, to live: inout QueueFile, outcome: inout DeliveryOutcome,
+                             id: [UInt8], data: [UInt8]) {
+        guard !se.failures.isEmpty else { return }
+        // reported first, as recipients of the envelope not written to the qf
+        var first: [FailedRecipient] = []
+        for f in se.failures {
+            live.recipients.append(QueueFile.Recipient(address: f.printable, flags: f.flags))
+            var r = FailedRecipient(index: live.recipients.count - 1, status: f.status, user: f.printable)
+            r.diagnostic = (Array("smtp".utf8), f.reply)
+            first.append(r)
+        }
+        outcome.failures = first + outcome.failures
+        outcome.transcript = se.transcript + outcome.transcript
+        if outcome.message == nil || outcome.messageIsDeferral { outcome.message = se.message }
+        if outcome.returnedHeader == nil, let fm = config.mailer(named: Array("*file*".utf8)) {
+            let saved = rewriter.macros
+            rewriter.macros[Int(UInt8(ascii: "i"))] = id
+            for m in live.macros { if let mid = macroID(m.name) { rewriter.macros[mid] = m.value } }
+            rewriter.macros[Int(UInt8(ascii: "f"))] = live.sender
+            rewriter.macros[Int(UInt8(ascii: "u"))] = nil
+            rewriter.macros[Int(UInt8(ascii: "h"))] = nil
+            defineSenderMacro(live, mailer: fm)
+            outcome.returnedHeader = headerBytes(live, mailer: fm)
+            outcome.returnedBody = DeliveryFormat.body(data, mailerFlags: fm.flags, eol: fm.eol)
+            rewriter.macros = saved
         }
     }
 

@@ -25,9 +25,11 @@
 // ErrorMode=p in the foreground (queued or -odi) appends one copy to the
 // local sender's ~/dead.letter (binding the cf's empty defaults into the
 // qf too), otherwise (b, m, w, e, a sender that is no local user) one
-// bounce lists them all (and only p prints them; e exits 0); q is silent.  With no recipient left, or too many hops,
-// nothing is queued and ErrorMode=p saves the caller's copy
-// (DeadLetter.swift).  Errors in -t header recipients keep the message
+// bounce lists them all (and only p prints them; e exits 0); q is
+// silent.  With no recipient left nothing is queued and the errors are
+// returned the same way from the envelope in memory; with too many hops
+// ErrorMode=p saves the caller's copy (DeadLetter.swift).  Errors in -t
+// header recipients keep the message
 // queued (not delivered, whatever the mode) and are mailed back unless
 // ErrorMode=q, as sendmail does.
 // Their syslog lines ("<addr>... User unknown", "to=<addr>, ..., dsn=,
@@ -169,6 +171,20 @@ extension Engine {
             if o.readRecipients && queue.entries.isEmpty {
                 rw.currentAddress = nil
                 rw.userError("No recipient addresses found in header")
+            } else if commandLineErrors > 0 && errorMode != UInt8(ascii: "q") {
+                // the errors go back as a delivery's would; the from= line
+                // is logged, the message is not queued
+                let qf = controlFile(o, message: message, headers: headers, queue: queue, sender: sender,
+                                     headerErrors: headerErrors, bccFlag: false, now: now)
+                let errors = submissionErrors(queue, count: commandLineErrors, notify: o.notify)
+                logRecipientErrors(id: qid.bytes, queue: queue, delay: Int64(time(nil)) - Int64(now))
+                logQueued(id: qid.bytes, sender: qf.sender, size: message.size, precedence: precedenceClass(headers),
+                          nrcpts: countedRecipients(queue), msgid: messageID(headers), bodyType: o.bodyType,
+                          relay: rw.macros[Int(UInt8(ascii: "_"))], recipients: [], priority: qf.priority,
+                          delay: Int64(time(nil)) - Int64(now))
+                returnUnqueued(qf, id: qid.bytes, data: message.body, qdir: qdir, errors: errors,
+                               unbound: unboundDefaults.map { ($0.0, $0.1.queueHeader) })
+                return errorMode == UInt8(ascii: "e") ? .ok : exitStatus
             }
             if returnToSender { saveDeadLetter(headers, body: message.body, now: now) }
             return exitStatus
@@ -188,12 +204,7 @@ extension Engine {
             for m in failure.messages { rw.out.writeMessage(m) }
             return failure.status
         }
-        let msgid = headers.headers.last(where: { $0.name.asciiCaseEquals(Array("Message-Id".utf8)) }).map { h -> [UInt8] in
-            var v = h.value
-            while let f = v.first, isASCIISpace(f) { v.removeFirst() }
-            while let l = v.last, isASCIISpace(l) { v.removeLast() }
-            return v
-        }
+        let msgid = messageID(headers)
         // (a -t header recipient's error is not logged itself)
         logRecipientErrors(id: qid.bytes, queue: queue, delay: Int64(time(nil)) - Int64(now), noticeCount: commandLineErrors)
         logQueued(id: qid.bytes, sender: qf.sender, size: message.size, precedence: precedenceClass(headers),
@@ -215,22 +226,47 @@ extension Engine {
         // returned with the delivery's (one dead.letter or one bounce)
         var errors = SubmissionErrors()
         if errorMode != UInt8(ascii: "q") {
-            let transcript = Array((rw.errorTranscript ?? []).prefix(returned))
+            errors = submissionErrors(queue, count: returned, notify: o.notify)
             errors.mailed = headerErrors
-            for e in transcript { errors.transcript += Array((e.line + "\n").utf8) }
-            let notify: RecipientFlags = notifyFlags(o.notify) ?? [.notifyFailure, .notifyDelay]
-            for r in queue.entries where r.state == .badAddress {
-                guard let e = transcript.last(where: { $0.address == r.printable }) else { continue }
-                errors.failures.append(.init(printable: r.printable, flags: (r.primary ? RecipientFlags.primary : []).union(notify),
-                                             status: r.status ?? Array("5.0.0".utf8), reply: Array(e.reply.utf8)))
-            }
-            errors.message = rw.lastUserError.map { Array($0.utf8) }
         }
         deliverSubmitted(id: qid.bytes, qdir: qdir, unbound: unboundDefaults.map { ($0.0, $0.1.queueHeader) },
                          submissionErrors: errors, deliverNow: deliverNow)
         // ErrorMode=e (BERKnet): the errors were mailed, the exit status is 0
         if errorMode == UInt8(ascii: "e") { return .ok }
         return exitStatus
+    }
+
+    /// The first `count` recorded recipient errors as failures to return.
+    func submissionErrors(_ queue: SendQueue, count: Int, notify: [UInt8]?) -> SubmissionErrors {
+        var errors = SubmissionErrors()
+        let transcript = Array((rewriter.errorTranscript ?? []).prefix(count))
+        for e in transcript { errors.transcript += Array((e.line + "\n").utf8) }
+        let flags: RecipientFlags = notifyFlags(notify) ?? [.notifyFailure, .notifyDelay]
+        for r in queue.entries where r.state == .badAddress {
+            guard let e = transcript.last(where: { $0.address == r.printable }) else { continue }
+            errors.failures.append(.init(printable: r.printable, flags: (r.primary ? RecipientFlags.primary : []).union(flags),
+                                         status: r.status ?? Array("5.0.0".utf8), reply: Array(e.reply.utf8)))
+        }
+        errors.message = rewriter.lastUserError.map { Array($0.utf8) }
+        return errors
+    }
+
+    /// No recipient left to queue the message for: its command-line
+    /// errors are returned at once (~/dead.letter or a bounce, as a
+    /// delivery's would be), from the envelope in memory; nothing of the
+    /// message itself is written to the queue.
+    func returnUnqueued(_ qf: QueueFile, id: [UInt8], data: [UInt8], qdir: String, errors: SubmissionErrors,
+                        unbound: [(Int, QueueFile.Header)]) {
+        var live = qf
+        live.headers = Self.merge(qf.headers, unbound)
+        var outcome = DeliveryOutcome()
+        addSubmissionErrors(errors, to: &live, outcome: &outcome, id: id, data: data)
+        guard !outcome.failures.isEmpty else { return }
+        let cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        defer { if cwd >= 0 { _ = fchdir(cwd); close(cwd) } }
+        guard chdir(qdir) == 0 else { return }
+        signal(SIGPIPE, SIG_IGN)
+        _ = returnFailures(live, id: id, data: data, outcome: &outcome, qdir: qdir, how: .foreground, verbose: verbose)
     }
 
     /// The lines sendmail logs for recipients refused at submission: the
@@ -315,6 +351,16 @@ extension Engine {
                            submissionErrors: submissionErrors)
         out.flush()
         _exit(0)
+    }
+
+    /// The Message-Id: header's value, trimmed, for the from= line.
+    func messageID(_ headers: HeaderList) -> [UInt8]? {
+        headers.headers.last(where: { $0.name.asciiCaseEquals(Array("Message-Id".utf8)) }).map { h -> [UInt8] in
+            var v = h.value
+            while let f = v.first, isASCIISpace(f) { v.removeFirst() }
+            while let l = v.last, isASCIISpace(l) { v.removeLast() }
+            return v
+        }
     }
 
     /// A fresh queue ID: sendmail's sequence from a random start, skipping

@@ -145,6 +145,7 @@ struct LogTests {
         ("odi-failures", ["-odi", "-f", "s@okhost", "c@nouser", "shprog", "a@tempfail", "nosuchuser", "root"], false),
         ("odb-failures", ["-odb", "-f", "root", "c@nouser", "a@tempfail", "root"], false),
         ("odq-unknown", ["-odq", "-f", "root", "nosuchuser", "root"], false),
+        ("odq-all-unknown", ["-odq", "-f", "s@okhost", "nosuchuser"], false),
         // a return receipt, a postmaster notice (from <>), a double bounce
         // (its sender refused: "return to sender")
         ("odi-receipt", ["-odi", "-N", "success", "-f", "bin", "root"], false),

@@ -85,6 +85,9 @@ struct SubmitDeliveryTests {
         Case(name: "b-t-header-error", arguments: ["-odb", "-t", "-f", "root"], background: true, message: tMessage),
         Case(name: "q-t-header-error", arguments: ["-odq", "-t", "-f", "root"], message: tMessage),
         Case(name: "i-t", arguments: ["-odi", "-t", "-f", "root"], message: Array("To: root, pipe\nCc: list\nBcc: x@local2\nSubject: t\n\nhello\n".utf8)),
+        // no recipient left: nothing queued, the error returned at once
+        Case(name: "i-all-unknown", arguments: ["-odi", "-f", "root", "nosuchuser"], message: bareMessage, queueOnly: true),
+        Case(name: "q-all-unknown-remote-sender", arguments: ["-odq", "-f", "s@okhost", "nosuchuser"]),
         // -od with no value: interactive
         Case(name: "option-od-alone", arguments: ["-od", "-f", "root", "root", "c@nouser"]),
         Case(name: "option-deliverymode-i", arguments: ["-ODeliveryMode=interactive", "-f", "root", "root", "c@nouser"]),
