@@ -66,18 +66,6 @@ public struct DeliveryOutcome {
     public var returnedBody: [UInt8] = []
 }
 
-/// What a delivery line (`to=..., ctladdr=..., delay=..., stat=...`)
-/// says about the message: its queue ID, creation time, the priority
-/// sendmail shows, and the sender as the controlling address when a
-/// recipient has none of its own.
-struct DeliveryLogContext {
-    var id: [UInt8]
-    var creationTime: Int64
-    var priority: Int64
-    /// "name (uid/gid)" of the sender, when it is one.
-    var senderControl: String?
-}
-
 /// A recipient the DSN reports on: permanently failed, or delivered
 /// with NOTIFY=SUCCESS (`success`); its qf index, DSN status and user.
 public struct FailedRecipient {
@@ -499,26 +487,6 @@ extension Engine {
     func defineSenderMacro(_ qf: QueueFile, mailer m: Mailer) {
         let (g, _) = remoteName(qf.sender, mailer: m, flags: [.sender, .canonical])
         rewriter.macros[Int(UInt8(ascii: "g"))] = g.latin1Bytes
-    }
-
-    /// The message as the *file* mailer appends it to the file of user
-    /// `user` (savemail()'s ~/dead.letter): From_ line, headers, body,
-    /// the separating empty line.
-    func fileMailerCopy(_ qf: QueueFile, id: [UInt8], data: [UInt8], user: [UInt8], now: time_t) -> [UInt8]? {
-        guard let fm = config.mailer(named: Array("*file*".utf8)) else { return nil }
-        let savedMacros = rewriter.macros
-        defer { rewriter.macros = savedMacros }
-        rewriter.macros[Int(UInt8(ascii: "i"))] = id
-        for m in qf.macros { if let mid = macroID(m.name) { rewriter.macros[mid] = m.value } }
-        rewriter.macros[Int(UInt8(ascii: "f"))] = qf.sender
-        rewriter.macros[Int(UInt8(ascii: "d"))] = ctimeText(now)
-        rewriter.macros[Int(UInt8(ascii: "b"))] = arpaDate(now)
-        rewriter.macros[Int(UInt8(ascii: "h"))] = nil
-        rewriter.macros[Int(UInt8(ascii: "u"))] = user
-        defineSenderMacro(qf, mailer: fm)
-        var msg = messageBytes(qf, mailer: fm, data: data)
-        if data.last == 0x0A && !fm.has("b") { msg += fm.eol }
-        return msg
     }
 
     /// The whole message as a mailer gets it.

@@ -18,6 +18,18 @@ import SMBase
 import SMConfig
 import SMQueueFormat
 
+/// What a delivery line (`to=..., ctladdr=..., delay=..., stat=...`)
+/// says about the message: its queue ID, creation time, the priority
+/// sendmail shows, and the sender as the controlling address when a
+/// recipient has none of its own.
+struct DeliveryLogContext {
+    var id: [UInt8]
+    var creationTime: Int64
+    var priority: Int64
+    /// "name (uid/gid)" of the sender, when it is one.
+    var senderControl: String?
+}
+
 /// Where log lines go: tests and daemons inject their own.
 public protocol MailLogSink: AnyObject {
     func log(priority: Int32, _ line: String)

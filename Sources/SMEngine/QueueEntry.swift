@@ -8,7 +8,8 @@
 // qf and df (all recipients done) or rewrites the qf with the rest.
 // Failures: a queue run always mails them back (Bounce.swift); at
 // submission ErrorMode decides as sendmail's savemail() does: p (in the
-// foreground) appends the message to the sender's ~/dead.letter when the
+// foreground) appends the message (as the *file* mailer would write it,
+// fileMailerCopy) to the sender's ~/dead.letter when the
 // sender is a local user (else mails it back), m/e/w (and p in the
 // background or an SMTP session) mail it back, q drops them.
 // A queue run's rewritten qf gets RetryFactor added to its priority and
@@ -198,6 +199,26 @@ extension Engine {
             outcome.returnedBody = DeliveryFormat.body(data, mailerFlags: fm.flags, eol: fm.eol)
             rewriter.macros = saved
         }
+    }
+
+    /// The message as the *file* mailer appends it to the file of user
+    /// `user` (savemail()'s ~/dead.letter): From_ line, headers, body,
+    /// the separating empty line.
+    func fileMailerCopy(_ qf: QueueFile, id: [UInt8], data: [UInt8], user: [UInt8], now: time_t) -> [UInt8]? {
+        guard let fm = config.mailer(named: Array("*file*".utf8)) else { return nil }
+        let savedMacros = rewriter.macros
+        defer { rewriter.macros = savedMacros }
+        rewriter.macros[Int(UInt8(ascii: "i"))] = id
+        for m in qf.macros { if let mid = macroID(m.name) { rewriter.macros[mid] = m.value } }
+        rewriter.macros[Int(UInt8(ascii: "f"))] = qf.sender
+        rewriter.macros[Int(UInt8(ascii: "d"))] = ctimeText(now)
+        rewriter.macros[Int(UInt8(ascii: "b"))] = arpaDate(now)
+        rewriter.macros[Int(UInt8(ascii: "h"))] = nil
+        rewriter.macros[Int(UInt8(ascii: "u"))] = user
+        defineSenderMacro(qf, mailer: fm)
+        var msg = messageBytes(qf, mailer: fm, data: data)
+        if data.last == 0x0A && !fm.has("b") { msg += fm.eol }
+        return msg
     }
 
     /// `headers` with `extra` inserted, each before the index it names.
