@@ -71,6 +71,8 @@ extension Engine {
         // from MAILER-DAEMON), goes to the postmaster instead
         var toPostmaster = original.isEmpty || original == Array("<>".utf8) || copyTo != nil
         if receipt && toPostmaster { return true }    // no receipts for <> or copies
+        // what the log line calls it
+        var notice = receipt ? "DSN" : toPostmaster && copyTo == nil ? "postmaster notify" : depth > 0 ? "return to sender" : "DSN"
         var transcript = outcome.transcript
         if !toPostmaster {
             let quiet = rewriter.quietNotices, suppress = rewriter.suppressErrors
@@ -85,7 +87,15 @@ extension Engine {
                 rewriter.quietNotices = !verbose
                 let savedError = rewriter.lastUserError
                 rewriter.lastUserError = nil
-                _ = sendToList(original, parent: nil, queue: SendQueue(), aliasLevel: 0)
+                let savedTranscript = rewriter.errorTranscript
+                rewriter.errorTranscript = []
+                let refused = SendQueue()
+                _ = sendToList(original, parent: nil, queue: refused, aliasLevel: 0)
+                // logged as a recipient refused (without the notice line)
+                logRecipientErrors(id: id, queue: refused, delay: Int64(now) - qf.creationTime,
+                                   priority: qf.priority, noticeCount: 0)
+                rewriter.errorTranscript = savedTranscript
+                notice = "return to sender"
                 if var e = rewriter.lastUserError {
                     if !e.contains("... ") { e = String(decoding: original, as: UTF8.self) + "... " + e }
                     let code = e.hasSuffix("User unknown") ? "550 5.1.1 " : "550 5.0.0 "
@@ -260,6 +270,8 @@ extension Engine {
             for m in failure.messages { rewriter.systemError(m) }
             return false
         }
+        logReturn(id: id, bounceID: bid, notice: notice,
+                  text: receipt ? Array("Return receipt".utf8) : outcome.message ?? [])
         let sub = committer.subdirectories
         let qfPath = QueueFileKind.control.path(in: Array(qdir.utf8), id: bid, useSubdirectory: sub.qf).string
         let dfPath = QueueFileKind.data.path(in: Array(qdir.utf8), id: bid, useSubdirectory: sub.df).string

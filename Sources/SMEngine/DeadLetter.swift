@@ -9,6 +9,8 @@
 // as Return-Path's $g expanded, sender and recipient headers rewritten
 // address by address through remotename), an empty line, the body with
 // "From " lines escaped (F=E), and an empty line.
+// appendDeadLetter is also used after a delivery at submission
+// (QueueEntry.swift), with the copy the *file* mailer would get.
 // Promises: appends only (O_APPEND; a new file gets TempFileMode);
 // returns false (and prints nothing) when the file cannot be written, so
 // the caller can fall back.
@@ -112,7 +114,13 @@ extension Engine {
             start = end + 1
         }
         text.append(0x0A)
+        return appendDeadLetter(text, path: path)
+    }
 
+    /// Appends `text` to the dead.letter file `path` and says so
+    /// ("<path>... Saved message in <path>"); false when it cannot.
+    func appendDeadLetter(_ text: [UInt8], path: String) -> Bool {
+        let rw = rewriter
         // a new file gets TempFileMode (default 0600)
         let mode = config.options["TempFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600
         let existed = access(path, F_OK) == 0

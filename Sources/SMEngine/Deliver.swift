@@ -13,7 +13,8 @@
 // controlling user, the local sender, or DefaultUser overridden by U=), in
 // the first existing D= directory (else the queue directory), with only
 // AGENT=sendmail and the cf's E variables in the environment.  Headers are
-// selected by ?flags?/?$x?, bound late ($g...) and dequoted (METAQUOTE),
+// selected by ?flags?/?$x? (Bcc: left out when the qf says so, flag b),
+// bound late ($g...) and dequoted (METAQUOTE),
 // address headers go through remotename() and commaize()'s folding.
 // Promises: the caller's QueueFile is only changed in memory (the queue
 // run rewrites the file); -v lines use sendmail's wording; SMTP ([IPC] or
@@ -25,6 +26,13 @@
 // recipients a DSN reports on are listed, in send-list order, with their
 // status for the bounce (Bounce.swift).  Permanent failures are shown
 // with ErrorMode=p even without -v; the last one's text is the M line.
+// Each mailer call is logged as sendmail's logdelivery() does
+// (MailLog.swift): to=, ctladdr= (a program none, a file its own
+// controlling user, F=o the recipient's, others the sender when it is a
+// local user or, at submission, the caller's ids), delay=, xdelay=,
+// mailer=, pri=, relay= ($h), dsn=, stat=.  At submission
+// (submissionDelivery) permanent failures are not printed: they go to
+// the transcript only, as with sendmail's HoldErrs.
 // The caller may have the transcript follow into an xf file (Transcript.swift).
 // Not yet: MIME 8->7 conversion, L= line wrapping, SafeFileEnvironment and mailfile()'s safety checks
 // beyond O_NOFOLLOW and the target's permissions.
@@ -94,6 +102,8 @@ final class QueuedRecipient {
     var address: ParsedAddress
     var ctlUID: Int?
     var ctlGID: Int?
+    /// The controlling user's name (the qf's C line), for the log.
+    var ctlName: [UInt8]?
     /// The alias it was expanded from (the qf's C line), for the DSN.
     var expandedFrom: [UInt8]?
     var state: State = .pending
@@ -144,19 +154,22 @@ extension Engine {
     public enum CheckpointStep { case prepare([Int]), commit, discard }
 
     /// Delivers what can be delivered of `qf`; `verbose` prints sendmail's
-    /// -v transcript lines.  `checkpoint`, when given, is told (sendmail's
+    /// -v transcript lines; `logPriority` is the priority the delivery
+    /// lines show (a queue run's has RetryFactor added; nil: the qf's).
+    /// `checkpoint`, when given, is told (sendmail's
     /// CheckpointInterval, default 10) each time that many more recipients
     /// are about to be delivered while others are still to be tried, with
     /// the indices of the recipients delivered by then that need no success
     /// DSN: the queue run drops them from the qf at once, so that a crash
     /// later in the attempt does not deliver them again.
     public func deliver(_ qf: QueueFile, id: [UInt8], data: [UInt8], verbose: Bool, now: time_t,
-                        checkpoint: ((CheckpointStep) -> Void)? = nil) -> DeliveryOutcome {
-        deliver(qf, id: id, data: data, verbose: verbose, now: now, transcriptFile: nil, checkpoint: checkpoint)
+                        logPriority: Int64? = nil, checkpoint: ((CheckpointStep) -> Void)? = nil) -> DeliveryOutcome {
+        deliver(qf, id: id, data: data, verbose: verbose, now: now, logPriority: logPriority, transcriptFile: nil,
+                checkpoint: checkpoint)
     }
 
     /// As above; `transcriptFile` follows the transcript after each mailer.
-    func deliver(_ qf: QueueFile, id: [UInt8], data: [UInt8], verbose: Bool, now: time_t,
+    func deliver(_ qf: QueueFile, id: [UInt8], data: [UInt8], verbose: Bool, now: time_t, logPriority: Int64? = nil,
                  transcriptFile: TranscriptFile?, checkpoint: ((CheckpointStep) -> Void)? = nil) -> DeliveryOutcome {
         var outcome = DeliveryOutcome()
         // envelope macros, for this message only
@@ -169,7 +182,17 @@ extension Engine {
         rewriter.macros[Int(UInt8(ascii: "b"))] = arpaDate(now)
         rewriter.macros[Int(UInt8(ascii: "t"))] = nil
 
-        let list = sendList(qf, senderIDs: senderPasswordIDs(qf.sender), verbose: verbose)
+        let senderIDs = senderPasswordIDs(qf.sender)
+        let list = sendList(qf, senderIDs: senderIDs, verbose: verbose)
+        var senderControl: String? = nil
+        if let (u, g) = senderIDs {
+            senderControl = "\(qf.sender.string) (\(u)/\(g))"
+        } else if submissionDelivery, !qf.sender.isEmpty, qf.sender != Array("<>".utf8) {
+            // at submission the sender has the caller's ids
+            senderControl = "\(qf.sender.string) (\(options.realUID)/\(getgid()))"
+        }
+        let log = DeliveryLogContext(id: id, creationTime: qf.creationTime, priority: logPriority ?? qf.priority,
+                                     senderControl: senderControl)
         let interval = config.options["CheckpointInterval"].map { Int($0.string) ?? 0 } ?? 10
         var sentSinceCheckpoint = 0
         for (k, first) in list.enumerated() where first.state == .pending {
@@ -192,11 +215,13 @@ extension Engine {
                     checkpointing = true
                 }
             }
+            let started = time(nil)
             let (status, text) = m.name == Array("*file*".utf8)
                 ? deliverToFile(first, mailer: m, qf: qf, data: data, verbose: verbose)
                 : runMailer(group, mailer: m, qf: qf, data: data, verbose: verbose, transcript: &outcome.transcript)
             record(status, text, group: group, mailer: m, verbose: verbose, outcome: &outcome,
-                   notifySuccess: Set(qf.recipients.indices.filter { qf.recipients[$0].flags.contains(.notifySuccess) }))
+                   notifySuccess: Set(qf.recipients.indices.filter { qf.recipients[$0].flags.contains(.notifySuccess) }),
+                   log: log, started: started)
             transcriptFile?.update(outcome.transcript)
             if checkpointing { checkpoint?(status == 0 ? .commit : .discard) }
             if status == 0 {
@@ -250,7 +275,10 @@ extension Engine {
                 continue
             }
             let q = QueuedRecipient(index: i, printable: r.address, address: a)
-            if let c = ctl { q.ctlUID = c.uid; q.ctlGID = c.gid; q.expandedFrom = c.alias.isEmpty ? nil : c.alias }
+            if let c = ctl {
+                q.ctlUID = c.uid; q.ctlGID = c.gid; q.ctlName = c.user
+                q.expandedFrom = c.alias.isEmpty ? nil : c.alias
+            }
             q.senderIDs = senderIDs
             if a.badAddress || a.mailer == nil { q.state = .failed }
             if a.queueUp { q.state = .deferred }
@@ -288,8 +316,12 @@ extension Engine {
     /// giveresponse()/markfailure(): the fate of a group after its mailer
     /// exited with `status`, the -v line, e_message and ExitStat.
     func record(_ status: Int32, _ text0: String, group: [QueuedRecipient], mailer m: Mailer, verbose: Bool,
-                outcome: inout DeliveryOutcome, notifySuccess: Set<Int> = []) {
+                outcome: inout DeliveryOutcome, notifySuccess: Set<Int> = [], log: DeliveryLogContext? = nil,
+                started: time_t = time(nil)) {
         var text = text0
+        defer {
+            if let log { logDelivery(group, mailer: m, status: status, text: text, context: log, started: started) }
+        }
         let to = DeliveryFormat.toList(group.map { $0.printable }).string
         if status == 0 {
             for q in group { q.state = .sent }
@@ -339,7 +371,9 @@ extension Engine {
             // usrerr-style texts carry the address; the last permanent
             // failure's text is e_message (a deferral's only fills it)
             // (shown with ErrorMode=p, the default, -v or not; never otherwise)
+            // (at submission sendmail holds them for the transcript)
             let show = (config.options["ErrorMode"]?.first ?? UInt8(ascii: "p")) == UInt8(ascii: "p")
+                && !submissionDelivery
             if [66, 67, 68, 73, 77].contains(status) {
                 if show { out.write("\(to)... \(text)\n") }
                 outcome.message = Array(text.utf8)
@@ -452,6 +486,9 @@ extension Engine {
     func headerBytes(_ qf: QueueFile, mailer m: Mailer) -> [UInt8] {
         var out: [UInt8] = []
         for h in qf.headers {
+            // EF_DELETE_BCC (qf flag b): Bcc: is not passed on
+            if qf.flags.contains(.deleteBcc),
+               HeaderInfo.flags(for: Array(h.text.prefix { $0 != UInt8(ascii: ":") })).contains(.bcc) { continue }
             guard DeliveryFormat.headerSelected(h, mailerFlags: m.flags, macroDefined: { name in
                 guard let id = self.macroID(name) else { return false }
                 return self.rewriter.macros[id] != nil

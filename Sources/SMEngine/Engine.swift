@@ -28,6 +28,9 @@ public struct StartOptions {
     public var realUID: UInt32 = 0
     /// -n: no alias expansion.
     public var noAlias = false
+    /// Descriptors above 2 open when we started (the caller's): a
+    /// background delivery closes them.
+    public var inheritedDescriptors: [Int32] = []
 
     public init(configFile: String) {
         self.configFile = configFile
@@ -44,6 +47,10 @@ public final class Engine: CfReporter {
     /// sendtolist() does not say "duplicate suppressed" (a bounce's
     /// recipients, as sendmail's returntosender()).
     var quietDuplicates = false
+    /// A delivery at submission time (DeliveryMode i or b), not a queue
+    /// run: permanent failures are not printed (sendmail's HoldErrs), and
+    /// the sender is the controlling address of the delivery lines.
+    var submissionDelivery = false
 
     public var exitStatus: SysExit {
         get { rewriter.exitStatus }

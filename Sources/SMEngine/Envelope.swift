@@ -6,7 +6,8 @@
 // sendable recipient [C] r R, then the headers.
 //   - Priority: msgsize - class*ClassFactor + nrcpts*RecipientFactor
 //     (class from a Precedence: header and the cf's P lines).
-//   - R flags: P primary (given on the command line or in a header), N/S/F/D
+//   - R flags: P primary (given on the command line or in a header, or
+//     the only address an alias of such an address expanded to), N/S/F/D
 //     from -N (FD when -N is not given), A for alias expansions (not for
 //     members of an :include: list).
 //   - C lines (controlling user) as printctladdr: written only when the
@@ -109,7 +110,7 @@ extension Engine {
             if !final.contains(at) { final += [at] + j }
             let addrType = top.address.mailer?.addrType ?? Array("rfc822".utf8)
             qr.finalRecipient = addrType + Array("; ".utf8) + final
-            var flags: RecipientFlags = r.primary ? [.primary] : []
+            var flags: RecipientFlags = r.queuedAsPrimary ? [.primary] : []
             flags.formUnion(notify ?? [.notifyFailure, .notifyDelay])
             // A: expanded from an alias (not from an :include: list)
             if let p = r.parent, p.address.mailerName != Array("*include*".utf8) { flags.insert(.alias) }

@@ -8,8 +8,9 @@
 //      one (Received:, Return-Path:, ...: H_FORCE);
 //   3. the defaults left are expanded ($a, $i, $t, $g, $x, $?x...) except
 //      bind-late ones (Return-Path: keeps `$g` as 0201 'g'); a default
-//      whose value expands to nothing is dropped; Resent-* defaults are
-//      kept only when the message has a Resent- header.
+//      whose value expands to nothing is dropped (and returned, with its
+//      place, for a delivery in the same process, which binds it again);
+//      Resent-* defaults are kept only when the message has a Resent- header.
 // Header fields from the message are stored as read (folding kept);
 // address rewriting of header fields (rulesets 1/3, S=/R=) happens at
 // delivery, not here.
@@ -75,19 +76,27 @@ public struct HeaderList: Sendable {
     }
 
     /// eatheader: expands the defaults with `macros`.
-    public mutating func expandDefaults(_ macros: MacroSource) {
+    /// Returns the defaults left out because they expanded to nothing,
+    /// each with the index it would have had: sendmail's in-memory
+    /// envelope keeps them (unexpanded) and binds them again at a
+    /// delivery in the same process.
+    @discardableResult
+    public mutating func expandDefaults(_ macros: MacroSource) -> [(Int, EnvelopeHeader)] {
         let resent = headers.contains { !$0.flags.contains(.defaultValue) && $0.flags.contains(.resent) }
         var out: [EnvelopeHeader] = []
+        var dropped: [(Int, EnvelopeHeader)] = []
         for var h in headers {
             if h.flags.contains(.defaultValue) {
                 if h.flags.contains(.resent) && !resent { continue }
                 if !h.flags.contains(.bindLate) {
+                    let unexpanded = h
                     h.value = expandMacros(h.value, macros)
-                    if h.value.allSatisfy({ isASCIISpace($0) }) { continue }
+                    if h.value.allSatisfy({ isASCIISpace($0) }) { dropped.append((out.count, unexpanded)); continue }
                 }
             }
             out.append(h)
         }
         headers = out
+        return dropped
     }
 }

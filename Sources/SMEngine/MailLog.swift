@@ -4,13 +4,31 @@
 // ident "sendmail", LOG_PID, facility mail — the same framing sendmail's
 // own lines get, so log parsers see no difference).  The LogLevel option
 // decides what is written, as in sendmail: the from= line of a queued
-// message above level 4, its to=... stat=queued lines above level 8.
+// message above level 4, its to=... stat=queued lines above level 8; for
+// each mailer call (queue runs and deliveries at submission) the line
+// "to=..., ctladdr=..., delay=..., xdelay=..., mailer=..., pri=...,
+// relay=..., dsn=..., stat=..." above level 7 (Sent), 8 (deferred) or 6
+// (failed); "<id>: <bounce id>: DSN: <text>" when a bounce is queued,
+// above level 5; a refused recipient's error and to= line (dsn=, reply=).
 // Promises: never blocks delivery on logging; the default sink opens the
 // log once and writes one datagram per line.
 
 import Glibc
 import SMBase
+import SMConfig
 import SMQueueFormat
+
+/// What a delivery line (`to=..., ctladdr=..., delay=..., stat=...`)
+/// says about the message: its queue ID, creation time, the priority
+/// sendmail shows, and the sender as the controlling address when a
+/// recipient has none of its own.
+struct DeliveryLogContext {
+    var id: [UInt8]
+    var creationTime: Int64
+    var priority: Int64
+    /// "name (uid/gid)" of the sender, when it is one.
+    var senderControl: String?
+}
 
 /// Where log lines go: tests and daemons inject their own.
 public protocol MailLogSink: AnyObject {
@@ -53,11 +71,60 @@ extension Engine {
         if let p = proto { from += ", proto=\(p.string)" }
         if let r = relay { from += ", relay=\(Array(r.prefix(100)).string)" }
         sink.log(priority: LOG_INFO, from)
-        guard logLevel > 8 else { return }
+        // (delivered at once: the delivery lines say what became of them)
+        let mode = deliveryMode
+        guard logLevel > 8, mode != UInt8(ascii: "i"), mode != UInt8(ascii: "b") else { return }
         for r in recipients {
             let line = "\(qid): to=\(r.printable.string), delay=\(Self.delayText(delay)), "
                 + "mailer=\(r.address.mailerName.string), pri=\(priority), stat=queued"
             sink.log(priority: LOG_INFO, line)
         }
+    }
+
+    /// logdelivery(): one line for the recipients of one mailer call.
+    func logDelivery(_ group: [QueuedRecipient], mailer m: Mailer, status: Int32, text: String,
+                     context: DeliveryLogContext, started: time_t) {
+        let temporary = DeliveryFormat.isTemporary(status)
+        guard let sink = logSink, logLevel > (temporary ? 8 : status == 0 ? 7 : 6), let first = group.first else { return }
+        let now = Int64(time(nil))
+        var line = "\(context.id.string): to=\(DeliveryFormat.toList(group.map { $0.printable }).string)"
+        // the controlling address: a program has none; a file or an F=o
+        // mailer the recipient's own (the qf's C line), the others the sender
+        var own: String? = nil
+        if let n = first.ctlName, let u = first.ctlUID { own = "\(n.string) (\(u)/\(first.ctlGID ?? 0))" }
+        let ctl: String?
+        if m.name == Array("prog".utf8) {
+            ctl = nil
+        } else if m.name == Array("*file*".utf8) {
+            ctl = own
+        } else if m.has("o") {
+            ctl = own ?? context.senderControl
+        } else {
+            ctl = context.senderControl
+        }
+        if let c = ctl { line += ", ctladdr=\(c)" }
+        line += ", delay=\(Self.delayText(max(0, now - context.creationTime)))"
+        line += ", xdelay=\(Self.delayText(max(0, now - Int64(started))))"
+        line += ", mailer=\(m.name.string), pri=\(context.priority)"
+        if let h = first.address.host, !h.isEmpty { line += ", relay=\(h.string)" }
+        let dsn: String
+        if status == 0 {
+            dsn = "2.0.0"
+        } else if temporary {
+            dsn = "4.0.0"
+        } else {
+            // (an exit status outside sysexits: 5.3.0)
+            dsn = (64...78).contains(status) ? Self.dsnStatus(status).string : "5.3.0"
+        }
+        line += ", dsn=\(dsn), stat=\(status == 0 ? "Sent" : text)"
+        sink.log(priority: LOG_INFO, line)
+    }
+
+    /// The line of a queued bounce: "<id>: <bounce id>: DSN: <text>"
+    /// ("postmaster notify" for a message from <>, "return to sender"
+    /// when its sender cannot receive it).
+    func logReturn(id: [UInt8], bounceID: [UInt8], notice: String, text: [UInt8]) {
+        guard let sink = logSink, logLevel > 5 else { return }
+        sink.log(priority: LOG_INFO, "\(id.string): \(bounceID.string): \(notice): \(text.string)")
     }
 }

@@ -8,15 +8,16 @@
 // QueueSortOrder says (QueueOrder.swift) after cutting the directory's
 // list at MaxQueueRunSize, and for each one takes an
 // exclusive non-blocking flock (a locked entry is reported by -v and
-// skipped), reads it, delivers it (Deliver.swift) and then either removes
-// qf and df (all recipients done) or rewrites the qf with the remaining
-// recipients and the new K/N/P/I/M values.  A qf that cannot be read is
-// reported and renamed to Qf as sendmail's loseqfile() does.  A plain
+// skipped), and delivers it with deliverLockedEntry (QueueEntry.swift,
+// shared with deliveries at submission): qf and df removed when all
+// recipients are done, else the qf rewritten with the remaining recipients
+// and the new K/N/P/I/M values; a qf that cannot be read is reported and
+// renamed to Qf as sendmail's loseqfile() does.  A plain
 // `-q` (no -v, no -qf) runs in a detached copy of ourselves started with
 // `-qf`, as sendmail forks; `-q<time>` and `-qp` start a detached runner
 // that repeats such runs (QueueDaemon.swift).
 // Permanently failed recipients are returned to the sender first
-// (Bounce.swift).
+// (Bounce.swift).  Each mailer call is logged (MailLog.swift).
 // Older than Timeout.queuewarn, the sender gets one delay warning; older
 // than Timeout.queuereturn, what is left is returned (QueueTimeouts.swift,
 // applyAgeLimits below).
@@ -174,7 +175,6 @@ extension Engine {
 
         for (n, job) in work.enumerated() {
             let qfPath = qfDir + "/qf" + job.id.string
-            let dfPath = (dfSub ? dir + "/df" : dir) + "/df" + job.id.string
             let fd = open(qfPath, O_RDWR | O_CLOEXEC)
             if fd < 0 { continue }
             if verbose {
@@ -191,95 +191,8 @@ extension Engine {
             defer { close(fd) }
             // the run's exit status is the last job's (each job starts clean)
             exitStatus = .ok
-            let bytes = readAll(fd)
-            let qf: QueueFile
-            do {
-                qf = try QueueFileReader.decode(bytes)
-            } catch {
-                // queuename(): relative to the queue directory
-                let name = Array(((qfSub ? "qf/" : "./") + "qf" + job.id.string).utf8)
-                let text = error.message(fileName: name)
-                if !text.isEmpty { rewriter.systemError(text.string) }
-                if error.loseReason != nil {
-                    _ = rename(qfPath, qfDir + "/Qf" + job.id.string)
-                }
-                continue
-            }
-            let dfd = open(dfPath, O_RDONLY | O_CLOEXEC)
-            if dfd < 0 {
-                // no data file: nothing can be delivered; keep the qf
-                rewriter.systemError("readqf: cannot open \(dfPath): \(String(cString: strerror(errno)))")
-                continue
-            }
-            let data = readAll(dfd)
-            var dst = stat()
-            _ = fstat(dfd, &dst)
-            close(dfd)
-            // the transcript goes to xf<id> once it outgrows its buffer;
-            // the file is removed when the job is done
-            let xfDir = QueueCommitter.isDirectory(dir + "/xf") ? dir + "/xf" : dir
-            let xfMode = config.options["QueueFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600
-            let xscript = TranscriptFile(path: xfDir + "/xf" + job.id.string,
-                                         limit: intOption("XscriptFileBufferSize", 4096), mode: xfMode)
-            defer { xscript.remove() }
-            // CheckpointInterval: delivered recipients leave the qf during
-            // the attempt (the rest of the file unchanged)
-            // the attempt; the tf is written before the mailer runs and
-            // renamed as soon as it succeeds, so that a crash between the
-            // two repeats as little as possible
-            var prepared: Int32? = nil
-            var outcome = deliver(qf, id: job.id, data: data, verbose: verbose, now: time(nil),
-                                  transcriptFile: xscript) { step in
-                switch step {
-                case .prepare(let sent):
-                    var partial = qf
-                    let done = Set(sent)
-                    partial.recipients = self.keepRecipients(qf, qf.recipients.indices.filter { !done.contains($0) })
-                    prepared = self.writeTemporaryControlFile(partial, id: job.id, qfDir: qfDir)
-                case .commit:
-                    if let fd = prepared { _ = self.commitTemporaryControlFile(fd, id: job.id, qfPath: qfPath, qfDir: qfDir) }
-                    prepared = nil
-                case .discard:
-                    if let fd = prepared { self.discardTemporaryControlFile(fd, id: job.id, qfDir: qfDir) }
-                    prepared = nil
-                }
-            }
-            let warning = applyAgeLimits(qf, outcome: &outcome, verbose: verbose, now: time(nil))
-            xscript.update(outcome.transcript)
-            // the bounce (or return receipt, or delay warning) is queued
-            // (durably) before the original goes
-            if !outcome.failures.isEmpty || warning != nil,
-               !returnToSender(qf, id: job.id, data: data, outcome: &outcome, qdir: bounceDirectory, verbose: verbose, now: time(nil),
-                               warning: warning) {
-                // the bounce could not be queued: the message stays as it
-                // was (its deliveries are repeated later, never lost)
-                continue
-            }
-            if outcome.remaining.isEmpty && !outcome.keepControlFile {
-                // everything done: remove the control file first, then the data
-                _ = unlink(qfPath)
-                _ = unlink(dfPath)
-                continue
-            }
-            guard outcome.attempted else { continue }
-            var updated = qf
-            updated.recipients = keepRecipients(qf, outcome.remaining)
-            for (k, i) in outcome.remaining.enumerated() {
-                if let m = outcome.recipientMessages[i] { updated.recipients[k].message = m }
-            }
-            updated.lastAttempt = Int64(time(nil))
-            updated.attempts += 1
-            let retry = Int64(config.options["RetryFactor"].flatMap { Int($0.string) } ?? 90000)
-            updated.priority += retry
-            let dev = UInt64(dst.st_dev)
-            let major = Int64((dev >> 8) & 0xfff) | Int64((dev >> 32) & ~UInt64(0xfff))
-            let minor = Int64(dev & 0xff) | Int64((dev >> 12) & ~UInt64(0xff))
-            updated.dataInode = QueueFile.DataInode(major: major, minor: minor, inode: UInt64(dst.st_ino))
-            if let m = outcome.message { updated.message = m }
-            if warning != nil { updated.flags.insert(.warningSent) }
-            if !rewriteControlFile(updated, id: job.id, qfPath: qfPath, qfDir: qfDir) {
-                rewriter.systemError("cannot rewrite \(qfPath): \(String(cString: strerror(errno)))")
-            }
+            deliverLockedEntry(id: job.id, fd: fd, qdir: dir, how: .queueRun, verbose: verbose,
+                               bounceDirectory: bounceDirectory)
         }
         return exitStatus
     }

@@ -52,6 +52,16 @@ public final class Recipient {
     /// q_alias: the address this one was expanded from.
     public let parent: Recipient?
     public var primary = false
+    /// How many addresses its expansion (alias, :include: line) gave.
+    public var expansionCount = 0
+
+    /// The qf's P flag: primary, or the only address an alias of a
+    /// primary address expanded to (not through an :include: file).
+    public var queuedAsPrimary: Bool {
+        if primary { return true }
+        guard let p = parent, p.expansionCount == 1, p.address.mailerName != Array("*include*".utf8) else { return false }
+        return p.queuedAsPrimary
+    }
     public var rcptOK = false
     public var selfReference = false
     public var home: [UInt8]? = nil
@@ -152,6 +162,7 @@ extension Engine {
             if let ctl = parent, sameAddress(ctl, r) { ctl.selfReference = true }
             members.append(r)
         }
+        parent?.expansionCount = members.count
         for r in members.reversed() {
             recipient(r, queue: queue, aliasLevel: aliasLevel)
         }

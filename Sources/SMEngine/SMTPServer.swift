@@ -7,9 +7,12 @@
 // setsender and its ESMTP parameters (SIZE, BODY, RET, ENVID), RCPT
 // through parseaddr + recipient() with NOTIFY/ORCPT, VRFY and EXPN, and
 // DATA through Collector and the queue commit (QueueCommit.swift).
-// Queue-only (-odq) semantics whatever the delivery mode: RCPT checks a
-// recipient without expanding aliases or .forward files (sendmail's
-// EF_VRFYONLY), the queue run expands them.
+// With DeliveryMode q or d, RCPT checks a recipient without expanding
+// aliases or .forward files (sendmail's EF_VRFYONLY) and the message stays
+// queued; with i or b (the default) RCPT expands them as sendmail does,
+// and the message accepted at DATA is delivered after the 250 reply
+// (deliverAccepted: i in this process, before the next command is read,
+// with delivery errors mailed back; b in a forked child).
 // Promises: 250 after DATA is sent only once the qf is durably in place;
 // a failed commit is a 4xx reply and leaves nothing behind.  Engine
 // errors become reply lines with their code and enhanced code.
@@ -58,6 +61,10 @@ public final class SMTPServer {
     /// Per recipient: NOTIFY flags and ORCPT, by identity.
     var rcptParams: [ObjectIdentifier: (notify: RecipientFlags?, orcpt: [UInt8]?)] = [:]
     let now: () -> time_t
+    /// EF_VRFYONLY for RCPT: only in the queue-only delivery modes.
+    let queueOnly: Bool
+    /// The message accepted by the last DATA, to deliver once its 250 is out.
+    var accepted: (id: [UInt8], qdir: String, unbound: [(Int, QueueFile.Header)])? = nil
 
     public init(engine: Engine, now: @escaping () -> time_t = { time(nil) }) {
         self.engine = engine
@@ -65,7 +72,9 @@ public final class SMTPServer {
         let j = engine.rewriter.macros[Int(UInt8(ascii: "j"))] ?? []
         session = SMTPServerSession(hostName: j, version: sendmailVersion)
         engine.rewriter.quietNotices = !engine.verbose
-        engine.verifyOnly = true
+        let mode = engine.deliveryMode
+        queueOnly = mode != UInt8(ascii: "i") && mode != UInt8(ascii: "b")
+        engine.verifyOnly = queueOnly
         // the "client" of -bs: no address, no name
         setMacro("{client_addr}", Array("0".utf8))
         setMacro("{client_port}", Array("0".utf8))
@@ -435,7 +444,8 @@ public final class SMTPServer {
         let saveStatus = rw.exitStatus
         errs = capturing { placed = engine.recipient(r!, queue: queue, aliasLevel: 0) }
         rw.exitStatus = saveStatus
-        if let q = placed, q.state.isSendable {
+        // (outside queue-only modes an alias is expanded now: accepted too)
+        if let q = placed, q.state.isSendable || (!queueOnly && (q.state == .expanded || q.state == .included)) {
             if errs.isEmpty {
                 if rcptParams[ObjectIdentifier(q)] == nil { rcptParams[ObjectIdentifier(q)] = (notify, orcpt) }
                 session.recipientAccepted()
@@ -467,7 +477,7 @@ public final class SMTPServer {
         let vq = SendQueue()
         engine.verifyOnly = !expand
         let saveStatus = rw.exitStatus
-        defer { engine.verifyOnly = true; rw.exitStatus = saveStatus }
+        defer { engine.verifyOnly = queueOnly; rw.exitStatus = saveStatus }
         let errs = capturing { engine.sendToList(arg, parent: nil, queue: vq, aliasLevel: 0) }
         // they went through recipient() on this envelope: e_nrcpts counts them
         verifiedCount += engine.countedRecipients(vq)
@@ -520,7 +530,7 @@ public final class SMTPServer {
         // recipients, VRFY/EXPN addresses) went into the envelope
         if primaries.count == 1 && acceptedCount == 1 && refusedRecipients == 0 && verifiedCount == 0 { rw.macros[Int(UInt8(ascii: "u"))] = primaries[0].printable }
         rw.macros[Int(UInt8(ascii: "g"))] = fMacro
-        headers.expandDefaults(rw.macros)
+        let unbound = headers.expandDefaults(rw.macros)
         rw.macros[Int(UInt8(ascii: "u"))] = nil
         // EF_DELETE_BCC: a recipient header of the message other than Bcc:
         // and other than Resent-* (as sendmail decides it)
@@ -568,7 +578,22 @@ public final class SMTPServer {
         engine.logQueued(id: qid.bytes, sender: qf.sender, size: msg.size, precedence: engine.precedenceClass(headers),
                          nrcpts: engine.countedRecipients(queue) + verifiedCount, msgid: msgid, bodyType: declaredBody,
                          relay: macro("_"), recipients: [], priority: qf.priority, delay: 0, proto: macro("r"))
+        accepted = (qid.bytes, qdir, unbound.map { ($0.0, $0.1.queueHeader) })
         return SMTPReply(250, "2.0.0", "\(qid.bytes.string) Message accepted for delivery").encoded
+    }
+
+    /// To be called once a reply has been written: delivers the message
+    /// its DATA accepted (DeliveryMode i: now; b: in a child), flushing
+    /// the replies first.
+    public func deliverAccepted() {
+        guard let a = accepted else { return }
+        accepted = nil
+        engine.out.flush()
+        let quiet = rw.quietNotices
+        // (b: sendmail's child reads the message back from the qf)
+        engine.deliverSubmitted(id: a.id, qdir: a.qdir, unbound: engine.deliveryMode == UInt8(ascii: "b") ? [] : a.unbound,
+                                inSession: true)
+        rw.quietNotices = quiet
     }
 
     /// The input ended without QUIT: in the middle of DATA sendmail says

@@ -8,26 +8,43 @@
 // completed from the cf's H lines, a queue ID is assigned and the message
 // is committed to the queue (QueueCommit.swift); with Q lines in the cf,
 // as one envelope per queue group and r= chunk (QueueGroups.swift).
-// Every delivery mode queues: there is no delivery agent yet, so -odi,
-// -odb and the default behave as -odq (the queue run delivers later).
-// Promises: returns success only after the qf is durably in place; on a
-// queue failure nothing is left behind and sendmail's messages and exit
-// status are reported.  No more blocks free than MinFreeBlocks: sendmail's
-// "Insufficient disk space; try again later", nothing written, EX_OSERR
-// (sendmail's own exit status there varies and may be 0).  Messages and exit codes are sendmail's for: no
-// recipients, no recipients in the header, bad recipients (the message
-// is still queued with the error in its M line, exit status of the error).
+// Then DeliveryMode decides (deliverSubmitted): i (and -v, whatever the
+// mode) delivers at once through the queue run's deliverLockedEntry
+// (QueueEntry.swift) before we exit; b (the default) forks a child that
+// inherits the qf's lock and delivers while the caller already has its
+// exit status; q and d leave it queued.  Not yet: delivery at submission
+// of a message split across queue groups (Q lines): it is left to queue runs.
+// Promises: returns success only after the qf is durably in place (before
+// any delivery or fork); on a queue failure nothing is left behind and
+// sendmail's messages and exit status are reported.  No more blocks free
+// than MinFreeBlocks: sendmail's "Insufficient disk space; try again
+// later", nothing written, EX_OSERR (sendmail's own exit status there
+// varies and may be 0).  Messages and exit codes are sendmail's for: no
+// recipients, no recipients in the header, bad recipients (the message is
+// still queued with the error in its M line, exit status of the error).
 //
 // Errors in command-line recipients (and too many hops) return the
-// message to the sender: with ErrorMode=p (the default) a copy is
-// appended to ~/dead.letter (DeadLetter.swift); ErrorMode=q is silent.
+// message to the sender, with the delivery's own failures when it is
+// delivered at once, as sendmail's savemail() does (QueueEntry.swift):
+// ErrorMode=p in the foreground (queued or -odi) appends one copy to the
+// local sender's ~/dead.letter (binding the cf's empty defaults into the
+// qf too), otherwise (b, m, w, e, a sender that is no local user) one
+// bounce lists them all (and only p prints them; e exits 0); q is
+// silent.  With no recipient left nothing is queued and the errors are
+// returned the same way from the envelope in memory; with too many hops
+// ErrorMode=p saves the caller's copy (DeadLetter.swift).  Errors in -t
+// header recipients keep the message
+// queued (not delivered, whatever the mode) and are mailed back unless
+// ErrorMode=q, as sendmail does.
+// Their syslog lines ("<addr>... User unknown", "to=<addr>, ..., dsn=,
+// reply=, stat=") precede the from= line.
 // Untrusted users get sendmail's X-Authentication-Warning: headers
 // (PrivacyOptions=authwarnings) and no AUTH= parameter.  Notices (0xx,
 // 8xx) are shown only with -v, as sendmail does outside test mode.
-// Not done yet: ErrorMode=m/w (a bounce message) and mailing errors back
-// to a sender other than the caller, "alias database unavailable" when
-// the alias file is missing, MaxMessageSize, queue groups, -v (which
-// makes sendmail deliver at once).
+// Not done yet: ErrorMode=w writing to the user's terminal, the cf defaults sendmail binds into the
+// qf with $u when a recipient failed and nothing was returned (ErrorMode=q),
+// "alias database unavailable" when the alias file is missing,
+// MaxMessageSize, queue groups.
 
 import Glibc
 import SMBase
@@ -103,9 +120,13 @@ extension Engine {
         // recipients from the command line
         let queue = SendQueue()
         let saveSuppress = rw.suppressErrors
-        if errorMode == UInt8(ascii: "q") { rw.suppressErrors = true }
+        // only ErrorMode p shows them (m, w and e mail the errors back)
+        if errorMode != UInt8(ascii: "p") { rw.suppressErrors = true }
         let senderError = rw.lastUserError
         rw.lastUserError = nil
+        // the recipients' errors, for a report after delivery (modes i, b)
+        rw.errorTranscript = []
+        defer { rw.errorTranscript = nil }
         for r in o.recipients { sendToList(r, parent: nil, queue: queue, aliasLevel: 0) }
         rw.suppressErrors = saveSuppress
         // errors in command-line recipients are returned to the sender:
@@ -114,6 +135,8 @@ extension Engine {
         // sender would be mailed to it: not done yet)
         let senderIsCaller = (sender.mailer?.has("l") ?? false) && sender.user == options.realUserName
         let returnToSender = rw.lastUserError != nil && errorMode == UInt8(ascii: "p") && senderIsCaller
+        // (errors in header recipients, -t, are not returned)
+        let commandLineErrors = rw.lastUserError != nil ? (rw.errorTranscript ?? []).count : 0
         if rw.lastUserError == nil { rw.lastUserError = senderError }
 
         // headers
@@ -128,7 +151,7 @@ extension Engine {
         let primaries = queue.entries.filter { $0.primary }
         if primaries.count == 1 { rw.macros[Int(UInt8(ascii: "u"))] = primaries[0].printable }
         rw.macros[Int(UInt8(ascii: "g"))] = fMacro
-        headers.expandDefaults(rw.macros)
+        let unboundDefaults = headers.expandDefaults(rw.macros)
         rw.macros[Int(UInt8(ascii: "u"))] = nil
 
         // -t: recipients from the header
@@ -160,6 +183,20 @@ extension Engine {
             if o.readRecipients && queue.entries.isEmpty {
                 rw.currentAddress = nil
                 rw.userError("No recipient addresses found in header")
+            } else if commandLineErrors > 0 && errorMode != UInt8(ascii: "q") {
+                // the errors go back as a delivery's would; the from= line
+                // is logged, the message is not queued
+                let qf = controlFile(o, message: message, headers: headers, queue: queue, sender: sender,
+                                     headerErrors: headerErrors, bccFlag: false, now: now)
+                let errors = submissionErrors(queue, count: commandLineErrors, notify: o.notify)
+                logRecipientErrors(id: qid.bytes, queue: queue, delay: Int64(time(nil)) - Int64(now))
+                logQueued(id: qid.bytes, sender: qf.sender, size: message.size, precedence: precedenceClass(headers),
+                          nrcpts: countedRecipients(queue), msgid: messageID(headers), bodyType: o.bodyType,
+                          relay: rw.macros[Int(UInt8(ascii: "_"))], recipients: [], priority: qf.priority,
+                          delay: Int64(time(nil)) - Int64(now))
+                returnUnqueued(qf, id: qid.bytes, data: message.body, qdir: qdir, errors: errors,
+                               unbound: unboundDefaults.map { ($0.0, $0.1.queueHeader) })
+                return errorMode == UInt8(ascii: "e") ? .ok : exitStatus
             }
             if returnToSender { saveDeadLetter(headers, body: message.body, now: now) }
             return exitStatus
@@ -192,18 +229,166 @@ extension Engine {
             for m in failure.messages { rw.out.writeMessage(m) }
             return failure.status
         }
-        let msgid = headers.headers.last(where: { $0.name.asciiCaseEquals(Array("Message-Id".utf8)) }).map { h -> [UInt8] in
+        let msgid = messageID(headers)
+        // (a -t header recipient's error is not logged itself)
+        logRecipientErrors(id: qid.bytes, queue: queue, delay: Int64(time(nil)) - Int64(now), noticeCount: commandLineErrors)
+        logQueued(id: qid.bytes, sender: qf.sender, size: message.size, precedence: precedenceClass(headers),
+                  nrcpts: countedRecipients(queue), msgid: msgid, bodyType: o.bodyType,
+                  relay: rw.macros[Int(UInt8(ascii: "_"))], recipients: sendable, priority: qf.priority,
+                  delay: Int64(time(nil)) - Int64(now))
+        let delivery = deliveryMode
+        // errors in -t header recipients: the message is only queued, the
+        // errors are mailed back (whatever ErrorMode, q aside)
+        // (with Q lines the envelopes may sit in several groups' directories:
+        // not delivered at submission yet, the queue runs deliver them)
+        let deliverNow = (delivery == UInt8(ascii: "i") || delivery == UInt8(ascii: "b")) && !headerErrors
+            && config.queueGroups.isEmpty
+        // queued with ErrorMode=p: the caller's errors go to its
+        // ~/dead.letter, as a delivery's would (below); otherwise nothing
+        // more happens now
+        let returned = headerErrors ? (rw.errorTranscript ?? []).count : commandLineErrors
+        if !deliverNow && !(returned > 0 && errorMode != UInt8(ascii: "q")) {
+            return exitStatus
+        }
+        // delivered now (or ErrorMode=m): the recipients' errors are
+        // returned with the delivery's (one dead.letter or one bounce)
+        var errors = SubmissionErrors()
+        if errorMode != UInt8(ascii: "q") {
+            errors = submissionErrors(queue, count: returned, notify: o.notify)
+            errors.mailed = headerErrors
+        }
+        deliverSubmitted(id: qid.bytes, qdir: qdir, unbound: unboundDefaults.map { ($0.0, $0.1.queueHeader) },
+                         submissionErrors: errors, deliverNow: deliverNow)
+        // ErrorMode=e (BERKnet): the errors were mailed, the exit status is 0
+        if errorMode == UInt8(ascii: "e") { return .ok }
+        return exitStatus
+    }
+
+    /// The first `count` recorded recipient errors as failures to return.
+    func submissionErrors(_ queue: SendQueue, count: Int, notify: [UInt8]?) -> SubmissionErrors {
+        var errors = SubmissionErrors()
+        let transcript = Array((rewriter.errorTranscript ?? []).prefix(count))
+        for e in transcript { errors.transcript += Array((e.line + "\n").utf8) }
+        let flags: RecipientFlags = notifyFlags(notify) ?? [.notifyFailure, .notifyDelay]
+        for r in queue.entries where r.state == .badAddress {
+            guard let e = transcript.last(where: { $0.address == r.printable }) else { continue }
+            errors.failures.append(.init(printable: r.printable, flags: (r.primary ? RecipientFlags.primary : []).union(flags),
+                                         status: r.status ?? Array("5.0.0".utf8), reply: Array(e.reply.utf8)))
+        }
+        errors.message = rewriter.lastUserError.map { Array($0.utf8) }
+        return errors
+    }
+
+    /// No recipient left to queue the message for: its command-line
+    /// errors are returned at once (~/dead.letter or a bounce, as a
+    /// delivery's would be), from the envelope in memory; nothing of the
+    /// message itself is written to the queue.
+    func returnUnqueued(_ qf: QueueFile, id: [UInt8], data: [UInt8], qdir: String, errors: SubmissionErrors,
+                        unbound: [(Int, QueueFile.Header)]) {
+        var live = qf
+        live.headers = Self.merge(qf.headers, unbound)
+        var outcome = DeliveryOutcome()
+        addSubmissionErrors(errors, to: &live, outcome: &outcome, id: id, data: data)
+        guard !outcome.failures.isEmpty else { return }
+        let cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        defer { if cwd >= 0 { _ = fchdir(cwd); close(cwd) } }
+        guard chdir(qdir) == 0 else { return }
+        signal(SIGPIPE, SIG_IGN)
+        _ = returnFailures(live, id: id, data: data, outcome: &outcome, qdir: qdir, how: .foreground, verbose: verbose)
+    }
+
+    /// The lines sendmail logs for recipients refused at submission: the
+    /// error itself, and a to= line with its DSN status and reply.
+    func logRecipientErrors(id: [UInt8], queue: SendQueue, delay: Int64, priority: Int64 = 0, noticeCount: Int = .max) {
+        guard let sink = logSink, let errors = rewriter.errorTranscript else { return }
+        for (n, e) in errors.enumerated() {
+            if n < noticeCount && logLevel > 3 {
+                let (_, _, text) = stripReplyCode(e.reply)
+                let shown = e.address.map { shortenString($0, 203).string + "... " } ?? ""
+                sink.log(priority: LOG_NOTICE, "\(id.string): \(shown)\(text)")
+            }
+            guard logLevel > 6, let a = e.address,
+                  let r = queue.entries.first(where: { $0.state == .badAddress && $0.printable == a }) else { continue }
+            let (_, _, text) = stripReplyCode(e.reply)
+            sink.log(priority: LOG_INFO, "\(id.string): to=\(a.string), delay=\(Self.delayText(delay)), "
+                     + "mailer=\(r.address.mailerName.string), pri=\(priority), dsn=\((r.status ?? Array("5.0.0".utf8)).string), "
+                     + "reply=\(e.reply), stat=\(text)")
+        }
+    }
+
+    /// DeliveryMode as set (-od, -O DeliveryMode=, the cf): i, b (the
+    /// default), q or d; `Od` alone is i, and -v makes it i.
+    public var deliveryMode: UInt8 {
+        if verbose { return UInt8(ascii: "i") }
+        guard let v = config.options["DeliveryMode"] else { return UInt8(ascii: "b") }
+        guard let c = v.first(where: { !isASCIISpace($0) }) else { return UInt8(ascii: "i") }
+        return c | 0x20
+    }
+
+    /// After the durable commit of message `id`: with DeliveryMode i it is
+    /// delivered now, with b in a forked child (the caller already has its
+    /// status), with q and d it stays queued.  The qf is locked before the
+    /// fork and the child inherits the lock, so no queue run can take the
+    /// entry in between.  fork() is safe here: the process has a single
+    /// thread (no Dispatch, no tasks), and the child needs the loaded
+    /// configuration and the very options we run with (re-executing
+    /// ourselves would have to rebuild -C, -O, -o, -M, -d from argv).
+    /// `inSession`: after an SMTP DATA (errors are mailed, never printed).
+    /// In the queue-only modes (or `deliverNow` false) only errors are
+    /// returned, if any.
+    func deliverSubmitted(id: [UInt8], qdir: String, unbound: [(Int, QueueFile.Header)] = [], inSession: Bool = false,
+                          submissionErrors: SubmissionErrors? = nil, deliverNow asked: Bool = true) {
+        var mode = deliveryMode
+        let deliverNow = (mode == UInt8(ascii: "i") || mode == UInt8(ascii: "b")) && asked
+        if !deliverNow { mode = UInt8(ascii: "q") }
+        guard deliverNow || !(submissionErrors?.failures.isEmpty ?? true) else { return }
+        let sub = QueueCommitter(directory: qdir).subdirectories
+        let qfPath = QueueFileKind.control.path(in: Array(qdir.utf8), id: id, useSubdirectory: sub.qf).string
+        let fd = open(qfPath, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        // someone else (a queue run) has it: it delivers it
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return }
+        // mailers run in the queue directory, as in a queue run; the
+        // caller's (an SMTP session's) working directory comes back after
+        let cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        defer { if cwd >= 0 { _ = fchdir(cwd); close(cwd) } }
+        guard chdir(qdir) == 0 else { return }
+        signal(SIGPIPE, SIG_IGN)
+        if mode != UInt8(ascii: "b") {
+            deliverLockedEntry(id: id, fd: fd, qdir: qdir, how: inSession ? .session : .foreground,
+                               verbose: inSession ? false : verbose, unbound: unbound, submissionErrors: submissionErrors,
+                               deliverNow: deliverNow)
+            return
+        }
+        out.flush()
+        let pid = fork()
+        guard pid == 0 else { return }   // the parent (or no child: a queue run delivers it later)
+        // the child: its own session, no terminal, nothing shown, and none
+        // of the descriptors the caller gave us (a caller waiting for the
+        // end of a pipe must not wait for the delivery); ours (the locked
+        // qf, open maps) stay
+        _ = setsid()
+        let null = open("/dev/null", O_RDWR)
+        if null >= 0 {
+            for target: Int32 in 0...2 { _ = dup2(null, target) }
+            if null > 2 { close(null) }
+        }
+        for other in options.inheritedDescriptors where other != fd { close(other) }
+        deliverLockedEntry(id: id, fd: fd, qdir: qdir, how: inSession ? .sessionChild : .background, verbose: false, unbound: unbound,
+                           submissionErrors: submissionErrors)
+        out.flush()
+        _exit(0)
+    }
+
+    /// The Message-Id: header's value, trimmed, for the from= line.
+    func messageID(_ headers: HeaderList) -> [UInt8]? {
+        headers.headers.last(where: { $0.name.asciiCaseEquals(Array("Message-Id".utf8)) }).map { h -> [UInt8] in
             var v = h.value
             while let f = v.first, isASCIISpace(f) { v.removeFirst() }
             while let l = v.last, isASCIISpace(l) { v.removeLast() }
             return v
         }
-        logQueued(id: qid.bytes, sender: qf.sender, size: message.size, precedence: precedenceClass(headers),
-                  nrcpts: countedRecipients(queue), msgid: msgid, bodyType: o.bodyType,
-                  relay: rw.macros[Int(UInt8(ascii: "_"))], recipients: sendable, priority: qf.priority,
-                  delay: Int64(time(nil)) - Int64(now))
-        if returnToSender { saveDeadLetter(headers, body: message.body, now: now) }
-        return exitStatus
     }
 
     /// A fresh queue ID: sendmail's sequence from a random start, skipping

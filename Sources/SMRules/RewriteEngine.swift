@@ -5,6 +5,8 @@
 // substitution, $& run-time macros, $[ $] and $( $) map lookups, $>
 // subroutine calls right to left, the 100-match loop guard, recursion limit
 // 50, workspace limit 1000 tokens) and prints the `-bt` trace lines.
+// User errors can also be recorded as a transcript (errorTranscript), for
+// the report of a message's failures.
 // Promises: never traps on any workspace; every limit answers with
 // sendmail's message and status; map and macro access go through the
 // injected MapProvider and macro table only.
@@ -101,10 +103,28 @@ public final class RewriteEngine: MapContext, MacroSource {
     /// SuprErrs: user errors are not shown.
     public var suppressErrors = false
 
+    /// One user error as the transcript (xf) keeps it: the address it was
+    /// about, the reply ("550 5.1.1 User unknown") and the line
+    /// ("550 5.1.1 <address>... User unknown").
+    public struct TranscribedError {
+        public var address: [UInt8]?
+        public var reply: String
+        public var line: String
+    }
+
+    /// When set, every user error is appended (shown or not).
+    public var errorTranscript: [TranscribedError]? = nil
+
     /// sendmail's usrerr.
     public func userError(_ msg: String) {
         // e_message: kept even when the error is not shown (ErrorMode=q)
         lastUserError = format(msg, defaultCode: "550", withAddress: true)
+        if errorTranscript != nil {
+            let (code, enhanced, text) = stripReplyCode(msg)
+            let prefix = (code ?? "550") + (enhanced.map { " " + $0 } ?? "") + " "
+            errorTranscript!.append(TranscribedError(address: currentAddress, reply: prefix + text,
+                                                     line: prefix + lastUserError!))
+        }
         if suppressErrors { return }
         emit(msg, defaultCode: "550", withAddress: true)
     }

@@ -9,6 +9,10 @@ import SMRules
 import SMEngine
 import SMConfig
 
+// descriptors the caller left open to us (before we open any): no
+// program we start gets them, and a background delivery closes them
+let inheritedDescriptors = (3..<Int32(min(getdtablesize(), 4096))).filter { fcntl($0, F_GETFD) >= 0 }
+for fd in inheritedDescriptors { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
 let args: [[UInt8]] = Swift.CommandLine.arguments.map { Array($0.utf8) }
 var cl = SMEngine.CommandLine(args)
 let stdoutBuffer = OutputBuffer(flushHandler: { bytes in
@@ -48,6 +52,7 @@ start.testMode = cl.mode == .test
 start.commandLineOptions = cl.options
 start.commandLineMacros = cl.macros
 start.noAlias = cl.noAlias
+start.inheritedDescriptors = inheritedDescriptors
 start.realUID = getuid()
 if let pw = getpwuid(getuid()) { start.realUserName = Array(String(cString: pw.pointee.pw_name).utf8) }
 
@@ -149,8 +154,8 @@ case .hostStatus, .purgeStatus:
     let status = engine.hostStatus(purge: cl.mode == .purgeStatus)
     finish(status)
 case .deliver:
-    // No delivery agent exists yet: every DeliveryMode (-odi, -odb, the
-    // default) queues the message as -odq does; a queue run delivers it.
+    // The message is queued, then delivered as DeliveryMode says (i: now,
+    // b: in a child after we exit, q/d: by a queue run).
     engine.postReadChecks()
     if engine.exitStatus != .ok { finish(engine.exitStatus) }
     var so = SubmitOptions()
@@ -177,8 +182,8 @@ case .deliver:
     })
     finish(status == .tempFail ? .ok : status)
 case .smtp:
-    // -bs: an SMTP session on stdin/stdout.  Every delivery mode queues
-    // (as -odq): there is no delivery agent yet.
+    // -bs: an SMTP session on stdin/stdout; a message accepted at DATA
+    // is delivered after its 250 as DeliveryMode says.
     engine.postReadChecks()
     if engine.exitStatus != .ok { finish(engine.exitStatus) }
     let server = SMTPServer(engine: engine)
@@ -203,6 +208,8 @@ case .smtp:
             engine.trafficLog?.read(line)
             let (reply, close) = server.handle(line, inputPending: more)
             stdoutBuffer.write(reply)
+            // DeliveryMode i/b: the message just accepted goes now
+            server.deliverAccepted()
             if close { closed = true; break reading }
         }
         stdoutBuffer.flush()

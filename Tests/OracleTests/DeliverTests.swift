@@ -277,10 +277,11 @@ struct DeliverTests {
         return lines.joined(separator: "\n")
     }
 
-    static func collect(_ dir: URL, _ r: RunResult, bounce: Bool = false, knownIDs: Set<String> = []) throws -> Snapshot {
+    static func collect(_ dir: URL, _ r: RunResult, bounce: Bool = false, knownIDs: Set<String> = [],
+                        subdirectories: [String] = ["out", "box", "q"]) throws -> Snapshot {
         var files: [String: String] = [:]
         let fm = FileManager.default
-        for sub in ["out", "box", "q"] {
+        for sub in subdirectories {
             let d = dir.appendingPathComponent(sub)
             for name in (fm.subpaths(atPath: d.path) ?? []).sorted() {
                 var isDir: ObjCBool = false

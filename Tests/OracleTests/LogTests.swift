@@ -1,8 +1,13 @@
-// LogTests.swift — the syslog lines of a queued submission (from=…,
-// to=… stat=queued), against the real sendmail: each binary runs in the
+// LogTests.swift — syslog lines against the real sendmail: a queued
+// submission (from=…, to=… stat=queued), deliveries at submission (-odi,
+// -odb) and by a queue run (to=…, ctladdr=…, delay=…, xdelay=…, mailer=…,
+// pri=…, relay=…, dsn=…, stat=…; a bounce's "<id>: <id>: DSN: …"; the
+// lines of a recipient refused at submission).  Each binary runs in the
 // sandbox with a unix datagram socket of the test's own bind-mounted over
 // /dev/log, and the lines received must be identical once the pid, the
-// time stamp and the queue ID are normalised.
+// time stamp, the queue IDs (in order of appearance), delay= and xdelay=
+// are normalised, and the pri= of a bounce's own delivery (a known
+// difference: sendmail counts a few more bytes in a bounce's priority).
 // The bind needs a /dev/log to mount over: when the machine has none (no
 // syslog daemon, as in CI), the test creates an empty file there, which
 // behaves for every other program like no /dev/log at all.
@@ -63,7 +68,39 @@ struct LogTests {
         }
         s = s.replacingOccurrences(of: #"\[\d+\]"#, with: "[PID]", options: .regularExpression)
         if let id { s = s.replacingOccurrences(of: id, with: "QID") }
+        // the time a submission or delivery took
+        s = s.replacingOccurrences(of: #"(x?delay)=[0-9+:]+"#, with: "$1=D", options: .regularExpression)
         return s
+    }
+
+    /// Lines with every queue ID replaced by QID1, QID2… in order of
+    /// appearance; a bounce's (QID2…) delivery lines lose their pri=.
+    static func normaliseIDs(_ lines: [String]) -> [String] {
+        var ids: [String: String] = [:]
+        let re = try! NSRegularExpression(pattern: #"[0-9A-Za-z]{8}[0-9]{6,}"#)
+        return lines.map { line in
+            var s = normalise(line, id: nil)
+            let ns = s as NSString
+            for m in re.matches(in: s, range: NSRange(location: 0, length: ns.length)) {
+                let id = ns.substring(with: m.range)
+                if ids[id] == nil { ids[id] = "QID\(ids.count + 1)" }
+            }
+            for (id, name) in ids { s = s.replacingOccurrences(of: id, with: name) }
+            if !s.contains(": QID1: ") {
+                s = s.replacingOccurrences(of: #", pri=\d+,"#, with: ", pri=P,", options: .regularExpression)
+            }
+            return s
+        }
+    }
+
+    /// /dev/log must exist to be mounted over: without a syslog daemon
+    /// (CI) an empty file does, which any other program sees as no log.
+    static func ensureDevLog() {
+        if access("/dev/log", F_OK) != 0 {
+            let fd = open("/dev/log", O_CREAT | O_WRONLY, 0o644)
+            #expect(fd >= 0, "cannot create /dev/log to mount over: \(String(cString: strerror(errno)))")
+            if fd >= 0 { close(fd) }
+        }
     }
 
     @Test("a queued submission: from= and to= ... stat=queued lines", arguments: [
@@ -72,11 +109,7 @@ struct LogTests {
         (["staff"], "Subject: x\nPrecedence: bulk\n\nbody\n", ["-f", "daemon"]),
     ])
     func queuedSubmission(_ rcpts: [String], _ message: String, _ flags: [String]) throws {
-        if access("/dev/log", F_OK) != 0 {
-            let fd = open("/dev/log", O_CREAT | O_WRONLY, 0o644)
-            #expect(fd >= 0, "cannot create /dev/log to mount over: \(String(cString: strerror(errno)))")
-            if fd >= 0 { close(fd) }
-        }
+        Self.ensureDevLog()
         let tag = rcpts.joined(separator: "_").filter { $0.isLetter || $0 == "_" }
         // one scratch directory per case: the cases run in parallel
         let (cf, dir) = try SubmitTests.prepareWithAliases(Configuration(name: "log-\(tag)", source: .cf("cf/submit.cf")))
@@ -97,6 +130,71 @@ struct LogTests {
         }
         let real = lines["real"] ?? [], ours = lines["ours"] ?? []
         #expect(real.contains { $0.contains(": from=") }, "the real sendmail logged nothing: \(real)")
+        #expect(ours == real)
+    }
+
+    /// Delivery cases on deliver.cf: (tag, mode flags and recipients,
+    /// whether a queue run delivers).
+    static let deliveryCases: [(String, [String], Bool)] = [
+        // local users (grouped), an alias to a pipe, a file, a local
+        // mailer without F=w; ctladdr= as sendmail decides it
+        ("odi-sent", ["-odi", "-f", "bin", "root", "list", "pipe", "file", "x@local2"], false),
+        // a mailer failing with EX_NOUSER (the bounce: DSN line and its
+        // delivery), a failing program, a deferral, a user unknown at
+        // submission, from a sender that is no local user
+        ("odi-failures", ["-odi", "-f", "s@okhost", "c@nouser", "shprog", "a@tempfail", "nosuchuser", "root"], false),
+        ("odb-failures", ["-odb", "-f", "root", "c@nouser", "a@tempfail", "root"], false),
+        ("odq-unknown", ["-odq", "-f", "root", "nosuchuser", "root"], false),
+        ("odq-all-unknown", ["-odq", "-f", "s@okhost", "nosuchuser"], false),
+        // a return receipt, a postmaster notice (from <>), a double bounce
+        // (its sender refused: "return to sender")
+        ("odi-receipt", ["-odi", "-N", "success", "-f", "bin", "root"], false),
+        ("odi-null-sender", ["-odi", "-f", "<>", "c@nouser"], false),
+        ("odi-double-bounce", ["-odi", "-f", "s@nouser", "c@nouser"], false),
+        // a queue run: priority with RetryFactor, ctladdr of a local sender
+        ("queue-run", ["-f", "bin", "root", "c@nouser", "a@tempfail", "pipe", "file", "x@local2"], true),
+        ("queue-run-remote-sender", ["-f", "s@okhost", "root", "c@nouser", "list"], true),
+    ]
+
+    @Test("delivery lines (submission and queue run): to=, ctladdr=, xdelay=, mailer=, pri=, relay=, dsn=, stat=, DSN:",
+          arguments: LogTests.deliveryCases)
+    func deliveryLines(_ tag: String, _ arguments: [String], _ queueRun: Bool) throws {
+        Self.ensureDevLog()
+        let (cf, dir) = try SubmitDeliveryTests.prepare("log-\(tag)")
+        let d = dir.path
+        var options = SandboxOptions()
+        options.rootHome = d + "/home"
+        if queueRun {
+            // the real sendmail queues it once; each binary runs a copy
+            try SubmitDeliveryTests.freshDirectories(d)
+            options.modeFlag = "-odq"
+            options.extraArguments = ["-oi"] + arguments
+            let r = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: SubmitDeliveryTests.message,
+                                    options: options, runDir: Workspace.shared.runs, tag: "log-\(tag).submit")
+            #expect(r.status == 0, "the oracle did not queue: \(String(decoding: r.stdout, as: UTF8.self))")
+            try SubmitDeliveryTests.shell("rm -rf '\(d)/q.start' && cp -a '\(d)/q' '\(d)/q.start'")
+        }
+        var lines: [String: [String]] = [:]
+        for (who, binary) in [("real", OracleEnvironment.oraclePath), ("ours", try OracleEnvironment.binaryUnderTest())] {
+            if queueRun {
+                try SubmitDeliveryTests.shell("rm -rf '\(d)/q' '\(d)/out'/* '\(d)/box'/* '\(d)/home'/* && cp -a '\(d)/q.start' '\(d)/q'")
+            } else {
+                try SubmitDeliveryTests.freshDirectories(d)
+            }
+            let collector = try DatagramCollector(path: dir.appendingPathComponent("log-\(who).sock").path)
+            options.devLog = collector.path
+            options.modeFlag = queueRun ? "-qf" : "-bm"
+            options.extraArguments = ["-OLogLevel=9"] + (queueRun ? [] : ["-oi"] + arguments)
+            _ = try Sandbox.run(binary: binary, cf: cf, input: queueRun ? [] : SubmitDeliveryTests.message,
+                                options: options, runDir: Workspace.shared.runs, tag: "log-\(tag).\(who)")
+            if arguments.contains("-odb") {
+                #expect(SubmitDeliveryTests.waitForBackground(d), "\(who): the background delivery did not finish")
+            }
+            lines[who] = Self.normaliseIDs(collector.drain())
+        }
+        let real = lines["real"] ?? [], ours = lines["ours"] ?? []
+        #expect(real.contains { $0.contains(", stat=") && !$0.contains("stat=queued") },
+                "the real sendmail logged no delivery: \(real)")
         #expect(ours == real)
     }
 }

@@ -474,22 +474,4 @@ struct SubmitTests {
             #expect(text.suffix(2) == Data(".\n".utf8), "\(qf) is incomplete")
         }
     }
-
-    @Test("delivery modes: -odi, -odb and the default queue as -odq (no delivery agent yet)")
-    func otherModesQueue() throws {
-        let (cf, dir) = try prepare()
-        for mode in ["-odi", "-odb", nil] as [String?] {
-            let q = try freshQueue(dir, "q-mode-\(mode ?? "default")")
-            var options = SandboxOptions()
-            options.modeFlag = "-bm"
-            options.extraArguments = ["-OQueueDirectory=\(q.path)"] + (mode.map { [$0] } ?? []) + ["root"]
-            let r = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: cf,
-                                    input: Array(Self.plain.utf8), options: options,
-                                    runDir: Workspace.shared.runs, tag: "submit-mode-\(mode ?? "default")")
-            #expect(r.status == 0)
-            let names = try FileManager.default.contentsOfDirectory(atPath: q.path)
-            #expect(names.filter { $0.hasPrefix("qf") }.count == 1 && names.filter { $0.hasPrefix("df") }.count == 1,
-                    "\(mode ?? "default"): \(names)")
-        }
-    }
 }

@@ -9,7 +9,7 @@
 #   -p      let sendmail probe interfaces (default: -ODontProbeInterfaces=true)
 #   -r      leave out -bt (give the mode yourself, e.g. -bv, -odq, -q)
 # SM_DEVLOG=socket binds that socket over /dev/log (which must exist) to see
-# what the binary logs.
+# what the binary logs; SM_ROOTHOME=dir binds dir over /root (~/dead.letter).
 # Example: contrib/oracle/sandbox-bt.sh -m .build/oracle-scratch/maps/etc-mail \
 #   /usr/libexec/sendmail/sendmail .build/oracle-scratch/maps/maps.cf < .build/oracle-scratch/runs/maps.features.oracle.in
 set -euo pipefail
@@ -27,7 +27,7 @@ args=(-C "$cf")
 [ -n "$raw" ] || args=(-bt "${args[@]}")
 [ -n "$probe" ] || args+=(-ODontProbeInterfaces=true)
 exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin TZ=UTC LANG=C LC_ALL=C \
-    SM_RESOLV="$fixtures/resolv.conf" SM_HOSTS="$fixtures/hosts" SM_ETCMAIL="$etcmail" SM_LO="${net:+1}" SM_DEVLOG="${SM_DEVLOG:-}" \
+    SM_RESOLV="$fixtures/resolv.conf" SM_HOSTS="$fixtures/hosts" SM_ETCMAIL="$etcmail" SM_LO="${net:+1}" SM_DEVLOG="${SM_DEVLOG:-}" SM_ROOTHOME="${SM_ROOTHOME:-}" \
     timeout -k 5 60 unshare -u -m $net --propagation private /bin/sh -c '
         fail() { echo "oracle-sandbox: $*" >&2; exit 97; }
         hostname vm.example.test || fail "cannot set the host name"
@@ -36,7 +36,8 @@ exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin TZ=UTC LANG=C LC_ALL=C \
         if [ -n "$SM_ETCMAIL" ]; then mount --bind "$SM_ETCMAIL" /etc/mail || fail "cannot bind /etc/mail"; fi
         if [ -n "$SM_LO" ]; then ip link set lo up || fail "cannot bring up lo"; fi
         if [ -n "$SM_DEVLOG" ]; then mount --bind "$SM_DEVLOG" /dev/log || fail "cannot bind $SM_DEVLOG over /dev/log"; fi
-        unset SM_RESOLV SM_HOSTS SM_ETCMAIL SM_LO SM_DEVLOG
+        if [ -n "$SM_ROOTHOME" ]; then mount --bind "$SM_ROOTHOME" /root || fail "cannot bind $SM_ROOTHOME over /root"; fi
+        unset SM_RESOLV SM_HOSTS SM_ETCMAIL SM_LO SM_DEVLOG SM_ROOTHOME
         ulimit -f 65536
         cd /
         exec "$@"' oracle-sandbox "$bin" "${args[@]}" "$@"

@@ -1,0 +1,317 @@
+// SMEngine/QueueEntry.swift
+//
+// Delivering one queue entry under its lock: the one function a queue
+// run (QueueRun.swift) and a delivery at submission time (Submit.swift,
+// SMTPServer.swift: DeliveryMode i and b) share.  The caller has opened
+// the qf read-write and holds its exclusive flock; this reads qf and df,
+// delivers (Deliver.swift; the transcript into an xf file once it is long,
+// CheckpointInterval checkpoints of the qf), applies a queue run's age
+// limits (delay warnings, expiry), disposes of permanent failures, then removes
+// qf and df (all recipients done) or rewrites the qf with the rest.
+// Failures: a queue run always mails them back (Bounce.swift); at
+// submission ErrorMode decides as sendmail's savemail() does: p (in the
+// foreground) appends the message (as the *file* mailer would write it,
+// fileMailerCopy) to the sender's ~/dead.letter when the
+// sender is a local user (else mails it back), m/e/w (and p in the
+// background or an SMTP session) mail it back, q drops them.
+// A queue run's rewritten qf gets RetryFactor added to its priority and
+// the df's inode (I line); at submission neither (sendmail's envelope
+// still has the priority it was queued with, and no inode), except in the
+// child of an SMTP session (DeliveryMode b), which writes the inode.
+// Known difference: that child's priority is a little higher in
+// sendmail's (about the size of the headers the cf added; no formula
+// found); ours keeps the qf's.
+// Promises: the qf is only replaced by rewriteControlFile (tf, fsync,
+// rename, directory fsync) and only removed after every failure it
+// reports on has been returned (bounce durably queued or dead.letter
+// written); an entry whose bounce cannot be queued is left as it was.
+
+import Glibc
+import SMBase
+import SMRules
+import SMQueueFormat
+
+/// Recipients that failed before the message was queued (command-line
+/// errors: not in the qf), reported together with the delivery's
+/// failures, as sendmail's envelope keeps them.
+struct SubmissionErrors {
+    struct Failure {
+        var printable: [UInt8]
+        var flags: RecipientFlags
+        var status: [UInt8]
+        /// The reply ("550 5.1.1 User unknown"): the DSN's reason.
+        var reply: [UInt8]
+    }
+    var failures: [Failure] = []
+    /// Their lines for the transcript ("550 5.1.1 x... User unknown").
+    var transcript: [UInt8] = []
+    /// The envelope's message (e_message) they left.
+    var message: [UInt8]? = nil
+    /// Mailed back whatever ErrorMode says (errors in -t header recipients).
+    var mailed = false
+}
+
+extension Engine {
+    /// Who asked for the delivery of a queue entry.
+    enum EntryDelivery: Equatable {
+        /// A queue run (`-q`).
+        case queueRun
+        /// At submission, the caller waiting (DeliveryMode i, -v).
+        case foreground
+        /// At submission, in a background process (DeliveryMode b).
+        case background
+        /// After an SMTP session's DATA (-bs, DeliveryMode i), in the
+        /// session's process: errors cannot be printed, they are mailed.
+        case session
+        /// After an SMTP session's DATA with DeliveryMode b, in a child:
+        /// a rewritten qf gets the df's inode, as sendmail's.
+        case sessionChild
+    }
+
+    /// Delivers queue entry `id` of queue directory `qdir`; `fd` is its qf,
+    /// open read-write and exclusively locked by the caller (who closes it).
+    /// `unbound`: at submission, the cf's defaults that expanded to
+    /// nothing, with their index among the qf's headers: sendmail's
+    /// envelope in memory keeps them, binds them at delivery, and binds
+    /// them into a rewritten qf with the macros the delivery left.
+    /// `submissionErrors`: failures from before the commit, to report too.
+    func deliverLockedEntry(id: [UInt8], fd: Int32, qdir: String, how: EntryDelivery, verbose: Bool,
+                            unbound: [(Int, QueueFile.Header)] = [], submissionErrors: SubmissionErrors? = nil,
+                            deliverNow: Bool = true, bounceDirectory: String? = nil) {
+        let (qfSub, dfSub) = QueueCommitter(directory: qdir).subdirectories
+        let qfDir = qfSub ? qdir + "/qf" : qdir
+        let qfPath = qfDir + "/qf" + id.string
+        let dfPath = (dfSub ? qdir + "/df" : qdir) + "/df" + id.string
+        _ = lseek(fd, 0, SEEK_SET)
+        let bytes = readAll(fd)
+        let qf: QueueFile
+        do {
+            qf = try QueueFileReader.decode(bytes)
+        } catch {
+            // queuename(): relative to the queue directory
+            let name = Array(((qfSub ? "qf/" : "./") + "qf" + id.string).utf8)
+            let text = error.message(fileName: name)
+            if !text.isEmpty { rewriter.systemError(text.string) }
+            if error.loseReason != nil {
+                _ = rename(qfPath, qfDir + "/Qf" + id.string)
+            }
+            return
+        }
+        let dfd = open(dfPath, O_RDONLY | O_CLOEXEC)
+        if dfd < 0 {
+            // no data file: nothing can be delivered; keep the qf
+            rewriter.systemError("readqf: cannot open \(dfPath): \(String(cString: strerror(errno)))")
+            return
+        }
+        let data = readAll(dfd)
+        var dst = stat()
+        _ = fstat(dfd, &dst)
+        close(dfd)
+        let retry = Int64(config.options["RetryFactor"].flatMap { Int($0.string) } ?? 90000)
+        submissionDelivery = how != .queueRun
+        var live = qf
+        live.headers = Self.merge(qf.headers, unbound)
+        var priority = qf.priority
+        if how == .queueRun { priority += retry }
+        var outcome = DeliveryOutcome()
+        // the transcript goes to xf<id> once it outgrows its buffer; the
+        // file is removed when the job is done
+        let xfDir = QueueCommitter.isDirectory(qdir + "/xf") ? qdir + "/xf" : qdir
+        let xfMode = config.options["QueueFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600
+        let xscript = TranscriptFile(path: xfDir + "/xf" + id.string,
+                                     limit: intOption("XscriptFileBufferSize", 4096), mode: xfMode)
+        defer { xscript.remove() }
+        if deliverNow {
+            // CheckpointInterval: delivered recipients leave the qf during
+            // the attempt; the tf is written before the mailer runs and
+            // renamed as soon as it succeeds, so that a crash between the
+            // two repeats as little as possible
+            var prepared: Int32? = nil
+            outcome = deliver(live, id: id, data: data, verbose: verbose, now: time(nil), logPriority: priority,
+                              transcriptFile: xscript) { step in
+                switch step {
+                case .prepare(let sent):
+                    var partial = qf
+                    let done = Set(sent)
+                    partial.recipients = self.keepRecipients(qf, qf.recipients.indices.filter { !done.contains($0) })
+                    prepared = self.writeTemporaryControlFile(partial, id: id, qfDir: qfDir)
+                case .commit:
+                    if let fd = prepared { _ = self.commitTemporaryControlFile(fd, id: id, qfPath: qfPath, qfDir: qfDir) }
+                    prepared = nil
+                case .discard:
+                    if let fd = prepared { self.discardTemporaryControlFile(fd, id: id, qfDir: qfDir) }
+                    prepared = nil
+                }
+            }
+        } else {
+            // queue only: nothing is delivered (only errors are returned)
+            outcome.remaining = Array(qf.recipients.indices)
+        }
+        submissionDelivery = false
+        if let se = submissionErrors { addSubmissionErrors(se, to: &live, outcome: &outcome, id: id, data: data) }
+        // a queue run: older than Timeout.queuewarn, one delay warning;
+        // older than Timeout.queuereturn, what is left is returned
+        let warning = how == .queueRun ? applyAgeLimits(qf, outcome: &outcome, verbose: verbose, now: time(nil)) : nil
+        xscript.update(outcome.transcript)
+        if !outcome.failures.isEmpty || warning != nil,
+           !returnFailures(live, id: id, data: data, outcome: &outcome, qdir: bounceDirectory ?? qdir,
+                           how: how, verbose: verbose, mail: submissionErrors?.mailed ?? false, warning: warning) {
+            // the bounce could not be queued: the message stays as it
+            // was (its deliveries are repeated later, never lost)
+            return
+        }
+        if outcome.remaining.isEmpty && !outcome.keepControlFile {
+            // everything done: remove the control file first, then the data
+            _ = unlink(qfPath)
+            _ = unlink(dfPath)
+            return
+        }
+        // nothing delivered: the qf stays as it is, unless a dead.letter
+        // copy bound the cf's empty defaults (queued with ErrorMode=p:
+        // sendmail's qf then has them, bound with the user's $u)
+        let boundByDeadLetter = !deliverNow && !unbound.isEmpty && outcome.lastUserMacro != nil
+        guard outcome.attempted || boundByDeadLetter else { return }
+        var updated = qf
+        if !unbound.isEmpty && how != .session {
+            // queueup() binds the defaults with $u of the last mailer call
+            var macros = rewriter.macros
+            macros[Int(UInt8(ascii: "u"))] = outcome.lastUserMacro
+            let bound = unbound.compactMap { (k, h) -> (Int, QueueFile.Header)? in
+                let name = Array(h.text.prefix { $0 != UInt8(ascii: ":") })
+                var value = Array(h.text.dropFirst(name.count + 1))
+                while let f = value.first, f == 0x20 || f == 0x09 { value.removeFirst() }
+                let v = expandMacros(value, macros)
+                if v.allSatisfy({ isASCIISpace($0) }) { return nil }
+                return (k, QueueFile.Header(condition: h.condition, text: name + Array(": ".utf8) + v))
+            }
+            updated.headers = Self.merge(qf.headers, bound)
+        }
+        if outcome.attempted {
+            updated.recipients = keepRecipients(qf, outcome.remaining)
+            for (k, i) in outcome.remaining.enumerated() {
+                if let m = outcome.recipientMessages[i] { updated.recipients[k].message = m }
+            }
+            updated.lastAttempt = Int64(time(nil))
+            updated.attempts += 1
+            if let m = outcome.message { updated.message = m }
+        }
+        if warning != nil { updated.flags.insert(.warningSent) }
+        if outcome.attempted && (how == .queueRun || how == .sessionChild) {
+            updated.priority = priority
+            let dev = UInt64(dst.st_dev)
+            let major = Int64((dev >> 8) & 0xfff) | Int64((dev >> 32) & ~UInt64(0xfff))
+            let minor = Int64(dev & 0xff) | Int64((dev >> 12) & ~UInt64(0xff))
+            updated.dataInode = QueueFile.DataInode(major: major, minor: minor, inode: UInt64(dst.st_ino))
+        }
+        if !rewriteControlFile(updated, id: id, qfPath: qfPath, qfDir: qfDir) {
+            rewriter.systemError("cannot rewrite \(qfPath): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Failures from before the commit, reported first, as recipients of
+    /// the envelope that are not in the qf.
+    func addSubmissionErrors(_ se: SubmissionErrors, to live: inout QueueFile, outcome: inout DeliveryOutcome,
+                             id: [UInt8], data: [UInt8]) {
+        guard !se.failures.isEmpty else { return }
+        // reported first, as recipients of the envelope not written to the qf
+        var first: [FailedRecipient] = []
+        for f in se.failures {
+            live.recipients.append(QueueFile.Recipient(address: f.printable, flags: f.flags))
+            var r = FailedRecipient(index: live.recipients.count - 1, status: f.status, user: f.printable)
+            r.diagnostic = (Array("smtp".utf8), f.reply)
+            first.append(r)
+        }
+        outcome.failures = first + outcome.failures
+        outcome.transcript = se.transcript + outcome.transcript
+        if outcome.message == nil || outcome.messageIsDeferral { outcome.message = se.message }
+        if outcome.returnedHeader == nil, let fm = config.mailer(named: Array("*file*".utf8)) {
+            let saved = rewriter.macros
+            rewriter.macros[Int(UInt8(ascii: "i"))] = id
+            for m in live.macros { if let mid = macroID(m.name) { rewriter.macros[mid] = m.value } }
+            rewriter.macros[Int(UInt8(ascii: "f"))] = live.sender
+            rewriter.macros[Int(UInt8(ascii: "u"))] = nil
+            rewriter.macros[Int(UInt8(ascii: "h"))] = nil
+            defineSenderMacro(live, mailer: fm)
+            outcome.returnedHeader = headerBytes(live, mailer: fm)
+            outcome.returnedBody = DeliveryFormat.body(data, mailerFlags: fm.flags, eol: fm.eol)
+            rewriter.macros = saved
+        }
+    }
+
+    /// The message as the *file* mailer appends it to the file of user
+    /// `user` (savemail()'s ~/dead.letter): From_ line, headers, body,
+    /// the separating empty line.
+    func fileMailerCopy(_ qf: QueueFile, id: [UInt8], data: [UInt8], user: [UInt8], now: time_t) -> [UInt8]? {
+        guard let fm = config.mailer(named: Array("*file*".utf8)) else { return nil }
+        let savedMacros = rewriter.macros
+        defer { rewriter.macros = savedMacros }
+        rewriter.macros[Int(UInt8(ascii: "i"))] = id
+        for m in qf.macros { if let mid = macroID(m.name) { rewriter.macros[mid] = m.value } }
+        rewriter.macros[Int(UInt8(ascii: "f"))] = qf.sender
+        rewriter.macros[Int(UInt8(ascii: "d"))] = ctimeText(now)
+        rewriter.macros[Int(UInt8(ascii: "b"))] = arpaDate(now)
+        rewriter.macros[Int(UInt8(ascii: "h"))] = nil
+        rewriter.macros[Int(UInt8(ascii: "u"))] = user
+        defineSenderMacro(qf, mailer: fm)
+        var msg = messageBytes(qf, mailer: fm, data: data)
+        if data.last == 0x0A && !fm.has("b") { msg += fm.eol }
+        return msg
+    }
+
+    /// `headers` with `extra` inserted, each before the index it names.
+    static func merge(_ headers: [QueueFile.Header], _ extra: [(Int, QueueFile.Header)]) -> [QueueFile.Header] {
+        if extra.isEmpty { return headers }
+        var out: [QueueFile.Header] = []
+        var k = 0
+        for (i, h) in headers.enumerated() {
+            while k < extra.count && extra[k].0 == i { out.append(extra[k].1); k += 1 }
+            out.append(h)
+        }
+        while k < extra.count { out.append(extra[k].1); k += 1 }
+        return out
+    }
+
+    /// savemail(): what becomes of the permanent failures (and return
+    /// receipts) of one delivery.  False when a bounce was owed and could
+    /// not be queued.
+    func returnFailures(_ qf: QueueFile, id: [UInt8], data: [UInt8], outcome: inout DeliveryOutcome,
+                        qdir: String, how: EntryDelivery, verbose: Bool, mail: Bool = false,
+                        warning: DelayWarning? = nil) -> Bool {
+        var mode = config.options["ErrorMode"]?.first ?? UInt8(ascii: "p")
+        if mail && mode != UInt8(ascii: "q") { mode = UInt8(ascii: "m") }
+        if how == .queueRun || (how != .foreground && mode == UInt8(ascii: "p")) { mode = UInt8(ascii: "m") }
+        let failed = outcome.failures.contains { !$0.success }
+        switch mode {
+        case UInt8(ascii: "q") where failed:
+            return true
+        case UInt8(ascii: "p") where failed:
+            // a local sender (with a home) gets the message in ~/dead.letter
+            if let (user, home) = localSender(qf.sender),
+               let text = fileMailerCopy(qf, id: id, data: data, user: user, now: time(nil)),
+               appendDeadLetter(text, path: (home == "/" ? "" : home) + "/dead.letter") {
+                if !outcome.attempted { outcome.lastUserMacro = user }
+                return true
+            }
+        default:
+            break
+        }
+        // (at submission, why the sender cannot get it is not shown)
+        let suppress = rewriter.suppressErrors
+        if how != .queueRun { rewriter.suppressErrors = true }
+        defer { rewriter.suppressErrors = suppress }
+        return returnToSender(qf, id: id, data: data, outcome: &outcome, qdir: qdir, verbose: verbose, now: time(nil),
+                              warning: warning)
+    }
+
+    /// The user name and home directory of a sender that is a local user.
+    func localSender(_ sender: [UInt8]) -> ([UInt8], String)? {
+        guard !sender.isEmpty, sender != Array("<>".utf8) else { return nil }
+        let saved = rewriter.suppressErrors
+        rewriter.suppressErrors = true
+        defer { rewriter.suppressErrors = saved }
+        guard let a = parseAddress(sender, flags: [.sender], isRecipient: false),
+              let m = a.mailer, m.has("l"), !a.badAddress,
+              let pw = getpwnam(stripQuotes(a.user).string) else { return nil }
+        return (Array(String(cString: pw.pointee.pw_name).utf8), String(cString: pw.pointee.pw_dir))
+    }
+}
