@@ -612,9 +612,10 @@ extension Engine {
                 env.append(name + [UInt8(ascii: "=")] + Array(String(cString: v).utf8))
             }
         }
-        // the ids come from the head of sendmail's tochain: the recipient
-        // added last (the first one the -v "to" list shows)
-        let (uid, gid) = mailerIDs(m, group[group.count - 1])
+        // the ids come from the head of sendmail's tochain: in a queue run
+        // the recipient added last (the first one the -v "to" list shows);
+        // at submission, as measured, the first one
+        let (uid, gid) = mailerIDs(m, submissionDelivery ? group[0] : group[group.count - 1])
         var dir: [UInt8]? = nil
         if let d = m.execDir {
             for candidate in expandMacros(d, rewriter.macros).split(separator: UInt8(ascii: ":")) {
