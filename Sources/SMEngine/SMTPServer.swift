@@ -22,8 +22,11 @@
 // engine's sink): the from= line of a queued message (with proto=), RCPT
 // refusals, check_mail/check_rcpt rejections, VRFY/EXPN, under the
 // envelope's queue ID, which its first MAIL (or VRFY/EXPN) assigns.
+// In the daemon (SMDaemon) the same session runs per connection with the
+// client's and listener's macros (SMTPServer+Connection.swift) and
+// check_relay at connect.
 // Not done: AUTH and STARTTLS (not offered), VERB's verbose output,
-// check_relay, check_data, check_compat, $#discard and $#quarantine
+// check_data, check_compat, $#discard and $#quarantine
 // (accepted as ok), ETRN (answered, nothing is run).  The 451 text for a
 // queue that cannot be written is ours, not verified against sendmail.
 
@@ -36,7 +39,7 @@ import SMSMTP
 
 public final class SMTPServer {
     let engine: Engine
-    public private(set) var session: SMTPServerSession
+    public internal(set) var session: SMTPServerSession
     var queue = SendQueue()
     var sender: ParsedAddress? = nil
     var mailOptions = SubmitOptions()
@@ -58,20 +61,42 @@ public final class SMTPServer {
     /// Per recipient: NOTIFY flags and ORCPT, by identity.
     var rcptParams: [ObjectIdentifier: (notify: RecipientFlags?, orcpt: [UInt8]?)] = [:]
     let now: () -> time_t
+    /// ${daemon_flags}: "c u" for -bs (DirectSubmissionModifiers), the
+    /// listener's M= letters in a daemon.
+    var daemonFlags: [UInt8] = Array("c u".utf8)
+    /// The last HELO/EHLO argument and the protocol it implies ($s and $r
+    /// from the next MAIL on).
+    var heloName: [UInt8] = []
+    var heloProtocol: [UInt8] = Array("SMTP".utf8)
+    /// Where queue IDs come from when several sessions share a process
+    /// (the daemon's locked generator); nil: this session's own sequence.
+    public var queueIDSource: ((time_t) -> QueueID)? = nil
+    /// IDs of the messages queued so far (the daemon starts their delivery).
+    public var acceptedIDs: [[UInt8]] = []
 
-    public init(engine: Engine, now: @escaping () -> time_t = { time(nil) }) {
+    func newQueueID(_ t: time_t) -> QueueID {
+        if let src = queueIDSource { return src(t) }
+        let qdir = (engine.config.options["QueueDirectory"] ?? []).string
+        return engine.assignQueueID(qdir, now: t, pid: Int(getpid()), generator: &idGenerator)
+    }
+
+    public init(engine: Engine, connection: ConnectionInfo? = nil, now: @escaping () -> time_t = { time(nil) }) {
         self.engine = engine
         self.now = now
         let j = engine.rewriter.macros[Int(UInt8(ascii: "j"))] ?? []
         session = SMTPServerSession(hostName: j, version: sendmailVersion)
         engine.rewriter.quietNotices = !engine.verbose
         engine.verifyOnly = true
-        // the "client" of -bs: no address, no name
-        setMacro("{client_addr}", Array("0".utf8))
-        setMacro("{client_port}", Array("0".utf8))
-        setMacro("{client_name}", [])
-        setMacro("{client_resolve}", [])
-        setMacro("{daemon_flags}", Array("c u".utf8))
+        if let c = connection {
+            setConnectionMacros(c)
+        } else {
+            // the "client" of -bs: no address, no name
+            setMacro("{client_addr}", Array("0".utf8))
+            setMacro("{client_port}", Array("0".utf8))
+            setMacro("{client_name}", [])
+            setMacro("{client_resolve}", [])
+            setMacro("{daemon_flags}", daemonFlags)
+        }
         if privacy("needmailhelo") { session.needHelo.insert(.mail) }
         if privacy("needvrfyhelo") { session.needHelo.insert(.vrfy) }
         if privacy("needexpnhelo") { session.needHelo.insert(.expn) }
@@ -207,8 +232,9 @@ public final class SMTPServer {
     var maxMessageSize: Int { engine.intOption("MaxMessageSize", 0) }
 
     func hello(_ domain: [UInt8], extended: Bool) -> [UInt8] {
-        rw.macros[Int(UInt8(ascii: "s"))] = domain
-        rw.macros[Int(UInt8(ascii: "r"))] = Array((extended ? "ESMTP" : "SMTP").utf8)
+        // $s and $r are set from these at MAIL, as sendmail does
+        heloName = domain
+        heloProtocol = Array((extended ? "ESMTP" : "SMTP").utf8)
         let first = Array("\(macro("j").string) Hello \(macro("_").string), pleased to meet you".utf8)
         guard extended else { return SMTPReply(code: 250, enhanced: nil, lines: [first]).encoded }
         if session.nullServer {
@@ -220,7 +246,7 @@ public final class SMTPServer {
         lines.append(Array("8BITMIME".utf8))
         lines.append(Array((maxMessageSize > 0 ? "SIZE \(maxMessageSize)" : "SIZE").utf8))
         if !privacy("noreceipts") { lines.append(Array("DSN".utf8)) }
-        if !privacy("noetrn") { lines.append(Array("ETRN".utf8)) }
+        if !privacy("noetrn") && !session.disabled.contains(.etrn) { lines.append(Array("ETRN".utf8)) }
         lines.append(Array("DELIVERBY".utf8))
         lines.append(Array("HELP".utf8))
         return SMTPReply(code: 250, enhanced: nil, lines: lines).encoded
@@ -276,10 +302,10 @@ public final class SMTPServer {
     func replyText(_ line: String) -> String { stripReplyCode(line).text }
 
     func mail(_ p: SMTPPathArgument) -> [UInt8] {
-        if envelopeID == nil {
-            let qdir = (engine.config.options["QueueDirectory"] ?? []).string
-            envelopeID = engine.assignQueueID(qdir, now: now(), pid: Int(getpid()), generator: &idGenerator)
-        }
+        // a listener with M=a takes mail from authenticated clients only
+        // (AUTH is not implemented: nobody is)
+        if daemonFlags.contains(UInt8(ascii: "a")) { return error(530, "5.7.0", "Authentication required") }
+        if envelopeID == nil { envelopeID = newQueueID(now()) }
         var parsed: ParsedAddress? = nil
         // the address must parse (sendmail's first error is the reply)
         var first: ParsedAddress? = nil
@@ -297,6 +323,9 @@ public final class SMTPServer {
         if !session.greeted {
             rw.macros[Int(UInt8(ascii: "s"))] = Array("localhost".utf8)
             rw.macros[Int(UInt8(ascii: "r"))] = Array("SMTP".utf8)
+        } else {
+            rw.macros[Int(UInt8(ascii: "s"))] = heloName
+            rw.macros[Int(UInt8(ascii: "r"))] = heloProtocol
         }
         errs = capturing { parsed = engine.setSender(shown) }
         if let e = errs.first { return lines([e]) }
@@ -455,10 +484,7 @@ public final class SMTPServer {
 
     func verify(_ arg: [UInt8], expand: Bool) -> [UInt8] {
         // logged under the envelope's queue ID (given now if it has none)
-        if envelopeID == nil {
-            let qdir = (engine.config.options["QueueDirectory"] ?? []).string
-            envelopeID = engine.assignQueueID(qdir, now: now(), pid: Int(getpid()), generator: &idGenerator)
-        }
+        if envelopeID == nil { envelopeID = newQueueID(now()) }
         if let sink = engine.logSink, engine.logLevel > 5, let id = envelopeID {
             sink.log(priority: LOG_INFO, "\(id.bytes.string): \(macro("_").string): \(expand ? "EXPN" : "VRFY") \(arg.string)")
         }
@@ -504,13 +530,13 @@ public final class SMTPServer {
         if maxMessageSize > 0 && msg.size > maxMessageSize {
             return error(552, "5.2.3", "Message exceeds maximum fixed size (\(maxMessageSize))")
         }
-        let qid = envelopeID ?? engine.assignQueueID(qdir, now: t, pid: Int(getpid()), generator: &idGenerator)
+        let qid = envelopeID ?? newQueueID(t)
         let date = arpaDate(t)
         rw.macros[Int(UInt8(ascii: "a"))] = date
         rw.macros[Int(UInt8(ascii: "b"))] = date
         rw.macros[Int(UInt8(ascii: "i"))] = qid.bytes
         rw.macros[Int(UInt8(ascii: "t"))] = engine.messageIDTime(t)
-        if let id = engine.config.names.id(forName: Array("daemon_flags".utf8)) { rw.macros[id] = Array("c u".utf8) }
+        if let id = engine.config.names.id(forName: Array("daemon_flags".utf8)) { rw.macros[id] = daemonFlags }
         let fMacro = macro("f")
         var headers = HeaderList(config: engine.config)
         for f in msg.headerFields { headers.addMessageField(f) }
@@ -568,6 +594,7 @@ public final class SMTPServer {
         engine.logQueued(id: qid.bytes, sender: qf.sender, size: msg.size, precedence: engine.precedenceClass(headers),
                          nrcpts: engine.countedRecipients(queue) + verifiedCount, msgid: msgid, bodyType: declaredBody,
                          relay: macro("_"), recipients: [], priority: qf.priority, delay: 0, proto: macro("r"))
+        acceptedIDs.append(qid.bytes)
         return SMTPReply(250, "2.0.0", "\(qid.bytes.string) Message accepted for delivery").encoded
     }
 

@@ -1,0 +1,164 @@
+// DaemonTests.swift — the listening daemon (`sendmail -bD`) against the
+// real sendmail's.
+//
+// Promises: each differential case starts the real sendmail and ours with
+// -bD on Fixtures/oracle/cf/daemon.cf (listeners MTA on 127.0.0.1:2525 and
+// MSA M=Ea on :2587), each in its own sandbox with a private network
+// namespace (so both own 127.0.0.1:2525), each with its own empty queue
+// and -odq; Tests/Fixtures/smtp/daemon-harness.py plays the same client
+// sessions over TCP (from 127.0.0.1 and from added addresses 10.9.x.x
+// with fixed source ports), stops the daemon with SIGTERM, and the
+// transcripts must be identical once dates and queue IDs are normalised;
+// then each accepted message's qf/df as in SMTPSessionTests.  The other
+// cases run ours alone and check what a user sees: delivery into the
+// mailbox in background mode, swaks, 200 concurrent connections, a
+// client lost in DATA, SIGTERM in a session, SIGHUP during a session, -bd
+// detaching with its pid file.  Fails (never skips) when python3, swaks
+// or another prerequisite is missing.
+
+import Foundation
+import Testing
+
+@Suite("sendmail -bD: the SMTP daemon identical to sendmail's", .serialized)
+struct DaemonTests {
+    static let config = Configuration(name: "daemon", source: .cf("cf/daemon.cf"))
+    static let harness = OracleEnvironment.packageRoot.appendingPathComponent("Tests/Fixtures/smtp/daemon-harness.py").path
+    static let python = "/usr/bin/python3"
+    let smtp = SMTPSessionTests()
+
+    /// The configuration's directory with aliases, deliver.sh and mail/.
+    func prepare() throws -> (cf: String, dir: URL) {
+        guard FileManager.default.isExecutableFile(atPath: Self.python) else {
+            throw HarnessError("\(Self.python) is missing: the daemon harness needs it (apt-get install python3)")
+        }
+        let (cf, dir) = try SubmitTests.prepareWithAliases(Self.config)
+        let deliver = dir.appendingPathComponent("deliver.sh")
+        try "#!/bin/sh\n# appends the message to <dir>/<user>\n{ echo \"From MAILER $(date)\"; cat; echo; } >> \"$1/$2\"\n"
+            .write(to: deliver, atomically: true, encoding: .utf8)
+        chmod(deliver.path, 0o755)
+        let mail = dir.appendingPathComponent("mail")
+        try? FileManager.default.removeItem(at: mail)
+        try FileManager.default.createDirectory(at: mail, withIntermediateDirectories: true)
+        chmod(mail.path, 0o777)
+        return (cf, dir)
+    }
+
+    /// Runs `binary -bD` in its sandbox under the harness.
+    func run(_ binary: String, cf: String, dir: URL, queue: URL, script: String, tag: String,
+             extra: [String] = ["-odq"]) throws -> (transcript: String, result: RunResult) {
+        var options = SandboxOptions()
+        options.modeFlag = "-bD"
+        options.privateNetwork = true
+        options.timeoutSeconds = 120
+        options.launcher = [Self.python, Self.harness, "2525,2587"]
+        options.extraArguments = ["-OQueueDirectory=\(queue.path)", "-OPidFile=\(dir.path)/\(tag).pid"] + extra
+        let r = try Sandbox.run(binary: binary, cf: cf, input: Array(script.utf8), options: options,
+                                runDir: Workspace.shared.runs, tag: "daemon-\(tag)")
+        return (String(decoding: r.stdout, as: UTF8.self), r)
+    }
+
+    /// The same script against both daemons; transcripts and queue files compared.
+    func compare(_ script: String, tag: String, expectMessages: Int) throws {
+        let (cf, dir) = try prepare()
+        let realQ = try SubmitTests.freshQueue(dir, "q-daemon-\(tag)-real")
+        let oursQ = try SubmitTests.freshQueue(dir, "q-daemon-\(tag)-ours")
+        let (rt, real) = try run(OracleEnvironment.oraclePath, cf: cf, dir: dir, queue: realQ, script: script, tag: "\(tag).oracle")
+        let (ot, _) = try run(try OracleEnvironment.binaryUnderTest(), cf: cf, dir: dir, queue: oursQ, script: script, tag: "\(tag).ours")
+        #expect(real.status == 0, "\(tag): the harness failed on the oracle: \(String(decoding: real.stderr, as: UTF8.self))")
+        #expect(rt.contains("<<< 220 "), "\(tag): no greeting from the oracle:\n\(rt)")
+        #expect(!rt.contains("=== timeout"), "\(tag): the oracle timed out:\n\(rt)")
+        #expect(smtp.normalised(ot) == smtp.normalised(rt), "\(tag): transcripts differ\n--- ours\n\(ot)\n--- real\n\(rt)")
+        let rids = smtp.acceptedIDs(rt), oids = smtp.acceptedIDs(ot)
+        #expect(rids.count == expectMessages, "\(tag): the oracle accepted \(rids.count) messages")
+        #expect(oids.count == rids.count, "\(tag): accepted \(oids.count) messages, the oracle \(rids.count)")
+        for (rid, oid) in zip(rids, oids) {
+            let rf = try smtp.messageFiles(realQ, id: rid), of = try smtp.messageFiles(oursQ, id: oid)
+            #expect(of == rf, "\(tag): queue files differ\n--- ours\n\(of)\n--- real\n\(rf)")
+            let rd = try? Data(contentsOf: realQ.appendingPathComponent("df" + rid))
+            let od = try? Data(contentsOf: oursQ.appendingPathComponent("df" + oid))
+            #expect(rd != nil && rd == od, "\(tag): df bytes differ")
+        }
+        let rn = try FileManager.default.contentsOfDirectory(atPath: realQ.path).count
+        let on = try FileManager.default.contentsOfDirectory(atPath: oursQ.path).count
+        #expect(on == rn, "\(tag): \(on) queue files, the oracle \(rn)")
+    }
+
+    @Test("greeting, EHLO, local delivery accepted, unknown user, RSET, NOOP, QUIT")
+    func dialogue() throws {
+        try compare("""
+            #CONNECT 2525 127.0.0.1 40001
+            EHLO client.example
+            VRFY macros
+            MAIL FROM:<sender@client.example>
+            VRFY macros
+            RCPT TO:<root>
+            RCPT TO:<nosuchuser>
+            RCPT TO:<someone@elsewhere.example>
+            DATA
+            Subject: over the daemon
+
+            body line
+            .
+            RSET
+            NOOP
+            HELO again.example
+            QUIT
+            """, tag: "dialogue", expectMessages: 1)
+    }
+
+    @Test("relaying denied from another address; check_relay refusals; the MSA listener")
+    func policy() throws {
+        try compare("""
+            #CONNECT 2525 10.9.8.7 40002
+            EHLO outside.example
+            VRFY macros
+            MAIL FROM:<someone@outside.example>
+            RCPT TO:<user@elsewhere.example>
+            RCPT TO:<root>
+            DATA
+            Subject: from outside
+
+            inbound
+            .
+            QUIT
+            #CONNECT 2525 10.9.9.9 40003
+            EHLO blocked.example
+            MAIL FROM:<a@blocked.example>
+            RCPT TO:<root>
+            QUIT
+            #CONNECT 2525 10.9.9.8 40004
+            EHLO later.example
+            #CONNECT 2587 127.0.0.1 40005
+            EHLO submitter.example
+            VRFY macros
+            ETRN example.com
+            MAIL FROM:<me@client.example>
+            RCPT TO:<root>
+            QUIT
+            """, tag: "policy", expectMessages: 1)
+    }
+
+    @Test("pipelined commands are answered in order")
+    func pipelining() throws {
+        try compare("""
+            #CONNECT 2525 127.0.0.1 40006
+            EHLO client.example
+            #PIPE 5
+            MAIL FROM:<p@client.example>
+            RCPT TO:<root>
+            RCPT TO:<nosuchuser>
+            RCPT TO:<daemon>
+            DATA
+            Subject: pipelined
+
+            text
+            .
+            #PIPE 4
+            RSET
+            MAIL FROM:<q@client.example>
+            RCPT TO:<bin>
+            NOOP
+            QUIT
+            """, tag: "pipelining", expectMessages: 1)
+    }
+}
