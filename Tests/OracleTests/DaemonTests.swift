@@ -162,3 +162,182 @@ struct DaemonTests {
             """, tag: "pipelining", expectMessages: 1)
     }
 }
+
+// MARK: ours alone: what a user sees
+
+extension DaemonTests {
+    /// Runs ours under the harness; the transcript and the queue's file names.
+    func runOurs(_ script: String, tag: String, extra: [String] = ["-odq"], cf: String? = nil,
+                 dir: URL? = nil) throws -> (transcript: String, queue: [String], dir: URL) {
+        var (c, d) = try prepare()
+        if let cf { c = cf }
+        if let dir { d = dir }
+        let q = try SubmitTests.freshQueue(d, "q-daemon-\(tag)")
+        let (t, r) = try run(try OracleEnvironment.binaryUnderTest(), cf: c, dir: d, queue: q, script: script,
+                             tag: "\(tag).ours", extra: extra)
+        #expect(r.status == 0, "\(tag): the harness failed: \(String(decoding: r.stderr, as: UTF8.self))")
+        #expect(t.contains("=== exit 0\n"), "\(tag): the daemon did not exit 0 after SIGTERM:\n\(t)")
+        #expect(!t.contains("=== timeout"), "\(tag): a reply never came:\n\(t)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: q.path).sorted()
+        return (t, names, d)
+    }
+
+    @Test("background delivery: the accepted message reaches the mailbox and leaves the queue")
+    func deliversToMailbox() throws {
+        let (cf, dir) = try prepare()
+        let box = dir.appendingPathComponent("mail/root").path
+        let (t, queue, _) = try runOurs("""
+            #CONNECT
+            EHLO client.example
+            MAIL FROM:<sender@client.example>
+            RCPT TO:<root>
+            DATA
+            Subject: delivered by the daemon
+
+            hello mailbox
+            .
+            QUIT
+            #WAITFILE \(box) 15
+            #SLEEP 1
+            """, tag: "deliver", extra: ["-odb"], cf: cf, dir: dir)
+        #expect(t.contains("=== file root"), "no mailbox:\n\(t)")
+        let text = (try? String(contentsOfFile: box, encoding: .isoLatin1)) ?? ""
+        #expect(text.contains("Subject: delivered by the daemon\n") && text.contains("\nhello mailbox\n"), "mailbox:\n\(text)")
+        #expect(text.contains("Received: from client.example (localhost [127.0.0.1])"), "mailbox:\n\(text)")
+        #expect(queue.filter { $0.hasPrefix("qf") || $0.hasPrefix("df") }.isEmpty, "still queued: \(queue)")
+    }
+
+    @Test("swaks sends a message through our daemon")
+    func swaks() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/swaks") else {
+            throw HarnessError("/usr/bin/swaks is missing (apt-get install swaks; contrib/test.sh installs it)")
+        }
+        let (t, queue, _) = try runOurs("""
+            #RUN /usr/bin/swaks --server 127.0.0.1:2525 --helo client.example --from sender@client.example --to root --header Subject:via-swaks --body swaks-body --pipeline
+            """, tag: "swaks")
+        #expect(t.contains("=== run exit 0"), "swaks failed:\n\(t)")
+        #expect(t.range(of: #"<-  250 2\.0\.0 [0-9A-Za-z]{14} Message accepted for delivery"#, options: .regularExpression) != nil,
+                "no acceptance in swaks' transcript:\n\(t)")
+        #expect(queue.filter { $0.hasPrefix("qf") }.count == 1, "queue: \(queue)")
+    }
+
+    @Test("200 connections held open at once all get a greeting")
+    func concurrentConnections() throws {
+        let (t, _, _) = try runOurs("#CONCURRENT 200\n", tag: "concurrent")
+        #expect(t.contains("=== concurrent 200: 200 greetings"), "\(t)")
+    }
+
+    @Test("a client lost in DATA leaves nothing in the queue")
+    func dropInData() throws {
+        let (t, queue, _) = try runOurs("""
+            #CONNECT
+            EHLO client.example
+            MAIL FROM:<sender@client.example>
+            RCPT TO:<root>
+            DATA
+            Subject: never finished
+
+            half a message
+            #DROP
+            #SLEEP 0.5
+            #CONNECT
+            EHLO client.example
+            QUIT
+            """, tag: "drop")
+        #expect(t.contains("<<< 354 "), "\(t)")
+        #expect(queue.isEmpty, "left in the queue: \(queue)")
+    }
+
+    @Test("SIGTERM in a session: the daemon ends it and exits; no broken queue file, accepted mail kept")
+    func sigtermInSession() throws {
+        let (t, queue, _) = try runOurs("""
+            #CONNECT
+            EHLO client.example
+            MAIL FROM:<sender@client.example>
+            RCPT TO:<root>
+            DATA
+            Subject: kept
+
+            accepted before the signal
+            .
+            MAIL FROM:<sender@client.example>
+            RCPT TO:<root>
+            DATA
+            Subject: cut
+
+            in flight
+            #SIGNAL TERM
+            #EOF
+            """, tag: "sigterm")
+        #expect(t.contains("=== closed"), "the session was not closed:\n\(t)")
+        #expect(t.contains("Message accepted for delivery"), "\(t)")
+        // exactly the accepted message, complete: one qf and its df
+        let ids = queue.filter { $0.hasPrefix("qf") }.map { $0.dropFirst(2) }
+        #expect(ids.count == 1 && queue.count == 2 && queue.contains("df" + (ids.first ?? "")), "queue: \(queue)")
+    }
+
+    @Test("SIGHUP: a live session goes on, new connections get the reloaded configuration")
+    func sighupKeepsSession() throws {
+        let (cf0, dir) = try prepare()
+        let cf = dir.appendingPathComponent("daemon-hup.cf").path
+        try? FileManager.default.removeItem(atPath: cf)
+        try FileManager.default.copyItem(atPath: cf0, toPath: cf)
+        let addition = dir.appendingPathComponent("greeting.line").path
+        try "O SmtpGreetingMessage=$j reloaded\n".write(toFile: addition, atomically: true, encoding: .utf8)
+        let (t, queue, _) = try runOurs("""
+            #CONNECT
+            EHLO client.example
+            MAIL FROM:<sender@client.example>
+            #RUN cat \(addition) >> \(cf)
+            #SIGNAL HUP
+            #SLEEP 1
+            RCPT TO:<root>
+            DATA
+            Subject: across a reload
+
+            still here
+            .
+            #CONNECT
+            QUIT
+            """, tag: "sighup", cf: cf, dir: dir)
+        #expect(t.contains("Message accepted for delivery"), "the live session broke:\n\(t)")
+        #expect(t.contains("<<< 220 vm.example.test ESMTP reloaded"), "new connections kept the old configuration:\n\(t)")
+        #expect(queue.filter { $0.hasPrefix("qf") }.count == 1, "queue: \(queue)")
+    }
+}
+
+extension DaemonTests {
+    @Test("-bd: the parent exits 0 once the daemon listens; pid file with pid and command line; SIGTERM ends it (as sendmail)")
+    func detaches() throws {
+        let (cf, dir) = try prepare()
+        let q = try SubmitTests.freshQueue(dir, "q-daemon-detach")
+        let pidFile = dir.appendingPathComponent("detach.pid").path
+        try? FileManager.default.removeItem(atPath: pidFile)
+        // run inside the sandbox: start -bd, check, stop the daemon by its pid
+        let script = """
+            "$@"; echo "status $?"
+            pid=$(head -1 \(pidFile)); echo "line2 $(sed -n 2p \(pidFile))"
+            kill -0 "$pid" && echo "running"
+            /usr/bin/python3 -c 'import socket; s=socket.create_connection(("127.0.0.1",2525)); print(s.makefile().readline()[:4]); s.sendall(b"QUIT\\r\\n")'
+            kill -TERM "$pid"; i=0
+            while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+            kill -0 "$pid" 2>/dev/null && { echo "still running"; kill -KILL "$pid"; }
+            [ -e \(pidFile) ] && echo "pid file left" || echo "pid file removed"
+            """
+        var options = SandboxOptions()
+        options.modeFlag = "-bd"
+        options.privateNetwork = true
+        options.launcher = ["/bin/sh", "-c", script, "sh"]
+        options.extraArguments = ["-OQueueDirectory=\(q.path)", "-OPidFile=\(pidFile)", "-odq"]
+        // the same with the real sendmail: its pid file is the reference
+        for binary in [OracleEnvironment.oraclePath, try OracleEnvironment.binaryUnderTest()] {
+            try? FileManager.default.removeItem(atPath: pidFile)
+            let r = try Sandbox.run(binary: binary, cf: cf, input: [], options: options, runDir: Workspace.shared.runs,
+                                    tag: "daemon-detach")
+            let out = String(decoding: r.stdout, as: UTF8.self)
+            let cmdline = ([binary] + Sandbox.binaryArguments(cf: cf, options: options)).joined(separator: " ")
+            #expect(out == "status 0\nline2 \(cmdline)\nrunning\n220 \npid file removed\n",
+                    "\(binary):\n\(out)\n\(String(decoding: r.stderr, as: UTF8.self))")
+        }
+    }
+}

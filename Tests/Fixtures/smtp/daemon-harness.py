@@ -20,6 +20,8 @@
 #   #CONCURRENT n  open n more sessions at once, count the greetings
 #                  ("=== concurrent n: k greetings"), then close them
 #   #WAITFILE path s  wait up to s seconds for path to exist ("=== file path" or "=== no file path")
+#   #RUN cmd...    run a shell command line, record its output as
+#                  "::: " lines and "=== run exit N"
 #   anything else  send it with CR LF and read the reply (after a 354
 #                  reply, lines are message text until ".")
 # Transcript lines: ">>> " sent, "<<< " received, "=== " events; at the
@@ -148,6 +150,17 @@ def main():
             while not os.path.exists(f[1]) and time.time() < end:
                 time.sleep(0.1)
             out(("=== file " if os.path.exists(f[1]) else "=== no file ") + os.path.basename(f[1]))
+            continue
+        if text.startswith("#RUN "):
+            out(">>> " + text)
+            try:
+                r = subprocess.run(["/bin/sh", "-c", text[5:]], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, timeout=60)
+                for l in r.stdout.decode("latin-1").splitlines():
+                    out("::: " + l)
+                out("=== run exit %d" % r.returncode)
+            except (OSError, subprocess.TimeoutExpired) as e:
+                out("=== run failed: %s" % e)
             continue
         if text.startswith("#CONCURRENT"):
             n = int(text.split()[1])
