@@ -7,9 +7,10 @@
 // setsender and its ESMTP parameters (SIZE, BODY, RET, ENVID), RCPT
 // through parseaddr + recipient() with NOTIFY/ORCPT, VRFY and EXPN, and
 // DATA through Collector and the queue commit (QueueCommit.swift).
-// Queue-only (-odq) semantics whatever the delivery mode: RCPT checks a
-// recipient without expanding aliases or .forward files (sendmail's
-// EF_VRFYONLY), the queue run expands them.
+// In queue-only and defer modes RCPT checks a recipient without expanding
+// aliases or .forward files (sendmail's EF_VRFYONLY); in background and
+// interactive modes it expands them, so the qf holds the expansion (the
+// message is then queued, and the daemon starts its delivery).
 // Promises: 250 after DATA is sent only once the qf is durably in place;
 // a failed commit is a 4xx reply and leaves nothing behind.  Engine
 // errors become reply lines with their code and enhanced code.
@@ -64,6 +65,8 @@ public final class SMTPServer {
     /// ${daemon_flags}: "c u" for -bs (DirectSubmissionModifiers), the
     /// listener's M= letters in a daemon.
     var daemonFlags: [UInt8] = Array("c u".utf8)
+    /// DeliveryMode is queue-only or defer: RCPT does not expand aliases.
+    var queueOnly = true
     /// The last HELO/EHLO argument and the protocol it implies ($s and $r
     /// from the next MAIL on).
     var heloName: [UInt8] = []
@@ -86,7 +89,12 @@ public final class SMTPServer {
         let j = engine.rewriter.macros[Int(UInt8(ascii: "j"))] ?? []
         session = SMTPServerSession(hostName: j, version: sendmailVersion)
         engine.rewriter.quietNotices = !engine.verbose
-        engine.verifyOnly = true
+        // queue-only and defer modes check recipients without expanding
+        // aliases and .forward files (EF_VRFYONLY); background and
+        // interactive delivery expand them at RCPT, as sendmail does
+        let mode = engine.config.options["DeliveryMode"]?.first ?? UInt8(ascii: "i")
+        queueOnly = mode == UInt8(ascii: "q") || mode == UInt8(ascii: "d")
+        engine.verifyOnly = queueOnly
         if let c = connection {
             setConnectionMacros(c)
         } else {
@@ -464,7 +472,8 @@ public final class SMTPServer {
         let saveStatus = rw.exitStatus
         errs = capturing { placed = engine.recipient(r!, queue: queue, aliasLevel: 0) }
         rw.exitStatus = saveStatus
-        if let q = placed, q.state.isSendable {
+        // (an alias or :include: expanded at RCPT is accepted too)
+        if let q = placed, q.state.isSendable || (!queueOnly && (q.state == .expanded || q.state == .included)) {
             if errs.isEmpty {
                 if rcptParams[ObjectIdentifier(q)] == nil { rcptParams[ObjectIdentifier(q)] = (notify, orcpt) }
                 session.recipientAccepted()
@@ -493,7 +502,7 @@ public final class SMTPServer {
         let vq = SendQueue()
         engine.verifyOnly = !expand
         let saveStatus = rw.exitStatus
-        defer { engine.verifyOnly = true; rw.exitStatus = saveStatus }
+        defer { engine.verifyOnly = queueOnly; rw.exitStatus = saveStatus }
         let errs = capturing { engine.sendToList(arg, parent: nil, queue: vq, aliasLevel: 0) }
         // they went through recipient() on this envelope: e_nrcpts counts them
         verifiedCount += engine.countedRecipients(vq)
@@ -576,7 +585,10 @@ public final class SMTPServer {
         // the final recipient of an SMTP address: the user part with a
         // domain, else the address without its angle brackets, with $j
         let j = macro("j")
-        for (i, r) in sendable.enumerated() where i < qf.recipients.count && r.parent == nil {
+        // (for an alias expanded at RCPT: the address the client gave)
+        for (i, r0) in sendable.enumerated() where i < qf.recipients.count {
+            var r = r0
+            while let p = r.parent { r = p }
             let at = UInt8(ascii: "@")
             var final = r.address.user.contains(at) ? r.address.user : r.printable
             if final.first == UInt8(ascii: "<"), final.last == UInt8(ascii: ">") { final = Array(final.dropFirst().dropLast()) }

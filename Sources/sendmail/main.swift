@@ -166,7 +166,8 @@ case .deliver:
     finish(status == .tempFail ? .ok : status)
 case .smtp:
     // -bs: an SMTP session on stdin/stdout.  Every delivery mode queues
-    // (as -odq): there is no delivery agent yet.
+    // (a queue run delivers); in background and interactive modes RCPT
+    // expands aliases as sendmail's does, so the qf is the same.
     engine.postReadChecks()
     if engine.exitStatus != .ok { finish(engine.exitStatus) }
     let server = SMTPServer(engine: engine)

@@ -182,7 +182,7 @@ extension DaemonTests {
         return (t, names, d)
     }
 
-    @Test("background delivery: the accepted message reaches the mailbox and leaves the queue")
+    @Test("background delivery: the accepted message reaches the mailboxes (aliases expanded) and leaves the queue")
     func deliversToMailbox() throws {
         let (cf, dir) = try prepare()
         let box = dir.appendingPathComponent("mail/root").path
@@ -190,7 +190,7 @@ extension DaemonTests {
             #CONNECT
             EHLO client.example
             MAIL FROM:<sender@client.example>
-            RCPT TO:<root>
+            RCPT TO:<staff>
             DATA
             Subject: delivered by the daemon
 
@@ -201,6 +201,8 @@ extension DaemonTests {
             #SLEEP 1
             """, tag: "deliver", extra: ["-odb"], cf: cf, dir: dir)
         #expect(t.contains("=== file root"), "no mailbox:\n\(t)")
+        let boxes = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("mail").path).sorted()
+        #expect(boxes == ["bin", "daemon", "root"], "mailboxes: \(boxes)")
         let text = (try? String(contentsOfFile: box, encoding: .isoLatin1)) ?? ""
         #expect(text.contains("Subject: delivered by the daemon\n") && text.contains("\nhello mailbox\n"), "mailbox:\n\(text)")
         #expect(text.contains("Received: from client.example (localhost [127.0.0.1])"), "mailbox:\n\(text)")
