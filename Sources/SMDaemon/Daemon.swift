@@ -17,10 +17,11 @@
 //   no fork), nothing for queue-only and defer modes; the children are
 //   reaped once a second;
 // - MaxDaemonChildren (and children= per listener) as a concurrency
-//   limit: at the limit the listeners stop accepting (connections wait in
-//   the backlog, as sendmail refuses them while at its limit) and the
-//   line "rejecting connections on daemon <name>: <n> children, max <m>"
-//   is logged;
+//   limit: at the limit the listeners stop accepting and a connection
+//   already accepted waits unanswered until a session ends (sendmail
+//   closes its socket instead, so its clients are refused), and the line
+//   "rejecting connections on daemon <name>: <n> children, max <m>" is
+//   logged;
 // - queue IDs of all sessions come from one locked generator (unique in
 //   the process).
 // Not done: ConnectionRateThrottle, Timeout.* for idle clients, queue
@@ -49,7 +50,10 @@ public final class Daemon: @unchecked Sendable {
     var prototype: Engine
     var idGenerator = QueueIDGenerator(randomOffset: Int.random(in: 0..<QueueID.sequenceLimit))
     var sessions: [ObjectIdentifier: Channel] = [:]
-    var perPort: [String: Int] = [:]
+    /// Connections whose session runs (counted against MaxDaemonChildren).
+    var admitted: Set<ObjectIdentifier> = []
+    /// Connections waiting for a free slot, in arrival order.
+    var waiting: [(ObjectIdentifier, DaemonPort, @Sendable () -> Void)] = []
     var servers: [(DaemonPort, Channel)] = []
     var children: Set<pid_t> = []
     var paused: Set<String> = []
@@ -132,6 +136,7 @@ public final class Daemon: @unchecked Sendable {
         ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: Int32(port.backlog))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.maxMessagesPerRead, value: 1)
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
             .childChannelInitializer { [self] channel in
                 self.opened(channel, port: port)
@@ -148,30 +153,54 @@ public final class Daemon: @unchecked Sendable {
 
     func opened(_ channel: Channel, port: DaemonPort) {
         let key = ObjectIdentifier(channel)
-        let (count, shouldClose): (Int, Bool) = lock.withLock {
-            if stopping { return (0, true) }
+        let shouldClose: Bool = lock.withLock {
+            if stopping { return true }
             sessions[key] = channel
-            perPort[port.name, default: 0] += 1
-            return (sessions.count, false)
+            return false
         }
         if shouldClose { channel.close(promise: nil); return }
-        channel.closeFuture.whenComplete { [self] _ in self.closed(key, port: port) }
-        let max = limit(for: port)
-        if max > 0 && count >= max { pauseAccepting(count: count, max: max) }
+        channel.closeFuture.whenComplete { [self] _ in self.closed(key) }
     }
 
-    func closed(_ key: ObjectIdentifier, port: DaemonPort) {
-        let (remaining, resume, finished): (Int, [Channel], Bool) = lock.withLock {
-            sessions[key] = nil
-            perPort[port.name, default: 1] -= 1
-            var resume: [Channel] = []
-            for (p, ch) in servers where paused.contains(p.name) && !stopping {
-                let max = limit(for: p)
-                if max == 0 || sessions.count < max { paused.remove(p.name); resume.append(ch) }
+    /// A connection is ready for its session: `start` runs now, or once
+    /// a session ends when the limit is reached (the connection waits,
+    /// unanswered, as it would in the listen backlog).
+    func admit(_ channel: Channel, port: DaemonPort, start: @escaping @Sendable () -> Void) {
+        let key = ObjectIdentifier(channel)
+        let max = limit(for: port)
+        let (now, count): (Bool, Int) = lock.withLock {
+            if max == 0 || admitted.count < max {
+                admitted.insert(key)
+                return (true, admitted.count)
             }
-            return (sessions.count, resume, stopping && sessions.isEmpty)
+            waiting.append((key, port, start))
+            return (false, admitted.count)
         }
-        _ = remaining
+        if now {
+            start()
+            if max > 0 && count >= max { pauseAccepting(count: count, max: max) }
+        }
+    }
+
+    func closed(_ key: ObjectIdentifier) {
+        let (next, resume, finished): ((@Sendable () -> Void)?, [Channel], Bool) = lock.withLock {
+            sessions[key] = nil
+            admitted.remove(key)
+            waiting.removeAll { $0.0 == key }
+            var next: (@Sendable () -> Void)? = nil
+            if !stopping, let w = waiting.first, limit(for: w.1) == 0 || admitted.count < limit(for: w.1) {
+                waiting.removeFirst()
+                admitted.insert(w.0)
+                next = w.2
+            }
+            var resume: [Channel] = []
+            for (p, ch) in servers where paused.contains(p.name) && !stopping && waiting.isEmpty {
+                let max = limit(for: p)
+                if max == 0 || admitted.count < max { paused.remove(p.name); resume.append(ch) }
+            }
+            return (next, resume, stopping && sessions.isEmpty)
+        }
+        next?()
         for ch in resume { ch.setOption(.autoRead, value: true).whenComplete { _ in } }
         if finished { done.signal() }
     }

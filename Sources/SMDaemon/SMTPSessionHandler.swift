@@ -44,6 +44,8 @@ final class SMTPSessionHandler: ChannelInboundHandler {
     var busy = true
     var closing = false
     var shutdownRequested = false
+    /// The daemon admitted the connection (its session is opening or open).
+    var begun = false
 
     init(daemon: Daemon, port: DaemonPort) {
         self.daemon = daemon
@@ -51,6 +53,20 @@ final class SMTPSessionHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        daemon.admit(context.channel, port: port) {
+            loop.execute {
+                let (handler, context) = loopBound.value
+                handler.begin(context: context)
+            }
+        }
+    }
+
+    /// The session opens (once the daemon admits the connection).
+    func begin(context: ChannelHandlerContext) {
+        guard !closing else { return }
+        begun = true
         let remote = context.channel.remoteAddress
         let local = context.channel.localAddress
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -83,7 +99,7 @@ final class SMTPSessionHandler: ChannelInboundHandler {
         if event is DaemonShutdownEvent {
             shutdownRequested = true
             pending.removeAll()
-            if !busy { closeNow(context: context) }
+            if !busy || !begun { closeNow(context: context) }
             return
         }
         context.fireUserInboundEventTriggered(event)

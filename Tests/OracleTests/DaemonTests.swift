@@ -343,3 +343,25 @@ extension DaemonTests {
         }
     }
 }
+
+extension DaemonTests {
+    @Test("MaxDaemonChildren=2: a third connection waits until a session ends, then is served")
+    func childLimit() throws {
+        let (t, _, _) = try runOurs("""
+            #CONNECT
+            EHLO first.example
+            #CONCURRENT 2
+            QUIT
+            #SLEEP 0.5
+            #CONNECT
+            EHLO third.example
+            QUIT
+            """, tag: "children", extra: ["-odq", "-OMaxDaemonChildren=2"])
+        // one session open: of two more, one gets in, the other waits (the
+        // harness gives up on its greeting after its timeout)
+        #expect(t.contains("=== concurrent 2: 1 greetings"), "\(t)")
+        #expect(t.contains("<<< 250 vm.example.test Hello localhost [127.0.0.1], pleased to meet you")
+                    || t.contains("<<< 250-vm.example.test Hello localhost [127.0.0.1], pleased to meet you"), "\(t)")
+        #expect(t.hasSuffix("<<< 221 2.0.0 vm.example.test closing connection\n=== exit 0\n"), "after the first session ended:\n\(t)")
+    }
+}
