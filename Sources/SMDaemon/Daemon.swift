@@ -24,7 +24,10 @@
 //   logged;
 // - queue IDs of all sessions come from one locked generator (unique in
 //   the process).
-// Not done: ConnectionRateThrottle, Timeout.* for idle clients, queue
+// - ConnectionRateThrottle: at most N connections a second per listener
+//   get their session at once, the next ones wait their turn (sendmail
+//   sleeps before accepting more);
+// Not done: Timeout.* for idle clients, ident, queue
 // runners (-q<time>), the control socket, STARTTLS, AUTH, milters.
 // Promises: no event loop thread ever blocks on disk or DNS (sessions run
 // their commands on `pool`); run() returns the exit status.
@@ -52,6 +55,8 @@ public final class Daemon: @unchecked Sendable {
     var sessions: [ObjectIdentifier: Channel] = [:]
     /// Connections whose session runs (counted against MaxDaemonChildren).
     var admitted: Set<ObjectIdentifier> = []
+    /// ConnectionRateThrottle's window per listener: (second, connections).
+    var rateWindows: [String: (second: Int64, count: Int)] = [:]
     /// Connections waiting for a free slot, in arrival order.
     var waiting: [(ObjectIdentifier, DaemonPort, @Sendable () -> Void)] = []
     var servers: [(DaemonPort, Channel)] = []
@@ -64,6 +69,7 @@ public final class Daemon: @unchecked Sendable {
     let startOptions: StartOptions
     let ports: [DaemonPort]
     let maxChildren: Int
+    let rateThrottle: Int
     let pidFile: String
     let done = DispatchSemaphore(value: 0)
     let signalQueue = DispatchQueue(label: "sendmail.daemon.signals")
@@ -77,6 +83,7 @@ public final class Daemon: @unchecked Sendable {
         self.startOptions = startOptions
         self.load = load
         maxChildren = prototype.intOption("MaxDaemonChildren", 0)
+        rateThrottle = prototype.intOption("ConnectionRateThrottle", 0)
         pidFile = prototype.config.options["PidFile"].map {
             expandMacros($0, prototype.rewriter.macros).string
         } ?? "/run/sendmail.pid"
@@ -166,6 +173,28 @@ public final class Daemon: @unchecked Sendable {
     /// a session ends when the limit is reached (the connection waits,
     /// unanswered, as it would in the listen backlog).
     func admit(_ channel: Channel, port: DaemonPort, start: @escaping @Sendable () -> Void) {
+        // ConnectionRateThrottle: beyond N connections in one second on a
+        // listener, the next ones wait for the following seconds
+        if rateThrottle > 0 {
+            let delay: Int64 = lock.withLock {
+                let now = Int64(time(nil))
+                var w = rateWindows[port.name] ?? (second: now, count: 0)
+                if w.second < now { w = (now, 0) }
+                w.count += 1
+                rateWindows[port.name] = w
+                return Int64((w.count - 1) / rateThrottle) - (now - w.second)
+            }
+            if delay > 0 {
+                channel.eventLoop.scheduleTask(in: .seconds(delay)) { [self] in
+                    self.admitNow(channel, port: port, start: start)
+                }
+                return
+            }
+        }
+        admitNow(channel, port: port, start: start)
+    }
+
+    func admitNow(_ channel: Channel, port: DaemonPort, start: @escaping @Sendable () -> Void) {
         let key = ObjectIdentifier(channel)
         let max = limit(for: port)
         let (now, count): (Bool, Int) = lock.withLock {

@@ -11,6 +11,9 @@
 // Lines of message text after 354 are only appended to the session's
 // buffer, so they are handled on the event loop; the final "." goes to
 // the pool like a command (it commits the message).
+// The session opens when the daemon admits the connection
+// (MaxDaemonChildren); until then its input is only buffered, nothing
+// is answered.
 // Shutdown (DaemonShutdownEvent): the command in progress finishes (a
 // commit is never cut short), then the connection is closed; queued
 // input is dropped.  A connection lost in DATA leaves nothing on disk:

@@ -12,8 +12,9 @@
 // then each accepted message's qf/df as in SMTPSessionTests.  The other
 // cases run ours alone and check what a user sees: delivery into the
 // mailbox in background mode, swaks, 200 concurrent connections, a
-// client lost in DATA, SIGTERM in a session, SIGHUP during a session, -bd
-// detaching with its pid file.  Fails (never skips) when python3, swaks
+// client lost in DATA, SIGTERM in a session, SIGHUP during a session,
+// MaxDaemonChildren and ConnectionRateThrottle; -bd detaching with its pid
+// file is checked on both (the oracle's pid file is the reference).  Fails (never skips) when python3, swaks
 // or another prerequisite is missing.
 
 import Foundation
@@ -363,5 +364,13 @@ extension DaemonTests {
         #expect(t.contains("<<< 250 vm.example.test Hello localhost [127.0.0.1], pleased to meet you")
                     || t.contains("<<< 250-vm.example.test Hello localhost [127.0.0.1], pleased to meet you"), "\(t)")
         #expect(t.hasSuffix("<<< 221 2.0.0 vm.example.test closing connection\n=== exit 0\n"), "after the first session ended:\n\(t)")
+    }
+}
+
+extension DaemonTests {
+    @Test("ConnectionRateThrottle=1: connections beyond the rate wait their turn and are all served")
+    func rateThrottle() throws {
+        let (t, _, _) = try runOurs("#CONCURRENT 3\n", tag: "throttle", extra: ["-odq", "-OConnectionRateThrottle=1"])
+        #expect(t.contains("=== concurrent 3: 3 greetings"), "\(t)")
     }
 }
