@@ -70,6 +70,8 @@ public final class Daemon: @unchecked Sendable {
     let ports: [DaemonPort]
     let maxChildren: Int
     let rateThrottle: Int
+    /// UseCompressedIPv6Addresses: how {client_addr} shows IPv6.
+    let compressedIPv6: Bool
     let pidFile: String
     let done = DispatchSemaphore(value: 0)
     let signalQueue = DispatchQueue(label: "sendmail.daemon.signals")
@@ -84,6 +86,7 @@ public final class Daemon: @unchecked Sendable {
         self.load = load
         maxChildren = prototype.intOption("MaxDaemonChildren", 0)
         rateThrottle = prototype.intOption("ConnectionRateThrottle", 0)
+        compressedIPv6 = prototype.config.options.bool("UseCompressedIPv6Addresses")
         pidFile = prototype.config.options["PidFile"].map {
             expandMacros($0, prototype.rewriter.macros).string
         } ?? "/run/sendmail.pid"
@@ -109,7 +112,8 @@ public final class Daemon: @unchecked Sendable {
         pool.start()
         for port in ports {
             do {
-                let ch = try bootstrap(port).bind(host: port.addressText, port: port.port).wait()
+                let address = try SocketAddress(ipAddress: port.addressText, port: port.port)
+                let ch = try bootstrap(port).bind(to: address).wait()
                 servers.append((port, ch))
             } catch {
                 let message = "opendaemonsocket: daemon \(port.name): cannot bind: \(error)"

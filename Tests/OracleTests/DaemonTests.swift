@@ -51,7 +51,7 @@ struct DaemonTests {
         options.modeFlag = "-bD"
         options.privateNetwork = true
         options.timeoutSeconds = 120
-        options.launcher = [Self.python, Self.harness, "2525,2587"]
+        options.launcher = [Self.python, Self.harness, "2525,2587,2526"]
         options.extraArguments = ["-OQueueDirectory=\(queue.path)", "-OPidFile=\(dir.path)/\(tag).pid"] + extra
         let r = try Sandbox.run(binary: binary, cf: cf, input: Array(script.utf8), options: options,
                                 runDir: Workspace.shared.runs, tag: "daemon-\(tag)")
@@ -107,7 +107,7 @@ struct DaemonTests {
             """, tag: "dialogue", expectMessages: 1)
     }
 
-    @Test("relaying denied from another address; check_relay refusals; the MSA listener")
+    @Test("relaying denied from another address; check_relay refusals; the MSA listener; IPv6")
     func policy() throws {
         try compare("""
             #CONNECT 2525 10.9.8.7 40002
@@ -136,7 +136,19 @@ struct DaemonTests {
             MAIL FROM:<me@client.example>
             RCPT TO:<root>
             QUIT
-            """, tag: "policy", expectMessages: 1)
+            #CONNECT6 2526 40007
+            EHLO six.example
+            VRFY macros
+            MAIL FROM:<six@client.example>
+            RCPT TO:<root>
+            RCPT TO:<user@elsewhere.example>
+            DATA
+            Subject: over IPv6
+
+            six
+            .
+            QUIT
+            """, tag: "policy", expectMessages: 2)
     }
 
     @Test("pipelined commands are answered in order")

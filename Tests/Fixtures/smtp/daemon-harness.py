@@ -11,6 +11,7 @@
 # addresses 10.9.8.7, 10.9.9.8 and 10.9.9.9 to lo (it runs in a private
 # network namespace), then reads the script, one client line per line:
 #   #CONNECT [port] [source-addr] [source-port]   a new session; its greeting is read
+#   #CONNECT6 port [source-port]   the same over IPv6 to ::1
 #   #PIPE n        send the next n lines at once, then read n replies
 #   #RAW text      send text with Python escapes decoded, no CR LF added
 #   #DROP          close the session's socket without QUIT
@@ -31,28 +32,29 @@
 import os, signal, socket, subprocess, sys, time
 
 def listening(port):
-    want = "0100007F:%04X" % port
-    for path in ("/proc/net/tcp",):
+    # on 127.0.0.1 (tcp) or ::1 (tcp6)
+    wants = ("0100007F:%04X" % port, "00000000000000000000000001000000:%04X" % port)
+    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             for line in open(path).read().splitlines()[1:]:
                 f = line.split()
-                if f[1] == want and f[3] == "0A":
+                if f[1] in wants and f[3] == "0A":
                     return True
         except OSError:
             pass
     return False
 
 class Session:
-    def __init__(self, out, timeout, port, src=None, sport=0):
+    def __init__(self, out, timeout, port, src=None, sport=0, v6=False):
         self.out = out
         self.timeout = timeout
         self.buf = b""
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if src or sport:
-            self.sock.bind((src or "127.0.0.1", sport))
+            self.sock.bind((src or ("::1" if v6 else "127.0.0.1"), sport))
         self.sock.settimeout(timeout)
-        self.sock.connect(("127.0.0.1", port))
+        self.sock.connect(("::1" if v6 else "127.0.0.1", port))
         self.closed = False
 
     def line(self):
@@ -123,6 +125,17 @@ def main():
         raw = script[i]
         i += 1
         text = raw.decode("latin-1")
+        if text.startswith("#CONNECT6"):
+            f = text.split()
+            out(">>> " + text)
+            try:
+                sess = Session(out, timeout, int(f[1]), None, int(f[2]) if len(f) > 2 else 0, v6=True)
+                sess.reply()
+            except OSError as e:
+                out("=== connect failed: %s" % e.strerror)
+                sess = None
+            in_data = False
+            continue
         if text.startswith("#CONNECT"):
             f = text.split()
             port = int(f[1]) if len(f) > 1 else ports[0]
