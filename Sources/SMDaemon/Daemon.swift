@@ -127,6 +127,7 @@ public final class Daemon: @unchecked Sendable {
         }
         writePidFile()
         installSignals()
+        if prototypeLogLevel > 0 { log(LOG_INFO, "starting daemon (\(sendmailVersion)): SMTP") }
         ready(nil)
         done.wait()
         unlink(pidFile)

@@ -60,6 +60,7 @@ public struct ConnectionInfo: Sendable {
 extension SMTPServer {
     func setConnectionMacros(_ c: ConnectionInfo) {
         daemonFlags = c.daemonFlags
+        daemonName = c.daemonName
         if c.daemonFlags.contains(UInt8(ascii: "E")) { session.disabled.insert(.etrn) }
         setMacro("{client_addr}", c.clientAddress)
         setMacro("{client_port}", Array(String(c.clientPort).utf8))
@@ -86,7 +87,7 @@ extension SMTPServer {
         let arg = namedMacro("{client_name}") + [Meta.condElse] + namedMacro("{client_addr}")
         let refused = policyCheck("check_relay", arg)
         guard let first = refused.first else { return (greeting(), false) }
-        logRejection("check_relay", namedMacro("{client_name}"), refused)
+        logRejection("check_relay", namedMacro("{client_name}"), refused, arg2: namedMacro("{client_addr}"), withID: false)
         if first.hasPrefix("421") {
             return (lines(refused), true)
         }

@@ -20,9 +20,12 @@
 // {mail_host}, {rcpt_*}, {nrcpts} {nbadrcpts}, {addr_type}, and
 // {client_addr}=0 for -bs); a $#error result is the reply.
 // HELP reads the HelpFile as sendmail does.  Log lines (through the
-// engine's sink): the from= line of a queued message (with proto=), RCPT
-// refusals, check_mail/check_rcpt rejections, VRFY/EXPN, under the
-// envelope's queue ID, which its first MAIL (or VRFY/EXPN) assigns.
+// engine's sink): the from= line of a queued message (with proto=, and
+// daemon= in the daemon), RCPT refusals, check_mail/check_rcpt
+// rejections, VRFY/EXPN, a refused ETRN, the from= line (size=0) of a
+// transaction left at QUIT, under the envelope's queue ID, which its
+// first MAIL (or VRFY/EXPN) assigns; check_vrfy/check_expn/check_relay
+// rejections without an ID, as sendmail logs them.
 // In the daemon (SMDaemon) the same session runs per connection with the
 // client's and listener's macros (SMTPServer+Connection.swift) and
 // check_relay at connect.
@@ -65,6 +68,8 @@ public final class SMTPServer {
     /// ${daemon_flags}: "c u" for -bs (DirectSubmissionModifiers), the
     /// listener's M= letters in a daemon.
     var daemonFlags: [UInt8] = Array("c u".utf8)
+    /// {daemon_name} of the listener (the from= line's daemon=); nil for -bs.
+    var daemonName: [UInt8]? = nil
     /// DeliveryMode is queue-only or defer: RCPT does not expand aliases.
     var queueOnly = true
     /// The last HELO/EHLO argument and the protocol it implies ($s and $r
@@ -156,13 +161,18 @@ public final class SMTPServer {
     /// One line from the client; returns the bytes to send and whether
     /// the session is over.
     public func handle(_ line: [UInt8], inputPending: Bool = false) -> (reply: [UInt8], close: Bool) {
+        let inCommand = session.phase != .data
         let action = session.receive(line, inputPending: inputPending)
         switch action {
         case .none: return ([], false)
         case .reply(let r):
             if r.isError { noteError(String(decoding: r.encoded.dropLast(2), as: UTF8.self)) }
+            if inCommand, r.isError { logRefusedETRN(line) }
             return (r.encoded, false)
-        case .quit(let r), .close(let r):
+        case .quit(let r):
+            logAbandonedTransaction()
+            return (r.encoded, true)
+        case .close(let r):
             return (r.encoded, true)
         case .reset(let r):
             resetTransaction()
@@ -188,6 +198,16 @@ public final class SMTPServer {
         case .verify(let a): return (verify(a, expand: false), false)
         case .expand(let a): return (verify(a, expand: true), false)
         }
+    }
+
+    /// "<relay>: ETRN <arg> [rejected]" under the envelope's ID, as
+    /// sendmail logs an ETRN it refuses.
+    func logRefusedETRN(_ line: [UInt8]) {
+        let c = SMTPCommand.parse(line)
+        guard c.verb == .etrn, !c.argument.isEmpty, session.disabled.contains(.etrn),
+              let sink = engine.logSink, engine.logLevel > 5 else { return }
+        if envelopeID == nil { envelopeID = newQueueID(now()) }
+        sink.log(priority: LOG_INFO, "\(envelopeID!.bytes.string): \(macro("_").string): ETRN \(c.argument.string) [rejected]")
     }
 
     /// HELP from the HelpFile (read at each HELP, as sendmail does).
@@ -301,9 +321,17 @@ public final class SMTPServer {
     }
 
     /// "ruleset=..., arg1=..., relay=..., reject=<reply>" for a policy refusal.
-    func logRejection(_ ruleset: String, _ arg: [UInt8], _ replies: [String]) {
+    func logRejection(_ ruleset: String, _ arg: [UInt8], _ replies: [String], arg2: [UInt8]? = nil,
+                      withID: Bool = true) {
         guard let r = replies.last else { return }
-        logNotice("ruleset=\(ruleset), arg1=\(arg.string), relay=\(macro("_").string), reject=\(r)")
+        let second = arg2.map { ", arg2=\($0.string)" } ?? ""
+        let text = "ruleset=\(ruleset), arg1=\(arg.string)\(second), relay=\(macro("_").string), reject=\(r)"
+        if withID {
+            logNotice(text)
+        } else if let sink = engine.logSink, engine.logLevel > 3 {
+            // (sendmail names no envelope for check_relay, check_vrfy, check_expn)
+            sink.log(priority: LOG_NOTICE, text)
+        }
     }
 
     /// The reply text without code and enhanced code.
@@ -498,7 +526,10 @@ public final class SMTPServer {
             sink.log(priority: LOG_INFO, "\(id.bytes.string): \(macro("_").string): \(expand ? "EXPN" : "VRFY") \(arg.string)")
         }
         let refused = policyCheck(expand ? "check_expn" : "check_vrfy", arg)
-        if !refused.isEmpty { return lines(refused) }
+        if !refused.isEmpty {
+            logRejection(expand ? "check_expn" : "check_vrfy", arg, refused, withID: false)
+            return lines(refused)
+        }
         let vq = SendQueue()
         engine.verifyOnly = !expand
         let saveStatus = rw.exitStatus
@@ -605,9 +636,19 @@ public final class SMTPServer {
         }
         engine.logQueued(id: qid.bytes, sender: qf.sender, size: msg.size, precedence: engine.precedenceClass(headers),
                          nrcpts: engine.countedRecipients(queue) + verifiedCount, msgid: msgid, bodyType: declaredBody,
-                         relay: macro("_"), recipients: [], priority: qf.priority, delay: 0, proto: macro("r"))
+                         relay: macro("_"), recipients: [], priority: qf.priority, delay: 0, proto: macro("r"),
+                         daemon: daemonName)
         acceptedIDs.append(qid.bytes)
         return SMTPReply(250, "2.0.0", "\(qid.bytes.string) Message accepted for delivery").encoded
+    }
+
+    /// QUIT with a transaction that has recipients but no message: sendmail
+    /// logs its envelope (from=..., size=0) as it drops it.
+    func logAbandonedTransaction() {
+        guard sender != nil, acceptedCount > 0, let id = envelopeID else { return }
+        engine.logQueued(id: id.bytes, sender: senderGiven, size: 0, precedence: 0, nrcpts: acceptedCount, msgid: nil,
+                         bodyType: declaredBody, relay: macro("_"), recipients: [], priority: 0, delay: 0,
+                         proto: macro("r"), daemon: daemonName)
     }
 
     /// The input ended without QUIT: in the middle of DATA sendmail says

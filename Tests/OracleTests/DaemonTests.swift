@@ -9,7 +9,9 @@
 // sessions over TCP (from 127.0.0.1 and from added addresses 10.9.x.x
 // with fixed source ports), stops the daemon with SIGTERM, and the
 // transcripts must be identical once dates and queue IDs are normalised;
-// then each accepted message's qf/df as in SMTPSessionTests.  The other
+// so must the syslog lines of both daemons (collected from a socket over
+// /dev/log, time, pid and queue IDs normalised); then each accepted
+// message's qf/df as in SMTPSessionTests.  The other
 // cases run ours alone and check what a user sees: delivery into the
 // mailbox in background mode, swaks, 200 concurrent connections, a
 // client lost in DATA, SIGTERM in a session, SIGHUP during a session,
@@ -46,8 +48,9 @@ struct DaemonTests {
 
     /// Runs `binary -bD` in its sandbox under the harness.
     func run(_ binary: String, cf: String, dir: URL, queue: URL, script: String, tag: String,
-             extra: [String] = ["-odq"]) throws -> (transcript: String, result: RunResult) {
+             extra: [String] = ["-odq"], devLog: String? = nil) throws -> (transcript: String, result: RunResult) {
         var options = SandboxOptions()
+        options.devLog = devLog
         options.modeFlag = "-bD"
         options.privateNetwork = true
         options.timeoutSeconds = 120
@@ -58,13 +61,36 @@ struct DaemonTests {
         return (String(decoding: r.stdout, as: UTF8.self), r)
     }
 
-    /// The same script against both daemons; transcripts and queue files compared.
+    /// A log line with time, pid, queue IDs (numbered by first use) and
+    /// the Message-Id time normalised.
+    static func normaliseLog(_ line: String) -> String {
+        var s = LogTests.normalise(line, id: nil)
+        s = s.replacingOccurrences(of: #"<[0-9]{12}\."#, with: "<TIME.", options: .regularExpression)
+        return s.replacingOccurrences(of: SMTPSessionTests.idPattern, with: "QID", options: .regularExpression)
+    }
+
+    /// The same script against both daemons; transcripts, syslog lines
+    /// and queue files compared.
     func compare(_ script: String, tag: String, expectMessages: Int) throws {
         let (cf, dir) = try prepare()
         let realQ = try SubmitTests.freshQueue(dir, "q-daemon-\(tag)-real")
         let oursQ = try SubmitTests.freshQueue(dir, "q-daemon-\(tag)-ours")
-        let (rt, real) = try run(OracleEnvironment.oraclePath, cf: cf, dir: dir, queue: realQ, script: script, tag: "\(tag).oracle")
-        let (ot, _) = try run(try OracleEnvironment.binaryUnderTest(), cf: cf, dir: dir, queue: oursQ, script: script, tag: "\(tag).ours")
+        if access("/dev/log", F_OK) != 0 {
+            // something to bind the collector over (see LogTests)
+            let fd = open("/dev/log", O_CREAT | O_WRONLY, 0o644)
+            if fd >= 0 { close(fd) }
+        }
+        // syslog lines, drained while the daemon runs (a full datagram
+        // queue would block the daemon's syslog())
+        let realLog = try LogPump(DatagramCollector(path: dir.appendingPathComponent("log-\(tag)-real.sock").path))
+        let (rt, real) = try run(OracleEnvironment.oraclePath, cf: cf, dir: dir, queue: realQ, script: script,
+                                 tag: "\(tag).oracle", devLog: realLog.collector.path)
+        let oursLog = try LogPump(DatagramCollector(path: dir.appendingPathComponent("log-\(tag)-ours.sock").path))
+        let (ot, _) = try run(try OracleEnvironment.binaryUnderTest(), cf: cf, dir: dir, queue: oursQ, script: script,
+                              tag: "\(tag).ours", devLog: oursLog.collector.path)
+        let rl = realLog.stop().map(Self.normaliseLog), ol = oursLog.stop().map(Self.normaliseLog)
+        #expect(rl.contains { $0.contains("starting daemon") }, "\(tag): the oracle logged nothing: \(rl)")
+        #expect(ol == rl, "\(tag): syslog lines differ\n--- ours\n\(ol.joined(separator: "\n"))\n--- real\n\(rl.joined(separator: "\n"))")
         #expect(real.status == 0, "\(tag): the harness failed on the oracle: \(String(decoding: real.stderr, as: UTF8.self))")
         #expect(rt.contains("<<< 220 "), "\(tag): no greeting from the oracle:\n\(rt)")
         #expect(!rt.contains("=== timeout"), "\(tag): the oracle timed out:\n\(rt)")
@@ -173,6 +199,33 @@ struct DaemonTests {
             NOOP
             QUIT
             """, tag: "pipelining", expectMessages: 1)
+    }
+}
+
+/// Drains a DatagramCollector on a thread until stopped.
+final class LogPump: @unchecked Sendable {
+    let collector: DatagramCollector
+    private let lock = NSLock()
+    private var lines: [String] = []
+    private var running = true
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(_ collector: DatagramCollector) {
+        self.collector = collector
+        Thread.detachNewThread { [self] in
+            while lock.withLock({ running }) {
+                let got = self.collector.drain()
+                lock.withLock { lines += got }
+                usleep(10_000)
+            }
+            finished.signal()
+        }
+    }
+
+    func stop() -> [String] {
+        lock.withLock { running = false }
+        finished.wait()
+        return lock.withLock { lines } + collector.drain()
     }
 }
 
