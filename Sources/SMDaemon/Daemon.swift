@@ -131,8 +131,11 @@ public final class Daemon: @unchecked Sendable {
         ready(nil)
         done.wait()
         unlink(pidFile)
-        try? group.syncShutdownGracefully()
+        // the listeners are closed, the pool's last tasks report back to
+        // the loops, then the loops stop
+        for (_, ch) in servers { try? ch.closeFuture.wait() }
         try? pool.syncShutdownGracefully()
+        try? group.syncShutdownGracefully()
         return .ok
     }
 

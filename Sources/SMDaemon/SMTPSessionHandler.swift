@@ -110,9 +110,24 @@ final class SMTPSessionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        let wasClosing = closing
         closing = true
         pending.removeAll()
+        // lost without QUIT (and not closed by us): the session logs it,
+        // after the command in progress if there is one
+        if !wasClosing, begun, server != nil {
+            lost = true
+            if !busy { reportLoss(context: context) }
+        }
         context.fireChannelInactive()
+    }
+
+    var lost = false
+
+    func reportLoss(context: ChannelHandlerContext) {
+        guard let box = server else { return }
+        busy = true
+        daemon.pool.runIfActive(eventLoop: context.eventLoop) { box.value.connectionLost() }.whenComplete { _ in }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
@@ -167,6 +182,7 @@ final class SMTPSessionHandler: ChannelInboundHandler {
     /// A reply is ready: write it, then go on (or close).
     func finished(context: ChannelHandlerContext, reply: [UInt8], close: Bool) {
         busy = false
+        if lost { reportLoss(context: context); return }
         guard !closing else { return }
         if close || shutdownRequested {
             // the last reply goes out before the connection closes

@@ -70,6 +70,11 @@ public final class SMTPServer {
     var daemonFlags: [UInt8] = Array("c u".utf8)
     /// {daemon_name} of the listener (the from= line's daemon=); nil for -bs.
     var daemonName: [UInt8]? = nil
+    /// MAIL, EXPN, VRFY or ETRN was used in this session.
+    var issuedMailCommand = false
+    /// The session was in DATA, with this much text, when the connection was lost.
+    var inData: Bool { session.phase == .data }
+    var collectedAtLoss: Int { session.collectedSize }
     /// DeliveryMode is queue-only or defer: RCPT does not expand aliases.
     var queueOnly = true
     /// The last HELO/EHLO argument and the protocol it implies ($s and $r
@@ -162,6 +167,7 @@ public final class SMTPServer {
     /// the session is over.
     public func handle(_ line: [UInt8], inputPending: Bool = false) -> (reply: [UInt8], close: Bool) {
         let inCommand = session.phase != .data
+        if inCommand, SMTPCommand.parse(line).verb == .etrn { issuedMailCommand = true }
         let action = session.receive(line, inputPending: inputPending)
         switch action {
         case .none: return ([], false)
@@ -171,10 +177,12 @@ public final class SMTPServer {
             return (r.encoded, false)
         case .quit(let r):
             logAbandonedTransaction()
+            logIdleSession()
             return (r.encoded, true)
         case .close(let r):
             return (r.encoded, true)
         case .reset(let r):
+            logAbandonedTransaction()
             resetTransaction()
             return (r.encoded, false)
         case .hello(let domain, let extended):
@@ -338,6 +346,7 @@ public final class SMTPServer {
     func replyText(_ line: String) -> String { stripReplyCode(line).text }
 
     func mail(_ p: SMTPPathArgument) -> [UInt8] {
+        issuedMailCommand = true
         // a listener with M=a takes mail from authenticated clients only
         // (AUTH is not implemented: nobody is)
         if daemonFlags.contains(UInt8(ascii: "a")) { return error(530, "5.7.0", "Authentication required") }
@@ -520,6 +529,7 @@ public final class SMTPServer {
     }
 
     func verify(_ arg: [UInt8], expand: Bool) -> [UInt8] {
+        issuedMailCommand = true
         // logged under the envelope's queue ID (given now if it has none)
         if envelopeID == nil { envelopeID = newQueueID(now()) }
         if let sink = engine.logSink, engine.logLevel > 5, let id = envelopeID {
@@ -644,11 +654,40 @@ public final class SMTPServer {
 
     /// QUIT with a transaction that has recipients but no message: sendmail
     /// logs its envelope (from=..., size=0) as it drops it.
-    func logAbandonedTransaction() {
+    func logAbandonedTransaction(size: Int = 0) {
         guard sender != nil, acceptedCount > 0, let id = envelopeID else { return }
-        engine.logQueued(id: id.bytes, sender: senderGiven, size: 0, precedence: 0, nrcpts: acceptedCount, msgid: nil,
+        engine.logQueued(id: id.bytes, sender: senderGiven, size: size, precedence: 0, nrcpts: acceptedCount, msgid: nil,
                          bodyType: declaredBody, relay: macro("_"), recipients: [], priority: 0, delay: 0,
                          proto: macro("r"), daemon: daemonName)
+    }
+
+    /// A daemon session that never issued MAIL, EXPN, VRFY or ETRN is
+    /// logged when it ends, as sendmail does.
+    func logIdleSession() {
+        guard let d = daemonName, !issuedMailCommand, !session.nullServer, let sink = engine.logSink, engine.logLevel > 5 else { return }
+        if envelopeID == nil { envelopeID = newQueueID(now()) }
+        sink.log(priority: LOG_INFO, "\(envelopeID!.bytes.string): \(macro("_").string) did not issue MAIL/EXPN/VRFY/ETRN during connection to \(d.string)")
+    }
+
+    /// A daemon connection lost without QUIT: in DATA, sendmail's collect
+    /// lines and the envelope (from=, with the size collected so far);
+    /// else the envelope of an open transaction.
+    public func connectionLost() {
+        let wasInData = inData
+        let size = collectedAtLoss
+        session.close()
+        guard let sink = engine.logSink else { return }
+        if let id = envelopeID, sender != nil, wasInData {
+            let text = id.bytes.string
+            if engine.logLevel > 1 { sink.log(priority: LOG_WARNING, "\(text): collect: premature EOM: unexpected close") }
+            if engine.logLevel > 3 {
+                sink.log(priority: LOG_NOTICE, "\(text): collect: relay=\(namedMacro("{client_name}").string), from=\(senderGiven.string), info=unexpected close")
+            }
+            logAbandonedTransaction(size: size)
+            return
+        }
+        logAbandonedTransaction()
+        logIdleSession()
     }
 
     /// The input ended without QUIT: in the middle of DATA sendmail says

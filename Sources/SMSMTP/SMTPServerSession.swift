@@ -60,6 +60,8 @@ public struct SMTPServerSession: Sendable {
     public var version: String
     /// Collected message text.
     var text: [UInt8] = []
+    /// Bytes of message text collected so far (LF line ends).
+    public var collectedSize: Int { text.count }
     /// The first bare line ending in the message text (Debian's sendmail
     /// refuses the message at its end): "Bare linefeed (LF)" or "Bare
     /// carriage return (CR)".

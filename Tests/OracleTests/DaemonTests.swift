@@ -388,7 +388,7 @@ extension DaemonTests {
             kill -0 "$pid" && echo "running"
             /usr/bin/python3 -c 'import socket; s=socket.create_connection(("127.0.0.1",2525)); print(s.makefile().readline()[:4]); s.sendall(b"QUIT\\r\\n")'
             kill -TERM "$pid"; i=0
-            while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+            while kill -0 "$pid" 2>/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i+1)); done
             kill -0 "$pid" 2>/dev/null && { echo "still running"; kill -KILL "$pid"; }
             [ -e \(pidFile) ] && echo "pid file left" || echo "pid file removed"
             """
@@ -437,5 +437,32 @@ extension DaemonTests {
     func rateThrottle() throws {
         let (t, _, _) = try runOurs("#CONCURRENT 3\n", tag: "throttle", extra: ["-odq", "-OConnectionRateThrottle=1"])
         #expect(t.contains("=== concurrent 3: 3 greetings"), "\(t)")
+    }
+}
+
+extension DaemonTests {
+    @Test("sessions that end early: nothing but EHLO, a client lost in DATA, RSET then QUIT")
+    func earlyEnds() throws {
+        try compare("""
+            #CONNECT 2525 127.0.0.1 40011
+            EHLO idle.example
+            QUIT
+            #CONNECT 2525 127.0.0.1 40012
+            EHLO client.example
+            MAIL FROM:<sender@client.example>
+            RCPT TO:<root>
+            DATA
+            Subject: never finished
+
+            half
+            #DROP
+            #SLEEP 0.5
+            #CONNECT 2525 127.0.0.1 40013
+            EHLO client.example
+            MAIL FROM:<sender@client.example>
+            RCPT TO:<root>
+            RSET
+            QUIT
+            """, tag: "early", expectMessages: 0)
     }
 }
