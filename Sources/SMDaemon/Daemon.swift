@@ -27,7 +27,7 @@
 // - ConnectionRateThrottle: at most N connections a second per listener
 //   get their session at once, the next ones wait their turn (sendmail
 //   sleeps before accepting more);
-// Not done: Timeout.* for idle clients, ident, queue
+// Not done: Timeout.* other than command/datablock (in the handler), ident, queue
 // runners (-q<time>), the control socket, STARTTLS, AUTH, milters.
 // Promises: no event loop thread ever blocks on disk or DNS (sessions run
 // their commands on `pool`); run() returns the exit status.

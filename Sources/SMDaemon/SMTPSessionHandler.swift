@@ -18,6 +18,8 @@
 // commit is never cut short), then the connection is closed; queued
 // input is dropped.  A connection lost in DATA leaves nothing on disk:
 // message text lives in memory until the "." commits it.
+// A client silent for Timeout.command (Timeout.datablock in DATA) gets
+// sendmail's treatment (SMTPServer.readTimeout) and is disconnected.
 // Promises: the event loop never waits for disk or DNS; the SMTPServer
 // is touched by one thread at a time (the pool while `busy`, else the loop).
 
@@ -95,6 +97,8 @@ final class SMTPSessionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closing else { return }
+        idleTimer?.cancel()
+        idleTimer = nil
         pending.append(unwrapInboundIn(data))
         processNext(context: context)
     }
@@ -110,6 +114,8 @@ final class SMTPSessionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
+        idleTimer = nil
         let wasClosing = closing
         closing = true
         pending.removeAll()
@@ -176,7 +182,44 @@ final class SMTPSessionHandler: ChannelInboundHandler {
             }
             return
         }
-        if !busy && pending.isEmpty { context.flush() }
+        if !busy && pending.isEmpty {
+            context.flush()
+            armTimer(context: context)
+        }
+    }
+
+    var idleTimer: Scheduled<Void>? = nil
+
+    /// Timeout.command (Timeout.datablock in DATA) from now on.
+    func armTimer(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
+        idleTimer = nil
+        guard let box = server, !closing else { return }
+        let seconds = box.value.inData ? box.value.dataTimeout : box.value.commandTimeout
+        guard seconds > 0 else { return }
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        idleTimer = context.eventLoop.scheduleTask(in: .seconds(Int64(seconds))) {
+            let (handler, context) = loopBound.value
+            handler.timedOut(context: context)
+        }
+    }
+
+    /// The client said nothing in time: the session's last words, then close.
+    func timedOut(context: ChannelHandlerContext) {
+        guard !busy, !closing, let box = server else { return }
+        busy = true
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        daemon.pool.runIfActive(eventLoop: context.eventLoop) { Handoff(box.value.readTimeout()) }.whenComplete { result in
+            let (handler, context) = loopBound.value
+            handler.busy = false
+            guard !handler.closing else { return }
+            handler.closing = true
+            let channel = context.channel
+            let reply = (try? result.get().value) ?? []
+            context.writeAndFlush(handler.wrapOutboundOut(channel.allocator.buffer(bytes: reply))).whenComplete { _ in
+                channel.close(promise: nil)
+            }
+        }
     }
 
     /// A reply is ready: write it, then go on (or close).

@@ -73,7 +73,15 @@ public final class SMTPServer {
     /// MAIL, EXPN, VRFY or ETRN was used in this session.
     var issuedMailCommand = false
     /// The session was in DATA, with this much text, when the connection was lost.
-    var inData: Bool { session.phase == .data }
+    public var inData: Bool { session.phase == .data }
+    /// Timeout.command and Timeout.datablock in seconds (sendmail's
+    /// defaults: an hour each).
+    public var commandTimeout: Int { timeoutOption("command", 3600) }
+    public var dataTimeout: Int { timeoutOption("datablock", 3600) }
+    func timeoutOption(_ name: String, _ d: Int) -> Int {
+        guard let v = engine.config.options.subValues["Timeout.\(name)"] else { return d }
+        return Engine.seconds(v)
+    }
     var collectedAtLoss: Int { session.collectedSize }
     /// DeliveryMode is queue-only or defer: RCPT does not expand aliases.
     var queueOnly = true
@@ -688,6 +696,32 @@ public final class SMTPServer {
         }
         logAbandonedTransaction()
         logIdleSession()
+    }
+
+    /// The client said nothing for Timeout.command (or Timeout.datablock
+    /// in DATA): sendmail's log lines, and the reply to send before the
+    /// connection is closed (none while reading a command).
+    public func readTimeout() -> [UInt8] {
+        let sink = engine.logSink
+        let client = namedMacro("{client_name}").string
+        if envelopeID == nil { envelopeID = newQueueID(now()) }
+        let id = envelopeID!.bytes.string
+        if inData {
+            let size = session.collectedSize
+            session.close()
+            let text = "collect: relay=\(client), from=\(senderGiven.string), info=read timeout"
+            let user = getpwuid(geteuid()).map { String(cString: $0.pointee.pw_name) } ?? "root"
+            sink?.log(priority: LOG_CRIT, "\(id): SYSERR(\(user)): \(text)")
+            logAbandonedTransaction(size: size)
+            return SMTPReply(421, "4.4.1", text).encoded
+        }
+        session.close()
+        if engine.logLevel > 1 {
+            sink?.log(priority: LOG_NOTICE, "\(id): timeout waiting for input from \(client) during server cmd read")
+        }
+        logAbandonedTransaction()
+        logIdleSession()
+        return []
     }
 
     /// The input ended without QUIT: in the middle of DATA sendmail says

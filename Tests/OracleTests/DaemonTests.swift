@@ -71,7 +71,7 @@ struct DaemonTests {
 
     /// The same script against both daemons; transcripts, syslog lines
     /// and queue files compared.
-    func compare(_ script: String, tag: String, expectMessages: Int) throws {
+    func compare(_ script: String, tag: String, expectMessages: Int, extra: [String] = []) throws {
         let (cf, dir) = try prepare()
         let realQ = try SubmitTests.freshQueue(dir, "q-daemon-\(tag)-real")
         let oursQ = try SubmitTests.freshQueue(dir, "q-daemon-\(tag)-ours")
@@ -84,10 +84,10 @@ struct DaemonTests {
         // queue would block the daemon's syslog())
         let realLog = try LogPump(DatagramCollector(path: dir.appendingPathComponent("log-\(tag)-real.sock").path))
         let (rt, real) = try run(OracleEnvironment.oraclePath, cf: cf, dir: dir, queue: realQ, script: script,
-                                 tag: "\(tag).oracle", devLog: realLog.collector.path)
+                                 tag: "\(tag).oracle", extra: ["-odq"] + extra, devLog: realLog.collector.path)
         let oursLog = try LogPump(DatagramCollector(path: dir.appendingPathComponent("log-\(tag)-ours.sock").path))
         let (ot, _) = try run(try OracleEnvironment.binaryUnderTest(), cf: cf, dir: dir, queue: oursQ, script: script,
-                              tag: "\(tag).ours", devLog: oursLog.collector.path)
+                              tag: "\(tag).ours", extra: ["-odq"] + extra, devLog: oursLog.collector.path)
         let rl = realLog.stop().map(Self.normaliseLog), ol = oursLog.stop().map(Self.normaliseLog)
         #expect(rl.contains { $0.contains("starting daemon") }, "\(tag): the oracle logged nothing: \(rl)")
         #expect(ol == rl, "\(tag): syslog lines differ\n--- ours\n\(ol.joined(separator: "\n"))\n--- real\n\(rl.joined(separator: "\n"))")
@@ -464,5 +464,26 @@ extension DaemonTests {
             RSET
             QUIT
             """, tag: "early", expectMessages: 0)
+    }
+}
+
+extension DaemonTests {
+    @Test("Timeout.command and Timeout.datablock end idle sessions as sendmail does")
+    func idleTimeouts() throws {
+        try compare("""
+            #CONNECT 2525 127.0.0.1 40021
+            EHLO slow.example
+            #SLEEP 3
+            #EOF
+            #CONNECT 2525 127.0.0.1 40022
+            EHLO slow.example
+            MAIL FROM:<sender@client.example>
+            RCPT TO:<root>
+            DATA
+            Subject: stalls
+
+            #SLEEP 3
+            #EOF
+            """, tag: "timeouts", expectMessages: 0, extra: ["-OTimeout.command=2s", "-OTimeout.datablock=2s"])
     }
 }
