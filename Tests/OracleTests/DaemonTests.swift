@@ -384,12 +384,17 @@ extension DaemonTests {
         // run inside the sandbox: start -bd, check, stop the daemon by its pid
         let script = """
             "$@"; echo "status $?"
+            # sendmail's parent exits as soon as it has forked: wait for the pid file
+            i=0; while [ ! -s \(pidFile) ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
             pid=$(head -1 \(pidFile)); echo "line2 $(sed -n 2p \(pidFile))"
+            # (never leave a daemon behind: without a pid file, the listener's pid)
+            [ -n "$pid" ] || pid=$(ss -ltnpH 'sport = :2525' | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
             kill -0 "$pid" && echo "running"
             /usr/bin/python3 -c 'import socket; s=socket.create_connection(("127.0.0.1",2525)); print(s.makefile().readline()[:4]); s.sendall(b"QUIT\\r\\n")'
             kill -TERM "$pid"; i=0
             while kill -0 "$pid" 2>/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i+1)); done
             kill -0 "$pid" 2>/dev/null && { echo "still running"; kill -KILL "$pid"; }
+            [ -n "$pid" ] || echo "no pid"
             [ -e \(pidFile) ] && echo "pid file left" || echo "pid file removed"
             """
         var options = SandboxOptions()
