@@ -3,7 +3,8 @@
 // A sendmail 8.17 compatible mail transfer agent.  Module layout and the
 // direction of dependencies follow ../shared/docs/architecture.md: pure
 // modules (SMBase, SMRules, SMConfig) at the bottom, I/O adapters (SMMaps)
-// above them, composition (SMEngine) and tiny executables on top.
+// above them, composition (SMEngine, and SMDaemon: the listening SMTP
+// daemon on SwiftNIO) and tiny executables on top.
 import PackageDescription
 
 let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
@@ -18,6 +19,9 @@ let package = Package(
         .executable(name: "mail.local", targets: ["mail.local"]),
         .executable(name: "smrsh", targets: ["smrsh"]),
         .executable(name: "mailstats", targets: ["mailstats"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // System C libraries.
@@ -38,8 +42,15 @@ let package = Package(
         .target(name: "SMSMTP", dependencies: ["SMBase"], swiftSettings: swift6),
         .target(name: "SMEngine", dependencies: ["SMBase", "SMRules", "SMConfig", "SMMaps", "SMQueueFormat", "SMSMTP", "SMDSN"], swiftSettings: swift6),
 
+        .target(name: "SMDaemon", dependencies: [
+            "SMEngine", "SMConfig", "SMRules", "SMSMTP", "SMBase",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ], swiftSettings: swift6),
+
         // Executables.
-        .executableTarget(name: "sendmail", dependencies: ["SMEngine", "SMConfig"], swiftSettings: swift6),
+        .executableTarget(name: "sendmail", dependencies: ["SMEngine", "SMConfig", "SMDaemon"], swiftSettings: swift6),
         .executableTarget(name: "makemap", dependencies: ["SMMaps", "SMBase"], swiftSettings: swift6),
         .executableTarget(name: "praliases", dependencies: ["SMMaps", "SMBase", "SMConfig"], swiftSettings: swift6),
         .executableTarget(name: "mail.local", dependencies: ["SMBase"], swiftSettings: swift6),

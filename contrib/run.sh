@@ -5,11 +5,13 @@
 # build links; as another user it expects them installed): builds the release
 # binaries, generates ./var/sendmail.cf from our own m4 library
 # (cf/cf/default-local.mc: 127.0.0.1:2525, queue and mailboxes under ./var,
-# nothing under /etc), and starts sendmail on it.
-#
-# The SMTP daemon is not part of this release yet (see README: status), so for
-# now this starts the engine in address test mode (`sendmail -bt`), where you
-# can type rules and addresses, e.g. `3,0 user@example.com` or `/parse joe`.
+# nothing under /etc), and starts the SMTP daemon on it in the foreground
+# (`sendmail -bD`): try `swaks --server 127.0.0.1:2525 --to $USER`.  Mail
+# for local users is appended to ./var/mail/<user> (the local mailer writes
+# the file itself, no root needed); the queue is ./var/spool/mqueue, the
+# pid file ./var/run/sendmail.pid, aliases ./var/conf/aliases.  Stop it
+# with Ctrl-C (SIGINT) or SIGTERM; SIGHUP reloads ./var/sendmail.cf.
+# Extra arguments go to sendmail (e.g. -odq to only queue, or -bt instead).
 # Promises: runs without root once the packages are there; touches nothing
 # outside this checkout.
 set -euo pipefail
@@ -30,10 +32,14 @@ swift build -c release --product praliases
 var="$root/var"
 mkdir -p "$var/conf" "$var/spool/mqueue" "$var/mail" "$var/run"
 chmod 755 "$var" "$var/conf"
+chmod 700 "$var/spool/mqueue"
 [ -f "$var/conf/service.switch" ] || printf 'hosts\tfiles\naliases\tfiles\n' > "$var/conf/service.switch"
 [ -f "$var/conf/hosts" ] || printf '127.0.0.1\tlocalhost\n' > "$var/conf/hosts"
 [ -f "$var/conf/local-host-names" ] || printf 'localhost\n' > "$var/conf/local-host-names"
+[ -f "$var/conf/aliases" ] || printf 'postmaster: %s\nMAILER-DAEMON: postmaster\n' "$(id -un)" > "$var/conf/aliases"
 m4 -DSMX_VAR_DIR="$var" cf/m4/cf.m4 cf/cf/default-local.mc > "$var/sendmail.cf"
 echo "configuration: $var/sendmail.cf"
+"$root/.build/release/sendmail" -bi -C "$var/sendmail.cf"
 
-exec "$root/.build/release/sendmail" -bt -C "$var/sendmail.cf" "$@"
+echo "listening on 127.0.0.1:2525 (Ctrl-C stops)"
+exec "$root/.build/release/sendmail" -bD -C "$var/sendmail.cf" "$@"

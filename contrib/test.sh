@@ -27,9 +27,10 @@ if [ "${SKIP_APT:-0}" != 1 ]; then
     # libraries our package links; util-linux (unshare), mount, hostname,
     # iproute2 (ip, for the private network namespace), coreutils (timeout),
     # python3 (the m4 verdict comparison and the mbox reader in ToolsTests),
-    # s-nail, mutt and procmail (end-to-end tests: real user agents and LDA).
+    # s-nail, mutt and procmail (end-to-end tests: real user agents and LDA),
+    # swaks (an SMTP client against our daemon).
     apt-get install -y sendmail-bin sendmail-cf m4 libdb-dev libssl-dev libmilter-dev \
-        util-linux mount hostname iproute2 coreutils python3 s-nail mutt procmail
+        util-linux mount hostname iproute2 coreutils python3 s-nail mutt procmail swaks
 fi
 
 # sendmail (and our map code, which follows it) treats a map file as unsafe

@@ -100,12 +100,18 @@ public struct OptionValues: Sendable {
     public var subValues: [String: [UInt8]] = [:]
     /// Names set on the command line: the cf may not override them.
     public var sticky: Set<String> = []
+    /// Every value set, in order, by name: options that accumulate
+    /// (each DaemonPortOptions line is one more listener).
+    public var history: [String: [[UInt8]]] = [:]
 
     public init() {}
 
     public subscript(_ name: String) -> [UInt8]? {
         get { values[name] }
-        set { values[name] = newValue }
+        set {
+            values[name] = newValue
+            if let v = newValue { history[name, default: []].append(v) }
+        }
     }
 
     public func bool(_ name: String, default d: Bool = false) -> Bool {

@@ -6,7 +6,8 @@
 // recipient, the send list is ordered by host, recipients of one F=m
 // mailer (and one host, unless the mailer is local, F=l) are handed to a
 // single mailer process whose argv comes from A=, the `*file*` mailer
-// appends to the file itself (mailfile()), and the mailer's exit status
+// appends to the file itself (mailfile()), as does a mailer with
+// P=[FILE] to the file its expanded A= argv[1] names, and the mailer's exit status
 // decides each recipient's fate: 0 delivered, EX_TEMPFAIL/EX_IOERR/EX_OSERR
 // kept for a later run, anything else failed.
 // Mailers run as sendmail picks the ids (F=S: U= or root; else the
@@ -201,7 +202,10 @@ extension Engine {
                 first.state = .untouched
                 continue
             }
-            let group = self.group(list, from: k, mailer: m)
+            // P=[FILE] on another mailer: one recipient at a time, appended
+            // to the file its expanded argv[1] names
+            let fileMailer = m.path == Array("[FILE]".utf8) && m.name != Array("*file*".utf8)
+            let group = fileMailer ? [first] : self.group(list, from: k, mailer: m)
             outcome.attempted = true
             // a checkpoint if this group's success completes the interval
             // and others are still to be tried afterwards
@@ -218,6 +222,8 @@ extension Engine {
             let started = time(nil)
             let (status, text) = m.name == Array("*file*".utf8)
                 ? deliverToFile(first, mailer: m, qf: qf, data: data, verbose: verbose)
+                : fileMailer ? deliverToFile(first, mailer: m, qf: qf, data: data, verbose: verbose,
+                                             path: fileMailerPath(first, mailer: m, qf: qf))
                 : runMailer(group, mailer: m, qf: qf, data: data, verbose: verbose, transcript: &outcome.transcript)
             record(status, text, group: group, mailer: m, verbose: verbose, outcome: &outcome,
                    notifySuccess: Set(qf.recipients.indices.filter { qf.recipients[$0].flags.contains(.notifySuccess) }),
@@ -636,13 +642,25 @@ extension Engine {
         return (r.status, "")
     }
 
+    /// The file a P=[FILE] mailer writes for `q`: its A= argv[1] with $u
+    /// (and $h) of the recipient.
+    func fileMailerPath(_ q: QueuedRecipient, mailer m: Mailer, qf: QueueFile) -> [UInt8] {
+        var macros = rewriter.macros
+        macros[Int(UInt8(ascii: "h"))] = q.address.host
+        let argv = DeliveryFormat.buildArgv(template: m.argv, users: [userMacro(q, mailer: m)]) { word, user in
+            if let u = user { macros[Int(UInt8(ascii: "u"))] = u }
+            return expandMacros(word, macros)
+        }
+        return argv.count > 1 ? argv[1] : []
+    }
+
     /// mailfile(): appends the message to the file named by the
     /// recipient, as its controlling user (or DefaultUser), creating it
     /// with mode 0600; a write or fsync that fails (a full disk) cuts the
     /// file back to its old end and defers the recipient (EX_IOERR).
     func deliverToFile(_ q: QueuedRecipient, mailer m: Mailer, qf: QueueFile, data: [UInt8],
-                       verbose: Bool) -> (Int32, String) {
-        let path = stripQuotes(q.address.user)
+                       verbose: Bool, path given: [UInt8]? = nil) -> (Int32, String) {
+        let path = given ?? stripQuotes(q.address.user)
         rewriter.macros[Int(UInt8(ascii: "h"))] = nil
         rewriter.macros[Int(UInt8(ascii: "u"))] = path
         defineSenderMacro(qf, mailer: m)

@@ -6,6 +6,11 @@
 // what $w, $=w and the warnings look like).
 // Promises: every message sendmail prints while starting is written to
 // `out` in sendmail's order; nothing here exits the process.
+// `init(prototype:)` makes a per-connection engine for the daemon: it
+// shares the prototype's parsed Configuration (read only after loading:
+// rulesets, classes, mailers, options) and gives the copy its own macro
+// table, map set (maps reopen lazily), alias cache and error state, so
+// sessions on different threads never share mutable state.
 
 import Glibc
 import SMBase
@@ -16,7 +21,7 @@ import SMMaps
 public let sendmailVersion = "8.17.1.9"
 
 /// How the program was asked to run (what main() needs before reading).
-public struct StartOptions {
+public struct StartOptions: Sendable {
     public var configFile: String
     public var configGivenOnCommandLine = false
     public var testMode = false
@@ -80,6 +85,24 @@ public final class Engine: CfReporter {
     public func notice(_ message: String) {
         out.write(message)
         out.write("\n")
+    }
+
+    /// A fresh engine over a loaded prototype's configuration (see the
+    /// file comment); `out` receives what the copy prints.
+    public init(prototype p: Engine, out: OutputBuffer) {
+        options = p.options
+        self.out = out
+        identity = p.identity
+        config = p.config
+        logSink = p.logSink
+        let r = RewriteEngine(rulesets: p.rewriter.rulesets, classes: p.rewriter.classes, names: p.rewriter.names,
+                              macros: p.rewriter.macros, tables: p.rewriter.tables, out: out)
+        r.spaceSub = p.rewriter.spaceSub
+        r.deferMode = p.rewriter.deferMode
+        r.testMode = p.rewriter.testMode
+        rewriter = r
+        maps = MapSet(declarations: p.config.maps, environment: p.maps.environment)
+        r.maps = maps
     }
 
     /// Loads everything.  The cf bytes are passed in (nil: file missing,

@@ -168,7 +168,7 @@ extension Engine {
         return config.priorities.first(where: { $0.name.asciiCaseEquals(v) })?.value ?? 0
     }
 
-    func intOption(_ name: String, _ d: Int) -> Int {
+    public func intOption(_ name: String, _ d: Int) -> Int {
         guard let v = config.options[name] else { return d }
         return Int(v.string.trimmingSpaces) ?? d
     }

@@ -60,15 +60,16 @@ extension Engine {
     /// The lines sendmail logs when a message has been queued:
     /// "<id>: from=..., size=..., class=..., nrcpts=...[, msgid=...][, bodytype=...][, proto=...], relay=..."
     /// and one "to=..., delay=..., mailer=..., pri=..., stat=queued" per recipient.
-    func logQueued(id: [UInt8], sender: [UInt8], size: Int, precedence: Int, nrcpts: Int, msgid: [UInt8]?,
+    public func logQueued(id: [UInt8], sender: [UInt8], size: Int, precedence: Int, nrcpts: Int, msgid: [UInt8]?,
                    bodyType: [UInt8]?, relay: [UInt8]?, recipients: [Recipient], priority: Int64, delay: Int64,
-                   proto: [UInt8]? = nil) {
+                   proto: [UInt8]? = nil, daemon: [UInt8]? = nil) {
         guard let sink = logSink, logLevel > 4 else { return }
         let qid = id.string
         var from = "\(qid): from=\(Array(sender.prefix(200)).string), size=\(size), class=\(precedence), nrcpts=\(nrcpts)"
         if let m = msgid { from += ", msgid=\(Array(m.prefix(100)).string)" }
         if let b = bodyType { from += ", bodytype=\(b.string)" }
         if let p = proto { from += ", proto=\(p.string)" }
+        if let d = daemon { from += ", daemon=\(d.string)" }
         if let r = relay { from += ", relay=\(Array(r.prefix(100)).string)" }
         sink.log(priority: LOG_INFO, from)
         // (delivered at once: the delivery lines say what became of them)

@@ -87,7 +87,7 @@ public struct QueueSelection {
 
 extension Engine {
     /// sendmail's convtime for option values ("30m", "1h", default unit s).
-    static func seconds(_ s: [UInt8]) -> Int {
+    public static func seconds(_ s: [UInt8]) -> Int {
         var total = 0, cur = 0
         for b in s {
             if isASCIIDigit(b) { cur = cur * 10 + Int(b - 0x30); continue }

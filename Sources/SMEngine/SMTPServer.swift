@@ -10,9 +10,11 @@
 // With DeliveryMode q or d, RCPT checks a recipient without expanding
 // aliases or .forward files (sendmail's EF_VRFYONLY) and the message stays
 // queued; with i or b (the default) RCPT expands them as sendmail does,
-// and the message accepted at DATA is delivered after the 250 reply
-// (deliverAccepted: i in this process, before the next command is read,
-// with delivery errors mailed back; b in a forked child).
+// so the qf holds the expansion.  Under -bs the message accepted at DATA
+// is then delivered after the 250 reply (deliverAccepted: i in this
+// process, before the next command is read, with delivery errors mailed
+// back; b in a forked child); the daemon instead starts a detached queue
+// run of each accepted message (acceptedIDs).
 // Promises: 250 after DATA is sent only once the qf is durably in place;
 // a failed commit is a 4xx reply and leaves nothing behind.  Engine
 // errors become reply lines with their code and enhanced code.
@@ -22,11 +24,17 @@
 // {mail_host}, {rcpt_*}, {nrcpts} {nbadrcpts}, {addr_type}, and
 // {client_addr}=0 for -bs); a $#error result is the reply.
 // HELP reads the HelpFile as sendmail does.  Log lines (through the
-// engine's sink): the from= line of a queued message (with proto=), RCPT
-// refusals, check_mail/check_rcpt rejections, VRFY/EXPN, under the
-// envelope's queue ID, which its first MAIL (or VRFY/EXPN) assigns.
+// engine's sink): the from= line of a queued message (with proto=, and
+// daemon= in the daemon), RCPT refusals, check_mail/check_rcpt
+// rejections, VRFY/EXPN, a refused ETRN, the from= line (size=0) of a
+// transaction left at QUIT, under the envelope's queue ID, which its
+// first MAIL (or VRFY/EXPN) assigns; check_vrfy/check_expn/check_relay
+// rejections without an ID, as sendmail logs them.
+// In the daemon (SMDaemon) the same session runs per connection with the
+// client's and listener's macros (SMTPServer+Connection.swift) and
+// check_relay at connect.
 // Not done: AUTH and STARTTLS (not offered), VERB's verbose output,
-// check_relay, check_data, check_compat, $#discard and $#quarantine
+// check_data, check_compat, $#discard and $#quarantine
 // (accepted as ok), ETRN (answered, nothing is run).  The 451 text for a
 // queue that cannot be written is ours, not verified against sendmail.
 
@@ -39,7 +47,7 @@ import SMSMTP
 
 public final class SMTPServer {
     let engine: Engine
-    public private(set) var session: SMTPServerSession
+    public internal(set) var session: SMTPServerSession
     var queue = SendQueue()
     var sender: ParsedAddress? = nil
     var mailOptions = SubmitOptions()
@@ -61,26 +69,66 @@ public final class SMTPServer {
     /// Per recipient: NOTIFY flags and ORCPT, by identity.
     var rcptParams: [ObjectIdentifier: (notify: RecipientFlags?, orcpt: [UInt8]?)] = [:]
     let now: () -> time_t
-    /// EF_VRFYONLY for RCPT: only in the queue-only delivery modes.
-    let queueOnly: Bool
     /// The message accepted by the last DATA, to deliver once its 250 is out.
     var accepted: (id: [UInt8], qdir: String, unbound: [(Int, QueueFile.Header)])? = nil
+    /// ${daemon_flags}: "c u" for -bs (DirectSubmissionModifiers), the
+    /// listener's M= letters in a daemon.
+    var daemonFlags: [UInt8] = Array("c u".utf8)
+    /// {daemon_name} of the listener (the from= line's daemon=); nil for -bs.
+    var daemonName: [UInt8]? = nil
+    /// MAIL, EXPN, VRFY or ETRN was used in this session.
+    var issuedMailCommand = false
+    /// The session was in DATA, with this much text, when the connection was lost.
+    public var inData: Bool { session.phase == .data }
+    /// Timeout.command and Timeout.datablock in seconds (sendmail's
+    /// defaults: an hour each).
+    public var commandTimeout: Int { timeoutOption("command", 3600) }
+    public var dataTimeout: Int { timeoutOption("datablock", 3600) }
+    func timeoutOption(_ name: String, _ d: Int) -> Int {
+        guard let v = engine.config.options.subValues["Timeout.\(name)"] else { return d }
+        return Engine.seconds(v)
+    }
+    var collectedAtLoss: Int { session.collectedSize }
+    /// DeliveryMode is queue-only or defer: RCPT does not expand aliases.
+    var queueOnly = true
+    /// The last HELO/EHLO argument and the protocol it implies ($s and $r
+    /// from the next MAIL on).
+    var heloName: [UInt8] = []
+    var heloProtocol: [UInt8] = Array("SMTP".utf8)
+    /// Where queue IDs come from when several sessions share a process
+    /// (the daemon's locked generator); nil: this session's own sequence.
+    public var queueIDSource: ((time_t) -> QueueID)? = nil
+    /// IDs of the messages queued so far (the daemon starts their delivery).
+    public var acceptedIDs: [[UInt8]] = []
 
-    public init(engine: Engine, now: @escaping () -> time_t = { time(nil) }) {
+    func newQueueID(_ t: time_t) -> QueueID {
+        if let src = queueIDSource { return src(t) }
+        let qdir = (engine.config.options["QueueDirectory"] ?? []).string
+        return engine.assignQueueID(qdir, now: t, pid: Int(getpid()), generator: &idGenerator)
+    }
+
+    public init(engine: Engine, connection: ConnectionInfo? = nil, now: @escaping () -> time_t = { time(nil) }) {
         self.engine = engine
         self.now = now
         let j = engine.rewriter.macros[Int(UInt8(ascii: "j"))] ?? []
         session = SMTPServerSession(hostName: j, version: sendmailVersion)
         engine.rewriter.quietNotices = !engine.verbose
+        // queue-only and defer modes check recipients without expanding
+        // aliases and .forward files (EF_VRFYONLY); background and
+        // interactive delivery expand them at RCPT, as sendmail does
         let mode = engine.deliveryMode
         queueOnly = mode != UInt8(ascii: "i") && mode != UInt8(ascii: "b")
         engine.verifyOnly = queueOnly
-        // the "client" of -bs: no address, no name
-        setMacro("{client_addr}", Array("0".utf8))
-        setMacro("{client_port}", Array("0".utf8))
-        setMacro("{client_name}", [])
-        setMacro("{client_resolve}", [])
-        setMacro("{daemon_flags}", Array("c u".utf8))
+        if let c = connection {
+            setConnectionMacros(c)
+        } else {
+            // the "client" of -bs: no address, no name
+            setMacro("{client_addr}", Array("0".utf8))
+            setMacro("{client_port}", Array("0".utf8))
+            setMacro("{client_name}", [])
+            setMacro("{client_resolve}", [])
+            setMacro("{daemon_flags}", daemonFlags)
+        }
         if privacy("needmailhelo") { session.needHelo.insert(.mail) }
         if privacy("needvrfyhelo") { session.needHelo.insert(.vrfy) }
         if privacy("needexpnhelo") { session.needHelo.insert(.expn) }
@@ -132,15 +180,23 @@ public final class SMTPServer {
     /// One line from the client; returns the bytes to send and whether
     /// the session is over.
     public func handle(_ line: [UInt8], inputPending: Bool = false) -> (reply: [UInt8], close: Bool) {
+        let inCommand = session.phase != .data
+        if inCommand, SMTPCommand.parse(line).verb == .etrn { issuedMailCommand = true }
         let action = session.receive(line, inputPending: inputPending)
         switch action {
         case .none: return ([], false)
         case .reply(let r):
             if r.isError { noteError(String(decoding: r.encoded.dropLast(2), as: UTF8.self)) }
+            if inCommand, r.isError { logRefusedETRN(line) }
             return (r.encoded, false)
-        case .quit(let r), .close(let r):
+        case .quit(let r):
+            logAbandonedTransaction()
+            logIdleSession()
+            return (r.encoded, true)
+        case .close(let r):
             return (r.encoded, true)
         case .reset(let r):
+            logAbandonedTransaction()
             resetTransaction()
             return (r.encoded, false)
         case .hello(let domain, let extended):
@@ -164,6 +220,16 @@ public final class SMTPServer {
         case .verify(let a): return (verify(a, expand: false), false)
         case .expand(let a): return (verify(a, expand: true), false)
         }
+    }
+
+    /// "<relay>: ETRN <arg> [rejected]" under the envelope's ID, as
+    /// sendmail logs an ETRN it refuses.
+    func logRefusedETRN(_ line: [UInt8]) {
+        let c = SMTPCommand.parse(line)
+        guard c.verb == .etrn, !c.argument.isEmpty, session.disabled.contains(.etrn),
+              let sink = engine.logSink, engine.logLevel > 5 else { return }
+        if envelopeID == nil { envelopeID = newQueueID(now()) }
+        sink.log(priority: LOG_INFO, "\(envelopeID!.bytes.string): \(macro("_").string): ETRN \(c.argument.string) [rejected]")
     }
 
     /// HELP from the HelpFile (read at each HELP, as sendmail does).
@@ -216,8 +282,9 @@ public final class SMTPServer {
     var maxMessageSize: Int { engine.intOption("MaxMessageSize", 0) }
 
     func hello(_ domain: [UInt8], extended: Bool) -> [UInt8] {
-        rw.macros[Int(UInt8(ascii: "s"))] = domain
-        rw.macros[Int(UInt8(ascii: "r"))] = Array((extended ? "ESMTP" : "SMTP").utf8)
+        // $s and $r are set from these at MAIL, as sendmail does
+        heloName = domain
+        heloProtocol = Array((extended ? "ESMTP" : "SMTP").utf8)
         let first = Array("\(macro("j").string) Hello \(macro("_").string), pleased to meet you".utf8)
         guard extended else { return SMTPReply(code: 250, enhanced: nil, lines: [first]).encoded }
         if session.nullServer {
@@ -229,7 +296,7 @@ public final class SMTPServer {
         lines.append(Array("8BITMIME".utf8))
         lines.append(Array((maxMessageSize > 0 ? "SIZE \(maxMessageSize)" : "SIZE").utf8))
         if !privacy("noreceipts") { lines.append(Array("DSN".utf8)) }
-        if !privacy("noetrn") { lines.append(Array("ETRN".utf8)) }
+        if !privacy("noetrn") && !session.disabled.contains(.etrn) { lines.append(Array("ETRN".utf8)) }
         lines.append(Array("DELIVERBY".utf8))
         lines.append(Array("HELP".utf8))
         return SMTPReply(code: 250, enhanced: nil, lines: lines).encoded
@@ -276,19 +343,28 @@ public final class SMTPServer {
     }
 
     /// "ruleset=..., arg1=..., relay=..., reject=<reply>" for a policy refusal.
-    func logRejection(_ ruleset: String, _ arg: [UInt8], _ replies: [String]) {
+    func logRejection(_ ruleset: String, _ arg: [UInt8], _ replies: [String], arg2: [UInt8]? = nil,
+                      withID: Bool = true) {
         guard let r = replies.last else { return }
-        logNotice("ruleset=\(ruleset), arg1=\(arg.string), relay=\(macro("_").string), reject=\(r)")
+        let second = arg2.map { ", arg2=\($0.string)" } ?? ""
+        let text = "ruleset=\(ruleset), arg1=\(arg.string)\(second), relay=\(macro("_").string), reject=\(r)"
+        if withID {
+            logNotice(text)
+        } else if let sink = engine.logSink, engine.logLevel > 3 {
+            // (sendmail names no envelope for check_relay, check_vrfy, check_expn)
+            sink.log(priority: LOG_NOTICE, text)
+        }
     }
 
     /// The reply text without code and enhanced code.
     func replyText(_ line: String) -> String { stripReplyCode(line).text }
 
     func mail(_ p: SMTPPathArgument) -> [UInt8] {
-        if envelopeID == nil {
-            let qdir = (engine.config.options["QueueDirectory"] ?? []).string
-            envelopeID = engine.assignQueueID(qdir, now: now(), pid: Int(getpid()), generator: &idGenerator)
-        }
+        issuedMailCommand = true
+        // a listener with M=a takes mail from authenticated clients only
+        // (AUTH is not implemented: nobody is)
+        if daemonFlags.contains(UInt8(ascii: "a")) { return error(530, "5.7.0", "Authentication required") }
+        if envelopeID == nil { envelopeID = newQueueID(now()) }
         var parsed: ParsedAddress? = nil
         // the address must parse (sendmail's first error is the reply)
         var first: ParsedAddress? = nil
@@ -306,6 +382,9 @@ public final class SMTPServer {
         if !session.greeted {
             rw.macros[Int(UInt8(ascii: "s"))] = Array("localhost".utf8)
             rw.macros[Int(UInt8(ascii: "r"))] = Array("SMTP".utf8)
+        } else {
+            rw.macros[Int(UInt8(ascii: "s"))] = heloName
+            rw.macros[Int(UInt8(ascii: "r"))] = heloProtocol
         }
         errs = capturing { parsed = engine.setSender(shown) }
         if let e = errs.first { return lines([e]) }
@@ -444,7 +523,7 @@ public final class SMTPServer {
         let saveStatus = rw.exitStatus
         errs = capturing { placed = engine.recipient(r!, queue: queue, aliasLevel: 0) }
         rw.exitStatus = saveStatus
-        // (outside queue-only modes an alias is expanded now: accepted too)
+        // (an alias or :include: expanded at RCPT is accepted too)
         if let q = placed, q.state.isSendable || (!queueOnly && (q.state == .expanded || q.state == .included)) {
             if errs.isEmpty {
                 if rcptParams[ObjectIdentifier(q)] == nil { rcptParams[ObjectIdentifier(q)] = (notify, orcpt) }
@@ -464,16 +543,17 @@ public final class SMTPServer {
     }
 
     func verify(_ arg: [UInt8], expand: Bool) -> [UInt8] {
+        issuedMailCommand = true
         // logged under the envelope's queue ID (given now if it has none)
-        if envelopeID == nil {
-            let qdir = (engine.config.options["QueueDirectory"] ?? []).string
-            envelopeID = engine.assignQueueID(qdir, now: now(), pid: Int(getpid()), generator: &idGenerator)
-        }
+        if envelopeID == nil { envelopeID = newQueueID(now()) }
         if let sink = engine.logSink, engine.logLevel > 5, let id = envelopeID {
             sink.log(priority: LOG_INFO, "\(id.bytes.string): \(macro("_").string): \(expand ? "EXPN" : "VRFY") \(arg.string)")
         }
         let refused = policyCheck(expand ? "check_expn" : "check_vrfy", arg)
-        if !refused.isEmpty { return lines(refused) }
+        if !refused.isEmpty {
+            logRejection(expand ? "check_expn" : "check_vrfy", arg, refused, withID: false)
+            return lines(refused)
+        }
         let vq = SendQueue()
         engine.verifyOnly = !expand
         let saveStatus = rw.exitStatus
@@ -514,13 +594,13 @@ public final class SMTPServer {
         if maxMessageSize > 0 && msg.size > maxMessageSize {
             return error(552, "5.2.3", "Message exceeds maximum fixed size (\(maxMessageSize))")
         }
-        let qid = envelopeID ?? engine.assignQueueID(qdir, now: t, pid: Int(getpid()), generator: &idGenerator)
+        let qid = envelopeID ?? newQueueID(t)
         let date = arpaDate(t)
         rw.macros[Int(UInt8(ascii: "a"))] = date
         rw.macros[Int(UInt8(ascii: "b"))] = date
         rw.macros[Int(UInt8(ascii: "i"))] = qid.bytes
         rw.macros[Int(UInt8(ascii: "t"))] = engine.messageIDTime(t)
-        if let id = engine.config.names.id(forName: Array("daemon_flags".utf8)) { rw.macros[id] = Array("c u".utf8) }
+        if let id = engine.config.names.id(forName: Array("daemon_flags".utf8)) { rw.macros[id] = daemonFlags }
         let fMacro = macro("f")
         var headers = HeaderList(config: engine.config)
         for f in msg.headerFields { headers.addMessageField(f) }
@@ -560,7 +640,10 @@ public final class SMTPServer {
         // the final recipient of an SMTP address: the user part with a
         // domain, else the address without its angle brackets, with $j
         let j = macro("j")
-        for (i, r) in sendable.enumerated() where i < qf.recipients.count && r.parent == nil {
+        // (for an alias expanded at RCPT: the address the client gave)
+        for (i, r0) in sendable.enumerated() where i < qf.recipients.count {
+            var r = r0
+            while let p = r.parent { r = p }
             let at = UInt8(ascii: "@")
             var final = r.address.user.contains(at) ? r.address.user : r.printable
             if final.first == UInt8(ascii: "<"), final.last == UInt8(ascii: ">") { final = Array(final.dropFirst().dropLast()) }
@@ -577,7 +660,9 @@ public final class SMTPServer {
         }
         engine.logQueued(id: qid.bytes, sender: qf.sender, size: msg.size, precedence: engine.precedenceClass(headers),
                          nrcpts: engine.countedRecipients(queue) + verifiedCount, msgid: msgid, bodyType: declaredBody,
-                         relay: macro("_"), recipients: [], priority: qf.priority, delay: 0, proto: macro("r"))
+                         relay: macro("_"), recipients: [], priority: qf.priority, delay: 0, proto: macro("r"),
+                         daemon: daemonName)
+        acceptedIDs.append(qid.bytes)
         accepted = (qid.bytes, qdir, unbound.map { ($0.0, $0.1.queueHeader) })
         return SMTPReply(250, "2.0.0", "\(qid.bytes.string) Message accepted for delivery").encoded
     }
@@ -594,6 +679,70 @@ public final class SMTPServer {
         engine.deliverSubmitted(id: a.id, qdir: a.qdir, unbound: engine.deliveryMode == UInt8(ascii: "b") ? [] : a.unbound,
                                 inSession: true)
         rw.quietNotices = quiet
+    }
+
+    /// QUIT with a transaction that has recipients but no message: sendmail
+    /// logs its envelope (from=..., size=0) as it drops it.
+    func logAbandonedTransaction(size: Int = 0) {
+        guard sender != nil, acceptedCount > 0, let id = envelopeID else { return }
+        engine.logQueued(id: id.bytes, sender: senderGiven, size: size, precedence: 0, nrcpts: acceptedCount, msgid: nil,
+                         bodyType: declaredBody, relay: macro("_"), recipients: [], priority: 0, delay: 0,
+                         proto: macro("r"), daemon: daemonName)
+    }
+
+    /// A daemon session that never issued MAIL, EXPN, VRFY or ETRN is
+    /// logged when it ends, as sendmail does.
+    func logIdleSession() {
+        guard let d = daemonName, !issuedMailCommand, !session.nullServer, let sink = engine.logSink, engine.logLevel > 5 else { return }
+        if envelopeID == nil { envelopeID = newQueueID(now()) }
+        sink.log(priority: LOG_INFO, "\(envelopeID!.bytes.string): \(macro("_").string) did not issue MAIL/EXPN/VRFY/ETRN during connection to \(d.string)")
+    }
+
+    /// A daemon connection lost without QUIT: in DATA, sendmail's collect
+    /// lines and the envelope (from=, with the size collected so far);
+    /// else the envelope of an open transaction.
+    public func connectionLost() {
+        let wasInData = inData
+        let size = collectedAtLoss
+        session.close()
+        guard let sink = engine.logSink else { return }
+        if let id = envelopeID, sender != nil, wasInData {
+            let text = id.bytes.string
+            if engine.logLevel > 1 { sink.log(priority: LOG_WARNING, "\(text): collect: premature EOM: unexpected close") }
+            if engine.logLevel > 3 {
+                sink.log(priority: LOG_NOTICE, "\(text): collect: relay=\(namedMacro("{client_name}").string), from=\(senderGiven.string), info=unexpected close")
+            }
+            logAbandonedTransaction(size: size)
+            return
+        }
+        logAbandonedTransaction()
+        logIdleSession()
+    }
+
+    /// The client said nothing for Timeout.command (or Timeout.datablock
+    /// in DATA): sendmail's log lines, and the reply to send before the
+    /// connection is closed (none while reading a command).
+    public func readTimeout() -> [UInt8] {
+        let sink = engine.logSink
+        let client = namedMacro("{client_name}").string
+        if envelopeID == nil { envelopeID = newQueueID(now()) }
+        let id = envelopeID!.bytes.string
+        if inData {
+            let size = session.collectedSize
+            session.close()
+            let text = "collect: relay=\(client), from=\(senderGiven.string), info=read timeout"
+            let user = getpwuid(geteuid()).map { String(cString: $0.pointee.pw_name) } ?? "root"
+            sink?.log(priority: LOG_CRIT, "\(id): SYSERR(\(user)): \(text)")
+            logAbandonedTransaction(size: size)
+            return SMTPReply(421, "4.4.1", text).encoded
+        }
+        session.close()
+        if engine.logLevel > 1 {
+            sink?.log(priority: LOG_NOTICE, "\(id): timeout waiting for input from \(client) during server cmd read")
+        }
+        logAbandonedTransaction()
+        logIdleSession()
+        return []
     }
 
     /// The input ended without QUIT: in the middle of DATA sendmail says

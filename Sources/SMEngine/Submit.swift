@@ -400,7 +400,7 @@ extension Engine {
 
     /// The same with the process's generator (several messages in one
     /// process, as in an SMTP session, get consecutive IDs).
-    func assignQueueID(_ qdir: String, now: time_t, pid: Int, generator gen: inout QueueIDGenerator) -> QueueID {
+    public func assignQueueID(_ qdir: String, now: time_t, pid: Int, generator gen: inout QueueIDGenerator) -> QueueID {
         var qid: QueueID
         if let q = gen.next(now: Int64(now), pid: pid) {
             qid = q

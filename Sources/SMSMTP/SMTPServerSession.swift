@@ -60,6 +60,8 @@ public struct SMTPServerSession: Sendable {
     public var version: String
     /// Collected message text.
     var text: [UInt8] = []
+    /// Bytes of message text collected so far (LF line ends).
+    public var collectedSize: Int { text.count }
     /// The first bare line ending in the message text (Debian's sendmail
     /// refuses the message at its end): "Bare linefeed (LF)" or "Bare
     /// carriage return (CR)".
@@ -84,6 +86,9 @@ public struct SMTPServerSession: Sendable {
     /// RSET, QUIT and unknown ones get "550 5.0.0 Command rejected"
     /// (sendmail's null server; its EHLO offers only ENHANCEDSTATUSCODES).
     public private(set) var nullServer = false
+    /// The refusal those commands get in a null-server session ("550
+    /// 5.0.0 Command rejected", or check_relay's reply for the connection).
+    public private(set) var nullServerReply = SMTPReply(550, "5.0.0", "Command rejected")
 
     public init(hostName: [UInt8], version: String) {
         self.hostName = hostName
@@ -129,7 +134,7 @@ public struct SMTPServerSession: Sendable {
         if nullServer {
             switch c.verb {
             case .helo, .ehlo, .noop, .rset, .quit, .unknown: break
-            default: return .reply(SMTPReply(550, "5.0.0", "Command rejected"))
+            default: return .reply(nullServerReply)
             }
         }
         switch c.verb {
@@ -212,6 +217,13 @@ public struct SMTPServerSession: Sendable {
         var a = arg
         while let l = a.last, l == 0x20 || l == 0x09 { a.removeLast() }
         return !a.isEmpty && a.allSatisfy { isASCIIAlnum($0) || Array("[].-_#:".utf8).contains($0) }
+    }
+
+    /// The connection was refused at connect (check_relay): the session
+    /// goes on as a null server whose refusals are `reply`.
+    public mutating func refuseConnection(_ reply: SMTPReply) {
+        nullServer = true
+        nullServerReply = reply
     }
 
     /// The sender was accepted (after the caller's 250).

@@ -8,6 +8,7 @@ import SMBase
 import SMRules
 import SMEngine
 import SMConfig
+import SMDaemon
 
 // descriptors the caller left open to us (before we open any): no
 // program we start gets them, and a background delivery closes them
@@ -225,6 +226,34 @@ case .smtp:
     let (reply, status) = server.endOfInput()
     stdoutBuffer.write(reply)
     finish(status == .tempFail ? .ok : status)
+case .daemon, .foregroundDaemon:
+    // -bd detaches (the parent exits once the child's listeners are up),
+    // -bD stays in the foreground
+    engine.postReadChecks()
+    if engine.exitStatus != .ok { finish(engine.exitStatus) }
+    stdoutBuffer.flush()
+    if cl.mode == .daemon && getenv(Daemon.readyVariable) == nil {
+        finish(Daemon.detach(arguments: args, report: { stdoutBuffer.write($0 + "\n") }))
+    }
+    let readyFD = getenv(Daemon.readyVariable).flatMap { Int32(String(decoding: Array(UnsafeBufferPointer(start: $0, count: strlen($0))).map { UInt8(bitPattern: $0) }, as: UTF8.self)) }
+    unsetenv(Daemon.readyVariable)
+    let startCopy = start
+    let status = Daemon.run(prototype: engine, arguments: args, startOptions: startCopy, load: {
+        guard case .success(let data) = SystemCfSource().readFile(Array(startCopy.configFile.utf8)) else { return nil }
+        let e = Engine(options: startCopy, cfData: data, out: OutputBuffer())
+        e.postReadChecks()
+        return e.exitStatus == .ok ? e : nil
+    }, ready: { message in
+        if let fd = readyFD {
+            let text = Array((message ?? "ok").utf8)
+            _ = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            close(fd)
+        } else if let m = message {
+            stdoutBuffer.write(m + "\n")
+            stdoutBuffer.flush()
+        }
+    })
+    finish(status)
 default:
     stdoutBuffer.write("sendmail: this mode (-b\(String(UnicodeScalar(cl.mode.rawValue)))) is not implemented yet\n")
     finish(.unavailable)

@@ -1,0 +1,441 @@
+// SMDaemon/Daemon.swift
+//
+// `sendmail -bd` / `-bD`: the listening SMTP daemon on SwiftNIO.
+// One listener per DaemonPortOptions value (DaemonPort.swift); each
+// accepted connection gets its own Engine cloned from the current
+// prototype and an SMTPServer session (SMTPSessionHandler.swift).
+// What the daemon itself does:
+// - the pid file (PidFile; sendmail's default /run/sendmail.pid): the pid
+//   and the command line, on two lines, written once the listeners are
+//   up, removed at exit;
+// - SIGTERM/SIGINT: stop accepting, let every session finish the command
+//   it is running (a commit is never cut), close them, exit 0;
+// - SIGHUP: load the cf again into a new prototype for new connections
+//   (live sessions keep theirs; the listeners stay as they are);
+// - each accepted message is delivered in the background as DeliveryMode
+//   says: a detached `sendmail -qI<id>` of our own binary (posix_spawn,
+//   no fork), nothing for queue-only and defer modes; the children are
+//   reaped once a second;
+// - MaxDaemonChildren (and children= per listener) as a concurrency
+//   limit: at the limit the listeners stop accepting and a connection
+//   already accepted waits unanswered until a session ends (sendmail
+//   closes its socket instead, so its clients are refused), and the line
+//   "rejecting connections on daemon <name>: <n> children, max <m>" is
+//   logged;
+// - queue IDs of all sessions come from one locked generator (unique in
+//   the process).
+// - ConnectionRateThrottle: at most N connections a second per listener
+//   get their session at once, the next ones wait their turn (sendmail
+//   sleeps before accepting more);
+// Not done: Timeout.* other than command/datablock (in the handler), ident, queue
+// runners (-q<time>), the control socket, STARTTLS, AUTH, milters.
+// Promises: no event loop thread ever blocks on disk or DNS (sessions run
+// their commands on `pool`); run() returns the exit status.
+
+import Dispatch
+import Glibc
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import SMBase
+import SMConfig
+import SMEngine
+import SMQueueFormat
+import SMRules
+
+public final class Daemon: @unchecked Sendable {
+    public typealias Loader = @Sendable () -> Engine?
+
+    let group: MultiThreadedEventLoopGroup
+    let pool: NIOThreadPool
+    let lock = NIOLock()
+    /// Guarded by `lock`.
+    var prototype: Engine
+    var idGenerator = QueueIDGenerator(randomOffset: Int.random(in: 0..<QueueID.sequenceLimit))
+    var sessions: [ObjectIdentifier: Channel] = [:]
+    /// Connections whose session runs (counted against MaxDaemonChildren).
+    var admitted: Set<ObjectIdentifier> = []
+    /// ConnectionRateThrottle's window per listener: (second, connections).
+    var rateWindows: [String: (second: Int64, count: Int)] = [:]
+    /// Connections waiting for a free slot, in arrival order.
+    var waiting: [(ObjectIdentifier, DaemonPort, @Sendable () -> Void)] = []
+    var servers: [(DaemonPort, Channel)] = []
+    var children: Set<pid_t> = []
+    var paused: Set<String> = []
+    var stopping = false
+
+    let load: Loader
+    let arguments: [[UInt8]]
+    let startOptions: StartOptions
+    let ports: [DaemonPort]
+    let maxChildren: Int
+    let rateThrottle: Int
+    /// UseCompressedIPv6Addresses: how {client_addr} shows IPv6.
+    let compressedIPv6: Bool
+    let pidFile: String
+    let done = DispatchSemaphore(value: 0)
+    let signalQueue = DispatchQueue(label: "sendmail.daemon.signals")
+    var signalSources: [DispatchSourceSignal] = []
+    var reaper: DispatchSourceTimer? = nil
+
+    init(prototype: Engine, ports: [DaemonPort], arguments: [[UInt8]], startOptions: StartOptions, load: @escaping Loader) {
+        self.prototype = prototype
+        self.ports = ports
+        self.arguments = arguments
+        self.startOptions = startOptions
+        self.load = load
+        maxChildren = prototype.intOption("MaxDaemonChildren", 0)
+        rateThrottle = prototype.intOption("ConnectionRateThrottle", 0)
+        compressedIPv6 = prototype.config.options.bool("UseCompressedIPv6Addresses")
+        pidFile = prototype.config.options["PidFile"].map {
+            expandMacros($0, prototype.rewriter.macros).string
+        } ?? "/run/sendmail.pid"
+        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount))
+        pool = NIOThreadPool(numberOfThreads: 32)
+    }
+
+    /// Runs the daemon until SIGTERM.  `ready` is called once the
+    /// listeners are up (nil) or when they cannot be (the message).
+    public static func run(prototype: Engine, arguments: [[UInt8]], startOptions: StartOptions,
+                           load: @escaping Loader, ready: (String?) -> Void) -> SysExit {
+        let ports: [DaemonPort]
+        do { ports = try DaemonPort.all(prototype.config) } catch {
+            ready("\(error)")
+            return .config
+        }
+        let d = Daemon(prototype: prototype, ports: ports, arguments: arguments, startOptions: startOptions, load: load)
+        return d.serve(ready: ready)
+    }
+
+    func serve(ready: (String?) -> Void) -> SysExit {
+        signal(SIGPIPE, SIG_IGN)
+        pool.start()
+        for port in ports {
+            do {
+                let address = try SocketAddress(ipAddress: port.addressText, port: port.port)
+                let ch = try bootstrap(port).bind(to: address).wait()
+                servers.append((port, ch))
+            } catch {
+                let message = "opendaemonsocket: daemon \(port.name): cannot bind: \(error)"
+                log(LOG_CRIT, "NOQUEUE: SYSERR(\(userName)): \(message)")
+                ready(message)
+                for (_, ch) in servers { try? ch.close().wait() }
+                try? group.syncShutdownGracefully()
+                try? pool.syncShutdownGracefully()
+                return .osErr
+            }
+        }
+        writePidFile()
+        installSignals()
+        if prototypeLogLevel > 0 { log(LOG_INFO, "starting daemon (\(sendmailVersion)): SMTP") }
+        ready(nil)
+        done.wait()
+        unlink(pidFile)
+        // the listeners are closed, the pool's last tasks report back to
+        // the loops, then the loops stop
+        for (_, ch) in servers { try? ch.closeFuture.wait() }
+        try? pool.syncShutdownGracefully()
+        try? group.syncShutdownGracefully()
+        return .ok
+    }
+
+    var userName: String {
+        getpwuid(getuid()).map { String(cString: $0.pointee.pw_name) } ?? "root"
+    }
+
+    func log(_ priority: Int32, _ line: String) {
+        lock.withLock { prototype.logSink }?.log(priority: priority, line)
+    }
+
+    func bootstrap(_ port: DaemonPort) -> ServerBootstrap {
+        ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: Int32(port.backlog))
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.maxMessagesPerRead, value: 1)
+            .childChannelOption(.socketOption(.so_keepalive), value: 1)
+            .childChannelInitializer { [self] channel in
+                self.opened(channel, port: port)
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SMTPLineDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(SMTPSessionHandler(daemon: self, port: port))
+                }
+            }
+    }
+
+    // MARK: sessions and the concurrency limit
+
+    func limit(for port: DaemonPort) -> Int { port.maxChildren ?? maxChildren }
+
+    func opened(_ channel: Channel, port: DaemonPort) {
+        let key = ObjectIdentifier(channel)
+        let shouldClose: Bool = lock.withLock {
+            if stopping { return true }
+            sessions[key] = channel
+            return false
+        }
+        if shouldClose { channel.close(promise: nil); return }
+        channel.closeFuture.whenComplete { [self] _ in self.closed(key) }
+    }
+
+    /// A connection is ready for its session: `start` runs now, or once
+    /// a session ends when the limit is reached (the connection waits,
+    /// unanswered, as it would in the listen backlog).
+    func admit(_ channel: Channel, port: DaemonPort, start: @escaping @Sendable () -> Void) {
+        // ConnectionRateThrottle: beyond N connections in one second on a
+        // listener, the next ones wait for the following seconds
+        if rateThrottle > 0 {
+            let delay: Int64 = lock.withLock {
+                let now = Int64(time(nil))
+                var w = rateWindows[port.name] ?? (second: now, count: 0)
+                if w.second < now { w = (now, 0) }
+                w.count += 1
+                rateWindows[port.name] = w
+                return Int64((w.count - 1) / rateThrottle) - (now - w.second)
+            }
+            if delay > 0 {
+                channel.eventLoop.scheduleTask(in: .seconds(delay)) { [self] in
+                    self.admitNow(channel, port: port, start: start)
+                }
+                return
+            }
+        }
+        admitNow(channel, port: port, start: start)
+    }
+
+    func admitNow(_ channel: Channel, port: DaemonPort, start: @escaping @Sendable () -> Void) {
+        let key = ObjectIdentifier(channel)
+        let max = limit(for: port)
+        let (now, count): (Bool, Int) = lock.withLock {
+            if max == 0 || admitted.count < max {
+                admitted.insert(key)
+                return (true, admitted.count)
+            }
+            waiting.append((key, port, start))
+            return (false, admitted.count)
+        }
+        if now {
+            start()
+            if max > 0 && count >= max { pauseAccepting(count: count, max: max) }
+        }
+    }
+
+    func closed(_ key: ObjectIdentifier) {
+        let (next, resume, finished): ((@Sendable () -> Void)?, [Channel], Bool) = lock.withLock {
+            sessions[key] = nil
+            admitted.remove(key)
+            waiting.removeAll { $0.0 == key }
+            var next: (@Sendable () -> Void)? = nil
+            if !stopping, let w = waiting.first, limit(for: w.1) == 0 || admitted.count < limit(for: w.1) {
+                waiting.removeFirst()
+                admitted.insert(w.0)
+                next = w.2
+            }
+            var resume: [Channel] = []
+            for (p, ch) in servers where paused.contains(p.name) && !stopping && waiting.isEmpty {
+                let max = limit(for: p)
+                if max == 0 || admitted.count < max { paused.remove(p.name); resume.append(ch) }
+            }
+            return (next, resume, stopping && sessions.isEmpty)
+        }
+        next?()
+        for ch in resume { ch.setOption(.autoRead, value: true).whenComplete { _ in } }
+        if finished { done.signal() }
+    }
+
+    func pauseAccepting(count: Int, max: Int) {
+        let toPause: [(DaemonPort, Channel)] = lock.withLock {
+            let list = servers.filter { !paused.contains($0.0.name) && limit(for: $0.0) > 0 && count >= limit(for: $0.0) }
+            for (p, _) in list { paused.insert(p.name) }
+            return list
+        }
+        for (p, ch) in toPause {
+            ch.setOption(.autoRead, value: false).whenComplete { _ in }
+            if prototypeLogLevel > 8 {
+                log(LOG_INFO, "NOQUEUE: rejecting connections on daemon \(p.name): \(count) children, max \(max)")
+            }
+        }
+    }
+
+    var prototypeLogLevel: Int { lock.withLock { prototype.intOption("LogLevel", 9) } }
+
+    /// A session over a fresh engine from the current prototype.
+    func makeSession(_ info: ConnectionInfo) -> SMTPServer {
+        let proto = lock.withLock { prototype }
+        let engine = Engine(prototype: proto, out: OutputBuffer())
+        let server = SMTPServer(engine: engine, connection: info)
+        let qdir = (engine.config.options["QueueDirectory"] ?? []).string
+        server.queueIDSource = { [self] t in
+            self.lock.withLock {
+                engine.assignQueueID(qdir, now: t, pid: Int(getpid()), generator: &self.idGenerator)
+            }
+        }
+        return server
+    }
+
+    // MARK: background delivery
+
+    /// Starts the delivery of a queued message unless the delivery mode
+    /// (the listener's DeliveryMode=, else the option) only queues.
+    func deliverInBackground(_ id: [UInt8], session: SMTPServer, port: DaemonPort) {
+        let mode = port.deliveryMode ?? session.deliveryMode
+        guard mode != UInt8(ascii: "q") && mode != UInt8(ascii: "d") else { return }
+        var argv: [[UInt8]] = [Array("sendmail".utf8), Array("-C".utf8), Array(startOptions.configFile.utf8)]
+        for (code, rest) in startOptions.commandLineOptions {
+            argv.append(code == 0x20 ? Array("-O".utf8) + rest : Array("-o".utf8) + [code] + rest)
+        }
+        for m in startOptions.commandLineMacros { argv.append(Array("-M".utf8) + m) }
+        argv.append(Array("-qI".utf8) + id)
+        if let pid = spawnDetached(argv) {
+            lock.withLock { _ = children.insert(pid) }
+        }
+    }
+
+    func spawnDetached(_ argv: [[UInt8]]) -> pid_t? {
+        var actions = posix_spawn_file_actions_t()
+        var attr = posix_spawnattr_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawnattr_init(&attr)
+        defer { posix_spawn_file_actions_destroy(&actions); posix_spawnattr_destroy(&attr) }
+        for fd: Int32 in 0...2 {
+            posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
+        }
+        posix_spawnattr_setflags(&attr, 0x80)  // POSIX_SPAWN_SETSID (glibc)
+        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { bytes in
+            let p = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
+            for (i, b) in bytes.enumerated() { p[i] = CChar(bitPattern: b) }
+            p[bytes.count] = 0
+            return p
+        }
+        cArgs.append(nil)
+        defer { for p in cArgs { p?.deallocate() } }
+        var pid: pid_t = 0
+        return posix_spawn(&pid, "/proc/self/exe", &actions, &attr, cArgs, environ) == 0 ? pid : nil
+    }
+
+    func reap() {
+        let pids = lock.withLock { children }
+        var gone: [pid_t] = []
+        for pid in pids {
+            var status: Int32 = 0
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid || (r < 0 && errno == ECHILD) { gone.append(pid) }
+        }
+        if !gone.isEmpty { lock.withLock { for p in gone { children.remove(p) } } }
+    }
+
+    // MARK: pid file and signals
+
+    func writePidFile() {
+        guard !pidFile.isEmpty else { return }
+        let text = "\(getpid())\n" + arguments.map { $0.string }.joined(separator: " ") + "\n"
+        let fd = open(pidFile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            log(LOG_ERR, "NOQUEUE: SYSERR(\(userName)): Could not write pid file \(pidFile): \(String(cString: strerror(errno)))")
+            return
+        }
+        _ = Array(text.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+    }
+
+    func installSignals() {
+        for sig in [SIGTERM, SIGINT, SIGHUP] {
+            signal(sig, SIG_IGN)
+            let src = DispatchSource.makeSignalSource(signal: sig, queue: signalQueue)
+            src.setEventHandler { [self] in
+                if sig == SIGHUP { self.reload() } else { self.shutdown() }
+            }
+            src.resume()
+            signalSources.append(src)
+        }
+        let t = DispatchSource.makeTimerSource(queue: signalQueue)
+        t.schedule(deadline: .now() + 1, repeating: 1)
+        t.setEventHandler { [self] in self.reap() }
+        t.resume()
+        reaper = t
+    }
+
+    /// SIGHUP: a new prototype for new connections.
+    func reload() {
+        guard let e = load() else {
+            log(LOG_ERR, "NOQUEUE: SYSERR(\(userName)): restart: cannot reload the configuration; keeping the old one")
+            return
+        }
+        lock.withLock { prototype = e }
+        if e.intOption("LogLevel", 9) > 3 { log(LOG_INFO, "NOQUEUE: configuration reloaded (SIGHUP)") }
+    }
+
+    /// SIGTERM: stop accepting, end every session after its command.
+    func shutdown() {
+        let (servers, sessions): ([Channel], [Channel]) = lock.withLock {
+            if stopping { return ([], []) }
+            stopping = true
+            return (self.servers.map { $0.1 }, Array(self.sessions.values))
+        }
+        if prototypeLogLevel > 9 { log(LOG_INFO, "NOQUEUE: stopping daemon, reason=signal") }
+        for ch in servers { ch.close(promise: nil) }
+        for ch in sessions { ch.pipeline.fireUserInboundEventTriggered(DaemonShutdownEvent()) }
+        let empty = lock.withLock { self.sessions.isEmpty }
+        if empty { done.signal() }
+    }
+}
+
+extension Daemon {
+    /// The environment variable naming the pipe a detached daemon reports
+    /// its start on.
+    public static let readyVariable = "SENDMAIL_SWIFT_DAEMON_READY_FD"
+
+    /// `-bd`: starts the same command line again as a detached child (new
+    /// session, stdio on /dev/null) and waits until it says its listeners
+    /// are up; the status to exit with (0 once the daemon runs).
+    public static func detach(arguments: [[UInt8]], report: (String) -> Void) -> SysExit {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else {
+            report("daemon: cannot create pipe: \(String(cString: strerror(errno)))")
+            return .osErr
+        }
+        let (readEnd, writeEnd) = (fds[0], fds[1])
+        // the write end is inherited by the child only
+        _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
+        var actions = posix_spawn_file_actions_t()
+        var attr = posix_spawnattr_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawnattr_init(&attr)
+        defer { posix_spawn_file_actions_destroy(&actions); posix_spawnattr_destroy(&attr) }
+        for fd: Int32 in 0...2 {
+            posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
+        }
+        posix_spawnattr_setflags(&attr, 0x80)  // POSIX_SPAWN_SETSID (glibc)
+        setenv(readyVariable, String(writeEnd), 1)
+        var cArgs: [UnsafeMutablePointer<CChar>?] = arguments.map { bytes in
+            let p = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
+            for (i, b) in bytes.enumerated() { p[i] = CChar(bitPattern: b) }
+            p[bytes.count] = 0
+            return p
+        }
+        cArgs.append(nil)
+        defer { for p in cArgs { p?.deallocate() } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, "/proc/self/exe", &actions, &attr, cArgs, environ)
+        unsetenv(readyVariable)
+        close(writeEnd)
+        defer { close(readEnd) }
+        guard rc == 0 else {
+            report("daemon: cannot start: \(String(cString: strerror(rc)))")
+            return .osErr
+        }
+        var answer: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 512)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, 512) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            answer += buf[0..<n]
+        }
+        if answer == Array("ok".utf8) { return .ok }
+        report(answer.isEmpty ? "daemon: exited before listening" : answer.string)
+        // the child has given up (or died): collect it
+        var status: Int32 = 0
+        _ = waitpid(pid, &status, 0)
+        return .osErr
+    }
+}

@@ -1,0 +1,245 @@
+// SMDaemon/SMTPSessionHandler.swift
+//
+// One accepted connection: lines in (SMTPLineDecoder), replies out, and
+// nothing else.  The session itself is SMEngine's SMTPServer over its own
+// Engine (cloned from the daemon's current prototype when the connection
+// opens).  Every command runs on the daemon's NIOThreadPool, because it
+// may block (map lookups, the resolver, the fsync of a commit, HELP's
+// file); commands of one session run one after another, in the order
+// they came, and their replies are written in that order (pipelining);
+// the output is flushed when no more input is waiting, as sendmail does.
+// Lines of message text after 354 are only appended to the session's
+// buffer, so they are handled on the event loop; the final "." goes to
+// the pool like a command (it commits the message).
+// The session opens when the daemon admits the connection
+// (MaxDaemonChildren); until then its input is only buffered, nothing
+// is answered.
+// Shutdown (DaemonShutdownEvent): the command in progress finishes (a
+// commit is never cut short), then the connection is closed; queued
+// input is dropped.  A connection lost in DATA leaves nothing on disk:
+// message text lives in memory until the "." commits it.
+// A client silent for Timeout.command (Timeout.datablock in DATA) gets
+// sendmail's treatment (SMTPServer.readTimeout) and is disconnected.
+// Promises: the event loop never waits for disk or DNS; the SMTPServer
+// is touched by one thread at a time (the pool while `busy`, else the loop).
+
+import NIOCore
+import SMBase
+import SMEngine
+
+/// Sent through each session's pipeline when the daemon stops.
+public struct DaemonShutdownEvent: Sendable {}
+
+/// A non-Sendable value handed between the event loop and the pool; the
+/// handler's `busy` flag guarantees one user at a time.
+final class Handoff<T>: @unchecked Sendable {
+    var value: T
+    init(_ value: T) { self.value = value }
+}
+
+final class SMTPSessionHandler: ChannelInboundHandler {
+    typealias InboundIn = SMTPLine
+    typealias OutboundOut = ByteBuffer
+
+    let daemon: Daemon
+    let port: DaemonPort
+    var server: Handoff<SMTPServer>? = nil
+    var pending = CircularBuffer<SMTPLine>()
+    /// A command is running on the pool (or the session is opening).
+    var busy = true
+    var closing = false
+    var shutdownRequested = false
+    /// The daemon admitted the connection (its session is opening or open).
+    var begun = false
+
+    init(daemon: Daemon, port: DaemonPort) {
+        self.daemon = daemon
+        self.port = port
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        daemon.admit(context.channel, port: port) {
+            loop.execute {
+                let (handler, context) = loopBound.value
+                handler.begin(context: context)
+            }
+        }
+    }
+
+    /// The session opens (once the daemon admits the connection).
+    func begin(context: ChannelHandlerContext) {
+        guard !closing else { return }
+        begun = true
+        let remote = context.channel.remoteAddress
+        let local = context.channel.localAddress
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let daemon = self.daemon, port = self.port
+        daemon.pool.runIfActive(eventLoop: context.eventLoop) { () -> Handoff<(SMTPServer, [UInt8], Bool)> in
+            let info = ClientResolver.connectionInfo(remote: remote, local: local, port: port,
+                                                     compressedIPv6: daemon.compressedIPv6)
+            let server = daemon.makeSession(info)
+            let (reply, close) = server.open()
+            return Handoff((server, reply, close))
+        }.whenComplete { result in
+            let (handler, context) = loopBound.value
+            switch result {
+            case .failure:
+                context.close(promise: nil)
+            case .success(let h):
+                let (server, reply, close) = h.value
+                handler.server = Handoff(server)
+                handler.finished(context: context, reply: reply, close: close)
+            }
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing else { return }
+        idleTimer?.cancel()
+        idleTimer = nil
+        pending.append(unwrapInboundIn(data))
+        processNext(context: context)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is DaemonShutdownEvent {
+            shutdownRequested = true
+            pending.removeAll()
+            if !busy || !begun { closeNow(context: context) }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
+        idleTimer = nil
+        let wasClosing = closing
+        closing = true
+        pending.removeAll()
+        // lost without QUIT (and not closed by us): the session logs it,
+        // after the command in progress if there is one
+        if !wasClosing, begun, server != nil {
+            lost = true
+            if !busy { reportLoss(context: context) }
+        }
+        context.fireChannelInactive()
+    }
+
+    var lost = false
+
+    func reportLoss(context: ChannelHandlerContext) {
+        guard let box = server else { return }
+        busy = true
+        daemon.pool.runIfActive(eventLoop: context.eventLoop) { box.value.connectionLost() }.whenComplete { _ in }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        closeNow(context: context)
+    }
+
+    func closeNow(context: ChannelHandlerContext) {
+        guard !closing else { return }
+        closing = true
+        context.flush()
+        context.close(promise: nil)
+    }
+
+    static func isEndOfData(_ line: [UInt8]) -> Bool {
+        line == [UInt8(ascii: ".")] || line == [UInt8(ascii: "."), 0x0D]
+    }
+
+    /// Runs queued lines until one needs the pool.
+    func processNext(context: ChannelHandlerContext) {
+        while !busy && !closing, let box = server, let line = pending.popFirst() {
+            let inData = box.value.session.phase == .data
+            if inData && !Self.isEndOfData(line.bytes) {
+                // message text: appended in memory, no reply
+                _ = box.value.handle(line.bytes)
+                continue
+            }
+            busy = true
+            let more = line.morePending || !pending.isEmpty
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            daemon.pool.runIfActive(eventLoop: context.eventLoop) { () -> Handoff<([UInt8], Bool, [[UInt8]])> in
+                let s = box.value
+                let (reply, close) = s.handle(line.bytes, inputPending: more)
+                let ids = s.acceptedIDs
+                s.acceptedIDs = []
+                return Handoff((reply, close, ids))
+            }.whenComplete { result in
+                let (handler, context) = loopBound.value
+                switch result {
+                case .failure:
+                    handler.closeNow(context: context)
+                case .success(let h):
+                    let (reply, close, ids) = h.value
+                    for id in ids { handler.daemon.deliverInBackground(id, session: box.value, port: handler.port) }
+                    handler.finished(context: context, reply: reply, close: close)
+                }
+            }
+            return
+        }
+        if !busy && pending.isEmpty {
+            context.flush()
+            armTimer(context: context)
+        }
+    }
+
+    var idleTimer: Scheduled<Void>? = nil
+
+    /// Timeout.command (Timeout.datablock in DATA) from now on.
+    func armTimer(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
+        idleTimer = nil
+        guard let box = server, !closing else { return }
+        let seconds = box.value.inData ? box.value.dataTimeout : box.value.commandTimeout
+        guard seconds > 0 else { return }
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        idleTimer = context.eventLoop.scheduleTask(in: .seconds(Int64(seconds))) {
+            let (handler, context) = loopBound.value
+            handler.timedOut(context: context)
+        }
+    }
+
+    /// The client said nothing in time: the session's last words, then close.
+    func timedOut(context: ChannelHandlerContext) {
+        guard !busy, !closing, let box = server else { return }
+        busy = true
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        daemon.pool.runIfActive(eventLoop: context.eventLoop) { Handoff(box.value.readTimeout()) }.whenComplete { result in
+            let (handler, context) = loopBound.value
+            handler.busy = false
+            guard !handler.closing else { return }
+            handler.closing = true
+            let channel = context.channel
+            let reply = (try? result.get().value) ?? []
+            context.writeAndFlush(handler.wrapOutboundOut(channel.allocator.buffer(bytes: reply))).whenComplete { _ in
+                channel.close(promise: nil)
+            }
+        }
+    }
+
+    /// A reply is ready: write it, then go on (or close).
+    func finished(context: ChannelHandlerContext, reply: [UInt8], close: Bool) {
+        busy = false
+        if lost { reportLoss(context: context); return }
+        guard !closing else { return }
+        if close || shutdownRequested {
+            // the last reply goes out before the connection closes
+            closing = true
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(bytes: reply))).whenComplete { _ in
+                channel.close(promise: nil)
+            }
+            return
+        }
+        if !reply.isEmpty {
+            context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: reply)), promise: nil)
+        }
+        if pending.isEmpty { context.flush() }
+        processNext(context: context)
+    }
+}
