@@ -22,7 +22,9 @@
 // engine's sink): the from= line of a queued message (with proto=), RCPT
 // refusals, check_mail/check_rcpt rejections, VRFY/EXPN, under the
 // envelope's queue ID, which its first MAIL (or VRFY/EXPN) assigns.
-// Not done: AUTH and STARTTLS (not offered), VERB's verbose output,
+// AUTH (SMTPServer+Auth.swift) hooks in at handle(), the EHLO list,
+// MAIL's AUTH= and the qf A line.
+// Not done: STARTTLS (not offered), VERB's verbose output,
 // check_relay, check_data, check_compat, $#discard and $#quarantine
 // (accepted as ok), ETRN (answered, nothing is run).  The 451 text for a
 // queue that cannot be written is ours, not verified against sendmail.
@@ -58,6 +60,8 @@ public final class SMTPServer {
     /// Per recipient: NOTIFY flags and ORCPT, by identity.
     var rcptParams: [ObjectIdentifier: (notify: RecipientFlags?, orcpt: [UInt8]?)] = [:]
     let now: () -> time_t
+    /// SMTP AUTH (SMTPServer+Auth.swift).
+    let auth = SMTPAuthContext()
 
     public init(engine: Engine, now: @escaping () -> time_t = { time(nil) }) {
         self.engine = engine
@@ -123,6 +127,7 @@ public final class SMTPServer {
     /// One line from the client; returns the bytes to send and whether
     /// the session is over.
     public func handle(_ line: [UInt8], inputPending: Bool = false) -> (reply: [UInt8], close: Bool) {
+        if let r = authHandle(line) { return r }
         let action = session.receive(line, inputPending: inputPending)
         switch action {
         case .none: return ([], false)
@@ -185,6 +190,7 @@ public final class SMTPServer {
         mailOptions = SubmitOptions()
         retSeen = false
         envidSeen = false
+        authResetEnvelope()
         declaredBody = nil
         rcptParams = [:]
         envelopeMessage = nil
@@ -208,7 +214,7 @@ public final class SMTPServer {
 
     func hello(_ domain: [UInt8], extended: Bool) -> [UInt8] {
         rw.macros[Int(UInt8(ascii: "s"))] = domain
-        rw.macros[Int(UInt8(ascii: "r"))] = Array((extended ? "ESMTP" : "SMTP").utf8)
+        rw.macros[Int(UInt8(ascii: "r"))] = Array((extended ? (auth.state.isAuthenticated ? "ESMTPA" : "ESMTP") : "SMTP").utf8)
         let first = Array("\(macro("j").string) Hello \(macro("_").string), pleased to meet you".utf8)
         guard extended else { return SMTPReply(code: 250, enhanced: nil, lines: [first]).encoded }
         if session.nullServer {
@@ -221,6 +227,7 @@ public final class SMTPServer {
         lines.append(Array((maxMessageSize > 0 ? "SIZE \(maxMessageSize)" : "SIZE").utf8))
         if !privacy("noreceipts") { lines.append(Array("DSN".utf8)) }
         if !privacy("noetrn") { lines.append(Array("ETRN".utf8)) }
+        if let a = authEHLOKeyword() { lines.append(a) }
         lines.append(Array("DELIVERBY".utf8))
         lines.append(Array("HELP".utf8))
         return SMTPReply(code: 250, enhanced: nil, lines: lines).encoded
@@ -296,7 +303,7 @@ public final class SMTPServer {
         // a client that never said HELO/EHLO: $s and $r as sendmail sets them
         if !session.greeted {
             rw.macros[Int(UInt8(ascii: "s"))] = Array("localhost".utf8)
-            rw.macros[Int(UInt8(ascii: "r"))] = Array("SMTP".utf8)
+            rw.macros[Int(UInt8(ascii: "r"))] = Array((auth.state.isAuthenticated ? "ESMTPA" : "SMTP").utf8)
         }
         errs = capturing { parsed = engine.setSender(shown) }
         if let e = errs.first { return lines([e]) }
@@ -320,6 +327,8 @@ public final class SMTPServer {
                 let r = v.asciiUppercased.string
                 guard r == "HDRS" || r == "FULL" else { return error(501, "5.5.2", "Bad argument \"\(v.string)\" to RET") }
                 mailOptions.ret = v
+            case "AUTH":
+                if let e = authMailParameter(param.value, address: p.address) { return e }
             case "ENVID":
                 if envidSeen { return error(501, "5.5.0", "Duplicate ENVID parameter") }
                 envidSeen = true
@@ -535,7 +544,7 @@ public final class SMTPServer {
         var qf = engine.controlFile(o, message: msg, headers: headers, queue: queue,
                                     sender: sender ?? ParsedAddress(mailer: nil, mailerName: [], host: nil, user: [], printable: []),
                                     headerErrors: false, bccFlag: visible, now: t)
-        qf.authParameter = nil
+        qf.authParameter = authQueueParameter
         qf.priority += Int64(verifiedCount * engine.intOption("RecipientFactor", 30000))
         // per-recipient NOTIFY and ORCPT
         let sendable = queue.entries.filter { $0.state.isSendable }
