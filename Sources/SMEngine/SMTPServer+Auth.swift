@@ -52,6 +52,8 @@ public final class SMTPAuthContext {
     var prepared = false
     /// The mechanisms EHLO offers (AuthMechanisms ∩ the library's).
     var offered: [String] = []
+    /// How many mechanisms the library has (none: AUTH not available).
+    var libraryCount = 0
     /// AUTH= of the current MAIL, once accepted.
     var envelopeParameter: [UInt8]? = nil
     /// An AUTH= parameter was given in this MAIL command (trusted or not).
@@ -88,6 +90,7 @@ extension SMTPServer {
     func authPrepare() {
         guard !auth.prepared else { return }
         auth.prepared = true
+        auth.libraryCount = 0
         let wanted = (optionString("AuthMechanisms") ?? Self.defaultAuthMechanisms)
             .split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," }).map(String.init)
         guard !wanted.isEmpty else { return }
@@ -95,7 +98,9 @@ extension SMTPServer {
         let maxBits = optionString("AuthMaxBits").flatMap { UInt32($0.trimmingSpaces) } ?? UInt32(Int32.max)
         guard let s = SASLServer(serverName: realm, securityFlags: authSecurityFlags, maxSSF: maxBits) else { return }
         auth.sasl = s
-        let have = Set(s.mechanisms().map { $0.uppercased() })
+        let listed = s.mechanisms()
+        auth.libraryCount = listed.count
+        let have = Set(listed.map { $0.uppercased() })
         var seen = Set<String>()
         auth.offered = wanted.filter { have.contains($0.uppercased()) && seen.insert($0.uppercased()).inserted }
     }
@@ -130,7 +135,7 @@ extension SMTPServer {
 
     func authCommand(_ arg: [UInt8]) -> [UInt8] {
         authPrepare()
-        if let r = auth.state.refusal(available: auth.sasl != nil && !auth.offered.isEmpty,
+        if let r = auth.state.refusal(available: auth.sasl != nil && auth.libraryCount > 0,
                                       inTransaction: session.inTransaction) {
             return reply(r)
         }
@@ -157,7 +162,8 @@ extension SMTPServer {
                 return reply(SMTPAuthState.badInitial(t))
             }
         }
-        return authResult(sasl.start(mech, input), mechanism: Array(mech.utf8), starting: true)
+        // {auth_type} is the mechanism as the client wrote it
+        return authResult(sasl.start(mech, input), mechanism: a.mechanism, starting: true)
     }
 
     func authAnswer(_ line: [UInt8], mechanism: [UInt8]) -> [UInt8] {

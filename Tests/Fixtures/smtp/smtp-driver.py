@@ -17,7 +17,9 @@
 # A script line "#RAW text" sends `text` with Python escapes decoded
 # ("\\n", "\\r", "\\x00") and no CR LF added; it is recorded as
 # ">>> #RAW text".  A line "#PIPE n" sends the next n lines at once
-# (pipelining), then reads n replies.
+# (pipelining), then reads n replies.  A line "#CRAM-MD5 user secret"
+# sends the CRAM-MD5 answer (RFC 2195) to the last "334" challenge,
+# base64-encoded; it is recorded as written.
 #
 # Transcript lines: ">>> " + a line sent, "<<< " + a line received (CR
 # removed; a reply line missing its CR is shown with a trailing "[noCR]"),
@@ -26,7 +28,7 @@
 # is recorded as "=== timeout" and the server is killed.
 # Promises: exit status 0 when the dialogue ran (whatever the server said),
 # 2 on a usage error.
-import os, select, subprocess, sys, time
+import base64, hmac, os, select, subprocess, sys, time
 
 def main():
     if len(sys.argv) < 2:
@@ -109,6 +111,11 @@ def main():
             data = line + b"\r\n"
             if line.startswith(b"#RAW "):
                 data = line[5:].decode("latin-1").encode("latin-1").decode("unicode_escape").encode("latin-1")
+            if line.startswith(b"#CRAM-MD5 ") and last is not None:
+                _, user, secret = line.split(b" ", 2)
+                challenge = base64.b64decode(last[4:].strip())
+                digest = hmac.new(secret, challenge, "md5").hexdigest().encode()
+                data = base64.b64encode(user + b" " + digest) + b"\r\n"
             batch_done = False
             if pipe > 0:
                 # a batch goes out in one write
