@@ -7,7 +7,7 @@
 // /usr/lib/sasl2, where the library looks for it.  Each dialogue runs
 // through SMTPSessionTests.compare (transcripts, exit status and queue files
 // identical once dates, queue IDs and CRAM-MD5/DIGEST-MD5 challenges are
-// normalised) on Fixtures/oracle/cf/smtp-auth.cf, or on Debian's
+// normalised; the driver computes the CRAM-MD5 and DIGEST-MD5 answers) on Fixtures/oracle/cf/smtp-auth.cf, or on Debian's
 // sendmail.mc with AUTH turned on (mc/debian-auth.mc) for relaying.  Scripts
 // keep to four AUTH commands per session unless they test sendmail's
 // slow-down.  The log lines of an AUTH session must be identical; swaks
@@ -121,6 +121,28 @@ struct SMTPAuthTests {
             QUIT
 
             """, tag: "plain-334", expectMessages: 1)
+    }
+
+    @Test("DIGEST-MD5 exchange (qop=auth), right and wrong")
+    func digest() throws {
+        try compare("""
+            EHLO c.example
+            AUTH DIGEST-MD5
+            #DIGEST-MD5 alice vm.example.test wrong
+            AUTH DIGEST-MD5
+            #DIGEST-MD5 alice vm.example.test secret
+
+            VRFY auth
+            MAIL FROM:<a@b>
+            RCPT TO:<x@outside.example>
+            DATA
+            Subject: digest
+
+            x
+            .
+            QUIT
+
+            """, tag: "digest", expectMessages: 1)
     }
 
     @Test("LOGIN and CRAM-MD5 exchanges, right and wrong")
