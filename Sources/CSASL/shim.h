@@ -2,12 +2,14 @@
  * Debian's sendmail-bin links it: the server side of SMTP AUTH
  * (sasl_server_init, sasl_server_new, sasl_listmech, sasl_server_start,
  * sasl_server_step, sasl_getprop) and its base64 codec, with the proxy
- * policy callback sendmail installs.  Small inline
+ * policy and configuration-file check callbacks sendmail installs.  Small inline
  * helpers give Swift typed access to the void-pointer properties. */
 #ifndef SM_CSASL_SHIM_H
 #define SM_CSASL_SHIM_H
 #include <sasl/sasl.h>
 #include <sasl/saslutil.h>
+#include <sys/stat.h>
+#include <string.h>
 
 static inline const char *sm_sasl_getprop_string(sasl_conn_t *conn, int prop) {
     const void *v = 0;
@@ -44,9 +46,35 @@ static int sm_sasl_proxy_policy(sasl_conn_t *conn, void *context, const char *re
     if (conn == 0 || auth_identity == 0) return SASL_FAIL;
     return SASL_OK;
 }
+/* The file check sendmail gives the library: a configuration file is used
+ * only when it exists, is not world-writable, and no directory above it
+ * (as named, symbolic links followed) is group- or world-writable;
+ * otherwise the library goes on to the next place on its path (and, at the
+ * end, runs without a configuration).  Plugins and password files are
+ * left to the library. */
+static int sm_sasl_verifyfile(void *context, const char *file, sasl_verify_type_t type) {
+    (void)context;
+    if (type != SASL_VRFY_CONF) return SASL_OK;
+    if (file == 0 || file[0] != '/') return SASL_CONTINUE;
+    struct stat st;
+    if (stat(file, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & S_IWOTH)) return SASL_CONTINUE;
+    char dir[4096];
+    size_t n = strlen(file);
+    if (n >= sizeof dir) return SASL_CONTINUE;
+    memcpy(dir, file, n + 1);
+    for (;;) {
+        char *slash = strrchr(dir, '/');
+        if (slash == 0) break;
+        if (slash == dir) { dir[1] = 0; } else { *slash = 0; }
+        if (stat(dir, &st) != 0 || (st.st_mode & (S_IWGRP | S_IWOTH))) return SASL_CONTINUE;
+        if (slash == dir) break;
+    }
+    return SASL_OK;
+}
 static inline int sm_sasl_server_init(const char *app) {
     static sasl_callback_t callbacks[] = {
         { SASL_CB_PROXY_POLICY, (int (*)(void))&sm_sasl_proxy_policy, 0 },
+        { SASL_CB_VERIFYFILE, (int (*)(void))&sm_sasl_verifyfile, 0 },
         { SASL_CB_LIST_END, 0, 0 },
     };
     return sasl_server_init(callbacks, app);

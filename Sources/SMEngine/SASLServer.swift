@@ -9,6 +9,8 @@
 // (Debian's sendmail package links /usr/lib/sasl2/Sendmail.conf to
 // /etc/mail/sasl/Sendmail.conf.2), and checks passwords against the
 // sasldb that saslpasswd2 writes (/etc/sasldb2 unless sasldb_path says).
+// Like sendmail, it skips a Sendmail.conf that is world-writable or sits
+// in a group- or world-writable directory (CSASL's file check).
 // A connection is made for service "smtp" with AuthRealm as the server's
 // name and no user realm (so a user without "@realm" is looked up in
 // that realm, and reported without it), with the security properties AuthOptions

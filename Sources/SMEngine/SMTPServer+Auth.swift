@@ -35,10 +35,10 @@
 // transaction, and the protocol in hello() and mail().
 // Not done: security layers (a mechanism negotiating an SSF above 0 is
 // authenticated but its layer is not applied), EXTERNAL (needs TLS),
-// sendmail's odd exit status 1 when trust_auth refuses after an earlier
-// error set 65, the srv_features A/a letters, AuthOptions A and u, the SASL
-// VERIFYFILE safety checks sendmail applies to Sendmail.conf and the
-// sasldb, and the Timeout.auth limit.
+// sendmail's exit status 1 for a session that gives MAIL an AUTH= after
+// an earlier error, the srv_features A/a letters, AuthOptions A and u,
+// DontBlameSendmail for the SASL files, the Timeout.auth limit, and the
+// ID-less "connect from" / "did not issue MAIL" session lines.
 
 import Glibc
 import SMBase

@@ -218,6 +218,18 @@ struct SMTPAuthTests {
             """, tag: "sequence", expectMessages: 1)
     }
 
+    @Test("an unsafe Sendmail.conf (world-writable, or in a group-writable directory) is ignored as sendmail ignores it",
+          arguments: [("conf-646", 0o646, 0o755), ("dir-775", 0o644, 0o775), ("conf-664", 0o664, 0o755)])
+    func unsafeConfiguration(tag: String, fileMode: Int, dirMode: Int) throws {
+        let dir = try saslDirectory(tag)
+        try FileManager.default.setAttributes([.posixPermissions: fileMode], ofItemAtPath: dir + "/Sendmail.conf")
+        try FileManager.default.setAttributes([.posixPermissions: dirMode], ofItemAtPath: dir)
+        let t = try sessions.compare("EHLO c.example\nAUTH PLAIN \(Self.alice)\nQUIT\n", tag: "auth-" + tag,
+                                     config: Self.config, sasl: dir)
+        // without its configuration the library has no sasldb_path: alice is unknown
+        #expect(t.contains(fileMode == 0o664 ? "235 2.0.0" : "535 5.7.0"), "\(tag):\n\(t)")
+    }
+
     @Test("sendmail's slow-down from the fifth AUTH command")
     func slowDown() throws {
         try compare("EHLO c.example\n" + String(repeating: "AUTH FOO\n", count: 6) + "QUIT\n", tag: "attack")
