@@ -32,14 +32,12 @@ final class SASLServer {
         case failed(Int32)
     }
 
-    nonisolated(unsafe) static var initStatus: Int32? = nil
+    /// sasl_server_init under "Sendmail" with the callbacks sendmail
+    /// gives (CSASL), once per process: a static let is initialised once,
+    /// thread-safely, so daemon sessions on several threads may race here.
+    static let initStatus: Int32 = sm_sasl_server_init("Sendmail")
 
-    /// sasl_server_init under "Sendmail" with the proxy policy sendmail
-    /// gives (any authorization identity), once per process.
-    static func initialise() -> Bool {
-        if initStatus == nil { initStatus = sm_sasl_server_init("Sendmail") }
-        return initStatus == SASL_OK
-    }
+    static func initialise() -> Bool { initStatus == SASL_OK }
 
     let conn: OpaquePointer
 

@@ -37,8 +37,8 @@
 // authenticated but its layer is not applied), EXTERNAL (needs TLS),
 // sendmail's exit status 1 for a session that gives MAIL an AUTH= after
 // an earlier error, the srv_features A/a letters, AuthOptions A and u,
-// DontBlameSendmail for the SASL files, the Timeout.auth limit, and the
-// ID-less "connect from" / "did not issue MAIL" session lines.
+// DontBlameSendmail for the SASL files, the Timeout.auth limit.  The
+// slow-down sleeps in the caller's thread (as the bad-HELO one does).
 
 import Glibc
 import SMBase
