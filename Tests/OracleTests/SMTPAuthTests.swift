@@ -26,9 +26,11 @@ struct SMTPAuthTests {
     static let swaks = "/usr/bin/swaks"
     let sessions = SMTPSessionTests()
 
-    /// The users of the test sasldb (realm vm.example.test, the host's
-    /// name): alice@vm.example.test and bob, passwords below.
-    static let users = [("alice", "secret"), ("bob", "pw2 x")]
+    /// The users of the test sasldb: alice and bob in realm
+    /// vm.example.test (the host's name, AuthRealm's default), carol in
+    /// other.example.
+    static let users = [("alice", Sandbox.hostName, "secret"), ("bob", Sandbox.hostName, "pw2 x"),
+                        ("carol", "other.example", "pw3")]
 
     /// A fresh SASL configuration directory in the configuration's scratch
     /// directory, one per tag (tests run in parallel): Sendmail.conf and
@@ -43,10 +45,10 @@ struct SMTPAuthTests {
         try FileManager.default.createDirectory(at: sasl, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o755])
         let db = sasl.appendingPathComponent("sasldb2").path
-        for (user, password) in Self.users {
+        for (user, realm, password) in Self.users {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: Self.saslpasswd)
-            p.arguments = ["-p", "-c", "-f", db, "-u", Sandbox.hostName, user]
+            p.arguments = ["-p", "-c", "-f", db, "-u", realm, user]
             let pipe = Pipe()
             p.standardInput = pipe
             try p.run()
@@ -143,6 +145,15 @@ struct SMTPAuthTests {
             QUIT
 
             """, tag: "digest", expectMessages: 1)
+    }
+
+    @Test("AuthRealm: the realm of a user name without one")
+    func realm() throws {
+        let script = "EHLO c.example\nAUTH PLAIN \(Self.b64("\0carol\0pw3"))\nVRFY auth\nQUIT\n"
+        let other = try compare(script, tag: "realm-other", options: ["-OAuthRealm=other.example"])
+        #expect(other.contains("235 2.0.0"), "carol is in other.example:\n\(other)")
+        let own = try compare(script, tag: "realm-default")
+        #expect(own.contains("535 5.7.0"), "carol is not in vm.example.test:\n\(own)")
     }
 
     @Test("LOGIN and CRAM-MD5 exchanges, right and wrong")
