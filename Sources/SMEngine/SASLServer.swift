@@ -14,7 +14,8 @@
 // A connection is made for service "smtp" with AuthRealm as the server's
 // name and no user realm (so a user without "@realm" is looked up in
 // that realm, and reported without it), with the security properties AuthOptions
-// and AuthMaxBits give and no external security layer (no TLS yet).
+// give (the caller gives the largest SSF) and no external security
+// layer (no TLS yet).
 // Promises: every library call's status is returned, never hidden; a
 // failed initialisation means "AUTH not available", never a crash.  The
 // base64 codec is the library's (sasl_decode64/sasl_encode64), so what
@@ -49,7 +50,8 @@ final class SASLServer {
         guard r == SASL_OK, let made = c else { return nil }
         conn = made
         _ = sm_sasl_set_ssf_external(conn, 0)
-        _ = sm_sasl_set_secprops(conn, maxSSF, securityFlags, maxSSF > 0 ? 0xFFFF : 0)
+        // (8192: the largest buffer sendmail announces)
+        _ = sm_sasl_set_secprops(conn, maxSSF, securityFlags, 8192)
     }
 
     deinit { var c: OpaquePointer? = conn; sasl_dispose(&c) }

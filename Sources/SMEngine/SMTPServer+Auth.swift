@@ -7,8 +7,11 @@
 //   "EXTERNAL GSSAPI KERBEROS_V4 DIGEST-MD5 CRAM-MD5"), in its order,
 //   keeping those the library offers on this connection; AuthOptions
 //   letters a c d f m p y become SASL security flags (p: no plaintext
-//   mechanism, since there is no TLS yet), AuthMaxBits the largest
-//   security layer, AuthRealm (default $j) the server name given to SASL.
+//   mechanism, since there is no TLS yet), AuthRealm (default $j) the
+//   server name given to SASL.  No security layer is offered: the
+//   largest SSF is 0 whatever AuthMaxBits says (sendmail offers DIGEST-MD5's
+//   auth-int and auth-conf; a client choosing them here would be
+//   refused rather than get a session we cannot protect).
 // - AUTH: sendmail's refusals (503 not available, already authenticated,
 //   inside a transaction), its slow-down from the fifth AUTH command,
 //   501 no mechanism, 504 unknown mechanism, 501 bad base64 (initial
@@ -33,8 +36,7 @@
 // `authEHLOKeyword` in the EHLO list, `authMailParameter` for AUTH= and
 // `authQueueParameter` for the qf, `authResetEnvelope` with the
 // transaction, and the protocol in hello() and mail().
-// Not done: security layers (a mechanism negotiating an SSF above 0 is
-// authenticated but its layer is not applied), EXTERNAL (needs TLS),
+// Not done: security layers (see above), EXTERNAL (needs TLS),
 // sendmail's exit status 1 for a session that gives MAIL an AUTH= after
 // an earlier error, the srv_features A/a letters, AuthOptions A and u,
 // DontBlameSendmail for the SASL files, the Timeout.auth limit.  The
@@ -95,8 +97,9 @@ extension SMTPServer {
             .split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," }).map(String.init)
         guard !wanted.isEmpty else { return }
         let realm = optionString("AuthRealm").flatMap { $0.isEmpty ? nil : $0 } ?? macro("j").string
-        let maxBits = optionString("AuthMaxBits").flatMap { UInt32($0.trimmingSpaces) } ?? UInt32(Int32.max)
-        guard let s = SASLServer(serverName: realm, securityFlags: authSecurityFlags, maxSSF: maxBits) else { return }
+        // no security layer is offered (we cannot apply one), whatever
+        // AuthMaxBits says: DIGEST-MD5 then offers qop "auth" only
+        guard let s = SASLServer(serverName: realm, securityFlags: authSecurityFlags, maxSSF: 0) else { return }
         auth.sasl = s
         let listed = s.mechanisms()
         auth.libraryCount = listed.count
