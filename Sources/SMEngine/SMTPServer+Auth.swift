@@ -194,9 +194,8 @@ extension SMTPServer {
             setMacro("{auth_authen}", user.map { xtextify($0, taboo: Array("<>\")".utf8)) })
             let ssf = sasl.ssf ?? 0
             setMacro("{auth_ssf}", Array(String(ssf).utf8))
-            if !session.greeted || rw.macros[Int(UInt8(ascii: "r"))] == Array("ESMTP".utf8) {
-                rw.macros[Int(UInt8(ascii: "r"))] = Array("ESMTPA".utf8)
-            }
+            // even after HELO (a later HELO makes it SMTP again)
+            rw.macros[Int(UInt8(ascii: "r"))] = Array("ESMTPA".utf8)
             authLog(LOG_INFO, level: 8, "AUTH=server, relay=\(macro("_").string), authid=\(String((sasl.authUser ?? "").prefix(128))), mech=\(String(mechanism.string.prefix(16))), bits=\(ssf)", queueID: false)
             return SMTPAuthState.authenticated.encoded
         case .challenge(let c):

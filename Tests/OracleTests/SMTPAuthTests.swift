@@ -241,6 +241,15 @@ struct SMTPAuthTests {
         #expect(t.contains(fileMode == 0o664 ? "235 2.0.0" : "535 5.7.0"), "\(tag):\n\(t)")
     }
 
+    @Test("the protocol ($r, Received) after AUTH with HELO, EHLO and no greeting")
+    func protocolMacro() throws {
+        let msg = "MAIL FROM:<a@b>\nRCPT TO:<root>\nDATA\nSubject: p\n\nx\n.\n"
+        try compare("HELO c.example\nAUTH PLAIN \(Self.alice)\n" + msg + "EHLO d.example\n" + msg + "QUIT\n",
+                    tag: "proto-helo", expectMessages: 2)
+        try compare("AUTH PLAIN \(Self.alice)\n" + msg + "HELO d.example\n" + msg + "QUIT\n",
+                    tag: "proto-none", expectMessages: 2)
+    }
+
     @Test("sendmail's slow-down from the fifth AUTH command")
     func slowDown() throws {
         try compare("EHLO c.example\n" + String(repeating: "AUTH FOO\n", count: 6) + "QUIT\n", tag: "attack")
