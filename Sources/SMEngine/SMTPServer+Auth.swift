@@ -17,7 +17,8 @@
 //   501 no mechanism, 504 unknown mechanism, 501 bad base64 (initial
 //   response or answer), "=" as an empty initial response, "*" to cancel
 //   (501 AUTH aborted), 334 challenges, 235 on success and 535 on
-//   failure.  Success sets {auth_type}, {auth_authen} (the
+//   failure.  Success sets {auth_type} (the mechanism as the client
+//   wrote it), {auth_authen} (the
 //   authentication identity, as xtext), {auth_ssf} and the protocol $r
 //   (ESMTPA); any authorization identity is allowed (sendmail's proxy
 //   policy: trust_auth judges MAIL's AUTH= later).  Log lines as
