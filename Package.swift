@@ -27,6 +27,7 @@ let package = Package(
         // System C libraries.
         .systemLibrary(name: "CBerkeleyDB", path: "Sources/CBerkeleyDB"),
         .systemLibrary(name: "CResolv", path: "Sources/CResolv"),
+        .systemLibrary(name: "CSASL", path: "Sources/CSASL"),
 
         // Pure layer: no sockets, files or processes.
         .target(name: "SMBase", swiftSettings: swift6),
@@ -40,7 +41,7 @@ let package = Package(
 
         // Composition.
         .target(name: "SMSMTP", dependencies: ["SMBase"], swiftSettings: swift6),
-        .target(name: "SMEngine", dependencies: ["SMBase", "SMRules", "SMConfig", "SMMaps", "SMQueueFormat", "SMSMTP", "SMDSN"], swiftSettings: swift6),
+        .target(name: "SMEngine", dependencies: ["SMBase", "SMRules", "SMConfig", "SMMaps", "SMQueueFormat", "SMSMTP", "SMDSN", "CSASL"], swiftSettings: swift6),
 
         .target(name: "SMDaemon", dependencies: [
             "SMEngine", "SMConfig", "SMRules", "SMSMTP", "SMBase",

@@ -33,7 +33,9 @@
 // In the daemon (SMDaemon) the same session runs per connection with the
 // client's and listener's macros (SMTPServer+Connection.swift) and
 // check_relay at connect.
-// Not done: AUTH and STARTTLS (not offered), VERB's verbose output,
+// AUTH (SMTPServer+Auth.swift) hooks in at handle(), the EHLO list,
+// MAIL's AUTH= and the qf A line.
+// Not done: STARTTLS (not offered), VERB's verbose output,
 // check_data, check_compat, $#discard and $#quarantine
 // (accepted as ok), ETRN (answered, nothing is run).  The 451 text for a
 // queue that cannot be written is ours, not verified against sendmail.
@@ -100,6 +102,8 @@ public final class SMTPServer {
     public var queueIDSource: ((time_t) -> QueueID)? = nil
     /// IDs of the messages queued so far (the daemon starts their delivery).
     public var acceptedIDs: [[UInt8]] = []
+    /// SMTP AUTH (SMTPServer+Auth.swift).
+    let auth = SMTPAuthContext()
 
     func newQueueID(_ t: time_t) -> QueueID {
         if let src = queueIDSource { return src(t) }
@@ -180,6 +184,7 @@ public final class SMTPServer {
     /// One line from the client; returns the bytes to send and whether
     /// the session is over.
     public func handle(_ line: [UInt8], inputPending: Bool = false) -> (reply: [UInt8], close: Bool) {
+        if let r = authHandle(line) { return r }
         let inCommand = session.phase != .data
         if inCommand, SMTPCommand.parse(line).verb == .etrn { issuedMailCommand = true }
         let action = session.receive(line, inputPending: inputPending)
@@ -260,6 +265,7 @@ public final class SMTPServer {
         mailOptions = SubmitOptions()
         retSeen = false
         envidSeen = false
+        authResetEnvelope()
         declaredBody = nil
         rcptParams = [:]
         envelopeMessage = nil
@@ -297,6 +303,7 @@ public final class SMTPServer {
         lines.append(Array((maxMessageSize > 0 ? "SIZE \(maxMessageSize)" : "SIZE").utf8))
         if !privacy("noreceipts") { lines.append(Array("DSN".utf8)) }
         if !privacy("noetrn") && !session.disabled.contains(.etrn) { lines.append(Array("ETRN".utf8)) }
+        if let a = authEHLOKeyword() { lines.append(a) }
         lines.append(Array("DELIVERBY".utf8))
         lines.append(Array("HELP".utf8))
         return SMTPReply(code: 250, enhanced: nil, lines: lines).encoded
@@ -381,10 +388,10 @@ public final class SMTPServer {
         // a client that never said HELO/EHLO: $s and $r as sendmail sets them
         if !session.greeted {
             rw.macros[Int(UInt8(ascii: "s"))] = Array("localhost".utf8)
-            rw.macros[Int(UInt8(ascii: "r"))] = Array("SMTP".utf8)
+            rw.macros[Int(UInt8(ascii: "r"))] = Array((auth.state.isAuthenticated ? "ESMTPA" : "SMTP").utf8)
         } else {
             rw.macros[Int(UInt8(ascii: "s"))] = heloName
-            rw.macros[Int(UInt8(ascii: "r"))] = heloProtocol
+            rw.macros[Int(UInt8(ascii: "r"))] = auth.state.isAuthenticated ? Array("ESMTPA".utf8) : heloProtocol
         }
         errs = capturing { parsed = engine.setSender(shown) }
         if let e = errs.first { return lines([e]) }
@@ -408,6 +415,8 @@ public final class SMTPServer {
                 let r = v.asciiUppercased.string
                 guard r == "HDRS" || r == "FULL" else { return error(501, "5.5.2", "Bad argument \"\(v.string)\" to RET") }
                 mailOptions.ret = v
+            case "AUTH":
+                if let e = authMailParameter(param.value, address: p.address) { return e }
             case "ENVID":
                 if envidSeen { return error(501, "5.5.0", "Duplicate ENVID parameter") }
                 envidSeen = true
@@ -625,7 +634,7 @@ public final class SMTPServer {
         var qf = engine.controlFile(o, message: msg, headers: headers, queue: queue,
                                     sender: sender ?? ParsedAddress(mailer: nil, mailerName: [], host: nil, user: [], printable: []),
                                     headerErrors: false, bccFlag: visible, now: t)
-        qf.authParameter = nil
+        qf.authParameter = authQueueParameter
         qf.priority += Int64(verifiedCount * engine.intOption("RecipientFactor", 30000))
         // per-recipient NOTIFY and ORCPT
         let sendable = queue.entries.filter { $0.state.isSendable }

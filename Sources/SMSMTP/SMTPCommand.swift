@@ -2,7 +2,8 @@
 //
 // The SMTP command line grammar as sendmail's server reads it: a verb
 // (case-insensitive, ended by a space or tab) and the rest of the line as
-// the argument; the ESMTP parameters after a MAIL FROM:/RCPT TO: path.
+// the argument; the ESMTP parameters after a MAIL FROM:/RCPT TO: path
+// (blank-separated; a value ends at a blank or at the next "=").
 // Promises: pure, bytes in and values out; never fails (an unknown verb
 // is `.unknown`, a malformed path is reported as nil).
 
@@ -81,11 +82,18 @@ public enum SMTPPathParser {
         let address = Array(arg[i..<e])
         var params: [ESMTPParameter] = []
         for w in arg[e...].split(whereSeparator: { $0 == 0x20 || $0 == 0x09 }) {
-            let word = Array(w)
-            if let eq = word.firstIndex(of: UInt8(ascii: "=")) {
-                params.append(ESMTPParameter(keyword: Array(word[..<eq]), value: Array(word[(eq + 1)...])))
-            } else {
-                params.append(ESMTPParameter(keyword: word, value: nil))
+            var word = Array(w)
+            // a value ends at the next "=": what follows is another
+            // parameter ("AUTH=a=b" is AUTH=a and b), as sendmail scans
+            while !word.isEmpty {
+                guard let eq = word.firstIndex(of: UInt8(ascii: "=")) else {
+                    params.append(ESMTPParameter(keyword: word, value: nil))
+                    break
+                }
+                let rest = Array(word[(eq + 1)...])
+                let end = rest.firstIndex(of: UInt8(ascii: "=")) ?? rest.count
+                params.append(ESMTPParameter(keyword: Array(word[..<eq]), value: Array(rest[..<end])))
+                word = end < rest.count ? Array(rest[(end + 1)...]) : []
             }
         }
         return (SMTPPathArgument(address: address, parameters: params), [])

@@ -4,7 +4,8 @@
 // Promises: the binary runs under `timeout`, in a private UTS + mount namespace
 // with host name `vm.example.test`, with the fixture hosts file and a resolv.conf
 // naming a dead name server bind-mounted over /etc/hosts and /etc/resolv.conf,
-// optionally with a fixture directory over /etc/mail (and one over /root), and a private network
+// optionally with a fixture directory over /etc/mail (and one over /root, one over
+// /usr/lib/sasl2 for the SASL configuration), and a private network
 // namespace whose only interface is lo (up).  Output files are capped
 // (`ulimit -f`), the environment is fixed (PATH, TZ=UTC, LANG=C).  Setup
 // failures throw `HarnessError`; the binary's own behaviour never throws.
@@ -23,6 +24,9 @@ struct SandboxOptions: Sendable, Hashable {
     var rootHome: String? = nil
     /// A unix datagram socket bind-mounted over /dev/log (syslog lines).
     var devLog: String? = nil
+    /// A directory bind-mounted over /usr/lib/sasl2, where Cyrus SASL
+    /// looks for the application's Sendmail.conf (SMTP AUTH tests).
+    var saslConfig: String? = nil
     /// Run the binary as this uid and gid (setpriv) instead of root.
     var runAsUID: Int? = nil
     /// Extra command-line arguments after `-bt -C <cf>`.
@@ -68,8 +72,11 @@ enum Sandbox {
         if [ -n "$SM_DEVLOG" ]; then
           mount --bind "$SM_DEVLOG" /dev/log || fail "cannot bind $SM_DEVLOG over /dev/log"
         fi
+        if [ -n "$SM_SASL" ]; then
+          mount --bind "$SM_SASL" /usr/lib/sasl2 || fail "cannot bind $SM_SASL over /usr/lib/sasl2"
+        fi
         U="$SM_UID"
-        unset SM_HOSTNAME SM_RESOLV SM_HOSTS SM_ETCMAIL SM_LO SM_ROOTHOME SM_UID SM_DEVLOG
+        unset SM_HOSTNAME SM_RESOLV SM_HOSTS SM_ETCMAIL SM_LO SM_ROOTHOME SM_UID SM_DEVLOG SM_SASL
         ulimit -f 65536
         cd /
         if [ -n "$U" ]; then exec setpriv --reuid="$U" --regid="$U" --clear-groups -- "$@"; fi
@@ -118,6 +125,7 @@ enum Sandbox {
             "SM_ROOTHOME": options.rootHome ?? "",
             "SM_UID": options.runAsUID.map(String.init) ?? "",
             "SM_DEVLOG": options.devLog ?? "",
+            "SM_SASL": options.saslConfig ?? "",
         ]
         let stdin = try FileHandle(forReadingFrom: inURL)
         let stdout = try FileHandle(forWritingTo: outURL)

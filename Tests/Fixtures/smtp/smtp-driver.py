@@ -17,7 +17,11 @@
 # A script line "#RAW text" sends `text` with Python escapes decoded
 # ("\\n", "\\r", "\\x00") and no CR LF added; it is recorded as
 # ">>> #RAW text".  A line "#PIPE n" sends the next n lines at once
-# (pipelining), then reads n replies.
+# (pipelining), then reads n replies.  A line "#CRAM-MD5 user secret"
+# sends the CRAM-MD5 answer (RFC 2195) to the last "334" challenge,
+# base64-encoded; "#DIGEST-MD5 user realm secret" the DIGEST-MD5 answer
+# (RFC 2831, qop=auth, digest-uri smtp/<realm>, a fixed cnonce).  Both are
+# recorded as written.
 #
 # Transcript lines: ">>> " + a line sent, "<<< " + a line received (CR
 # removed; a reply line missing its CR is shown with a trailing "[noCR]"),
@@ -26,7 +30,20 @@
 # is recorded as "=== timeout" and the server is killed.
 # Promises: exit status 0 when the dialogue ran (whatever the server said),
 # 2 on a usage error.
-import os, select, subprocess, sys, time
+import base64, hashlib, hmac, os, re, select, subprocess, sys, time
+
+def digest_md5(challenge, user, realm, secret):
+    fields = dict((k.decode(), (q or t)) for k, q, t in
+                  re.findall(rb'([A-Za-z-]+)=(?:"((?:[^"\\]|\\.)*)"|([^,]*))', challenge))
+    nonce, cnonce, nc, qop = fields["nonce"], b"0a1b2c3d4e5f", b"00000001", b"auth"
+    uri = b"smtp/" + realm
+    md5 = lambda d: hashlib.md5(d).digest()
+    hexmd5 = lambda d: hashlib.md5(d).hexdigest().encode()
+    a1 = md5(user + b":" + realm + b":" + secret) + b":" + nonce + b":" + cnonce
+    a2 = b"AUTHENTICATE:" + uri
+    resp = hexmd5(hexmd5(a1) + b":" + nonce + b":" + nc + b":" + cnonce + b":" + qop + b":" + hexmd5(a2))
+    return (b'username="' + user + b'",realm="' + realm + b'",nonce="' + nonce + b'",cnonce="' + cnonce
+            + b'",nc=' + nc + b',qop=' + qop + b',digest-uri="' + uri + b'",response=' + resp + b',charset=utf-8')
 
 def main():
     if len(sys.argv) < 2:
@@ -109,6 +126,15 @@ def main():
             data = line + b"\r\n"
             if line.startswith(b"#RAW "):
                 data = line[5:].decode("latin-1").encode("latin-1").decode("unicode_escape").encode("latin-1")
+            if line.startswith(b"#CRAM-MD5 ") and last is not None:
+                _, user, secret = line.split(b" ", 2)
+                challenge = base64.b64decode(last[4:].strip())
+                digest = hmac.new(secret, challenge, "md5").hexdigest().encode()
+                data = base64.b64encode(user + b" " + digest) + b"\r\n"
+            if line.startswith(b"#DIGEST-MD5 ") and last is not None:
+                _, user, realm, secret = line.split(b" ", 3)
+                answer = digest_md5(base64.b64decode(last[4:].strip()), user, realm, secret)
+                data = base64.b64encode(answer) + b"\r\n"
             batch_done = False
             if pipe > 0:
                 # a batch goes out in one write
