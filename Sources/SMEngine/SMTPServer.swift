@@ -58,6 +58,8 @@ public final class SMTPServer {
     /// Per recipient: NOTIFY flags and ORCPT, by identity.
     var rcptParams: [ObjectIdentifier: (notify: RecipientFlags?, orcpt: [UInt8]?)] = [:]
     let now: () -> time_t
+    /// Discard, quarantine and refusals of the message stages (+Policy).
+    var policy = PolicyState()
 
     public init(engine: Engine, now: @escaping () -> time_t = { time(nil) }) {
         self.engine = engine
@@ -123,6 +125,7 @@ public final class SMTPServer {
     /// One line from the client; returns the bytes to send and whether
     /// the session is over.
     public func handle(_ line: [UInt8], inputPending: Bool = false) -> (reply: [UInt8], close: Bool) {
+        if let refused = checkETRN(line) { return (refused, false) }
         let action = session.receive(line, inputPending: inputPending)
         switch action {
         case .none: return ([], false)
@@ -130,6 +133,7 @@ public final class SMTPServer {
             if r.isError { noteError(String(decoding: r.encoded.dropLast(2), as: UTF8.self)) }
             return (r.encoded, false)
         case .quit(let r), .close(let r):
+            logAbandonedEnvelope()
             return (r.encoded, true)
         case .reset(let r):
             resetTransaction()
@@ -148,6 +152,7 @@ public final class SMTPServer {
         case .mail(let p): return (mail(p), false)
         case .recipient(let p): return (recipient(p), false)
         case .startData:
+            if let refused = checkData() { return (refused, false) }
             session.dataStarted()
             return (SMTPReply(354, nil, "End data with <CR><LF>.<CR><LF>").encoded, false)
         case .message(let text): return (message(text), false)
@@ -180,6 +185,7 @@ public final class SMTPServer {
     }
 
     func resetTransaction() {
+        logAbandonedEnvelope()
         queue = SendQueue()
         sender = nil
         mailOptions = SubmitOptions()
@@ -196,6 +202,7 @@ public final class SMTPServer {
         for m in ["{nrcpts}", "{nbadrcpts}"] { setMacro(m, nil) }
         rw.lastUserError = nil
         rw.envelopeMessage = nil
+        policy = PolicyState()
     }
 
     func privacy(_ word: String) -> Bool {
@@ -344,22 +351,10 @@ public final class SMTPServer {
     /// rscheck(): runs the named ruleset (when the cf has it) on `arg`;
     /// the error replies a $#error result gives, or [] to go on.
     func policyCheck(_ name: String, _ arg: [UInt8], addrType: String? = nil) -> [String] {
-        guard let rs = rw.rulesets.find(Array(name.utf8)), rw.rulesets.hasRules(rs) else { return [] }
-        // {addr_type} stays set afterwards, as in sendmail
-        if let t = addrType { setMacro("{addr_type}", Array(t.utf8)) }
-        return capturing {
-            let saveTo = rw.currentAddress
-            // VRFY/EXPN errors are not about an address
-            rw.currentAddress = addrType == nil ? nil : arg
-            defer { rw.currentAddress = saveTo }
-            let r = prescan(arg, delim: 0, table: rw.tables.noComment, ignoreUnbalanced: false,
-                            eightBitAddrOK: engine.eightBitAddrOK, report: { self.rw.userError($0) })
-            guard var pvp = r.tokens else { return }
-            rw.rewrite(&pvp, ruleset: rs)
-            if pvp.count > 1, pvp[0] == [Meta.canonNet], pvp[1].asciiCaseEquals(Array("error".utf8)) {
-                _ = engine.buildAddress(pvp, flags: [])
-            }
-        }
+        let v = policyVerdict(name, arg, addrType: addrType)
+        if case .reject(let r) = v { return r }
+        _ = applyVerdict(v, ruleset: name, arg: arg)
+        return []
     }
 
     /// A parameter's keyword as sendmail names it: its leading letters,
@@ -371,6 +366,7 @@ public final class SMTPServer {
     /// RCPT: the reply; a refusal other than a policy one is logged with
     /// its text, as sendmail does.
     func recipient(_ p: SMTPPathArgument) -> [UInt8] {
+        throttleBadRecipients()
         let before = badCount
         let reply = recipientReply(p)
         if badCount > before, !policyRejected, let t = lastRecipientError {
@@ -440,7 +436,7 @@ public final class SMTPServer {
                 if rcptParams[ObjectIdentifier(q)] == nil { rcptParams[ObjectIdentifier(q)] = (notify, orcpt) }
                 session.recipientAccepted()
                 acceptedCount += 1
-                setMacro("{nrcpts}", Array(String(acceptedCount).utf8))
+                setMacro("{nrcpts}", Array(String(engine.countedRecipients(queue) + verifiedCount).utf8))
                 let queued = q.state == .queueUp ? " (will queue)" : ""
                 return SMTPReply(250, "2.1.5", "\(p.address.string)... Recipient ok\(queued)").encoded
             }
@@ -498,12 +494,14 @@ public final class SMTPServer {
     /// DATA's text: collect, headers, qf, durable commit.
     func message(_ text: [UInt8]) -> [UInt8] {
         defer { resetTransaction(); session.transactionEnded() }
+        policy.senderLogged = true
         let t = now()
         let qdir = (engine.config.options["QueueDirectory"] ?? []).string
         let msg = Collector.collect(text, ignoreDots: false)
         if maxMessageSize > 0 && msg.size > maxMessageSize {
             return error(552, "5.2.3", "Message exceeds maximum fixed size (\(maxMessageSize))")
         }
+        checkHeaders(msg, text: text)
         let qid = envelopeID ?? engine.assignQueueID(qdir, now: t, pid: Int(getpid()), generator: &idGenerator)
         let date = arpaDate(t)
         rw.macros[Int(UInt8(ascii: "a"))] = date
@@ -529,6 +527,9 @@ public final class SMTPServer {
                 && !$0.flags.contains(.resent)
         }
         engine.addRecipientHeaderIfNeeded(&headers, queue)
+        let msgid = headers.headers.last(where: { $0.name.asciiCaseEquals(Array("Message-Id".utf8)) }).map {
+            Array($0.value.trimmingASCIISpace)
+        }
         var o = mailOptions
         o.bodyType = declaredBody
         rw.lastUserError = envelopeMessage
@@ -557,17 +558,20 @@ public final class SMTPServer {
             if !final.contains(at) { final += [at] + j }
             qf.recipients[i].finalRecipient = (r.address.mailer?.addrType ?? Array("rfc822".utf8)) + Array("; ".utf8) + final
         }
-        let mode = engine.config.options["QueueFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600
-        let committer = QueueCommitter(directory: qdir, fileMode: mode)
-        if committer.commit(id: qid.bytes, data: msg.body, control: QueueFileWriter.encode(qf)) != nil {
-            return SMTPReply(451, "4.3.0", "Temporary failure: cannot queue message").encoded
-        }
-        let msgid = headers.headers.last(where: { $0.name.asciiCaseEquals(Array("Message-Id".utf8)) }).map {
-            Array($0.value.trimmingASCIISpace)
-        }
+        // from= once the message is read; then check_eom and the verdicts
         engine.logQueued(id: qid.bytes, sender: qf.sender, size: msg.size, precedence: engine.precedenceClass(headers),
                          nrcpts: engine.countedRecipients(queue) + verifiedCount, msgid: msgid, bodyType: declaredBody,
                          relay: macro("_"), recipients: [], priority: qf.priority, delay: 0, proto: macro("r"))
+        if let refused = endOfMessagePolicy(size: msg.size, messageID: msgid, id: qid.bytes, priority: qf.priority) {
+            return refused
+        }
+        qf.quarantineReason = policy.quarantine
+        let mode = engine.config.options["QueueFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600
+        let committer = QueueCommitter(directory: qdir, fileMode: mode)
+        if committer.commit(id: qid.bytes, data: msg.body, control: QueueFileWriter.encode(qf),
+                            kind: policy.quarantine == nil ? .control : .quarantined) != nil {
+            return SMTPReply(451, "4.3.0", "Temporary failure: cannot queue message").encoded
+        }
         return SMTPReply(250, "2.0.0", "\(qid.bytes.string) Message accepted for delivery").encoded
     }
 
