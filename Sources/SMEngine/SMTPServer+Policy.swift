@@ -134,7 +134,8 @@ extension SMTPServer {
     /// Returns the reply lines of a refusal, [] to go on.
     func applyVerdict(_ v: PolicyVerdict, ruleset: String, arg: [UInt8], arg2: [UInt8]? = nil,
                       noID: Bool = false) -> [String] {
-        var head = "ruleset=\(ruleset), arg1=\(arg.string), "
+        // (a newline of a folded header shows as \n)
+        var head = "ruleset=\(ruleset), arg1=\(arg.flatMap { $0 == 0x0A ? [0x5C, 0x6E] : [$0] }.string), "
         if let a2 = arg2 { head += "arg2=\(a2.string), " }
         head += "relay=\(macro("_").string), "
         func log(_ text: String) {
@@ -229,7 +230,8 @@ extension SMTPServer {
             setMacro("{hdrlen}", Array(String(raw.count).utf8))
             // quoted, as sendmail sets it
             setMacro("{currHeader}", [UInt8(ascii: "\"")] + raw.map { $0 == 0x0A ? 0x20 : $0 } + [UInt8(ascii: "\"")])
-            let value = raw.map { $0 == 0x0A ? 0x20 : $0 }
+            // the raw value (folds kept) is the argument, as in sendmail
+            let value = raw
             noteMessageVerdict(policyVerdict(c.ruleset.string, value, keepComments: c.keepComments),
                                ruleset: c.ruleset.string, arg: value)
         }
@@ -251,6 +253,28 @@ extension SMTPServer {
         if !r.isEmpty { policy.messageRefusal = r }
     }
 
+    /// RejectNUL: a NUL byte in the message refuses it (after the from=
+    /// line, as a refusal of the message stages).
+    func checkNUL(_ text: [UInt8]) {
+        guard let v = engine.config.options["RejectNUL"], parseBool(v), text.contains(0) else { return }
+        policy.messageRefusal = ["554 5.6.1 NUL byte not allowed"]
+    }
+
+    /// SMTP's dot-unstuffing: every line that starts with a dot loses it
+    /// ("." alone, the end, is dropped), so that Collector keeps the rest.
+    func smtpUnstuffed(_ text: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count)
+        var lines = text.split(separator: 0x0A, omittingEmptySubsequences: false)
+        if lines.last?.isEmpty == true { lines.removeLast() }
+        if let l = lines.last, Array(l) == [UInt8(ascii: ".")] { lines.removeLast() }
+        for l in lines {
+            out += l.first == UInt8(ascii: ".") ? l.dropFirst() : l
+            out.append(0x0A)
+        }
+        return out
+    }
+
     /// sendmail's header size for check_eoh: the header lines with their
     /// newlines, and the line that ended the header (the blank line, or
     /// the first body line).
@@ -266,7 +290,7 @@ extension SMTPServer {
         if let l = lines.last, Array(l) == [UInt8(ascii: ".")] { lines.removeLast() }
         if physical < lines.count {
             var l = Array(lines[physical])
-            if l.first == UInt8(ascii: "."), l.count > 1, l[1] == UInt8(ascii: ".") { l.removeFirst() }
+            if l.first == UInt8(ascii: ".") { l.removeFirst() }
             bytes += l.count + 1
         }
         return bytes

@@ -68,8 +68,11 @@ public final class SMTPServer {
         session = SMTPServerSession(hostName: j, version: sendmailVersion)
         engine.rewriter.quietNotices = !engine.verbose
         engine.verifyOnly = true
-        // the "client" of -bs: no address, no name
-        setMacro("{client_addr}", Array("0".utf8))
+        // the "client" of -bs: no address, no name (unless -M{client_addr}
+        // gives one, as sendmail lets it)
+        if engine.config.names.id(forName: Array("client_addr".utf8)).flatMap({ engine.rewriter.macros[$0] }) == nil {
+            setMacro("{client_addr}", Array("0".utf8))
+        }
         setMacro("{client_port}", Array("0".utf8))
         setMacro("{client_name}", [])
         setMacro("{client_resolve}", [])
@@ -497,11 +500,12 @@ public final class SMTPServer {
         policy.senderLogged = true
         let t = now()
         let qdir = (engine.config.options["QueueDirectory"] ?? []).string
-        let msg = Collector.collect(text, ignoreDots: false)
+        let msg = Collector.collect(smtpUnstuffed(text), ignoreDots: true)
         if maxMessageSize > 0 && msg.size > maxMessageSize {
             return error(552, "5.2.3", "Message exceeds maximum fixed size (\(maxMessageSize))")
         }
         checkHeaders(msg, text: text)
+        checkNUL(text)
         let qid = envelopeID ?? engine.assignQueueID(qdir, now: t, pid: Int(getpid()), generator: &idGenerator)
         let date = arpaDate(t)
         rw.macros[Int(UInt8(ascii: "a"))] = date
@@ -566,6 +570,8 @@ public final class SMTPServer {
             return refused
         }
         qf.quarantineReason = policy.quarantine
+        // a quarantined envelope is not split (no EF_SPLIT)
+        if policy.quarantine != nil { qf.flags.remove(.split) }
         let mode = engine.config.options["QueueFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600
         let committer = QueueCommitter(directory: qdir, fileMode: mode)
         if committer.commit(id: qid.bytes, data: msg.body, control: QueueFileWriter.encode(qf),
