@@ -22,9 +22,15 @@
 // engine's sink): the from= line of a queued message (with proto=), RCPT
 // refusals, check_mail/check_rcpt rejections, VRFY/EXPN, under the
 // envelope's queue ID, which its first MAIL (or VRFY/EXPN) assigns.
+// DATA text is dot-unstuffed as SMTP wants (every leading dot goes);
+// RejectNUL refuses a message with a NUL byte (554 5.6.1).  The later
+// policy stages (check_data, header checks, check_eoh, check_eom,
+// check_etrn), the discard and quarantine verdicts of every stage,
+// BadRcptThrottle and the from= line of an envelope dropped without a
+// message are in SMTPServer+Policy.swift; a -M{client_addr} given on the
+// command line stays the session's client address.
 // Not done: AUTH and STARTTLS (not offered), VERB's verbose output,
-// check_relay, check_data, check_compat, $#discard and $#quarantine
-// (accepted as ok), ETRN (answered, nothing is run).  The 451 text for a
+// check_relay, ETRN (answered, nothing is run).  The 451 text for a
 // queue that cannot be written is ours, not verified against sendmail.
 
 import Glibc
