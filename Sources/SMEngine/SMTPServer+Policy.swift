@@ -12,6 +12,10 @@
 //     newlines and the line that ended the header).
 //   - check_eom on the message size, with {msg_size} and {msg_id} set.
 //   - check_etrn on ETRN's argument.
+//   - srv_features at the start of the session, on `{client_name} $| `:
+//     a `$# letters` result turns off what its upper-case letters name
+//     (B VERB, D DSN, E ETRN, P PIPELINING, X EXPN and with it VERB) in
+//     the EHLO list and as commands, as the matching PrivacyOptions do.
 // A ruleset result is a verdict: `$#error` (with `$@` enhanced code,
 // TEMP as a 4xx text) is the reply; `$#discard` accepts the message with
 // the usual 250 and drops it (no queue file); `$#error $@ quarantine
@@ -53,6 +57,14 @@ struct PolicyState {
     var senderLogged = false
     /// The flood throttle's log line was written.
     var throttleLogged = false
+}
+
+/// What the end of the session logs.
+struct SessionNotes {
+    /// MAIL, EXPN, VRFY or ETRN was given (else "did not issue ...").
+    var issued = false
+    /// The last command's name ("startup" before any known one).
+    var lastCommand = "startup"
 }
 
 /// One H line that is a header check.
@@ -159,13 +171,13 @@ extension SMTPServer {
         }
     }
 
-    /// A transaction with recipients that ends without a message (RSET,
-    /// HELO/EHLO, QUIT, a refused DATA): sendmail logs its from= line.
+    /// A transaction (an accepted MAIL) that ends without a message
+    /// (RSET, HELO/EHLO, QUIT, after a refused DATA): sendmail logs its
+    /// from= line, with or without recipients.
     func logAbandonedEnvelope() {
         defer { policy.senderLogged = true }
         guard !policy.senderLogged, let s = sender, let id = envelopeID else { return }
         let n = engine.countedRecipients(queue) + verifiedCount
-        guard n > 0, engine.countedRecipients(queue) > 0 else { return }
         engine.logQueued(id: id.bytes, sender: s.printable, size: 0, precedence: 0, nrcpts: n, msgid: nil,
                          bodyType: declaredBody, relay: macro("_"), recipients: [], priority: 0, delay: 0,
                          proto: macro("r"))
@@ -190,6 +202,68 @@ extension SMTPServer {
             return SMTPReply(250, "2.0.0", "\(id.string) Message accepted for delivery").encoded
         }
         return nil
+    }
+
+    /// srv_features: the letters of its `$#` result.
+    func applyServerFeatures() {
+        guard let rs = rw.rulesets.find(Array("srv_features".utf8)), rw.rulesets.hasRules(rs) else { return }
+        let name = engine.config.names.id(forName: Array("client_name".utf8)).flatMap { rw.macros[$0] } ?? []
+        _ = capturing {
+            // (an empty client name scans to no tokens)
+            var pvp = name.isEmpty ? [] : (policyTokens(name) ?? [])
+            pvp += [[Meta.condElse]]
+            rw.rewrite(&pvp, ruleset: rs)
+            guard pvp.first == [Meta.canonNet] else { return }
+            for t in pvp.dropFirst() { for c in t where c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z") { featuresOff.insert(c) } }
+        }
+    }
+
+    /// A PrivacyOptions word that srv_features' letters imply.
+    func featureOff(_ word: String) -> Bool {
+        let letters: String
+        switch word {
+        case "noetrn": letters = "E"
+        case "noexpn": letters = "X"
+        case "noverb": letters = "BX"   // VERB goes with EXPN
+        case "noreceipts": letters = "D"
+        default: return false
+        }
+        return letters.utf8.contains { featuresOff.contains($0) }
+    }
+
+    /// Notes a command line for the session-end log lines.
+    func noteCommand(_ line: [UInt8]) {
+        guard session.phase != .data, session.phase != .closed else { return }
+        let c = SMTPCommand.parse(line)
+        switch c.verb {
+        case .mail, .expn, .vrfy, .etrn: sessionNotes.issued = true
+        default: break
+        }
+        sessionNotes.lastCommand = c.verb == .unknown ? "startup" : c.verb.rawValue.lowercased()
+    }
+
+    /// End of input in a transaction: sendmail's lost-input line, then
+    /// the envelope's from= line.
+    func logLostInput() {
+        guard sender != nil, !policy.senderLogged else { return }
+        if let sink = engine.logSink, engine.logLevel > 1, let id = envelopeID {
+            sink.log(priority: LOG_NOTICE,
+                     "\(id.bytes.string): lost input channel from \(macro("_").string) to stdin after \(sessionNotes.lastCommand)")
+        }
+        logAbandonedEnvelope()
+    }
+
+    /// QUIT or end of input: a client that never tried MAIL, EXPN, VRFY
+    /// or ETRN is logged as such (under a queue ID of its own).
+    func logSessionEnd() {
+        guard !sessionNotes.issued, let sink = engine.logSink, engine.logLevel > 5 else { return }
+        sessionNotes.issued = true
+        if envelopeID == nil {
+            let qdir = (engine.config.options["QueueDirectory"] ?? []).string
+            envelopeID = engine.assignQueueID(qdir, now: now(), pid: Int(getpid()), generator: &idGenerator)
+        }
+        guard let id = envelopeID else { return }
+        sink.log(priority: LOG_INFO, "\(id.bytes.string): \(macro("_").string) did not issue MAIL/EXPN/VRFY/ETRN during connection to stdin")
     }
 
     /// check_data at DATA: the reply when refused.

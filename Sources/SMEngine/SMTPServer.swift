@@ -66,6 +66,10 @@ public final class SMTPServer {
     let now: () -> time_t
     /// Discard, quarantine and refusals of the message stages (+Policy).
     var policy = PolicyState()
+    /// Features srv_features turned off, by upper-case letter (+Policy).
+    var featuresOff: Set<UInt8> = []
+    /// What the session's end logs (+Policy).
+    var sessionNotes = SessionNotes()
 
     public init(engine: Engine, now: @escaping () -> time_t = { time(nil) }) {
         self.engine = engine
@@ -83,6 +87,7 @@ public final class SMTPServer {
         setMacro("{client_name}", [])
         setMacro("{client_resolve}", [])
         setMacro("{daemon_flags}", Array("c u".utf8))
+        applyServerFeatures()
         if privacy("needmailhelo") { session.needHelo.insert(.mail) }
         if privacy("needvrfyhelo") { session.needHelo.insert(.vrfy) }
         if privacy("needexpnhelo") { session.needHelo.insert(.expn) }
@@ -134,6 +139,7 @@ public final class SMTPServer {
     /// One line from the client; returns the bytes to send and whether
     /// the session is over.
     public func handle(_ line: [UInt8], inputPending: Bool = false) -> (reply: [UInt8], close: Bool) {
+        noteCommand(line)
         if let refused = checkETRN(line) { return (refused, false) }
         let action = session.receive(line, inputPending: inputPending)
         switch action {
@@ -143,6 +149,7 @@ public final class SMTPServer {
             return (r.encoded, false)
         case .quit(let r), .close(let r):
             logAbandonedEnvelope()
+            logSessionEnd()
             return (r.encoded, true)
         case .reset(let r):
             resetTransaction()
@@ -215,7 +222,8 @@ public final class SMTPServer {
     }
 
     func privacy(_ word: String) -> Bool {
-        (engine.config.options["PrivacyOptions"] ?? []).asciiLowercased
+        if featureOff(word) { return true }
+        return (engine.config.options["PrivacyOptions"] ?? []).asciiLowercased
             .split(whereSeparator: { $0 == UInt8(ascii: ",") || isASCIISpace($0) })
             .contains { Array($0).string == word || (Array($0).string == "goaway" && word != "noetrn" && word != "noreceipts") }
     }
@@ -230,7 +238,8 @@ public final class SMTPServer {
         if session.nullServer {
             return SMTPReply(code: 250, enhanced: nil, lines: [first, Array("ENHANCEDSTATUSCODES".utf8)]).encoded
         }
-        var lines = [first, Array("ENHANCEDSTATUSCODES".utf8), Array("PIPELINING".utf8)]
+        var lines = [first, Array("ENHANCEDSTATUSCODES".utf8)]
+        if !featuresOff.contains(UInt8(ascii: "P")) { lines.append(Array("PIPELINING".utf8)) }
         if !privacy("noexpn") { lines.append(Array("EXPN".utf8)) }
         if !privacy("noverb") && !privacy("noexpn") { lines.append(Array("VERB".utf8)) }
         lines.append(Array("8BITMIME".utf8))
@@ -593,6 +602,10 @@ public final class SMTPServer {
         var reply: [UInt8] = []
         if session.phase == .data {
             reply = SMTPReply(421, "4.4.1", "collect: relay=localhost, from=\(senderGiven.string), info=unexpected close").encoded
+        }
+        if session.phase != .data && session.phase != .closed {
+            logLostInput()
+            logSessionEnd()
         }
         session.close()
         return (reply, engine.exitStatus)

@@ -9,6 +9,9 @@
 //     ($> and $>+), check_eoh, check_eom, check_etrn, each giving $#error
 //     with codes, TEMP, $#discard and quarantine, keyed on the sender.
 //   - BadRcptThrottle: the flood log line and the replies.
+//   - srv_features: the EHLO list and the commands its letters turn off.
+//   - The from= line sendmail logs for every accepted MAIL whose
+//     transaction ends without a message.
 //   - Open relay: a client that is not local (-M{client_addr}10.9.8.7, the
 //     way sendmail lets a -bs session name its client) tries every classic
 //     relay trick on Debian's sendmail.cf, on Debian's sendmail.mc built
@@ -224,10 +227,12 @@ struct SMTPPolicyTests {
             RCPT TO:<bad@x>
             RCPT TO:<root>
             RCPT TO:<nosuchuser>
+            RCPT TO:<nb@x>
             RSET
             MAIL FROM:<a@x>
             RCPT TO:<root>
             RCPT TO:<bad@x>
+            RCPT TO:<nb@x>
             QUIT
 
             """
@@ -235,6 +240,42 @@ struct SMTPPolicyTests {
         let lines = try session.sessionLogs(script, tag: "policy-throttle-log", config: Self.policy)
         let real = lines["real"] ?? [], ours = lines["ours"] ?? []
         #expect(real.contains { $0.contains("Possible SMTP RCPT flood, throttling.") }, "the oracle's lines: \(real)")
+        #expect(ours == real, "ours:\n\(ours.joined(separator: "\n"))\nreal:\n\(real.joined(separator: "\n"))")
+    }
+
+    @Test("srv_features: upper-case letters turn off ETRN, EXPN (and VERB), VERB, DSN, PIPELINING",
+          arguments: ["E", "X", "B", "D P", "e x b d p", "E X B D P"])
+    func serverFeatures(letters: String) throws {
+        let script = "EHLO c\nETRN foo\nEXPN root\nVERB\nVRFY root\nMAIL FROM:<a@b> RET=HDRS\nRCPT TO:<root> NOTIFY=SUCCESS\nQUIT\n"
+        let rt = try session.compare(script, tag: "features-\(letters.replacingOccurrences(of: " ", with: ""))",
+                                     options: ["-M{srvf}" + letters], config: Self.policy)
+        if letters.contains("E") {
+            #expect(!rt.contains("250-ETRN"), "srv_features \(letters): ETRN still offered:\n\(rt)")
+        }
+    }
+
+    @Test("log: the from= line of a transaction dropped by RSET, HELO or QUIT, with or without recipients")
+    func abandonedLogs() throws {
+        let script = """
+            EHLO c
+            MAIL FROM:<a@x>
+            RSET
+            MAIL FROM:<b@x>
+            RCPT TO:<bad@x>
+            RSET
+            MAIL FROM:<c@x>
+            RCPT TO:<root>
+            RCPT TO:<daemon>
+            HELO x
+            MAIL FROM:<d@x>
+            VRFY root
+            RCPT TO:<root>
+            QUIT
+
+            """
+        let lines = try session.sessionLogs(script, tag: "policy-abandoned-log", config: Self.policy)
+        let real = lines["real"] ?? [], ours = lines["ours"] ?? []
+        #expect(real.filter { $0.contains(": from=<") }.count == 4, "the oracle's lines: \(real)")
         #expect(ours == real, "ours:\n\(ours.joined(separator: "\n"))\nreal:\n\(real.joined(separator: "\n"))")
     }
 
