@@ -11,7 +11,7 @@
 //   - BadRcptThrottle: the flood log line and the replies.
 //   - srv_features: the EHLO list and the commands its letters turn off.
 //   - The from= line sendmail logs for every accepted MAIL whose
-//     transaction ends without a message.
+//     transaction ends without a message, and the lines of a session's end.
 //   - Open relay: a client that is not local (-M{client_addr}10.9.8.7, the
 //     way sendmail lets a -bs session name its client) tries every classic
 //     relay trick on Debian's sendmail.cf, on Debian's sendmail.mc built
@@ -276,6 +276,17 @@ struct SMTPPolicyTests {
         let lines = try session.sessionLogs(script, tag: "policy-abandoned-log", config: Self.policy)
         let real = lines["real"] ?? [], ours = lines["ours"] ?? []
         #expect(real.filter { $0.contains(": from=<") }.count == 4, "the oracle's lines: \(real)")
+        #expect(ours == real, "ours:\n\(ours.joined(separator: "\n"))\nreal:\n\(real.joined(separator: "\n"))")
+    }
+
+    @Test("log: the end of a session (QUIT or end of input): lost input channel, did not issue MAIL/EXPN/VRFY/ETRN",
+          arguments: ["EHLO c\nQUIT\n", "NOOP\n", "EHLO c\nMAIL FROM:<a@x>\nRCPT TO:<root>\n",
+                      "EHLO c\nMAIL FROM:<a@x>\nNOOP\nFOO\n", "EHLO c\nVRFY root\n", "EHLO c\nETRN good\nQUIT\n",
+                      "EHLO c\nMAIL FROM:<a@x>\nRCPT TO:<root>\nRSET\n"])
+    func sessionEndLogs(script: String) throws {
+        let lines = try session.sessionLogs(script, tag: "policy-end-log", config: Self.policy)
+        let real = lines["real"] ?? [], ours = lines["ours"] ?? []
+        #expect(!real.isEmpty, "the oracle logged nothing for \(script)")
         #expect(ours == real, "ours:\n\(ours.joined(separator: "\n"))\nreal:\n\(real.joined(separator: "\n"))")
     }
 
