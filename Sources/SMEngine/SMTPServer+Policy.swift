@@ -7,7 +7,8 @@
 //   - header checks (cf H lines whose value is `$>ruleset`, or
 //     `$>+ruleset` to keep comments), on each header field of the message
 //     with {hdr_name}, {hdrlen} (bytes of the raw value) and {currHeader}
-//     (the raw value) set; such H lines are never added to a message.
+//     (the raw value, folds as blanks, in quotes) set; such H lines are
+//     never added to a message.
 //   - check_eoh on `nheaders $| hsize` (hsize: the header lines with their
 //     newlines and the line that ended the header).
 //   - check_eom on the message size, with {msg_size} and {msg_id} set.
@@ -24,11 +25,21 @@
 // When several stages refuse, the last refusal is the reply; a refusal
 // wins over discard.  BadRcptThrottle: from the Nth refused recipient on,
 // each RCPT waits a second (sendmail's flood throttle), with its log line.
-// Log lines (LogLevel > 3): `ruleset=<name>, arg1=<arg>, relay=<$_>,
+// RejectNUL: a NUL byte in the message refuses it (554 5.6.1).
+// Log lines: `ruleset=<name>, arg1=<arg>[, arg2=<arg>], relay=<$_>,
 // reject=<reply>` / `discard` / `quarantine=<reason>` under the
-// envelope's queue ID.
-// Not done: check_compat (sendmail runs it when delivering; our queue
-// runs do not call it yet), header checks on command-line submissions.
+// envelope's queue ID (check_etrn's without one); a message refused at
+// its end logs its from= line, then `to=..., stat=<text>` per recipient;
+// a discarded one `discarded`.  Every accepted MAIL whose transaction
+// ends without a message (RSET, HELO/EHLO, QUIT, end of input) logs its
+// from= line; end of input in a transaction logs `lost input channel`
+// first; a session that never gave MAIL/EXPN/VRFY/ETRN logs so at its end.
+// Not done: check_compat (sendmail runs it per recipient in the queue
+// run's deliver(), on `sender $| recipient`; our queue runs do not call
+// it yet), header checks on command-line submissions, check_relay.
+// Found, not reproduced: after RSET sendmail has forgotten a
+// -M{client_addr} (the client is local again and may relay); we keep it
+// for the whole session.
 
 import Glibc
 import SMBase
