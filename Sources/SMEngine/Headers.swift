@@ -14,6 +14,8 @@
 // Header fields from the message are stored as read (folding kept);
 // address rewriting of header fields (rulesets 1/3, S=/R=) happens at
 // delivery, not here.
+// H lines whose value is `$>ruleset` are header checks
+// (SMTPServer+Policy.swift), never added.
 // Promises: pure over the configuration and the macro table it is given;
 // the qf conditions are the H line's ?flags? letters or ?$x? / ?${name}?.
 
@@ -41,7 +43,8 @@ public struct HeaderList: Sendable {
 
     /// The cf's H lines as defaults.
     public init(config: Configuration) {
-        for d in config.headers {
+        // H lines naming a check ruleset ($>name) are not headers
+        for d in config.headers where !HeaderList.isCheck(d.value) {
             var cond = d.flags
             if let m = d.macroCondition {
                 cond = m.count == 1 ? [UInt8(ascii: "$")] + m : Array("${".utf8) + m + [UInt8(ascii: "}")]

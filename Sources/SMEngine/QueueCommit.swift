@@ -86,13 +86,15 @@ public struct QueueCommitter: Sendable {
         return fsync(fd) == 0 ? 0 : errno
     }
 
-    /// Writes df, then tf, renames tf to qf, fsyncs the directory.
+    /// Writes df, then tf, renames tf to qf (or to `kind`: hf for a
+    /// quarantined message), fsyncs the directory.
     /// `EEXIST` on the df means the ID is taken: the caller picks another.
-    public func commit(id: [UInt8], data: [UInt8], control: [UInt8]) -> QueueCommitFailure? {
+    public func commit(id: [UInt8], data: [UInt8], control: [UInt8],
+                       kind: QueueFileKind = .control) -> QueueCommitFailure? {
         let sub = subdirectories
         let dfPath = QueueFileKind.data.path(in: Array(directory.utf8), id: id, useSubdirectory: sub.df).string
         let tfPath = QueueFileKind.temporary.path(in: Array(directory.utf8), id: id, useSubdirectory: sub.qf).string
-        let qfPath = QueueFileKind.control.path(in: Array(directory.utf8), id: id, useSubdirectory: sub.qf).string
+        let qfPath = kind.path(in: Array(directory.utf8), id: id, useSubdirectory: sub.qf).string
         let uid = geteuid(), gid = getegid()
 
         let e1 = writeDurably(dfPath, data)

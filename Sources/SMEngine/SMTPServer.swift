@@ -35,9 +35,15 @@
 // check_relay at connect.
 // AUTH (SMTPServer+Auth.swift) hooks in at handle(), the EHLO list,
 // MAIL's AUTH= and the qf A line.
-// Not done: STARTTLS (not offered), VERB's verbose output,
-// check_data, check_compat, $#discard and $#quarantine
-// (accepted as ok), ETRN (answered, nothing is run).  The 451 text for a
+// DATA text is dot-unstuffed as SMTP wants (every leading dot goes);
+// RejectNUL refuses a message with a NUL byte (554 5.6.1).  The later
+// policy stages (check_data, header checks, check_eoh, check_eom,
+// check_etrn), the discard and quarantine verdicts of every stage,
+// BadRcptThrottle and the from= line of an envelope dropped without a
+// message are in SMTPServer+Policy.swift; a -M{client_addr} given on the
+// command line stays the session's client address.
+// Not done: STARTTLS (not offered), VERB's verbose output, check_compat
+// (a delivery-time stage), ETRN (answered, nothing is run).  The 451 text for a
 // queue that cannot be written is ours, not verified against sendmail.
 
 import Glibc
@@ -78,8 +84,6 @@ public final class SMTPServer {
     var daemonFlags: [UInt8] = Array("c u".utf8)
     /// {daemon_name} of the listener (the from= line's daemon=); nil for -bs.
     var daemonName: [UInt8]? = nil
-    /// MAIL, EXPN, VRFY or ETRN was used in this session.
-    var issuedMailCommand = false
     /// The session was in DATA, with this much text, when the connection was lost.
     public var inData: Bool { session.phase == .data }
     /// Timeout.command and Timeout.datablock in seconds (sendmail's
@@ -104,6 +108,12 @@ public final class SMTPServer {
     public var acceptedIDs: [[UInt8]] = []
     /// SMTP AUTH (SMTPServer+Auth.swift).
     let auth = SMTPAuthContext()
+    /// Discard, quarantine and refusals of the message stages (+Policy).
+    var policy = PolicyState()
+    /// Features srv_features turned off, by upper-case letter (+Policy).
+    var featuresOff: Set<UInt8> = []
+    /// What the session's end logs (+Policy).
+    var sessionNotes = SessionNotes()
 
     func newQueueID(_ t: time_t) -> QueueID {
         if let src = queueIDSource { return src(t) }
@@ -126,13 +136,17 @@ public final class SMTPServer {
         if let c = connection {
             setConnectionMacros(c)
         } else {
-            // the "client" of -bs: no address, no name
-            setMacro("{client_addr}", Array("0".utf8))
+            // the "client" of -bs: no address, no name (unless
+            // -M{client_addr} gives one, as sendmail lets it)
+            if engine.config.names.id(forName: Array("client_addr".utf8)).flatMap({ engine.rewriter.macros[$0] }) == nil {
+                setMacro("{client_addr}", Array("0".utf8))
+            }
             setMacro("{client_port}", Array("0".utf8))
             setMacro("{client_name}", [])
             setMacro("{client_resolve}", [])
             setMacro("{daemon_flags}", daemonFlags)
         }
+        applyServerFeatures()
         if privacy("needmailhelo") { session.needHelo.insert(.mail) }
         if privacy("needvrfyhelo") { session.needHelo.insert(.vrfy) }
         if privacy("needexpnhelo") { session.needHelo.insert(.expn) }
@@ -186,7 +200,8 @@ public final class SMTPServer {
     public func handle(_ line: [UInt8], inputPending: Bool = false) -> (reply: [UInt8], close: Bool) {
         if let r = authHandle(line) { return r }
         let inCommand = session.phase != .data
-        if inCommand, SMTPCommand.parse(line).verb == .etrn { issuedMailCommand = true }
+        noteCommand(line)
+        if let refused = checkETRN(line) { return (refused, false) }
         let action = session.receive(line, inputPending: inputPending)
         switch action {
         case .none: return ([], false)
@@ -194,11 +209,9 @@ public final class SMTPServer {
             if r.isError { noteError(String(decoding: r.encoded.dropLast(2), as: UTF8.self)) }
             if inCommand, r.isError { logRefusedETRN(line) }
             return (r.encoded, false)
-        case .quit(let r):
-            logAbandonedTransaction()
-            logIdleSession()
-            return (r.encoded, true)
-        case .close(let r):
+        case .quit(let r), .close(let r):
+            logAbandonedEnvelope()
+            logSessionEnd()
             return (r.encoded, true)
         case .reset(let r):
             logAbandonedTransaction()
@@ -218,6 +231,7 @@ public final class SMTPServer {
         case .mail(let p): return (mail(p), false)
         case .recipient(let p): return (recipient(p), false)
         case .startData:
+            if let refused = checkData() { return (refused, false) }
             session.dataStarted()
             return (SMTPReply(354, nil, "End data with <CR><LF>.<CR><LF>").encoded, false)
         case .message(let text): return (message(text), false)
@@ -260,6 +274,7 @@ public final class SMTPServer {
     }
 
     func resetTransaction() {
+        logAbandonedEnvelope()
         queue = SendQueue()
         sender = nil
         mailOptions = SubmitOptions()
@@ -277,10 +292,12 @@ public final class SMTPServer {
         for m in ["{nrcpts}", "{nbadrcpts}"] { setMacro(m, nil) }
         rw.lastUserError = nil
         rw.envelopeMessage = nil
+        policy = PolicyState()
     }
 
     func privacy(_ word: String) -> Bool {
-        (engine.config.options["PrivacyOptions"] ?? []).asciiLowercased
+        if featureOff(word) { return true }
+        return (engine.config.options["PrivacyOptions"] ?? []).asciiLowercased
             .split(whereSeparator: { $0 == UInt8(ascii: ",") || isASCIISpace($0) })
             .contains { Array($0).string == word || (Array($0).string == "goaway" && word != "noetrn" && word != "noreceipts") }
     }
@@ -296,7 +313,8 @@ public final class SMTPServer {
         if session.nullServer {
             return SMTPReply(code: 250, enhanced: nil, lines: [first, Array("ENHANCEDSTATUSCODES".utf8)]).encoded
         }
-        var lines = [first, Array("ENHANCEDSTATUSCODES".utf8), Array("PIPELINING".utf8)]
+        var lines = [first, Array("ENHANCEDSTATUSCODES".utf8)]
+        if !featuresOff.contains(UInt8(ascii: "P")) { lines.append(Array("PIPELINING".utf8)) }
         if !privacy("noexpn") { lines.append(Array("EXPN".utf8)) }
         if !privacy("noverb") && !privacy("noexpn") { lines.append(Array("VERB".utf8)) }
         lines.append(Array("8BITMIME".utf8))
@@ -367,7 +385,6 @@ public final class SMTPServer {
     func replyText(_ line: String) -> String { stripReplyCode(line).text }
 
     func mail(_ p: SMTPPathArgument) -> [UInt8] {
-        issuedMailCommand = true
         // a listener with M=a takes mail from authenticated clients only
         // (AUTH is not implemented: nobody is)
         if daemonFlags.contains(UInt8(ascii: "a")) { return error(530, "5.7.0", "Authentication required") }
@@ -441,22 +458,10 @@ public final class SMTPServer {
     /// rscheck(): runs the named ruleset (when the cf has it) on `arg`;
     /// the error replies a $#error result gives, or [] to go on.
     func policyCheck(_ name: String, _ arg: [UInt8], addrType: String? = nil) -> [String] {
-        guard let rs = rw.rulesets.find(Array(name.utf8)), rw.rulesets.hasRules(rs) else { return [] }
-        // {addr_type} stays set afterwards, as in sendmail
-        if let t = addrType { setMacro("{addr_type}", Array(t.utf8)) }
-        return capturing {
-            let saveTo = rw.currentAddress
-            // VRFY/EXPN errors are not about an address
-            rw.currentAddress = addrType == nil ? nil : arg
-            defer { rw.currentAddress = saveTo }
-            let r = prescan(arg, delim: 0, table: rw.tables.noComment, ignoreUnbalanced: false,
-                            eightBitAddrOK: engine.eightBitAddrOK, report: { self.rw.userError($0) })
-            guard var pvp = r.tokens else { return }
-            rw.rewrite(&pvp, ruleset: rs)
-            if pvp.count > 1, pvp[0] == [Meta.canonNet], pvp[1].asciiCaseEquals(Array("error".utf8)) {
-                _ = engine.buildAddress(pvp, flags: [])
-            }
-        }
+        let v = policyVerdict(name, arg, addrType: addrType)
+        if case .reject(let r) = v { return r }
+        _ = applyVerdict(v, ruleset: name, arg: arg)
+        return []
     }
 
     /// A parameter's keyword as sendmail names it: its leading letters,
@@ -468,6 +473,7 @@ public final class SMTPServer {
     /// RCPT: the reply; a refusal other than a policy one is logged with
     /// its text, as sendmail does.
     func recipient(_ p: SMTPPathArgument) -> [UInt8] {
+        throttleBadRecipients()
         let before = badCount
         let reply = recipientReply(p)
         if badCount > before, !policyRejected, let t = lastRecipientError {
@@ -538,7 +544,7 @@ public final class SMTPServer {
                 if rcptParams[ObjectIdentifier(q)] == nil { rcptParams[ObjectIdentifier(q)] = (notify, orcpt) }
                 session.recipientAccepted()
                 acceptedCount += 1
-                setMacro("{nrcpts}", Array(String(acceptedCount).utf8))
+                setMacro("{nrcpts}", Array(String(engine.countedRecipients(queue) + verifiedCount).utf8))
                 let queued = q.state == .queueUp ? " (will queue)" : ""
                 return SMTPReply(250, "2.1.5", "\(p.address.string)... Recipient ok\(queued)").encoded
             }
@@ -552,7 +558,6 @@ public final class SMTPServer {
     }
 
     func verify(_ arg: [UInt8], expand: Bool) -> [UInt8] {
-        issuedMailCommand = true
         // logged under the envelope's queue ID (given now if it has none)
         if envelopeID == nil { envelopeID = newQueueID(now()) }
         if let sink = engine.logSink, engine.logLevel > 5, let id = envelopeID {
@@ -597,12 +602,15 @@ public final class SMTPServer {
     /// DATA's text: collect, headers, qf, durable commit.
     func message(_ text: [UInt8]) -> [UInt8] {
         defer { resetTransaction(); session.transactionEnded() }
+        policy.senderLogged = true
         let t = now()
         let qdir = (engine.config.options["QueueDirectory"] ?? []).string
-        let msg = Collector.collect(text, ignoreDots: false)
+        let msg = Collector.collect(smtpUnstuffed(text), ignoreDots: true)
         if maxMessageSize > 0 && msg.size > maxMessageSize {
             return error(552, "5.2.3", "Message exceeds maximum fixed size (\(maxMessageSize))")
         }
+        checkHeaders(msg, text: text)
+        checkNUL(text)
         let qid = envelopeID ?? newQueueID(t)
         let date = arpaDate(t)
         rw.macros[Int(UInt8(ascii: "a"))] = date
@@ -628,6 +636,9 @@ public final class SMTPServer {
                 && !$0.flags.contains(.resent)
         }
         engine.addRecipientHeaderIfNeeded(&headers, queue)
+        let msgid = headers.headers.last(where: { $0.name.asciiCaseEquals(Array("Message-Id".utf8)) }).map {
+            Array($0.value.trimmingASCIISpace)
+        }
         var o = mailOptions
         o.bodyType = declaredBody
         rw.lastUserError = envelopeMessage
@@ -659,20 +670,28 @@ public final class SMTPServer {
             if !final.contains(at) { final += [at] + j }
             qf.recipients[i].finalRecipient = (r.address.mailer?.addrType ?? Array("rfc822".utf8)) + Array("; ".utf8) + final
         }
-        let mode = engine.config.options["QueueFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600
-        let committer = QueueCommitter(directory: qdir, fileMode: mode)
-        if committer.commit(id: qid.bytes, data: msg.body, control: QueueFileWriter.encode(qf)) != nil {
-            return SMTPReply(451, "4.3.0", "Temporary failure: cannot queue message").encoded
-        }
-        let msgid = headers.headers.last(where: { $0.name.asciiCaseEquals(Array("Message-Id".utf8)) }).map {
-            Array($0.value.trimmingASCIISpace)
-        }
+        // from= once the message is read; then check_eom and the verdicts
         engine.logQueued(id: qid.bytes, sender: qf.sender, size: msg.size, precedence: engine.precedenceClass(headers),
                          nrcpts: engine.countedRecipients(queue) + verifiedCount, msgid: msgid, bodyType: declaredBody,
                          relay: macro("_"), recipients: [], priority: qf.priority, delay: 0, proto: macro("r"),
                          daemon: daemonName)
-        acceptedIDs.append(qid.bytes)
-        accepted = (qid.bytes, qdir, unbound.map { ($0.0, $0.1.queueHeader) })
+        if let refused = endOfMessagePolicy(size: msg.size, messageID: msgid, id: qid.bytes, priority: qf.priority) {
+            return refused
+        }
+        qf.quarantineReason = policy.quarantine
+        // a quarantined envelope is not split (no EF_SPLIT)
+        if policy.quarantine != nil { qf.flags.remove(.split) }
+        let mode = engine.config.options["QueueFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600
+        let committer = QueueCommitter(directory: qdir, fileMode: mode)
+        if committer.commit(id: qid.bytes, data: msg.body, control: QueueFileWriter.encode(qf),
+                            kind: policy.quarantine == nil ? .control : .quarantined) != nil {
+            return SMTPReply(451, "4.3.0", "Temporary failure: cannot queue message").encoded
+        }
+        // (a quarantined message waits in its hf file: nothing to deliver)
+        if policy.quarantine == nil {
+            acceptedIDs.append(qid.bytes)
+            accepted = (qid.bytes, qdir, unbound.map { ($0.0, $0.1.queueHeader) })
+        }
         return SMTPReply(250, "2.0.0", "\(qid.bytes.string) Message accepted for delivery").encoded
     }
 
@@ -690,22 +709,13 @@ public final class SMTPServer {
         rw.quietNotices = quiet
     }
 
-    /// QUIT with a transaction that has recipients but no message: sendmail
-    /// logs its envelope (from=..., size=0) as it drops it.
-    func logAbandonedTransaction(size: Int = 0) {
-        guard sender != nil, acceptedCount > 0, let id = envelopeID else { return }
-        engine.logQueued(id: id.bytes, sender: senderGiven, size: size, precedence: 0, nrcpts: acceptedCount, msgid: nil,
-                         bodyType: declaredBody, relay: macro("_"), recipients: [], priority: 0, delay: 0,
-                         proto: macro("r"), daemon: daemonName)
-    }
+    /// An envelope dropped without a message (QUIT, RSET, a lost
+    /// connection): its from= line, once (SMTPServer+Policy.swift).
+    func logAbandonedTransaction(size: Int = 0) { logAbandonedEnvelope(size: size) }
 
-    /// A daemon session that never issued MAIL, EXPN, VRFY or ETRN is
-    /// logged when it ends, as sendmail does.
-    func logIdleSession() {
-        guard let d = daemonName, !issuedMailCommand, !session.nullServer, let sink = engine.logSink, engine.logLevel > 5 else { return }
-        if envelopeID == nil { envelopeID = newQueueID(now()) }
-        sink.log(priority: LOG_INFO, "\(envelopeID!.bytes.string): \(macro("_").string) did not issue MAIL/EXPN/VRFY/ETRN during connection to \(d.string)")
-    }
+    /// A session that never issued MAIL, EXPN, VRFY or ETRN is logged
+    /// when it ends, as sendmail does (SMTPServer+Policy.swift).
+    func logIdleSession() { logSessionEnd() }
 
     /// A daemon connection lost without QUIT: in DATA, sendmail's collect
     /// lines and the envelope (from=, with the size collected so far);
@@ -760,6 +770,10 @@ public final class SMTPServer {
         var reply: [UInt8] = []
         if session.phase == .data {
             reply = SMTPReply(421, "4.4.1", "collect: relay=localhost, from=\(senderGiven.string), info=unexpected close").encoded
+        }
+        if session.phase != .data && session.phase != .closed {
+            logLostInput()
+            logSessionEnd()
         }
         session.close()
         return (reply, engine.exitStatus)

@@ -17,9 +17,38 @@ import Foundation
 import Testing
 
 /// A bound AF_UNIX datagram socket collecting what is sent to it.
-final class DatagramCollector {
+/// Linux queues only net.unix.max_dgram_qlen (10) datagrams: a program
+/// that logs more waits in syslog(3) until they are read, so a long run
+/// needs startDraining().
+final class DatagramCollector: @unchecked Sendable {
     let path: String
     let fd: Int32
+    private let lock = NSLock()
+    private var received: [String] = []
+    private var stopping = false
+    private var finished = false
+    private var draining = false
+
+    /// Reads what arrives on a background thread until drain().
+    func startDraining() {
+        draining = true
+        Thread.detachNewThread { [self] in
+            var buf = [UInt8](repeating: 0, count: 65536)
+            while true {
+                var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                if poll(&p, 1, 50) > 0 {
+                    let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                    if n > 0 {
+                        lock.lock(); received.append(String(decoding: buf[0..<n], as: UTF8.self)); lock.unlock()
+                    }
+                    continue
+                }
+                lock.lock(); let stop = stopping; lock.unlock()
+                if stop { break }
+            }
+            lock.lock(); finished = true; lock.unlock()
+        }
+    }
 
     init(path: String) throws {
         self.path = path
@@ -45,6 +74,15 @@ final class DatagramCollector {
     /// Everything received so far, one string per datagram.
     func drain() -> [String] {
         var out: [String] = []
+        if draining {
+            lock.lock(); stopping = true; lock.unlock()
+            while true {
+                lock.lock(); let done = finished; lock.unlock()
+                if done { break }
+                usleep(10_000)
+            }
+            out = received
+        }
         var buf = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }

@@ -37,10 +37,18 @@ struct SubmitTests {
         let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
         let aliases = dir.appendingPathComponent("submit-aliases")
         let text = try String(contentsOfFile: OracleEnvironment.fixture("aliases/submit-aliases"), encoding: .utf8)
-        try text.replacingOccurrences(of: "@SCRATCH@", with: dir.path).write(to: aliases, atomically: true, encoding: .utf8)
+        // (rewritten only when different: a binary of a test running in
+        // parallel may have it open, and sendmail refuses a file that
+        // changed after it opened it)
+        let content = text.replacingOccurrences(of: "@SCRATCH@", with: dir.path)
+        if (try? String(contentsOf: aliases, encoding: .utf8)) != content {
+            try content.write(to: aliases, atomically: true, encoding: .utf8)
+        }
         // an :include: list owned by root, mode 644
         let team = dir.appendingPathComponent("team.list")
-        try "root\ndaemon\nbin, nobody\n".write(to: team, atomically: true, encoding: .utf8)
+        if (try? String(contentsOf: team, encoding: .utf8)) != "root\ndaemon\nbin, nobody\n" {
+            try "root\ndaemon\nbin, nobody\n".write(to: team, atomically: true, encoding: .utf8)
+        }
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: team.path)
         return (p.cfPath, dir)
     }
