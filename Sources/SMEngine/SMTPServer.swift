@@ -307,7 +307,7 @@ public final class SMTPServer {
     func hello(_ domain: [UInt8], extended: Bool) -> [UInt8] {
         // $s and $r are set from these at MAIL, as sendmail does
         heloName = domain
-        heloProtocol = Array((extended ? "ESMTP" : "SMTP").utf8)
+        heloProtocol = Array((extended ? (auth.state.isAuthenticated ? "ESMTPA" : "ESMTP") : "SMTP").utf8)
         let first = Array("\(macro("j").string) Hello \(macro("_").string), pleased to meet you".utf8)
         guard extended else { return SMTPReply(code: 250, enhanced: nil, lines: [first]).encoded }
         if session.nullServer {
@@ -408,7 +408,7 @@ public final class SMTPServer {
             rw.macros[Int(UInt8(ascii: "r"))] = Array((auth.state.isAuthenticated ? "ESMTPA" : "SMTP").utf8)
         } else {
             rw.macros[Int(UInt8(ascii: "s"))] = heloName
-            rw.macros[Int(UInt8(ascii: "r"))] = auth.state.isAuthenticated ? Array("ESMTPA".utf8) : heloProtocol
+            rw.macros[Int(UInt8(ascii: "r"))] = heloProtocol
         }
         errs = capturing { parsed = engine.setSender(shown) }
         if let e = errs.first { return lines([e]) }
