@@ -155,6 +155,8 @@ struct LogTests {
         for (who, binary) in [("real", OracleEnvironment.oraclePath), ("ours", try OracleEnvironment.binaryUnderTest())] {
             let q = try Faults.freshDirectory(dir, "q-\(tag)-\(who)")
             let collector = try DatagramCollector(path: dir.appendingPathComponent("log-\(who).sock").path)
+            // (read while the binary runs: only 10 datagrams wait in the socket)
+            collector.startDraining()
             var options = SandboxOptions()
             options.modeFlag = "-odq"
             options.devLog = collector.path
@@ -220,6 +222,8 @@ struct LogTests {
                 try SubmitDeliveryTests.freshDirectories(d)
             }
             let collector = try DatagramCollector(path: dir.appendingPathComponent("log-\(who).sock").path)
+            // (read while the binary runs: only 10 datagrams wait in the socket)
+            collector.startDraining()
             options.devLog = collector.path
             options.modeFlag = queueRun ? "-qf" : "-bm"
             options.extraArguments = ["-OLogLevel=9"] + (queueRun ? [] : ["-oi"] + arguments)

@@ -326,6 +326,8 @@ extension QueueRunnerTests {
         for (binary, tag) in [(OracleEnvironment.oraclePath, "oracle"), (try OracleEnvironment.binaryUnderTest(), "ours")] {
             try DeliverTests.shell("rm -rf '\(d)/q'/* '\(d)/out'/* '\(d)/box'/* '\(d)/pid'")
             let collector = try DatagramCollector(path: d + "/log-\(tag).sock")
+            // (read while the binary runs: only 10 datagrams wait in the socket)
+            collector.startDraining()
             options.modeFlag = flag
             options.devLog = collector.path
             options.extraArguments = ["-OPidFile=\(d)/pid", "-OLogLevel=10"]
