@@ -284,7 +284,10 @@ public final class Daemon: @unchecked Sendable {
             argv.append(code == 0x20 ? Array("-O".utf8) + rest : Array("-o".utf8) + [code] + rest)
         }
         for m in startOptions.commandLineMacros { argv.append(Array("-M".utf8) + m) }
+        // -qf: this child is already detached (and reaped by us); without
+        // it the run would start yet another copy of itself in the background
         argv.append(Array("-qI".utf8) + id)
+        argv.append(Array("-qf".utf8))
         if let pid = spawnDetached(argv) {
             lock.withLock { _ = children.insert(pid) }
         }
