@@ -281,7 +281,7 @@ extension Engine {
                 continue
             }
             let q = QueuedRecipient(index: i, printable: r.address, address: a)
-            if let c = ctl {
+            if let c = ctl, !uncontrolledRecipients.contains(i) {
                 q.ctlUID = c.uid; q.ctlGID = c.gid; q.ctlName = c.user
                 q.expandedFrom = c.alias.isEmpty ? nil : c.alias
             }

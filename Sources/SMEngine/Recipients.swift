@@ -199,7 +199,8 @@ extension Engine {
 
         let (dup, at) = queue.place(new) { sameAddress($0, $1) }
         if let q = dup {
-            if !q.primary {
+            // (the only address of a primary alias counts as primary)
+            if !q.queuedAsPrimary {
                 if !new.state.isDead { if verbose && !quietDuplicates { rw.notice("duplicate suppressed") } } else { q.state = .duplicate }
                 q.primary = q.primary || new.primary
             } else if q.selfReference {
