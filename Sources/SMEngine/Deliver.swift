@@ -94,6 +94,9 @@ public struct FailedRecipient {
     public var delayed = false
     /// Its place in the send list (the DSN's order).
     public var order = 0
+    /// X-Actual-Recipient keeps the user's quotes (refused by recipient()
+    /// before sendmail unquotes it).
+    public var quotedUser = false
 }
 
 final class QueuedRecipient {

@@ -49,6 +49,9 @@ struct SubmissionErrors {
         var user: [UInt8]? = nil
         var addrType: [UInt8]? = nil
         var diagnosticType: [UInt8]? = nil
+        /// No reason or Diagnostic-Code in the DSN (sendmail's q_rstatus
+        /// unset: refused programs and files), the user as written.
+        var withoutReason = false
     }
     var failures: [Failure] = []
     /// Their lines for the transcript ("550 5.1.1 x... User unknown").
@@ -245,7 +248,8 @@ extension Engine {
             qr.originalRecipient = f.originalRecipient
             live.recipients.append(qr)
             var r = FailedRecipient(index: live.recipients.count - 1, status: f.status, user: f.user ?? f.printable)
-            r.diagnostic = (f.diagnosticType ?? Array("smtp".utf8), f.reply)
+            if !f.withoutReason { r.diagnostic = (f.diagnosticType ?? Array("smtp".utf8), f.reply) }
+            r.quotedUser = f.withoutReason
             r.expandedFrom = f.expandedFrom
             r.addrType = f.addrType
             first.append(r)

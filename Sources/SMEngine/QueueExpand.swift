@@ -168,6 +168,8 @@ extension Engine {
             f.user = r.address.user
             f.addrType = r.address.mailer?.addrType
             f.diagnosticType = r.address.mailer?.diagType
+            // only the password file's "User unknown" gives the DSN a reason
+            f.withoutReason = !e.reply.hasSuffix("User unknown")
             errors.failures.append(f)
         }
         errors.message = errors.failures.isEmpty ? nil : message.map { Array($0.utf8) }

@@ -30,6 +30,12 @@ struct QueueExpandTests {
         var bounce = false
         /// Texts the oracle's stdout must contain (the case does what it says).
         var expects: [String] = []
+        /// Queued by a command-line submission (`-odq`, already expanded)
+        /// instead of the SMTP session.
+        var commandLine = false
+        /// A replacement in the queued qf before the runs (an R line
+        /// sendmail's SMTP server would not have accepted).
+        var edit: (String, String)? = nil
         var description: String { name }
     }
 
@@ -55,6 +61,19 @@ struct QueueExpandTests {
              bounce: true, expects: ["nosuchuser... User unknown", "Deferred"]),
         Case(name: "qexpand-forward", sender: "daemon", recipients: ["root", "bin"], forward: "\\root, daemon\n",
              expects: ["forwarding to \\root, daemon"]),
+        Case(name: "qexpand-forward-bounce-local-sender", recipients: ["ghost", "deferprog", "root", "mixed"],
+             forward: "\\root, daemon\n", bounce: true, expects: ["nosuchuser2... User unknown"]),
+        // a qf written at submission is already expanded: the run changes
+        // nothing but what it delivers (the C lines stay)
+        Case(name: "qexpand-submitted-unchanged", recipients: ["list", "deferprog", "pipe", "file"],
+             expects: ["Deferred"], commandLine: true),
+        // R lines sendmail's SMTP server would refuse: an unknown user and a
+        // program without a controlling user
+        Case(name: "qexpand-edited-unknown", sender: "daemon", recipients: ["postmaster", "list"],
+             bounce: true, expects: ["User unknown"], edit: ("RPFD:<postmaster>", "RPFD:<nosuchuser3>")),
+        Case(name: "qexpand-edited-program", sender: "daemon", recipients: ["postmaster", "list"],
+             bounce: true, expects: ["Cannot mail directly to programs"],
+             edit: ("RPFD:<postmaster>", "RPFD:\"|/bin/cat > /dev/null\"")),
         // a quiet run (-qf, no -v): nothing printed, the same bounce
         Case(name: "qexpand-quiet-run", sender: "daemon", recipients: ["ghost", "list"], runArguments: ["-qf"],
              bounce: true),
@@ -94,15 +113,33 @@ struct QueueExpandTests {
             options.extraArguments = ["-odq"]
             options.launcher = [python, driver]
             let queuerBinary = queuer == "oracle" ? OracleEnvironment.oraclePath : try OracleEnvironment.binaryUnderTest()
-            let s = try Sandbox.run(binary: queuerBinary, cf: cf, input: Array(script.utf8), options: options,
-                                    runDir: runs, tag: "\(name).session")
-            let dialogue = String(decoding: s.stdout, as: UTF8.self)
-            #expect(dialogue.contains("Message accepted for delivery"), "\(name): not queued:\n\(dialogue)")
+            if c.commandLine {
+                options.modeFlag = "-odq"
+                options.extraArguments = ["-oi", "-f", c.sender] + c.recipients
+                options.launcher = []
+                let s = try Sandbox.run(binary: queuerBinary, cf: cf, input: Array("Subject: queued\n\nhello\n".utf8),
+                                        options: options, runDir: runs, tag: "\(name).submit")
+                #expect(s.status == 0, "\(name): not queued: \(String(decoding: s.stdout + s.stderr, as: UTF8.self))")
+            } else {
+                let s = try Sandbox.run(binary: queuerBinary, cf: cf, input: Array(script.utf8), options: options,
+                                        runDir: runs, tag: "\(name).session")
+                let dialogue = String(decoding: s.stdout, as: UTF8.self)
+                #expect(dialogue.contains("Message accepted for delivery"), "\(name): not queued:\n\(dialogue)")
+            }
             let queued = try FileManager.default.contentsOfDirectory(atPath: d + "/q").filter { $0.hasPrefix("qf") }
             #expect(queued.count == 1, "\(name): queue after the session: \(queued)")
             if let q = queued.first {
-                let text = try String(contentsOfFile: d + "/q/" + q, encoding: .isoLatin1)
-                #expect(text.contains("RPFD:<\(c.recipients[0])>"), "\(name): the qf has no unexpanded R line:\n\(text)")
+                var text = try String(contentsOfFile: d + "/q/" + q, encoding: .isoLatin1)
+                if c.commandLine {
+                    #expect(text.contains("\nC"), "\(name): the qf has no expanded R line:\n\(text)")
+                } else {
+                    #expect(text.contains("RPFD:<\(c.recipients[0])>"), "\(name): the qf has no unexpanded R line:\n\(text)")
+                }
+                if let (from, to) = c.edit {
+                    #expect(text.contains(from), "\(name): no \(from) in the qf")
+                    text = text.replacingOccurrences(of: from, with: to)
+                    try text.write(toFile: d + "/q/" + q, atomically: false, encoding: .isoLatin1)
+                }
             }
             try DeliverTests.shell("rm -rf '\(d)/q.start' && cp -a '\(d)/q' '\(d)/q.start'")
 
