@@ -4,10 +4,14 @@
 // run (QueueRun.swift) and a delivery at submission time (Submit.swift,
 // SMTPServer.swift: DeliveryMode i and b) share.  The caller has opened
 // the qf read-write and holds its exclusive flock; this reads qf and df,
-// delivers (Deliver.swift; the transcript into an xf file once it is long,
+// in a queue run hands each recipient to recipient() again as readqf()
+// does (QueueExpand.swift: unexpanded SMTP -odq recipients are expanded,
+// the send queue replaces the qf's list, expansion failures are bounced
+// with the delivery's), delivers (Deliver.swift; the transcript into an xf file once it is long,
 // CheckpointInterval checkpoints of the qf), applies a queue run's age
 // limits (delay warnings, expiry), disposes of permanent failures, then removes
-// qf and df (all recipients done) or rewrites the qf with the rest.
+// qf and df (all recipients done) or rewrites the qf with the rest (also
+// when only the expansion changed the recipients).
 // Failures: a queue run always mails them back (Bounce.swift); at
 // submission ErrorMode decides as sendmail's savemail() does: p (in the
 // foreground) appends the message (as the *file* mailer would write it,
