@@ -60,6 +60,9 @@ public final class Engine: CfReporter {
     /// (QueueExpand.swift): those that have no controlling user in memory
     /// (local users an alias or .forward gave), by qf index.
     var uncontrolledRecipients: Set<Int> = []
+    /// ... and the ctladdr= their delivery lines show (programs, files:
+    /// "<alias> (uid/gid)"), by qf index.
+    var expandedControlText: [Int: String] = [:]
 
     public var exitStatus: SysExit {
         get { rewriter.exitStatus }

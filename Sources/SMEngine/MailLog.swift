@@ -15,6 +15,7 @@
 
 import Glibc
 import SMBase
+import SMRules
 import SMConfig
 import SMQueueFormat
 
@@ -93,7 +94,7 @@ extension Engine {
         // mailer the recipient's own (the qf's C line), the others the sender
         var own: String? = nil
         if let n = first.ctlName, let u = first.ctlUID { own = "\(n.string) (\(u)/\(first.ctlGID ?? 0))" }
-        let ctl: String?
+        var ctl: String?
         if m.name == Array("prog".utf8) {
             ctl = nil
         } else if m.name == Array("*file*".utf8) {
@@ -102,6 +103,10 @@ extension Engine {
             ctl = own ?? context.senderControl
         } else {
             ctl = context.senderControl
+        }
+        // (what this queue run expanded itself: the alias, as in memory)
+        if let t = expandedControlText[first.index], m.name == Array("prog".utf8) || m.name == Array("*file*".utf8) || m.has("o") {
+            ctl = t
         }
         if let c = ctl { line += ", ctladdr=\(c)" }
         line += ", delay=\(Self.delayText(max(0, now - context.creationTime)))"
@@ -118,6 +123,20 @@ extension Engine {
             dsn = (64...78).contains(status) ? Self.dsnStatus(status).string : "5.3.0"
         }
         line += ", dsn=\(dsn), stat=\(status == 0 ? "Sent" : text)"
+        sink.log(priority: LOG_INFO, line)
+    }
+
+    /// A recipient a queue run's expansion failed (User unknown...):
+    /// "to=, ctladdr=, delay=, mailer=, pri=, dsn=, reply=, stat=".
+    func logExpansionFailure(id: [UInt8], _ f: SubmissionErrors.Failure, creationTime: Int64, priority: Int64) {
+        guard let sink = logSink, logLevel > 6 else { return }
+        var line = "\(id.string): to=\(f.printable.string)"
+        if let c = f.logControl { line += ", ctladdr=\(c)" }
+        line += ", delay=\(Self.delayText(max(0, Int64(time(nil)) - creationTime)))"
+        line += ", mailer=\((f.mailerName ?? []).string), pri=\(priority), dsn=\(f.status.string)"
+        if !f.withoutReason { line += ", reply=\(f.reply.string)" }
+        let (_, _, text) = stripReplyCode(f.reply.string)
+        line += ", stat=\(text)"
         sink.log(priority: LOG_INFO, line)
     }
 

@@ -56,6 +56,9 @@ struct SubmissionErrors {
         /// No reason or Diagnostic-Code in the DSN (sendmail's q_rstatus
         /// unset: refused programs and files), the user as written.
         var withoutReason = false
+        /// Its log line's ctladdr= and mailer=.
+        var logControl: String? = nil
+        var mailerName: [UInt8]? = nil
     }
     var failures: [Failure] = []
     /// Their lines for the transcript ("550 5.1.1 x... User unknown").
@@ -152,7 +155,11 @@ extension Engine {
             // two repeats as little as possible
             var prepared: Int32? = nil
             uncontrolledRecipients = expansion?.uncontrolled ?? []
-            defer { uncontrolledRecipients = [] }
+            expandedControlText = expansion?.controlText ?? [:]
+            defer { uncontrolledRecipients = []; expandedControlText = [:] }
+            for f in expansion?.errors.failures ?? [] {
+                logExpansionFailure(id: id, f, creationTime: qf.creationTime, priority: priority)
+            }
             outcome = deliver(live, id: id, data: data, verbose: verbose, now: time(nil), logPriority: priority,
                               transcriptFile: xscript) { step in
                 switch step {

@@ -42,6 +42,8 @@ extension Engine {
         /// mailer runs as the sender when that is a local user, as
         /// measured against sendmail).
         var uncontrolled: Set<Int> = []
+        /// The others' ctladdr= for the log ("<alias> (uid/gid)").
+        var controlText: [Int: String] = [:]
     }
 
     /// readqf()'s recipient() calls for every recipient of `qf`.
@@ -112,6 +114,7 @@ extension Engine {
         }
         let inherited: RecipientFlags = [.hasNotify, .notifySuccess, .notifyFailure, .notifyDelay]
         var uncontrolled: Set<Int> = []
+        var controlText: [Int: String] = [:]
         for r in queue.entries where r.state.isSendable {
             var qr: QueueFile.Recipient
             var effective: QueueFile.ControllingUser?
@@ -136,6 +139,7 @@ extension Engine {
                 qr.flags = flags
                 if let m = r.address.mailer, m.has("w") { uncontrolled.insert(out.count) }
                 let cu = controllingUser(r)
+                if let p = r.parent { controlText[out.count] = "\(p.printable.string) (\(cu?.uid ?? 0)/\(cu?.gid ?? 0))" }
                 effective = QueueFile.ControllingUser(user: cu?.name, uid: cu?.uid ?? 0, gid: cu?.gid ?? 0,
                                                       alias: r.parent?.printable ?? [])
             }
@@ -168,6 +172,8 @@ extension Engine {
             f.user = r.address.user
             f.addrType = r.address.mailer?.addrType
             f.diagnosticType = r.address.mailer?.diagType
+            f.mailerName = r.address.mailerName
+            if let p = r.parent, let cu = controllingUser(r) { f.logControl = "\(p.printable.string) (\(cu.uid)/\(cu.gid))" }
             // only the password file's "User unknown" gives the DSN a reason
             f.withoutReason = !e.reply.hasSuffix("User unknown")
             errors.failures.append(f)
@@ -182,6 +188,7 @@ extension Engine {
         }
         var expanded = qf
         expanded.recipients = out
-        return QueuedExpansion(qf: expanded, errors: errors, changed: out != qf.recipients, uncontrolled: uncontrolled)
+        return QueuedExpansion(qf: expanded, errors: errors, changed: out != qf.recipients, uncontrolled: uncontrolled,
+                               controlText: controlText)
     }
 }

@@ -82,65 +82,16 @@ struct QueueExpandTests {
     @Test("-bs -odq queue, then -q of each side", arguments: QueueExpandTests.cases)
     func expandedRun(_ c: Case) throws {
         guard getuid() == 0 else { throw HarnessError("QueueExpandTests need root (mailers run as DefaultUser)") }
-        let python = SMTPSessionTests.python, driver = SMTPSessionTests.driver
+        let python = SMTPSessionTests.python
         guard FileManager.default.isExecutableFile(atPath: python) else {
             throw HarnessError("\(python) is missing: the SMTP driver needs it")
         }
         for queuer in ["oracle", "ours"] {
             let name = c.name + "-" + queuer
-            let (cf, d) = try DeliverTests.prepareScratch(name, fromM4: true)
+            let (cf, d, queued) = try Self.queue(c, by: queuer, name: name)
             let dir = URL(fileURLWithPath: d)
-            try (String(contentsOfFile: d + "/aliases", encoding: .utf8) + Self.extraAliases)
-                .write(toFile: d + "/aliases", atomically: false, encoding: .utf8)
-            try DeliverTests.shell("rm -rf '\(d)/roothome' '\(d)/aliases.db' && mkdir -m 755 '\(d)/roothome'")
-            if let f = c.forward {
-                try f.write(toFile: d + "/roothome/.forward", atomically: false, encoding: .utf8)
-                chmod(d + "/roothome/.forward", 0o644)
-            }
             let runs = Workspace.shared.runs
-            var options = SandboxOptions()
-            options.rootHome = d + "/roothome"
-            if c.aliasDatabase {
-                options.modeFlag = "-bi"
-                _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: [], options: options,
-                                    runDir: runs, tag: "\(name).newaliases")
-            }
-            // the SMTP session, one command at a time
-            var script = "HELO client.example\nMAIL FROM:<\(c.sender)>\n"
-            for r in c.recipients { script += "RCPT TO:<\(r)>\n" }
-            script += "DATA\nSubject: queued by SMTP\nFrom: \(c.sender)\n\nhello\n.\nQUIT\n"
-            options.modeFlag = "-bs"
-            options.extraArguments = ["-odq"]
-            options.launcher = [python, driver]
-            let queuerBinary = queuer == "oracle" ? OracleEnvironment.oraclePath : try OracleEnvironment.binaryUnderTest()
-            if c.commandLine {
-                options.modeFlag = "-odq"
-                options.extraArguments = ["-oi", "-f", c.sender] + c.recipients
-                options.launcher = []
-                let s = try Sandbox.run(binary: queuerBinary, cf: cf, input: Array("Subject: queued\n\nhello\n".utf8),
-                                        options: options, runDir: runs, tag: "\(name).submit")
-                #expect(s.status == 0, "\(name): not queued: \(String(decoding: s.stdout + s.stderr, as: UTF8.self))")
-            } else {
-                let s = try Sandbox.run(binary: queuerBinary, cf: cf, input: Array(script.utf8), options: options,
-                                        runDir: runs, tag: "\(name).session")
-                let dialogue = String(decoding: s.stdout, as: UTF8.self)
-                #expect(dialogue.contains("Message accepted for delivery"), "\(name): not queued:\n\(dialogue)")
-            }
-            let queued = try FileManager.default.contentsOfDirectory(atPath: d + "/q").filter { $0.hasPrefix("qf") }
-            #expect(queued.count == 1, "\(name): queue after the session: \(queued)")
-            if let q = queued.first {
-                var text = try String(contentsOfFile: d + "/q/" + q, encoding: .isoLatin1)
-                if c.commandLine {
-                    #expect(text.contains("\nC"), "\(name): the qf has no expanded R line:\n\(text)")
-                } else {
-                    #expect(text.contains("RPFD:<\(c.recipients[0])>"), "\(name): the qf has no unexpanded R line:\n\(text)")
-                }
-                if let (from, to) = c.edit {
-                    #expect(text.contains(from), "\(name): no \(from) in the qf")
-                    text = text.replacingOccurrences(of: from, with: to)
-                    try text.write(toFile: d + "/q/" + q, atomically: false, encoding: .isoLatin1)
-                }
-            }
+            var options = queued
             try DeliverTests.shell("rm -rf '\(d)/q.start' && cp -a '\(d)/q' '\(d)/q.start'")
 
             options.launcher = []
@@ -172,5 +123,94 @@ struct QueueExpandTests {
             }
             #expect(real.files.keys.contains { $0.hasPrefix("out/") }, "\(name): the oracle ran no mailer")
         }
+    }
+
+    /// The syslog lines of both runs (LogLevel 9): the deliveries of what
+    /// the run expanded, the bounce of what failed in the expansion.
+    @Test("-bs -odq queue, then the syslog lines of each side's -qf")
+    func logLines() throws {
+        guard getuid() == 0 else { throw HarnessError("QueueExpandTests need root (mailers run as DefaultUser)") }
+        LogTests.ensureDevLog()
+        let c = Case(name: "qexpand-log", recipients: ["ghost", "deferprog", "list", "pipe", "file"])
+        let (cf, d, queued) = try Self.queue(c, by: "oracle", name: c.name)
+        try DeliverTests.shell("rm -rf '\(d)/q.start' && cp -a '\(d)/q' '\(d)/q.start'")
+        var options = queued
+        options.launcher = []
+        options.modeFlag = "-qf"
+        options.extraArguments = ["-OLogLevel=9"]
+        var lines: [String: [String]] = [:]
+        for (who, binary) in [("real", OracleEnvironment.oraclePath), ("ours", try OracleEnvironment.binaryUnderTest())] {
+            try DeliverTests.shell("rm -rf '\(d)/q' '\(d)/out'/* '\(d)/box'/* && cp -a '\(d)/q.start' '\(d)/q'")
+            let collector = try DatagramCollector(path: d + "/log-\(who).sock")
+            options.devLog = collector.path
+            _ = try Sandbox.run(binary: binary, cf: cf, input: [], options: options, runDir: Workspace.shared.runs,
+                                tag: "\(c.name).\(who)")
+            lines[who] = LogTests.normaliseIDs(collector.drain())
+        }
+        let real = lines["real"] ?? [], ours = lines["ours"] ?? []
+        #expect(real.contains { $0.contains("to=daemon,root") || $0.contains("to=root,daemon") },
+                "the real sendmail logged no delivery to the list: \(real)")
+        #expect(ours == real)
+    }
+
+    /// A fresh scratch directory (DeliverTests' m4-built configuration,
+    /// the extra aliases, root's home) with the case's message queued by
+    /// `queuer`'s binary (the SMTP session, or the command line) and the qf
+    /// edited as the case says; the sandbox options for the runs.
+    static func queue(_ c: Case, by queuer: String, name: String) throws -> (cf: String, d: String, options: SandboxOptions) {
+        let python = SMTPSessionTests.python, driver = SMTPSessionTests.driver
+        let (cf, d) = try DeliverTests.prepareScratch(name, fromM4: true)
+        try (String(contentsOfFile: d + "/aliases", encoding: .utf8) + Self.extraAliases)
+            .write(toFile: d + "/aliases", atomically: false, encoding: .utf8)
+        try DeliverTests.shell("rm -rf '\(d)/roothome' '\(d)/aliases.db' && mkdir -m 755 '\(d)/roothome'")
+        if let f = c.forward {
+            try f.write(toFile: d + "/roothome/.forward", atomically: false, encoding: .utf8)
+            chmod(d + "/roothome/.forward", 0o644)
+        }
+        let runs = Workspace.shared.runs
+        var options = SandboxOptions()
+        options.rootHome = d + "/roothome"
+        if c.aliasDatabase {
+            options.modeFlag = "-bi"
+            _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: [], options: options,
+                        runDir: runs, tag: "\(name).newaliases")
+        }
+        // the SMTP session, one command at a time
+        var script = "HELO client.example\nMAIL FROM:<\(c.sender)>\n"
+        for r in c.recipients { script += "RCPT TO:<\(r)>\n" }
+        script += "DATA\nSubject: queued by SMTP\nFrom: \(c.sender)\n\nhello\n.\nQUIT\n"
+        options.modeFlag = "-bs"
+        options.extraArguments = ["-odq"]
+        options.launcher = [python, driver]
+        let queuerBinary = queuer == "oracle" ? OracleEnvironment.oraclePath : try OracleEnvironment.binaryUnderTest()
+        if c.commandLine {
+            options.modeFlag = "-odq"
+            options.extraArguments = ["-oi", "-f", c.sender] + c.recipients
+            options.launcher = []
+            let s = try Sandbox.run(binary: queuerBinary, cf: cf, input: Array("Subject: queued\n\nhello\n".utf8),
+                            options: options, runDir: runs, tag: "\(name).submit")
+            #expect(s.status == 0, "\(name): not queued: \(String(decoding: s.stdout + s.stderr, as: UTF8.self))")
+        } else {
+            let s = try Sandbox.run(binary: queuerBinary, cf: cf, input: Array(script.utf8), options: options,
+                            runDir: runs, tag: "\(name).session")
+            let dialogue = String(decoding: s.stdout, as: UTF8.self)
+            #expect(dialogue.contains("Message accepted for delivery"), "\(name): not queued:\n\(dialogue)")
+        }
+        let queued = try FileManager.default.contentsOfDirectory(atPath: d + "/q").filter { $0.hasPrefix("qf") }
+        #expect(queued.count == 1, "\(name): queue after the session: \(queued)")
+        if let q = queued.first {
+            var text = try String(contentsOfFile: d + "/q/" + q, encoding: .isoLatin1)
+            if c.commandLine {
+                #expect(text.contains("\nC"), "\(name): the qf has no expanded R line:\n\(text)")
+            } else {
+                #expect(text.contains("RPFD:<\(c.recipients[0])>"), "\(name): the qf has no unexpanded R line:\n\(text)")
+            }
+            if let (from, to) = c.edit {
+                #expect(text.contains(from), "\(name): no \(from) in the qf")
+                text = text.replacingOccurrences(of: from, with: to)
+                try text.write(toFile: d + "/q/" + q, atomically: false, encoding: .isoLatin1)
+            }
+        }
+        return (cf, d, options)
     }
 }
