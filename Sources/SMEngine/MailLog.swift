@@ -9,7 +9,9 @@
 // "to=..., ctladdr=..., delay=..., xdelay=..., mailer=..., pri=...,
 // relay=..., dsn=..., stat=..." above level 7 (Sent), 8 (deferred) or 6
 // (failed); "<id>: <bounce id>: DSN: <text>" when a bounce is queued,
-// above level 5; a refused recipient's error and to= line (dsn=, reply=).
+// above level 5; a refused recipient's error and to= line (dsn=, reply=);
+// a recipient a queue run's expansion found unknown: its to= line without
+// xdelay=, with reply= (above level 6).
 // Promises: never blocks delivery on logging; the default sink opens the
 // log once and writes one datagram per line.
 
@@ -126,15 +128,16 @@ extension Engine {
         sink.log(priority: LOG_INFO, line)
     }
 
-    /// A recipient a queue run's expansion failed (User unknown...):
+    /// A recipient a queue run's expansion failed with a reply (User
+    /// unknown; a refused program or file logs nothing, as sendmail's):
     /// "to=, ctladdr=, delay=, mailer=, pri=, dsn=, reply=, stat=".
     func logExpansionFailure(id: [UInt8], _ f: SubmissionErrors.Failure, creationTime: Int64, priority: Int64) {
-        guard let sink = logSink, logLevel > 6 else { return }
+        guard let sink = logSink, logLevel > 6, !f.withoutReason else { return }
         var line = "\(id.string): to=\(f.printable.string)"
         if let c = f.logControl { line += ", ctladdr=\(c)" }
         line += ", delay=\(Self.delayText(max(0, Int64(time(nil)) - creationTime)))"
         line += ", mailer=\((f.mailerName ?? []).string), pri=\(priority), dsn=\(f.status.string)"
-        if !f.withoutReason { line += ", reply=\(f.reply.string)" }
+        line += ", reply=\(f.reply.string)"
         let (_, _, text) = stripReplyCode(f.reply.string)
         line += ", stat=\(text)"
         sink.log(priority: LOG_INFO, line)

@@ -127,11 +127,17 @@ struct QueueExpandTests {
 
     /// The syslog lines of both runs (LogLevel 9): the deliveries of what
     /// the run expanded, the bounce of what failed in the expansion.
-    @Test("-bs -odq queue, then the syslog lines of each side's -qf")
-    func logLines() throws {
+    static let logCases: [Case] = [
+        Case(name: "qexpand-log", recipients: ["ghost", "deferprog", "list", "pipe", "file"]),
+        // a refused program: no reply= in its line
+        Case(name: "qexpand-log-program", sender: "daemon", recipients: ["postmaster", "list"],
+             edit: ("RPFD:<postmaster>", "RPFD:\"|/bin/cat > /dev/null\"")),
+    ]
+
+    @Test("-bs -odq queue, then the syslog lines of each side's -qf", arguments: QueueExpandTests.logCases)
+    func logLines(_ c: Case) throws {
         guard getuid() == 0 else { throw HarnessError("QueueExpandTests need root (mailers run as DefaultUser)") }
         LogTests.ensureDevLog()
-        let c = Case(name: "qexpand-log", recipients: ["ghost", "deferprog", "list", "pipe", "file"])
         let (cf, d, queued) = try Self.queue(c, by: "oracle", name: c.name)
         try DeliverTests.shell("rm -rf '\(d)/q.start' && cp -a '\(d)/q' '\(d)/q.start'")
         var options = queued
