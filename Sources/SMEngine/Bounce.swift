@@ -133,7 +133,7 @@ extension Engine {
             d.status = f.status
             let user = f.user
             if let t = f.addrType, !t.asciiCaseEquals(Array("rfc822".utf8)) {
-                d.actualRecipient = t + Array("; ".utf8) + stripQuotes(user)
+                d.actualRecipient = t + Array("; ".utf8) + (f.quotedUser ? user : stripQuotes(user))
             } else {
                 d.actualRecipient = Array("rfc822; ".utf8) + user + (user.contains(at) ? [] : [at] + j)
             }

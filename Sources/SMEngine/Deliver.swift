@@ -3,7 +3,9 @@
 // Delivers one queued message (a QueueFile and its df bytes) with the
 // configuration's mailers, as sendmail's dowork()/sendall()/deliver() do
 // for a queue run: each undelivered recipient is parsed again as a
-// recipient, the send list is ordered by host, recipients of one F=m
+// recipient (a queue run has expanded them first, QueueExpand.swift; the
+// local users it expanded run their mailer without a controlling user,
+// uncontrolledRecipients), the send list is ordered by host, recipients of one F=m
 // mailer (and one host, unless the mailer is local, F=l) are handed to a
 // single mailer process whose argv comes from A=, the `*file*` mailer
 // appends to the file itself (mailfile()), as does a mailer with
@@ -94,6 +96,9 @@ public struct FailedRecipient {
     public var delayed = false
     /// Its place in the send list (the DSN's order).
     public var order = 0
+    /// X-Actual-Recipient keeps the user's quotes (refused by recipient()
+    /// before sendmail unquotes it).
+    public var quotedUser = false
 }
 
 final class QueuedRecipient {
@@ -281,7 +286,7 @@ extension Engine {
                 continue
             }
             let q = QueuedRecipient(index: i, printable: r.address, address: a)
-            if let c = ctl {
+            if let c = ctl, !uncontrolledRecipients.contains(i) {
                 q.ctlUID = c.uid; q.ctlGID = c.gid; q.ctlName = c.user
                 q.expandedFrom = c.alias.isEmpty ? nil : c.alias
             }

@@ -56,6 +56,13 @@ public final class Engine: CfReporter {
     /// run: permanent failures are not printed (sendmail's HoldErrs), and
     /// the sender is the controlling address of the delivery lines.
     var submissionDelivery = false
+    /// While a queue run delivers recipients it expanded itself
+    /// (QueueExpand.swift): those that have no controlling user in memory
+    /// (local users an alias or .forward gave), by qf index.
+    var uncontrolledRecipients: Set<Int> = []
+    /// ... and the ctladdr= their delivery lines show (programs, files:
+    /// "<alias> (uid/gid)"), by qf index.
+    var expandedControlText: [Int: String] = [:]
 
     public var exitStatus: SysExit {
         get { rewriter.exitStatus }

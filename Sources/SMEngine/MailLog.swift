@@ -9,12 +9,15 @@
 // "to=..., ctladdr=..., delay=..., xdelay=..., mailer=..., pri=...,
 // relay=..., dsn=..., stat=..." above level 7 (Sent), 8 (deferred) or 6
 // (failed); "<id>: <bounce id>: DSN: <text>" when a bounce is queued,
-// above level 5; a refused recipient's error and to= line (dsn=, reply=).
+// above level 5; a refused recipient's error and to= line (dsn=, reply=);
+// a recipient a queue run's expansion found unknown: its to= line without
+// xdelay=, with reply= (above level 6).
 // Promises: never blocks delivery on logging; the default sink opens the
 // log once and writes one datagram per line.
 
 import Glibc
 import SMBase
+import SMRules
 import SMConfig
 import SMQueueFormat
 
@@ -93,7 +96,7 @@ extension Engine {
         // mailer the recipient's own (the qf's C line), the others the sender
         var own: String? = nil
         if let n = first.ctlName, let u = first.ctlUID { own = "\(n.string) (\(u)/\(first.ctlGID ?? 0))" }
-        let ctl: String?
+        var ctl: String?
         if m.name == Array("prog".utf8) {
             ctl = nil
         } else if m.name == Array("*file*".utf8) {
@@ -102,6 +105,10 @@ extension Engine {
             ctl = own ?? context.senderControl
         } else {
             ctl = context.senderControl
+        }
+        // (what this queue run expanded itself: the alias, as in memory)
+        if let t = expandedControlText[first.index], m.name == Array("prog".utf8) || m.name == Array("*file*".utf8) || m.has("o") {
+            ctl = t
         }
         if let c = ctl { line += ", ctladdr=\(c)" }
         line += ", delay=\(Self.delayText(max(0, now - context.creationTime)))"
@@ -118,6 +125,21 @@ extension Engine {
             dsn = (64...78).contains(status) ? Self.dsnStatus(status).string : "5.3.0"
         }
         line += ", dsn=\(dsn), stat=\(status == 0 ? "Sent" : text)"
+        sink.log(priority: LOG_INFO, line)
+    }
+
+    /// A recipient a queue run's expansion failed with a reply (User
+    /// unknown; a refused program or file logs nothing, as sendmail's):
+    /// "to=, ctladdr=, delay=, mailer=, pri=, dsn=, reply=, stat=".
+    func logExpansionFailure(id: [UInt8], _ f: SubmissionErrors.Failure, creationTime: Int64, priority: Int64) {
+        guard let sink = logSink, logLevel > 6, !f.withoutReason else { return }
+        var line = "\(id.string): to=\(f.printable.string)"
+        if let c = f.logControl { line += ", ctladdr=\(c)" }
+        line += ", delay=\(Self.delayText(max(0, Int64(time(nil)) - creationTime)))"
+        line += ", mailer=\((f.mailerName ?? []).string), pri=\(priority), dsn=\(f.status.string)"
+        line += ", reply=\(f.reply.string)"
+        let (_, _, text) = stripReplyCode(f.reply.string)
+        line += ", stat=\(text)"
         sink.log(priority: LOG_INFO, line)
     }
 

@@ -4,10 +4,14 @@
 // run (QueueRun.swift) and a delivery at submission time (Submit.swift,
 // SMTPServer.swift: DeliveryMode i and b) share.  The caller has opened
 // the qf read-write and holds its exclusive flock; this reads qf and df,
-// delivers (Deliver.swift; the transcript into an xf file once it is long,
+// in a queue run hands each recipient to recipient() again as readqf()
+// does (QueueExpand.swift: unexpanded SMTP -odq recipients are expanded,
+// the send queue replaces the qf's list, expansion failures are bounced
+// with the delivery's), delivers (Deliver.swift; the transcript into an xf file once it is long,
 // CheckpointInterval checkpoints of the qf), applies a queue run's age
 // limits (delay warnings, expiry), disposes of permanent failures, then removes
-// qf and df (all recipients done) or rewrites the qf with the rest.
+// qf and df (all recipients done) or rewrites the qf with the rest (also
+// when only the expansion changed the recipients).
 // Failures: a queue run always mails them back (Bounce.swift); at
 // submission ErrorMode decides as sendmail's savemail() does: p (in the
 // foreground) appends the message (as the *file* mailer would write it,
@@ -41,6 +45,20 @@ struct SubmissionErrors {
         var status: [UInt8]
         /// The reply ("550 5.1.1 User unknown"): the DSN's reason.
         var reply: [UInt8]
+        /// A queue run's expansion failure: the `r`/`Q` lines of the qf
+        /// entry it came from, the alias, the user and the mailer's T=.
+        var finalRecipient: [UInt8]? = nil
+        var originalRecipient: [UInt8]? = nil
+        var expandedFrom: [UInt8]? = nil
+        var user: [UInt8]? = nil
+        var addrType: [UInt8]? = nil
+        var diagnosticType: [UInt8]? = nil
+        /// No reason or Diagnostic-Code in the DSN (sendmail's q_rstatus
+        /// unset: refused programs and files), the user as written.
+        var withoutReason = false
+        /// Its log line's ctladdr= and mailer=.
+        var logControl: String? = nil
+        var mailerName: [UInt8]? = nil
     }
     var failures: [Failure] = []
     /// Their lines for the transcript ("550 5.1.1 x... User unknown").
@@ -84,9 +102,9 @@ extension Engine {
         let dfPath = (dfSub ? qdir + "/df" : qdir) + "/df" + id.string
         _ = lseek(fd, 0, SEEK_SET)
         let bytes = readAll(fd)
-        let qf: QueueFile
+        let decoded: QueueFile
         do {
-            qf = try QueueFileReader.decode(bytes)
+            decoded = try QueueFileReader.decode(bytes)
         } catch {
             // queuename(): relative to the queue directory
             let name = Array(((qfSub ? "qf/" : "./") + "qf" + id.string).utf8)
@@ -107,6 +125,15 @@ extension Engine {
         var dst = stat()
         _ = fstat(dfd, &dst)
         close(dfd)
+        // a queue run hands every recipient to recipient() again, as
+        // readqf() does (QueueExpand.swift): what was queued unexpanded
+        // is expanded now, and the send queue replaces the qf's list
+        var expansion: QueuedExpansion? = nil
+        if how == .queueRun && deliverNow {
+            expansion = expandQueuedRecipients(decoded, id: id, verbose: verbose)
+        }
+        let qf = expansion?.qf ?? decoded
+        let expansionChanged = expansion?.changed ?? false
         let retry = Int64(config.options["RetryFactor"].flatMap { Int($0.string) } ?? 90000)
         submissionDelivery = how != .queueRun
         var live = qf
@@ -127,6 +154,12 @@ extension Engine {
             // renamed as soon as it succeeds, so that a crash between the
             // two repeats as little as possible
             var prepared: Int32? = nil
+            uncontrolledRecipients = expansion?.uncontrolled ?? []
+            expandedControlText = expansion?.controlText ?? [:]
+            defer { uncontrolledRecipients = []; expandedControlText = [:] }
+            for f in expansion?.errors.failures ?? [] {
+                logExpansionFailure(id: id, f, creationTime: qf.creationTime, priority: priority)
+            }
             outcome = deliver(live, id: id, data: data, verbose: verbose, now: time(nil), logPriority: priority,
                               transcriptFile: xscript) { step in
                 switch step {
@@ -149,6 +182,9 @@ extension Engine {
         }
         submissionDelivery = false
         if let se = submissionErrors { addSubmissionErrors(se, to: &live, outcome: &outcome, id: id, data: data) }
+        if let se = expansion?.errors, !se.failures.isEmpty {
+            addSubmissionErrors(se, to: &live, outcome: &outcome, id: id, data: data)
+        }
         // a queue run: older than Timeout.queuewarn, one delay warning;
         // older than Timeout.queuereturn, what is left is returned
         let warning = how == .queueRun ? applyAgeLimits(qf, outcome: &outcome, verbose: verbose, now: time(nil)) : nil
@@ -170,7 +206,7 @@ extension Engine {
         // copy bound the cf's empty defaults (queued with ErrorMode=p:
         // sendmail's qf then has them, bound with the user's $u)
         let boundByDeadLetter = !deliverNow && !unbound.isEmpty && outcome.lastUserMacro != nil
-        guard outcome.attempted || boundByDeadLetter else { return }
+        guard outcome.attempted || boundByDeadLetter || expansionChanged else { return }
         var updated = qf
         if !unbound.isEmpty && how != .session {
             // queueup() binds the defaults with $u of the last mailer call
@@ -186,14 +222,16 @@ extension Engine {
             }
             updated.headers = Self.merge(qf.headers, bound)
         }
-        if outcome.attempted {
+        if outcome.attempted || expansionChanged {
             updated.recipients = keepRecipients(qf, outcome.remaining)
             for (k, i) in outcome.remaining.enumerated() {
                 if let m = outcome.recipientMessages[i] { updated.recipients[k].message = m }
             }
+            if let m = outcome.message { updated.message = m }
+        }
+        if outcome.attempted {
             updated.lastAttempt = Int64(time(nil))
             updated.attempts += 1
-            if let m = outcome.message { updated.message = m }
         }
         if warning != nil { updated.flags.insert(.warningSent) }
         if outcome.attempted && (how == .queueRun || how == .sessionChild) {
@@ -216,9 +254,15 @@ extension Engine {
         // reported first, as recipients of the envelope not written to the qf
         var first: [FailedRecipient] = []
         for f in se.failures {
-            live.recipients.append(QueueFile.Recipient(address: f.printable, flags: f.flags))
-            var r = FailedRecipient(index: live.recipients.count - 1, status: f.status, user: f.printable)
-            r.diagnostic = (Array("smtp".utf8), f.reply)
+            var qr = QueueFile.Recipient(address: f.printable, flags: f.flags)
+            qr.finalRecipient = f.finalRecipient
+            qr.originalRecipient = f.originalRecipient
+            live.recipients.append(qr)
+            var r = FailedRecipient(index: live.recipients.count - 1, status: f.status, user: f.user ?? f.printable)
+            if !f.withoutReason { r.diagnostic = (f.diagnosticType ?? Array("smtp".utf8), f.reply) }
+            r.quotedUser = f.withoutReason
+            r.expandedFrom = f.expandedFrom
+            r.addrType = f.addrType
             first.append(r)
         }
         outcome.failures = first + outcome.failures

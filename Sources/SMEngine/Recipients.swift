@@ -9,7 +9,10 @@
 // cf's ruleset 5 for F=5 mailers, the password file for F=w mailers
 // (with the lower-case retry), and the user's .forward along
 // ForwardPath.  Messages and their order are sendmail's; "aliased to",
-// "including file" and "forwarding to" are shown only with -v.
+// "including file" and "forwarding to" are shown only with -v, "duplicate
+// suppressed" only when the address already queued is not primary (the
+// only address of a primary alias counts as primary while it is sendable).  Used at submission
+// and again by queue runs for the qf's recipients (QueueExpand.swift).
 // Promises: expansion is bounded (alias depth over 10 is an error, as
 // in sendmail); every address ends in one of the states below; nothing
 // here delivers or writes anything.
@@ -199,7 +202,9 @@ extension Engine {
 
         let (dup, at) = queue.place(new) { sameAddress($0, $1) }
         if let q = dup {
-            if !q.primary {
+            // (the only address of a primary alias counts as primary
+            // unless it failed: measured against sendmail)
+            if !(q.primary || (q.queuedAsPrimary && q.state.isSendable)) {
                 if !new.state.isDead { if verbose && !quietDuplicates { rw.notice("duplicate suppressed") } } else { q.state = .duplicate }
                 q.primary = q.primary || new.primary
             } else if q.selfReference {
