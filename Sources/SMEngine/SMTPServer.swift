@@ -33,7 +33,8 @@
 // In the daemon (SMDaemon) the same session runs per connection with the
 // client's and listener's macros (SMTPServer+Connection.swift) and
 // check_relay at connect.
-// Not done: AUTH and STARTTLS (not offered), VERB's verbose output,
+// STARTTLS (daemon only): SMTPServer+TLS.swift.
+// Not done: AUTH (not offered), VERB's verbose output,
 // check_data, check_compat, $#discard and $#quarantine
 // (accepted as ok), ETRN (answered, nothing is run).  The 451 text for a
 // queue that cannot be written is ours, not verified against sendmail.
@@ -100,6 +101,8 @@ public final class SMTPServer {
     public var queueIDSource: ((time_t) -> QueueID)? = nil
     /// IDs of the messages queued so far (the daemon starts their delivery).
     public var acceptedIDs: [[UInt8]] = []
+    /// STARTTLS (SMTPServer+TLS.swift).
+    public var tls = SMTPServerTLS()
 
     func newQueueID(_ t: time_t) -> QueueID {
         if let src = queueIDSource { return src(t) }
@@ -182,6 +185,7 @@ public final class SMTPServer {
     public func handle(_ line: [UInt8], inputPending: Bool = false) -> (reply: [UInt8], close: Bool) {
         let inCommand = session.phase != .data
         if inCommand, SMTPCommand.parse(line).verb == .etrn { issuedMailCommand = true }
+        if inCommand, let r = startTLSCommand(line) { return (r, false) }
         let action = session.receive(line, inputPending: inputPending)
         switch action {
         case .none: return ([], false)
@@ -201,7 +205,9 @@ public final class SMTPServer {
             return (r.encoded, false)
         case .hello(let domain, let extended):
             // a new greeting drops the transaction (not the envelope's message)
-            let keep = envelopeMessage
+            let afterTLS = tlsGreetingPending()
+            let keep = afterTLS ? nil : envelopeMessage
+            if afterTLS { logAbandonedTransaction(withoutRecipients: true) }
             resetTransaction()
             envelopeMessage = keep
             return (hello(domain, extended: extended), false)
@@ -284,7 +290,7 @@ public final class SMTPServer {
     func hello(_ domain: [UInt8], extended: Bool) -> [UInt8] {
         // $s and $r are set from these at MAIL, as sendmail does
         heloName = domain
-        heloProtocol = Array((extended ? "ESMTP" : "SMTP").utf8)
+        heloProtocol = Array((extended ? "ESMTP" : "SMTP").utf8) + (extended && tls.active ? [UInt8(ascii: "S")] : [])
         let first = Array("\(macro("j").string) Hello \(macro("_").string), pleased to meet you".utf8)
         guard extended else { return SMTPReply(code: 250, enhanced: nil, lines: [first]).encoded }
         if session.nullServer {
@@ -297,6 +303,7 @@ public final class SMTPServer {
         lines.append(Array((maxMessageSize > 0 ? "SIZE \(maxMessageSize)" : "SIZE").utf8))
         if !privacy("noreceipts") { lines.append(Array("DSN".utf8)) }
         if !privacy("noetrn") && !session.disabled.contains(.etrn) { lines.append(Array("ETRN".utf8)) }
+        if let k = startTLSKeyword { lines.append(k) }
         lines.append(Array("DELIVERBY".utf8))
         lines.append(Array("HELP".utf8))
         return SMTPReply(code: 250, enhanced: nil, lines: lines).encoded
@@ -683,8 +690,9 @@ public final class SMTPServer {
 
     /// QUIT with a transaction that has recipients but no message: sendmail
     /// logs its envelope (from=..., size=0) as it drops it.
-    func logAbandonedTransaction(size: Int = 0) {
-        guard sender != nil, acceptedCount > 0, let id = envelopeID else { return }
+    /// (The first HELO/EHLO after STARTTLS logs it without recipients too.)
+    func logAbandonedTransaction(size: Int = 0, withoutRecipients: Bool = false) {
+        guard sender != nil, acceptedCount > 0 || withoutRecipients, let id = envelopeID else { return }
         engine.logQueued(id: id.bytes, sender: senderGiven, size: size, precedence: 0, nrcpts: acceptedCount, msgid: nil,
                          bodyType: declaredBody, relay: macro("_"), recipients: [], priority: 0, delay: 0,
                          proto: macro("r"), daemon: daemonName)

@@ -71,8 +71,10 @@ struct DaemonTests {
 
     /// The same script against both daemons; transcripts, syslog lines
     /// and queue files compared.
-    func compare(_ script: String, tag: String, expectMessages: Int, extra: [String] = []) throws {
-        let (cf, dir) = try prepare()
+    func compare(_ script: String, tag: String, expectMessages: Int, extra: [String] = [],
+                 cf otherCF: ((String, URL) throws -> String)? = nil) throws {
+        var (cf, dir) = try prepare()
+        if let make = otherCF { cf = try make(cf, dir) }
         let realQ = try Faults.freshDirectory(dir, "q-daemon-\(tag)-real")
         let oursQ = try Faults.freshDirectory(dir, "q-daemon-\(tag)-ours")
         if access("/dev/log", F_OK) != 0 {
