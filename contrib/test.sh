@@ -28,9 +28,12 @@ if [ "${SKIP_APT:-0}" != 1 ]; then
     # iproute2 (ip, for the private network namespace), coreutils (timeout),
     # python3 (the m4 verdict comparison and the mbox reader in ToolsTests),
     # s-nail, mutt and procmail (end-to-end tests: real user agents and LDA),
-    # swaks (an SMTP client against our daemon).
+    # swaks (an SMTP client against our daemon) with libnet-ssleay-perl
+    # (its --tls), libssl-dev (STARTTLS through the system OpenSSL) and
+    # openssl (the TLS tests' certificates, s_client).
     apt-get install -y sendmail-bin sendmail-cf m4 libdb-dev libssl-dev libmilter-dev \
-        util-linux mount hostname iproute2 coreutils python3 s-nail mutt procmail swaks
+        util-linux mount hostname iproute2 coreutils python3 s-nail mutt procmail swaks \
+        libnet-ssleay-perl openssl
 fi
 
 # sendmail (and our map code, which follows it) treats a map file as unsafe

@@ -310,4 +310,18 @@ extension DaemonTLSTests {
         #expect(t.contains("::: after False TLSv1.3"), "\(t)")
         #expect(queue.filter { $0.hasPrefix("qf") }.count == 1, "queue: \(queue)")
     }
+
+    @Test("TLS records split into one-byte segments are reassembled; bytes that are no TLS record end the connection")
+    func splitRecordsAndGarbage() throws {
+        let client = OracleEnvironment.packageRoot.appendingPathComponent("Tests/Fixtures/smtp/tls-split-client.py").path
+        let (t, _, _) = try runOurs("""
+            #RUN /usr/bin/python3 \(client) split 2525 2>&1
+            #RUN /usr/bin/python3 \(client) garbage 2525 2>&1
+            """, tag: "tls-split")
+        #expect(t.components(separatedBy: "=== run exit 0").count == 3, "a client failed:\n\(t)")
+        #expect(t.contains("::: handshake TLSv1.3\n::: 250-vm.example.test Hello localhost [127.0.0.1], pleased to meet you\n"),
+                "no EHLO reply over the split handshake:\n\(t)")
+        #expect(t.contains("::: 221 2.0.0 vm.example.test closing connection"), "no QUIT reply:\n\(t)")
+        #expect(t.contains("::: 220 2.0.0 Ready to start TLS\n::: closed\n"), "garbage after STARTTLS was not refused:\n\(t)")
+    }
 }
