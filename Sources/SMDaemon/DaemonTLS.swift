@@ -82,4 +82,19 @@ extension SMTPSessionHandler {
             handler.processNext(context: context)
         }
     }
+
+    /// The handshake failed: the session logs it (before the loss of
+    /// the connection, which follows).
+    func tlsFailed(context: ChannelHandlerContext, _ e: TLSFailedEvent) {
+        guard let box = server, e.inHandshake else { return }
+        busy = true
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        daemon.pool.runIfActive(eventLoop: context.eventLoop) {
+            box.value.tlsHandshakeFailed(result: Int(e.result), reason: e.reason, sslError: Int(e.sslError))
+        }.whenComplete { _ in
+            let (handler, context) = loopBound.value
+            handler.busy = false
+            if handler.lost { handler.reportLoss(context: context) }
+        }
+    }
 }

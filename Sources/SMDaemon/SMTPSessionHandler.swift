@@ -115,8 +115,9 @@ final class SMTPSessionHandler: ChannelInboundHandler {
             tlsEstablished(context: context, e.info)
             return
         }
-        if event is TLSFailedEvent {
-            // the TLS handler closes the connection
+        if let e = event as? TLSFailedEvent {
+            // logged; the TLS handler closes the connection
+            tlsFailed(context: context, e)
             return
         }
         context.fireUserInboundEventTriggered(event)

@@ -18,7 +18,10 @@
 // ESMTPS from the next EHLO; the STARTTLS= log line (LogLevel > 8); the
 // tls_client ruleset with "${verify} $| STARTTLS": a refusal makes the
 // rest of the session a null server answering with its reply, as
-// sendmail does.  -bs does not know STARTTLS (500, as before).
+// sendmail does (which, with the cf's rules tried here, does not run it
+// again at MAIL).  A failed handshake: sendmail's "STARTTLS=server,
+// error: accept failed=..." line (`tlsHandshakeFailed`), then the
+// connection ends.  -bs does not know STARTTLS (500, as before).
 
 import Glibc
 import SMBase
@@ -119,5 +122,12 @@ extension SMTPServer {
         let (code, enhanced, text) = stripReplyCode(first)
         session.refuseConnection(SMTPReply(code: Int(code ?? "550") ?? 550, enhanced: enhanced,
                                            lines: [Array(text.latin1Bytes)]))
+    }
+
+    /// The handshake failed: sendmail's log line (the connection is lost next).
+    public func tlsHandshakeFailed(result: Int, reason: String, sslError: Int) {
+        tls.startRequested = false
+        guard let sink = engine.logSink, engine.logLevel > 5 else { return }
+        sink.log(priority: LOG_WARNING, "STARTTLS=server, error: accept failed=\(result), reason=\(reason), SSL_error=\(sslError), errno=0, retry=-1, relay=\(macro("_").string)")
     }
 }

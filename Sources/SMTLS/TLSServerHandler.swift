@@ -32,7 +32,13 @@ public struct TLSEstablishedEvent: Sendable {
 
 /// The handshake or the TLS stream failed; the connection is closing.
 public struct TLSFailedEvent: Sendable {
+    /// OpenSSL's reason text ("unexpected message").
     public let reason: String
+    /// The failing call's return value and SSL_get_error's code.
+    public let result: Int32
+    public let sslError: Int32
+    /// The handshake had not completed.
+    public let inHandshake: Bool
 }
 
 public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
@@ -86,12 +92,13 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
         if flush { ctx.flush() }
     }
 
-    func fail(_ ctx: ChannelHandlerContext, _ reason: String) {
+    func fail(_ ctx: ChannelHandlerContext, _ reason: String, result: Int32 = -1, sslError: Int32 = SSL_ERROR_SSL) {
         guard !failed else { return }
         failed = true
         held.removeAll()
         drain(ctx)   // the alert, if any
-        ctx.fireUserInboundEventTriggered(TLSFailedEvent(reason: reason))
+        ctx.fireUserInboundEventTriggered(TLSFailedEvent(reason: reason, result: result, sslError: sslError,
+                                                         inHandshake: !established))
         ctx.close(promise: nil)
     }
 
@@ -108,7 +115,7 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
             if r != 1 {
                 let e = SSL_get_error(ssl, r)
                 if e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE { drain(ctx); return }
-                fail(ctx, Self.errorText(e))
+                fail(ctx, Self.errorText(e), result: r, sslError: e)
                 return
             }
             established = true
@@ -142,7 +149,7 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
                 ctx.close(promise: nil)
                 return
             }
-            fail(ctx, Self.errorText(e))
+            fail(ctx, Self.errorText(e), result: n, sslError: e)
             return
         }
     }
