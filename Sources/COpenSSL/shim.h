@@ -13,6 +13,7 @@
 
 static inline long sm_ssl_ctx_set_mode(SSL_CTX *c, long m) { return SSL_CTX_set_mode(c, m); }
 static inline long sm_ssl_ctx_set_min_proto(SSL_CTX *c, int v) { return SSL_CTX_set_min_proto_version(c, v); }
+static inline long sm_ssl_ctx_set1_groups_list(SSL_CTX *c, const char *l) { return SSL_CTX_set1_groups_list(c, l); }
 static inline long sm_ssl_ctx_set_tmp_dh(SSL_CTX *c, DH *dh) { return SSL_CTX_set_tmp_dh(c, dh); }
 static inline long sm_ssl_ctx_set_dh_auto(SSL_CTX *c, int on) { return SSL_CTX_set_dh_auto(c, on); }
 static inline int sm_ssl_ctx_set_session_id_context(SSL_CTX *c, const unsigned char *s, unsigned int n) {

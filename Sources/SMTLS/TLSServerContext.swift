@@ -7,7 +7,9 @@
 // certificate requested) — shared by every connection of the daemon.
 // Client certificates are requested (unless V) and never fail the
 // handshake: their verification result is read afterwards and becomes
-// {verify} (TLSPeerInfo), as sendmail does it.
+// {verify} (TLSPeerInfo), as sendmail does it.  Key exchange uses P-256
+// only and client-initiated renegotiation is refused, as with Debian's
+// sendmail (compared in DaemonTLSTests).
 // Promises: `init` throws (never half-builds) when the certificate or key
 // cannot be loaded or do not match; the context is immutable afterwards
 // and safe to share between event loops.
@@ -44,7 +46,7 @@ public struct TLSSetupError: Error, CustomStringConvertible {
         if e != 0 {
             var buf = [CChar](repeating: 0, count: 256)
             ERR_error_string_n(e, &buf, buf.count)
-            text += ": " + String(cString: buf)
+            text += ": " + buf.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         }
         ERR_clear_error()
         description = text
@@ -63,6 +65,8 @@ public final class TLSServerContext: @unchecked Sendable {
         // renegotiation is refused (a no_renegotiation alert)
         SSL_CTX_set_options(c, sm_ssl_op_no_renegotiation())
         _ = sm_ssl_ctx_set_mode(c, sm_ssl_mode_release_buffers())
+        // key exchange on P-256 only, as Debian's sendmail (TLS_EC) offers it
+        _ = sm_ssl_ctx_set1_groups_list(c, "P-256")
         let sid: [UInt8] = Array("sendmail".utf8)
         _ = sm_ssl_ctx_set_session_id_context(c, sid, UInt32(sid.count))
         guard SSL_CTX_use_certificate_chain_file(c, s.certFile) == 1 else {
@@ -168,12 +172,12 @@ public struct TLSPeerInfo: Sendable, Equatable {
         func oneline(_ n: OpaquePointer?) -> [UInt8] {
             var buf = [CChar](repeating: 0, count: 1024)
             guard let n, X509_NAME_oneline(n, &buf, Int32(buf.count)) != nil else { return [] }
-            return xtext(Array(String(cString: buf).utf8))
+            return xtext(Array(buf.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }.utf8))
         }
         func cn(_ n: OpaquePointer?) -> [UInt8] {
             var buf = [CChar](repeating: 0, count: 256)
             guard let n, X509_NAME_get_text_by_NID(n, NID_commonName, &buf, Int32(buf.count)) > 0 else { return [] }
-            return xtext(Array(String(cString: buf).utf8))
+            return xtext(Array(buf.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }.utf8))
         }
         info.certSubject = oneline(X509_get_subject_name(cert))
         info.certIssuer = oneline(X509_get_issuer_name(cert))

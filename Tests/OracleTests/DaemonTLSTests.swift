@@ -239,6 +239,27 @@ struct DaemonTLSTests {
             """, tag: "tls-inject", expectMessages: 0, cf: { try Self.tlsCF($0, $1) })
     }
 
+    @Test("ServerSSLOptions and CipherList select TLS 1.2 and the cipher; key exchange group; renegotiation refused")
+    func optionsAndRenegotiation() throws {
+        let sclient = "timeout 10 /usr/bin/openssl s_client -starttls smtp -connect 127.0.0.1:2525 -brief 2>&1"
+        let keep = "grep -E '^(Protocol version|Ciphersuite|Server Temp Key|RENEGOTIATING|250 |221 )|no renegotiation|alert' | sed 's/^[0-9A-F]*:error/error/; s/:[^:]*rec_layer_s3.c:[0-9]*:/:/'"
+        try daemon.compare("""
+            #CONNECT 2525 127.0.0.1 40112
+            STARTTLS
+            #TLS
+            VRFY tls
+            QUIT
+            #RUN (sleep 1; printf 'EHLO x\\r\\n'; sleep 0.5; printf 'R\\n'; sleep 1; printf 'QUIT\\r\\n'; sleep 0.5) | \(sclient) | \(keep)
+            """, tag: "tls-options", expectMessages: 0,
+            cf: { try Self.tlsCF($0, $1, options: ["ServerSSLOptions=+SSL_OP_NO_TLSv1_3", "CipherList=ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384"]) })
+        try daemon.compare("""
+            #RUN (sleep 1; printf 'QUIT\\r\\n'; sleep 0.5) | \(sclient) | \(keep)
+            #RUN (sleep 1; printf 'QUIT\\r\\n'; sleep 0.5) | timeout 10 /usr/bin/openssl s_client -groups X25519 -starttls smtp -connect 127.0.0.1:2525 -brief 2>&1 | \(keep)
+            #CONNECT 2525 127.0.0.1 40113
+            QUIT
+            """, tag: "tls-groups", expectMessages: 0, cf: { try Self.tlsCF($0, $1) })
+    }
+
     @Test("without a certificate STARTTLS is not offered: 454, and 501 for an argument")
     func notConfigured() throws {
         try daemon.compare("""
