@@ -19,9 +19,11 @@
 // tls_client ruleset with "${verify} $| STARTTLS": a refusal makes the
 // rest of the session a null server answering with its reply, as
 // sendmail does (which, with the cf's rules tried here, does not run it
-// again at MAIL).  A failed handshake: sendmail's "STARTTLS=server,
+// again at MAIL).  -bs answers STARTTLS too but never offers it (sendmail
+// would do TLS over standard input and output when certificates are
+// configured; we do not): 454, or 501 with an argument.  A failed handshake: sendmail's "STARTTLS=server,
 // error: accept failed=..." line (`tlsHandshakeFailed`), then the
-// connection ends.  -bs does not know STARTTLS (500, as before).
+// connection ends.
 
 import Glibc
 import SMBase
@@ -70,7 +72,6 @@ public struct SMTPTLSInfo: Sendable {
 extension SMTPServer {
     /// The reply to a STARTTLS line, or nil when `line` is another command.
     func startTLSCommand(_ line: [UInt8]) -> [UInt8]? {
-        guard daemonName != nil else { return nil }
         var l = line
         if l.last == 0x0D { l.removeLast() }
         var i = 0

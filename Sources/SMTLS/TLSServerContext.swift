@@ -9,7 +9,7 @@
 // handshake: their verification result is read afterwards and becomes
 // {verify} (TLSPeerInfo), as sendmail does it.  Key exchange uses P-256
 // only and client-initiated renegotiation is refused, as with Debian's
-// sendmail (compared in DaemonTLSTests).
+// sendmail (compared in DaemonTLSTests.swift).
 // Promises: `init` throws (never half-builds) when the certificate or key
 // cannot be loaded or do not match; the context is immutable afterwards
 // and safe to share between event loops.

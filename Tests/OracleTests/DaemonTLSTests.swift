@@ -22,10 +22,9 @@
 import Foundation
 import Testing
 
-@Suite("sendmail -bD: STARTTLS as sendmail offers it", .serialized)
-struct DaemonTLSTests {
-    let daemon = DaemonTests()
-
+// (Part of the DaemonTests suite: its cases share the scratch directory
+// and must not run alongside the other daemon cases.)
+extension DaemonTests {
     /// The certificates (made once per scratch directory).
     static func certificates(_ dir: URL) throws -> URL {
         let openssl = "/usr/bin/openssl"
@@ -93,14 +92,14 @@ struct DaemonTLSTests {
     }
 
     func tlsDir() throws -> String {
-        let (_, dir) = try daemon.prepare()
+        let (_, dir) = try prepare()
         return try Self.certificates(dir).path
     }
 
     @Test("STARTTLS then EHLO: the TLS macros with a verified client certificate, STARTTLS again, Received: with version/cipher/bits/verify")
     func startTLSThenEHLO() throws {
         let tls = try tlsDir()
-        try daemon.compare("""
+        try compare("""
             #CONNECT 2525 127.0.0.1 40101
             EHLO client.example
             VRFY tls
@@ -158,8 +157,8 @@ struct DaemonTLSTests {
             .
             QUIT
             """
-        try daemon.compare(script, tag: "tls-order", expectMessages: 2, cf: { try Self.tlsCF($0, $1) })
-        try daemon.compare("""
+        try compare(script, tag: "tls-order", expectMessages: 2, cf: { try Self.tlsCF($0, $1) })
+        try compare("""
             #CONNECT 2525 127.0.0.1 40110
             EHLO client.example
             STARTTLS
@@ -207,8 +206,8 @@ struct DaemonTLSTests {
             NOOP
             QUIT
             """
-        try daemon.compare(script, tag: "tls-certs", expectMessages: 1, cf: { try Self.tlsCF($0, $1) })
-        try daemon.compare("""
+        try compare(script, tag: "tls-certs", expectMessages: 1, cf: { try Self.tlsCF($0, $1) })
+        try compare("""
             #CONNECT 2525 127.0.0.1 40106
             STARTTLS
             #TLS \(tls)/client.crt \(tls)/client.key
@@ -219,7 +218,7 @@ struct DaemonTLSTests {
 
     @Test("plaintext pipelined after STARTTLS is dropped: a whole line and a partial one never become commands")
     func plaintextInjection() throws {
-        try daemon.compare("""
+        try compare("""
             #CONNECT 2525 127.0.0.1 40107
             EHLO client.example
             #RAW STARTTLS\\r\\nRSET\\r\\n
@@ -243,7 +242,7 @@ struct DaemonTLSTests {
     func optionsAndRenegotiation() throws {
         let sclient = "timeout 10 /usr/bin/openssl s_client -starttls smtp -connect 127.0.0.1:2525 -brief 2>&1"
         let keep = "grep -E '^(Protocol version|Ciphersuite|Server Temp Key|RENEGOTIATING|250 |221 )|no renegotiation|alert' | sed 's/^[0-9A-F]*:error/error/; s/:[^:]*rec_layer_s3.c:[0-9]*:/:/'"
-        try daemon.compare("""
+        try compare("""
             #CONNECT 2525 127.0.0.1 40112
             STARTTLS
             #TLS
@@ -252,7 +251,7 @@ struct DaemonTLSTests {
             #RUN (sleep 1; printf 'EHLO x\\r\\n'; sleep 0.5; printf 'R\\n'; sleep 1; printf 'QUIT\\r\\n'; sleep 0.5) | \(sclient) | \(keep)
             """, tag: "tls-options", expectMessages: 0,
             cf: { try Self.tlsCF($0, $1, options: ["ServerSSLOptions=+SSL_OP_NO_TLSv1_3", "CipherList=ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384"]) })
-        try daemon.compare("""
+        try compare("""
             #RUN (sleep 1; printf 'QUIT\\r\\n'; sleep 0.5) | \(sclient) | \(keep)
             #RUN (sleep 1; printf 'QUIT\\r\\n'; sleep 0.5) | timeout 10 /usr/bin/openssl s_client -groups X25519 -starttls smtp -connect 127.0.0.1:2525 -brief 2>&1 | \(keep)
             #CONNECT 2525 127.0.0.1 40113
@@ -262,7 +261,7 @@ struct DaemonTLSTests {
 
     @Test("without a certificate STARTTLS is not offered: 454, and 501 for an argument")
     func notConfigured() throws {
-        try daemon.compare("""
+        try compare("""
             #CONNECT 2525 127.0.0.1 40109
             EHLO client.example
             STARTTLS
@@ -274,18 +273,18 @@ struct DaemonTLSTests {
 
 // MARK: real clients against ours
 
-extension DaemonTLSTests {
-    func runOurs(_ script: String, tag: String) throws -> (String, URL, [String]) {
-        let (cf0, dir) = try daemon.prepare()
+extension DaemonTests {
+    func runOursTLS(_ script: String, tag: String) throws -> (String, URL, [String]) {
+        let (cf0, dir) = try prepare()
         let cf = try Self.tlsCF(cf0, dir)
-        let (t, queue, _) = try daemon.runOurs(script, tag: tag, cf: cf, dir: dir)
+        let (t, queue, _) = try runOurs(script, tag: tag, cf: cf, dir: dir)
         return (t, dir, queue)
     }
 
     @Test("openssl s_client -starttls smtp: the server certificate verifies against the CA, EHLO again, QUIT")
     func opensslClient() throws {
         let tls = try tlsDir()
-        let (t, _, _) = try runOurs("""
+        let (t, _, _) = try runOursTLS("""
             #RUN (sleep 1; printf 'EHLO client.example\\r\\n'; sleep 1; printf 'QUIT\\r\\n') | /usr/bin/openssl s_client -starttls smtp -connect 127.0.0.1:2525 -CAfile \(tls)/ca.crt -verify_return_error -ign_eof -brief -cert \(tls)/client.crt -key \(tls)/client.key 2>&1
             """, tag: "tls-s_client")
         #expect(t.contains("=== run exit 0"), "s_client failed:\n\(t)")
@@ -301,7 +300,7 @@ extension DaemonTLSTests {
             throw HarnessError("/usr/bin/swaks is missing (apt-get install swaks; contrib/test.sh installs it)")
         }
         let tls = try tlsDir()
-        let (t, dir, queue) = try runOurs("""
+        let (t, dir, queue) = try runOursTLS("""
             #RUN /usr/bin/swaks --server 127.0.0.1:2525 --tls --tls-cert \(tls)/client.crt --tls-key \(tls)/client.key --helo client.example --from sender@client.example --to root --header Subject:with-cert --body b1
             #RUN /usr/bin/swaks --server 127.0.0.1:2525 --tls --helo client.example --from sender@client.example --to root --header Subject:without-cert --body b2
             """, tag: "tls-swaks")
@@ -325,7 +324,7 @@ extension DaemonTLSTests {
         let py = """
             import smtplib, ssl; ctx = ssl.create_default_context(cafile='\(tls)/ca.crt'); ctx.check_hostname = False; s = smtplib.SMTP('127.0.0.1', 2525); s.ehlo('client.example'); print('before', s.has_extn('starttls')); print(s.starttls(context=ctx)); s.ehlo('client.example'); print('after', s.has_extn('starttls'), s.sock.version()); print(s.sendmail('sender@client.example', ['root'], 'Subject: smtplib\\r\\n\\r\\nbody\\r\\n')); s.quit()
             """
-        let (t, _, queue) = try runOurs("#RUN /usr/bin/python3 -c \"\(py)\"\n", tag: "tls-smtplib")
+        let (t, _, queue) = try runOursTLS("#RUN /usr/bin/python3 -c \"\(py)\"\n", tag: "tls-smtplib")
         #expect(t.contains("=== run exit 0"), "smtplib failed:\n\(t)")
         #expect(t.contains("::: before True"), "\(t)")
         #expect(t.contains("::: (220, b'2.0.0 Ready to start TLS')"), "\(t)")
@@ -336,13 +335,13 @@ extension DaemonTLSTests {
     @Test("TLS records split into one-byte segments are reassembled; bytes that are no TLS record end the connection (as sendmail)")
     func splitRecordsAndGarbage() throws {
         let client = OracleEnvironment.packageRoot.appendingPathComponent("Tests/Fixtures/smtp/tls-split-client.py").path
-        try daemon.compare("""
+        try compare("""
             #RUN timeout 20 /usr/bin/python3 \(client) split 2525 2>&1
             #RUN timeout 20 /usr/bin/python3 \(client) garbage 2525 2>&1
             #CONNECT 2525 127.0.0.1 40111
             QUIT
             """, tag: "tls-split", expectMessages: 0, cf: { try Self.tlsCF($0, $1) })
-        let (t, _, _) = try runOurs("""
+        let (t, _, _) = try runOursTLS("""
             #RUN timeout 20 /usr/bin/python3 \(client) split 2525 2>&1
             #RUN timeout 20 /usr/bin/python3 \(client) garbage 2525 2>&1
             """, tag: "tls-split")
