@@ -27,8 +27,10 @@
 // - ConnectionRateThrottle: at most N connections a second per listener
 //   get their session at once, the next ones wait their turn (sendmail
 //   sleeps before accepting more);
+// - STARTTLS's TLS context, built at start and at each SIGHUP from the
+//   cf's certificate options (DaemonTLS.swift); none: STARTTLS not offered.
 // Not done: Timeout.* other than command/datablock (in the handler), ident, queue
-// runners (-q<time>), the control socket, STARTTLS, AUTH, milters.
+// runners (-q<time>), the control socket, AUTH, milters.
 // Promises: no event loop thread ever blocks on disk or DNS (sessions run
 // their commands on `pool`); run() returns the exit status.
 

@@ -16,7 +16,8 @@
 // mailbox in background mode, swaks, 200 concurrent connections, a
 // client lost in DATA, SIGTERM in a session, SIGHUP during a session,
 // MaxDaemonChildren and ConnectionRateThrottle; -bd detaching with its pid
-// file is checked on both (the oracle's pid file is the reference).  Fails (never skips) when python3, swaks
+// file is checked on both (the oracle's pid file is the reference).  STARTTLS's cases are in
+// DaemonTLSTests.swift (same suite).  Fails (never skips) when python3, swaks
 // or another prerequisite is missing.
 
 import Foundation
