@@ -28,6 +28,8 @@ let package = Package(
         .systemLibrary(name: "CBerkeleyDB", path: "Sources/CBerkeleyDB"),
         .systemLibrary(name: "CResolv", path: "Sources/CResolv"),
         .systemLibrary(name: "CSASL", path: "Sources/CSASL"),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
+                       providers: [.apt(["libssl-dev"])]),
 
         // Pure layer: no sockets, files or processes.
         .target(name: "SMBase", swiftSettings: swift6),
@@ -43,8 +45,14 @@ let package = Package(
         .target(name: "SMSMTP", dependencies: ["SMBase"], swiftSettings: swift6),
         .target(name: "SMEngine", dependencies: ["SMBase", "SMRules", "SMConfig", "SMMaps", "SMQueueFormat", "SMSMTP", "SMDSN", "CSASL"], swiftSettings: swift6),
 
+        // STARTTLS over the system OpenSSL: a NIO handler on memory BIOs.
+        .target(name: "SMTLS", dependencies: [
+            "COpenSSL",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], swiftSettings: swift6),
+
         .target(name: "SMDaemon", dependencies: [
-            "SMEngine", "SMConfig", "SMRules", "SMSMTP", "SMBase",
+            "SMEngine", "SMConfig", "SMRules", "SMSMTP", "SMBase", "SMTLS",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -22,7 +22,7 @@ export PATH="/opt/swift/usr/bin:$PATH"
 if [ "$(id -u)" -eq 0 ] && [ "${SKIP_APT:-0}" != 1 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq m4 libdb-dev libssl-dev libsasl2-dev libsasl2-modules >/dev/null
+    apt-get install -y -qq m4 libdb-dev libssl-dev libsasl2-dev libsasl2-modules pkg-config >/dev/null
 fi
 
 swift build -c release --product sendmail

@@ -29,11 +29,14 @@ if [ "${SKIP_APT:-0}" != 1 ]; then
     # python3 (the m4 verdict comparison and the mbox reader in ToolsTests),
     # s-nail, mutt and procmail (end-to-end tests: real user agents and LDA);
     # libsasl2-dev (SMTP AUTH links libsasl2), sasl2-bin (saslpasswd2 makes
-    # the test sasldb), libsasl2-modules (PLAIN, LOGIN, CRAM-MD5, DIGEST-MD5)
-    # and swaks (AUTH from a real client, an SMTP client against our daemon).
+    # the test sasldb), libsasl2-modules (PLAIN, LOGIN, CRAM-MD5, DIGEST-MD5),
+    # swaks (AUTH and TLS from a real client, an SMTP client against our
+    # daemon) with libnet-ssleay-perl (its --tls), libssl-dev (STARTTLS
+    # through the system OpenSSL) and openssl (the TLS tests' certificates,
+    # s_client).
     apt-get install -y sendmail-bin sendmail-cf m4 libdb-dev libssl-dev libmilter-dev \
         util-linux mount hostname iproute2 coreutils python3 s-nail mutt procmail \
-        libsasl2-dev sasl2-bin libsasl2-modules swaks
+        libsasl2-dev sasl2-bin libsasl2-modules swaks libnet-ssleay-perl openssl pkg-config
 fi
 
 # sendmail (and our map code, which follows it) treats a map file as unsafe

@@ -27,8 +27,10 @@
 // - ConnectionRateThrottle: at most N connections a second per listener
 //   get their session at once, the next ones wait their turn (sendmail
 //   sleeps before accepting more);
+// - STARTTLS's TLS context, built at start and at each SIGHUP from the
+//   cf's certificate options (DaemonTLS.swift); none: STARTTLS not offered.
 // Not done: Timeout.* other than command/datablock (in the handler), ident, queue
-// runners (-q<time>), the control socket, STARTTLS, AUTH, milters.
+// runners (-q<time>), the control socket, AUTH, milters.
 // Promises: no event loop thread ever blocks on disk or DNS (sessions run
 // their commands on `pool`); run() returns the exit status.
 
@@ -40,6 +42,7 @@ import NIOPosix
 import SMBase
 import SMConfig
 import SMEngine
+import SMTLS
 import SMQueueFormat
 import SMRules
 
@@ -51,6 +54,9 @@ public final class Daemon: @unchecked Sendable {
     let lock = NIOLock()
     /// Guarded by `lock`.
     var prototype: Engine
+    /// STARTTLS's context from the prototype's configuration (DaemonTLS.swift).
+    var tls: TLSServerContext?
+    var currentTLS: TLSServerContext? { lock.withLock { tls } }
     var idGenerator = QueueIDGenerator(randomOffset: Int.random(in: 0..<QueueID.sequenceLimit))
     var sessions: [ObjectIdentifier: Channel] = [:]
     /// Connections whose session runs (counted against MaxDaemonChildren).
@@ -90,6 +96,7 @@ public final class Daemon: @unchecked Sendable {
         pidFile = prototype.config.options["PidFile"].map {
             expandMacros($0, prototype.rewriter.macros).string
         } ?? "/run/sendmail.pid"
+        tls = nil
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount))
         pool = NIOThreadPool(numberOfThreads: 32)
     }
@@ -104,6 +111,7 @@ public final class Daemon: @unchecked Sendable {
             return .config
         }
         let d = Daemon(prototype: prototype, ports: ports, arguments: arguments, startOptions: startOptions, load: load)
+        d.tls = tlsContext(prototype) { d.log(LOG_WARNING, $0) }
         return d.serve(ready: ready)
     }
 
@@ -156,7 +164,7 @@ public final class Daemon: @unchecked Sendable {
             .childChannelInitializer { [self] channel in
                 self.opened(channel, port: port)
                 return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SMTPLineDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(SMTPLineHandler())
                     try channel.pipeline.syncOperations.addHandler(SMTPSessionHandler(daemon: self, port: port))
                 }
             }
@@ -260,9 +268,10 @@ public final class Daemon: @unchecked Sendable {
 
     /// A session over a fresh engine from the current prototype.
     func makeSession(_ info: ConnectionInfo) -> SMTPServer {
-        let proto = lock.withLock { prototype }
+        let (proto, t) = lock.withLock { (prototype, tls) }
         let engine = Engine(prototype: proto, out: OutputBuffer())
         let server = SMTPServer(engine: engine, connection: info)
+        server.tls.offered = t != nil
         let qdir = (engine.config.options["QueueDirectory"] ?? []).string
         server.queueIDSource = { [self] t in
             self.lock.withLock {
@@ -363,7 +372,8 @@ public final class Daemon: @unchecked Sendable {
             log(LOG_ERR, "NOQUEUE: SYSERR(\(userName)): restart: cannot reload the configuration; keeping the old one")
             return
         }
-        lock.withLock { prototype = e }
+        let t = Self.tlsContext(e) { self.log(LOG_WARNING, $0) }
+        lock.withLock { prototype = e; tls = t }
         if e.intOption("LogLevel", 9) > 3 { log(LOG_INFO, "NOQUEUE: configuration reloaded (SIGHUP)") }
     }
 

@@ -7,6 +7,9 @@
 // not wait on).  A line longer than `maxLine` bytes is cut into pieces
 // of that size, so one client cannot make the daemon buffer without
 // bound; what sendmail then answers is the session's business.
+// SMTPLineHandler runs the decoder over its own buffer so that STARTTLS
+// can drop what is buffered (plaintext sent after STARTTLS must never
+// become a command once TLS is up).
 // Promises: bytes only move, in order; nothing is interpreted here.
 
 import NIOCore
@@ -24,6 +27,13 @@ public struct SMTPLineDecoder: ByteToMessageDecoder {
     public init(maxLine: Int = 1 << 20) { self.maxLine = maxLine }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let line = Self.take(&buffer, maxLine: maxLine) else { return .needMoreData }
+        context.fireChannelRead(wrapInboundOut(line))
+        return .continue
+    }
+
+    /// The next line in `buffer`, if there is a complete one (or maxLine bytes).
+    static func take(_ buffer: inout ByteBuffer, maxLine: Int) -> SMTPLine? {
         let view = buffer.readableBytesView
         let end: Int
         let skip: Int
@@ -34,12 +44,11 @@ public struct SMTPLineDecoder: ByteToMessageDecoder {
             end = maxLine
             skip = 0
         } else {
-            return .needMoreData
+            return nil
         }
         let bytes = buffer.readBytes(length: end) ?? []
         buffer.moveReaderIndex(forwardBy: skip)
-        context.fireChannelRead(wrapInboundOut(SMTPLine(bytes: bytes, morePending: buffer.readableBytes > 0)))
-        return .continue
+        return SMTPLine(bytes: bytes, morePending: buffer.readableBytes > 0)
     }
 
     public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer,
@@ -50,4 +59,32 @@ public struct SMTPLineDecoder: ByteToMessageDecoder {
         buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
         return .needMoreData
     }
+}
+
+/// The daemon's line splitter: SMTPLineDecoder's rule over a buffer that
+/// STARTTLS can empty (`discardBuffered`).
+final class SMTPLineHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = SMTPLine
+    let maxLine: Int
+    var buffer: ByteBuffer? = nil
+
+    init(maxLine: Int = 1 << 20) { self.maxLine = maxLine }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var input = unwrapInboundIn(data)
+        if buffer == nil || buffer!.readableBytes == 0 {
+            buffer = input
+        } else {
+            buffer!.writeBuffer(&input)
+        }
+        while buffer != nil, let line = SMTPLineDecoder.take(&buffer!, maxLine: maxLine) {
+            context.fireChannelRead(wrapInboundOut(line))
+        }
+        if let b = buffer, b.readableBytes == 0 { buffer = nil } else { buffer?.discardReadBytes() }
+    }
+
+    /// Input not yet split into lines is dropped (a partial line a client
+    /// sent in clear after STARTTLS).
+    func discardBuffered() { buffer = nil }
 }

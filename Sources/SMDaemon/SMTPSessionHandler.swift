@@ -1,7 +1,7 @@
 // SMDaemon/SMTPSessionHandler.swift
 //
-// One accepted connection: lines in (SMTPLineDecoder), replies out, and
-// nothing else.  The session itself is SMEngine's SMTPServer over its own
+// One accepted connection: lines in (SMTPLineHandler), replies out, and
+// nothing else; after a 220 to STARTTLS, TLS under them (DaemonTLS.swift).  The session itself is SMEngine's SMTPServer over its own
 // Engine (cloned from the daemon's current prototype when the connection
 // opens).  Every command runs on the daemon's NIOThreadPool, because it
 // may block (map lookups, the resolver, the fsync of a commit, HELP's
@@ -26,6 +26,7 @@
 import NIOCore
 import SMBase
 import SMEngine
+import SMTLS
 
 /// Sent through each session's pipeline when the daemon stops.
 public struct DaemonShutdownEvent: Sendable {}
@@ -110,6 +111,15 @@ final class SMTPSessionHandler: ChannelInboundHandler {
             if !busy || !begun { closeNow(context: context) }
             return
         }
+        if let e = event as? TLSEstablishedEvent {
+            tlsEstablished(context: context, e.info)
+            return
+        }
+        if let e = event as? TLSFailedEvent {
+            // logged; the TLS handler closes the connection
+            tlsFailed(context: context, e)
+            return
+        }
         context.fireUserInboundEventTriggered(event)
     }
 
@@ -163,20 +173,26 @@ final class SMTPSessionHandler: ChannelInboundHandler {
             busy = true
             let more = line.morePending || !pending.isEmpty
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            daemon.pool.runIfActive(eventLoop: context.eventLoop) { () -> Handoff<([UInt8], Bool, [[UInt8]])> in
+            daemon.pool.runIfActive(eventLoop: context.eventLoop) { () -> Handoff<([UInt8], Bool, [[UInt8]], Bool)> in
                 let s = box.value
                 let (reply, close) = s.handle(line.bytes, inputPending: more)
                 let ids = s.acceptedIDs
                 s.acceptedIDs = []
-                return Handoff((reply, close, ids))
+                let tls = s.tls.startRequested
+                s.tls.startRequested = false
+                return Handoff((reply, close, ids, tls))
             }.whenComplete { result in
                 let (handler, context) = loopBound.value
                 switch result {
                 case .failure:
                     handler.closeNow(context: context)
                 case .success(let h):
-                    let (reply, close, ids) = h.value
+                    let (reply, close, ids, tls) = h.value
                     for id in ids { handler.daemon.deliverInBackground(id, session: box.value, port: handler.port) }
+                    if tls && !close && !handler.closing && !handler.lost && !handler.shutdownRequested {
+                        handler.startTLS(context: context, reply: reply)
+                        return
+                    }
                     handler.finished(context: context, reply: reply, close: close)
                 }
             }

@@ -198,7 +198,7 @@ extension SMTPServer {
             // even after HELO (a later HELO makes it SMTP again)
             rw.macros[Int(UInt8(ascii: "r"))] = Array("ESMTPA".utf8)
             // ($r is set again at MAIL from the greeting's protocol)
-            if session.greeted { heloProtocol = Array("ESMTPA".utf8) }
+            if session.greeted { heloProtocol = Array((tls.active ? "ESMTPSA" : "ESMTPA").utf8) }
             authLog(LOG_INFO, level: 8, "AUTH=server, relay=\(macro("_").string), authid=\(String((sasl.authUser ?? "").prefix(128))), mech=\(String(mechanism.string.prefix(16))), bits=\(ssf)", queueID: false)
             return SMTPAuthState.authenticated.encoded
         case .challenge(let c):

@@ -42,7 +42,8 @@
 // BadRcptThrottle and the from= line of an envelope dropped without a
 // message are in SMTPServer+Policy.swift; a -M{client_addr} given on the
 // command line stays the session's client address.
-// Not done: STARTTLS (not offered), VERB's verbose output, check_compat
+// STARTTLS (daemon only): SMTPServer+TLS.swift.
+// Not done: VERB's verbose output, check_compat
 // (a delivery-time stage), ETRN (answered, nothing is run).  The 451 text for a
 // queue that cannot be written is ours, not verified against sendmail.
 
@@ -114,6 +115,8 @@ public final class SMTPServer {
     var featuresOff: Set<UInt8> = []
     /// What the session's end logs (+Policy).
     var sessionNotes = SessionNotes()
+    /// STARTTLS (SMTPServer+TLS.swift).
+    public var tls = SMTPServerTLS()
 
     func newQueueID(_ t: time_t) -> QueueID {
         if let src = queueIDSource { return src(t) }
@@ -202,6 +205,7 @@ public final class SMTPServer {
         let inCommand = session.phase != .data
         noteCommand(line)
         if let refused = checkETRN(line) { return (refused, false) }
+        if inCommand, let r = startTLSCommand(line) { return (r, false) }
         let action = session.receive(line, inputPending: inputPending)
         switch action {
         case .none: return ([], false)
@@ -219,7 +223,9 @@ public final class SMTPServer {
             return (r.encoded, false)
         case .hello(let domain, let extended):
             // a new greeting drops the transaction (not the envelope's message)
-            let keep = envelopeMessage
+            let afterTLS = tlsGreetingPending()
+            let keep = afterTLS ? nil : envelopeMessage
+            if afterTLS { logAbandonedTransaction(withoutRecipients: true) }
             resetTransaction()
             envelopeMessage = keep
             return (hello(domain, extended: extended), false)
@@ -307,7 +313,8 @@ public final class SMTPServer {
     func hello(_ domain: [UInt8], extended: Bool) -> [UInt8] {
         // $s and $r are set from these at MAIL, as sendmail does
         heloName = domain
-        heloProtocol = Array((extended ? (auth.state.isAuthenticated ? "ESMTPA" : "ESMTP") : "SMTP").utf8)
+        heloProtocol = Array((extended ? "ESMTP" : "SMTP").utf8) + (extended && tls.active ? [UInt8(ascii: "S")] : [])
+            + (extended && auth.state.isAuthenticated ? [UInt8(ascii: "A")] : [])
         let first = Array("\(macro("j").string) Hello \(macro("_").string), pleased to meet you".utf8)
         guard extended else { return SMTPReply(code: 250, enhanced: nil, lines: [first]).encoded }
         if session.nullServer {
@@ -321,6 +328,7 @@ public final class SMTPServer {
         lines.append(Array((maxMessageSize > 0 ? "SIZE \(maxMessageSize)" : "SIZE").utf8))
         if !privacy("noreceipts") { lines.append(Array("DSN".utf8)) }
         if !privacy("noetrn") && !session.disabled.contains(.etrn) { lines.append(Array("ETRN".utf8)) }
+        if let k = startTLSKeyword { lines.append(k) }
         if let a = authEHLOKeyword() { lines.append(a) }
         lines.append(Array("DELIVERBY".utf8))
         lines.append(Array("HELP".utf8))
@@ -710,8 +718,9 @@ public final class SMTPServer {
     }
 
     /// An envelope dropped without a message (QUIT, RSET, a lost
-    /// connection): its from= line, once (SMTPServer+Policy.swift).
-    func logAbandonedTransaction(size: Int = 0) { logAbandonedEnvelope(size: size) }
+    /// connection, the first HELO/EHLO after STARTTLS): its from= line,
+    /// once (SMTPServer+Policy.swift; with or without recipients).
+    func logAbandonedTransaction(size: Int = 0, withoutRecipients: Bool = false) { logAbandonedEnvelope(size: size) }
 
     /// A session that never issued MAIL, EXPN, VRFY or ETRN is logged
     /// when it ends, as sendmail does (SMTPServer+Policy.swift).

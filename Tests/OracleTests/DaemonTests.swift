@@ -16,7 +16,8 @@
 // mailbox in background mode, swaks, 200 concurrent connections, a
 // client lost in DATA, SIGTERM in a session, SIGHUP during a session,
 // MaxDaemonChildren and ConnectionRateThrottle; -bd detaching with its pid
-// file is checked on both (the oracle's pid file is the reference).  Fails (never skips) when python3, swaks
+// file is checked on both (the oracle's pid file is the reference).  STARTTLS's cases are in
+// DaemonTLSTests.swift (same suite).  Fails (never skips) when python3, swaks
 // or another prerequisite is missing.
 
 import Foundation
@@ -71,8 +72,10 @@ struct DaemonTests {
 
     /// The same script against both daemons; transcripts, syslog lines
     /// and queue files compared.
-    func compare(_ script: String, tag: String, expectMessages: Int, extra: [String] = []) throws {
-        let (cf, dir) = try prepare()
+    func compare(_ script: String, tag: String, expectMessages: Int, extra: [String] = [],
+                 cf otherCF: ((String, URL) throws -> String)? = nil) throws {
+        var (cf, dir) = try prepare()
+        if let make = otherCF { cf = try make(cf, dir) }
         let realQ = try Faults.freshDirectory(dir, "q-daemon-\(tag)-real")
         let oursQ = try Faults.freshDirectory(dir, "q-daemon-\(tag)-ours")
         if access("/dev/log", F_OK) != 0 {

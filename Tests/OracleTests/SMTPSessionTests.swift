@@ -153,6 +153,8 @@ struct SMTPSessionTests {
         // VERB: only the reply (sendmail is verbose from here on and would
         // deliver a message at once; we are not)
         try compare("EHLO client.example\nVERB\nQUIT\n", tag: "verb")
+        // no TLS under -bs without certificates (DaemonTLSTests has the rest)
+        try compare("EHLO client.example\nSTARTTLS\nSTARTTLS x\nQUIT\n", tag: "starttls")
     }
 
     @Test("a full transaction; two on one session; headers, dots, 8-bit text")

@@ -14,6 +14,7 @@
 #   #CONNECT6 port [source-port]   the same over IPv6 to ::1
 #   #PIPE n        send the next n lines at once, then read n replies
 #   #RAW text      send text with Python escapes decoded, no CR LF added
+#   #REPLY         read one reply
 #   #DROP          close the session's socket without QUIT
 #   #SIGNAL NAME   send SIGNAME (TERM, HUP) to the daemon
 #   #SLEEP s       wait s seconds
@@ -23,13 +24,18 @@
 #   #WAITFILE path s  wait up to s seconds for path to exist ("=== file path" or "=== no file path")
 #   #RUN cmd...    run a shell command line, record its output as
 #                  "::: " lines and "=== run exit N"
+#   #TLS [cert key]  (after a 220 to STARTTLS) the TLS handshake over the
+#                  session's socket, with that client certificate if given:
+#                  "=== tls VERSION" or "=== tls failed: REASON"; what
+#                  the server had already sent in clear is reported as
+#                  "=== clear after 220: ..." and dropped
 #   anything else  send it with CR LF and read the reply (after a 354
 #                  reply, lines are message text until ".")
 # Transcript lines: ">>> " sent, "<<< " received, "=== " events; at the
 # end "=== exit N" with the daemon's exit status after SIGTERM, and the
 # daemon's own output as "!!! " lines.  Every wait is bounded
 # (HARNESS_TIMEOUT, default 10 s): a timeout is "=== timeout".
-import os, signal, socket, subprocess, sys, time
+import os, signal, socket, ssl, subprocess, sys, time
 
 def listening(port):
     # on 127.0.0.1 (tcp) or ::1 (tcp6)
@@ -207,6 +213,26 @@ def main():
         if text == "#EOF":
             while sess.reply():
                 pass
+            continue
+        if text.startswith("#TLS"):
+            f = text.split()
+            out(">>> " + text)
+            if sess.buf:
+                out("=== clear after 220: %r" % sess.buf)
+                sess.buf = b""
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            if len(f) > 2:
+                ctx.load_cert_chain(f[1], f[2])
+            try:
+                sess.sock = ctx.wrap_socket(sess.sock)
+                out("=== tls " + sess.sock.version())
+            except (OSError, ssl.SSLError) as e:
+                out("=== tls failed: %s" % getattr(e, "reason", e))
+            continue
+        if text == "#REPLY":
+            sess.reply()
             continue
         if text.startswith("#RAW "):
             out(">>> " + text)
