@@ -53,7 +53,7 @@ struct ScratchQueue {
         try fm.createDirectory(at: queue, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: root.path)
         cf = root.appendingPathComponent("m.cf")
-        let text = "V10/Berkeley\nO QueueDirectory=\(queue.path)\nO ServiceSwitchFile=/dev/null\n"
+        let text = "V10/Berkeley\nO QueueDirectory=\(queue.path)\nO ServiceSwitchFile=/dev/null\nO QueueLA=1000\nO RefuseLA=1000\n"
             + "O DontProbeInterfaces=true\nMlocal, P=/bin/true, F=lsDFM, A=true\nMprog, P=/bin/sh, F=lsD, A=sh -c $u\n"
         try text.write(to: cf, atomically: true, encoding: .utf8)
     }
