@@ -10,19 +10,48 @@
 import Foundation
 import Testing
 
+/// A file put somewhere for a safety check: its mode and owner (or a
+/// symbolic link to it), its directory's mode, and the DontBlameSendmail
+/// names for the run.  Shared by the suites below.
+struct FileSafetyCase: Sendable, CustomStringConvertible {
+    var name: String
+    var fileMode: Int = 0o644
+    var dirMode: Int = 0o755
+    var owner: UInt32 = 0
+    var symlink = false
+    var content = "daemon, bin\n"
+    /// -ODontBlameSendmail= for the run (nil: the cf's default, safe).
+    var dbs: String? = nil
+    /// The file is not made at all.
+    var missing = false
+    var description: String { name }
+
+    var dontBlameArguments: [String] { dbs.map { ["-ODontBlameSendmail=\($0)"] } ?? [] }
+
+    /// An empty directory at `url` (what was there is removed).
+    static func freshDirectory(_ url: URL) throws {
+        try? FileManager.default.removeItem(at: url)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    /// `text` at `file` with the case's mode and owner, or (symlink) at
+    /// `linkTarget` with `file` a symbolic link to it.
+    func place(_ text: String, at file: URL, linkTarget: URL) throws {
+        if symlink {
+            try Data(text.utf8).write(to: linkTarget)
+            try? FileManager.default.removeItem(at: file)
+            try FileManager.default.createSymbolicLink(atPath: file.path, withDestinationPath: linkTarget.path)
+        } else {
+            try Data(text.utf8).write(to: file)
+            #expect(chmod(file.path, mode_t(fileMode)) == 0)
+            #expect(chown(file.path, owner, owner) == 0)
+        }
+    }
+}
+
 @Suite("root's .forward: sendmail's safety checks and expansion")
 struct ForwardTests {
-    struct Case: Sendable, CustomStringConvertible {
-        var name: String
-        var fileMode: Int = 0o644
-        var homeMode: Int = 0o755
-        var owner: UInt32 = 0
-        var symlink = false
-        var content = "daemon, bin\n"
-        /// -ODontBlameSendmail= for the run (nil: the cf's default, safe).
-        var dbs: String? = nil
-        var description: String { name }
-    }
+    typealias Case = FileSafetyCase
 
     static let cases: [Case] = [
         Case(name: "good"),
@@ -30,9 +59,9 @@ struct ForwardTests {
         Case(name: "world-writable", fileMode: 0o666),
         Case(name: "other-owner", owner: 1),
         Case(name: "symlink", symlink: true),
-        Case(name: "group-writable-home", homeMode: 0o775),
-        Case(name: "world-writable-home", homeMode: 0o777),
-        Case(name: "sticky-world-writable-home", homeMode: 0o1777),
+        Case(name: "group-writable-home", dirMode: 0o775),
+        Case(name: "world-writable-home", dirMode: 0o777),
+        Case(name: "sticky-world-writable-home", dirMode: 0o1777),
         Case(name: "executable", fileMode: 0o755),
         Case(name: "targets", content: "# comment\n\nsys\n\"|/bin/cat\", /tmp/fwd-file\n:include:/nonexistent/list\n"),
         Case(name: "self", content: "\\root, daemon\n"),
@@ -49,15 +78,15 @@ struct ForwardTests {
              dbs: "GroupWritableForwardFile,GroupWritableForwardFileSafe"),
         Case(name: "dbs-ww-file", fileMode: 0o666, content: targets, dbs: "WorldWritableForwardFile"),
         Case(name: "dbs-ww-file-gwonly", fileMode: 0o666, dbs: "GroupWritableForwardFile"),
-        Case(name: "dbs-gw-dir", homeMode: 0o775, content: targets, dbs: "ForwardFileInGroupWritableDirPath"),
-        Case(name: "dbs-ww-dir", homeMode: 0o777, content: targets, dbs: "ForwardFileInUnsafeDirPath"),
-        Case(name: "dbs-ww-dir-safe", homeMode: 0o777, content: targets,
+        Case(name: "dbs-gw-dir", dirMode: 0o775, content: targets, dbs: "ForwardFileInGroupWritableDirPath"),
+        Case(name: "dbs-ww-dir", dirMode: 0o777, content: targets, dbs: "ForwardFileInUnsafeDirPath"),
+        Case(name: "dbs-ww-dir-safe", dirMode: 0o777, content: targets,
              dbs: "ForwardFileInUnsafeDirPath,ForwardFileInUnsafeDirPathSafe"),
-        Case(name: "dbs-gw-dir-unsafe", homeMode: 0o775, content: targets, dbs: "ForwardFileInUnsafeDirPath"),
-        Case(name: "dbs-sticky", homeMode: 0o1777, dbs: "TrustStickyBit"),
+        Case(name: "dbs-gw-dir-unsafe", dirMode: 0o775, content: targets, dbs: "ForwardFileInUnsafeDirPath"),
+        Case(name: "dbs-sticky", dirMode: 0o1777, dbs: "TrustStickyBit"),
         Case(name: "dbs-symlink", symlink: true, content: targets, dbs: "LinkedForwardFileInWritableDir"),
-        Case(name: "dbs-symlink-ww", homeMode: 0o777, symlink: true, dbs: "ForwardFileInUnsafeDirPath"),
-        Case(name: "dbs-symlink-ww-linked", homeMode: 0o777, symlink: true,
+        Case(name: "dbs-symlink-ww", dirMode: 0o777, symlink: true, dbs: "ForwardFileInUnsafeDirPath"),
+        Case(name: "dbs-symlink-ww-linked", dirMode: 0o777, symlink: true,
              dbs: "ForwardFileInUnsafeDirPath,LinkedForwardFileInWritableDir"),
         Case(name: "dbs-safe-only", fileMode: 0o664, dbs: "GroupWritableForwardFileSafe"),
         Case(name: "dbs-case", fileMode: 0o664, dbs: "groupwritableforwardfile"),
@@ -71,26 +100,16 @@ struct ForwardTests {
         let p = try Workspace.shared.prepare(Configuration(name: "forward-\(c.name)", source: .cf("cf/aliases.cf")))
         let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
         let home = dir.appendingPathComponent("home")
-        let fm = FileManager.default
-        try? fm.removeItem(at: home)
-        try fm.createDirectory(at: home, withIntermediateDirectories: true)
-        let fwd = home.appendingPathComponent(".forward")
-        if c.symlink {
-            let target = home.appendingPathComponent("real-forward")
-            try Data(c.content.utf8).write(to: target)
-            try fm.createSymbolicLink(atPath: fwd.path, withDestinationPath: target.path)
-        } else {
-            try Data(c.content.utf8).write(to: fwd)
-            #expect(chmod(fwd.path, mode_t(c.fileMode)) == 0)
-            #expect(chown(fwd.path, c.owner, c.owner) == 0)
-        }
-        #expect(chmod(home.path, mode_t(c.homeMode)) == 0)
+        try Case.freshDirectory(home)
+        try c.place(c.content, at: home.appendingPathComponent(".forward"),
+                    linkTarget: home.appendingPathComponent("real-forward"))
+        #expect(chmod(home.path, mode_t(c.dirMode)) == 0)
         // an alias file (text only: sendmail reads it and -v says so) that does not name root
         try Data("postmaster: root\n".utf8).write(to: dir.appendingPathComponent("aliases"))
         var options = SandboxOptions()
         options.modeFlag = "-bv"
         options.rootHome = home.path
-        options.extraArguments = (c.dbs.map { ["-ODontBlameSendmail=\($0)"] } ?? []) + ["-v", "root"]
+        options.extraArguments = c.dontBlameArguments + ["-v", "root"]
         let (real, ours) = try Sandbox.runBoth(cf: p.cfPath, options: options, tag: "forward-\(c.name)")
         expectSameRun(ours, real)
     }
@@ -100,15 +119,7 @@ struct ForwardTests {
 /// DontBlameSendmail names for include files, under `sendmail -v -bv`.
 @Suite("an alias's :include: list: safety checks and DontBlameSendmail")
 struct IncludeSafetyTests {
-    struct Case: Sendable, CustomStringConvertible {
-        var name: String
-        var fileMode: Int = 0o644
-        var dirMode: Int = 0o755
-        var owner: UInt32 = 0
-        var symlink = false
-        var dbs: String? = nil
-        var description: String { name }
-    }
+    typealias Case = FileSafetyCase
 
     static let cases: [Case] = [
         Case(name: "good"),
@@ -136,27 +147,16 @@ struct IncludeSafetyTests {
     func include(_ c: Case) throws {
         let p = try Workspace.shared.prepare(Configuration(name: "include-\(c.name)", source: .cf("cf/aliases.cf")))
         let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
-        let fm = FileManager.default
         let lists = dir.appendingPathComponent("lists")
-        try? fm.removeItem(at: lists)
-        try fm.createDirectory(at: lists, withIntermediateDirectories: true)
+        try Case.freshDirectory(lists)
         let file = lists.appendingPathComponent("members")
-        let content = "daemon\n\"|/bin/cat\", /tmp/include-file\n"
-        if c.symlink {
-            let target = dir.appendingPathComponent("real-members")
-            try Data(content.utf8).write(to: target)
-            try? fm.removeItem(at: file)
-            try fm.createSymbolicLink(atPath: file.path, withDestinationPath: target.path)
-        } else {
-            try Data(content.utf8).write(to: file)
-            #expect(chmod(file.path, mode_t(c.fileMode)) == 0)
-            #expect(chown(file.path, c.owner, c.owner) == 0)
-        }
+        try c.place("daemon\n\"|/bin/cat\", /tmp/include-file\n", at: file,
+                    linkTarget: dir.appendingPathComponent("real-members"))
         #expect(chmod(lists.path, mode_t(c.dirMode)) == 0)
         try Data("postmaster: root\nlist: :include:\(file.path)\n".utf8).write(to: dir.appendingPathComponent("aliases"))
         var options = SandboxOptions()
         options.modeFlag = "-bv"
-        options.extraArguments = (c.dbs.map { ["-ODontBlameSendmail=\($0)"] } ?? []) + ["-v", "list"]
+        options.extraArguments = c.dontBlameArguments + ["-v", "list"]
         let (real, ours) = try Sandbox.runBoth(cf: p.cfPath, options: options, tag: "include-\(c.name)")
         expectSameRun(ours, real)
     }
@@ -166,16 +166,7 @@ struct IncludeSafetyTests {
 /// names for maps (`/map` under -bt shows whether the map opened).
 @Suite("map files: sendmail's safety checks and DontBlameSendmail")
 struct MapSafetyTests {
-    struct Case: Sendable, CustomStringConvertible {
-        var name: String
-        var dirMode: Int = 0o755
-        var fileMode: Int = 0o644
-        var symlink = false
-        var dbs: String? = nil
-        /// The maps are not made at all.
-        var missing = false
-        var description: String { name }
-    }
+    typealias Case = FileSafetyCase
 
     static let cases: [Case] = [
         Case(name: "good"),
@@ -207,8 +198,7 @@ struct MapSafetyTests {
         let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
         let fm = FileManager.default
         let maps = dir.appendingPathComponent("maps")
-        try? fm.removeItem(at: maps)
-        try fm.createDirectory(at: maps, withIntermediateDirectories: true)
+        try Case.freshDirectory(maps)
         let text = maps.appendingPathComponent("t.txt")
         let hashSource = dir.appendingPathComponent("h-source")
         try Data("key value\n".utf8).write(to: hashSource)
@@ -238,7 +228,7 @@ struct MapSafetyTests {
         let cfPath = dir.appendingPathComponent("mapsafe.cf").path
         try cf.write(toFile: cfPath, atomically: true, encoding: .utf8)
         var options = SandboxOptions()
-        options.extraArguments = c.dbs.map { ["-ODontBlameSendmail=\($0)"] } ?? []
+        options.extraArguments = c.dontBlameArguments
         let (real, ours) = try Sandbox.runBoth(cf: cfPath, input: Array("/map t key\n/map h key\n".utf8),
                                                options: options, tag: "mapsafe-\(c.name)")
         expectSameRun(ours, real)
@@ -249,14 +239,7 @@ struct MapSafetyTests {
 /// the DontBlameSendmail names for alias files.
 @Suite("the alias file: sendmail's safety checks and DontBlameSendmail")
 struct AliasFileSafetyTests {
-    struct Case: Sendable, CustomStringConvertible {
-        var name: String
-        var dirMode: Int = 0o755
-        var fileMode: Int = 0o644
-        var symlink = false
-        var dbs: String? = nil
-        var description: String { name }
-    }
+    typealias Case = FileSafetyCase
 
     static let cases: [Case] = [
         Case(name: "good"),
@@ -282,24 +265,16 @@ struct AliasFileSafetyTests {
         let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
         let fm = FileManager.default
         let sub = dir.appendingPathComponent("etc")
-        try? fm.removeItem(at: sub)
-        try fm.createDirectory(at: sub, withIntermediateDirectories: true)
+        try Case.freshDirectory(sub)
         let file = sub.appendingPathComponent("aliases")
-        let content = "postmaster: root\nstaff: daemon, bin\n"
-        if c.symlink {
-            let real = dir.appendingPathComponent("aliases-real")
-            try Data(content.utf8).write(to: real)
-            try fm.createSymbolicLink(atPath: file.path, withDestinationPath: real.path)
-        } else {
-            try Data(content.utf8).write(to: file)
-            #expect(chmod(file.path, mode_t(c.fileMode)) == 0)
-        }
+        try c.place("postmaster: root\nstaff: daemon, bin\n", at: file,
+                    linkTarget: dir.appendingPathComponent("aliases-real"))
         #expect(chmod(sub.path, mode_t(c.dirMode)) == 0)
         var cf = try String(contentsOfFile: p.cfPath, encoding: .utf8)
         cf = cf.replacingOccurrences(of: "O AliasFile=\(dir.path)/aliases", with: "O AliasFile=\(file.path)")
         let cfPath = dir.appendingPathComponent("aliassafe.cf").path
         try cf.write(toFile: cfPath, atomically: true, encoding: .utf8)
-        let dbsArgs = c.dbs.map { ["-ODontBlameSendmail=\($0)"] } ?? []
+        let dbsArgs = c.dontBlameArguments
         // each side makes its own database, then -bv reads it
         var results: [String: [RunResult]] = [:]
         for (who, binary) in [("oracle", OracleEnvironment.oraclePath), ("ours", try OracleEnvironment.binaryUnderTest())] {
