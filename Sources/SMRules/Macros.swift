@@ -5,15 +5,40 @@
 // id; `{long}` names get ids from 0240 upwards in order of first use, as in
 // sendmail.  `expand` interprets $x, $?x ... $| ... $. and METAQUOTE, and
 // re-expands (up to 10 levels) when a value brings in metasymbols.
-// Promises: pure; diagnostics go to the caller-supplied sink.
+// Promises: pure; diagnostics go to the caller-supplied sink; the name
+// table is safe to share between threads.
 
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
 import SMBase
 
 /// Id <-> name table for macros and classes (they share one namespace).
+/// One table serves every engine cloned from a loaded configuration (the
+/// daemon's sessions, on several threads), and a lookup of a new long name
+/// allocates its id: the storage is only touched under `lock`.
 public final class MacroNames: @unchecked Sendable {
     private var names: [[UInt8]?] = Array(repeating: nil, count: 256)
     private var ids: [[UInt8]: Int] = [:]
     private var next = 0o240
+    private let lock: UnsafeMutablePointer<pthread_mutex_t> = {
+        let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        pthread_mutex_init(m, nil)
+        return m
+    }()
+
+    deinit {
+        pthread_mutex_destroy(lock)
+        lock.deallocate()
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        return body()
+    }
 
     public init() {
         // sendmail binds opMode to its internal id at start-up.
@@ -26,23 +51,25 @@ public final class MacroNames: @unchecked Sendable {
 
     /// The id of a long name, allocating one if new.  Nil when exhausted.
     public func id(forLongName name: [UInt8]) -> Int? {
-        if let id = ids[name] { return id }
-        guard next <= 0o377 else { return nil }
-        let id = next
-        next += 1
-        ids[name] = id
-        names[id] = name
-        return id
+        locked {
+            if let id = ids[name] { return id }
+            guard next <= 0o377 else { return nil }
+            let id = next
+            next += 1
+            ids[name] = id
+            names[id] = name
+            return id
+        }
     }
 
     /// The id of a long name if it already has one.
-    public func existingID(forLongName name: [UInt8]) -> Int? { ids[name] }
+    public func existingID(forLongName name: [UInt8]) -> Int? { locked { ids[name] } }
 
     /// The printable name of an id, as sendmail's `macname`.
     public func name(of id: Int) -> [UInt8] {
         let n = id & 0xFF
         if n <= 0x20 || n > 0x7F {
-            return names[n] ?? Array("***UNDEFINED MACRO***".utf8)
+            return locked { names[n] } ?? Array("***UNDEFINED MACRO***".utf8)
         }
         return [UInt8(n)]
     }
