@@ -29,8 +29,13 @@
 //   sleeps before accepting more);
 // - STARTTLS's TLS context, built at start and at each SIGHUP from the
 //   cf's certificate options (DaemonTLS.swift); none: STARTTLS not offered.
-// Not done: Timeout.* other than command/datablock (in the handler), ident, queue
-// runners (-q<time>), the control socket, AUTH, milters.
+// - `-bd -q<time>` (and -qp): the queue is also run at start and every
+//   interval by the shared QueueRunSchedule (SMEngine/QueueDaemon.swift),
+//   "SMTP+queueing@HH:MM:SS" in the start line; the run going is stopped
+//   with the daemon;
+// - ETRN's queue runs (startRun with -qR/-qG), detached like deliveries.
+// Not done: Timeout.* other than command/datablock (in the handler), ident,
+// the control socket, milters.
 // Promises: no event loop thread ever blocks on disk or DNS (sessions run
 // their commands on `pool`); run() returns the exit status.
 
@@ -83,8 +88,14 @@ public final class Daemon: @unchecked Sendable {
     let signalQueue = DispatchQueue(label: "sendmail.daemon.signals")
     var signalSources: [DispatchSourceSignal] = []
     var reaper: DispatchSourceTimer? = nil
+    /// `-bd -q<time>`: the queue runs the daemon starts (on signalQueue).
+    var queueSchedule: QueueRunSchedule? = nil
 
-    init(prototype: Engine, ports: [DaemonPort], arguments: [[UInt8]], startOptions: StartOptions, load: @escaping Loader) {
+    init(prototype: Engine, ports: [DaemonPort], arguments: [[UInt8]], startOptions: StartOptions,
+         queueInterval: (seconds: Int, persistent: Bool)?, load: @escaping Loader) {
+        if let q = queueInterval {
+            queueSchedule = QueueRunSchedule(argv: arguments, interval: q.seconds, persistent: q.persistent)
+        }
         self.prototype = prototype
         self.ports = ports
         self.arguments = arguments
@@ -103,14 +114,18 @@ public final class Daemon: @unchecked Sendable {
 
     /// Runs the daemon until SIGTERM.  `ready` is called once the
     /// listeners are up (nil) or when they cannot be (the message).
+    /// `queueInterval`: `-q<time>`/`-qp` given with -bd, the queue is run
+    /// at start and then as that runner would.
     public static func run(prototype: Engine, arguments: [[UInt8]], startOptions: StartOptions,
+                           queueInterval: (seconds: Int, persistent: Bool)? = nil,
                            load: @escaping Loader, ready: (String?) -> Void) -> SysExit {
         let ports: [DaemonPort]
         do { ports = try DaemonPort.all(prototype.config) } catch {
             ready("\(error)")
             return .config
         }
-        let d = Daemon(prototype: prototype, ports: ports, arguments: arguments, startOptions: startOptions, load: load)
+        let d = Daemon(prototype: prototype, ports: ports, arguments: arguments, startOptions: startOptions,
+                       queueInterval: queueInterval, load: load)
         d.tls = tlsContext(prototype) { d.log(LOG_WARNING, $0) }
         return d.serve(ready: ready)
     }
@@ -135,7 +150,9 @@ public final class Daemon: @unchecked Sendable {
         }
         writePidFile()
         installSignals()
-        if prototypeLogLevel > 0 { log(LOG_INFO, "starting daemon (\(sendmailVersion)): SMTP") }
+        let kind = queueSchedule.map { "SMTP+" + Engine.queueingText(interval: $0.interval, persistent: $0.persistent) } ?? "SMTP"
+        if prototypeLogLevel > 0 { log(LOG_INFO, "starting daemon (\(sendmailVersion)): \(kind)") }
+        if prototypeLogLevel > 9 { log(LOG_INFO, "started as: " + arguments.map { $0.string }.joined(separator: " ")) }
         ready(nil)
         done.wait()
         unlink(pidFile)
@@ -272,6 +289,7 @@ public final class Daemon: @unchecked Sendable {
         let engine = Engine(prototype: proto, out: OutputBuffer())
         let server = SMTPServer(engine: engine, connection: info)
         server.tls.offered = t != nil
+        server.startQueueRun = { [self] selections in self.startRun(selections) }
         let qdir = (engine.config.options["QueueDirectory"] ?? []).string
         server.queueIDSource = { [self] t in
             self.lock.withLock {
@@ -288,18 +306,25 @@ public final class Daemon: @unchecked Sendable {
     func deliverInBackground(_ id: [UInt8], session: SMTPServer, port: DaemonPort) {
         let mode = port.deliveryMode ?? session.deliveryMode
         guard mode != UInt8(ascii: "q") && mode != UInt8(ascii: "d") else { return }
+        _ = startRun([Array("-qI".utf8) + id])
+    }
+
+    /// A detached queue run of our own binary with the daemon's -C, -o/-O
+    /// and -M and these selections (`-qI<id>`, ETRN's `-qR<match>` or
+    /// `-qG<group>`); reaped by `reap`.
+    func startRun(_ selections: [[UInt8]]) -> Bool {
         var argv: [[UInt8]] = [Array("sendmail".utf8), Array("-C".utf8), Array(startOptions.configFile.utf8)]
         for (code, rest) in startOptions.commandLineOptions {
             argv.append(code == 0x20 ? Array("-O".utf8) + rest : Array("-o".utf8) + [code] + rest)
         }
         for m in startOptions.commandLineMacros { argv.append(Array("-M".utf8) + m) }
+        argv += selections
         // -qf: this child is already detached (and reaped by us); without
         // it the run would start yet another copy of itself in the background
-        argv.append(Array("-qI".utf8) + id)
         argv.append(Array("-qf".utf8))
-        if let pid = spawnDetached(argv) {
-            lock.withLock { _ = children.insert(pid) }
-        }
+        guard let pid = spawnDetached(argv) else { return false }
+        lock.withLock { _ = children.insert(pid) }
+        return true
     }
 
     func spawnDetached(_ argv: [[UInt8]]) -> pid_t? {
@@ -361,7 +386,10 @@ public final class Daemon: @unchecked Sendable {
         }
         let t = DispatchSource.makeTimerSource(queue: signalQueue)
         t.schedule(deadline: .now() + 1, repeating: 1)
-        t.setEventHandler { [self] in self.reap() }
+        t.setEventHandler { [self] in
+            self.reap()
+            if !self.lock.withLock({ self.stopping }) { _ = self.queueSchedule?.tick(now: time(nil)) }
+        }
         t.resume()
         reaper = t
     }
@@ -385,6 +413,8 @@ public final class Daemon: @unchecked Sendable {
             return (self.servers.map { $0.1 }, Array(self.sessions.values))
         }
         if prototypeLogLevel > 9 { log(LOG_INFO, "NOQUEUE: stopping daemon, reason=signal") }
+        // the queue run going gets SIGTERM too
+        queueSchedule?.stop()   // (shutdown runs on signalQueue)
         for ch in servers { ch.close(promise: nil) }
         for ch in sessions { ch.pipeline.fireUserInboundEventTriggered(DaemonShutdownEvent()) }
         let empty = lock.withLock { self.sessions.isEmpty }

@@ -14,6 +14,9 @@
 // other arguments (-C, -O, selections).  SIGTERM (or SIGINT) stops it:
 // the run in progress gets SIGTERM, the pid file is removed and, above
 // LogLevel 9, "<id>: stopping daemon, reason=signal" is logged.
+// The schedule itself (QueueRunSchedule: when the next run is due, the
+// child of the run going) is shared with the SMTP daemon, which runs the
+// queue the same way when started as `-bd -q<time>` (SMDaemon/Daemon.swift).
 // Decisions: a run still going when the next is due is not doubled (the
 // next starts when it ends); SIGHUP (sendmail re-executes itself) is not
 // handled: it is blocked and ignored.
@@ -43,14 +46,22 @@ extension Engine {
     }
 
     /// The command line of one run: each `-q<time>`/`-qp[time]` becomes
-    /// `-qf` (a foreground run in the child).
+    /// `-qf` (a foreground run in the child); a daemon's `-bd`/`-bD` is
+    /// left out.
     static func runArguments(_ argv: [[UInt8]]) -> [[UInt8]] {
-        argv.enumerated().map { i, a in
+        argv.enumerated().compactMap { i, a in
+            if i > 0, a == Array("-bd".utf8) || a == Array("-bD".utf8) { return nil }
             guard i > 0, a.count > 2, a[0] == UInt8(ascii: "-"), a[1] == UInt8(ascii: "q") else { return a }
             let c = a[2]
             if c == UInt8(ascii: "p") || isASCIIDigit(c) { return Array("-qf".utf8) }
             return a
         }
+    }
+
+    /// The word after "starting daemon (8.17.1.9): " for a runner:
+    /// "queueing@HH:MM:SS" or "persistent-queueing@HH:MM:SS".
+    public static func queueingText(interval: Int, persistent: Bool) -> String {
+        (persistent ? "persistent-queueing@" : "queueing@") + intervalText(Int64(interval))
     }
 
     /// posix_spawn of /proc/self/exe with `argv` and stdio on /dev/null;
@@ -121,7 +132,7 @@ extension Engine {
         pthread_sigmask(SIG_BLOCK, &blocked, nil)
         signal(SIGPIPE, SIG_IGN)
 
-        let kind = (persistent ? "persistent-queueing@" : "queueing@") + intervalText(Int64(interval))
+        let kind = Self.queueingText(interval: interval, persistent: persistent)
         let commandLine = argv.map { $0.string }.joined(separator: " ")
         // an ID for the stop line, as sendmail's envelope gets one at start
         let qdir = config.options["QueueDirectory"].map { $0.string } ?? "."
@@ -142,38 +153,67 @@ extension Engine {
             }
         }
 
-        let runArgv = Self.runArguments(argv)
-        var child: pid_t? = nil
-        var nextRun = time(nil)
+        var schedule = QueueRunSchedule(argv: argv, interval: interval, persistent: persistent)
         while true {
-            // reap a finished run
-            if let c = child {
-                var st: Int32 = 0
-                if waitpid(c, &st, WNOHANG) == c {
-                    child = nil
-                    if persistent { nextRun = time(nil) + 5 }
-                }
-            }
-            let now = time(nil)
-            if child == nil && now >= nextRun {
-                child = Self.spawnSelf(runArgv, detach: false)
-                if !persistent { nextRun = now + time_t(interval) }
-            }
             // until the next run is due, or (a run going) until it ends
-            var wait = timespec(tv_sec: child == nil ? max(nextRun - time(nil), 0) : 1, tv_nsec: 0)
+            var wait = timespec(tv_sec: schedule.tick(now: time(nil)), tv_nsec: 0)
             if wait.tv_sec == 0 { wait.tv_nsec = 10_000_000 }
             var info = siginfo_t()
             let sig = sigtimedwait(&blocked, &info, &wait)
             if sig == SIGTERM || sig == SIGINT {
-                if let c = child {
-                    kill(c, SIGTERM)
-                    var st: Int32 = 0
-                    _ = waitpid(c, &st, 0)
-                }
+                schedule.stop()
                 if !pidPath.isEmpty { _ = unlink(pidPath) }
                 if logLevel > 9 { logSink?.log(priority: LOG_INFO, "\(stopID): stopping daemon, reason=signal") }
                 exit(0)
             }
         }
+    }
+}
+
+/// When a periodic (`-q<time>`) or persistent (`-qp`) runner starts its
+/// next queue run, and the run going: each run is `-qf` in a child of
+/// ours with the rest of the command line (Engine.runArguments).  The
+/// first run is due at once; a periodic one every interval after the
+/// previous start (never two at once), a persistent one 5 seconds after
+/// the previous ended.  Not thread-safe: one owner calls it.
+public struct QueueRunSchedule {
+    public let interval: Int
+    public let persistent: Bool
+    let runArgv: [[UInt8]]
+    public private(set) var child: pid_t? = nil
+    var nextRun: time_t
+
+    public init(argv: [[UInt8]], interval: Int, persistent: Bool, now: time_t = time(nil)) {
+        self.interval = interval
+        self.persistent = persistent
+        runArgv = Engine.runArguments(argv)
+        nextRun = now
+    }
+
+    /// Reaps a finished run and starts the next when it is due; the
+    /// seconds until something is due again (a run going: 1).
+    public mutating func tick(now: time_t) -> Int {
+        if let c = child {
+            var st: Int32 = 0
+            let r = waitpid(c, &st, WNOHANG)
+            if r == c || (r < 0 && errno == ECHILD) {
+                child = nil
+                if persistent { nextRun = now + 5 }
+            }
+        }
+        if child == nil && now >= nextRun {
+            child = Engine.spawnSelf(runArgv, detach: false)
+            if !persistent { nextRun = now + time_t(interval) }
+        }
+        return child == nil ? max(Int(nextRun - time(nil)), 0) : 1
+    }
+
+    /// SIGTERM to the run going, and waits for it.
+    public mutating func stop() {
+        guard let c = child else { return }
+        kill(c, SIGTERM)
+        var st: Int32 = 0
+        _ = waitpid(c, &st, 0)
+        child = nil
     }
 }

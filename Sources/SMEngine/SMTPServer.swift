@@ -43,8 +43,10 @@
 // message are in SMTPServer+Policy.swift; a -M{client_addr} given on the
 // command line stays the session's client address.
 // STARTTLS (daemon only): SMTPServer+TLS.swift.
+// ETRN starts a queue run through `startQueueRun` (the daemon's; `-bs`
+// only answers).
 // Not done: VERB's verbose output, check_compat
-// (a delivery-time stage), ETRN (answered, nothing is run).  The 451 text for a
+// (a delivery-time stage).  The 451 text for a
 // queue that cannot be written is ours, not verified against sendmail.
 
 import Glibc
@@ -105,6 +107,9 @@ public final class SMTPServer {
     /// Where queue IDs come from when several sessions share a process
     /// (the daemon's locked generator); nil: this session's own sequence.
     public var queueIDSource: ((time_t) -> QueueID)? = nil
+    /// Starts a queue run in the background with these `-q` selections
+    /// (ETRN; the daemon sets it); false when it could not be started.
+    public var startQueueRun: (([[UInt8]]) -> Bool)? = nil
     /// IDs of the messages queued so far (the daemon starts their delivery).
     public var acceptedIDs: [[UInt8]] = []
     /// SMTP AUTH (SMTPServer+Auth.swift).
@@ -241,10 +246,30 @@ public final class SMTPServer {
             session.dataStarted()
             return (SMTPReply(354, nil, "End data with <CR><LF>.<CR><LF>").encoded, false)
         case .message(let text): return (message(text), false)
+        case .etrn(let arg): return (etrn(arg), false)
         case .help(let topic): return (help(topic), false)
         case .verify(let a): return (verify(a, expand: false), false)
         case .expand(let a): return (verify(a, expand: true), false)
         }
+    }
+
+    /// An accepted ETRN (check_etrn passed, logged): `#group` runs that
+    /// queue group (459 when there is none), `@domain` the entries with a
+    /// recipient containing "domain", a host those containing "@host",
+    /// as sendmail's runqueue() with QueueLimitRecipient; the run is
+    /// started through `startQueueRun` (none: answered only, as `-bs`).
+    func etrn(_ arg: [UInt8]) -> [UInt8] {
+        if arg.first == UInt8(ascii: "#") {
+            let name = Array(arg.dropFirst())
+            guard engine.queueGroupDirectories().contains(where: { $0.name == name }) else {
+                return error(459, "4.5.4", "Queue \(name.string) unknown")
+            }
+            _ = startQueueRun?([Array("-qG".utf8) + name])
+            return SMTPReply(250, "2.0.0", "Queuing for queue group \(name.string) started").encoded
+        }
+        let match = arg.first == UInt8(ascii: "@") ? Array(arg.dropFirst()) : [UInt8(ascii: "@")] + arg
+        _ = startQueueRun?([Array("-qR".utf8) + match])
+        return SMTPReply(250, "2.0.0", "Queuing for node \(arg.string) started").encoded
     }
 
     /// "<relay>: ETRN <arg> [rejected]" under the envelope's ID, as

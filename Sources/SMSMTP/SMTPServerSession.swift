@@ -49,6 +49,9 @@ public struct SMTPServerSession: Sendable {
         /// A reply to send after a pause (seconds): sendmail slows down a
         /// client that keeps sending a bad HELO/EHLO.
         case delayed(SMTPReply, seconds: Int)
+        /// ETRN accepted with its argument: the caller starts the queue
+        /// run (`#group`, `@domain` or a host) and answers.
+        case etrn([UInt8])
         /// A line of message text was taken; nothing to send.
         case none
     }
@@ -198,7 +201,7 @@ public struct SMTPServerSession: Sendable {
         case .etrn:
             if disabled.contains(.etrn) { return .reply(SMTPReply(502, "5.7.0", "Sorry, we do not allow this operation")) }
             guard !arg.isEmpty else { return .reply(SMTPReply(500, "5.5.2", "Parameter required")) }
-            return .reply(SMTPReply(250, "2.0.0", "Queuing for node \(arg.string) started"))
+            return .etrn(arg)
         case .unknown:
             // the line is echoed with the eighth bit of every byte cleared
             return .reply(SMTPReply(code: 500, enhanced: "5.5.1",

@@ -238,7 +238,8 @@ case .daemon, .foregroundDaemon:
     let readyFD = getenv(Daemon.readyVariable).flatMap { Int32(String(decoding: Array(UnsafeBufferPointer(start: $0, count: strlen($0))).map { UInt8(bitPattern: $0) }, as: UTF8.self)) }
     unsetenv(Daemon.readyVariable)
     let startCopy = start
-    let status = Daemon.run(prototype: engine, arguments: args, startOptions: startCopy, load: {
+    let status = Daemon.run(prototype: engine, arguments: args, startOptions: startCopy,
+                            queueInterval: engine.queueInterval(cl.queueArgs), load: {
         guard case .success(let data) = SystemCfSource().readFile(Array(startCopy.configFile.utf8)) else { return nil }
         let e = Engine(options: startCopy, cfData: data, out: OutputBuffer())
         e.postReadChecks()

@@ -378,8 +378,9 @@ extension DaemonTests {
 }
 
 extension DaemonTests {
-    @Test("-bd: the parent exits 0 once the daemon listens; pid file with pid and command line; SIGTERM ends it (as sendmail)")
-    func detaches() throws {
+    @Test("-bd: the parent exits 0 once the daemon listens; pid file with pid and command line; SIGTERM ends it (as sendmail)",
+          arguments: [[], ["-q15m"]])
+    func detaches(_ queueFlags: [String]) throws {
         let (cf, dir) = try prepare()
         let q = try Faults.freshDirectory(dir, "q-daemon-detach")
         let pidFile = dir.appendingPathComponent("detach.pid").path
@@ -404,7 +405,7 @@ extension DaemonTests {
         options.modeFlag = "-bd"
         options.privateNetwork = true
         options.launcher = ["/bin/sh", "-c", script, "sh"]
-        options.extraArguments = ["-OQueueDirectory=\(q.path)", "-OPidFile=\(pidFile)", "-odq"]
+        options.extraArguments = ["-OQueueDirectory=\(q.path)", "-OPidFile=\(pidFile)", "-odq"] + queueFlags
         // the same with the real sendmail: its pid file is the reference
         for binary in [OracleEnvironment.oraclePath, try OracleEnvironment.binaryUnderTest()] {
             try? FileManager.default.removeItem(atPath: pidFile)
