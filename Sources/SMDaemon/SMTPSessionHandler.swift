@@ -18,6 +18,9 @@
 // commit is never cut short), then the connection is closed; queued
 // input is dropped.  A connection lost in DATA leaves nothing on disk:
 // message text lives in memory until the "." commits it.
+// greet_pause (SMTPServer.greetPause): the greeting waits; input before
+// it ends the wait with the session's 554 greeting (preGreetingTraffic),
+// then the queued lines are answered by the null server.
 // A client silent for Timeout.command (Timeout.datablock in DATA) gets
 // sendmail's treatment (SMTPServer.readTimeout) and is disconnected.
 // Promises: the event loop never waits for disk or DNS; the SMTPServer
@@ -91,7 +94,57 @@ final class SMTPSessionHandler: ChannelInboundHandler {
             case .success(let h):
                 let (server, reply, close) = h.value
                 handler.server = Handoff(server)
+                if !close && server.greetPause > 0 && !handler.lost && !handler.shutdownRequested {
+                    handler.pauseGreeting(context: context, reply: reply, millis: server.greetPause)
+                    return
+                }
                 handler.finished(context: context, reply: reply, close: close)
+            }
+        }
+    }
+
+    // MARK: greet_pause
+
+    /// The greeting held back during greet_pause, and when the wait began.
+    var heldGreeting: (reply: [UInt8], since: NIODeadline, timer: Scheduled<Void>)? = nil
+
+    /// Waits `millis` before greeting; input meanwhile ends the wait
+    /// (channelRead), as does the end of the connection.
+    func pauseGreeting(context: ChannelHandlerContext, reply: [UInt8], millis: Int) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let timer = context.eventLoop.scheduleTask(in: .milliseconds(Int64(millis))) {
+            let (handler, context) = loopBound.value
+            handler.greetNow(context: context)
+        }
+        heldGreeting = (reply, .now(), timer)
+        // the client may already have talked
+        if !pending.isEmpty { preGreetingTraffic(context: context) }
+    }
+
+    /// The wait is over: the usual greeting.
+    func greetNow(context: ChannelHandlerContext) {
+        guard let held = heldGreeting else { return }
+        heldGreeting = nil
+        held.timer.cancel()
+        finished(context: context, reply: held.reply, close: false)
+    }
+
+    /// Input came during the wait: the session's 554 greeting instead.
+    func preGreetingTraffic(context: ChannelHandlerContext) {
+        guard let held = heldGreeting, let box = server else { return }
+        heldGreeting = nil
+        held.timer.cancel()
+        let waited = (NIODeadline.now() - held.since).nanoseconds
+        // whole seconds, rounded as sendmail rounds them
+        let seconds = Int(waited / 1_000_000_000) + (waited % 1_000_000_000 >= 500_000_000 ? 1 : 0)
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        daemon.pool.runIfActive(eventLoop: context.eventLoop) {
+            Handoff(box.value.preGreetingTraffic(afterSeconds: seconds))
+        }.whenComplete { result in
+            let (handler, context) = loopBound.value
+            switch result {
+            case .failure: handler.closeNow(context: context)
+            case .success(let h): handler.finished(context: context, reply: h.value, close: false)
             }
         }
     }
@@ -101,6 +154,7 @@ final class SMTPSessionHandler: ChannelInboundHandler {
         idleTimer?.cancel()
         idleTimer = nil
         pending.append(unwrapInboundIn(data))
+        if heldGreeting != nil { preGreetingTraffic(context: context); return }
         processNext(context: context)
     }
 
@@ -133,7 +187,8 @@ final class SMTPSessionHandler: ChannelInboundHandler {
         // after the command in progress if there is one
         if !wasClosing, begun, server != nil {
             lost = true
-            if !busy { reportLoss(context: context) }
+            if heldGreeting != nil { greetNow(context: context) }
+            else if !busy { reportLoss(context: context) }
         }
         context.fireChannelInactive()
     }

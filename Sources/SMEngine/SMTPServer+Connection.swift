@@ -13,10 +13,16 @@
 // session; after another refusal the greeting is the usual one, EHLO
 // offers only ENHANCEDSTATUSCODES and every command but HELO, EHLO, NOOP,
 // RSET and QUIT gets the ruleset's reply (sendmail's null server).
+// Then greet_pause (same argument) when the greeting is a 220: a `$# n`
+// result asks the daemon to wait n milliseconds before the greeting
+// (`greetPause`); a client that sends anything meanwhile gets sendmail's
+// 554 greeting, its log line and the null server
+// (`preGreetingTraffic`).
 // The listener's M=E turns ETRN off (not offered, refused); M=a refuses
 // MAIL with "530 5.7.0 Authentication required" (there is no AUTH yet).
 // Promises: no I/O here; resolving names is the caller's business.
 
+import Glibc
 import SMBase
 import SMRules
 import SMSMTP
@@ -86,7 +92,10 @@ extension SMTPServer {
     public func open() -> (reply: [UInt8], close: Bool) {
         let arg = namedMacro("{client_name}") + [Meta.condElse] + namedMacro("{client_addr}")
         let refused = policyCheck("check_relay", arg)
-        guard let first = refused.first else { return (greeting(), false) }
+        guard let first = refused.first else {
+            greetPause = greetPauseMillis()
+            return (greeting(), false)
+        }
         logRejection("check_relay", namedMacro("{client_name}"), refused, arg2: namedMacro("{client_addr}"), withID: false)
         if first.hasPrefix("421") {
             return (lines(refused), true)
@@ -95,6 +104,39 @@ extension SMTPServer {
         session.refuseConnection(SMTPReply(code: Int(code ?? "550") ?? 550, enhanced: enhanced,
                                            lines: [Array(text.latin1Bytes)]))
         return (greeting(), false)
+    }
+
+    /// greet_pause on "{client_name} $| {client_addr}": the milliseconds
+    /// of a `$# n` result (at most five minutes, as sendmail caps it),
+    /// else 0.
+    func greetPauseMillis() -> Int {
+        guard let rs = rw.rulesets.find(Array("greet_pause".utf8)), rw.rulesets.hasRules(rs) else { return 0 }
+        let name = namedMacro("{client_name}"), addr = namedMacro("{client_addr}")
+        var ms = 0
+        _ = capturing {
+            var pvp = name.isEmpty ? [] : (policyTokens(name) ?? [])
+            pvp += [[Meta.condElse]] + (addr.isEmpty ? [] : (policyTokens(addr) ?? []))
+            rw.rewrite(&pvp, ruleset: rs)
+            guard pvp.count > 1, pvp[0] == [Meta.canonNet] else { return }
+            // strtol: the leading digits
+            ms = Int(String(decoding: pvp[1].prefix { isASCIIDigit($0) }, as: UTF8.self)) ?? 0
+        }
+        return min(ms, 300_000)
+    }
+
+    /// The client sent something during the greet_pause wait: logged as
+    /// sendmail logs it, the session becomes a null server answering
+    /// "550 5.0.0 Command rejected", and its greeting is a 554 (returned).
+    /// `seconds`: the wait until the traffic came, rounded.
+    public func preGreetingTraffic(afterSeconds seconds: Int) -> [UInt8] {
+        if envelopeID == nil { envelopeID = newQueueID(now()) }
+        if let sink = engine.logSink, let id = envelopeID {
+            sink.log(priority: LOG_INFO, "\(id.bytes.string): rejecting commands from \(namedMacro("{client_name}").string) "
+                     + "[\(namedMacro("{client_addr}").string)] due to pre-greeting traffic after \(seconds) seconds")
+        }
+        session.refuseConnection(SMTPReply(550, "5.0.0", "Command rejected"))
+        greetPause = 0
+        return greeting(code: 554, text: [Meta.macroExpand, UInt8(ascii: "j")] + Array(" not accepting messages".utf8))
     }
 
     /// DeliveryMode's letter (sendmail's default: i, interactive).

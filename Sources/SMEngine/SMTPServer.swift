@@ -107,6 +107,9 @@ public final class SMTPServer {
     /// Where queue IDs come from when several sessions share a process
     /// (the daemon's locked generator); nil: this session's own sequence.
     public var queueIDSource: ((time_t) -> QueueID)? = nil
+    /// Milliseconds the daemon waits before sending the greeting
+    /// (greet_pause; set by `open()`).
+    public internal(set) var greetPause = 0
     /// Starts a queue run in the background with these `-q` selections
     /// (ETRN; the daemon sets it); false when it could not be started.
     public var startQueueRun: (([[UInt8]]) -> Bool)? = nil
@@ -185,11 +188,12 @@ public final class SMTPServer {
     var rw: RewriteEngine { engine.rewriter }
     func macro(_ c: Character) -> [UInt8] { rw.macros[Int(c.asciiValue!)] ?? [] }
 
-    /// The 220 greeting: $e expanded, "ESMTP" after its first word.
-    public func greeting() -> [UInt8] {
+    /// The 220 greeting: $e expanded, "ESMTP" after its first word
+    /// (another code and text: greet_pause's 554).
+    public func greeting(code: Int = 220, text: [UInt8]? = nil) -> [UInt8] {
         rw.macros[Int(UInt8(ascii: "b"))] = arpaDate(now())
         // (the cf reader keeps option values in expansion form)
-        let spec = engine.config.options["SmtpGreetingMessage"]
+        let spec = text ?? engine.config.options["SmtpGreetingMessage"]
             ?? [Meta.macroExpand, UInt8(ascii: "j")] + Array(" Sendmail ".utf8) + [Meta.macroExpand, UInt8(ascii: "v")]
                 + Array(" ready at ".utf8) + [Meta.macroExpand, UInt8(ascii: "b")]
         var g = expandMacros(spec, rw.macros)
@@ -200,7 +204,7 @@ public final class SMTPServer {
                 g += Array(" ESMTP".utf8)
             }
         }
-        return SMTPReply(code: 220, enhanced: nil, lines: [g]).encoded
+        return SMTPReply(code: code, enhanced: nil, lines: [g]).encoded
     }
 
     /// One line from the client; returns the bytes to send and whether

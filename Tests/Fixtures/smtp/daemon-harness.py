@@ -15,6 +15,8 @@
 #   #PIPE n        send the next n lines at once, then read n replies
 #   #RAW text      send text with Python escapes decoded, no CR LF added
 #   #REPLY         read one reply
+#   #EARLY text    the next #CONNECT sends text (Python escapes decoded)
+#                  right after connecting, before reading the greeting
 #   #DROP          close the session's socket without QUIT
 #   #SIGNAL NAME   send SIGNAME (TERM, HUP) to the daemon
 #   #SLEEP s       wait s seconds
@@ -51,7 +53,7 @@ def listening(port):
     return False
 
 class Session:
-    def __init__(self, out, timeout, port, src=None, sport=0, v6=False):
+    def __init__(self, out, timeout, port, src=None, sport=0, v6=False, early=None):
         self.out = out
         self.timeout = timeout
         self.buf = b""
@@ -62,6 +64,8 @@ class Session:
         self.sock.settimeout(timeout)
         self.sock.connect(("::1" if v6 else "127.0.0.1", port))
         self.closed = False
+        if early:
+            self.sock.sendall(early)
 
     def line(self):
         while b"\n" not in self.buf:
@@ -126,6 +130,7 @@ def main():
     sess = None
     extra = []
     in_data = False
+    early = None
     i = 0
     while i < len(script):
         raw = script[i]
@@ -149,12 +154,17 @@ def main():
             sport = int(f[3]) if len(f) > 3 else 0
             out(">>> " + text)
             try:
-                sess = Session(out, timeout, port, src, sport)
+                sess = Session(out, timeout, port, src, sport, early=early)
+                early = None
                 sess.reply()
             except OSError as e:
                 out("=== connect failed: %s" % e.strerror)
                 sess = None
             in_data = False
+            continue
+        if text.startswith("#EARLY "):
+            out(">>> " + text)
+            early = text[7:].encode("latin-1").decode("unicode_escape").encode("latin-1")
             continue
         if text.startswith("#SIGNAL"):
             out(">>> " + text)

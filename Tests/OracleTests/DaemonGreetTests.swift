@@ -1,0 +1,56 @@
+// DaemonGreetTests.swift — greet_pause in the daemon against the real
+// sendmail's (`sendmail -bD`, DaemonTests' harness and comparison).
+//
+// Promises: on daemon.cf plus a greet_pause ruleset (1.5 s for 10.9.8.7,
+// 0.8 s for 127.0.0.1), a client that talks before the greeting gets the
+// 554 greeting, the null server's replies and sendmail's "rejecting
+// commands ... due to pre-greeting traffic" log line; a client that waits
+// gets the usual greeting and session; transcripts and syslog lines must
+// be identical.
+
+import Foundation
+import Testing
+
+extension DaemonTests {
+    /// daemon.cf with `rules` appended.
+    static func variant(_ cf: String, _ dir: URL, name: String, rules: String) throws -> String {
+        let path = dir.appendingPathComponent(name).path
+        let text = try String(contentsOfFile: cf, encoding: .utf8) + rules
+        if (try? String(contentsOfFile: path, encoding: .utf8)) != text {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        return path
+    }
+
+    @Test("greet_pause: talking before the greeting gets 554, the null server and the log line; waiting gets the session")
+    func greetPause() throws {
+        try compare("""
+            #EARLY EHLO early.example\\r\\n
+            #CONNECT 2525 10.9.8.7 40051
+            #REPLY
+            MAIL FROM:<a@b.example>
+            HELO x
+            NOOP
+            RSET
+            VRFY root
+            RCPT TO:<root>
+            DATA
+            QUIT
+            #CONNECT 2525 10.9.8.7 40052
+            EHLO patient.example
+            MAIL FROM:<a@b.example>
+            QUIT
+            #EARLY QUIT\\r\\n
+            #CONNECT 2525 127.0.0.1 40053
+            #REPLY
+            #EOF
+            """, tag: "greetpause", expectMessages: 0, cf: { cf, dir in
+                try Self.variant(cf, dir, name: "daemon-greet.cf", rules: """
+                    Sgreet_pause
+                    R$* $| 10.9.8.7\t$# 1500
+                    R$* $| 127.0.0.1\t$# 800
+
+                    """)
+            })
+    }
+}
