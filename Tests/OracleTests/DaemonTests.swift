@@ -496,3 +496,35 @@ extension DaemonTests {
             """, tag: "timeouts", expectMessages: 0, extra: ["-OTimeout.command=2s", "-OTimeout.datablock=2s"])
     }
 }
+
+extension DaemonTests {
+    @Test("SIGHUP during load: 20 sessions send 500 messages while the daemon reloads every 20 ms; every acknowledged message is queued whole")
+    func sighupUnderLoad() throws {
+        let (cf, dir) = try prepare()
+        let load = OracleEnvironment.packageRoot.appendingPathComponent("Tests/Fixtures/smtp/hup-load.py").path
+        let pidFile = dir.appendingPathComponent("hupload.ours.pid").path
+        let (t, queue, _) = try runOurs("""
+            #RUN \(Self.python) \(load) \(pidFile) 20 25 0.02
+            #CONNECT
+            EHLO after.example
+            QUIT
+            """, tag: "hupload", cf: cf, dir: dir)
+        let lines = t.components(separatedBy: "\n")
+        let accepted = lines.compactMap { $0.hasPrefix("::: accepted ") ? String($0.dropFirst(13)) : nil }
+        let failures = lines.filter { $0.hasPrefix("::: refused") || $0.hasPrefix("::: error") }
+        let hups = lines.first { $0.hasPrefix("::: hups ") }.flatMap { Int($0.dropFirst(9)) } ?? 0
+        #expect(hups >= 10, "the load was over before the daemon was signalled more than \(hups) times:\n\(t)")
+        #expect(accepted.count == 500 && failures.isEmpty, "\(accepted.count) of 500 accepted; failures: \(failures.prefix(10))")
+        #expect(t.contains("<<< 221 2.0.0 vm.example.test closing connection"), "the daemon no longer answers after the reloads:\n\(t.suffix(2000))")
+        // every acknowledged message has its qf and df, whole; nothing else is left
+        let expected = Set(accepted.flatMap { ["qf" + $0, "df" + $0] })
+        #expect(Set(queue) == expected,
+                "queue: missing \(expected.subtracting(queue).sorted().prefix(10)), extra \(Set(queue).subtracting(expected).sorted().prefix(10))")
+        let q = dir.appendingPathComponent("q-daemon-hupload")
+        for id in accepted {
+            let df = (try? String(contentsOf: q.appendingPathComponent("df" + id), encoding: .isoLatin1)) ?? ""
+            #expect(df.range(of: #"^message [0-9]+ of session [0-9]+\n$"#, options: .regularExpression) != nil,
+                    "df\(id) is not a whole message: \(df)")
+        }
+    }
+}
