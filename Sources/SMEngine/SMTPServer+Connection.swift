@@ -94,6 +94,7 @@ extension SMTPServer {
         let refused = policyCheck("check_relay", arg)
         guard let first = refused.first else {
             greetPause = greetPauseMillis()
+            if let r = filterConnect() { return r }
             return (greeting(), false)
         }
         logRejection("check_relay", namedMacro("{client_name}"), refused, arg2: namedMacro("{client_addr}"), withID: false)

@@ -42,7 +42,8 @@
 // BadRcptThrottle and the from= line of an envelope dropped without a
 // message are in SMTPServer+Policy.swift; a -M{client_addr} given on the
 // command line stays the session's client address.
-// STARTTLS (daemon only): SMTPServer+TLS.swift.
+// STARTTLS (daemon only): SMTPServer+TLS.swift.  The content filter's
+// hook at each stage (validate -> filter -> commit): SMTPServer+Filter.swift.
 // ETRN starts a queue run through `startQueueRun` (the daemon's; `-bs`
 // only answers).
 // Not done: VERB's verbose output, check_compat
@@ -125,6 +126,9 @@ public final class SMTPServer {
     var sessionNotes = SessionNotes()
     /// STARTTLS (SMTPServer+TLS.swift).
     public var tls = SMTPServerTLS()
+    /// The content filter's hook at each stage (SMTPServer+Filter.swift).
+    public var filter: SMTPStageFilter = NoFilter()
+    var filterState = FilterState()
 
     func newQueueID(_ t: time_t) -> QueueID {
         if let src = queueIDSource { return src(t) }
@@ -225,6 +229,7 @@ public final class SMTPServer {
         case .quit(let r), .close(let r):
             logAbandonedEnvelope()
             logSessionEnd()
+            closeFilter()
             return (r.encoded, true)
         case .reset(let r):
             logAbandonedTransaction()
@@ -237,6 +242,7 @@ public final class SMTPServer {
             if afterTLS { logAbandonedTransaction(withoutRecipients: true) }
             resetTransaction()
             envelopeMessage = keep
+            if !session.nullServer, let refused = filtered(filter.helo(domain)) { return (refused, false) }
             return (hello(domain, extended: extended), false)
         case .delayed(let r, let seconds):
             // sendmail slows down a client that keeps greeting badly
@@ -247,6 +253,7 @@ public final class SMTPServer {
         case .recipient(let p): return (recipient(p), false)
         case .startData:
             if let refused = checkData() { return (refused, false) }
+            if let refused = filtered(filter.data()) { return (refused, false) }
             session.dataStarted()
             return (SMTPReply(354, nil, "End data with <CR><LF>.<CR><LF>").encoded, false)
         case .message(let text): return (message(text), false)
@@ -310,6 +317,8 @@ public final class SMTPServer {
 
     func resetTransaction() {
         logAbandonedEnvelope()
+        abortFilter()
+        filterState.discard = false
         queue = SendQueue()
         sender = nil
         mailOptions = SubmitOptions()
@@ -485,6 +494,10 @@ public final class SMTPServer {
         if maxMessageSize > 0 && size > maxMessageSize {
             return error(552, "5.2.3", "Message size exceeds fixed maximum message size (\(maxMessageSize))")
         }
+        if let refused = filtered(filter.mail(p.address, parameters: p.parameters.map {
+            $0.keyword + ($0.value.map { [UInt8(ascii: "=")] + $0 } ?? [])
+        })) { return refused }
+        filterState.inTransaction = true
         sender = parsed
         senderGiven = shown
         setMacro("{nrcpts}", Array("0".utf8))
@@ -570,6 +583,9 @@ public final class SMTPServer {
             logRejection("check_rcpt", p.address, refused)
             return lines(refused)
         }
+        if let refused = filtered(filter.rcpt(p.address, parameters: p.parameters.map {
+            $0.keyword + ($0.value.map { [UInt8(ascii: "=")] + $0 } ?? [])
+        })) { countBad(); return refused }
         var placed: Recipient? = nil
         // an unknown user is a reply, not the exit status
         let saveStatus = rw.exitStatus
@@ -715,6 +731,13 @@ public final class SMTPServer {
         if let refused = endOfMessagePolicy(size: msg.size, messageID: msgid, id: qid.bytes, priority: qf.priority) {
             return refused
         }
+        // validated: the filter's turn, then the commit
+        if let refused = filterMessage(msg) { return refused }
+        if filterState.discard {
+            if let sink = engine.logSink, engine.logLevel > 4 { sink.log(priority: LOG_INFO, "\(qid.bytes.string): discarded") }
+            filterState.inTransaction = false
+            return SMTPReply(250, "2.0.0", "\(qid.bytes.string) Message accepted for delivery").encoded
+        }
         qf.quarantineReason = policy.quarantine
         // a quarantined envelope is not split (no EF_SPLIT)
         if policy.quarantine != nil { qf.flags.remove(.split) }
@@ -724,6 +747,7 @@ public final class SMTPServer {
                             kind: policy.quarantine == nil ? .control : .quarantined) != nil {
             return SMTPReply(451, "4.3.0", "Temporary failure: cannot queue message").encoded
         }
+        filterState.inTransaction = false
         // (a quarantined message waits in its hf file: nothing to deliver)
         if policy.quarantine == nil {
             acceptedIDs.append(qid.bytes)
@@ -759,6 +783,7 @@ public final class SMTPServer {
     /// lines and the envelope (from=, with the size collected so far);
     /// else the envelope of an open transaction.
     public func connectionLost() {
+        defer { closeFilter() }
         let wasInData = inData
         let size = collectedAtLoss
         session.close()
@@ -780,6 +805,7 @@ public final class SMTPServer {
     /// in DATA): sendmail's log lines, and the reply to send before the
     /// connection is closed (none while reading a command).
     public func readTimeout() -> [UInt8] {
+        defer { closeFilter() }
         let sink = engine.logSink
         let client = namedMacro("{client_name}").string
         if envelopeID == nil { envelopeID = newQueueID(now()) }
@@ -805,6 +831,7 @@ public final class SMTPServer {
     /// The input ended without QUIT: in the middle of DATA sendmail says
     /// why it gives up; then it exits with its status.
     public func endOfInput() -> (reply: [UInt8], status: SysExit) {
+        defer { closeFilter() }
         var reply: [UInt8] = []
         if session.phase == .data {
             reply = SMTPReply(421, "4.4.1", "collect: relay=localhost, from=\(senderGiven.string), info=unexpected close").encoded
