@@ -7,7 +7,8 @@
 // name, and the name is then "[addr]"; FORGED when the name does not map
 // back to the address), and the local interface's name and address
 // ({if_addr} stays unset on loopback, as in sendmail).  IPv6 addresses
-// are written as sendmail writes them: "IPv6:0:0:0:0:0:0:0:1".
+// are written as sendmail writes them: "IPv6:0:0:0:0:0:0:0:1"; then the
+// ident lookup (Ident.swift) within Timeout.ident.
 // Promises: blocking (DNS): call it off the event loop only.
 
 import Glibc
@@ -85,7 +86,7 @@ enum ClientResolver {
     }
 
     static func connectionInfo(remote: SocketAddress?, local: SocketAddress?, port: DaemonPort,
-                               compressedIPv6: Bool) -> ConnectionInfo {
+                               compressedIPv6: Bool, identTimeout: Int = 0) -> ConnectionInfo {
         let ip = text(remote, compressed: compressedIPv6)
         var clientName = "[\(ip)]"
         var resolve = "FAIL"
@@ -105,11 +106,13 @@ enum ClientResolver {
             if case .v6 = a { return String(AF_INET6) }
             return String(AF_INET)
         }
-        return ConnectionInfo(
+        var info = ConnectionInfo(
             clientAddress: Array(ip.utf8), clientPort: remote?.port ?? 0, clientName: Array(clientName.utf8),
             clientResolve: Array(resolve.utf8), daemonName: Array(port.name.utf8),
             daemonAddress: Array(listenerText(port, compressed: compressedIPv6).utf8), daemonPort: port.port, daemonFamily: Array(port.family.utf8),
             daemonFlags: port.flagsMacro, interfaceName: Array(ifName.utf8),
             interfaceAddress: loop ? nil : Array(text(local, compressed: compressedIPv6).utf8), interfaceFamily: loop ? nil : family.map { Array($0.utf8) })
+        info.identUser = Ident.lookup(remote: remote, local: local, timeout: identTimeout)
+        return info
     }
 }

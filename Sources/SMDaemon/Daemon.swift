@@ -34,8 +34,9 @@
 //   "SMTP+queueing@HH:MM:SS" in the start line; the run going is stopped
 //   with the daemon;
 // - ETRN's queue runs (startRun with -qR/-qG), detached like deliveries.
-// Not done: Timeout.* other than command/datablock (in the handler), ident,
-// the control socket, milters.
+// - ident (RFC 1413) within Timeout.ident before the greeting (Ident.swift);
+// - the content filter of each session (`makeFilter`; SMTPServer+Filter.swift).
+// Not done: the control socket, milters themselves.
 // Promises: no event loop thread ever blocks on disk or DNS (sessions run
 // their commands on `pool`); run() returns the exit status.
 
@@ -283,6 +284,14 @@ public final class Daemon: @unchecked Sendable {
 
     var prototypeLogLevel: Int { lock.withLock { prototype.intOption("LogLevel", 9) } }
 
+    /// Timeout.ident of the current configuration (sendmail's default 5s).
+    var identTimeout: Int {
+        lock.withLock { prototype.config.options.subValues["Timeout.ident"].map { Engine.seconds($0) } ?? 5 }
+    }
+
+    /// Makes each session's content filter (none: NoFilter).
+    public var makeFilter: (@Sendable (ConnectionInfo) -> SMTPStageFilter)? = nil
+
     /// A session over a fresh engine from the current prototype.
     func makeSession(_ info: ConnectionInfo) -> SMTPServer {
         let (proto, t) = lock.withLock { (prototype, tls) }
@@ -290,6 +299,7 @@ public final class Daemon: @unchecked Sendable {
         let server = SMTPServer(engine: engine, connection: info)
         server.tls.offered = t != nil
         server.startQueueRun = { [self] selections in self.startRun(selections) }
+        if let f = makeFilter { server.filter = f(info) }
         let qdir = (engine.config.options["QueueDirectory"] ?? []).string
         server.queueIDSource = { [self] t in
             self.lock.withLock {

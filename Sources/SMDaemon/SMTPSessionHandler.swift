@@ -82,7 +82,8 @@ final class SMTPSessionHandler: ChannelInboundHandler {
         let daemon = self.daemon, port = self.port
         daemon.pool.runIfActive(eventLoop: context.eventLoop) { () -> Handoff<(SMTPServer, [UInt8], Bool)> in
             let info = ClientResolver.connectionInfo(remote: remote, local: local, port: port,
-                                                     compressedIPv6: daemon.compressedIPv6)
+                                                     compressedIPv6: daemon.compressedIPv6,
+                                                     identTimeout: daemon.identTimeout)
             let server = daemon.makeSession(info)
             let (reply, close) = server.open()
             return Handoff((server, reply, close))

@@ -7,7 +7,8 @@
 // {client_name} {client_resolve} {daemon_name} {daemon_addr}
 // {daemon_port} {daemon_family} {daemon_flags} {if_name}, {if_addr} and
 // {if_family} unless the interface is loopback, and $_ as
-// "name [addr]" with "(may be forged)" when the name does not map back).
+// "name [addr]" with "(may be forged)" when the name does not map back,
+// "user@" before it when the client's ident server named a user).
 // `open()` runs check_relay ("client_name $| client_addr") when the cf
 // has it and gives the first reply: the greeting, or a 421 that ends the
 // session; after another refusal the greeting is the usual one, EHLO
@@ -44,6 +45,8 @@ public struct ConnectionInfo: Sendable {
     /// The local address; nil for loopback (sendmail leaves {if_addr} unset).
     public var interfaceAddress: [UInt8]?
     public var interfaceFamily: [UInt8]?
+    /// The user the client's ident server named (RFC 1413), if any.
+    public var identUser: [UInt8]? = nil
 
     public init(clientAddress: [UInt8], clientPort: Int, clientName: [UInt8], clientResolve: [UInt8],
                 daemonName: [UInt8], daemonAddress: [UInt8], daemonPort: Int, daemonFamily: [UInt8],
@@ -84,6 +87,7 @@ extension SMTPServer {
         var who = c.clientName.first == UInt8(ascii: "[") ? c.clientName
             : c.clientName + Array(" [".utf8) + c.clientAddress + [UInt8(ascii: "]")]
         if c.clientResolve == Array("FORGED".utf8) { who += Array(" (may be forged)".utf8) }
+        if let u = c.identUser { who = u + [UInt8(ascii: "@")] + who }
         rw.macros[Int(UInt8(ascii: "_"))] = who
     }
 
