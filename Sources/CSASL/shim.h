@@ -36,6 +36,11 @@ static inline int sm_sasl_set_ssf_external(sasl_conn_t *conn, unsigned ssf) {
     sasl_ssf_t s = ssf;
     return sasl_setprop(conn, SASL_SSF_EXTERNAL, &s);
 }
+/* The identity an external layer (TLS with a verified client
+ * certificate) established: makes the EXTERNAL mechanism available. */
+static inline int sm_sasl_set_auth_external(sasl_conn_t *conn, const char *id) {
+    return sasl_setprop(conn, SASL_AUTH_EXTERNAL, id);
+}
 /* The proxy policy sendmail gives the library: any authenticated client
  * may name another authorization identity; the trust_auth ruleset
  * decides later what that is worth. */

@@ -63,6 +63,7 @@ extension SMTPSessionHandler {
             return
         }
         busy = false
+        handshaking = true
         processNext(context: context)
     }
 
@@ -70,6 +71,9 @@ extension SMTPSessionHandler {
     /// run tls_client) before the next command.
     func tlsEstablished(context: ChannelHandlerContext, _ info: TLSPeerInfo) {
         guard let box = server, !closing else { return }
+        handshaking = false
+        idleTimer?.cancel()
+        idleTimer = nil
         busy = true
         let data = SMTPTLSInfo(version: info.version, cipher: info.cipher, cipherBits: info.cipherBits,
                                algBits: info.algBits, verify: info.verify, certSubject: info.certSubject,
@@ -87,6 +91,9 @@ extension SMTPSessionHandler {
     /// the connection, which follows).
     func tlsFailed(context: ChannelHandlerContext, _ e: TLSFailedEvent) {
         guard let box = server, e.inHandshake else { return }
+        handshaking = false
+        idleTimer?.cancel()
+        idleTimer = nil
         busy = true
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         daemon.pool.runIfActive(eventLoop: context.eventLoop) {

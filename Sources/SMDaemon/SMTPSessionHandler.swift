@@ -22,7 +22,9 @@
 // it ends the wait with the session's 554 greeting (preGreetingTraffic),
 // then the queued lines are answered by the null server.
 // A client silent for Timeout.command (Timeout.datablock in DATA) gets
-// sendmail's treatment (SMTPServer.readTimeout) and is disconnected.
+// sendmail's treatment (SMTPServer.readTimeout) and is disconnected; a
+// TLS handshake not done within Timeout.starttls is logged as sendmail
+// logs it (SMTPServer.tlsHandshakeTimedOut) and the connection closed.
 // Promises: the event loop never waits for disk or DNS; the SMTPServer
 // is touched by one thread at a time (the pool while `busy`, else the loop).
 
@@ -261,13 +263,17 @@ final class SMTPSessionHandler: ChannelInboundHandler {
     }
 
     var idleTimer: Scheduled<Void>? = nil
+    /// The TLS handshake after STARTTLS's 220 is going on (its limit is
+    /// Timeout.starttls, not Timeout.command).
+    var handshaking = false
 
     /// Timeout.command (Timeout.datablock in DATA) from now on.
     func armTimer(context: ChannelHandlerContext) {
         idleTimer?.cancel()
         idleTimer = nil
         guard let box = server, !closing else { return }
-        let seconds = box.value.inData ? box.value.dataTimeout : box.value.commandTimeout
+        let seconds = handshaking ? box.value.startTLSTimeout
+            : box.value.inData ? box.value.dataTimeout : box.value.commandTimeout
         guard seconds > 0 else { return }
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         idleTimer = context.eventLoop.scheduleTask(in: .seconds(Int64(seconds))) {
@@ -281,13 +287,21 @@ final class SMTPSessionHandler: ChannelInboundHandler {
         guard !busy, !closing, let box = server else { return }
         busy = true
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        daemon.pool.runIfActive(eventLoop: context.eventLoop) { Handoff(box.value.readTimeout()) }.whenComplete { result in
+        let inHandshake = handshaking
+        daemon.pool.runIfActive(eventLoop: context.eventLoop) { () -> Handoff<[UInt8]> in
+            // (a handshake that timed out ends without a reply)
+            if inHandshake { box.value.tlsHandshakeTimedOut(); return Handoff([]) }
+            return Handoff(box.value.readTimeout())
+        }.whenComplete { result in
             let (handler, context) = loopBound.value
             handler.busy = false
             guard !handler.closing else { return }
             handler.closing = true
             let channel = context.channel
             let reply = (try? result.get().value) ?? []
+            // (nothing to say: close at once; a write would wait for a
+            // TLS handshake that never ends)
+            if reply.isEmpty { channel.close(promise: nil); return }
             context.writeAndFlush(handler.wrapOutboundOut(channel.allocator.buffer(bytes: reply))).whenComplete { _ in
                 channel.close(promise: nil)
             }

@@ -43,13 +43,16 @@ final class SASLServer {
     let conn: OpaquePointer
 
     /// A connection, or nil when the library cannot make one.
-    init?(serverName: String, securityFlags: UInt32, maxSSF: UInt32) {
+    /// `external`: the TLS layer under the session (its cipher bits, and
+    /// the verified client certificate's subject, which offers EXTERNAL).
+    init?(serverName: String, securityFlags: UInt32, maxSSF: UInt32, external: (ssf: UInt32, id: String?)? = nil) {
         guard Self.initialise() else { return nil }
         var c: OpaquePointer? = nil
         let r = sasl_server_new("smtp", serverName, nil, nil, nil, nil, 0, &c)
         guard r == SASL_OK, let made = c else { return nil }
         conn = made
-        _ = sm_sasl_set_ssf_external(conn, 0)
+        _ = sm_sasl_set_ssf_external(conn, external?.ssf ?? 0)
+        if let id = external?.id { _ = sm_sasl_set_auth_external(conn, id) }
         // (8192: the largest buffer sendmail announces)
         _ = sm_sasl_set_secprops(conn, maxSSF, securityFlags, 8192)
     }

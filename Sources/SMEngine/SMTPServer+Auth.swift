@@ -37,10 +37,20 @@
 // `authEHLOKeyword` in the EHLO list, `authMailParameter` for AUTH= and
 // `authQueueParameter` for the qf, `authResetEnvelope` with the
 // transaction, and the protocol in hello() and mail().
-// Not done: security layers (see above), EXTERNAL (needs TLS),
-// sendmail's exit status 1 for a session that gives MAIL an AUTH= after
-// an earlier error, the srv_features A/a letters, AuthOptions A and u,
-// DontBlameSendmail for the SASL files, the Timeout.auth limit.  The
+// - After STARTTLS the SASL connection is made again with the cipher
+//   bits as the external SSF and, when the client certificate verified,
+//   its subject ({cert_subject}) as the external identity: EXTERNAL is
+//   then offered as the library offers it (AuthMechanisms permitting),
+//   and the AUTH= log line's authid is {auth_authen} (xtext).
+// - srv_features' A: AUTH neither offered nor accepted (503).
+// - In a null server (check_relay, greet_pause, tls_client) AUTH gets the
+//   null server's reply like every other command.
+// - Timeout.auth: sendmail 8.17's daemon was seen waiting past it in an
+//   exchange (Timeout.auth=2s, no answer after 80 s), so the exchange
+//   waits Timeout.command like any command.
+// Not done: security layers (see above), sendmail's exit status 1 for a
+// session that gives MAIL an AUTH= after an earlier error, AuthOptions A
+// and u, DontBlameSendmail for the SASL files.  The
 // slow-down sleeps in the caller's thread (as the bad-HELO one does).
 
 import Glibc
@@ -63,6 +73,9 @@ public final class SMTPAuthContext {
     var parameterSeen = false
     /// The authenticated identity (SASL_USERNAME), for AUTH= by default.
     var user: [UInt8]? = nil
+    /// After STARTTLS: the cipher bits, and the subject of a verified
+    /// client certificate (EXTERNAL's identity).
+    var external: (ssf: UInt32, id: String?)? = nil
     public init() {}
 }
 
@@ -100,7 +113,8 @@ extension SMTPServer {
         let realm = optionString("AuthRealm").flatMap { $0.isEmpty ? nil : $0 } ?? macro("j").string
         // no security layer is offered (we cannot apply one), whatever
         // AuthMaxBits says: DIGEST-MD5 then offers qop "auth" only
-        guard let s = SASLServer(serverName: realm, securityFlags: authSecurityFlags, maxSSF: 0) else { return }
+        guard let s = SASLServer(serverName: realm, securityFlags: authSecurityFlags, maxSSF: 0,
+                                 external: auth.external) else { return }
         auth.sasl = s
         let listed = s.mechanisms()
         auth.libraryCount = listed.count
@@ -111,6 +125,8 @@ extension SMTPServer {
 
     /// The EHLO keyword line ("AUTH PLAIN LOGIN"), or nil.
     func authEHLOKeyword() -> [UInt8]? {
+        // srv_features' A: not offered
+        if featuresOff.contains(UInt8(ascii: "A")) { return nil }
         authPrepare()
         guard !auth.offered.isEmpty else { return nil }
         return Array(("AUTH " + auth.offered.joined(separator: " ")).utf8)
@@ -133,13 +149,14 @@ extension SMTPServer {
         var e = i
         while e < l.count, l[e] != 0x20, l[e] != 0x09 { e += 1 }
         guard Array(l[i..<e]).asciiCaseEquals(Array("auth".utf8)) else { return nil }
-        if session.nullServer { return (SMTPReply(550, "5.0.0", "Command rejected").encoded, false) }
+        if session.nullServer { return (reply(session.nullServerReply), false) }
         return (authCommand(c.argument), false)
     }
 
     func authCommand(_ arg: [UInt8]) -> [UInt8] {
         authPrepare()
-        if let r = auth.state.refusal(available: auth.sasl != nil && auth.libraryCount > 0,
+        if let r = auth.state.refusal(available: auth.sasl != nil && auth.libraryCount > 0
+                                        && !featuresOff.contains(UInt8(ascii: "A")),
                                       inTransaction: session.inTransaction) {
             return reply(r)
         }
@@ -192,14 +209,16 @@ extension SMTPServer {
             let user = sasl.authUser.map { Array($0.utf8) }
             auth.user = user
             setMacro("{auth_type}", mechanism)
-            setMacro("{auth_authen}", user.map { xtextify($0, taboo: Array("<>\")".utf8)) })
+            // (xtext with "=" too, as sendmail writes it)
+            setMacro("{auth_authen}", user.map { xtextify($0, taboo: Array("=<>\")".utf8)) })
             let ssf = sasl.ssf ?? 0
             setMacro("{auth_ssf}", Array(String(ssf).utf8))
-            // even after HELO (a later HELO makes it SMTP again)
-            rw.macros[Int(UInt8(ascii: "r"))] = Array("ESMTPA".utf8)
+            // even after HELO (a later HELO makes it SMTP again); the
+            // daemon's session leaves $r unset until MAIL (as seen on sendmail -bd)
+            if daemonName == nil { rw.macros[Int(UInt8(ascii: "r"))] = Array("ESMTPA".utf8) }
             // ($r is set again at MAIL from the greeting's protocol)
             if session.greeted { heloProtocol = Array((tls.active ? "ESMTPSA" : "ESMTPA").utf8) }
-            authLog(LOG_INFO, level: 8, "AUTH=server, relay=\(macro("_").string), authid=\(String((sasl.authUser ?? "").prefix(128))), mech=\(String(mechanism.string.prefix(16))), bits=\(ssf)", queueID: false)
+            authLog(LOG_INFO, level: 8, "AUTH=server, relay=\(macro("_").string), authid=\(String(namedMacro("{auth_authen}").string.prefix(128))), mech=\(String(mechanism.string.prefix(16))), bits=\(ssf)", queueID: false)
             return SMTPAuthState.authenticated.encoded
         case .challenge(let c):
             guard let enc = SASLServer.encode64(c) else {

@@ -113,6 +113,12 @@ extension SMTPServer {
         setMacro("{cn_subject}", info.cnSubject)
         setMacro("{cn_issuer}", info.cnIssuer)
         tls.greetingPending = true
+        // a new SASL connection over the TLS layer (SMTPServer+Auth.swift)
+        auth.external = (UInt32(info.cipherBits), info.verify == "OK" ? info.certSubject.map { $0.string } : nil)
+        if !auth.state.isAuthenticated {
+            auth.sasl = nil
+            auth.prepared = false
+        }
         if let sink = engine.logSink, engine.logLevel > 8 {
             sink.log(priority: LOG_INFO, "STARTTLS=server, relay=\(macro("_").string), version=\(info.version), verify=\(info.verify), cipher=\(info.cipher), bits=\(info.cipherBits)/\(info.algBits)")
         }
@@ -126,9 +132,24 @@ extension SMTPServer {
     }
 
     /// The handshake failed: sendmail's log line (the connection is lost next).
-    public func tlsHandshakeFailed(result: Int, reason: String, sslError: Int) {
+    public func tlsHandshakeFailed(result: Int, reason: String, sslError: Int, retry: Int = -1) {
         tls.startRequested = false
         guard let sink = engine.logSink, engine.logLevel > 5 else { return }
-        sink.log(priority: LOG_WARNING, "STARTTLS=server, error: accept failed=\(result), reason=\(reason), SSL_error=\(sslError), errno=0, retry=-1, relay=\(macro("_").string)")
+        sink.log(priority: LOG_WARNING, "STARTTLS=server, error: accept failed=\(result), reason=\(reason), SSL_error=\(sslError), errno=0, retry=\(retry), relay=\(macro("_").string)")
+    }
+
+    /// Timeout.starttls (sendmail's default an hour): the handshake did
+    /// not complete in time.
+    public var startTLSTimeout: Int { timeoutOption("starttls", 3600) }
+
+    /// The handshake took longer than Timeout.starttls: sendmail logs the
+    /// failed accept as a handshake that wants more input, then ends the
+    /// session without a reply (its session-end lines included).
+    public func tlsHandshakeTimedOut() {
+        tlsHandshakeFailed(result: 1, reason: "unknown", sslError: 2, retry: 0)
+        session.close()
+        logAbandonedTransaction()
+        logIdleSession()
+        closeFilter()
     }
 }

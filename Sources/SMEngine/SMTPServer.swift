@@ -366,8 +366,9 @@ public final class SMTPServer {
         lines.append(Array((maxMessageSize > 0 ? "SIZE \(maxMessageSize)" : "SIZE").utf8))
         if !privacy("noreceipts") { lines.append(Array("DSN".utf8)) }
         if !privacy("noetrn") && !session.disabled.contains(.etrn) { lines.append(Array("ETRN".utf8)) }
-        if let k = startTLSKeyword { lines.append(k) }
+        // (AUTH before STARTTLS, as sendmail lists them)
         if let a = authEHLOKeyword() { lines.append(a) }
+        if let k = startTLSKeyword { lines.append(k) }
         lines.append(Array("DELIVERBY".utf8))
         lines.append(Array("HELP".utf8))
         return SMTPReply(code: 250, enhanced: nil, lines: lines).encoded
