@@ -6,7 +6,9 @@
 // 554 greeting, the null server's replies and sendmail's "rejecting
 // commands ... due to pre-greeting traffic" log line; a client that waits
 // gets the usual greeting and session; transcripts and syslog lines must
-// be identical.
+// be identical.  The same with sendmail's own FEATURE(greet_pause) (built
+// by the real m4) and an access map's GreetPause: entries for an address,
+// a network and 0 (no pause), the feature's default for the rest.
 
 import Foundation
 import Testing
@@ -52,5 +54,33 @@ extension DaemonTests {
 
                     """)
             })
+    }
+
+    static let greetConfig = Configuration(name: "greet-pause", source: .mc("mc/greet-pause.mc"), hashMaps: ["greet-access"])
+
+    @Test("FEATURE(greet_pause) with GreetPause: access entries (address, network, 0) and the default")
+    func greetPauseFeature() throws {
+        let built = try Workspace.shared.prepare(Self.greetConfig)
+        try compare("""
+            #EARLY EHLO early.example\\r\\n
+            #CONNECT 2525 10.9.8.7 40071
+            #REPLY
+            QUIT
+            #EARLY EHLO early.example\\r\\n
+            #CONNECT 2525 10.9.9.9 40072
+            #REPLY
+            QUIT
+            #EARLY HELO early.example\\r\\n
+            #CONNECT 2525 127.0.0.1 40073
+            #REPLY
+            QUIT
+            #CONNECT 2525 10.9.8.7 40074
+            EHLO patient.example
+            QUIT
+            #EARLY EHLO six.example\\r\\n
+            #CONNECT6 2526 40075
+            #REPLY
+            QUIT
+            """, tag: "greetpause-feature", expectMessages: 0, cf: { _, _ in built.cfPath })
     }
 }

@@ -140,7 +140,8 @@ def main():
             f = text.split()
             out(">>> " + text)
             try:
-                sess = Session(out, timeout, int(f[1]), None, int(f[2]) if len(f) > 2 else 0, v6=True)
+                sess = Session(out, timeout, int(f[1]), None, int(f[2]) if len(f) > 2 else 0, v6=True, early=early)
+                early = None
                 sess.reply()
             except OSError as e:
                 out("=== connect failed: %s" % e.strerror)
