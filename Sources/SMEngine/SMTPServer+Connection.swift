@@ -20,7 +20,8 @@
 // 554 greeting, its log line and the null server
 // (`preGreetingTraffic`).
 // The listener's M=E turns ETRN off (not offered, refused); M=a refuses
-// MAIL with "530 5.7.0 Authentication required" (there is no AUTH yet).
+// MAIL with "530 5.7.0 Authentication required" until the client
+// authenticated.
 // Promises: no I/O here; resolving names is the caller's business.
 
 import Glibc

@@ -433,8 +433,9 @@ public final class SMTPServer {
 
     func mail(_ p: SMTPPathArgument) -> [UInt8] {
         // a listener with M=a takes mail from authenticated clients only
-        // (AUTH is not implemented: nobody is)
-        if daemonFlags.contains(UInt8(ascii: "a")) { return error(530, "5.7.0", "Authentication required") }
+        if daemonFlags.contains(UInt8(ascii: "a")) && !auth.state.isAuthenticated {
+            return error(530, "5.7.0", "Authentication required")
+        }
         if envelopeID == nil { envelopeID = newQueueID(now()) }
         var parsed: ParsedAddress? = nil
         // the address must parse (sendmail's first error is the reply)

@@ -9,7 +9,8 @@
 // authenticates as its certificate's subject (235, the AUTH= log line,
 // ESMTPSA, the Received: line and qf of its message); without a
 // certificate, with an untrusted one (tls_client's refusal) and without
-// TLS EXTERNAL is refused as sendmail refuses it; srv_features `$# A`
+// TLS EXTERNAL is refused as sendmail refuses it; the MSA listener (M=a)
+// takes MAIL once the client authenticated; srv_features `$# A`
 // takes AUTH away; a client that stops in the TLS handshake is dropped
 // after Timeout.starttls with sendmail's log lines.  Transcripts, syslog
 // lines and queue files must be identical.
@@ -67,6 +68,16 @@ extension DaemonTests {
             #TLS \(tls)/rogue.crt \(tls)/rogue.key
             EHLO rogue.example
             AUTH EXTERNAL =
+            QUIT
+            #CONNECT 2587 127.0.0.1 40204
+            EHLO submit.example
+            MAIL FROM:<sender@client.example>
+            STARTTLS
+            #TLS \(tls)/client.crt \(tls)/client.key
+            EHLO submit.example
+            MAIL FROM:<sender@client.example>
+            AUTH EXTERNAL =
+            MAIL FROM:<sender@client.example>
             QUIT
             """, tag: "auth-external", expectMessages: 1, cf: { try Self.authTLSCF($0, $1) })
     }
