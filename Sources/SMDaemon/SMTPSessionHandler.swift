@@ -165,6 +165,12 @@ final class SMTPSessionHandler: ChannelInboundHandler {
         if event is DaemonShutdownEvent {
             shutdownRequested = true
             pending.removeAll()
+            // (a greeting held back by greet_pause is never sent)
+            if let held = heldGreeting {
+                heldGreeting = nil
+                held.timer.cancel()
+                busy = false
+            }
             if !busy || !begun { closeNow(context: context) }
             return
         }

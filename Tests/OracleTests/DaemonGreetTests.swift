@@ -83,4 +83,18 @@ extension DaemonTests {
             QUIT
             """, tag: "greetpause-feature", expectMessages: 0, cf: { _, _ in built.cfPath })
     }
+
+    @Test("SIGTERM while a greeting is held back by greet_pause: the daemon stops at once")
+    func greetPauseShutdown() throws {
+        let (cf0, dir) = try prepare()
+        let cf = try Self.variant(cf0, dir, name: "daemon-greet-long.cf", rules: "Sgreet_pause\nR$*\t$# 60000\n\n")
+        let hold = "import socket,time; s=socket.create_connection((\"127.0.0.1\",2525)); time.sleep(30)"
+        let start = Date()
+        let (t, _, _) = try runOurs("""
+            #RUN (\(Self.python) -c '\(hold)' >/dev/null 2>&1 &)
+            #SLEEP 1
+            """, tag: "greet-shutdown", cf: cf, dir: dir)
+        // (runOurs checked "=== exit 0": the daemon stopped on SIGTERM)
+        #expect(Date().timeIntervalSince(start) < 30, "the daemon waited for the held greeting:\n\(t)")
+    }
 }
