@@ -111,6 +111,9 @@ struct SMTPServerSessionTests {
         #expect(reply(s.receive(b("VRFY"))) == "501 5.5.2 Argument required\r\n")
         #expect(s.receive(b("EXPN staff")) == .expand(b("staff")))
         #expect(reply(s.receive(b("ETRN"))) == "500 5.5.2 Parameter required\r\n")
+        // an accepted ETRN goes to the caller, which starts the run and answers
+        #expect(s.receive(b("ETRN #mqueue")) == .etrn(b("#mqueue")))
+        #expect(s.receive(b("ETRN @example.com")) == .etrn(b("@example.com")))
         #expect(reply(s.receive(b("FOO bar"))) == "500 5.5.1 Command unrecognized: \"FOO bar\"\r\n")
         // echoed with the eighth bit cleared
         #expect(s.receive([0x63, 0xC3, 0xA9]) == .reply(SMTPReply(code: 500, enhanced: "5.5.1",
