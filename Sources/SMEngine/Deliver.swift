@@ -484,10 +484,8 @@ extension Engine {
             template = Array("From ".utf8) + [Meta.macroExpand, UInt8(ascii: "g")] + Array("  ".utf8)
                 + [Meta.macroExpand, UInt8(ascii: "d")]
         }
+        if m.has("U"), let ugly = uucpFromTemplate() { template = ugly }
         var line = expandMacros(template, rewriter.macros)
-        if m.has("U") {
-            line += Array(" remote from ".utf8) + (rewriter.macros[Int(UInt8(ascii: "k"))] ?? [])
-        }
         if m.has("E"), line.starts(with: Array("From ".utf8)), false { line.insert(UInt8(ascii: ">"), at: 0) }
         return line + m.eol
     }
