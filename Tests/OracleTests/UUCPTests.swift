@@ -4,7 +4,8 @@
 // the stub that records each call: the uux argument vectors, in call
 // order, and the message bytes each call got must be the same (queue
 // IDs and dates normalised), and so must the binaries' output, exit
-// status and the queue left behind (empty).
+// status and the queue left behind (empty), at submission (-odi, -v) and
+// in a foreground queue run (-qf) after -odq.
 
 import Foundation
 import Testing
@@ -20,6 +21,10 @@ struct UUCPTests {
     struct Case: Sendable, CustomStringConvertible {
         var name: String
         var recipients: [String]
+        /// Extra flags before the recipients (-v).
+        var flags: [String] = []
+        /// Queue with -odq, then deliver with a foreground queue run (-qf).
+        var queueRun = false
         var description: String { name }
     }
 
@@ -32,6 +37,8 @@ struct UUCPTests {
         Case(name: "uudom", recipients: ["udhost!user", "udhost!other.example!x"]),
         Case(name: "dom", recipients: ["domhost!user", "c@domhost.UUCP"]),
         Case(name: "mixed", recipients: ["oldhost!a", "newhost!b", "udhost!c", "domhost!d"]),
+        Case(name: "verbose", recipients: ["oldhost!a", "newhost!b"], flags: ["-v"]),
+        Case(name: "queue-run", recipients: ["oldhost!a", "newhost!b", "c@domhost.UUCP", "udhost!d"], queueRun: true),
     ]
 
     static let message = Array("""
@@ -90,19 +97,34 @@ struct UUCPTests {
     func deliver(_ config: Configuration, _ c: Case) throws {
         let (cf, dir) = try prepare(config)
         var options = SandboxOptions()
-        options.modeFlag = "-odi"
+        options.modeFlag = c.queueRun ? "-odq" : "-odi"
         options.rootHome = dir
-        options.extraArguments = ["-f", "alice"] + c.recipients
+        options.extraArguments = ["-f", "alice"] + c.flags + c.recipients
         let runs = Workspace.shared.runs
         let tag = "\(config.name)-\(c.name)"
+        /// Submits (and for queue-run cases runs the queue) with one binary.
+        func run(_ binary: String, _ side: String) throws -> RunResult {
+            var r = try Sandbox.run(binary: binary, cf: cf, input: Self.message,
+                                    options: options, runDir: runs, tag: "\(tag).\(side)")
+            if c.queueRun {
+                #expect(try calls(dir).isEmpty, "\(side): -odq called uux")
+                var q = SandboxOptions()
+                q.modeFlag = "-qf"
+                q.rootHome = dir
+                let qr = try Sandbox.run(binary: binary, cf: cf, input: [], options: q, runDir: runs,
+                                         tag: "\(tag).q.\(side)")
+                r.stdout += qr.stdout
+                r.stderr += qr.stderr
+                r.status = r.status * 256 + qr.status
+            }
+            return r
+        }
         try fresh(dir)
-        let real = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: Self.message,
-                                   options: options, runDir: runs, tag: tag + ".oracle")
+        let real = try run(OracleEnvironment.oraclePath, "oracle")
         let realCalls = try calls(dir)
         let realQueue = try FileManager.default.contentsOfDirectory(atPath: dir + "/q")
         try fresh(dir)
-        let ours = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: cf, input: Self.message,
-                                   options: options, runDir: runs, tag: tag + ".ours")
+        let ours = try run(try OracleEnvironment.binaryUnderTest(), "ours")
         let ourCalls = try calls(dir)
         let ourQueue = try FileManager.default.contentsOfDirectory(atPath: dir + "/q")
         // kept for debugging, next to the runs' output
