@@ -44,6 +44,7 @@ struct DNSTests {
         .a("far.other.test", "127.0.0.6"),
         .mx("mailonly.other.test", exchange: "mx-b.example.test", preference: 1),
         .txt("txt.example.test", "v=spf1 -all"),
+        .mx("nullmx.example.test", exchange: ".", preference: 0),
         .ptr("2.0.0.127.in-addr.arpa", "mx-a.example.test"),
     ], search: ["example.test", "other.test"])
 
@@ -66,6 +67,7 @@ struct DNSTests {
         /mx y.broken.test
         /mx [127.0.0.2]
         /mx [a-only.example.test]
+        /mx nullmx.example.test
         /canon multi
         /canon multi.example.test
         /canon alias
@@ -114,6 +116,8 @@ struct DNSTests {
         /map bestall multi.example.test
         /map bestmx x.fail.test
         /map bestmx nx.example.test
+        /map bestmx nullmx.example.test
+        3,0 user@nullmx.example.test
 
         """
 
@@ -129,6 +133,8 @@ struct DNSTests {
         ["-OFallbackMXhost=[127.0.0.9]"],
         ["-OTryNullMXList=true"],
         ["-ODontExpandCnames=true"],
+        // words that name no resolver flag: "readcf: I option value ... unrecognized", exit 70
+        ["-OResolverOptions=+rotate -bogus +dnsrch"],
     ]
 
     func run(_ config: Configuration, _ args: [String]) throws {
