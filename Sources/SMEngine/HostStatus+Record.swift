@@ -3,7 +3,7 @@
 // Writing host status files (HostStatusDirectory) as sendmail does after
 // a connection attempt (mci.c: mci_generate_persistent_path,
 // mci_write_persistent, mci_store_persistent), for the SMTP client to call:
-// `Engine.recordHostStatus(host:...)`.
+// `Engine.recordHostStatus(host:...)`; `HostStatusFile.read` reads one back.
 // The file for a host is its name's labels in reverse order, each but the
 // last one followed by ".", lower-cased, "/" turned into ":", brackets
 // and trailing dots dropped ("mx.Example.COM." -> "com./example./mx",
@@ -71,6 +71,16 @@ public enum HostStatusFile {
         if t.lowercased().hasPrefix("ipv6:") { t = t.dropFirst(5) }
         var a6 = in6_addr()
         return inet_pton(AF_INET6, String(t), &a6) == 1
+    }
+
+    /// mci_read_persistent: the host's recorded status, nil when there is
+    /// no (readable) file for it.
+    public static func read(host: [UInt8], directory: String) -> HostStatusRecord? {
+        guard let rel = relativePath(host: host) else { return nil }
+        let fd = open(directory + "/" + rel.joined(separator: "/"), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return HostStatusRecord(readAll(fd))
     }
 
     public enum Outcome: Equatable, Sendable {

@@ -72,6 +72,10 @@ import Testing
         }
         var st = stat()
         #expect(stat(dir + "/com./example.", &st) == 0 && st.st_mode & 0o777 == 0o755)
+        for c in Self.cases {
+            #expect(HostStatusFile.read(host: Self.b(c.host), directory: dir) == c.record, "\(c.host)")
+        }
+        #expect(HostStatusFile.read(host: Self.b("unknown.example"), directory: dir) == nil)
         // a shorter record replaces a longer one completely
         let short = HostStatusRecord(updated: 5)
         #expect(HostStatusFile.write(short, host: Self.b("[127.0.0.6]"), directory: dir) != .unstorable)
