@@ -8,7 +8,8 @@
 // of the sandbox), a resolv.conf naming it (search list and options of the
 // fixture), and a small upstream on 127.0.0.1:5300 that answers SERVFAIL for
 // the zone `fail.test` and, for the zone `broken.test`, A records but SERVFAIL
-// to AAAA queries (a "broken AAAA" server).  A missing dnsmasq (or python3,
+// to AAAA queries (a "broken AAAA" server); for `mute.test` A records and
+// no answer at all to AAAA queries (a resolver timeout).  A missing dnsmasq (or python3,
 // ) throws a HarnessError naming the
 // package.  The fixture's files are the same for every run; nothing in it
 // writes outside its directory.
@@ -84,7 +85,8 @@ struct DNSFixture: Sendable, Hashable {
             "port=53", "listen-address=127.0.0.1", "bind-interfaces", "no-resolv", "no-hosts",
             "no-negcache", "log-facility=/dev/null",
             // the scripted upstream for the failing zones; every other name is local
-            "server=/fail.test/127.0.0.1#5300", "server=/broken.test/127.0.0.1#5300", "local=/#/",
+            "server=/fail.test/127.0.0.1#5300", "server=/broken.test/127.0.0.1#5300",
+            "server=/mute.test/127.0.0.1#5300", "local=/#/",
         ]
         for r in records {
             switch r {
@@ -104,7 +106,8 @@ struct DNSFixture: Sendable, Hashable {
     }
 
     /// SERVFAIL for fail.test; broken.test: A 127.0.0.7, SERVFAIL for AAAA,
-    /// an empty answer for other types.
+    /// an empty answer for other types; mute.test: A 127.0.0.9, no answer
+    /// at all to AAAA (the resolver times out), empty for other types.
     static let upstreamScript = """
         import socket, sys
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -123,7 +126,13 @@ struct DNSFixture: Sendable, Hashable {
             r = bytearray(q[:end])
             r[2] = 0x80 | 0x04 | (q[2] & 0x01)
             r[6:12] = bytes(6)
-            if name.endswith("broken.test") and qtype == 1:
+            if name.endswith("mute.test") and qtype == 28:
+                continue
+            if name.endswith("mute.test") and qtype == 1:
+                r[3] = 0x80
+                r[7] = 1
+                r += bytes([0xC0, 12, 0, 1, 0, 1, 0, 0, 1, 0, 0, 4, 127, 0, 0, 9])
+            elif name.endswith("broken.test") and qtype == 1:
                 r[3] = 0x80
                 r[7] = 1
                 r += bytes([0xC0, 12, 0, 1, 0, 1, 0, 0, 1, 0, 0, 4, 127, 0, 0, 7])

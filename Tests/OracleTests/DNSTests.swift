@@ -167,6 +167,27 @@ struct DNSTests {
         expectSameRun(ours, real)
     }
 
+    /// A search-list domain whose server never answers AAAA queries: the
+    /// lookup fails (try again) unless WorkAroundBrokenAAAA lets the A
+    /// query after the timeout answer.
+    @Test("AAAA timeouts with and without WorkAroundBrokenAAAA",
+          arguments: [[], ["-OResolverOptions=WorkAroundBrokenAAAA"]])
+    func brokenAAAA(_ args: [String]) throws {
+        let p = try Workspace.shared.prepare(Self.config)
+        var options = SandboxOptions()
+        options.etcMail = p.etcMail
+        options.dns = DNSFixture(name: "mute", records: [], search: ["mute.test"])
+        options.extraArguments = args
+        let script = "/canon z\n/canon z.mute.test\n3,0 user@z\n"
+        let tag = "dns-mute-" + (args.joined().filter { $0.isLetter })
+        let (real, ours) = try Sandbox.runBoth(cf: p.cfPath, input: Array(script.utf8), options: options, tag: tag)
+        let transcript = String(decoding: real.stdout, as: UTF8.self)
+        #expect(transcript.contains("getcanonname(z.mute.test) returns z.mute.test"), "\(transcript)")
+        // sendmail: the AAAA timeout in the search list is final, unless worked around
+        #expect(transcript.contains(args.isEmpty ? "getcanonname(z) returns z\n" : "getcanonname(z) returns z.mute.test\n"))
+        expectSameRun(ours, real)
+    }
+
     @Test("-bt /mx, /canon, $[ $] and DNS maps (sendmail's library)", arguments: optionSets)
     func sendmailLibrary(_ args: [String]) throws { try run(Self.config, args) }
 
