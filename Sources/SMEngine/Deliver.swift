@@ -476,7 +476,8 @@ extension Engine {
         return u
     }
 
-    /// The From_ line (UnixFromLine, "From $g  $d") unless F=n.
+    /// The From_ line (UnixFromLine, "From $g  $d") unless F=n; F=U's
+    /// form comes from Deliver+UUCP.swift.
     func fromLine(_ m: Mailer) -> [UInt8] {
         if m.has("n") { return [] }
         var template = config.options["UnixFromLine"] ?? []

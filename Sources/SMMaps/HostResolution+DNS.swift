@@ -1,10 +1,14 @@
 // SMMaps/HostResolution+DNS.swift
 //
 // The DNS half of host resolution: dns_getcanonname (search list walk,
-// AAAA then A then MX, CNAME chasing) and getmxrr (MX list, sorted by
-// preference with sendmail's repeatable tie-break, duplicates removed,
-// falling back to the host itself).  Promises: the same answers and
-// temporary-failure decisions as domain.c for the same resolver replies.
+// AAAA then A then MX, CNAME chasing, DontExpandCnames, WorkAroundBrokenAAAA
+// going on after a timed-out query) and getmxrr (MX list, sorted by
+// preference with sendmail's tie-break seeded by the time of day, local
+// hosts first among equals, duplicates removed, falling back to the host
+// itself, FallbackMXhost's hosts appended or alone when the name server
+// fails, res_query instead of res_search under HasWildcardMX).  Promises:
+// the same answers and temporary-failure decisions as domain.c for the
+// same resolver replies (DNSTests compare them through a real server).
 import Glibc
 import SMBase
 

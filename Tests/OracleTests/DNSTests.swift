@@ -97,6 +97,9 @@ struct DNSTests {
         3,0 user@txt.example.test.
         /map host multi
         /map host x.fail.test
+        /map host [127.0.0.2]
+        /map host [127.0.0.3]
+        /map host [127.0.1.1]
         /map canon x.fail.test
         /map canon alias
         /map dnsmx multi.example.test
