@@ -33,10 +33,10 @@ if [ "${SKIP_APT:-0}" != 1 ]; then
     # swaks (AUTH and TLS from a real client, an SMTP client against our
     # daemon) with libnet-ssleay-perl (its --tls), libssl-dev (STARTTLS
     # through the system OpenSSL) and openssl (the TLS tests' certificates,
-    # s_client).
+    # s_client), dnsmasq-base (the loopback name server of the DNS tests).
     apt-get install -y sendmail-bin sendmail-cf m4 libdb-dev libssl-dev libmilter-dev \
         util-linux mount hostname iproute2 coreutils python3 s-nail mutt procmail \
-        libsasl2-dev sasl2-bin libsasl2-modules swaks libnet-ssleay-perl openssl pkg-config
+        libsasl2-dev sasl2-bin libsasl2-modules swaks libnet-ssleay-perl openssl pkg-config dnsmasq-base
 fi
 
 # sendmail (and our map code, which follows it) treats a map file as unsafe

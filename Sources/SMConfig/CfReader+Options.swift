@@ -9,6 +9,13 @@ import SMBase
 import SMRules
 
 extension CfReader {
+    /// ResolverOptions words: the resolver flags sendmail 8.17 names
+    /// (Debian's build) and its own two.
+    static let resolverWords: Set<String> = [
+        "debug", "aaonly", "usevc", "primary", "igntc", "recurse", "defnames", "stayopen", "dnsrch",
+        "use_edns0", "use_dnssec", "trustad", "true", "haswildcardmx", "workaroundbrokenaaaa",
+    ]
+
     /// An option from the command line (-o/-O): set, then fixed against
     /// the cf.
     public mutating func setCommandLineOption(_ code: UInt8, _ rest: [UInt8]) {
@@ -85,6 +92,16 @@ extension CfReader {
             for raw in DontBlame.rawItems(value) where !DontBlame.names.contains(raw.lowercased()) {
                 err("readcf: DontBlameSendmail option: \(raw) unrecognized")
                 return
+            }
+        }
+        if name == "ResolverOptions" {
+            // each word must name a resolver flag (the words sendmail 8.17 knows)
+            for raw in value.split(separator: UInt8(ascii: " ")) {
+                var w = Array(raw)
+                if w.first == UInt8(ascii: "+") || w.first == UInt8(ascii: "-") { w.removeFirst() }
+                if !Self.resolverWords.contains(String(decoding: w, as: UTF8.self).lowercased()) {
+                    err("readcf: I option value \(String(decoding: w, as: UTF8.self)) unrecognized")
+                }
             }
         }
         if sub != nil {

@@ -476,7 +476,8 @@ extension Engine {
         return u
     }
 
-    /// The From_ line (UnixFromLine, "From $g  $d") unless F=n.
+    /// The From_ line (UnixFromLine, "From $g  $d") unless F=n; F=U's
+    /// form comes from Deliver+UUCP.swift.
     func fromLine(_ m: Mailer) -> [UInt8] {
         if m.has("n") { return [] }
         var template = config.options["UnixFromLine"] ?? []
@@ -484,10 +485,8 @@ extension Engine {
             template = Array("From ".utf8) + [Meta.macroExpand, UInt8(ascii: "g")] + Array("  ".utf8)
                 + [Meta.macroExpand, UInt8(ascii: "d")]
         }
+        if m.has("U"), let ugly = uucpFromTemplate() { template = ugly }
         var line = expandMacros(template, rewriter.macros)
-        if m.has("U") {
-            line += Array(" remote from ".utf8) + (rewriter.macros[Int(UInt8(ascii: "k"))] ?? [])
-        }
         if m.has("E"), line.starts(with: Array("From ".utf8)), false { line.insert(UInt8(ascii: ">"), at: 0) }
         return line + m.eol
     }

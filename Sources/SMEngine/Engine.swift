@@ -253,6 +253,14 @@ public final class Engine: CfReporter {
         let classesRef = config.classes
         env.isLocalHost = { @Sendable name in classesRef.contains(name, in: Int(UInt8(ascii: "w"))) }
         if let d = config.options["DeliveryMode"], d.first == UInt8(ascii: "d") { env.deliveryModeIsDefer = true }
+        // the resolver: ResolverOptions over resolv.conf, the MX-related options
+        let resolverSettings = ResolverSettings(config.options["ResolverOptions"] ?? [])
+        env.resolver = SystemResolver(settings: resolverSettings)
+        env.hasWildcardMX = resolverSettings.hasWildcardMX ?? false
+        env.workAroundBrokenAAAA = resolverSettings.workAroundBrokenAAAA ?? false
+        env.dontExpandCnames = config.options.bool("DontExpandCnames")
+        env.tryNullMXList = config.options.bool("TryNullMXList")
+        if let v = config.options["FallbackMXhost"], !v.isEmpty { env.fallbackMX = v }
         self.maps = MapSet(declarations: config.maps, environment: env)
 
         // set_delivery_mode: test mode is verbose, which forces interactive

@@ -3,25 +3,45 @@
 // `hoststat` (-bh) and `purgestat` (-bH) over HostStatusDirectory (relative
 // names are below the queue directory, as in sendmail).  With no
 // directory configured, or none on disk, or an empty one, both print
-// nothing and exit 0, as sendmail does.  purgestat removes every status
-// file below the directory and keeps the directories.
+// nothing and exit 0, as sendmail does.
+// purgestat walks the tree as sendmail's mci_purge_persistent does:
+// a status file is removed once it is older than Timeout.hoststatus
+// (default 30 minutes), a directory whose name ends in "." once it is
+// empty and older than that (depth first, so a directory emptied in the
+// same run has just changed and stays); fresh entries stay.
 // hoststat lists each status file (found in directory order, as sendmail
 // walks the tree; "com./example./mx" is host mx.example.com): the host,
 // how long ago it was updated, and the result (the recorded reply, else
 // "Deferred: <errno text>", else the sysexits text, else "OK"), each line
-// cut at 79 bytes.
-// Promises: purgestat removes only regular files and symbolic links below
-// the configured directory; it never follows a link out of it.
+// cut at 79 bytes.  Writing status files: HostStatus+Record.swift.
+// Promises: purgestat removes only entries below the configured
+// directory; it never follows a link out of it.
 
 import Glibc
 import SMBase
 
 extension Engine {
-    public func hostStatus(purge: Bool) -> SysExit {
-        guard var dir = config.options["HostStatusDirectory"].map({ $0.string }), !dir.isEmpty else { return .ok }
+    /// HostStatusDirectory as a path (below QueueDirectory when relative); nil when unset.
+    public var hostStatusDirectory: String? {
+        guard var dir = config.options["HostStatusDirectory"].map({ $0.string }), !dir.isEmpty else { return nil }
         if !dir.hasPrefix("/") {
             let q = config.options["QueueDirectory"].map { $0.string } ?? "/var/spool/mqueue"
             dir = q + "/" + dir
+        }
+        return dir
+    }
+
+    /// Timeout.hoststatus in seconds (sendmail's MciInfoTimeout, default 30m).
+    var hostStatusTimeout: Int {
+        guard let v = config.options.subValues["Timeout.hoststatus"] else { return 30 * 60 }
+        return Engine.convtime(v, defaultUnit: UInt8(ascii: "m"))
+    }
+
+    public func hostStatus(purge: Bool) -> SysExit {
+        guard let dir = hostStatusDirectory else { return .ok }
+        if purge {
+            purgeHostStatus(dir, now: Int(time(nil)), timeout: hostStatusTimeout)
+            return .ok
         }
         var files: [String] = []
         func walk(_ d: String) {
@@ -34,10 +54,6 @@ extension Engine {
         }
         walk(dir)
         if files.isEmpty { return .ok }
-        if purge {
-            for f in files { _ = unlink(f) }
-            return .ok
-        }
         out.write(" -------------- Hostname --------------- How long ago ---------Results---------\n")
         let now = Int64(time(nil))
         for f in files {
@@ -71,17 +87,47 @@ extension Engine {
     }
 }
 
+/// mci_traverse_persistent with mci_purge_persistent: entries in
+/// directory order, a directory's contents before the directory.
+func purgeHostStatus(_ dir: String, now: Int, timeout: Int) {
+    for name in directoryEntryNames(dir) {
+        let path = dir + "/" + name
+        var st = stat()
+        guard lstat(path, &st) == 0 else { continue }
+        let isDirectory = (st.st_mode & S_IFMT) == S_IFDIR
+        if isDirectory { purgeHostStatus(path, now: now, timeout: timeout) }
+        // the age is taken after the contents went (stat, as sendmail does)
+        guard stat(path, &st) == 0, now - st.st_mtim.tv_sec > timeout else { continue }
+        if isDirectory {
+            if name.hasSuffix(".") { _ = rmdir(path) }
+        } else {
+            _ = unlink(path)
+        }
+    }
+}
+
 /// One host status file: V0, E errno, H h_errno, S exit status, D DSN
 /// status, R reply text, U update time, ending with ".".
-struct HostStatusRecord {
-    var errno: Int32 = 0
-    var hErrno: Int32 = 0
-    var exitStatus: Int32 = 0
-    var dsn: [UInt8]? = nil
-    var reply: [UInt8]? = nil
-    var updated: Int64 = 0
+public struct HostStatusRecord: Sendable, Equatable {
+    public var errno: Int32 = 0
+    public var hErrno: Int32 = 0
+    public var exitStatus: Int32 = 0
+    public var dsn: [UInt8]? = nil
+    public var reply: [UInt8]? = nil
+    public var updated: Int64 = 0
 
-    init?(_ text: [UInt8]) {
+    public init(errno: Int32 = 0, hErrno: Int32 = 0, exitStatus: Int32 = 0, dsn: [UInt8]? = nil,
+                reply: [UInt8]? = nil, updated: Int64) {
+        self.errno = errno
+        self.hErrno = hErrno
+        self.exitStatus = exitStatus
+        self.dsn = dsn
+        self.reply = reply
+        self.updated = updated
+    }
+
+    /// Parses a status file; nil when it is not one (no V0 or no ".").
+    public init?(_ text: [UInt8]) {
         var sawVersion = false, sawEnd = false
         for raw in text.split(separator: 0x0A, omittingEmptySubsequences: false) {
             guard let tag = raw.first else { continue }

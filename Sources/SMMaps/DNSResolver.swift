@@ -4,7 +4,7 @@
 // getmxrr) make, behind a protocol so tests can script answers.  The
 // system implementation calls glibc's res_nsearch / res_nquery /
 // res_nquerydomain with a fresh resolver state per call (so it reads
-// /etc/resolv.conf as sendmail does) and decodes the answer section with
+// /etc/resolv.conf as sendmail does, then applies ResolverOptions) and decodes the answer section with
 // dn_expand.  Promises: a failure carries the resolver's h_errno and errno
 // unchanged, which is what sendmail's decisions (tempfail or not) use.
 import CResolv
@@ -89,13 +89,18 @@ extension Array where Element == UInt8 {
 }
 
 public struct SystemResolver: DNSResolving {
-    public init() {}
+    /// ResolverOptions, applied over resolv.conf's settings on every query.
+    public var settings: ResolverSettings
+    public init(settings: ResolverSettings = ResolverSettings()) { self.settings = settings }
 
     private func withState<T>(_ body: (res_state) -> T) -> T {
         let st = UnsafeMutablePointer<__res_state>.allocate(capacity: 1)
         memset(st, 0, MemoryLayout<__res_state>.size)
         defer { sm_res_nclose(st); st.deallocate() }
         _ = sm_res_ninit(st)
+        if !settings.flagOperations.isEmpty {
+            sm_res_set_options(st, settings.apply(to: sm_res_options(st)))
+        }
         return body(st)
     }
 

@@ -1,10 +1,14 @@
 // SMMaps/HostResolution+DNS.swift
 //
 // The DNS half of host resolution: dns_getcanonname (search list walk,
-// AAAA then A then MX, CNAME chasing) and getmxrr (MX list, sorted by
-// preference with sendmail's repeatable tie-break, duplicates removed,
-// falling back to the host itself).  Promises: the same answers and
-// temporary-failure decisions as domain.c for the same resolver replies.
+// AAAA then A then MX, CNAME chasing, DontExpandCnames, WorkAroundBrokenAAAA
+// going on after a timed-out query) and getmxrr (MX list, sorted by
+// preference with sendmail's tie-break seeded by the time of day, local
+// hosts first among equals, duplicates removed, falling back to the host
+// itself, FallbackMXhost's hosts appended or alone when the name server
+// fails, res_query instead of res_search under HasWildcardMX).  Promises:
+// the same answers and temporary-failure decisions as domain.c for the
+// same resolver replies (DNSTests compare them through a real server).
 import Glibc
 import SMBase
 
@@ -14,7 +18,7 @@ extension HostResolution {
     static let hostNotFound: Int32 = 1, tryAgain: Int32 = 2, noRecovery: Int32 = 3, noData: Int32 = 4
 
     /// Whether IPv6 sockets work (sendmail then asks for AAAA first).
-    static let inet6: Bool = {
+    public static let inet6: Bool = {
         let s = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
         if s >= 0 { close(s); return true }
         return false
@@ -52,10 +56,16 @@ extension HostResolution {
                     var h = herr
                     if err == ECONNREFUSED || herr == Self.tryAgain {
                         h = Self.tryAgain
-                        if !dp.isEmpty {
-                            return DNSCanon(name: nil, status: 75, ttl: ttl)
+                        if dp.isEmpty {
+                            if status == 0 { status = 75 }
+                        } else {
+                            status = 75
+                            // WorkAroundBrokenAAAA: a server that times out
+                            // on one type may still answer the next one
+                            if !(environment.workAroundBrokenAAAA && err == ETIMEDOUT) {
+                                return DNSCanon(name: nil, status: 75, ttl: ttl)
+                            }
                         }
-                        if status == 0 { status = 75 }
                     }
                     if h != Self.hostNotFound {
                         if qtype == DNSType.aaaa { qtype = DNSType.a; continue }
@@ -111,11 +121,51 @@ extension HostResolution {
         public var status: Int32
     }
 
-    /// getmxrr(host, droplocalhost: false, fallback: none): the list `-bt
-    /// /mx` prints.  `noDomainSearch` is bestmx's resolver setting.
-    public func mxHosts(_ host: [UInt8], dropLocalHost: Bool = false, noDomainSearch: Bool = false,
-                        localDomain: [UInt8]?) -> MXResult {
+    /// getmxrr(host, droplocalhost, tryfallback): `-bt /mx` asks with the
+    /// fallback and without dropping; `noDomainSearch` is bestmx's resolver
+    /// setting.  FallbackMXhost's own MX list (sendmail's getfallbackmxrr,
+    /// which it caches for the TTL) is looked up on each call here.
+    public func mxHosts(_ host: [UInt8], dropLocalHost: Bool = false, tryFallback: Bool = false,
+                        noDomainSearch: Bool = false, localDomain: [UInt8]?) -> MXResult {
         if host.isEmpty { return MXResult(hosts: [], count: 0, status: 0) }
+        var fallback: [[UInt8]] = []
+        if tryFallback, let fb = environment.fallbackMX, !fb.isEmpty,
+           !(dropLocalHost && environment.isLocalHost(fb)) {
+            fallback = fallbackHosts(fb, localDomain: localDomain)
+        }
+        var r = mxHostList(host, dropLocalHost: dropLocalHost, noDomainSearch: noDomainSearch,
+                           localDomain: localDomain)
+        if r.count == -3 {
+            // the name server failed: the fallback hosts alone, else try again later
+            if !fallback.isEmpty { return MXResult(hosts: fallback, count: fallback.count, status: 0) }
+            return MXResult(hosts: [], count: -1, status: 75)
+        }
+        if r.count >= 0 && !r.seenLocal && !fallback.isEmpty {
+            r.hosts = Array(r.hosts.prefix(r.count)) + fallback
+            r.count = r.hosts.count
+        }
+        return MXResult(hosts: r.hosts, count: r.count, status: r.status)
+    }
+
+    /// getfallbackmxrr: the fallback host itself when it is `[...]`, else
+    /// its MX list (a null MX counts as none).
+    func fallbackHosts(_ host: [UInt8], localDomain: [UInt8]?) -> [[UInt8]] {
+        if host.first == UInt8(ascii: "[") { return [host] }
+        let r = mxHostList(host, dropLocalHost: false, noDomainSearch: false, localDomain: localDomain)
+        return r.count > 0 ? Array(r.hosts.prefix(r.count)) : []
+    }
+
+    /// getmxrr without the fallback: count -3 for "the name server failed"
+    /// (TRY_AGAIN), which the caller turns into the fallback or -1.
+    func mxHostList(_ host: [UInt8], dropLocalHost: Bool, noDomainSearch: Bool,
+                    localDomain: [UInt8]?) -> (hosts: [[UInt8]], count: Int, status: Int32, seenLocal: Bool) {
+        let r = mxHostsNoFallback(host, dropLocalHost: dropLocalHost, noDomainSearch: noDomainSearch,
+                                  localDomain: localDomain)
+        return (r.0.hosts, r.0.count, r.0.status, r.seenLocal)
+    }
+
+    private func mxHostsNoFallback(_ host: [UInt8], dropLocalHost: Bool, noDomainSearch: Bool,
+                                   localDomain: [UInt8]?) -> (MXResult, seenLocal: Bool) {
         var status: Int32 = 0
         var tryCanon = false
         var seenLocal = false
@@ -123,16 +173,18 @@ extension HostResolution {
         var entries: [(host: [UInt8], pref: UInt16, weight: Int)] = []
         punt: do {
             if host.first == UInt8(ascii: "[") || !serviceSwitch.usesNameServer { break punt }
+            // HasWildcardMX (from ConfigLevel 6): res_query, no search list
             let resp = environment.resolver.search(host, type: DNSType.mx,
-                                                   noDomainSearch: noDomainSearch)
+                                                   noDomainSearch: noDomainSearch
+                                                       || (environment.hasWildcardMX && environment.configLevel >= 6))
             switch resp {
             case .failure(let herr, _):
                 switch herr {
                 case Self.noData: tryCanon = true; break punt
                 case Self.noRecovery: break punt
                 case Self.hostNotFound: tryCanon = true; status = 68; break punt
-                case Self.tryAgain, -1: return MXResult(hosts: [], count: -1, status: 75)
-                default: return MXResult(hosts: [], count: -1, status: 71)
+                case Self.tryAgain, -1: return (MXResult(hosts: [], count: -3, status: 75), false)
+                default: return (MXResult(hosts: [], count: -1, status: 71), false)
                 }
             case .answer(let records, _):
                 var seenNull = false
@@ -153,7 +205,7 @@ extension HostResolution {
                     if name.isEmpty || name.last != UInt8(ascii: ".") { name.append(UInt8(ascii: ".")) }
                     entries.append((name, rr.preference, weight))
                 }
-                if seenNull && entries.count == 1 { return MXResult(hosts: [], count: -2, status: 69) }
+                if seenNull && entries.count == 1 { return (MXResult(hosts: [], count: -2, status: 69), false) }
             }
             // sort: selection sort as sendmail does, truncating at local pref
             var i = 0
@@ -174,12 +226,12 @@ extension HostResolution {
                 if entries[k].host.asciiCaseEquals(entries[k + 1].host) { entries.remove(at: k + 1) } else { k += 1 }
             }
             if !entries.isEmpty {
-                return MXResult(hosts: entries.map(\.host), count: entries.count, status: status)
+                return (MXResult(hosts: entries.map(\.host), count: entries.count, status: status), seenLocal)
             }
         }
         // punt: the host itself
         if seenLocal && !environment.tryNullMXList {
-            return MXResult(hosts: [], count: -1, status: 78)
+            return (MXResult(hosts: [], count: -1, status: 78), seenLocal)
         }
         var name = host
         var count = 0
@@ -200,7 +252,7 @@ extension HostResolution {
                 count = 1
             }
         }
-        return MXResult(hosts: count > 0 ? [name] : [], count: count, status: status)
+        return (MXResult(hosts: count > 0 ? [name] : [], count: count, status: status), seenLocal)
     }
 
     static func isIPLiteral(_ s: String) -> Bool {

@@ -34,6 +34,10 @@ public struct MapEnvironment: Sendable {
     public var dontExpandCnames: Bool = false
     /// TryNullMXList option.
     public var tryNullMXList: Bool = false
+    /// ResolverOptions' WorkAroundBrokenAAAA.
+    public var workAroundBrokenAAAA: Bool = false
+    /// FallbackMXhost option (nil: none).
+    public var fallbackMX: [UInt8]? = nil
     /// syslog(3) for the syslog map: (priority, text).
     public var syslog: @Sendable (Int32, [UInt8]) -> Void = { prio, text in
         var t = text

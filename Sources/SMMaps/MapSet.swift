@@ -141,16 +141,16 @@ public final class MapSet: MapProvider {
 
     // MARK: -bt helpers
 
-    /// `/canon host`: getcanonname(host, HasWildcardMX).  The printed
+    /// `/canon host`: getcanonname(host, trymx: !HasWildcardMX).  The printed
     /// line is "getcanonname(<host>) returns <name>".
     public func canonicalName(_ host: [UInt8], localDomain: [UInt8]?) -> HostResolution.Canonical {
-        hostResolution.canonicalName(host, tryMX: environment.hasWildcardMX, localDomain: localDomain)
+        hostResolution.canonicalName(host, tryMX: !environment.hasWildcardMX, localDomain: localDomain)
     }
 
-    /// `/mx host`: getmxrr(host, no local-host dropping, no fallback).
-    /// Printed as "getmxrr(<host>) returns <count> value(s):" then TAB
-    /// host lines.
+    /// `/mx host`: getmxrr(host, no local-host dropping, with the
+    /// FallbackMXhost).  Printed as "getmxrr(<host>) returns <count>
+    /// value(s):" then TAB host lines.
     public func mxHosts(_ host: [UInt8], localDomain: [UInt8]?) -> HostResolution.MXResult {
-        hostResolution.mxHosts(host, localDomain: localDomain)
+        hostResolution.mxHosts(host, tryFallback: true, localDomain: localDomain)
     }
 }

@@ -6,7 +6,9 @@
 // naming a dead name server bind-mounted over /etc/hosts and /etc/resolv.conf,
 // optionally with a fixture directory over /etc/mail (and one over /root, one over
 // /usr/lib/sasl2 for the SASL configuration), and a private network
-// namespace whose only interface is lo (up).  Output files are capped
+// namespace whose only interface is lo (up); with `dns`, that namespace runs
+// the fixture's name server (DNSFixture.swift) and its resolv.conf replaces the
+// dead one.  Output files are capped
 // (`ulimit -f`), the environment is fixed (PATH, TZ=UTC, LANG=C).  Setup
 // failures throw `HarnessError`; the binary's own behaviour never throws.
 
@@ -39,6 +41,8 @@ struct SandboxOptions: Sendable, Hashable {
     /// A program (and its arguments) run inside the sandbox with the binary
     /// and its arguments after them: the SMTP driver for `-bs` sessions.
     var launcher: [String] = []
+    /// A loopback name server (implies privateNetwork) and its resolv.conf.
+    var dns: DNSFixture? = nil
 
     static let defaultTimeout: Int =
         Int(ProcessInfo.processInfo.environment["SM_RUN_TIMEOUT"] ?? "") ?? 20
@@ -75,12 +79,19 @@ enum Sandbox {
         if [ -n "$SM_SASL" ]; then
           mount --bind "$SM_SASL" /usr/lib/sasl2 || fail "cannot bind $SM_SASL over /usr/lib/sasl2"
         fi
-        U="$SM_UID"
-        unset SM_HOSTNAME SM_RESOLV SM_HOSTS SM_ETCMAIL SM_LO SM_ROOTHOME SM_UID SM_DEVLOG SM_SASL
+        U="$SM_UID" D="$SM_DNS"
+        unset SM_HOSTNAME SM_RESOLV SM_HOSTS SM_ETCMAIL SM_LO SM_ROOTHOME SM_UID SM_DEVLOG SM_SASL SM_DNS
         ulimit -f 65536
         cd /
-        if [ -n "$U" ]; then exec setpriv --reuid="$U" --regid="$U" --clear-groups -- "$@"; fi
-        exec "$@"
+        if [ -n "$U" ]; then set -- setpriv --reuid="$U" --regid="$U" --clear-groups -- "$@"; fi
+        if [ -z "$D" ]; then exec "$@"; fi
+        mount --bind "$D/resolv.conf" /etc/resolv.conf 2>/dev/null || fail "cannot bind $D/resolv.conf over /etc/resolv.conf"
+        python3 "$D/upstream.py" </dev/null >/dev/null 2>&1 & up=$!
+        dnsmasq --keep-in-foreground --conf-file="$D/dnsmasq.conf" --pid-file= --user=root </dev/null >/dev/null 2>&1 & dm=$!
+        if ! python3 "$D/wait.py"; then kill $up $dm; exit 97; fi
+        "$@"; rc=$?
+        kill $up $dm; wait
+        exit $rc
         """
 
     /// Arguments given to the binary itself.
@@ -107,7 +118,8 @@ enum Sandbox {
         }
 
         var ns = ["-u", "-m"]
-        if options.privateNetwork { ns.append("-n") }
+        if options.privateNetwork || options.dns != nil { ns.append("-n") }
+        let dnsDirectory = try options.dns?.prepare().path
         let binArgs = binaryArguments(cf: cf, options: options)
         // a child that exits before reading its input must not kill the test run
         signal(SIGPIPE, SIG_IGN)
@@ -121,7 +133,8 @@ enum Sandbox {
             "SM_RESOLV": OracleEnvironment.fixture("etc/resolv.conf"),
             "SM_HOSTS": OracleEnvironment.fixture("etc/hosts"),
             "SM_ETCMAIL": options.etcMail ?? "",
-            "SM_LO": options.privateNetwork ? "1" : "",
+            "SM_LO": options.privateNetwork || options.dns != nil ? "1" : "",
+            "SM_DNS": dnsDirectory ?? "",
             "SM_ROOTHOME": options.rootHome ?? "",
             "SM_UID": options.runAsUID.map(String.init) ?? "",
             "SM_DEVLOG": options.devLog ?? "",
