@@ -142,6 +142,7 @@ extension Engine {
                 d.reason = text
                 d.diagnosticType = type
             }
+            if let (type, host) = f.remoteMTA { d.remoteMTA = (type: type, host: host) }
             rcpts.append(d)
         }
         let bid = assignQueueID(qdir, now: now, pid: Int(getpid())).bytes

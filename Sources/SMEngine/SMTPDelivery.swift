@@ -1,0 +1,590 @@
+// SMEngine/SMTPDelivery.swift
+//
+// Delivery through SMTP mailers (P=[IPC], and A= mailers that speak SMTP
+// such as `mailer IPC` or LMTP over TCP) as sendmail's deliver() and
+// usersmtp.c do it in a queue run: the host is $h from ruleset 0; an
+// `[address]` literal is connected to directly, any other name through its
+// MX hosts (HostResolution.getmxrr) and their addresses (getaddrinfo: the
+// service switch and the hosts file), tried in order until one answers.
+// One transaction per host carries every recipient of the group (the send
+// list's grouping by mailer and host); SMTPClient (SMSMTP) decides the
+// dialogue, this file carries it out and maps each reply into the
+// recipient's fate as sendmail maps it: 2xx sent ("Sent (text)"), 4xx
+// deferred ("Deferred: <reply>", the recipient's qf M line), 5xx failed
+// (550/551/553 User unknown, others Service unavailable) with a DSN whose
+// Remote-MTA is the host and Diagnostic-Code the reply; the -v dialogue
+// (">>> command" and the reply lines), the transcript's "... while
+// talking to host:" part, and the log line's relay= "host [address]".
+//
+// Transport decision: a queue run delivers in its own process (as
+// sendmail's), so the socket is a plain blocking one and every read and
+// write waits with poll() for at most the Timeout.* of its phase
+// (connect, initial, helo, mail, rcpt, datainit, datablock, datafinal,
+// rset, quit); a timeout defers the recipients still open.
+// Connections stay open for the rest of the message's processing (the
+// bounce goes out after it) and are closed in reverse order of opening
+// with QUIT ("Closing connection to host"), as sendmail's connection
+// cache at the end of a job.
+// Not yet: 8->7 MIME conversion for a peer without 8BITMIME (call point
+// marked below), STARTTLS, AUTH, host status files, the cache reused
+// across queued messages (ConnectionCacheSize/Timeout), FallbackMXhost.
+
+import Glibc
+import SMBase
+import SMConfig
+import SMSMTP
+import SMQueueFormat
+
+/// A byte stream to a peer: what the SMTP delivery needs of a socket.
+protocol SMTPTransport: AnyObject {
+    /// Writes everything within `timeout` seconds; 0 or an errno.
+    func write(_ bytes: [UInt8], timeout: Int) -> Int32
+    /// One line without CR LF.
+    func readLine(timeout: Int) -> SMTPLineResult
+    func close()
+}
+
+enum SMTPLineResult {
+    case line([UInt8])
+    case timedOut
+    case closed
+    case failed(Int32)
+}
+
+/// A blocking TCP socket with poll() deadlines.
+final class SocketTransport: SMTPTransport {
+    let fd: Int32
+    var buffer: [UInt8] = []
+    var start = 0
+
+    init(fd: Int32) { self.fd = fd }
+
+    /// Connects to `address` within `timeout` seconds: the transport or
+    /// an errno.
+    static func connect(_ address: PeerAddress, timeout: Int) -> (SocketTransport?, Int32) {
+        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return (nil, errno) }
+        let flags = fcntl(fd, F_GETFL)
+        _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+        var storage = address.storage
+        let rc = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, address.length) }
+        }
+        if rc != 0 {
+            guard errno == EINPROGRESS else { let e = errno; Glibc.close(fd); return (nil, e) }
+            var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            let n = poll(&p, 1, Int32(max(timeout, 1)) * 1000)
+            if n == 0 { Glibc.close(fd); return (nil, ETIMEDOUT) }
+            var err: Int32 = 0
+            var len = socklen_t(MemoryLayout<Int32>.size)
+            _ = getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len)
+            if n < 0 || err != 0 { Glibc.close(fd); return (nil, err != 0 ? err : errno) }
+        }
+        _ = fcntl(fd, F_SETFL, flags)
+        return (SocketTransport(fd: fd), 0)
+    }
+
+    func write(_ bytes: [UInt8], timeout: Int) -> Int32 {
+        var off = 0
+        while off < bytes.count {
+            var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            let n = poll(&p, 1, Int32(max(timeout, 1)) * 1000)
+            if n == 0 { return ETIMEDOUT }
+            if n < 0 { if errno == EINTR { continue }; return errno }
+            let w = bytes[off...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if w < 0 { if errno == EINTR || errno == EAGAIN { continue }; return errno }
+            off += w
+        }
+        return 0
+    }
+
+    func readLine(timeout: Int) -> SMTPLineResult {
+        let deadline = time(nil) + time_t(max(timeout, 1))
+        while true {
+            if let nl = buffer[start...].firstIndex(of: 0x0A) {
+                var line = Array(buffer[start..<nl])
+                if line.last == 0x0D { line.removeLast() }
+                start = nl + 1
+                if start > 4096 { buffer.removeFirst(start); start = 0 }
+                return .line(line)
+            }
+            let left = deadline - time(nil)
+            if left <= 0 { return .timedOut }
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let n = poll(&p, 1, Int32(left) * 1000)
+            if n == 0 { return .timedOut }
+            if n < 0 { if errno == EINTR { continue }; return .failed(errno) }
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            let r = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if r == 0 { return .closed }
+            if r < 0 { if errno == EINTR || errno == EAGAIN { continue }; return .failed(errno) }
+            buffer += chunk[0..<r]
+        }
+    }
+
+    func close() { Glibc.close(fd) }
+}
+
+/// One address to connect to, with the text sendmail shows for it.
+struct PeerAddress {
+    var family: Int32
+    var storage: sockaddr_storage
+    var length: socklen_t
+    var text: String
+
+    /// An IPv4 or IPv6 literal (without brackets; "IPv6:" allowed) on `port`.
+    static func literal(_ s: String, port: UInt16) -> PeerAddress? {
+        var storage = sockaddr_storage()
+        var text = s
+        if text.lowercased().hasPrefix("ipv6:") { text = String(text.dropFirst(5)) }
+        var a4 = in_addr()
+        if inet_pton(AF_INET, text, &a4) == 1 {
+            var sin = sockaddr_in()
+            sin.sin_family = sa_family_t(AF_INET)
+            sin.sin_port = port.bigEndian
+            sin.sin_addr = a4
+            withUnsafeMutableBytes(of: &storage) { dst in withUnsafeBytes(of: sin) { dst.copyMemory(from: $0) } }
+            return PeerAddress(family: AF_INET, storage: storage, length: socklen_t(MemoryLayout<sockaddr_in>.size), text: text)
+        }
+        var a6 = in6_addr()
+        if inet_pton(AF_INET6, text, &a6) == 1 {
+            var sin6 = sockaddr_in6()
+            sin6.sin6_family = sa_family_t(AF_INET6)
+            sin6.sin6_port = port.bigEndian
+            sin6.sin6_addr = a6
+            withUnsafeMutableBytes(of: &storage) { dst in withUnsafeBytes(of: sin6) { dst.copyMemory(from: $0) } }
+            return PeerAddress(family: AF_INET6, storage: storage, length: socklen_t(MemoryLayout<sockaddr_in6>.size),
+                               text: "IPv6:" + text)
+        }
+        return nil
+    }
+
+    /// The addresses of a host name (A, AAAA through getaddrinfo: the
+    /// service switch and the hosts file), in the resolver's order.
+    static func resolve(_ host: String, port: UInt16) -> [PeerAddress] {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var res: UnsafeMutablePointer<addrinfo>? = nil
+        guard getaddrinfo(host, nil, &hints, &res) == 0 else { return [] }
+        defer { freeaddrinfo(res) }
+        var out: [PeerAddress] = []
+        var p = res
+        while let ai = p {
+            var buf = [CChar](repeating: 0, count: 64)
+            if ai.pointee.ai_family == AF_INET {
+                var sin = ai.pointee.ai_addr.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee }
+                inet_ntop(AF_INET, &sin.sin_addr, &buf, 64)
+                if let a = literal(String(cString: buf), port: port), !out.contains(where: { $0.text == a.text }) { out.append(a) }
+            } else if ai.pointee.ai_family == AF_INET6 {
+                var sin6 = ai.pointee.ai_addr.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee }
+                inet_ntop(AF_INET6, &sin6.sin6_addr, &buf, 64)
+                if let a = literal(String(cString: buf), port: port), !out.contains(where: { $0.text == a.text }) { out.append(a) }
+            }
+            p = ai.pointee.ai_next
+        }
+        return out
+    }
+}
+
+/// An open SMTP session (sendmail's mci) kept until the job ends.
+final class SMTPConnection {
+    let host: [UInt8]
+    let mailerName: [UInt8]
+    let address: PeerAddress
+    var transport: SMTPTransport?
+    var client: SMTPClient
+    /// Greeted and ready for a transaction.
+    var usable = false
+    /// The last command sent (sendmail's SmtpMsgBuffer), for the
+    /// transcript's ">>> " line; cleared once shown.
+    var lastCommand: [UInt8]? = nil
+    /// What the session waited for when it was lost.
+    var lostWhile: SMTPClient.Awaiting = .nothing
+
+    init(host: [UInt8], mailerName: [UInt8], address: PeerAddress, transport: SMTPTransport, client: SMTPClient) {
+        self.host = host; self.mailerName = mailerName; self.address = address
+        self.transport = transport; self.client = client
+    }
+}
+
+extension Engine {
+    /// Timeout.<name> in seconds (sendmail's defaults).
+    func smtpTimeout(_ name: String) -> Int {
+        let defaults = ["connect": 0, "iconnect": 0, "initial": 300, "helo": 300, "mail": 600, "rcpt": 3600,
+                        "datainit": 300, "datablock": 3600, "datafinal": 3600, "rset": 300, "quit": 120]
+        if let v = config.options.subValues["Timeout.\(name)"] { return Engine.seconds(v) }
+        return defaults[name] ?? 300
+    }
+
+    func timeout(for w: SMTPClient.Awaiting) -> Int {
+        switch w {
+        case .greeting: return smtpTimeout("initial")
+        case .hello, .helo: return smtpTimeout("helo")
+        case .mail: return smtpTimeout("mail")
+        case .rcpt: return smtpTimeout("rcpt")
+        case .data: return smtpTimeout("datainit")
+        case .dataEnd, .lmtpRecipient: return smtpTimeout("datafinal")
+        case .rset: return smtpTimeout("rset")
+        case .quit: return smtpTimeout("quit")
+        case .nothing: return 1
+        }
+    }
+
+    /// The addresses to try for $h, in order: a literal itself, else the
+    /// MX hosts (or the name) and each one's addresses.
+    func smtpRoute(_ host: [UInt8], port: UInt16) -> [([UInt8], PeerAddress)] {
+        if host.first == UInt8(ascii: "["), host.last == UInt8(ascii: "]") {
+            let inner = String(decoding: host.dropFirst().dropLast(), as: UTF8.self)
+            return PeerAddress.literal(inner, port: port).map { [(host, $0)] } ?? []
+        }
+        var hosts = maps.mxHosts(host, localDomain: rewriter.macros[Int(UInt8(ascii: "m"))]).hosts
+        if hosts.isEmpty { hosts = [host] }
+        var out: [([UInt8], PeerAddress)] = []
+        for h in hosts {
+            var name = h
+            if name.last == UInt8(ascii: ".") { name.removeLast() }
+            for a in PeerAddress.resolve(String(decoding: name, as: UTF8.self), port: port) { out.append((h, a)) }
+        }
+        return out
+    }
+
+    /// sendmail's e_msgsize in a queue run: the data file's size and, per
+    /// qf header line, its length less three (measured against sendmail
+    /// 8.17: the header text and the bytes of its ?condition?).
+    func messageSize(_ qf: QueueFile, data: [UInt8]) -> Int {
+        var n = data.count
+        for h in qf.headers {
+            n += 1 + (h.condition.map { $0.count + 2 } ?? 0) + h.text.count - 3
+        }
+        return n
+    }
+
+    /// Delivers `group` (one mailer, one host) over SMTP; records every
+    /// recipient's fate in `outcome` (record(), as a program mailer's).
+    func deliverSMTP(_ group: [QueuedRecipient], mailer m: Mailer, qf: QueueFile, data: [UInt8], verbose: Bool,
+                     outcome: inout DeliveryOutcome, notifySuccess: Set<Int>, log: DeliveryLogContext) {
+        let first = group[0]
+        let host = first.address.host ?? []
+        rewriter.macros[Int(UInt8(ascii: "h"))] = host
+        defineSenderMacro(qf, mailer: m)
+        rewriter.macros[Int(UInt8(ascii: "u"))] = userMacro(group[group.count - 1], mailer: m)
+        let to = DeliveryFormat.toList(group.map { $0.printable }).string
+        let lmtp = m.has("z")
+        outcome.attempted = true
+        let started = time(nil)
+
+        // a cached connection to the host, else a new one
+        var conn = smtpConnections.first { $0.usable && $0.mailerName == m.name && $0.host.asciiCaseEquals(host) }
+        if conn != nil {
+            if verbose { out.write("\(to)... Using cached \(lmtp ? "LMTP" : "ESMTP") connection to \(host.string) via \(m.name.string)...\n") }
+        } else {
+            if verbose { out.write("\(to)... Connecting to \(host.string) via \(m.name.string)...\n"); out.flush() }
+            let port = m.argv.count > 2 ? UInt16(m.argv[2].string) ?? 25 : 25
+            let route = smtpRoute(host, port: port)
+            var lastError: Int32 = EHOSTUNREACH
+            var lastHost = host
+            for (h, a) in route {
+                let (t, e) = SocketTransport.connect(a, timeout: smtpTimeout("connect") == 0 ? 75 : smtpTimeout("connect"))
+                lastHost = h
+                guard let t else { lastError = e; continue }
+                let c = SMTPConnection(host: host, mailerName: m.name, address: a, transport: t,
+                                       client: SMTPClient(options: .init(heloName: rewriter.macros[Int(UInt8(ascii: "j"))] ?? [],
+                                                                        tryExtended: m.has("a"), lmtp: lmtp)))
+                smtpConnections.append(c)
+                conn = c
+                break
+            }
+            if conn == nil {
+                // no address answered: every recipient waits
+                let why = route.isEmpty ? "Host unknown (Name server: \(host.string): host not found)"
+                    : "\(String(cString: strerror(lastError))) by \(lastHost.string)"
+                let text = "Deferred: " + why
+                record(SysExit.tempFail.rawValue, text, group: group, mailer: m, verbose: verbose, outcome: &outcome,
+                       log: log, started: started, relay: "\(lastHost.string) \(route.last.map { "[\($0.1.text)]" } ?? "")",
+                       dsn: "4.4.1")
+                return
+            }
+            // the greeting and EHLO/HELO
+            var ready = false
+            var failure: SMTPClientReply? = nil
+            let lost = drive(conn!, [], verbose: verbose, transcript: { outcome.transcript += $0 }) { action in
+                switch action {
+                case .ready: ready = true
+                case .sessionFailed(let r): failure = r
+                default: break
+                }
+            }
+            if let r = failure {
+                // sendmail says QUIT at once and gives up the session
+                send(conn!, Array("QUIT".utf8), verbose: verbose)
+                conn!.transport?.close()
+                conn!.transport = nil
+                let status = r.type == 4 ? SysExit.tempFail.rawValue : SysExit.unavailable.rawValue
+                finishSession(group, status: status, reply: r, conn: conn!, mailer: m, verbose: verbose,
+                              outcome: &outcome, log: log, started: started)
+                return
+            }
+            if !ready {
+                sessionLost(group, lost: lost, conn: conn!, mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started)
+                return
+            }
+            conn!.usable = true
+        }
+        guard let c = conn else { return }
+
+        // the transaction
+        // RCPTs in sendmail's tochain order: the group's last one first
+        let rcpts = Array(group.reversed())
+        var env = SMTPClient.Envelope(sender: smtpSender(qf), size: messageSize(qf, data: data),
+                                      recipients: rcpts.map { q in
+            var r = SMTPClient.Recipient(address: q.address.user)
+            let qr = qf.recipients[q.index]
+            if qr.flags.contains(.hasNotify) {
+                var n: [String] = []
+                if qr.flags.contains(.notifySuccess) { n.append("SUCCESS") }
+                if qr.flags.contains(.notifyFailure) { n.append("FAILURE") }
+                if qr.flags.contains(.notifyDelay) { n.append("DELAY") }
+                r.notify = Array((n.isEmpty ? "NEVER" : n.joined(separator: ",")).utf8)
+            }
+            r.orcpt = qr.originalRecipient
+            return r
+        })
+        env.bodyType = qf.bodyType
+        env.envelopeID = qf.envelopeID
+        if qf.flags.contains(.retParameter) { env.ret = Array((qf.flags.contains(.noBodyReturn) ? "HDRS" : "FULL").utf8) }
+        // (8->7: where the peer lacks 8BITMIME and the message is 8-bit
+        // without F=8, sendmail converts the body (mime8to7); the SMMime
+        // conversion is to be called here when it exists.)
+        var message = headerBytes(qf, mailer: m) + m.eol + DeliveryFormat.body(data, mailerFlags: m.flags, eol: m.eol)
+        if m.eol != [0x0D, 0x0A] { message = SMTPClient.dotStuffed(message) }
+        pendingMessage = message
+        defer { pendingMessage = [] }
+        let relay = "\(c.host.string) [\(c.address.text)]"
+        var open = Set(group.map { $0.index })
+        var acceptedRcpts: [QueuedRecipient] = []
+        let lost = drive(c, c.client.begin(env), verbose: verbose, transcript: { outcome.transcript += $0 }) { action in
+            switch action {
+            case .mailRefused(let r), .dataRefused(let r):
+                let rest = group.filter { open.contains($0.index) }
+                for q in rest { open.remove(q.index) }
+                if !rest.isEmpty {
+                    self.recordReply(rest, reply: r, status: Self.dataStatus(r), conn: c, mailer: m, verbose: verbose,
+                                     outcome: &outcome, log: log, started: started, relay: relay)
+                }
+            case .recipient(let i, let r):
+                if r.type == 2 { acceptedRcpts.append(rcpts[i]); break }
+                open.remove(rcpts[i].index)
+                self.recordReply([rcpts[i]], reply: r, status: Self.rcptStatus(r), conn: c, mailer: m, verbose: verbose,
+                                 outcome: &outcome, log: log, started: started, relay: relay)
+            case .messageDone(let r):
+                let ok = Set(acceptedRcpts.map { $0.index })
+                let done = group.filter { open.contains($0.index) && ok.contains($0.index) }
+                for q in done { open.remove(q.index) }
+                self.recordReply(done, reply: r, status: Self.dataStatus(r), conn: c, mailer: m, verbose: verbose,
+                                 outcome: &outcome, log: log, started: started, relay: relay, notifySuccess: notifySuccess)
+            case .delivered(let i, let r):
+                open.remove(rcpts[i].index)
+                self.recordReply([rcpts[i]], reply: r, status: Self.dataStatus(r), conn: c, mailer: m, verbose: verbose,
+                                 outcome: &outcome, log: log, started: started, relay: relay, notifySuccess: notifySuccess)
+            default: break
+            }
+        }
+        let rest = group.filter { open.contains($0.index) }
+        if !rest.isEmpty {
+            sessionLost(rest, lost: lost, conn: c, mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started)
+        }
+    }
+
+    /// The envelope sender for MAIL: $g without angle brackets; <> stays empty.
+    func smtpSender(_ qf: QueueFile) -> [UInt8] {
+        if qf.sender.isEmpty || qf.sender == Array("<>".utf8) { return [] }
+        var g = rewriter.macros[Int(UInt8(ascii: "g"))] ?? qf.sender
+        if g.first == UInt8(ascii: "<"), g.last == UInt8(ascii: ">") { g = Array(g.dropFirst().dropLast()) }
+        if g == Array("<>".utf8) { return [] }
+        return g
+    }
+
+    /// smtprcptstat(): a RCPT reply as a mailer exit status.
+    static func rcptStatus(_ r: SMTPClientReply) -> Int32 {
+        switch r.code {
+        case 200..<300: return 0
+        case 550, 551, 553: return SysExit.noUser.rawValue
+        case 400..<500: return SysExit.tempFail.rawValue
+        case 500..<600: return SysExit.unavailable.rawValue
+        default: return SysExit.protocol.rawValue
+        }
+    }
+
+    /// A MAIL, DATA or final reply as a mailer exit status.
+    static func dataStatus(_ r: SMTPClientReply) -> Int32 {
+        switch r.type {
+        case 2: return 0
+        case 4: return SysExit.tempFail.rawValue
+        case 5: return SysExit.unavailable.rawValue
+        default: return SysExit.protocol.rawValue
+        }
+    }
+
+    /// Records `group`'s fate from reply `r` (giveresponse()).
+    func recordReply(_ group: [QueuedRecipient], reply r: SMTPClientReply, status: Int32, conn c: SMTPConnection,
+                     mailer m: Mailer, verbose: Bool, outcome: inout DeliveryOutcome, log: DeliveryLogContext,
+                     started: time_t, relay: String, notifySuccess: Set<Int> = [], dsn: String? = nil) {
+        guard !group.isEmpty else { return }
+        let line = r.lastLine.string
+        let enhanced = r.enhancedCode?.string
+        let logDSN = dsn ?? enhanced
+        if status == 0 {
+            let text = c.client.extensions.enhancedStatusCodes ? r.textWithoutEnhancedCode.string : r.text.string
+            record(0, "Sent (\(text))", group: group, mailer: m, verbose: verbose, outcome: &outcome,
+                   notifySuccess: notifySuccess, log: log, started: started, relay: relay, dsn: enhanced ?? "2.0.0")
+            return
+        }
+        if status == SysExit.tempFail.rawValue {
+            let text = "Deferred: \(line)"
+            record(status, text, group: group, mailer: m, verbose: verbose, outcome: &outcome,
+                   log: log, started: started, relay: relay, dsn: logDSN ?? "4.0.0", reply: line)
+            for q in group {
+                outcome.recipientMessages[q.index] = Array(text.utf8)
+                q.delay?.status = Array((enhanced ?? "4.0.0").utf8)
+                q.delay?.diagnostic = (m.diagType ?? Array("smtp".utf8), r.lastLine)
+                q.delay?.remoteMTA = (m.mtaType ?? Array("dns".utf8), c.host)
+            }
+            return
+        }
+        record(status, "", group: group, mailer: m, verbose: verbose, outcome: &outcome,
+               log: log, started: started, relay: relay, dsn: logDSN, reply: line)
+        for q in group {
+            if let e = enhanced { q.report?.status = Array(e.utf8) }
+            q.report?.diagnostic = (m.diagType ?? Array("smtp".utf8), r.lastLine)
+            q.report?.remoteMTA = (m.mtaType ?? Array("dns".utf8), c.host)
+        }
+    }
+
+    /// The session failed before a transaction (greeting or HELO refused).
+    func finishSession(_ group: [QueuedRecipient], status: Int32, reply r: SMTPClientReply, conn c: SMTPConnection,
+                       mailer m: Mailer, verbose: Bool, outcome: inout DeliveryOutcome, log: DeliveryLogContext,
+                       started: time_t) {
+        recordReply(group, reply: r, status: status, conn: c, mailer: m, verbose: verbose, outcome: &outcome,
+                    log: log, started: started, relay: "\(c.host.string) [\(c.address.text)]",
+                    dsn: status == SysExit.tempFail.rawValue ? "4.5.0" : "5.5.0")
+        // a session-wide failure is the envelope's message, not the recipients'
+        for q in group { outcome.recipientMessages[q.index] = nil }
+    }
+
+    /// The connection broke or timed out: the recipients still open wait.
+    func sessionLost(_ group: [QueuedRecipient], lost: SMTPLineResult?, conn c: SMTPConnection, mailer m: Mailer,
+                     verbose: Bool, outcome: inout DeliveryOutcome, log: DeliveryLogContext, started: time_t) {
+        c.usable = false
+        c.client.abandon()
+        c.transport?.close()
+        c.transport = nil
+        let why: String
+        switch lost {
+        case .timedOut?:
+            why = "Connection timed out with \(c.host.string)"
+            if let sink = logSink, logLevel > 1 {
+                sink.log(priority: LOG_NOTICE, "\(log.id.string): timeout waiting for input from \(c.host.string) during \(Self.phaseName(c.lostWhile))")
+            }
+        case .failed(let e)?: why = "\(String(cString: strerror(e))) with \(c.host.string)"
+        default: why = "Connection reset by \(c.host.string)"
+        }
+        // reply() leaves its own text as the envelope's message
+        if outcome.message == nil || outcome.messageIsDeferral {
+            outcome.message = Array("reply: read error from \(c.host.string)".utf8)
+            outcome.messageIsDeferral = true
+        }
+        record(SysExit.tempFail.rawValue, "Deferred: " + why, group: group, mailer: m, verbose: verbose,
+               outcome: &outcome, log: log, started: started, relay: "\(c.host.string) [\(c.address.text)]", dsn: "4.4.2")
+    }
+
+    /// sendmail's SmtpPhase texts, for the timeout notice.
+    static func phaseName(_ w: SMTPClient.Awaiting) -> String {
+        switch w {
+        case .greeting: return "client greeting"
+        case .hello: return "client EHLO"
+        case .helo: return "client HELO"
+        case .mail: return "client MAIL"
+        case .rcpt: return "client RCPT"
+        case .data: return "client DATA 354"
+        case .dataEnd, .lmtpRecipient: return "client DATA status"
+        case .rset: return "client RSET"
+        case .quit: return "client QUIT"
+        case .nothing: return "client"
+        }
+    }
+
+    /// Writes a command (-v: ">>> command").
+    @discardableResult
+    func send(_ c: SMTPConnection, _ command: [UInt8], verbose: Bool) -> Int32 {
+        if verbose { out.write(">>> " + command.string + "\n"); out.flush() }
+        c.lastCommand = command
+        return c.transport?.write(command + [0x0D, 0x0A], timeout: smtpTimeout("command")) ?? EPIPE
+    }
+
+    /// Carries out the client's actions and feeds it the replies until it
+    /// owes nothing more; `handle` gets the results.  Returns how the
+    /// connection was lost, or nil.
+    func drive(_ c: SMTPConnection, _ initial: [SMTPClient.Action], verbose: Bool, transcript: ([UInt8]) -> Void,
+               handle: (SMTPClient.Action) -> Void) -> SMTPLineResult? {
+        var actions = initial
+        var reader = SMTPReplyReader()
+        var needIntro = true
+        while true {
+            for a in actions {
+                switch a {
+                case .send(let cmd):
+                    if send(c, cmd, verbose: verbose) != 0 { c.client.abandon(); return .closed }
+                case .sendMessage:
+                    if c.transport?.write(pendingMessage, timeout: smtpTimeout("datablock")) != 0 { c.client.abandon(); return .closed }
+                    if send(c, Array(".".utf8), verbose: verbose) != 0 { c.client.abandon(); return .closed }
+                default:
+                    handle(a)
+                }
+            }
+            actions = []
+            if c.client.awaiting == .nothing { return nil }
+            guard let t = c.transport else { return .closed }
+            // one reply, line by line
+            var reply: SMTPClientReply? = nil
+            // (a 5xx to EHLO is not an error: HELO follows)
+            let ehlo = c.client.awaiting == .hello && !c.client.options.lmtp
+            while reply == nil {
+                switch t.readLine(timeout: timeout(for: c.client.awaiting)) {
+                case .line(let l):
+                    if verbose { out.write(l.string + "\n"); out.flush() }
+                    reply = reader.feed(l)
+                    if let code = l.first, code == UInt8(ascii: "4") || (code == UInt8(ascii: "5") && !ehlo) {
+                        if needIntro {
+                            transcript(Array("... while talking to \(c.host.string):\n".utf8))
+                            needIntro = false
+                        }
+                        if let cmd = c.lastCommand {
+                            transcript(Array(">>> ".utf8) + cmd + [0x0A])
+                            c.lastCommand = nil
+                        }
+                        transcript(Array("<<< ".utf8) + l + [0x0A])
+                    }
+                case let other:
+                    c.lostWhile = c.client.awaiting
+                    c.client.abandon()
+                    return other
+                }
+            }
+            actions = c.client.receive(reply!)
+        }
+    }
+
+    /// Ends every cached SMTP session (QUIT, then close), newest first.
+    func closeSMTPConnections(verbose: Bool) {
+        for c in smtpConnections.reversed() {
+            if verbose { out.write("Closing connection to \(c.host.string)\n") }
+            if c.usable, c.transport != nil {
+                _ = drive(c, c.client.quit(), verbose: verbose, transcript: { _ in }) { _ in }
+            }
+            c.transport?.close()
+            c.transport = nil
+        }
+        out.flush()
+        smtpConnections = []
+    }
+}

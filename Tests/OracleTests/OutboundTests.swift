@@ -1,0 +1,165 @@
+// OutboundTests.swift — queue runs delivering over SMTP, against the oracle.
+//
+// The real sendmail queues a message (`-odq`) with the m4-built deliver
+// configuration (MAILER(smtp): esmtp to `user@[127.0.0.x]` literals), then
+// the real sendmail's queue run and ours each deliver a copy of the queue
+// in a private network namespace where Tests/Fixtures/oracle/outbound/
+// sink.py plays the next hops on 127.0.0.2-8 (full ESMTP, no ESMTP, no
+// extensions, nothing listening, a peer that hangs after the message, a
+// busy 421 greeting, LMTP; recipients' local parts script 4xx/5xx).
+// Identical must be: the -v dialogue on stdout, stderr, the exit status,
+// what every next hop received (commands, envelope parameters and the
+// message bytes) and answered, the local mailer's calls (bounces: the DSN
+// with Remote-MTA, Diagnostic-Code and the transcript), the queue
+// afterwards (qf with its M lines), `mailq` of what is left, and the
+// syslog lines (relay=, dsn=, stat=).  Normalised: queue IDs of new
+// messages, dates, the time in K lines, pids, delay=/xdelay=.
+// Fails (never skips) when a prerequisite (root, python3) is missing.
+
+import Foundation
+import Testing
+
+@Suite("Outbound SMTP: queue runs delivering to scripted next hops, as sendmail")
+struct OutboundTests {
+    struct Case: Sendable, CustomStringConvertible {
+        var name: String
+        var submitArguments: [String] = ["-f", "root"]
+        var recipients: [String]
+        var runArguments: [String] = []
+        /// How many queue runs each binary makes (a deferral, then the
+        /// next run).
+        var runs = 1
+        var message = OutboundTests.message
+        /// Texts the oracle's run must show (the case does what it says).
+        var expects: [String]
+        var description: String { name }
+    }
+
+    static let message = Array("Subject: outbound\nFrom: Joe <joe@x.example>\nTo: someone@example.org\n\nhello\n.a line with a dot\n..two dots\nlast\n".utf8)
+    static let eightBit = Array("Subject: caf\u{e9}\nFrom: joe@x.example\n\nd\u{e9}j\u{e0} vu\n".utf8)
+
+    static let cases: [Case] = [
+        Case(name: "ob-accept", recipients: ["a@[127.0.0.2]"],
+             expects: ["Sent (sink-id Message accepted for delivery)"]),
+        Case(name: "ob-one-transaction", recipients: ["a@[127.0.0.2]", "b@[127.0.0.2]", "c@[127.0.0.2]"],
+             expects: ["c@[127.0.0.2],b@[127.0.0.2],a@[127.0.0.2]... Sent"]),
+        Case(name: "ob-mixed-replies", recipients: ["a@[127.0.0.2]", "r5x@[127.0.0.2]", "t4y@[127.0.0.2]", "b@[127.0.0.2]"],
+             expects: ["r5x@[127.0.0.2]... User unknown", "Deferred: 451 4.2.0"]),
+        Case(name: "ob-user-unknown-bounce", submitArguments: ["-f", "bin"], recipients: ["r5a@[127.0.0.2]"],
+             expects: ["User unknown"]),
+        Case(name: "ob-defer-then-deliver", recipients: ["o4a@[127.0.0.2]", "b@[127.0.0.2]"], runs: 2,
+             expects: ["Deferred: 451 4.2.0 <o4a@[127.0.0.2]>... Try again later"]),
+        Case(name: "ob-helo-fallback", recipients: ["a@[127.0.0.3]", "b@[127.0.0.3]"],
+             expects: [">>> HELO vm.example.test"]),
+        Case(name: "ob-no-extensions-dsn", submitArguments: ["-f", "root", "-N", "success,failure", "-V", "env+2Bid", "-R", "hdrs", "-B8BITMIME"],
+             recipients: ["a@[127.0.0.4]"], expects: ["Sent ("]),
+        Case(name: "ob-dsn-parameters", submitArguments: ["-f", "root", "-N", "delay,failure", "-V", "env+2Bid", "-R", "full", "-B8BITMIME"],
+             recipients: ["a@[127.0.0.2]", "b@[127.0.0.2]"], message: eightBit, expects: ["NOTIFY=FAILURE,DELAY", "BODY=8BITMIME"]),
+        Case(name: "ob-connection-refused", recipients: ["a@[127.0.0.5]"],
+             expects: ["Deferred: Connection refused by [127.0.0.5]"]),
+        Case(name: "ob-greeting-421", recipients: ["a@[127.0.0.7]"],
+             expects: ["Deferred: 421 4.3.2"]),
+        Case(name: "ob-timeout-in-data", recipients: ["a@[127.0.0.6]"], runArguments: ["-OTimeout.datafinal=2s"],
+             expects: ["Deferred: Connection timed out with [127.0.0.6]"]),
+        Case(name: "ob-data-554", recipients: ["d5a@[127.0.0.2]", "b@[127.0.0.2]"],
+             expects: ["554 5.6.0"]),
+        Case(name: "ob-data-452", recipients: ["d4a@[127.0.0.2]"],
+             expects: ["452 4.3.1"]),
+        Case(name: "ob-two-hosts", recipients: ["a@[127.0.0.2]", "b@[127.0.0.3]", "c@[127.0.0.5]", "root"],
+             expects: ["Closing connection to [127.0.0.2]"]),
+    ]
+
+    struct Run: Equatable {
+        var stdout: String
+        var stderr: String
+        var status: Int32
+        var sink: String
+        var files: [String: String]
+        var mailq: String
+        var log: [String]
+    }
+
+    @Test("a queue run over SMTP: dialogue, what the next hop gets, bounces, queue, mailq and log", arguments: OutboundTests.cases)
+    func outbound(_ c: Case) throws {
+        guard getuid() == 0 else { throw HarnessError("OutboundTests need root (network namespace, port 25)") }
+        guard access("/usr/bin/python3", X_OK) == 0 else { throw HarnessError("OutboundTests need /usr/bin/python3 (the next hops)") }
+        LogTests.ensureDevLog()
+        let (cf, d) = try DeliverTests.prepareScratch(c.name, fromM4: true)
+        let dir = URL(fileURLWithPath: d)
+        let runs = Workspace.shared.runs
+        var options = SandboxOptions()
+        options.modeFlag = "-bi"
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: [], options: options,
+                            runDir: runs, tag: "\(c.name).newaliases")
+        options.modeFlag = "-odq"
+        options.extraArguments = ["-oi"] + c.submitArguments + c.recipients
+        let sub = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: c.message,
+                                  options: options, runDir: runs, tag: "\(c.name).submit")
+        #expect(sub.status == 0, "the oracle did not queue: \(String(decoding: sub.stdout + sub.stderr, as: UTF8.self))")
+        try DeliverTests.shell("rm -rf '\(d)/q.start' && cp -a '\(d)/q' '\(d)/q.start'")
+        let known = Set(((try? FileManager.default.contentsOfDirectory(atPath: d + "/q.start")) ?? []).map { String($0.dropFirst(2)) })
+
+        var results: [Run] = []
+        for (binary, who) in [(OracleEnvironment.oraclePath, "oracle"), (try OracleEnvironment.binaryUnderTest(), "ours")] {
+            try DeliverTests.shell("rm -rf '\(d)/q' '\(d)/out'/* '\(d)/box'/* '\(d)/sink-\(who).log'* && cp -a '\(d)/q.start' '\(d)/q'")
+            let sinkLog = d + "/sink-\(who).log"
+            let collector = try DatagramCollector(path: d + "/log-\(who).sock")
+            collector.startDraining()
+            var o = SandboxOptions()
+            o.privateNetwork = true
+            o.devLog = collector.path
+            o.launcher = ["/usr/bin/python3", OracleEnvironment.fixture("outbound/sink.py"), sinkLog]
+            o.modeFlag = "-q"
+            o.extraArguments = ["-v", "-OLogLevel=9"] + c.runArguments
+            var stdout: [UInt8] = [], stderr: [UInt8] = []
+            var last: RunResult? = nil
+            for k in 0..<c.runs {
+                let r = try Sandbox.run(binary: binary, cf: cf, input: [], options: o, runDir: runs, tag: "\(c.name).\(who).\(k)")
+                stdout += r.stdout; stderr += r.stderr
+                last = r
+            }
+            // what is left, as each binary lists it
+            var q = SandboxOptions()
+            q.modeFlag = "-bp"
+            let listing = try Sandbox.run(binary: binary, cf: cf, input: [], options: q, runDir: runs, tag: "\(c.name).\(who).mailq")
+            let snap = try DeliverTests.collect(dir, last!, bounce: true, knownIDs: known)
+            let sink = (try? String(contentsOfFile: sinkLog, encoding: .isoLatin1)) ?? "(no sink log)"
+            results.append(Run(stdout: Self.normalise(String(decoding: stdout, as: UTF8.self)),
+                               stderr: Self.normalise(String(decoding: stderr, as: UTF8.self)),
+                               status: last!.status,
+                               sink: Self.normalise(DeliverTests.normalise("sink", sink, bounce: true)),
+                               files: snap.files,
+                               mailq: Self.normalise(String(decoding: listing.stdout, as: UTF8.self)),
+                               log: LogTests.normaliseIDs(collector.drain())))
+        }
+        let (real, ours) = (results[0], results[1])
+        #expect(ours.stdout == real.stdout)
+        #expect(ours.stderr == real.stderr)
+        #expect(ours.status == real.status)
+        #expect(ours.sink == real.sink, "what the next hops received differs")
+        #expect(ours.files.keys.sorted() == real.files.keys.sorted())
+        for key in real.files.keys.sorted() {
+            #expect(ours.files[key] == real.files[key], "\(key) differs")
+        }
+        #expect(ours.mailq == real.mailq)
+        #expect(ours.log == real.log)
+        for text in c.expects {
+            #expect(real.stdout.contains(text) || real.sink.contains(text), "the oracle's run does not show \"\(text)\"")
+        }
+        #expect(real.sink.contains("== connect") || c.recipients.allSatisfy { $0.contains("127.0.0.5") },
+                "no next hop was reached by the oracle")
+    }
+
+    /// The new queue IDs and dates a bounce brings; a -v line's ID.
+    static func normalise(_ s: String) -> String {
+        var t = s
+        for (pattern, replacement) in [
+            (#"[0-9A-Za-z]{8}[0-9]{6}"#, "<id>"),
+            (#"[A-Z][a-z]{2}, [ 0-9]?[0-9] [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} GMT"#, "<date>"),
+            (#"(?m)^([ ]*[0-9]+ )?\(?[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{5}"#, "$1<time>"),
+        ] {
+            t = t.replacingOccurrences(of: pattern, with: replacement, options: .regularExpression)
+        }
+        return t
+    }
+}
