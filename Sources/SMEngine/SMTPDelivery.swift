@@ -362,6 +362,10 @@ extension Engine {
         let relay = "\(c.host.string) [\(c.address.text)]"
         var open = Set(group.map { $0.index })
         var acceptedRcpts: [QueuedRecipient] = []
+        var rcptReplies: [Int: SMTPClientReply] = [:]
+        // NOTIFY=SUCCESS: a peer that offers DSN reports on its own; for
+        // one that does not, the sender is told "relayed"
+        let success = notifySuccess
         let lost = drive(c, c.client.begin(env), verbose: verbose, transcript: { outcome.transcript += $0 }) { action in
             switch action {
             case .mailRefused(let r), .dataRefused(let r):
@@ -369,9 +373,10 @@ extension Engine {
                 for q in rest { open.remove(q.index) }
                 if !rest.isEmpty {
                     self.recordReply(rest, reply: r, status: Self.dataStatus(r), conn: c, mailer: m, verbose: verbose,
-                                     outcome: &outcome, log: log, started: started, relay: relay)
+                                     outcome: &outcome, log: log, started: started, relay: relay, perRecipient: false)
                 }
             case .recipient(let i, let r):
+                rcptReplies[rcpts[i].index] = r
                 if r.type == 2 { acceptedRcpts.append(rcpts[i]); break }
                 open.remove(rcpts[i].index)
                 self.recordReply([rcpts[i]], reply: r, status: Self.rcptStatus(r), conn: c, mailer: m, verbose: verbose,
@@ -381,11 +386,14 @@ extension Engine {
                 let done = group.filter { open.contains($0.index) && ok.contains($0.index) }
                 for q in done { open.remove(q.index) }
                 self.recordReply(done, reply: r, status: Self.dataStatus(r), conn: c, mailer: m, verbose: verbose,
-                                 outcome: &outcome, log: log, started: started, relay: relay, notifySuccess: notifySuccess)
+                                 outcome: &outcome, log: log, started: started, relay: relay,
+                                 notifySuccess: c.client.extensions.dsn ? [] : success, perRecipient: false,
+                                 rcptReplies: rcptReplies)
             case .delivered(let i, let r):
                 open.remove(rcpts[i].index)
                 self.recordReply([rcpts[i]], reply: r, status: Self.dataStatus(r), conn: c, mailer: m, verbose: verbose,
-                                 outcome: &outcome, log: log, started: started, relay: relay, notifySuccess: notifySuccess)
+                                 outcome: &outcome, log: log, started: started, relay: relay,
+                                 notifySuccess: c.client.extensions.dsn ? [] : success, perRecipient: true)
             default: break
             }
         }
@@ -428,7 +436,8 @@ extension Engine {
     /// Records `group`'s fate from reply `r` (giveresponse()).
     func recordReply(_ group: [QueuedRecipient], reply r: SMTPClientReply, status: Int32, conn c: SMTPConnection,
                      mailer m: Mailer, verbose: Bool, outcome: inout DeliveryOutcome, log: DeliveryLogContext,
-                     started: time_t, relay: String, notifySuccess: Set<Int> = [], dsn: String? = nil) {
+                     started: time_t, relay: String, notifySuccess: Set<Int> = [], dsn: String? = nil,
+                     perRecipient: Bool = true, rcptReplies: [Int: SMTPClientReply] = [:]) {
         guard !group.isEmpty else { return }
         let line = r.lastLine.string
         let enhanced = r.enhancedCode?.string
@@ -437,6 +446,12 @@ extension Engine {
             let text = c.client.extensions.enhancedStatusCodes ? r.textWithoutEnhancedCode.string : r.text.string
             record(0, "Sent (\(text))", group: group, mailer: m, verbose: verbose, outcome: &outcome,
                    notifySuccess: notifySuccess, log: log, started: started, relay: relay, dsn: enhanced ?? "2.0.0")
+            // a "relayed" DSN names the peer and its RCPT reply
+            for q in group where q.report != nil {
+                let rr = rcptReplies[q.index] ?? r
+                q.report?.diagnostic = (m.diagType ?? Array("smtp".utf8), rr.lastLine)
+                q.report?.remoteMTA = (m.mtaType ?? Array("dns".utf8), c.host)
+            }
             return
         }
         if status == SysExit.tempFail.rawValue {
@@ -444,7 +459,8 @@ extension Engine {
             record(status, text, group: group, mailer: m, verbose: verbose, outcome: &outcome,
                    log: log, started: started, relay: relay, dsn: logDSN ?? "4.0.0", reply: line)
             for q in group {
-                outcome.recipientMessages[q.index] = Array(text.utf8)
+                // (a RCPT's deferral is the recipient's own M line)
+                if perRecipient { outcome.recipientMessages[q.index] = Array(text.utf8) }
                 q.delay?.status = Array((enhanced ?? "4.0.0").utf8)
                 q.delay?.diagnostic = (m.diagType ?? Array("smtp".utf8), r.lastLine)
                 q.delay?.remoteMTA = (m.mtaType ?? Array("dns".utf8), c.host)
@@ -535,8 +551,12 @@ extension Engine {
                 case .send(let cmd):
                     if send(c, cmd, verbose: verbose) != 0 { c.client.abandon(); return .closed }
                 case .sendMessage:
+                    // (the dot is shown, but the transcript's ">>> " line
+                    // stays the DATA command, as sendmail's SmtpMsgBuffer)
+                    let saved = c.lastCommand
                     if c.transport?.write(pendingMessage, timeout: smtpTimeout("datablock")) != 0 { c.client.abandon(); return .closed }
                     if send(c, Array(".".utf8), verbose: verbose) != 0 { c.client.abandon(); return .closed }
+                    c.lastCommand = saved
                 default:
                     handle(a)
                 }

@@ -258,7 +258,8 @@ public struct SMTPClient: Sendable {
                     actions.append(.send(rcptCommand(i + 1)))
                 } else if accepted.isEmpty {
                     // nobody accepted: no DATA; the transaction is reset
-                    actions.append(.transactionDone)
+                    expected = [.rset]
+                    actions.append(.send(Array("RSET".utf8)))
                 } else {
                     expected = [.data]
                     actions.append(.send(Array("DATA".utf8)))
@@ -270,8 +271,10 @@ public struct SMTPClient: Sendable {
                 expected = [.dataEnd]
                 return [.sendMessage]
             }
-            if accepted.isEmpty { return [.transactionDone] }
-            return [.dataRefused(reply), .transactionDone]
+            // refused (or nobody to send to): the transaction is reset
+            expected = [.rset]
+            if accepted.isEmpty { return [.send(Array("RSET".utf8))] }
+            return [.dataRefused(reply), .send(Array("RSET".utf8))]
         case .dataEnd:
             if accepted.isEmpty { return [.transactionDone] }
             if options.lmtp && reply.type == 2 {
@@ -293,7 +296,7 @@ public struct SMTPClient: Sendable {
             if expected.isEmpty { actions.append(.transactionDone) }
             return actions
         case .rset:
-            return []
+            return [.transactionDone]
         case .quit:
             return [.closed]
         case .nothing:
