@@ -198,6 +198,8 @@ final class SMTPConnection {
     /// The last command sent (sendmail's SmtpMsgBuffer), for the
     /// transcript's ">>> " line; cleared once shown.
     var lastCommand: [UInt8]? = nil
+    /// Left by an earlier job: probed with RSET before it is used again.
+    var idle = false
     /// What the session waited for when it was lost.
     var lostWhile: SMTPClient.Awaiting = .nothing
 
@@ -275,8 +277,24 @@ extension Engine {
 
         // a cached connection to the host, else a new one
         var conn = smtpConnections.first { $0.usable && $0.mailerName == m.name && $0.host.asciiCaseEquals(host) }
-        if conn != nil {
-            if verbose { out.write("\(to)... Using cached \(lmtp ? "LMTP" : "ESMTP") connection to \(host.string) via \(m.name.string)...\n") }
+        if let c = conn, c.idle {
+            // mci_get(): a session left from an earlier job is probed with RSET
+            var alive = false
+            let lost = drive(c, c.client.reset(), verbose: verbose, transcript: { _ in }) { a in
+                if case .transactionDone = a { alive = true }
+            }
+            if lost != nil || !alive {
+                c.usable = false
+                c.transport?.close()
+                c.transport = nil
+                conn = nil
+            }
+        }
+        if let c = conn {
+            c.idle = false
+            if verbose {
+                out.write("\(to)... Using cached \(c.client.extensions.esmtp ? "E" : "")SMTP connection to \(host.string) via \(m.name.string)...\n")
+            }
         } else {
             if verbose { out.write("\(to)... Connecting to \(host.string) via \(m.name.string)...\n"); out.flush() }
             let port = m.argv.count > 2 ? UInt16(m.argv[2].string) ?? 25 : 25
@@ -440,7 +458,9 @@ extension Engine {
                      perRecipient: Bool = true, rcptReplies: [Int: SMTPClientReply] = [:]) {
         guard !group.isEmpty else { return }
         let line = r.lastLine.string
-        let enhanced = r.enhancedCode?.string
+        // (the reply's enhanced code counts when the peer said
+        // ENHANCEDSTATUSCODES; else a deferral is 4.3.0)
+        let enhanced = c.client.extensions.enhancedStatusCodes ? r.enhancedCode?.string : nil
         let logDSN = dsn ?? enhanced
         if status == 0 {
             let text = c.client.extensions.enhancedStatusCodes ? r.textWithoutEnhancedCode.string : r.text.string
@@ -457,11 +477,11 @@ extension Engine {
         if status == SysExit.tempFail.rawValue {
             let text = "Deferred: \(line)"
             record(status, text, group: group, mailer: m, verbose: verbose, outcome: &outcome,
-                   log: log, started: started, relay: relay, dsn: logDSN ?? "4.0.0", reply: line)
+                   log: log, started: started, relay: relay, dsn: logDSN ?? "4.3.0", reply: line)
             for q in group {
                 // (a RCPT's deferral is the recipient's own M line)
                 if perRecipient { outcome.recipientMessages[q.index] = Array(text.utf8) }
-                q.delay?.status = Array((enhanced ?? "4.0.0").utf8)
+                q.delay?.status = Array((enhanced ?? "4.3.0").utf8)
                 q.delay?.diagnostic = (m.diagType ?? Array("smtp".utf8), r.lastLine)
                 q.delay?.remoteMTA = (m.mtaType ?? Array("dns".utf8), c.host)
             }

@@ -313,7 +313,7 @@ public struct SMTPClient: Sendable {
         return [.send(mailCommand(e))]
     }
 
-    /// RSET (its reply is read and ignored).
+    /// RSET; its reply (any) ends with `.transactionDone`.
     public mutating func reset() -> [Action] {
         expected.append(.rset)
         return [.send(Array("RSET".utf8))]

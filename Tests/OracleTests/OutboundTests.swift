@@ -25,6 +25,9 @@ struct OutboundTests {
         var name: String
         var submitArguments: [String] = ["-f", "root"]
         var recipients: [String]
+        /// Recipients of further messages queued after the first (one
+        /// queue run delivers them all: sessions are reused).
+        var more: [[String]] = []
         var runArguments: [String] = []
         /// How many queue runs each binary makes (a deferral, then the
         /// next run).
@@ -65,6 +68,15 @@ struct OutboundTests {
              expects: ["554 5.6.0"]),
         Case(name: "ob-data-452", recipients: ["d4a@[127.0.0.2]"],
              expects: ["452 4.3.1"]),
+        // a peer without PIPELINING: one RCPT at a time; one nobody accepts: RSET
+        Case(name: "ob-no-pipelining", recipients: ["a@[127.0.0.4]", "r5b@[127.0.0.4]", "c@[127.0.0.4]"],
+             expects: ["r5b@[127.0.0.4]... User unknown"]),
+        Case(name: "ob-nobody-accepted-no-pipelining", recipients: ["r5a@[127.0.0.4]", "t4b@[127.0.0.4]"],
+             expects: [">>> RSET"]),
+        // three messages in one run: the sessions are kept and probed with RSET
+        Case(name: "ob-sessions-reused", recipients: ["a@[127.0.0.2]"],
+             more: [["b@[127.0.0.2]", "c@[127.0.0.4]"], ["d@[127.0.0.4]", "e@[127.0.0.2]"]],
+             expects: ["Using cached ESMTP connection to [127.0.0.2]"]),
         Case(name: "ob-two-hosts", recipients: ["a@[127.0.0.2]", "b@[127.0.0.3]", "c@[127.0.0.5]", "root"],
              expects: ["Closing connection to [127.0.0.2]"]),
     ]
@@ -96,6 +108,14 @@ struct OutboundTests {
         let sub = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: c.message,
                                   options: options, runDir: runs, tag: "\(c.name).submit")
         #expect(sub.status == 0, "the oracle did not queue: \(String(decoding: sub.stdout + sub.stderr, as: UTF8.self))")
+        for (k, rcpts) in c.more.enumerated() {
+            // (a second apart: the run's order is the queue's, by priority and time)
+            sleep(1)
+            options.extraArguments = ["-oi"] + c.submitArguments + rcpts
+            let r = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: c.message,
+                                    options: options, runDir: runs, tag: "\(c.name).submit\(k + 1)")
+            #expect(r.status == 0, "the oracle did not queue: \(String(decoding: r.stdout + r.stderr, as: UTF8.self))")
+        }
         try DeliverTests.shell("rm -rf '\(d)/q.start' && cp -a '\(d)/q' '\(d)/q.start'")
         let known = Set(((try? FileManager.default.contentsOfDirectory(atPath: d + "/q.start")) ?? []).map { String($0.dropFirst(2)) })
 
