@@ -159,13 +159,26 @@ struct PeerAddress {
         return nil
     }
 
-    /// The addresses of a host name (A, AAAA through getaddrinfo: the
-    /// service switch and the hosts file), in the resolver's order.
-    static func resolve(_ host: String, port: UInt16) -> [PeerAddress] {
+    /// The addresses of a host name (A, else AAAA, through getaddrinfo:
+    /// the system's switch, hosts file and resolver, given the name as
+    /// sendmail gives it to gethostbyname, trailing dot and all), in the
+    /// resolver's order; or the getaddrinfo error.
+    static func resolve(_ host: String, port: UInt16) -> ([PeerAddress], Int32) {
+        var r = resolve(host, port: port, family: AF_INET)
+        if r.0.isEmpty {
+            let r6 = resolve(host, port: port, family: AF_INET6)
+            if !r6.0.isEmpty || r.1 == EAI_NONAME || r.1 == -5 { r = r6 }
+        }
+        return r
+    }
+
+    static func resolve(_ host: String, port: UInt16, family: Int32) -> ([PeerAddress], Int32) {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_family = family
         var res: UnsafeMutablePointer<addrinfo>? = nil
-        guard getaddrinfo(host, nil, &hints, &res) == 0 else { return [] }
+        let rc = getaddrinfo(host, nil, &hints, &res)
+        guard rc == 0 else { return ([], rc) }
         defer { freeaddrinfo(res) }
         var out: [PeerAddress] = []
         var p = res
@@ -182,7 +195,7 @@ struct PeerAddress {
             }
             p = ai.pointee.ai_next
         }
-        return out
+        return (out, 0)
     }
 }
 
@@ -233,21 +246,25 @@ extension Engine {
     }
 
     /// The addresses to try for $h, in order: a literal itself, else the
-    /// MX hosts (or the name) and each one's addresses.
-    func smtpRoute(_ host: [UInt8], port: UInt16) -> [([UInt8], PeerAddress)] {
+    /// MX hosts (or the name) and each one's addresses; and whether a
+    /// lookup failed temporarily (no address then means "try again").
+    func smtpRoute(_ host: [UInt8], port: UInt16) -> (route: [([UInt8], PeerAddress)], tempFailure: Bool) {
         if host.first == UInt8(ascii: "["), host.last == UInt8(ascii: "]") {
             let inner = String(decoding: host.dropFirst().dropLast(), as: UTF8.self)
-            return PeerAddress.literal(inner, port: port).map { [(host, $0)] } ?? []
+            return (PeerAddress.literal(inner, port: port).map { [(host, $0)] } ?? [], false)
         }
-        var hosts = maps.mxHosts(host, localDomain: rewriter.macros[Int(UInt8(ascii: "m"))]).hosts
+        let mx = maps.mxHosts(host, localDomain: rewriter.macros[Int(UInt8(ascii: "m"))])
+        if mx.count < 0 { return ([], mx.status == 75) }
+        var hosts = mx.hosts
         if hosts.isEmpty { hosts = [host] }
         var out: [([UInt8], PeerAddress)] = []
+        var temp = false
         for h in hosts {
-            var name = h
-            if name.last == UInt8(ascii: ".") { name.removeLast() }
-            for a in PeerAddress.resolve(String(decoding: name, as: UTF8.self), port: port) { out.append((h, a)) }
+            let (addrs, rc) = PeerAddress.resolve(String(decoding: h, as: UTF8.self), port: port)
+            if rc == EAI_AGAIN || rc == EAI_FAIL { temp = true }
+            for a in addrs { out.append((h, a)) }
         }
-        return out
+        return (out, temp)
     }
 
     /// sendmail's e_msgsize in a queue run: the data file's size and, per
@@ -298,7 +315,7 @@ extension Engine {
         } else {
             if verbose { out.write("\(to)... Connecting to \(host.string) via \(m.name.string)...\n"); out.flush() }
             let port = m.argv.count > 2 ? UInt16(m.argv[2].string) ?? 25 : 25
-            let route = smtpRoute(host, port: port)
+            let (route, tempFailure) = smtpRoute(host, port: port)
             var lastError: Int32 = EHOSTUNREACH
             var lastHost = host
             for (h, a) in route {
@@ -312,14 +329,21 @@ extension Engine {
                 conn = c
                 break
             }
+            if conn == nil, route.isEmpty, !tempFailure {
+                // no such host: every recipient fails (EX_NOHOST)
+                record(SysExit.noHost.rawValue, "", group: group, mailer: m, verbose: verbose, outcome: &outcome,
+                       log: log, started: started, relay: host.string, dsn: "5.1.2")
+                return
+            }
             if conn == nil {
-                // no address answered: every recipient waits
-                let why = route.isEmpty ? "Host unknown (Name server: \(host.string): host not found)"
+                // no address answered (or none was found yet): every recipient waits
+                let why = route.isEmpty ? "Name server: \(host.string): host name lookup failure"
                     : "\(String(cString: strerror(lastError))) by \(lastHost.string)"
                 let text = "Deferred: " + why
                 record(SysExit.tempFail.rawValue, text, group: group, mailer: m, verbose: verbose, outcome: &outcome,
-                       log: log, started: started, relay: "\(lastHost.string) \(route.last.map { "[\($0.1.text)]" } ?? "")",
-                       dsn: "4.4.1")
+                       log: log, started: started,
+                       relay: route.isEmpty ? host.string : "\(lastHost.string) [\(route.last!.1.text)]",
+                       dsn: route.isEmpty ? "4.4.3" : "4.4.1")
                 return
             }
             // the greeting and EHLO/HELO

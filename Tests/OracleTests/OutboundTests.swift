@@ -77,6 +77,9 @@ struct OutboundTests {
         Case(name: "ob-sessions-reused", recipients: ["a@[127.0.0.2]"],
              more: [["b@[127.0.0.2]", "c@[127.0.0.4]"], ["d@[127.0.0.4]", "e@[127.0.0.2]"]],
              expects: ["Using cached ESMTP connection to [127.0.0.2]"]),
+        // a name the (dead) resolver cannot look up: deferred
+        Case(name: "ob-name-lookup-failure", recipients: ["a@nowhere.ob.test"],
+             expects: ["Deferred: Name server: nowhere.ob.test"]),
         Case(name: "ob-two-hosts", recipients: ["a@[127.0.0.2]", "b@[127.0.0.3]", "c@[127.0.0.5]", "root"],
              expects: ["Closing connection to [127.0.0.2]"]),
     ]
@@ -166,7 +169,7 @@ struct OutboundTests {
         for text in c.expects {
             #expect(real.stdout.contains(text) || real.sink.contains(text), "the oracle's run does not show \"\(text)\"")
         }
-        #expect(real.sink.contains("== connect") || c.recipients.allSatisfy { $0.contains("127.0.0.5") },
+        #expect(real.sink.contains("== connect") || c.recipients.allSatisfy { $0.contains("127.0.0.5") || !$0.contains("[") },
                 "no next hop was reached by the oracle")
     }
 
