@@ -80,6 +80,11 @@ struct OutboundTests {
         // a name the (dead) resolver cannot look up: deferred
         Case(name: "ob-name-lookup-failure", recipients: ["a@nowhere.ob.test"],
              expects: ["Deferred: Name server: nowhere.ob.test"]),
+        // senders as MAIL gives them: <> and a remote address
+        Case(name: "ob-null-sender", submitArguments: ["-f", "<>"], recipients: ["a@[127.0.0.2]"],
+             expects: ["MAIL From:<>"]),
+        Case(name: "ob-remote-sender", submitArguments: ["-f", "Joe Bloggs <joe@x.example>"], recipients: ["a@[127.0.0.2]", "r5@[127.0.0.2]"],
+             expects: ["MAIL From:<joe@x.example>"]),
         Case(name: "ob-two-hosts", recipients: ["a@[127.0.0.2]", "b@[127.0.0.3]", "c@[127.0.0.5]", "root"],
              expects: ["Closing connection to [127.0.0.2]"]),
     ]
