@@ -21,8 +21,7 @@
 // address headers go through remotename() and commaize()'s folding.
 // Promises: the caller's QueueFile is only changed in memory (the queue
 // run rewrites the file); -v lines use sendmail's wording; [IPC] mailers
-// deliver over SMTP (SMTPDelivery.swift); A= mailers without $u that are
-// not [IPC] are not run yet: their recipients stay queued untouched.
+// and A= mailers without $u deliver over SMTP or LMTP (SMTPDelivery.swift).
 // Mailer output and the per-recipient lines (errors with their reply and
 // enhanced codes, deferrals, NOTIFY=SUCCESS deliveries) go into the
 // outcome's transcript (the xf file's contents, kept in memory), and the
@@ -206,9 +205,8 @@ extension Engine {
         for (k, first) in list.enumerated() where first.state == .pending {
             guard let m = first.address.mailer else { first.state = .failed; continue }
             if m.path == Array("[IPC]".utf8) || (m.path != Array("[FILE]".utf8) && DeliveryFormat.speaksSMTP(m.argv)) {
-                // SMTP: one transaction per host (SMTPDelivery.swift); A=
-                // mailers that speak SMTP over a pipe are not run yet
-                guard m.path == Array("[IPC]".utf8) else { first.state = .untouched; continue }
+                // SMTP/LMTP: one transaction per host, over TCP or the
+                // mailer program's pipe (SMTPDelivery.swift)
                 let group = self.group(list, from: k, mailer: m)
                 deliverSMTP(group, mailer: m, qf: qf, data: data, verbose: verbose, outcome: &outcome,
                             notifySuccess: Set(qf.recipients.indices.filter { qf.recipients[$0].flags.contains(.notifySuccess) }),

@@ -115,7 +115,7 @@ final class SocketTransport: SMTPTransport {
             if n == 0 { return .timedOut }
             if n < 0 { if errno == EINTR { continue }; return .failed(errno) }
             var chunk = [UInt8](repeating: 0, count: 4096)
-            let r = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            let r = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if r == 0 { return .closed }
             if r < 0 { if errno == EINTR || errno == EAGAIN { continue }; return .failed(errno) }
             buffer += chunk[0..<r]
@@ -203,7 +203,8 @@ struct PeerAddress {
 final class SMTPConnection {
     let host: [UInt8]
     let mailerName: [UInt8]
-    let address: PeerAddress
+    /// The peer's address (nil: a mailer program on a pipe).
+    let address: PeerAddress?
     var transport: SMTPTransport?
     var client: SMTPClient
     /// Greeted and ready for a transaction.
@@ -213,13 +214,19 @@ final class SMTPConnection {
     var lastCommand: [UInt8]? = nil
     /// Left by an earlier job: probed with RSET before it is used again.
     var idle = false
+    /// The queue ID of the envelope it last carried (another envelope,
+    /// such as a bounce made in the job, probes it with RSET too).
+    var envelope: [UInt8] = []
     /// What the session waited for when it was lost.
     var lostWhile: SMTPClient.Awaiting = .nothing
 
-    init(host: [UInt8], mailerName: [UInt8], address: PeerAddress, transport: SMTPTransport, client: SMTPClient) {
+    init(host: [UInt8], mailerName: [UInt8], address: PeerAddress?, transport: SMTPTransport, client: SMTPClient) {
         self.host = host; self.mailerName = mailerName; self.address = address
         self.transport = transport; self.client = client
     }
+
+    /// The log line's relay= ("host [address]"; a pipe: the mailer's name).
+    var relay: String? { address.map { "\(host.string) [\($0.text)]" } ?? host.string }
 }
 
 extension Engine {
@@ -289,12 +296,16 @@ extension Engine {
         rewriter.macros[Int(UInt8(ascii: "u"))] = userMacro(group[group.count - 1], mailer: m)
         let to = DeliveryFormat.toList(group.map { $0.printable }).string
         let lmtp = m.has("z")
+        // [IPC]: a TCP peer; otherwise the mailer program on a pipe,
+        // named by the mailer in the -v lines and the transcript
+        let ipc = m.path == Array("[IPC]".utf8)
+        let peerName = ipc ? host : m.name
         outcome.attempted = true
         let started = time(nil)
 
         // a cached connection to the host, else a new one
-        var conn = smtpConnections.first { $0.usable && $0.mailerName == m.name && $0.host.asciiCaseEquals(host) }
-        if let c = conn, c.idle {
+        var conn = smtpConnections.first { $0.usable && $0.mailerName == m.name && $0.host.asciiCaseEquals(peerName) }
+        if let c = conn, c.idle || c.envelope != log.id {
             // mci_get(): a session left from an earlier job is probed with RSET
             var alive = false
             let lost = drive(c, c.client.reset(), verbose: verbose, transcript: { _ in }) { a in
@@ -309,9 +320,26 @@ extension Engine {
         }
         if let c = conn {
             c.idle = false
+            c.envelope = log.id
             if verbose {
-                out.write("\(to)... Using cached \(c.client.extensions.esmtp ? "E" : "")SMTP connection to \(host.string) via \(m.name.string)...\n")
+                let kind = lmtp ? "LMTP" : c.client.extensions.esmtp ? "ESMTP" : "SMTP"
+                out.write(ipc ? "\(to)... Using cached \(kind) connection to \(host.string) via \(m.name.string)...\n"
+                              : "\(to)... Using cached \(kind) connection for \(m.name.string)...\n")
             }
+        } else if !ipc {
+            if verbose { out.write("\(to)... Connecting to \(m.name.string)...\n"); out.flush() }
+            let (t, e) = startSMTPMailer(group, mailer: m)
+            guard let t else {
+                record(e == EAGAIN || e == ENOMEM ? SysExit.osErr.rawValue : SysExit.unavailable.rawValue, "", group: group,
+                       mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started)
+                return
+            }
+            let c = SMTPConnection(host: m.name, mailerName: m.name, address: nil, transport: t,
+                                   client: SMTPClient(options: .init(heloName: rewriter.macros[Int(UInt8(ascii: "j"))] ?? [],
+                                                                    tryExtended: m.has("a"), lmtp: lmtp)))
+            c.envelope = log.id
+            smtpConnections.append(c)
+            conn = c
         } else {
             if verbose { out.write("\(to)... Connecting to \(host.string) via \(m.name.string)...\n"); out.flush() }
             let port = m.argv.count > 2 ? UInt16(m.argv[2].string) ?? 25 : 25
@@ -325,6 +353,7 @@ extension Engine {
                 let c = SMTPConnection(host: host, mailerName: m.name, address: a, transport: t,
                                        client: SMTPClient(options: .init(heloName: rewriter.macros[Int(UInt8(ascii: "j"))] ?? [],
                                                                         tryExtended: m.has("a"), lmtp: lmtp)))
+                c.envelope = log.id
                 smtpConnections.append(c)
                 conn = c
                 break
@@ -346,10 +375,12 @@ extension Engine {
                        dsn: route.isEmpty ? "4.4.3" : "4.4.1")
                 return
             }
+        }
+        if let c = conn, !c.usable {
             // the greeting and EHLO/HELO
             var ready = false
             var failure: SMTPClientReply? = nil
-            let lost = drive(conn!, [], verbose: verbose, transcript: { outcome.transcript += $0 }) { action in
+            let lost = drive(c, [], verbose: verbose, transcript: { outcome.transcript += $0 }) { action in
                 switch action {
                 case .ready: ready = true
                 case .sessionFailed(let r): failure = r
@@ -358,26 +389,26 @@ extension Engine {
             }
             if let r = failure {
                 // sendmail says QUIT at once and gives up the session
-                send(conn!, Array("QUIT".utf8), verbose: verbose)
-                conn!.transport?.close()
-                conn!.transport = nil
+                send(c, Array("QUIT".utf8), verbose: verbose)
+                c.transport?.close()
+                c.transport = nil
                 let status = r.type == 4 ? SysExit.tempFail.rawValue : SysExit.unavailable.rawValue
-                finishSession(group, status: status, reply: r, conn: conn!, mailer: m, verbose: verbose,
+                finishSession(group, status: status, reply: r, conn: c, mailer: m, verbose: verbose,
                               outcome: &outcome, log: log, started: started)
                 return
             }
             if !ready {
-                sessionLost(group, lost: lost, conn: conn!, mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started)
+                sessionLost(group, lost: lost, conn: c, mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started)
                 return
             }
-            conn!.usable = true
+            c.usable = true
         }
         guard let c = conn else { return }
 
         // the transaction
         // RCPTs in sendmail's tochain order: the group's last one first
         let rcpts = Array(group.reversed())
-        var env = SMTPClient.Envelope(sender: smtpSender(qf), size: messageSize(qf, data: data),
+        var env = SMTPClient.Envelope(sender: smtpSender(qf, mailer: m), size: messageSize(qf, data: data),
                                       recipients: rcpts.map { q in
             var r = SMTPClient.Recipient(address: q.address.user)
             let qr = qf.recipients[q.index]
@@ -401,7 +432,7 @@ extension Engine {
         if m.eol != [0x0D, 0x0A] { message = SMTPClient.dotStuffed(message) }
         pendingMessage = message
         defer { pendingMessage = [] }
-        let relay = "\(c.host.string) [\(c.address.text)]"
+        let relay = c.relay
         var open = Set(group.map { $0.index })
         var acceptedRcpts: [QueuedRecipient] = []
         var rcptReplies: [Int: SMTPClientReply] = [:]
@@ -435,7 +466,8 @@ extension Engine {
                 open.remove(rcpts[i].index)
                 self.recordReply([rcpts[i]], reply: r, status: Self.dataStatus(r), conn: c, mailer: m, verbose: verbose,
                                  outcome: &outcome, log: log, started: started, relay: relay,
-                                 notifySuccess: c.client.extensions.dsn ? [] : success, perRecipient: true)
+                                 notifySuccess: c.client.extensions.dsn ? [] : success, perRecipient: true,
+                                 perRecipientRcpt: false)
             default: break
             }
         }
@@ -445,9 +477,11 @@ extension Engine {
         }
     }
 
-    /// The envelope sender for MAIL: $g without angle brackets; <> stays empty.
-    func smtpSender(_ qf: QueueFile) -> [UInt8] {
+    /// The envelope sender for MAIL: $g without angle brackets; <> and a
+    /// bounce (qf flag r, unless the mailer has F=g) are empty.
+    func smtpSender(_ qf: QueueFile, mailer m: Mailer) -> [UInt8] {
         if qf.sender.isEmpty || qf.sender == Array("<>".utf8) { return [] }
+        if qf.flags.contains(.response) && !m.has("g") { return [] }
         var g = rewriter.macros[Int(UInt8(ascii: "g"))] ?? qf.sender
         if g.first == UInt8(ascii: "<"), g.last == UInt8(ascii: ">") { g = Array(g.dropFirst().dropLast()) }
         if g == Array("<>".utf8) { return [] }
@@ -478,23 +512,25 @@ extension Engine {
     /// Records `group`'s fate from reply `r` (giveresponse()).
     func recordReply(_ group: [QueuedRecipient], reply r: SMTPClientReply, status: Int32, conn c: SMTPConnection,
                      mailer m: Mailer, verbose: Bool, outcome: inout DeliveryOutcome, log: DeliveryLogContext,
-                     started: time_t, relay: String, notifySuccess: Set<Int> = [], dsn: String? = nil,
-                     perRecipient: Bool = true, rcptReplies: [Int: SMTPClientReply] = [:]) {
+                     started: time_t, relay: String?, notifySuccess: Set<Int> = [], dsn: String? = nil,
+                     perRecipient: Bool = true, rcptReplies: [Int: SMTPClientReply] = [:], perRecipientRcpt: Bool = true) {
         guard !group.isEmpty else { return }
         let line = r.lastLine.string
         // (the reply's enhanced code counts when the peer said
         // ENHANCEDSTATUSCODES; else a deferral is 4.3.0)
         let enhanced = c.client.extensions.enhancedStatusCodes ? r.enhancedCode?.string : nil
         let logDSN = dsn ?? enhanced
+        let text = c.client.extensions.enhancedStatusCodes ? r.textWithoutEnhancedCode.string : r.text.string
+        let remoteMTA = c.address == nil ? nil : (m.mtaType ?? Array("dns".utf8), c.host)
         if status == 0 {
-            let text = c.client.extensions.enhancedStatusCodes ? r.textWithoutEnhancedCode.string : r.text.string
-            record(0, "Sent (\(text))", group: group, mailer: m, verbose: verbose, outcome: &outcome,
+            // (an LMTP recipient's own reply is not shown)
+            record(0, c.client.options.lmtp ? "" : "Sent (\(text))", group: group, mailer: m, verbose: verbose, outcome: &outcome,
                    notifySuccess: notifySuccess, log: log, started: started, relay: relay, dsn: enhanced ?? "2.0.0")
             // a "relayed" DSN names the peer and its RCPT reply
             for q in group where q.report != nil {
                 let rr = rcptReplies[q.index] ?? r
                 q.report?.diagnostic = (m.diagType ?? Array("smtp".utf8), rr.lastLine)
-                q.report?.remoteMTA = (m.mtaType ?? Array("dns".utf8), c.host)
+                q.report?.remoteMTA = remoteMTA
             }
             return
         }
@@ -507,16 +543,19 @@ extension Engine {
                 if perRecipient { outcome.recipientMessages[q.index] = Array(text.utf8) }
                 q.delay?.status = Array((enhanced ?? "4.3.0").utf8)
                 q.delay?.diagnostic = (m.diagType ?? Array("smtp".utf8), r.lastLine)
-                q.delay?.remoteMTA = (m.mtaType ?? Array("dns".utf8), c.host)
+                q.delay?.remoteMTA = remoteMTA
             }
             return
         }
-        record(status, "", group: group, mailer: m, verbose: verbose, outcome: &outcome,
+        // an LMTP recipient refused after the message: its reply's text
+        let lmtpText = c.client.options.lmtp && !perRecipientRcpt && status == SysExit.unavailable.rawValue
+            ? "Service unavailable (\(text))" : ""
+        record(status, lmtpText, group: group, mailer: m, verbose: verbose, outcome: &outcome,
                log: log, started: started, relay: relay, dsn: logDSN, reply: line)
         for q in group {
             if let e = enhanced { q.report?.status = Array(e.utf8) }
             q.report?.diagnostic = (m.diagType ?? Array("smtp".utf8), r.lastLine)
-            q.report?.remoteMTA = (m.mtaType ?? Array("dns".utf8), c.host)
+            q.report?.remoteMTA = remoteMTA
         }
     }
 
@@ -525,7 +564,7 @@ extension Engine {
                        mailer m: Mailer, verbose: Bool, outcome: inout DeliveryOutcome, log: DeliveryLogContext,
                        started: time_t) {
         recordReply(group, reply: r, status: status, conn: c, mailer: m, verbose: verbose, outcome: &outcome,
-                    log: log, started: started, relay: "\(c.host.string) [\(c.address.text)]",
+                    log: log, started: started, relay: c.relay,
                     dsn: status == SysExit.tempFail.rawValue ? "4.5.0" : "5.5.0")
         // a session-wide failure is the envelope's message, not the recipients'
         for q in group { outcome.recipientMessages[q.index] = nil }
@@ -554,7 +593,7 @@ extension Engine {
             outcome.messageIsDeferral = true
         }
         record(SysExit.tempFail.rawValue, "Deferred: " + why, group: group, mailer: m, verbose: verbose,
-               outcome: &outcome, log: log, started: started, relay: "\(c.host.string) [\(c.address.text)]", dsn: "4.4.2")
+               outcome: &outcome, log: log, started: started, relay: c.relay, dsn: "4.4.2")
     }
 
     /// sendmail's SmtpPhase texts, for the timeout notice.
