@@ -69,6 +69,9 @@ public final class Engine: CfReporter {
     var pendingMessage: [UInt8] = []
     /// How deep deliverLockedEntry is (a bounce is delivered inside).
     var jobDepth = 0
+    /// The size collect() counted for the message just submitted (its
+    /// delivery at submission announces it in SIZE=).
+    var collectedSize: Int? = nil
 
     public var exitStatus: SysExit {
         get { rewriter.exitStatus }

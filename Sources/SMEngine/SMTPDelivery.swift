@@ -274,10 +274,13 @@ extension Engine {
         return (out, temp)
     }
 
-    /// sendmail's e_msgsize in a queue run: the data file's size and, per
+    /// sendmail's e_msgsize: at submission collect()'s count; in a queue
+    /// run the data file's size and, per
     /// qf header line, its length less three (measured against sendmail
     /// 8.17: the header text and the bytes of its ?condition?).
     func messageSize(_ qf: QueueFile, data: [UInt8]) -> Int {
+        // at submission (not its bounce): what collect() counted
+        if submissionDelivery, jobDepth == 1, let n = collectedSize { return n }
         var n = data.count
         for h in qf.headers {
             n += 1 + (h.condition.map { $0.count + 2 } ?? 0) + h.text.count - 3

@@ -38,6 +38,10 @@ struct OutboundTests {
         /// FEATURE(local_lmtp) (outbound/lmtp.mc): local users are
         /// delivered by lmtp-stdio.py over LMTP on a pipe.
         var localLMTP = false
+        /// Delivered at submission (`-odi -v`) by each binary instead of
+        /// queued by the oracle and run (ErrorMode=p: dead.letter in the
+        /// sandbox's /root).
+        var atSubmission = false
         var description: String { name }
     }
 
@@ -96,6 +100,8 @@ struct OutboundTests {
              localLMTP: true),
         Case(name: "ob-local-lmtp-and-smtp", recipients: ["root", "a@[127.0.0.2]", "daemon"],
              expects: ["daemon... Deferred: 452 4.2.2"], localLMTP: true),
+        Case(name: "ob-submission-odi", recipients: ["a@[127.0.0.2]", "r5@[127.0.0.2]", "root", "b@[127.0.0.3]"],
+             expects: ["Saved message in /root/dead.letter"], atSubmission: true),
         Case(name: "ob-two-hosts", recipients: ["a@[127.0.0.2]", "b@[127.0.0.3]", "c@[127.0.0.5]", "root"],
              expects: ["Closing connection to [127.0.0.2]"]),
     ]
@@ -124,9 +130,11 @@ struct OutboundTests {
                             runDir: runs, tag: "\(c.name).newaliases")
         options.modeFlag = "-odq"
         options.extraArguments = ["-oi"] + c.submitArguments + c.recipients
-        let sub = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: c.message,
-                                  options: options, runDir: runs, tag: "\(c.name).submit")
-        #expect(sub.status == 0, "the oracle did not queue: \(String(decoding: sub.stdout + sub.stderr, as: UTF8.self))")
+        if !c.atSubmission {
+            let sub = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: c.message,
+                                      options: options, runDir: runs, tag: "\(c.name).submit")
+            #expect(sub.status == 0, "the oracle did not queue: \(String(decoding: sub.stdout + sub.stderr, as: UTF8.self))")
+        }
         for (k, rcpts) in c.more.enumerated() {
             // (a second apart: the run's order is the queue's, by priority and time)
             sleep(1)
@@ -140,7 +148,7 @@ struct OutboundTests {
 
         var results: [Run] = []
         for (binary, who) in [(OracleEnvironment.oraclePath, "oracle"), (try OracleEnvironment.binaryUnderTest(), "ours")] {
-            try DeliverTests.shell("rm -rf '\(d)/q' '\(d)/out'/* '\(d)/box'/* '\(d)/sink-\(who).log'* && cp -a '\(d)/q.start' '\(d)/q'")
+            try DeliverTests.shell("rm -rf '\(d)/q' '\(d)/out'/* '\(d)/box'/* '\(d)/home' '\(d)/sink-\(who).log'* && cp -a '\(d)/q.start' '\(d)/q' && mkdir -m 700 '\(d)/home'")
             let sinkLog = d + "/sink-\(who).log"
             let collector = try DatagramCollector(path: d + "/log-\(who).sock")
             collector.startDraining()
@@ -150,10 +158,16 @@ struct OutboundTests {
             o.launcher = ["/usr/bin/python3", OracleEnvironment.fixture("outbound/sink.py"), sinkLog]
             o.modeFlag = "-q"
             o.extraArguments = ["-v", "-OLogLevel=9"] + c.runArguments
+            o.rootHome = d + "/home"
+            if c.atSubmission {
+                o.modeFlag = "-odi"
+                o.extraArguments = ["-v", "-OLogLevel=9", "-oi"] + c.submitArguments + c.recipients
+            }
             var stdout: [UInt8] = [], stderr: [UInt8] = []
             var last: RunResult? = nil
             for k in 0..<c.runs {
-                let r = try Sandbox.run(binary: binary, cf: cf, input: [], options: o, runDir: runs, tag: "\(c.name).\(who).\(k)")
+                let r = try Sandbox.run(binary: binary, cf: cf, input: c.atSubmission ? c.message : [], options: o,
+                                        runDir: runs, tag: "\(c.name).\(who).\(k)")
                 stdout += r.stdout; stderr += r.stderr
                 last = r
             }
@@ -161,7 +175,7 @@ struct OutboundTests {
             var q = SandboxOptions()
             q.modeFlag = "-bp"
             let listing = try Sandbox.run(binary: binary, cf: cf, input: [], options: q, runDir: runs, tag: "\(c.name).\(who).mailq")
-            var snap = try DeliverTests.collect(dir, last!, bounce: true, knownIDs: known)
+            var snap = try DeliverTests.collect(dir, last!, bounce: true, knownIDs: known, subdirectories: ["out", "box", "q", "home"])
             for (k, v) in snap.files where k.hasSuffix("lmtp.log") {
                 snap.files[k] = v.replacingOccurrences(of: #"MAIL From:<> SIZE=[0-9]+"#, with: "MAIL From:<> SIZE=<n>", options: .regularExpression)
             }
