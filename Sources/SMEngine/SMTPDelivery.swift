@@ -223,10 +223,14 @@ final class SMTPConnection {
     init(host: [UInt8], mailerName: [UInt8], address: PeerAddress?, transport: SMTPTransport, client: SMTPClient) {
         self.host = host; self.mailerName = mailerName; self.address = address
         self.transport = transport; self.client = client
+        self.peerName = host
     }
 
     /// The log line's relay= ("host [address]"; a pipe: the mailer's name).
-    var relay: String? { address.map { "\(host.string) [\($0.text)]" } ?? host.string }
+    var relay: String? { address.map { "\(peerName.string) [\($0.text)]" } ?? host.string }
+    /// The host actually talked to (an MX host of `host`, or itself),
+    /// as the transcript, the log and the -v lines name it.
+    var peerName: [UInt8] = []
 }
 
 extension Engine {
@@ -357,6 +361,7 @@ extension Engine {
                                        client: SMTPClient(options: .init(heloName: rewriter.macros[Int(UInt8(ascii: "j"))] ?? [],
                                                                         tryExtended: m.has("a"), lmtp: lmtp)))
                 c.envelope = log.id
+                c.peerName = h
                 smtpConnections.append(c)
                 conn = c
                 break
@@ -524,7 +529,7 @@ extension Engine {
         let enhanced = c.client.extensions.enhancedStatusCodes ? r.enhancedCode?.string : nil
         let logDSN = dsn ?? enhanced
         let text = c.client.extensions.enhancedStatusCodes ? r.textWithoutEnhancedCode.string : r.text.string
-        let remoteMTA = c.address == nil ? nil : (m.mtaType ?? Array("dns".utf8), c.host)
+        let remoteMTA = c.address == nil ? nil : (m.mtaType ?? Array("dns".utf8), c.peerName)
         if status == 0 {
             // (an LMTP recipient's own reply is not shown)
             record(0, c.client.options.lmtp ? "" : "Sent (\(text))", group: group, mailer: m, verbose: verbose, outcome: &outcome,
@@ -583,16 +588,16 @@ extension Engine {
         let why: String
         switch lost {
         case .timedOut?:
-            why = "Connection timed out with \(c.host.string)"
+            why = "Connection timed out with \(c.peerName.string)"
             if let sink = logSink, logLevel > 1 {
-                sink.log(priority: LOG_NOTICE, "\(log.id.string): timeout waiting for input from \(c.host.string) during \(Self.phaseName(c.lostWhile))")
+                sink.log(priority: LOG_NOTICE, "\(log.id.string): timeout waiting for input from \(c.peerName.string) during \(Self.phaseName(c.lostWhile))")
             }
-        case .failed(let e)?: why = "\(String(cString: strerror(e))) with \(c.host.string)"
-        default: why = "Connection reset by \(c.host.string)"
+        case .failed(let e)?: why = "\(String(cString: strerror(e))) with \(c.peerName.string)"
+        default: why = "Connection reset by \(c.peerName.string)"
         }
         // reply() leaves its own text as the envelope's message
         if outcome.message == nil || outcome.messageIsDeferral {
-            outcome.message = Array("reply: read error from \(c.host.string)".utf8)
+            outcome.message = Array("reply: read error from \(c.peerName.string)".utf8)
             outcome.messageIsDeferral = true
         }
         record(SysExit.tempFail.rawValue, "Deferred: " + why, group: group, mailer: m, verbose: verbose,
@@ -661,7 +666,7 @@ extension Engine {
                     reply = reader.feed(l)
                     if let code = l.first, code == UInt8(ascii: "4") || (code == UInt8(ascii: "5") && !ehlo) {
                         if needIntro {
-                            transcript(Array("... while talking to \(c.host.string):\n".utf8))
+                            transcript(Array("... while talking to \(c.peerName.string):\n".utf8))
                             needIntro = false
                         }
                         if let cmd = c.lastCommand {
@@ -683,7 +688,7 @@ extension Engine {
     /// Ends every cached SMTP session (QUIT, then close), newest first.
     func closeSMTPConnections(verbose: Bool) {
         for c in smtpConnections.reversed() {
-            if verbose { out.write("Closing connection to \(c.host.string)\n") }
+            if verbose { out.write("Closing connection to \(c.peerName.string)\n") }
             if c.usable, c.transport != nil {
                 _ = drive(c, c.client.quit(), verbose: verbose, transcript: { _ in }) { _ in }
             }
