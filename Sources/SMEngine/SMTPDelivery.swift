@@ -39,7 +39,7 @@ import SMQueueFormat
 protocol SMTPTransport: AnyObject {
     /// Writes everything within `timeout` seconds; 0 or an errno.
     func write(_ bytes: [UInt8], timeout: Int) -> Int32
-    /// One line without CR LF.
+    /// One line without its LF (a CR before it is kept).
     func readLine(timeout: Int) -> SMTPLineResult
     func close()
 }
@@ -102,8 +102,7 @@ final class SocketTransport: SMTPTransport {
         let deadline = time(nil) + time_t(max(timeout, 1))
         while true {
             if let nl = buffer[start...].firstIndex(of: 0x0A) {
-                var line = Array(buffer[start..<nl])
-                if line.last == 0x0D { line.removeLast() }
+                let line = Array(buffer[start..<nl])
                 start = nl + 1
                 if start > 4096 { buffer.removeFirst(start); start = 0 }
                 return .line(line)
@@ -357,6 +356,7 @@ extension Engine {
                 let (t, e) = SocketTransport.connect(a, timeout: smtpTimeout("connect") == 0 ? 75 : smtpTimeout("connect"))
                 lastHost = h
                 guard let t else { lastError = e; continue }
+                trafficLog?.emit("===", Array("CONNECT ".utf8) + h)
                 let c = SMTPConnection(host: host, mailerName: m.name, address: a, transport: t,
                                        client: SMTPClient(options: .init(heloName: rewriter.macros[Int(UInt8(ascii: "j"))] ?? [],
                                                                         tryExtended: m.has("a"), lmtp: lmtp)))
@@ -625,6 +625,7 @@ extension Engine {
     func send(_ c: SMTPConnection, _ command: [UInt8], verbose: Bool) -> Int32 {
         if verbose { out.write(">>> " + command.string + "\n"); out.flush() }
         c.lastCommand = command
+        trafficLog?.emit(">>>", command)
         return c.transport?.write(command + [0x0D, 0x0A], timeout: smtpTimeout("command")) ?? EPIPE
     }
 
@@ -644,10 +645,14 @@ extension Engine {
                 case .sendMessage:
                     // (the dot is shown, but the transcript's ">>> " line
                     // stays the DATA command, as sendmail's SmtpMsgBuffer)
-                    let saved = c.lastCommand
-                    if c.transport?.write(pendingMessage, timeout: smtpTimeout("datablock")) != 0 { c.client.abandon(); return .closed }
-                    if send(c, Array(".".utf8), verbose: verbose) != 0 { c.client.abandon(); return .closed }
-                    c.lastCommand = saved
+                    // (-X: the message and the dot as written, then -v's line)
+                    trafficLog?.wroteMessage(pendingMessage)
+                    trafficLog?.emit(">>>", [UInt8(ascii: ".")])
+                    if c.transport?.write(pendingMessage + Array(".\r\n".utf8), timeout: smtpTimeout("datablock")) != 0 {
+                        c.client.abandon()
+                        return .closed
+                    }
+                    if verbose { out.write(">>> .\n"); out.flush() }
                 default:
                     handle(a)
                 }
@@ -661,7 +666,10 @@ extension Engine {
             let ehlo = c.client.awaiting == .hello && !c.client.options.lmtp
             while reply == nil {
                 switch t.readLine(timeout: timeout(for: c.client.awaiting)) {
-                case .line(let l):
+                case .line(var l):
+                    // (-X logs the line with its CR, as read)
+                    trafficLog?.read(l)
+                    if l.last == 0x0D { l.removeLast() }
                     if verbose { out.write(l.string + "\n"); out.flush() }
                     reply = reader.feed(l)
                     if let code = l.first, code == UInt8(ascii: "4") || (code == UInt8(ascii: "5") && !ehlo) {

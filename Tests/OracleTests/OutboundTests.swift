@@ -102,7 +102,9 @@ struct OutboundTests {
              expects: ["daemon... Deferred: 452 4.2.2"], localLMTP: true),
         Case(name: "ob-submission-odi", recipients: ["a@[127.0.0.2]", "r5@[127.0.0.2]", "root", "b@[127.0.0.3]"],
              expects: ["Saved message in /root/dead.letter"], atSubmission: true),
+        // (with -X: the sessions in the traffic log, as sendmail logs them)
         Case(name: "ob-two-hosts", recipients: ["a@[127.0.0.2]", "b@[127.0.0.3]", "c@[127.0.0.5]", "root"],
+             runArguments: ["-X", "@SCRATCH@/home/traffic.log"],
              expects: ["Closing connection to [127.0.0.2]"]),
     ]
 
@@ -157,7 +159,7 @@ struct OutboundTests {
             o.devLog = collector.path
             o.launcher = ["/usr/bin/python3", OracleEnvironment.fixture("outbound/sink.py"), sinkLog]
             o.modeFlag = "-q"
-            o.extraArguments = ["-v", "-OLogLevel=9"] + c.runArguments
+            o.extraArguments = ["-v", "-OLogLevel=9"] + c.runArguments.map { $0.replacingOccurrences(of: "@SCRATCH@", with: d) }
             o.rootHome = d + "/home"
             if c.atSubmission {
                 o.modeFlag = "-odi"
@@ -176,6 +178,10 @@ struct OutboundTests {
             q.modeFlag = "-bp"
             let listing = try Sandbox.run(binary: binary, cf: cf, input: [], options: q, runDir: runs, tag: "\(c.name).\(who).mailq")
             var snap = try DeliverTests.collect(dir, last!, bounce: true, knownIDs: known, subdirectories: ["out", "box", "q", "home"])
+            for (k, v) in snap.files where k.hasSuffix("traffic.log") {
+                // (each line starts with the pid)
+                snap.files[k] = v.replacingOccurrences(of: #"(?m)^[0-9]{5,} "#, with: "PID ", options: .regularExpression)
+            }
             for (k, v) in snap.files where k.hasSuffix("lmtp.log") {
                 snap.files[k] = v.replacingOccurrences(of: #"MAIL From:<> SIZE=[0-9]+"#, with: "MAIL From:<> SIZE=<n>", options: .regularExpression)
             }
