@@ -158,17 +158,19 @@ struct PeerAddress {
         return nil
     }
 
-    /// The addresses of a host name (A, else AAAA, through getaddrinfo:
-    /// the system's switch, hosts file and resolver, given the name as
-    /// sendmail gives it to gethostbyname, trailing dot and all), in the
-    /// resolver's order; or the getaddrinfo error.
+    /// The addresses of a host name as Debian's sendmail (NETINET6) finds
+    /// them: the IPv6 ones first, then the IPv4 ones, each through
+    /// getaddrinfo (the system's switch, hosts file and resolver, the name
+    /// given as sendmail gives it to the resolver, trailing dot and all).
+    /// A lookup that must be tried again (EAI_AGAIN: a resolver that does
+    /// not answer) fails the whole lookup, as sendmail's TRY_AGAIN does.
     static func resolve(_ host: String, port: UInt16) -> ([PeerAddress], Int32) {
-        var r = resolve(host, port: port, family: AF_INET)
-        if r.0.isEmpty {
-            let r6 = resolve(host, port: port, family: AF_INET6)
-            if !r6.0.isEmpty || r.1 == EAI_NONAME || r.1 == -5 { r = r6 }
-        }
-        return r
+        let r6 = resolve(host, port: port, family: AF_INET6)
+        if r6.1 == EAI_AGAIN { return ([], EAI_AGAIN) }
+        let r4 = resolve(host, port: port, family: AF_INET)
+        if r4.1 == EAI_AGAIN { return ([], EAI_AGAIN) }
+        let all = r6.0 + r4.0
+        return (all, all.isEmpty ? r4.1 : 0)
     }
 
     static func resolve(_ host: String, port: UInt16, family: Int32) -> ([PeerAddress], Int32) {

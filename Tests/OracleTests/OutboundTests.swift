@@ -42,6 +42,9 @@ struct OutboundTests {
         /// queued by the oracle and run (ErrorMode=p: dead.letter in the
         /// sandbox's /root).
         var atSubmission = false
+        /// Ruleset 0 sends user@v6 and user@multi to esmtp with the host
+        /// names of the fixture hosts file (v6.ob.test, multi.ob.test).
+        var namedHosts = false
         var description: String { name }
     }
 
@@ -103,6 +106,11 @@ struct OutboundTests {
         Case(name: "ob-submission-odi", recipients: ["a@[127.0.0.2]", "r5@[127.0.0.2]", "root", "b@[127.0.0.3]"],
              expects: ["Saved message in /root/dead.letter"], atSubmission: true),
         // (with -X: the sessions in the traffic log, as sendmail logs them)
+        // names from the hosts file: IPv6 addresses first (::1 refused),
+        // then IPv4; a name without IPv6 address asks the (dead) resolver
+        // for one and is deferred, as Debian's sendmail does
+        Case(name: "ob-named-hosts", recipients: ["a@v6", "b@multi", "c@v6"],
+             expects: ["Connecting to v6.ob.test via esmtp", "Deferred: Name server: multi.ob.test"], namedHosts: true),
         Case(name: "ob-two-hosts", recipients: ["a@[127.0.0.2]", "b@[127.0.0.3]", "c@[127.0.0.5]", "root"],
              runArguments: ["-X", "@SCRATCH@/home/traffic.log"],
              expects: ["Closing connection to [127.0.0.2]"]),
@@ -126,6 +134,16 @@ struct OutboundTests {
         let (cf, d) = c.localLMTP ? try Self.prepareLMTP(c.name) : try DeliverTests.prepareScratch(c.name, fromM4: true)
         let dir = URL(fileURLWithPath: d)
         let runs = Workspace.shared.runs
+        if c.namedHosts {
+            var cfText = try String(contentsOfFile: cf, encoding: .isoLatin1)
+            if !cfText.contains("v6.ob.test") {
+                cfText = cfText.replacingOccurrences(of: "\nSparse=0\n", with: "\nSparse=0\n"
+                    + "R$* < @ v6 $* > $*\t$#esmtp $@ v6.ob.test $: $1 < @ v6.ob.test >\n"
+                    + "R$* < @ multi $* > $*\t$#esmtp $@ multi.ob.test $: $1 < @ multi.ob.test >\n")
+                try cfText.write(toFile: cf, atomically: false, encoding: .isoLatin1)
+            }
+            #expect(cfText.contains("v6.ob.test"), "no Sparse=0 in the cf to route v6 and multi")
+        }
         var options = SandboxOptions()
         options.modeFlag = "-bi"
         _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: [], options: options,
