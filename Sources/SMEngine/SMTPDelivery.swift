@@ -454,9 +454,16 @@ extension Engine {
             case .mailRefused(let r), .dataRefused(let r):
                 let rest = group.filter { open.contains($0.index) }
                 for q in rest { open.remove(q.index) }
+                var status = Self.dataStatus(r)
+                // (smtpmailfrom(): a 553 to MAIL is a bad sender address)
+                if case .mailRefused = action, r.code == 553 { status = SysExit.dataErr.rawValue }
+                var mailStage = false
+                if case .mailRefused = action { mailStage = true }
                 if !rest.isEmpty {
-                    self.recordReply(rest, reply: r, status: Self.dataStatus(r), conn: c, mailer: m, verbose: verbose,
-                                     outcome: &outcome, log: log, started: started, relay: relay, perRecipient: false)
+                    // (a refused MAIL names no Remote-MTA in the DSN)
+                    self.recordReply(rest, reply: r, status: status, conn: c, mailer: m, verbose: verbose,
+                                     outcome: &outcome, log: log, started: started, relay: relay, perRecipient: false,
+                                     remote: !mailStage)
                 }
             case .recipient(let i, let r):
                 rcptReplies[rcpts[i].index] = r
@@ -523,7 +530,8 @@ extension Engine {
     func recordReply(_ group: [QueuedRecipient], reply r: SMTPClientReply, status: Int32, conn c: SMTPConnection,
                      mailer m: Mailer, verbose: Bool, outcome: inout DeliveryOutcome, log: DeliveryLogContext,
                      started: time_t, relay: String?, notifySuccess: Set<Int> = [], dsn: String? = nil,
-                     perRecipient: Bool = true, rcptReplies: [Int: SMTPClientReply] = [:], perRecipientRcpt: Bool = true) {
+                     perRecipient: Bool = true, rcptReplies: [Int: SMTPClientReply] = [:], perRecipientRcpt: Bool = true,
+                     remote: Bool = true) {
         guard !group.isEmpty else { return }
         let line = r.lastLine.string
         // (the reply's enhanced code counts when the peer said
@@ -531,7 +539,7 @@ extension Engine {
         let enhanced = c.client.extensions.enhancedStatusCodes ? r.enhancedCode?.string : nil
         let logDSN = dsn ?? enhanced
         let text = c.client.extensions.enhancedStatusCodes ? r.textWithoutEnhancedCode.string : r.text.string
-        let remoteMTA = c.address == nil ? nil : (m.mtaType ?? Array("dns".utf8), c.peerName)
+        let remoteMTA = c.address == nil || !remote ? nil : (m.mtaType ?? Array("dns".utf8), c.peerName)
         if status == 0 {
             // (an LMTP recipient's own reply is not shown)
             record(0, c.client.options.lmtp ? "" : "Sent (\(text))", group: group, mailer: m, verbose: verbose, outcome: &outcome,

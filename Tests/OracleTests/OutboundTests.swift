@@ -111,6 +111,11 @@ struct OutboundTests {
         // for one and is deferred, as Debian's sendmail does
         Case(name: "ob-named-hosts", recipients: ["a@v6", "b@multi", "c@v6"],
              expects: ["Connecting to v6.ob.test via esmtp", "Deferred: Name server: multi.ob.test"], namedHosts: true),
+        // MAIL refused: every recipient of the transaction shares the reply
+        Case(name: "ob-mail-553", submitArguments: ["-f", "m5joe@x.example"], recipients: ["a@[127.0.0.2]", "b@[127.0.0.2]"],
+             expects: ["553 5.1.8"]),
+        Case(name: "ob-mail-451", submitArguments: ["-f", "m4joe@x.example"], recipients: ["a@[127.0.0.2]", "b@[127.0.0.3]"],
+             expects: ["451 4.1.8"]),
         Case(name: "ob-two-hosts", recipients: ["a@[127.0.0.2]", "b@[127.0.0.3]", "c@[127.0.0.5]", "root"],
              runArguments: ["-X", "@SCRATCH@/home/traffic.log"],
              expects: ["Closing connection to [127.0.0.2]"]),

@@ -21,7 +21,8 @@
 # 550 5.1.1 User unknown, o4... 451 4.2.0 the first time only (a file
 # LOGFILE.once-<local part> remembers it: accepted by the next run); d5
 # as any recipient: 554 5.6.0 after DATA; d4: 452 4.3.1 after DATA;
-# with LMTP m5... 550 5.2.2 after DATA.
+# with LMTP m5... 550 5.2.2 after DATA.  A sender's local part decides
+# MAIL's reply: m5... 553 5.1.8, m4... 451 4.1.8.
 import asyncio, os, subprocess, sys
 
 LOG = sys.argv[1]
@@ -71,9 +72,15 @@ async def session(reader, writer, addr, kind):
         elif cmd == b"HELO":
             await reply("250 sink.test hello")
         elif cmd == b"MAIL":
-            mail = True
             rcpts = []
-            await reply("250 2.1.0 Sender ok")
+            sender = line[line.find(b"<") + 1:].split(b">")[0].lower()
+            if sender.startswith(b"m5"):
+                await reply("553 5.1.8 <%s>... Domain of sender address does not exist" % sender.decode())
+            elif sender.startswith(b"m4"):
+                await reply("451 4.1.8 <%s>... Sender domain must resolve" % sender.decode())
+            else:
+                mail = True
+                await reply("250 2.1.0 Sender ok")
         elif cmd == b"RCPT":
             a = line[line.find(b"<") + 1:].split(b">")[0]
             lp = a.split(b"@")[0].lower()
