@@ -398,8 +398,13 @@ extension Engine {
                 }
             }
             if let r = failure {
-                // sendmail says QUIT at once and gives up the session
-                send(c, Array("QUIT".utf8), verbose: verbose)
+                // sendmail says QUIT and gives up the session (after a
+                // 421, the peer is closing: its answer is not awaited)
+                if r.code == 421 {
+                    send(c, Array("QUIT".utf8), verbose: verbose)
+                } else {
+                    _ = drive(c, c.client.quit(), verbose: verbose, transcript: { outcome.transcript += $0 }) { _ in }
+                }
                 c.transport?.close()
                 c.transport = nil
                 let status = r.type == 4 ? SysExit.tempFail.rawValue : SysExit.unavailable.rawValue
@@ -583,7 +588,7 @@ extension Engine {
                        started: time_t) {
         recordReply(group, reply: r, status: status, conn: c, mailer: m, verbose: verbose, outcome: &outcome,
                     log: log, started: started, relay: c.relay,
-                    dsn: status == SysExit.tempFail.rawValue ? "4.5.0" : "5.5.0")
+                    dsn: status == SysExit.tempFail.rawValue ? "4.5.0" : "5.5.0", remote: false)
         // a session-wide failure is the envelope's message, not the recipients'
         for q in group { outcome.recipientMessages[q.index] = nil }
     }
@@ -612,6 +617,10 @@ extension Engine {
         }
         record(SysExit.tempFail.rawValue, "Deferred: " + why, group: group, mailer: m, verbose: verbose,
                outcome: &outcome, log: log, started: started, relay: c.relay, dsn: "4.4.2")
+        // lost while recipients were being named: theirs is the text too
+        if case .rcpt = c.lostWhile {
+            for q in group { outcome.recipientMessages[q.index] = Array(("Deferred: " + why).utf8) }
+        }
     }
 
     /// sendmail's SmtpPhase texts, for the timeout notice.

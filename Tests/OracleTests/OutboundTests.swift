@@ -116,6 +116,11 @@ struct OutboundTests {
              expects: ["553 5.1.8"]),
         Case(name: "ob-mail-451", submitArguments: ["-f", "m4joe@x.example"], recipients: ["a@[127.0.0.2]", "b@[127.0.0.3]"],
              expects: ["451 4.1.8"]),
+        // the peer goes away at DATA; a 554 greeting; no answer to RCPT
+        Case(name: "ob-dropped-at-data", recipients: ["a@[127.0.0.9]", "b@[127.0.0.9]"], expects: ["a@[127.0.0.9]"]),
+        Case(name: "ob-greeting-554", recipients: ["a@[127.0.0.10]"], expects: ["554 5.7.1"]),
+        Case(name: "ob-rcpt-timeout", recipients: ["a@[127.0.0.11]"], runArguments: ["-OTimeout.rcpt=2s"],
+             expects: ["timed out"]),
         Case(name: "ob-two-hosts", recipients: ["a@[127.0.0.2]", "b@[127.0.0.3]", "c@[127.0.0.5]", "root"],
              runArguments: ["-X", "@SCRATCH@/home/traffic.log"],
              expects: ["Closing connection to [127.0.0.2]"]),

@@ -17,6 +17,9 @@
 #   127.0.0.6  ESMTP; after the message's final dot it never answers
 #   127.0.0.7  ESMTP; greeting 421 4.3.2 (service not available)
 #   127.0.0.8  LMTP (LHLO) with per-recipient replies after DATA
+#   127.0.0.9  ESMTP; closes the connection when DATA comes
+#   127.0.0.10 greeting 554 5.7.1 (no service for you)
+#   127.0.0.11 ESMTP without PIPELINING; never answers a RCPT
 # A recipient's local part decides its RCPT reply: t4... 451 4.2.0, r5...
 # 550 5.1.1 User unknown, o4... 451 4.2.0 the first time only (a file
 # LOGFILE.once-<local part> remembers it: accepted by the next run); d5
@@ -33,7 +36,8 @@ def log(line):
     out.write(line + b"\n")
 
 KINDS = {"127.0.0.2": "full", "127.0.0.3": "old", "127.0.0.4": "bare", "127.0.0.6": "hang",
-         "127.0.0.7": "busy", "127.0.0.8": "lmtp"}
+         "127.0.0.7": "busy", "127.0.0.8": "lmtp", "127.0.0.9": "drop", "127.0.0.10": "refuse",
+         "127.0.0.11": "slowrcpt"}
 
 async def session(reader, writer, addr, kind):
     log(b"== connect " + addr.encode())
@@ -50,6 +54,15 @@ async def session(reader, writer, addr, kind):
         await reply("421 4.3.2 sink.test busy, come back later")
         writer.close()
         return
+    if kind == "refuse":
+        # (RFC 5321: after a 554 greeting only QUIT is answered)
+        await reply("554 5.7.1 sink.test no service for you")
+        line = await reader.readline()
+        log(b"C: " + line.rstrip(b"\r\n") if line else b"== eof")
+        if line[:4].upper() == b"QUIT":
+            await reply("221 2.0.0 sink.test closing connection")
+        writer.close()
+        return
     await reply("220 sink.test ESMTP ready" if kind != "lmtp" else "220 sink.test LMTP ready")
     rcpts = []
     mail = False
@@ -64,7 +77,7 @@ async def session(reader, writer, addr, kind):
         if cmd in (b"EHLO", b"LHLO"):
             if kind == "old":
                 await reply("500 5.5.1 Command unrecognized")
-            elif kind == "bare":
+            elif kind in ("bare", "slowrcpt"):
                 await reply("250 sink.test hello")
             else:
                 await reply("250 sink.test hello\n250 ENHANCEDSTATUSCODES\n250 PIPELINING\n250 8BITMIME\n"
@@ -81,6 +94,14 @@ async def session(reader, writer, addr, kind):
             else:
                 mail = True
                 await reply("250 2.1.0 Sender ok")
+        elif cmd == b"RCPT" and kind == "slowrcpt":
+            log(b"== hanging")
+            await asyncio.sleep(3600)
+            return
+        elif cmd == b"DATA" and kind == "drop":
+            log(b"== dropping")
+            writer.close()
+            return
         elif cmd == b"RCPT":
             a = line[line.find(b"<") + 1:].split(b">")[0]
             lp = a.split(b"@")[0].lower()
