@@ -102,7 +102,6 @@ extension Engine {
         defer {
             jobDepth -= 1
             if jobDepth == 0 && how != .queueRun && !smtpConnections.isEmpty { closeSMTPConnections(verbose: verbose) }
-            if jobDepth == 0 && how == .queueRun { for c in smtpConnections { c.idle = true } }
         }
         let (qfSub, dfSub) = QueueCommitter(directory: qdir).subdirectories
         let qfDir = qfSub ? qdir + "/qf" : qdir

@@ -213,11 +213,6 @@ final class SMTPConnection {
     /// The last command sent (sendmail's SmtpMsgBuffer), for the
     /// transcript's ">>> " line; cleared once shown.
     var lastCommand: [UInt8]? = nil
-    /// Left by an earlier job: probed with RSET before it is used again.
-    var idle = false
-    /// The queue ID of the envelope it last carried (another envelope,
-    /// such as a bounce made in the job, probes it with RSET too).
-    var envelope: [UInt8] = []
     /// What the session waited for when it was lost.
     var lostWhile: SMTPClient.Awaiting = .nothing
 
@@ -313,8 +308,8 @@ extension Engine {
 
         // a cached connection to the host, else a new one
         var conn = smtpConnections.first { $0.usable && $0.mailerName == m.name && $0.host.asciiCaseEquals(peerName) }
-        if let c = conn, c.idle || c.envelope != log.id {
-            // mci_get(): a session left from an earlier job is probed with RSET
+        if let c = conn {
+            // mci_get(): a cached session is probed with RSET before reuse
             var alive = false
             let lost = drive(c, c.client.reset(), verbose: verbose, transcript: { _ in }) { a in
                 if case .transactionDone = a { alive = true }
@@ -327,8 +322,6 @@ extension Engine {
             }
         }
         if let c = conn {
-            c.idle = false
-            c.envelope = log.id
             if verbose {
                 let kind = lmtp ? "LMTP" : c.client.extensions.esmtp ? "ESMTP" : "SMTP"
                 out.write(ipc ? "\(to)... Using cached \(kind) connection to \(host.string) via \(m.name.string)...\n"
@@ -345,7 +338,6 @@ extension Engine {
             let c = SMTPConnection(host: m.name, mailerName: m.name, address: nil, transport: t,
                                    client: SMTPClient(options: .init(heloName: rewriter.macros[Int(UInt8(ascii: "j"))] ?? [],
                                                                     tryExtended: m.has("a"), lmtp: lmtp)))
-            c.envelope = log.id
             smtpConnections.append(c)
             conn = c
         } else {
@@ -362,7 +354,6 @@ extension Engine {
                 let c = SMTPConnection(host: host, mailerName: m.name, address: a, transport: t,
                                        client: SMTPClient(options: .init(heloName: rewriter.macros[Int(UInt8(ascii: "j"))] ?? [],
                                                                         tryExtended: m.has("a"), lmtp: lmtp)))
-                c.envelope = log.id
                 c.peerName = h
                 smtpConnections.append(c)
                 conn = c

@@ -45,6 +45,8 @@ struct OutboundTests {
         /// Ruleset 0 sends user@v6 and user@multi to esmtp with the host
         /// names of the fixture hosts file (v6.ob.test, multi.ob.test).
         var namedHosts = false
+        /// The esmtp mailer's r= (recipients per transaction).
+        var esmtpMaxRcpt: Int? = nil
         var description: String { name }
     }
 
@@ -121,6 +123,9 @@ struct OutboundTests {
         Case(name: "ob-greeting-554", recipients: ["a@[127.0.0.10]"], expects: ["554 5.7.1"]),
         Case(name: "ob-rcpt-timeout", recipients: ["a@[127.0.0.11]"], runArguments: ["-OTimeout.rcpt=2s"],
              expects: ["timed out"]),
+        // r=2: two transactions on one session, the second after RSET
+        Case(name: "ob-max-recipients", recipients: ["a@[127.0.0.2]", "b@[127.0.0.2]", "c@[127.0.0.2]", "r5d@[127.0.0.2]", "e@[127.0.0.2]"],
+             expects: ["Using cached ESMTP connection to [127.0.0.2]"], esmtpMaxRcpt: 2),
         Case(name: "ob-two-hosts", recipients: ["a@[127.0.0.2]", "b@[127.0.0.3]", "c@[127.0.0.5]", "root"],
              runArguments: ["-X", "@SCRATCH@/home/traffic.log"],
              expects: ["Closing connection to [127.0.0.2]"]),
@@ -144,6 +149,15 @@ struct OutboundTests {
         let (cf, d) = c.localLMTP ? try Self.prepareLMTP(c.name) : try DeliverTests.prepareScratch(c.name, fromM4: true)
         let dir = URL(fileURLWithPath: d)
         let runs = Workspace.shared.runs
+        if let r = c.esmtpMaxRcpt {
+            let cfText = try String(contentsOfFile: cf, encoding: .isoLatin1)
+            if !cfText.contains("L=990, r=") {
+                try cfText.replacingOccurrences(of: "\nMesmtp,\t\tP=[IPC], F=mDFMuXa, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\\r\\n, L=990,",
+                                                with: "\nMesmtp,\t\tP=[IPC], F=mDFMuXa, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\\r\\n, L=990, r=\(r),")
+                    .write(toFile: cf, atomically: false, encoding: .isoLatin1)
+            }
+            #expect(try String(contentsOfFile: cf, encoding: .isoLatin1).contains("L=990, r=\(r),"), "esmtp's r= not set")
+        }
         if c.namedHosts {
             var cfText = try String(contentsOfFile: cf, encoding: .isoLatin1)
             if !cfText.contains("v6.ob.test") {
