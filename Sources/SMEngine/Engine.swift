@@ -69,9 +69,10 @@ public final class Engine: CfReporter {
     var pendingMessage: [UInt8] = []
     /// How deep deliverLockedEntry is (a bounce is delivered inside).
     var jobDepth = 0
-    /// The size collect() counted for the message just submitted (its
-    /// delivery at submission announces it in SIZE=).
-    var collectedSize: Int? = nil
+    /// sendmail's e_msgsize of envelopes made in this process, by queue
+    /// ID (collect()'s count at submission, a bounce's estimate), for
+    /// SMTP's SIZE=; a queued message read back gets it from its files.
+    var envelopeSizes: [[UInt8]: Int] = [:]
 
     public var exitStatus: SysExit {
         get { rewriter.exitStatus }

@@ -274,13 +274,12 @@ extension Engine {
         return (out, temp)
     }
 
-    /// sendmail's e_msgsize: at submission collect()'s count; in a queue
-    /// run the data file's size and, per
+    /// sendmail's e_msgsize: what this process made the envelope with
+    /// (envelopeSizes), else, read from the queue, the data file's size and, per
     /// qf header line, its length less three (measured against sendmail
     /// 8.17: the header text and the bytes of its ?condition?).
-    func messageSize(_ qf: QueueFile, data: [UInt8]) -> Int {
-        // at submission (not its bounce): what collect() counted
-        if submissionDelivery, jobDepth == 1, let n = collectedSize { return n }
+    func messageSize(_ qf: QueueFile, id: [UInt8], data: [UInt8]) -> Int {
+        if let n = envelopeSizes[id] { return n }
         var n = data.count
         for h in qf.headers {
             n += 1 + (h.condition.map { $0.count + 2 } ?? 0) + h.text.count - 3
@@ -414,7 +413,7 @@ extension Engine {
         // the transaction
         // RCPTs in sendmail's tochain order: the group's last one first
         let rcpts = Array(group.reversed())
-        var env = SMTPClient.Envelope(sender: smtpSender(qf, mailer: m), size: messageSize(qf, data: data),
+        var env = SMTPClient.Envelope(sender: smtpSender(qf, mailer: m), size: messageSize(qf, id: log.id, data: data),
                                       recipients: rcpts.map { q in
             var r = SMTPClient.Recipient(address: q.address.user)
             let qr = qf.recipients[q.index]

@@ -231,7 +231,7 @@ extension Engine {
         }
         let msgid = messageID(headers)
         // (a delivery now announces collect()'s size in SMTP's SIZE=)
-        collectedSize = message.size
+        envelopeSizes[qid.bytes] = message.size
         // (a -t header recipient's error is not logged itself)
         logRecipientErrors(id: qid.bytes, queue: queue, delay: Int64(time(nil)) - Int64(now), noticeCount: commandLineErrors)
         logQueued(id: qid.bytes, sender: qf.sender, size: message.size, precedence: precedenceClass(headers),
