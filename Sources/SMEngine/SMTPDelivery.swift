@@ -441,6 +441,7 @@ extension Engine {
         var open = Set(group.map { $0.index })
         var acceptedRcpts: [QueuedRecipient] = []
         var rcptReplies: [Int: SMTPClientReply] = [:]
+        var lmtpDelivered: [(Int, SMTPClientReply)] = []
         // NOTIFY=SUCCESS: a peer that offers DSN reports on its own; for
         // one that does not, the sender is told "relayed"
         let success = notifySuccess
@@ -476,10 +477,19 @@ extension Engine {
                                  rcptReplies: rcptReplies)
             case .delivered(let i, let r):
                 open.remove(rcpts[i].index)
+                // (LMTP: the delivered ones are reported together at the end)
+                if r.type == 2 { lmtpDelivered.append((rcpts[i].index, r)); break }
                 self.recordReply([rcpts[i]], reply: r, status: Self.dataStatus(r), conn: c, mailer: m, verbose: verbose,
                                  outcome: &outcome, log: log, started: started, relay: relay,
                                  notifySuccess: c.client.extensions.dsn ? [] : success, perRecipient: true,
                                  perRecipientRcpt: false)
+            case .transactionDone where !lmtpDelivered.isEmpty:
+                let ok = Set(lmtpDelivered.map { $0.0 })
+                self.recordReply(group.filter { ok.contains($0.index) }, reply: lmtpDelivered.last!.1, status: 0, conn: c,
+                                 mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started, relay: relay,
+                                 notifySuccess: c.client.extensions.dsn ? [] : success, perRecipient: true,
+                                 rcptReplies: rcptReplies, perRecipientRcpt: false)
+                lmtpDelivered = []
             default: break
             }
         }
@@ -534,7 +544,8 @@ extension Engine {
         let enhanced = c.client.extensions.enhancedStatusCodes ? r.enhancedCode?.string : nil
         let logDSN = dsn ?? enhanced
         let text = c.client.extensions.enhancedStatusCodes ? r.textWithoutEnhancedCode.string : r.text.string
-        let remoteMTA = c.address == nil || !remote ? nil : (m.mtaType ?? Array("dns".utf8), c.peerName)
+        // (Remote-MTA: an SMTP peer over TCP; never an LMTP one)
+        let remoteMTA = c.address == nil || !remote || c.client.options.lmtp ? nil : (m.mtaType ?? Array("dns".utf8), c.peerName)
         if status == 0 {
             // (an LMTP recipient's own reply is not shown)
             record(0, c.client.options.lmtp ? "" : "Sent (\(text))", group: group, mailer: m, verbose: verbose, outcome: &outcome,

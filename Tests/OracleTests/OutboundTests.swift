@@ -45,6 +45,9 @@ struct OutboundTests {
         /// Ruleset 0 sends user@v6 and user@multi to esmtp with the host
         /// names of the fixture hosts file (v6.ob.test, multi.ob.test).
         var namedHosts = false
+        /// A mailer lmtpx (P=[IPC], F=z: LMTP over TCP) that ruleset 0
+        /// gives user@lmtphost, to the LMTP next hop 127.0.0.8.
+        var lmtpMailer = false
         /// The esmtp mailer's r= (recipients per transaction).
         var esmtpMaxRcpt: Int? = nil
         var description: String { name }
@@ -126,6 +129,9 @@ struct OutboundTests {
         // r=2: two transactions on one session, the second after RSET
         Case(name: "ob-max-recipients", recipients: ["a@[127.0.0.2]", "b@[127.0.0.2]", "c@[127.0.0.2]", "r5d@[127.0.0.2]", "e@[127.0.0.2]"],
              expects: ["Using cached ESMTP connection to [127.0.0.2]"], esmtpMaxRcpt: 2),
+        // LMTP over TCP: failures at once, the delivered ones together
+        Case(name: "ob-lmtp-tcp", recipients: ["a@lmtphost", "m5b@lmtphost", "c@lmtphost", "r5d@lmtphost"],
+             expects: [">>> LHLO", "Service unavailable (Mailbox full)"], lmtpMailer: true),
         Case(name: "ob-two-hosts", recipients: ["a@[127.0.0.2]", "b@[127.0.0.3]", "c@[127.0.0.5]", "root"],
              runArguments: ["-X", "@SCRATCH@/home/traffic.log"],
              expects: ["Closing connection to [127.0.0.2]"]),
@@ -157,6 +163,17 @@ struct OutboundTests {
                     .write(toFile: cf, atomically: false, encoding: .isoLatin1)
             }
             #expect(try String(contentsOfFile: cf, encoding: .isoLatin1).contains("L=990, r=\(r),"), "esmtp's r= not set")
+        }
+        if c.lmtpMailer {
+            var cfText = try String(contentsOfFile: cf, encoding: .isoLatin1)
+            if !cfText.contains("Mlmtpx") {
+                cfText = cfText.replacingOccurrences(of: "\nSparse=0\n", with: "\nSparse=0\n"
+                    + "R$* < @ lmtphost $* > $*\t$#lmtpx $@ [127.0.0.8] $: $1 < @ lmtphost >\n")
+                cfText += "Mlmtpx,\t\tP=[IPC], F=mDFMuXz, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\\r\\n, L=990,\n"
+                    + "\t\tT=DNS/RFC822/SMTP,\n\t\tA=TCP $h\n"
+                try cfText.write(toFile: cf, atomically: false, encoding: .isoLatin1)
+            }
+            #expect(cfText.contains("lmtphost"), "no Sparse=0 in the cf to route lmtphost")
         }
         if c.namedHosts {
             var cfText = try String(contentsOfFile: cf, encoding: .isoLatin1)
