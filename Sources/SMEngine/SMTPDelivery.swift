@@ -1,33 +1,37 @@
 // SMEngine/SMTPDelivery.swift
 //
-// Delivery through SMTP mailers (P=[IPC], and A= mailers that speak SMTP
-// such as `mailer IPC` or LMTP over TCP) as sendmail's deliver() and
-// usersmtp.c do it in a queue run: the host is $h from ruleset 0; an
-// `[address]` literal is connected to directly, any other name through its
-// MX hosts (HostResolution.getmxrr) and their addresses (getaddrinfo: the
-// service switch and the hosts file), tried in order until one answers.
-// One transaction per host carries every recipient of the group (the send
-// list's grouping by mailer and host); SMTPClient (SMSMTP) decides the
-// dialogue, this file carries it out and maps each reply into the
-// recipient's fate as sendmail maps it: 2xx sent ("Sent (text)"), 4xx
-// deferred ("Deferred: <reply>", the recipient's qf M line), 5xx failed
-// (550/551/553 User unknown, others Service unavailable) with a DSN whose
-// Remote-MTA is the host and Diagnostic-Code the reply; the -v dialogue
-// (">>> command" and the reply lines), the transcript's "... while
-// talking to host:" part, and the log line's relay= "host [address]".
+// Delivery through SMTP and LMTP mailers as sendmail's deliver() and
+// usersmtp.c do it: P=[IPC] mailers over TCP, and mailers whose A= has no
+// $u over their program's pipe (SMTPDeliveryPipe.swift; F=z: LMTP, as
+// FEATURE(local_lmtp)'s).  The host is $h from ruleset 0; an `[address]`
+// literal is connected to directly, any other name through its MX hosts
+// (HostResolution.getmxrr) and their addresses, IPv6 then IPv4 as
+// Debian's sendmail finds them, tried in order until one answers.  One
+// transaction per group (the send list's grouping by mailer and host, at
+// most r= recipients); SMTPClient (SMSMTP) decides the dialogue, this file
+// carries it out and maps each reply into the recipient's fate as sendmail
+// maps it: 2xx sent ("Sent (text)"; LMTP's delivered ones together),
+// 4xx deferred ("Deferred: <reply>", a RCPT's also the recipient's qf M
+// line), 5xx failed (RCPT 550/551/553 User unknown, MAIL 553 Data format
+// error, others Service unavailable) with a DSN whose Remote-MTA is the
+// SMTP peer and Diagnostic-Code the reply; enhanced codes count when the
+// peer offered ENHANCEDSTATUSCODES.  Also: the -v dialogue (">>> command"
+// and the reply lines), the transcript's "... while talking to host:"
+// part, the -X traffic log, the log line's relay=/dsn=/reply=, SIZE= as
+// sendmail's e_msgsize, MAIL From:<> for bounces.
 //
 // Transport decision: a queue run delivers in its own process (as
 // sendmail's), so the socket is a plain blocking one and every read and
 // write waits with poll() for at most the Timeout.* of its phase
 // (connect, initial, helo, mail, rcpt, datainit, datablock, datafinal,
 // rset, quit); a timeout defers the recipients still open.
-// Connections stay open for the rest of the message's processing (the
-// bounce goes out after it) and are closed in reverse order of opening
-// with QUIT ("Closing connection to host"), as sendmail's connection
-// cache at the end of a job.
+// Sessions stay open for the rest of the queue run (a submission's: its
+// job), are probed with RSET before each reuse ("Using cached ...
+// connection"), and are closed in reverse order of opening with QUIT
+// ("Closing connection to host"), as sendmail's connection cache.
 // Not yet: 8->7 MIME conversion for a peer without 8BITMIME (call point
-// marked below), STARTTLS, AUTH, host status files, the cache reused
-// across queued messages (ConnectionCacheSize/Timeout), FallbackMXhost.
+// marked below), L= line wrapping, STARTTLS, AUTH, host status files,
+// ConnectionCacheSize/ConnectionCacheTimeout, FallbackMXhost.
 
 import Glibc
 import SMBase

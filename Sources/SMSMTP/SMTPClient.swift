@@ -277,14 +277,8 @@ public struct SMTPClient: Sendable {
             return [.dataRefused(reply), .send(Array("RSET".utf8))]
         case .dataEnd:
             if accepted.isEmpty { return [.transactionDone] }
-            if options.lmtp && reply.type == 2 {
-                // the first recipient's reply; one more per other recipient
-                var actions: [Action] = [.delivered(accepted[0], reply)]
-                expected = accepted.dropFirst().map { .lmtpRecipient($0) }
-                if expected.isEmpty { actions.append(.transactionDone) }
-                return actions
-            }
             if options.lmtp {
+                // the first recipient's reply; one more per other recipient
                 var actions: [Action] = [.delivered(accepted[0], reply)]
                 expected = accepted.dropFirst().map { .lmtpRecipient($0) }
                 if expected.isEmpty { actions.append(.transactionDone) }
