@@ -434,11 +434,21 @@ extension Engine {
         env.bodyType = qf.bodyType
         env.envelopeID = qf.envelopeID
         if qf.flags.contains(.retParameter) { env.ret = Array((qf.flags.contains(.noBodyReturn) ? "HDRS" : "FULL").utf8) }
-        // (8->7: where the peer lacks 8BITMIME and the message is 8-bit
-        // without F=8, sendmail converts the body (mime8to7); the SMMime
-        // conversion is to be called here when it exists.)
         var message = headerBytes(qf, mailer: m) + m.eol + DeliveryFormat.body(data, mailerFlags: m.flags, eol: m.eol)
-        if m.eol != [0x0D, 0x0A] { message = SMTPClient.dotStuffed(message) }
+        // CALL POINT, 8->7 (sendmail's mime8to7): an 8-bit message (qf
+        // flag 8) to a peer without 8BITMIME through a mailer without F=8,
+        // with EightBitMode=m (the default), has its body converted to
+        // 7 bits (quoted-printable/base64, X-MIME-Autoconverted:) before
+        // it is sent.  The conversion belongs to SMMime (another task);
+        // until it is called here the message goes as it is.
+        let eightBitMode = config.options["EightBitMode"]?.first ?? UInt8(ascii: "m")
+        if qf.flags.contains(.has8Bit), !c.client.extensions.eightBitMIME, !m.has("8"),
+           eightBitMode == UInt8(ascii: "m") {
+            // message = <SMMime 8->7 conversion of message> (not yet)
+        }
+        // (dots and line ends as the mailer's F=X and E= make them: sendmail's
+        // SMTP mailers have both; SMTPClient.dotStuffed is for bytes that
+        // are not prepared so)
         pendingMessage = message
         defer { pendingMessage = [] }
         let relay = c.relay
