@@ -434,7 +434,7 @@ extension Engine {
         env.bodyType = qf.bodyType
         env.envelopeID = qf.envelopeID
         if qf.flags.contains(.retParameter) { env.ret = Array((qf.flags.contains(.noBodyReturn) ? "HDRS" : "FULL").utf8) }
-        var message = headerBytes(qf, mailer: m) + m.eol + DeliveryFormat.body(data, mailerFlags: m.flags, eol: m.eol)
+        let message = headerBytes(qf, mailer: m) + m.eol + DeliveryFormat.body(data, mailerFlags: m.flags, eol: m.eol)
         // CALL POINT, 8->7 (sendmail's mime8to7): an 8-bit message (qf
         // flag 8) to a peer without 8BITMIME through a mailer without F=8,
         // with EightBitMode=m (the default), has its body converted to
@@ -444,7 +444,7 @@ extension Engine {
         let eightBitMode = config.options["EightBitMode"]?.first ?? UInt8(ascii: "m")
         if qf.flags.contains(.has8Bit), !c.client.extensions.eightBitMIME, !m.has("8"),
            eightBitMode == UInt8(ascii: "m") {
-            // message = <SMMime 8->7 conversion of message> (not yet)
+            // (make `message` a var and replace it with SMMime's 8->7 conversion here)
         }
         // (dots and line ends as the mailer's F=X and E= make them: sendmail's
         // SMTP mailers have both; SMTPClient.dotStuffed is for bytes that
