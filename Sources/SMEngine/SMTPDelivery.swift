@@ -410,6 +410,13 @@ extension Engine {
                 sessionLost(group, lost: lost, conn: c, mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started)
                 return
             }
+            // talking to ourselves (an MX or alias we did not know of):
+            // a configuration error, not a delivery (unless F=k or LMTP)
+            let me = rewriter.macros[Int(UInt8(ascii: "j"))] ?? []
+            if !m.has("k"), !lmtp, !me.isEmpty, c.client.peerHelloName.asciiCaseEquals(me) {
+                mailLoopsBack(group, conn: c, mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started)
+                return
+            }
             c.usable = true
         }
         guard let c = conn else { return }
@@ -594,6 +601,30 @@ extension Engine {
             if let e = enhanced { q.report?.status = Array(e.utf8) }
             q.report?.diagnostic = (m.diagType ?? Array("smtp".utf8), r.lastLine)
             q.report?.remoteMTA = remoteMTA
+        }
+    }
+
+    /// The peer greeted with our own name: syserr()'s line (shown, in the
+    /// transcript, logged as SYSERR), QUIT, and the group fails with
+    /// EX_CONFIG ("553 5.3.5 system config error" as the DSN's reason).
+    func mailLoopsBack(_ group: [QueuedRecipient], conn c: SMTPConnection, mailer m: Mailer, verbose: Bool,
+                       outcome: inout DeliveryOutcome, log: DeliveryLogContext, started: time_t) {
+        let text = "\(c.peerName.string) config error: mail loops back to me (MX problem?)"
+        out.write(text + "\n")
+        outcome.transcript += Array("553 5.3.5 \(text)\n".utf8)
+        if let sink = logSink {
+            sink.log(priority: LOG_CRIT, "\(log.id.string): SYSERR(\(options.realUserName.string)): \(text)")
+        }
+        // (syserr() leaves EX_SOFTWARE as the exit status)
+        if exitStatus == .ok || exitStatus == .tempFail { exitStatus = .software }
+        _ = drive(c, c.client.quit(), verbose: verbose, transcript: { outcome.transcript += $0 }) { _ in }
+        c.transport?.close()
+        c.transport = nil
+        record(SysExit.config.rawValue, "", group: group, mailer: m, verbose: verbose, outcome: &outcome,
+               log: log, started: started, relay: c.relay, dsn: "5.3.5")
+        for q in group {
+            q.report?.status = Array("5.3.5".utf8)
+            q.report?.diagnostic = (m.diagType ?? Array("smtp".utf8), Array("553 5.3.5 system config error".utf8))
         }
     }
 

@@ -194,6 +194,9 @@ public struct SMTPClient: Sendable {
 
     public let options: Options
     public private(set) var extensions = SMTPExtensions()
+    /// The first word of the EHLO/HELO reply: the name the peer gives
+    /// itself (the caller's mail-loop check compares it with $j).
+    public private(set) var peerHelloName: [UInt8] = []
     /// The replies still owed, oldest first.
     public private(set) var expected: [Awaiting] = []
     public var awaiting: Awaiting { expected.first ?? .nothing }
@@ -231,6 +234,7 @@ public struct SMTPClient: Sendable {
         case .hello:
             if reply.type == 2 {
                 extensions = SMTPExtensions.parse(reply)
+                peerHelloName = Self.firstWord(reply)
                 return [.ready]
             }
             if reply.type == 5 && !options.lmtp {
@@ -241,6 +245,7 @@ public struct SMTPClient: Sendable {
         case .helo:
             guard reply.type == 2 else { return [.sessionFailed(reply)] }
             extensions = SMTPExtensions()
+            peerHelloName = Self.firstWord(reply)
             return [.ready]
         case .mail:
             guard reply.type == 2 else {
@@ -321,6 +326,10 @@ public struct SMTPClient: Sendable {
 
     /// The caller lost the connection or timed out: nothing more is owed.
     public mutating func abandon() { expected = [] }
+
+    static func firstWord(_ r: SMTPClientReply) -> [UInt8] {
+        Array((r.lines.first ?? []).dropFirst(4).prefix { $0 != 0x20 })
+    }
 
     /// MAIL From:<sender> with the parameters the peer offers.
     public func mailCommand(_ e: Envelope) -> [UInt8] {

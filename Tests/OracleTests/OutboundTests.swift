@@ -132,6 +132,8 @@ struct OutboundTests {
         // LMTP over TCP: failures at once, the delivered ones together
         Case(name: "ob-lmtp-tcp", recipients: ["a@lmtphost", "m5b@lmtphost", "c@lmtphost", "r5d@lmtphost"],
              expects: [">>> LHLO", "Service unavailable (Mailbox full)"], lmtpMailer: true),
+        // a peer that says it is us: mail loops back (config error)
+        Case(name: "ob-loops-back", recipients: ["a@[127.0.0.12]", "root"], expects: ["mail loops back to me"]),
         Case(name: "ob-two-hosts", recipients: ["a@[127.0.0.2]", "b@[127.0.0.3]", "c@[127.0.0.5]", "root"],
              runArguments: ["-X", "@SCRATCH@/home/traffic.log"],
              expects: ["Closing connection to [127.0.0.2]"]),
@@ -292,7 +294,7 @@ struct OutboundTests {
         for (pattern, replacement) in [
             (#"[0-9A-Za-z]{8}[0-9]{6}"#, "<id>"),
             (#"[A-Z][a-z]{2}, [ 0-9]?[0-9] [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} GMT"#, "<date>"),
-            (#"(?m)^([ ]*[0-9]+ )?\(?[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{5}"#, "$1<time>"),
+            (#"[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}"#, "<time>"),
         ] {
             t = t.replacingOccurrences(of: pattern, with: replacement, options: .regularExpression)
         }

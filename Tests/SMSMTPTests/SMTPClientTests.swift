@@ -81,6 +81,7 @@ struct SMTPClientTests {
         #expect(sent(c.receive(reply("500 5.5.1 what?"))) == ["HELO me.test"])
         #expect(c.receive(reply("250 peer")) == [.ready])
         #expect(!c.extensions.esmtp && !c.extensions.dsn)
+        #expect(c.peerHelloName == b("peer"))
         #expect(sent(c.begin(envelope(["r5a@h", "r5b@h"]))) == ["MAIL From:<joe@x.example>"])
         #expect(sent(c.receive(reply("250 ok"))) == ["RCPT To:<r5a@h>"])
         #expect(sent(c.receive(reply("550 no"))) == ["RCPT To:<r5b@h>"])

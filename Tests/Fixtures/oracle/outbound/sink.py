@@ -20,6 +20,7 @@
 #   127.0.0.9  ESMTP; closes the connection when DATA comes
 #   127.0.0.10 greeting 554 5.7.1 (no service for you)
 #   127.0.0.11 ESMTP without PIPELINING; never answers a RCPT
+#   127.0.0.12 ESMTP that greets with the client's own name (a mail loop)
 # A recipient's local part decides its RCPT reply: t4... 451 4.2.0, r5...
 # 550 5.1.1 User unknown, o4... 451 4.2.0 the first time only (a file
 # LOGFILE.once-<local part> remembers it: accepted by the next run); d5
@@ -37,7 +38,7 @@ def log(line):
 
 KINDS = {"127.0.0.2": "full", "127.0.0.3": "old", "127.0.0.4": "bare", "127.0.0.6": "hang",
          "127.0.0.7": "busy", "127.0.0.8": "lmtp", "127.0.0.9": "drop", "127.0.0.10": "refuse",
-         "127.0.0.11": "slowrcpt"}
+         "127.0.0.11": "slowrcpt", "127.0.0.12": "loop"}
 
 async def session(reader, writer, addr, kind):
     log(b"== connect " + addr.encode())
@@ -79,6 +80,8 @@ async def session(reader, writer, addr, kind):
                 await reply("500 5.5.1 Command unrecognized")
             elif kind in ("bare", "slowrcpt"):
                 await reply("250 sink.test hello")
+            elif kind == "loop":
+                await reply("250-vm.example.test Hello there\n250 PIPELINING")
             else:
                 await reply("250 sink.test hello\n250 ENHANCEDSTATUSCODES\n250 PIPELINING\n250 8BITMIME\n"
                             "250 SIZE 1000000\n250 DSN\n250 HELP")
