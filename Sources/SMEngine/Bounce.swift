@@ -142,6 +142,7 @@ extension Engine {
                 d.reason = text
                 d.diagnosticType = type
             }
+            if let (type, host) = f.remoteMTA { d.remoteMTA = (type: type, host: host) }
             rcpts.append(d)
         }
         let bid = assignQueueID(qdir, now: now, pid: Int(getpid())).bytes
@@ -280,6 +281,8 @@ extension Engine {
         // delivered at once, from the in-memory envelope
         var live = b
         live.headers = inMemory
+        // (returntosender(): its size is the original's and 1024 more)
+        envelopeSizes[bid] = messageSize(qf, id: id, data: data) + 1024
         var result = deliver(live, id: bid, data: body, verbose: verbose, now: time(nil))
         // a bounce that fails: a notice to the postmaster (double bounce)
         if result.failures.contains(where: { !$0.success }) {

@@ -20,9 +20,8 @@
 // bound late ($g...) and dequoted (METAQUOTE),
 // address headers go through remotename() and commaize()'s folding.
 // Promises: the caller's QueueFile is only changed in memory (the queue
-// run rewrites the file); -v lines use sendmail's wording; SMTP ([IPC] or
-// A= without $u) mailers are not run: their recipients stay queued
-// untouched.
+// run rewrites the file); -v lines use sendmail's wording; [IPC] mailers
+// and A= mailers without $u deliver over SMTP or LMTP (SMTPDelivery.swift).
 // Mailer output and the per-recipient lines (errors with their reply and
 // enhanced codes, deferrals, NOTIFY=SUCCESS deliveries) go into the
 // outcome's transcript (the xf file's contents, kept in memory), and the
@@ -96,6 +95,8 @@ public struct FailedRecipient {
     public var delayed = false
     /// Its place in the send list (the DSN's order).
     public var order = 0
+    /// (MTA type, host): the Remote-MTA an SMTP reply came from.
+    public var remoteMTA: ([UInt8], [UInt8])? = nil
     /// X-Actual-Recipient keeps the user's quotes (refused by recipient()
     /// before sendmail unquotes it).
     public var quotedUser = false
@@ -204,7 +205,14 @@ extension Engine {
         for (k, first) in list.enumerated() where first.state == .pending {
             guard let m = first.address.mailer else { first.state = .failed; continue }
             if m.path == Array("[IPC]".utf8) || (m.path != Array("[FILE]".utf8) && DeliveryFormat.speaksSMTP(m.argv)) {
-                first.state = .untouched
+                // SMTP/LMTP: one transaction per host, over TCP or the
+                // mailer program's pipe (SMTPDelivery.swift)
+                let group = self.group(list, from: k, mailer: m)
+                deliverSMTP(group, mailer: m, qf: qf, data: data, verbose: verbose, outcome: &outcome,
+                            notifySuccess: Set(qf.recipients.indices.filter { qf.recipients[$0].flags.contains(.notifySuccess) }),
+                            log: log)
+                transcriptFile?.update(outcome.transcript)
+                out.flush()
                 continue
             }
             // P=[FILE] on another mailer: one recipient at a time, appended
@@ -328,15 +336,19 @@ extension Engine {
     /// exited with `status`, the -v line, e_message and ExitStat.
     func record(_ status: Int32, _ text0: String, group: [QueuedRecipient], mailer m: Mailer, verbose: Bool,
                 outcome: inout DeliveryOutcome, notifySuccess: Set<Int> = [], log: DeliveryLogContext? = nil,
-                started: time_t = time(nil)) {
+                started: time_t = time(nil), relay: String? = nil, dsn: String? = nil, reply: String? = nil) {
         var text = text0
         defer {
-            if let log { logDelivery(group, mailer: m, status: status, text: text, context: log, started: started) }
+            if let log {
+                logDelivery(group, mailer: m, status: status, text: text, context: log, started: started,
+                            relay: relay, dsn: dsn, reply: reply)
+            }
         }
         let to = DeliveryFormat.toList(group.map { $0.printable }).string
         if status == 0 {
             for q in group { q.state = .sent }
-            if verbose { out.write("\(to)... Sent\n") }
+            // ("Sent (reply text)" for SMTP mailers)
+            if verbose { out.write("\(to)... \(text.isEmpty ? "Sent" : text)\n") }
             for q in group where notifySuccess.contains(q.index) {
                 let local = m.has("l")
                 q.report = FailedRecipient(index: q.index, status: Array((local ? "2.1.5" : "2.0.0").utf8),

@@ -63,6 +63,16 @@ public final class Engine: CfReporter {
     /// ... and the ctladdr= their delivery lines show (programs, files:
     /// "<alias> (uid/gid)"), by qf index.
     var expandedControlText: [Int: String] = [:]
+    /// Open SMTP sessions of this job (SMTPDelivery.swift), closed when
+    /// the job ends; the message bytes of the transaction in progress.
+    var smtpConnections: [SMTPConnection] = []
+    var pendingMessage: [UInt8] = []
+    /// How deep deliverLockedEntry is (a bounce is delivered inside).
+    var jobDepth = 0
+    /// sendmail's e_msgsize of envelopes made in this process, by queue
+    /// ID (collect()'s count at submission, a bounce's estimate), for
+    /// SMTP's SIZE=; a queued message read back gets it from its files.
+    var envelopeSizes: [[UInt8]: Int] = [:]
 
     public var exitStatus: SysExit {
         get { rewriter.exitStatus }

@@ -87,7 +87,8 @@ extension Engine {
 
     /// logdelivery(): one line for the recipients of one mailer call.
     func logDelivery(_ group: [QueuedRecipient], mailer m: Mailer, status: Int32, text: String,
-                     context: DeliveryLogContext, started: time_t) {
+                     context: DeliveryLogContext, started: time_t, relay: String? = nil, dsn given: String? = nil,
+                     reply: String? = nil) {
         let temporary = DeliveryFormat.isTemporary(status)
         guard let sink = logSink, logLevel > (temporary ? 8 : status == 0 ? 7 : 6), let first = group.first else { return }
         let now = Int64(time(nil))
@@ -114,9 +115,11 @@ extension Engine {
         line += ", delay=\(Self.delayText(max(0, now - context.creationTime)))"
         line += ", xdelay=\(Self.delayText(max(0, now - Int64(started))))"
         line += ", mailer=\(m.name.string), pri=\(context.priority)"
-        if let h = first.address.host, !h.isEmpty { line += ", relay=\(h.string)" }
+        if let relay { line += ", relay=\(relay)" } else if let h = first.address.host, !h.isEmpty { line += ", relay=\(h.string)" }
         let dsn: String
-        if status == 0 {
+        if let given {
+            dsn = given
+        } else if status == 0 {
             dsn = "2.0.0"
         } else if temporary {
             dsn = "4.0.0"
@@ -124,7 +127,10 @@ extension Engine {
             // (an exit status outside sysexits: 5.3.0)
             dsn = (64...78).contains(status) ? Self.dsnStatus(status).string : "5.3.0"
         }
-        line += ", dsn=\(dsn), stat=\(status == 0 ? "Sent" : text)"
+        line += ", dsn=\(dsn)"
+        // an SMTP mailer's failure: the peer's reply
+        if status != 0, let reply { line += ", reply=\(reply)" }
+        line += ", stat=\(status == 0 ? (text.isEmpty ? "Sent" : text) : text)"
         sink.log(priority: LOG_INFO, line)
     }
 

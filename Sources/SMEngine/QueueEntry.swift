@@ -96,6 +96,13 @@ extension Engine {
     func deliverLockedEntry(id: [UInt8], fd: Int32, qdir: String, how: EntryDelivery, verbose: Bool,
                             unbound: [(Int, QueueFile.Header)] = [], submissionErrors: SubmissionErrors? = nil,
                             deliverNow: Bool = true, bounceDirectory: String? = nil) {
+        // the job's SMTP sessions end with it (after its bounce); a queue
+        // run keeps them for its next jobs and ends them at its end
+        jobDepth += 1
+        defer {
+            jobDepth -= 1
+            if jobDepth == 0 && how != .queueRun && !smtpConnections.isEmpty { closeSMTPConnections(verbose: verbose) }
+        }
         let (qfSub, dfSub) = QueueCommitter(directory: qdir).subdirectories
         let qfDir = qfSub ? qdir + "/qf" : qdir
         let qfPath = qfDir + "/qf" + id.string

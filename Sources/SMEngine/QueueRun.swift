@@ -120,6 +120,8 @@ extension Engine {
             return exitStatus
         }
         var status = SysExit.ok
+        // the SMTP sessions the run's jobs opened end with the run
+        defer { if !smtpConnections.isEmpty { closeSMTPConnections(verbose: verbose) } }
         for g in groups {
             status = runQueueDirectory(g.path, arguments: arguments, bounceDirectory: dirBytes.string)
             if status == .config { return status }

@@ -230,6 +230,8 @@ extension Engine {
             return failure.status
         }
         let msgid = messageID(headers)
+        // (a delivery now announces collect()'s size in SMTP's SIZE=)
+        envelopeSizes[qid.bytes] = message.size
         // (a -t header recipient's error is not logged itself)
         logRecipientErrors(id: qid.bytes, queue: queue, delay: Int64(time(nil)) - Int64(now), noticeCount: commandLineErrors)
         logQueued(id: qid.bytes, sender: qf.sender, size: message.size, precedence: precedenceClass(headers),

@@ -1,0 +1,774 @@
+// SMEngine/SMTPDelivery.swift
+//
+// Delivery through SMTP and LMTP mailers as sendmail's deliver() and
+// usersmtp.c do it: P=[IPC] mailers over TCP, and mailers whose A= has no
+// $u over their program's pipe (SMTPDeliveryPipe.swift; F=z: LMTP, as
+// FEATURE(local_lmtp)'s).  The host is $h from ruleset 0; an `[address]`
+// literal is connected to directly, any other name through its MX hosts
+// (HostResolution.getmxrr) and their addresses, IPv6 then IPv4 as
+// Debian's sendmail finds them, tried in order until one answers.  One
+// transaction per group (the send list's grouping by mailer and host, at
+// most r= recipients); SMTPClient (SMSMTP) decides the dialogue, this file
+// carries it out and maps each reply into the recipient's fate as sendmail
+// maps it: 2xx sent ("Sent (text)"; LMTP's delivered ones together),
+// 4xx deferred ("Deferred: <reply>", a RCPT's also the recipient's qf M
+// line), 5xx failed (RCPT 550/551/553 User unknown, MAIL 553 Data format
+// error, others Service unavailable) with a DSN whose Remote-MTA is the
+// SMTP peer and Diagnostic-Code the reply; enhanced codes count when the
+// peer offered ENHANCEDSTATUSCODES.  Also: the -v dialogue (">>> command"
+// and the reply lines), the transcript's "... while talking to host:"
+// part, the -X traffic log, the log line's relay=/dsn=/reply=, SIZE= as
+// sendmail's e_msgsize, MAIL From:<> for bounces.
+//
+// Transport decision: a queue run delivers in its own process (as
+// sendmail's), so the socket is a plain blocking one and every read and
+// write waits with poll() for at most the Timeout.* of its phase
+// (connect, initial, helo, mail, rcpt, datainit, datablock, datafinal,
+// rset, quit); a timeout defers the recipients still open.
+// Sessions stay open for the rest of the queue run (a submission's: its
+// job), are probed with RSET before each reuse ("Using cached ...
+// connection"), and are closed in reverse order of opening with QUIT
+// ("Closing connection to host"), as sendmail's connection cache.
+// Not yet: 8->7 MIME conversion for a peer without 8BITMIME (call point
+// marked below), L= line wrapping, STARTTLS, AUTH, host status files,
+// ConnectionCacheSize/ConnectionCacheTimeout, FallbackMXhost.
+
+import Glibc
+import SMBase
+import SMConfig
+import SMSMTP
+import SMQueueFormat
+
+/// A byte stream to a peer: what the SMTP delivery needs of a socket.
+protocol SMTPTransport: AnyObject {
+    /// Writes everything within `timeout` seconds; 0 or an errno.
+    func write(_ bytes: [UInt8], timeout: Int) -> Int32
+    /// One line without its LF (a CR before it is kept).
+    func readLine(timeout: Int) -> SMTPLineResult
+    func close()
+}
+
+enum SMTPLineResult {
+    case line([UInt8])
+    case timedOut
+    case closed
+    case failed(Int32)
+}
+
+/// A blocking TCP socket with poll() deadlines.
+final class SocketTransport: SMTPTransport {
+    let fd: Int32
+    var buffer: [UInt8] = []
+    var start = 0
+
+    init(fd: Int32) { self.fd = fd }
+
+    /// Connects to `address` within `timeout` seconds: the transport or
+    /// an errno.
+    static func connect(_ address: PeerAddress, timeout: Int) -> (SocketTransport?, Int32) {
+        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return (nil, errno) }
+        let flags = fcntl(fd, F_GETFL)
+        _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+        var storage = address.storage
+        let rc = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, address.length) }
+        }
+        if rc != 0 {
+            guard errno == EINPROGRESS else { let e = errno; Glibc.close(fd); return (nil, e) }
+            var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            let n = poll(&p, 1, Int32(max(timeout, 1)) * 1000)
+            if n == 0 { Glibc.close(fd); return (nil, ETIMEDOUT) }
+            var err: Int32 = 0
+            var len = socklen_t(MemoryLayout<Int32>.size)
+            _ = getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len)
+            if n < 0 || err != 0 { Glibc.close(fd); return (nil, err != 0 ? err : errno) }
+        }
+        _ = fcntl(fd, F_SETFL, flags)
+        return (SocketTransport(fd: fd), 0)
+    }
+
+    func write(_ bytes: [UInt8], timeout: Int) -> Int32 {
+        var off = 0
+        while off < bytes.count {
+            var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            let n = poll(&p, 1, Int32(max(timeout, 1)) * 1000)
+            if n == 0 { return ETIMEDOUT }
+            if n < 0 { if errno == EINTR { continue }; return errno }
+            let w = bytes[off...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if w < 0 { if errno == EINTR || errno == EAGAIN { continue }; return errno }
+            off += w
+        }
+        return 0
+    }
+
+    func readLine(timeout: Int) -> SMTPLineResult {
+        let deadline = time(nil) + time_t(max(timeout, 1))
+        while true {
+            if let nl = buffer[start...].firstIndex(of: 0x0A) {
+                let line = Array(buffer[start..<nl])
+                start = nl + 1
+                if start > 4096 { buffer.removeFirst(start); start = 0 }
+                return .line(line)
+            }
+            let left = deadline - time(nil)
+            if left <= 0 { return .timedOut }
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let n = poll(&p, 1, Int32(left) * 1000)
+            if n == 0 { return .timedOut }
+            if n < 0 { if errno == EINTR { continue }; return .failed(errno) }
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            let r = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if r == 0 { return .closed }
+            if r < 0 { if errno == EINTR || errno == EAGAIN { continue }; return .failed(errno) }
+            buffer += chunk[0..<r]
+        }
+    }
+
+    func close() { Glibc.close(fd) }
+}
+
+/// One address to connect to, with the text sendmail shows for it.
+struct PeerAddress {
+    var family: Int32
+    var storage: sockaddr_storage
+    var length: socklen_t
+    var text: String
+
+    /// An IPv4 or IPv6 literal (without brackets; "IPv6:" allowed) on `port`.
+    static func literal(_ s: String, port: UInt16) -> PeerAddress? {
+        var storage = sockaddr_storage()
+        var text = s
+        if text.lowercased().hasPrefix("ipv6:") { text = String(text.dropFirst(5)) }
+        var a4 = in_addr()
+        if inet_pton(AF_INET, text, &a4) == 1 {
+            var sin = sockaddr_in()
+            sin.sin_family = sa_family_t(AF_INET)
+            sin.sin_port = port.bigEndian
+            sin.sin_addr = a4
+            withUnsafeMutableBytes(of: &storage) { dst in withUnsafeBytes(of: sin) { dst.copyMemory(from: $0) } }
+            return PeerAddress(family: AF_INET, storage: storage, length: socklen_t(MemoryLayout<sockaddr_in>.size), text: text)
+        }
+        var a6 = in6_addr()
+        if inet_pton(AF_INET6, text, &a6) == 1 {
+            var sin6 = sockaddr_in6()
+            sin6.sin6_family = sa_family_t(AF_INET6)
+            sin6.sin6_port = port.bigEndian
+            sin6.sin6_addr = a6
+            withUnsafeMutableBytes(of: &storage) { dst in withUnsafeBytes(of: sin6) { dst.copyMemory(from: $0) } }
+            return PeerAddress(family: AF_INET6, storage: storage, length: socklen_t(MemoryLayout<sockaddr_in6>.size),
+                               text: "IPv6:" + text)
+        }
+        return nil
+    }
+
+    /// The addresses of a host name as Debian's sendmail (NETINET6) finds
+    /// them: the IPv6 ones first, then the IPv4 ones, each through
+    /// getaddrinfo (the system's switch, hosts file and resolver, the name
+    /// given as sendmail gives it to the resolver, trailing dot and all).
+    /// A lookup that must be tried again (EAI_AGAIN: a resolver that does
+    /// not answer) fails the whole lookup, as sendmail's TRY_AGAIN does.
+    static func resolve(_ host: String, port: UInt16) -> ([PeerAddress], Int32) {
+        let r6 = resolve(host, port: port, family: AF_INET6)
+        if r6.1 == EAI_AGAIN { return ([], EAI_AGAIN) }
+        let r4 = resolve(host, port: port, family: AF_INET)
+        if r4.1 == EAI_AGAIN { return ([], EAI_AGAIN) }
+        let all = r6.0 + r4.0
+        return (all, all.isEmpty ? r4.1 : 0)
+    }
+
+    static func resolve(_ host: String, port: UInt16, family: Int32) -> ([PeerAddress], Int32) {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_family = family
+        var res: UnsafeMutablePointer<addrinfo>? = nil
+        let rc = getaddrinfo(host, nil, &hints, &res)
+        guard rc == 0 else { return ([], rc) }
+        defer { freeaddrinfo(res) }
+        var out: [PeerAddress] = []
+        var p = res
+        while let ai = p {
+            var buf = [CChar](repeating: 0, count: 64)
+            if ai.pointee.ai_family == AF_INET {
+                var sin = ai.pointee.ai_addr.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee }
+                inet_ntop(AF_INET, &sin.sin_addr, &buf, 64)
+                if let a = literal(String(cString: buf), port: port), !out.contains(where: { $0.text == a.text }) { out.append(a) }
+            } else if ai.pointee.ai_family == AF_INET6 {
+                var sin6 = ai.pointee.ai_addr.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee }
+                inet_ntop(AF_INET6, &sin6.sin6_addr, &buf, 64)
+                if let a = literal(String(cString: buf), port: port), !out.contains(where: { $0.text == a.text }) { out.append(a) }
+            }
+            p = ai.pointee.ai_next
+        }
+        return (out, 0)
+    }
+}
+
+/// An open SMTP session (sendmail's mci) kept until the job ends.
+final class SMTPConnection {
+    let host: [UInt8]
+    let mailerName: [UInt8]
+    /// The peer's address (nil: a mailer program on a pipe).
+    let address: PeerAddress?
+    var transport: SMTPTransport?
+    var client: SMTPClient
+    /// Greeted and ready for a transaction.
+    var usable = false
+    /// The last command sent (sendmail's SmtpMsgBuffer), for the
+    /// transcript's ">>> " line; cleared once shown.
+    var lastCommand: [UInt8]? = nil
+    /// What the session waited for when it was lost.
+    var lostWhile: SMTPClient.Awaiting = .nothing
+
+    init(host: [UInt8], mailerName: [UInt8], address: PeerAddress?, transport: SMTPTransport, client: SMTPClient) {
+        self.host = host; self.mailerName = mailerName; self.address = address
+        self.transport = transport; self.client = client
+        self.peerName = host
+    }
+
+    /// The log line's relay= ("host [address]"; a pipe: the mailer's name).
+    var relay: String? { address.map { "\(peerName.string) [\($0.text)]" } ?? host.string }
+    /// The host actually talked to (an MX host of `host`, or itself),
+    /// as the transcript, the log and the -v lines name it.
+    var peerName: [UInt8] = []
+}
+
+extension Engine {
+    /// Timeout.<name> in seconds (sendmail's defaults).
+    func smtpTimeout(_ name: String) -> Int {
+        let defaults = ["connect": 0, "iconnect": 0, "initial": 300, "helo": 300, "mail": 600, "rcpt": 3600,
+                        "datainit": 300, "datablock": 3600, "datafinal": 3600, "rset": 300, "quit": 120]
+        if let v = config.options.subValues["Timeout.\(name)"] { return Engine.seconds(v) }
+        return defaults[name] ?? 300
+    }
+
+    func timeout(for w: SMTPClient.Awaiting) -> Int {
+        switch w {
+        case .greeting: return smtpTimeout("initial")
+        case .hello, .helo: return smtpTimeout("helo")
+        case .mail: return smtpTimeout("mail")
+        case .rcpt: return smtpTimeout("rcpt")
+        case .data: return smtpTimeout("datainit")
+        case .dataEnd, .lmtpRecipient: return smtpTimeout("datafinal")
+        case .rset: return smtpTimeout("rset")
+        case .quit: return smtpTimeout("quit")
+        case .nothing: return 1
+        }
+    }
+
+    /// The addresses to try for $h, in order: a literal itself, else the
+    /// MX hosts (or the name) and each one's addresses; and whether a
+    /// lookup failed temporarily (no address then means "try again").
+    func smtpRoute(_ host: [UInt8], port: UInt16) -> (route: [([UInt8], PeerAddress)], tempFailure: Bool) {
+        if host.first == UInt8(ascii: "["), host.last == UInt8(ascii: "]") {
+            let inner = String(decoding: host.dropFirst().dropLast(), as: UTF8.self)
+            return (PeerAddress.literal(inner, port: port).map { [(host, $0)] } ?? [], false)
+        }
+        let mx = maps.mxHosts(host, localDomain: rewriter.macros[Int(UInt8(ascii: "m"))])
+        if mx.count < 0 { return ([], mx.status == 75) }
+        var hosts = mx.hosts
+        if hosts.isEmpty { hosts = [host] }
+        var out: [([UInt8], PeerAddress)] = []
+        var temp = false
+        for h in hosts {
+            let (addrs, rc) = PeerAddress.resolve(String(decoding: h, as: UTF8.self), port: port)
+            if rc == EAI_AGAIN || rc == EAI_FAIL { temp = true }
+            for a in addrs { out.append((h, a)) }
+        }
+        return (out, temp)
+    }
+
+    /// sendmail's e_msgsize: what this process made the envelope with
+    /// (envelopeSizes), else, read from the queue, the data file's size and, per
+    /// qf header line, its length less three (measured against sendmail
+    /// 8.17: the header text and the bytes of its ?condition?).
+    func messageSize(_ qf: QueueFile, id: [UInt8], data: [UInt8]) -> Int {
+        if let n = envelopeSizes[id] { return n }
+        var n = data.count
+        for h in qf.headers {
+            n += 1 + (h.condition.map { $0.count + 2 } ?? 0) + h.text.count - 3
+        }
+        return n
+    }
+
+    /// Delivers `group` (one mailer, one host) over SMTP; records every
+    /// recipient's fate in `outcome` (record(), as a program mailer's).
+    func deliverSMTP(_ group: [QueuedRecipient], mailer m: Mailer, qf: QueueFile, data: [UInt8], verbose: Bool,
+                     outcome: inout DeliveryOutcome, notifySuccess: Set<Int>, log: DeliveryLogContext) {
+        let first = group[0]
+        let host = first.address.host ?? []
+        rewriter.macros[Int(UInt8(ascii: "h"))] = host
+        defineSenderMacro(qf, mailer: m)
+        rewriter.macros[Int(UInt8(ascii: "u"))] = userMacro(group[group.count - 1], mailer: m)
+        let to = DeliveryFormat.toList(group.map { $0.printable }).string
+        let lmtp = m.has("z")
+        // [IPC]: a TCP peer; otherwise the mailer program on a pipe,
+        // named by the mailer in the -v lines and the transcript
+        let ipc = m.path == Array("[IPC]".utf8)
+        let peerName = ipc ? host : m.name
+        outcome.attempted = true
+        let started = time(nil)
+
+        // a cached connection to the host, else a new one
+        var conn = smtpConnections.first { $0.usable && $0.mailerName == m.name && $0.host.asciiCaseEquals(peerName) }
+        if let c = conn {
+            // mci_get(): a cached session is probed with RSET before reuse
+            var alive = false
+            let lost = drive(c, c.client.reset(), verbose: verbose, transcript: { _ in }) { a in
+                if case .transactionDone = a { alive = true }
+            }
+            if lost != nil || !alive {
+                c.usable = false
+                c.transport?.close()
+                c.transport = nil
+                conn = nil
+            }
+        }
+        if let c = conn {
+            if verbose {
+                let kind = lmtp ? "LMTP" : c.client.extensions.esmtp ? "ESMTP" : "SMTP"
+                out.write(ipc ? "\(to)... Using cached \(kind) connection to \(host.string) via \(m.name.string)...\n"
+                              : "\(to)... Using cached \(kind) connection for \(m.name.string)...\n")
+            }
+        } else if !ipc {
+            if verbose { out.write("\(to)... Connecting to \(m.name.string)...\n"); out.flush() }
+            let (t, e) = startSMTPMailer(group, mailer: m)
+            guard let t else {
+                record(e == EAGAIN || e == ENOMEM ? SysExit.osErr.rawValue : SysExit.unavailable.rawValue, "", group: group,
+                       mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started)
+                return
+            }
+            let c = SMTPConnection(host: m.name, mailerName: m.name, address: nil, transport: t,
+                                   client: SMTPClient(options: .init(heloName: rewriter.macros[Int(UInt8(ascii: "j"))] ?? [],
+                                                                    tryExtended: m.has("a"), lmtp: lmtp)))
+            smtpConnections.append(c)
+            conn = c
+        } else {
+            if verbose { out.write("\(to)... Connecting to \(host.string) via \(m.name.string)...\n"); out.flush() }
+            let port = m.argv.count > 2 ? UInt16(m.argv[2].string) ?? 25 : 25
+            let (route, tempFailure) = smtpRoute(host, port: port)
+            var lastError: Int32 = EHOSTUNREACH
+            var lastHost = host
+            for (h, a) in route {
+                let (t, e) = SocketTransport.connect(a, timeout: smtpTimeout("connect") == 0 ? 75 : smtpTimeout("connect"))
+                lastHost = h
+                guard let t else { lastError = e; continue }
+                trafficLog?.emit("===", Array("CONNECT ".utf8) + h)
+                let c = SMTPConnection(host: host, mailerName: m.name, address: a, transport: t,
+                                       client: SMTPClient(options: .init(heloName: rewriter.macros[Int(UInt8(ascii: "j"))] ?? [],
+                                                                        tryExtended: m.has("a"), lmtp: lmtp)))
+                c.peerName = h
+                smtpConnections.append(c)
+                conn = c
+                break
+            }
+            if conn == nil, route.isEmpty, !tempFailure {
+                // no such host: every recipient fails (EX_NOHOST)
+                record(SysExit.noHost.rawValue, "", group: group, mailer: m, verbose: verbose, outcome: &outcome,
+                       log: log, started: started, relay: host.string, dsn: "5.1.2")
+                return
+            }
+            if conn == nil {
+                // no address answered (or none was found yet): every recipient waits
+                let why = route.isEmpty ? "Name server: \(host.string): host name lookup failure"
+                    : "\(String(cString: strerror(lastError))) by \(lastHost.string)"
+                let text = "Deferred: " + why
+                record(SysExit.tempFail.rawValue, text, group: group, mailer: m, verbose: verbose, outcome: &outcome,
+                       log: log, started: started,
+                       relay: route.isEmpty ? host.string : "\(lastHost.string) [\(route.last!.1.text)]",
+                       dsn: route.isEmpty ? "4.4.3" : "4.4.1")
+                return
+            }
+        }
+        if let c = conn, !c.usable {
+            // the greeting and EHLO/HELO
+            var ready = false
+            var failure: SMTPClientReply? = nil
+            let lost = drive(c, [], verbose: verbose, transcript: { outcome.transcript += $0 }) { action in
+                switch action {
+                case .ready: ready = true
+                case .sessionFailed(let r): failure = r
+                default: break
+                }
+            }
+            if let r = failure {
+                // sendmail says QUIT and gives up the session (after a
+                // 421, the peer is closing: its answer is not awaited)
+                if r.code == 421 {
+                    send(c, Array("QUIT".utf8), verbose: verbose)
+                } else {
+                    _ = drive(c, c.client.quit(), verbose: verbose, transcript: { outcome.transcript += $0 }) { _ in }
+                }
+                c.transport?.close()
+                c.transport = nil
+                let status = r.type == 4 ? SysExit.tempFail.rawValue : SysExit.unavailable.rawValue
+                finishSession(group, status: status, reply: r, conn: c, mailer: m, verbose: verbose,
+                              outcome: &outcome, log: log, started: started)
+                return
+            }
+            if !ready {
+                sessionLost(group, lost: lost, conn: c, mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started)
+                return
+            }
+            // talking to ourselves (an MX or alias we did not know of):
+            // a configuration error, not a delivery (unless F=k or LMTP)
+            let me = rewriter.macros[Int(UInt8(ascii: "j"))] ?? []
+            if !m.has("k"), !lmtp, !me.isEmpty, c.client.peerHelloName.asciiCaseEquals(me) {
+                mailLoopsBack(group, conn: c, mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started)
+                return
+            }
+            c.usable = true
+        }
+        guard let c = conn else { return }
+
+        // the transaction
+        // RCPTs in sendmail's tochain order: the group's last one first
+        let rcpts = Array(group.reversed())
+        var env = SMTPClient.Envelope(sender: smtpSender(qf, mailer: m), size: messageSize(qf, id: log.id, data: data),
+                                      recipients: rcpts.map { q in
+            var r = SMTPClient.Recipient(address: q.address.user)
+            let qr = qf.recipients[q.index]
+            if qr.flags.contains(.hasNotify) {
+                var n: [String] = []
+                if qr.flags.contains(.notifySuccess) { n.append("SUCCESS") }
+                if qr.flags.contains(.notifyFailure) { n.append("FAILURE") }
+                if qr.flags.contains(.notifyDelay) { n.append("DELAY") }
+                r.notify = Array((n.isEmpty ? "NEVER" : n.joined(separator: ",")).utf8)
+            }
+            r.orcpt = qr.originalRecipient
+            return r
+        })
+        env.bodyType = qf.bodyType
+        env.envelopeID = qf.envelopeID
+        if qf.flags.contains(.retParameter) { env.ret = Array((qf.flags.contains(.noBodyReturn) ? "HDRS" : "FULL").utf8) }
+        let message = headerBytes(qf, mailer: m) + m.eol + DeliveryFormat.body(data, mailerFlags: m.flags, eol: m.eol)
+        // CALL POINT, 8->7 (sendmail's mime8to7): an 8-bit message (qf
+        // flag 8) to a peer without 8BITMIME through a mailer without F=8,
+        // with EightBitMode=m (the default), has its body converted to
+        // 7 bits (quoted-printable/base64, X-MIME-Autoconverted:) before
+        // it is sent.  The conversion belongs to SMMime (another task);
+        // until it is called here the message goes as it is.
+        let eightBitMode = config.options["EightBitMode"]?.first ?? UInt8(ascii: "m")
+        if qf.flags.contains(.has8Bit), !c.client.extensions.eightBitMIME, !m.has("8"),
+           eightBitMode == UInt8(ascii: "m") {
+            // (make `message` a var and replace it with SMMime's 8->7 conversion here)
+        }
+        // (dots and line ends as the mailer's F=X and E= make them: sendmail's
+        // SMTP mailers have both; SMTPClient.dotStuffed is for bytes that
+        // are not prepared so)
+        pendingMessage = message
+        defer { pendingMessage = [] }
+        let relay = c.relay
+        var open = Set(group.map { $0.index })
+        var acceptedRcpts: [QueuedRecipient] = []
+        var rcptReplies: [Int: SMTPClientReply] = [:]
+        var lmtpDelivered: [(Int, SMTPClientReply)] = []
+        // NOTIFY=SUCCESS: a peer that offers DSN reports on its own; for
+        // one that does not, the sender is told "relayed"
+        let success = notifySuccess
+        let lost = drive(c, c.client.begin(env), verbose: verbose, transcript: { outcome.transcript += $0 }) { action in
+            switch action {
+            case .mailRefused(let r), .dataRefused(let r):
+                let rest = group.filter { open.contains($0.index) }
+                for q in rest { open.remove(q.index) }
+                var status = Self.dataStatus(r)
+                // (smtpmailfrom(): a 553 to MAIL is a bad sender address)
+                if case .mailRefused = action, r.code == 553 { status = SysExit.dataErr.rawValue }
+                var mailStage = false
+                if case .mailRefused = action { mailStage = true }
+                if !rest.isEmpty {
+                    // (a refused MAIL names no Remote-MTA in the DSN)
+                    self.recordReply(rest, reply: r, status: status, conn: c, mailer: m, verbose: verbose,
+                                     outcome: &outcome, log: log, started: started, relay: relay, perRecipient: false,
+                                     remote: !mailStage)
+                }
+            case .recipient(let i, let r):
+                rcptReplies[rcpts[i].index] = r
+                if r.type == 2 { acceptedRcpts.append(rcpts[i]); break }
+                open.remove(rcpts[i].index)
+                self.recordReply([rcpts[i]], reply: r, status: Self.rcptStatus(r), conn: c, mailer: m, verbose: verbose,
+                                 outcome: &outcome, log: log, started: started, relay: relay)
+            case .messageDone(let r):
+                let ok = Set(acceptedRcpts.map { $0.index })
+                let done = group.filter { open.contains($0.index) && ok.contains($0.index) }
+                for q in done { open.remove(q.index) }
+                self.recordReply(done, reply: r, status: Self.dataStatus(r), conn: c, mailer: m, verbose: verbose,
+                                 outcome: &outcome, log: log, started: started, relay: relay,
+                                 notifySuccess: c.client.extensions.dsn ? [] : success, perRecipient: false,
+                                 rcptReplies: rcptReplies)
+            case .delivered(let i, let r):
+                open.remove(rcpts[i].index)
+                // (LMTP: the delivered ones are reported together at the end)
+                if r.type == 2 { lmtpDelivered.append((rcpts[i].index, r)); break }
+                self.recordReply([rcpts[i]], reply: r, status: Self.dataStatus(r), conn: c, mailer: m, verbose: verbose,
+                                 outcome: &outcome, log: log, started: started, relay: relay,
+                                 notifySuccess: c.client.extensions.dsn ? [] : success, perRecipient: true,
+                                 perRecipientRcpt: false)
+            case .transactionDone where !lmtpDelivered.isEmpty:
+                let ok = Set(lmtpDelivered.map { $0.0 })
+                self.recordReply(group.filter { ok.contains($0.index) }, reply: lmtpDelivered.last!.1, status: 0, conn: c,
+                                 mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started, relay: relay,
+                                 notifySuccess: c.client.extensions.dsn ? [] : success, perRecipient: true,
+                                 rcptReplies: rcptReplies, perRecipientRcpt: false)
+                lmtpDelivered = []
+            default: break
+            }
+        }
+        let rest = group.filter { open.contains($0.index) }
+        if !rest.isEmpty {
+            sessionLost(rest, lost: lost, conn: c, mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started)
+        }
+    }
+
+    /// The envelope sender for MAIL: $g without angle brackets; <> and a
+    /// bounce (qf flag r, unless the mailer has F=g) are empty.
+    func smtpSender(_ qf: QueueFile, mailer m: Mailer) -> [UInt8] {
+        if qf.sender.isEmpty || qf.sender == Array("<>".utf8) { return [] }
+        if qf.flags.contains(.response) && !m.has("g") { return [] }
+        var g = rewriter.macros[Int(UInt8(ascii: "g"))] ?? qf.sender
+        if g.first == UInt8(ascii: "<"), g.last == UInt8(ascii: ">") { g = Array(g.dropFirst().dropLast()) }
+        if g == Array("<>".utf8) { return [] }
+        return g
+    }
+
+    /// smtprcptstat(): a RCPT reply as a mailer exit status.
+    static func rcptStatus(_ r: SMTPClientReply) -> Int32 {
+        switch r.code {
+        case 200..<300: return 0
+        case 550, 551, 553: return SysExit.noUser.rawValue
+        case 400..<500: return SysExit.tempFail.rawValue
+        case 500..<600: return SysExit.unavailable.rawValue
+        default: return SysExit.protocol.rawValue
+        }
+    }
+
+    /// A MAIL, DATA or final reply as a mailer exit status.
+    static func dataStatus(_ r: SMTPClientReply) -> Int32 {
+        switch r.type {
+        case 2: return 0
+        case 4: return SysExit.tempFail.rawValue
+        case 5: return SysExit.unavailable.rawValue
+        default: return SysExit.protocol.rawValue
+        }
+    }
+
+    /// Records `group`'s fate from reply `r` (giveresponse()).
+    func recordReply(_ group: [QueuedRecipient], reply r: SMTPClientReply, status: Int32, conn c: SMTPConnection,
+                     mailer m: Mailer, verbose: Bool, outcome: inout DeliveryOutcome, log: DeliveryLogContext,
+                     started: time_t, relay: String?, notifySuccess: Set<Int> = [], dsn: String? = nil,
+                     perRecipient: Bool = true, rcptReplies: [Int: SMTPClientReply] = [:], perRecipientRcpt: Bool = true,
+                     remote: Bool = true) {
+        guard !group.isEmpty else { return }
+        let line = r.lastLine.string
+        // (the reply's enhanced code counts when the peer said
+        // ENHANCEDSTATUSCODES; else a deferral is 4.3.0)
+        let enhanced = c.client.extensions.enhancedStatusCodes ? r.enhancedCode?.string : nil
+        let logDSN = dsn ?? enhanced
+        let text = c.client.extensions.enhancedStatusCodes ? r.textWithoutEnhancedCode.string : r.text.string
+        // (Remote-MTA: an SMTP peer over TCP; never an LMTP one)
+        let remoteMTA = c.address == nil || !remote || c.client.options.lmtp ? nil : (m.mtaType ?? Array("dns".utf8), c.peerName)
+        if status == 0 {
+            // (an LMTP recipient's own reply is not shown)
+            record(0, c.client.options.lmtp ? "" : "Sent (\(text))", group: group, mailer: m, verbose: verbose, outcome: &outcome,
+                   notifySuccess: notifySuccess, log: log, started: started, relay: relay, dsn: enhanced ?? "2.0.0")
+            // a "relayed" DSN names the peer and its RCPT reply
+            for q in group where q.report != nil {
+                let rr = rcptReplies[q.index] ?? r
+                q.report?.diagnostic = (m.diagType ?? Array("smtp".utf8), rr.lastLine)
+                q.report?.remoteMTA = remoteMTA
+            }
+            return
+        }
+        if status == SysExit.tempFail.rawValue {
+            let text = "Deferred: \(line)"
+            record(status, text, group: group, mailer: m, verbose: verbose, outcome: &outcome,
+                   log: log, started: started, relay: relay, dsn: logDSN ?? "4.3.0", reply: line)
+            for q in group {
+                // (a RCPT's deferral is the recipient's own M line)
+                if perRecipient { outcome.recipientMessages[q.index] = Array(text.utf8) }
+                q.delay?.status = Array((enhanced ?? "4.3.0").utf8)
+                q.delay?.diagnostic = (m.diagType ?? Array("smtp".utf8), r.lastLine)
+                q.delay?.remoteMTA = remoteMTA
+            }
+            return
+        }
+        // an LMTP recipient refused after the message: its reply's text
+        let lmtpText = c.client.options.lmtp && !perRecipientRcpt && status == SysExit.unavailable.rawValue
+            ? "Service unavailable (\(text))" : ""
+        record(status, lmtpText, group: group, mailer: m, verbose: verbose, outcome: &outcome,
+               log: log, started: started, relay: relay, dsn: logDSN, reply: line)
+        for q in group {
+            if let e = enhanced { q.report?.status = Array(e.utf8) }
+            q.report?.diagnostic = (m.diagType ?? Array("smtp".utf8), r.lastLine)
+            q.report?.remoteMTA = remoteMTA
+        }
+    }
+
+    /// The peer greeted with our own name: syserr()'s line (shown, in the
+    /// transcript, logged as SYSERR), QUIT, and the group fails with
+    /// EX_CONFIG ("553 5.3.5 system config error" as the DSN's reason).
+    func mailLoopsBack(_ group: [QueuedRecipient], conn c: SMTPConnection, mailer m: Mailer, verbose: Bool,
+                       outcome: inout DeliveryOutcome, log: DeliveryLogContext, started: time_t) {
+        let text = "\(c.peerName.string) config error: mail loops back to me (MX problem?)"
+        out.write(text + "\n")
+        outcome.transcript += Array("553 5.3.5 \(text)\n".utf8)
+        if let sink = logSink {
+            sink.log(priority: LOG_CRIT, "\(log.id.string): SYSERR(\(options.realUserName.string)): \(text)")
+        }
+        // (syserr() leaves EX_SOFTWARE as the exit status)
+        if exitStatus == .ok || exitStatus == .tempFail { exitStatus = .software }
+        _ = drive(c, c.client.quit(), verbose: verbose, transcript: { outcome.transcript += $0 }) { _ in }
+        c.transport?.close()
+        c.transport = nil
+        record(SysExit.config.rawValue, "", group: group, mailer: m, verbose: verbose, outcome: &outcome,
+               log: log, started: started, relay: c.relay, dsn: "5.3.5")
+        for q in group {
+            q.report?.status = Array("5.3.5".utf8)
+            q.report?.diagnostic = (m.diagType ?? Array("smtp".utf8), Array("553 5.3.5 system config error".utf8))
+        }
+    }
+
+    /// The session failed before a transaction (greeting or HELO refused).
+    func finishSession(_ group: [QueuedRecipient], status: Int32, reply r: SMTPClientReply, conn c: SMTPConnection,
+                       mailer m: Mailer, verbose: Bool, outcome: inout DeliveryOutcome, log: DeliveryLogContext,
+                       started: time_t) {
+        recordReply(group, reply: r, status: status, conn: c, mailer: m, verbose: verbose, outcome: &outcome,
+                    log: log, started: started, relay: c.relay,
+                    dsn: status == SysExit.tempFail.rawValue ? "4.5.0" : "5.5.0", remote: false)
+        // a session-wide failure is the envelope's message, not the recipients'
+        for q in group { outcome.recipientMessages[q.index] = nil }
+    }
+
+    /// The connection broke or timed out: the recipients still open wait.
+    func sessionLost(_ group: [QueuedRecipient], lost: SMTPLineResult?, conn c: SMTPConnection, mailer m: Mailer,
+                     verbose: Bool, outcome: inout DeliveryOutcome, log: DeliveryLogContext, started: time_t) {
+        c.usable = false
+        c.client.abandon()
+        c.transport?.close()
+        c.transport = nil
+        let why: String
+        switch lost {
+        case .timedOut?:
+            why = "Connection timed out with \(c.peerName.string)"
+            if let sink = logSink, logLevel > 1 {
+                sink.log(priority: LOG_NOTICE, "\(log.id.string): timeout waiting for input from \(c.peerName.string) during \(Self.phaseName(c.lostWhile))")
+            }
+        case .failed(let e)?: why = "\(String(cString: strerror(e))) with \(c.peerName.string)"
+        default: why = "Connection reset by \(c.peerName.string)"
+        }
+        // reply() leaves its own text as the envelope's message
+        if outcome.message == nil || outcome.messageIsDeferral {
+            outcome.message = Array("reply: read error from \(c.peerName.string)".utf8)
+            outcome.messageIsDeferral = true
+        }
+        record(SysExit.tempFail.rawValue, "Deferred: " + why, group: group, mailer: m, verbose: verbose,
+               outcome: &outcome, log: log, started: started, relay: c.relay, dsn: "4.4.2")
+        // lost while recipients were being named: theirs is the text too
+        if case .rcpt = c.lostWhile {
+            for q in group { outcome.recipientMessages[q.index] = Array(("Deferred: " + why).utf8) }
+        }
+    }
+
+    /// sendmail's SmtpPhase texts, for the timeout notice.
+    static func phaseName(_ w: SMTPClient.Awaiting) -> String {
+        switch w {
+        case .greeting: return "client greeting"
+        case .hello: return "client EHLO"
+        case .helo: return "client HELO"
+        case .mail: return "client MAIL"
+        case .rcpt: return "client RCPT"
+        case .data: return "client DATA 354"
+        case .dataEnd, .lmtpRecipient: return "client DATA status"
+        case .rset: return "client RSET"
+        case .quit: return "client QUIT"
+        case .nothing: return "client"
+        }
+    }
+
+    /// Writes a command (-v: ">>> command").
+    @discardableResult
+    func send(_ c: SMTPConnection, _ command: [UInt8], verbose: Bool) -> Int32 {
+        if verbose { out.write(">>> " + command.string + "\n"); out.flush() }
+        c.lastCommand = command
+        trafficLog?.emit(">>>", command)
+        return c.transport?.write(command + [0x0D, 0x0A], timeout: smtpTimeout("command")) ?? EPIPE
+    }
+
+    /// Carries out the client's actions and feeds it the replies until it
+    /// owes nothing more; `handle` gets the results.  Returns how the
+    /// connection was lost, or nil.
+    func drive(_ c: SMTPConnection, _ initial: [SMTPClient.Action], verbose: Bool, transcript: ([UInt8]) -> Void,
+               handle: (SMTPClient.Action) -> Void) -> SMTPLineResult? {
+        var actions = initial
+        var reader = SMTPReplyReader()
+        var needIntro = true
+        while true {
+            for a in actions {
+                switch a {
+                case .send(let cmd):
+                    if send(c, cmd, verbose: verbose) != 0 { c.client.abandon(); return .closed }
+                case .sendMessage:
+                    // (the dot is shown, but the transcript's ">>> " line
+                    // stays the DATA command, as sendmail's SmtpMsgBuffer)
+                    // (-X: the message and the dot as written, then -v's line)
+                    trafficLog?.wroteMessage(pendingMessage)
+                    trafficLog?.emit(">>>", [UInt8(ascii: ".")])
+                    if c.transport?.write(pendingMessage + Array(".\r\n".utf8), timeout: smtpTimeout("datablock")) != 0 {
+                        c.client.abandon()
+                        return .closed
+                    }
+                    if verbose { out.write(">>> .\n"); out.flush() }
+                default:
+                    handle(a)
+                }
+            }
+            actions = []
+            if c.client.awaiting == .nothing { return nil }
+            guard let t = c.transport else { return .closed }
+            // one reply, line by line
+            var reply: SMTPClientReply? = nil
+            // (a 5xx to EHLO is not an error: HELO follows)
+            let ehlo = c.client.awaiting == .hello && !c.client.options.lmtp
+            while reply == nil {
+                switch t.readLine(timeout: timeout(for: c.client.awaiting)) {
+                case .line(var l):
+                    // (-X logs the line with its CR, as read)
+                    trafficLog?.read(l)
+                    if l.last == 0x0D { l.removeLast() }
+                    if verbose { out.write(l.string + "\n"); out.flush() }
+                    reply = reader.feed(l)
+                    if let code = l.first, code == UInt8(ascii: "4") || (code == UInt8(ascii: "5") && !ehlo) {
+                        if needIntro {
+                            transcript(Array("... while talking to \(c.peerName.string):\n".utf8))
+                            needIntro = false
+                        }
+                        if let cmd = c.lastCommand {
+                            transcript(Array(">>> ".utf8) + cmd + [0x0A])
+                            c.lastCommand = nil
+                        }
+                        transcript(Array("<<< ".utf8) + l + [0x0A])
+                    }
+                case let other:
+                    c.lostWhile = c.client.awaiting
+                    c.client.abandon()
+                    return other
+                }
+            }
+            actions = c.client.receive(reply!)
+        }
+    }
+
+    /// Ends every cached SMTP session (QUIT, then close), newest first.
+    func closeSMTPConnections(verbose: Bool) {
+        for c in smtpConnections.reversed() {
+            if verbose { out.write("Closing connection to \(c.peerName.string)\n") }
+            if c.usable, c.transport != nil {
+                _ = drive(c, c.client.quit(), verbose: verbose, transcript: { _ in }) { _ in }
+            }
+            c.transport?.close()
+            c.transport = nil
+        }
+        out.flush()
+        smtpConnections = []
+    }
+}

@@ -1,0 +1,392 @@
+// SMSMTP/SMTPClient.swift
+//
+// The client side of an SMTP (or LMTP) session as sendmail 8.17's
+// usersmtp.c runs it, as an explicit state machine: the greeting, EHLO
+// (LHLO for LMTP) when the mailer has F=a or the greeting says "ESMTP",
+// falling back to HELO after a 5xx, the EHLO keyword list (PIPELINING,
+// SIZE, 8BITMIME, DSN, ENHANCEDSTATUSCODES...), then per transaction
+// MAIL with SIZE=/BODY=/ENVID=/RET= (the last two only when the peer
+// offers DSN), RCPT with NOTIFY=/ORCPT= (only with DSN), pipelined as one
+// batch of RCPTs and DATA when the peer offers PIPELINING, DATA, the
+// message and its dot, LMTP's one reply per accepted recipient after the
+// dot, RSET and QUIT.
+// The caller (SMEngine/SMTPDelivery.swift) owns the socket: it gives the
+// machine each complete reply (SMTPReplyReader assembles multi-line
+// replies from lines) and carries out the actions it returns; `awaiting`
+// names what the next reply answers, so the caller picks its Timeout.*.
+// Promises: pure (no I/O, no clock); each reply yields the commands
+// sendmail would send next, in order, and the per-recipient results.
+
+import SMBase
+
+/// One reply as read from the peer: its code and its lines (each line
+/// whole, as received, without CR LF).
+public struct SMTPClientReply: Sendable, Equatable {
+    public var code: Int
+    public var lines: [[UInt8]]
+    public init(code: Int, lines: [[UInt8]]) { self.code = code; self.lines = lines }
+
+    /// 2, 3, 4 or 5.
+    public var type: Int { code / 100 }
+    /// The last line without its "ddd " / "ddd-" prefix.
+    public var text: [UInt8] { Array((lines.last ?? []).dropFirst(4)) }
+    /// The last line whole ("550 5.1.1 <a>... User unknown").
+    public var lastLine: [UInt8] { lines.last ?? [] }
+
+    /// The enhanced status code at the start of the text (RFC 3463:
+    /// class.subject.detail), if any.
+    public var enhancedCode: [UInt8]? {
+        let t = text
+        var i = 0
+        guard i < t.count, t[i] == UInt8(ascii: "2") || t[i] == UInt8(ascii: "4") || t[i] == UInt8(ascii: "5") else { return nil }
+        i += 1
+        for part in 0..<2 {
+            guard i < t.count, t[i] == UInt8(ascii: ".") else { return nil }
+            i += 1
+            let start = i
+            while i < t.count, smtpDigit(t[i]) { i += 1 }
+            guard i > start, i - start <= 3 else { return nil }
+            _ = part
+        }
+        guard i == t.count || t[i] == 0x20 else { return nil }
+        return Array(t[0..<i])
+    }
+
+    /// The text with the enhanced code (and the space after it) removed.
+    public var textWithoutEnhancedCode: [UInt8] {
+        guard let e = enhancedCode else { return text }
+        return Array(text.dropFirst(e.count).drop { $0 == 0x20 })
+    }
+}
+
+@inline(__always) func smtpDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+
+/// Assembles replies from lines: "ddd-" continues, "ddd " (or "ddd")
+/// ends.  A line that does not start with three digits ends the reply
+/// with code 0 (a protocol error for the caller).
+public struct SMTPReplyReader: Sendable {
+    var pending: [[UInt8]] = []
+    public init() {}
+
+    /// Feeds one line (CR LF removed); returns the reply it completes.
+    public mutating func feed(_ line: [UInt8]) -> SMTPClientReply? {
+        pending.append(line)
+        let digits = line.count >= 3 && line[0..<3].allSatisfy(smtpDigit)
+        if digits && line.count > 3 && line[3] == UInt8(ascii: "-") { return nil }
+        let code = digits ? Int(String(decoding: line[0..<3], as: UTF8.self)) ?? 0 : 0
+        defer { pending = [] }
+        return SMTPClientReply(code: code, lines: pending)
+    }
+}
+
+/// What the peer offered in its EHLO reply (sendmail's MCIF_* flags).
+public struct SMTPExtensions: Sendable, Equatable {
+    public var esmtp = false
+    public var pipelining = false
+    public var eightBitMIME = false
+    public var dsn = false
+    public var enhancedStatusCodes = false
+    public var size = false
+    /// SIZE's argument (0: no limit given).
+    public var maxSize = 0
+    public var verb = false
+    public var startTLS = false
+    public var auth: [UInt8]? = nil
+    public init() {}
+
+    /// helo_options(): each line after the first is a keyword and its
+    /// arguments.
+    public static func parse(_ reply: SMTPClientReply) -> SMTPExtensions {
+        var x = SMTPExtensions()
+        x.esmtp = true
+        for line in reply.lines.dropFirst() {
+            let body = Array(line.dropFirst(4))
+            let words = body.split(separator: 0x20, omittingEmptySubsequences: true).map { Array($0) }
+            guard let kw = words.first.map({ String(decoding: $0, as: UTF8.self).uppercased() }) else { continue }
+            switch kw {
+            case "PIPELINING": x.pipelining = true
+            case "8BITMIME": x.eightBitMIME = true
+            case "DSN": x.dsn = true
+            case "ENHANCEDSTATUSCODES": x.enhancedStatusCodes = true
+            case "VERB": x.verb = true
+            case "STARTTLS": x.startTLS = true
+            case "SIZE":
+                x.size = true
+                if words.count > 1 { x.maxSize = Int(String(decoding: words[1], as: UTF8.self)) ?? 0 }
+            case "AUTH":
+                x.auth = Array(body.dropFirst(5))
+            default: break
+            }
+        }
+        return x
+    }
+}
+
+public struct SMTPClient: Sendable {
+    public struct Options: Sendable {
+        /// $j: the name EHLO/HELO gives.
+        public var heloName: [UInt8]
+        /// Mailer flag a: EHLO even when the greeting does not say ESMTP.
+        public var tryExtended = false
+        /// LMTP: LHLO, no HELO fallback, a reply per recipient after DATA.
+        public var lmtp = false
+        public init(heloName: [UInt8], tryExtended: Bool = false, lmtp: Bool = false) {
+            self.heloName = heloName; self.tryExtended = tryExtended; self.lmtp = lmtp
+        }
+    }
+
+    /// One message's envelope as MAIL and RCPT carry it.
+    public struct Envelope: Sendable {
+        public var sender: [UInt8]
+        /// e_msgsize, for SIZE= when the peer offers SIZE.
+        public var size: Int
+        /// The qf's body type (7BIT, 8BITMIME) for BODY= with 8BITMIME.
+        public var bodyType: [UInt8]? = nil
+        /// ENVID= (xtext) and RET=FULL/HDRS, sent with DSN only.
+        public var envelopeID: [UInt8]? = nil
+        public var ret: [UInt8]? = nil
+        public var recipients: [Recipient]
+        public init(sender: [UInt8], size: Int, recipients: [Recipient]) {
+            self.sender = sender; self.size = size; self.recipients = recipients
+        }
+    }
+
+    public struct Recipient: Sendable {
+        public var address: [UInt8]
+        /// NOTIFY=, e.g. "SUCCESS,FAILURE" or "NEVER" (nil: not given).
+        public var notify: [UInt8]? = nil
+        /// ORCPT= value ("rfc822;..." in xtext).
+        public var orcpt: [UInt8]? = nil
+        public init(address: [UInt8], notify: [UInt8]? = nil, orcpt: [UInt8]? = nil) {
+            self.address = address; self.notify = notify; self.orcpt = orcpt
+        }
+    }
+
+    /// What the next reply answers (the caller's timeout for it).
+    public enum Awaiting: Sendable, Equatable {
+        case greeting, hello, helo, mail, rcpt(Int), data, dataEnd, lmtpRecipient(Int), rset, quit, nothing
+    }
+
+    public enum Action: Sendable, Equatable {
+        /// Write this command line (CR LF added by the caller).
+        case send([UInt8])
+        /// Write the message (dot-stuffed, CR LF line ends) and ".".
+        case sendMessage
+        /// Greeting and HELO/EHLO done: a transaction may start.
+        case ready
+        /// The session cannot be used: greeting or HELO refused.
+        case sessionFailed(SMTPClientReply)
+        /// MAIL refused: the whole transaction failed with it.
+        case mailRefused(SMTPClientReply)
+        /// A recipient's RCPT reply (index into the envelope).
+        case recipient(Int, SMTPClientReply)
+        /// DATA or the message refused (all accepted recipients).
+        case dataRefused(SMTPClientReply)
+        /// The reply after the dot (SMTP): the accepted recipients' fate.
+        case messageDone(SMTPClientReply)
+        /// LMTP: one accepted recipient's reply after the dot.
+        case delivered(Int, SMTPClientReply)
+        /// The transaction is over (after its last result).
+        case transactionDone
+        /// QUIT answered (or no answer expected): close.
+        case closed
+    }
+
+    public let options: Options
+    public private(set) var extensions = SMTPExtensions()
+    /// The first word of the EHLO/HELO reply: the name the peer gives
+    /// itself (the caller's mail-loop check compares it with $j).
+    public private(set) var peerHelloName: [UInt8] = []
+    /// The replies still owed, oldest first.
+    public private(set) var expected: [Awaiting] = []
+    public var awaiting: Awaiting { expected.first ?? .nothing }
+    var envelope: Envelope? = nil
+    /// Indices of recipients whose RCPT was accepted.
+    public private(set) var accepted: [Int] = []
+    var transactionFailed = false
+
+    public init(options: Options) {
+        self.options = options
+        expected = [.greeting]
+    }
+
+    /// Feeds a reply; returns what to do.
+    public mutating func receive(_ reply: SMTPClientReply) -> [Action] {
+        guard !expected.isEmpty else { return [] }
+        let what = expected.removeFirst()
+        switch what {
+        case .greeting:
+            guard reply.type == 2 else { return [.sessionFailed(reply)] }
+            let esmtp = Array("ESMTP".utf8)
+            let says = reply.lines.contains { l in
+                l.count >= esmtp.count && (0...(l.count - esmtp.count)).contains { Array(l[$0..<($0 + esmtp.count)]) == esmtp }
+            }
+            if options.lmtp {
+                expected = [.hello]
+                return [.send(Array("LHLO ".utf8) + options.heloName)]
+            }
+            if options.tryExtended || says {
+                expected = [.hello]
+                return [.send(Array("EHLO ".utf8) + options.heloName)]
+            }
+            expected = [.helo]
+            return [.send(Array("HELO ".utf8) + options.heloName)]
+        case .hello:
+            if reply.type == 2 {
+                extensions = SMTPExtensions.parse(reply)
+                peerHelloName = Self.firstWord(reply)
+                return [.ready]
+            }
+            if reply.type == 5 && !options.lmtp {
+                expected = [.helo]
+                return [.send(Array("HELO ".utf8) + options.heloName)]
+            }
+            return [.sessionFailed(reply)]
+        case .helo:
+            guard reply.type == 2 else { return [.sessionFailed(reply)] }
+            extensions = SMTPExtensions()
+            peerHelloName = Self.firstWord(reply)
+            return [.ready]
+        case .mail:
+            guard reply.type == 2 else {
+                transactionFailed = true
+                return [.mailRefused(reply), .transactionDone]
+            }
+            return recipientsAfterMail()
+        case .rcpt(let i):
+            var actions: [Action] = [.recipient(i, reply)]
+            if reply.type == 2 { accepted.append(i) }
+            if !extensions.pipelining {
+                let n = envelope?.recipients.count ?? 0
+                if i + 1 < n {
+                    expected = [.rcpt(i + 1)]
+                    actions.append(.send(rcptCommand(i + 1)))
+                } else if accepted.isEmpty {
+                    // nobody accepted: no DATA; the transaction is reset
+                    expected = [.rset]
+                    actions.append(.send(Array("RSET".utf8)))
+                } else {
+                    expected = [.data]
+                    actions.append(.send(Array("DATA".utf8)))
+                }
+            }
+            return actions
+        case .data:
+            if reply.code == 354 {
+                expected = [.dataEnd]
+                return [.sendMessage]
+            }
+            // refused (or nobody to send to): the transaction is reset
+            expected = [.rset]
+            if accepted.isEmpty { return [.send(Array("RSET".utf8))] }
+            return [.dataRefused(reply), .send(Array("RSET".utf8))]
+        case .dataEnd:
+            if accepted.isEmpty { return [.transactionDone] }
+            if options.lmtp {
+                // the first recipient's reply; one more per other recipient
+                var actions: [Action] = [.delivered(accepted[0], reply)]
+                expected = accepted.dropFirst().map { .lmtpRecipient($0) }
+                if expected.isEmpty { actions.append(.transactionDone) }
+                return actions
+            }
+            return [.messageDone(reply), .transactionDone]
+        case .lmtpRecipient(let i):
+            var actions: [Action] = [.delivered(i, reply)]
+            if expected.isEmpty { actions.append(.transactionDone) }
+            return actions
+        case .rset:
+            return [.transactionDone]
+        case .quit:
+            return [.closed]
+        case .nothing:
+            return []
+        }
+    }
+
+    /// Starts a transaction (after `.ready` or a finished one).
+    public mutating func begin(_ e: Envelope) -> [Action] {
+        envelope = e
+        accepted = []
+        transactionFailed = false
+        expected = [.mail]
+        return [.send(mailCommand(e))]
+    }
+
+    /// RSET; its reply (any) ends with `.transactionDone`.
+    public mutating func reset() -> [Action] {
+        expected.append(.rset)
+        return [.send(Array("RSET".utf8))]
+    }
+
+    /// QUIT.
+    public mutating func quit() -> [Action] {
+        expected = [.quit]
+        return [.send(Array("QUIT".utf8))]
+    }
+
+    /// The caller lost the connection or timed out: nothing more is owed.
+    public mutating func abandon() { expected = [] }
+
+    static func firstWord(_ r: SMTPClientReply) -> [UInt8] {
+        Array((r.lines.first ?? []).dropFirst(4).prefix { $0 != 0x20 })
+    }
+
+    /// MAIL From:<sender> with the parameters the peer offers.
+    public func mailCommand(_ e: Envelope) -> [UInt8] {
+        var c = Array("MAIL From:<".utf8) + e.sender + [UInt8(ascii: ">")]
+        if extensions.size { c += Array(" SIZE=\(e.size)".utf8) }
+        if extensions.eightBitMIME, let b = e.bodyType, !b.isEmpty { c += Array(" BODY=".utf8) + b }
+        if extensions.dsn {
+            if let id = e.envelopeID { c += Array(" ENVID=".utf8) + id }
+            if let r = e.ret { c += Array(" RET=".utf8) + r }
+        }
+        return c
+    }
+
+    /// RCPT To:<address> with NOTIFY/ORCPT when the peer offers DSN.
+    public func rcptCommand(_ i: Int) -> [UInt8] {
+        guard let r = envelope?.recipients[i] else { return [] }
+        var c = Array("RCPT To:<".utf8) + r.address + [UInt8(ascii: ">")]
+        if extensions.dsn {
+            if let n = r.notify { c += Array(" NOTIFY=".utf8) + n }
+            if let o = r.orcpt { c += Array(" ORCPT=".utf8) + o }
+        }
+        return c
+    }
+
+    mutating func recipientsAfterMail() -> [Action] {
+        let n = envelope?.recipients.count ?? 0
+        guard n > 0 else { return [.transactionDone] }
+        if extensions.pipelining {
+            expected = (0..<n).map { .rcpt($0) } + [.data]
+            return (0..<n).map { .send(rcptCommand($0)) } + [.send(Array("DATA".utf8))]
+        }
+        expected = [.rcpt(0)]
+        return [.send(rcptCommand(0))]
+    }
+
+    /// The message with leading dots doubled and CR LF line ends, as it
+    /// goes after 354 (without the final dot); for message bytes that are
+    /// not already prepared (the engine's mailers with F=X do it).
+    public static func dotStuffed(_ message: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(message.count + 64)
+        var atLineStart = true
+        var i = 0
+        while i < message.count {
+            let b = message[i]
+            if atLineStart && b == UInt8(ascii: ".") { out.append(b) }
+            if b == 0x0A {
+                if out.last != 0x0D { out.append(0x0D) }
+                out.append(0x0A)
+                atLineStart = true
+            } else {
+                out.append(b)
+                atLineStart = false
+            }
+            i += 1
+        }
+        if !atLineStart { out += [0x0D, 0x0A] }
+        return out
+    }
+}
