@@ -193,7 +193,7 @@ extension Engine {
         var senderControl: String? = nil
         if let (u, g) = senderIDs {
             senderControl = "\(qf.sender.string) (\(u)/\(g))"
-        } else if submissionDelivery, !qf.sender.isEmpty, qf.sender != Array("<>".utf8) {
+        } else if submissionDelivery, !deliveringClone, !qf.sender.isEmpty, qf.sender != Array("<>".utf8) {
             // at submission the sender has the caller's ids
             senderControl = "\(qf.sender.string) (\(options.realUID)/\(getgid()))"
         }
@@ -289,6 +289,9 @@ extension Engine {
             if let c = ctl, !uncontrolledRecipients.contains(i) {
                 q.ctlUID = c.uid; q.ctlGID = c.gid; q.ctlName = c.user
                 q.expandedFrom = c.alias.isEmpty ? nil : c.alias
+            } else if let c = ctl, submissionDelivery, !c.alias.isEmpty {
+                // (at submission the alias is known in memory)
+                q.expandedFrom = c.alias
             }
             q.senderIDs = senderIDs
             if a.badAddress || a.mailer == nil { q.state = .failed }

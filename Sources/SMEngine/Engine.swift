@@ -63,6 +63,13 @@ public final class Engine: CfReporter {
     /// ... and the ctladdr= their delivery lines show (programs, files:
     /// "<alias> (uid/gid)"), by qf index.
     var expandedControlText: [Int: String] = [:]
+    /// "Message delivered to mailing list <alias>" for each alias with an
+    /// owner that alias() expanded: lines of the envelope's transcript,
+    /// each with the number of error lines recorded before it.
+    var mailingListNotes: [(at: Int, line: [UInt8])] = []
+    /// Delivering a split envelope (an owner's): its sender is the owner
+    /// and never has the caller's ids.
+    var deliveringClone = false
 
     public var exitStatus: SysExit {
         get { rewriter.exitStatus }

@@ -82,11 +82,14 @@ extension Engine {
     }
 
     /// The queue file's recipients for the sendable entries of `queue`.
-    func queueRecipients(_ queue: SendQueue, notify: RecipientFlags?) -> [QueueFile.Recipient] {
+    /// `only`: just these entries (an owner's envelope), `except`: not these.
+    func queueRecipients(_ queue: SendQueue, notify: RecipientFlags?, only: Set<ObjectIdentifier>? = nil,
+                         except: Set<ObjectIdentifier> = []) -> [QueueFile.Recipient] {
         var out: [QueueFile.Recipient] = []
         var last: (uid: Int, gid: Int, ctl: ObjectIdentifier?) = (0, 0, nil)
         let j = rewriter.macros[Int(UInt8(ascii: "j"))] ?? []
-        for r in queue.entries where r.state.isSendable {
+        for r in queue.entries where r.state.isSendable && !except.contains(ObjectIdentifier(r))
+            && (only?.contains(ObjectIdentifier(r)) ?? true) {
             var qr = QueueFile.Recipient(address: r.printable, flags: [])
             qr.message = r.message
             if let parent = r.parent {
@@ -123,7 +126,7 @@ extension Engine {
     /// The queue control file of a freshly collected message.
     func controlFile(_ o: SubmitOptions, message: CollectedMessage, headers: HeaderList, queue: SendQueue,
                      sender: ParsedAddress, headerErrors: Bool, bccFlag hasVisibleRecipientHeader: Bool,
-                     now: time_t) -> QueueFile {
+                     now: time_t, except: Set<ObjectIdentifier> = []) -> QueueFile {
         let rw = rewriter
         let fMacro = rw.macros[Int(UInt8(ascii: "f"))] ?? []
         var qf = QueueFile()
@@ -155,7 +158,7 @@ extension Engine {
             qf.authParameter = xtextify(fMacro.contains(UInt8(ascii: "@")) ? fMacro : fMacro + [UInt8(ascii: "@")] + j,
                                         taboo: [UInt8(ascii: "=")])
         }
-        qf.recipients = queueRecipients(queue, notify: notifyFlags(o.notify))
+        qf.recipients = queueRecipients(queue, notify: notifyFlags(o.notify), except: except)
         qf.headers = headers.headers.map { $0.queueHeader }
         return qf
     }

@@ -67,6 +67,15 @@ struct SubmissionErrors {
     var message: [UInt8]? = nil
     /// Mailed back whatever ErrorMode says (errors in -t header recipients).
     var mailed = false
+    /// The envelope of a list owner (OwnerSplit.swift): its errors are
+    /// mailed to the owner even with ErrorMode=q, and its sender never has
+    /// the caller's ids.
+    var owner = false
+    /// The envelope's transcript up to this delivery, when it shares one
+    /// with list owners' envelopes (the errors above and "Message delivered
+    /// to mailing list" lines in their order, then what the envelopes
+    /// delivered before this one wrote): it replaces `transcript`.
+    var leadingTranscript: [UInt8]? = nil
 }
 
 extension Engine {
@@ -93,9 +102,10 @@ extension Engine {
     /// envelope in memory keeps them, binds them at delivery, and binds
     /// them into a rewritten qf with the macros the delivery left.
     /// `submissionErrors`: failures from before the commit, to report too.
+    @discardableResult
     func deliverLockedEntry(id: [UInt8], fd: Int32, qdir: String, how: EntryDelivery, verbose: Bool,
                             unbound: [(Int, QueueFile.Header)] = [], submissionErrors: SubmissionErrors? = nil,
-                            deliverNow: Bool = true, bounceDirectory: String? = nil) {
+                            deliverNow: Bool = true, bounceDirectory: String? = nil) -> [UInt8] {
         let (qfSub, dfSub) = QueueCommitter(directory: qdir).subdirectories
         let qfDir = qfSub ? qdir + "/qf" : qdir
         let qfPath = qfDir + "/qf" + id.string
@@ -113,13 +123,13 @@ extension Engine {
             if error.loseReason != nil {
                 _ = rename(qfPath, qfDir + "/Qf" + id.string)
             }
-            return
+            return []
         }
         let dfd = open(dfPath, O_RDONLY | O_CLOEXEC)
         if dfd < 0 {
             // no data file: nothing can be delivered; keep the qf
             rewriter.systemError("readqf: cannot open \(dfPath): \(String(cString: strerror(errno)))")
-            return
+            return []
         }
         let data = readAll(dfd)
         var dst = stat()
@@ -154,12 +164,15 @@ extension Engine {
             // renamed as soon as it succeeds, so that a crash between the
             // two repeats as little as possible
             var prepared: Int32? = nil
-            uncontrolledRecipients = expansion?.uncontrolled ?? []
+            uncontrolledRecipients = expansion?.uncontrolled
+                ?? (how == .foreground || how == .background ? aliasedLocalUsers(qf) : [])
             expandedControlText = expansion?.controlText ?? [:]
             defer { uncontrolledRecipients = []; expandedControlText = [:] }
             for f in expansion?.errors.failures ?? [] {
                 logExpansionFailure(id: id, f, creationTime: qf.creationTime, priority: priority)
             }
+            deliveringClone = submissionErrors?.owner ?? false
+            defer { deliveringClone = false }
             outcome = deliver(live, id: id, data: data, verbose: verbose, now: time(nil), logPriority: priority,
                               transcriptFile: xscript) { step in
                 switch step {
@@ -181,9 +194,15 @@ extension Engine {
             outcome.remaining = Array(qf.recipients.indices)
         }
         submissionDelivery = false
-        if let se = submissionErrors { addSubmissionErrors(se, to: &live, outcome: &outcome, id: id, data: data) }
-        if let se = expansion?.errors, !se.failures.isEmpty {
+        if var se = submissionErrors {
+            if se.leadingTranscript != nil { se.transcript = [] }
             addSubmissionErrors(se, to: &live, outcome: &outcome, id: id, data: data)
+            if let lead = se.leadingTranscript { outcome.transcript = lead + outcome.transcript }
+        }
+        if var se = expansion?.errors {
+            if se.leadingTranscript != nil { se.transcript = [] }
+            if !se.failures.isEmpty { addSubmissionErrors(se, to: &live, outcome: &outcome, id: id, data: data) }
+            if let lead = se.leadingTranscript { outcome.transcript = lead + outcome.transcript }
         }
         // a queue run: older than Timeout.queuewarn, one delay warning;
         // older than Timeout.queuereturn, what is left is returned
@@ -191,22 +210,23 @@ extension Engine {
         xscript.update(outcome.transcript)
         if !outcome.failures.isEmpty || warning != nil,
            !returnFailures(live, id: id, data: data, outcome: &outcome, qdir: bounceDirectory ?? qdir,
-                           how: how, verbose: verbose, mail: submissionErrors?.mailed ?? false, warning: warning) {
+                           how: how, verbose: verbose, mail: submissionErrors?.mailed ?? false, warning: warning,
+                           ownerEnvelope: submissionErrors?.owner ?? false) {
             // the bounce could not be queued: the message stays as it
             // was (its deliveries are repeated later, never lost)
-            return
+            return outcome.transcript
         }
         if outcome.remaining.isEmpty && !outcome.keepControlFile {
             // everything done: remove the control file first, then the data
             _ = unlink(qfPath)
             _ = unlink(dfPath)
-            return
+            return outcome.transcript
         }
         // nothing delivered: the qf stays as it is, unless a dead.letter
         // copy bound the cf's empty defaults (queued with ErrorMode=p:
         // sendmail's qf then has them, bound with the user's $u)
         let boundByDeadLetter = !deliverNow && !unbound.isEmpty && outcome.lastUserMacro != nil
-        guard outcome.attempted || boundByDeadLetter || expansionChanged else { return }
+        guard outcome.attempted || boundByDeadLetter || expansionChanged else { return outcome.transcript }
         var updated = qf
         if !unbound.isEmpty && how != .session {
             // queueup() binds the defaults with $u of the last mailer call
@@ -244,6 +264,33 @@ extension Engine {
         if !rewriteControlFile(updated, id: id, qfPath: qfPath, qfDir: qfDir) {
             rewriter.systemError("cannot rewrite \(qfPath): \(String(cString: strerror(errno)))")
         }
+        return outcome.transcript
+    }
+
+    /// At submission the send queue in memory gives the addresses an alias
+    /// expanded to no controlling user of their own for their mailer: it
+    /// runs as the sender (a local user), else DefaultUser, as in a queue
+    /// run that expanded them (measured against sendmail); programs and
+    /// files keep the alias's.  The qf recipients under a C line whose
+    /// mailer is neither prog, *file* nor F=o.
+    func aliasedLocalUsers(_ qf: QueueFile) -> Set<Int> {
+        var out = Set<Int>()
+        var ctl: QueueFile.ControllingUser? = nil
+        for (i, r) in qf.recipients.enumerated() {
+            switch r.controlLine {
+            case .reset?: ctl = nil
+            case .user(let u)?: ctl = u
+            case nil: break
+            }
+            guard let c = ctl, !c.alias.isEmpty else { continue }
+            // (programs and files keep the alias's ids, F=o mailers the recipient's)
+            let saved = rewriter.suppressErrors
+            rewriter.suppressErrors = true
+            let m = parseAddress(r.address, flags: [], isRecipient: true)?.mailer
+            rewriter.suppressErrors = saved
+            if let m, m.name != Array("prog".utf8), m.name != Array("*file*".utf8), !m.has("o") { out.insert(i) }
+        }
+        return out
     }
 
     /// Failures from before the commit, reported first, as recipients of
@@ -320,9 +367,11 @@ extension Engine {
     /// not be queued.
     func returnFailures(_ qf: QueueFile, id: [UInt8], data: [UInt8], outcome: inout DeliveryOutcome,
                         qdir: String, how: EntryDelivery, verbose: Bool, mail: Bool = false,
-                        warning: DelayWarning? = nil) -> Bool {
+                        warning: DelayWarning? = nil, ownerEnvelope: Bool = false) -> Bool {
         var mode = config.options["ErrorMode"]?.first ?? UInt8(ascii: "p")
         if mail && mode != UInt8(ascii: "q") { mode = UInt8(ascii: "m") }
+        // (an owner's envelope: sendmail sets its error mode to m)
+        if ownerEnvelope { mode = UInt8(ascii: "m") }
         if how == .queueRun || (how != .foreground && mode == UInt8(ascii: "p")) { mode = UInt8(ascii: "m") }
         let failed = outcome.failures.contains { !$0.success }
         switch mode {
