@@ -271,7 +271,7 @@ extension Engine {
             return false
         }
         logReturn(id: id, bounceID: bid, notice: notice,
-                  text: receipt ? Array("Return receipt".utf8) : outcome.message ?? [])
+                  text: receipt ? Array("Return receipt".utf8) : outcome.message ?? Array("Unable to deliver mail".utf8))
         let sub = committer.subdirectories
         let qfPath = QueueFileKind.control.path(in: Array(qdir.utf8), id: bid, useSubdirectory: sub.qf).string
         let dfPath = QueueFileKind.data.path(in: Array(qdir.utf8), id: bid, useSubdirectory: sub.df).string

@@ -81,6 +81,20 @@ extension Engine {
         return 1
     }
 
+    /// The qf's `r` line for `r`: its top-level address's type and user
+    /// part when that has a domain, else the address as given, qualified
+    /// with $j when it has none.
+    func finalRecipientLine(_ r: Recipient, j j0: [UInt8]? = nil) -> [UInt8] {
+        let j = j0 ?? rewriter.macros[Int(UInt8(ascii: "j"))] ?? []
+        var top = r
+        while let p = top.parent { top = p }
+        let at = UInt8(ascii: "@")
+        var final = top.address.user.contains(at) ? top.address.user : top.printable
+        if !final.contains(at) { final += [at] + j }
+        let addrType = top.address.mailer?.addrType ?? Array("rfc822".utf8)
+        return addrType + Array("; ".utf8) + final
+    }
+
     /// The queue file's recipients for the sendable entries of `queue`.
     /// `only`: just these entries (an owner's envelope), `except`: not these.
     func queueRecipients(_ queue: SendQueue, notify: RecipientFlags?, only: Set<ObjectIdentifier>? = nil,
@@ -104,15 +118,7 @@ extension Engine {
                 qr.controlLine = .reset
                 last = (0, 0, nil)
             }
-            var top = r
-            while let p = top.parent { top = p }
-            // the user part when it has a domain, else the address as
-            // given, qualified with $j when it has none
-            let at = UInt8(ascii: "@")
-            var final = top.address.user.contains(at) ? top.address.user : top.printable
-            if !final.contains(at) { final += [at] + j }
-            let addrType = top.address.mailer?.addrType ?? Array("rfc822".utf8)
-            qr.finalRecipient = addrType + Array("; ".utf8) + final
+            qr.finalRecipient = finalRecipientLine(r, j: j)
             var flags: RecipientFlags = r.queuedAsPrimary ? [.primary] : []
             flags.formUnion(notify ?? [.notifyFailure, .notifyDelay])
             // A: expanded from an alias (not from an :include: list)

@@ -293,6 +293,8 @@ extension Engine {
         let cloneEnvelopes: [SubmittedEnvelope] = clones.reversed().map { c in
             var e = submissionErrors(queue, count: returned, notify: nil, only: Set(c.members.map { ObjectIdentifier($0) }))
             e.owner = true
+            // (a clone starts without the original's e_message)
+            e.message = nil
             e.leadingTranscript = errors.leadingTranscript
             return SubmittedEnvelope(id: c.id, errors: e)
         }
@@ -314,8 +316,18 @@ extension Engine {
         for r in queue.entries where r.state == .badAddress && !except.contains(ObjectIdentifier(r))
             && (only?.contains(ObjectIdentifier(r)) ?? true) {
             guard let e = transcript.last(where: { $0.address == r.printable }) else { continue }
-            errors.failures.append(.init(printable: r.printable, flags: (r.primary ? RecipientFlags.primary : []).union(flags),
-                                         status: r.status ?? Array("5.0.0".utf8), reply: Array(e.reply.utf8)))
+            var f = SubmissionErrors.Failure(printable: r.printable, flags: (r.primary ? RecipientFlags.primary : []).union(flags),
+                                             status: r.status ?? Array("5.0.0".utf8), reply: Array(e.reply.utf8))
+            // an alias's member: the DSN names the alias (Final-Recipient,
+            // "expanded from:") and the member (X-Actual-Recipient)
+            if let p = r.parent, p.address.mailerName != Array("*include*".utf8) {
+                f.finalRecipient = finalRecipientLine(r)
+                f.expandedFrom = p.printable
+                f.user = r.address.user
+                f.addrType = r.address.mailer?.addrType
+                f.diagnosticType = r.address.mailer?.diagType
+            }
+            errors.failures.append(f)
         }
         errors.message = rewriter.lastUserError.map { Array($0.utf8) }
         return errors
@@ -352,7 +364,9 @@ extension Engine {
             guard logLevel > 6, let a = e.address,
                   let r = queue.entries.first(where: { $0.state == .badAddress && $0.printable == a }) else { continue }
             let (_, _, text) = stripReplyCode(e.reply)
-            sink.log(priority: LOG_INFO, "\(id.string): to=\(a.string), delay=\(Self.delayText(delay)), "
+            // (an alias's member: the alias as controlling address)
+            let ctl = r.parent.flatMap { p in controllingUser(r).map { ", ctladdr=\(p.printable.string) (\($0.uid)/\($0.gid))" } } ?? ""
+            sink.log(priority: LOG_INFO, "\(id.string): to=\(a.string)\(ctl), delay=\(Self.delayText(delay)), "
                      + "mailer=\(r.address.mailerName.string), pri=\(priority), dsn=\((r.status ?? Array("5.0.0".utf8)).string), "
                      + "reply=\(e.reply), stat=\(text)")
         }
