@@ -289,8 +289,8 @@ extension Engine {
             if let c = ctl, !uncontrolledRecipients.contains(i) {
                 q.ctlUID = c.uid; q.ctlGID = c.gid; q.ctlName = c.user
                 q.expandedFrom = c.alias.isEmpty ? nil : c.alias
-            } else if let c = ctl, submissionDelivery, !c.alias.isEmpty {
-                // (at submission the alias is known in memory)
+            } else if let c = ctl, !c.alias.isEmpty {
+                // (no controlling user in memory, but the alias is known)
                 q.expandedFrom = c.alias
             }
             q.senderIDs = senderIDs

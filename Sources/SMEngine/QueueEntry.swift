@@ -33,6 +33,7 @@
 import Glibc
 import SMBase
 import SMRules
+import SMConfig
 import SMQueueFormat
 
 /// Recipients that failed before the message was queued (command-line
@@ -106,6 +107,38 @@ extension Engine {
     func deliverLockedEntry(id: [UInt8], fd: Int32, qdir: String, how: EntryDelivery, verbose: Bool,
                             unbound: [(Int, QueueFile.Header)] = [], submissionErrors: SubmissionErrors? = nil,
                             deliverNow: Bool = true, bounceDirectory: String? = nil) -> [UInt8] {
+        var clones: [(id: [UInt8], expansion: QueuedExpansion)] = []
+        var shared = deliverEntry(id: id, fd: fd, qdir: qdir, how: how, verbose: verbose, unbound: unbound,
+                                  submissionErrors: submissionErrors, deliverNow: deliverNow,
+                                  bounceDirectory: bounceDirectory, clones: &clones)
+        // a queue run's list owners' envelopes: after the original, the
+        // last split first, sharing its transcript
+        let (qfSub, _) = QueueCommitter(directory: qdir).subdirectories
+        for c in clones.reversed() {
+            let path = (qfSub ? qdir + "/qf" : qdir) + "/qf" + c.id.string
+            let cfd = open(path, O_RDWR | O_CLOEXEC)
+            guard cfd >= 0 else { continue }
+            defer { close(cfd) }
+            guard flock(cfd, LOCK_EX | LOCK_NB) == 0 else { continue }
+            var e = c.expansion
+            e.errors.leadingTranscript = shared
+            var none: [(id: [UInt8], expansion: QueuedExpansion)] = []
+            // (in a queue run the clones' results do not make the exit status)
+            let status = exitStatus
+            defer { if how == .queueRun { exitStatus = status } }
+            shared = deliverEntry(id: c.id, fd: cfd, qdir: qdir, how: how, verbose: verbose, submissionErrors: nil,
+                                  bounceDirectory: bounceDirectory, expanded: e, clones: &none)
+        }
+        return shared
+    }
+
+    /// deliverLockedEntry for one envelope; `expanded`: a clone's
+    /// recipients as the run's expansion made them (not expanded again);
+    /// `clones`: the clones this expansion queued.
+    func deliverEntry(id: [UInt8], fd: Int32, qdir: String, how: EntryDelivery, verbose: Bool,
+                      unbound: [(Int, QueueFile.Header)] = [], submissionErrors: SubmissionErrors? = nil,
+                      deliverNow: Bool = true, bounceDirectory: String? = nil, expanded: QueuedExpansion? = nil,
+                      clones: inout [(id: [UInt8], expansion: QueuedExpansion)]) -> [UInt8] {
         let (qfSub, dfSub) = QueueCommitter(directory: qdir).subdirectories
         let qfDir = qfSub ? qdir + "/qf" : qdir
         let qfPath = qfDir + "/qf" + id.string
@@ -138,9 +171,23 @@ extension Engine {
         // a queue run hands every recipient to recipient() again, as
         // readqf() does (QueueExpand.swift): what was queued unexpanded
         // is expanded now, and the send queue replaces the qf's list
-        var expansion: QueuedExpansion? = nil
-        if how == .queueRun && deliverNow {
+        var expansion: QueuedExpansion? = expanded
+        if expansion == nil && how == .queueRun && deliverNow {
             expansion = expandQueuedRecipients(decoded, id: id, verbose: verbose)
+        }
+        // list owners' envelopes: queued (df linked) before anything is
+        // delivered, so that a crash loses none of their recipients
+        for c in expansion?.clones ?? [] {
+            let cid = assignQueueID(qdir, now: time(nil), pid: Int(getpid())).bytes
+            let cdf = (dfSub ? qdir + "/df" : qdir) + "/df" + cid.string
+            guard link(dfPath, cdf) == 0,
+                  rewriteControlFile(c.expansion.qf, id: cid, qfPath: qfDir + "/qf" + cid.string, qfDir: qfDir) else {
+                _ = unlink(cdf)
+                rewriter.systemError("cannot queue a clone of \(id.string): \(String(cString: strerror(errno)))")
+                return []
+            }
+            if logLevel > 4 { logSink?.log(priority: LOG_INFO, "\(id.string): \(cid.string): clone: owner=\(c.owner.string)") }
+            clones.append((cid, c.expansion))
         }
         let qf = expansion?.qf ?? decoded
         let expansionChanged = expansion?.changed ?? false
@@ -288,9 +335,16 @@ extension Engine {
             rewriter.suppressErrors = true
             let m = parseAddress(r.address, flags: [], isRecipient: true)?.mailer
             rewriter.suppressErrors = saved
-            if let m, m.name != Array("prog".utf8), m.name != Array("*file*".utf8), !m.has("o") { out.insert(i) }
+            if let m, runsAsSender(m) { out.insert(i) }
         }
         return out
+    }
+
+    /// Whether an address an alias expanded in memory runs its mailer as
+    /// the sender: all but programs and files (the alias's ids) and F=o
+    /// mailers (the recipient's).
+    func runsAsSender(_ m: Mailer) -> Bool {
+        m.name != Array("prog".utf8) && m.name != Array("*file*".utf8) && !m.has("o")
     }
 
     /// Failures from before the commit, reported first, as recipients of
