@@ -175,6 +175,9 @@ extension Engine {
         for r in members.reversed() {
             recipient(r, queue: queue, aliasLevel: aliasLevel)
         }
+        // (an address that failed does not count: the only good one is
+        // then the alias's only address, measured against sendmail)
+        parent?.expansionCount = members.filter { $0.state != .badAddress }.count
         return members.count
     }
 

@@ -202,7 +202,9 @@ extension Engine {
                           nrcpts: countedRecipients(queue), msgid: messageID(headers), bodyType: o.bodyType,
                           relay: rw.macros[Int(UInt8(ascii: "_"))], recipients: [], priority: qf.priority,
                           delay: Int64(time(nil)) - Int64(now))
-                returnUnqueued(qf, id: qid.bytes, data: message.body, qdir: qdir, errors: errors,
+                var first = errors
+            if let t = errors.leadingTranscript { first.transcript = t }
+            returnUnqueued(qf, id: qid.bytes, data: message.body, qdir: qdir, errors: first,
                                unbound: unboundDefaults.map { ($0.0, $0.1.queueHeader) })
                 return errorMode == UInt8(ascii: "e") ? .ok : exitStatus
             }
@@ -297,6 +299,13 @@ extension Engine {
             e.message = nil
             e.leadingTranscript = errors.leadingTranscript
             return SubmittedEnvelope(id: c.id, errors: e)
+        }
+        // an original left with failures only: they are returned first
+        if !originalQueued && !errors.failures.isEmpty && deliverNow {
+            var first = errors
+            if let t = errors.leadingTranscript { first.transcript = t }
+            returnUnqueued(qf, id: qid.bytes, data: message.body, qdir: qdir, errors: first,
+                           unbound: unboundDefaults.map { ($0.0, $0.1.queueHeader) })
         }
         deliverSubmitted(id: originalQueued ? qid.bytes : nil, qdir: qdir, unbound: unboundDefaults.map { ($0.0, $0.1.queueHeader) },
                          submissionErrors: errors, deliverNow: deliverNow, clones: cloneEnvelopes)
