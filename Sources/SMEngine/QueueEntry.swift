@@ -123,9 +123,6 @@ extension Engine {
             var e = c.expansion
             e.errors.leadingTranscript = shared
             var none: [(id: [UInt8], expansion: QueuedExpansion)] = []
-            // (in a queue run the clones' results do not make the exit status)
-            let status = exitStatus
-            defer { if how == .queueRun { exitStatus = status } }
             shared = deliverEntry(id: c.id, fd: cfd, qdir: qdir, how: how, verbose: verbose, submissionErrors: nil,
                                   bounceDirectory: bounceDirectory, expanded: e, clones: &none)
         }
