@@ -119,7 +119,7 @@ extension Engine {
                 last = (0, 0, nil)
             }
             qr.finalRecipient = finalRecipientLine(r, j: j)
-            var flags: RecipientFlags = r.queuedAsPrimary ? [.primary] : []
+            var flags: RecipientFlags = r.queuedWithPFlag ? [.primary] : []
             flags.formUnion(notify ?? [.notifyFailure, .notifyDelay])
             // A: expanded from an alias (not from an :include: list)
             if let p = r.parent, p.address.mailerName != Array("*include*".utf8) { flags.insert(.alias) }

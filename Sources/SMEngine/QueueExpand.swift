@@ -145,7 +145,7 @@ extension Engine {
                 } else {
                     qr = QueueFile.Recipient(address: r.printable, flags: [])
                     qr.message = r.message
-                    var flags: RecipientFlags = r.queuedAsPrimary ? [.primary] : []
+                    var flags: RecipientFlags = r.queuedWithPFlag ? [.primary] : []
                     if let k = origin(r) {
                         let top = qf.recipients[k]
                         flags.formUnion(top.flags.intersection(inherited))

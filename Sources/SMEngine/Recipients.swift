@@ -66,6 +66,15 @@ public final class Recipient {
         guard let p = parent, p.expansionCount == 1, p.address.mailerName != Array("*include*".utf8) else { return false }
         return p.queuedAsPrimary
     }
+    /// ... of which did not fail.
+    public var goodExpansionCount = 0
+    /// The P flag the qf gives it: primary, or the only good address an
+    /// alias of such an address expanded to (not through an :include: file).
+    public var queuedWithPFlag: Bool {
+        if primary { return true }
+        guard let p = parent, p.goodExpansionCount == 1, p.address.mailerName != Array("*include*".utf8) else { return false }
+        return p.queuedWithPFlag
+    }
     public var rcptOK = false
     public var selfReference = false
     public var home: [UInt8]? = nil
@@ -175,9 +184,10 @@ extension Engine {
         for r in members.reversed() {
             recipient(r, queue: queue, aliasLevel: aliasLevel)
         }
-        // (an address that failed does not count: the only good one is
-        // then the alias's only address, measured against sendmail)
-        parent?.expansionCount = members.filter { $0.state != .badAddress }.count
+        // (for the qf's P flag an address that failed does not count: the
+        // only good one is then the alias's only address, measured
+        // against sendmail; duplicates are judged by expansionCount)
+        parent?.goodExpansionCount = members.filter { $0.state != .badAddress }.count
         return members.count
     }
 
