@@ -113,6 +113,8 @@ final class QueuedRecipient {
     /// The alias it was expanded from (the qf's C line), for the DSN.
     var expandedFrom: [UInt8]?
     var state: State = .pending
+    /// check_compat has let it through (CheckCompat.swift).
+    var compatChecked = false
     /// What the DSN says about it (set when it failed or was delivered).
     var report: FailedRecipient? = nil
     /// What a delay warning says about it (set when it was deferred).
@@ -207,10 +209,16 @@ extension Engine {
                 first.state = .untouched
                 continue
             }
+            // check_compat for each recipient as the mailer's list is built
+            guard checkCompat(first, mailer: m, sender: qf.sender, verbose: verbose, outcome: &outcome, log: log) else {
+                continue
+            }
             // P=[FILE] on another mailer: one recipient at a time, appended
             // to the file its expanded argv[1] names
             let fileMailer = m.path == Array("[FILE]".utf8) && m.name != Array("*file*".utf8)
-            let group = fileMailer ? [first] : self.group(list, from: k, mailer: m)
+            let group = (fileMailer ? [first] : self.group(list, from: k, mailer: m)).filter {
+                $0 === first || checkCompat($0, mailer: m, sender: qf.sender, verbose: verbose, outcome: &outcome, log: log)
+            }
             outcome.attempted = true
             // a checkpoint if this group's success completes the interval
             // and others are still to be tried afterwards
