@@ -17,6 +17,7 @@
 // last split first.
 // Promises: pure over the send queue (no files, no log).
 
+import Glibc
 import SMBase
 import SMQueueFormat
 
@@ -83,6 +84,12 @@ extension Engine {
         }
         while k < mailingListNotes.count { out += mailingListNotes[k].line + [0x0A]; k += 1 }
         return out
+    }
+
+    /// "<id>: <clone id>: clone: owner=<owner>" for each clone, in split order.
+    func logClones(id: [UInt8], _ clones: [(id: [UInt8], owner: [UInt8])]) {
+        guard let sink = logSink, logLevel > 4 else { return }
+        for c in clones { sink.log(priority: LOG_INFO, "\(id.string): \(c.id.string): clone: owner=\(c.owner.string)") }
     }
 
     /// A clone's queue file: `qf` with the owner as sender, no M line, and

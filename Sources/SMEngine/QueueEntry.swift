@@ -209,7 +209,7 @@ extension Engine {
             // two repeats as little as possible
             var prepared: Int32? = nil
             uncontrolledRecipients = expansion?.uncontrolled
-                ?? (how == .foreground || how == .background ? aliasedLocalUsers(qf) : [])
+                ?? (how != .queueRun ? aliasedLocalUsers(qf) : [])
             expandedControlText = expansion?.controlText ?? [:]
             defer { uncontrolledRecipients = []; expandedControlText = [:] }
             for f in expansion?.errors.failures ?? [] {
