@@ -14,6 +14,8 @@
 // Headers whose default expands to nothing are left out of the qf but
 // kept (bound at delivery) for the delivery in this run, as sendmail's
 // in-memory envelope keeps them.
+// The log line's text is the envelope's message, "Unable to deliver mail"
+// when it has none (a list owner's envelope).
 // A message from <> is reported to the postmaster instead ("Postmaster
 // notify", with the original's queue ID), and so is a bounce that fails
 // or whose sender cannot receive (a double bounce).  EX_SOFTWARE and

@@ -12,8 +12,11 @@
 // P=[FILE] to the file its expanded A= argv[1] names, and the mailer's exit status
 // decides each recipient's fate: 0 delivered, EX_TEMPFAIL/EX_IOERR/EX_OSERR
 // kept for a later run, anything else failed.
+// Before a recipient joins a mailer's list, check_compat judges it
+// (CheckCompat.swift: refused as EX_DATAERR, or discarded).
 // Mailers run as sendmail picks the ids (F=S: U= or root; else the
-// controlling user, the local sender, or DefaultUser overridden by U=), in
+// controlling user, the local sender, or DefaultUser overridden by U=; an
+// address an alias expanded in this process runs as the sender), in
 // the first existing D= directory (else the queue directory), with only
 // AGENT=sendmail and the cf's E variables in the environment.  Headers are
 // selected by ?flags?/?$x? (Bcc: left out when the qf says so, flag b),

@@ -7,7 +7,7 @@
 //   - Priority: msgsize - class*ClassFactor + nrcpts*RecipientFactor
 //     (class from a Precedence: header and the cf's P lines).
 //   - R flags: P primary (given on the command line or in a header, or
-//     the only address an alias of such an address expanded to), N/S/F/D
+//     the only good address an alias of such an address expanded to), N/S/F/D
 //     from -N (FD when -N is not given), A for alias expansions (not for
 //     members of an :include: list).
 //   - C lines (controlling user) as printctladdr: written only when the

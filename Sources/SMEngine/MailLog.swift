@@ -9,7 +9,10 @@
 // "to=..., ctladdr=..., delay=..., xdelay=..., mailer=..., pri=...,
 // relay=..., dsn=..., stat=..." above level 7 (Sent), 8 (deferred) or 6
 // (failed); "<id>: <bounce id>: DSN: <text>" when a bounce is queued,
-// above level 5; a refused recipient's error and to= line (dsn=, reply=);
+// above level 5; "<id>: <clone id>: clone: owner=<owner>" for each list
+// owner's envelope split off (above 4; its to=... stat=queued lines come
+// before the original's); a refused recipient's error and to= line (dsn=,
+// reply=; ctladdr= for an alias's member);
 // a recipient a queue run's expansion found unknown: its to= line without
 // xdelay=, with reply= (above level 6).
 // Promises: never blocks delivery on logging; the default sink opens the

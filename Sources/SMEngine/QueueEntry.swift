@@ -12,6 +12,12 @@
 // limits (delay warnings, expiry), disposes of permanent failures, then removes
 // qf and df (all recipients done) or rewrites the qf with the rest (also
 // when only the expansion changed the recipients).
+// A queue run whose expansion found lists with owners queues their
+// envelopes (clones, OwnerSplit.swift: own qf, df linked) before
+// delivering and delivers them after the original, from the run's
+// expansion, sharing its transcript; at submission the caller hands the
+// clones over (deliverSubmitted).  At submission (and in a run, for what
+// it expanded) an address an alias expanded runs its mailer as the sender.
 // Failures: a queue run always mails them back (Bounce.swift); at
 // submission ErrorMode decides as sendmail's savemail() does: p (in the
 // foreground) appends the message (as the *file* mailer would write it,

@@ -14,7 +14,9 @@
 // is then delivered after the 250 reply (deliverAccepted: i in this
 // process, before the next command is read, with delivery errors mailed
 // back; b in a forked child); the daemon instead starts a detached queue
-// run of each accepted message (acceptedIDs).
+// run of each accepted message (acceptedIDs).  Lists with an owner-
+// alias expanded at RCPT make the message split at DATA (OwnerSplit.swift):
+// the owners' envelopes are queued first and delivered after it.
 // Promises: 250 after DATA is sent only once the qf is durably in place;
 // a failed commit is a 4xx reply and leaves nothing behind.  Engine
 // errors become reply lines with their code and enhanced code.

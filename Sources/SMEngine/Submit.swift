@@ -12,8 +12,13 @@
 // mode) delivers at once through the queue run's deliverLockedEntry
 // (QueueEntry.swift) before we exit; b (the default) forks a child that
 // inherits the qf's lock and delivers while the caller already has its
-// exit status; q and d leave it queued.  Not yet: delivery at submission
-// of a message split across queue groups (Q lines): it is left to queue runs.
+// exit status; q and d leave it queued.  Lists with an owner- alias split
+// the envelope as sendall() does (OwnerSplit.swift): each owner's envelope
+// is queued (before the original, which is queued only if it kept
+// recipients), logged, and delivered after the original with its errors
+// mailed to the owner; one transcript runs through them all.  Not yet:
+// delivery at submission of a message split across queue groups (Q
+// lines): it is left to queue runs; owner splits with Q lines.
 // Promises: returns success only after the qf is durably in place (before
 // any delivery or fork); on a queue failure nothing is left behind and
 // sendmail's messages and exit status are reported.  No more blocks free
