@@ -433,6 +433,9 @@ extension Engine {
         let failed = outcome.failures.contains { !$0.success }
         switch mode {
         case UInt8(ascii: "q") where failed:
+            // (nothing returned; queued without delivery, the cf's empty
+            // defaults are bound with $u the local sender's name)
+            if !outcome.attempted, how != .queueRun, let (user, _) = localSender(qf.sender) { outcome.lastUserMacro = user }
             return true
         case UInt8(ascii: "p") where failed:
             // a local sender (with a home) gets the message in ~/dead.letter

@@ -46,8 +46,9 @@
 // Untrusted users get sendmail's X-Authentication-Warning: headers
 // (PrivacyOptions=authwarnings) and no AUTH= parameter.  Notices (0xx,
 // 8xx) are shown only with -v, as sendmail does outside test mode.
-// Not done yet: ErrorMode=w writing to the user's terminal, the cf defaults sendmail binds into the
-// qf with $u when a recipient failed and nothing was returned (ErrorMode=q),
+// Queued with ErrorMode=q and a failed recipient, the cf's empty defaults
+// are bound into the qf with $u the local sender's name, as sendmail's.
+// Not done yet: ErrorMode=w writing to the user's terminal,
 // "alias database unavailable" when the alias file is missing,
 // MaxMessageSize, queue groups.
 
@@ -196,9 +197,10 @@ extension Engine {
             if o.readRecipients && queue.entries.isEmpty {
                 rw.currentAddress = nil
                 rw.userError("No recipient addresses found in header")
-            } else if commandLineErrors > 0 && errorMode != UInt8(ascii: "q") {
-                // the errors go back as a delivery's would; the from= line
-                // is logged, the message is not queued
+            } else if commandLineErrors > 0 {
+                // the errors go back as a delivery's would (not with
+                // ErrorMode=q); the from= line is logged, the message is
+                // not queued
                 let qf = controlFile(o, message: message, headers: headers, queue: queue, sender: sender,
                                      headerErrors: headerErrors, bccFlag: false, now: now)
                 let errors = submissionErrors(queue, count: commandLineErrors, notify: o.notify)
@@ -207,9 +209,8 @@ extension Engine {
                           nrcpts: countedRecipients(queue), msgid: messageID(headers), bodyType: o.bodyType,
                           relay: rw.macros[Int(UInt8(ascii: "_"))], recipients: [], priority: qf.priority,
                           delay: Int64(time(nil)) - Int64(now))
-                var first = errors
-            if let t = errors.leadingTranscript { first.transcript = t }
-            returnUnqueued(qf, id: qid.bytes, data: message.body, qdir: qdir, errors: first,
+                if errorMode == UInt8(ascii: "q") { return exitStatus }
+                returnUnqueued(qf, id: qid.bytes, data: message.body, qdir: qdir, errors: errors,
                                unbound: unboundDefaults.map { ($0.0, $0.1.queueHeader) })
                 return errorMode == UInt8(ascii: "e") ? .ok : exitStatus
             }
@@ -283,13 +284,18 @@ extension Engine {
         // ~/dead.letter, as a delivery's would (below); otherwise nothing
         // more happens now
         let returned = headerErrors ? (rw.errorTranscript ?? []).count : commandLineErrors
-        if !deliverNow && !(returned > 0 && errorMode != UInt8(ascii: "q")) {
+        // queued with ErrorMode=q and a failed recipient: nothing is
+        // returned, but the cf's empty defaults are bound into the qf with
+        // $u the local sender's name, as sendmail's qf has them
+        let bindQuietly = !deliverNow && returned > 0 && errorMode == UInt8(ascii: "q") && !unboundDefaults.isEmpty
+            && !headerErrors
+        if !deliverNow && !(returned > 0 && errorMode != UInt8(ascii: "q")) && !bindQuietly {
             return exitStatus
         }
         // delivered now (or ErrorMode=m): the recipients' errors are
         // returned with the delivery's (one dead.letter or one bounce)
         var errors = SubmissionErrors()
-        if errorMode != UInt8(ascii: "q") {
+        if errorMode != UInt8(ascii: "q") || bindQuietly {
             errors = submissionErrors(queue, count: returned, notify: o.notify, except: cloned)
             errors.mailed = headerErrors
         }
