@@ -10,8 +10,8 @@
 // their own.  The original keeps the rest (possibly nothing).
 // A clone is the original's qf with its own queue ID, the owner as
 // sender (S line: mailer -f, Return-Path, From_), no M line, and its
-// recipients' DSN requests replaced by sendmail's default (failure and
-// delay, never success); its errors are always mailed to the owner.
+// recipients' NOTIFY=SUCCESS requests dropped (FAILURE, DELAY and NEVER
+// stay); its errors are mailed to the owner whatever ErrorMode says.
 // Clones are queued before the original and logged as
 // "<id>: <clone id>: clone: owner=<owner>"; delivered after it, the
 // last split first.
@@ -92,16 +92,22 @@ extension Engine {
         for c in clones { sink.log(priority: LOG_INFO, "\(id.string): \(c.id.string): clone: owner=\(c.owner.string)") }
     }
 
+    /// A clone's failures from before its delivery lose NOTIFY=SUCCESS as
+    /// its recipients do.
+    func dropNotifyRequests(_ e: inout SubmissionErrors) {
+        for i in e.failures.indices { e.failures[i].flags.remove(.notifySuccess) }
+    }
+
     /// A clone's queue file: `qf` with the owner as sender, no M line, and
-    /// `recipients` with DSN requests reset to failure and delay.
+    /// `recipients` without NOTIFY=SUCCESS.
     func cloneControlFile(_ qf: QueueFile, owner: [UInt8], recipients: [QueueFile.Recipient]) -> QueueFile {
         var c = qf
         c.sender = owner
         c.message = nil
+        // (measured: only NOTIFY=SUCCESS goes; FAILURE and DELAY stay)
         c.recipients = recipients.map { r in
             var r = r
-            r.flags.subtract([.hasNotify, .notifySuccess, .notifyFailure, .notifyDelay])
-            r.flags.formUnion([.notifyFailure, .notifyDelay])
+            r.flags.remove(.notifySuccess)
             return r
         }
         return c

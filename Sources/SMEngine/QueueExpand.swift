@@ -212,6 +212,7 @@ extension Engine {
             let members = Set(split.members.map { ObjectIdentifier($0) })
             let e = envelope { members.contains(ObjectIdentifier($0)) }
             var cloneErrors = e.errors
+            dropNotifyRequests(&cloneErrors)
             cloneErrors.owner = true
             cloneErrors.message = nil
             cloneErrors.leadingTranscript = lead ?? []

@@ -248,7 +248,7 @@ extension Engine {
             let cid = assignQueueID(qdir, now: now, pid: pid, generator: &idGenerator).bytes
             let members = Set(split.members.map { ObjectIdentifier($0) })
             let cqf = cloneControlFile(qf, owner: split.owner,
-                                       recipients: queueRecipients(queue, notify: nil, only: members))
+                                       recipients: queueRecipients(queue, notify: notifyFlags(o.notify), only: members))
             if let failure = committer.commit(id: cid, data: message.body, control: QueueFileWriter.encode(cqf)) {
                 rw.currentAddress = nil
                 for m in failure.messages { rw.out.writeMessage(m) }
@@ -304,7 +304,8 @@ extension Engine {
         if !clones.isEmpty { errors.leadingTranscript = transcriptWithListNotes(count: returned) }
         // an owner's errors always go to the owner
         let cloneEnvelopes: [SubmittedEnvelope] = clones.reversed().map { c in
-            var e = submissionErrors(queue, count: returned, notify: nil, only: Set(c.members.map { ObjectIdentifier($0) }))
+            var e = submissionErrors(queue, count: returned, notify: o.notify, only: Set(c.members.map { ObjectIdentifier($0) }))
+            dropNotifyRequests(&e)
             e.owner = true
             // (a clone starts without the original's e_message)
             e.message = nil

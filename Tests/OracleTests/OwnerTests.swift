@@ -40,6 +40,9 @@ struct OwnerTests {
         var background = false
         /// The oracle must log a clone (false: the owner is the sender).
         var splits = true
+        /// The cf without its X-Daemon: H line (with -N sendmail numbers
+        /// {daemon_flags} differently: a difference outside these tests).
+        var withoutDaemonHeader = false
         var description: String { name }
     }
 
@@ -66,6 +69,13 @@ struct OwnerTests {
         Case(name: "remote-sender", arguments: ["-odi", "-f", "s@okhost", "two", "x@nohost"]),
         // a deferred address of a list: its clone stays queued
         Case(name: "odi-deferred", arguments: ["-odi", "-f", "root", "tlist", "bin"]),
+        // NOTIFY= (-N): the clone drops SUCCESS only; FAILURE reaches the owner
+        Case(name: "odq-notify", arguments: ["-odq", "-N", "failure,delay,success", "-f", "s@okhost", "mlist", "x@nohost"],
+             withoutDaemonHeader: true),
+        Case(name: "odi-notify-success", arguments: ["-odi", "-N", "success", "-f", "s@okhost", "mlist", "x@nohost"],
+             withoutDaemonHeader: true),
+        Case(name: "odi-notify-failure", arguments: ["-odi", "-N", "failure", "-f", "s@okhost", "mlist", "x@nohost"],
+             withoutDaemonHeader: true),
     ]
 
     /// deliver.cf (and a copy with a ruleset 3 for SMTP's <...>) in a
@@ -130,7 +140,14 @@ struct OwnerTests {
 
     @Test("a command-line submission to lists with owners", arguments: OwnerTests.submissionCases)
     func submission(_ c: Case) throws {
-        let (cf, _, d) = try Self.prepare("owner-\(c.name)")
+        var (cf, _, d) = try Self.prepare("owner-\(c.name)")
+        if c.withoutDaemonHeader {
+            let plain = d + "/owner-plain.cf"
+            try String(contentsOfFile: cf, encoding: .isoLatin1).components(separatedBy: "\n")
+                .filter { !$0.contains("X-Daemon:") }.joined(separator: "\n")
+                .write(toFile: plain, atomically: true, encoding: .isoLatin1)
+            cf = plain
+        }
         LogTests.ensureDevLog()
         var options = SandboxOptions()
         options.modeFlag = "-bm"
