@@ -192,6 +192,12 @@ extension Engine {
             if logLevel > 4 { logSink?.log(priority: LOG_INFO, "\(id.string): \(cid.string): clone: owner=\(c.owner.string)") }
             clones.append((cid, c.expansion))
         }
+        // ... and the original rewritten without their recipients at once
+        // (as sendmail queues it again): a crash during its delivery does
+        // not split them off a second time
+        if !clones.isEmpty, let e = expansion {
+            _ = rewriteControlFile(e.qf, id: id, qfPath: qfPath, qfDir: qfDir)
+        }
         let qf = expansion?.qf ?? decoded
         let expansionChanged = expansion?.changed ?? false
         let retry = Int64(config.options["RetryFactor"].flatMap { Int($0.string) } ?? 90000)
