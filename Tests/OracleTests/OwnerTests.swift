@@ -203,6 +203,26 @@ struct OwnerTests {
         #expect(results[0].log.contains { $0.contains(": clone: owner=bin") }, "the oracle's log: \(results[0].log)")
     }
 
+    /// -bv lists the addresses envelope by envelope: the original's, then
+    /// the owners', the last split first.
+    @Test("-bv of lists with owners", arguments: [["mlist", "olist", "root"], ["-v", "two", "plain2"]])
+    func verify(_ arguments: [String]) throws {
+        let name = "owner-bv-" + arguments.joined().filter { $0.isLetter }
+        let (cf, _, _) = try Self.prepare(name)
+        var options = SandboxOptions()
+        options.modeFlag = "-bv"
+        options.extraArguments = arguments
+        var runs: [RunResult] = []
+        for (binary, tag) in [(OracleEnvironment.oraclePath, "oracle"), (try OracleEnvironment.binaryUnderTest(), "ours")] {
+            runs.append(try Sandbox.run(binary: binary, cf: cf, input: [], options: options, runDir: Workspace.shared.runs,
+                                        tag: "\(name).\(tag)"))
+        }
+        #expect(String(decoding: runs[1].stdout, as: UTF8.self) == String(decoding: runs[0].stdout, as: UTF8.self))
+        #expect(runs[1].stderr == runs[0].stderr)
+        #expect(runs[1].status == runs[0].status)
+        #expect(String(decoding: runs[0].stdout, as: UTF8.self).contains("x@local2... deliverable"), "the oracle's -bv")
+    }
+
     static let queueRunCases: [(String, [String], [String])] = [
         ("run-lists", ["mlist", "daemon", "olist"], ["-v"]),
         ("run-quiet", ["mlist", "daemon", "olist"], ["-qf"]),
