@@ -12,8 +12,11 @@
 // P=[FILE] to the file its expanded A= argv[1] names, and the mailer's exit status
 // decides each recipient's fate: 0 delivered, EX_TEMPFAIL/EX_IOERR/EX_OSERR
 // kept for a later run, anything else failed.
+// Before a recipient joins a mailer's list, check_compat judges it
+// (CheckCompat.swift: refused as EX_DATAERR, or discarded).
 // Mailers run as sendmail picks the ids (F=S: U= or root; else the
-// controlling user, the local sender, or DefaultUser overridden by U=), in
+// controlling user, the local sender, or DefaultUser overridden by U=; an
+// address an alias expanded in this process runs as the sender), in
 // the first existing D= directory (else the queue directory), with only
 // AGENT=sendmail and the cf's E variables in the environment.  Headers are
 // selected by ?flags?/?$x? (Bcc: left out when the qf says so, flag b),
@@ -114,6 +117,8 @@ final class QueuedRecipient {
     /// The alias it was expanded from (the qf's C line), for the DSN.
     var expandedFrom: [UInt8]?
     var state: State = .pending
+    /// check_compat has let it through (CheckCompat.swift).
+    var compatChecked = false
     /// What the DSN says about it (set when it failed or was delivered).
     var report: FailedRecipient? = nil
     /// What a delay warning says about it (set when it was deferred).
@@ -194,7 +199,7 @@ extension Engine {
         var senderControl: String? = nil
         if let (u, g) = senderIDs {
             senderControl = "\(qf.sender.string) (\(u)/\(g))"
-        } else if submissionDelivery, !qf.sender.isEmpty, qf.sender != Array("<>".utf8) {
+        } else if submissionDelivery, !deliveringClone, !qf.sender.isEmpty, qf.sender != Array("<>".utf8) {
             // at submission the sender has the caller's ids
             senderControl = "\(qf.sender.string) (\(options.realUID)/\(getgid()))"
         }
@@ -215,10 +220,16 @@ extension Engine {
                 out.flush()
                 continue
             }
+            // check_compat for each recipient as the mailer's list is built
+            guard checkCompat(first, mailer: m, sender: qf.sender, verbose: verbose, outcome: &outcome, log: log) else {
+                continue
+            }
             // P=[FILE] on another mailer: one recipient at a time, appended
             // to the file its expanded argv[1] names
             let fileMailer = m.path == Array("[FILE]".utf8) && m.name != Array("*file*".utf8)
-            let group = fileMailer ? [first] : self.group(list, from: k, mailer: m)
+            let group = (fileMailer ? [first] : self.group(list, from: k, mailer: m)).filter {
+                $0 === first || checkCompat($0, mailer: m, sender: qf.sender, verbose: verbose, outcome: &outcome, log: log)
+            }
             outcome.attempted = true
             // a checkpoint if this group's success completes the interval
             // and others are still to be tried afterwards
@@ -297,6 +308,9 @@ extension Engine {
             if let c = ctl, !uncontrolledRecipients.contains(i) {
                 q.ctlUID = c.uid; q.ctlGID = c.gid; q.ctlName = c.user
                 q.expandedFrom = c.alias.isEmpty ? nil : c.alias
+            } else if let c = ctl, !c.alias.isEmpty {
+                // (no controlling user in memory, but the alias is known)
+                q.expandedFrom = c.alias
             }
             q.senderIDs = senderIDs
             if a.badAddress || a.mailer == nil { q.state = .failed }

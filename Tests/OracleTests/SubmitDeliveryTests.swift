@@ -79,6 +79,12 @@ struct SubmitDeliveryTests {
         Case(name: "q-unknown-local", arguments: ["-odq", "-f", "root", "nosuchuser", "root"], message: bareMessage,
              queueOnly: true),
         Case(name: "q-unknown-local-remote-sender", arguments: ["-odq", "-f", "s@okhost", "nosuchuser", "root"]),
+        // ErrorMode=q: nothing returned, but the defaults are bound with
+        // the local sender's name into the qf
+        Case(name: "q-errormode-q-unknown-local", arguments: ["-odq", "-oeq", "-f", "bin", "nosuchuser", "root"],
+             message: bareMessage, queueOnly: true),
+        Case(name: "q-errormode-q-all-unknown", arguments: ["-odq", "-oeq", "-f", "root", "nosuchuser"],
+             message: bareMessage, queueOnly: true),
         // -t with a header recipient unknown: the message is only queued,
         // the error mailed back (ErrorMode=p too), in every mode
         Case(name: "i-t-header-error", arguments: ["-odi", "-t", "-f", "root"], message: tMessage),
