@@ -45,6 +45,7 @@ import SMBase
 import SMRules
 import SMConfig
 import SMQueueFormat
+import SMMime
 
 /// What became of one delivery attempt of a queued message.
 public struct DeliveryOutcome {
@@ -494,9 +495,11 @@ extension Engine {
 
     /// putheader(): the selected headers, macros expanded where the value
     /// holds a macro reference, address headers rewritten for the mailer.
-    func headerBytes(_ qf: QueueFile, mailer m: Mailer) -> [UInt8] {
+    func headerBytes(_ qf: QueueFile, mailer m: Mailer, omitTransferEncoding: Bool = false) -> [UInt8] {
         var out: [UInt8] = []
         for h in qf.headers {
+            // converting to 7 bits: mime8to7() writes its own
+            if omitTransferEncoding, MIME8to7.isTransferEncoding(h.name) { continue }
             // EF_DELETE_BCC (qf flag b): Bcc: is not passed on
             if qf.flags.contains(.deleteBcc),
                HeaderInfo.flags(for: Array(h.text.prefix { $0 != UInt8(ascii: ":") })).contains(.bcc) { continue }
@@ -579,10 +582,43 @@ extension Engine {
     /// The whole message as a mailer gets it.
     func messageBytes(_ qf: QueueFile, mailer m: Mailer, data: [UInt8]) -> [UInt8] {
         var msg = fromLine(m)
+        if converts8to7(qf, mailer: m) {
+            // deliver()/putbody(): MCIF_CVT8TO7, the body through mime8to7()
+            msg += headerBytes(qf, mailer: m, omitTransferEncoding: true)
+            let fields = qf.headers.map { h in
+                var v = DeliveryFormat.dequote(h.value)[...]
+                while let c = v.first, c == 0x20 || c == 0x09 { v = v.dropFirst() }
+                return MIMEHeaderField(name: h.name, value: Array(v))
+            }
+            var options = MIME8to7.Options(hostName: rewriter.macros[Int(UInt8(ascii: "j"))] ?? [],
+                                           queueID: rewriter.macros[Int(UInt8(ascii: "i"))] ?? [])
+            if let cs = config.options["DefaultCharSet"], !cs.isEmpty { options.defaultCharset = cs }
+            options.escapeFrom = m.has("E")
+            for (letter, keyPath) in [(UInt8(ascii: "e"), \MIME8to7.Options.encodings),
+                                      (UInt8(ascii: "n"), \MIME8to7.Options.opaqueTypes),
+                                      (UInt8(ascii: "s"), \MIME8to7.Options.messageSubtypes)] {
+                options[keyPath: keyPath] += config.classes.members(of: Int(letter))
+            }
+            let r = MIME8to7.convert(header: fields, body: data, options: options)
+            for f in r.added { msg += DeliveryFormat.headerLines(name: f.name, value: f.value, eol: m.eol) }
+            msg += m.eol
+            msg += DeliveryFormat.body(r.body, mailerFlags: m.flags.subtracting([UInt8(ascii: "b")]), eol: m.eol)
+            return msg
+        }
         msg += headerBytes(qf, mailer: m)
         msg += m.eol
         msg += DeliveryFormat.body(data, mailerFlags: m.flags, eol: m.eol)
         return msg
+    }
+
+    /// Whether the message goes through mime8to7() for mailer `m`: it
+    /// has 8-bit data, the mailer takes 7 bits (F=7), and EightBitMode=m
+    /// or the message is MIME (BODY=8BITMIME or a MIME-Version header).
+    func converts8to7(_ qf: QueueFile, mailer m: Mailer) -> Bool {
+        guard qf.flags.contains(.has8Bit), m.has("7") else { return false }
+        if let mode = config.options["EightBitMode"]?.first, mode | 0x20 == UInt8(ascii: "m") { return true }
+        if let b = qf.bodyType, b.asciiCaseEquals(Array("8BITMIME".utf8)) { return true }
+        return qf.headers.contains { $0.name.asciiCaseEquals(Array("MIME-Version".utf8)) }
     }
 
     /// Runs a program mailer for `group`; returns its exit status and a
