@@ -489,8 +489,9 @@ extension Engine {
         if m.has("U") {
             line += Array(" remote from ".utf8) + (rewriter.macros[Int(UInt8(ascii: "k"))] ?? [])
         }
-        if m.has("E"), line.starts(with: Array("From ".utf8)), false { line.insert(UInt8(ascii: ">"), at: 0) }
-        return line + m.eol
+        var out: [UInt8] = []
+        DeliveryFormat.putLine(line[...], into: &out, limit: m.lineLimit, eol: m.eol, strip: m.has("7"))
+        return out
     }
 
     /// putheader(): the selected headers, macros expanded where the value
@@ -519,7 +520,7 @@ extension Engine {
             if (flags.contains(.from) || flags.contains(.recipient)) && !flags.contains(.bcc) {
                 value = [0x20] + commaize(value, field: name, mailer: m, sender: flags.contains(.from))
             }
-            out += DeliveryFormat.headerLines(name: name, value: value, eol: m.eol)
+            out += DeliveryFormat.headerLines(name: name, value: value, eol: m.eol, lineLimit: m.lineLimit, strip: m.has("7"))
         }
         return out
     }
@@ -600,14 +601,16 @@ extension Engine {
                 options[keyPath: keyPath] += config.classes.members(of: Int(letter))
             }
             let r = MIME8to7.convert(header: fields, body: data, options: options)
-            for f in r.added { msg += DeliveryFormat.headerLines(name: f.name, value: f.value, eol: m.eol) }
+            for f in r.added {
+                msg += DeliveryFormat.headerLines(name: f.name, value: f.value, eol: m.eol, lineLimit: m.lineLimit, strip: m.has("7"))
+            }
             msg += m.eol
-            msg += DeliveryFormat.body(r.body, mailerFlags: m.flags.subtracting([UInt8(ascii: "b")]), eol: m.eol)
+            msg += DeliveryFormat.body(r.body, mailerFlags: m.flags.subtracting([UInt8(ascii: "b")]), eol: m.eol, lineLimit: m.lineLimit)
             return msg
         }
         msg += headerBytes(qf, mailer: m)
         msg += m.eol
-        msg += DeliveryFormat.body(data, mailerFlags: m.flags, eol: m.eol)
+        msg += DeliveryFormat.body(data, mailerFlags: m.flags, eol: m.eol, lineLimit: m.lineLimit)
         return msg
     }
 
