@@ -438,7 +438,8 @@ extension Engine {
     func mailerIDs(_ m: Mailer, _ q: QueuedRecipient) -> (uid_t, gid_t) {
         var (du, dg) = defaultIDs()
         if m.has("S") {
-            return (m.uid >= 0 ? uid_t(m.uid) : 0, m.gid >= 0 ? gid_t(m.gid) : 0)
+            let runAs = runAsIDs()
+            return (m.uid >= 0 ? uid_t(m.uid) : runAs.uid, m.gid >= 0 ? gid_t(m.gid) : runAs.gid)
         }
         if m.uid >= 0 && (q.ctlUID ?? 0) == 0 && (q.senderIDs?.0 ?? 0) == 0 {
             du = uid_t(m.uid)
@@ -522,7 +523,31 @@ extension Engine {
             }
             out += DeliveryFormat.headerLines(name: name, value: value, eol: m.eol, lineLimit: m.lineLimit, strip: m.has("7"))
         }
+        // EightBitMode=m: an 8-bit message that is not MIME is labelled
+        // as such for a mailer without F=8 (unless mime8to7() converts it)
+        if !omitTransferEncoding, eightBitMode == UInt8(ascii: "m"), qf.flags.contains(.has8Bit), !m.has("8"),
+           !hasHeader(qf, "MIME-Version") {
+            var added: [(String, [UInt8])] = [("MIME-Version", Array("1.0".utf8))]
+            if !hasHeader(qf, "Content-Type") { added.append(("Content-Type", Array("text/plain; charset=".utf8) + defaultCharset)) }
+            if !hasHeader(qf, "Content-Transfer-Encoding") { added.append(("Content-Transfer-Encoding", Array("8bit".utf8))) }
+            for (n, v) in added {
+                out += DeliveryFormat.headerLines(name: Array(n.utf8), value: v, eol: m.eol, lineLimit: m.lineLimit, strip: m.has("7"))
+            }
+        }
         return out
+    }
+
+    /// EightBitMode's letter, lower case (nil: not set).
+    var eightBitMode: UInt8? { config.options["EightBitMode"]?.first.map { $0 | 0x20 } }
+
+    /// DefaultCharSet, else unknown-8bit (defcharset()).
+    var defaultCharset: [UInt8] {
+        if let cs = config.options["DefaultCharSet"], !cs.isEmpty { return cs }
+        return Array("unknown-8bit".utf8)
+    }
+
+    func hasHeader(_ qf: QueueFile, _ name: String) -> Bool {
+        qf.headers.contains { $0.name.asciiCaseEquals(Array(name.utf8)) }
     }
 
     /// commaize(): each address of an address header through remotename()
@@ -593,7 +618,7 @@ extension Engine {
             }
             var options = MIME8to7.Options(hostName: rewriter.macros[Int(UInt8(ascii: "j"))] ?? [],
                                            queueID: rewriter.macros[Int(UInt8(ascii: "i"))] ?? [])
-            if let cs = config.options["DefaultCharSet"], !cs.isEmpty { options.defaultCharset = cs }
+            options.defaultCharset = defaultCharset
             options.escapeFrom = m.has("E")
             for (letter, keyPath) in [(UInt8(ascii: "e"), \MIME8to7.Options.encodings),
                                       (UInt8(ascii: "n"), \MIME8to7.Options.opaqueTypes),
@@ -619,9 +644,9 @@ extension Engine {
     /// or the message is MIME (BODY=8BITMIME or a MIME-Version header).
     func converts8to7(_ qf: QueueFile, mailer m: Mailer) -> Bool {
         guard qf.flags.contains(.has8Bit), m.has("7") else { return false }
-        if let mode = config.options["EightBitMode"]?.first, mode | 0x20 == UInt8(ascii: "m") { return true }
+        if eightBitMode == UInt8(ascii: "m") { return true }
         if let b = qf.bodyType, b.asciiCaseEquals(Array("8BITMIME".utf8)) { return true }
-        return qf.headers.contains { $0.name.asciiCaseEquals(Array("MIME-Version".utf8)) }
+        return hasHeader(qf, "MIME-Version")
     }
 
     /// Runs a program mailer for `group`; returns its exit status and a
@@ -673,6 +698,11 @@ extension Engine {
                 if stat(String(decoding: candidate, as: UTF8.self), &st) == 0 { dir = Array(candidate); break }
             }
         }
+        if let refusal = runAsRefusal(m) {
+            if verbose { out.write(refusal + "\n") }
+            transcript += Array((refusal + "\n").utf8)
+            return (SysExit.tempFail.rawValue, "")
+        }
         var proc = MailerProcess(path: m.path, argv: argv, environment: env, uid: uid, gid: gid, directory: dir)
         proc.localMailer = m.has("l")
         // the mailer's output belongs in the transcript (xf) that a bounce
@@ -698,35 +728,79 @@ extension Engine {
         return argv.count > 1 ? argv[1] : []
     }
 
-    /// mailfile(): appends the message to the file named by the
-    /// recipient, as its controlling user (or DefaultUser), creating it
-    /// with mode 0600; a write or fsync that fails (a full disk) cuts the
-    /// file back to its old end and defers the recipient (EX_IOERR).
+    /// mailfile(): appends the message to the file the recipient names.
+    /// /dev/null takes it unwritten.  With SafeFileEnvironment (else the
+    /// mailer's /= directory) the name loses that prefix and is looked up
+    /// inside it as sendmail's chroot() would (no way out by `..` or a
+    /// symbolic link).  The writer's ids are chosen as sendmail's child
+    /// chooses them (fileIDs); as that user the target is checked: an
+    /// existing file with an execute bit, more than one link (unless
+    /// DontBlameSendmail=FileDeliveryToHardLink) or, in a safe
+    /// environment, one that is not a regular file fails silently with
+    /// EX_CANTCREAT; a symbolic link is refused ("Symbolic links not
+    /// allowed") unless FileDeliveryToSymlink; a missing file is created
+    /// with mode 0600; an open error is printed as "cannot open <file>:
+    /// <reason>" (EX_TEMPFAIL when transient, else EX_CANTCREAT).  The
+    /// file's mode (set-user/group-ID bits included) is put back after
+    /// writing; a write or fsync that fails (a full disk) cuts the file
+    /// back to its old end and defers the recipient (EX_IOERR).
     func deliverToFile(_ q: QueuedRecipient, mailer m: Mailer, qf: QueueFile, data: [UInt8],
                        verbose: Bool, path given: [UInt8]? = nil) -> (Int32, String) {
-        let path = given ?? stripQuotes(q.address.user)
+        let name = given ?? stripQuotes(q.address.user)
         rewriter.macros[Int(UInt8(ascii: "h"))] = nil
-        rewriter.macros[Int(UInt8(ascii: "u"))] = path
+        rewriter.macros[Int(UInt8(ascii: "u"))] = name
         defineSenderMacro(qf, mailer: m)
-        var msg = messageBytes(qf, mailer: m, data: data)
-        // the separating blank line, after a complete last line only (as F=b)
-        if data.last == 0x0A && !m.has("b") { msg += m.eol }
-        let (uid, gid) = mailerIDs(m, q)
-        // open with the target's identity (effective ids, restored after)
+        if name == Array("/dev/null".utf8) { return (0, "") }
+        // the safe environment and the name inside it
+        var root: [UInt8]? = nil
+        var real = name
+        var envDir: [UInt8]? = nil
+        if var sfe = config.options["SafeFileEnvironment"] {
+            while sfe.last == UInt8(ascii: "/") { sfe.removeLast() }
+            if !sfe.isEmpty { envDir = sfe }
+        }
+        if envDir == nil, let rd = m.rootDir { envDir = expandMacros(rd, rewriter.macros) }
+        if let dir = envDir {
+            var f = name[...]
+            if f.starts(with: dir) { f = f.dropFirst(dir.count) }
+            if f.first == UInt8(ascii: "/") { f = f.dropFirst() }
+            root = dir
+            real = (dir.last == UInt8(ascii: "/") ? [] : [UInt8(ascii: "/")]) + f
+        }
+        let target = (root ?? []) + real
+        var st0 = stat()
+        var mode: mode_t = stat(target.string, &st0) == 0 ? st0.st_mode : 0o600
+        // only an alias may lend the file's set-user/group-ID bits
+        if q.ctlUID != nil && q.expandedFrom == nil { mode &= ~(S_ISUID | S_ISGID) }
+        let (uid, gid) = fileIDs(m, q, mode: mode, owner: (st0.st_uid, st0.st_gid))
+        let dbs = config.options.dontBlame
+        let symlinkOK = dbs.contains("filedeliverytosymlink")
+        let hardLinkOK = dbs.contains("filedeliverytohardlink")
+
+        // as the target user: check, then open
         let ngroups = getgroups(0, nil)
         var savedGroups = [gid_t](repeating: 0, count: Int(max(ngroups, 0)))
         _ = getgroups(ngroups, &savedGroups)
         let asRoot = geteuid() == 0
         var g = [gid]
         if asRoot { _ = setgroups(1, &g); _ = setegid(gid); _ = seteuid(uid) }
-        let fd = open(path.string, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        let err = errno
+        let opened = openTarget(real, root: root, mode: &mode, symlinkOK: symlinkOK, hardLinkOK: hardLinkOK)
         if asRoot { _ = seteuid(0); _ = setegid(getgid()); _ = setgroups(savedGroups.count, &savedGroups) }
-        if fd < 0 {
-            if verbose { out.write("cannot open \(path.string): \(String(cString: strerror(err)))\n") }
+        let fd: Int32
+        switch opened {
+        case .silent:
             return (SysExit.cantCreat.rawValue, "")
+        case .failed(let reason, let transient):
+            let text = "cannot open \(real.string): \(reason)"
+            if verbose { out.write(text + "\n") }
+            return (transient ? SysExit.tempFail.rawValue : SysExit.cantCreat.rawValue, "")
+        case .opened(let f):
+            fd = f
         }
         defer { close(fd) }
+        var msg = messageBytes(qf, mailer: m, data: data)
+        // the separating blank line, after a complete last line only (as F=b)
+        if data.last == 0x0A && !m.has("b") { msg += m.eol }
         _ = flock(fd, LOCK_EX)
         // on failure the file is cut back to where the message began: no
         // partial message is left in a mailbox (a full disk)
@@ -742,6 +816,117 @@ extension Engine {
             off += n
         }
         if fsync(fd) != 0 && errno != EINVAL { return failed() }
+        // writing cleared the set-user/group-ID bits: put the mode back
+        _ = fchmod(fd, mode & 0o7777)
         return (0, "")
+    }
+
+    /// The uid/gid mailfile() writes a file as: for F=S the mailer's U=
+    /// (else RunAsUser's ids); otherwise a set-user-ID file's owner, the
+    /// controlling user (an alias's DefaultUser), U=, DefaultUser, and
+    /// for the group a set-group-ID file's group, the controlling user's,
+    /// U=, DefaultUser's; root is never used (DefaultUser instead).
+    func fileIDs(_ m: Mailer, _ q: QueuedRecipient, mode: mode_t, owner: (uid_t, gid_t)) -> (uid_t, gid_t) {
+        let (du, dg) = defaultIDs()
+        let runAs = runAsIDs()
+        var uid: uid_t, gid: gid_t
+        // the controlling address (else the sender, when a local user)
+        let ctl: (uid_t, gid_t)? = q.ctlUID.map { (uid_t($0), gid_t(q.ctlGID ?? 0)) } ?? q.senderIDs
+        if m.has("S") {
+            uid = m.uid >= 0 ? uid_t(m.uid) : runAs.uid
+            gid = m.gid >= 0 ? gid_t(m.gid) : runAs.gid
+        } else {
+            if mode & S_ISUID != 0 { uid = owner.0 } else if let c = ctl, c.0 != 0 { uid = c.0 }
+            else if m.uid >= 0 { uid = uid_t(m.uid) } else { uid = du }
+            if mode & S_ISGID != 0 { gid = owner.1 } else if let c = ctl, c.0 == du, c.1 == 0 { gid = dg }
+            else if let c = ctl, c.0 != 0 { gid = c.1 } else if m.gid >= 0 { gid = gid_t(m.gid) } else { gid = dg }
+        }
+        if uid == 0 { uid = du }
+        if gid == 0 { gid = dg }
+        return (uid, gid)
+    }
+
+    enum FileOpen { case opened(Int32), silent, failed(String, transient: Bool) }
+
+    /// mailfile()'s checks and safefopen() on `real` (inside `root` when
+    /// given); `mode` becomes the mode to put back after writing.
+    func openTarget(_ real: [UInt8], root: [UInt8]?, mode: inout mode_t, symlinkOK: Bool, hardLinkOK: Bool) -> FileOpen {
+        func text(_ e: Int32) -> String { String(cString: strerror(e)) }
+        var dirFD: Int32 = AT_FDCWD
+        var leaf = real
+        if let root {
+            switch SafeRoot.resolveParent(real, root: root) {
+            case .success(let (fd, last)): dirFD = fd; leaf = last
+            case .failure(let e): return .failed(text(e.code), transient: false)
+            }
+        }
+        defer { if dirFD != AT_FDCWD { close(dirFD) } }
+        var st = stat()
+        let err = fstatat(dirFD, leaf.string, &st, symlinkOK ? 0 : AT_SYMLINK_NOFOLLOW)
+        var flags = O_WRONLY | O_APPEND | O_CLOEXEC
+        if err < 0 {
+            mode = 0o600
+            flags |= O_CREAT | O_EXCL
+        } else if mode & (S_IXUSR | S_IXGRP | S_IXOTH) != 0 || (!hardLinkOK && st.st_nlink != 1)
+                    || (root != nil && (mode & S_IFMT) != S_IFREG) {
+            return .silent
+        } else {
+            mode = st.st_mode
+        }
+        if err == 0 && (st.st_mode & S_IFMT) == S_IFLNK { return .failed("Symbolic links not allowed", transient: false) }
+        if !symlinkOK { flags |= O_NOFOLLOW }
+        let fd = openat(dirFD, leaf.string, flags, 0o600)
+        if fd < 0 {
+            let e = errno
+            let transient = [EAGAIN, EINTR, ENOMEM, ENFILE, EMFILE, ETIMEDOUT, ENOSPC, EDQUOT, EBUSY].contains(e)
+            return .failed(e == ELOOP && !symlinkOK ? "Symbolic links not allowed" : text(e), transient: transient)
+        }
+        return .opened(fd)
+    }
+
+    /// RunAsUser's ids (0/0 when not set): a user name gives its uid and
+    /// group, a number only the uid; `:group` sets the group.
+    func runAsIDs() -> (uid: uid_t, gid: gid_t) {
+        guard let v = config.options["RunAsUser"], !v.isEmpty else { return (0, 0) }
+        let parts = v.split(separator: UInt8(ascii: ":"), maxSplits: 1, omittingEmptySubsequences: false).map { Array($0) }
+        var uid: uid_t = 0, gid: gid_t = 0
+        if let n = UInt32(parts[0].string) { uid = n } else if let pw = getpwnam(parts[0].string) {
+            uid = pw.pointee.pw_uid
+            if parts.count == 1 { gid = pw.pointee.pw_gid }
+        }
+        if parts.count > 1, !parts[1].isEmpty {
+            if let n = UInt32(parts[1].string) { gid = n } else if let gr = getgrnam(parts[1].string) { gid = gr.pointee.gr_gid }
+        }
+        return (uid, gid)
+    }
+
+    /// drop_privileges(): a process started by root gives up root for
+    /// RunAsUser's ids (supplementary groups reduced to the group; a
+    /// number without a group keeps the current group).  Sendmail does
+    /// this in every mode but the daemon (which does it after binding).
+    public func applyRunAsUser() {
+        let (uid, gid) = runAsIDs()
+        guard uid != 0, getuid() == 0 || geteuid() == 0 else { return }
+        var g = [gid != 0 ? gid : getegid()]
+        _ = setgroups(1, &g)
+        if gid != 0 { _ = setgid(gid) }
+        _ = setuid(uid)
+    }
+
+    /// openmailer()'s refusal, after RunAsUser took root away, to run an
+    /// F=S mailer with other ids; the message, or nil.
+    func runAsRefusal(_ m: Mailer) -> String? {
+        guard m.has("S"), getuid() != 0 else { return nil }
+        let runAs = runAsIDs()
+        guard runAs.uid != 0 else { return nil }
+        let newGID = m.gid >= 0 ? gid_t(m.gid) : runAs.gid
+        if newGID != getgid() && newGID != getegid() {
+            return "openmailer: insufficient privileges to change gid, RunAsUid=\(runAs.uid), new_gid=\(newGID), gid=\(getgid()), egid=\(getegid())"
+        }
+        let newUID = m.uid >= 0 ? uid_t(m.uid) : runAs.uid
+        if newUID != runAs.uid {
+            return "openmailer: insufficient privileges to change uid, new_euid=\(newUID), RunAsUid=\(runAs.uid)"
+        }
+        return nil
     }
 }
