@@ -716,6 +716,7 @@ extension Engine {
         return (r.status, "")
     }
 
+
     /// The file a P=[FILE] mailer writes for `q`: its A= argv[1] with $u
     /// (and $h) of the recipient.
     func fileMailerPath(_ q: QueuedRecipient, mailer m: Mailer, qf: QueueFile) -> [UInt8] {
@@ -854,17 +855,44 @@ extension Engine {
         func text(_ e: Int32) -> String { String(cString: strerror(e)) }
         var dirFD: Int32 = AT_FDCWD
         var leaf = real
+        // a link whose target is missing: the exclusive create fails
+        // (EEXIST) as open() does on it outside a safe environment
+        var leafIsLink = false
         if let root {
             switch SafeRoot.resolveParent(real, root: root) {
-            case .success(let (fd, last)): dirFD = fd; leaf = last
-            case .failure(let e): return .failed(text(e.code), transient: false)
+            case .success(let (fd, last)):
+                dirFD = fd; leaf = last
+            case .failure(let e):
+                return .failed(text(e.code), transient: false)
+            }
+            var st = stat()
+            leafIsLink = fstatat(dirFD, leaf.string, &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.st_mode & S_IFMT) == S_IFLNK
+            if leafIsLink && symlinkOK, case .success(let (fd, last)) = SafeRoot.resolveParent(real, root: root, followLast: true) {
+                // the link's target, if it exists
+                if fstatat(fd, last.string, &st, 0) == 0 {
+                    close(dirFD)
+                    dirFD = fd; leaf = last; leafIsLink = false
+                } else {
+                    close(fd)
+                }
             }
         }
         defer { if dirFD != AT_FDCWD { close(dirFD) } }
         var st = stat()
-        let err = fstatat(dirFD, leaf.string, &st, symlinkOK ? 0 : AT_SYMLINK_NOFOLLOW)
+        // (a link left unresolved in a safe environment leads nowhere inside it)
+        let err = leafIsLink && symlinkOK ? -1 : fstatat(dirFD, leaf.string, &st, symlinkOK ? 0 : AT_SYMLINK_NOFOLLOW)
         var flags = O_WRONLY | O_APPEND | O_CLOEXEC
         if err < 0 {
+            // safefile(): a file to create needs a directory the writer may write
+            var parent = "."
+            if dirFD == AT_FDCWD {
+                let slash = leaf.lastIndex(of: UInt8(ascii: "/"))
+                parent = slash.map { $0 == 0 ? "/" : Array(leaf[..<$0]).string } ?? "."
+            }
+            if geteuid() != 0 && faccessat(dirFD, parent, W_OK, AT_EACCESS) != 0 && errno == EACCES {
+                return .failed(text(EACCES), transient: false)
+            }
+            if leafIsLink { return .failed(text(EEXIST), transient: false) }
             mode = 0o600
             flags |= O_CREAT | O_EXCL
         } else if mode & (S_IXUSR | S_IXGRP | S_IXOTH) != 0 || (!hardLinkOK && st.st_nlink != 1)
@@ -878,7 +906,9 @@ extension Engine {
         let fd = openat(dirFD, leaf.string, flags, 0o600)
         if fd < 0 {
             let e = errno
-            let transient = [EAGAIN, EINTR, ENOMEM, ENFILE, EMFILE, ETIMEDOUT, ENOSPC, EDQUOT, EBUSY].contains(e)
+            // transienterror()
+            let transient = [EIO, ENXIO, EAGAIN, ENOMEM, ENODEV, ENFILE, EMFILE, ENOSPC, ETIMEDOUT, ESTALE, ENOBUFS,
+                             EDQUOT, ENOSR].contains(e)
             return .failed(e == ELOOP && !symlinkOK ? "Symbolic links not allowed" : text(e), transient: transient)
         }
         return .opened(fd)

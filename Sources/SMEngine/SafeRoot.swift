@@ -23,10 +23,11 @@ enum SafeRoot {
     }
 
     /// The directory holding `path`'s last component, looked up inside
-    /// `root`, and that component.
-    static func resolveParent(_ path: [UInt8], root: [UInt8]) -> Result<(Int32, [UInt8]), LookupError> {
+    /// `root`, and that component; with `followLast` a symbolic link as
+    /// the last component is followed (inside the root) too.
+    static func resolveParent(_ path: [UInt8], root: [UInt8], followLast: Bool = false)
+        -> Result<(Int32, [UInt8]), LookupError> {
         var pending = components(path)
-        guard let last = pending.popLast() else { return .failure(LookupError(code: ENOENT)) }
         let rootFD = open(String(decoding: root, as: UTF8.self), pathOnly | O_DIRECTORY | O_CLOEXEC)
         guard rootFD >= 0 else { return .failure(LookupError(code: errno)) }
         var stack: [Int32] = [rootFD]
@@ -35,30 +36,46 @@ enum SafeRoot {
             return .failure(LookupError(code: code))
         }
         var links = 0
-        while !pending.isEmpty {
-            let c = pending.removeFirst()
+        /// Replaces the link `name` (in the current directory) by its target.
+        func expandLink(_ name: String) -> Int32? {
+            links += 1
+            if links > 40 { return ELOOP }
+            var buf = [CChar](repeating: 0, count: 4096)
+            let n = readlinkat(stack[stack.count - 1], name, &buf, buf.count)
+            if n < 0 { return errno }
+            let target = buf[0..<n].map { UInt8(bitPattern: $0) }
+            if target.first == UInt8(ascii: "/") {
+                while stack.count > 1 { close(stack.removeLast()) }
+            }
+            pending = components(target) + pending
+            return nil
+        }
+        while true {
+            guard let c = pending.first else { return fail(ENOENT) }
+            let name = String(decoding: c, as: UTF8.self)
+            if pending.count == 1 {
+                var st = stat()
+                if followLast, fstatat(stack[stack.count - 1], name, &st, AT_SYMLINK_NOFOLLOW) == 0,
+                   (st.st_mode & S_IFMT) == S_IFLNK {
+                    pending.removeFirst()
+                    if let e = expandLink(name) { return fail(e) }
+                    continue
+                }
+                break
+            }
+            pending.removeFirst()
             if c == [UInt8(ascii: ".")] { continue }
             if c == [UInt8(ascii: "."), UInt8(ascii: ".")] {
                 if stack.count > 1 { close(stack.removeLast()) }
                 continue
             }
-            let name = String(decoding: c, as: UTF8.self)
             let fd = openat(stack[stack.count - 1], name, pathOnly | O_NOFOLLOW | O_CLOEXEC)
             if fd < 0 { return fail(errno) }
             var st = stat()
             guard fstat(fd, &st) == 0 else { let e = errno; close(fd); return fail(e) }
             if (st.st_mode & S_IFMT) == S_IFLNK {
                 close(fd)
-                links += 1
-                if links > 40 { return fail(ELOOP) }
-                var buf = [CChar](repeating: 0, count: 4096)
-                let n = readlinkat(stack[stack.count - 1], name, &buf, buf.count)
-                if n < 0 { return fail(errno) }
-                let target = buf[0..<n].map { UInt8(bitPattern: $0) }
-                if target.first == UInt8(ascii: "/") {
-                    while stack.count > 1 { close(stack.removeLast()) }
-                }
-                pending = components(target) + pending
+                if let e = expandLink(name) { return fail(e) }
                 continue
             }
             if (st.st_mode & S_IFMT) != S_IFDIR { close(fd); return fail(ENOTDIR) }
@@ -66,6 +83,6 @@ enum SafeRoot {
         }
         let dir = stack.removeLast()
         for fd in stack { close(fd) }
-        return .success((dir, last))
+        return .success((dir, pending[0]))
     }
 }
