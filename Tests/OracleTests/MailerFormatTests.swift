@@ -32,6 +32,9 @@ struct MailerFormatTests {
         /// Texts the oracle's stdout or some recorded mailer input must hold
         /// (the case does what it says).
         var expects: [String] = []
+        /// Failed recipients are returned to the sender (root, through the
+        /// local mailer): no `-N never`; new queue IDs and dates normalised.
+        var bounce = false
         var description: String { name }
     }
 
@@ -164,6 +167,10 @@ struct MailerFormatTests {
              expects: ["cannot open /sym: Symbolic links not allowed", "/inside2... Sent"]),
         Case(name: "file-safe-environment-dontblame", recipients: ["fsafesym", "fsafesub", "fsafeesc"], message: eightBit,
              runArguments: ["-OSafeFileEnvironment=@SCRATCH@/box/safe/", "-ODontBlameSendmail=FileDeliveryToSymlink"]),
+        Case(name: "file-checks-bounce", recipients: ["fexec", "fsym", "fro", "fdir", "fworld"], message: eightBit,
+             expects: ["Status: 5.3.0", "Symbolic links not allowed"], bounce: true),
+        Case(name: "file-safe-environment-bounce", recipients: ["fsafesym", "fsafedev", "fsafe"], message: eightBit,
+             runArguments: ["-OSafeFileEnvironment=@SCRATCH@/box/safe"], expects: ["Returned mail"], bounce: true),
         Case(name: "runas-user", recipients: ["a@sroot", "b@suser", "c@uflag", "fprog", "a@seven", "fnew", "fworld"],
              message: eightBitLarge, runAs: "daemon", expects: ["insufficient privileges to change gid", "id: 1:1"]),
         Case(name: "runas-user-uid", recipients: ["b@suid2", "a@sroot"], message: eightBitLarge, runAs: "daemon",
@@ -207,7 +214,7 @@ struct MailerFormatTests {
         // (readable by a RunAsUser)
         chmod(d + "/aliases.db", 0o644)
         options.modeFlag = "-odq"
-        options.extraArguments = ["-oi", "-f", "root", "-N", "never"] + c.submitArguments + c.recipients
+        options.extraArguments = ["-oi", "-f", "root"] + (c.bounce ? [] : ["-N", "never"]) + c.submitArguments + c.recipients
         let s = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: p.cfPath, input: c.message, options: options,
                                 runDir: runs, tag: "mailer-\(c.name).submit")
         #expect(s.status == 0, "the oracle did not queue the message: \(String(decoding: s.stdout + s.stderr, as: UTF8.self))")
@@ -222,7 +229,8 @@ struct MailerFormatTests {
                                    + "&& mkdir -m 755 '\(d)/box' && chown mail:mail '\(d)/box' && '\(d)/set-up-box.sh'")
             let r = try Sandbox.run(binary: binary, cf: p.cfPath, input: [], options: options,
                                     runDir: runs, tag: "mailer-\(c.name).\(tag)")
-            snapshots.append(try DeliverTests.collect(URL(fileURLWithPath: d), r))
+            let known = Set(((try? FileManager.default.contentsOfDirectory(atPath: d + "/q.start")) ?? []).map { String($0.dropFirst(2)) })
+            snapshots.append(try DeliverTests.collect(URL(fileURLWithPath: d), r, bounce: c.bounce, knownIDs: known))
         }
         let (real, ours) = (snapshots[0], snapshots[1])
         #expect(ours.stdout == real.stdout)
