@@ -19,6 +19,7 @@ import SMBase
 import SMRules
 import SMConfig
 import SMQueueFormat
+import SMMime
 
 extension Engine {
     /// mailfile(): appends the message to the file the recipient names.
@@ -92,8 +93,10 @@ extension Engine {
         }
         defer { close(fd) }
         var msg = messageBytes(qf, mailer: m, data: data)
-        // the separating blank line, after a complete last line only (as F=b)
-        if data.last == 0x0A && !m.has("b") { msg += m.eol }
+        // the separating blank line, after a complete last line only (as F=b;
+        // a body decoded by mime7to8() always ends with one)
+        let decoded = m.has("9") && !m.has("7") && MIME7to8.applies(header: mimeFields(qf))
+        if (data.last == 0x0A || decoded) && !m.has("b") { msg += m.eol }
         _ = flock(fd, LOCK_EX)
         // on failure the file is cut back to where the message began: no
         // partial message is left in a mailbox (a full disk)

@@ -39,10 +39,11 @@
 // The caller may have the transcript follow into an xf file (Transcript.swift).
 // A mailer with F=7 gets the message through mime8to7() (SMMime) when it
 // has 8-bit data and EightBitMode=m or it is MIME; L= splits long lines
-// (DeliveryFormat).  The *file* mailer follows mailfile() (Deliver+File.swift:
-// SafeFileEnvironment, the writer's ids, its refusals); RunAsUser is
-// Deliver+RunAsUser.swift.
-// Not yet: MIME 7->8 (F=9), refusing 8-bit data for a 7-bit mailer.
+// (DeliveryFormat); a mailer with F=9 (and not F=7) gets a quoted-printable
+// or base64 text/plain message decoded by mime7to8() (SMMime).  The *file*
+// mailer follows mailfile() (Deliver+File.swift: SafeFileEnvironment, the
+// writer's ids, its refusals); RunAsUser is Deliver+RunAsUser.swift.
+// Not yet: refusing 8-bit data for a 7-bit mailer without EightBitMode=m.
 
 import Glibc
 import SMBase
@@ -615,11 +616,7 @@ extension Engine {
         if converts8to7(qf, mailer: m) {
             // deliver()/putbody(): MCIF_CVT8TO7, the body through mime8to7()
             msg += headerBytes(qf, mailer: m, omitTransferEncoding: true)
-            let fields = qf.headers.map { h in
-                var v = DeliveryFormat.dequote(h.value)[...]
-                while let c = v.first, c == 0x20 || c == 0x09 { v = v.dropFirst() }
-                return MIMEHeaderField(name: h.name, value: Array(v))
-            }
+            let fields = mimeFields(qf)
             var options = MIME8to7.Options(hostName: rewriter.macros[Int(UInt8(ascii: "j"))] ?? [],
                                            queueID: rewriter.macros[Int(UInt8(ascii: "i"))] ?? [])
             options.defaultCharset = defaultCharset
@@ -637,10 +634,35 @@ extension Engine {
             msg += DeliveryFormat.body(r.body, mailerFlags: m.flags.subtracting([UInt8(ascii: "b")]), eol: m.eol, lineLimit: m.lineLimit)
             return msg
         }
+        if m.has("9") && !m.has("7") {
+            // F=9: a quoted-printable or base64 text/plain message decoded (mime7to8())
+            let fields = mimeFields(qf)
+            if MIME7to8.applies(header: fields) {
+                msg += headerBytes(qf, mailer: m, omitTransferEncoding: true)
+                let r = MIME7to8.convert(header: fields, body: data, hostName: rewriter.macros[Int(UInt8(ascii: "j"))] ?? [],
+                                         queueID: rewriter.macros[Int(UInt8(ascii: "i"))] ?? [])
+                for f in r.added {
+                    msg += DeliveryFormat.headerLines(name: f.name, value: f.value, eol: m.eol, lineLimit: m.lineLimit)
+                }
+                msg += m.eol
+                msg += DeliveryFormat.body(r.body, mailerFlags: m.flags.subtracting([UInt8(ascii: "b")]), eol: m.eol,
+                                           lineLimit: m.lineLimit)
+                return msg
+            }
+        }
         msg += headerBytes(qf, mailer: m)
         msg += m.eol
         msg += DeliveryFormat.body(data, mailerFlags: m.flags, eol: m.eol, lineLimit: m.lineLimit)
         return msg
+    }
+
+    /// The message's header fields as SMMime takes them.
+    func mimeFields(_ qf: QueueFile) -> [MIMEHeaderField] {
+        qf.headers.map { h in
+            var v = DeliveryFormat.dequote(h.value)[...]
+            while let c = v.first, c == 0x20 || c == 0x09 { v = v.dropFirst() }
+            return MIMEHeaderField(name: h.name, value: Array(v))
+        }
     }
 
     /// Whether the message goes through mime8to7() for mailer `m`: it

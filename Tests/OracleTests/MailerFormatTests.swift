@@ -11,7 +11,8 @@
 // afterwards.  Covered: the *file* mailer's checks and ids
 // (SafeFileEnvironment, DontBlameSendmail, set-user/group-ID files),
 // RunAsUser (ids of mailers and files, F=S refusals), L= line splitting,
-// MIME 8->7 for F=7 mailers and EightBitMode=m's MIME labels.
+// MIME 8->7 for F=7 mailers, EightBitMode=m's MIME labels and MIME 7->8
+// for F=9 mailers (the *file* and prog mailers among them).
 // Fails (never skips) when a prerequisite is missing.
 
 import Foundation
@@ -154,6 +155,12 @@ struct MailerFormatTests {
     /// mailer (a race); with a large one it never does.
     static let eightBitLarge = eightBit + Array(repeating: Array("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n".utf8), count: 1200).flatMap { $0 }
 
+    static let quotedPrintableText = Array("Subject: qp\nMIME-Version: 1.0\nContent-Type: Text/Plain (c); charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\ncaf=E9 au lait=\n continued\nsoft=20\nFrom me\n=2Edot\nbroken=3\nline=XYe\nx=\n\nlast line no eol=E9".utf8)
+
+    static let base64Text = Array("Subject: b64\nMIME-Version: 1.0\nContent-Type: text/plain; charset=\"utf-8\"\nContent-Transfer-Encoding: BASE64\n\nY2Fm6SBhdSBsYWl0DQpz\nZWNvbmQgbGluZQ0KdGhpcmQNDQpGcm9tIGZvdXJ0aA==\n".utf8)
+
+    static let base64Html = Array("Subject: html\nMIME-Version: 1.0\nContent-Type: text/html\nContent-Transfer-Encoding: base64\n\nPHA+aGk8L3A+\n".utf8)
+
     static let fileTargets = ["fexec", "fsuid", "fsgid", "fhard", "fsym", "fnew", "fro", "fnull", "fdir", "fworld"]
 
     static let cases: [Case] = [
@@ -188,6 +195,10 @@ struct MailerFormatTests {
         Case(name: "mime-multipart", recipients: ["a@seven", "b@seven2"], message: multipart, expects: ["--inner--"]),
         Case(name: "mime-digest", recipients: ["a@seven"], message: digest, expects: ["\nMIME-Version: 1.0\nContent-Transfer-Encoding: base64"]),
         Case(name: "mime-headers-only", recipients: ["a@seven"], message: eightBitHeaders, expects: ["Subject: cafC) iti"]),
+        Case(name: "mime7to8-quoted-printable", recipients: ["a@nine", "fnew", "fprog", "b@seven", "root"],
+             message: quotedPrintableText, expects: ["from quoted-printable to 8bit by vm.example.test"]),
+        Case(name: "mime7to8-base64", recipients: ["a@nine", "fnew"], message: base64Text, expects: ["from BASE64 to 8bit"]),
+        Case(name: "mime7to8-not-plain-text", recipients: ["a@nine", "fnew"], message: base64Html, expects: ["PHA+aGk8L3A+"]),
         Case(name: "mime-8bitmime-pass8", recipients: ["a@seven", "root"], message: quotedPrintable,
              runArguments: ["-OEightBitMode=p"], submitArguments: ["-B8BITMIME"], expects: ["quoted-printable"]),
     ]

@@ -144,3 +144,46 @@ struct MIME8to7Tests {
         #expect(text(r.body).hasSuffix("--b0--\n"))
     }
 }
+
+@Suite("MIME 7->8 as sendmail's mime7to8()")
+struct MIME7to8Tests {
+    func convert(_ message: String) -> (MIMEConversion, [MIMEHeaderField]) {
+        let (fields, body) = split(Array(message.utf8))
+        return (MIME7to8.convert(header: fields, body: body, hostName: Array("h".utf8), queueID: Array("Q".utf8)), fields)
+    }
+
+    @Test("only quoted-printable or base64 (exactly, any case) text/plain at the top")
+    func applies() {
+        func header(_ ct: String?, _ cte: String) -> [MIMEHeaderField] {
+            (ct.map { [MIMEHeaderField("Content-Type", $0)] } ?? []) + [MIMEHeaderField("Content-Transfer-Encoding", cte)]
+        }
+        #expect(MIME7to8.applies(header: header("Text/Plain (c); charset=x", "Base64")))
+        #expect(MIME7to8.applies(header: header("text/plain", "quoted-printable")))
+        #expect(!MIME7to8.applies(header: header("text/plainx", "base64")))
+        #expect(!MIME7to8.applies(header: header("text / plain", "base64")))
+        #expect(!MIME7to8.applies(header: header("text/html", "base64")))
+        #expect(!MIME7to8.applies(header: header(nil, "base64")))
+        #expect(!MIME7to8.applies(header: header("text/plain", "base64 ")))
+        #expect(!MIME7to8.applies(header: header("text/plain", "quoted-printable (c)")))
+    }
+
+    @Test("quoted-printable: soft breaks and bad escapes join lines; a line end is added")
+    func quotedPrintable() {
+        let (r, fields) = convert("Content-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n\na=\nb\nc=3\nd=XYe\n")
+        #expect(r.omitted == [1] && fields.count == 2)
+        #expect(r.added.map { text($0.text) } == ["Content-Transfer-Encoding: 8bit",
+                                                 "X-MIME-Autoconverted: from quoted-printable to 8bit by h id Q"])
+        #expect(text(r.body) == "ab\ncd\n")
+        #expect(convert("Content-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n\nx=E9\ny\n").0.body
+                == [0x78, 0xE9, 0x0A, 0x79, 0x0A, 0x0A])
+        #expect(text(convert("Content-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n\nend=").0.body) == "end\n")
+    }
+
+    @Test("base64: CR LF to LF, a last line ended, a blank line after")
+    func base64() {
+        let h = "Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n"
+        #expect(convert(h + "YQpiDQpjDQ0K\n").0.body == Array("a\nb\nc\r\n\n".utf8))
+        #expect(text(convert(h + "YW Jj\nZA==\nZWY=\n").0.body) == "abcdef\n\n")
+        #expect(text(convert(h).0.body) == "\n")
+    }
+}
