@@ -150,11 +150,11 @@ struct Converter {
     }
 
     /// A part's header fields (up to and including the blank line; a line
-    /// that is no header field ends it and stays for the body).
+    /// that is no header field ends it and is lost, as sendmail's collect()
+    /// loses it).
     mutating func partHeader() -> [MIMEHeaderField] {
         var fields: [MIMEHeaderField] = []
         while pos < body.count {
-            let save = pos
             guard let l = nextLine() else { break }
             var text = l
             if text.last == 0x0A { text = text.dropLast() }
@@ -165,7 +165,6 @@ struct Converter {
             }
             guard let colon = text.firstIndex(of: UInt8(ascii: ":")), colon > text.startIndex,
                   !text[..<colon].contains(where: { $0 <= 0x20 || $0 >= 0x7F }) else {
-                pos = save
                 break
             }
             var v = text[(colon + 1)...]

@@ -161,6 +161,11 @@ struct MailerFormatTests {
 
     static let base64Html = Array("Subject: html\nMIME-Version: 1.0\nContent-Type: text/html\nContent-Transfer-Encoding: base64\n\nPHA+aGk8L3A+\n".utf8)
 
+    /// A part whose header ends in a line that is no header field, a
+    /// boundary with trailing blanks, and text after the closing boundary.
+    static let oddMultipart: [UInt8] = Array("Subject: odd\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=zz\n\n--zz\nContent-Type: text/plain\nthis line is no header ".utf8)
+        + [0xE9] + Array("\n--zz \nContent-Type: text/plain\n\n".utf8) + [0xE9, 0xE9, 0xE9] + Array("\n\n--zz--  \nafter\n--zz\nmore\n".utf8)
+
     static let fileTargets = ["fexec", "fsuid", "fsgid", "fhard", "fsym", "fnew", "fro", "fnull", "fdir", "fworld"]
 
     static let cases: [Case] = [
@@ -194,6 +199,7 @@ struct MailerFormatTests {
         Case(name: "mime-base64", recipients: ["a@seven"], message: binary, expects: ["from 8bit to base64 by vm.example.test"]),
         Case(name: "mime-multipart", recipients: ["a@seven", "b@seven2"], message: multipart, expects: ["--inner--"]),
         Case(name: "mime-digest", recipients: ["a@seven"], message: digest, expects: ["\nMIME-Version: 1.0\nContent-Transfer-Encoding: base64"]),
+        Case(name: "mime-odd-multipart", recipients: ["a@seven"], message: oddMultipart, expects: ["6enpDQo="]),
         Case(name: "mime-headers-only", recipients: ["a@seven"], message: eightBitHeaders, expects: ["Subject: cafC) iti"]),
         Case(name: "mime7to8-quoted-printable", recipients: ["a@nine", "fnew", "fprog", "b@seven", "root"],
              message: quotedPrintableText, expects: ["from quoted-printable to 8bit by vm.example.test"]),

@@ -133,6 +133,14 @@ struct MIME8to7Tests {
         #expect(MIME8to7.isTransferEncoding(Array("content-transfer-ENCODING".utf8)))
     }
 
+    @Test("a part header ended by a line that is no field: the line is lost, as in sendmail")
+    func oddPartHeader() {
+        let body = Array("--zz\nContent-Type: text/plain\nnot a field\n--zz--\n".utf8)
+        let r = MIME8to7.convert(header: [MIMEHeaderField("Content-Type", "multipart/mixed; boundary=zz")], body: body,
+                                 options: .init(hostName: [], queueID: []))
+        #expect(text(r.body) == "--zz\nContent-Type: text/plain\n\n--zz--\n")
+    }
+
     @Test("nesting deeper than 20 levels and a body without its closing boundary do not trap")
     func deepAndBroken() {
         var body: [UInt8] = []
