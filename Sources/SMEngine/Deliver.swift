@@ -14,7 +14,7 @@
 // kept for a later run, anything else failed.
 // Mailers run as sendmail picks the ids (F=S: U= or RunAsUser's, else root; else the
 // controlling user, the local sender, or DefaultUser overridden by U=), in
-// the first existing D= directory (else the queue directory), with only
+// the /= root when given, in the first existing D= directory (else the queue directory), with only
 // AGENT=sendmail and the cf's E variables in the environment.  Headers are
 // selected by ?flags?/?$x? (Bcc: left out when the qf says so, flag b),
 // bound late ($g...) and dequoted (METAQUOTE),
@@ -717,11 +717,13 @@ extension Engine {
         // the recipient added last (the first one the -v "to" list shows);
         // at submission, as measured, the first one
         let (uid, gid) = mailerIDs(m, submissionDelivery ? group[0] : group[group.count - 1])
+        // the mailer's /= root, and the first D= directory that exists (inside it)
+        let root = m.rootDir.map { expandMacros($0, rewriter.macros) }.flatMap { $0.isEmpty ? nil : $0 }
         var dir: [UInt8]? = nil
         if let d = m.execDir {
             for candidate in expandMacros(d, rewriter.macros).split(separator: UInt8(ascii: ":")) {
                 var st = stat()
-                if stat(String(decoding: candidate, as: UTF8.self), &st) == 0 { dir = Array(candidate); break }
+                if stat(String(decoding: (root ?? []) + candidate, as: UTF8.self), &st) == 0 { dir = Array(candidate); break }
             }
         }
         if let refusal = runAsRefusal(m) {
@@ -729,7 +731,19 @@ extension Engine {
             transcript += Array((refusal + "\n").utf8)
             return (SysExit.tempFail.rawValue, "")
         }
+        if let root {
+            // openmailer(): a root that cannot be entered defers the mailer
+            var st = stat()
+            let err: Int32 = stat(root.string, &st) != 0 ? errno : (st.st_mode & S_IFMT) != S_IFDIR ? ENOTDIR : 0
+            if err != 0 {
+                let text = "openmailer: Cannot chroot(\(root.string)): \(String(cString: strerror(err)))"
+                if verbose { out.write(text + "\n") }
+                transcript += Array((text + "\n").utf8)
+                return (SysExit.tempFail.rawValue, "")
+            }
+        }
         var proc = MailerProcess(path: m.path, argv: argv, environment: env, uid: uid, gid: gid, directory: dir)
+        proc.rootDirectory = root
         proc.localMailer = m.has("l")
         // the mailer's output belongs in the transcript (xf) that a bounce
         // quotes; -v does not show it
