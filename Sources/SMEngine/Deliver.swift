@@ -626,6 +626,12 @@ extension Engine {
                                       (UInt8(ascii: "s"), \MIME8to7.Options.messageSubtypes)] {
                 options[keyPath: keyPath] += config.classes.members(of: Int(letter))
             }
+            // a part's address fields go through the mailer's rulesets
+            options.rewritePartField = { [unowned self] f in
+                let flags = HeaderInfo.flags(for: f.name)
+                guard (flags.contains(.from) || flags.contains(.recipient)) && !flags.contains(.bcc) else { return f }
+                return MIMEHeaderField(name: f.name, value: commaize(f.value, field: f.name, mailer: m, sender: flags.contains(.from)))
+            }
             let r = MIME8to7.convert(header: fields, body: data, options: options)
             for f in r.added {
                 msg += DeliveryFormat.headerLines(name: f.name, value: f.value, eol: m.eol, lineLimit: m.lineLimit, strip: m.has("7"))

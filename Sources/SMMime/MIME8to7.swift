@@ -28,7 +28,7 @@
 // passed through unconverted).
 
 public enum MIME8to7 {
-    public struct Options: Sendable {
+    public struct Options {
         /// $j: the host named in X-MIME-Autoconverted.
         public var hostName: [UInt8]
         /// The message's queue ID, named in X-MIME-Autoconverted.
@@ -44,6 +44,10 @@ public enum MIME8to7 {
         public var opaqueTypes: [[UInt8]] = [Array("multipart/signed".utf8)]
         /// sendmail's class $=s: message subtypes walked into.
         public var messageSubtypes: [[UInt8]] = [Array("rfc822".utf8)]
+        /// Rewrites a field of a multipart's part header as the mailer's
+        /// putheader() does (address fields through its rulesets); the
+        /// header of an encapsulated message/rfc822 is written as it is.
+        public var rewritePartField: ((MIMEHeaderField) -> MIMEHeaderField)? = nil
 
         public init(hostName: [UInt8], queueID: [UInt8]) {
             self.hostName = hostName
@@ -174,9 +178,12 @@ struct Converter {
         return fields
     }
 
-    /// putheader() for a part: every field but Content-Transfer-Encoding.
-    mutating func writeHeader(_ fields: [MIMEHeaderField]) {
-        for f in fields where !MIME8to7.isTransferEncoding(f.name) { headerLine(f) }
+    /// putheader() for a part: every field but Content-Transfer-Encoding
+    /// (`rewrite`: a multipart's part, whose fields the caller may rewrite).
+    mutating func writeHeader(_ fields: [MIMEHeaderField], rewrite: Bool = false) {
+        for f in fields where !MIME8to7.isTransferEncoding(f.name) {
+            if rewrite, let r = options.rewritePartField { headerLine(r(f)) } else { headerLine(f) }
+        }
     }
 
     func inClass(_ word: [UInt8], _ list: [[UInt8]]) -> Bool {
@@ -286,7 +293,7 @@ struct Converter {
         while bt != .final {
             out += [0x2D, 0x2D] + boundary + [0x0A]
             let h = partHeader()
-            writeHeader(h)
+            writeHeader(h, rewrite: true)
             bt = entity(h, flags: flags, level: level + 1)
         }
         out += [0x2D, 0x2D] + boundary + [0x2D, 0x2D, 0x0A]

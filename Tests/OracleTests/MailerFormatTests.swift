@@ -166,6 +166,10 @@ struct MailerFormatTests {
     static let oddMultipart: [UInt8] = Array("Subject: odd\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=zz\n\n--zz\nContent-Type: text/plain\nthis line is no header ".utf8)
         + [0xE9] + Array("\n--zz \nContent-Type: text/plain\n\n".utf8) + [0xE9, 0xE9, 0xE9] + Array("\n\n--zz--  \nafter\n--zz\nmore\n".utf8)
 
+    /// Address fields in a message/rfc822 part and in a part's header.
+    static let partAddresses: [UInt8] = Array("Subject: mp\nFrom: joe@x.example\nTo: bob@y.example\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: message/rfc822\n\nFrom: inner@a.example\nTo: other@b.example\nSubject: in\n\nbody ".utf8)
+        + [0xE9] + Array("\n--b\nFrom: part@c.example\nCc: one@d.example, two@e.example\nContent-Type: text/plain\n\nx\n--b--\n".utf8)
+
     static let fileTargets = ["fexec", "fsuid", "fsgid", "fhard", "fsym", "fnew", "fro", "fnull", "fdir", "fworld"]
 
     static let cases: [Case] = [
@@ -201,6 +205,8 @@ struct MailerFormatTests {
         Case(name: "mime-base64", recipients: ["a@seven"], message: binary, expects: ["from 8bit to base64 by vm.example.test"]),
         Case(name: "mime-multipart", recipients: ["a@seven", "b@seven2"], message: multipart, expects: ["--inner--"]),
         Case(name: "mime-digest", recipients: ["a@seven"], message: digest, expects: ["\nMIME-Version: 1.0\nContent-Transfer-Encoding: base64"]),
+        Case(name: "mime-part-addresses", recipients: ["a@seven2"], message: partAddresses,
+             expects: ["From: part@rewritten.c.example", "From: inner@a.example"]),
         Case(name: "mime-odd-multipart", recipients: ["a@seven"], message: oddMultipart, expects: ["6enpDQo="]),
         Case(name: "mime-headers-only", recipients: ["a@seven"], message: eightBitHeaders, expects: ["Subject: cafC) iti"]),
         Case(name: "mime7to8-quoted-printable", recipients: ["a@nine", "fnew", "fprog", "b@seven", "root"],
