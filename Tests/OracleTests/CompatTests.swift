@@ -84,19 +84,7 @@ struct CompatTests {
         let s = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: Self.message, options: options,
                                 runDir: Workspace.shared.runs, tag: "\(name).queue")
         #expect(s.status == 0, "not queued: \(String(decoding: s.stdout + s.stderr, as: UTF8.self))")
-        try DeliverTests.shell("rm -rf '\(d)/q.start' && cp -a '\(d)/q' '\(d)/q.start'")
-        options.modeFlag = "-q"
-        options.extraArguments = ["-OLogLevel=9"] + flags
-        var results: [OwnerTests.Result] = []
-        for (binary, tag) in [(OracleEnvironment.oraclePath, "oracle"), (try OracleEnvironment.binaryUnderTest(), "ours")] {
-            try DeliverTests.shell("rm -rf '\(d)/q' '\(d)/out'/* '\(d)/box'/* '\(d)/home'/* && cp -a '\(d)/q.start' '\(d)/q'")
-            let collector = try DatagramCollector(path: d + "/log-\(tag).sock")
-            collector.startDraining()
-            options.devLog = collector.path
-            let r = try Sandbox.run(binary: binary, cf: cf, input: [], options: options, runDir: Workspace.shared.runs,
-                                    tag: "\(name).\(tag)")
-            results.append(try OwnerTests.result(d, r, log: OwnerTests.logLines(collector)))
-        }
+        let results = try OwnerTests.runQueueBoth(d, cf: cf, options: options, arguments: flags, tag: name)
         OwnerTests.compare(results[0], results[1], name)
         Self.sanity(results[0])
     }

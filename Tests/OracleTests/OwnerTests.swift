@@ -223,6 +223,28 @@ struct OwnerTests {
         #expect(String(decoding: runs[0].stdout, as: UTF8.self).contains("x@local2... deliverable"), "the oracle's -bv")
     }
 
+    /// Saves the queue in `d`, then runs it (`-q` with `arguments`) with
+    /// the oracle and with ours, each from the saved queue and empty
+    /// mailboxes, collecting their results and syslog lines.
+    static func runQueueBoth(_ d: String, cf: String, options: SandboxOptions, arguments: [String],
+                             tag: String) throws -> [Result] {
+        try DeliverTests.shell("rm -rf '\(d)/q.start' && cp -a '\(d)/q' '\(d)/q.start'")
+        var options = options
+        options.modeFlag = "-q"
+        options.extraArguments = ["-OLogLevel=9"] + arguments
+        var results: [Result] = []
+        for (binary, side) in [(OracleEnvironment.oraclePath, "oracle"), (try OracleEnvironment.binaryUnderTest(), "ours")] {
+            try DeliverTests.shell("rm -rf '\(d)/q' '\(d)/out'/* '\(d)/box'/* '\(d)/home'/* && cp -a '\(d)/q.start' '\(d)/q'")
+            let collector = try DatagramCollector(path: d + "/log-\(side).sock")
+            collector.startDraining()
+            options.devLog = collector.path
+            let r = try Sandbox.run(binary: binary, cf: cf, input: [], options: options, runDir: Workspace.shared.runs,
+                                    tag: "\(tag).\(side)")
+            results.append(try Self.result(d, r, log: Self.logLines(collector)))
+        }
+        return results
+    }
+
     static let queueRunCases: [(String, [String], [String])] = [
         ("run-lists", ["mlist", "daemon", "olist"], ["-v"]),
         ("run-quiet", ["mlist", "daemon", "olist"], ["-qf"]),
@@ -249,20 +271,8 @@ struct OwnerTests {
         let s = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: smtpCf, input: Array(script.utf8), options: options,
                                 runDir: Workspace.shared.runs, tag: "owner-\(name).queue")
         #expect(String(decoding: s.stdout, as: UTF8.self).contains("Message accepted"), "not queued")
-        try DeliverTests.shell("rm -rf '\(d)/q.start' && cp -a '\(d)/q' '\(d)/q.start'")
         options.launcher = []
-        options.modeFlag = "-q"
-        options.extraArguments = ["-OLogLevel=9"] + runArguments
-        var results: [Result] = []
-        for (binary, tag) in [(OracleEnvironment.oraclePath, "oracle"), (try OracleEnvironment.binaryUnderTest(), "ours")] {
-            try DeliverTests.shell("rm -rf '\(d)/q' '\(d)/out'/* '\(d)/box'/* '\(d)/home'/* && cp -a '\(d)/q.start' '\(d)/q'")
-            let collector = try DatagramCollector(path: d + "/log-\(tag).sock")
-            collector.startDraining()
-            options.devLog = collector.path
-            let r = try Sandbox.run(binary: binary, cf: smtpCf, input: [], options: options, runDir: Workspace.shared.runs,
-                                    tag: "owner-\(name).\(tag)")
-            results.append(try Self.result(d, r, log: Self.logLines(collector)))
-        }
+        let results = try Self.runQueueBoth(d, cf: smtpCf, options: options, arguments: runArguments, tag: "owner-\(name)")
         Self.compare(results[0], results[1], name)
         #expect(results[0].log.contains { $0.contains(": clone: owner=") }, "the oracle's log: \(results[0].log)")
     }
