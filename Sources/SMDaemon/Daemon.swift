@@ -575,8 +575,13 @@ func systemPipe2(_ fds: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32
 /// survive a worker's death) and their pids.  IDs are written as one
 /// record each, never waiting: a full pipe refuses the ID.
 final class DeliveryWorkers: @unchecked Sendable {
-    /// Deliveries in parallel (each mostly waits for the mailer's fsync).
-    static let defaultCount = 4
+    /// Deliveries in parallel (each mostly waits for the mailer and its
+    /// fsync); SENDMAIL_SWIFT_DELIVERY_WORKERS (1 to 64) overrides it for
+    /// benchmarks.
+    static let defaultCount: Int = {
+        guard let v = getenv("SENDMAIL_SWIFT_DELIVERY_WORKERS"), let n = Int(String(cString: v)), (1...64).contains(n) else { return 4 }
+        return n
+    }()
     let lock = NIOLock()
     var readEnd: Int32 = -1
     var writeEnd: Int32 = -1
