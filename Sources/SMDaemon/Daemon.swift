@@ -13,9 +13,15 @@
 // - SIGHUP: load the cf again into a new prototype for new connections
 //   (live sessions keep theirs; the listeners stay as they are);
 // - each accepted message is delivered in the background as DeliveryMode
-//   says: a detached `sendmail -qI<id>` of our own binary (posix_spawn,
-//   no fork), nothing for queue-only and defer modes; the children are
-//   reaped once a second;
+//   says (nothing for queue-only and defer modes) by a small pool of
+//   delivery workers (`DeliveryWorkers` below): copies of our own binary
+//   (posix_spawn, no fork) that loaded the cf once and take queue IDs from
+//   one shared pipe, each delivered as `sendmail -qI<id> -qf` would
+//   (SMEngine/QueueWorker.swift).  They start with the first delivery; one
+//   that dies is replaced within a second (what it held stays queued);
+//   SIGHUP starts new ones with the new cf and lets the old ones finish
+//   what they already have; a full pipe (or no worker) falls back to a
+//   detached `sendmail -qI<id> -qf`; the children are reaped once a second;
 // - MaxDaemonChildren (and children= per listener) as a concurrency
 //   limit: at the limit the listeners stop accepting and a connection
 //   already accepted waits unanswered until a session ends (sendmail
@@ -73,6 +79,11 @@ public final class Daemon: @unchecked Sendable {
     var waiting: [(ObjectIdentifier, DaemonPort, @Sendable () -> Void)] = []
     var servers: [(DaemonPort, Channel)] = []
     var children: Set<pid_t> = []
+    /// The current delivery workers (nil: none started since the last
+    /// SIGHUP).  Guarded by `lock`.
+    var workers: DeliveryWorkers? = nil
+    /// Workers of earlier generations finishing their IDs (reaped only).
+    var retiredWorkers: Set<pid_t> = []
     var paused: Set<String> = []
     var stopping = false
 
@@ -316,13 +327,39 @@ public final class Daemon: @unchecked Sendable {
     func deliverInBackground(_ id: [UInt8], session: SMTPServer, port: DaemonPort) {
         let mode = port.deliveryMode ?? session.deliveryMode
         guard mode != UInt8(ascii: "q") && mode != UInt8(ascii: "d") else { return }
+        if id.count < Engine.deliveryWorkerRecordSize, currentWorkers()?.submit(id) == true { return }
         _ = startRun([Array("-qI".utf8) + id])
+    }
+
+    /// The delivery workers, started now if there are none (nil once
+    /// stopping or when none can be started).
+    func currentWorkers() -> DeliveryWorkers? {
+        lock.withLock {
+            if stopping { return nil }
+            if workers == nil {
+                workers = DeliveryWorkers(count: DeliveryWorkers.defaultCount) { fd in self.spawnWorker(fd) }
+            }
+            return workers
+        }
+    }
+
+    /// Our binary as a delivery worker reading IDs from `fd` (made its
+    /// descriptor 3), with the daemon's -C, -o/-O and -M.
+    func spawnWorker(_ fd: Int32) -> pid_t? {
+        spawnDetached(runArguments([]), passing: fd, marker: Engine.deliveryWorkerVariable + "=3")
     }
 
     /// A detached queue run of our own binary with the daemon's -C, -o/-O
     /// and -M and these selections (`-qI<id>`, ETRN's `-qR<match>` or
     /// `-qG<group>`); reaped by `reap`.
     func startRun(_ selections: [[UInt8]]) -> Bool {
+        guard let pid = spawnDetached(runArguments(selections)) else { return false }
+        lock.withLock { _ = children.insert(pid) }
+        return true
+    }
+
+    /// The command line of a queue run of ours with these selections.
+    func runArguments(_ selections: [[UInt8]]) -> [[UInt8]] {
         var argv: [[UInt8]] = [Array("sendmail".utf8), Array("-C".utf8), Array(startOptions.configFile.utf8)]
         for (code, rest) in startOptions.commandLineOptions {
             argv.append(code == 0x20 ? Array("-O".utf8) + rest : Array("-o".utf8) + [code] + rest)
@@ -332,12 +369,12 @@ public final class Daemon: @unchecked Sendable {
         // -qf: this child is already detached (and reaped by us); without
         // it the run would start yet another copy of itself in the background
         argv.append(Array("-qf".utf8))
-        guard let pid = spawnDetached(argv) else { return false }
-        lock.withLock { _ = children.insert(pid) }
-        return true
+        return argv
     }
 
-    func spawnDetached(_ argv: [[UInt8]]) -> pid_t? {
+    /// `passing`: a descriptor the child gets as its descriptor 3;
+    /// `marker`: one more environment variable ("NAME=value") for it.
+    func spawnDetached(_ argv: [[UInt8]], passing: Int32? = nil, marker: String? = nil) -> pid_t? {
         var actions = posix_spawn_file_actions_t()
         var attr = posix_spawnattr_t()
         posix_spawn_file_actions_init(&actions)
@@ -346,6 +383,7 @@ public final class Daemon: @unchecked Sendable {
         for fd: Int32 in 0...2 {
             posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
         }
+        if let p = passing { posix_spawn_file_actions_adddup2(&actions, p, 3) }
         posix_spawnattr_setflags(&attr, 0x80)  // POSIX_SPAWN_SETSID (glibc)
         var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { bytes in
             let p = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
@@ -356,7 +394,19 @@ public final class Daemon: @unchecked Sendable {
         cArgs.append(nil)
         defer { for p in cArgs { p?.deallocate() } }
         var pid: pid_t = 0
-        return posix_spawn(&pid, "/proc/self/exe", &actions, &attr, cArgs, environ) == 0 ? pid : nil
+        guard let marker else {
+            return posix_spawn(&pid, "/proc/self/exe", &actions, &attr, cArgs, environ) == 0 ? pid : nil
+        }
+        // our environment (read, never changed: other threads may read it
+        // too) and the marker
+        var env: [UnsafeMutablePointer<CChar>?] = []
+        var i = 0
+        while let e = environ[i] { env.append(e); i += 1 }
+        let m = strdup(marker)
+        defer { free(m) }
+        env.append(m)
+        env.append(nil)
+        return posix_spawn(&pid, "/proc/self/exe", &actions, &attr, cArgs, env) == 0 ? pid : nil
     }
 
     func reap() {
@@ -368,6 +418,17 @@ public final class Daemon: @unchecked Sendable {
             if r == pid || (r < 0 && errno == ECHILD) { gone.append(pid) }
         }
         if !gone.isEmpty { lock.withLock { for p in gone { children.remove(p) } } }
+        // workers that died are replaced (the current generation only)
+        let (all, current) = lock.withLock { (retiredWorkers.union(workers?.pids ?? []), workers) }
+        for pid in all {
+            var status: Int32 = 0
+            let r = waitpid(pid, &status, WNOHANG)
+            guard r == pid || (r < 0 && errno == ECHILD) else { continue }
+            lock.withLock { _ = retiredWorkers.remove(pid) }
+            if let w = current, w.pids.contains(pid) {
+                w.replace(pid, stopping: lock.withLock { stopping })
+            }
+        }
     }
 
     // MARK: pid file and signals
@@ -411,7 +472,15 @@ public final class Daemon: @unchecked Sendable {
             return
         }
         let t = Self.tlsContext(e) { self.log(LOG_WARNING, $0) }
-        lock.withLock { prototype = e; tls = t }
+        // new deliveries go to new workers, which read the new cf; the old
+        // ones deliver what they already have, then see the pipe's end
+        let old: DeliveryWorkers? = lock.withLock {
+            prototype = e; tls = t
+            defer { workers = nil }
+            if let w = workers { retiredWorkers.formUnion(w.pids) }
+            return workers
+        }
+        old?.close()
         if e.intOption("LogLevel", 9) > 3 { log(LOG_INFO, "NOQUEUE: configuration reloaded (SIGHUP)") }
     }
 
@@ -423,6 +492,9 @@ public final class Daemon: @unchecked Sendable {
             return (self.servers.map { $0.1 }, Array(self.sessions.values))
         }
         if prototypeLogLevel > 9 { log(LOG_INFO, "NOQUEUE: stopping daemon, reason=signal") }
+        // the workers finish what they have and exit
+        let w: DeliveryWorkers? = lock.withLock { defer { workers = nil }; return workers }
+        w?.close()
         // the queue run going gets SIGTERM too
         queueSchedule?.stop()   // (shutdown runs on signalQueue)
         for ch in servers { ch.close(promise: nil) }
@@ -490,5 +562,77 @@ extension Daemon {
         var status: Int32 = 0
         _ = waitpid(pid, &status, 0)
         return .osErr
+    }
+}
+
+/// pipe2(2) (not exported by the Glibc module): both ends close-on-exec
+/// from the start, so no child spawned meanwhile by another thread gets them.
+@_silgen_name("pipe2")
+func systemPipe2(_ fds: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32
+
+/// The daemon's delivery workers of one configuration: a pipe whose read
+/// end they all share (and the daemon keeps, so that IDs not yet taken
+/// survive a worker's death) and their pids.  IDs are written as one
+/// record each, never waiting: a full pipe refuses the ID.
+final class DeliveryWorkers: @unchecked Sendable {
+    /// Deliveries in parallel (each mostly waits for the mailer and its
+    /// fsync); SENDMAIL_SWIFT_DELIVERY_WORKERS (1 to 64) overrides it for
+    /// benchmarks.
+    static let defaultCount: Int = {
+        guard let v = getenv("SENDMAIL_SWIFT_DELIVERY_WORKERS"), let n = Int(String(cString: v)), (1...64).contains(n) else { return 4 }
+        return n
+    }()
+    let lock = NIOLock()
+    var readEnd: Int32 = -1
+    var writeEnd: Int32 = -1
+    /// Guarded by `lock`.
+    var running: Set<pid_t> = []
+    let spawn: (Int32) -> pid_t?
+
+    var pids: Set<pid_t> { lock.withLock { running } }
+
+    init?(count: Int, spawn: @escaping (Int32) -> pid_t?) {
+        self.spawn = spawn
+        var fds: [Int32] = [0, 0]
+        guard systemPipe2(&fds, O_CLOEXEC) == 0 else { return nil }
+        (readEnd, writeEnd) = (fds[0], fds[1])
+        _ = fcntl(writeEnd, F_SETFL, fcntl(writeEnd, F_GETFL) | O_NONBLOCK)
+        _ = fcntl(writeEnd, 1031 /* F_SETPIPE_SZ */, Int32(1 << 20))
+        for _ in 0..<count { if let pid = spawn(readEnd) { running.insert(pid) } }
+        if running.isEmpty { close(); return nil }
+    }
+
+    /// Hands `id` to whichever worker reads next; false when it cannot be
+    /// (pipe full or closed).
+    func submit(_ id: [UInt8]) -> Bool {
+        var record = id + [UInt8](repeating: 0, count: Engine.deliveryWorkerRecordSize - id.count)
+        return lock.withLock {
+            guard writeEnd >= 0 else { return false }
+            while true {
+                let n = record.withUnsafeMutableBytes { write(writeEnd, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                return n == record.count
+            }
+        }
+    }
+
+    /// A worker has exited: another one takes its place (none once the
+    /// daemon stops or the pipe is closed).
+    func replace(_ pid: pid_t, stopping: Bool) {
+        lock.withLock {
+            running.remove(pid)
+            guard !stopping, readEnd >= 0, let new = spawn(readEnd) else { return }
+            running.insert(new)
+        }
+    }
+
+    /// No more IDs: the workers deliver what is in the pipe, then exit.
+    func close() {
+        lock.withLock {
+            if writeEnd >= 0 { Glibc.close(writeEnd) }
+            if readEnd >= 0 { Glibc.close(readEnd) }
+            writeEnd = -1
+            readEnd = -1
+        }
     }
 }

@@ -130,6 +130,12 @@ case .verify:
 case .printQueue:
     let status = engine.printQueue(arguments: cl.queueArgs)
     finish(status == .tempFail ? .ok : status)
+case .queueRun where getenv(Engine.deliveryWorkerVariable) != nil:
+    // the SMTP daemon's delivery worker (QueueWorker.swift): queue IDs
+    // from the pipe it names, each delivered as -qI<id> would be
+    let fd = Int32(String(cString: getenv(Engine.deliveryWorkerVariable))) ?? -1
+    unsetenv(Engine.deliveryWorkerVariable)
+    finish(fd >= 0 ? engine.runDeliveryWorker(fd: fd) : .usage)
 case .queueRun where cl.quarantine != nil:
     let reason = cl.quarantine == Array(".".utf8) ? nil : cl.quarantine
     finish(engine.changeQuarantine(reason: reason, arguments: cl.queueArgs))

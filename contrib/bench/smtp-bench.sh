@@ -28,13 +28,14 @@
 # (routes, Listen=128, SuperSafe, no throttles) with one change, the local
 # mailer is plain `mail.local -d $u` instead of FEATURE(local_lmtp), because
 # our queue runs do not speak LMTP to mailers yet, and DontProbeInterfaces
-# is set: every start of our binary (one `sendmail -qI<id>` per message)
-# would otherwise look up the names of the machine's interface addresses,
+# is set: every start of our binary (before the delivery workers: one
+# `sendmail -qI<id>` per message) would otherwise look up the names of the machine's interface addresses,
 # and those reverse lookups go to the network's DNS server (the host's
 # nsswitch), which under load makes the deliveries wait seconds on it.  Our daemon gets only its
 # own port, queue directory, pid file and status file by -O on the command
-# line.  Each accepted message is delivered by our daemon through a spawned
-# `sendmail -qI<id>`, by sendmail through a forked child.
+# line.  Each accepted message is delivered by our daemon through one of its
+# long-lived delivery workers (SENDMAIL_SWIFT_DELIVERY_WORKERS=n sets their
+# number), by sendmail through a forked child.
 #
 # The peers come from the reference kit, which lives outside this repository
 # in the project's shared directory: ../shared/bench next to the checkout

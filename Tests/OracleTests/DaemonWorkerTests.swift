@@ -1,0 +1,100 @@
+// DaemonWorkerTests.swift — the daemon's delivery workers (Daemon.swift,
+// SMEngine/QueueWorker.swift), ours alone: what a user sees.
+//
+// Promises: with DeliveryMode b every accepted message reaches its mailbox
+// through the workers; killing every worker (SIGKILL, at whatever point
+// of a delivery) loses no accepted message: each one is in the mailbox or
+// still queued with its qf and df, and the messages after the kill are
+// delivered by the replacements; after SIGHUP, messages are delivered with
+// the new cf (a header the new cf adds), the earlier one without it.
+
+import Foundation
+import Testing
+
+extension DaemonTests {
+    /// `n` messages, each in its own session, "Subject: <tag> <k>".
+    static func messages(_ range: ClosedRange<Int>, tag: String, to rcpt: String = "root") -> String {
+        range.map { k in
+            """
+            #CONNECT
+            EHLO client.example
+            MAIL FROM:<sender@client.example>
+            RCPT TO:<\(rcpt)>
+            DATA
+            Subject: \(tag) \(k)
+
+            body \(k)
+            .
+            QUIT
+            """
+        }.joined(separator: "\n")
+    }
+
+    /// A shell command killing every child of the daemon (its delivery
+    /// workers) with `signal`, printing how many it killed.
+    static func killChildren(pidFile: String, signal: String = "KILL") -> String {
+        "\(python) -c 'import os,signal,sys; d=open(sys.argv[1]).readline().strip(); "
+            + "k=[int(p) for p in os.listdir(\"/proc\") if p.isdigit() and open(\"/proc/%s/stat\" % p).read().rsplit(\")\",1)[1].split()[1]==d]; "
+            + "[os.kill(p, signal.SIG\(signal)) for p in k]; print(\"killed\", len(k))' \(pidFile)"
+    }
+
+    @Test("delivery workers: killed mid-load, no accepted message is lost and later ones are still delivered")
+    func workersKilled() throws {
+        let (cf, dir) = try prepare()
+        let box = dir.appendingPathComponent("mail/root").path
+        let pidFile = dir.appendingPathComponent("workerkill.ours.pid").path
+        let (t, queue, _) = try runOurs(Self.messages(1...15, tag: "early") + "\n"
+            + "#RUN \(Self.killChildren(pidFile: pidFile))\n"
+            + Self.messages(16...30, tag: "late") + "\n#SLEEP 4\n",
+            tag: "workerkill", extra: ["-odb"], cf: cf, dir: dir)
+        let accepted = t.components(separatedBy: "\n").filter { $0.contains("Message accepted for delivery") }.count
+        #expect(accepted == 30, "\(accepted) of 30 accepted:\n\(t.suffix(3000))")
+        #expect(t.range(of: "::: killed [1-9]", options: .regularExpression) != nil, "no worker was there to kill:\n\(t)")
+        let text = (try? String(contentsOfFile: box, encoding: .isoLatin1)) ?? ""
+        let q = dir.appendingPathComponent("q-daemon-workerkill")
+        var missing: [String] = []
+        var queued: Set<String> = []
+        for id in queue where id.hasPrefix("qf") {
+            let qf = (try? String(contentsOf: q.appendingPathComponent(id), encoding: .isoLatin1)) ?? ""
+            if let r = qf.range(of: #"Subject: (early|late) [0-9]+"#, options: .regularExpression) { queued.insert(String(qf[r])) }
+            #expect(queue.contains("df" + id.dropFirst(2)), "\(id) without its df: \(queue)")
+        }
+        for (k, tag) in (1...30).map({ ($0, $0 <= 15 ? "early" : "late") }) {
+            let subject = "Subject: \(tag) \(k)"
+            if !text.contains(subject + "\n") && !queued.contains(subject) { missing.append(subject) }
+        }
+        #expect(missing.isEmpty, "lost: \(missing); queue: \(queue)")
+        // the replacements deliver what came after the kill
+        let late = (16...30).filter { text.contains("Subject: late \($0)\n") }.count
+        #expect(late == 15, "only \(late) of the 15 messages after the kill were delivered; queue: \(queue)")
+    }
+
+    @Test("delivery workers: after SIGHUP, messages are delivered with the new cf's local mailer")
+    func workersReloadConfiguration() throws {
+        let (cf, dir) = try prepare()
+        let box = dir.appendingPathComponent("mail/root").path
+        let box2 = dir.appendingPathComponent("mail2/root").path
+        let mail2 = dir.appendingPathComponent("mail2")
+        try? FileManager.default.removeItem(at: mail2)
+        try FileManager.default.createDirectory(at: mail2, withIntermediateDirectories: true)
+        chmod(mail2.path, 0o777)
+        let newCF = dir.appendingPathComponent("workerhup.cf").path
+        try? FileManager.default.removeItem(atPath: newCF)
+        try FileManager.default.copyItem(atPath: cf, toPath: newCF)
+        // the new cf's local mailer writes into mail2/: only a delivery
+        // with the new cf can put a message there
+        let (t, queue, _) = try runOurs(Self.messages(1...1, tag: "before") + "\n"
+            + "#WAITFILE \(box) 15\n#SLEEP 1\n"
+            + "#RUN sed -i 's#/mail \\$u#/mail2 $u#' \(newCF) && grep -c mail2 \(newCF)\n"
+            + "#SIGNAL HUP\n#SLEEP 1\n"
+            + Self.messages(2...2, tag: "after") + "\n#WAITFILE \(box2) 15\n#SLEEP 1\n",
+            tag: "workerhup", extra: ["-odb"], cf: newCF, dir: dir)
+        #expect(t.contains("::: 1\n"), "the cf was not changed:\n\(t)")
+        let old = (try? String(contentsOfFile: box, encoding: .isoLatin1)) ?? ""
+        let new = (try? String(contentsOfFile: box2, encoding: .isoLatin1)) ?? ""
+        #expect(old.contains("Subject: before 1\n") && !old.contains("Subject: after 2\n"),
+                "mail/root (the old cf's mailer):\n\(old)\nqueue: \(queue)")
+        #expect(new.contains("Subject: after 2\n") && !new.contains("Subject: before 1\n"),
+                "mail2/root (the new cf's mailer):\n\(new)\nqueue: \(queue)")
+    }
+}
