@@ -43,7 +43,7 @@ let package = Package(
 
         // Composition.
         .target(name: "SMSMTP", dependencies: ["SMBase"], swiftSettings: swift6),
-        .target(name: "SMEngine", dependencies: ["SMBase", "SMRules", "SMConfig", "SMMaps", "SMQueueFormat", "SMSMTP", "SMDSN", "CSASL"], swiftSettings: swift6),
+        .target(name: "SMEngine", dependencies: ["SMBase", "SMRules", "SMConfig", "SMMaps", "SMQueueFormat", "SMSMTP", "SMDSN", "CSASL", "SMTLS"], swiftSettings: swift6),
 
         // STARTTLS over the system OpenSSL: a NIO handler on memory BIOs.
         .target(name: "SMTLS", dependencies: [

@@ -58,4 +58,8 @@ static inline void sm_ssl_ctx_verify_peer(SSL_CTX *c, int request) {
     SSL_CTX_set_verify(c, request ? (SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE) : SSL_VERIFY_NONE,
                        request ? sm_ssl_verify_accept : NULL);
 }
+// the client's view of the server certificate: checked, never fatal
+static inline void sm_ssl_ctx_verify_server(SSL_CTX *c) {
+    SSL_CTX_set_verify(c, SSL_VERIFY_PEER, sm_ssl_verify_accept);
+}
 #endif

@@ -29,8 +29,9 @@
 // job), are probed with RSET before each reuse ("Using cached ...
 // connection"), and are closed in reverse order of opening with QUIT
 // ("Closing connection to host"), as sendmail's connection cache.
+// STARTTLS: SMTPDelivery+TLS.swift, called once the session is greeted.
 // Not yet: 8->7 MIME conversion for a peer without 8BITMIME (call point
-// marked below), L= line wrapping, STARTTLS, AUTH, host status files,
+// marked below), L= line wrapping, AUTH, host status files,
 // ConnectionCacheSize/ConnectionCacheTimeout, FallbackMXhost.
 
 import Glibc
@@ -237,7 +238,8 @@ extension Engine {
     /// Timeout.<name> in seconds (sendmail's defaults).
     func smtpTimeout(_ name: String) -> Int {
         let defaults = ["connect": 0, "iconnect": 0, "initial": 300, "helo": 300, "mail": 600, "rcpt": 3600,
-                        "datainit": 300, "datablock": 3600, "datafinal": 3600, "rset": 300, "quit": 120]
+                        "datainit": 300, "datablock": 3600, "datafinal": 3600, "rset": 300, "quit": 120,
+                        "starttls": 3600]
         if let v = config.options.subValues["Timeout.\(name)"] { return Engine.seconds(v) }
         return defaults[name] ?? 300
     }
@@ -246,6 +248,7 @@ extension Engine {
         switch w {
         case .greeting: return smtpTimeout("initial")
         case .hello, .helo: return smtpTimeout("helo")
+        case .startTLS: return smtpTimeout("starttls")
         case .mail: return smtpTimeout("mail")
         case .rcpt: return smtpTimeout("rcpt")
         case .data: return smtpTimeout("datainit")
@@ -417,6 +420,11 @@ extension Engine {
                 mailLoopsBack(group, conn: c, mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started)
                 return
             }
+            // STARTTLS when offered (SMTPDelivery+TLS.swift)
+            if !clientStartTLS(group, conn: c, mailer: m, to: to, verbose: verbose, outcome: &outcome, log: log,
+                               started: started) {
+                return
+            }
             c.usable = true
         }
         guard let c = conn else { return }
@@ -439,6 +447,7 @@ extension Engine {
             return r
         })
         env.bodyType = qf.bodyType
+        env.authParameter = qf.authParameter
         env.envelopeID = qf.envelopeID
         if qf.flags.contains(.retParameter) { env.ret = Array((qf.flags.contains(.noBodyReturn) ? "HDRS" : "FULL").utf8) }
         let message = headerBytes(qf, mailer: m) + m.eol + DeliveryFormat.body(data, mailerFlags: m.flags, eol: m.eol)
@@ -675,6 +684,7 @@ extension Engine {
         case .greeting: return "client greeting"
         case .hello: return "client EHLO"
         case .helo: return "client HELO"
+        case .startTLS: return "client STARTTLS"
         case .mail: return "client MAIL"
         case .rcpt: return "client RCPT"
         case .data: return "client DATA 354"

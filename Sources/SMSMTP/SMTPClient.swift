@@ -4,9 +4,11 @@
 // usersmtp.c runs it, as an explicit state machine: the greeting, EHLO
 // (LHLO for LMTP) when the mailer has F=a or the greeting says "ESMTP",
 // falling back to HELO after a 5xx, the EHLO keyword list (PIPELINING,
-// SIZE, 8BITMIME, DSN, ENHANCEDSTATUSCODES...), then per transaction
-// MAIL with SIZE=/BODY=/ENVID=/RET= (the last two only when the peer
-// offers DSN), RCPT with NOTIFY=/ORCPT= (only with DSN), pipelined as one
+// SIZE, 8BITMIME, DSN, ENHANCEDSTATUSCODES, STARTTLS, AUTH...), STARTTLS
+// when the caller asks (the caller's handshake, then EHLO again), then
+// per transaction MAIL with SIZE=/BODY=/ENVID=/RET= (the last two only
+// when the peer offers DSN) and AUTH= (the qf's, when the peer offers
+// AUTH), RCPT with NOTIFY=/ORCPT= (only with DSN), pipelined as one
 // batch of RCPTs and DATA when the peer offers PIPELINING, DATA, the
 // message and its dot, LMTP's one reply per accepted recipient after the
 // dot, RSET and QUIT.
@@ -142,6 +144,8 @@ public struct SMTPClient: Sendable {
         public var size: Int
         /// The qf's body type (7BIT, 8BITMIME) for BODY= with 8BITMIME.
         public var bodyType: [UInt8]? = nil
+        /// AUTH= (xtext; the qf's A line), sent when the peer offers AUTH.
+        public var authParameter: [UInt8]? = nil
         /// ENVID= (xtext) and RET=FULL/HDRS, sent with DSN only.
         public var envelopeID: [UInt8]? = nil
         public var ret: [UInt8]? = nil
@@ -164,7 +168,7 @@ public struct SMTPClient: Sendable {
 
     /// What the next reply answers (the caller's timeout for it).
     public enum Awaiting: Sendable, Equatable {
-        case greeting, hello, helo, mail, rcpt(Int), data, dataEnd, lmtpRecipient(Int), rset, quit, nothing
+        case greeting, hello, helo, startTLS, mail, rcpt(Int), data, dataEnd, lmtpRecipient(Int), rset, quit, nothing
     }
 
     public enum Action: Sendable, Equatable {
@@ -174,6 +178,12 @@ public struct SMTPClient: Sendable {
         case sendMessage
         /// Greeting and HELO/EHLO done: a transaction may start.
         case ready
+        /// STARTTLS answered 2xx: the caller runs the TLS handshake, then
+        /// `restartAfterTLS()`.
+        case tlsReady
+        /// STARTTLS refused (the session goes on in clear, or not, as the
+        /// caller's tls_server ruleset decides).
+        case tlsRefused(SMTPClientReply)
         /// The session cannot be used: greeting or HELO refused.
         case sessionFailed(SMTPClientReply)
         /// MAIL refused: the whole transaction failed with it.
@@ -247,6 +257,8 @@ public struct SMTPClient: Sendable {
             extensions = SMTPExtensions()
             peerHelloName = Self.firstWord(reply)
             return [.ready]
+        case .startTLS:
+            return reply.type == 2 ? [.tlsReady] : [.tlsRefused(reply)]
         case .mail:
             guard reply.type == 2 else {
                 transactionFailed = true
@@ -312,6 +324,21 @@ public struct SMTPClient: Sendable {
         return [.send(mailCommand(e))]
     }
 
+    /// STARTTLS (after `.ready`, when the peer offers it); its reply is
+    /// `.tlsReady` or `.tlsRefused`.
+    public mutating func startTLS() -> [Action] {
+        expected = [.startTLS]
+        return [.send(Array("STARTTLS".utf8))]
+    }
+
+    /// The handshake is done: what the peer offered in clear is
+    /// forgotten, and EHLO (LHLO) is sent again; `.ready` follows.
+    public mutating func restartAfterTLS() -> [Action] {
+        extensions = SMTPExtensions()
+        expected = [.hello]
+        return [.send(Array((options.lmtp ? "LHLO " : "EHLO ").utf8) + options.heloName)]
+    }
+
     /// RSET; its reply (any) ends with `.transactionDone`.
     public mutating func reset() -> [Action] {
         expected.append(.rset)
@@ -340,6 +367,7 @@ public struct SMTPClient: Sendable {
             if let id = e.envelopeID { c += Array(" ENVID=".utf8) + id }
             if let r = e.ret { c += Array(" RET=".utf8) + r }
         }
+        if extensions.auth != nil, let a = e.authParameter, !a.isEmpty { c += Array(" AUTH=".utf8) + a }
         return c
     }
 

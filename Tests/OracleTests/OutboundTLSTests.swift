@@ -1,0 +1,75 @@
+// OutboundTLSTests.swift — the SMTP client's session security against the
+// oracle: STARTTLS to next hops that offer it, with and without client
+// certificate and trust anchors, the try_tls and tls_server rulesets and
+// the macros they see, a failed handshake, a refused STARTTLS, and MAIL's
+// AUTH= parameter for a peer that offers AUTH.
+// Each case runs as an OutboundTests case (the same comparison of the -v
+// dialogue, what sink.py's next hops received, including the TLS version,
+// cipher and client certificate each saw, the queue, mailq and the log
+// lines STARTTLS=client / ruleset=tls_server / ruleset=try_tls), with the
+// test certificates (DaemonTests.certificates) in the scratch's tls/ and
+// the cf edits of the case.  The next hops: 127.0.0.13 STARTTLS (then
+// AUTH), .14 STARTTLS whose handshake fails, .15 STARTTLS refused with a
+// 454, .16 AUTH in clear.
+// Fails (never skips) when root, python3 or openssl is missing.
+
+import Testing
+
+@Suite("Outbound SMTP over TLS: STARTTLS, its options and rulesets, as sendmail")
+struct OutboundTLSTests {
+    static let clientOptions = ("O SevenBitInput=False\n", """
+        O SevenBitInput=False
+        O ClientCertFile=@SCRATCH@/tls/client.crt
+        O ClientKeyFile=@SCRATCH@/tls/client.key
+        O CACertFile=@SCRATCH@/tls/ca.crt
+        O CACertPath=@SCRATCH@/tls
+
+        """)
+    static let defaultTLSServer = "Stls_server\n\nR$*\t\t$@ $>\"TLS_connection\" $1\n"
+    /// tls_server refuses a verified 127.0.0.13 with the macros in its text.
+    static let refusingTLSServer = (defaultTLSServer, """
+        Stls_server
+        R$*\t\t$: $1 $| $&{server_name} $| $&{server_addr}
+        ROK $| $* $| 127.0.0.13\t$#error $@ 4.7.1 $: "454 verify=" $&{verify} " subject=" $&{cert_subject} " issuer=" $&{cert_issuer} " cns=" $&{cn_subject} " version=" $&{tls_version} " cipher=" $&{cipher} " bits=" $&{cipher_bits} " name=" $&{server_name} " addr=" $&{server_addr}
+        R$* $| $*\t\t$@ $>"TLS_connection" $1
+
+        """)
+    /// try_tls refuses 127.0.0.13.
+    static let refusingTryTLS = ("Stry_tls\n", """
+        Stry_tls
+        R$*\t$: $&{server_name} $| $&{server_addr}
+        R$* $| 127.0.0.13\t$#error $@ 5.7.1 $: "550 no tls for " $1
+
+        """)
+
+    static let cases: [OutboundTests.Case] = [
+        // no client certificate, no trust anchors: verify=FAIL, and on
+        // (EHLO again; AUTH= for the peer that now offers AUTH, after ENVID=)
+        OutboundTests.Case(name: "obtls-starttls", submitArguments: ["-f", "root", "-V", "env+2Bid"],
+                           recipients: ["a@[127.0.0.13]", "b@[127.0.0.13]"],
+                           expects: [">>> STARTTLS", "AUTH=root@vm.example.test", "== tls TLSv1.3"], certificates: true),
+        // the client certificate is sent; the server's verifies
+        OutboundTests.Case(name: "obtls-client-cert", recipients: ["a@[127.0.0.13]"],
+                           expects: ["client=countryName=US,organizationName=Example Org,commonName=client.example"],
+                           certificates: true, cfEdits: [clientOptions]),
+        // tls_server refuses: QUIT over TLS, deferred with its text
+        OutboundTests.Case(name: "obtls-tls-server-refuses", recipients: ["a@[127.0.0.13]"],
+                           expects: ["Deferred: 454 4.7.1 verify=OK subject=/C=US/O=Example+20Org/CN=server.example"],
+                           certificates: true, cfEdits: [clientOptions, refusingTLSServer]),
+        // try_tls refuses: no STARTTLS for that host, others still
+        OutboundTests.Case(name: "obtls-try-tls", recipients: ["a@[127.0.0.13]", "b@[127.0.0.14]"],
+                           expects: ["Deferred: 454 4.7.0 TLS handshake failed."],
+                           certificates: true, cfEdits: [refusingTryTLS]),
+        // the handshake fails: deferred, no retry in clear
+        OutboundTests.Case(name: "obtls-handshake-fails", recipients: ["a@[127.0.0.14]"],
+                           expects: ["Deferred: 454 4.7.0 TLS handshake failed.", "== alert"], certificates: true),
+        // a refused STARTTLS: the session goes on in clear; AUTH offered in clear
+        OutboundTests.Case(name: "obtls-refused-and-auth", recipients: ["b@[127.0.0.15]", "c@[127.0.0.16]"],
+                           expects: ["454 4.7.0 TLS not available", "AUTH=root@vm.example.test"], certificates: true),
+    ]
+
+    @Test("a queue run with STARTTLS next hops, as sendmail's", arguments: OutboundTLSTests.cases)
+    func outboundTLS(_ c: OutboundTests.Case) throws {
+        try OutboundTests().outbound(c)
+    }
+}
