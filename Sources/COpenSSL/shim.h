@@ -10,6 +10,8 @@
 #include <openssl/pem.h>
 #include <openssl/bio.h>
 #include <openssl/dh.h>
+#include <openssl/hmac.h>
+#include <openssl/evp.h>
 
 static inline long sm_ssl_ctx_set_mode(SSL_CTX *c, long m) { return SSL_CTX_set_mode(c, m); }
 static inline long sm_ssl_ctx_set_min_proto(SSL_CTX *c, int v) { return SSL_CTX_set_min_proto_version(c, v); }

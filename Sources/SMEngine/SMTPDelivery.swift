@@ -29,9 +29,10 @@
 // job), are probed with RSET before each reuse ("Using cached ...
 // connection"), and are closed in reverse order of opening with QUIT
 // ("Closing connection to host"), as sendmail's connection cache.
-// STARTTLS: SMTPDelivery+TLS.swift, called once the session is greeted.
+// STARTTLS and AUTH: SMTPDelivery+TLS.swift and SMTPDelivery+Auth.swift,
+// called once the session is greeted.
 // Not yet: 8->7 MIME conversion for a peer without 8BITMIME (call point
-// marked below), L= line wrapping, AUTH, host status files,
+// marked below), L= line wrapping, host status files,
 // ConnectionCacheSize/ConnectionCacheTimeout, FallbackMXhost.
 
 import Glibc
@@ -239,7 +240,7 @@ extension Engine {
     func smtpTimeout(_ name: String) -> Int {
         let defaults = ["connect": 0, "iconnect": 0, "initial": 300, "helo": 300, "mail": 600, "rcpt": 3600,
                         "datainit": 300, "datablock": 3600, "datafinal": 3600, "rset": 300, "quit": 120,
-                        "starttls": 3600]
+                        "starttls": 3600, "auth": 600]
         if let v = config.options.subValues["Timeout.\(name)"] { return Engine.seconds(v) }
         return defaults[name] ?? 300
     }
@@ -249,6 +250,7 @@ extension Engine {
         case .greeting: return smtpTimeout("initial")
         case .hello, .helo: return smtpTimeout("helo")
         case .startTLS: return smtpTimeout("starttls")
+        case .auth: return smtpTimeout("auth")
         case .mail: return smtpTimeout("mail")
         case .rcpt: return smtpTimeout("rcpt")
         case .data: return smtpTimeout("datainit")
@@ -420,9 +422,12 @@ extension Engine {
                 mailLoopsBack(group, conn: c, mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started)
                 return
             }
-            // STARTTLS when offered (SMTPDelivery+TLS.swift)
+            // STARTTLS when offered (SMTPDelivery+TLS.swift), then AUTH
+            // (SMTPDelivery+Auth.swift)
             if !clientStartTLS(group, conn: c, mailer: m, to: to, verbose: verbose, outcome: &outcome, log: log,
-                               started: started) {
+                               started: started)
+                || !clientAuthenticate(group, conn: c, mailer: m, to: to, verbose: verbose, outcome: &outcome,
+                                       log: log, started: started) {
                 return
             }
             c.usable = true
@@ -685,6 +690,7 @@ extension Engine {
         case .hello: return "client EHLO"
         case .helo: return "client HELO"
         case .startTLS: return "client STARTTLS"
+        case .auth: return "client AUTH"
         case .mail: return "client MAIL"
         case .rcpt: return "client RCPT"
         case .data: return "client DATA 354"

@@ -205,3 +205,11 @@ public final class TLSClientStream {
     /// close_notify (not waiting for the peer's).
     public func shutdown() { _ = SSL_shutdown(ssl); ERR_clear_error() }
 }
+
+/// HMAC-MD5 (RFC 2104), for the SMTP client's CRAM-MD5.
+public func hmacMD5(key: [UInt8], data: [UInt8]) -> [UInt8] {
+    var out = [UInt8](repeating: 0, count: 64)
+    var len: UInt32 = 0
+    _ = HMAC(EVP_md5(), key, Int32(key.count), data, data.count, &out, &len)
+    return Array(out.prefix(Int(len)))
+}

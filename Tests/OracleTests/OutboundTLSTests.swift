@@ -1,8 +1,9 @@
 // OutboundTLSTests.swift — the SMTP client's session security against the
 // oracle: STARTTLS to next hops that offer it, with and without client
 // certificate and trust anchors, the try_tls and tls_server rulesets and
-// the macros they see, a failed handshake, a refused STARTTLS, and MAIL's
-// AUTH= parameter for a peer that offers AUTH.
+// the macros they see, a failed handshake, a refused STARTTLS, MAIL's
+// AUTH= parameter for a peer that offers AUTH, and AUTH from the authinfo
+// ruleset (PLAIN, LOGIN, CRAM-MD5, a 535 and the next mechanism).
 // Each case runs as an OutboundTests case (the same comparison of the -v
 // dialogue, what sink.py's next hops received, including the TLS version,
 // cipher and client certificate each saw, the queue, mailq and the log
@@ -10,7 +11,7 @@
 // test certificates (DaemonTests.certificates) in the scratch's tls/ and
 // the cf edits of the case.  The next hops: 127.0.0.13 STARTTLS (then
 // AUTH), .14 STARTTLS whose handshake fails, .15 STARTTLS refused with a
-// 454, .16 AUTH in clear.
+// 454, .16 AUTH in clear (sink.py checks the credentials).
 // Fails (never skips) when root, python3 or openssl is missing.
 
 import Testing
@@ -42,6 +43,21 @@ struct OutboundTLSTests {
 
         """)
 
+    /// authinfo: joe's credentials for 127.0.0.16 (password `pw16`) and
+    /// 127.0.0.13 (base64 "secret").
+    static func authinfo(_ pw16: String) -> (String, String) {
+        ("Sauthinfo\n", """
+        Sauthinfo
+        R$*\t$: $&{server_addr}
+        R127.0.0.16\t$# "U:joe" "P:\(pw16)"
+        R127.0.0.13\t$# "U:joe" "P=c2VjcmV0"
+
+        """)
+    }
+    static func mechanisms(_ list: String) -> (String, String) {
+        ("O SevenBitInput=False\n", "O SevenBitInput=False\nO AuthMechanisms=\(list)\n")
+    }
+
     static let cases: [OutboundTests.Case] = [
         // no client certificate, no trust anchors: verify=FAIL, and on
         // (EHLO again; AUTH= for the peer that now offers AUTH, after ENVID=)
@@ -66,6 +82,21 @@ struct OutboundTLSTests {
         // a refused STARTTLS: the session goes on in clear; AUTH offered in clear
         OutboundTests.Case(name: "obtls-refused-and-auth", recipients: ["b@[127.0.0.15]", "c@[127.0.0.16]"],
                            expects: ["454 4.7.0 TLS not available", "AUTH=root@vm.example.test"], certificates: true),
+        // AUTH from authinfo: PLAIN (the peer's first allowed mechanism)
+        OutboundTests.Case(name: "obauth-plain", recipients: ["a@[127.0.0.16]"],
+                           expects: [">>> AUTH PLAIN am9lAGpvZQBzZWNyZXQ=", "235 2.0.0"],
+                           cfEdits: [authinfo("secret"), mechanisms("PLAIN LOGIN")]),
+        // LOGIN alone; then a wrong password: 535 to each, mail goes on
+        OutboundTests.Case(name: "obauth-login", recipients: ["a@[127.0.0.16]"],
+                           expects: [">>> AUTH LOGIN", "235 2.0.0"],
+                           cfEdits: [authinfo("secret"), mechanisms("LOGIN")]),
+        OutboundTests.Case(name: "obauth-535", recipients: ["a@[127.0.0.16]"],
+                           expects: ["535 5.7.8", ">>> AUTH LOGIN", "Sent ("],
+                           cfEdits: [authinfo("wrong"), mechanisms("PLAIN LOGIN")]),
+        // after STARTTLS: CRAM-MD5 preferred (sendmail's default AuthMechanisms)
+        OutboundTests.Case(name: "obauth-cram-md5-over-tls", recipients: ["a@[127.0.0.13]"],
+                           expects: [">>> AUTH CRAM-MD5", "235 2.0.0"], certificates: true,
+                           cfEdits: [authinfo("secret")]),
     ]
 
     @Test("a queue run with STARTTLS next hops, as sendmail's", arguments: OutboundTLSTests.cases)

@@ -25,19 +25,21 @@
 #              server.crt/key, ca.crt to check a client's certificate, which
 #              is asked for); after the handshake "== tls <version> <cipher>
 #              client=<subject or none>" is logged and EHLO offers AUTH
+#              LOGIN PLAIN CRAM-MD5 (credentials as for 127.0.0.16)
 #   127.0.0.14 ESMTP offering STARTTLS that answers 220 and then the
 #              client's hello with a fatal handshake_failure alert
 #   127.0.0.15 ESMTP offering STARTTLS that refuses it: 454 4.7.0
 #   127.0.0.16 ESMTP with AUTH PLAIN LOGIN (in clear): user "joe" password
 #              "secret" (AUTH PLAIN with an initial response or LOGIN
-#              with prompts); anything else 535 5.7.8
+#              with prompts; CRAM-MD5 with a fixed challenge); anything
+#              else 535 5.7.8
 # A recipient's local part decides its RCPT reply: t4... 451 4.2.0, r5...
 # 550 5.1.1 User unknown, o4... 451 4.2.0 the first time only (a file
 # LOGFILE.once-<local part> remembers it: accepted by the next run); d5
 # as any recipient: 554 5.6.0 after DATA; d4: 452 4.3.1 after DATA;
 # with LMTP m5... 550 5.2.2 after DATA.  A sender's local part decides
 # MAIL's reply: m5... 553 5.1.8, m4... 451 4.1.8.
-import asyncio, base64, os, ssl, subprocess, sys
+import asyncio, base64, hmac, os, ssl, subprocess, sys
 
 LOG = sys.argv[1]
 PROGRAM = sys.argv[2:]
@@ -51,7 +53,7 @@ KINDS = {"127.0.0.2": "full", "127.0.0.3": "old", "127.0.0.4": "bare", "127.0.0.
          "127.0.0.11": "slowrcpt", "127.0.0.12": "loop",
          "127.0.0.13": "tls", "127.0.0.14": "tlsdrop", "127.0.0.15": "tls454", "127.0.0.16": "auth"}
 TLSDIR = os.path.join(os.path.dirname(os.path.abspath(LOG)), "tls")
-AUTHS = "250 AUTH PLAIN LOGIN"
+CHALLENGE = b"<1896.697170952@sink.test>"
 
 def check_plain(b64):
     try:
@@ -105,8 +107,10 @@ async def session(reader, writer, addr, kind):
                 await reply("250-vm.example.test Hello there\n250 PIPELINING")
             elif kind in ("tls", "tlsdrop", "tls454", "auth"):
                 offer = "250 sink.test hello\n250 ENHANCEDSTATUSCODES\n250 PIPELINING\n250 8BITMIME\n250 SIZE 1000000\n250 DSN"
-                if kind == "auth" or secure:
-                    offer += "\n" + AUTHS
+                if kind == "auth":
+                    offer += "\n250 AUTH PLAIN LOGIN"
+                elif secure:
+                    offer += "\n250 AUTH LOGIN PLAIN CRAM-MD5"
                 if kind != "auth" and not secure:
                     offer += "\n250 STARTTLS"
                 await reply(offer + "\n250 HELP")
@@ -235,6 +239,15 @@ async def session(reader, writer, addr, kind):
                     except Exception:
                         answers.append(b"?")
                 ok = answers == [b"joe", b"secret"]
+            elif mech == b"CRAM-MD5":
+                await reply("334 " + base64.b64encode(CHALLENGE).decode())
+                r = (await reader.readline()).rstrip(b"\r\n")
+                log(b"C: " + r)
+                want = b"joe " + hmac.new(b"secret", CHALLENGE, "md5").hexdigest().encode()
+                try:
+                    ok = base64.b64decode(r, validate=True) == want
+                except Exception:
+                    ok = False
             if ok:
                 await reply("235 2.0.0 OK Authenticated")
             else:
