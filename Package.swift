@@ -37,13 +37,14 @@ let package = Package(
         .target(name: "SMConfig", dependencies: ["SMBase", "SMRules"], swiftSettings: swift6),
         .target(name: "SMQueueFormat", dependencies: ["SMBase"], swiftSettings: swift6),
         .target(name: "SMDSN", dependencies: ["SMBase", "SMRules"], swiftSettings: swift6),
+        .target(name: "SMMime", swiftSettings: swift6),
 
         // I/O adapters.
         .target(name: "SMMaps", dependencies: ["SMBase", "SMRules", "CBerkeleyDB", "CResolv"], swiftSettings: swift6),
 
         // Composition.
         .target(name: "SMSMTP", dependencies: ["SMBase"], swiftSettings: swift6),
-        .target(name: "SMEngine", dependencies: ["SMBase", "SMRules", "SMConfig", "SMMaps", "SMQueueFormat", "SMSMTP", "SMDSN", "CSASL", "SMTLS"], swiftSettings: swift6),
+        .target(name: "SMEngine", dependencies: ["SMBase", "SMRules", "SMConfig", "SMMaps", "SMQueueFormat", "SMSMTP", "SMDSN", "SMMime", "CSASL", "SMTLS"], swiftSettings: swift6),
 
         // STARTTLS over the system OpenSSL: a NIO handler on memory BIOs.
         .target(name: "SMTLS", dependencies: [
@@ -72,6 +73,7 @@ let package = Package(
         .testTarget(name: "SMMapsTests", dependencies: ["SMMaps", "SMRules", "SMBase"], swiftSettings: swift6),
         .testTarget(name: "OracleTests", dependencies: ["SMBase"], swiftSettings: swift6),
         .testTarget(name: "SMSMTPTests", dependencies: ["SMSMTP", "SMBase"], swiftSettings: swift6),
+        .testTarget(name: "SMMimeTests", dependencies: ["SMMime"], swiftSettings: swift6),
         .testTarget(name: "SMDSNTests", dependencies: ["SMDSN", "SMBase"], swiftSettings: swift6),
         .testTarget(name: "SMQueueFormatTests", dependencies: ["SMQueueFormat", "SMBase"], swiftSettings: swift6),
         .testTarget(name: "ToolsTests", dependencies: ["SMBase"], swiftSettings: swift6),

@@ -14,6 +14,8 @@
 // Headers whose default expands to nothing are left out of the qf but
 // kept (bound at delivery) for the delivery in this run, as sendmail's
 // in-memory envelope keeps them.
+// The log line's text is the envelope's message, "Unable to deliver mail"
+// when it has none (a list owner's envelope).
 // A message from <> is reported to the postmaster instead ("Postmaster
 // notify", with the original's queue ID), and so is a bounce that fails
 // or whose sender cannot receive (a double bounce).  EX_SOFTWARE and
@@ -272,7 +274,7 @@ extension Engine {
             return false
         }
         logReturn(id: id, bounceID: bid, notice: notice,
-                  text: receipt ? Array("Return receipt".utf8) : outcome.message ?? [])
+                  text: receipt ? Array("Return receipt".utf8) : outcome.message ?? Array("Unable to deliver mail".utf8))
         let sub = committer.subdirectories
         let qfPath = QueueFileKind.control.path(in: Array(qdir.utf8), id: bid, useSubdirectory: sub.qf).string
         let dfPath = QueueFileKind.data.path(in: Array(qdir.utf8), id: bid, useSubdirectory: sub.df).string

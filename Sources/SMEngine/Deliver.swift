@@ -12,9 +12,12 @@
 // P=[FILE] to the file its expanded A= argv[1] names, and the mailer's exit status
 // decides each recipient's fate: 0 delivered, EX_TEMPFAIL/EX_IOERR/EX_OSERR
 // kept for a later run, anything else failed.
-// Mailers run as sendmail picks the ids (F=S: U= or root; else the
-// controlling user, the local sender, or DefaultUser overridden by U=), in
-// the first existing D= directory (else the queue directory), with only
+// Before a recipient joins a mailer's list, check_compat judges it
+// (CheckCompat.swift: refused as EX_DATAERR, or discarded).
+// Mailers run as sendmail picks the ids (F=S: U= or RunAsUser's, else root; else the
+// controlling user, the local sender, or DefaultUser overridden by U=; an
+// address an alias expanded in this process runs as the sender), in
+// the /= root when given, in the first existing D= directory (else the queue directory), with only
 // AGENT=sendmail and the cf's E variables in the environment.  Headers are
 // selected by ?flags?/?$x? (Bcc: left out when the qf says so, flag b),
 // bound late ($g...) and dequoted (METAQUOTE),
@@ -36,14 +39,20 @@
 // (submissionDelivery) permanent failures are not printed: they go to
 // the transcript only, as with sendmail's HoldErrs.
 // The caller may have the transcript follow into an xf file (Transcript.swift).
-// Not yet: MIME 8->7 conversion, L= line wrapping, SafeFileEnvironment and mailfile()'s safety checks
-// beyond O_NOFOLLOW and the target's permissions.
+// A mailer with F=7 gets the message through mime8to7() (SMMime) when it
+// has 8-bit data and EightBitMode=m or it is MIME; L= splits long lines
+// (DeliveryFormat); a mailer with F=9 (and not F=7) gets a quoted-printable
+// or base64 text/plain message decoded by mime7to8() (SMMime).  The *file*
+// mailer follows mailfile() (Deliver+File.swift: SafeFileEnvironment, the
+// writer's ids, its refusals); RunAsUser is Deliver+RunAsUser.swift.
+// Not yet: refusing 8-bit data for a 7-bit mailer without EightBitMode=m.
 
 import Glibc
 import SMBase
 import SMRules
 import SMConfig
 import SMQueueFormat
+import SMMime
 
 /// What became of one delivery attempt of a queued message.
 public struct DeliveryOutcome {
@@ -114,6 +123,8 @@ final class QueuedRecipient {
     /// The alias it was expanded from (the qf's C line), for the DSN.
     var expandedFrom: [UInt8]?
     var state: State = .pending
+    /// check_compat has let it through (CheckCompat.swift).
+    var compatChecked = false
     /// What the DSN says about it (set when it failed or was delivered).
     var report: FailedRecipient? = nil
     /// What a delay warning says about it (set when it was deferred).
@@ -194,7 +205,7 @@ extension Engine {
         var senderControl: String? = nil
         if let (u, g) = senderIDs {
             senderControl = "\(qf.sender.string) (\(u)/\(g))"
-        } else if submissionDelivery, !qf.sender.isEmpty, qf.sender != Array("<>".utf8) {
+        } else if submissionDelivery, !deliveringClone, !qf.sender.isEmpty, qf.sender != Array("<>".utf8) {
             // at submission the sender has the caller's ids
             senderControl = "\(qf.sender.string) (\(options.realUID)/\(getgid()))"
         }
@@ -215,10 +226,16 @@ extension Engine {
                 out.flush()
                 continue
             }
+            // check_compat for each recipient as the mailer's list is built
+            guard checkCompat(first, mailer: m, sender: qf.sender, verbose: verbose, outcome: &outcome, log: log) else {
+                continue
+            }
             // P=[FILE] on another mailer: one recipient at a time, appended
             // to the file its expanded argv[1] names
             let fileMailer = m.path == Array("[FILE]".utf8) && m.name != Array("*file*".utf8)
-            let group = fileMailer ? [first] : self.group(list, from: k, mailer: m)
+            let group = (fileMailer ? [first] : self.group(list, from: k, mailer: m)).filter {
+                $0 === first || checkCompat($0, mailer: m, sender: qf.sender, verbose: verbose, outcome: &outcome, log: log)
+            }
             outcome.attempted = true
             // a checkpoint if this group's success completes the interval
             // and others are still to be tried afterwards
@@ -297,6 +314,9 @@ extension Engine {
             if let c = ctl, !uncontrolledRecipients.contains(i) {
                 q.ctlUID = c.uid; q.ctlGID = c.gid; q.ctlName = c.user
                 q.expandedFrom = c.alias.isEmpty ? nil : c.alias
+            } else if let c = ctl, !c.alias.isEmpty {
+                // (no controlling user in memory, but the alias is known)
+                q.expandedFrom = c.alias
             }
             q.senderIDs = senderIDs
             if a.badAddress || a.mailer == nil { q.state = .failed }
@@ -449,7 +469,8 @@ extension Engine {
     func mailerIDs(_ m: Mailer, _ q: QueuedRecipient) -> (uid_t, gid_t) {
         var (du, dg) = defaultIDs()
         if m.has("S") {
-            return (m.uid >= 0 ? uid_t(m.uid) : 0, m.gid >= 0 ? gid_t(m.gid) : 0)
+            let runAs = runAsIDs()
+            return (m.uid >= 0 ? uid_t(m.uid) : runAs.uid, m.gid >= 0 ? gid_t(m.gid) : runAs.gid)
         }
         if m.uid >= 0 && (q.ctlUID ?? 0) == 0 && (q.senderIDs?.0 ?? 0) == 0 {
             du = uid_t(m.uid)
@@ -499,15 +520,18 @@ extension Engine {
         }
         if m.has("U"), let ugly = uucpFromTemplate() { template = ugly }
         var line = expandMacros(template, rewriter.macros)
-        if m.has("E"), line.starts(with: Array("From ".utf8)), false { line.insert(UInt8(ascii: ">"), at: 0) }
-        return line + m.eol
+        var out: [UInt8] = []
+        DeliveryFormat.putLine(line[...], into: &out, limit: m.lineLimit, eol: m.eol, strip: m.has("7"))
+        return out
     }
 
     /// putheader(): the selected headers, macros expanded where the value
     /// holds a macro reference, address headers rewritten for the mailer.
-    func headerBytes(_ qf: QueueFile, mailer m: Mailer) -> [UInt8] {
+    func headerBytes(_ qf: QueueFile, mailer m: Mailer, omitTransferEncoding: Bool = false) -> [UInt8] {
         var out: [UInt8] = []
         for h in qf.headers {
+            // converting to 7 bits: mime8to7() writes its own
+            if omitTransferEncoding, MIME8to7.isTransferEncoding(h.name) { continue }
             // EF_DELETE_BCC (qf flag b): Bcc: is not passed on
             if qf.flags.contains(.deleteBcc),
                HeaderInfo.flags(for: Array(h.text.prefix { $0 != UInt8(ascii: ":") })).contains(.bcc) { continue }
@@ -527,9 +551,33 @@ extension Engine {
             if (flags.contains(.from) || flags.contains(.recipient)) && !flags.contains(.bcc) {
                 value = [0x20] + commaize(value, field: name, mailer: m, sender: flags.contains(.from))
             }
-            out += DeliveryFormat.headerLines(name: name, value: value, eol: m.eol)
+            out += DeliveryFormat.headerLines(name: name, value: value, eol: m.eol, lineLimit: m.lineLimit, strip: m.has("7"))
+        }
+        // EightBitMode=m: an 8-bit message that is not MIME is labelled
+        // as such for a mailer without F=8 (unless mime8to7() converts it)
+        if !omitTransferEncoding, eightBitMode == UInt8(ascii: "m"), qf.flags.contains(.has8Bit), !m.has("8"),
+           !hasHeader(qf, "MIME-Version") {
+            var added: [(String, [UInt8])] = [("MIME-Version", Array("1.0".utf8))]
+            if !hasHeader(qf, "Content-Type") { added.append(("Content-Type", Array("text/plain; charset=".utf8) + defaultCharset)) }
+            if !hasHeader(qf, "Content-Transfer-Encoding") { added.append(("Content-Transfer-Encoding", Array("8bit".utf8))) }
+            for (n, v) in added {
+                out += DeliveryFormat.headerLines(name: Array(n.utf8), value: v, eol: m.eol, lineLimit: m.lineLimit, strip: m.has("7"))
+            }
         }
         return out
+    }
+
+    /// EightBitMode's letter, lower case (nil: not set).
+    var eightBitMode: UInt8? { config.options["EightBitMode"]?.first.map { $0 | 0x20 } }
+
+    /// DefaultCharSet, else unknown-8bit (defcharset()).
+    var defaultCharset: [UInt8] {
+        if let cs = config.options["DefaultCharSet"], !cs.isEmpty { return cs }
+        return Array("unknown-8bit".utf8)
+    }
+
+    func hasHeader(_ qf: QueueFile, _ name: String) -> Bool {
+        qf.headers.contains { $0.name.asciiCaseEquals(Array(name.utf8)) }
     }
 
     /// commaize(): each address of an address header through remotename()
@@ -590,10 +638,72 @@ extension Engine {
     /// The whole message as a mailer gets it.
     func messageBytes(_ qf: QueueFile, mailer m: Mailer, data: [UInt8]) -> [UInt8] {
         var msg = fromLine(m)
+        if converts8to7(qf, mailer: m) {
+            // deliver()/putbody(): MCIF_CVT8TO7, the body through mime8to7()
+            msg += headerBytes(qf, mailer: m, omitTransferEncoding: true)
+            let fields = mimeFields(qf)
+            var options = MIME8to7.Options(hostName: rewriter.macros[Int(UInt8(ascii: "j"))] ?? [],
+                                           queueID: rewriter.macros[Int(UInt8(ascii: "i"))] ?? [])
+            options.defaultCharset = defaultCharset
+            options.escapeFrom = m.has("E")
+            for (letter, keyPath) in [(UInt8(ascii: "e"), \MIME8to7.Options.encodings),
+                                      (UInt8(ascii: "n"), \MIME8to7.Options.opaqueTypes),
+                                      (UInt8(ascii: "s"), \MIME8to7.Options.messageSubtypes)] {
+                options[keyPath: keyPath] += config.classes.members(of: Int(letter))
+            }
+            // a part's address fields go through the mailer's rulesets
+            options.rewritePartField = { [unowned self] f in
+                let flags = HeaderInfo.flags(for: f.name)
+                guard (flags.contains(.from) || flags.contains(.recipient)) && !flags.contains(.bcc) else { return f }
+                return MIMEHeaderField(name: f.name, value: commaize(f.value, field: f.name, mailer: m, sender: flags.contains(.from)))
+            }
+            let r = MIME8to7.convert(header: fields, body: data, options: options)
+            for f in r.added {
+                msg += DeliveryFormat.headerLines(name: f.name, value: f.value, eol: m.eol, lineLimit: m.lineLimit, strip: m.has("7"))
+            }
+            msg += m.eol
+            msg += DeliveryFormat.body(r.body, mailerFlags: m.flags.subtracting([UInt8(ascii: "b")]), eol: m.eol, lineLimit: m.lineLimit)
+            return msg
+        }
+        if m.has("9") && !m.has("7") {
+            // F=9: a quoted-printable or base64 text/plain message decoded (mime7to8())
+            let fields = mimeFields(qf)
+            if MIME7to8.applies(header: fields) {
+                msg += headerBytes(qf, mailer: m, omitTransferEncoding: true)
+                let r = MIME7to8.convert(header: fields, body: data, hostName: rewriter.macros[Int(UInt8(ascii: "j"))] ?? [],
+                                         queueID: rewriter.macros[Int(UInt8(ascii: "i"))] ?? [])
+                for f in r.added {
+                    msg += DeliveryFormat.headerLines(name: f.name, value: f.value, eol: m.eol, lineLimit: m.lineLimit)
+                }
+                msg += m.eol
+                msg += DeliveryFormat.body(r.body, mailerFlags: m.flags.subtracting([UInt8(ascii: "b")]), eol: m.eol,
+                                           lineLimit: m.lineLimit)
+                return msg
+            }
+        }
         msg += headerBytes(qf, mailer: m)
         msg += m.eol
-        msg += DeliveryFormat.body(data, mailerFlags: m.flags, eol: m.eol)
+        msg += DeliveryFormat.body(data, mailerFlags: m.flags, eol: m.eol, lineLimit: m.lineLimit)
         return msg
+    }
+
+    /// The message's header fields as SMMime takes them.
+    func mimeFields(_ qf: QueueFile) -> [MIMEHeaderField] {
+        qf.headers.map { h in
+            var v = DeliveryFormat.dequote(h.value)[...]
+            while let c = v.first, c == 0x20 || c == 0x09 { v = v.dropFirst() }
+            return MIMEHeaderField(name: h.name, value: Array(v))
+        }
+    }
+
+    /// Whether the message goes through mime8to7() for mailer `m`: it
+    /// has 8-bit data, the mailer takes 7 bits (F=7), and EightBitMode=m
+    /// or the message is MIME (BODY=8BITMIME or a MIME-Version header).
+    func converts8to7(_ qf: QueueFile, mailer m: Mailer) -> Bool {
+        guard qf.flags.contains(.has8Bit), m.has("7") else { return false }
+        if eightBitMode == UInt8(ascii: "m") { return true }
+        if let b = qf.bodyType, b.asciiCaseEquals(Array("8BITMIME".utf8)) { return true }
+        return hasHeader(qf, "MIME-Version")
     }
 
     /// Runs a program mailer for `group`; returns its exit status and a
@@ -638,14 +748,33 @@ extension Engine {
         // the recipient added last (the first one the -v "to" list shows);
         // at submission, as measured, the first one
         let (uid, gid) = mailerIDs(m, submissionDelivery ? group[0] : group[group.count - 1])
+        // the mailer's /= root, and the first D= directory that exists (inside it)
+        let root = m.rootDir.map { expandMacros($0, rewriter.macros) }.flatMap { $0.isEmpty ? nil : $0 }
         var dir: [UInt8]? = nil
         if let d = m.execDir {
             for candidate in expandMacros(d, rewriter.macros).split(separator: UInt8(ascii: ":")) {
                 var st = stat()
-                if stat(String(decoding: candidate, as: UTF8.self), &st) == 0 { dir = Array(candidate); break }
+                if stat(String(decoding: (root ?? []) + candidate, as: UTF8.self), &st) == 0 { dir = Array(candidate); break }
+            }
+        }
+        if let refusal = runAsRefusal(m) {
+            if verbose { out.write(refusal + "\n") }
+            transcript += Array((refusal + "\n").utf8)
+            return (SysExit.tempFail.rawValue, "")
+        }
+        if let root {
+            // openmailer(): a root that cannot be entered defers the mailer
+            var st = stat()
+            let err: Int32 = stat(root.string, &st) != 0 ? errno : (st.st_mode & S_IFMT) != S_IFDIR ? ENOTDIR : 0
+            if err != 0 {
+                let text = "openmailer: Cannot chroot(\(root.string)): \(String(cString: strerror(err)))"
+                if verbose { out.write(text + "\n") }
+                transcript += Array((text + "\n").utf8)
+                return (SysExit.tempFail.rawValue, "")
             }
         }
         var proc = MailerProcess(path: m.path, argv: argv, environment: env, uid: uid, gid: gid, directory: dir)
+        proc.rootDirectory = root
         proc.localMailer = m.has("l")
         // the mailer's output belongs in the transcript (xf) that a bounce
         // quotes; -v does not show it
@@ -658,6 +787,7 @@ extension Engine {
         return (r.status, "")
     }
 
+
     /// The file a P=[FILE] mailer writes for `q`: its A= argv[1] with $u
     /// (and $h) of the recipient.
     func fileMailerPath(_ q: QueuedRecipient, mailer m: Mailer, qf: QueueFile) -> [UInt8] {
@@ -668,52 +798,5 @@ extension Engine {
             return expandMacros(word, macros)
         }
         return argv.count > 1 ? argv[1] : []
-    }
-
-    /// mailfile(): appends the message to the file named by the
-    /// recipient, as its controlling user (or DefaultUser), creating it
-    /// with mode 0600; a write or fsync that fails (a full disk) cuts the
-    /// file back to its old end and defers the recipient (EX_IOERR).
-    func deliverToFile(_ q: QueuedRecipient, mailer m: Mailer, qf: QueueFile, data: [UInt8],
-                       verbose: Bool, path given: [UInt8]? = nil) -> (Int32, String) {
-        let path = given ?? stripQuotes(q.address.user)
-        rewriter.macros[Int(UInt8(ascii: "h"))] = nil
-        rewriter.macros[Int(UInt8(ascii: "u"))] = path
-        defineSenderMacro(qf, mailer: m)
-        var msg = messageBytes(qf, mailer: m, data: data)
-        // the separating blank line, after a complete last line only (as F=b)
-        if data.last == 0x0A && !m.has("b") { msg += m.eol }
-        let (uid, gid) = mailerIDs(m, q)
-        // open with the target's identity (effective ids, restored after)
-        let ngroups = getgroups(0, nil)
-        var savedGroups = [gid_t](repeating: 0, count: Int(max(ngroups, 0)))
-        _ = getgroups(ngroups, &savedGroups)
-        let asRoot = geteuid() == 0
-        var g = [gid]
-        if asRoot { _ = setgroups(1, &g); _ = setegid(gid); _ = seteuid(uid) }
-        let fd = open(path.string, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        let err = errno
-        if asRoot { _ = seteuid(0); _ = setegid(getgid()); _ = setgroups(savedGroups.count, &savedGroups) }
-        if fd < 0 {
-            if verbose { out.write("cannot open \(path.string): \(String(cString: strerror(err)))\n") }
-            return (SysExit.cantCreat.rawValue, "")
-        }
-        defer { close(fd) }
-        _ = flock(fd, LOCK_EX)
-        // on failure the file is cut back to where the message began: no
-        // partial message is left in a mailbox (a full disk)
-        let start = lseek(fd, 0, SEEK_END)
-        func failed() -> (Int32, String) {
-            if start >= 0 { _ = ftruncate(fd, start) }
-            return (SysExit.ioErr.rawValue, "")
-        }
-        var off = 0
-        while off < msg.count {
-            let n = msg[off...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; return failed() }
-            off += n
-        }
-        if fsync(fd) != 0 && errno != EINVAL { return failed() }
-        return (0, "")
     }
 }

@@ -8,6 +8,9 @@
 //     mailer's F=, `?$x?` needs the macro defined);
 //   - the body as the mailer gets it (F=E `>From `, F=X dot doubling,
 //     F=7 high bit stripped, E= line ends, F=b trailing blank line);
+//   - putxline()'s L= limit: a longer line is cut every L-1 bytes (L-2
+//     after the first piece) with "!", the line end and a blank, for
+//     headers and body alike;
 //   - the -v "tobuf" list and the sysexits texts giveresponse() prints.
 // Promises: no I/O; bytes in, bytes out.
 
@@ -92,38 +95,74 @@ public enum DeliveryFormat {
         return out
     }
 
-    /// One header as written: `Name: value`, folded lines kept, each line
-    /// ended by `eol`.
-    public static func headerLines(name: [UInt8], value: [UInt8], eol: [UInt8]) -> [UInt8] {
+    /// One header as written: `Name: value`, folded lines kept (one that
+    /// does not start with a blank gets one), each line ended by `eol`,
+    /// long lines split at the mailer's L= (putxline()); `strip`: F=7.
+    public static func headerLines(name: [UInt8], value: [UInt8], eol: [UInt8], lineLimit: Int = 0,
+                                   strip: Bool = false) -> [UInt8] {
         var v = value[...]
         while let c = v.first, c == 0x20 || c == 0x09 { v = v.dropFirst() }
-        var out = name + [0x3A, 0x20]
-        for b in v {
-            if b == 0x0A { out += eol } else { out.append(b) }
+        let text = name + [0x3A, 0x20] + v
+        var out: [UInt8] = []
+        var start = 0
+        var first = true
+        while start <= text.count {
+            var end = start
+            while end < text.count, text[end] != 0x0A { end += 1 }
+            var line = text[start..<end]
+            // (nothing after a final line end)
+            if !first && line.isEmpty && end == text.count { break }
+            if !first, line.first.map({ $0 != 0x20 && $0 != 0x09 }) ?? true { line = ([0x20] + line)[...] }
+            putLine(line, into: &out, limit: lineLimit, eol: eol, strip: strip)
+            first = false
+            start = end + 1
         }
-        out += eol
         return out
+    }
+
+    /// putxline() for one line (without its end): the high bit stripped
+    /// (`strip`), a leading "." doubled (`dots`, F=X), "From " escaped
+    /// (`escapeFrom`, F=E), and, with a line limit, every `limit - 1`
+    /// bytes (`limit - 2` after the first piece) followed by "!", the
+    /// line end and a blank.
+    public static func putLine(_ line: ArraySlice<UInt8>, into out: inout [UInt8], limit: Int, eol: [UInt8],
+                               dots: Bool = false, escapeFrom: Bool = false, strip: Bool = false) {
+        let l = strip ? ArraySlice(line.map { $0 & 0x7F }) : line
+        var s = l.startIndex
+        var slop = 0
+        func prefix() {
+            if dots, l[s...].first == UInt8(ascii: ".") { out.append(UInt8(ascii: ".")) }
+            if escapeFrom, l[s...].starts(with: [0x46, 0x72, 0x6F, 0x6D, 0x20]) { out.append(UInt8(ascii: ">")) }
+        }
+        while limit > 0, l.endIndex - s + slop > limit {
+            let q = max(s + 1, s + limit - slop - 1)
+            if slop == 0 { prefix() }
+            out += l[s..<q]
+            out.append(UInt8(ascii: "!"))
+            out += eol
+            out.append(0x20)
+            s = q
+            slop = 1
+        }
+        if slop == 0 { prefix() }
+        out += l[s...]
+        out += eol
     }
 
     /// putbody(): every line of the data file with the mailer's
     /// transformations and line end; a final line without a newline is
     /// ended too.
-    public static func body(_ data: [UInt8], mailerFlags f: Set<UInt8>, eol: [UInt8]) -> [UInt8] {
+    public static func body(_ data: [UInt8], mailerFlags f: Set<UInt8>, eol: [UInt8], lineLimit: Int = 0) -> [UInt8] {
         let escapeFrom = f.contains(UInt8(ascii: "E"))
         let dots = f.contains(UInt8(ascii: "X"))
         let strip = f.contains(UInt8(ascii: "7"))
-        let from = Array("From ".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(data.count + data.count / 40 + 8)
         var start = 0
         while start < data.count {
             var end = start
             while end < data.count, data[end] != 0x0A { end += 1 }
-            let line = data[start..<end]
-            if escapeFrom, line.starts(with: from) { out.append(UInt8(ascii: ">")) }
-            if dots, line.first == UInt8(ascii: ".") { out.append(UInt8(ascii: ".")) }
-            if strip { out += line.map { $0 & 0x7F } } else { out += line }
-            out += eol
+            putLine(data[start..<end], into: &out, limit: lineLimit, eol: eol, dots: dots, escapeFrom: escapeFrom, strip: strip)
             start = end + 1
         }
         // F=b: a blank line after a body whose last line was complete

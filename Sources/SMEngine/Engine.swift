@@ -75,6 +75,13 @@ public final class Engine: CfReporter {
     /// ID (collect()'s count at submission, a bounce's estimate), for
     /// SMTP's SIZE=; a queued message read back gets it from its files.
     var envelopeSizes: [[UInt8]: Int] = [:]
+    /// "Message delivered to mailing list <alias>" for each alias with an
+    /// owner that alias() expanded: lines of the envelope's transcript,
+    /// each with the number of error lines recorded before it.
+    var mailingListNotes: [(at: Int, line: [UInt8])] = []
+    /// Delivering a split envelope (an owner's): its sender is the owner
+    /// and never has the caller's ids.
+    var deliveringClone = false
 
     public var exitStatus: SysExit {
         get { rewriter.exitStatus }

@@ -7,7 +7,7 @@
 //   - Priority: msgsize - class*ClassFactor + nrcpts*RecipientFactor
 //     (class from a Precedence: header and the cf's P lines).
 //   - R flags: P primary (given on the command line or in a header, or
-//     the only address an alias of such an address expanded to), N/S/F/D
+//     the only good address an alias of such an address expanded to), N/S/F/D
 //     from -N (FD when -N is not given), A for alias expansions (not for
 //     members of an :include: list).
 //   - C lines (controlling user) as printctladdr: written only when the
@@ -81,12 +81,29 @@ extension Engine {
         return 1
     }
 
+    /// The qf's `r` line for `r`: its top-level address's type and user
+    /// part when that has a domain, else the address as given, qualified
+    /// with $j when it has none.
+    func finalRecipientLine(_ r: Recipient, j j0: [UInt8]? = nil) -> [UInt8] {
+        let j = j0 ?? rewriter.macros[Int(UInt8(ascii: "j"))] ?? []
+        var top = r
+        while let p = top.parent { top = p }
+        let at = UInt8(ascii: "@")
+        var final = top.address.user.contains(at) ? top.address.user : top.printable
+        if !final.contains(at) { final += [at] + j }
+        let addrType = top.address.mailer?.addrType ?? Array("rfc822".utf8)
+        return addrType + Array("; ".utf8) + final
+    }
+
     /// The queue file's recipients for the sendable entries of `queue`.
-    func queueRecipients(_ queue: SendQueue, notify: RecipientFlags?) -> [QueueFile.Recipient] {
+    /// `only`: just these entries (an owner's envelope), `except`: not these.
+    func queueRecipients(_ queue: SendQueue, notify: RecipientFlags?, only: Set<ObjectIdentifier>? = nil,
+                         except: Set<ObjectIdentifier> = []) -> [QueueFile.Recipient] {
         var out: [QueueFile.Recipient] = []
         var last: (uid: Int, gid: Int, ctl: ObjectIdentifier?) = (0, 0, nil)
         let j = rewriter.macros[Int(UInt8(ascii: "j"))] ?? []
-        for r in queue.entries where r.state.isSendable {
+        for r in queue.entries where r.state.isSendable && !except.contains(ObjectIdentifier(r))
+            && (only?.contains(ObjectIdentifier(r)) ?? true) {
             var qr = QueueFile.Recipient(address: r.printable, flags: [])
             qr.message = r.message
             if let parent = r.parent {
@@ -101,16 +118,8 @@ extension Engine {
                 qr.controlLine = .reset
                 last = (0, 0, nil)
             }
-            var top = r
-            while let p = top.parent { top = p }
-            // the user part when it has a domain, else the address as
-            // given, qualified with $j when it has none
-            let at = UInt8(ascii: "@")
-            var final = top.address.user.contains(at) ? top.address.user : top.printable
-            if !final.contains(at) { final += [at] + j }
-            let addrType = top.address.mailer?.addrType ?? Array("rfc822".utf8)
-            qr.finalRecipient = addrType + Array("; ".utf8) + final
-            var flags: RecipientFlags = r.queuedAsPrimary ? [.primary] : []
+            qr.finalRecipient = finalRecipientLine(r, j: j)
+            var flags: RecipientFlags = r.queuedWithPFlag ? [.primary] : []
             flags.formUnion(notify ?? [.notifyFailure, .notifyDelay])
             // A: expanded from an alias (not from an :include: list)
             if let p = r.parent, p.address.mailerName != Array("*include*".utf8) { flags.insert(.alias) }
@@ -123,7 +132,7 @@ extension Engine {
     /// The queue control file of a freshly collected message.
     func controlFile(_ o: SubmitOptions, message: CollectedMessage, headers: HeaderList, queue: SendQueue,
                      sender: ParsedAddress, headerErrors: Bool, bccFlag hasVisibleRecipientHeader: Bool,
-                     now: time_t) -> QueueFile {
+                     now: time_t, except: Set<ObjectIdentifier> = []) -> QueueFile {
         let rw = rewriter
         let fMacro = rw.macros[Int(UInt8(ascii: "f"))] ?? []
         var qf = QueueFile()
@@ -155,7 +164,7 @@ extension Engine {
             qf.authParameter = xtextify(fMacro.contains(UInt8(ascii: "@")) ? fMacro : fMacro + [UInt8(ascii: "@")] + j,
                                         taboo: [UInt8(ascii: "=")])
         }
-        qf.recipients = queueRecipients(queue, notify: notifyFlags(o.notify))
+        qf.recipients = queueRecipients(queue, notify: notifyFlags(o.notify), except: except)
         qf.headers = headers.headers.map { $0.queueHeader }
         return qf
     }

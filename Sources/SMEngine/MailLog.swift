@@ -9,7 +9,10 @@
 // "to=..., ctladdr=..., delay=..., xdelay=..., mailer=..., pri=...,
 // relay=..., dsn=..., stat=..." above level 7 (Sent), 8 (deferred) or 6
 // (failed); "<id>: <bounce id>: DSN: <text>" when a bounce is queued,
-// above level 5; a refused recipient's error and to= line (dsn=, reply=);
+// above level 5; "<id>: <clone id>: clone: owner=<owner>" for each list
+// owner's envelope split off (above 4; its to=... stat=queued lines come
+// before the original's); a refused recipient's error and to= line (dsn=,
+// reply=; ctladdr= for an alias's member);
 // a recipient a queue run's expansion found unknown: its to= line without
 // xdelay=, with reply= (above level 6).
 // Promises: never blocks delivery on logging; the default sink opens the
@@ -65,7 +68,8 @@ extension Engine {
     /// and one "to=..., delay=..., mailer=..., pri=..., stat=queued" per recipient.
     public func logQueued(id: [UInt8], sender: [UInt8], size: Int, precedence: Int, nrcpts: Int, msgid: [UInt8]?,
                    bodyType: [UInt8]?, relay: [UInt8]?, recipients: [Recipient], priority: Int64, delay: Int64,
-                   proto: [UInt8]? = nil, daemon: [UInt8]? = nil) {
+                   proto: [UInt8]? = nil, daemon: [UInt8]? = nil,
+                   clones: [(id: [UInt8], owner: [UInt8], recipients: [Recipient])] = []) {
         guard let sink = logSink, logLevel > 4 else { return }
         let qid = id.string
         var from = "\(qid): from=\(Array(sender.prefix(200)).string), size=\(size), class=\(precedence), nrcpts=\(nrcpts)"
@@ -75,13 +79,18 @@ extension Engine {
         if let d = daemon { from += ", daemon=\(d.string)" }
         if let r = relay { from += ", relay=\(Array(r.prefix(100)).string)" }
         sink.log(priority: LOG_INFO, from)
+        // the list owners' envelopes split off
+        for c in clones { sink.log(priority: LOG_INFO, "\(qid): \(c.id.string): clone: owner=\(c.owner.string)") }
         // (delivered at once: the delivery lines say what became of them)
         let mode = deliveryMode
         guard logLevel > 8, mode != UInt8(ascii: "i"), mode != UInt8(ascii: "b") else { return }
-        for r in recipients {
-            let line = "\(qid): to=\(r.printable.string), delay=\(Self.delayText(delay)), "
-                + "mailer=\(r.address.mailerName.string), pri=\(priority), stat=queued"
-            sink.log(priority: LOG_INFO, line)
+        // the clones' (last split first), then the original's
+        for (id, list) in clones.reversed().map({ ($0.id.string, $0.recipients) }) + [(qid, recipients)] {
+            for r in list {
+                let line = "\(id): to=\(r.printable.string), delay=\(Self.delayText(delay)), "
+                    + "mailer=\(r.address.mailerName.string), pri=\(priority), stat=queued"
+                sink.log(priority: LOG_INFO, line)
+            }
         }
     }
 

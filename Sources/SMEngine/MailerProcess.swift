@@ -1,8 +1,10 @@
 // SMEngine/MailerProcess.swift
 //
 // Runs one mailer program the way sendmail's deliver() starts it: a child
-// with the given uid/gid (supplementary groups reset to the gid), working
-// directory, exactly the given environment, the message on its stdin, and
+// with the given uid/gid (supplementary groups reset to the gid), root
+// directory (the mailer's /=: chroot() after the group is set and before
+// the user is, EX_TEMPFAIL when it fails), working directory (inside that
+// root), exactly the given environment, the message on its stdin, and
 // its stdout and stderr collected through one pipe.  The child only calls
 // async-signal-safe functions between fork() and execve(): every C string
 // is built before fork.
@@ -28,6 +30,8 @@ struct MailerProcess {
     var uid: uid_t
     var gid: gid_t
     var directory: [UInt8]?
+    /// The mailer's /= directory: the child's root.
+    var rootDirectory: [UInt8]? = nil
     /// F=l: an exec failure is EX_OSERR (temporary) rather than EX_UNAVAILABLE.
     var localMailer = false
 
@@ -57,6 +61,7 @@ struct MailerProcess {
         let cArgv = Self.cArray(argv)
         let cEnv = Self.cArray(environment)
         let cDir = directory.map { Self.cString($0) }
+        let cRoot = rootDirectory.map { Self.cString($0) }
         defer {
             cPath.deallocate()
             for i in 0...argv.count { cArgv[i]?.deallocate() }
@@ -64,6 +69,7 @@ struct MailerProcess {
             for i in 0...environment.count { cEnv[i]?.deallocate() }
             cEnv.deallocate()
             cDir?.deallocate()
+            cRoot?.deallocate()
         }
         var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
         guard Self.makePipe(&inPipe) == 0 else { return Result(status: 71, output: [], childErrno: errno) }
@@ -92,9 +98,11 @@ struct MailerProcess {
                 if fd != errPipe[1] { close(fd) }
                 fd += 1
             }
-            if getuid() == 0 || geteuid() == 0 {
-                if setgroups(1, &groups) != 0 || setgid(gid) != 0 || setuid(uid) != 0 { e = errno }
-            }
+            let privileged = getuid() == 0 || geteuid() == 0
+            if privileged, setgroups(1, &groups) != 0 || setgid(gid) != 0 { e = errno }
+            // openmailer(): chroot between the group and the user
+            if e == 0, let r = cRoot, chroot(r) != 0 || chdir("/") != 0 { _exit(75) }
+            if e == 0, privileged, setuid(uid) != 0 { e = errno }
             if e == 0, let d = cDir, chdir(d) != 0 { e = errno }
             if e == 0 {
                 execve(cPath, cArgv, cEnv)

@@ -12,6 +12,12 @@
 // limits (delay warnings, expiry), disposes of permanent failures, then removes
 // qf and df (all recipients done) or rewrites the qf with the rest (also
 // when only the expansion changed the recipients).
+// A queue run whose expansion found lists with owners queues their
+// envelopes (clones, OwnerSplit.swift: own qf, df linked) before
+// delivering and delivers them after the original, from the run's
+// expansion, sharing its transcript; at submission the caller hands the
+// clones over (deliverSubmitted).  At submission (and in a run, for what
+// it expanded) an address an alias expanded runs its mailer as the sender.
 // Failures: a queue run always mails them back (Bounce.swift); at
 // submission ErrorMode decides as sendmail's savemail() does: p (in the
 // foreground) appends the message (as the *file* mailer would write it,
@@ -33,6 +39,7 @@
 import Glibc
 import SMBase
 import SMRules
+import SMConfig
 import SMQueueFormat
 
 /// Recipients that failed before the message was queued (command-line
@@ -67,6 +74,15 @@ struct SubmissionErrors {
     var message: [UInt8]? = nil
     /// Mailed back whatever ErrorMode says (errors in -t header recipients).
     var mailed = false
+    /// The envelope of a list owner (OwnerSplit.swift): its errors are
+    /// mailed to the owner even with ErrorMode=q, and its sender never has
+    /// the caller's ids.
+    var owner = false
+    /// The envelope's transcript up to this delivery, when it shares one
+    /// with list owners' envelopes (the errors above and "Message delivered
+    /// to mailing list" lines in their order, then what the envelopes
+    /// delivered before this one wrote): it replaces `transcript`.
+    var leadingTranscript: [UInt8]? = nil
 }
 
 extension Engine {
@@ -93,9 +109,10 @@ extension Engine {
     /// envelope in memory keeps them, binds them at delivery, and binds
     /// them into a rewritten qf with the macros the delivery left.
     /// `submissionErrors`: failures from before the commit, to report too.
+    @discardableResult
     func deliverLockedEntry(id: [UInt8], fd: Int32, qdir: String, how: EntryDelivery, verbose: Bool,
                             unbound: [(Int, QueueFile.Header)] = [], submissionErrors: SubmissionErrors? = nil,
-                            deliverNow: Bool = true, bounceDirectory: String? = nil) {
+                            deliverNow: Bool = true, bounceDirectory: String? = nil) -> [UInt8] {
         // the job's SMTP sessions end with it (after its bounce); a queue
         // run keeps them for its next jobs and ends them at its end
         jobDepth += 1
@@ -103,6 +120,35 @@ extension Engine {
             jobDepth -= 1
             if jobDepth == 0 && how != .queueRun && !smtpConnections.isEmpty { closeSMTPConnections(verbose: verbose) }
         }
+        var clones: [(id: [UInt8], expansion: QueuedExpansion)] = []
+        var shared = deliverEntry(id: id, fd: fd, qdir: qdir, how: how, verbose: verbose, unbound: unbound,
+                                  submissionErrors: submissionErrors, deliverNow: deliverNow,
+                                  bounceDirectory: bounceDirectory, clones: &clones)
+        // a queue run's list owners' envelopes: after the original, the
+        // last split first, sharing its transcript
+        let (qfSub, _) = QueueCommitter(directory: qdir).subdirectories
+        for c in clones.reversed() {
+            let path = (qfSub ? qdir + "/qf" : qdir) + "/qf" + c.id.string
+            let cfd = open(path, O_RDWR | O_CLOEXEC)
+            guard cfd >= 0 else { continue }
+            defer { close(cfd) }
+            guard flock(cfd, LOCK_EX | LOCK_NB) == 0 else { continue }
+            var e = c.expansion
+            e.errors.leadingTranscript = shared
+            var none: [(id: [UInt8], expansion: QueuedExpansion)] = []
+            shared = deliverEntry(id: c.id, fd: cfd, qdir: qdir, how: how, verbose: verbose, submissionErrors: nil,
+                                  bounceDirectory: bounceDirectory, expanded: e, clones: &none)
+        }
+        return shared
+    }
+
+    /// deliverLockedEntry for one envelope; `expanded`: a clone's
+    /// recipients as the run's expansion made them (not expanded again);
+    /// `clones`: the clones this expansion queued.
+    func deliverEntry(id: [UInt8], fd: Int32, qdir: String, how: EntryDelivery, verbose: Bool,
+                      unbound: [(Int, QueueFile.Header)] = [], submissionErrors: SubmissionErrors? = nil,
+                      deliverNow: Bool = true, bounceDirectory: String? = nil, expanded: QueuedExpansion? = nil,
+                      clones: inout [(id: [UInt8], expansion: QueuedExpansion)]) -> [UInt8] {
         let (qfSub, dfSub) = QueueCommitter(directory: qdir).subdirectories
         let qfDir = qfSub ? qdir + "/qf" : qdir
         let qfPath = qfDir + "/qf" + id.string
@@ -120,13 +166,13 @@ extension Engine {
             if error.loseReason != nil {
                 _ = rename(qfPath, qfDir + "/Qf" + id.string)
             }
-            return
+            return []
         }
         let dfd = open(dfPath, O_RDONLY | O_CLOEXEC)
         if dfd < 0 {
             // no data file: nothing can be delivered; keep the qf
             rewriter.systemError("readqf: cannot open \(dfPath): \(String(cString: strerror(errno)))")
-            return
+            return []
         }
         let data = readAll(dfd)
         var dst = stat()
@@ -135,9 +181,29 @@ extension Engine {
         // a queue run hands every recipient to recipient() again, as
         // readqf() does (QueueExpand.swift): what was queued unexpanded
         // is expanded now, and the send queue replaces the qf's list
-        var expansion: QueuedExpansion? = nil
-        if how == .queueRun && deliverNow {
+        var expansion: QueuedExpansion? = expanded
+        if expansion == nil && how == .queueRun && deliverNow {
             expansion = expandQueuedRecipients(decoded, id: id, verbose: verbose)
+        }
+        // list owners' envelopes: queued (df linked) before anything is
+        // delivered, so that a crash loses none of their recipients
+        for c in expansion?.clones ?? [] {
+            let cid = assignQueueID(qdir, now: time(nil), pid: Int(getpid())).bytes
+            let cdf = (dfSub ? qdir + "/df" : qdir) + "/df" + cid.string
+            guard link(dfPath, cdf) == 0,
+                  rewriteControlFile(c.expansion.qf, id: cid, qfPath: qfDir + "/qf" + cid.string, qfDir: qfDir) else {
+                _ = unlink(cdf)
+                rewriter.systemError("cannot queue a clone of \(id.string): \(String(cString: strerror(errno)))")
+                return []
+            }
+            if logLevel > 4 { logSink?.log(priority: LOG_INFO, "\(id.string): \(cid.string): clone: owner=\(c.owner.string)") }
+            clones.append((cid, c.expansion))
+        }
+        // ... and the original rewritten without their recipients at once
+        // (as sendmail queues it again): a crash during its delivery does
+        // not split them off a second time
+        if !clones.isEmpty, let e = expansion {
+            _ = rewriteControlFile(e.qf, id: id, qfPath: qfPath, qfDir: qfDir)
         }
         let qf = expansion?.qf ?? decoded
         let expansionChanged = expansion?.changed ?? false
@@ -161,12 +227,15 @@ extension Engine {
             // renamed as soon as it succeeds, so that a crash between the
             // two repeats as little as possible
             var prepared: Int32? = nil
-            uncontrolledRecipients = expansion?.uncontrolled ?? []
+            uncontrolledRecipients = expansion?.uncontrolled
+                ?? (how != .queueRun ? aliasedLocalUsers(qf) : [])
             expandedControlText = expansion?.controlText ?? [:]
             defer { uncontrolledRecipients = []; expandedControlText = [:] }
             for f in expansion?.errors.failures ?? [] {
                 logExpansionFailure(id: id, f, creationTime: qf.creationTime, priority: priority)
             }
+            deliveringClone = submissionErrors?.owner ?? false
+            defer { deliveringClone = false }
             outcome = deliver(live, id: id, data: data, verbose: verbose, now: time(nil), logPriority: priority,
                               transcriptFile: xscript) { step in
                 switch step {
@@ -188,9 +257,15 @@ extension Engine {
             outcome.remaining = Array(qf.recipients.indices)
         }
         submissionDelivery = false
-        if let se = submissionErrors { addSubmissionErrors(se, to: &live, outcome: &outcome, id: id, data: data) }
-        if let se = expansion?.errors, !se.failures.isEmpty {
+        if var se = submissionErrors {
+            if se.leadingTranscript != nil { se.transcript = [] }
             addSubmissionErrors(se, to: &live, outcome: &outcome, id: id, data: data)
+            if let lead = se.leadingTranscript { outcome.transcript = lead + outcome.transcript }
+        }
+        if var se = expansion?.errors {
+            if se.leadingTranscript != nil { se.transcript = [] }
+            if !se.failures.isEmpty { addSubmissionErrors(se, to: &live, outcome: &outcome, id: id, data: data) }
+            if let lead = se.leadingTranscript { outcome.transcript = lead + outcome.transcript }
         }
         // a queue run: older than Timeout.queuewarn, one delay warning;
         // older than Timeout.queuereturn, what is left is returned
@@ -198,22 +273,23 @@ extension Engine {
         xscript.update(outcome.transcript)
         if !outcome.failures.isEmpty || warning != nil,
            !returnFailures(live, id: id, data: data, outcome: &outcome, qdir: bounceDirectory ?? qdir,
-                           how: how, verbose: verbose, mail: submissionErrors?.mailed ?? false, warning: warning) {
+                           how: how, verbose: verbose, mail: submissionErrors?.mailed ?? false, warning: warning,
+                           ownerEnvelope: submissionErrors?.owner ?? false) {
             // the bounce could not be queued: the message stays as it
             // was (its deliveries are repeated later, never lost)
-            return
+            return outcome.transcript
         }
         if outcome.remaining.isEmpty && !outcome.keepControlFile {
             // everything done: remove the control file first, then the data
             _ = unlink(qfPath)
             _ = unlink(dfPath)
-            return
+            return outcome.transcript
         }
         // nothing delivered: the qf stays as it is, unless a dead.letter
         // copy bound the cf's empty defaults (queued with ErrorMode=p:
         // sendmail's qf then has them, bound with the user's $u)
         let boundByDeadLetter = !deliverNow && !unbound.isEmpty && outcome.lastUserMacro != nil
-        guard outcome.attempted || boundByDeadLetter || expansionChanged else { return }
+        guard outcome.attempted || boundByDeadLetter || expansionChanged else { return outcome.transcript }
         var updated = qf
         if !unbound.isEmpty && how != .session {
             // queueup() binds the defaults with $u of the last mailer call
@@ -251,6 +327,40 @@ extension Engine {
         if !rewriteControlFile(updated, id: id, qfPath: qfPath, qfDir: qfDir) {
             rewriter.systemError("cannot rewrite \(qfPath): \(String(cString: strerror(errno)))")
         }
+        return outcome.transcript
+    }
+
+    /// At submission the send queue in memory gives the addresses an alias
+    /// expanded to no controlling user of their own for their mailer: it
+    /// runs as the sender (a local user), else DefaultUser, as in a queue
+    /// run that expanded them (measured against sendmail); programs and
+    /// files keep the alias's.  The qf recipients under a C line whose
+    /// mailer is neither prog, *file* nor F=o.
+    func aliasedLocalUsers(_ qf: QueueFile) -> Set<Int> {
+        var out = Set<Int>()
+        var ctl: QueueFile.ControllingUser? = nil
+        for (i, r) in qf.recipients.enumerated() {
+            switch r.controlLine {
+            case .reset?: ctl = nil
+            case .user(let u)?: ctl = u
+            case nil: break
+            }
+            guard let c = ctl, !c.alias.isEmpty else { continue }
+            // (programs and files keep the alias's ids, F=o mailers the recipient's)
+            let saved = rewriter.suppressErrors
+            rewriter.suppressErrors = true
+            let m = parseAddress(r.address, flags: [], isRecipient: true)?.mailer
+            rewriter.suppressErrors = saved
+            if let m, runsAsSender(m) { out.insert(i) }
+        }
+        return out
+    }
+
+    /// Whether an address an alias expanded in memory runs its mailer as
+    /// the sender: all but programs and files (the alias's ids) and F=o
+    /// mailers (the recipient's).
+    func runsAsSender(_ m: Mailer) -> Bool {
+        m.name != Array("prog".utf8) && m.name != Array("*file*".utf8) && !m.has("o")
     }
 
     /// Failures from before the commit, reported first, as recipients of
@@ -327,13 +437,18 @@ extension Engine {
     /// not be queued.
     func returnFailures(_ qf: QueueFile, id: [UInt8], data: [UInt8], outcome: inout DeliveryOutcome,
                         qdir: String, how: EntryDelivery, verbose: Bool, mail: Bool = false,
-                        warning: DelayWarning? = nil) -> Bool {
+                        warning: DelayWarning? = nil, ownerEnvelope: Bool = false) -> Bool {
         var mode = config.options["ErrorMode"]?.first ?? UInt8(ascii: "p")
         if mail && mode != UInt8(ascii: "q") { mode = UInt8(ascii: "m") }
+        // (an owner's envelope: sendmail sets its error mode to m)
+        if ownerEnvelope { mode = UInt8(ascii: "m") }
         if how == .queueRun || (how != .foreground && mode == UInt8(ascii: "p")) { mode = UInt8(ascii: "m") }
         let failed = outcome.failures.contains { !$0.success }
         switch mode {
         case UInt8(ascii: "q") where failed:
+            // (nothing returned; queued without delivery, the cf's empty
+            // defaults are bound with $u the local sender's name)
+            if !outcome.attempted, how != .queueRun, let (user, _) = localSender(qf.sender) { outcome.lastUserMacro = user }
             return true
         case UInt8(ascii: "p") where failed:
             // a local sender (with a home) gets the message in ~/dead.letter

@@ -19,6 +19,9 @@
 //   - addresses that fail (User unknown, a loop, a program without a
 //     controlling user) are returned as failures with their transcript
 //     lines, to be bounced in the same run as sendmail does.
+// Addresses an alias with an owner expanded to leave the queue file
+// for list owners' envelopes (clones, OwnerSplit.swift), returned with
+// their own recipients and failures.
 // Promises: a qf whose recipients need no expansion (as written at
 // submission) comes back with the same recipients in the same order;
 // nothing here delivers or writes a file.
@@ -37,13 +40,23 @@ extension Engine {
         var errors: SubmissionErrors
         /// The recipients differ from the qf's (the qf must be rewritten).
         var changed: Bool
-        /// Expanded local users: their C line is written as queueup()
-        /// writes it, but in this run they have no controlling user (the
-        /// mailer runs as the sender when that is a local user, as
-        /// measured against sendmail).
+        /// Expanded addresses (but programs, files and F=o mailers'):
+        /// their C line is written as queueup() writes it, but in this run
+        /// they have no controlling user (the mailer runs as the sender
+        /// when that is a local user, as measured against sendmail).
         var uncontrolled: Set<Int> = []
         /// The others' ctladdr= for the log ("<alias> (uid/gid)").
         var controlText: [Int: String] = [:]
+        /// The envelopes of list owners split off (OwnerSplit.swift), in
+        /// the order sendmail splits them.
+        var clones: [OwnerClone] = []
+    }
+
+    /// A list owner's envelope made by a queue run's expansion: queued
+    /// under its own ID and delivered after the original, in this run.
+    struct OwnerClone {
+        var owner: [UInt8]
+        var expansion: QueuedExpansion
     }
 
     /// readqf()'s recipient() calls for every recipient of `qf`.
@@ -62,6 +75,7 @@ extension Engine {
         for m in qf.macros { if let mid = macroID(m.name) { rw.macros[mid] = m.value } }
         rw.macros[Int(UInt8(ascii: "f"))] = qf.sender
         rw.errorTranscript = []
+        mailingListNotes = []
         // (user errors are shown in a foreground run even without -v)
         rw.suppressErrors = false
         rw.lastUserError = nil
@@ -98,9 +112,9 @@ extension Engine {
         let message = rw.lastUserError
         rw.lastUserError = savedError ?? message
 
-        // the send queue as queue file recipients
-        var out: [QueueFile.Recipient] = []
-        var last: QueueFile.ControllingUser?? = .none
+        // list owners: their recipients leave for envelopes of their own
+        let splits = splitByOwner(queue, sender: qf.sender)
+        let cloned = Set(splits.flatMap { $0.members.map { ObjectIdentifier($0) } })
         let j = rw.macros[Int(UInt8(ascii: "j"))] ?? []
         let at = UInt8(ascii: "@")
         /// The qf entry an address was expanded from.
@@ -113,72 +127,100 @@ extension Engine {
             return nil
         }
         let inherited: RecipientFlags = [.hasNotify, .notifySuccess, .notifyFailure, .notifyDelay]
-        var uncontrolled: Set<Int> = []
-        var controlText: [Int: String] = [:]
-        for r in queue.entries where r.state.isSendable {
-            var qr: QueueFile.Recipient
-            var effective: QueueFile.ControllingUser?
-            if let o = originals[ObjectIdentifier(r)] {
-                qr = qf.recipients[o.index]
-                effective = o.ctl
-            } else {
-                qr = QueueFile.Recipient(address: r.printable, flags: [])
-                qr.message = r.message
-                var flags: RecipientFlags = r.queuedAsPrimary ? [.primary] : []
+        /// The send queue entries `keep` accepts as queue file recipients,
+        /// with their failures.
+        func envelope(_ keep: (Recipient) -> Bool) -> (recipients: [QueueFile.Recipient], last: QueueFile.ControllingUser??,
+                                                       uncontrolled: Set<Int>, controlText: [Int: String],
+                                                       errors: SubmissionErrors) {
+            var out: [QueueFile.Recipient] = []
+            var last: QueueFile.ControllingUser?? = .none
+            var uncontrolled: Set<Int> = []
+            var controlText: [Int: String] = [:]
+            for r in queue.entries where r.state.isSendable && keep(r) {
+                var qr: QueueFile.Recipient
+                var effective: QueueFile.ControllingUser?
+                if let o = originals[ObjectIdentifier(r)] {
+                    qr = qf.recipients[o.index]
+                    effective = o.ctl
+                } else {
+                    qr = QueueFile.Recipient(address: r.printable, flags: [])
+                    qr.message = r.message
+                    var flags: RecipientFlags = r.queuedWithPFlag ? [.primary] : []
+                    if let k = origin(r) {
+                        let top = qf.recipients[k]
+                        flags.formUnion(top.flags.intersection(inherited))
+                        qr.finalRecipient = top.finalRecipient
+                        qr.originalRecipient = top.originalRecipient
+                        if qr.finalRecipient == nil {
+                            let addr = Array(top.address.filter { $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") })
+                            qr.finalRecipient = Array("rfc822; ".utf8) + addr + (addr.contains(at) ? [] : [at] + j)
+                        }
+                    }
+                    if let p = r.parent, p.address.mailerName != Array("*include*".utf8) { flags.insert(.alias) }
+                    qr.flags = flags
+                    if let m = r.address.mailer, runsAsSender(m) { uncontrolled.insert(out.count) }
+                    let cu = controllingUser(r)
+                    if let p = r.parent { controlText[out.count] = "\(p.printable.string) (\(cu?.uid ?? 0)/\(cu?.gid ?? 0))" }
+                    effective = QueueFile.ControllingUser(user: cu?.name, uid: cu?.uid ?? 0, gid: cu?.gid ?? 0,
+                                                          alias: r.parent?.printable ?? [])
+                }
+                if case .some(let l) = last, l == effective {
+                    qr.controlLine = nil
+                } else if case .none = last, effective == nil {
+                    qr.controlLine = nil
+                } else {
+                    qr.controlLine = effective.map { .user($0) } ?? .reset
+                }
+                last = .some(effective)
+                out.append(qr)
+            }
+
+            // the failures, with what the bounce says about them
+            var errors = SubmissionErrors()
+            for e in transcript { errors.transcript += Array((e.line + "\n").utf8) }
+            for r in queue.entries where r.state == .badAddress && keep(r) {
+                guard let e = transcript.last(where: { $0.address == r.printable }) else { continue }
+                var f = SubmissionErrors.Failure(printable: r.printable, flags: [], status: r.status ?? Array("5.0.0".utf8),
+                                                 reply: Array(e.reply.utf8))
                 if let k = origin(r) {
                     let top = qf.recipients[k]
-                    flags.formUnion(top.flags.intersection(inherited))
-                    qr.finalRecipient = top.finalRecipient
-                    qr.originalRecipient = top.originalRecipient
-                    if qr.finalRecipient == nil {
-                        let addr = Array(top.address.filter { $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") })
-                        qr.finalRecipient = Array("rfc822; ".utf8) + addr + (addr.contains(at) ? [] : [at] + j)
-                    }
+                    f.flags = top.flags.intersection(inherited)
+                    if originals[ObjectIdentifier(r)] != nil { f.flags.formUnion(top.flags.intersection([.primary])) }
+                    f.finalRecipient = top.finalRecipient
+                    f.originalRecipient = top.originalRecipient
                 }
-                if let p = r.parent, p.address.mailerName != Array("*include*".utf8) { flags.insert(.alias) }
-                qr.flags = flags
-                if let m = r.address.mailer, m.has("w") { uncontrolled.insert(out.count) }
-                let cu = controllingUser(r)
-                if let p = r.parent { controlText[out.count] = "\(p.printable.string) (\(cu?.uid ?? 0)/\(cu?.gid ?? 0))" }
-                effective = QueueFile.ControllingUser(user: cu?.name, uid: cu?.uid ?? 0, gid: cu?.gid ?? 0,
-                                                      alias: r.parent?.printable ?? [])
+                if originals[ObjectIdentifier(r)] == nil, let p = r.parent { f.expandedFrom = p.printable }
+                f.user = r.address.user
+                f.addrType = r.address.mailer?.addrType
+                f.diagnosticType = r.address.mailer?.diagType
+                f.mailerName = r.address.mailerName
+                if let p = r.parent, let cu = controllingUser(r) { f.logControl = "\(p.printable.string) (\(cu.uid)/\(cu.gid))" }
+                // only the password file's "User unknown" gives the DSN a reason
+                f.withoutReason = !e.reply.hasSuffix("User unknown")
+                errors.failures.append(f)
             }
-            if case .some(let l) = last, l == effective {
-                qr.controlLine = nil
-            } else if case .none = last, effective == nil {
-                qr.controlLine = nil
-            } else {
-                qr.controlLine = effective.map { .user($0) } ?? .reset
-            }
-            last = .some(effective)
-            out.append(qr)
+            errors.message = errors.failures.isEmpty ? nil : message.map { Array($0.utf8) }
+            return (out, last, uncontrolled, controlText, errors)
         }
-
-        // the failures, with what the bounce says about them
-        var errors = SubmissionErrors()
-        for e in transcript { errors.transcript += Array((e.line + "\n").utf8) }
-        for r in queue.entries where r.state == .badAddress {
-            guard let e = transcript.last(where: { $0.address == r.printable }) else { continue }
-            var f = SubmissionErrors.Failure(printable: r.printable, flags: [], status: r.status ?? Array("5.0.0".utf8),
-                                             reply: Array(e.reply.utf8))
-            if let k = origin(r) {
-                let top = qf.recipients[k]
-                f.flags = top.flags.intersection(inherited)
-                if originals[ObjectIdentifier(r)] != nil { f.flags.formUnion(top.flags.intersection([.primary])) }
-                f.finalRecipient = top.finalRecipient
-                f.originalRecipient = top.originalRecipient
-            }
-            if originals[ObjectIdentifier(r)] == nil, let p = r.parent { f.expandedFrom = p.printable }
-            f.user = r.address.user
-            f.addrType = r.address.mailer?.addrType
-            f.diagnosticType = r.address.mailer?.diagType
-            f.mailerName = r.address.mailerName
-            if let p = r.parent, let cu = controllingUser(r) { f.logControl = "\(p.printable.string) (\(cu.uid)/\(cu.gid))" }
-            // only the password file's "User unknown" gives the DSN a reason
-            f.withoutReason = !e.reply.hasSuffix("User unknown")
-            errors.failures.append(f)
+        var (out, last, uncontrolled, controlText, errors) = envelope { !cloned.contains(ObjectIdentifier($0)) }
+        // (one transcript for the envelope and its clones, the mailing-list
+        // notes among the errors)
+        let lead: [UInt8]? = mailingListNotes.isEmpty ? nil : transcriptWithListNotes(count: transcript.count)
+        errors.leadingTranscript = lead
+        var clones: [OwnerClone] = []
+        for split in splits {
+            let members = Set(split.members.map { ObjectIdentifier($0) })
+            let e = envelope { members.contains(ObjectIdentifier($0)) }
+            var cloneErrors = e.errors
+            dropNotifyRequests(&cloneErrors)
+            cloneErrors.owner = true
+            cloneErrors.message = nil
+            cloneErrors.leadingTranscript = lead ?? []
+            let cqf = cloneControlFile(qf, owner: split.owner, recipients: e.recipients)
+            clones.append(OwnerClone(owner: split.owner,
+                                     expansion: QueuedExpansion(qf: cqf, errors: cloneErrors, changed: false,
+                                                                uncontrolled: e.uncontrolled, controlText: e.controlText)))
         }
-        errors.message = errors.failures.isEmpty ? nil : message.map { Array($0.utf8) }
         // R lines that no longer parse stay as they are (the delivery fails them)
         for i in unparsed {
             var qr = qf.recipients[i]
@@ -189,6 +231,6 @@ extension Engine {
         var expanded = qf
         expanded.recipients = out
         return QueuedExpansion(qf: expanded, errors: errors, changed: out != qf.recipients, uncontrolled: uncontrolled,
-                               controlText: controlText)
+                               controlText: controlText, clones: clones)
     }
 }

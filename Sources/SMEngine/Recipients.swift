@@ -22,8 +22,9 @@
 // :include: lists get the same checks (any owner).  DontBlameSendmail
 // relaxes them; a file accepted only by a relaxation makes its programs
 // and files "unsafe" (refused).
-// Not modelled yet: owner- aliases as
-// envelope senders, the uid/shell checks that make an :include: or
+// An alias with an `owner-` alias gets that owner (alias()'s q_owner);
+// OwnerSplit.swift turns owners into envelopes of their own.
+// Not modelled yet: the uid/shell checks that make an :include: or
 // .forward "unsafe" for programs and files, and
 // sortbysignature (FastSplit=0).
 
@@ -65,6 +66,15 @@ public final class Recipient {
         guard let p = parent, p.expansionCount == 1, p.address.mailerName != Array("*include*".utf8) else { return false }
         return p.queuedAsPrimary
     }
+    /// ... of which did not fail.
+    public var goodExpansionCount = 0
+    /// The P flag the qf gives it: primary, or the only good address an
+    /// alias of such an address expanded to (not through an :include: file).
+    public var queuedWithPFlag: Bool {
+        if primary { return true }
+        guard let p = parent, p.goodExpansionCount == 1, p.address.mailerName != Array("*include*".utf8) else { return false }
+        return p.queuedWithPFlag
+    }
     public var rcptOK = false
     public var selfReference = false
     public var home: [UInt8]? = nil
@@ -74,6 +84,9 @@ public final class Recipient {
     /// QUNSAFEADDR: expanded from a file that passed its checks only by
     /// a DontBlameSendmail relaxation; its programs and files are refused.
     public var unsafe = false
+    /// q_owner: an alias with an `owner-` alias names its owner here; the
+    /// addresses it expanded to inherit it (OwnerSplit.swift).
+    public var owner: [UInt8]? = nil
 
     init(_ a: ParsedAddress, parent: Recipient?) {
         address = a
@@ -125,6 +138,8 @@ public final class SendQueue {
 
 extension Engine {
     static let maxAliasRecursion = 10
+    /// sendmail's MAXNAME: a longer alias name has owner-owner as owner.
+    static let maxOwnerAliasName = 256
 
     var verbose: Bool { config.options.bool("Verbose") }
 
@@ -169,6 +184,10 @@ extension Engine {
         for r in members.reversed() {
             recipient(r, queue: queue, aliasLevel: aliasLevel)
         }
+        // (for the qf's P flag an address that failed does not count: the
+        // only good one is then the alias's only address, measured
+        // against sendmail; duplicates are judged by expansionCount)
+        parent?.goodExpansionCount = members.filter { $0.state != .badAddress }.count
         return members.count
     }
 
@@ -342,7 +361,25 @@ extension Engine {
             a.state = .expanded
             sendToList(value, parent: a, queue: queue, aliasLevel: aliasLevel + 1)
             if a.selfReference && a.state == .expanded { a.state = .ok }
+            aliasOwner(a)
         }
+    }
+
+    /// The owner of a list alias: `owner-<alias>` looked up as an alias
+    /// (`owner-owner` for an alias that is itself an owner- alias, or
+    /// whose name is too long); its value becomes the owner unless it
+    /// holds one of `,:/|"` (a list, a program, a file): then the name
+    /// `owner-<alias>` itself.  The transcript notes the list.
+    func aliasOwner(_ a: Recipient) {
+        let user = a.address.user
+        let prefix = Array("owner-".utf8)
+        let name = user.starts(with: prefix) || user.count > Self.maxOwnerAliasName
+            ? Array("owner-owner".utf8) : prefix + user
+        guard case .found(let value) = aliasLookup(name) else { return }
+        let special: [UInt8] = Array(",:/|\"".utf8)
+        a.owner = value.contains(where: { special.contains($0) }) ? name : value
+        mailingListNotes.append((rewriter.errorTranscript?.count ?? 0,
+                                 Array("Message delivered to mailing list ".utf8) + a.printable))
     }
 
     public enum AliasAnswer: Equatable { case found([UInt8]), notFound, tempFail }

@@ -14,7 +14,9 @@
 // is then delivered after the 250 reply (deliverAccepted: i in this
 // process, before the next command is read, with delivery errors mailed
 // back; b in a forked child); the daemon instead starts a detached queue
-// run of each accepted message (acceptedIDs).
+// run of each accepted message (acceptedIDs).  Lists with an owner-
+// alias expanded at RCPT make the message split at DATA (OwnerSplit.swift):
+// the owners' envelopes are queued first and delivered after it.
 // Promises: 250 after DATA is sent only once the qf is durably in place;
 // a failed commit is a 4xx reply and leaves nothing behind.  Engine
 // errors become reply lines with their code and enhanced code.
@@ -83,6 +85,11 @@ public final class SMTPServer {
     let now: () -> time_t
     /// The message accepted by the last DATA, to deliver once its 250 is out.
     var accepted: (id: [UInt8], qdir: String, unbound: [(Int, QueueFile.Header)])? = nil
+    /// The list owners' envelopes split off the accepted message
+    /// (OwnerSplit.swift), delivered after it; `acceptedQueued`: the
+    /// message itself kept recipients and was queued.
+    var acceptedClones: [SubmittedEnvelope] = []
+    var acceptedQueued = true
     /// ${daemon_flags}: "c u" for -bs (DirectSubmissionModifiers), the
     /// listener's M= letters in a daemon.
     var daemonFlags: [UInt8] = Array("c u".utf8)
@@ -290,6 +297,7 @@ public final class SMTPServer {
         guard c.verb == .etrn, !c.argument.isEmpty, session.disabled.contains(.etrn),
               let sink = engine.logSink, engine.logLevel > 5 else { return }
         if envelopeID == nil { envelopeID = newQueueID(now()) }
+        engine.mailingListNotes = []
         sink.log(priority: LOG_INFO, "\(envelopeID!.bytes.string): \(macro("_").string): ETRN \(c.argument.string) [rejected]")
     }
 
@@ -743,17 +751,47 @@ public final class SMTPServer {
         qf.quarantineReason = policy.quarantine
         // a quarantined envelope is not split (no EF_SPLIT)
         if policy.quarantine != nil { qf.flags.remove(.split) }
+        // list owners (aliases expanded at RCPT): their recipients go into
+        // envelopes of their own, queued first (not yet with Q lines)
+        var clones: [(id: [UInt8], owner: [UInt8], qf: QueueFile)] = []
+        if policy.quarantine == nil && engine.config.queueGroups.isEmpty {
+            var index: [ObjectIdentifier: Int] = [:]
+            for (i, r) in sendable.enumerated() { index[ObjectIdentifier(r)] = i }
+            var taken = Set<Int>()
+            for split in engine.splitByOwner(queue, sender: qf.sender) {
+                let members = split.members.compactMap { index[ObjectIdentifier($0)] }.filter { $0 < qf.recipients.count }.sorted()
+                taken.formUnion(members)
+                clones.append((newQueueID(t).bytes, split.owner,
+                               engine.cloneControlFile(qf, owner: split.owner, recipients: engine.keepRecipients(qf, members))))
+            }
+            if !taken.isEmpty { qf.recipients = engine.keepRecipients(qf, qf.recipients.indices.filter { !taken.contains($0) }) }
+        }
         let mode = engine.config.options["QueueFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600
         let committer = QueueCommitter(directory: qdir, fileMode: mode)
-        if committer.commit(id: qid.bytes, data: msg.body, control: QueueFileWriter.encode(qf),
-                            kind: policy.quarantine == nil ? .control : .quarantined) != nil {
+        for c in clones where committer.commit(id: c.id, data: msg.body, control: QueueFileWriter.encode(c.qf)) != nil {
             return SMTPReply(451, "4.3.0", "Temporary failure: cannot queue message").encoded
         }
+        let originalQueued = clones.isEmpty || !qf.recipients.isEmpty
+        if originalQueued, committer.commit(id: qid.bytes, data: msg.body, control: QueueFileWriter.encode(qf),
+                                            kind: policy.quarantine == nil ? .control : .quarantined) != nil {
+            return SMTPReply(451, "4.3.0", "Temporary failure: cannot queue message").encoded
+        }
+        engine.logClones(id: qid.bytes, clones.map { ($0.id, $0.owner) })
         filterState.inTransaction = false
         // (a quarantined message waits in its hf file: nothing to deliver)
         if policy.quarantine == nil {
-            acceptedIDs.append(qid.bytes)
+            if originalQueued { acceptedIDs.append(qid.bytes) }
+            acceptedIDs += clones.reversed().map { $0.id }
             accepted = (qid.bytes, qdir, unbound.map { ($0.0, $0.1.queueHeader) })
+            acceptedQueued = originalQueued
+            // (in a session the transcript starts at DATA: alias()'s
+            // "Message delivered to mailing list" lines at RCPT are not in it)
+            acceptedClones = clones.reversed().map { c in
+                var e = SubmissionErrors()
+                e.owner = true
+                e.leadingTranscript = []
+                return SubmittedEnvelope(id: c.id, errors: e)
+            }
         }
         return SMTPReply(250, "2.0.0", "\(qid.bytes.string) Message accepted for delivery").encoded
     }
@@ -767,8 +805,16 @@ public final class SMTPServer {
         engine.out.flush()
         let quiet = rw.quietNotices
         // (b: sendmail's child reads the message back from the qf)
-        engine.deliverSubmitted(id: a.id, qdir: a.qdir, unbound: engine.deliveryMode == UInt8(ascii: "b") ? [] : a.unbound,
-                                inSession: true)
+        var errors: SubmissionErrors? = nil
+        if !acceptedClones.isEmpty {
+            var e = SubmissionErrors()
+            e.leadingTranscript = []
+            errors = e
+        }
+        engine.deliverSubmitted(id: acceptedQueued ? a.id : nil, qdir: a.qdir,
+                                unbound: engine.deliveryMode == UInt8(ascii: "b") ? [] : a.unbound,
+                                inSession: true, submissionErrors: errors, clones: acceptedClones)
+        acceptedClones = []
         rw.quietNotices = quiet
     }
 

@@ -12,8 +12,13 @@
 // mode) delivers at once through the queue run's deliverLockedEntry
 // (QueueEntry.swift) before we exit; b (the default) forks a child that
 // inherits the qf's lock and delivers while the caller already has its
-// exit status; q and d leave it queued.  Not yet: delivery at submission
-// of a message split across queue groups (Q lines): it is left to queue runs.
+// exit status; q and d leave it queued.  Lists with an owner- alias split
+// the envelope as sendall() does (OwnerSplit.swift): each owner's envelope
+// is queued (before the original, which is queued only if it kept
+// recipients), logged, and delivered after the original with its errors
+// mailed to the owner; one transcript runs through them all.  Not yet:
+// delivery at submission of a message split across queue groups (Q
+// lines): it is left to queue runs; owner splits with Q lines.
 // Promises: returns success only after the qf is durably in place (before
 // any delivery or fork); on a queue failure nothing is left behind and
 // sendmail's messages and exit status are reported.  No more blocks free
@@ -41,8 +46,9 @@
 // Untrusted users get sendmail's X-Authentication-Warning: headers
 // (PrivacyOptions=authwarnings) and no AUTH= parameter.  Notices (0xx,
 // 8xx) are shown only with -v, as sendmail does outside test mode.
-// Not done yet: ErrorMode=w writing to the user's terminal, the cf defaults sendmail binds into the
-// qf with $u when a recipient failed and nothing was returned (ErrorMode=q),
+// Queued with ErrorMode=q and a failed recipient, the cf's empty defaults
+// are bound into the qf with $u the local sender's name, as sendmail's.
+// Not done yet: ErrorMode=w writing to the user's terminal,
 // "alias database unavailable" when the alias file is missing,
 // MaxMessageSize, queue groups.
 
@@ -51,6 +57,13 @@ import SMBase
 import SMRules
 import SMConfig
 import SMQueueFormat
+
+/// One envelope queued at submission, to deliver now: the message's
+/// own, or a list owner's (OwnerSplit.swift).
+struct SubmittedEnvelope {
+    var id: [UInt8]
+    var errors: SubmissionErrors?
+}
 
 extension Engine {
     /// Runs the submission; `readInput` is called once, after the command
@@ -127,6 +140,7 @@ extension Engine {
         // the recipients' errors, for a report after delivery (modes i, b)
         rw.errorTranscript = []
         defer { rw.errorTranscript = nil }
+        mailingListNotes = []
         for r in o.recipients { sendToList(r, parent: nil, queue: queue, aliasLevel: 0) }
         rw.suppressErrors = saveSuppress
         // errors in command-line recipients are returned to the sender:
@@ -183,9 +197,10 @@ extension Engine {
             if o.readRecipients && queue.entries.isEmpty {
                 rw.currentAddress = nil
                 rw.userError("No recipient addresses found in header")
-            } else if commandLineErrors > 0 && errorMode != UInt8(ascii: "q") {
-                // the errors go back as a delivery's would; the from= line
-                // is logged, the message is not queued
+            } else if commandLineErrors > 0 {
+                // the errors go back as a delivery's would (not with
+                // ErrorMode=q); the from= line is logged, the message is
+                // not queued
                 let qf = controlFile(o, message: message, headers: headers, queue: queue, sender: sender,
                                      headerErrors: headerErrors, bccFlag: false, now: now)
                 let errors = submissionErrors(queue, count: commandLineErrors, notify: o.notify)
@@ -194,6 +209,7 @@ extension Engine {
                           nrcpts: countedRecipients(queue), msgid: messageID(headers), bodyType: o.bodyType,
                           relay: rw.macros[Int(UInt8(ascii: "_"))], recipients: [], priority: qf.priority,
                           delay: Int64(time(nil)) - Int64(now))
+                if errorMode == UInt8(ascii: "q") { return exitStatus }
                 returnUnqueued(qf, id: qid.bytes, data: message.body, qdir: qdir, errors: errors,
                                unbound: unboundDefaults.map { ($0.0, $0.1.queueHeader) })
                 return errorMode == UInt8(ascii: "e") ? .ok : exitStatus
@@ -207,8 +223,12 @@ extension Engine {
         }
         addRecipientHeaderIfNeeded(&headers, queue)
 
+        // list owners: their recipients leave for envelopes of their own
+        // (not yet with Q lines)
+        let splits = config.queueGroups.isEmpty ? splitByOwner(queue, sender: sender.printable.isEmpty ? fMacro : sender.printable) : []
+        let cloned = Set(splits.flatMap { $0.members.map { ObjectIdentifier($0) } })
         let qf = controlFile(o, message: message, headers: headers, queue: queue, sender: sender,
-                             headerErrors: headerErrors, bccFlag: hasVisibleRecipientHeader, now: now)
+                             headerErrors: headerErrors, bccFlag: hasVisibleRecipientHeader, now: now, except: cloned)
         let mode = config.options["QueueFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600
         // enoughdiskspace(): no more blocks free than MinFreeBlocks (0 by
         // default) and the message is refused before anything is written,
@@ -221,8 +241,24 @@ extension Engine {
             return .osErr
         }
         let committer = QueueCommitter(directory: qdir, fileMode: mode)
+        // the owners' envelopes first (as sendmail, so that a crash loses
+        // no recipient), then the original when it kept any
+        var clones: [(id: [UInt8], owner: [UInt8], members: [Recipient])] = []
+        for split in splits {
+            let cid = assignQueueID(qdir, now: now, pid: pid, generator: &idGenerator).bytes
+            let members = Set(split.members.map { ObjectIdentifier($0) })
+            let cqf = cloneControlFile(qf, owner: split.owner,
+                                       recipients: queueRecipients(queue, notify: notifyFlags(o.notify), only: members))
+            if let failure = committer.commit(id: cid, data: message.body, control: QueueFileWriter.encode(cqf)) {
+                rw.currentAddress = nil
+                for m in failure.messages { rw.out.writeMessage(m) }
+                return failure.status
+            }
+            clones.append((cid, split.owner, split.members))
+        }
+        let originalQueued = splits.isEmpty || !qf.recipients.isEmpty
         // with Q lines: one envelope per queue group (and r= chunk)
-        if let failure = config.queueGroups.isEmpty
+        if originalQueued, let failure = config.queueGroups.isEmpty
             ? committer.commit(id: qid.bytes, data: message.body, control: QueueFileWriter.encode(qf))
             : commitAcrossQueueGroups(qf, id: qid, data: message.body, mode: mode, now: now, pid: pid, generator: &idGenerator) {
             rw.currentAddress = nil
@@ -236,8 +272,9 @@ extension Engine {
         logRecipientErrors(id: qid.bytes, queue: queue, delay: Int64(time(nil)) - Int64(now), noticeCount: commandLineErrors)
         logQueued(id: qid.bytes, sender: qf.sender, size: message.size, precedence: precedenceClass(headers),
                   nrcpts: countedRecipients(queue), msgid: msgid, bodyType: o.bodyType,
-                  relay: rw.macros[Int(UInt8(ascii: "_"))], recipients: sendable, priority: qf.priority,
-                  delay: Int64(time(nil)) - Int64(now))
+                  relay: rw.macros[Int(UInt8(ascii: "_"))], recipients: sendable.filter { !cloned.contains(ObjectIdentifier($0)) },
+                  priority: qf.priority, delay: Int64(time(nil)) - Int64(now),
+                  clones: clones.map { ($0.id, $0.owner, $0.members.filter { $0.state.isSendable }) })
         let delivery = deliveryMode
         // errors in -t header recipients: the message is only queued, the
         // errors are mailed back (whatever ErrorMode, q aside)
@@ -249,33 +286,71 @@ extension Engine {
         // ~/dead.letter, as a delivery's would (below); otherwise nothing
         // more happens now
         let returned = headerErrors ? (rw.errorTranscript ?? []).count : commandLineErrors
-        if !deliverNow && !(returned > 0 && errorMode != UInt8(ascii: "q")) {
+        // queued with ErrorMode=q and a failed recipient: nothing is
+        // returned, but the cf's empty defaults are bound into the qf with
+        // $u the local sender's name, as sendmail's qf has them
+        let bindQuietly = !deliverNow && returned > 0 && errorMode == UInt8(ascii: "q") && !unboundDefaults.isEmpty
+            && !headerErrors
+        if !deliverNow && !(returned > 0 && errorMode != UInt8(ascii: "q")) && !bindQuietly {
             return exitStatus
         }
         // delivered now (or ErrorMode=m): the recipients' errors are
         // returned with the delivery's (one dead.letter or one bounce)
         var errors = SubmissionErrors()
-        if errorMode != UInt8(ascii: "q") {
-            errors = submissionErrors(queue, count: returned, notify: o.notify)
+        if errorMode != UInt8(ascii: "q") || bindQuietly {
+            errors = submissionErrors(queue, count: returned, notify: o.notify, except: cloned)
             errors.mailed = headerErrors
         }
-        deliverSubmitted(id: qid.bytes, qdir: qdir, unbound: unboundDefaults.map { ($0.0, $0.1.queueHeader) },
-                         submissionErrors: errors, deliverNow: deliverNow)
+        // (with owners, one transcript for all envelopes, as sendmail's
+        // split envelopes share the original's)
+        if !clones.isEmpty { errors.leadingTranscript = transcriptWithListNotes(count: returned) }
+        // an owner's errors always go to the owner
+        let cloneEnvelopes: [SubmittedEnvelope] = clones.reversed().map { c in
+            var e = submissionErrors(queue, count: returned, notify: o.notify, only: Set(c.members.map { ObjectIdentifier($0) }))
+            dropNotifyRequests(&e)
+            e.owner = true
+            // (a clone starts without the original's e_message)
+            e.message = nil
+            e.leadingTranscript = errors.leadingTranscript
+            return SubmittedEnvelope(id: c.id, errors: e)
+        }
+        // an original left with failures only: they are returned first
+        if !originalQueued && !errors.failures.isEmpty && deliverNow {
+            var first = errors
+            if let t = errors.leadingTranscript { first.transcript = t }
+            returnUnqueued(qf, id: qid.bytes, data: message.body, qdir: qdir, errors: first,
+                           unbound: unboundDefaults.map { ($0.0, $0.1.queueHeader) })
+        }
+        deliverSubmitted(id: originalQueued ? qid.bytes : nil, qdir: qdir, unbound: unboundDefaults.map { ($0.0, $0.1.queueHeader) },
+                         submissionErrors: errors, deliverNow: deliverNow, clones: cloneEnvelopes)
         // ErrorMode=e (BERKnet): the errors were mailed, the exit status is 0
         if errorMode == UInt8(ascii: "e") { return .ok }
         return exitStatus
     }
 
     /// The first `count` recorded recipient errors as failures to return.
-    func submissionErrors(_ queue: SendQueue, count: Int, notify: [UInt8]?) -> SubmissionErrors {
+    /// `only`/`except` as queueRecipients' (an owner's envelope).
+    func submissionErrors(_ queue: SendQueue, count: Int, notify: [UInt8]?, only: Set<ObjectIdentifier>? = nil,
+                          except: Set<ObjectIdentifier> = []) -> SubmissionErrors {
         var errors = SubmissionErrors()
         let transcript = Array((rewriter.errorTranscript ?? []).prefix(count))
         for e in transcript { errors.transcript += Array((e.line + "\n").utf8) }
         let flags: RecipientFlags = notifyFlags(notify) ?? [.notifyFailure, .notifyDelay]
-        for r in queue.entries where r.state == .badAddress {
+        for r in queue.entries where r.state == .badAddress && !except.contains(ObjectIdentifier(r))
+            && (only?.contains(ObjectIdentifier(r)) ?? true) {
             guard let e = transcript.last(where: { $0.address == r.printable }) else { continue }
-            errors.failures.append(.init(printable: r.printable, flags: (r.primary ? RecipientFlags.primary : []).union(flags),
-                                         status: r.status ?? Array("5.0.0".utf8), reply: Array(e.reply.utf8)))
+            var f = SubmissionErrors.Failure(printable: r.printable, flags: (r.primary ? RecipientFlags.primary : []).union(flags),
+                                             status: r.status ?? Array("5.0.0".utf8), reply: Array(e.reply.utf8))
+            // an alias's member: the DSN names the alias (Final-Recipient,
+            // "expanded from:") and the member (X-Actual-Recipient)
+            if let p = r.parent, p.address.mailerName != Array("*include*".utf8) {
+                f.finalRecipient = finalRecipientLine(r)
+                f.expandedFrom = p.printable
+                f.user = r.address.user
+                f.addrType = r.address.mailer?.addrType
+                f.diagnosticType = r.address.mailer?.diagType
+            }
+            errors.failures.append(f)
         }
         errors.message = rewriter.lastUserError.map { Array($0.utf8) }
         return errors
@@ -312,7 +387,9 @@ extension Engine {
             guard logLevel > 6, let a = e.address,
                   let r = queue.entries.first(where: { $0.state == .badAddress && $0.printable == a }) else { continue }
             let (_, _, text) = stripReplyCode(e.reply)
-            sink.log(priority: LOG_INFO, "\(id.string): to=\(a.string), delay=\(Self.delayText(delay)), "
+            // (an alias's member: the alias as controlling address)
+            let ctl = r.parent.flatMap { p in controllingUser(r).map { ", ctladdr=\(p.printable.string) (\($0.uid)/\($0.gid))" } } ?? ""
+            sink.log(priority: LOG_INFO, "\(id.string): to=\(a.string)\(ctl), delay=\(Self.delayText(delay)), "
                      + "mailer=\(r.address.mailerName.string), pri=\(priority), dsn=\((r.status ?? Array("5.0.0".utf8)).string), "
                      + "reply=\(e.reply), stat=\(text)")
         }
@@ -338,19 +415,31 @@ extension Engine {
     /// `inSession`: after an SMTP DATA (errors are mailed, never printed).
     /// In the queue-only modes (or `deliverNow` false) only errors are
     /// returned, if any.
-    func deliverSubmitted(id: [UInt8], qdir: String, unbound: [(Int, QueueFile.Header)] = [], inSession: Bool = false,
-                          submissionErrors: SubmissionErrors? = nil, deliverNow asked: Bool = true) {
+    func deliverSubmitted(id: [UInt8]?, qdir: String, unbound: [(Int, QueueFile.Header)] = [], inSession: Bool = false,
+                          submissionErrors: SubmissionErrors? = nil, deliverNow asked: Bool = true,
+                          clones: [SubmittedEnvelope] = []) {
         var mode = deliveryMode
         let deliverNow = (mode == UInt8(ascii: "i") || mode == UInt8(ascii: "b")) && asked
         if !deliverNow { mode = UInt8(ascii: "q") }
-        guard deliverNow || !(submissionErrors?.failures.isEmpty ?? true) else { return }
+        // the original first, then the owners' envelopes (last split first)
+        var envelopes: [SubmittedEnvelope] = []
+        if let id { envelopes.append(SubmittedEnvelope(id: id, errors: submissionErrors)) }
+        envelopes += clones
+        envelopes = envelopes.filter { deliverNow || !($0.errors?.failures.isEmpty ?? true) }
+        guard !envelopes.isEmpty else { return }
         let sub = QueueCommitter(directory: qdir).subdirectories
-        let qfPath = QueueFileKind.control.path(in: Array(qdir.utf8), id: id, useSubdirectory: sub.qf).string
-        let fd = open(qfPath, O_RDWR | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        // someone else (a queue run) has it: it delivers it
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return }
+        // each qf locked now (a child inherits the locks); one that someone
+        // else (a queue run) has is left to it
+        var locked: [(SubmittedEnvelope, Int32)] = []
+        defer { for (_, fd) in locked { close(fd) } }
+        for e in envelopes {
+            let qfPath = QueueFileKind.control.path(in: Array(qdir.utf8), id: e.id, useSubdirectory: sub.qf).string
+            let fd = open(qfPath, O_RDWR | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { close(fd); continue }
+            locked.append((e, fd))
+        }
+        guard !locked.isEmpty else { return }
         // mailers run in the queue directory, as in a queue run; the
         // caller's (an SMTP session's) working directory comes back after
         let cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -358,9 +447,15 @@ extension Engine {
         guard chdir(qdir) == 0 else { return }
         signal(SIGPIPE, SIG_IGN)
         if mode != UInt8(ascii: "b") {
-            deliverLockedEntry(id: id, fd: fd, qdir: qdir, how: inSession ? .session : .foreground,
-                               verbose: inSession ? false : verbose, unbound: unbound, submissionErrors: submissionErrors,
-                               deliverNow: deliverNow)
+            var shared: [UInt8]? = nil
+            for (e, fd) in locked {
+                var errors = e.errors
+                if let t = shared { errors?.leadingTranscript = t }
+                let t = deliverLockedEntry(id: e.id, fd: fd, qdir: qdir, how: inSession ? .session : .foreground,
+                                           verbose: inSession ? false : verbose, unbound: unbound, submissionErrors: errors,
+                                           deliverNow: deliverNow)
+                if errors?.leadingTranscript != nil { shared = t }
+            }
             return
         }
         out.flush()
@@ -376,9 +471,16 @@ extension Engine {
             for target: Int32 in 0...2 { _ = dup2(null, target) }
             if null > 2 { close(null) }
         }
-        for other in options.inheritedDescriptors where other != fd { close(other) }
-        deliverLockedEntry(id: id, fd: fd, qdir: qdir, how: inSession ? .sessionChild : .background, verbose: false, unbound: unbound,
-                           submissionErrors: submissionErrors)
+        let ours = Set(locked.map { $0.1 })
+        for other in options.inheritedDescriptors where !ours.contains(other) { close(other) }
+        var shared: [UInt8]? = nil
+        for (e, fd) in locked {
+            var errors = e.errors
+            if let t = shared { errors?.leadingTranscript = t }
+            let t = deliverLockedEntry(id: e.id, fd: fd, qdir: qdir, how: inSession ? .sessionChild : .background,
+                                       verbose: false, unbound: unbound, submissionErrors: errors)
+            if errors?.leadingTranscript != nil { shared = t }
+        }
         out.flush()
         _exit(0)
     }

@@ -4,7 +4,8 @@
 // expanded into the send queue as for a message (Recipients.swift:
 // aliases, :include:, .forward, ruleset 5, the password file); every
 // address that could be sent is then reported "deliverable", in queue
-// order.
+// order, envelope by envelope when lists with owners split it
+// (OwnerSplit.swift).
 // Promises: messages and exit status as sendmail's verify mode.
 
 import Glibc
@@ -26,7 +27,13 @@ extension Engine {
         for arg in operands {
             sendToList(arg, parent: nil, queue: queue, aliasLevel: 0)
         }
-        for r in queue.entries where r.state.isSendable {
+        // list owners split the envelope: the original's addresses come
+        // first, then each owner's envelope, the last split first
+        let splits = splitByOwner(queue, sender: options.realUserName)
+        let cloned = Set(splits.flatMap { $0.members.map { ObjectIdentifier($0) } })
+        let ordered = queue.entries.filter { !cloned.contains(ObjectIdentifier($0)) }
+            + splits.reversed().flatMap { $0.members }
+        for r in ordered where r.state.isSendable {
             rw.currentAddress = r.printable
             let a = r.address
             if let h = a.host, !h.isEmpty {

@@ -72,6 +72,8 @@ if let code = engine.config.fatalExit {
     exit(code)
 }
 if let x = cl.trafficLogFile, [.smtp, .deliver, .queueRun].contains(cl.mode) { engine.startTrafficLog(x) }
+// RunAsUser: root gives way to that user before the work starts
+if [.smtp, .deliver, .queueRun].contains(cl.mode) { engine.applyRunAsUser() }
 
 switch cl.mode {
 case .test:

@@ -240,6 +240,20 @@ struct DeliverTests {
         var stderr: String
         var status: Int32
         var files: [String: String]
+
+        /// Expects this run (ours) to match the oracle's: output, exit
+        /// status, and every collected file by name and contents.
+        func expectSame(as real: Snapshot, _ label: String = "", stdout: Bool = true,
+                        sourceLocation: SourceLocation = #_sourceLocation) {
+            let prefix = label.isEmpty ? "" : label + ": "
+            if stdout { #expect(self.stdout == real.stdout, "\(prefix)stdout", sourceLocation: sourceLocation) }
+            #expect(stderr == real.stderr, "\(prefix)stderr", sourceLocation: sourceLocation)
+            #expect(status == real.status, "\(prefix)exit status", sourceLocation: sourceLocation)
+            #expect(files.keys.sorted() == real.files.keys.sorted(), "\(prefix)files", sourceLocation: sourceLocation)
+            for key in real.files.keys.sorted() where files[key] != nil {
+                #expect(files[key] == real.files[key], "\(prefix)\(key) differs", sourceLocation: sourceLocation)
+            }
+        }
     }
 
     /// Replaces the parts that depend on the time of the run (and, for
@@ -467,13 +481,7 @@ struct DeliverTests {
             snapshots.append(try Self.collect(dir, r, bounce: c.bounce != nil || !c.expects.isEmpty, knownIDs: known))
         }
         let (real, ours) = (snapshots[0], snapshots[1])
-        #expect(ours.stdout == real.stdout)
-        #expect(ours.stderr == real.stderr)
-        #expect(ours.status == real.status)
-        #expect(ours.files.keys.sorted() == real.files.keys.sorted())
-        for key in real.files.keys.sorted() {
-            #expect(ours.files[key] == real.files[key], "\(key) differs")
-        }
+        ours.expectSame(as: real)
         #expect(real.files.keys.contains { $0.hasPrefix("out/") } || !c.expectsMailer,
                 "the oracle ran no mailer: \(real.stdout)")
         if let expected = c.bounce {

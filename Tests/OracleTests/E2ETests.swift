@@ -1,7 +1,8 @@
 // E2ETests.swift — end to end with real peers: s-nail and mutt submit
 // through our sendmail, an alias pipes a message into procmail, one queue
 // run of ours delivers with our mail.local, and Python's mailbox module
-// reads the mailboxes back.  Everything runs in a private namespace with the
+// reads the mailboxes back (the messages split by mail.local's
+// Content-Length, as mutt splits them).  Everything runs in a private namespace with the
 // suite's host name (Tests/Fixtures/oracle/e2e/run.sh); no oracle is
 // involved — the checks are what a user would see.
 // Promises: fails (never skips) when s-nail, mutt, procmail or python3 is
@@ -53,13 +54,36 @@ struct E2ETests {
         let left = (try? fm.contentsOfDirectory(atPath: dir.appendingPathComponent("mqueue").path)) ?? []
         #expect(left.filter { $0.hasPrefix("qf") || $0.hasPrefix("df") }.isEmpty, "still queued: \(left)\n\(transcript)")
 
-        // the mailboxes, as Python's mailbox module reads them
+        // the mailboxes, as Python's mailbox module reads them, but
+        // honouring mail.local's Content-Length as mutt does: sendmail
+        // decodes s-nail's quoted-printable for the local mailer (F=9, no
+        // F=E), so "From the body" reaches the mbox unescaped, as with
+        // Debian's sendmail and mail.local
         let reader = Process()
         reader.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         reader.arguments = ["-c", """
-            import mailbox, sys
+            import mailbox, re, sys
+            def messages(path):
+                data = open(path, 'rb').read()
+                pos = 0
+                while data.startswith(b'From ', pos):
+                    eol = data.index(b'\\n', pos)
+                    start = eol + 1
+                    end_header = data.index(b'\\n\\n', start) + 2
+                    length = re.search(rb'^Content-Length: ([0-9]+)$', data[start:end_header], re.M | re.I)
+                    if length:
+                        end = end_header + int(length.group(1))
+                    else:
+                        nxt = data.find(b'\\n\\nFrom ', end_header - 1)
+                        end = (len(data) - 1 if data.endswith(b'\\n\\n') else len(data)) if nxt < 0 else nxt + 1
+                    m = mailbox.mboxMessage(data[start:end])
+                    m.set_from(data[pos + 5:eol].decode('latin-1'))
+                    yield m
+                    pos = end
+                    while data.startswith(b'\\n', pos):
+                        pos += 1
             for path in sys.argv[1:]:
-                for m in mailbox.mbox(path):
+                for m in messages(path):
                     body = m.get_payload(decode=True).decode('latin-1')
                     print(repr((path.rsplit('/', 1)[1], m.get_from().split()[0], m['Subject'], m['To'] is not None,
                                 m['Message-Id'] is not None, m['Date'] is not None, body)))
@@ -73,7 +97,8 @@ struct E2ETests {
         #expect(reader.terminationStatus == 0, "mailbox read failed: \(seen)")
         let lines = seen.split(separator: "\n").map(String.init)
         #expect(lines.count == 3, "expected 3 messages, read:\n\(seen)\n\(transcript)")
-        #expect(lines.contains { $0.contains("'root', 'root', 'via s-nail', True, True, True, 'first line\\nFrom the body, a From_ look-alike\\nlast line\\n'") },
+        // (mime7to8() ends the decoded text with one more line end)
+        #expect(lines.contains { $0.contains("'root', 'root', 'via s-nail', True, True, True, 'first line\\nFrom the body, a From_ look-alike\\nlast line\\n\\n'") },
                 "s-nail's message:\n\(seen)")
         #expect(lines.contains { $0.contains("'root', 'root', 'via mutt'") && $0.contains("'mutt body\\n'") }, "mutt's message:\n\(seen)")
         #expect(lines.contains { $0.hasPrefix("('procmail-box', 'root', 'via alias'") && $0.contains("'to procmail\\n'") },

@@ -108,13 +108,7 @@ struct QueueExpandTests {
                 snapshots.append(try DeliverTests.collect(dir, r, bounce: true, knownIDs: known))
             }
             let (real, ours) = (snapshots[0], snapshots[1])
-            #expect(ours.stdout == real.stdout, "\(name): stdout")
-            #expect(ours.stderr == real.stderr, "\(name): stderr")
-            #expect(ours.status == real.status, "\(name): exit status")
-            #expect(ours.files.keys.sorted() == real.files.keys.sorted(), "\(name): files")
-            for key in real.files.keys.sorted() {
-                #expect(ours.files[key] == real.files[key], "\(name): \(key) differs")
-            }
+            ours.expectSame(as: real, name)
             // the case does what it says
             let bounced = real.files.contains { $0.key.hasPrefix("out/") && $0.value.contains("Returned mail: see transcript") }
             #expect(bounced == c.bounce, "\(name): the oracle \(bounced ? "sent" : "did not send") a bounce: \(real.stdout)")
