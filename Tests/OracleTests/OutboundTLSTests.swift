@@ -3,7 +3,8 @@
 // certificate and trust anchors, the try_tls and tls_server rulesets and
 // the macros they see, a failed handshake, a refused STARTTLS, MAIL's
 // AUTH= parameter for a peer that offers AUTH, and AUTH from the authinfo
-// ruleset (PLAIN, LOGIN, CRAM-MD5, a 535 and the next mechanism).
+// ruleset (PLAIN, LOGIN, CRAM-MD5, a 535 and the next mechanism); also
+// the 8->7 conversion for peers without 8BITMIME (the bytes they get).
 // Each case runs as an OutboundTests case (the same comparison of the -v
 // dialogue, what sink.py's next hops received, including the TLS version,
 // cipher and client certificate each saw, the queue, mailq and the log
@@ -16,7 +17,7 @@
 
 import Testing
 
-@Suite("Outbound SMTP over TLS: STARTTLS, its options and rulesets, as sendmail")
+@Suite("Outbound SMTP session features: STARTTLS, AUTH, 8->7 for peers without 8BITMIME, as sendmail")
 struct OutboundTLSTests {
     static let clientOptions = ("O SevenBitInput=False\n", """
         O SevenBitInput=False
@@ -58,6 +59,10 @@ struct OutboundTLSTests {
         ("O SevenBitInput=False\n", "O SevenBitInput=False\nO AuthMechanisms=\(list)\n")
     }
 
+    static let mime8bit = Array(("Subject: mime\nFrom: joe@x.example\nMIME-Version: 1.0\n"
+        + "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
+        + "d\u{e9}j\u{e0} vu, a line long enough to need a soft line break when it is quoted-printable \u{e9}t\u{e9} \u{e9}t\u{e9} \u{e9}t\u{e9}\n=equals\n").utf8)
+
     static let cases: [OutboundTests.Case] = [
         // no client certificate, no trust anchors: verify=FAIL, and on
         // (EHLO again; AUTH= for the peer that now offers AUTH, after ENVID=)
@@ -93,6 +98,16 @@ struct OutboundTLSTests {
         OutboundTests.Case(name: "obauth-535", recipients: ["a@[127.0.0.16]"],
                            expects: ["535 5.7.8", ">>> AUTH LOGIN", "Sent ("],
                            cfEdits: [authinfo("wrong"), mechanisms("PLAIN LOGIN")]),
+        // 8->7 for peers without 8BITMIME (mime8to7): a MIME message is
+        // converted (to a HELO-only peer too); one that is not MIME goes
+        // as it is, unless EightBitMode=m
+        OutboundTests.Case(name: "ob8to7-mime", recipients: ["a@[127.0.0.4]", "b@[127.0.0.3]"], message: mime8bit,
+                           expects: ["X-MIME-Autoconverted: from 8bit to"]),
+        OutboundTests.Case(name: "ob8to7-not-mime", recipients: ["a@[127.0.0.4]"], message: OutboundTests.eightBit,
+                           expects: ["C: DATA"]),
+        OutboundTests.Case(name: "ob8to7-mode-m", recipients: ["a@[127.0.0.4]", "b@[127.0.0.2]"],
+                           runArguments: ["-OEightBitMode=m"], message: OutboundTests.eightBit,
+                           expects: ["X-MIME-Autoconverted: from 8bit to"]),
         // after STARTTLS: CRAM-MD5 preferred (sendmail's default AuthMechanisms)
         OutboundTests.Case(name: "obauth-cram-md5-over-tls", recipients: ["a@[127.0.0.13]"],
                            expects: [">>> AUTH CRAM-MD5", "235 2.0.0"], certificates: true,
