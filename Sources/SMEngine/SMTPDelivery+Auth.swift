@@ -5,9 +5,9 @@
 // ruleset (FEATURE(authinfo)'s, on "$&{server_name} $| $&{server_addr}")
 // gives the credentials as `$# "U:user" "I:authzid" "P:password"
 // "P=base64" "R:realm" "M:mechanisms"` (authzid: the user when not
-// given).  The mechanisms tried are the peer's, in its order, that
-// AuthMechanisms (sendmail's default: GSSAPI KERBEROS_V4 DIGEST-MD5
-// CRAM-MD5) and the M: list allow and that we implement — CRAM-MD5
+// given).  The mechanisms tried are the peer's, in its order, that the
+// M: list, else AuthMechanisms (sendmail's default: GSSAPI KERBEROS_V4
+// DIGEST-MD5 CRAM-MD5), allows and that we implement — CRAM-MD5
 // (preferred, as Cyrus SASL prefers a mechanism that sends no password),
 // PLAIN (authzid NUL user NUL password as initial response), LOGIN (user,
 // then password, to the two prompts).  A 535 drops the mechanism and the
@@ -78,7 +78,7 @@ extension Engine {
             .uppercased().split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }).map(String.init)
         let implemented = ["CRAM-MD5", "PLAIN", "LOGIN"]
         var mechs = offered.split(separator: 0x20).map { String(decoding: $0, as: UTF8.self).uppercased() }
-            .filter { allowed.contains($0) && implemented.contains($0) && (info.mechanisms?.contains($0) ?? true) }
+            .filter { (info.mechanisms ?? allowed).contains($0) && implemented.contains($0) }
         let authzid = info.authzid ?? info.user
         while !mechs.isEmpty {
             let mech = mechs.contains("CRAM-MD5") ? "CRAM-MD5" : mechs[0]

@@ -55,6 +55,17 @@ struct OutboundTLSTests {
 
         """)
     }
+    /// FEATURE(`authinfo', `hash -o @SCRATCH@/authinfo') as m4 makes it.
+    static let authinfoFeature = ("Sauthinfo\n", """
+        Kauthinfo hash -o @SCRATCH@/authinfo
+        Sauthinfo
+        R$*\t\t$: <$(authinfo AuthInfo:$&{server_name} $: ? $)>
+        R<?>\t\t$: <$(authinfo AuthInfo:$&{server_addr} $: ? $)>
+        R<?>\t\t$: <$(authinfo AuthInfo: $: ? $)>
+        R<?>\t\t$@ no\t\t\t\tno authinfo available
+        R<$*>\t\t$# $1
+
+        """)
     static func mechanisms(_ list: String) -> (String, String) {
         ("O SevenBitInput=False\n", "O SevenBitInput=False\nO AuthMechanisms=\(list)\n")
     }
@@ -108,6 +119,11 @@ struct OutboundTLSTests {
         OutboundTests.Case(name: "ob8to7-mode-m", recipients: ["a@[127.0.0.4]", "b@[127.0.0.2]"],
                            runArguments: ["-OEightBitMode=m"], message: OutboundTests.eightBit,
                            expects: ["X-MIME-Autoconverted: from 8bit to"]),
+        // FEATURE(authinfo): AuthInfo: entries by address, a default one;
+        // M: replaces AuthMechanisms (which would allow no LOGIN)
+        OutboundTests.Case(name: "obauth-authinfo-map", recipients: ["a@[127.0.0.16]", "b@[127.0.0.13]"],
+                           expects: [">>> AUTH LOGIN", ">>> AUTH CRAM-MD5"], certificates: true, cfEdits: [authinfoFeature],
+                           setup: "printf 'AuthInfo:127.0.0.16\\t\"U:joe\" \"P:secret\" \"M:LOGIN\"\\nAuthInfo:\\t\"U:joe\" \"P=c2VjcmV0\"\\n' | /usr/sbin/makemap hash @SCRATCH@/authinfo"),
         // after STARTTLS: CRAM-MD5 preferred (sendmail's default AuthMechanisms)
         OutboundTests.Case(name: "obauth-cram-md5-over-tls", recipients: ["a@[127.0.0.13]"],
                            expects: [">>> AUTH CRAM-MD5", "235 2.0.0"], certificates: true,

@@ -56,6 +56,9 @@ struct OutboundTests {
         /// Edits of the cf (OutboundTLSTests): each text replaced by the
         /// other (@SCRATCH@: the scratch directory), unless already done.
         var cfEdits: [(String, String)] = []
+        /// A shell command run in the scratch directory before the
+        /// message is queued (@SCRATCH@: that directory).
+        var setup: String? = nil
         var description: String { name }
     }
 
@@ -205,6 +208,7 @@ struct OutboundTests {
             }
             try cfText.write(toFile: cf, atomically: false, encoding: .isoLatin1)
         }
+        if let cmd = c.setup { try DeliverTests.shell("cd '\(d)' && " + cmd.replacingOccurrences(of: "@SCRATCH@", with: d)) }
         var options = SandboxOptions()
         options.modeFlag = "-bi"
         _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: [], options: options,
