@@ -202,11 +202,14 @@ extension Engine {
             let status = temporary ? SysExit.tempFail.rawValue : SysExit.unavailable.rawValue
             record(status, temporary ? "Deferred: " + refused : "", group: group, mailer: m, verbose: verbose,
                    outcome: &outcome, log: log, started: started, relay: c.relay, dsn: enhanced)
-            if let e = enhanced {
-                for q in group {
+            // (the DSN's reason and Diagnostic-Code: the ruleset's reply)
+            for q in group {
+                if let e = enhanced {
                     q.delay?.status = Array(e.utf8)
                     q.report?.status = Array(e.utf8)
                 }
+                q.report?.diagnostic = (m.diagType ?? Array("smtp".utf8), Array(refused.utf8))
+                q.delay?.diagnostic = (m.diagType ?? Array("smtp".utf8), Array(refused.utf8))
             }
             return false
         }

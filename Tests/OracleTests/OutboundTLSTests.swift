@@ -80,6 +80,9 @@ struct OutboundTLSTests {
         OutboundTests.Case(name: "obtls-starttls", submitArguments: ["-f", "root", "-V", "env+2Bid"],
                            recipients: ["a@[127.0.0.13]", "b@[127.0.0.13]"],
                            expects: [">>> STARTTLS", "AUTH=root@vm.example.test", "== tls TLSv1.3"], certificates: true),
+        // a second message reuses the TLS session (RSET over TLS)
+        OutboundTests.Case(name: "obtls-session-reused", recipients: ["a@[127.0.0.13]"], more: [["b@[127.0.0.13]"]],
+                           expects: ["Using cached ESMTP connection to [127.0.0.13]"], certificates: true),
         // the client certificate is sent; the server's verifies
         OutboundTests.Case(name: "obtls-client-cert", recipients: ["a@[127.0.0.13]"],
                            expects: ["client=countryName=US,organizationName=Example Org,commonName=client.example"],
@@ -88,6 +91,10 @@ struct OutboundTLSTests {
         OutboundTests.Case(name: "obtls-tls-server-refuses", recipients: ["a@[127.0.0.13]"],
                            expects: ["Deferred: 454 4.7.1 verify=OK subject=/C=US/O=Example+20Org/CN=server.example"],
                            certificates: true, cfEdits: [clientOptions, refusingTLSServer]),
+        // a 5xx from tls_server: the recipient fails (bounce to bin)
+        OutboundTests.Case(name: "obtls-tls-server-5xx", submitArguments: ["-f", "bin"], recipients: ["a@[127.0.0.13]"],
+                           expects: ["Service unavailable"], certificates: true,
+                           cfEdits: [(defaultTLSServer, "Stls_server\nRFAIL\t$#error $@ 5.7.1 $: \"550 untrusted server\"\n\n")]),
         // try_tls refuses: no STARTTLS for that host, others still
         OutboundTests.Case(name: "obtls-try-tls", recipients: ["a@[127.0.0.13]", "b@[127.0.0.14]"],
                            expects: ["Deferred: 454 4.7.0 TLS handshake failed."],
