@@ -44,7 +44,7 @@ let package = Package(
 
         // Composition.
         .target(name: "SMSMTP", dependencies: ["SMBase"], swiftSettings: swift6),
-        .target(name: "SMEngine", dependencies: ["SMBase", "SMRules", "SMConfig", "SMMaps", "SMQueueFormat", "SMSMTP", "SMDSN", "SMMime", "CSASL"], swiftSettings: swift6),
+        .target(name: "SMEngine", dependencies: ["SMBase", "SMRules", "SMConfig", "SMMaps", "SMQueueFormat", "SMSMTP", "SMDSN", "SMMime", "CSASL", "SMTLS"], swiftSettings: swift6),
 
         // STARTTLS over the system OpenSSL: a NIO handler on memory BIOs.
         .target(name: "SMTLS", dependencies: [

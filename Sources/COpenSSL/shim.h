@@ -10,6 +10,8 @@
 #include <openssl/pem.h>
 #include <openssl/bio.h>
 #include <openssl/dh.h>
+#include <openssl/hmac.h>
+#include <openssl/evp.h>
 
 static inline long sm_ssl_ctx_set_mode(SSL_CTX *c, long m) { return SSL_CTX_set_mode(c, m); }
 static inline long sm_ssl_ctx_set_min_proto(SSL_CTX *c, int v) { return SSL_CTX_set_min_proto_version(c, v); }
@@ -57,5 +59,9 @@ static inline void sm_ssl_ctx_verify_peer(SSL_CTX *c, int request) {
     // certificate never fails the handshake itself, as with sendmail
     SSL_CTX_set_verify(c, request ? (SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE) : SSL_VERIFY_NONE,
                        request ? sm_ssl_verify_accept : NULL);
+}
+// the client's view of the server certificate: checked, never fatal
+static inline void sm_ssl_ctx_verify_server(SSL_CTX *c) {
+    SSL_CTX_set_verify(c, SSL_VERIFY_PEER, sm_ssl_verify_accept);
 }
 #endif

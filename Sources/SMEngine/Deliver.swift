@@ -637,8 +637,15 @@ extension Engine {
 
     /// The whole message as a mailer gets it.
     func messageBytes(_ qf: QueueFile, mailer m: Mailer, data: [UInt8]) -> [UInt8] {
-        var msg = fromLine(m)
-        if converts8to7(qf, mailer: m) {
+        fromLine(m) + messageContent(qf, mailer: m, data: data, convert8to7: converts8to7(qf, mailer: m))
+    }
+
+    /// The header and body as a mailer gets them (after any From_ line);
+    /// `convert8to7`: the body through mime8to7() (the SMTP client also
+    /// asks for it, for a peer without 8BITMIME).
+    func messageContent(_ qf: QueueFile, mailer m: Mailer, data: [UInt8], convert8to7: Bool) -> [UInt8] {
+        var msg: [UInt8] = []
+        if convert8to7 {
             // deliver()/putbody(): MCIF_CVT8TO7, the body through mime8to7()
             msg += headerBytes(qf, mailer: m, omitTransferEncoding: true)
             let fields = mimeFields(qf)

@@ -67,6 +67,8 @@ public final class Engine: CfReporter {
     /// the job ends; the message bytes of the transaction in progress.
     var smtpConnections: [SMTPConnection] = []
     var pendingMessage: [UInt8] = []
+    /// The SMTP client's TLS context, once built (SMTPDelivery+TLS.swift).
+    var smtpClientTLS: AnyObject? = nil
     /// How deep deliverLockedEntry is (a bounce is delivered inside).
     var jobDepth = 0
     /// sendmail's e_msgsize of envelopes made in this process, by queue

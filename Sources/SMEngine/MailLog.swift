@@ -139,7 +139,9 @@ extension Engine {
         line += ", dsn=\(dsn)"
         // an SMTP mailer's failure: the peer's reply
         if status != 0, let reply { line += ", reply=\(reply)" }
-        line += ", stat=\(status == 0 ? (text.isEmpty ? "Sent" : text) : text)"
+        // (a long text shortened in its middle, as sendmail's MAXSHORTSTR)
+        let stat = status == 0 ? (text.isEmpty ? "Sent" : text) : text
+        line += ", stat=\(stat.utf8.count >= 203 ? shortenString(Array(stat.utf8), 203).string : stat)"
         sink.log(priority: LOG_INFO, line)
     }
 

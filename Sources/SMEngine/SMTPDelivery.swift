@@ -29,8 +29,10 @@
 // job), are probed with RSET before each reuse ("Using cached ...
 // connection"), and are closed in reverse order of opening with QUIT
 // ("Closing connection to host"), as sendmail's connection cache.
-// Not yet: 8->7 MIME conversion for a peer without 8BITMIME (call point
-// marked below), L= line wrapping, STARTTLS, AUTH, host status files,
+// STARTTLS and AUTH: SMTPDelivery+TLS.swift and SMTPDelivery+Auth.swift,
+// called once the session is greeted.
+// 8->7 MIME conversion (SMMime's mime8to7) for a peer without 8BITMIME.
+// Not yet: EightBitMode=s's refusal, L= line wrapping, host status files,
 // ConnectionCacheSize/ConnectionCacheTimeout, FallbackMXhost.
 
 import Glibc
@@ -237,7 +239,8 @@ extension Engine {
     /// Timeout.<name> in seconds (sendmail's defaults).
     func smtpTimeout(_ name: String) -> Int {
         let defaults = ["connect": 0, "iconnect": 0, "initial": 300, "helo": 300, "mail": 600, "rcpt": 3600,
-                        "datainit": 300, "datablock": 3600, "datafinal": 3600, "rset": 300, "quit": 120]
+                        "datainit": 300, "datablock": 3600, "datafinal": 3600, "rset": 300, "quit": 120,
+                        "starttls": 3600, "auth": 600]
         if let v = config.options.subValues["Timeout.\(name)"] { return Engine.seconds(v) }
         return defaults[name] ?? 300
     }
@@ -246,6 +249,8 @@ extension Engine {
         switch w {
         case .greeting: return smtpTimeout("initial")
         case .hello, .helo: return smtpTimeout("helo")
+        case .startTLS: return smtpTimeout("starttls")
+        case .auth: return smtpTimeout("auth")
         case .mail: return smtpTimeout("mail")
         case .rcpt: return smtpTimeout("rcpt")
         case .data: return smtpTimeout("datainit")
@@ -417,6 +422,14 @@ extension Engine {
                 mailLoopsBack(group, conn: c, mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started)
                 return
             }
+            // STARTTLS when offered (SMTPDelivery+TLS.swift), then AUTH
+            // (SMTPDelivery+Auth.swift)
+            if !clientStartTLS(group, conn: c, mailer: m, to: to, verbose: verbose, outcome: &outcome, log: log,
+                               started: started)
+                || !clientAuthenticate(group, conn: c, mailer: m, to: to, verbose: verbose, outcome: &outcome,
+                                       log: log, started: started) {
+                return
+            }
             c.usable = true
         }
         guard let c = conn else { return }
@@ -439,20 +452,24 @@ extension Engine {
             return r
         })
         env.bodyType = qf.bodyType
+        // (EightBitMode=m: an 8-bit message without a body type is 8BITMIME)
+        if env.bodyType == nil, eightBitMode == UInt8(ascii: "m"), qf.flags.contains(.has8Bit), !m.has("8") {
+            env.bodyType = Array("8BITMIME".utf8)
+        }
+        env.authParameter = qf.authParameter
         env.envelopeID = qf.envelopeID
         if qf.flags.contains(.retParameter) { env.ret = Array((qf.flags.contains(.noBodyReturn) ? "HDRS" : "FULL").utf8) }
-        let message = headerBytes(qf, mailer: m) + m.eol + DeliveryFormat.body(data, mailerFlags: m.flags, eol: m.eol)
-        // CALL POINT, 8->7 (sendmail's mime8to7): an 8-bit message (qf
-        // flag 8) to a peer without 8BITMIME through a mailer without F=8,
-        // with EightBitMode=m (the default), has its body converted to
-        // 7 bits (quoted-printable/base64, X-MIME-Autoconverted:) before
-        // it is sent.  The conversion belongs to SMMime (another task);
-        // until it is called here the message goes as it is.
-        let eightBitMode = config.options["EightBitMode"]?.first ?? UInt8(ascii: "m")
-        if qf.flags.contains(.has8Bit), !c.client.extensions.eightBitMIME, !m.has("8"),
-           eightBitMode == UInt8(ascii: "m") {
-            // (make `message` a var and replace it with SMMime's 8->7 conversion here)
-        }
+        // 8->7 (sendmail's MCIF_CVT8TO7): an 8-bit message (qf flag 8) to
+        // a peer without 8BITMIME through a mailer without F=8 (or through
+        // an F=7 mailer), when EightBitMode=m or the message is MIME
+        // (BODY=8BITMIME or MIME-Version:; the only case without the
+        // option, as measured), has its body converted by mime8to7() (SMMime)
+        let isMIME = qf.bodyType.map { $0.asciiCaseEquals(Array("8BITMIME".utf8)) } == true || hasHeader(qf, "MIME-Version")
+        let convert = qf.flags.contains(.has8Bit)
+            && (m.has("7") || (!c.client.extensions.eightBitMIME && !m.has("8")))
+            && (eightBitMode == UInt8(ascii: "m") || isMIME)
+        let message = convert ? messageContent(qf, mailer: m, data: data, convert8to7: true)
+            : headerBytes(qf, mailer: m) + m.eol + DeliveryFormat.body(data, mailerFlags: m.flags, eol: m.eol)
         // (dots and line ends as the mailer's F=X and E= make them: sendmail's
         // SMTP mailers have both; SMTPClient.dotStuffed is for bytes that
         // are not prepared so)
@@ -675,6 +692,8 @@ extension Engine {
         case .greeting: return "client greeting"
         case .hello: return "client EHLO"
         case .helo: return "client HELO"
+        case .startTLS: return "client STARTTLS"
+        case .auth: return "client AUTH"
         case .mail: return "client MAIL"
         case .rcpt: return "client RCPT"
         case .data: return "client DATA 354"

@@ -4,9 +4,12 @@
 // usersmtp.c runs it, as an explicit state machine: the greeting, EHLO
 // (LHLO for LMTP) when the mailer has F=a or the greeting says "ESMTP",
 // falling back to HELO after a 5xx, the EHLO keyword list (PIPELINING,
-// SIZE, 8BITMIME, DSN, ENHANCEDSTATUSCODES...), then per transaction
-// MAIL with SIZE=/BODY=/ENVID=/RET= (the last two only when the peer
-// offers DSN), RCPT with NOTIFY=/ORCPT= (only with DSN), pipelined as one
+// SIZE, 8BITMIME, DSN, ENHANCEDSTATUSCODES, STARTTLS, AUTH...), STARTTLS
+// when the caller asks (the caller's handshake, then EHLO again), AUTH
+// with a mechanism the caller picked (its challenges and answers), then
+// per transaction MAIL with SIZE=/BODY=/ENVID=/RET= (the last two only
+// when the peer offers DSN) and AUTH= (the qf's, when the peer offers
+// AUTH), RCPT with NOTIFY=/ORCPT= (only with DSN), pipelined as one
 // batch of RCPTs and DATA when the peer offers PIPELINING, DATA, the
 // message and its dot, LMTP's one reply per accepted recipient after the
 // dot, RSET and QUIT.
@@ -142,6 +145,8 @@ public struct SMTPClient: Sendable {
         public var size: Int
         /// The qf's body type (7BIT, 8BITMIME) for BODY= with 8BITMIME.
         public var bodyType: [UInt8]? = nil
+        /// AUTH= (xtext; the qf's A line), sent when the peer offers AUTH.
+        public var authParameter: [UInt8]? = nil
         /// ENVID= (xtext) and RET=FULL/HDRS, sent with DSN only.
         public var envelopeID: [UInt8]? = nil
         public var ret: [UInt8]? = nil
@@ -164,7 +169,7 @@ public struct SMTPClient: Sendable {
 
     /// What the next reply answers (the caller's timeout for it).
     public enum Awaiting: Sendable, Equatable {
-        case greeting, hello, helo, mail, rcpt(Int), data, dataEnd, lmtpRecipient(Int), rset, quit, nothing
+        case greeting, hello, helo, startTLS, auth, mail, rcpt(Int), data, dataEnd, lmtpRecipient(Int), rset, quit, nothing
     }
 
     public enum Action: Sendable, Equatable {
@@ -174,6 +179,19 @@ public struct SMTPClient: Sendable {
         case sendMessage
         /// Greeting and HELO/EHLO done: a transaction may start.
         case ready
+        /// STARTTLS answered 2xx: the caller runs the TLS handshake, then
+        /// `restartAfterTLS()`.
+        case tlsReady
+        /// STARTTLS refused (the session goes on in clear, or not, as the
+        /// caller's tls_server ruleset decides).
+        case tlsRefused(SMTPClientReply)
+        /// AUTH: a 334 challenge (base64-decoded); answer with
+        /// `authResponse`.
+        case authChallenge([UInt8])
+        /// AUTH: 235.
+        case authenticated(SMTPClientReply)
+        /// AUTH: any other reply (535: the mechanism failed).
+        case authFailed(SMTPClientReply)
         /// The session cannot be used: greeting or HELO refused.
         case sessionFailed(SMTPClientReply)
         /// MAIL refused: the whole transaction failed with it.
@@ -247,6 +265,14 @@ public struct SMTPClient: Sendable {
             extensions = SMTPExtensions()
             peerHelloName = Self.firstWord(reply)
             return [.ready]
+        case .startTLS:
+            return reply.type == 2 ? [.tlsReady] : [.tlsRefused(reply)]
+        case .auth:
+            if reply.code == 334 {
+                let t = reply.text
+                return [.authChallenge(Self.base64Decode(t) ?? [])]
+            }
+            return reply.type == 2 ? [.authenticated(reply)] : [.authFailed(reply)]
         case .mail:
             guard reply.type == 2 else {
                 transactionFailed = true
@@ -312,6 +338,70 @@ public struct SMTPClient: Sendable {
         return [.send(mailCommand(e))]
     }
 
+    /// STARTTLS (after `.ready`, when the peer offers it); its reply is
+    /// `.tlsReady` or `.tlsRefused`.
+    public mutating func startTLS() -> [Action] {
+        expected = [.startTLS]
+        return [.send(Array("STARTTLS".utf8))]
+    }
+
+    /// The handshake is done: what the peer offered in clear is
+    /// forgotten, and EHLO (LHLO) is sent again; `.ready` follows.
+    public mutating func restartAfterTLS() -> [Action] {
+        extensions = SMTPExtensions()
+        expected = [.hello]
+        return [.send(Array((options.lmtp ? "LHLO " : "EHLO ").utf8) + options.heloName)]
+    }
+
+    /// AUTH mechanism [initial response]; `.authChallenge`,
+    /// `.authenticated` or `.authFailed` follows.
+    public mutating func auth(_ mechanism: [UInt8], initialResponse: [UInt8]?) -> [Action] {
+        expected = [.auth]
+        var c = Array("AUTH ".utf8) + mechanism
+        if let r = initialResponse { c += [0x20] + (r.isEmpty ? [UInt8(ascii: "=")] : Self.base64Encode(r)) }
+        return [.send(c)]
+    }
+
+    /// The answer to a challenge, base64-encoded.
+    public mutating func authResponse(_ data: [UInt8]) -> [Action] {
+        expected = [.auth]
+        return [.send(Self.base64Encode(data))]
+    }
+
+    static let base64Alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    public static func base64Encode(_ d: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        var i = 0
+        while i < d.count {
+            let n = min(3, d.count - i)
+            let b0 = d[i], b1 = n > 1 ? d[i + 1] : 0, b2 = n > 2 ? d[i + 2] : 0
+            out.append(base64Alphabet[Int(b0 >> 2)])
+            out.append(base64Alphabet[Int((b0 & 3) << 4 | b1 >> 4)])
+            out.append(n > 1 ? base64Alphabet[Int((b1 & 15) << 2 | b2 >> 6)] : UInt8(ascii: "="))
+            out.append(n > 2 ? base64Alphabet[Int(b2 & 63)] : UInt8(ascii: "="))
+            i += 3
+        }
+        return out
+    }
+
+    /// nil: not base64.
+    public static func base64Decode(_ s: [UInt8]) -> [UInt8]? {
+        var out: [UInt8] = []
+        var acc: UInt32 = 0, bits = 0
+        for c in s {
+            if c == UInt8(ascii: "=") { break }
+            guard let v = base64Alphabet.firstIndex(of: c) else { return nil }
+            acc = acc << 6 | UInt32(v)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8((acc >> UInt32(bits)) & 0xFF))
+            }
+        }
+        return out
+    }
+
     /// RSET; its reply (any) ends with `.transactionDone`.
     public mutating func reset() -> [Action] {
         expected.append(.rset)
@@ -340,6 +430,7 @@ public struct SMTPClient: Sendable {
             if let id = e.envelopeID { c += Array(" ENVID=".utf8) + id }
             if let r = e.ret { c += Array(" RET=".utf8) + r }
         }
+        if extensions.auth != nil, let a = e.authParameter, !a.isEmpty { c += Array(" AUTH=".utf8) + a }
         return c
     }
 

@@ -50,6 +50,15 @@ struct OutboundTests {
         var lmtpMailer = false
         /// The esmtp mailer's r= (recipients per transaction).
         var esmtpMaxRcpt: Int? = nil
+        /// The test certificates (DaemonTests.certificates) in the
+        /// scratch's tls/, where sink.py's TLS next hops find theirs.
+        var certificates = false
+        /// Edits of the cf (OutboundTLSTests): each text replaced by the
+        /// other (@SCRATCH@: the scratch directory), unless already done.
+        var cfEdits: [(String, String)] = []
+        /// A shell command run in the scratch directory before the
+        /// message is queued (@SCRATCH@: that directory).
+        var setup: String? = nil
         var description: String { name }
     }
 
@@ -187,6 +196,19 @@ struct OutboundTests {
             }
             #expect(cfText.contains("v6.ob.test"), "no Sparse=0 in the cf to route v6 and multi")
         }
+        if c.certificates { _ = try DaemonTests.certificates(dir) }
+        if !c.cfEdits.isEmpty {
+            var cfText = try String(contentsOfFile: cf, encoding: .isoLatin1)
+            for (from, to) in c.cfEdits {
+                let new = to.replacingOccurrences(of: "@SCRATCH@", with: d)
+                if !cfText.contains(new) {
+                    #expect(cfText.contains(from), "the cf has no \"\(from)\" to edit")
+                    cfText = cfText.replacingOccurrences(of: from, with: new)
+                }
+            }
+            try cfText.write(toFile: cf, atomically: false, encoding: .isoLatin1)
+        }
+        if let cmd = c.setup { try DeliverTests.shell("cd '\(d)' && " + cmd.replacingOccurrences(of: "@SCRATCH@", with: d)) }
         var options = SandboxOptions()
         options.modeFlag = "-bi"
         _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: [], options: options,

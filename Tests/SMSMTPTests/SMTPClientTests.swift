@@ -35,6 +35,47 @@ struct SMTPClientTests {
         return e
     }
 
+    @Test("STARTTLS: 220 hands the handshake to the caller, EHLO again forgets the clear offer; a 454 is handed back")
+    func startTLS() {
+        var c = SMTPClient(options: .init(heloName: b("vm.example.test")))
+        _ = c.receive(reply("220 peer ESMTP"))
+        #expect(c.receive(reply("250-peer", "250-STARTTLS", "250 PIPELINING")) == [.ready])
+        #expect(c.extensions.startTLS && c.extensions.pipelining)
+        #expect(sent(c.startTLS()) == ["STARTTLS"])
+        #expect(c.awaiting == .startTLS)
+        #expect(c.receive(reply("220 2.0.0 Ready to start TLS")) == [.tlsReady])
+        #expect(sent(c.restartAfterTLS()) == ["EHLO vm.example.test"])
+        #expect(!c.extensions.startTLS)
+        #expect(c.receive(reply("250-peer", "250 AUTH PLAIN LOGIN")) == [.ready])
+        #expect(c.extensions.auth == b("PLAIN LOGIN") && !c.extensions.startTLS)
+        // the qf's AUTH= goes last, when AUTH is offered
+        var e = envelope(["a@b"])
+        e.authParameter = b("root@vm.example.test")
+        #expect(sent(c.begin(e)) == ["MAIL From:<joe@x.example> AUTH=root@vm.example.test"])
+        var d = SMTPClient(options: .init(heloName: b("h")))
+        _ = d.startTLS()
+        let r = reply("454 4.7.0 TLS not available")
+        #expect(d.receive(r) == [.tlsRefused(r)])
+    }
+
+    @Test("AUTH: the initial response and answers base64-encoded, challenges decoded, 235 and 535 handed back")
+    func auth() {
+        var c = SMTPClient(options: .init(heloName: b("h")))
+        #expect(sent(c.auth(b("PLAIN"), initialResponse: b("joe") + [0] + b("joe") + [0] + b("secret")))
+                == ["AUTH PLAIN am9lAGpvZQBzZWNyZXQ="])
+        #expect(c.receive(reply("235 2.0.0 OK")) == [.authenticated(reply("235 2.0.0 OK"))])
+        #expect(sent(c.auth(b("LOGIN"), initialResponse: nil)) == ["AUTH LOGIN"])
+        #expect(c.receive(reply("334 VXNlcm5hbWU6")) == [.authChallenge(b("Username:"))])
+        #expect(sent(c.authResponse(b("joe"))) == ["am9l"])
+        #expect(c.awaiting == .auth)
+        #expect(c.receive(reply("535 5.7.8 no")) == [.authFailed(reply("535 5.7.8 no"))])
+        for s in ["", "a", "ab", "abc", "abcd", "\u{0}\u{ff}"] {
+            let bytes = Array(s.utf8)
+            #expect(SMTPClient.base64Decode(SMTPClient.base64Encode(bytes)) == bytes)
+        }
+        #expect(SMTPClient.base64Decode(b("not base64!")) == nil)
+    }
+
     @Test("multi-line replies, enhanced codes and the EHLO keyword list")
     func replies() {
         let r = reply("250-peer hello", "250-SIZE 2048", "250-dsn", "250 PIPELINING")

@@ -21,13 +21,25 @@
 #   127.0.0.10 greeting 554 5.7.1 (no service for you)
 #   127.0.0.11 ESMTP without PIPELINING; never answers a RCPT
 #   127.0.0.12 ESMTP that greets with the client's own name (a mail loop)
+#   127.0.0.13 ESMTP with STARTTLS (certificates: tls/ next to LOGFILE:
+#              server.crt/key, ca.crt to check a client's certificate, which
+#              is asked for); after the handshake "== tls <version> <cipher>
+#              client=<subject or none>" is logged and EHLO offers AUTH
+#              LOGIN PLAIN CRAM-MD5 (credentials as for 127.0.0.16)
+#   127.0.0.14 ESMTP offering STARTTLS that answers 220 and then the
+#              client's hello with a fatal handshake_failure alert
+#   127.0.0.15 ESMTP offering STARTTLS that refuses it: 454 4.7.0
+#   127.0.0.16 ESMTP with AUTH PLAIN LOGIN (in clear): user "joe" password
+#              "secret" (AUTH PLAIN with an initial response or LOGIN
+#              with prompts; CRAM-MD5 with a fixed challenge); anything
+#              else 535 5.7.8
 # A recipient's local part decides its RCPT reply: t4... 451 4.2.0, r5...
 # 550 5.1.1 User unknown, o4... 451 4.2.0 the first time only (a file
 # LOGFILE.once-<local part> remembers it: accepted by the next run); d5
 # as any recipient: 554 5.6.0 after DATA; d4: 452 4.3.1 after DATA;
 # with LMTP m5... 550 5.2.2 after DATA.  A sender's local part decides
 # MAIL's reply: m5... 553 5.1.8, m4... 451 4.1.8.
-import asyncio, os, subprocess, sys
+import asyncio, base64, hmac, os, ssl, subprocess, sys
 
 LOG = sys.argv[1]
 PROGRAM = sys.argv[2:]
@@ -38,7 +50,17 @@ def log(line):
 
 KINDS = {"127.0.0.2": "full", "127.0.0.3": "old", "127.0.0.4": "bare", "127.0.0.6": "hang",
          "127.0.0.7": "busy", "127.0.0.8": "lmtp", "127.0.0.9": "drop", "127.0.0.10": "refuse",
-         "127.0.0.11": "slowrcpt", "127.0.0.12": "loop"}
+         "127.0.0.11": "slowrcpt", "127.0.0.12": "loop",
+         "127.0.0.13": "tls", "127.0.0.14": "tlsdrop", "127.0.0.15": "tls454", "127.0.0.16": "auth"}
+TLSDIR = os.path.join(os.path.dirname(os.path.abspath(LOG)), "tls")
+CHALLENGE = b"<1896.697170952@sink.test>"
+
+def check_plain(b64):
+    try:
+        parts = base64.b64decode(b64, validate=True).split(b"\0")
+    except Exception:
+        return False
+    return len(parts) == 3 and parts[1] == b"joe" and parts[2] == b"secret"
 
 async def session(reader, writer, addr, kind):
     log(b"== connect " + addr.encode())
@@ -67,6 +89,7 @@ async def session(reader, writer, addr, kind):
     await reply("220 sink.test ESMTP ready" if kind != "lmtp" else "220 sink.test LMTP ready")
     rcpts = []
     mail = False
+    secure = False
     while True:
         line = await reader.readline()
         if not line:
@@ -82,6 +105,15 @@ async def session(reader, writer, addr, kind):
                 await reply("250 sink.test hello")
             elif kind == "loop":
                 await reply("250-vm.example.test Hello there\n250 PIPELINING")
+            elif kind in ("tls", "tlsdrop", "tls454", "auth"):
+                offer = "250 sink.test hello\n250 ENHANCEDSTATUSCODES\n250 PIPELINING\n250 8BITMIME\n250 SIZE 1000000\n250 DSN"
+                if kind == "auth":
+                    offer += "\n250 AUTH PLAIN LOGIN"
+                elif secure:
+                    offer += "\n250 AUTH LOGIN PLAIN CRAM-MD5"
+                if kind != "auth" and not secure:
+                    offer += "\n250 STARTTLS"
+                await reply(offer + "\n250 HELP")
             else:
                 await reply("250 sink.test hello\n250 ENHANCEDSTATUSCODES\n250 PIPELINING\n250 8BITMIME\n"
                             "250 SIZE 1000000\n250 DSN\n250 HELP")
@@ -155,6 +187,71 @@ async def session(reader, writer, addr, kind):
         elif cmd == b"QUIT":
             await reply("221 2.0.0 sink.test closing connection")
             break
+        elif line.upper() == b"STARTTLS" and kind == "tls454":
+            await reply("454 4.7.0 TLS not available due to local problem")
+        elif line.upper() == b"STARTTLS" and kind == "tlsdrop":
+            await reply("220 2.0.0 Ready to start TLS")
+            # the client's hello is answered with a fatal alert
+            await reader.read(5)
+            log(b"== alert")
+            writer.write(b"\x15\x03\x03\x00\x02\x02\x28")  # alert: handshake_failure
+            await writer.drain()
+            writer.close()
+            return
+        elif line.upper() == b"STARTTLS" and kind == "tls" and not secure:
+            await reply("220 2.0.0 Ready to start TLS")
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(os.path.join(TLSDIR, "server.crt"), os.path.join(TLSDIR, "server.key"))
+            ctx.load_verify_locations(os.path.join(TLSDIR, "ca.crt"))
+            ctx.verify_mode = ssl.CERT_OPTIONAL
+            try:
+                await writer.start_tls(ctx)
+            except (ssl.SSLError, OSError) as e:
+                log(b"== tls failed")
+                writer.close()
+                return
+            so = writer.get_extra_info("ssl_object")
+            peer = so.getpeercert()
+            who = ",".join("%s=%s" % kv for rdn in peer["subject"] for kv in rdn) if peer else "none"
+            log(("== tls %s %s client=%s" % (so.version(), so.cipher()[0], who)).encode())
+            secure = True
+            rcpts = []
+        elif cmd == b"AUTH" and (kind == "auth" or secure):
+            words = line.split()
+            mech = words[1].upper() if len(words) > 1 else b""
+            ok = False
+            if mech == b"PLAIN":
+                if len(words) > 2:
+                    ok = check_plain(words[2])
+                else:
+                    await reply("334 ")
+                    r = (await reader.readline()).rstrip(b"\r\n")
+                    log(b"C: " + r)
+                    ok = check_plain(r)
+            elif mech == b"LOGIN":
+                answers = []
+                for prompt in ("VXNlcm5hbWU6", "UGFzc3dvcmQ6"):
+                    await reply("334 " + prompt)
+                    r = (await reader.readline()).rstrip(b"\r\n")
+                    log(b"C: " + r)
+                    try:
+                        answers.append(base64.b64decode(r, validate=True))
+                    except Exception:
+                        answers.append(b"?")
+                ok = answers == [b"joe", b"secret"]
+            elif mech == b"CRAM-MD5":
+                await reply("334 " + base64.b64encode(CHALLENGE).decode())
+                r = (await reader.readline()).rstrip(b"\r\n")
+                log(b"C: " + r)
+                want = b"joe " + hmac.new(b"secret", CHALLENGE, "md5").hexdigest().encode()
+                try:
+                    ok = base64.b64decode(r, validate=True) == want
+                except Exception:
+                    ok = False
+            if ok:
+                await reply("235 2.0.0 OK Authenticated")
+            else:
+                await reply("535 5.7.8 Authentication credentials invalid")
         elif cmd == b"NOOP":
             await reply("250 2.0.0 OK")
         else:
