@@ -67,6 +67,9 @@ public final class Engine: CfReporter {
     /// the job ends; the message bytes of the transaction in progress.
     var smtpConnections: [SMTPConnection] = []
     var pendingMessage: [UInt8] = []
+    /// What this process's connection attempts found of each SMTP host
+    /// (sendmail's mci status), by mailer and lower-cased host name.
+    var smtpHostStatus: [String: HostStatusRecord] = [:]
     /// How deep deliverLockedEntry is (a bounce is delivered inside).
     var jobDepth = 0
     /// sendmail's e_msgsize of envelopes made in this process, by queue
