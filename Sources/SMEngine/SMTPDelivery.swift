@@ -4,9 +4,19 @@
 // usersmtp.c do it: P=[IPC] mailers over TCP, and mailers whose A= has no
 // $u over their program's pipe (SMTPDeliveryPipe.swift; F=z: LMTP, as
 // FEATURE(local_lmtp)'s).  The host is $h from ruleset 0; an `[address]`
-// literal is connected to directly, any other name through its MX hosts
-// (HostResolution.getmxrr) and their addresses, IPv6 then IPv4 as
-// Debian's sendmail finds them, tried in order until one answers.  One
+// literal is connected to directly, any other name through getmxrr as
+// deliver() asks it (HostResolution: the local host and every MX after it
+// dropped, FallbackMXhost last; an MX list whose best host is this one is
+// the "MX list for h points back to $j" configuration error; no such
+// domain: "Host unknown (Name server: h: host not found)"), each MX host
+// in turn ("Connecting to <MX host> via <mailer>"), its addresses IPv6
+// then IPv4 as Debian's sendmail finds them.  Each host's outcome is kept
+// for the run and written to HostStatusDirectory (refused: E<errno> S75
+// D4.4.1; no address: H2 S75 D4.4.3 or S68; greeting 421 S75 D4.5.0 with
+// an empty R, 5xx S69 D5.5.0 R<reply>; a session S0, after a message
+// D<status> R<its reply>); a host whose last attempt failed less than
+// Timeout.hoststatus ago is passed over without a connection, its status
+// giving the recipients' ("Deferred: Connection refused by h").  One
 // transaction per group (the send list's grouping by mailer and host, at
 // most r= recipients); SMTPClient (SMSMTP) decides the dialogue, this file
 // carries it out and maps each reply into the recipient's fate as sendmail
@@ -26,12 +36,18 @@
 // (connect, initial, helo, mail, rcpt, datainit, datablock, datafinal,
 // rset, quit); a timeout defers the recipients still open.
 // Sessions stay open for the rest of the queue run (a submission's: its
-// job), are probed with RSET before each reuse ("Using cached ...
-// connection"), and are closed in reverse order of opening with QUIT
-// ("Closing connection to host"), as sendmail's connection cache.
+// job) in the slots of sendmail's connection cache: ConnectionCacheSize
+// of them (default 1); a new session takes a free slot, else that of the
+// one used least recently (of equals the later slot), which is closed
+// first, as are those idle for ConnectionCacheTimeout; a cached session
+// (found by MX host name) is probed with RSET before each reuse ("Using
+// cached ... connection"); at the end they are closed, last slot first,
+// with QUIT ("Closing connection to host").
 // Not yet: 8->7 MIME conversion for a peer without 8BITMIME (call point
-// marked below), L= line wrapping, STARTTLS, AUTH, host status files,
-// ConnectionCacheSize/ConnectionCacheTimeout, FallbackMXhost.
+// marked below), L= line wrapping, STARTTLS, AUTH, SingleThreadDelivery's
+// lock held for the session, sendmail's grouping of recipients of
+// different domains that share their first MX host, the eviction sendmail
+// makes of a session refused at its greeting (5xx) when the next one opens.
 
 import Glibc
 import SMBase
