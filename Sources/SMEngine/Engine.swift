@@ -63,6 +63,8 @@ public final class Engine: CfReporter {
     /// ... and the ctladdr= their delivery lines show (programs, files:
     /// "<alias> (uid/gid)"), by qf index.
     var expandedControlText: [Int: String] = [:]
+    /// ... and those ruleset 5 handed to another mailer, as resolved.
+    var mappedRecipients: [Int: ParsedAddress] = [:]
     /// Open SMTP sessions of this job (SMTPDelivery.swift), closed when
     /// the job ends; the message bytes of the transaction in progress.
     var smtpConnections: [SMTPConnection] = []

@@ -163,7 +163,8 @@ extension Engine {
             var prepared: Int32? = nil
             uncontrolledRecipients = expansion?.uncontrolled ?? []
             expandedControlText = expansion?.controlText ?? [:]
-            defer { uncontrolledRecipients = []; expandedControlText = [:] }
+            mappedRecipients = expansion?.mapped ?? [:]
+            defer { uncontrolledRecipients = []; expandedControlText = [:]; mappedRecipients = [:] }
             for f in expansion?.errors.failures ?? [] {
                 logExpansionFailure(id: id, f, creationTime: qf.creationTime, priority: priority)
             }

@@ -44,6 +44,10 @@ extension Engine {
         var uncontrolled: Set<Int> = []
         /// The others' ctladdr= for the log ("<alias> (uid/gid)").
         var controlText: [Int: String] = [:]
+        /// Addresses ruleset 5 handed to another mailer (LUSER_RELAY,
+        /// MAIL_HUB, LOCAL_RELAY): their qf line keeps the local name, as
+        /// sendmail's, but they are delivered as resolved here.
+        var mapped: [Int: ParsedAddress] = [:]
     }
 
     /// readqf()'s recipient() calls for every recipient of `qf`.
@@ -115,12 +119,16 @@ extension Engine {
         let inherited: RecipientFlags = [.hasNotify, .notifySuccess, .notifyFailure, .notifyDelay]
         var uncontrolled: Set<Int> = []
         var controlText: [Int: String] = [:]
+        var mapped: [Int: ParsedAddress] = [:]
         for r in queue.entries where r.state.isSendable {
             var qr: QueueFile.Recipient
             var effective: QueueFile.ControllingUser?
-            if let o = originals[ObjectIdentifier(r)] {
+            // (a qf entry ruleset 5 handed to another mailer keeps its line)
+            let replaced = r.parent.flatMap { $0.state == .replaced ? originals[ObjectIdentifier($0)] : nil }
+            if let o = originals[ObjectIdentifier(r)] ?? replaced {
                 qr = qf.recipients[o.index]
                 effective = o.ctl
+                if replaced != nil { mapped[out.count] = r.address }
             } else {
                 qr = QueueFile.Recipient(address: r.printable, flags: [])
                 qr.message = r.message
@@ -138,6 +146,7 @@ extension Engine {
                 if let p = r.parent, p.address.mailerName != Array("*include*".utf8) { flags.insert(.alias) }
                 qr.flags = flags
                 if let m = r.address.mailer, m.has("w") { uncontrolled.insert(out.count) }
+                if let p = r.parent, p.state == .replaced { mapped[out.count] = r.address }
                 let cu = controllingUser(r)
                 if let p = r.parent { controlText[out.count] = "\(p.printable.string) (\(cu?.uid ?? 0)/\(cu?.gid ?? 0))" }
                 effective = QueueFile.ControllingUser(user: cu?.name, uid: cu?.uid ?? 0, gid: cu?.gid ?? 0,
@@ -189,6 +198,6 @@ extension Engine {
         var expanded = qf
         expanded.recipients = out
         return QueuedExpansion(qf: expanded, errors: errors, changed: out != qf.recipients, uncontrolled: uncontrolled,
-                               controlText: controlText)
+                               controlText: controlText, mapped: mapped)
     }
 }
