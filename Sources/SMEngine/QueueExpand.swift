@@ -11,6 +11,8 @@
 // queue (what is delivered, logged, bounced and written back):
 //   - an `R` line that stays as it is keeps its line (flags, `r`, `Q`,
 //     `M`) and its controlling user;
+//   - so does one ruleset 5 hands to another mailer (MAIL_HUB,
+//     LUSER_RELAY), whose resolved address is delivered (`mapped`);
 //   - an expansion gets the DSN flags and `r`/`Q` lines of the `R` line
 //     it came from (sendtolist's inherited attributes), P when it is the
 //     only address of a primary one, A unless it came from an :include:
