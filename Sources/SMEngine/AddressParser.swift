@@ -25,6 +25,9 @@ public struct ParsedAddress: Sendable {
     public var badAddress = false
     public var status: [UInt8]? = nil
     public var exitStatus: SysExit = .ok
+    /// QNOTREMOTE: a local user given as "@user" by ruleset 0 to an F=@
+    /// mailer (LOCAL_USER's names): ruleset 5 does not hand it on.
+    public var notRemote = false
 }
 
 public struct AddressFlags: OptionSet, Sendable {
@@ -249,6 +252,7 @@ extension Engine {
         if m.has("@") && uview.first == UInt8(ascii: "@") {
             uview = uview.dropFirst()
             tvStart += 1
+            a.notRemote = true
         }
         if uview.first == UInt8(ascii: "\"") { uview = uview.dropFirst() }
         if uview.first == UInt8(ascii: "|") && m.has("|") {

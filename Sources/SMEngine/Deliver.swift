@@ -301,7 +301,8 @@ extension Engine {
             }
             let saved = rewriter.suppressErrors
             rewriter.suppressErrors = !verbose
-            let parsed = parseAddress(r.address, flags: [], isRecipient: true)
+            // (ruleset 5's mapping is not made again from the qf line)
+            let parsed = mappedRecipients[i] ?? parseAddress(r.address, flags: [], isRecipient: true)
             rewriter.suppressErrors = saved
             guard let a = parsed else {
                 let q = QueuedRecipient(index: i, printable: r.address,

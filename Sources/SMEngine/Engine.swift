@@ -63,12 +63,17 @@ public final class Engine: CfReporter {
     /// ... and the ctladdr= their delivery lines show (programs, files:
     /// "<alias> (uid/gid)"), by qf index.
     var expandedControlText: [Int: String] = [:]
+    /// ... and those ruleset 5 handed to another mailer, as resolved.
+    var mappedRecipients: [Int: ParsedAddress] = [:]
     /// Open SMTP sessions of this job (SMTPDelivery.swift), closed when
     /// the job ends; the message bytes of the transaction in progress.
     var smtpConnections: [SMTPConnection] = []
     var pendingMessage: [UInt8] = []
     /// The SMTP client's TLS context, once built (SMTPDelivery+TLS.swift).
     var smtpClientTLS: AnyObject? = nil
+    /// What this process's connection attempts found of each SMTP host
+    /// (sendmail's mci status), by mailer and lower-cased host name.
+    var smtpHostStatus: [String: HostStatusRecord] = [:]
     /// How deep deliverLockedEntry is (a bounce is delivered inside).
     var jobDepth = 0
     /// sendmail's e_msgsize of envelopes made in this process, by queue

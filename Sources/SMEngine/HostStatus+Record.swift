@@ -2,8 +2,9 @@
 //
 // Writing host status files (HostStatusDirectory) as sendmail does after
 // a connection attempt (mci.c: mci_generate_persistent_path,
-// mci_write_persistent, mci_store_persistent), for the SMTP client to call:
-// `Engine.recordHostStatus(host:...)`; `HostStatusFile.read` reads one back.
+// mci_write_persistent, mci_store_persistent), called by SMTPDelivery after
+// each attempt: `Engine.recordHostStatus(host:...)`; `HostStatusFile.read`
+// reads one back (a recent failure is passed over).
 // The file for a host is its name's labels in reverse order, each but the
 // last one followed by ".", lower-cased, "/" turned into ":", brackets
 // and trailing dots dropped ("mx.Example.COM." -> "com./example./mx",

@@ -230,7 +230,8 @@ extension Engine {
             uncontrolledRecipients = expansion?.uncontrolled
                 ?? (how != .queueRun ? aliasedLocalUsers(qf) : [])
             expandedControlText = expansion?.controlText ?? [:]
-            defer { uncontrolledRecipients = []; expandedControlText = [:] }
+            mappedRecipients = expansion?.mapped ?? [:]
+            defer { uncontrolledRecipients = []; expandedControlText = [:]; mappedRecipients = [:] }
             for f in expansion?.errors.failures ?? [] {
                 logExpansionFailure(id: id, f, creationTime: qf.creationTime, priority: priority)
             }

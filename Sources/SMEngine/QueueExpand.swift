@@ -11,6 +11,8 @@
 // queue (what is delivered, logged, bounced and written back):
 //   - an `R` line that stays as it is keeps its line (flags, `r`, `Q`,
 //     `M`) and its controlling user;
+//   - so does one ruleset 5 hands to another mailer (MAIL_HUB,
+//     LUSER_RELAY), whose resolved address is delivered (`mapped`);
 //   - an expansion gets the DSN flags and `r`/`Q` lines of the `R` line
 //     it came from (sendtolist's inherited attributes), P when it is the
 //     only address of a primary one, A unless it came from an :include:
@@ -50,6 +52,10 @@ extension Engine {
         /// The envelopes of list owners split off (OwnerSplit.swift), in
         /// the order sendmail splits them.
         var clones: [OwnerClone] = []
+        /// Addresses ruleset 5 handed to another mailer (LUSER_RELAY,
+        /// MAIL_HUB, LOCAL_RELAY): their qf line keeps the local name, as
+        /// sendmail's, but they are delivered as resolved here.
+        var mapped: [Int: ParsedAddress] = [:]
     }
 
     /// A list owner's envelope made by a queue run's expansion: queued
@@ -131,17 +137,21 @@ extension Engine {
         /// with their failures.
         func envelope(_ keep: (Recipient) -> Bool) -> (recipients: [QueueFile.Recipient], last: QueueFile.ControllingUser??,
                                                        uncontrolled: Set<Int>, controlText: [Int: String],
-                                                       errors: SubmissionErrors) {
+                                                       mapped: [Int: ParsedAddress], errors: SubmissionErrors) {
             var out: [QueueFile.Recipient] = []
             var last: QueueFile.ControllingUser?? = .none
             var uncontrolled: Set<Int> = []
             var controlText: [Int: String] = [:]
+            var mapped: [Int: ParsedAddress] = [:]
             for r in queue.entries where r.state.isSendable && keep(r) {
                 var qr: QueueFile.Recipient
                 var effective: QueueFile.ControllingUser?
-                if let o = originals[ObjectIdentifier(r)] {
+                // (a qf entry ruleset 5 handed to another mailer keeps its line)
+                let replaced = r.parent.flatMap { $0.state == .replaced ? originals[ObjectIdentifier($0)] : nil }
+                if let o = originals[ObjectIdentifier(r)] ?? replaced {
                     qr = qf.recipients[o.index]
                     effective = o.ctl
+                    if replaced != nil { mapped[out.count] = r.address }
                 } else {
                     qr = QueueFile.Recipient(address: r.printable, flags: [])
                     qr.message = r.message
@@ -159,6 +169,7 @@ extension Engine {
                     if let p = r.parent, p.address.mailerName != Array("*include*".utf8) { flags.insert(.alias) }
                     qr.flags = flags
                     if let m = r.address.mailer, runsAsSender(m) { uncontrolled.insert(out.count) }
+                    if let p = r.parent, p.state == .replaced { mapped[out.count] = r.address }
                     let cu = controllingUser(r)
                     if let p = r.parent { controlText[out.count] = "\(p.printable.string) (\(cu?.uid ?? 0)/\(cu?.gid ?? 0))" }
                     effective = QueueFile.ControllingUser(user: cu?.name, uid: cu?.uid ?? 0, gid: cu?.gid ?? 0,
@@ -200,9 +211,9 @@ extension Engine {
                 errors.failures.append(f)
             }
             errors.message = errors.failures.isEmpty ? nil : message.map { Array($0.utf8) }
-            return (out, last, uncontrolled, controlText, errors)
+            return (out, last, uncontrolled, controlText, mapped, errors)
         }
-        var (out, last, uncontrolled, controlText, errors) = envelope { !cloned.contains(ObjectIdentifier($0)) }
+        var (out, last, uncontrolled, controlText, mapped, errors) = envelope { !cloned.contains(ObjectIdentifier($0)) }
         // (one transcript for the envelope and its clones, the mailing-list
         // notes among the errors)
         let lead: [UInt8]? = mailingListNotes.isEmpty ? nil : transcriptWithListNotes(count: transcript.count)
@@ -219,7 +230,8 @@ extension Engine {
             let cqf = cloneControlFile(qf, owner: split.owner, recipients: e.recipients)
             clones.append(OwnerClone(owner: split.owner,
                                      expansion: QueuedExpansion(qf: cqf, errors: cloneErrors, changed: false,
-                                                                uncontrolled: e.uncontrolled, controlText: e.controlText)))
+                                                                uncontrolled: e.uncontrolled, controlText: e.controlText,
+                                                                mapped: e.mapped)))
         }
         // R lines that no longer parse stay as they are (the delivery fails them)
         for i in unparsed {
@@ -231,6 +243,6 @@ extension Engine {
         var expanded = qf
         expanded.recipients = out
         return QueuedExpansion(qf: expanded, errors: errors, changed: out != qf.recipients, uncontrolled: uncontrolled,
-                               controlText: controlText, clones: clones)
+                               controlText: controlText, clones: clones, mapped: mapped)
     }
 }

@@ -275,7 +275,7 @@ extension Engine {
                 alias(new, queue: queue, aliasLevel: aliasLevel)
             }
 
-            if new.state == .ok, let m = new.address.mailer, m.has("5"), rewriter.rulesets.hasRules(5) {
+            if new.state == .ok, let m = new.address.mailer, m.has("5"), rewriter.rulesets.hasRules(5), !new.address.notRemote {
                 mapLocalUser(new, queue: queue, aliasLevel: aliasLevel + 1)
             }
 

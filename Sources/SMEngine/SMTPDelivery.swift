@@ -4,9 +4,19 @@
 // usersmtp.c do it: P=[IPC] mailers over TCP, and mailers whose A= has no
 // $u over their program's pipe (SMTPDeliveryPipe.swift; F=z: LMTP, as
 // FEATURE(local_lmtp)'s).  The host is $h from ruleset 0; an `[address]`
-// literal is connected to directly, any other name through its MX hosts
-// (HostResolution.getmxrr) and their addresses, IPv6 then IPv4 as
-// Debian's sendmail finds them, tried in order until one answers.  One
+// literal is connected to directly, any other name through getmxrr as
+// deliver() asks it (HostResolution: the local host and every MX after it
+// dropped, FallbackMXhost last; an MX list whose best host is this one is
+// the "MX list for h points back to $j" configuration error; no such
+// domain: "Host unknown (Name server: h: host not found)"), each MX host
+// in turn ("Connecting to <MX host> via <mailer>"), its addresses IPv6
+// then IPv4 as Debian's sendmail finds them.  Each host's outcome is kept
+// for the run and written to HostStatusDirectory (refused: E<errno> S75
+// D4.4.1; no address: H2 S75 D4.4.3 or S68; greeting 421 S75 D4.5.0 with
+// an empty R, 5xx S69 D5.5.0 R<reply>; a session S0, after a message
+// D<status> R<its reply>); a host whose last attempt failed less than
+// Timeout.hoststatus ago is passed over without a connection, its status
+// giving the recipients' ("Deferred: Connection refused by h").  One
 // transaction per group (the send list's grouping by mailer and host, at
 // most r= recipients); SMTPClient (SMSMTP) decides the dialogue, this file
 // carries it out and maps each reply into the recipient's fate as sendmail
@@ -26,14 +36,21 @@
 // (connect, initial, helo, mail, rcpt, datainit, datablock, datafinal,
 // rset, quit); a timeout defers the recipients still open.
 // Sessions stay open for the rest of the queue run (a submission's: its
-// job), are probed with RSET before each reuse ("Using cached ...
-// connection"), and are closed in reverse order of opening with QUIT
-// ("Closing connection to host"), as sendmail's connection cache.
+// job) in the slots of sendmail's connection cache: ConnectionCacheSize
+// of them (default 1); a new session takes a free slot, else that of the
+// one used least recently (of equals the later slot), which is closed
+// first, as are those idle for ConnectionCacheTimeout; a cached session
+// (found by MX host name) is probed with RSET before each reuse ("Using
+// cached ... connection"); at the end they are closed, last slot first,
+// with QUIT ("Closing connection to host").
 // STARTTLS and AUTH: SMTPDelivery+TLS.swift and SMTPDelivery+Auth.swift,
 // called once the session is greeted.
 // 8->7 MIME conversion (SMMime's mime8to7) for a peer without 8BITMIME.
-// Not yet: EightBitMode=s's refusal, L= line wrapping, host status files,
-// ConnectionCacheSize/ConnectionCacheTimeout, FallbackMXhost.
+// Not yet: EightBitMode=s's refusal, L= line wrapping, SingleThreadDelivery's
+// lock held for the session, sendmail's grouping of recipients of
+// different domains that share their first MX host, the eviction sendmail
+// makes of a session refused at its greeting (5xx) or failed TLS when the
+// next one opens.
 
 import Glibc
 import SMBase
@@ -221,6 +238,8 @@ final class SMTPConnection {
     var lastCommand: [UInt8]? = nil
     /// What the session waited for when it was lost.
     var lostWhile: SMTPClient.Awaiting = .nothing
+    /// When it was last used (the connection cache's LRU order).
+    var lastUse: time_t = 0
 
     init(host: [UInt8], mailerName: [UInt8], address: PeerAddress?, transport: SMTPTransport, client: SMTPClient) {
         self.host = host; self.mailerName = mailerName; self.address = address
@@ -261,26 +280,141 @@ extension Engine {
         }
     }
 
-    /// The addresses to try for $h, in order: a literal itself, else the
-    /// MX hosts (or the name) and each one's addresses; and whether a
-    /// lookup failed temporarily (no address then means "try again").
-    func smtpRoute(_ host: [UInt8], port: UInt16) -> (route: [([UInt8], PeerAddress)], tempFailure: Bool) {
-        if host.first == UInt8(ascii: "["), host.last == UInt8(ascii: "]") {
-            let inner = String(decoding: host.dropFirst().dropLast(), as: UTF8.self)
-            return (PeerAddress.literal(inner, port: port).map { [(host, $0)] } ?? [], false)
+    enum SMTPHosts {
+        /// The hosts to try in order: the MX hosts (FallbackMXhost's
+        /// last), or $h itself.
+        case hosts([[UInt8]])
+        /// The best MX is this host (getmxrr with droplocalhost).
+        case pointsBack
+        /// The name server failed (try again).
+        case lookupFailed
+        /// No such domain.
+        case noSuchHost
+    }
+
+    /// getmxrr(host, droplocalhost, tryfallback) as deliver() asks it.
+    func smtpHosts(_ host: [UInt8]) -> SMTPHosts {
+        if host.first == UInt8(ascii: "["), host.last == UInt8(ascii: "]") { return .hosts([host]) }
+        let mx = maps.hostResolution.mxHosts(host, dropLocalHost: true, tryFallback: true,
+                                             localDomain: rewriter.macros[Int(UInt8(ascii: "m"))])
+        if mx.count < 0 {
+            if mx.status == SysExit.config.rawValue { return .pointsBack }
+            return mx.status == SysExit.tempFail.rawValue ? .lookupFailed : .noSuchHost
         }
-        let mx = maps.mxHosts(host, localDomain: rewriter.macros[Int(UInt8(ascii: "m"))])
-        if mx.count < 0 { return ([], mx.status == 75) }
-        var hosts = mx.hosts
-        if hosts.isEmpty { hosts = [host] }
-        var out: [([UInt8], PeerAddress)] = []
-        var temp = false
-        for h in hosts {
-            let (addrs, rc) = PeerAddress.resolve(String(decoding: h, as: UTF8.self), port: port)
-            if rc == EAI_AGAIN || rc == EAI_FAIL { temp = true }
-            for a in addrs { out.append((h, a)) }
+        if mx.count == 0 && mx.status == SysExit.noHost.rawValue { return .noSuchHost }
+        return .hosts(mx.hosts.isEmpty ? [host] : Array(mx.hosts.prefix(max(mx.count, 1))))
+    }
+
+    /// mci_scan()/mci_cache(): before a new session is opened, a slot of
+    /// the ConnectionCacheSize (default 1) the run keeps is found: a free
+    /// one, else that of the session used least recently (of equals, the
+    /// later slot), which is closed ("Closing connection", QUIT); sessions
+    /// idle for ConnectionCacheTimeout (default 5m) are closed on the way.
+    /// Returns where the new session goes in `smtpConnections`.
+    func connectionCacheSlot(to: String, verbose: Bool) -> Int {
+        let size = config.options["ConnectionCacheSize"].flatMap { Int($0.string) } ?? 1
+        let idle = config.options["ConnectionCacheTimeout"].map { Engine.seconds($0) } ?? 300
+        let now = time(nil)
+        func evict(_ k: Int) {
+            let old = smtpConnections.remove(at: k)
+            if verbose { out.write("\(to)... Closing connection to \(old.peerName.string)\n") }
+            if old.usable, old.transport != nil {
+                _ = drive(old, old.client.quit(), verbose: verbose, transcript: { _ in }) { _ in }
+            }
+            old.transport?.close()
+            old.transport = nil
         }
-        return (out, temp)
+        var freed: Int? = nil
+        var k = 0
+        while k < smtpConnections.count {
+            if smtpConnections[k].lastUse + time_t(idle) <= now { evict(k); freed = freed ?? k } else { k += 1 }
+        }
+        if let f = freed { return f }
+        guard size > 0, smtpConnections.count >= size else { return smtpConnections.count }
+        var best = 0
+        for i in smtpConnections.indices where smtpConnections[i].lastUse <= smtpConnections[best].lastUse { best = i }
+        evict(best)
+        return best
+    }
+
+    /// Puts a new session in the slot connectionCacheSlot() gave.
+    func cacheConnection(_ c: SMTPConnection, slot: Int) {
+        c.lastUse = time(nil)
+        smtpConnections.insert(c, at: min(slot, smtpConnections.count))
+    }
+
+    /// mci_get() on a cached session: probed with RSET; false (and the
+    /// session closed) when it is gone.
+    func probeCached(_ c: SMTPConnection, verbose: Bool) -> Bool {
+        c.lastUse = time(nil)
+        var alive = false
+        let lost = drive(c, c.client.reset(), verbose: verbose, transcript: { _ in }) { a in
+            if case .transactionDone = a { alive = true }
+        }
+        if lost != nil || !alive {
+            c.usable = false
+            c.transport?.close()
+            c.transport = nil
+            return false
+        }
+        return true
+    }
+
+    func hostStatusKey(_ h: [UInt8], mailer m: Mailer) -> String {
+        m.name.string + "\u{0}" + String(decoding: h.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }, as: UTF8.self)
+    }
+
+    /// What is known of `h`'s last attempt: this run's, else the host
+    /// status file's; nil once older than Timeout.hoststatus (mci_get()).
+    func knownHostStatus(_ h: [UInt8], mailer m: Mailer) -> HostStatusRecord? {
+        let now = Int64(time(nil))
+        var st = smtpHostStatus[hostStatusKey(h, mailer: m)]
+        if st == nil, let dir = hostStatusDirectory { st = HostStatusFile.read(host: h, directory: dir) }
+        guard let s = st, s.updated + Int64(hostStatusTimeout) > now else { return nil }
+        return s
+    }
+
+    /// Keeps the outcome of an attempt on `h` for the run and in
+    /// HostStatusDirectory (mci_setstat, mci_store_persistent).
+    func noteHostStatus(_ h: [UInt8], mailer m: Mailer, _ st: HostStatusRecord) {
+        smtpHostStatus[hostStatusKey(h, mailer: m)] = st
+        recordHostStatus(host: h, exitStatus: st.exitStatus, dsn: st.dsn, reply: st.reply, errno: st.errno,
+                         hErrno: st.hErrno, now: st.updated)
+    }
+
+    /// The best MX host of $h is this host: syserr()'s line (shown,
+    /// logged as SYSERR) and the group fails with EX_CONFIG.
+    func mxPointsBack(_ group: [QueuedRecipient], host: [UInt8], mailer m: Mailer, verbose: Bool,
+                      outcome: inout DeliveryOutcome, log: DeliveryLogContext, started: time_t) {
+        var h = host
+        if h.last == UInt8(ascii: ".") { h.removeLast() }
+        let me = rewriter.macros[Int(UInt8(ascii: "j"))] ?? []
+        let text = "MX list for \(h.string) points back to \(me.string)"
+        out.write(text + "\n")
+        outcome.transcript += Array("554 5.0.0 \(text)\n".utf8)
+        if let sink = logSink {
+            sink.log(priority: LOG_CRIT, "\(log.id.string): SYSERR(\(options.realUserName.string)): \(text)")
+        }
+        if exitStatus == .ok || exitStatus == .tempFail { exitStatus = .software }
+        record(SysExit.config.rawValue, "", group: group, mailer: m, verbose: verbose, outcome: &outcome,
+               log: log, started: started, relay: host.string, dsn: "5.3.5")
+        // (the DSN names the host as Remote-MTA and gives no Diagnostic-Code)
+        for q in group {
+            q.report?.diagnostic = nil
+            q.report?.remoteMTA = (m.mtaType ?? Array("dns".utf8), h)
+        }
+    }
+
+    /// No such host: EX_NOHOST with the name server's word, and a DSN
+    /// naming the host as Remote-MTA with "550 Host unknown".
+    func hostUnknown(_ group: [QueuedRecipient], host: [UInt8], mailer m: Mailer, verbose: Bool,
+                     outcome: inout DeliveryOutcome, log: DeliveryLogContext, started: time_t, relay: String) {
+        record(SysExit.noHost.rawValue, "Host unknown (Name server: \(host.string): host not found)", group: group,
+               mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started, relay: relay, dsn: "5.1.2")
+        for q in group {
+            q.report?.diagnostic = (m.diagType ?? Array("smtp".utf8), Array("550 Host unknown".utf8))
+            q.report?.remoteMTA = (m.mtaType ?? Array("dns".utf8), host)
+        }
     }
 
     /// sendmail's e_msgsize: what this process made the envelope with
@@ -314,74 +448,125 @@ extension Engine {
         outcome.attempted = true
         let started = time(nil)
 
-        // a cached connection to the host, else a new one
-        var conn = smtpConnections.first { $0.usable && $0.mailerName == m.name && $0.host.asciiCaseEquals(peerName) }
-        if let c = conn {
-            // mci_get(): a cached session is probed with RSET before reuse
-            var alive = false
-            let lost = drive(c, c.client.reset(), verbose: verbose, transcript: { _ in }) { a in
-                if case .transactionDone = a { alive = true }
-            }
-            if lost != nil || !alive {
-                c.usable = false
-                c.transport?.close()
-                c.transport = nil
-                conn = nil
-            }
-        }
-        if let c = conn {
-            if verbose {
-                let kind = lmtp ? "LMTP" : c.client.extensions.esmtp ? "ESMTP" : "SMTP"
-                out.write(ipc ? "\(to)... Using cached \(kind) connection to \(host.string) via \(m.name.string)...\n"
-                              : "\(to)... Using cached \(kind) connection for \(m.name.string)...\n")
-            }
-        } else if !ipc {
-            if verbose { out.write("\(to)... Connecting to \(m.name.string)...\n"); out.flush() }
-            let (t, e) = startSMTPMailer(group, mailer: m)
-            guard let t else {
-                record(e == EAGAIN || e == ENOMEM ? SysExit.osErr.rawValue : SysExit.unavailable.rawValue, "", group: group,
-                       mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started)
-                return
-            }
-            let c = SMTPConnection(host: m.name, mailerName: m.name, address: nil, transport: t,
-                                   client: SMTPClient(options: .init(heloName: rewriter.macros[Int(UInt8(ascii: "j"))] ?? [],
-                                                                    tryExtended: m.has("a"), lmtp: lmtp)))
-            smtpConnections.append(c)
-            conn = c
-        } else {
-            if verbose { out.write("\(to)... Connecting to \(host.string) via \(m.name.string)...\n"); out.flush() }
-            let port = m.argv.count > 2 ? UInt16(m.argv[2].string) ?? 25 : 25
-            let (route, tempFailure) = smtpRoute(host, port: port)
-            var lastError: Int32 = EHOSTUNREACH
-            var lastHost = host
-            for (h, a) in route {
-                let (t, e) = SocketTransport.connect(a, timeout: smtpTimeout("connect") == 0 ? 75 : smtpTimeout("connect"))
-                lastHost = h
-                guard let t else { lastError = e; continue }
-                trafficLog?.emit("===", Array("CONNECT ".utf8) + h)
-                let c = SMTPConnection(host: host, mailerName: m.name, address: a, transport: t,
+        var conn: SMTPConnection? = nil
+        if !ipc {
+            // a mailer program's cached session, probed with RSET (mci_get())
+            if let c = smtpConnections.first(where: { $0.usable && $0.mailerName == m.name && $0.host.asciiCaseEquals(peerName) }),
+               probeCached(c, verbose: verbose) {
+                conn = c
+                if verbose { out.write("\(to)... Using cached \(lmtp ? "LMTP" : c.client.extensions.esmtp ? "ESMTP" : "SMTP") connection for \(m.name.string)...\n") }
+            } else {
+                if verbose { out.write("\(to)... Connecting to \(m.name.string)...\n"); out.flush() }
+                let slot = connectionCacheSlot(to: to, verbose: verbose)
+                let (t, e) = startSMTPMailer(group, mailer: m)
+                guard let t else {
+                    record(e == EAGAIN || e == ENOMEM ? SysExit.osErr.rawValue : SysExit.unavailable.rawValue, "", group: group,
+                           mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started)
+                    return
+                }
+                let c = SMTPConnection(host: m.name, mailerName: m.name, address: nil, transport: t,
                                        client: SMTPClient(options: .init(heloName: rewriter.macros[Int(UInt8(ascii: "j"))] ?? [],
                                                                         tryExtended: m.has("a"), lmtp: lmtp)))
-                c.peerName = h
-                smtpConnections.append(c)
+                cacheConnection(c, slot: slot)
                 conn = c
-                break
             }
-            if conn == nil, route.isEmpty, !tempFailure {
-                // no such host: every recipient fails (EX_NOHOST)
-                record(SysExit.noHost.rawValue, "", group: group, mailer: m, verbose: verbose, outcome: &outcome,
-                       log: log, started: started, relay: host.string, dsn: "5.1.2")
+        } else {
+            let port = m.argv.count > 2 ? UInt16(m.argv[2].string) ?? 25 : 25
+            let hosts: [[UInt8]]
+            switch smtpHosts(host) {
+            case .hosts(let h): hosts = h
+            case .pointsBack:
+                mxPointsBack(group, host: host, mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started)
+                return
+            case .lookupFailed:
+                if verbose { out.write("\(to)... Connecting to \(host.string) via \(m.name.string)...\n"); out.flush() }
+                record(SysExit.tempFail.rawValue, "Deferred: Name server: \(host.string): host name lookup failure", group: group,
+                       mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started, relay: host.string, dsn: "4.4.3")
+                return
+            case .noSuchHost:
+                hostUnknown(group, host: host, mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started,
+                            relay: host.string)
                 return
             }
+            // sendmail's deliver(): each MX host (or $h itself) in turn; a
+            // host with a session of this run is reused, one whose last
+            // attempt failed (in this run, or in HostStatusDirectory within
+            // Timeout.hoststatus) is passed over, the others are connected to
+            var last: (host: [UInt8], status: HostStatusRecord, address: String?)? = nil
+            for h in hosts {
+                if let c = smtpConnections.first(where: { $0.usable && $0.mailerName == m.name && $0.peerName.asciiCaseEquals(h) }),
+                   probeCached(c, verbose: verbose) {
+                    if verbose {
+                        let kind = lmtp ? "LMTP" : c.client.extensions.esmtp ? "ESMTP" : "SMTP"
+                        out.write("\(to)... Using cached \(kind) connection to \(h.string) via \(m.name.string)...\n")
+                    }
+                    conn = c
+                    break
+                }
+                if let st = knownHostStatus(h, mailer: m), st.exitStatus != 0 {
+                    last = (h, st, nil)
+                    continue
+                }
+                if verbose { out.write("\(to)... Connecting to \(h.string) via \(m.name.string)...\n"); out.flush() }
+                var addrs: [PeerAddress] = []
+                var rc: Int32 = 0
+                if h.first == UInt8(ascii: "["), h.last == UInt8(ascii: "]") {
+                    if let a = PeerAddress.literal(String(decoding: h.dropFirst().dropLast(), as: UTF8.self), port: port) { addrs = [a] }
+                    else { rc = EAI_NONAME }
+                } else {
+                    (addrs, rc) = PeerAddress.resolve(String(decoding: h, as: UTF8.self), port: port)
+                }
+                if addrs.isEmpty {
+                    // makeconnection(): the host has no address (now, or at all)
+                    let temporary = rc == EAI_AGAIN || rc == EAI_FAIL
+                    let st = temporary
+                        ? HostStatusRecord(errno: EAGAIN, hErrno: 2, exitStatus: SysExit.tempFail.rawValue, dsn: Array("4.4.3".utf8),
+                                           updated: Int64(time(nil)))
+                        : HostStatusRecord(hErrno: 1, exitStatus: SysExit.noHost.rawValue, dsn: Array("5.1.2".utf8),
+                                           updated: Int64(time(nil)))
+                    noteHostStatus(h, mailer: m, st)
+                    last = (h, st, nil)
+                    continue
+                }
+                var lastError: Int32 = EHOSTUNREACH
+                var tried: PeerAddress? = nil
+                for a in addrs {
+                    let (t, e) = SocketTransport.connect(a, timeout: smtpTimeout("connect") == 0 ? 75 : smtpTimeout("connect"))
+                    tried = a
+                    guard let t else { lastError = e; continue }
+                    trafficLog?.emit("===", Array("CONNECT ".utf8) + h)
+                    let c = SMTPConnection(host: host, mailerName: m.name, address: a, transport: t,
+                                           client: SMTPClient(options: .init(heloName: rewriter.macros[Int(UInt8(ascii: "j"))] ?? [],
+                                                                            tryExtended: m.has("a"), lmtp: lmtp)))
+                    c.peerName = h
+                    // (the cache makes room once the connection is made)
+                    cacheConnection(c, slot: connectionCacheSlot(to: to, verbose: verbose))
+                    conn = c
+                    break
+                }
+                if conn != nil { break }
+                let st = HostStatusRecord(errno: lastError, exitStatus: SysExit.tempFail.rawValue, dsn: Array("4.4.1".utf8),
+                                          updated: Int64(time(nil)))
+                noteHostStatus(h, mailer: m, st)
+                last = (h, st, tried?.text)
+            }
             if conn == nil {
-                // no address answered (or none was found yet): every recipient waits
-                let why = route.isEmpty ? "Name server: \(host.string): host name lookup failure"
-                    : "\(String(cString: strerror(lastError))) by \(lastHost.string)"
-                let text = "Deferred: " + why
-                record(SysExit.tempFail.rawValue, text, group: group, mailer: m, verbose: verbose, outcome: &outcome,
-                       log: log, started: started,
-                       relay: route.isEmpty ? host.string : "\(lastHost.string) [\(route.last!.1.text)]",
-                       dsn: route.isEmpty ? "4.4.3" : "4.4.1")
+                // no host answered: the last one's status is the recipients'
+                guard let (h, st, address) = last else { return }
+                let relay = address.map { "\(h.string) [\($0)]" } ?? h.string
+                if st.exitStatus == SysExit.noHost.rawValue {
+                    hostUnknown(group, host: h, mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started,
+                                relay: relay)
+                    return
+                }
+                let why: String
+                if let r = st.reply, !r.isEmpty { why = r.string }
+                else if st.hErrno == 2 { why = "Name server: \(h.string): host name lookup failure" }
+                else if st.errno != 0 { why = "\(String(cString: strerror(st.errno))) by \(h.string)" }
+                else { why = "\(sysexitsText[st.exitStatus] ?? "4.0.0 Deferred")" }
+                let status = DeliveryFormat.isTemporary(st.exitStatus) ? st.exitStatus : SysExit.tempFail.rawValue
+                record(status, "Deferred: " + why, group: group, mailer: m, verbose: verbose, outcome: &outcome,
+                       log: log, started: started, relay: relay, dsn: st.dsn?.string ?? "4.4.1")
                 return
             }
         }
@@ -407,6 +592,12 @@ extension Engine {
                 c.transport?.close()
                 c.transport = nil
                 let status = r.type == 4 ? SysExit.tempFail.rawValue : SysExit.unavailable.rawValue
+                if ipc {
+                    // (a 421's reply is not kept: the peer is closing)
+                    noteHostStatus(c.peerName, mailer: m, HostStatusRecord(
+                        exitStatus: status, dsn: Array((r.type == 4 ? "4.5.0" : "5.5.0").utf8),
+                        reply: r.code == 421 ? [] : r.lastLine, updated: Int64(time(nil))))
+                }
                 finishSession(group, status: status, reply: r, conn: c, mailer: m, verbose: verbose,
                               outcome: &outcome, log: log, started: started)
                 return
@@ -431,6 +622,7 @@ extension Engine {
                 return
             }
             c.usable = true
+            if ipc { noteHostStatus(c.peerName, mailer: m, HostStatusRecord(updated: Int64(time(nil)))) }
         }
         guard let c = conn else { return }
 
@@ -506,6 +698,12 @@ extension Engine {
                 self.recordReply([rcpts[i]], reply: r, status: Self.rcptStatus(r), conn: c, mailer: m, verbose: verbose,
                                  outcome: &outcome, log: log, started: started, relay: relay)
             case .messageDone(let r):
+                if ipc && r.type == 2 {
+                    // (the host's status: the message's reply)
+                    let e = c.client.extensions.enhancedStatusCodes ? r.enhancedCode : nil
+                    self.noteHostStatus(c.peerName, mailer: m, HostStatusRecord(
+                        dsn: e ?? Array("2.0.0".utf8), reply: r.lastLine, updated: Int64(time(nil))))
+                }
                 let ok = Set(acceptedRcpts.map { $0.index })
                 let done = group.filter { open.contains($0.index) && ok.contains($0.index) }
                 for q in done { open.remove(q.index) }

@@ -342,9 +342,10 @@ struct DeliverTests {
     /// dump-mailer.sh, and empty q/ (qf/, df/, xf/ with `subdirectories`),
     /// out/ and box/.  Returns the cf's path and the directory.
     static func prepareScratch(_ name: String, fromM4: Bool = false, subdirectories: Bool = false,
-                               queueGroups: Bool = false) throws -> (cf: String, dir: String) {
+                               queueGroups: Bool = false, source: Configuration.Source? = nil) throws -> (cf: String, dir: String) {
+        // (source: another configuration with the same scratch files, e.g. OutboundRoutingTests')
         let p = try Workspace.shared.prepare(Configuration(
-            name: name, source: fromM4 ? .mc("deliver/deliver-m4.mc") : .cf("deliver/deliver.cf")))
+            name: name, source: source ?? (fromM4 ? .mc("deliver/deliver-m4.mc") : .cf("deliver/deliver.cf"))))
         let dir = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent()
         let fixtures = URL(fileURLWithPath: OracleEnvironment.fixture("deliver"))
         for f in ["aliases", "switch", "dump-mailer.sh"] {

@@ -156,14 +156,25 @@ struct OutboundTests {
         var files: [String: String]
         var mailq: String
         var log: [String]
+        /// `hoststat` (-bh) after the runs (with `hostStatus`).
+        var hoststat: String = ""
     }
 
     @Test("a queue run over SMTP: dialogue, what the next hop gets, bounces, queue, mailq and log", arguments: OutboundTests.cases)
     func outbound(_ c: Case) throws {
         guard getuid() == 0 else { throw HarnessError("OutboundTests need root (network namespace, port 25)") }
         guard access("/usr/bin/python3", X_OK) == 0 else { throw HarnessError("OutboundTests need /usr/bin/python3 (the next hops)") }
-        LogTests.ensureDevLog()
         let (cf, d) = c.localLMTP ? try Self.prepareLMTP(c.name) : try DeliverTests.prepareScratch(c.name, fromM4: true)
+        try Self.check(c, cf: cf, dir: d)
+    }
+
+    /// Queues the case's messages with the oracle, runs each binary's
+    /// queue run(s) on a copy of that queue (with the sinks, and `dns`'s
+    /// name server when given) and expects the same results.  With
+    /// `hostStatus`, HostStatusDirectory is <dir>/hs: its files (update
+    /// times normalised) and the `hoststat` listing are compared too.
+    static func check(_ c: Case, cf: String, dir d: String, dns: DNSFixture? = nil, hostStatus: Bool = false) throws {
+        LogTests.ensureDevLog()
         let dir = URL(fileURLWithPath: d)
         let runs = Workspace.shared.runs
         if let r = c.esmtpMaxRcpt {
@@ -210,6 +221,7 @@ struct OutboundTests {
         }
         if let cmd = c.setup { try DeliverTests.shell("cd '\(d)' && " + cmd.replacingOccurrences(of: "@SCRATCH@", with: d)) }
         var options = SandboxOptions()
+        options.dns = dns
         options.modeFlag = "-bi"
         _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: [], options: options,
                             runDir: runs, tag: "\(c.name).newaliases")
@@ -233,17 +245,23 @@ struct OutboundTests {
 
         var results: [Run] = []
         for (binary, who) in [(OracleEnvironment.oraclePath, "oracle"), (try OracleEnvironment.binaryUnderTest(), "ours")] {
-            try DeliverTests.shell("rm -rf '\(d)/q' '\(d)/out'/* '\(d)/box'/* '\(d)/home' '\(d)/sink-\(who).log'* && cp -a '\(d)/q.start' '\(d)/q' && mkdir -m 700 '\(d)/home'")
+            try DeliverTests.shell("rm -rf '\(d)/q' '\(d)/out'/* '\(d)/box'/* '\(d)/home' '\(d)/hs' '\(d)/sink-\(who).log'* && cp -a '\(d)/q.start' '\(d)/q' && mkdir -m 700 '\(d)/home'")
             let sinkLog = d + "/sink-\(who).log"
             let collector = try DatagramCollector(path: d + "/log-\(who).sock")
             collector.startDraining()
             var o = SandboxOptions()
             o.privateNetwork = true
+            o.dns = dns
             o.devLog = collector.path
             o.launcher = ["/usr/bin/python3", OracleEnvironment.fixture("outbound/sink.py"), sinkLog]
             o.modeFlag = "-q"
             o.extraArguments = ["-v", "-OLogLevel=9"] + c.runArguments.map { $0.replacingOccurrences(of: "@SCRATCH@", with: d) }
             o.rootHome = d + "/home"
+            if hostStatus {
+                // (sendmail does not make the directory itself)
+                try DeliverTests.shell("mkdir -m 755 '\(d)/hs'")
+                o.extraArguments.append("-OHostStatusDirectory=\(d)/hs")
+            }
             if c.atSubmission {
                 o.modeFlag = "-odi"
                 o.extraArguments = ["-v", "-OLogLevel=9", "-oi"] + c.submitArguments + c.recipients
@@ -260,7 +278,20 @@ struct OutboundTests {
             var q = SandboxOptions()
             q.modeFlag = "-bp"
             let listing = try Sandbox.run(binary: binary, cf: cf, input: [], options: q, runDir: runs, tag: "\(c.name).\(who).mailq")
-            var snap = try DeliverTests.collect(dir, last!, bounce: true, knownIDs: known, subdirectories: ["out", "box", "q", "home"])
+            var hoststat = ""
+            if hostStatus {
+                q.modeFlag = "-bh"
+                q.extraArguments = ["-OHostStatusDirectory=\(d)/hs"]
+                let h = try Sandbox.run(binary: binary, cf: cf, input: [], options: q, runDir: runs, tag: "\(c.name).\(who).hoststat")
+                // (how long ago: a second or two either way)
+                hoststat = String(decoding: h.stdout + h.stderr, as: UTF8.self)
+                    .replacingOccurrences(of: #" [0-9]{2}:[0-9]{2}:[0-9]{2} "#, with: " <ago> ", options: .regularExpression)
+            }
+            var snap = try DeliverTests.collect(dir, last!, bounce: true, knownIDs: known,
+                                                subdirectories: ["out", "box", "q", "home"] + (hostStatus ? ["hs"] : []))
+            for (k, v) in snap.files where k.hasPrefix("hs/") {
+                snap.files[k] = v.replacingOccurrences(of: #"(?m)^U[0-9]+$"#, with: "U<time>", options: .regularExpression)
+            }
             for (k, v) in snap.files where k.hasSuffix("traffic.log") {
                 // (each line starts with the pid)
                 snap.files[k] = v.replacingOccurrences(of: #"(?m)^[0-9]{5,} "#, with: "PID ", options: .regularExpression)
@@ -273,7 +304,7 @@ struct OutboundTests {
                                sink: Self.normalise(DeliverTests.normalise("sink", sink, bounce: true)),
                                files: snap.files,
                                mailq: Self.normalise(String(decoding: listing.stdout, as: UTF8.self)),
-                               log: LogTests.normaliseIDs(collector.drain())))
+                               log: LogTests.normaliseIDs(collector.drain()), hoststat: hoststat))
         }
         let (real, ours) = (results[0], results[1])
         #expect(ours.stdout == real.stdout)
@@ -286,6 +317,10 @@ struct OutboundTests {
         }
         #expect(ours.mailq == real.mailq)
         #expect(ours.log == real.log)
+        #expect(ours.hoststat == real.hoststat)
+        if hostStatus {
+            #expect(real.files.keys.contains { $0.hasPrefix("hs/") }, "the oracle wrote no host status file")
+        }
         for text in c.expects {
             #expect(real.stdout.contains(text) || real.sink.contains(text), "the oracle's run does not show \"\(text)\"")
         }

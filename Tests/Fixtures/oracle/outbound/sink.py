@@ -96,8 +96,13 @@ async def session(reader, writer, addr, kind):
             log(b"== eof")
             break
         line = line.rstrip(b"\r\n")
-        log(b"C: " + line)
         cmd = line[:4].upper()
+        if cmd == b"QUIT":
+            # (a client that opens another connection as it says QUIT to
+            # this one: the other's connect is logged first, whichever
+            # of the two the event loop sees first)
+            await asyncio.sleep(0.1)
+        log(b"C: " + line)
         if cmd in (b"EHLO", b"LHLO"):
             if kind == "old":
                 await reply("500 5.5.1 Command unrecognized")
