@@ -24,7 +24,7 @@ struct OutboundRoutingTests {
         .a("mx-a.rt.test", "127.0.0.4"),
         .a("mx-b.rt.test", "127.0.0.2"),
         .a("mx-dead.rt.test", "127.0.0.5"),
-        .a("mx-dead2.rt.test", "127.0.0.13"),
+        .a("mx-dead2.rt.test", "127.0.0.33"),
         .a("fb.rt.test", "127.0.0.3"),
         .a("a.rt.test", "127.0.0.2"),
         .mx("pref.rt.test", exchange: "mx-b.rt.test", preference: 20),
