@@ -154,6 +154,7 @@ extension Engine {
                                     receivedFrom: receivedFrom, reportingMTA: j, recipients: rcpts,
                                     originalHeader: outcome.returnedHeader, originalBody: outcome.returnedBody)
         report.transcript = transcript
+        report.deliverByDate = deliverByDate(qf)
         if toPostmaster {
             report.postmasterNotice = true
             report.originalID = id

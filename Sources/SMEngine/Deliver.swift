@@ -213,6 +213,8 @@ extension Engine {
                                      senderControl: senderControl)
         let interval = config.options["CheckpointInterval"].map { Int($0.string) ?? 0 } ?? 10
         var sentSinceCheckpoint = 0
+        // DELIVERBY R past its deadline: nothing is sent (QueueDeliverBy.swift)
+        expireDeliverBy(qf, list: list, now: now, verbose: verbose, outcome: &outcome)
         for (k, first) in list.enumerated() where first.state == .pending {
             guard let m = first.address.mailer else { first.state = .failed; continue }
             if m.path == Array("[IPC]".utf8) || (m.path != Array("[FILE]".utf8) && DeliveryFormat.speaksSMTP(m.argv)) {

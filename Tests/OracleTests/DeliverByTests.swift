@@ -12,7 +12,11 @@
 //   - DeliverByMin: 60 (the EHLO keyword's argument, R below it refused
 //     with 555, N not), "1m" (a time value), -1 (not offered, BY= an
 //     unrecognized parameter), 0 (offered without argument).
-//   - A queue run after the deadline (QueueDeliverByTests, below).
+//   - A queue run after an R deadline (`expiredReturn`): nothing is
+//     delivered, the sender's bounce (5.4.7, "Delivery time (2s)
+//     expired", Deliver-By-Date:) is byte for byte sendmail's (df; the
+//     qf but its P line, a known difference of every bounce, and I line),
+//     and so is the -v output.
 // Fails (never skips) when a prerequisite is missing.
 
 import Foundation
@@ -114,5 +118,52 @@ struct DeliverByTests {
         let real = try session.compare(script, tag: "deliverby-leftovers", expectMessages: firsts.count,
                                        options: ["-ODeliverByMin=60"])
         #expect(real.contains("555 5.5.2 time 10 less than 60"), "\(real)")
+    }
+
+    /// `text` with queue IDs, dates, times and the queue paths normalised.
+    func normalisedRun(_ text: String, queue: String) -> String {
+        var t = text.replacingOccurrences(of: queue, with: "<q>")
+        t = t.replacingOccurrences(of: SMTPSessionTests.idPattern, with: "QID", options: .regularExpression)
+        t = t.replacingOccurrences(of: #"\.[0-9]{9,}/"#, with: ".<t>/", options: .regularExpression)
+        t = t.replacingOccurrences(of: #"(?m)^(K|I|P)[0-9/]+$"#, with: "$1<n>", options: .regularExpression)
+        return session.normaliseDates(t)
+    }
+
+    @Test("a queue run after an R deadline returns the message (5.4.7) as sendmail does",
+          arguments: [["root"], ["root", "a@relay.example"]])
+    func expiredReturn(recipients: [String]) throws {
+        let (cf, dir) = try session.prepare()
+        var results: [(run: String, files: [String: String])] = []
+        for (who, binary) in [("real", OracleEnvironment.oraclePath), ("ours", try OracleEnvironment.binaryUnderTest())] {
+            let tag = "deliverby-expired-\(recipients.count)-\(who)"
+            let q = try session.freshQueue(dir, "q-" + tag)
+            var options = SandboxOptions()
+            options.modeFlag = "-bs"
+            options.launcher = [SMTPSessionTests.python, SMTPSessionTests.driver]
+            options.extraArguments = ["-OQueueDirectory=\(q.path)", "-odq"]
+            let script = "EHLO c.example\nMAIL FROM:<sender@vm.example.test> BY=2;R\n"
+                + recipients.map { "RCPT TO:<\($0)>\n" }.joined() + "DATA\nSubject: by\n\nbody\n.\nQUIT\n"
+            let s = try Sandbox.run(binary: binary, cf: cf, input: Array(script.utf8), options: options,
+                                    runDir: Workspace.shared.runs, tag: tag + ".bs")
+            #expect(String(decoding: s.stdout, as: UTF8.self).contains("Message accepted"), "\(who): not queued")
+            Thread.sleep(forTimeInterval: 3)
+            options = SandboxOptions()
+            options.modeFlag = "-q"
+            options.extraArguments = ["-OQueueDirectory=\(q.path)", "-v"]
+            let r = try Sandbox.run(binary: binary, cf: cf, input: [], options: options,
+                                    runDir: Workspace.shared.runs, tag: tag + ".q")
+            var files: [String: String] = [:]
+            for name in try FileManager.default.contentsOfDirectory(atPath: q.path) {
+                let d = try Data(contentsOf: q.appendingPathComponent(name))
+                files[String(name.prefix(2))] = normalisedRun(String(decoding: d, as: UTF8.self), queue: q.path)
+            }
+            results.append((normalisedRun(String(decoding: r.stdout + r.stderr, as: UTF8.self), queue: q.path), files))
+        }
+        let (real, ours) = (results[0], results[1])
+        #expect(real.files["df"]?.contains("Status: 5.4.7") == true && real.files["df"]?.contains("Deliver-By-Date: ") == true,
+                "the oracle's bounce: \(real.files)")
+        #expect(real.run.contains("delivery time expired 2s"), "the oracle's -v output: \(real.run)")
+        #expect(ours.run == real.run, "-v output\n--- ours\n\(ours.run)\n--- real\n\(real.run)")
+        #expect(ours.files == real.files, "queue files\n--- ours\n\(ours.files)\n--- real\n\(real.files)")
     }
 }
