@@ -22,9 +22,11 @@ exec unshare -u -m -n --propagation private /bin/sh -eu -c '
     printf "mutt body\n" |
         mutt -n -F /dev/null -e "set sendmail=\"$sm -C $cf -odq\"" -s "via mutt" root
     printf "Subject: via alias\n\nto procmail\n" | "$sm" -C "$cf" -odq -oi pm
+    rm -f "$dir/daemon.pid"
     "$sm" -C "$cf" -bd -odq -ODaemonPortOptions=Port=2525,Addr=127.0.0.1 -OPidFile="$dir/daemon.pid"
+    # (the daemon ends with this script, whatever happens to mutt)
+    trap "kill \$(head -1 \"$dir/daemon.pid\")" EXIT
     printf "mutt over SMTP\n" |
         mutt -n -F /dev/null -e "set smtp_url=smtp://127.0.0.1:2525/ from=root@vm.example.test ssl_force_tls=no ssl_starttls=no" -s "via mutt smtp" root
-    kill "$(head -1 "$dir/daemon.pid")"
     "$sm" -C "$cf" -q -v
 ' e2e "$sm" "$cf" "$dir" "$fix"
