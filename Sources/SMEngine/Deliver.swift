@@ -95,6 +95,8 @@ public struct FailedRecipient {
     public var user: [UInt8]
     public var success = false
     public var toMailbox = true
+    /// A success reported because of DELIVERBY's notify mode (QueueDeliverBy.swift).
+    public var deliverByNotify = false
     public var expandedFrom: [UInt8]? = nil
     /// The mailer's T= address type (X-Actual-Recipient).
     public var addrType: [UInt8]? = nil
@@ -268,6 +270,8 @@ extension Engine {
             out.flush()
         }
         outcome.lastUserMacro = rewriter.macros[Int(UInt8(ascii: "u"))]
+        // DELIVERBY N: a receipt for what was sent (QueueDeliverBy.swift)
+        noteDeliverByNotify(qf, list: list, outcome: &outcome)
         // DSN entries in send-list order
         for (k, q) in list.enumerated() { q.report?.order = k; q.delay?.order = k }
         outcome.failures = list.compactMap { $0.report }

@@ -10,9 +10,11 @@
 // "Message will be deleted from queue", and the DSN's per-message part
 // has a Deliver-By-Date: (creation time + BY=) as every DSN of a message
 // with a deadline has (deliverByDate).
-// Not done: notify mode (N) past its deadline (sendmail then sends a
-// "relayed (Deliver-By notify mode)" return receipt after delivery), the
-// log lines of an expiry, and passing BY= on to the next SMTP hop.
+// In notify mode (N), whatever the deadline, every recipient delivered
+// is reported back in a return receipt: "relayed (Deliver-By notify
+// mode)", 2.0.0 (noteDeliverByNotify).
+// Not done: the log lines of an expiry, passing BY= on to the next SMTP
+// hop (a DELIVERBY-aware hop then gets the deadline instead of a receipt).
 // Promises: no I/O beyond the -v line; marks the send list only.
 
 import Glibc
@@ -50,9 +52,27 @@ extension Engine {
         outcome.transcript += Array("\(text)\nMessage will be deleted from queue\n".utf8)
     }
 
+    /// Notify mode (N): each recipient sent in this attempt is reported
+    /// to the sender as "relayed (Deliver-By notify mode)", 2.0.0, with
+    /// "<address>... Deliver-by notify: relayed" in the transcript, as
+    /// sendmail does whatever the deadline (its NOTIFY=SUCCESS receipt,
+    /// if any, gives way to it).
+    func noteDeliverByNotify(_ qf: QueueFile, list: [QueuedRecipient], outcome: inout DeliveryOutcome) {
+        guard let by = qf.deliverBy, by.flag & 0x01 != 0 else { return }
+        for q in list where q.state == .sent {
+            var f = FailedRecipient(index: q.index, status: Array("2.0.0".utf8), user: q.address.user,
+                                    success: true, toMailbox: false)
+            f.deliverByNotify = true
+            f.expandedFrom = q.expandedFrom
+            f.addrType = q.address.mailer?.addrType
+            q.report = f
+            outcome.transcript += q.printable + Array("... Deliver-by notify: relayed\n".utf8)
+        }
+    }
+
     /// The DSN's Deliver-By-Date: for a message with a deadline.
     func deliverByDate(_ qf: QueueFile) -> [UInt8]? {
-        guard let by = qf.deliverBy, by.flag != 0, by.time > 0 else { return nil }
+        guard let by = qf.deliverBy, by.flag != 0 else { return nil }
         return arpaDate(time_t(qf.creationTime + by.time))
     }
 }
