@@ -29,6 +29,8 @@ public struct DeliveryReport: Sendable {
             case delivered(toList: Bool)
             case relayed
             case expanded
+            /// Delivered in DELIVERBY notify mode (BY=...;N).
+            case relayedDeliverBy
         }
         public var printable: [UInt8]              // q_paddr
         public var outcome: Outcome
@@ -148,6 +150,7 @@ public struct DeliveryReport: Sendable {
             case .relayed: what = "relayed to non-DSN-aware mailer"
             case .delivered(let list): what = list ? "successfully delivered to mailing list" : "successfully delivered to mailbox"
             case .expanded: what = "expanded by alias"
+            case .relayedDeliverBy: what = "Deliver-By notify: relayed"
             default: continue
             }
             if header { line("   ----- The following addresses had successful delivery notifications -----"); header = false }
@@ -188,6 +191,7 @@ public struct DeliveryReport: Sendable {
                 case .delivered(let list): action = list ? "delivered (to mailing list)" : "delivered (to mailbox)"
                 case .relayed: action = "relayed (to non-DSN-aware mailer)"
                 case .expanded: action = "expanded (to multi-recipient alias)"
+                case .relayedDeliverBy: action = "relayed (Deliver-By notify mode)"
                 case .delayed: action = "delayed"
                 }
                 line("")

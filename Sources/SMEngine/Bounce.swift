@@ -58,7 +58,7 @@ extension Engine {
             $0.text.starts(with: Array("Subject: Postmaster notify".utf8)) }) { return true }
         var wanted = outcome.failures.filter { f in
             f.index < qf.recipients.count
-                && qf.recipients[f.index].flags.contains(f.success ? .notifySuccess : .notifyFailure)
+                && (f.deliverByNotify || qf.recipients[f.index].flags.contains(f.success ? .notifySuccess : .notifyFailure))
         }
         // a delay warning reports the recipients still queued too, in
         // send-list order
@@ -122,14 +122,15 @@ extension Engine {
                 final = Array("rfc822; ".utf8) + r.address + (r.address.contains(at) ? [] : [at] + j)
             }
             var d = DeliveryReport.Recipient(printable: r.address,
-                                             outcome: f.success ? (f.toMailbox ? .delivered(toList: false) : .relayed)
+                                             outcome: f.deliverByNotify ? .relayedDeliverBy
+                                                 : f.success ? (f.toMailbox ? .delivered(toList: false) : .relayed)
                                                  : f.delayed ? .delayed : .failed,
                                              finalRecipient: final!,
                                              lastAttempt: lastAttempt)
             if f.delayed { d.willRetryUntil = warning?.retryUntil }
             d.primary = r.flags.contains(.primary)
             d.notifyFailure = r.flags.contains(.notifyFailure)
-            d.notifySuccess = r.flags.contains(.notifySuccess)
+            d.notifySuccess = r.flags.contains(.notifySuccess) || f.deliverByNotify
             d.hasNotify = r.flags.contains(.hasNotify)
             d.originalRecipient = r.originalRecipient
             d.status = f.status
@@ -154,6 +155,7 @@ extension Engine {
                                     receivedFrom: receivedFrom, reportingMTA: j, recipients: rcpts,
                                     originalHeader: outcome.returnedHeader, originalBody: outcome.returnedBody)
         report.transcript = transcript
+        report.deliverByDate = deliverByDate(qf)
         if toPostmaster {
             report.postmasterNotice = true
             report.originalID = id
@@ -254,6 +256,8 @@ extension Engine {
         b.priority = Int64(body.count + intOption("RecipientFactor", 30000))
         // (an 8-bit original does not make the bounce's envelope 8-bit)
         b.flags = [.response, .split]
+        // a return receipt carries no body: its qf says so (F n), as sendmail's
+        if receipt { b.flags.insert(.noBodyReturn) }
         var macros = [QueueFile.Macro(name: [UInt8(ascii: "_")], value: Array("localhost".utf8)),
                       QueueFile.Macro(name: [UInt8(ascii: "r")], value: []),
                       QueueFile.Macro(name: [UInt8(ascii: "s")], value: Array("localhost".utf8))]

@@ -95,6 +95,8 @@ public struct FailedRecipient {
     public var user: [UInt8]
     public var success = false
     public var toMailbox = true
+    /// A success reported because of DELIVERBY's notify mode (QueueDeliverBy.swift).
+    public var deliverByNotify = false
     public var expandedFrom: [UInt8]? = nil
     /// The mailer's T= address type (X-Actual-Recipient).
     public var addrType: [UInt8]? = nil
@@ -213,6 +215,8 @@ extension Engine {
                                      senderControl: senderControl)
         let interval = config.options["CheckpointInterval"].map { Int($0.string) ?? 0 } ?? 10
         var sentSinceCheckpoint = 0
+        // DELIVERBY R past its deadline: nothing is sent (QueueDeliverBy.swift)
+        expireDeliverBy(qf, list: list, now: now, verbose: verbose, outcome: &outcome)
         for (k, first) in list.enumerated() where first.state == .pending {
             guard let m = first.address.mailer else { first.state = .failed; continue }
             if m.path == Array("[IPC]".utf8) || (m.path != Array("[FILE]".utf8) && DeliveryFormat.speaksSMTP(m.argv)) {
@@ -266,6 +270,8 @@ extension Engine {
             out.flush()
         }
         outcome.lastUserMacro = rewriter.macros[Int(UInt8(ascii: "u"))]
+        // DELIVERBY N: a receipt for what was sent (QueueDeliverBy.swift)
+        noteDeliverByNotify(qf, list: list, outcome: &outcome)
         // DSN entries in send-list order
         for (k, q) in list.enumerated() { q.report?.order = k; q.delay?.order = k }
         outcome.failures = list.compactMap { $0.report }

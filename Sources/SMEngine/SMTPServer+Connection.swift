@@ -14,6 +14,9 @@
 // session; after another refusal the greeting is the usual one, EHLO
 // offers only ENHANCEDSTATUSCODES and every command but HELO, EHLO, NOOP,
 // RSET and QUIT gets the ruleset's reply (sendmail's null server).
+// The refusal's log line names an IPv4 client's address as arg2 unless a
+// dns map answered an A record during the ruleset (FEATURE(dnsbl)): then
+// that answer, as sendmail's inet_ntoa() buffer shows it.
 // Then greet_pause (same argument) when the greeting is a 220: a `$# n`
 // result asks the daemon to wait n milliseconds before the greeting
 // (`greetPause`); a client that sends anything meanwhile gets sendmail's
@@ -27,6 +30,7 @@
 import Glibc
 import SMBase
 import SMRules
+import SMMaps
 import SMSMTP
 
 public struct ConnectionInfo: Sendable {
@@ -96,13 +100,19 @@ extension SMTPServer {
     /// connection ends after it.
     public func open() -> (reply: [UInt8], close: Bool) {
         let arg = namedMacro("{client_name}") + [Meta.condElse] + namedMacro("{client_addr}")
+        _ = InetNtoaBuffer.take()
         let refused = policyCheck("check_relay", arg)
+        // an IPv4 client's address text is inet_ntoa()'s static buffer in
+        // sendmail: a dns map's A answer during the ruleset overwrites it
+        let answered = InetNtoaBuffer.take()
         guard let first = refused.first else {
             greetPause = greetPauseMillis()
             if let r = filterConnect() { return r }
             return (greeting(), false)
         }
-        logRejection("check_relay", namedMacro("{client_name}"), refused, arg2: namedMacro("{client_addr}"), withID: false)
+        let ipv4 = !namedMacro("{client_addr}").contains(UInt8(ascii: ":"))
+        logRejection("check_relay", namedMacro("{client_name}"), refused,
+                     arg2: ipv4 ? answered ?? namedMacro("{client_addr}") : namedMacro("{client_addr}"), withID: false)
         if first.hasPrefix("421") {
             return (lines(refused), true)
         }

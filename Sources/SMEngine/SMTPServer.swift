@@ -4,7 +4,7 @@
 // by the pure SMSMTP state machine.  This file gives the session what
 // needs sendmail's semantics: the greeting from $e (SmtpGreetingMessage),
 // the HELO/EHLO replies and the EHLO extension list, MAIL through
-// setsender and its ESMTP parameters (SIZE, BODY, RET, ENVID), RCPT
+// setsender and its ESMTP parameters (SIZE, BODY, RET, ENVID, BY), RCPT
 // through parseaddr + recipient() with NOTIFY/ORCPT, VRFY and EXPN, and
 // DATA through Collector and the queue commit (QueueCommit.swift).
 // With DeliveryMode q or d, RCPT checks a recipient without expanding
@@ -46,8 +46,8 @@
 // command line stays the session's client address.
 // STARTTLS (daemon only): SMTPServer+TLS.swift.  The content filter's
 // hook at each stage (validate -> filter -> commit): SMTPServer+Filter.swift.
-// ETRN starts a queue run through `startQueueRun` (the daemon's; `-bs`
-// only answers).
+// ETRN starts a queue run through `startQueueRun` (the daemon's, or
+// `-bs`'s detached `-qf` run, as sendmail's -bs runs the queue too).
 // Not done: VERB's verbose output, check_compat
 // (a delivery-time stage).  The 451 text for a
 // queue that cannot be written is ours, not verified against sendmail.
@@ -68,6 +68,8 @@ public final class SMTPServer {
     var retSeen = false
     var envidSeen = false
     var declaredBody: [UInt8]? = nil
+    /// MAIL's BY= (SMTPServer+DeliverBy.swift), the qf `!` line.
+    var deliverBy = DeliverByState()
     /// The envelope's queue ID: given at its first MAIL command (sendmail
     /// logs RCPT errors under it), kept until the message is queued.
     var envelopeID: QueueID? = nil
@@ -275,7 +277,7 @@ public final class SMTPServer {
     /// queue group (459 when there is none), `@domain` the entries with a
     /// recipient containing "domain", a host those containing "@host",
     /// as sendmail's runqueue() with QueueLimitRecipient; the run is
-    /// started through `startQueueRun` (none: answered only, as `-bs`).
+    /// started through `startQueueRun` (none: answered only).
     func etrn(_ arg: [UInt8]) -> [UInt8] {
         if arg.first == UInt8(ascii: "#") {
             let name = Array(arg.dropFirst())
@@ -334,6 +336,7 @@ public final class SMTPServer {
         envidSeen = false
         authResetEnvelope()
         declaredBody = nil
+        deliverBy = DeliverByState()
         rcptParams = [:]
         envelopeMessage = nil
         refusedRecipients = 0
@@ -377,7 +380,7 @@ public final class SMTPServer {
         // (AUTH before STARTTLS, as sendmail lists them)
         if let a = authEHLOKeyword() { lines.append(a) }
         if let k = startTLSKeyword { lines.append(k) }
-        lines.append(Array("DELIVERBY".utf8))
+        if let k = deliverByKeyword { lines.append(k) }
         lines.append(Array("HELP".utf8))
         return SMTPReply(code: 250, enhanced: nil, lines: lines).encoded
     }
@@ -490,6 +493,8 @@ public final class SMTPServer {
                 mailOptions.ret = v
             case "AUTH":
                 if let e = authMailParameter(param.value, address: p.address) { return e }
+            case "BY" where deliverByMin >= 0:
+                if let e = deliverByParameter(param.value) { return e }
             case "ENVID":
                 if envidSeen { return error(501, "5.5.0", "Duplicate ENVID parameter") }
                 envidSeen = true
@@ -709,6 +714,7 @@ public final class SMTPServer {
                                     sender: sender ?? ParsedAddress(mailer: nil, mailerName: [], host: nil, user: [], printable: []),
                                     headerErrors: false, bccFlag: visible, now: t)
         qf.authParameter = authQueueParameter
+        qf.deliverBy = deliverBy.queueValue
         qf.priority += Int64(verifiedCount * engine.intOption("RecipientFactor", 30000))
         // per-recipient NOTIFY and ORCPT
         let sendable = queue.entries.filter { $0.state.isSendable }

@@ -3,6 +3,8 @@
 // The dns class: `-R type` records for the key (with -B, key.base), the
 // first one, or with -z all of them joined by the delimiter (at most -Z).
 // A addresses print dotted, AAAA ones as "IPv6:" plus the full form.
+// An A answer is also noted in InetNtoaBuffer (sendmail formats it with
+// inet_ntoa(), whose static buffer other callers still point into).
 // Promises: dns_map_parseargs' messages ("dns map M: wrong type T",
 // "dns map M: missing -R type"); status 75 when the resolver fails
 // temporarily, 68 when nothing matches.
@@ -54,7 +56,9 @@ final class DNSMapBackend: MapBackend {
     static func format(_ rr: DNSRecord) -> [UInt8] {
         switch rr.type {
         case DNSType.a where rr.data.count == 4:
-            return Array("\(rr.data[0]).\(rr.data[1]).\(rr.data[2]).\(rr.data[3])".utf8)
+            let text = Array("\(rr.data[0]).\(rr.data[1]).\(rr.data[2]).\(rr.data[3])".utf8)
+            InetNtoaBuffer.note(text)
+            return text
         case DNSType.aaaa where rr.data.count == 16:
             if rr.data[0..<10].allSatisfy({ $0 == 0 }) && rr.data[10] == 0xff && rr.data[11] == 0xff {
                 return Array("\(rr.data[12]).\(rr.data[13]).\(rr.data[14]).\(rr.data[15])".utf8)
@@ -95,5 +99,28 @@ final class DNSMapBackend: MapBackend {
         }
         guard let found = value else { return MapAnswer(nil, 68) }
         return MapAnswer(map.result(key: key, value: found, av: av), 0)
+    }
+}
+
+/// The static buffer of inet_ntoa() that sendmail shares between callers:
+/// a dns map's A answer overwrites the text of a client address formatted
+/// before it (check_relay's log line then shows the answer as arg2).  Kept
+/// per thread (a daemon session's stage runs on one thread).
+public enum InetNtoaBuffer {
+    nonisolated(unsafe) private static var texts: [UInt: [UInt8]] = [:]
+    nonisolated(unsafe) private static var lock = pthread_mutex_t()
+    private static let setup: Void = { pthread_mutex_init(&lock, nil) }()
+
+    static func note(_ text: [UInt8]) {
+        _ = setup
+        pthread_mutex_lock(&lock); defer { pthread_mutex_unlock(&lock) }
+        texts[UInt(pthread_self())] = text
+    }
+
+    /// What was formatted on this thread since the last call, if anything.
+    public static func take() -> [UInt8]? {
+        _ = setup
+        pthread_mutex_lock(&lock); defer { pthread_mutex_unlock(&lock) }
+        return texts.removeValue(forKey: UInt(pthread_self()))
     }
 }

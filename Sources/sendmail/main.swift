@@ -196,6 +196,16 @@ case .smtp:
     engine.postReadChecks()
     if engine.exitStatus != .ok { finish(engine.exitStatus) }
     let server = SMTPServer(engine: engine)
+    // ETRN starts a detached queue run, as sendmail's -bs does
+    let etrnStart = start
+    server.startQueueRun = { selections in
+        var argv: [[UInt8]] = [Array("sendmail".utf8), Array("-C".utf8), Array(etrnStart.configFile.utf8)]
+        for (code, rest) in etrnStart.commandLineOptions {
+            argv.append(code == 0x20 ? Array("-O".utf8) + rest : Array("-o".utf8) + [code] + rest)
+        }
+        for m in etrnStart.commandLineMacros { argv.append(Array("-M".utf8) + m) }
+        return Engine.startBackgroundQueueRun(arguments: argv + selections)
+    }
     var pending: [UInt8] = []
     var inbuf = [UInt8](repeating: 0, count: 65536)
     stdoutBuffer.write(server.greeting())

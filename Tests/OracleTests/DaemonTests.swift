@@ -49,9 +49,10 @@ struct DaemonTests {
 
     /// Runs `binary -bD` in its sandbox under the harness.
     func run(_ binary: String, cf: String, dir: URL, queue: URL, script: String, tag: String,
-             extra: [String] = ["-odq"], devLog: String? = nil) throws -> (transcript: String, result: RunResult) {
+             extra: [String] = ["-odq"], devLog: String? = nil, dns: DNSFixture? = nil) throws -> (transcript: String, result: RunResult) {
         var options = SandboxOptions()
         options.devLog = devLog
+        options.dns = dns
         options.modeFlag = "-bD"
         options.privateNetwork = true
         options.timeoutSeconds = 120
@@ -71,9 +72,9 @@ struct DaemonTests {
     }
 
     /// The same script against both daemons; transcripts, syslog lines
-    /// and queue files compared.
+    /// and queue files compared (`dns`: the loopback name server).
     func compare(_ script: String, tag: String, expectMessages: Int, extra: [String] = [],
-                 cf otherCF: ((String, URL) throws -> String)? = nil) throws {
+                 cf otherCF: ((String, URL) throws -> String)? = nil, dns: DNSFixture? = nil) throws {
         var (cf, dir) = try prepare()
         if let make = otherCF { cf = try make(cf, dir) }
         let realQ = try Faults.freshDirectory(dir, "q-daemon-\(tag)-real")
@@ -87,10 +88,10 @@ struct DaemonTests {
         // queue would block the daemon's syslog())
         let realLog = try LogPump(DatagramCollector(path: dir.appendingPathComponent("log-\(tag)-real.sock").path))
         let (rt, real) = try run(OracleEnvironment.oraclePath, cf: cf, dir: dir, queue: realQ, script: script,
-                                 tag: "\(tag).oracle", extra: ["-odq"] + extra, devLog: realLog.collector.path)
+                                 tag: "\(tag).oracle", extra: ["-odq"] + extra, devLog: realLog.collector.path, dns: dns)
         let oursLog = try LogPump(DatagramCollector(path: dir.appendingPathComponent("log-\(tag)-ours.sock").path))
         let (ot, _) = try run(try OracleEnvironment.binaryUnderTest(), cf: cf, dir: dir, queue: oursQ, script: script,
-                              tag: "\(tag).ours", extra: ["-odq"] + extra, devLog: oursLog.collector.path)
+                              tag: "\(tag).ours", extra: ["-odq"] + extra, devLog: oursLog.collector.path, dns: dns)
         let rl = realLog.stop().map(Self.normaliseLog), ol = oursLog.stop().map(Self.normaliseLog)
         #expect(rl.contains { $0.contains("starting daemon") }, "\(tag): the oracle logged nothing: \(rl)")
         #expect(ol == rl, "\(tag): syslog lines differ\n--- ours\n\(ol.joined(separator: "\n"))\n--- real\n\(rl.joined(separator: "\n"))")

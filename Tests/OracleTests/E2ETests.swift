@@ -1,5 +1,6 @@
 // E2ETests.swift — end to end with real peers: s-nail and mutt submit
-// through our sendmail, an alias pipes a message into procmail, one queue
+// through our sendmail, mutt also over SMTP (smtp_url) to our daemon on
+// 127.0.0.1:2525, an alias pipes a message into procmail, one queue
 // run of ours delivers with our mail.local, and Python's mailbox module
 // reads the mailboxes back (the messages split by mail.local's
 // Content-Length, as mutt splits them).  Everything runs in a private namespace with the
@@ -96,11 +97,13 @@ struct E2ETests {
         reader.waitUntilExit()
         #expect(reader.terminationStatus == 0, "mailbox read failed: \(seen)")
         let lines = seen.split(separator: "\n").map(String.init)
-        #expect(lines.count == 3, "expected 3 messages, read:\n\(seen)\n\(transcript)")
+        #expect(lines.count == 4, "expected 4 messages, read:\n\(seen)\n\(transcript)")
         // (mime7to8() ends the decoded text with one more line end)
         #expect(lines.contains { $0.contains("'root', 'root', 'via s-nail', True, True, True, 'first line\\nFrom the body, a From_ look-alike\\nlast line\\n\\n'") },
                 "s-nail's message:\n\(seen)")
         #expect(lines.contains { $0.contains("'root', 'root', 'via mutt'") && $0.contains("'mutt body\\n'") }, "mutt's message:\n\(seen)")
+        #expect(lines.contains { $0.hasPrefix("('root', ") && $0.contains("'via mutt smtp', True, True, True, 'mutt over SMTP\\n'") },
+                "mutt's message over SMTP:\n\(seen)")
         #expect(lines.contains { $0.hasPrefix("('procmail-box', 'root', 'via alias'") && $0.contains("'to procmail\\n'") },
                 "procmail's delivery:\n\(seen)")
     }
