@@ -43,7 +43,9 @@ extension Array where Element == UInt8 {
     /// messages and diagnostics only, never for comparisons or paths.
     @inlinable
     public var string: String {
-        String(String.UnicodeScalarView(self.map { Unicode.Scalar($0) }))
+        // ASCII (paths, IDs, most text): the same String, decoded in one go
+        if allSatisfy({ $0 < 0x80 }) { return String(decoding: self, as: UTF8.self) }
+        return String(String.UnicodeScalarView(self.map { Unicode.Scalar($0) }))
     }
 
     /// True if the array starts with `prefix` (exact bytes).

@@ -12,7 +12,29 @@ import SMDaemon
 
 // descriptors the caller left open to us (before we open any): no
 // program we start gets them, and a background delivery closes them
-let inheritedDescriptors = (3..<Int32(min(getdtablesize(), 4096))).filter { fcntl($0, F_GETFD) >= 0 }
+// (read from /proc/self/fd: one directory read instead of an fcntl for
+// each of up to 4096 numbers, about 0.3 ms of a submission; the probe loop
+// stays for a system without /proc)
+func openDescriptors() -> [Int32] {
+    let limit = Int32(min(getdtablesize(), 4096))
+    if let dir = opendir("/proc/self/fd") {
+        defer { closedir(dir) }
+        let own = dirfd(dir)
+        var found: [Int32] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                Array(raw.prefix(while: { $0 != 0 }))
+            }
+            guard !name.isEmpty, name.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                  let fd = Int32(String(decoding: name, as: UTF8.self)),
+                  fd >= 3, fd < limit, fd != own else { continue }
+            found.append(fd)
+        }
+        return found.sorted()
+    }
+    return (3..<limit).filter { fcntl($0, F_GETFD) >= 0 }
+}
+let inheritedDescriptors = openDescriptors()
 for fd in inheritedDescriptors { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
 let args: [[UInt8]] = Swift.CommandLine.arguments.map { Array($0.utf8) }
 var cl = SMEngine.CommandLine(args)

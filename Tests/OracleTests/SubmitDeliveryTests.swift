@@ -204,17 +204,32 @@ struct SubmitDeliveryTests {
     /// can take it; at the end the queue is empty, as with sendmail.
     @Test("-odb: status returned with the qf in place and locked while the child delivers")
     func backgroundHoldsTheLock() throws {
-        let (cf, dir) = try Self.prepare("subdel-b-lock")
+        try checkBackgroundLock("subdel-b-lock", launcher: [])
+    }
+
+    /// The same with a pipe the caller reads to its end open in the
+    /// submission as descriptors 5 and 6 (stdout stays the run's file): the
+    /// background child must close them, or the caller would get its status
+    /// only after the 4 s delivery, with the qf already gone.
+    @Test("-odb: descriptors the caller left open (5, 6: a pipe it reads to the end) are closed in the delivering child")
+    func backgroundClosesInheritedDescriptors() throws {
+        try checkBackgroundLock("subdel-b-fds", launcher: [
+            "/bin/bash", "-c", "set -o pipefail; exec 3>&1; \"$@\" 5>&1 6>&1 1>&3 3>&- | cat >/dev/null", "launch"])
+    }
+
+    func checkBackgroundLock(_ name: String, launcher: [String]) throws {
+        let (cf, dir) = try Self.prepare(name)
         let d = dir.path
         var options = SandboxOptions()
         options.modeFlag = "-bm"
         options.rootHome = d + "/home"
+        options.launcher = launcher
         options.extraArguments = ["-oi", "-odb", "-f", "root", "z@sleep", "root"]
         var finals: [DeliverTests.Snapshot] = []
         for (binary, tag) in [(OracleEnvironment.oraclePath, "oracle"), (try OracleEnvironment.binaryUnderTest(), "ours")] {
             try Self.freshDirectories(d)
             let r = try Sandbox.run(binary: binary, cf: cf, input: Self.message, options: options,
-                                    runDir: Workspace.shared.runs, tag: "subdel-b-lock.\(tag)")
+                                    runDir: Workspace.shared.runs, tag: "\(name).\(tag)")
             #expect(r.status == 0 && r.stdout.isEmpty, "\(tag): \(r.status) \(String(decoding: r.stdout, as: UTF8.self))")
             let names = (try? FileManager.default.contentsOfDirectory(atPath: d + "/q")) ?? []
             let qf = names.first { $0.hasPrefix("qf") }
