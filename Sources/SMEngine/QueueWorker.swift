@@ -48,6 +48,9 @@ extension Engine {
             guard !id.isEmpty, !id.contains(UInt8(ascii: "/")) else { continue }
             let e = Engine(prototype: self, out: out)
             e.deliverQueuedEntry(id)
+            // each message is a queue run of its own: its SMTP sessions end
+            // with it (QUIT), as a `-qI<id>` run's do at its end
+            if !e.smtpConnections.isEmpty { e.closeSMTPConnections(verbose: false) }
             out.flush()
         }
         return .ok

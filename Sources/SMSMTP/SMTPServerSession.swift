@@ -65,10 +65,6 @@ public struct SMTPServerSession: Sendable {
     var text: [UInt8] = []
     /// Bytes of message text collected so far (LF line ends).
     public var collectedSize: Int { text.count }
-    /// The first bare line ending in the message text (Debian's sendmail
-    /// refuses the message at its end): "Bare linefeed (LF)" or "Bare
-    /// carriage return (CR)".
-    var bareEnding: String? = nil
     /// PrivacyOptions needmailhelo / needvrfyhelo / needexpnhelo: these
     /// commands are refused until HELO or EHLO.
     public var needHelo: Set<SMTPVerb> = []
@@ -109,15 +105,23 @@ public struct SMTPServerSession: Sendable {
             return .none
         case .data:
             var l = line
-            if l.last == 0x0D { l.removeLast() } else if bareEnding == nil { bareEnding = "linefeed (LF)" }
-            if bareEnding == nil && l.contains(0x0D) { bareEnding = "carriage return (CR)" }
+            if l.last == 0x0D {
+                l.removeLast()
+            } else {
+                // Debian's sendmail refuses a bare LF (and a bare CR) in
+                // message text as soon as it reads the line
+                text = []
+                phase = .closed
+                return .close(SMTPReply(421, "4.5.0", "Bare linefeed (LF) not allowed"))
+            }
+            if l.contains(0x0D) {
+                text = []
+                phase = .closed
+                return .close(SMTPReply(421, "4.5.0", "Bare carriage return (CR) not allowed"))
+            }
             if l == [UInt8(ascii: ".")] {
                 let msg = text + [UInt8(ascii: "."), 0x0A]
                 text = []
-                if let b = bareEnding {
-                    phase = .closed
-                    return .close(SMTPReply(421, "4.5.0", "Bare \(b) not allowed"))
-                }
                 phase = .command(mail: false, recipients: 0)
                 return .message(msg)
             }
@@ -243,7 +247,6 @@ public struct SMTPServerSession: Sendable {
     public mutating func dataStarted() {
         phase = .data
         text = []
-        bareEnding = nil
     }
 
     /// The transaction ended (message queued or refused).

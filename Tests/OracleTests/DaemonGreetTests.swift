@@ -81,7 +81,7 @@ extension DaemonTests {
             #CONNECT6 2526 40075
             #REPLY
             QUIT
-            """, tag: "greetpause-feature", expectMessages: 0, cf: { _, _ in built.cfPath })
+            """, tag: "greetpause-feature", expectMessages: 0, cf: { _, _ in built.cfPath }, sessionsOverlap: true)
     }
 
     @Test("SIGTERM while a greeting is held back by greet_pause: the daemon stops at once")

@@ -623,6 +623,7 @@ struct SMTPSessionTests {
             DATA
             Subject: bare
             #RAW bare lf line\\n
+            #WAIT
             after
             .
             QUIT
@@ -635,6 +636,7 @@ struct SMTPSessionTests {
             DATA
             Subject: cr
             #RAW mid\\rcr\\r\\n
+            #WAIT
             .
             QUIT
 

@@ -21,7 +21,10 @@
 # sends the CRAM-MD5 answer (RFC 2195) to the last "334" challenge,
 # base64-encoded; "#DIGEST-MD5 user realm secret" the DIGEST-MD5 answer
 # (RFC 2831, qop=auth, digest-uri smtp/<realm>, a fixed cnonce).  Both are
-# recorded as written.
+# recorded as written.  A line "#WAIT" (not sent, not recorded) waits for
+# a reply the server sends without a command, such as its 421 to a bare
+# LF in message text, so that what follows is not sent to a server that
+# is already closing.
 #
 # Transcript lines: ">>> " + a line sent, "<<< " + a line received (CR
 # removed; a reply line missing its CR is shown with a trailing "[noCR]"),
@@ -121,6 +124,10 @@ def main():
             if line.startswith(b"#PIPE "):
                 pipe = int(line[6:])
                 batch = pipe
+                continue
+            if line == b"#WAIT":
+                # a reply the server sends unasked (in message text)
+                last = read_reply()
                 continue
             record(b">>> ", line)
             data = line + b"\r\n"
