@@ -23,6 +23,14 @@
 #           postfix, which has no queue-only mode, queues to bench@blackhole.test
 #           and drops the messages with discard(8) (done when its queue is
 #           empty), so postfix does a little more work in this mode
+#   relay   bench@relay.test, relayed by each daemon over SMTP to postfix's
+#           smtp-sink on 127.0.0.1:SINK_PORT (the kit's route: the cf's
+#           mailertable sends relay.test to esmtp:[127.0.0.1], whose A= is
+#           `TCP $h SINK_PORT'; postfix's transport map).  Done when the
+#           sink has counted all N messages (its -c output) and the queue is
+#           empty; msg/s is from the first send to the last message received
+#           by the sink.  The sink runs in a cgroup of its own, so its CPU is
+#           not counted as the daemon's
 #
 # Both sendmail daemons run from the SAME configuration: the kit's bench.mc
 # (routes, Listen=128, SuperSafe, no throttles) with one change, the local
@@ -52,8 +60,10 @@
 #   N=2000          messages per run               SESS=20   parallel sessions
 #   SIZE=2048       bytes per message              ROUNDS=3  rounds (median)
 #   WARM=200        warm-up messages per daemon and mode (not recorded)
-#   MODES="local queue"                            DAEMONS="swift sendmail postfix"
+#   MODES="local queue relay"                      DAEMONS="swift sendmail postfix"
 #   SWIFT_PORT=2538, SM_PORT=2535, PF_PORT=2536: the three daemons' ports
+#   SINK_PORT=2600  smtp-sink's port (the kit's: postfix's transport map has
+#                   it; another value reruns the kit's setup)
 #   SETUP=1         run the kit's peers-setup.sh even when its configs exist
 #   NO_BUILD=1      skip `swift build -c release --product sendmail`
 #   OURS=<root>/.build/release/sendmail            KIT=<root>/../shared/bench
@@ -68,11 +78,13 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 HERE="$ROOT/contrib/bench"
 KIT=${KIT:-$ROOT/../shared/bench}
 N=${N:-2000}; SESS=${SESS:-20}; SIZE=${SIZE:-2048}; ROUNDS=${ROUNDS:-3}; WARM=${WARM:-200}
-MODES=${MODES:-"local queue"}
+MODES=${MODES:-"local queue relay"}
 DAEMONS=${DAEMONS:-"swift sendmail postfix"}
 # ports of their own (not the kit's 2525/2526, which other harnesses use too)
 export SM_PORT=${SM_PORT:-2535} PF_PORT=${PF_PORT:-2536}
 SWIFT_PORT=${SWIFT_PORT:-2538}
+# smtp-sink: the kit's port, which the postfix transport map of its setup names
+export SINK_PORT=${SINK_PORT:-2600}
 OURS=${OURS:-$ROOT/.build/release/sendmail}
 OUT=${OUT:-$ROOT/.build/smtp-bench/$(date +%Y%m%d-%H%M%S)}
 CGROOT=/sys/fs/cgroup/cpuacct
@@ -102,7 +114,8 @@ fi
 # the kit's one-time setup (about a minute: its `sendmail -bi` waits 60 s
 # when the host name is not qualified); again when postfix's port changed
 if [ "${SETUP:-0}" = 1 ] || [ ! -f "$BENCH/sendmail/bench.mc" ] || [ ! -x "$PF_ROOT/usr/sbin/smtp-source" ] \
-   || ! grep -q "^127.0.0.1:$PF_PORT " "$BENCH/postfix/etc/master.cf" 2>/dev/null; then
+   || ! grep -q "^127.0.0.1:$PF_PORT " "$BENCH/postfix/etc/master.cf" 2>/dev/null \
+   || ! grep -q "^relay\.test.*:$SINK_PORT\$" "$BENCH/postfix/etc/transport" 2>/dev/null; then
     say "== peers: setup ($KIT/peers-setup.sh)"
     "$KIT/peers-setup.sh" >&2
 fi
@@ -113,7 +126,8 @@ fi
 # recipients stay queued), so both daemons get the same local mailer as
 # plain mail.local (`mail.local -d $u`, one process per delivery, same
 # mailbox).  DontProbeInterfaces=True (see the top).  Everything else
-# (routes, options, fsyncs) is the kit's; the listener is on SM_PORT.
+# (routes, options, fsyncs) is the kit's; the listener is on SM_PORT and
+# the esmtp mailer (relay.test's route) connects to SINK_PORT.
 S=$BENCH/sendmail
 SW=$BENCH/swift
 mkdir -p "$SW"
@@ -121,10 +135,12 @@ CF=$SW/bench-mbox.cf
 sed -e "s|^FEATURE(\`local_lmtp'.*|define(\`LOCAL_MAILER_PATH', \`/usr/libexec/sendmail/mail.local')dnl\\
 define(\`LOCAL_MAILER_ARGS', \`mail.local -d \$u')dnl\\
 define(\`confDONT_PROBE_INTERFACES', \`True')dnl|" \
-    -e "/^DAEMON_OPTIONS/s/Port=[0-9]*/Port=$SM_PORT/" "$S/bench.mc" > "$SW/bench-mbox.mc"
+    -e "/^DAEMON_OPTIONS/s/Port=[0-9]*/Port=$SM_PORT/" \
+    -e "/ESMTP_MAILER_ARGS/s/TCP \\\$h [0-9]*/TCP \$h $SINK_PORT/" "$S/bench.mc" > "$SW/bench-mbox.mc"
 grep -q local_lmtp "$SW/bench-mbox.mc" && die "could not take local_lmtp out of $S/bench.mc"
 m4 "$SW/bench-mbox.mc" > "$CF"
 grep -q '^Mlocal.*P=/usr/libexec/sendmail/mail.local' "$CF" || die "$CF: unexpected local mailer"
+sed -n '/^Mesmtp,/,/A=/p' "$CF" | grep -q "A=TCP \$h $SINK_PORT\$" || die "$CF: the esmtp mailer does not go to port $SINK_PORT"
 
 # our daemon: the same cf, its own port, queue, pid file and status file
 SWIFT_QUEUE=$SW/mqueue
@@ -175,9 +191,35 @@ sm_start() {   # [extra options]
     wait_port "$SM_PORT" || die "sendmail did not start"
     say "sendmail started pid $(pid_of "$S/sendmail.pid") port $SM_PORT ${*:-}"
 }
+# smtp-sink, the relay mode's remote MTA: started here rather than by the
+# kit's peer-ctl.sh so that it has its own output file, pid and cgroup
+SINK_OUT=$SW/sink.out
+SINK_PIDFILE=$SW/sink.pid
+SINK_CG=pb-swsink
+sink_start() {
+    port_busy "$SINK_PORT" && die "port $SINK_PORT (smtp-sink) is in use by another program"
+    : > "$SINK_OUT"
+    # -c: running counters (mesg=N) on its output, which bench-run.py reads
+    mkdir -p "$CGROOT/$SINK_CG"
+    # shellcheck disable=SC2086
+    ( echo $BASHPID > "$CGROOT/$SINK_CG/cgroup.procs"; echo $BASHPID > "$SINK_PIDFILE"
+      exec $SMTP_SINK -u nobody -c "127.0.0.1:$SINK_PORT" 1024 ) > "$SINK_OUT" 2>&1 &
+    wait_port "$SINK_PORT" || die "smtp-sink did not start"
+    say "smtp-sink started pid $(pid_of "$SINK_PIDFILE") port $SINK_PORT"
+}
+sink_stop() {
+    local p cg=$CGROOT/$SINK_CG; p=$(pid_of "$SINK_PIDFILE")
+    if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
+        kill "$p"
+        for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    fi
+    rmdir "$cg" 2>/dev/null || say "warning: $cg not removed"
+    rm -f "$SINK_PIDFILE"
+}
 daemon_start() {   # peer mode
     local q=(); [ "$2" = queue ] && q=(-odq)
     case $1 in
+        sink) sink_start ;;
         swift) swift_start "${q[@]}" ;;
         sendmail) sm_start "${q[@]}" ;;
         postfix) port_busy "$PF_PORT" && die "port $PF_PORT is in use by another program"
@@ -185,14 +227,18 @@ daemon_start() {   # peer mode
         *) die "unknown daemon $1 (swift, sendmail, postfix)" ;;
     esac
 }
-daemon_stop() { case $1 in swift) swift_stop ;; *) "$KIT/peer-ctl.sh" "$1" stop >&2 || true ;; esac; }
+daemon_stop() { case $1 in swift) swift_stop ;; sink) sink_stop ;; *) "$KIT/peer-ctl.sh" "$1" stop >&2 || true ;; esac; }
 running=""
 stop_all() {
     [ "${KEEP:-0}" = 1 ] && { say "KEEP=1: daemons left running: $running"; return; }
-    for p in $running; do daemon_stop "$p"; done
+    # the daemons first, smtp-sink (started first) last
+    for p in $running; do [ "$p" = sink ] || daemon_stop "$p"; done
+    case " $running " in *" sink "*) sink_stop ;; esac
     running=""
 }
 trap stop_all EXIT
+# a signal ends the script through exit, so the EXIT trap stops the daemons
+trap "exit 143" TERM INT HUP
 
 mkdir -p "$OUT"; say "== results -> $OUT"
 { echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"; echo "host: $(uname -sr), $(nproc) cores"
@@ -211,8 +257,13 @@ run() {
         sendmail:queue) a="--port $SM_PORT --rcpt bench@localhost" ;;
         # postfix has no queue-only mode: queued, then dropped by discard(8)
         postfix:queue)  a="--port $PF_PORT --rcpt bench@blackhole.test --queue-dirs $PF_QUEUE" ;;
-        *) die "unknown mode $mode (local, queue)" ;;
+        # done when the sink has counted all of them and the queue is empty
+        swift:relay)    a="--port $SWIFT_PORT --queue-dirs $SWIFT_QUEUE" ;;
+        sendmail:relay) a="--port $SM_PORT --queue-dirs $SM_QUEUE" ;;
+        postfix:relay)  a="--port $PF_PORT --queue-dirs $PF_QUEUE" ;;
+        *) die "unknown mode $mode (local, queue, relay)" ;;
     esac
+    [ "$mode" = relay ] && a="$a --rcpt bench@relay.test --sink-out $SINK_OUT --sink-cgroup $SINK_CG"
     # shellcheck disable=SC2086
     python3 "$KIT/bench-run.py" --name "$p" --mode "$mode" -m "$n" -s "$SESS" -l "$SIZE" \
         --cgroup "pb-$p" $a ${o:+--out "$o"} || say "  $p $mode: run incomplete (timeout or smtp-source error)"
@@ -224,6 +275,7 @@ run() {
 
 for mode in $MODES; do
     say "== mode $mode: starting $DAEMONS"
+    [ "$mode" = relay ] && { daemon_start sink "$mode"; running="sink"; }
     for p in $DAEMONS; do daemon_start "$p" "$mode"; running="$running $p"; done
     say "warm-up: $WARM messages per daemon (not recorded)"
     for p in $DAEMONS; do run "$p" "$mode" "$WARM" >/dev/null; done
