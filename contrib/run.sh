@@ -31,6 +31,10 @@ swift build -c release --product praliases
 
 var="$root/var"
 mkdir -p "$var/conf" "$var/spool/mqueue" "$var/mail" "$var/run"
+# the local mailer (P=[FILE], F=S) writes as DefaultUser when this runs as
+# root, never as root itself (sendmail's mailfile()): a sticky, world-writable
+# spool, like a classic /var/mail, lets it create each user's mailbox
+chmod 1777 "$var/mail"
 chmod 755 "$var" "$var/conf"
 chmod 700 "$var/spool/mqueue"
 [ -f "$var/conf/service.switch" ] || printf 'hosts\tfiles\naliases\tfiles\n' > "$var/conf/service.switch"
