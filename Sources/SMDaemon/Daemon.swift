@@ -385,14 +385,8 @@ public final class Daemon: @unchecked Sendable {
         }
         if let p = passing { posix_spawn_file_actions_adddup2(&actions, p, 3) }
         posix_spawnattr_setflags(&attr, 0x80)  // POSIX_SPAWN_SETSID (glibc)
-        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { bytes in
-            let p = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
-            for (i, b) in bytes.enumerated() { p[i] = CChar(bitPattern: b) }
-            p[bytes.count] = 0
-            return p
-        }
-        cArgs.append(nil)
-        defer { for p in cArgs { p?.deallocate() } }
+        let cArgs = makeCStringArray(argv)
+        defer { freeCStringArray(cArgs) }
         var pid: pid_t = 0
         guard let marker else {
             return posix_spawn(&pid, "/proc/self/exe", &actions, &attr, cArgs, environ) == 0 ? pid : nil
@@ -531,14 +525,8 @@ extension Daemon {
         }
         posix_spawnattr_setflags(&attr, 0x80)  // POSIX_SPAWN_SETSID (glibc)
         setenv(readyVariable, String(writeEnd), 1)
-        var cArgs: [UnsafeMutablePointer<CChar>?] = arguments.map { bytes in
-            let p = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
-            for (i, b) in bytes.enumerated() { p[i] = CChar(bitPattern: b) }
-            p[bytes.count] = 0
-            return p
-        }
-        cArgs.append(nil)
-        defer { for p in cArgs { p?.deallocate() } }
+        let cArgs = makeCStringArray(arguments)
+        defer { freeCStringArray(cArgs) }
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, "/proc/self/exe", &actions, &attr, cArgs, environ)
         unsetenv(readyVariable)

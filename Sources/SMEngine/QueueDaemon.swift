@@ -88,14 +88,8 @@ extension Engine {
         var flags = Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
         if detach { flags |= 0x80 }   // POSIX_SPAWN_SETSID (glibc)
         posix_spawnattr_setflags(&attr, Int16(flags))
-        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { bytes in
-            let p = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
-            for (i, b) in bytes.enumerated() { p[i] = CChar(bitPattern: b) }
-            p[bytes.count] = 0
-            return p
-        }
-        cArgs.append(nil)
-        defer { for p in cArgs { p?.deallocate() } }
+        let cArgs = makeCStringArray(argv)
+        defer { freeCStringArray(cArgs) }
         if mark { setenv(queueDaemonMarker, "1", 1) }
         defer { if mark { unsetenv(queueDaemonMarker) } }
         var pid: pid_t = 0
