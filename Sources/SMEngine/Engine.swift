@@ -91,6 +91,9 @@ public final class Engine: CfReporter {
     /// on, as the Verbose option would make it (the option itself is the
     /// shared configuration's).
     public var sessionVerbose = false
+    /// sendmail's RealHostName while a daemon's SMTP session delivers in
+    /// its own process (VERB): its bounces name it in Received-From-MTA.
+    public var realHostName: [UInt8]? = nil
 
     public var exitStatus: SysExit {
         get { rewriter.exitStatus }

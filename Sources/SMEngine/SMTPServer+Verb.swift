@@ -145,6 +145,9 @@ extension SMTPServer {
             for i in ids { _ = startQueueRun?([Array("-qI".utf8) + i]) }
             return
         }
+        // (a daemon's session: its client in the bounces' Received-From-MTA)
+        engine.realHostName = daemonName != nil ? namedMacro("{client_name}") : nil
+        defer { engine.realHostName = nil }
         deliverAccepted()
     }
 

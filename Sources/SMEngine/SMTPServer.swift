@@ -709,7 +709,10 @@ public final class SMTPServer {
         var headers = HeaderList(config: engine.config)
         for f in msg.headerFields { headers.addMessageField(f) }
         rw.macros[Int(UInt8(ascii: "u"))] = nil
-        let primaries = queue.entries.filter { $0.primary && $0.state.isSendable }
+        // (an alias RCPT expanded counts: sendmail's e_origrcpt)
+        let primaries = queue.entries.filter {
+            $0.primary && ($0.state.isSendable || $0.state == .expanded || $0.state == .included)
+        }
         // `for $u` only when one RCPT was accepted and nothing else (refused
         // recipients, VRFY/EXPN addresses) went into the envelope
         if primaries.count == 1 && acceptedCount == 1 && refusedRecipients == 0 && verifiedCount == 0 { rw.macros[Int(UInt8(ascii: "u"))] = primaries[0].printable }
