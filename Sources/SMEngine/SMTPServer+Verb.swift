@@ -20,6 +20,12 @@
 // Where the 050 lines go: `verboseOutput` (the daemon writes them to the
 // connection in order with its replies); nil: the engine's output, flushed
 // at each line (-bs: stdout, through the -X traffic log).
+// In the daemon the delivery runs in the session (on its pool thread),
+// not in the delivery workers; its bounces name the client in
+// Received-From-MTA, as sendmail's session process does.
+// Every session (verbose or not) keeps the SMTP connections its
+// deliveries opened for its next messages and QUITs them silently when
+// it ends (closeRelayConnections), as sendmail's connection cache does.
 // Promises: only a verbose session is touched; every line the engine
 // writes while a verbose session handles a command or delivers becomes
 // one CR LF-terminated 050 line, in the order written, before the
