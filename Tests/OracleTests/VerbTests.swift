@@ -11,8 +11,8 @@
 // (every 050 line of RCPT, EXPN and of the delivery before DATA's 250,
 // with dates and queue IDs normalised), the exit status, the syslog lines
 // (LogTests.normaliseIDs), every mailer call, mailbox, ~/dead.letter and
-// the queue left (SubmitDeliveryTests.collect), and what the next hops
-// received.  Known differences, normalised where they show and listed in
+// the queue left (SubmitDeliveryTests.collect), the -X traffic log (pids
+// and dates normalised), and what the next hops received.  Known differences, normalised where they show and listed in
 // the README: the ctladdr= of a *file* delivery at submission in a session
 // (sendmail shows the RCPT address with its brackets; so without VERB),
 // and, for a transaction whose recipients were only verified before VERB
@@ -131,6 +131,21 @@ struct VerbTests {
             QUIT
 
             """, arguments: ["-odq"], expects: ["050 <list>... aliased to root, daemon\n<<< 250 2.1.5"], background: true),
+        // -X: the 050 lines in the traffic log as written to the client
+        Case(name: "traffic-log", script: """
+            EHLO client.example
+            VERB
+            MAIL From:<root>
+            RCPT To:<root>
+            RCPT To:<pipe>
+            DATA
+            Subject: logged
+
+            hello
+            .
+            QUIT
+
+            """, arguments: ["-X", "@SCRATCH@/home/traffic.log"], expects: ["050 <root>... Sent"]),
         // PrivacyOptions: noverb and noexpn refuse VERB (queued only)
         Case(name: "noverb", script: localScript, arguments: ["-odq", "-OPrivacyOptions=noverb"],
              expects: ["502 5.7.0 Verbose unavailable"]),
@@ -173,10 +188,17 @@ struct VerbTests {
             if background {
                 #expect(SubmitDeliveryTests.waitForBackground(d), "\(name) \(tag): the background delivery did not finish")
             }
+            var snapshot = try SubmitDeliveryTests.collect(dir, r)
+            for (k, v) in snapshot.files where k.hasSuffix("traffic.log") {
+                // (each line starts with the pid; the From_ line's date)
+                snapshot.files[k] = v.replacingOccurrences(of: #"(?m)^[0-9]{5,} "#, with: "PID ", options: .regularExpression)
+                    .replacingOccurrences(of: #"[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} [0-9]{4}"#, with: "<ctime>",
+                                          options: .regularExpression)
+            }
             let sink = sinkLog.map { (try? String(contentsOfFile: $0, encoding: .isoLatin1)) ?? "(no sink log)" } ?? ""
             outcomes.append(Outcome(transcript: SMTPSessionTests().normalised(String(decoding: r.stdout, as: UTF8.self)),
                                     log: LogTests.normaliseIDs(collector.drain()),
-                                    snapshot: try SubmitDeliveryTests.collect(dir, r),
+                                    snapshot: snapshot,
                                     sink: OutboundTests.normalise(DeliverTests.normalise("sink", sink, bounce: true))))
         }
         return (outcomes[0], outcomes[1])
@@ -217,9 +239,14 @@ struct VerbTests {
         options.modeFlag = "-bs"
         options.launcher = [SMTPSessionTests.python, SMTPSessionTests.driver]
         // (the oracle would offer its SASL mechanisms; we offer none)
-        options.extraArguments = c.arguments + ["-OAuthMechanisms=EXTERNAL", "-OLogLevel=9"]
+        options.extraArguments = c.arguments.map { $0.replacingOccurrences(of: "@SCRATCH@", with: dir.path) }
+            + ["-OAuthMechanisms=EXTERNAL", "-OLogLevel=9"]
         let (real, ours) = try runBoth(c.name, cf: cf, dir: dir, script: c.script, options: options, background: c.background)
         expectSame(c, real, ours)
+        if c.arguments.contains("-X") {
+            let log = real.snapshot.files["home/traffic.log"] ?? ""
+            #expect(log.contains(">>> 050 <root>... Connecting to local..."), "\(c.name): the oracle's traffic log:\n\(log)")
+        }
         // (the cases that deliver did run a mailer)
         #expect(real.snapshot.files.keys.contains { $0.hasPrefix("out/") } == !c.name.hasPrefix("no"),
                 "\(c.name): the oracle's mailer calls: \(real.snapshot.files.keys.sorted())")
