@@ -178,7 +178,7 @@ public struct DeliveryReport: Sendable {
             line("")
             if let id = envelopeID { line(Array("Original-Envelope-Id: ".utf8) + id.prefix(800)) }
             line(Array("Reporting-MTA: dns; ".utf8) + reportingMTA.prefix(800))
-            if let m = receivedFromMTA { line(m.type + Array("; ".utf8) + m.host.prefix(800)) }
+            if let m = receivedFromMTA { line(Array("Received-From-MTA: ".utf8) + m.type + Array("; ".utf8) + m.host.prefix(800)) }
             line(Array("Arrival-Date: ".utf8) + arrivalDate)
             if let d = deliverByDate { line(Array("Deliver-By-Date: ".utf8) + d) }
             for r in recipients {

@@ -8,6 +8,9 @@
 // file); commands of one session run one after another, in the order
 // they came, and their replies are written in that order (pipelining);
 // the output is flushed when no more input is waiting, as sendmail does.
+// A verbose session (VERB) delivers in the command that ends DATA, on the
+// pool; the 050 lines it makes meanwhile are written at once, in order,
+// before that command's reply (SMTPServer.verboseOutput).
 // Lines of message text after 354 are only appended to the session's
 // buffer, so they are handled on the event loop; the final "." goes to
 // the pool like a command (it commits the message).
@@ -82,11 +85,22 @@ final class SMTPSessionHandler: ChannelInboundHandler {
         let local = context.channel.localAddress
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let daemon = self.daemon, port = self.port
+        let loop = context.eventLoop
         daemon.pool.runIfActive(eventLoop: context.eventLoop) { () -> Handoff<(SMTPServer, [UInt8], Bool)> in
             let info = ClientResolver.connectionInfo(remote: remote, local: local, port: port,
                                                      compressedIPv6: daemon.compressedIPv6,
                                                      identTimeout: daemon.identTimeout)
             let server = daemon.makeSession(info)
+            // a verbose session's (VERB) 050 lines, written as the command
+            // running on the pool makes them: queued on the loop before
+            // that command's reply
+            server.verboseOutput = { bytes in
+                loop.execute {
+                    let (handler, context) = loopBound.value
+                    guard !handler.closing else { return }
+                    context.writeAndFlush(handler.wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
+                }
+            }
             let (reply, close) = server.open()
             return Handoff((server, reply, close))
         }.whenComplete { result in

@@ -138,7 +138,10 @@ extension Engine {
             if let t = f.addrType, !t.asciiCaseEquals(Array("rfc822".utf8)) {
                 d.actualRecipient = t + Array("; ".utf8) + (f.quotedUser ? user : stripQuotes(user))
             } else {
-                d.actualRecipient = Array("rfc822; ".utf8) + user + (user.contains(at) ? [] : [at] + j)
+                // (a program or file: the user recipient() unquoted)
+                let bare = stripQuotes(user)
+                let shown = !f.quotedUser && (bare.first == UInt8(ascii: "|") || bare.first == UInt8(ascii: "/")) ? bare : user
+                d.actualRecipient = Array("rfc822; ".utf8) + shown + (shown.contains(at) ? [] : [at] + j)
             }
             d.expandedFrom = f.expandedFrom
             if let (type, text) = f.diagnostic {
@@ -161,6 +164,14 @@ extension Engine {
             report.originalID = id
         }
         report.envelopeID = qf.envelopeID.map(unxtext)
+        if let host = realHostName, !host.isEmpty {
+            // (the type: the original sender's mailer's T=, dns by default)
+            let saved = rewriter.suppressErrors
+            rewriter.suppressErrors = true
+            let m = parseAddress(qf.sender, flags: [.sender], isRecipient: false)?.mailer
+            rewriter.suppressErrors = saved
+            report.receivedFromMTA = (m?.mtaType ?? Array("dns".utf8), host)
+        }
         report.returnBody = !qf.flags.contains(.noBodyReturn) && !receipt && copyTo == nil
         report.fatalErrors = receipt
         report.listsDelayed = false

@@ -543,8 +543,10 @@ extension Engine {
             if qf.flags.contains(.deleteBcc),
                HeaderInfo.flags(for: Array(h.text.prefix { $0 != UInt8(ascii: ":") })).contains(.bcc) { continue }
             guard DeliveryFormat.headerSelected(h, mailerFlags: m.flags, macroDefined: { name in
+                // (an empty value is none: a daemon's ${daemon_flags}
+                // without M= letters, an empty qf ${daemon_flags} line)
                 guard let id = self.macroID(name) else { return false }
-                return self.rewriter.macros[id] != nil
+                return !(self.rewriter.macros[id]?.isEmpty ?? true)
             }) else { continue }
             let name = h.name
             // the qf quotes bytes 0x80-0x9F and 0xFF of the message with

@@ -87,6 +87,13 @@ public final class Engine: CfReporter {
     /// Delivering a split envelope (an owner's): its sender is the owner
     /// and never has the caller's ids.
     var deliveringClone = false
+    /// An SMTP session's VERB (SMTPServer+Verb.swift): verbose from then
+    /// on, as the Verbose option would make it (the option itself is the
+    /// shared configuration's).
+    public var sessionVerbose = false
+    /// sendmail's RealHostName while a daemon's SMTP session delivers in
+    /// its own process (VERB): its bounces name it in Received-From-MTA.
+    public var realHostName: [UInt8]? = nil
 
     public var exitStatus: SysExit {
         get { rewriter.exitStatus }

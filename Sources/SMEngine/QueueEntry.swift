@@ -114,11 +114,16 @@ extension Engine {
                             unbound: [(Int, QueueFile.Header)] = [], submissionErrors: SubmissionErrors? = nil,
                             deliverNow: Bool = true, bounceDirectory: String? = nil) -> [UInt8] {
         // the job's SMTP sessions end with it (after its bounce); a queue
-        // run keeps them for its next jobs and ends them at its end
+        // run (and an SMTP session) keeps them for its next jobs and ends
+        // them at its end
         jobDepth += 1
         defer {
             jobDepth -= 1
-            if jobDepth == 0 && how != .queueRun && !smtpConnections.isEmpty { closeSMTPConnections(verbose: verbose) }
+            // (an SMTP session keeps them for its next messages and closes
+            // them when it ends: SMTPServer.closeRelayConnections)
+            if jobDepth == 0 && how != .queueRun && how != .session && !smtpConnections.isEmpty {
+                closeSMTPConnections(verbose: verbose)
+            }
         }
         var clones: [(id: [UInt8], expansion: QueuedExpansion)] = []
         var shared = deliverEntry(id: id, fd: fd, qdir: qdir, how: how, verbose: verbose, unbound: unbound,

@@ -141,7 +141,7 @@ extension Engine {
     /// sendmail's MAXNAME: a longer alias name has owner-owner as owner.
     static let maxOwnerAliasName = 256
 
-    var verbose: Bool { config.options.bool("Verbose") }
+    var verbose: Bool { sessionVerbose || config.options.bool("Verbose") }
 
     /// sendmail's sameaddr.
     func sameAddress(_ a: Recipient, _ b: Recipient) -> Bool {

@@ -48,7 +48,9 @@
 // hook at each stage (validate -> filter -> commit): SMTPServer+Filter.swift.
 // ETRN starts a queue run through `startQueueRun` (the daemon's, or
 // `-bs`'s detached `-qf` run, as sendmail's -bs runs the queue too).
-// Not done: VERB's verbose output, check_compat
+// VERB (SMTPServer+Verb.swift): a verbose session's commands and its
+// interactive deliveries (before DATA's 250) send their -v text as 050
+// lines.  Not done: check_compat
 // (a delivery-time stage).  The 451 text for a
 // queue that cannot be written is ours, not verified against sendmail.
 
@@ -138,6 +140,8 @@ public final class SMTPServer {
     /// The content filter's hook at each stage (SMTPServer+Filter.swift).
     public var filter: SMTPStageFilter = NoFilter()
     var filterState = FilterState()
+    /// VERB's verbose output and delivery (SMTPServer+Verb.swift).
+    var verb = VerbState()
 
     func newQueueID(_ t: time_t) -> QueueID {
         if let src = queueIDSource { return src(t) }
@@ -178,6 +182,8 @@ public final class SMTPServer {
         where privacy(word) {
             session.disabled.insert(verb)
         }
+        // (VERB would give out what EXPN does)
+        if privacy("noexpn") { session.disabled.insert(.verb) }
         session.maxRecipients = engine.intOption("MaxRecipientsPerMessage", 0)
     }
 
@@ -223,6 +229,11 @@ public final class SMTPServer {
     /// One line from the client; returns the bytes to send and whether
     /// the session is over.
     public func handle(_ line: [UInt8], inputPending: Bool = false) -> (reply: [UInt8], close: Bool) {
+        // (a verbose session's engine output: 050 lines before the reply)
+        withVerboseOutput { handleLine(line, inputPending: inputPending) }
+    }
+
+    func handleLine(_ line: [UInt8], inputPending: Bool) -> (reply: [UInt8], close: Bool) {
         if let r = authHandle(line) { return r }
         let inCommand = session.phase != .data
         noteCommand(line)
@@ -234,11 +245,13 @@ public final class SMTPServer {
         case .reply(let r):
             if r.isError { noteError(String(decoding: r.encoded.dropLast(2), as: UTF8.self)) }
             if inCommand, r.isError { logRefusedETRN(line) }
+            if inCommand { noteVerb(line, reply: r) }
             return (r.encoded, false)
         case .quit(let r), .close(let r):
             logAbandonedEnvelope()
             logSessionEnd()
             closeFilter()
+            closeRelayConnections()
             return (r.encoded, true)
         case .reset(let r):
             logAbandonedTransaction()
@@ -265,7 +278,10 @@ public final class SMTPServer {
             if let refused = filtered(filter.data()) { return (refused, false) }
             session.dataStarted()
             return (SMTPReply(354, nil, "End data with <CR><LF>.<CR><LF>").encoded, false)
-        case .message(let text): return (message(text), false)
+        case .message(let text):
+            let reply = message(text)
+            deliverVerbosely()
+            return (reply, false)
         case .etrn(let arg): return (etrn(arg), false)
         case .help(let topic): return (help(topic), false)
         case .verify(let a): return (verify(a, expand: false), false)
@@ -348,6 +364,7 @@ public final class SMTPServer {
         rw.lastUserError = nil
         rw.envelopeMessage = nil
         policy = PolicyState()
+        verb.verifiedRecipients = false
     }
 
     func privacy(_ word: String) -> Bool {
@@ -391,7 +408,8 @@ public final class SMTPServer {
         body()
         let r = rw.smtpReplies ?? []
         rw.smtpReplies = nil
-        return r
+        // (a verbose session's 050 notices go to the client at once)
+        return sendNotices(r)
     }
 
     func lines(_ ls: [String]) -> [UInt8] {
@@ -611,6 +629,7 @@ public final class SMTPServer {
             if errs.isEmpty {
                 if rcptParams[ObjectIdentifier(q)] == nil { rcptParams[ObjectIdentifier(q)] = (notify, orcpt) }
                 session.recipientAccepted()
+                noteRecipientForVerb()
                 acceptedCount += 1
                 setMacro("{nrcpts}", Array(String(engine.countedRecipients(queue) + verifiedCount).utf8))
                 let queued = q.state == .queueUp ? " (will queue)" : ""
@@ -690,7 +709,10 @@ public final class SMTPServer {
         var headers = HeaderList(config: engine.config)
         for f in msg.headerFields { headers.addMessageField(f) }
         rw.macros[Int(UInt8(ascii: "u"))] = nil
-        let primaries = queue.entries.filter { $0.primary && $0.state.isSendable }
+        // (an alias RCPT expanded counts: sendmail's e_origrcpt)
+        let primaries = queue.entries.filter {
+            $0.primary && ($0.state.isSendable || $0.state == .expanded || $0.state == .included)
+        }
         // `for $u` only when one RCPT was accepted and nothing else (refused
         // recipients, VRFY/EXPN addresses) went into the envelope
         if primaries.count == 1 && acceptedCount == 1 && refusedRecipients == 0 && verifiedCount == 0 { rw.macros[Int(UInt8(ascii: "u"))] = primaries[0].printable }
@@ -783,6 +805,8 @@ public final class SMTPServer {
             return SMTPReply(451, "4.3.0", "Temporary failure: cannot queue message").encoded
         }
         engine.logClones(id: qid.bytes, clones.map { ($0.id, $0.owner) })
+        // (e_msgsize: SIZE= when this process relays it)
+        engine.envelopeSizes[qid.bytes] = msg.size
         filterState.inTransaction = false
         // (a quarantined message waits in its hf file: nothing to deliver)
         if policy.quarantine == nil {
@@ -798,6 +822,8 @@ public final class SMTPServer {
                 e.leadingTranscript = []
                 return SubmittedEnvelope(id: c.id, errors: e)
             }
+            // (VERB: delivered before the 250, SMTPServer+Verb.swift)
+            verb.doubleQueue = verb.verifiedRecipients
         }
         return SMTPReply(250, "2.0.0", "\(qid.bytes.string) Message accepted for delivery").encoded
     }
@@ -837,7 +863,7 @@ public final class SMTPServer {
     /// lines and the envelope (from=, with the size collected so far);
     /// else the envelope of an open transaction.
     public func connectionLost() {
-        defer { closeFilter() }
+        defer { closeFilter(); closeRelayConnections() }
         let wasInData = inData
         let size = collectedAtLoss
         session.close()
@@ -859,7 +885,7 @@ public final class SMTPServer {
     /// in DATA): sendmail's log lines, and the reply to send before the
     /// connection is closed (none while reading a command).
     public func readTimeout() -> [UInt8] {
-        defer { closeFilter() }
+        defer { closeFilter(); closeRelayConnections() }
         let sink = engine.logSink
         let client = namedMacro("{client_name}").string
         if envelopeID == nil { envelopeID = newQueueID(now()) }
@@ -885,7 +911,7 @@ public final class SMTPServer {
     /// The input ended without QUIT: in the middle of DATA sendmail says
     /// why it gives up; then it exits with its status.
     public func endOfInput() -> (reply: [UInt8], status: SysExit) {
-        defer { closeFilter() }
+        defer { closeFilter(); closeRelayConnections() }
         var reply: [UInt8] = []
         if session.phase == .data {
             reply = SMTPReply(421, "4.4.1", "collect: relay=localhost, from=\(senderGiven.string), info=unexpected close").encoded

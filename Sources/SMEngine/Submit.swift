@@ -452,7 +452,7 @@ extension Engine {
                 var errors = e.errors
                 if let t = shared { errors?.leadingTranscript = t }
                 let t = deliverLockedEntry(id: e.id, fd: fd, qdir: qdir, how: inSession ? .session : .foreground,
-                                           verbose: inSession ? false : verbose, unbound: unbound, submissionErrors: errors,
+                                           verbose: verbose, unbound: unbound, submissionErrors: errors,
                                            deliverNow: deliverNow)
                 if errors?.leadingTranscript != nil { shared = t }
             }

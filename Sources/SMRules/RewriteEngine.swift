@@ -64,11 +64,12 @@ public final class RewriteEngine: MapContext, MacroSource {
         if smtpReplies != nil {
             // in an SMTP session the message is a reply: code, enhanced code
             // (x.0.0 when none is given), "addr... ", text; 0xx notices only
-            // when verbose
+            // when verbose, and without an enhanced code
             let (code, enhanced, _) = stripReplyCode(msg)
             let num = code ?? defaultCode
             if num.hasPrefix("0") && quietNotices { return }
             let text = format(msg, defaultCode: defaultCode, withAddress: withAddress)
+            if num.hasPrefix("0") && enhanced == nil { smtpReplies!.append(num + " " + text); return }
             smtpReplies!.append(num + " " + (enhanced ?? "\(num.prefix(1)).0.0") + " " + text)
             return
         }

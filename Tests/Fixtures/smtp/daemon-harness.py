@@ -32,7 +32,8 @@
 #                  the server had already sent in clear is reported as
 #                  "=== clear after 220: ..." and dropped
 #   anything else  send it with CR LF and read the reply (after a 354
-#                  reply, lines are message text until ".")
+#                  reply, lines are message text until "."; 050 lines of
+#                  a verbose session are read as part of the reply)
 # Transcript lines: ">>> " sent, "<<< " received, "=== " events; at the
 # end "=== exit N" with the daemon's exit status after SIGTERM, and the
 # daemon's own output as "!!! " lines.  Every wait is bounded
@@ -96,7 +97,9 @@ class Session:
                 return lines
             self.out("<<< " + l.decode("latin-1"))
             lines.append(l)
-            if not (len(l) > 3 and l[3:4] == b"-"):
+            # "250-" continues a reply; so does a 0xx line (sendmail's
+            # verbose notices before the real reply, after VERB)
+            if not (len(l) > 3 and (l[3:4] == b"-" or l[0:1] == b"0")):
                 return lines
 
     def send(self, data):
