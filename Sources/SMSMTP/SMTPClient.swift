@@ -95,6 +95,9 @@ public struct SMTPExtensions: Sendable, Equatable {
     public var verb = false
     public var startTLS = false
     public var auth: [UInt8]? = nil
+    /// DELIVERBY (RFC 2852) and its minimum (0: none given).
+    public var deliverBy = false
+    public var minDeliverBy = 0
     public init() {}
 
     /// helo_options(): each line after the first is a keyword and its
@@ -118,6 +121,9 @@ public struct SMTPExtensions: Sendable, Equatable {
                 if words.count > 1 { x.maxSize = Int(String(decoding: words[1], as: UTF8.self)) ?? 0 }
             case "AUTH":
                 x.auth = Array(body.dropFirst(5))
+            case "DELIVERBY":
+                x.deliverBy = true
+                if words.count > 1 { x.minDeliverBy = Int(String(decoding: words[1], as: UTF8.self)) ?? 0 }
             default: break
             }
         }
@@ -150,6 +156,9 @@ public struct SMTPClient: Sendable {
         /// ENVID= (xtext) and RET=FULL/HDRS, sent with DSN only.
         public var envelopeID: [UInt8]? = nil
         public var ret: [UInt8]? = nil
+        /// BY= ("<seconds>;R" or ";N", T for trace), sent when the peer
+        /// offers DELIVERBY.
+        public var deliverBy: [UInt8]? = nil
         public var recipients: [Recipient]
         public init(sender: [UInt8], size: Int, recipients: [Recipient]) {
             self.sender = sender; self.size = size; self.recipients = recipients
@@ -431,6 +440,7 @@ public struct SMTPClient: Sendable {
             if let r = e.ret { c += Array(" RET=".utf8) + r }
         }
         if extensions.auth != nil, let a = e.authParameter, !a.isEmpty { c += Array(" AUTH=".utf8) + a }
+        if extensions.deliverBy, let b = e.deliverBy { c += Array(" BY=".utf8) + b }
         return c
     }
 
