@@ -58,6 +58,8 @@
 // host: "coattail piggybacking"; those recipients are dropped from the
 // group when the second host is tried); the first other signature ends
 // the group.
+// tls_rcpt (SMTPDelivery+TLS.swift) is asked for each recipient before
+// its RCPT; one it refuses is not named to the peer.
 // DELIVERBY (qf `!`): BY=<seconds left>;R|N[T] on MAIL for a peer that
 // offers DELIVERBY; a return-mode message to a new session whose peer
 // does not offer it, or whose minimum is more than is left, fails with
@@ -670,6 +672,10 @@ extension Engine {
         // the transaction
         // RCPTs in sendmail's tochain order: the group's last one first
         let rcpts = Array(group.reversed())
+        // tls_rcpt (SMTPDelivery+TLS.swift): its $#error keeps a
+        // recipient from the peer
+        var tlsRcptRefusals: [Int: String] = [:]
+        for q in rcpts { if let r = tlsRcptRefusal(q) { tlsRcptRefusals[q.index] = r } }
         var env = SMTPClient.Envelope(sender: smtpSender(qf, mailer: m), size: messageSize(qf, id: log.id, data: data),
                                       recipients: rcpts.map { q in
             var r = SMTPClient.Recipient(address: q.address.user)
@@ -688,6 +694,7 @@ extension Engine {
                 r.notify = Array("FAILURE,DELAY".utf8)
             }
             r.orcpt = qr.originalRecipient
+            r.skip = tlsRcptRefusals[q.index] != nil
             return r
         })
         env.bodyType = qf.bodyType
@@ -756,6 +763,11 @@ extension Engine {
                                      outcome: &outcome, log: log, started: started, relay: relay, perRecipient: false,
                                      remote: !mailStage)
                 }
+            case .recipientSkipped(let i):
+                open.remove(rcpts[i].index)
+                self.refuseTLSRecipient(rcpts[i], reply: tlsRcptRefusals[rcpts[i].index] ?? "", peer: c.peerName.string,
+                                        mailer: m, verbose: verbose,
+                                        outcome: &outcome, log: log, started: started, relay: relay)
             case .recipient(let i, let r):
                 rcptReplies[rcpts[i].index] = r
                 if r.type == 2 { acceptedRcpts.append(rcpts[i]); break }

@@ -171,6 +171,9 @@ public struct SMTPClient: Sendable {
         public var notify: [UInt8]? = nil
         /// ORCPT= value ("rfc822;..." in xtext).
         public var orcpt: [UInt8]? = nil
+        /// Not named to the peer (the caller refused it: tls_rcpt);
+        /// `.recipientSkipped` stands where its RCPT would go.
+        public var skip = false
         public init(address: [UInt8], notify: [UInt8]? = nil, orcpt: [UInt8]? = nil) {
             self.address = address; self.notify = notify; self.orcpt = orcpt
         }
@@ -207,6 +210,8 @@ public struct SMTPClient: Sendable {
         case mailRefused(SMTPClientReply)
         /// A recipient's RCPT reply (index into the envelope).
         case recipient(Int, SMTPClientReply)
+        /// A recipient marked `skip`, in its RCPT's place.
+        case recipientSkipped(Int)
         /// DATA or the message refused (all accepted recipients).
         case dataRefused(SMTPClientReply)
         /// The reply after the dot (SMTP): the accepted recipients' fate.
@@ -291,20 +296,7 @@ public struct SMTPClient: Sendable {
         case .rcpt(let i):
             var actions: [Action] = [.recipient(i, reply)]
             if reply.type == 2 { accepted.append(i) }
-            if !extensions.pipelining {
-                let n = envelope?.recipients.count ?? 0
-                if i + 1 < n {
-                    expected = [.rcpt(i + 1)]
-                    actions.append(.send(rcptCommand(i + 1)))
-                } else if accepted.isEmpty {
-                    // nobody accepted: no DATA; the transaction is reset
-                    expected = [.rset]
-                    actions.append(.send(Array("RSET".utf8)))
-                } else {
-                    expected = [.data]
-                    actions.append(.send(Array("DATA".utf8)))
-                }
-            }
+            if !extensions.pipelining { actions += nextRecipient(from: i + 1) }
             return actions
         case .data:
             if reply.code == 354 {
@@ -459,11 +451,40 @@ public struct SMTPClient: Sendable {
         let n = envelope?.recipients.count ?? 0
         guard n > 0 else { return [.transactionDone] }
         if extensions.pipelining {
-            expected = (0..<n).map { .rcpt($0) } + [.data]
-            return (0..<n).map { .send(rcptCommand($0)) } + [.send(Array("DATA".utf8))]
+            let named = (0..<n).filter { envelope?.recipients[$0].skip != true }
+            let actions: [Action] = (0..<n).map { envelope?.recipients[$0].skip == true ? .recipientSkipped($0) : .send(rcptCommand($0)) }
+            if named.isEmpty {
+                // nobody to name: the transaction is reset
+                expected = [.rset]
+                return actions + [.send(Array("RSET".utf8))]
+            }
+            expected = named.map { .rcpt($0) } + [.data]
+            return actions + [.send(Array("DATA".utf8))]
         }
-        expected = [.rcpt(0)]
-        return [.send(rcptCommand(0))]
+        return nextRecipient(from: 0)
+    }
+
+    /// Without PIPELINING: the skipped recipients from `i` on, then the
+    /// next RCPT, or DATA (RSET when nobody was accepted).
+    mutating func nextRecipient(from i: Int) -> [Action] {
+        let n = envelope?.recipients.count ?? 0
+        var actions: [Action] = []
+        var j = i
+        while j < n, envelope?.recipients[j].skip == true {
+            actions.append(.recipientSkipped(j))
+            j += 1
+        }
+        if j < n {
+            expected = [.rcpt(j)]
+            actions.append(.send(rcptCommand(j)))
+        } else if accepted.isEmpty {
+            expected = [.rset]
+            actions.append(.send(Array("RSET".utf8)))
+        } else {
+            expected = [.data]
+            actions.append(.send(Array("DATA".utf8)))
+        }
+        return actions
     }
 
     /// The message with leading dots doubled and CR LF line ends, as it

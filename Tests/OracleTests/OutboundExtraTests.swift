@@ -4,7 +4,8 @@
 // MAIL, a return-mode message refused for a peer without DELIVERBY, the
 // NOTIFY= a notify-mode message adds), EightBitMode=s (a message that is
 // not MIME converted for a peer without 8BITMIME; one sendmail may not
-// MIME refused) and AUTH from the DefaultAuthInfo file.
+// MIME refused), AUTH from the DefaultAuthInfo file, TLSFallbacktoClear,
+// a next hop that answers STARTTLS and then nothing, and tls_rcpt.
 // Each case is an OutboundTests case (OutboundTests.check: the -v
 // dialogue, what sink.py's next hops received, bounces, queue, mailq and
 // log lines of the real sendmail's queue run and ours must be the same);
@@ -109,10 +110,43 @@ struct OutboundExtraTests {
              setup: "printf 'joe\\njoe\\nsecret\\n\\nPLAIN LOGIN\\n' > @SCRATCH@/default-auth && chmod 600 @SCRATCH@/default-auth"),
     ]
 
+    /// tls_rcpt refuses x1... with a 454 (and {verify}) and x5... with a 550.
+    static let refusingTLSRcpt = ("Stls_rcpt\n\n", """
+        Stls_rcpt
+        Rx1 $*\t$#error $@ 4.7.1 $: "454 x1 refused " $&{verify}
+        Rx5 $*\t$#error $@ 5.7.1 $: "550 x5 refused"
+
+
+        """)
+
+    static let tlsCases: [Case] = [
+        // TLSFallbacktoClear: the handshake fails, the same host in clear
+        Case(name: "xt-tls-fallback-to-clear", recipients: ["a@[127.0.0.13]", "b@[127.0.0.14]"],
+             runArguments: ["-OTLSFallbacktoClear=true"], expects: ["== alert", "b@[127.0.0.14]... Sent ("],
+             certificates: true),
+        // STARTTLS answered, then silence: the handshake fails after
+        // Timeout.starttls (and the session's end waits Timeout.quit)
+        Case(name: "xt-tls-handshake-hangs", recipients: ["a@[127.0.0.18]"],
+             runArguments: ["-OTimeout.starttls=3s", "-OTimeout.quit=2s"],
+             expects: ["Deferred: 454 4.7.0 TLS handshake failed."], certificates: true),
+        // tls_rcpt on each recipient, over TLS and in clear: refused ones
+        // are not named to the peer and fail (Data format error)
+        Case(name: "xt-tls-rcpt", submitArguments: ["-f", "bin"],
+             recipients: ["a@[127.0.0.13]", "x1@[127.0.0.13]", "x5@[127.0.0.13]", "x1@[127.0.0.2]", "b@[127.0.0.2]",
+                          "x5@[127.0.0.4]"],
+             expects: ["x1 refused FAIL", "x1 refused NONE", "x5@[127.0.0.13]... x5 refused", "Data format error"],
+             certificates: true, cfEdits: [refusingTLSRcpt]),
+    ]
+
     @Test("domains sharing their MX host in one transaction, as sendmail groups them", arguments: grouping)
     func sharedMX(_ c: Case) throws {
         let (cf, d) = try OutboundRoutingTests.prepare(c.name, mc: "routing.mc")
         try OutboundTests.check(c, cf: cf, dir: d, dns: Self.zone)
+    }
+
+    @Test("TLSFallbacktoClear, a handshake that hangs, tls_rcpt", arguments: tlsCases)
+    func tls(_ c: Case) throws {
+        try OutboundTests().outbound(c)
     }
 
     @Test("DELIVERBY, EightBitMode=s and DefaultAuthInfo in a queue run, as sendmail's", arguments: cases)
