@@ -53,9 +53,10 @@
 // support 8BITMIME", 5.6.3, EX_DATAERR, the session kept.
 // Recipients of different hosts go in one transaction as sendmail's
 // deliver() groups them (smtpGroup): following the send list (sorted by
-// host) while their host signature (the MX hosts, ':'-separated) equals
-// the first one's, or matches it up to the first ':' (the first MX
-// host: "coattail piggybacking"; those recipients are dropped from the
+// host) while their host signature (the MX hosts: ',' within a
+// preference, ':' between) equals the first one's, or matches it up to
+// the first ':' (the first MX preference
+// level: "coattail piggybacking"; those recipients are dropped from the
 // group when the second host is tried); the first other signature ends
 // the group.
 // tls_rcpt (SMTPDelivery+TLS.swift) is asked for each recipient before
@@ -66,9 +67,8 @@
 // 5.4.7 ("Server does not support Deliver By", "Message can't be
 // delivered in time; n < m").
 // Not yet: L= line wrapping, SingleThreadDelivery's lock held for the
-// session, hosts of equal MX preference separated by ',' in the
-// signature (sendmail's; here every MX host is its own level), the
-// eviction sendmail makes of a session refused at its greeting (5xx) or
+// session, the signature's cache for the MX records' TTL (looked up again
+// here), the eviction sendmail makes of a session refused at its greeting (5xx) or
 // failed TLS when the next one opens.
 
 import Glibc
@@ -846,22 +846,36 @@ extension Engine {
     }
 
     /// hostsignature(): what decides which recipients share a
-    /// transaction — $h itself for a mailer other than [IPC] or a
-    /// `[literal]`, else its MX hosts (as deliver() tries them)
-    /// separated by ':'.
+    /// transaction — $h itself for a mailer other than [IPC], else its
+    /// MX hosts as getmxrr() gives them to deliver() (a `[literal]` or a
+    /// failed lookup: the name itself), ',' between hosts of equal
+    /// preference, ':' between the others, in lower case.
     func hostSignature(_ host: [UInt8]?, mailer m: Mailer) -> [UInt8] {
         guard let h = host else { return [] }
-        guard m.path == Array("[IPC]".utf8), h.first != UInt8(ascii: "[") else { return h }
-        if case .hosts(let list) = smtpHosts(h), !list.isEmpty {
-            return Array(list.joined(separator: [UInt8(ascii: ":")]))
+        guard m.path == Array("[IPC]".utf8) else { return h }
+        if h.isEmpty { return Array("_empty_".utf8) }
+        var sig = h
+        if h.first != UInt8(ascii: "[") {
+            let mx = maps.hostResolution.mxHosts(h, dropLocalHost: true, tryFallback: true,
+                                                 localDomain: rewriter.macros[Int(UInt8(ascii: "m"))])
+            if mx.count > 0, !mx.hosts.isEmpty {
+                sig = []
+                for (i, name) in mx.hosts.prefix(mx.count).enumerated() {
+                    if i > 0 {
+                        let same = i < mx.preferences.count && mx.preferences[i] == mx.preferences[i - 1]
+                        sig.append(UInt8(ascii: same ? "," : ":"))
+                    }
+                    sig += name
+                }
+            }
         }
-        return h
+        return sig.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }
     }
 
     enum SignatureMatch { case none, first, full }
 
     /// coloncmp(): two host signatures compared up to the first ':'
-    /// (outside brackets), then whole.
+    /// (outside brackets: the first preference level), then whole.
     static func colonCompare(_ a: [UInt8], _ b: [UInt8]) -> SignatureMatch {
         if a == b { return .full }
         func firstPart(_ s: [UInt8]) -> ArraySlice<UInt8> {

@@ -34,6 +34,7 @@ struct OutboundExtraTests {
         .mx("one1.xt.test", exchange: "mx-b.xt.test", preference: 10),
         .mx("one2.xt.test", exchange: "mx-b.xt.test", preference: 5),
         .mx("one15.xt.test", exchange: "mx-a.xt.test", preference: 10),
+        .mx("one1a.xt.test", exchange: "MX-B.xt.test", preference: 10),
         .mx("coat1.xt.test", exchange: "mx-b.xt.test", preference: 10),
         .mx("coat1.xt.test", exchange: "mx-a.xt.test", preference: 20),
         .mx("coat2.xt.test", exchange: "mx-b.xt.test", preference: 10),
@@ -52,6 +53,9 @@ struct OutboundExtraTests {
         // transactions (the third on the first session, kept in the cache)
         Case(name: "xt-interleaved", recipients: ["a@one1.xt.test", "c@one15.xt.test", "b@one2.xt.test"],
              expects: ["b@one2.xt.test... Using cached ESMTP connection to mx-b.xt.test. via esmtp"]),
+        // signatures compare in lower case
+        Case(name: "xt-same-mx-case", recipients: ["a@one1.xt.test", "b@one1a.xt.test"],
+             expects: ["b@one1a.xt.test,a@one1.xt.test... Sent"]),
         // the same first MX host, different backups: one transaction
         Case(name: "xt-coattail", recipients: ["a@coat1.xt.test", "b@coat2.xt.test"],
              expects: ["b@coat2.xt.test,a@coat1.xt.test... Sent"]),
