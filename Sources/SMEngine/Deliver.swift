@@ -567,9 +567,10 @@ extension Engine {
             out += DeliveryFormat.headerLines(name: name, value: value, eol: m.eol, lineLimit: m.lineLimit, strip: m.has("7"))
         }
         // EightBitMode=m: an 8-bit message that is not MIME is labelled
-        // as such for a mailer without F=8 (unless mime8to7() converts it)
+        // as such for a mailer without F=8 (unless mime8to7() converts it,
+        // or it may not be MIMEd: an RFC 1049 Content-Type)
         if !omitTransferEncoding, eightBitMode == UInt8(ascii: "m"), qf.flags.contains(.has8Bit), !m.has("8"),
-           !hasHeader(qf, "MIME-Version") {
+           !hasHeader(qf, "MIME-Version"), !notMIMEable(qf) {
             var added: [(String, [UInt8])] = [("MIME-Version", Array("1.0".utf8))]
             if !hasHeader(qf, "Content-Type") { added.append(("Content-Type", Array("text/plain; charset=".utf8) + defaultCharset)) }
             if !hasHeader(qf, "Content-Transfer-Encoding") { added.append(("Content-Transfer-Encoding", Array("8bit".utf8))) }

@@ -101,6 +101,12 @@ struct OutboundExtraTests {
         Case(name: "xt-8bit-strict-refused", submitArguments: ["-f", "bin"], recipients: ["a@[127.0.0.4]", "b@[127.0.0.2]"],
              runArguments: ["-OEightBitMode=s"], message: eightBitNotMIMEable,
              expects: ["[127.0.0.4] does not support 8BITMIME", "Data format error"]),
+        // (EightBitMode=m refuses it too; pass8, the default, sends it)
+        Case(name: "xt-8bit-mime-mode-refused", submitArguments: ["-f", "bin"], recipients: ["a@[127.0.0.4]"],
+             runArguments: ["-OEightBitMode=m"], message: eightBitNotMIMEable,
+             expects: ["[127.0.0.4] does not support 8BITMIME"]),
+        Case(name: "xt-8bit-pass8-sent", submitArguments: ["-f", "bin"], recipients: ["a@[127.0.0.4]"],
+             message: eightBitNotMIMEable, expects: ["Content-Type: text", "Sent ("]),
         // DefaultAuthInfo: the file's credentials when the cf has no
         // authinfo ruleset; an empty one is enough to keep it unused
         Case(name: "xt-default-authinfo", recipients: ["a@[127.0.0.16]"],
