@@ -898,11 +898,18 @@ extension Engine {
         guard m.path == Array("[IPC]".utf8) else { return (group(list, from: k, mailer: m), []) }
         let first = list[k]
         guard m.has("m") else { return ([first], []) }
-        let firstSig = hostSignature(first.address.host, mailer: m)
+        // (looked up only for a recipient of another host)
+        var firstSig: [UInt8]? = nil
         var g = [first]
         var coattail = Set<Int>()
         for q in list[(k + 1)...] where q.state == .pending && q.address.mailerName == m.name {
-            let match = Self.colonCompare(hostSignature(q.address.host, mailer: m), firstSig)
+            var match = SignatureMatch.full
+            if let h1 = first.address.host, let h2 = q.address.host, h1.asciiCaseEquals(h2) {
+                match = .full
+            } else {
+                if firstSig == nil { firstSig = hostSignature(first.address.host, mailer: m) }
+                match = Self.colonCompare(hostSignature(q.address.host, mailer: m), firstSig ?? [])
+            }
             if match == .none { break }
             if g.count >= max(m.maxRcpt, 1) { break }
             if match == .first { coattail.insert(q.index) }
