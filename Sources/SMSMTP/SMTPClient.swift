@@ -8,8 +8,10 @@
 // when the caller asks (the caller's handshake, then EHLO again), AUTH
 // with a mechanism the caller picked (its challenges and answers), then
 // per transaction MAIL with SIZE=/BODY=/ENVID=/RET= (the last two only
-// when the peer offers DSN) and AUTH= (the qf's, when the peer offers
-// AUTH), RCPT with NOTIFY=/ORCPT= (only with DSN), pipelined as one
+// when the peer offers DSN), AUTH= (the qf's, when the peer offers
+// AUTH) and BY= (when it offers DELIVERBY), RCPT with NOTIFY=/ORCPT=
+// (only with DSN; a recipient the caller marks `skip` is not named,
+// `.recipientSkipped` stands in its place), pipelined as one
 // batch of RCPTs and DATA when the peer offers PIPELINING, DATA, the
 // message and its dot, LMTP's one reply per accepted recipient after the
 // dot, RSET and QUIT.
