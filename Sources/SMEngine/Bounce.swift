@@ -173,6 +173,8 @@ extension Engine {
             report.receivedFromMTA = (m?.mtaType ?? Array("dns".utf8), host)
         }
         report.returnBody = !qf.flags.contains(.noBodyReturn) && !receipt && copyTo == nil
+            // (8-bit data sendmail may neither MIME nor pass: headers only)
+            && !(qf.flags.contains(.has8Bit) && notMIMEable(qf) && eightBitMode != nil && eightBitMode != UInt8(ascii: "p"))
         report.fatalErrors = receipt
         report.listsDelayed = false
         let eightBit = qf.flags.contains(.has8Bit)

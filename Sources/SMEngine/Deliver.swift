@@ -125,6 +125,11 @@ final class QueuedRecipient {
     /// The alias it was expanded from (the qf's C line), for the DSN.
     var expandedFrom: [UInt8]?
     var state: State = .pending
+    /// Sent with BY= to a DELIVERBY peer (no notify-mode receipt).
+    var deliverByPassedOn = false
+    /// Relayed over SMTP: the RCPT reply's status, the reply and the
+    /// peer, for a notify-mode receipt.
+    var relayedBy: (status: [UInt8], diagnostic: ([UInt8], [UInt8]), remoteMTA: ([UInt8], [UInt8])?)? = nil
     /// check_compat has let it through (CheckCompat.swift).
     var compatChecked = false
     /// What the DSN says about it (set when it failed or was delivered).
@@ -222,10 +227,11 @@ extension Engine {
             if m.path == Array("[IPC]".utf8) || (m.path != Array("[FILE]".utf8) && DeliveryFormat.speaksSMTP(m.argv)) {
                 // SMTP/LMTP: one transaction per host, over TCP or the
                 // mailer program's pipe (SMTPDelivery.swift)
-                let group = self.group(list, from: k, mailer: m)
+                // (recipients of other hosts too, by host signature)
+                let (group, coattail) = smtpGroup(list, from: k, mailer: m)
                 deliverSMTP(group, mailer: m, qf: qf, data: data, verbose: verbose, outcome: &outcome,
                             notifySuccess: Set(qf.recipients.indices.filter { qf.recipients[$0].flags.contains(.notifySuccess) }),
-                            log: log)
+                            log: log, coattail: coattail)
                 transcriptFile?.update(outcome.transcript)
                 out.flush()
                 continue
@@ -563,9 +569,10 @@ extension Engine {
             out += DeliveryFormat.headerLines(name: name, value: value, eol: m.eol, lineLimit: m.lineLimit, strip: m.has("7"))
         }
         // EightBitMode=m: an 8-bit message that is not MIME is labelled
-        // as such for a mailer without F=8 (unless mime8to7() converts it)
+        // as such for a mailer without F=8 (unless mime8to7() converts it,
+        // or it may not be MIMEd: an RFC 1049 Content-Type)
         if !omitTransferEncoding, eightBitMode == UInt8(ascii: "m"), qf.flags.contains(.has8Bit), !m.has("8"),
-           !hasHeader(qf, "MIME-Version") {
+           !hasHeader(qf, "MIME-Version"), !notMIMEable(qf) {
             var added: [(String, [UInt8])] = [("MIME-Version", Array("1.0".utf8))]
             if !hasHeader(qf, "Content-Type") { added.append(("Content-Type", Array("text/plain; charset=".utf8) + defaultCharset)) }
             if !hasHeader(qf, "Content-Transfer-Encoding") { added.append(("Content-Transfer-Encoding", Array("8bit".utf8))) }

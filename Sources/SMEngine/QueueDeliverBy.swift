@@ -13,8 +13,9 @@
 // In notify mode (N), whatever the deadline, every recipient delivered
 // is reported back in a return receipt: "relayed (Deliver-By notify
 // mode)", 2.0.0 (noteDeliverByNotify).
-// Not done: the log lines of an expiry, passing BY= on to the next SMTP
-// hop (a DELIVERBY-aware hop then gets the deadline instead of a receipt).
+// A recipient relayed with BY= to a DELIVERBY peer (SMTPDelivery.swift)
+// gets no receipt.
+// Not done: the log lines of an expiry.
 // Promises: no I/O beyond the -v line; marks the send list only.
 
 import Glibc
@@ -59,10 +60,16 @@ extension Engine {
     /// if any, gives way to it).
     func noteDeliverByNotify(_ qf: QueueFile, list: [QueuedRecipient], outcome: inout DeliveryOutcome) {
         guard let by = qf.deliverBy, by.flag & 0x01 != 0 else { return }
-        for q in list where q.state == .sent {
+        for q in list where q.state == .sent && !q.deliverByPassedOn {
             var f = FailedRecipient(index: q.index, status: Array("2.0.0".utf8), user: q.address.user,
                                     success: true, toMailbox: false)
             f.deliverByNotify = true
+            // (relayed over SMTP: the RCPT reply's status, text and peer)
+            if let r = q.relayedBy {
+                f.status = r.status
+                f.diagnostic = r.diagnostic
+                f.remoteMTA = r.remoteMTA
+            }
             f.expandedFrom = q.expandedFrom
             f.addrType = q.address.mailer?.addrType
             q.report = f

@@ -14,8 +14,14 @@
 // next is tried; when none is left (or another reply comes) the session
 // goes on without AUTH, as sendmail's.  Success sets {auth_type} and is
 // logged ("AUTH=client, relay=, mech=, bits=0", LogLevel > 9).
-// Not done: DefaultAuthInfo, DIGEST-MD5/GSSAPI, AuthOptions' client flags,
-// the SASL security layer (bits is always 0).
+// When the cf has no authinfo ruleset at all (an empty one, or one that
+// gives no `$#`, means no AUTH, as measured), the DefaultAuthInfo file
+// (deprecated) is read as sendmail's readauth() reads it: its lines
+// in order the user, authorization id, password, realm and mechanisms
+// (an empty or missing password: no AUTH).
+// Not done: DIGEST-MD5/GSSAPI, AuthOptions' client flags, the SASL
+// security layer (bits is always 0), DefaultAuthInfo's file safety checks
+// beyond readability.
 
 import Glibc
 import SMBase
@@ -34,16 +40,58 @@ struct ClientAuthInfo {
 }
 
 extension Engine {
-    /// The authinfo ruleset's credentials for the session's peer, or nil.
+    /// The authinfo ruleset's credentials for the session's peer, else
+    /// DefaultAuthInfo's; nil: no AUTH.
     func clientAuthInfo(_ c: SMTPConnection) -> ClientAuthInfo? {
-        guard let rs = rewriter.rulesets.find(Array("authinfo".utf8)), rewriter.rulesets.hasRules(rs) else { return nil }
+        switch rulesetAuthInfo(c) {
+        case .some(let info): return info
+        case .none: return defaultAuthInfo()
+        }
+    }
+
+    /// readauth(): the DefaultAuthInfo file's lines as U, I, P, R, M.
+    func defaultAuthInfo() -> ClientAuthInfo? {
+        guard let v = config.options["DefaultAuthInfo"], !v.isEmpty else { return nil }
+        let fd = open(v.string, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        let bytes = readAll(fd)
+        close(fd)
+        var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).map { l -> [UInt8] in
+            var x = Array(l)
+            if x.last == 0x0D { x.removeLast() }
+            return x
+        }
+        while lines.count < 5 { lines.append([]) }
+        var info = ClientAuthInfo()
+        info.user = lines[0]
+        info.authzid = lines[1].isEmpty ? nil : lines[1]
+        info.password = lines[2]
+        info.realm = lines[3].isEmpty ? nil : lines[3]
+        if !lines[4].isEmpty {
+            info.mechanisms = lines[4].split(separator: 0x20).map { String(decoding: $0, as: UTF8.self).uppercased() }
+        }
+        guard !(lines[2].isEmpty), !info.user.isEmpty || info.authzid != nil else { return nil }
+        if info.user.isEmpty { info.user = info.authzid ?? [] }
+        return info
+    }
+
+    /// The authinfo ruleset's answer: nil when the cf has no such
+    /// ruleset, .some(nil) when it gives no `$#` or not enough.
+    func rulesetAuthInfo(_ c: SMTPConnection) -> ClientAuthInfo?? {
+        guard let rs = rewriter.rulesets.find(Array("authinfo".utf8)) else { return nil }
+        guard rewriter.rulesets.hasRules(rs) else { return .some(nil) }
         func tokens(_ b: [UInt8]) -> [[UInt8]] {
             prescan(b, delim: 0, table: rewriter.tables.noComment, ignoreUnbalanced: false,
                     eightBitAddrOK: eightBitAddrOK, report: { _ in }).tokens ?? []
         }
         var pvp = tokens(c.peerName) + [[Meta.condElse]] + tokens(Array((c.address?.text ?? "").utf8))
         rewriter.rewrite(&pvp, ruleset: rs)
-        guard pvp.first == [Meta.canonNet] else { return nil }
+        guard pvp.first == [Meta.canonNet] else { return .some(nil) }
+        return .some(credentials(pvp))
+    }
+
+    /// The `$# "U:..." ...` tokens as credentials (nil: not enough).
+    func credentials(_ pvp: [[UInt8]]) -> ClientAuthInfo? {
         var info = ClientAuthInfo()
         for tok in pvp.dropFirst() {
             var t = tok

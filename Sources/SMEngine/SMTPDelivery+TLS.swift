@@ -20,8 +20,21 @@
 // "STARTTLS=client, relay=, version=, verify=, cipher=, bits=" (> 8), a
 // failed handshake's "STARTTLS=client, error: connect failed=..." (> 5)
 // and OpenSSL's error queue (> 9), the ruleset rejections (> 3).
-// Not done: TLSFallbacktoClear, DANE, the clt_features/tls_rcpt rulesets,
-// a host's TLS failure remembered for its later groups.
+// With TLSFallbacktoClear, a failed handshake is followed at once by a
+// new connection to the same address, in clear ("Connecting to" again,
+// no STARTTLS, no tls_server).  A next hop that answers STARTTLS and then
+// nothing fails the handshake after Timeout.starttls, as sendmail's.
+// Without STARTTLS (not offered, or try_tls refused) {verify} is NONE.
+// tls_rcpt: for each recipient, before its RCPT (on every session, TLS
+// or not, with the session's {verify}), the ruleset on the address; its
+// $#error keeps the recipient from the peer and fails it with EX_DATAERR
+// whatever the reply's class, as measured ("Data format error", DSN
+// 5.5.2; the reply shown and in the transcript, with the address for a
+// 550).
+// DANE: not done — Debian's sendmail 8.17 is built without it
+// (`sendmail -d0.1` lists no DANE), so there is no behaviour to match.
+// Not done: the clt_features ruleset, a host's TLS failure remembered for
+// its later groups.
 
 import Glibc
 import SMBase
@@ -66,6 +79,19 @@ final class TLSTransport: SMTPTransport {
     func close() {
         stream.shutdown()
         plain.close()
+    }
+}
+
+/// A socket that runs `onClose` as it is closed.
+final class ClosingTransport: SMTPTransport {
+    let inner: SMTPTransport
+    let onClose: () -> Void
+    init(_ inner: SMTPTransport, onClose: @escaping () -> Void) { self.inner = inner; self.onClose = onClose }
+    func write(_ bytes: [UInt8], timeout: Int) -> Int32 { inner.write(bytes, timeout: timeout) }
+    func readLine(timeout: Int) -> SMTPLineResult { inner.readLine(timeout: timeout) }
+    func close() {
+        inner.close()
+        onClose()
     }
 }
 
@@ -131,7 +157,10 @@ extension Engine {
     func clientStartTLS(_ group: [QueuedRecipient], conn c: SMTPConnection, mailer m: Mailer, to: String, verbose: Bool,
                         outcome: inout DeliveryOutcome, log: DeliveryLogContext, started: time_t) -> Bool {
         guard c.client.extensions.startTLS, let addr = c.address, let plain = c.transport as? SocketTransport,
-              let ctx = clientTLSContext() else { return true }
+              let ctx = clientTLSContext() else {
+            rewriter.defineMacro(Array("{verify}".utf8), Array("NONE".utf8))
+            return true
+        }
         let peer = c.peerName.string
         rewriter.defineMacro(Array("{server_name}".utf8), c.peerName)
         rewriter.defineMacro(Array("{server_addr}".utf8), Array(addr.text.utf8))
@@ -139,10 +168,13 @@ extension Engine {
             if let sink = logSink, logLevel > 3 {
                 sink.log(priority: LOG_NOTICE, "ruleset=try_tls, arg1=\(peer), relay=\(peer), reject=\(refused)")
             }
+            rewriter.defineMacro(Array("{verify}".utf8), Array("NONE".utf8))
             return true
         }
         var verdict = ""
         var established = false
+        var failedPlain: SocketTransport? = nil
+        var firstSSLError: String? = nil
         var transcript: [UInt8] = []
         let lost = drive(c, c.client.startTLS(), verbose: verbose, transcript: { transcript += $0 }) { a in
             switch a {
@@ -160,16 +192,19 @@ extension Engine {
                         }
                     case .failure(let f):
                         verdict = "SOFTWARE"
-                        if let sink = self.logSink {
-                            if self.logLevel > 5 {
-                                sink.log(priority: LOG_WARNING, "STARTTLS=client, error: connect failed=\(f.result), reason=\(f.reason), SSL_error=\(f.sslError), errno=\(f.errno), retry=-1")
-                            }
-                            let queue = stream.errorQueue()
-                            if self.logLevel > 9 { for l in queue { sink.log(priority: LOG_WARNING, "STARTTLS=client: \(l)") } }
+                        // (a handshake that timed out says retry=0)
+                        if let sink = self.logSink, self.logLevel > 5 {
+                            sink.log(priority: LOG_WARNING, "STARTTLS=client, error: connect failed=\(f.result), reason=\(f.reason), SSL_error=\(f.sslError), errno=\(f.errno), retry=\(f.timedOut ? 0 : -1)")
                         }
+                        let queue = stream.errorQueue()
+                        if let sink = self.logSink, self.logLevel > 9 {
+                            for l in queue { sink.log(priority: LOG_WARNING, "STARTTLS=client: \(l)") }
+                        }
+                        // (OpenSSL's text without the ":file:line:" errorQueue adds)
+                        firstSSLError = queue.first.map { $0.split(separator: ":", omittingEmptySubsequences: false).dropLast(3).joined(separator: ":") }
                         c.usable = false
                         c.client.abandon()
-                        plain.close()
+                        failedPlain = plain
                         c.transport = nil
                     }
                 } catch {
@@ -186,10 +221,32 @@ extension Engine {
             sessionLost(group, lost: lost, conn: c, mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started)
             return false
         }
-        if let refused = clientRuleset("tls_server", Array(verdict.utf8), to: to) {
-            if let sink = logSink, logLevel > 3 {
-                sink.log(priority: LOG_NOTICE, "ruleset=tls_server, arg1=\(verdict), relay=\(peer), reject=\(refused)")
+        if !established { rewriter.defineMacro(Array("{verify}".utf8), Array(verdict.utf8)) }
+        let tlsServerRefusal = clientRuleset("tls_server", Array(verdict.utf8), to: to)
+        if let refused = tlsServerRefusal, let sink = logSink, logLevel > 3 {
+            sink.log(priority: LOG_NOTICE, "ruleset=tls_server, arg1=\(verdict), relay=\(peer), reject=\(refused)")
+        }
+        if let p = failedPlain {
+            // endmailer(): the failed connection is drained, then closed
+            drainAndClose(p, peer: peer, log: log)
+            // TLSFallbacktoClear: the same address again, in clear (the
+            // session's end later logs the read error sendmail's old
+            // TLS layer gives)
+            if optionIsTrue("TLSFallbacktoClear") {
+                let ok = reconnectInClear(group, conn: c, address: addr, mailer: m, to: to, verbose: verbose,
+                                          outcome: &outcome, log: log, started: started)
+                if ok, let t = c.transport as? SocketTransport {
+                    let sink = logSink
+                    let level = logLevel
+                    let text = "STARTTLS: read error=generic SSL error (-1), errno=11, get_error=\(firstSSLError ?? ""), retry=99, ssl_err=1"
+                    c.transport = ClosingTransport(t) {
+                        if let sink, level > 7 { sink.log(priority: level > 9 ? LOG_WARNING : LOG_DEBUG, text) }
+                    }
+                }
+                return ok
             }
+        }
+        if let refused = tlsServerRefusal {
             if c.transport != nil {
                 _ = drive(c, c.client.quit(), verbose: verbose, transcript: { _ in }) { _ in }
                 c.transport?.close()
@@ -237,6 +294,100 @@ extension Engine {
             return false
         }
         return true
+    }
+
+    /// What the peer of a failed handshake still sends is read until it
+    /// closes, for at most Timeout.quit ("timeout waiting for input from
+    /// h during Draining Input" when it does not), then the socket closed.
+    func drainAndClose(_ p: SocketTransport, peer: String, log: DeliveryLogContext) {
+        let deadline = time(nil) + time_t(smtpTimeout("quit"))
+        var timedOut = false
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let left = deadline - time(nil)
+            if left <= 0 { timedOut = true; break }
+            var pfd = pollfd(fd: p.fd, events: Int16(POLLIN), revents: 0)
+            let n = poll(&pfd, 1, Int32(left) * 1000)
+            if n == 0 { timedOut = true; break }
+            if n < 0 { if errno == EINTR { continue }; break }
+            let r = chunk.withUnsafeMutableBytes { read(p.fd, $0.baseAddress, $0.count) }
+            if r <= 0 { break }
+        }
+        if timedOut, let sink = logSink, logLevel > 1 {
+            sink.log(priority: LOG_NOTICE, "\(log.id.string): timeout waiting for input from \(peer) during Draining Input")
+        }
+        p.close()
+    }
+
+    func optionIsTrue(_ name: String) -> Bool {
+        guard let v = config.options[name], let f = v.first else { return false }
+        return f == UInt8(ascii: "t") || f == UInt8(ascii: "T") || f == UInt8(ascii: "y") || f == UInt8(ascii: "Y")
+    }
+
+    /// After a failed handshake with TLSFallbacktoClear: a new session
+    /// with the same address, greeted, without STARTTLS.  False when the
+    /// group's fate is recorded.
+    func reconnectInClear(_ group: [QueuedRecipient], conn c: SMTPConnection, address: PeerAddress, mailer m: Mailer,
+                          to: String, verbose: Bool, outcome: inout DeliveryOutcome, log: DeliveryLogContext,
+                          started: time_t) -> Bool {
+        if verbose { out.write("\(to)... Connecting to \(c.peerName.string) via \(m.name.string)...\n"); out.flush() }
+        let (t, e) = SocketTransport.connect(address, timeout: smtpTimeout("connect") == 0 ? 75 : smtpTimeout("connect"))
+        guard let t else {
+            record(SysExit.tempFail.rawValue, "Deferred: \(String(cString: strerror(e))) by \(c.peerName.string)", group: group,
+                   mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started, relay: c.relay, dsn: "4.4.1")
+            return false
+        }
+        trafficLog?.emit("===", Array("CONNECT ".utf8) + c.peerName)
+        c.transport = t
+        c.client = SMTPClient(options: c.client.options)
+        var ready = false
+        var failure: SMTPClientReply? = nil
+        let lost = drive(c, [], verbose: verbose, transcript: { outcome.transcript += $0 }) { a in
+            switch a {
+            case .ready: ready = true
+            case .sessionFailed(let r): failure = r
+            default: break
+            }
+        }
+        if let r = failure {
+            _ = drive(c, c.client.quit(), verbose: verbose, transcript: { outcome.transcript += $0 }) { _ in }
+            c.transport?.close()
+            c.transport = nil
+            finishSession(group, status: r.type == 4 ? SysExit.tempFail.rawValue : SysExit.unavailable.rawValue, reply: r,
+                          conn: c, mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started)
+            return false
+        }
+        if !ready {
+            sessionLost(group, lost: lost, conn: c, mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started)
+            return false
+        }
+        return true
+    }
+
+    /// tls_rcpt on a recipient's address: its $#error reply, or nil.
+    func tlsRcptRefusal(_ q: QueuedRecipient) -> String? {
+        clientRuleset("tls_rcpt", q.address.user, to: q.printable.string)
+    }
+
+    /// A recipient tls_rcpt refused: its reply shown (with the address
+    /// for a 550) and in the transcript, then EX_DATAERR.
+    func refuseTLSRecipient(_ q: QueuedRecipient, reply: String, peer: String, mailer m: Mailer, verbose: Bool,
+                            outcome: inout DeliveryOutcome, log: DeliveryLogContext, started: time_t, relay: String?) {
+        if let sink = logSink, logLevel > 3 {
+            sink.log(priority: LOG_NOTICE, "\(log.id.string): ruleset=tls_rcpt, arg1=\(q.address.user.string), relay=\(peer), reject=\(reply)")
+        }
+        let (code, enhanced, text) = stripReplyCode(reply)
+        let named = code == "550"
+        let prefix = "\(q.printable.string)... "
+        let shown = named && !text.hasPrefix(prefix) ? prefix + text : text
+        if verbose || (config.options["ErrorMode"]?.first ?? UInt8(ascii: "p")) == UInt8(ascii: "p") {
+            out.write(shown + "\n")
+        }
+        outcome.transcript += Array("\(code ?? "550") \(enhanced.map { $0 + " " } ?? "")\(shown)\n".utf8)
+        record(SysExit.dataErr.rawValue, "", group: [q], mailer: m, verbose: verbose, outcome: &outcome, log: log,
+               started: started, relay: relay)
+        // (no reason, no Diagnostic-Code in the DSN)
+        q.report?.diagnostic = nil
     }
 
     /// The macros a completed handshake defines.

@@ -45,12 +45,31 @@
 // with QUIT ("Closing connection to host").
 // STARTTLS and AUTH: SMTPDelivery+TLS.swift and SMTPDelivery+Auth.swift,
 // called once the session is greeted.
-// 8->7 MIME conversion (SMMime's mime8to7) for a peer without 8BITMIME.
-// Not yet: EightBitMode=s's refusal, L= line wrapping, SingleThreadDelivery's
-// lock held for the session, sendmail's grouping of recipients of
-// different domains that share their first MX host, the eviction sendmail
-// makes of a session refused at its greeting (5xx) or failed TLS when the
-// next one opens.
+// 8->7 MIME conversion (SMMime's mime8to7) for a peer without 8BITMIME
+// (EightBitMode s and m convert a message that is not MIME too, base64
+// with charset unknown-8bit, as measured); a message sendmail will not
+// MIME (EF_DONT_MIME: an RFC 1049 Content-Type without "/") with 8-bit
+// data is refused for such a peer unless EightBitMode=p: "<host> does not
+// support 8BITMIME", 5.6.3, EX_DATAERR, the session kept.
+// Recipients of different hosts go in one transaction as sendmail's
+// deliver() groups them (smtpGroup): following the send list (sorted by
+// host) while their host signature (the MX hosts: ',' within a
+// preference, ':' between) equals the first one's, or matches it up to
+// the first ':' (the first MX preference
+// level: "coattail piggybacking"; those recipients are dropped from the
+// group when the second host is tried); the first other signature ends
+// the group.
+// tls_rcpt (SMTPDelivery+TLS.swift) is asked for each recipient before
+// its RCPT; one it refuses is not named to the peer.
+// DELIVERBY (qf `!`): BY=<seconds left>;R|N[T] on MAIL for a peer that
+// offers DELIVERBY; a return-mode message to a new session whose peer
+// does not offer it, or whose minimum is more than is left, fails with
+// 5.4.7 ("Server does not support Deliver By", "Message can't be
+// delivered in time; n < m").
+// Not yet: L= line wrapping, SingleThreadDelivery's lock held for the
+// session, the signature's cache for the MX records' TTL (looked up again
+// here), the eviction sendmail makes of a session refused at its greeting (5xx) or
+// failed TLS when the next one opens.
 
 import Glibc
 import SMBase
@@ -432,8 +451,10 @@ extension Engine {
 
     /// Delivers `group` (one mailer, one host) over SMTP; records every
     /// recipient's fate in `outcome` (record(), as a program mailer's).
-    func deliverSMTP(_ group: [QueuedRecipient], mailer m: Mailer, qf: QueueFile, data: [UInt8], verbose: Bool,
-                     outcome: inout DeliveryOutcome, notifySuccess: Set<Int>, log: DeliveryLogContext) {
+    func deliverSMTP(_ group0: [QueuedRecipient], mailer m: Mailer, qf: QueueFile, data: [UInt8], verbose: Bool,
+                     outcome: inout DeliveryOutcome, notifySuccess: Set<Int>, log: DeliveryLogContext,
+                     coattail: Set<Int> = []) {
+        var group = group0
         let first = group[0]
         let host = first.address.host ?? []
         rewriter.macros[Int(UInt8(ascii: "h"))] = host
@@ -493,7 +514,12 @@ extension Engine {
             // attempt failed (in this run, or in HostStatusDirectory within
             // Timeout.hoststatus) is passed over, the others are connected to
             var last: (host: [UInt8], status: HostStatusRecord, address: String?)? = nil
-            for h in hosts {
+            for (hostIndex, h) in hosts.enumerated() {
+                // (past the first MX host, the recipients that shared only
+                // it wait for their own delivery)
+                if hostIndex == 1, !coattail.isEmpty {
+                    group = group.filter { !coattail.contains($0.index) }
+                }
                 if let c = smtpConnections.first(where: { $0.usable && $0.mailerName == m.name && $0.peerName.asciiCaseEquals(h) }),
                    probeCached(c, verbose: verbose) {
                     if verbose {
@@ -613,6 +639,23 @@ extension Engine {
                 mailLoopsBack(group, conn: c, mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started)
                 return
             }
+            // DELIVERBY R: the peer must offer DELIVERBY in time
+            if let by = qf.deliverBy, by.flag & 0x02 != 0 {
+                let left = Int(by.time - (Int64(time(nil)) - qf.creationTime))
+                var refusal: String? = nil
+                if !c.client.extensions.deliverBy { refusal = "Server does not support Deliver By" }
+                else if by.time > 0, left < c.client.extensions.minDeliverBy {
+                    refusal = "Message can't be delivered in time; \(left) < \(c.client.extensions.minDeliverBy)"
+                }
+                if let text = refusal {
+                    c.usable = true
+                    if ipc { noteHostStatus(c.peerName, mailer: m, HostStatusRecord(updated: Int64(time(nil)))) }
+                    refuseGroup(group, code: "554", enhanced: "5.4.7", text: text, status: SysExit.unavailable.rawValue,
+                                to: to, mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started,
+                                relay: c.relay, named: false, logDSN: "5.0.0")
+                    return
+                }
+            }
             // STARTTLS when offered (SMTPDelivery+TLS.swift), then AUTH
             // (SMTPDelivery+Auth.swift)
             if !clientStartTLS(group, conn: c, mailer: m, to: to, verbose: verbose, outcome: &outcome, log: log,
@@ -629,18 +672,29 @@ extension Engine {
         // the transaction
         // RCPTs in sendmail's tochain order: the group's last one first
         let rcpts = Array(group.reversed())
+        // tls_rcpt (SMTPDelivery+TLS.swift): its $#error keeps a
+        // recipient from the peer
+        var tlsRcptRefusals: [Int: String] = [:]
+        for q in rcpts { if let r = tlsRcptRefusal(q) { tlsRcptRefusals[q.index] = r } }
         var env = SMTPClient.Envelope(sender: smtpSender(qf, mailer: m), size: messageSize(qf, id: log.id, data: data),
                                       recipients: rcpts.map { q in
             var r = SMTPClient.Recipient(address: q.address.user)
             let qr = qf.recipients[q.index]
+            // (DELIVERBY N to a DSN peer without DELIVERBY: RFC 2852
+            // 4.1.4.2, FAILURE,DELAY for a recipient without NOTIFY, DELAY
+            // added to one that asks for any)
+            let notifyBy = qf.deliverBy.map { $0.flag & 0x01 != 0 } == true && !c.client.extensions.deliverBy
             if qr.flags.contains(.hasNotify) {
                 var n: [String] = []
                 if qr.flags.contains(.notifySuccess) { n.append("SUCCESS") }
                 if qr.flags.contains(.notifyFailure) { n.append("FAILURE") }
-                if qr.flags.contains(.notifyDelay) { n.append("DELAY") }
+                if qr.flags.contains(.notifyDelay) || (notifyBy && !n.isEmpty) { n.append("DELAY") }
                 r.notify = Array((n.isEmpty ? "NEVER" : n.joined(separator: ",")).utf8)
+            } else if notifyBy {
+                r.notify = Array("FAILURE,DELAY".utf8)
             }
             r.orcpt = qr.originalRecipient
+            r.skip = tlsRcptRefusals[q.index] != nil
             return r
         })
         env.bodyType = qf.bodyType
@@ -651,15 +705,33 @@ extension Engine {
         env.authParameter = qf.authParameter
         env.envelopeID = qf.envelopeID
         if qf.flags.contains(.retParameter) { env.ret = Array((qf.flags.contains(.noBodyReturn) ? "HDRS" : "FULL").utf8) }
+        if let by = qf.deliverBy, by.flag & 0x03 != 0 {
+            // what is left of the deadline (an R message past it: the
+            // peer's minimum, at least 1)
+            var left = by.time - (Int64(time(nil)) - qf.creationTime)
+            if left <= 0, by.flag & 0x02 != 0 { left = Int64(max(c.client.extensions.minDeliverBy, 1)) }
+            env.deliverBy = Array("\(left);\(by.flag & 0x02 != 0 ? "R" : "N")\(by.flag & 0x10 != 0 ? "T" : "")".utf8)
+            if c.client.extensions.deliverBy { for q in group { q.deliverByPassedOn = true } }
+        }
         // 8->7 (sendmail's MCIF_CVT8TO7): an 8-bit message (qf flag 8) to
         // a peer without 8BITMIME through a mailer without F=8 (or through
         // an F=7 mailer), when EightBitMode=m or the message is MIME
         // (BODY=8BITMIME or MIME-Version:; the only case without the
         // option, as measured), has its body converted by mime8to7() (SMMime)
         let isMIME = qf.bodyType.map { $0.asciiCaseEquals(Array("8BITMIME".utf8)) } == true || hasHeader(qf, "MIME-Version")
+        let passEight = eightBitMode == nil || eightBitMode == UInt8(ascii: "p")
+        let dontMIME = notMIMEable(qf)
+        if qf.flags.contains(.has8Bit), !c.client.extensions.eightBitMIME, !m.has("8"), dontMIME, !passEight {
+            // smtpmailfrom(): 8-bit data that cannot be converted
+            c.lastUse = time(nil)
+            refuseGroup(group, code: "550", enhanced: "5.6.3", text: "\(c.peerName.string) does not support 8BITMIME",
+                        status: SysExit.dataErr.rawValue, to: to, mailer: m, verbose: verbose, outcome: &outcome,
+                        log: log, started: started, relay: c.relay)
+            return
+        }
         let convert = qf.flags.contains(.has8Bit)
             && (m.has("7") || (!c.client.extensions.eightBitMIME && !m.has("8")))
-            && (eightBitMode == UInt8(ascii: "m") || isMIME)
+            && !dontMIME && (!passEight || isMIME)
         let message = convert ? messageContent(qf, mailer: m, data: data, convert8to7: true)
             : headerBytes(qf, mailer: m) + m.eol + DeliveryFormat.body(data, mailerFlags: m.flags, eol: m.eol)
         // (dots and line ends as the mailer's F=X and E= make them: sendmail's
@@ -691,6 +763,11 @@ extension Engine {
                                      outcome: &outcome, log: log, started: started, relay: relay, perRecipient: false,
                                      remote: !mailStage)
                 }
+            case .recipientSkipped(let i):
+                open.remove(rcpts[i].index)
+                self.refuseTLSRecipient(rcpts[i], reply: tlsRcptRefusals[rcpts[i].index] ?? "", peer: c.peerName.string,
+                                        mailer: m, verbose: verbose,
+                                        outcome: &outcome, log: log, started: started, relay: relay)
             case .recipient(let i, let r):
                 rcptReplies[rcpts[i].index] = r
                 if r.type == 2 { acceptedRcpts.append(rcpts[i]); break }
@@ -733,6 +810,112 @@ extension Engine {
         if !rest.isEmpty {
             sessionLost(rest, lost: lost, conn: c, mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started)
         }
+    }
+
+    /// EF_DONT_MIME: a message that is not MIME (no BODY=8BITMIME, no
+    /// MIME-Version:) with an RFC 1049 Content-Type: (no "/" before any
+    /// ";"), which sendmail never converts.
+    func notMIMEable(_ qf: QueueFile) -> Bool {
+        if qf.bodyType.map({ $0.asciiCaseEquals(Array("8BITMIME".utf8)) }) == true || hasHeader(qf, "MIME-Version") {
+            return false
+        }
+        guard let ct = qf.headers.first(where: { $0.name.asciiCaseEquals(Array("Content-Type".utf8)) }) else { return false }
+        guard let i = ct.value.firstIndex(where: { $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: "/") }) else { return true }
+        return ct.value[i] == UInt8(ascii: ";")
+    }
+
+    /// A usrerr() refusal of the whole group before its transaction
+    /// ("to... text", or the text alone when `named` is false, and the
+    /// "code enhanced ..." transcript line), then giveresponse() for
+    /// `status`; the DSN gets `enhanced`, and the usrerr line as its
+    /// reason when `named`.
+    func refuseGroup(_ group: [QueuedRecipient], code: String, enhanced: String, text: String, status: Int32, to: String,
+                     mailer m: Mailer, verbose: Bool, outcome: inout DeliveryOutcome, log: DeliveryLogContext,
+                     started: time_t, relay: String?, named: Bool = true, logDSN: String? = nil) {
+        let line = named ? "\(to)... \(text)" : text
+        if verbose || (config.options["ErrorMode"]?.first ?? UInt8(ascii: "p")) == UInt8(ascii: "p") {
+            out.write(line + "\n")
+        }
+        outcome.transcript += Array("\(code) \(enhanced) \(line)\n".utf8)
+        record(status, "", group: group, mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started,
+               relay: relay, dsn: logDSN ?? enhanced)
+        for q in group {
+            q.report?.status = Array(enhanced.utf8)
+            q.report?.diagnostic = named ? (m.diagType ?? Array("smtp".utf8), Array("\(code) \(enhanced) \(line)".utf8)) : nil
+        }
+    }
+
+    /// hostsignature(): what decides which recipients share a
+    /// transaction — $h itself for a mailer other than [IPC], else its
+    /// MX hosts as getmxrr() gives them to deliver() (a `[literal]` or a
+    /// failed lookup: the name itself), ',' between hosts of equal
+    /// preference, ':' between the others, in lower case.
+    func hostSignature(_ host: [UInt8]?, mailer m: Mailer) -> [UInt8] {
+        guard let h = host else { return [] }
+        guard m.path == Array("[IPC]".utf8) else { return h }
+        if h.isEmpty { return Array("_empty_".utf8) }
+        var sig = h
+        if h.first != UInt8(ascii: "[") {
+            let mx = maps.hostResolution.mxHosts(h, dropLocalHost: true, tryFallback: true,
+                                                 localDomain: rewriter.macros[Int(UInt8(ascii: "m"))])
+            if mx.count > 0, !mx.hosts.isEmpty {
+                sig = []
+                for (i, name) in mx.hosts.prefix(mx.count).enumerated() {
+                    if i > 0 {
+                        let same = i < mx.preferences.count && mx.preferences[i] == mx.preferences[i - 1]
+                        sig.append(UInt8(ascii: same ? "," : ":"))
+                    }
+                    sig += name
+                }
+            }
+        }
+        return sig.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }
+    }
+
+    enum SignatureMatch { case none, first, full }
+
+    /// coloncmp(): two host signatures compared up to the first ':'
+    /// (outside brackets: the first preference level), then whole.
+    static func colonCompare(_ a: [UInt8], _ b: [UInt8]) -> SignatureMatch {
+        if a == b { return .full }
+        func firstPart(_ s: [UInt8]) -> ArraySlice<UInt8> {
+            var level = 0
+            for (i, c) in s.enumerated() {
+                if c == UInt8(ascii: "[") { level += 1 }
+                else if c == UInt8(ascii: "]"), level > 0 { level -= 1 }
+                else if c == UInt8(ascii: ":"), level <= 0 { return s[..<i] }
+            }
+            return s[...]
+        }
+        return firstPart(a) == firstPart(b) ? .first : .none
+    }
+
+    /// The recipients of one SMTP delivery from `list[k]` as deliver()
+    /// chains them: the pending ones of the same mailer (F=m; r= at most)
+    /// while their host signature matches the first's (see the file
+    /// comment); `coattail`: those that share only the first MX host.
+    func smtpGroup(_ list: [QueuedRecipient], from k: Int, mailer m: Mailer) -> (group: [QueuedRecipient], coattail: Set<Int>) {
+        guard m.path == Array("[IPC]".utf8) else { return (group(list, from: k, mailer: m), []) }
+        let first = list[k]
+        guard m.has("m") else { return ([first], []) }
+        // (looked up only for a recipient of another host)
+        var firstSig: [UInt8]? = nil
+        var g = [first]
+        var coattail = Set<Int>()
+        for q in list[(k + 1)...] where q.state == .pending && q.address.mailerName == m.name {
+            var match = SignatureMatch.full
+            if let h1 = first.address.host, let h2 = q.address.host, h1.asciiCaseEquals(h2) {
+                match = .full
+            } else {
+                if firstSig == nil { firstSig = hostSignature(first.address.host, mailer: m) }
+                match = Self.colonCompare(hostSignature(q.address.host, mailer: m), firstSig ?? [])
+            }
+            if match == .none { break }
+            if g.count >= max(m.maxRcpt, 1) { break }
+            if match == .first { coattail.insert(q.index) }
+            g.append(q)
+        }
+        return (g, coattail)
     }
 
     /// The envelope sender for MAIL: $g without angle brackets; <> and a
@@ -786,6 +969,11 @@ extension Engine {
             // (an LMTP recipient's own reply is not shown)
             record(0, c.client.options.lmtp ? "" : "Sent (\(text))", group: group, mailer: m, verbose: verbose, outcome: &outcome,
                    notifySuccess: notifySuccess, log: log, started: started, relay: relay, dsn: enhanced ?? "2.0.0")
+            for q in group {
+                let rr = rcptReplies[q.index] ?? r
+                let e = c.client.extensions.enhancedStatusCodes ? rr.enhancedCode : nil
+                q.relayedBy = (e ?? Array("2.0.0".utf8), (m.diagType ?? Array("smtp".utf8), rr.lastLine), remoteMTA)
+            }
             // a "relayed" DSN names the peer and its RCPT reply
             for q in group where q.report != nil {
                 let rr = rcptReplies[q.index] ?? r

@@ -119,6 +119,9 @@ extension HostResolution {
         public var hosts: [[UInt8]]
         public var count: Int
         public var status: Int32
+        /// Each host's MX preference (empty: not from MX records; a
+        /// fallback host: Int.max), for hostsignature()'s separators.
+        public var preferences: [Int] = []
     }
 
     /// getmxrr(host, droplocalhost, tryfallback): `-bt /mx` asks with the
@@ -141,10 +144,11 @@ extension HostResolution {
             return MXResult(hosts: [], count: -1, status: 75)
         }
         if r.count >= 0 && !r.seenLocal && !fallback.isEmpty {
+            r.preferences = Array(r.preferences.prefix(r.count)) + Array(repeating: Int.max, count: fallback.count)
             r.hosts = Array(r.hosts.prefix(r.count)) + fallback
             r.count = r.hosts.count
         }
-        return MXResult(hosts: r.hosts, count: r.count, status: r.status)
+        return MXResult(hosts: r.hosts, count: r.count, status: r.status, preferences: r.preferences)
     }
 
     /// getfallbackmxrr: the fallback host itself when it is `[...]`, else
@@ -158,10 +162,10 @@ extension HostResolution {
     /// getmxrr without the fallback: count -3 for "the name server failed"
     /// (TRY_AGAIN), which the caller turns into the fallback or -1.
     func mxHostList(_ host: [UInt8], dropLocalHost: Bool, noDomainSearch: Bool,
-                    localDomain: [UInt8]?) -> (hosts: [[UInt8]], count: Int, status: Int32, seenLocal: Bool) {
+                    localDomain: [UInt8]?) -> (hosts: [[UInt8]], count: Int, status: Int32, seenLocal: Bool, preferences: [Int]) {
         let r = mxHostsNoFallback(host, dropLocalHost: dropLocalHost, noDomainSearch: noDomainSearch,
                                   localDomain: localDomain)
-        return (r.0.hosts, r.0.count, r.0.status, r.seenLocal)
+        return (r.0.hosts, r.0.count, r.0.status, r.seenLocal, r.0.preferences)
     }
 
     private func mxHostsNoFallback(_ host: [UInt8], dropLocalHost: Bool, noDomainSearch: Bool,
@@ -226,7 +230,8 @@ extension HostResolution {
                 if entries[k].host.asciiCaseEquals(entries[k + 1].host) { entries.remove(at: k + 1) } else { k += 1 }
             }
             if !entries.isEmpty {
-                return (MXResult(hosts: entries.map(\.host), count: entries.count, status: status), seenLocal)
+                return (MXResult(hosts: entries.map(\.host), count: entries.count, status: status,
+                                 preferences: entries.map { Int($0.pref) }), seenLocal)
             }
         }
         // punt: the host itself

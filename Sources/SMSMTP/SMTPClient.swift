@@ -8,8 +8,10 @@
 // when the caller asks (the caller's handshake, then EHLO again), AUTH
 // with a mechanism the caller picked (its challenges and answers), then
 // per transaction MAIL with SIZE=/BODY=/ENVID=/RET= (the last two only
-// when the peer offers DSN) and AUTH= (the qf's, when the peer offers
-// AUTH), RCPT with NOTIFY=/ORCPT= (only with DSN), pipelined as one
+// when the peer offers DSN), AUTH= (the qf's, when the peer offers
+// AUTH) and BY= (when it offers DELIVERBY), RCPT with NOTIFY=/ORCPT=
+// (only with DSN; a recipient the caller marks `skip` is not named,
+// `.recipientSkipped` stands in its place), pipelined as one
 // batch of RCPTs and DATA when the peer offers PIPELINING, DATA, the
 // message and its dot, LMTP's one reply per accepted recipient after the
 // dot, RSET and QUIT.
@@ -95,6 +97,9 @@ public struct SMTPExtensions: Sendable, Equatable {
     public var verb = false
     public var startTLS = false
     public var auth: [UInt8]? = nil
+    /// DELIVERBY (RFC 2852) and its minimum (0: none given).
+    public var deliverBy = false
+    public var minDeliverBy = 0
     public init() {}
 
     /// helo_options(): each line after the first is a keyword and its
@@ -118,6 +123,9 @@ public struct SMTPExtensions: Sendable, Equatable {
                 if words.count > 1 { x.maxSize = Int(String(decoding: words[1], as: UTF8.self)) ?? 0 }
             case "AUTH":
                 x.auth = Array(body.dropFirst(5))
+            case "DELIVERBY":
+                x.deliverBy = true
+                if words.count > 1 { x.minDeliverBy = Int(String(decoding: words[1], as: UTF8.self)) ?? 0 }
             default: break
             }
         }
@@ -150,6 +158,9 @@ public struct SMTPClient: Sendable {
         /// ENVID= (xtext) and RET=FULL/HDRS, sent with DSN only.
         public var envelopeID: [UInt8]? = nil
         public var ret: [UInt8]? = nil
+        /// BY= ("<seconds>;R" or ";N", T for trace), sent when the peer
+        /// offers DELIVERBY.
+        public var deliverBy: [UInt8]? = nil
         public var recipients: [Recipient]
         public init(sender: [UInt8], size: Int, recipients: [Recipient]) {
             self.sender = sender; self.size = size; self.recipients = recipients
@@ -162,6 +173,9 @@ public struct SMTPClient: Sendable {
         public var notify: [UInt8]? = nil
         /// ORCPT= value ("rfc822;..." in xtext).
         public var orcpt: [UInt8]? = nil
+        /// Not named to the peer (the caller refused it: tls_rcpt);
+        /// `.recipientSkipped` stands where its RCPT would go.
+        public var skip = false
         public init(address: [UInt8], notify: [UInt8]? = nil, orcpt: [UInt8]? = nil) {
             self.address = address; self.notify = notify; self.orcpt = orcpt
         }
@@ -198,6 +212,8 @@ public struct SMTPClient: Sendable {
         case mailRefused(SMTPClientReply)
         /// A recipient's RCPT reply (index into the envelope).
         case recipient(Int, SMTPClientReply)
+        /// A recipient marked `skip`, in its RCPT's place.
+        case recipientSkipped(Int)
         /// DATA or the message refused (all accepted recipients).
         case dataRefused(SMTPClientReply)
         /// The reply after the dot (SMTP): the accepted recipients' fate.
@@ -282,20 +298,7 @@ public struct SMTPClient: Sendable {
         case .rcpt(let i):
             var actions: [Action] = [.recipient(i, reply)]
             if reply.type == 2 { accepted.append(i) }
-            if !extensions.pipelining {
-                let n = envelope?.recipients.count ?? 0
-                if i + 1 < n {
-                    expected = [.rcpt(i + 1)]
-                    actions.append(.send(rcptCommand(i + 1)))
-                } else if accepted.isEmpty {
-                    // nobody accepted: no DATA; the transaction is reset
-                    expected = [.rset]
-                    actions.append(.send(Array("RSET".utf8)))
-                } else {
-                    expected = [.data]
-                    actions.append(.send(Array("DATA".utf8)))
-                }
-            }
+            if !extensions.pipelining { actions += nextRecipient(from: i + 1) }
             return actions
         case .data:
             if reply.code == 354 {
@@ -431,6 +434,7 @@ public struct SMTPClient: Sendable {
             if let r = e.ret { c += Array(" RET=".utf8) + r }
         }
         if extensions.auth != nil, let a = e.authParameter, !a.isEmpty { c += Array(" AUTH=".utf8) + a }
+        if extensions.deliverBy, let b = e.deliverBy { c += Array(" BY=".utf8) + b }
         return c
     }
 
@@ -449,11 +453,40 @@ public struct SMTPClient: Sendable {
         let n = envelope?.recipients.count ?? 0
         guard n > 0 else { return [.transactionDone] }
         if extensions.pipelining {
-            expected = (0..<n).map { .rcpt($0) } + [.data]
-            return (0..<n).map { .send(rcptCommand($0)) } + [.send(Array("DATA".utf8))]
+            let named = (0..<n).filter { envelope?.recipients[$0].skip != true }
+            let actions: [Action] = (0..<n).map { envelope?.recipients[$0].skip == true ? .recipientSkipped($0) : .send(rcptCommand($0)) }
+            if named.isEmpty {
+                // nobody to name: the transaction is reset
+                expected = [.rset]
+                return actions + [.send(Array("RSET".utf8))]
+            }
+            expected = named.map { .rcpt($0) } + [.data]
+            return actions + [.send(Array("DATA".utf8))]
         }
-        expected = [.rcpt(0)]
-        return [.send(rcptCommand(0))]
+        return nextRecipient(from: 0)
+    }
+
+    /// Without PIPELINING: the skipped recipients from `i` on, then the
+    /// next RCPT, or DATA (RSET when nobody was accepted).
+    mutating func nextRecipient(from i: Int) -> [Action] {
+        let n = envelope?.recipients.count ?? 0
+        var actions: [Action] = []
+        var j = i
+        while j < n, envelope?.recipients[j].skip == true {
+            actions.append(.recipientSkipped(j))
+            j += 1
+        }
+        if j < n {
+            expected = [.rcpt(j)]
+            actions.append(.send(rcptCommand(j)))
+        } else if accepted.isEmpty {
+            expected = [.rset]
+            actions.append(.send(Array("RSET".utf8)))
+        } else {
+            expected = [.data]
+            actions.append(.send(Array("DATA".utf8)))
+        }
+        return actions
     }
 
     /// The message with leading dots doubled and CR LF line ends, as it

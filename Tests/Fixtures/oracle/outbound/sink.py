@@ -33,6 +33,9 @@
 #              "secret" (AUTH PLAIN with an initial response or LOGIN
 #              with prompts; CRAM-MD5 with a fixed challenge); anything
 #              else 535 5.7.8
+#   127.0.0.17 ESMTP as 127.0.0.2, also offering DELIVERBY
+#   127.0.0.18 ESMTP offering STARTTLS that answers 220 and then neither
+#              answers the client's hello nor closes (an hour)
 # A recipient's local part decides its RCPT reply: t4... 451 4.2.0, r5...
 # 550 5.1.1 User unknown, o4... 451 4.2.0 the first time only (a file
 # LOGFILE.once-<local part> remembers it: accepted by the next run); d5
@@ -51,7 +54,8 @@ def log(line):
 KINDS = {"127.0.0.2": "full", "127.0.0.3": "old", "127.0.0.4": "bare", "127.0.0.6": "hang",
          "127.0.0.7": "busy", "127.0.0.8": "lmtp", "127.0.0.9": "drop", "127.0.0.10": "refuse",
          "127.0.0.11": "slowrcpt", "127.0.0.12": "loop",
-         "127.0.0.13": "tls", "127.0.0.14": "tlsdrop", "127.0.0.15": "tls454", "127.0.0.16": "auth"}
+         "127.0.0.13": "tls", "127.0.0.14": "tlsdrop", "127.0.0.15": "tls454", "127.0.0.16": "auth",
+         "127.0.0.17": "dby", "127.0.0.18": "tlshang"}
 TLSDIR = os.path.join(os.path.dirname(os.path.abspath(LOG)), "tls")
 CHALLENGE = b"<1896.697170952@sink.test>"
 
@@ -110,7 +114,7 @@ async def session(reader, writer, addr, kind):
                 await reply("250 sink.test hello")
             elif kind == "loop":
                 await reply("250-vm.example.test Hello there\n250 PIPELINING")
-            elif kind in ("tls", "tlsdrop", "tls454", "auth"):
+            elif kind in ("tls", "tlsdrop", "tls454", "auth", "tlshang"):
                 offer = "250 sink.test hello\n250 ENHANCEDSTATUSCODES\n250 PIPELINING\n250 8BITMIME\n250 SIZE 1000000\n250 DSN"
                 if kind == "auth":
                     offer += "\n250 AUTH PLAIN LOGIN"
@@ -121,7 +125,7 @@ async def session(reader, writer, addr, kind):
                 await reply(offer + "\n250 HELP")
             else:
                 await reply("250 sink.test hello\n250 ENHANCEDSTATUSCODES\n250 PIPELINING\n250 8BITMIME\n"
-                            "250 SIZE 1000000\n250 DSN\n250 HELP")
+                            "250 SIZE 1000000\n250 DSN\n" + ("250 DELIVERBY\n" if kind == "dby" else "") + "250 HELP")
         elif cmd == b"HELO":
             await reply("250 sink.test hello")
         elif cmd == b"MAIL":
@@ -194,6 +198,11 @@ async def session(reader, writer, addr, kind):
             break
         elif line.upper() == b"STARTTLS" and kind == "tls454":
             await reply("454 4.7.0 TLS not available due to local problem")
+        elif line.upper() == b"STARTTLS" and kind == "tlshang":
+            await reply("220 2.0.0 Ready to start TLS")
+            log(b"== hanging")
+            await asyncio.sleep(3600)
+            return
         elif line.upper() == b"STARTTLS" and kind == "tlsdrop":
             await reply("220 2.0.0 Ready to start TLS")
             # the client's hello is answered with a fatal alert
