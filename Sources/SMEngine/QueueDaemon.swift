@@ -67,7 +67,8 @@ extension Engine {
     /// posix_spawn of /proc/self/exe with `argv` and stdio on /dev/null;
     /// `detach`: in a new session; `mark`: with the daemon marker in the
     /// environment.
-    static func spawnSelf(_ argv: [[UInt8]], detach: Bool, mark: Bool = false) -> pid_t? {
+    static func spawnSelf(_ argv: [[UInt8]], detach: Bool, mark: Bool = false,
+                          environment: [(String, String)] = [], passing passed: Int32? = nil) -> pid_t? {
         var actions = posix_spawn_file_actions_t()
         var attr = posix_spawnattr_t()
         posix_spawn_file_actions_init(&actions)
@@ -76,8 +77,15 @@ extension Engine {
         for fd: Int32 in 0...2 {
             posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
         }
-        // nothing else inherited (a caller's pipe would wait for us)
-        for fd in openDescriptors() where fd > 2 { posix_spawn_file_actions_addclose(&actions, fd) }
+        // nothing else inherited (a caller's pipe would wait for us), but
+        // `passed`, which the child finds as descriptor 3
+        for fd in openDescriptors() where fd > 2 && fd != passed && (passed == nil || fd != 3) {
+            posix_spawn_file_actions_addclose(&actions, fd)
+        }
+        if let p = passed {
+            posix_spawn_file_actions_adddup2(&actions, p, 3)
+            if p != 3 { posix_spawn_file_actions_addclose(&actions, p) }
+        }
         var empty = sigset_t()
         sigemptyset(&empty)
         posix_spawnattr_setsigmask(&attr, &empty)
@@ -92,6 +100,8 @@ extension Engine {
         defer { freeCStringArray(cArgs) }
         if mark { setenv(queueDaemonMarker, "1", 1) }
         defer { if mark { unsetenv(queueDaemonMarker) } }
+        for (k, v) in environment { setenv(k, v, 1) }
+        defer { for (k, _) in environment { unsetenv(k) } }
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, "/proc/self/exe", &actions, &attr, cArgs, environ)
         return rc == 0 ? pid : nil

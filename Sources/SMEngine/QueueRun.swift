@@ -103,15 +103,45 @@ extension Engine {
         return total + cur
     }
 
+    /// The environment variables that make a `-qf` run one work group of
+    /// the run that started it (its index), or one runner's share of a
+    /// queue group's jobs (read from descriptor 3).
+    public static let workGroupVariable = "SENDMAIL_SWIFT_WORK_GROUP"
+    public static let runnerShareVariable = "SENDMAIL_SWIFT_RUNNER_SHARE"
+
     /// Runs the queue once (every queue group, or the one `-qG<name>`
-    /// names, in the cf's order after the default group); returns the
-    /// exit status.
+    /// names); returns the exit status.  The groups are run by work
+    /// groups (QueueGroups.swift), in order, as long as their runners fit
+    /// in MaxQueueChildren; without -v, several work groups (or several
+    /// groups in one) are each run by a child of ours, at the same time.
     public func runQueue(arguments: [[UInt8]]) -> SysExit {
         guard let dirBytes = config.options["QueueDirectory"], !dirBytes.isEmpty else {
             rewriter.systemError("QueueDirectory (Q) option must be set")
             return .config
         }
-        guard let groups = selectedQueueGroups(arguments) else { return exitStatus }
+        let bounceDirectory = dirBytes.string
+        // (the SMTP sessions the run's jobs opened end with the run)
+        defer { if !smtpConnections.isEmpty { closeSMTPConnections(verbose: verbose) } }
+        if getenv(Self.runnerShareVariable) != nil {
+            unsetenv(Self.runnerShareVariable)
+            return runRunnerShare(fd: 3, bounceDirectory: bounceDirectory)
+        }
+        var workGroupIndex: Int? = nil
+        if let v = getenv(Self.workGroupVariable) {
+            workGroupIndex = Int(String(cString: v))
+            unsetenv(Self.workGroupVariable)
+        }
+        var groups = queueGroupRuns()
+        let work = workGroups(&groups)
+        var only: Int? = nil
+        if let g = arguments.last(where: { $0.first == UInt8(ascii: "G") }) {
+            let name = Array(g.dropFirst())
+            guard let k = groups.firstIndex(where: { $0.name == name }) else {
+                rewriter.userError("Queue group \(name.string) unknown")
+                return exitStatus
+            }
+            only = k
+        }
         // no work would be taken at this load: the run is skipped
         if shouldQueue(priority: Int64(intOption("RecipientFactor", 30000))) {
             let text = "Skipping queue run -- load average too high"
@@ -119,29 +149,152 @@ extension Engine {
             if logLevel > 8 { logSink?.log(priority: LOG_INFO, "runqueue: " + text) }
             return exitStatus
         }
+        // -qG: that group's work group, that group only, even with R=0
+        if let k = only, let wg = work.first(where: { $0.members.contains(k) }) {
+            return runWorkGroup(wg, groups: groups, only: k, force: true, arguments: arguments, bounceDirectory: bounceDirectory)
+        }
+        if let w = workGroupIndex, work.indices.contains(w) {
+            return runWorkGroup(work[w], groups: groups, only: nil, force: false, arguments: arguments, bounceDirectory: bounceDirectory)
+        }
+        let forks = !verbose && (work.count > 1 || work[0].members.count > 1)
+        let most = atoiOption("MaxQueueChildren", 0)
+        var active = 0
         var status = SysExit.ok
-        // the SMTP sessions the run's jobs opened end with the run
-        defer { if !smtpConnections.isEmpty { closeSMTPConnections(verbose: verbose) } }
-        for g in groups {
-            status = runQueueDirectory(g.path, arguments: arguments, bounceDirectory: dirBytes.string)
-            if status == .config { return status }
+        var children: [pid_t] = []
+        for (w, wg) in work.enumerated() {
+            if most > 0 && active + wg.maxActive > most { break }
+            active += wg.maxActive
+            if forks {
+                if let pid = Self.spawnSelf(Self.runnerArguments(), detach: false,
+                                            environment: [(Self.workGroupVariable, String(w))]) {
+                    children.append(pid)
+                } else if logLevel > 8 {
+                    logSink?.log(priority: LOG_INFO, "runqueue: Skipping queue run -- fork() failed: \(String(cString: strerror(errno)))")
+                }
+            } else {
+                status = runWorkGroup(wg, groups: groups, only: nil, force: false, arguments: arguments,
+                                      bounceDirectory: bounceDirectory)
+                if status == .config { return status }
+            }
+        }
+        Self.waitForRunners(children)
+        return status
+    }
+
+    /// Our command line for a child run: as the run's (`-q<time>` as
+    /// `-qf`), in the foreground.
+    static func runnerArguments() -> [[UInt8]] {
+        var argv = runArguments(Swift.CommandLine.arguments.map { Array($0.utf8) })
+        if !argv.contains(Array("-qf".utf8)) { argv.append(Array("-qf".utf8)) }
+        return argv
+    }
+
+    /// Waits for the runners started; SIGTERM or SIGINT meanwhile is
+    /// passed on to them (as sendmail's runners_sigterm), and they are
+    /// still waited for.
+    static func waitForRunners(_ started: [pid_t]) {
+        guard !started.isEmpty else { return }
+        var set = sigset_t(), old = sigset_t()
+        sigemptyset(&set)
+        for s in [SIGTERM, SIGINT, SIGCHLD] { sigaddset(&set, s) }
+        pthread_sigmask(SIG_BLOCK, &set, &old)
+        defer { pthread_sigmask(SIG_SETMASK, &old, nil) }
+        var left = Set(started)
+        while !left.isEmpty {
+            for pid in left {
+                var st: Int32 = 0
+                let r = waitpid(pid, &st, WNOHANG)
+                if r == pid || (r < 0 && errno == ECHILD) { left.remove(pid) }
+            }
+            if left.isEmpty { break }
+            var info = siginfo_t()
+            var wait = timespec(tv_sec: 1, tv_nsec: 0)
+            let sig = sigtimedwait(&set, &info, &wait)
+            if sig == SIGTERM || sig == SIGINT {
+                for pid in left { kill(pid, SIGTERM) }
+            }
+        }
+    }
+
+    /// One work group: its queue groups one after the other (`only`: that
+    /// one alone).  Each group's niceness is added (N=), its jobs listed
+    /// and ordered; without -v a group with F=f has them done by up to R=
+    /// runners at once, children of ours each taking every R-th job
+    /// (sendmail's runner_work), and waits for them; else they are done
+    /// here when it has runners (or is forced by -qG).
+    func runWorkGroup(_ wg: WorkGroup, groups: [QueueGroupRun], only: Int?, force: Bool,
+                      arguments: [[UInt8]], bounceDirectory: String) -> SysExit {
+        var status = SysExit.ok
+        for k in wg.members where only == nil || only == k {
+            let g = groups[k]
+            if g.nice > 0 { _ = nice(Int32(clamping: g.nice)) }
+            guard let jobs = gatherQueue(g.path, arguments: arguments, bounceDirectory: bounceDirectory) else { return .config }
+            if !verbose && g.forks {
+                var n = g.runners
+                if n == 0 && force { n = 1 }
+                n = min(n, jobs.count)
+                var children: [pid_t] = []
+                for r in 0..<max(n, 0) {
+                    let share = stride(from: r, to: jobs.count, by: n).map { jobs[$0].id }
+                    if let pid = startRunner(directory: g.path, ids: share) { children.append(pid) }
+                }
+                Self.waitForRunners(children)
+            } else if g.runners > 0 || force {
+                status = deliverJobs(jobs.map { $0.id }, directory: g.path, bounceDirectory: bounceDirectory)
+                if status == .config { return status }
+            }
         }
         return status
     }
 
-    /// One queue group's directory: list, select, order, deliver.
-    /// Bounces and warnings are queued in `bounceDirectory` (the default
-    /// group's).
-    func runQueueDirectory(_ dir: String, arguments: [[UInt8]], bounceDirectory: String) -> SysExit {
-        let verbose = self.verbose
+    /// A runner child for `ids` of the group in `directory` (given on a
+    /// pipe: the directory, then one ID a line).
+    func startRunner(directory: String, ids: [[UInt8]]) -> pid_t? {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { return nil }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        let pid = Self.spawnSelf(Self.runnerArguments(), detach: false,
+                                 environment: [(Self.runnerShareVariable, "3")], passing: fds[0])
+        close(fds[0])
+        if pid != nil {
+            var text = Array(directory.utf8) + [0x0A]
+            for id in ids { text += id + [0x0A] }
+            var off = 0
+            while off < text.count {
+                let n = text[off...].withUnsafeBytes { write(fds[1], $0.baseAddress, $0.count) }
+                if n < 0 { if errno == EINTR { continue }; break }
+                off += n
+            }
+        } else if logLevel > 0 {
+            logSink?.log(priority: LOG_ERR, "run_work_group: cannot fork: \(String(cString: strerror(errno)))")
+        }
+        close(fds[1])
+        return pid
+    }
+
+    /// A runner child's share: the jobs its parent gave on `fd`.
+    func runRunnerShare(fd: Int32, bounceDirectory: String) -> SysExit {
+        let text = readAll(fd)
+        close(fd)
+        let lines = text.split(separator: 0x0A).map { Array($0) }
+        guard let dir = lines.first else { return .ok }
+        var st = stat()
+        guard stat(dir.string, &st) == 0, chdir(bounceDirectory) == 0 else { return .config }
+        signal(SIGPIPE, SIG_IGN)
+        return deliverJobs(Array(lines.dropFirst()), directory: dir.string, bounceDirectory: bounceDirectory)
+    }
+
+    /// One queue group's directory, listed, selected and ordered (nil
+    /// after the error when it cannot be used).
+    func gatherQueue(_ dir: String, arguments: [[UInt8]], bounceDirectory: String) -> [QueueJobKey]? {
         // (mailers run in QueueDirectory whatever the group, as sendmail's)
         var st = stat()
         guard stat(dir, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR, chdir(bounceDirectory) == 0 else {
             rewriter.systemError("can not chdir(\(dir)): \(String(cString: strerror(errno)))")
-            return .config
+            return nil
         }
         signal(SIGPIPE, SIG_IGN)
-        let (qfSub, dfSub) = QueueCommitter(directory: dir).subdirectories
+        let (qfSub, _) = QueueCommitter(directory: dir).subdirectories
         let qfDir = qfSub ? dir + "/qf" : dir
         let selection = QueueSelection(arguments)
         let minAge = Self.seconds(config.options["MinQueueAge"] ?? [])
@@ -173,27 +326,36 @@ extension Engine {
         if let v = config.options["MaxQueueRunSize"], let maxRun = Int(v.string), maxRun > 0, work.count > maxRun {
             work = Array(work.prefix(maxRun))
         }
-        work = orderQueue(work) { $0 }
+        return orderQueue(work) { $0 }
+    }
 
-        for (n, job) in work.enumerated() {
-            let qfPath = qfDir + "/qf" + job.id.string
+    /// The jobs `ids` of the group in `directory`, in this order: each
+    /// locked without waiting (a locked one is passed over) and delivered.
+    /// Bounces and warnings are queued in `bounceDirectory` (the default
+    /// group's).
+    func deliverJobs(_ ids: [[UInt8]], directory dir: String, bounceDirectory: String) -> SysExit {
+        let verbose = self.verbose
+        let (qfSub, dfSub) = QueueCommitter(directory: dir).subdirectories
+        let qfDir = qfSub ? dir + "/qf" : dir
+        for (n, id) in ids.enumerated() {
+            let qfPath = qfDir + "/qf" + id.string
             let fd = open(qfPath, O_RDWR | O_CLOEXEC)
             if fd < 0 { continue }
             if verbose {
                 // sendmail names the job by the data file's directory
                 let shown = dfSub ? dir + "/df" : dir
-                out.write("\nRunning \(shown)/\(job.id.string) (sequence \(n + 1) of \(work.count))\n")
+                out.write("\nRunning \(shown)/\(id.string) (sequence \(n + 1) of \(ids.count))\n")
                 out.flush()
             }
             if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-                if verbose { out.write("\(job.id.string): locked\n") }
+                if verbose { out.write("\(id.string): locked\n") }
                 close(fd)
                 continue
             }
             defer { close(fd) }
             // the run's exit status is the last job's (each job starts clean)
             exitStatus = .ok
-            deliverLockedEntry(id: job.id, fd: fd, qdir: dir, how: .queueRun, verbose: verbose,
+            deliverLockedEntry(id: id, fd: fd, qdir: dir, how: .queueRun, verbose: verbose,
                                bounceDirectory: bounceDirectory)
         }
         return exitStatus

@@ -1,0 +1,173 @@
+// ParallelQueueTests.swift — queue runs with several runners at once,
+// against the oracle.
+//
+// The real sendmail queues messages (`-odq`) to next hops on 127.0.0.2-7
+// with the m4-built deliver configuration, and a Q line (or two) makes
+// queue groups with F=f and R=; then the real sendmail's `-qf` run and
+// ours each deliver a copy of that queue in a private network namespace
+// where Tests/Fixtures/oracle/parallel/gate-sink.py plays the next hops:
+// it holds each greeting back until `gate` sessions are open at once (or
+// `wait` seconds passed) and reports the most sessions it saw open at
+// once.  Identical must be: stdout (the Q line warnings sendmail prints),
+// stderr, the exit status, the messages each next hop received (sorted:
+// runners work in any order), that most, the queue afterwards (`mailq`)
+// and the syslog lines (sorted, IDs and delays normalised).  Each message
+// must arrive exactly once, and the queue must be empty.
+// Fails (never skips) when a prerequisite (root, python3) is missing.
+
+import Foundation
+import Testing
+
+@Suite("Parallel queue runs: runners per queue group and MaxQueueChildren, as sendmail")
+struct ParallelQueueTests {
+    struct Case: Sendable, CustomStringConvertible {
+        var name: String
+        /// Q lines put after QueueDirectory (@SCRATCH@: the scratch directory).
+        var queueLines: [String]
+        /// One message per next hop (127.0.0.2 and on), in this order.
+        var messages: Int
+        /// Messages (by number, from 0) moved into q/g2 after queueing.
+        var inSecondGroup: [Int] = []
+        var runArguments: [String] = []
+        var gate: Int
+        var wait = 2.0
+        /// The most sessions at once the oracle must show.
+        var expectSessions: Int
+        var description: String { name }
+    }
+
+    static let cases: [Case] = [
+        // the default group with three forked runners: three hosts at once
+        Case(name: "par-mqueue-r3", queueLines: ["Qmqueue, P=@SCRATCH@/q, F=f, R=3"], messages: 6,
+             gate: 3, expectSessions: 3),
+        // MaxQueueChildren=1 cuts R=3 to 1 (and says so): one at a time
+        Case(name: "par-max-children-1", queueLines: ["Qmqueue, P=@SCRATCH@/q, F=f, R=3"], messages: 3,
+             runArguments: ["-OMaxQueueChildren=1"], gate: 3, wait: 1.0, expectSessions: 1),
+        // R=3 without F=f: sendmail warns and runs the jobs one by one
+        Case(name: "par-no-fork-flag", queueLines: ["Qmqueue, P=@SCRATCH@/q, R=3"], messages: 3,
+             gate: 3, wait: 1.0, expectSessions: 1),
+        // two groups, two runners each: two work groups at once, four sessions
+        Case(name: "par-two-groups", queueLines: ["Qmqueue, P=@SCRATCH@/q, F=f, R=2", "Qg2, P=@SCRATCH@/q/g2, F=f, R=2"],
+             messages: 6, inSecondGroup: [1, 3, 5], gate: 4, expectSessions: 4),
+        // ... and with MaxQueueChildren=2: one work group, the groups in turn
+        Case(name: "par-two-groups-max-2", queueLines: ["Qmqueue, P=@SCRATCH@/q, F=f, R=2", "Qg2, P=@SCRATCH@/q/g2, F=f, R=2"],
+             messages: 4, inSecondGroup: [1, 3], runArguments: ["-OMaxQueueChildren=2"], gate: 4, wait: 1.0,
+             expectSessions: 2),
+        // -v: no runners are forked; the dialogue in order, one at a time
+        Case(name: "par-verbose", queueLines: ["Qmqueue, P=@SCRATCH@/q, F=f, R=3"], messages: 2,
+             runArguments: ["-v"], gate: 3, wait: 1.0, expectSessions: 1),
+    ]
+
+    struct Outcome: Equatable {
+        var stdout: String
+        var stderr: String
+        var status: Int32
+        var delivered: [String]
+        var maxSessions: Int
+        var mailq: String
+        var log: [String]
+    }
+
+    static func message(_ k: Int) -> [UInt8] {
+        Array("Subject: parallel \(k)\nFrom: Joe <joe@x.example>\n\nmessage \(k)\n".utf8)
+    }
+
+    @Test("a queue run with parallel runners: what the next hops got, how many at once, queue and log", arguments: ParallelQueueTests.cases)
+    func parallel(_ c: Case) throws {
+        guard getuid() == 0 else { throw HarnessError("ParallelQueueTests need root (network namespace, port 25)") }
+        guard access("/usr/bin/python3", X_OK) == 0 else { throw HarnessError("ParallelQueueTests need /usr/bin/python3 (the next hops)") }
+        let (cf, d) = try DeliverTests.prepareScratch(c.name, fromM4: true)
+        var cfText = try String(contentsOfFile: cf, encoding: .isoLatin1)
+        if !cfText.contains("\nQmqueue") {
+            var lines = cfText.components(separatedBy: "\n")
+            guard let k = lines.firstIndex(where: { $0.hasPrefix("O QueueDirectory=") }) else {
+                throw HarnessError("no QueueDirectory line in \(cf)")
+            }
+            lines.insert(contentsOf: c.queueLines.map { $0.replacingOccurrences(of: "@SCRATCH@", with: d) }, at: k + 1)
+            cfText = lines.joined(separator: "\n")
+            try cfText.write(toFile: cf, atomically: false, encoding: .isoLatin1)
+        }
+        try DeliverTests.shell("mkdir -p -m 700 '\(d)/q/g2'")
+        LogTests.ensureDevLog()
+        let runs = Workspace.shared.runs
+        var options = SandboxOptions()
+        options.modeFlag = "-bi"
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: [], options: options,
+                            runDir: runs, tag: "\(c.name).newaliases")
+        options.modeFlag = "-odq"
+        for k in 0..<c.messages {
+            options.extraArguments = ["-oi", "-f", "root", "u\(k)@[127.0.0.\(2 + k % 6)]"]
+            let r = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: Self.message(k),
+                                    options: options, runDir: runs, tag: "\(c.name).submit\(k)")
+            #expect(r.status == 0, "the oracle did not queue: \(String(decoding: r.stdout + r.stderr, as: UTF8.self))")
+        }
+        // the chosen messages into the second group's directory
+        for k in c.inSecondGroup {
+            try DeliverTests.shell("cd '\(d)/q' && f=$(grep -l 'Subject: parallel \(k)$' qf* | sed 's/^qf//') && mv qf$f df$f g2/")
+        }
+        try DeliverTests.shell("rm -rf '\(d)/q.start' && cp -a '\(d)/q' '\(d)/q.start'")
+
+        var results: [Outcome] = []
+        for (binary, who) in [(OracleEnvironment.oraclePath, "oracle"), (try OracleEnvironment.binaryUnderTest(), "ours")] {
+            try DeliverTests.shell("rm -rf '\(d)/q' '\(d)/home' '\(d)/sink-\(who).log' && cp -a '\(d)/q.start' '\(d)/q' && mkdir -m 700 '\(d)/home'")
+            let sinkLog = d + "/sink-\(who).log"
+            let collector = try DatagramCollector(path: d + "/log-\(who).sock")
+            collector.startDraining()
+            var o = SandboxOptions()
+            o.privateNetwork = true
+            o.devLog = collector.path
+            o.launcher = ["/usr/bin/python3", OracleEnvironment.fixture("parallel/gate-sink.py"), sinkLog,
+                          String(c.gate), String(c.wait)]
+            o.modeFlag = "-qf"
+            o.extraArguments = ["-OLogLevel=9", "-OConnectionCacheSize=1"] + c.runArguments
+            o.rootHome = d + "/home"
+            o.timeoutSeconds = 60
+            let r = try Sandbox.run(binary: binary, cf: cf, input: [], options: o, runDir: runs, tag: "\(c.name).\(who)")
+            var q = SandboxOptions()
+            q.modeFlag = "-bp"
+            let listing = try Sandbox.run(binary: binary, cf: cf, input: [], options: q, runDir: runs, tag: "\(c.name).\(who).mailq")
+            let sink = (try? String(contentsOfFile: sinkLog, encoding: .isoLatin1)) ?? ""
+            let sinkLines = sink.split(separator: "\n").map(String.init)
+            let most = sinkLines.first { $0.hasPrefix("max-sessions ") }.flatMap { Int($0.dropFirst(13)) } ?? -1
+            results.append(Outcome(
+                stdout: Self.normalise(String(decoding: r.stdout, as: UTF8.self)),
+                stderr: Self.normalise(String(decoding: r.stderr, as: UTF8.self)),
+                status: r.status,
+                delivered: sinkLines.filter { $0.hasPrefix("delivered ") }.sorted(),
+                maxSessions: most,
+                mailq: Self.normalise(String(decoding: listing.stdout + listing.stderr, as: UTF8.self)),
+                log: collector.drain().map { Self.normalise($0) }.sorted()))
+        }
+        let (real, ours) = (results[0], results[1])
+        #expect(ours.stdout == real.stdout)
+        #expect(ours.stderr == real.stderr)
+        #expect(ours.status == real.status)
+        #expect(ours.delivered == real.delivered, "what the next hops received differs")
+        #expect(ours.maxSessions == real.maxSessions, "sessions open at once differ")
+        #expect(ours.mailq == real.mailq)
+        #expect(ours.log == real.log)
+        // the case shows what it says: every message once, all at the
+        // number of sessions expected, nothing left
+        let wanted = (0..<c.messages).map { "delivered 127.0.0.\(2 + $0 % 6) u\($0)@[127.0.0.\(2 + $0 % 6)] Subject: parallel \($0)" }.sorted()
+        #expect(real.delivered == wanted, "the oracle's next hops did not get each message once")
+        #expect(ours.delivered == wanted, "our next hops did not get each message once")
+        #expect(real.maxSessions == c.expectSessions, "the oracle had \(real.maxSessions) sessions at once")
+        #expect(ours.maxSessions == c.expectSessions, "we had \(ours.maxSessions) sessions at once")
+        #expect(ours.mailq.contains("is empty"), "our queue is not empty afterwards: \(ours.mailq)")
+    }
+
+    /// Queue IDs, dates, pids, delays and priorities.
+    static func normalise(_ s: String) -> String {
+        var t = OutboundTests.normalise(s)
+        for (pattern, replacement) in [
+            (#"^<([0-9]+)>[A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} "#, "<$1><syslog time> "),
+            (#"[0-9A-Za-z]{8}[0-9]{6,}"#, "<id>"),
+            (#"delay=[0-9+:]+"#, "delay=D"),
+            (#"pri=[0-9]+"#, "pri=P"),
+            (#"\[[0-9]+\]"#, "[PID]"),
+        ] {
+            t = t.replacingOccurrences(of: pattern, with: replacement, options: .regularExpression)
+        }
+        return t
+    }
+}
