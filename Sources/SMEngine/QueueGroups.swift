@@ -14,6 +14,10 @@
 // submissions: a message taken over SMTP in queue-only mode stays whole in
 // the default group, as sendmail leaves it.  Differences: the data files
 // are copies where sendmail hard-links them.
+// For queue runs: each group's run parameters (QueueGroupRun: R=, F=f, N=,
+// I=, MaxRunnersPerQueue and NiceQueueRun as defaults) and sendmail's
+// makeworkgroups() packing of the groups into work groups under
+// MaxQueueChildren (QueueRun.swift runs them).
 // Promises: all envelopes are committed or none is (a failure removes
 // the ones already made).
 

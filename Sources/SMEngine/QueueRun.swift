@@ -2,8 +2,16 @@
 //
 // One queue run (`sendmail -q`, `-qf`, `-qI/-qR/-qS` with `!` negation,
 // `-qG<group>`, `-v`): skipped when the load average holds all work back
-// (QueueLA, QueueFactor); for each queue group (the default one, then the
-// cf's Q lines; mailers always run in QueueDirectory) lists the qf files
+// (QueueLA, QueueFactor); runs the queue groups by sendmail's work groups
+// (QueueGroups.swift: most runners first; as many work groups as
+// MaxQueueChildren allows, each taking its groups in turn): without -v,
+// several work groups (or groups) each run in a child of ours at the same
+// time, and a group with F=f has its jobs done by up to R= runner
+// children, each taking every R-th job of the ordered list (sendmail's
+// runner_work), the parent waiting for them (SIGTERM passed on); with -v
+// everything runs here, in order.  A group's N= is added to our niceness
+// before its jobs.  For each queue group (mailers always run in
+// QueueDirectory) it lists the qf files
 // of its directory (or its qf/ subdirectory), selects them (MinQueueAge unless a selection is given), orders them as
 // QueueSortOrder says (QueueOrder.swift) after cutting the directory's
 // list at MaxQueueRunSize, and for each one takes an
@@ -29,8 +37,13 @@
 // succeeds), so a crash repeats at most the deliveries since the last
 // checkpoint.  A tf left by
 // a killed rewrite is taken over (it is not locked by anyone).
-// Not yet: a group's Runners/Interval/Nice, parallel runs of the groups,
-// -qQ/-qL runs.
+// Decisions: child runs are copies of ourselves started with the run's
+// command line (fork without exec is not safe in Swift): a work group's is
+// told its index, a runner is handed its job IDs on a pipe (descriptor 3);
+// a run that forks children exits 0 whatever its jobs did (sendmail's
+// parent does not collect their status).
+// Not yet: -qQ/-qL runs, the "grew WorkList" log line of runs over
+// 1000 jobs.
 // Promises: a qf is only ever replaced by tf -> fsync -> rename -> fsync
 // of the directory while its lock is held, so a crash or kill leaves the
 // old qf and the df intact; the df is never modified.
