@@ -42,8 +42,10 @@
 // told its index, a runner is handed its job IDs on a pipe (descriptor 3);
 // a run that forks children exits 0 whatever its jobs did (sendmail's
 // parent does not collect their status).
-// Not yet: -qQ/-qL runs, the "grew WorkList" log line of runs over
-// 1000 jobs.
+// The work list's log lines as sendmail's: "grew WorkList for <dir> to
+// <n>" each 1000 entries past the first 1000 (LogLevel above 1), "WorkList
+// for <dir> maxed out at <MaxQueueRunSize>" (LogLevel above 0).
+// Not yet: -qQ/-qL runs.
 // Promises: a qf is only ever replaced by tf -> fsync -> rename -> fsync
 // of the directory while its lock is held, so a crash or kill leaves the
 // old qf and the df intact; the df is never modified.
@@ -313,11 +315,29 @@ extension Engine {
         let minAge = Self.seconds(config.options["MinQueueAge"] ?? [])
         let now = time(nil)
 
-        // orderq: read every qf to select and sort
+        // gatherq: read every qf to select and sort; sendmail's work list
+        // grows by 1000 entries (logged) and stops at MaxQueueRunSize (logged)
+        let shown = QueueCommitter(directory: dir).subdirectories.df ? dir + "/df" : dir
+        var byID = selection
+        byID.items = byID.items.filter { $0.letter == UInt8(ascii: "I") }
+        let maxRun = config.options["MaxQueueRunSize"].flatMap { Int($0.string) } ?? 0
         let names = controlFileNames(in: qfDir)
         var work: [QueueJobKey] = []
         for name in names {
             let id = Array(name.utf8.dropFirst(2))
+            if !byID.matches(id: id, sender: [], recipients: []) { continue }
+            if maxRun > 0 && work.count >= maxRun {
+                if logLevel > 0 { logSink?.log(priority: LOG_WARNING, "WorkList for \(shown) maxed out at \(maxRun)") }
+                break
+            }
+            if work.count >= Self.workListSize {
+                if Self.workListSize == 0 {
+                    Self.workListSize = 1000
+                } else {
+                    Self.workListSize += 1000
+                    if logLevel > 1 { logSink?.log(priority: LOG_INFO, "grew WorkList for \(shown) to \(Self.workListSize)") }
+                }
+            }
             let fd = open(qfDir + "/" + name, O_RDONLY | O_CLOEXEC)
             if fd < 0 { continue }
             let bytes = readAll(fd)
@@ -334,13 +354,13 @@ extension Engine {
             }
             work.append(QueueJobKey(id: id, qf: qf, mtime: Int64(st.st_mtim.tv_sec)))
         }
-        // MaxQueueRunSize: the first N jobs in directory order, then sorted
-        // (as sendmail's gatherq() stops reading)
-        if let v = config.options["MaxQueueRunSize"], let maxRun = Int(v.string), maxRun > 0, work.count > maxRun {
-            work = Array(work.prefix(maxRun))
-        }
+        // (MaxQueueRunSize: the first N jobs in directory order, then sorted)
         return orderQueue(work) { $0 }
     }
+
+    /// sendmail's WorkListSize: how many entries its work list has room
+    /// for in this process (it grows, never shrinks).
+    nonisolated(unsafe) static var workListSize = 0
 
     /// The jobs `ids` of the group in `directory`, in this order: each
     /// locked without waiting (a locked one is passed over) and delivered.

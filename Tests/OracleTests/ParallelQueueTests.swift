@@ -198,6 +198,45 @@ struct ParallelQueueTests {
         #expect(ours.maxSessions == c.expectSessions, "we had \(ours.maxSessions) sessions at once")
     }
 
+    /// The work list's log lines: grown past 1000 entries (1001 queued
+    /// here: copies of one the oracle queued), cut at MaxQueueRunSize.
+    /// (Each to a next hop that refuses: deferred, quickly.)
+    @Test("the work list's log lines: grew WorkList, maxed out", arguments: [[], ["-OMaxQueueRunSize=2"]])
+    func workList(_ extra: [String]) throws {
+        guard getuid() == 0 else { throw HarnessError("ParallelQueueTests need root") }
+        LogTests.ensureDevLog()
+        let tag = "par-worklist-\(extra.count)"
+        let (cf, d) = try DeliverTests.prepareScratch(tag, fromM4: true)
+        let runs = Workspace.shared.runs
+        var options = SandboxOptions()
+        options.modeFlag = "-odq"
+        options.extraArguments = ["-oi", "-f", "root", "u@[127.0.0.9]"]
+        let r = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: Self.message(0),
+                                options: options, runDir: runs, tag: "\(tag).submit")
+        #expect(r.status == 0, "the oracle did not queue: \(String(decoding: r.stdout + r.stderr, as: UTF8.self))")
+        try DeliverTests.shell("cd '\(d)/q' && id=$(ls qf* | head -1 | sed 's/^qf//') && i=1 && while [ $i -le 1000 ]; do "
+                               + "n=$(printf 'zzzzzzzz%06d' $i); cp qf$id qf$n; cp df$id df$n; i=$((i+1)); done")
+        try DeliverTests.shell("rm -rf '\(d)/q.start' && cp -a '\(d)/q' '\(d)/q.start'")
+        var logs: [[String]] = []
+        for (binary, who) in [(OracleEnvironment.oraclePath, "oracle"), (try OracleEnvironment.binaryUnderTest(), "ours")] {
+            try DeliverTests.shell("rm -rf '\(d)/q' && cp -a '\(d)/q.start' '\(d)/q'")
+            let collector = try DatagramCollector(path: d + "/log-\(who).sock")
+            collector.startDraining()
+            var o = SandboxOptions()
+            o.devLog = collector.path
+            o.modeFlag = "-qf"
+            o.privateNetwork = true
+            o.extraArguments = ["-OLogLevel=9"] + extra
+            o.timeoutSeconds = 120
+            let run = try Sandbox.run(binary: binary, cf: cf, input: [], options: o, runDir: runs, tag: "\(tag).\(who)")
+            #expect(run.status == 0, "\(who): \(String(decoding: run.stdout + run.stderr, as: UTF8.self))")
+            logs.append(collector.drain().map { Self.normalise($0) }.filter { $0.contains("WorkList") })
+        }
+        #expect(logs[1] == logs[0])
+        let wanted = extra.isEmpty ? "grew WorkList for \(d)/q to 2000" : "WorkList for \(d)/q maxed out at 2"
+        #expect(logs[0].contains { $0.hasSuffix(wanted) }, "the oracle did not log \"\(wanted)\": \(logs[0])")
+    }
+
     /// The warnings sendmail prints on stdout for option combinations it
     /// turns off, in any mode (here `mailq`).
     @Test("warnings for host status without a connection cache and SingleThreadDelivery without host status",
