@@ -17,6 +17,9 @@
 // The schedule itself (QueueRunSchedule: when the next run is due, the
 // child of the run going) is shared with the SMTP daemon, which runs the
 // queue the same way when started as `-bd -q<time>` (SMDaemon/Daemon.swift).
+// Queue groups with an interval of their own (I=) are run when each is
+// due: the first run takes all groups, later ones those whose interval
+// has come round (the run is told their names, SENDMAIL_SWIFT_DUE_GROUPS).
 // Decisions: a run still going when the next is due is not doubled (the
 // next starts when it ends); SIGHUP (sendmail re-executes itself) is not
 // handled: it is blocked and ignored.
@@ -157,7 +160,8 @@ extension Engine {
             }
         }
 
-        var schedule = QueueRunSchedule(argv: argv, interval: interval, persistent: persistent)
+        var schedule = QueueRunSchedule(argv: argv, interval: interval, persistent: persistent,
+                                        groupIntervals: queueGroupRuns().map { ($0.name, $0.interval) })
         while true {
             // until the next run is due, or (a run going) until it ends
             var wait = timespec(tv_sec: schedule.tick(now: time(nil)), tv_nsec: 0)
@@ -186,12 +190,21 @@ public struct QueueRunSchedule {
     let runArgv: [[UInt8]]
     public private(set) var child: pid_t? = nil
     var nextRun: time_t
+    /// Queue groups with intervals of their own (I=): each group's
+    /// interval (I=, else the runner's) and when it is due next; empty
+    /// when every group goes by the runner's interval.
+    var groupTimes: [(name: [UInt8], interval: Int, next: time_t)] = []
 
-    public init(argv: [[UInt8]], interval: Int, persistent: Bool, now: time_t = time(nil)) {
+    /// `groupIntervals`: each queue group's I= in seconds (0: none).
+    public init(argv: [[UInt8]], interval: Int, persistent: Bool, now: time_t = time(nil),
+                groupIntervals: [(name: [UInt8], seconds: Int)] = []) {
         self.interval = interval
         self.persistent = persistent
         runArgv = Engine.runArguments(argv)
         nextRun = now
+        if !persistent, groupIntervals.contains(where: { $0.seconds > 0 && $0.seconds != interval }) {
+            groupTimes = groupIntervals.map { ($0.name, $0.seconds > 0 ? $0.seconds : interval, now) }
+        }
     }
 
     /// Reaps a finished run and starts the next when it is due; the
@@ -204,6 +217,21 @@ public struct QueueRunSchedule {
                 child = nil
                 if persistent { nextRun = now + 5 }
             }
+        }
+        if !groupTimes.isEmpty {
+            // each group when it is due (sendmail's qg_nextrun); the run
+            // is told which, unless all are
+            let due = groupTimes.indices.filter { groupTimes[$0].next <= now }
+            if child == nil && !due.isEmpty {
+                let names = due.map { groupTimes[$0].name.string }.joined(separator: ",")
+                child = Engine.spawnSelf(runArgv, detach: false,
+                                         environment: due.count == groupTimes.count ? [] : [(Engine.dueGroupsVariable, names)])
+                for k in due {
+                    while groupTimes[k].next <= now { groupTimes[k].next += time_t(max(groupTimes[k].interval, 1)) }
+                }
+            }
+            let next = groupTimes.map { $0.next }.min() ?? now
+            return child == nil ? max(Int(next - time(nil)), 0) : 1
         }
         if child == nil && now >= nextRun {
             child = Engine.spawnSelf(runArgv, detach: false)

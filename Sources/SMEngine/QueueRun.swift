@@ -123,6 +123,9 @@ extension Engine {
     /// queue group's jobs (read from descriptor 3).
     public static let workGroupVariable = "SENDMAIL_SWIFT_WORK_GROUP"
     public static let runnerShareVariable = "SENDMAIL_SWIFT_RUNNER_SHARE"
+    /// The environment variable naming the queue groups (comma-separated)
+    /// a periodic runner's run is for (the others are not due yet).
+    public static let dueGroupsVariable = "SENDMAIL_SWIFT_DUE_GROUPS"
 
     /// Runs the queue once (every queue group, or the one `-qG<name>`
     /// names); returns the exit status.  The groups are run by work
@@ -148,6 +151,13 @@ extension Engine {
         }
         var groups = queueGroupRuns()
         let work = workGroups(&groups)
+        var due: Set<Int>? = nil
+        if let v = getenv(Self.dueGroupsVariable) {
+            let names = String(cString: v).split(separator: ",").map { Array($0.utf8) }
+            due = Set(groups.indices.filter { names.contains(groups[$0].name) })
+            unsetenv(Self.dueGroupsVariable)
+        }
+        let dueNames = due.map { d in [(Self.dueGroupsVariable, d.sorted().map { groups[$0].name.string }.joined(separator: ","))] } ?? []
         var only: Int? = nil
         if let g = arguments.last(where: { $0.first == UInt8(ascii: "G") }) {
             let name = Array(g.dropFirst())
@@ -166,10 +176,10 @@ extension Engine {
         }
         // -qG: that group's work group, that group only, even with R=0
         if let k = only, let wg = work.first(where: { $0.members.contains(k) }) {
-            return runWorkGroup(wg, groups: groups, only: k, force: true, arguments: arguments, bounceDirectory: bounceDirectory)
+            return runWorkGroup(wg, groups: groups, only: [k], force: true, arguments: arguments, bounceDirectory: bounceDirectory)
         }
         if let w = workGroupIndex, work.indices.contains(w) {
-            return runWorkGroup(work[w], groups: groups, only: nil, force: false, arguments: arguments, bounceDirectory: bounceDirectory)
+            return runWorkGroup(work[w], groups: groups, only: due, force: false, arguments: arguments, bounceDirectory: bounceDirectory)
         }
         let forks = !verbose && (work.count > 1 || work[0].members.count > 1)
         let most = atoiOption("MaxQueueChildren", 0)
@@ -179,15 +189,17 @@ extension Engine {
         for (w, wg) in work.enumerated() {
             if most > 0 && active + wg.maxActive > most { break }
             active += wg.maxActive
+            // (a periodic runner's run: the groups not due are left alone)
+            if let due, !wg.members.contains(where: { due.contains($0) }) { continue }
             if forks {
                 if let pid = Self.spawnSelf(Self.runnerArguments(), detach: false,
-                                            environment: [(Self.workGroupVariable, String(w))]) {
+                                            environment: [(Self.workGroupVariable, String(w))] + dueNames) {
                     children.append(pid)
                 } else if logLevel > 8 {
                     logSink?.log(priority: LOG_INFO, "runqueue: Skipping queue run -- fork() failed: \(String(cString: strerror(errno)))")
                 }
             } else {
-                status = runWorkGroup(wg, groups: groups, only: nil, force: false, arguments: arguments,
+                status = runWorkGroup(wg, groups: groups, only: due, force: false, arguments: arguments,
                                       bounceDirectory: bounceDirectory)
                 if status == .config { return status }
             }
@@ -231,16 +243,16 @@ extension Engine {
         }
     }
 
-    /// One work group: its queue groups one after the other (`only`: that
-    /// one alone).  Each group's niceness is added (N=), its jobs listed
+    /// One work group: its queue groups one after the other (`only`: those
+    /// alone).  Each group's niceness is added (N=), its jobs listed
     /// and ordered; without -v a group with F=f has them done by up to R=
     /// runners at once, children of ours each taking every R-th job
     /// (sendmail's runner_work), and waits for them; else they are done
     /// here when it has runners (or is forced by -qG).
-    func runWorkGroup(_ wg: WorkGroup, groups: [QueueGroupRun], only: Int?, force: Bool,
+    func runWorkGroup(_ wg: WorkGroup, groups: [QueueGroupRun], only: Set<Int>?, force: Bool,
                       arguments: [[UInt8]], bounceDirectory: String) -> SysExit {
         var status = SysExit.ok
-        for k in wg.members where only == nil || only == k {
+        for k in wg.members where only?.contains(k) ?? true {
             let g = groups[k]
             if g.nice > 0 { _ = nice(Int32(clamping: g.nice)) }
             guard let jobs = gatherQueue(g.path, arguments: arguments, bounceDirectory: bounceDirectory) else { return .config }

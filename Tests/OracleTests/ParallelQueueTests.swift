@@ -237,6 +237,55 @@ struct ParallelQueueTests {
         #expect(logs[0].contains { $0.hasSuffix(wanted) }, "the oracle did not log \"\(wanted)\": \(logs[0])")
     }
 
+    /// A queue group's own interval under a `-q<time>` runner: with
+    /// `-q1h` and the fast group's I=1s, a message queued into the fast
+    /// group after the start is delivered within seconds, one queued into
+    /// the default group waits for the hour.
+    @Test("-q1h with a group's I=1s: that group is run every second, the others not")
+    func groupInterval() throws {
+        guard getuid() == 0 else { throw HarnessError("ParallelQueueTests need root") }
+        LogTests.ensureDevLog()
+        let name = "par-interval"
+        let (cf, d) = try DeliverTests.prepareScratch(name, queueGroups: true)
+        let cfText = try String(contentsOfFile: cf, encoding: .isoLatin1)
+        if !cfText.contains("F=f, r=1, I=1s") {
+            try cfText.replacingOccurrences(of: "F=f, r=1", with: "F=f, r=1, I=1s").write(toFile: cf, atomically: false, encoding: .isoLatin1)
+        }
+        #expect(try String(contentsOfFile: cf, encoding: .isoLatin1).contains("I=1s"), "no I= in the fast group's Q line")
+        let runs = Workspace.shared.runs
+        var options = SandboxOptions()
+        options.modeFlag = "-bi"
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: [], options: options,
+                            runDir: runs, tag: "\(name).newaliases")
+        var results: [(fastDelivered: Bool, defaultWaiting: Bool)] = []
+        for (binary, tag) in [(OracleEnvironment.oraclePath, "oracle"), (try OracleEnvironment.binaryUnderTest(), "ours")] {
+            try DeliverTests.shell("rm -rf '\(d)/q'/qf* '\(d)/q'/df* '\(d)/q/fast'/* '\(d)/out'/* '\(d)/box'/* '\(d)/pid'")
+            options.modeFlag = "-q1h"
+            options.extraArguments = ["-OPidFile=\(d)/pid"]
+            _ = try Sandbox.run(binary: binary, cf: cf, input: [], options: options, runDir: runs, tag: "\(name).\(tag)")
+            usleep(1_500_000)
+            let pid = pid_t(((try? String(contentsOfFile: d + "/pid", encoding: .utf8)) ?? "").components(separatedBy: "\n")[0]) ?? 0
+            #expect(pid > 0, "\(tag): no runner pid")
+            defer { if pid > 0 { kill(pid, SIGTERM); usleep(300_000); kill(pid, SIGKILL) } }
+            options.modeFlag = "-odq"
+            for rcpt in ["a@fast.example", "root"] {
+                options.extraArguments = ["-oi", "-f", "bin", rcpt]
+                _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: DeliverTests.plainMessage, options: options,
+                                    runDir: runs, tag: "\(name).\(tag).submit-\(rcpt)")
+            }
+            let fm = FileManager.default
+            func queued(_ dir: String) -> Bool { ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).contains { $0.hasPrefix("qf") } }
+            #expect(queued(d + "/q/fast") || fm.fileExists(atPath: d + "/out/call0.stdin"), "\(tag): nothing went to the fast group")
+            var waited = 0
+            while waited < 60 && queued(d + "/q/fast") { usleep(100_000); waited += 1 }
+            usleep(1_500_000)
+            results.append((!queued(d + "/q/fast"), queued(d + "/q")))
+        }
+        #expect(results[0].fastDelivered && results[0].defaultWaiting, "the oracle did not run only the fast group: \(results[0])")
+        #expect(results[1].fastDelivered == results[0].fastDelivered && results[1].defaultWaiting == results[0].defaultWaiting,
+                "ours: \(results[1]), the oracle: \(results[0])")
+    }
+
     /// The warnings sendmail prints on stdout for option combinations it
     /// turns off, in any mode (here `mailq`).
     @Test("warnings for host status without a connection cache and SingleThreadDelivery without host status",
