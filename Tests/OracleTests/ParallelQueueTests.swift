@@ -286,6 +286,54 @@ struct ParallelQueueTests {
                 "ours: \(results[1]), the oracle: \(results[0])")
     }
 
+    /// A queue group's niceness (N=, else NiceQueueRun): the local mailer
+    /// the run starts prints the niceness it inherits.
+    @Test("a group's N= and NiceQueueRun: the niceness the run's mailers get",
+          arguments: [("Qmqueue, P=@SCRATCH@/q, N=7", [String]()), ("", ["-ONiceQueueRun=3"]),
+                      ("Qmqueue, P=@SCRATCH@/q, N=5", ["-ONiceQueueRun=3"])])
+    func groupNice(_ queueLine: String, _ extra: [String]) throws {
+        guard getuid() == 0 else { throw HarnessError("ParallelQueueTests need root") }
+        let name = "par-nice-\(queueLine.count)-\(extra.count)"
+        let (cf, d) = try DeliverTests.prepareScratch(name)
+        var cfText = try String(contentsOfFile: cf, encoding: .isoLatin1)
+        if !cfText.contains("nice-mailer.sh") {
+            var lines = cfText.components(separatedBy: "\n")
+            if !queueLine.isEmpty, let k = lines.firstIndex(where: { $0.hasPrefix("O QueueDirectory=") }) {
+                lines.insert(queueLine.replacingOccurrences(of: "@SCRATCH@", with: d), at: k + 1)
+            }
+            for (i, l) in lines.enumerated() where l.hasPrefix("Mlocal, ") {
+                lines[i] = "Mlocal, P=\(d)/nice-mailer.sh, F=lsDFMAw5|/:@mn, S=10, R=20, A=nice-mailer.sh \(d)/out $u"
+            }
+            cfText = lines.joined(separator: "\n")
+            try cfText.write(toFile: cf, atomically: false, encoding: .isoLatin1)
+        }
+        #expect(cfText.contains("nice-mailer.sh"), "no local mailer line to replace")
+        try "#!/bin/sh\ncat > /dev/null\nnice >> \"$1/nice\"\nexit 0\n".write(toFile: d + "/nice-mailer.sh", atomically: false, encoding: .utf8)
+        chmod(d + "/nice-mailer.sh", 0o755)
+        let runs = Workspace.shared.runs
+        var options = SandboxOptions()
+        options.modeFlag = "-bi"
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: [], options: options,
+                            runDir: runs, tag: "\(name).newaliases")
+        options.modeFlag = "-odq"
+        options.extraArguments = ["-oi", "-f", "bin", "root"]
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: DeliverTests.plainMessage, options: options,
+                            runDir: runs, tag: "\(name).submit")
+        try DeliverTests.shell("rm -rf '\(d)/q.start' && cp -a '\(d)/q' '\(d)/q.start'")
+        var seen: [String] = []
+        for (binary, tag) in [(OracleEnvironment.oraclePath, "oracle"), (try OracleEnvironment.binaryUnderTest(), "ours")] {
+            try DeliverTests.shell("rm -rf '\(d)/q' '\(d)/out/nice' && cp -a '\(d)/q.start' '\(d)/q'")
+            var o = SandboxOptions()
+            o.modeFlag = "-qf"
+            o.extraArguments = extra
+            let r = try Sandbox.run(binary: binary, cf: cf, input: [], options: o, runDir: runs, tag: "\(name).\(tag)")
+            #expect(r.status == 0, "\(tag): \(String(decoding: r.stdout + r.stderr, as: UTF8.self))")
+            seen.append((try? String(contentsOfFile: d + "/out/nice", encoding: .utf8)) ?? "(no mailer call)")
+        }
+        #expect(seen[1] == seen[0])
+        #expect(seen[0] != "0\n" && seen[0].hasSuffix("\n"), "the oracle's mailer ran at niceness \(seen[0])")
+    }
+
     /// The warnings sendmail prints on stdout for option combinations it
     /// turns off, in any mode (here `mailq`).
     @Test("warnings for host status without a connection cache and SingleThreadDelivery without host status",
