@@ -242,7 +242,8 @@ public final class Engine: CfReporter {
             notice("Warning: HostStatusDirectory required for SingleThreadDelivery")
             config.options["SingleThreadDelivery"] = Array("False".utf8)
         }
-        if let hs = config.options["HostStatusDirectory"], !hs.isEmpty, let dir = hostStatusDirectory {
+        // (not in -bt, which sendmail starts before it looks at the queue)
+        if !options.testMode, let hs = config.options["HostStatusDirectory"], !hs.isEmpty, let dir = hostStatusDirectory {
             var st = stat()
             var problem: Int32 = 0
             if stat(dir, &st) != 0 { problem = Glibc.errno } else if (st.st_mode & S_IFMT) != S_IFDIR { problem = ENOTDIR }
