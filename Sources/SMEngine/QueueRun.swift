@@ -42,7 +42,9 @@
 // told its index, a runner is handed its job IDs on a pipe (descriptor 3);
 // a run that forks children exits 0 whatever its jobs did (sendmail's
 // parent does not collect their status).
-// The work list's log lines as sendmail's: "grew WorkList for <dir> to
+// Above LogLevel 69 each group's run is logged ("runqueue <dir>, pid=,
+// forkflag=" 1 in a work group's own process).  The work list's log lines
+// as sendmail's: "grew WorkList for <dir> to
 // <n>" each 1000 entries past the first 1000 (LogLevel above 1), "WorkList
 // for <dir> maxed out at <MaxQueueRunSize>" (LogLevel above 0).
 // Not yet: -qQ/-qL runs.
@@ -179,7 +181,8 @@ extension Engine {
             return runWorkGroup(wg, groups: groups, only: [k], force: true, arguments: arguments, bounceDirectory: bounceDirectory)
         }
         if let w = workGroupIndex, work.indices.contains(w) {
-            return runWorkGroup(work[w], groups: groups, only: due, force: false, arguments: arguments, bounceDirectory: bounceDirectory)
+            return runWorkGroup(work[w], groups: groups, only: due, force: false, forked: true, arguments: arguments,
+                                bounceDirectory: bounceDirectory)
         }
         let forks = !verbose && (work.count > 1 || work[0].members.count > 1)
         let most = atoiOption("MaxQueueChildren", 0)
@@ -249,12 +252,16 @@ extension Engine {
     /// runners at once, children of ours each taking every R-th job
     /// (sendmail's runner_work), and waits for them; else they are done
     /// here when it has runners (or is forced by -qG).
-    func runWorkGroup(_ wg: WorkGroup, groups: [QueueGroupRun], only: Set<Int>?, force: Bool,
+    func runWorkGroup(_ wg: WorkGroup, groups: [QueueGroupRun], only: Set<Int>?, force: Bool, forked: Bool = false,
                       arguments: [[UInt8]], bounceDirectory: String) -> SysExit {
         var status = SysExit.ok
         for k in wg.members where only?.contains(k) ?? true {
             let g = groups[k]
             if g.nice > 0 { _ = nice(Int32(clamping: g.nice)) }
+            if logLevel > 69 {
+                let shown = QueueCommitter(directory: g.path).subdirectories.df ? g.path + "/df" : g.path
+                logSink?.log(priority: LOG_DEBUG, "runqueue \(shown), pid=\(getpid()), forkflag=\(forked ? 1 : 0)")
+            }
             guard let jobs = gatherQueue(g.path, arguments: arguments, bounceDirectory: bounceDirectory) else { return .config }
             if !verbose && g.forks {
                 var n = g.runners

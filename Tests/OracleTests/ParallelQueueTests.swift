@@ -286,6 +286,33 @@ struct ParallelQueueTests {
                 "ours: \(results[1]), the oracle: \(results[0])")
     }
 
+    /// Above LogLevel 69, each group's run: "runqueue <dir>, pid=,
+    /// forkflag=" (1 in a forked work group), one group and two.
+    @Test("LogLevel 70: the runqueue lines of each group's run", arguments: [false, true])
+    func runqueueLines(_ twoGroups: Bool) throws {
+        guard getuid() == 0 else { throw HarnessError("ParallelQueueTests need root") }
+        LogTests.ensureDevLog()
+        let name = "par-runqueue-\(twoGroups)"
+        let (cf, d) = try DeliverTests.prepareScratch(name, queueGroups: twoGroups)
+        let runs = Workspace.shared.runs
+        var logs: [[String]] = []
+        for (binary, who) in [(OracleEnvironment.oraclePath, "oracle"), (try OracleEnvironment.binaryUnderTest(), "ours")] {
+            let collector = try DatagramCollector(path: d + "/log-\(who).sock")
+            collector.startDraining()
+            var o = SandboxOptions()
+            o.devLog = collector.path
+            o.modeFlag = "-qf"
+            o.extraArguments = ["-OLogLevel=70"]
+            let r = try Sandbox.run(binary: binary, cf: cf, input: [], options: o, runDir: runs, tag: "\(name).\(who)")
+            #expect(r.status == 0, "\(who): \(String(decoding: r.stdout + r.stderr, as: UTF8.self))")
+            logs.append(collector.drain().filter { $0.contains(": runqueue ") }
+                .map { Self.normalise($0).replacingOccurrences(of: #"pid=[0-9]+"#, with: "pid=P", options: .regularExpression) }
+                .sorted())
+        }
+        #expect(logs[1] == logs[0])
+        #expect(logs[0].count == (twoGroups ? 2 : 1), "the oracle's runqueue lines: \(logs[0])")
+    }
+
     /// A queue group's niceness (N=, else NiceQueueRun): the local mailer
     /// the run starts prints the niceness it inherits.
     @Test("a group's N= and NiceQueueRun: the niceness the run's mailers get",
