@@ -161,7 +161,7 @@ extension Engine {
         }
 
         var schedule = QueueRunSchedule(argv: argv, interval: interval, persistent: persistent,
-                                        groupIntervals: queueGroupRuns().map { ($0.name, $0.interval) })
+                                        groupIntervals: queueGroupIntervals())
         while true {
             // until the next run is due, or (a run going) until it ends
             var wait = timespec(tv_sec: schedule.tick(now: time(nil)), tv_nsec: 0)

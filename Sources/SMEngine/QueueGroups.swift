@@ -149,6 +149,12 @@ extension Engine {
         }
     }
 
+    /// Each queue group's own interval (I=, seconds; 0: none), for a
+    /// periodic runner's schedule (QueueRunSchedule).
+    public func queueGroupIntervals() -> [(name: [UInt8], seconds: Int)] {
+        queueGroupRuns().map { ($0.name, $0.interval) }
+    }
+
     /// sendmail's makeworkgroups(): with only the default group, one work
     /// group; else the groups by runners, most first (stable), as many
     /// work groups as fit in MaxQueueChildren (at least 1, at most 50),

@@ -241,11 +241,12 @@ struct ParallelQueueTests {
     /// `-q1h` and the fast group's I=1s, a message queued into the fast
     /// group after the start is delivered within seconds, one queued into
     /// the default group waits for the hour.
-    @Test("-q1h with a group's I=1s: that group is run every second, the others not")
-    func groupInterval() throws {
+    @Test("-q1h with a group's I=1s: that group is run every second, the others not (a runner, and the SMTP daemon's runs)",
+          arguments: [false, true])
+    func groupInterval(_ daemon: Bool) throws {
         guard getuid() == 0 else { throw HarnessError("ParallelQueueTests need root") }
         LogTests.ensureDevLog()
-        let name = "par-interval"
+        let name = "par-interval-\(daemon)"
         let (cf, d) = try DeliverTests.prepareScratch(name, queueGroups: true)
         let cfText = try String(contentsOfFile: cf, encoding: .isoLatin1)
         if !cfText.contains("F=f, r=1, I=1s") {
@@ -260,9 +261,12 @@ struct ParallelQueueTests {
         var results: [(fastDelivered: Bool, defaultWaiting: Bool)] = []
         for (binary, tag) in [(OracleEnvironment.oraclePath, "oracle"), (try OracleEnvironment.binaryUnderTest(), "ours")] {
             try DeliverTests.shell("rm -rf '\(d)/q'/qf* '\(d)/q'/df* '\(d)/q/fast'/* '\(d)/out'/* '\(d)/box'/* '\(d)/pid'")
-            options.modeFlag = "-q1h"
-            options.extraArguments = ["-OPidFile=\(d)/pid"]
+            options.modeFlag = daemon ? "-bd" : "-q1h"
+            options.extraArguments = ["-OPidFile=\(d)/pid"] + (daemon ? ["-q1h", "-ODaemonPortOptions=Port=2599,Addr=127.0.0.1"] : [])
+            // (the daemon listens in a network of its own)
+            options.privateNetwork = daemon
             _ = try Sandbox.run(binary: binary, cf: cf, input: [], options: options, runDir: runs, tag: "\(name).\(tag)")
+            options.privateNetwork = false
             usleep(1_500_000)
             let pid = pid_t(((try? String(contentsOfFile: d + "/pid", encoding: .utf8)) ?? "").components(separatedBy: "\n")[0]) ?? 0
             #expect(pid > 0, "\(tag): no runner pid")
