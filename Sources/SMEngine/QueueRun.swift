@@ -10,7 +10,8 @@
 // children, each taking every R-th job of the ordered list (sendmail's
 // runner_work), the parent waiting for them (SIGTERM passed on); with -v
 // everything runs here, in order.  A group's N= is added to our niceness
-// before its jobs.  For each queue group (mailers always run in
+// before its jobs.  A periodic runner's run may be told which groups are
+// due (their I=, QueueDaemon.swift); the others are left alone.  For each queue group (mailers always run in
 // QueueDirectory) it lists the qf files
 // of its directory (or its qf/ subdirectory), selects them (MinQueueAge unless a selection is given), orders them as
 // QueueSortOrder says (QueueOrder.swift) after cutting the directory's

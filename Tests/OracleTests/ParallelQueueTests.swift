@@ -49,6 +49,9 @@ struct ParallelQueueTests {
         // the default group with three forked runners: three hosts at once
         Case(name: "par-mqueue-r3", queueLines: ["Qmqueue, P=@SCRATCH@/q, F=f, R=3"], messages: 6,
              gate: 3, wait: 5.0, expectSessions: 3),
+        // no R=: MaxRunnersPerQueue runners
+        Case(name: "par-max-runners-per-queue", queueLines: ["Qmqueue, P=@SCRATCH@/q, F=f"], messages: 4,
+             runArguments: ["-OMaxRunnersPerQueue=2"], gate: 2, wait: 5.0, expectSessions: 2),
         // MaxQueueChildren=1 cuts R=3 to 1 (and says so): one at a time
         Case(name: "par-max-children-1", queueLines: ["Qmqueue, P=@SCRATCH@/q, F=f, R=3"], messages: 3,
              runArguments: ["-OMaxQueueChildren=1"], gate: 3, wait: 1.0, expectSessions: 1),
