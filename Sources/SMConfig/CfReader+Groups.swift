@@ -2,7 +2,9 @@
 //
 // Q lines (queue groups, sendmail's makequeue) and X lines (mail filters,
 // milter_setup and the parse-only checks of milter_open): fields, their
-// checks and sendmail's messages.
+// checks and sendmail's messages (for Q lines also the two sendmail prints
+// on stdout: R= above MaxQueueChildren, cut to it; R= above 1 without
+// F=f).
 // Promises: a group or filter with a fatal problem is not defined.
 
 import Glibc
@@ -48,8 +50,18 @@ extension CfReader {
             switch code {
             case UInt8(ascii: "P"):
                 if v.isEmpty { err("queue \(name.string): empty path name") } else { path = v }
+            case UInt8(ascii: "R"):
+                // (more runners than MaxQueueChildren allows: cut, as sendmail says on stdout)
+                let runners = Self.leadingInt(v)
+                let most = Self.leadingInt(config.options["MaxQueueChildren"] ?? [])
+                if most > 0 && runners > most {
+                    reporter.notice("Q=\(name.string): R=\(runners) exceeds MaxQueueChildren=\(most), set to MaxQueueChildren")
+                    kept.append((code, Array(String(most).utf8)))
+                } else {
+                    kept.append((code, v))
+                }
             case UInt8(ascii: "F"), UInt8(ascii: "N"), UInt8(ascii: "n"), UInt8(ascii: "I"),
-                 UInt8(ascii: "R"), UInt8(ascii: "J"), UInt8(ascii: "j"), UInt8(ascii: "r"):
+                 UInt8(ascii: "J"), UInt8(ascii: "j"), UInt8(ascii: "r"):
                 kept.append((code, v))
             default:
                 err("Q\(name.string): unknown queue equate \(String(UnicodeScalar(code)))=")
@@ -63,7 +75,23 @@ extension CfReader {
             path = qd
         }
         kept.append((UInt8(ascii: "P"), path!))
+        // several runners that will not fork (no F=f): sendmail warns on stdout
+        if let r = kept.last(where: { $0.code == UInt8(ascii: "R") }).map({ Self.leadingInt($0.value) }), r > 1,
+           !kept.contains(where: { $0.code == UInt8(ascii: "F") && $0.value.contains(UInt8(ascii: "f")) }) {
+            reporter.notice("Warning: Q=\(name.string): R=\(r): multiple queue runners specified\n\tbut flag 'f' is not set")
+        }
         config.queueGroups.append(QueueGroupDefinition(name: name, fields: kept))
+    }
+
+    /// atoi(): optional blanks and sign, then digits (0 without any).
+    public static func leadingInt(_ v: [UInt8]) -> Int {
+        var i = 0
+        while i < v.count, isASCIISpace(v[i]) { i += 1 }
+        var negative = false
+        if i < v.count, v[i] == UInt8(ascii: "-") || v[i] == UInt8(ascii: "+") { negative = v[i] == UInt8(ascii: "-"); i += 1 }
+        var n = 0
+        while i < v.count, isASCIIDigit(v[i]), n < Int(Int32.max) { n = n * 10 + Int(v[i] - 0x30); i += 1 }
+        return negative ? -n : n
     }
 
     mutating func readMilter(_ s: [UInt8]) {

@@ -106,7 +106,8 @@ public final class Daemon: @unchecked Sendable {
     init(prototype: Engine, ports: [DaemonPort], arguments: [[UInt8]], startOptions: StartOptions,
          queueInterval: (seconds: Int, persistent: Bool)?, load: @escaping Loader) {
         if let q = queueInterval {
-            queueSchedule = QueueRunSchedule(argv: arguments, interval: q.seconds, persistent: q.persistent)
+            queueSchedule = QueueRunSchedule(argv: arguments, interval: q.seconds, persistent: q.persistent,
+                                             groupIntervals: prototype.queueGroupIntervals())
         }
         self.prototype = prototype
         self.ports = ports

@@ -239,6 +239,26 @@ public final class Engine: CfReporter {
         if config.configLevel < 10 {
             notice("Warning: .cf file is out of date: sendmail \(sendmailVersion) supports version 10, .cf file is version \(config.configLevel)")
         }
+        // host status needs the connection cache; SingleThreadDelivery the host status
+        if let hs = config.options["HostStatusDirectory"], !hs.isEmpty,
+           config.options["ConnectionCacheSize"].map({ CfReader.leadingInt($0) == 0 }) == true {
+            notice("Warning: HostStatusDirectory disabled with ConnectionCacheSize = 0")
+            config.options["HostStatusDirectory"] = []
+        }
+        if config.options.bool("SingleThreadDelivery"), config.options["HostStatusDirectory"].map({ $0.isEmpty }) ?? true {
+            notice("Warning: HostStatusDirectory required for SingleThreadDelivery")
+            config.options["SingleThreadDelivery"] = Array("False".utf8)
+        }
+        // (not in -bt, which sendmail starts before it looks at the queue)
+        if !options.testMode, let hs = config.options["HostStatusDirectory"], !hs.isEmpty, let dir = hostStatusDirectory {
+            var st = stat()
+            var problem: Int32 = 0
+            if stat(dir, &st) != 0 { problem = Glibc.errno } else if (st.st_mode & S_IFMT) != S_IFDIR { problem = ENOTDIR }
+            if problem != 0 {
+                notice("Warning: Cannot use HostStatusDirectory = \(hs.string): \(String(cString: strerror(problem)))")
+                config.options["HostStatusDirectory"] = []
+            }
+        }
         var myHostName = expandMacros([Meta.macroExpand, UInt8(ascii: "j")], config.macros)
         if myHostName.isEmpty { myHostName = Array("localhost".utf8) }
         if !myHostName.contains(UInt8(ascii: ".")) {

@@ -16,6 +16,10 @@
 // D4.4.3; a 421 greeting S75 D4.5.0 and an empty R; a 5xx greeting S69
 // D5.5.0 R<the reply>; a session that reached RCPT S0 whatever the
 // recipients got.
+// SingleThreadDelivery (mci_lock_host): `HostStatusFile.lock` makes and
+// locks a host's file for the whole session (another process holding it:
+// `.busy`, someone is talking to the host); the status is then written
+// through that descriptor, and `unlock` lets it go.
 // Promises: directories are made mode 0755, files 0600; a file is
 // rewritten in place under an exclusive flock(2) (what hoststat's "*"
 // tests) and never left partly written by a failed write of ours; a
@@ -24,6 +28,8 @@
 
 import Glibc
 import SMBase
+
+extension HostStatusFile.Outcome: Error {}
 
 extension HostStatusRecord {
     /// mci_write_persistent: the file's bytes.
@@ -93,24 +99,88 @@ public enum HostStatusFile {
         case failed(errno: Int32)
     }
 
-    /// Creates the directories and rewrites the host's file with `record`.
-    public static func write(_ record: HostStatusRecord, host: [UInt8], directory: String) -> Outcome {
-        guard let rel = relativePath(host: host) else { return .unstorable }
+    /// The host's file, its directories made (else why not: not stored,
+    /// or the errno of a directory that could not be made).
+    static func filePath(host: [UInt8], directory: String) -> Result<String, Outcome> {
+        guard let rel = relativePath(host: host) else { return .failure(.unstorable) }
         var path = directory
         for element in rel.dropLast() {
             path += "/" + element
-            if mkdir(path, 0o755) != 0 && Glibc.errno != EEXIST { return .failed(errno: Glibc.errno) }
+            if mkdir(path, 0o755) != 0 && Glibc.errno != EEXIST { return .failure(.failed(errno: Glibc.errno)) }
         }
-        path += "/" + rel[rel.count - 1]
+        return .success(path + "/" + rel[rel.count - 1])
+    }
+
+    /// The host status files this process holds locked for its sessions
+    /// (SingleThreadDelivery), by path: their descriptors.
+    nonisolated(unsafe) static var held: [String: Int32] = [:]
+
+    public enum LockOutcome: Equatable, Sendable {
+        case held(path: String)
+        /// Another process holds it: someone is talking to the host.
+        case busy
+        /// Not stored (see relativePath) or not lockable: no lock.
+        case none
+    }
+
+    /// mci_lock_host_statfile: the host's file, made if need be, locked
+    /// without waiting and kept open until unlock(path:).
+    public static func lock(host: [UInt8], directory: String) -> LockOutcome {
+        guard case .success(let path) = filePath(host: host, directory: directory) else { return .none }
+        if held[path] != nil { return .held(path: path) }
         let fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return .failed(errno: Glibc.errno) }
+        guard fd >= 0 else { return .none }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { close(fd); return .none }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let busy = Glibc.errno == EWOULDBLOCK
+            close(fd)
+            return busy ? .busy : .none
+        }
+        held[path] = fd
+        return .held(path: path)
+    }
+
+    /// mci_load_persistent's shared lock fails: the host's file exists
+    /// and another process holds it locked (a session to the host).
+    public static func lockedElsewhere(host: [UInt8], directory: String) -> Bool {
+        guard let rel = relativePath(host: host) else { return false }
+        let path = directory + "/" + rel.joined(separator: "/")
+        if held[path] != nil { return false }
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return false }
         defer { close(fd) }
+        return flock(fd, LOCK_SH | LOCK_NB) != 0 && Glibc.errno == EWOULDBLOCK
+    }
+
+    /// Lets the host's file go (closing it drops the lock).
+    public static func unlock(path: String) {
+        if let fd = held.removeValue(forKey: path) { close(fd) }
+    }
+
+    /// Creates the directories and rewrites the host's file with `record`
+    /// (through the descriptor this process holds it locked with, if any).
+    public static func write(_ record: HostStatusRecord, host: [UInt8], directory: String) -> Outcome {
+        let path: String
+        switch filePath(host: host, directory: directory) {
+        case .success(let p): path = p
+        case .failure(let o): return o
+        }
+        let fd: Int32
+        if let h = held[path] {
+            fd = h
+        } else {
+            fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { return .failed(errno: Glibc.errno) }
+        }
+        let mine = held[path] == nil
+        defer { if mine { close(fd) } }
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return .failed(errno: EINVAL) }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+        if mine, flock(fd, LOCK_EX | LOCK_NB) != 0 {
             return Glibc.errno == EWOULDBLOCK ? .locked : .failed(errno: Glibc.errno)
         }
-        defer { _ = flock(fd, LOCK_UN) }
+        defer { if mine { _ = flock(fd, LOCK_UN) } }
         let bytes = record.encoded
         guard ftruncate(fd, 0) == 0 else { return .failed(errno: Glibc.errno) }
         var off = 0

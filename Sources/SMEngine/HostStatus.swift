@@ -2,8 +2,11 @@
 //
 // `hoststat` (-bh) and `purgestat` (-bH) over HostStatusDirectory (relative
 // names are below the queue directory, as in sendmail).  With no
-// directory configured, or none on disk, or an empty one, both print
-// nothing and exit 0, as sendmail does.
+// directory configured, or an empty one, both print nothing and exit 0,
+// as sendmail does (one that is not on disk was set aside when the cf
+// was read, with sendmail's "Warning: Cannot use HostStatusDirectory";
+// so was one with ConnectionCacheSize=0, and SingleThreadDelivery
+// without one: Engine.swift).
 // purgestat walks the tree as sendmail's mci_purge_persistent does:
 // a status file is removed once it is older than Timeout.hoststatus
 // (default 30 minutes), a directory whose name ends in "." once it is

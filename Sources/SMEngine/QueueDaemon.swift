@@ -17,6 +17,9 @@
 // The schedule itself (QueueRunSchedule: when the next run is due, the
 // child of the run going) is shared with the SMTP daemon, which runs the
 // queue the same way when started as `-bd -q<time>` (SMDaemon/Daemon.swift).
+// Queue groups with an interval of their own (I=) are run when each is
+// due: the first run takes all groups, later ones those whose interval
+// has come round (the run is told their names, SENDMAIL_SWIFT_DUE_GROUPS).
 // Decisions: a run still going when the next is due is not doubled (the
 // next starts when it ends); SIGHUP (sendmail re-executes itself) is not
 // handled: it is blocked and ignored.
@@ -67,7 +70,8 @@ extension Engine {
     /// posix_spawn of /proc/self/exe with `argv` and stdio on /dev/null;
     /// `detach`: in a new session; `mark`: with the daemon marker in the
     /// environment.
-    static func spawnSelf(_ argv: [[UInt8]], detach: Bool, mark: Bool = false) -> pid_t? {
+    static func spawnSelf(_ argv: [[UInt8]], detach: Bool, mark: Bool = false,
+                          environment: [(String, String)] = [], passing passed: Int32? = nil) -> pid_t? {
         var actions = posix_spawn_file_actions_t()
         var attr = posix_spawnattr_t()
         posix_spawn_file_actions_init(&actions)
@@ -76,8 +80,15 @@ extension Engine {
         for fd: Int32 in 0...2 {
             posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
         }
-        // nothing else inherited (a caller's pipe would wait for us)
-        for fd in openDescriptors() where fd > 2 { posix_spawn_file_actions_addclose(&actions, fd) }
+        // nothing else inherited (a caller's pipe would wait for us), but
+        // `passed`, which the child finds as descriptor 3
+        for fd in openDescriptors() where fd > 2 && fd != passed && (passed == nil || fd != 3) {
+            posix_spawn_file_actions_addclose(&actions, fd)
+        }
+        if let p = passed {
+            posix_spawn_file_actions_adddup2(&actions, p, 3)
+            if p != 3 { posix_spawn_file_actions_addclose(&actions, p) }
+        }
         var empty = sigset_t()
         sigemptyset(&empty)
         posix_spawnattr_setsigmask(&attr, &empty)
@@ -92,6 +103,8 @@ extension Engine {
         defer { freeCStringArray(cArgs) }
         if mark { setenv(queueDaemonMarker, "1", 1) }
         defer { if mark { unsetenv(queueDaemonMarker) } }
+        for (k, v) in environment { setenv(k, v, 1) }
+        defer { for (k, _) in environment { unsetenv(k) } }
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, "/proc/self/exe", &actions, &attr, cArgs, environ)
         return rc == 0 ? pid : nil
@@ -147,7 +160,8 @@ extension Engine {
             }
         }
 
-        var schedule = QueueRunSchedule(argv: argv, interval: interval, persistent: persistent)
+        var schedule = QueueRunSchedule(argv: argv, interval: interval, persistent: persistent,
+                                        groupIntervals: queueGroupIntervals())
         while true {
             // until the next run is due, or (a run going) until it ends
             var wait = timespec(tv_sec: schedule.tick(now: time(nil)), tv_nsec: 0)
@@ -176,12 +190,21 @@ public struct QueueRunSchedule {
     let runArgv: [[UInt8]]
     public private(set) var child: pid_t? = nil
     var nextRun: time_t
+    /// Queue groups with intervals of their own (I=): each group's
+    /// interval (I=, else the runner's) and when it is due next; empty
+    /// when every group goes by the runner's interval.
+    var groupTimes: [(name: [UInt8], interval: Int, next: time_t)] = []
 
-    public init(argv: [[UInt8]], interval: Int, persistent: Bool, now: time_t = time(nil)) {
+    /// `groupIntervals`: each queue group's I= in seconds (0: none).
+    public init(argv: [[UInt8]], interval: Int, persistent: Bool, now: time_t = time(nil),
+                groupIntervals: [(name: [UInt8], seconds: Int)] = []) {
         self.interval = interval
         self.persistent = persistent
         runArgv = Engine.runArguments(argv)
         nextRun = now
+        if !persistent, groupIntervals.contains(where: { $0.seconds > 0 && $0.seconds != interval }) {
+            groupTimes = groupIntervals.map { ($0.name, $0.seconds > 0 ? $0.seconds : interval, now) }
+        }
     }
 
     /// Reaps a finished run and starts the next when it is due; the
@@ -194,6 +217,21 @@ public struct QueueRunSchedule {
                 child = nil
                 if persistent { nextRun = now + 5 }
             }
+        }
+        if !groupTimes.isEmpty {
+            // each group when it is due (sendmail's qg_nextrun); the run
+            // is told which, unless all are
+            let due = groupTimes.indices.filter { groupTimes[$0].next <= now }
+            if child == nil && !due.isEmpty {
+                let names = due.map { groupTimes[$0].name.string }.joined(separator: ",")
+                child = Engine.spawnSelf(runArgv, detach: false,
+                                         environment: due.count == groupTimes.count ? [] : [(Engine.dueGroupsVariable, names)])
+                for k in due {
+                    while groupTimes[k].next <= now { groupTimes[k].next += time_t(max(groupTimes[k].interval, 1)) }
+                }
+            }
+            let next = groupTimes.map { $0.next }.min() ?? now
+            return child == nil ? max(Int(next - time(nil)), 0) : 1
         }
         if child == nil && now >= nextRun {
             child = Engine.spawnSelf(runArgv, detach: false)

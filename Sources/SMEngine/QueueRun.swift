@@ -2,8 +2,17 @@
 //
 // One queue run (`sendmail -q`, `-qf`, `-qI/-qR/-qS` with `!` negation,
 // `-qG<group>`, `-v`): skipped when the load average holds all work back
-// (QueueLA, QueueFactor); for each queue group (the default one, then the
-// cf's Q lines; mailers always run in QueueDirectory) lists the qf files
+// (QueueLA, QueueFactor); runs the queue groups by sendmail's work groups
+// (QueueGroups.swift: most runners first; as many work groups as
+// MaxQueueChildren allows, each taking its groups in turn): without -v,
+// several work groups (or groups) each run in a child of ours at the same
+// time, and a group with F=f has its jobs done by up to R= runner
+// children, each taking every R-th job of the ordered list (sendmail's
+// runner_work), the parent waiting for them (SIGTERM passed on); with -v
+// everything runs here, in order.  A group's N= is added to our niceness
+// before its jobs.  A periodic runner's run may be told which groups are
+// due (their I=, QueueDaemon.swift); the others are left alone.  For each queue group (mailers always run in
+// QueueDirectory) it lists the qf files
 // of its directory (or its qf/ subdirectory), selects them (MinQueueAge unless a selection is given), orders them as
 // QueueSortOrder says (QueueOrder.swift) after cutting the directory's
 // list at MaxQueueRunSize, and for each one takes an
@@ -29,8 +38,17 @@
 // succeeds), so a crash repeats at most the deliveries since the last
 // checkpoint.  A tf left by
 // a killed rewrite is taken over (it is not locked by anyone).
-// Not yet: a group's Runners/Interval/Nice, parallel runs of the groups,
-// -qQ/-qL runs.
+// Decisions: child runs are copies of ourselves started with the run's
+// command line (fork without exec is not safe in Swift): a work group's is
+// told its index, a runner is handed its job IDs on a pipe (descriptor 3);
+// a run that forks children exits 0 whatever its jobs did (sendmail's
+// parent does not collect their status).
+// Above LogLevel 69 each group's run is logged ("runqueue <dir>, pid=,
+// forkflag=" 1 in a work group's own process).  The work list's log lines
+// as sendmail's: "grew WorkList for <dir> to
+// <n>" each 1000 entries past the first 1000 (LogLevel above 1), "WorkList
+// for <dir> maxed out at <MaxQueueRunSize>" (LogLevel above 0).
+// Not yet: -qQ/-qL runs.
 // Promises: a qf is only ever replaced by tf -> fsync -> rename -> fsync
 // of the directory while its lock is held, so a crash or kill leaves the
 // old qf and the df intact; the df is never modified.
@@ -103,15 +121,55 @@ extension Engine {
         return total + cur
     }
 
+    /// The environment variables that make a `-qf` run one work group of
+    /// the run that started it (its index), or one runner's share of a
+    /// queue group's jobs (read from descriptor 3).
+    public static let workGroupVariable = "SENDMAIL_SWIFT_WORK_GROUP"
+    public static let runnerShareVariable = "SENDMAIL_SWIFT_RUNNER_SHARE"
+    /// The environment variable naming the queue groups (comma-separated)
+    /// a periodic runner's run is for (the others are not due yet).
+    public static let dueGroupsVariable = "SENDMAIL_SWIFT_DUE_GROUPS"
+
     /// Runs the queue once (every queue group, or the one `-qG<name>`
-    /// names, in the cf's order after the default group); returns the
-    /// exit status.
+    /// names); returns the exit status.  The groups are run by work
+    /// groups (QueueGroups.swift), in order, as long as their runners fit
+    /// in MaxQueueChildren; without -v, several work groups (or several
+    /// groups in one) are each run by a child of ours, at the same time.
     public func runQueue(arguments: [[UInt8]]) -> SysExit {
         guard let dirBytes = config.options["QueueDirectory"], !dirBytes.isEmpty else {
             rewriter.systemError("QueueDirectory (Q) option must be set")
             return .config
         }
-        guard let groups = selectedQueueGroups(arguments) else { return exitStatus }
+        let bounceDirectory = dirBytes.string
+        // (the SMTP sessions the run's jobs opened end with the run)
+        defer { if !smtpConnections.isEmpty { closeSMTPConnections(verbose: verbose) } }
+        if getenv(Self.runnerShareVariable) != nil {
+            unsetenv(Self.runnerShareVariable)
+            return runRunnerShare(fd: 3, bounceDirectory: bounceDirectory)
+        }
+        var workGroupIndex: Int? = nil
+        if let v = getenv(Self.workGroupVariable) {
+            workGroupIndex = Int(String(cString: v))
+            unsetenv(Self.workGroupVariable)
+        }
+        var groups = queueGroupRuns()
+        let work = workGroups(&groups)
+        var due: Set<Int>? = nil
+        if let v = getenv(Self.dueGroupsVariable) {
+            let names = String(cString: v).split(separator: ",").map { Array($0.utf8) }
+            due = Set(groups.indices.filter { names.contains(groups[$0].name) })
+            unsetenv(Self.dueGroupsVariable)
+        }
+        let dueNames = due.map { d in [(Self.dueGroupsVariable, d.sorted().map { groups[$0].name.string }.joined(separator: ","))] } ?? []
+        var only: Int? = nil
+        if let g = arguments.last(where: { $0.first == UInt8(ascii: "G") }) {
+            let name = Array(g.dropFirst())
+            guard let k = groups.firstIndex(where: { $0.name == name }) else {
+                rewriter.userError("Queue group \(name.string) unknown")
+                return exitStatus
+            }
+            only = k
+        }
         // no work would be taken at this load: the run is skipped
         if shouldQueue(priority: Int64(intOption("RecipientFactor", 30000))) {
             let text = "Skipping queue run -- load average too high"
@@ -119,39 +177,187 @@ extension Engine {
             if logLevel > 8 { logSink?.log(priority: LOG_INFO, "runqueue: " + text) }
             return exitStatus
         }
+        // -qG: that group's work group, that group only, even with R=0
+        if let k = only, let wg = work.first(where: { $0.members.contains(k) }) {
+            return runWorkGroup(wg, groups: groups, only: [k], force: true, arguments: arguments, bounceDirectory: bounceDirectory)
+        }
+        if let w = workGroupIndex, work.indices.contains(w) {
+            return runWorkGroup(work[w], groups: groups, only: due, force: false, forked: true, arguments: arguments,
+                                bounceDirectory: bounceDirectory)
+        }
+        let forks = !verbose && (work.count > 1 || work[0].members.count > 1)
+        let most = atoiOption("MaxQueueChildren", 0)
+        var active = 0
         var status = SysExit.ok
-        // the SMTP sessions the run's jobs opened end with the run
-        defer { if !smtpConnections.isEmpty { closeSMTPConnections(verbose: verbose) } }
-        for g in groups {
-            status = runQueueDirectory(g.path, arguments: arguments, bounceDirectory: dirBytes.string)
-            if status == .config { return status }
+        var children: [pid_t] = []
+        for (w, wg) in work.enumerated() {
+            if most > 0 && active + wg.maxActive > most { break }
+            active += wg.maxActive
+            // (a periodic runner's run: the groups not due are left alone)
+            if let due, !wg.members.contains(where: { due.contains($0) }) { continue }
+            if forks {
+                if let pid = Self.spawnSelf(Self.runnerArguments(), detach: false,
+                                            environment: [(Self.workGroupVariable, String(w))] + dueNames) {
+                    children.append(pid)
+                } else if logLevel > 8 {
+                    logSink?.log(priority: LOG_INFO, "runqueue: Skipping queue run -- fork() failed: \(String(cString: strerror(errno)))")
+                }
+            } else {
+                status = runWorkGroup(wg, groups: groups, only: due, force: false, arguments: arguments,
+                                      bounceDirectory: bounceDirectory)
+                if status == .config { return status }
+            }
+        }
+        Self.waitForRunners(children)
+        return status
+    }
+
+    /// Our command line for a child run: as the run's (`-q<time>` as
+    /// `-qf`), in the foreground.
+    static func runnerArguments() -> [[UInt8]] {
+        var argv = runArguments(Swift.CommandLine.arguments.map { Array($0.utf8) })
+        if !argv.contains(Array("-qf".utf8)) { argv.append(Array("-qf".utf8)) }
+        return argv
+    }
+
+    /// Waits for the runners started; SIGTERM or SIGINT meanwhile is
+    /// passed on to them (as sendmail's runners_sigterm), and they are
+    /// still waited for.
+    static func waitForRunners(_ started: [pid_t]) {
+        guard !started.isEmpty else { return }
+        var set = sigset_t(), old = sigset_t()
+        sigemptyset(&set)
+        for s in [SIGTERM, SIGINT, SIGCHLD] { sigaddset(&set, s) }
+        pthread_sigmask(SIG_BLOCK, &set, &old)
+        defer { pthread_sigmask(SIG_SETMASK, &old, nil) }
+        var left = Set(started)
+        while !left.isEmpty {
+            for pid in left {
+                var st: Int32 = 0
+                let r = waitpid(pid, &st, WNOHANG)
+                if r == pid || (r < 0 && errno == ECHILD) { left.remove(pid) }
+            }
+            if left.isEmpty { break }
+            var info = siginfo_t()
+            var wait = timespec(tv_sec: 1, tv_nsec: 0)
+            let sig = sigtimedwait(&set, &info, &wait)
+            if sig == SIGTERM || sig == SIGINT {
+                for pid in left { kill(pid, SIGTERM) }
+            }
+        }
+    }
+
+    /// One work group: its queue groups one after the other (`only`: those
+    /// alone).  Each group's niceness is added (N=), its jobs listed
+    /// and ordered; without -v a group with F=f has them done by up to R=
+    /// runners at once, children of ours each taking every R-th job
+    /// (sendmail's runner_work), and waits for them; else they are done
+    /// here when it has runners (or is forced by -qG).
+    func runWorkGroup(_ wg: WorkGroup, groups: [QueueGroupRun], only: Set<Int>?, force: Bool, forked: Bool = false,
+                      arguments: [[UInt8]], bounceDirectory: String) -> SysExit {
+        var status = SysExit.ok
+        for k in wg.members where only?.contains(k) ?? true {
+            let g = groups[k]
+            if g.nice > 0 { _ = nice(Int32(clamping: g.nice)) }
+            if logLevel > 69 {
+                let shown = QueueCommitter(directory: g.path).subdirectories.df ? g.path + "/df" : g.path
+                logSink?.log(priority: LOG_DEBUG, "runqueue \(shown), pid=\(getpid()), forkflag=\(forked ? 1 : 0)")
+            }
+            guard let jobs = gatherQueue(g.path, arguments: arguments, bounceDirectory: bounceDirectory) else { return .config }
+            if !verbose && g.forks {
+                var n = g.runners
+                if n == 0 && force { n = 1 }
+                n = min(n, jobs.count)
+                var children: [pid_t] = []
+                for r in 0..<max(n, 0) {
+                    let share = stride(from: r, to: jobs.count, by: n).map { jobs[$0].id }
+                    if let pid = startRunner(directory: g.path, ids: share) { children.append(pid) }
+                }
+                Self.waitForRunners(children)
+            } else if g.runners > 0 || force {
+                status = deliverJobs(jobs.map { $0.id }, directory: g.path, bounceDirectory: bounceDirectory)
+                if status == .config { return status }
+            }
         }
         return status
     }
 
-    /// One queue group's directory: list, select, order, deliver.
-    /// Bounces and warnings are queued in `bounceDirectory` (the default
-    /// group's).
-    func runQueueDirectory(_ dir: String, arguments: [[UInt8]], bounceDirectory: String) -> SysExit {
-        let verbose = self.verbose
+    /// A runner child for `ids` of the group in `directory` (given on a
+    /// pipe: the directory, then one ID a line).
+    func startRunner(directory: String, ids: [[UInt8]]) -> pid_t? {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { return nil }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        let pid = Self.spawnSelf(Self.runnerArguments(), detach: false,
+                                 environment: [(Self.runnerShareVariable, "3")], passing: fds[0])
+        close(fds[0])
+        if pid != nil {
+            var text = Array(directory.utf8) + [0x0A]
+            for id in ids { text += id + [0x0A] }
+            var off = 0
+            while off < text.count {
+                let n = text[off...].withUnsafeBytes { write(fds[1], $0.baseAddress, $0.count) }
+                if n < 0 { if errno == EINTR { continue }; break }
+                off += n
+            }
+        } else if logLevel > 0 {
+            logSink?.log(priority: LOG_ERR, "run_work_group: cannot fork: \(String(cString: strerror(errno)))")
+        }
+        close(fds[1])
+        return pid
+    }
+
+    /// A runner child's share: the jobs its parent gave on `fd`.
+    func runRunnerShare(fd: Int32, bounceDirectory: String) -> SysExit {
+        let text = readAll(fd)
+        close(fd)
+        let lines = text.split(separator: 0x0A).map { Array($0) }
+        guard let dir = lines.first else { return .ok }
+        var st = stat()
+        guard stat(dir.string, &st) == 0, chdir(bounceDirectory) == 0 else { return .config }
+        signal(SIGPIPE, SIG_IGN)
+        return deliverJobs(Array(lines.dropFirst()), directory: dir.string, bounceDirectory: bounceDirectory)
+    }
+
+    /// One queue group's directory, listed, selected and ordered (nil
+    /// after the error when it cannot be used).
+    func gatherQueue(_ dir: String, arguments: [[UInt8]], bounceDirectory: String) -> [QueueJobKey]? {
         // (mailers run in QueueDirectory whatever the group, as sendmail's)
         var st = stat()
         guard stat(dir, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR, chdir(bounceDirectory) == 0 else {
             rewriter.systemError("can not chdir(\(dir)): \(String(cString: strerror(errno)))")
-            return .config
+            return nil
         }
         signal(SIGPIPE, SIG_IGN)
-        let (qfSub, dfSub) = QueueCommitter(directory: dir).subdirectories
+        let (qfSub, _) = QueueCommitter(directory: dir).subdirectories
         let qfDir = qfSub ? dir + "/qf" : dir
         let selection = QueueSelection(arguments)
         let minAge = Self.seconds(config.options["MinQueueAge"] ?? [])
         let now = time(nil)
 
-        // orderq: read every qf to select and sort
+        // gatherq: read every qf to select and sort; sendmail's work list
+        // grows by 1000 entries (logged) and stops at MaxQueueRunSize (logged)
+        let shown = QueueCommitter(directory: dir).subdirectories.df ? dir + "/df" : dir
+        var byID = selection
+        byID.items = byID.items.filter { $0.letter == UInt8(ascii: "I") }
+        let maxRun = config.options["MaxQueueRunSize"].flatMap { Int($0.string) } ?? 0
         let names = controlFileNames(in: qfDir)
         var work: [QueueJobKey] = []
         for name in names {
             let id = Array(name.utf8.dropFirst(2))
+            if !byID.matches(id: id, sender: [], recipients: []) { continue }
+            if maxRun > 0 && work.count >= maxRun {
+                if logLevel > 0 { logSink?.log(priority: LOG_WARNING, "WorkList for \(shown) maxed out at \(maxRun)") }
+                break
+            }
+            if work.count >= Self.workListSize {
+                if Self.workListSize == 0 {
+                    Self.workListSize = 1000
+                } else {
+                    Self.workListSize += 1000
+                    if logLevel > 1 { logSink?.log(priority: LOG_INFO, "grew WorkList for \(shown) to \(Self.workListSize)") }
+                }
+            }
             let fd = open(qfDir + "/" + name, O_RDONLY | O_CLOEXEC)
             if fd < 0 { continue }
             let bytes = readAll(fd)
@@ -168,32 +374,41 @@ extension Engine {
             }
             work.append(QueueJobKey(id: id, qf: qf, mtime: Int64(st.st_mtim.tv_sec)))
         }
-        // MaxQueueRunSize: the first N jobs in directory order, then sorted
-        // (as sendmail's gatherq() stops reading)
-        if let v = config.options["MaxQueueRunSize"], let maxRun = Int(v.string), maxRun > 0, work.count > maxRun {
-            work = Array(work.prefix(maxRun))
-        }
-        work = orderQueue(work) { $0 }
+        // (MaxQueueRunSize: the first N jobs in directory order, then sorted)
+        return orderQueue(work) { $0 }
+    }
 
-        for (n, job) in work.enumerated() {
-            let qfPath = qfDir + "/qf" + job.id.string
+    /// sendmail's WorkListSize: how many entries its work list has room
+    /// for in this process (it grows, never shrinks).
+    nonisolated(unsafe) static var workListSize = 0
+
+    /// The jobs `ids` of the group in `directory`, in this order: each
+    /// locked without waiting (a locked one is passed over) and delivered.
+    /// Bounces and warnings are queued in `bounceDirectory` (the default
+    /// group's).
+    func deliverJobs(_ ids: [[UInt8]], directory dir: String, bounceDirectory: String) -> SysExit {
+        let verbose = self.verbose
+        let (qfSub, dfSub) = QueueCommitter(directory: dir).subdirectories
+        let qfDir = qfSub ? dir + "/qf" : dir
+        for (n, id) in ids.enumerated() {
+            let qfPath = qfDir + "/qf" + id.string
             let fd = open(qfPath, O_RDWR | O_CLOEXEC)
             if fd < 0 { continue }
             if verbose {
                 // sendmail names the job by the data file's directory
                 let shown = dfSub ? dir + "/df" : dir
-                out.write("\nRunning \(shown)/\(job.id.string) (sequence \(n + 1) of \(work.count))\n")
+                out.write("\nRunning \(shown)/\(id.string) (sequence \(n + 1) of \(ids.count))\n")
                 out.flush()
             }
             if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-                if verbose { out.write("\(job.id.string): locked\n") }
+                if verbose { out.write("\(id.string): locked\n") }
                 close(fd)
                 continue
             }
             defer { close(fd) }
             // the run's exit status is the last job's (each job starts clean)
             exitStatus = .ok
-            deliverLockedEntry(id: job.id, fd: fd, qdir: dir, how: .queueRun, verbose: verbose,
+            deliverLockedEntry(id: id, fd: fd, qdir: dir, how: .queueRun, verbose: verbose,
                                bounceDirectory: bounceDirectory)
         }
         return exitStatus

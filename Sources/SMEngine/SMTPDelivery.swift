@@ -66,8 +66,10 @@
 // does not offer it, or whose minimum is more than is left, fails with
 // 5.4.7 ("Server does not support Deliver By", "Message can't be
 // delivered in time; n < m").
-// Not yet: L= line wrapping, SingleThreadDelivery's lock held for the
-// session, the signature's cache for the MX records' TTL (looked up again
+// SingleThreadDelivery: the host's status file is locked (HostStatus+Record.swift)
+// before it is connected to and for as long as the session lasts; a host
+// another process holds is passed over as deferred (4.4.5).
+// Not yet: L= line wrapping, the signature's cache for the MX records' TTL (looked up again
 // here), the eviction sendmail makes of a session refused at its greeting (5xx) or
 // failed TLS when the next one opens.
 
@@ -244,6 +246,10 @@ struct PeerAddress {
 
 /// An open SMTP session (sendmail's mci) kept until the job ends.
 final class SMTPConnection {
+    /// SingleThreadDelivery: the host status file held locked while the
+    /// session lasts (let go when the session is dropped).
+    var hostLock: String? = nil
+    deinit { if let p = hostLock { HostStatusFile.unlock(path: p) } }
     let host: [UInt8]
     let mailerName: [UInt8]
     /// The peer's address (nil: a mailer program on a pipe).
@@ -529,9 +535,26 @@ extension Engine {
                     conn = c
                     break
                 }
+                // (its status file locked by another process: not readable, deferred)
+                if let dir = hostStatusDirectory, HostStatusFile.lockedElsewhere(host: h, directory: dir) {
+                    last = (h, HostStatusRecord(exitStatus: SysExit.tempFail.rawValue, updated: Int64(time(nil))), nil)
+                    continue
+                }
                 if let st = knownHostStatus(h, mailer: m), st.exitStatus != 0 {
                     last = (h, st, nil)
                     continue
+                }
+                // SingleThreadDelivery: one process at a time talks to a host
+                var hostLock: String? = nil
+                if config.options.bool("SingleThreadDelivery"), let dir = hostStatusDirectory {
+                    switch HostStatusFile.lock(host: h, directory: dir) {
+                    case .busy:
+                        last = (h, HostStatusRecord(exitStatus: SysExit.tempFail.rawValue, dsn: Array("4.4.5".utf8),
+                                                    updated: Int64(time(nil))), nil)
+                        continue
+                    case .held(let p): hostLock = p
+                    case .none: break
+                    }
                 }
                 if verbose { out.write("\(to)... Connecting to \(h.string) via \(m.name.string)...\n"); out.flush() }
                 var addrs: [PeerAddress] = []
@@ -551,6 +574,7 @@ extension Engine {
                         : HostStatusRecord(hErrno: 1, exitStatus: SysExit.noHost.rawValue, dsn: Array("5.1.2".utf8),
                                            updated: Int64(time(nil)))
                     noteHostStatus(h, mailer: m, st)
+                    if let p = hostLock { HostStatusFile.unlock(path: p) }
                     last = (h, st, nil)
                     continue
                 }
@@ -565,6 +589,8 @@ extension Engine {
                                            client: SMTPClient(options: .init(heloName: rewriter.macros[Int(UInt8(ascii: "j"))] ?? [],
                                                                             tryExtended: m.has("a"), lmtp: lmtp)))
                     c.peerName = h
+                    c.hostLock = hostLock
+                    hostLock = nil
                     // (the cache makes room once the connection is made)
                     cacheConnection(c, slot: connectionCacheSlot(to: to, verbose: verbose))
                     conn = c
@@ -574,6 +600,7 @@ extension Engine {
                 let st = HostStatusRecord(errno: lastError, exitStatus: SysExit.tempFail.rawValue, dsn: Array("4.4.1".utf8),
                                           updated: Int64(time(nil)))
                 noteHostStatus(h, mailer: m, st)
+                if let p = hostLock { HostStatusFile.unlock(path: p) }
                 last = (h, st, tried?.text)
             }
             if conn == nil {
@@ -583,6 +610,13 @@ extension Engine {
                 if st.exitStatus == SysExit.noHost.rawValue {
                     hostUnknown(group, host: h, mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started,
                                 relay: relay)
+                    return
+                }
+                if st.exitStatus == SysExit.tempFail.rawValue, st.dsn == nil || st.dsn == Array("4.4.5".utf8),
+                   st.reply == nil, st.errno == 0, st.hErrno == 0 {
+                    // a host another process is talking to (SingleThreadDelivery): plain "Deferred"
+                    record(SysExit.tempFail.rawValue, "Deferred", group: group, mailer: m, verbose: verbose, outcome: &outcome,
+                           log: log, started: started, relay: relay, dsn: st.dsn?.string ?? "4.0.0")
                     return
                 }
                 let why: String
