@@ -322,8 +322,7 @@ public final class Engine: CfReporter {
         }
         // sm_getla: the load average, as an integer
         if let id = config.names.id(forName: Array("load_avg".utf8)) {
-            var la = [Double](repeating: 0, count: 3)
-            if getloadavg(&la, 3) > 0 { config.macros[id] = Array(String(Int(la[0])).utf8) }
+            config.macros[id] = Array(String(systemLoadAverage()).utf8)
         }
 
         // the rewrite engine over the loaded configuration

@@ -80,8 +80,7 @@ extension Engine {
 extension Engine {
     /// The load average as sendmail's getla() gives it (whole number).
     func currentLoadAverage() -> Int {
-        var la = [Double](repeating: 0, count: 3)
-        return getloadavg(&la, 3) > 0 ? Int(la[0]) : 0
+        systemLoadAverage()
     }
 
     /// shouldqueue(): at or above QueueLA (default 8 per processor), work

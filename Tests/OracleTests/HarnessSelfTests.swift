@@ -44,6 +44,21 @@ struct HarnessSelfTests {
         #expect(out.contains("env: UTC C \n"), "sandbox helper variables leaked: \(out)")
     }
 
+    @Test("the load average: both read the sandbox's /proc/loadavg, rounded as sendmail's getla()",
+          arguments: ["0.00 0.00 0.00 1/100 1", "2.49 7.00 7.00 1/100 1", "2.60 0.10 0.10 3/100 7", "17.51 1.00 1.00 1/9 1"])
+    func loadAverage(_ loadavg: String) throws {
+        let prepared = try Workspace.shared.prepare(.genericLinux)
+        var options = SandboxOptions(etcMail: prepared.etcMail)
+        options.loadAverage = loadavg
+        let tag = "selftest.loadavg." + loadavg.prefix(5).replacingOccurrences(of: ".", with: "_")
+        let (real, ours) = try Sandbox.runBoth(cf: prepared.cfPath, input: Array("${load_avg}\n".utf8),
+                                               options: options, tag: tag)
+        let first = Double(loadavg.prefix { $0 != " " })!
+        let expected = "> \(Int(first + 0.5))\n"
+        #expect(String(decoding: real.stdout, as: UTF8.self).contains(expected), "oracle: \(String(decoding: real.stdout, as: UTF8.self))")
+        #expect(String(decoding: ours.stdout, as: UTF8.self).contains(expected), "ours: \(String(decoding: ours.stdout, as: UTF8.self))")
+    }
+
     @Test("oracle vs oracle: identical, and deterministic", arguments: ["operators.all", "generic-linux.commands",
                                                                         "debian-sendmail.checks", "errors.edge-inputs"])
     func oracleAgainstItself(_ name: String) throws {

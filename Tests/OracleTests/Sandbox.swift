@@ -8,7 +8,8 @@
 // /usr/lib/sasl2 for the SASL configuration), and a private network
 // namespace whose only interface is lo (up); with `dns`, that namespace runs
 // the fixture's name server (DNSFixture.swift) and its resolv.conf replaces the
-// dead one.  Output files are capped
+// dead one; /proc/loadavg reads a fixed load (0.00, or
+// `loadAverage`), so QueueLA/RefuseLA decisions never follow the machine's load.  Output files are capped
 // (`ulimit -f`), the environment is fixed (PATH, TZ=UTC, LANG=C).  Setup
 // failures throw `HarnessError`; the binary's own behaviour never throws.
 
@@ -43,6 +44,8 @@ struct SandboxOptions: Sendable, Hashable {
     var launcher: [String] = []
     /// A loopback name server (implies privateNetwork) and its resolv.conf.
     var dns: DNSFixture? = nil
+    /// The contents of /proc/loadavg in the sandbox (nil: the fixture's 0.00).
+    var loadAverage: String? = nil
 
     static let defaultTimeout: Int =
         Int(ProcessInfo.processInfo.environment["SM_RUN_TIMEOUT"] ?? "") ?? 20
@@ -76,11 +79,14 @@ enum Sandbox {
         if [ -n "$SM_DEVLOG" ]; then
           mount --bind "$SM_DEVLOG" /dev/log || fail "cannot bind $SM_DEVLOG over /dev/log"
         fi
+        if [ -n "$SM_LOADAVG" ]; then
+          mount --bind "$SM_LOADAVG" /proc/loadavg || fail "cannot bind $SM_LOADAVG over /proc/loadavg"
+        fi
         if [ -n "$SM_SASL" ]; then
           mount --bind "$SM_SASL" /usr/lib/sasl2 || fail "cannot bind $SM_SASL over /usr/lib/sasl2"
         fi
         U="$SM_UID" D="$SM_DNS"
-        unset SM_HOSTNAME SM_RESOLV SM_HOSTS SM_ETCMAIL SM_LO SM_ROOTHOME SM_UID SM_DEVLOG SM_SASL SM_DNS
+        unset SM_HOSTNAME SM_RESOLV SM_HOSTS SM_ETCMAIL SM_LO SM_ROOTHOME SM_UID SM_DEVLOG SM_SASL SM_DNS SM_LOADAVG
         ulimit -f 65536
         cd /
         if [ -n "$U" ]; then set -- setpriv --reuid="$U" --regid="$U" --clear-groups -- "$@"; fi
@@ -127,6 +133,12 @@ enum Sandbox {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
         process.arguments = ["-k", "5", String(options.timeoutSeconds), "/usr/bin/unshare"] + ns
             + ["--propagation", "private", "/bin/sh", "-c", wrapper, "oracle-sandbox"] + options.launcher + [binary] + binArgs
+        var loadAverageFile = OracleEnvironment.fixture("etc/loadavg")
+        if let la = options.loadAverage {
+            let url = runDir.appendingPathComponent("\(tag).loadavg")
+            try Data((la + "\n").utf8).write(to: url)
+            loadAverageFile = url.path
+        }
         process.environment = [
             "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TZ": "UTC", "LANG": "C", "LC_ALL": "C",
             "SM_HOSTNAME": hostName,
@@ -139,6 +151,10 @@ enum Sandbox {
             "SM_UID": options.runAsUID.map(String.init) ?? "",
             "SM_DEVLOG": options.devLog ?? "",
             "SM_SASL": options.saslConfig ?? "",
+            // both binaries read the load average from /proc/loadavg: a
+            // fixed 0.00 keeps QueueLA/RefuseLA decisions (queue instead of
+            // deliver, runs skipped) from following the machine's load
+            "SM_LOADAVG": loadAverageFile,
         ]
         let stdin = try FileHandle(forReadingFrom: inURL)
         let stdout = try FileHandle(forWritingTo: outURL)
