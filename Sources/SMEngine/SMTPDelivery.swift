@@ -307,7 +307,8 @@ extension Engine {
 
     /// mci_scan()/mci_cache(): before a new session is opened, a slot of
     /// the ConnectionCacheSize (default 1) the run keeps is found: a free
-    /// one, else that of the session used least recently (of equals, the
+    /// one, else that of a session already lost (mci_scan's MCIS_CLOSED
+    /// slot), else that of the session used least recently (of equals, the
     /// later slot), which is closed ("Closing connection", QUIT); sessions
     /// idle for ConnectionCacheTimeout (default 5m) are closed on the way.
     /// Returns where the new session goes in `smtpConnections`.
@@ -331,6 +332,10 @@ extension Engine {
         }
         if let f = freed { return f }
         guard size > 0, smtpConnections.count >= size else { return smtpConnections.count }
+        if let lost = smtpConnections.lastIndex(where: { $0.transport == nil }) {
+            evict(lost)
+            return lost
+        }
         var best = 0
         for i in smtpConnections.indices where smtpConnections[i].lastUse <= smtpConnections[best].lastUse { best = i }
         evict(best)
