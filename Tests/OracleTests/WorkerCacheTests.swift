@@ -9,7 +9,8 @@
 // next hops on 127.0.0.2-8 and submits messages one at a time.  Checked:
 // five messages to one host travel over one TCP connection (each reuse
 // probed with RSET); a next hop that drops the connection after each
-// message still gets all of them (a new connection each time); five hosts
+// message still gets all of them (a new connection each time, in the lost
+// session's cache slot: the first host's session stays); five hosts
 // in turn never have more than ConnectionCacheSize sessions open (one
 // more while a new one replaces the oldest); after the idle time every session has ended with QUIT; the
 // worker's session QUITs when the daemon stops; four local messages go
@@ -89,6 +90,8 @@ struct WorkerCacheTests {
         #expect(r.out.contains("=== reuse: messages=5 connections=1 rsets=4\n"), "\(r.out)")
         // a peer closing after each message: every message gets through
         #expect(r.out.contains("=== drop: messages=4 connections=4\n"), "\(r.out)")
+        // (and the lost session's cache slot is taken, not the live one's)
+        #expect(r.out.contains("=== after drop: 127.0.0.2 connections=1\n"), "\(r.out)")
         // five hosts in turn: ConnectionCacheSize (2) sessions stay open;
         // a third only while it replaces one (as sendmail's mci_cache()
         // makes room once the new connection is made)

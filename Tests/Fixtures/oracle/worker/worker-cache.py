@@ -10,7 +10,8 @@
 # the daemon command (MTA on 127.0.0.1:2525), one delivery worker, and
 # submits messages with smtplib one at a time, each waited for where it
 # goes (a next hop, or SCRATCH/spool/<user>):
-#   ours:   reuse (5 to 127.0.0.2), drop (4 to 127.0.0.3), bounded (10 to
+#   ours:   reuse (5 to 127.0.0.2), drop (4 to 127.0.0.3, then one to
+#           127.0.0.2 over the session of the first five), bounded (10 to
 #           127.0.0.4-8 in turn), idle (8 s without work), local (the LMTP
 #           messages below), then the daemon is stopped and started again
 #           with ConnectionCacheTimeout=5m, one message goes to 127.0.0.2
@@ -23,7 +24,7 @@ import os, signal, smtplib, socket, subprocess, sys, threading, time
 
 mode, scratch, command = sys.argv[1], sys.argv[2], sys.argv[3:]
 lock = threading.RLock()
-stats = {"connections": 0, "open": 0, "peak": 0, "messages": {}, "rsets": 0, "noquit": 0, "quits": 0,
+stats = {"conns": {}, "connections": 0, "open": 0, "peak": 0, "messages": {}, "rsets": 0, "noquit": 0, "quits": 0,
          "quit_times": []}
 DROP = "127.0.0.3"
 
@@ -87,6 +88,7 @@ def listen(host):
         while True:
             c, _ = s.accept()
             with lock:
+                stats["conns"][host] = stats["conns"].get(host, 0) + 1
                 stats["connections"] += 1
                 stats["open"] += 1
                 stats["peak"] = max(stats["peak"], stats["open"])
@@ -174,6 +176,11 @@ try:
             check("drop %d" % i, wait_for(lambda: sent(DROP) == i + 1))
         with lock:
             print("=== drop: messages=%d connections=%d" % (sent(DROP), stats["connections"] - before))
+        # the lost session's cache slot was taken, not the live one's
+        n += 1; submit(["r5@[127.0.0.2]"], n)
+        check("after drop", wait_for(lambda: sent("127.0.0.2") == 6))
+        with lock:
+            print("=== after drop: 127.0.0.2 connections=%d" % stats["conns"]["127.0.0.2"])
         # five hosts in turn: the open sessions, once each message is in
         # (and the sink has seen the closes), never exceed the cache size
         hosts = ["127.0.0.4", "127.0.0.5", "127.0.0.6", "127.0.0.7", "127.0.0.8"]
@@ -205,7 +212,7 @@ try:
         with lock:
             quits = stats["quits"]
         n += 1; submit(["x@[127.0.0.2]"], n)
-        check("exit", wait_for(lambda: sent("127.0.0.2") == 6))
+        check("exit", wait_for(lambda: sent("127.0.0.2") == 7))
         t = time.time()
         stop(daemon)
         # the worker's QUIT comes at its end of input, not after its idle
