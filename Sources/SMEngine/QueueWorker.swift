@@ -24,6 +24,10 @@
 // worker that has had no ID for workerIdleSeconds (ConnectionCacheTimeout,
 // at most 10 s: an idle daemon does not hold its peers' connections for
 // minutes) ends its sessions (QUIT), as a queue run does at its end.
+// The messages' Engines also share one map set (open databases, the hosts
+// file parsed once) as a queue run's messages do; it is renewed once it is
+// workerIdleSeconds old, so that a map whose open failed (sendmail's
+// "bogus" map) or a changed service switch is seen again soon.
 // End of input (the daemon closed the pipe: SIGHUP, SIGTERM or its exit):
 // the worker ends its sessions (QUIT) and exits.
 // Promises: the worker never writes a queue file itself; a worker killed
@@ -33,6 +37,7 @@
 import Glibc
 import SMBase
 import SMQueueFormat
+import SMMaps
 
 extension Engine {
     /// The environment variable that makes a `-qf` run a delivery worker;
@@ -62,6 +67,9 @@ extension Engine {
         let idle = workerIdleSeconds
         // the sessions kept between messages (the connection cache)
         var cached: [SMTPConnection] = []
+        // the map set the messages share, and when it was made
+        var sharedMaps: MapSet? = nil
+        var mapsMade: time_t = 0
         func endSessions() {
             guard !cached.isEmpty else { return }
             smtpConnections = cached
@@ -79,7 +87,12 @@ extension Engine {
             guard n == size else { continue }   // never written so (whole records only)
             let id = Array(record.prefix { $0 != 0 })
             guard !id.isEmpty, !id.contains(UInt8(ascii: "/")) else { continue }
-            let e = Engine(prototype: self, out: out)
+            let now = time(nil)
+            if sharedMaps == nil || now - mapsMade >= time_t(max(idle, 1)) {
+                sharedMaps = MapSet(declarations: config.maps, environment: maps.environment)
+                mapsMade = now
+            }
+            let e = Engine(prototype: self, out: out, maps: sharedMaps)
             e.smtpConnections = cached
             e.deliverQueuedEntry(id)
             cached = e.smtpConnections
