@@ -9,7 +9,8 @@
 // `init(prototype:)` makes a per-connection engine for the daemon: it
 // shares the prototype's parsed Configuration (read only after loading:
 // rulesets, classes, mailers, options) and gives the copy its own macro
-// table, map set (maps reopen lazily), alias cache and error state, so
+// table, map set (maps reopen lazily; a delivery worker passes one that
+// its messages share one after another), alias cache and error state, so
 // sessions on different threads never share mutable state.
 
 import Glibc
@@ -126,8 +127,10 @@ public final class Engine: CfReporter {
     }
 
     /// A fresh engine over a loaded prototype's configuration (see the
-    /// file comment); `out` receives what the copy prints.
-    public init(prototype p: Engine, out: OutputBuffer) {
+    /// file comment); `out` receives what the copy prints.  `maps`: a map
+    /// set to use instead of a new one (a delivery worker's, used by its
+    /// messages one after another as a queue run's engine uses its maps).
+    public init(prototype p: Engine, out: OutputBuffer, maps shared: MapSet? = nil) {
         options = p.options
         self.out = out
         identity = p.identity
@@ -139,7 +142,7 @@ public final class Engine: CfReporter {
         r.deferMode = p.rewriter.deferMode
         r.testMode = p.rewriter.testMode
         rewriter = r
-        maps = MapSet(declarations: p.config.maps, environment: p.maps.environment)
+        maps = shared ?? MapSet(declarations: p.config.maps, environment: p.maps.environment)
         r.maps = maps
     }
 

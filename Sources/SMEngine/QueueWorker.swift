@@ -7,15 +7,29 @@
 // written in one write(), so every read takes exactly one whole record).
 // Each ID is delivered as a `sendmail -qI<id> -qf` run delivers it, over
 // a fresh Engine cloned from the loaded one (nothing one delivery sets is
-// seen by the next): the run is skipped when the load average holds all
+// seen by the next but its open sessions, below): the run is skipped when the load average holds all
 // work back (the same log line), the queue group whose directory holds
 // qf<id> is found, the qf is opened read-write and exclusively locked
 // without waiting (taken: whoever holds it delivers it), and
 // deliverLockedEntry (QueueEntry.swift) delivers it as a queue run does,
 // with the mailers in QueueDirectory.  Unlike that run, the rest of the
 // queue is not listed and read for each message.
+// The worker's SMTP/LMTP sessions outlive each message's Engine, as a
+// sendmail queue run's connection cache (mci) outlives its jobs: they
+// are handed from one Engine to the next, so relayed messages share one
+// TCP connection and FEATURE(local_lmtp)'s `mail.local -l` runs once per
+// worker; SMTPDelivery.swift's cache keeps at most ConnectionCacheSize of
+// them, closes those idle for ConnectionCacheTimeout and probes each with
+// RSET before reuse (a dead one: a new connection, nothing lost).  A
+// worker that has had no ID for workerIdleSeconds (ConnectionCacheTimeout,
+// at most 10 s: an idle daemon does not hold its peers' connections for
+// minutes) ends its sessions (QUIT), as a queue run does at its end.
+// The messages' Engines also share one map set (open databases, the hosts
+// file parsed once) as a queue run's messages do; it is renewed once it is
+// workerIdleSeconds old, so that a map whose open failed (sendmail's
+// "bogus" map) or a changed service switch is seen again soon.
 // End of input (the daemon closed the pipe: SIGHUP, SIGTERM or its exit):
-// the worker exits.
+// the worker ends its sessions (QUIT) and exits.
 // Promises: the worker never writes a queue file itself; a worker killed
 // at any point loses nothing (deliverLockedEntry's promises: the entry
 // stays queued for the next queue run).
@@ -23,6 +37,7 @@
 import Glibc
 import SMBase
 import SMQueueFormat
+import SMMaps
 
 extension Engine {
     /// The environment variable that makes a `-qf` run a delivery worker;
@@ -32,6 +47,13 @@ extension Engine {
     /// so that each write is atomic).
     public static let deliveryWorkerRecordSize = 64
 
+    /// How long a worker without work keeps its sessions open:
+    /// ConnectionCacheTimeout (default 5m), at most 10 s.
+    var workerIdleSeconds: Int {
+        let t = config.options["ConnectionCacheTimeout"].map { Engine.seconds($0) } ?? 300
+        return max(0, min(t, 10))
+    }
+
     /// Reads ID records from `fd` until its end, delivering each one;
     /// returns the exit status (always ok: failures are in the log and
     /// the queue).
@@ -39,20 +61,45 @@ extension Engine {
         let size = Self.deliveryWorkerRecordSize
         var record = [UInt8](repeating: 0, count: size)
         signal(SIGPIPE, SIG_IGN)
+        // (the workers share the pipe: another may take the ID poll()
+        // announced, so a read must not wait)
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        let idle = workerIdleSeconds
+        // the sessions kept between messages (the connection cache)
+        var cached: [SMTPConnection] = []
+        // the map set the messages share, and when it was made
+        var sharedMaps: MapSet? = nil
+        var mapsMade: time_t = 0
+        func endSessions() {
+            guard !cached.isEmpty else { return }
+            smtpConnections = cached
+            cached = []
+            closeSMTPConnections(verbose: false)
+        }
         while true {
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&p, 1, cached.isEmpty ? -1 : Int32(idle * 1000))
+            if ready < 0 { if errno == EINTR { continue }; break }
+            if ready == 0 { endSessions(); continue }   // idle: QUIT
             let n = record.withUnsafeMutableBytes { read(fd, $0.baseAddress, size) }
-            if n < 0 && errno == EINTR { continue }
+            if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
             if n <= 0 { break }
             guard n == size else { continue }   // never written so (whole records only)
             let id = Array(record.prefix { $0 != 0 })
             guard !id.isEmpty, !id.contains(UInt8(ascii: "/")) else { continue }
-            let e = Engine(prototype: self, out: out)
+            let now = time(nil)
+            if sharedMaps == nil || now - mapsMade >= time_t(max(idle, 1)) {
+                sharedMaps = MapSet(declarations: config.maps, environment: maps.environment)
+                mapsMade = now
+            }
+            let e = Engine(prototype: self, out: out, maps: sharedMaps)
+            e.smtpConnections = cached
             e.deliverQueuedEntry(id)
-            // each message is a queue run of its own: its SMTP sessions end
-            // with it (QUIT), as a `-qI<id>` run's do at its end
-            if !e.smtpConnections.isEmpty { e.closeSMTPConnections(verbose: false) }
+            cached = e.smtpConnections
+            e.smtpConnections = []
             out.flush()
         }
+        endSessions()
         return .ok
     }
 

@@ -36,13 +36,15 @@
 // (connect, initial, helo, mail, rcpt, datainit, datablock, datafinal,
 // rset, quit); a timeout defers the recipients still open.
 // Sessions stay open for the rest of the queue run (a submission's: its
-// job) in the slots of sendmail's connection cache: ConnectionCacheSize
-// of them (default 1); a new session takes a free slot, else that of the
-// one used least recently (of equals the later slot), which is closed
-// first, as are those idle for ConnectionCacheTimeout; a cached session
-// (found by MX host name) is probed with RSET before each reuse ("Using
-// cached ... connection"); at the end they are closed, last slot first,
-// with QUIT ("Closing connection to host").
+// job; a daemon's delivery worker's: across its messages, QueueWorker.swift)
+// in the slots of sendmail's connection cache: ConnectionCacheSize
+// of them (default 1); a new session takes a free slot, else that of a
+// session already lost, else that of the one used least recently (of
+// equals the later slot), which is closed first, as are those idle for
+// ConnectionCacheTimeout; a cached session (found by MX host name) is
+// probed with RSET before each reuse ("Using cached ... connection"); at
+// the end they are closed, last slot first, with QUIT ("Closing connection
+// to host").
 // STARTTLS and AUTH: SMTPDelivery+TLS.swift and SMTPDelivery+Auth.swift,
 // called once the session is greeted.
 // 8->7 MIME conversion (SMMime's mime8to7) for a peer without 8BITMIME
@@ -332,7 +334,8 @@ extension Engine {
 
     /// mci_scan()/mci_cache(): before a new session is opened, a slot of
     /// the ConnectionCacheSize (default 1) the run keeps is found: a free
-    /// one, else that of the session used least recently (of equals, the
+    /// one, else that of a session already lost (mci_scan's MCIS_CLOSED
+    /// slot), else that of the session used least recently (of equals, the
     /// later slot), which is closed ("Closing connection", QUIT); sessions
     /// idle for ConnectionCacheTimeout (default 5m) are closed on the way.
     /// Returns where the new session goes in `smtpConnections`.
@@ -356,6 +359,10 @@ extension Engine {
         }
         if let f = freed { return f }
         guard size > 0, smtpConnections.count >= size else { return smtpConnections.count }
+        if let lost = smtpConnections.lastIndex(where: { $0.transport == nil }) {
+            evict(lost)
+            return lost
+        }
         var best = 0
         for i in smtpConnections.indices where smtpConnections[i].lastUse <= smtpConnections[best].lastUse { best = i }
         evict(best)

@@ -15,7 +15,8 @@
 #
 # Modes (MODES), each run against every daemon:
 #   local   bench@localhost, delivered to the mbox /var/mail/bench by
-#           mail.local (sendmail's and ours: the same binary and mailbox;
+#           `mail.local -l` over LMTP (sendmail's and ours: the same binary
+#           and mailbox;
 #           postfix: its local(8) into its own spool).  Done when the last
 #           message is in the mailbox and the queue is empty
 #   queue   queue-only: sendmail and ours run with -odq (accepted = fsync'ed
@@ -33,17 +34,18 @@
 #           not counted as the daemon's
 #
 # Both sendmail daemons run from the SAME configuration: the kit's bench.mc
-# (routes, Listen=128, SuperSafe, no throttles) with one change, the local
-# mailer is plain `mail.local -d $u` instead of FEATURE(local_lmtp), because
-# our queue runs do not speak LMTP to mailers yet, and DontProbeInterfaces
-# is set: every start of our binary (before the delivery workers: one
-# `sendmail -qI<id>` per message) would otherwise look up the names of the machine's interface addresses,
-# and those reverse lookups go to the network's DNS server (the host's
-# nsswitch), which under load makes the deliveries wait seconds on it.  Our daemon gets only its
+# (routes, Listen=128, SuperSafe, no throttles, FEATURE(local_lmtp): the
+# local mailer is Debian's `mail.local -l`, spoken to over LMTP), with
+# DontProbeInterfaces set: every start of our binary would otherwise look
+# up the names of the machine's interface addresses, and those reverse
+# lookups go to the network's DNS server (the host's nsswitch), which under
+# load makes the deliveries wait seconds on it.  Our daemon gets only its
 # own port, queue directory, pid file and status file by -O on the command
 # line.  Each accepted message is delivered by our daemon through one of its
 # long-lived delivery workers (SENDMAIL_SWIFT_DELIVERY_WORKERS=n sets their
-# number), by sendmail through a forked child.
+# number), which keep their sessions between messages (one mail.local -l
+# and one connection to the sink per worker), by sendmail through a forked
+# child (its own mail.local process or SMTP connection per message).
 #
 # The peers come from the reference kit, which lives outside this repository
 # in the project's shared directory: ../shared/bench next to the checkout
@@ -120,26 +122,24 @@ if [ "${SETUP:-0}" = 1 ] || [ ! -f "$BENCH/sendmail/bench.mc" ] || [ ! -x "$PF_R
     "$KIT/peers-setup.sh" >&2
 fi
 
-# --- the cf both sendmail daemons run: the kit's bench.mc with two changes.
-# The kit's cf delivers locally through FEATURE(local_lmtp) (mail.local -l,
-# LMTP); our queue runs do not speak SMTP/LMTP to mailers yet (such
-# recipients stay queued), so both daemons get the same local mailer as
-# plain mail.local (`mail.local -d $u`, one process per delivery, same
-# mailbox).  DontProbeInterfaces=True (see the top).  Everything else
-# (routes, options, fsyncs) is the kit's; the listener is on SM_PORT and
-# the esmtp mailer (relay.test's route) connects to SINK_PORT.
+# --- the cf both sendmail daemons run: the kit's bench.mc, its local mailer
+# unchanged (FEATURE(local_lmtp), `mail.local -l`), with DontProbeInterfaces
+# (see the top); the listener is on SM_PORT and the esmtp mailer (relay.test's
+# route) connects to SINK_PORT.  (bench-lmtp.cf: not the bench-mbox.cf that
+# earlier versions of this script wrote with plain `mail.local -d $u`.)
 S=$BENCH/sendmail
 SW=$BENCH/swift
 mkdir -p "$SW"
-CF=$SW/bench-mbox.cf
-sed -e "s|^FEATURE(\`local_lmtp'.*|define(\`LOCAL_MAILER_PATH', \`/usr/libexec/sendmail/mail.local')dnl\\
-define(\`LOCAL_MAILER_ARGS', \`mail.local -d \$u')dnl\\
+CF=$SW/bench-lmtp.cf
+sed -e "s|^FEATURE(\`local_lmtp'.*|&\\
 define(\`confDONT_PROBE_INTERFACES', \`True')dnl|" \
     -e "/^DAEMON_OPTIONS/s/Port=[0-9]*/Port=$SM_PORT/" \
-    -e "/ESMTP_MAILER_ARGS/s/TCP \\\$h [0-9]*/TCP \$h $SINK_PORT/" "$S/bench.mc" > "$SW/bench-mbox.mc"
-grep -q local_lmtp "$SW/bench-mbox.mc" && die "could not take local_lmtp out of $S/bench.mc"
-m4 "$SW/bench-mbox.mc" > "$CF"
+    -e "/ESMTP_MAILER_ARGS/s/TCP \\\$h [0-9]*/TCP \$h $SINK_PORT/" "$S/bench.mc" > "$SW/bench-lmtp.mc"
+grep -q "^FEATURE(\`local_lmtp'" "$SW/bench-lmtp.mc" || die "$S/bench.mc has no FEATURE(local_lmtp)"
+m4 "$SW/bench-lmtp.mc" > "$CF"
 grep -q '^Mlocal.*P=/usr/libexec/sendmail/mail.local' "$CF" || die "$CF: unexpected local mailer"
+sed -n '/^Mlocal,/,/A=/p' "$CF" | grep -q 'A=mail.local -l$' || die "$CF: the local mailer does not speak LMTP"
+grep -q '^O DontProbeInterfaces=True' "$CF" || die "$CF: DontProbeInterfaces not set"
 sed -n '/^Mesmtp,/,/A=/p' "$CF" | grep -q "A=TCP \$h $SINK_PORT\$" || die "$CF: the esmtp mailer does not go to port $SINK_PORT"
 
 # our daemon: the same cf, its own port, queue, pid file and status file
