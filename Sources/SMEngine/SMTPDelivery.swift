@@ -340,7 +340,7 @@ extension Engine {
     /// idle for ConnectionCacheTimeout (default 5m) are closed on the way.
     /// Returns where the new session goes in `smtpConnections`.
     func connectionCacheSlot(to: String, verbose: Bool) -> Int {
-        let size = config.options["ConnectionCacheSize"].flatMap { Int($0.string) } ?? 1
+        let size = connectionCacheSize
         let idle = config.options["ConnectionCacheTimeout"].map { Engine.seconds($0) } ?? 300
         let now = time(nil)
         func evict(_ k: Int) {
@@ -367,6 +367,19 @@ extension Engine {
         for i in smtpConnections.indices where smtpConnections[i].lastUse <= smtpConnections[best].lastUse { best = i }
         evict(best)
         return best
+    }
+
+    /// ConnectionCacheSize (default 1).
+    var connectionCacheSize: Int { config.options["ConnectionCacheSize"].flatMap { Int($0.string) } ?? 1 }
+
+    /// Ends a session that is not to be cached: QUIT, then closed.
+    func closeUncachedConnection(_ c: SMTPConnection, verbose: Bool) {
+        smtpConnections.removeAll { $0 === c }
+        if c.usable, c.transport != nil {
+            _ = drive(c, c.client.quit(), verbose: verbose, transcript: { _ in }) { _ in }
+        }
+        c.transport?.close()
+        c.transport = nil
     }
 
     /// Puts a new session in the slot connectionCacheSlot() gave.
@@ -709,6 +722,9 @@ extension Engine {
             if ipc { noteHostStatus(c.peerName, mailer: m, HostStatusRecord(updated: Int64(time(nil)))) }
         }
         guard let c = conn else { return }
+        // ConnectionCacheSize=0: no session is cached (sendmail's mci_cache()
+        // keeps none), so each one ends with QUIT after its transaction
+        defer { if connectionCacheSize <= 0 { closeUncachedConnection(c, verbose: verbose) } }
 
         // the transaction
         // RCPTs in sendmail's tochain order: the group's last one first

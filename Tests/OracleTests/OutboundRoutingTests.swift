@@ -72,6 +72,10 @@ struct OutboundRoutingTests {
         Case(name: "rt-connection-cache-1", recipients: ["a@[127.0.0.2]"],
              more: [["b@[127.0.0.4]"], ["c@[127.0.0.2]", "d@pref.rt.test"]], runArguments: ["-OConnectionCacheSize=1"],
              expects: ["Closing connection to [127.0.0.2]"]),
+        // no cache: each session ends with QUIT after its transaction
+        Case(name: "rt-connection-cache-0", recipients: ["a@[127.0.0.2]"],
+             more: [["b@[127.0.0.2]"], ["c@[127.0.0.4]", "d@pref.rt.test"]], runArguments: ["-OConnectionCacheSize=0"],
+             expects: ["== connect 127.0.0.4"]),
         // (with two slots, which session goes depends on whether the
         // uses fell in one second: not compared here)
     ]
