@@ -73,10 +73,10 @@ extension DaemonTests {
         var calls: [TracedCall] = []
         var pending: [String: (String, Int)] = [:]
         for (i, line) in log.components(separatedBy: "\n").enumerated() {
-            // "<pid> <call>" (no time stamps)
+            // "<pid> <call>" (no time stamps; short pids are padded)
             let f = line.split(separator: " ", maxSplits: 1)
             guard f.count == 2 else { continue }
-            let pid = String(f[0]), rest = String(f[1])
+            let pid = String(f[0]), rest = String(f[1].drop(while: { $0 == " " }))
             if rest.hasSuffix("<unfinished ...>") {
                 pending[pid] = (String(rest.dropLast(16)), i)
             } else if rest.hasPrefix("<... "), let r = rest.range(of: " resumed>") {
@@ -117,10 +117,12 @@ extension DaemonTests {
             #RUN \(Self.tracedAll(pidFile: pidFile))
             #RUN \(Self.python) \(Self.killLoad) \(pidFile) 10 8 0
             #SIGNAL TERM
-            #SLEEP 2
+            #RUN for i in $(seq 300); do pgrep -f 'strace .*[g]ctrace[.]strace' >/dev/null || { echo strace done; exit 0; }; sleep 0.1; done; echo strace still running
             """, tag: "\(tag).ours")
         #expect(r.status == 0, "the harness failed: \(String(decoding: r.stderr, as: UTF8.self))")
         #expect(t.contains("::: traced\n"), "strace did not attach to the daemon:\n\(t.prefix(2000))")
+        // (strace writes its log in blocks: it is whole once strace has ended)
+        #expect(t.contains("::: strace done\n"), "strace did not end with the daemon:\n\(t.suffix(2000))")
         let accepted = Self.acceptedLoad(t)
         #expect(accepted.count == 80, "\(accepted.count) of 80 acknowledged:\n\(t.suffix(3000))")
         let calls = Self.tracedCalls((try? String(contentsOf: trace, encoding: .isoLatin1)) ?? "")
