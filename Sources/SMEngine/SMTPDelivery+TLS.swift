@@ -272,9 +272,19 @@ extension Engine {
         }
         guard established else { return true }
         // EHLO again, over TLS
+        return awaitSessionReady(c, c.client.restartAfterTLS(), group: group, mailer: m, verbose: verbose,
+                                 outcome: &outcome, log: log, started: started)
+    }
+
+    /// Drives `initial` (a new session's greeting and EHLO, or EHLO again
+    /// after the handshake) until the session is ready; a refusal ends the
+    /// session (QUIT) and records the group's fate, as a lost session
+    /// does.  False when the group's fate is recorded.
+    func awaitSessionReady(_ c: SMTPConnection, _ initial: [SMTPClient.Action], group: [QueuedRecipient], mailer m: Mailer,
+                           verbose: Bool, outcome: inout DeliveryOutcome, log: DeliveryLogContext, started: time_t) -> Bool {
         var ready = false
         var failure: SMTPClientReply? = nil
-        let lost2 = drive(c, c.client.restartAfterTLS(), verbose: verbose, transcript: { outcome.transcript += $0 }) { a in
+        let lost = drive(c, initial, verbose: verbose, transcript: { outcome.transcript += $0 }) { a in
             switch a {
             case .ready: ready = true
             case .sessionFailed(let r): failure = r
@@ -290,7 +300,7 @@ extension Engine {
             return false
         }
         if !ready {
-            sessionLost(group, lost: lost2, conn: c, mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started)
+            sessionLost(group, lost: lost, conn: c, mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started)
             return false
         }
         return true
@@ -340,28 +350,8 @@ extension Engine {
         trafficLog?.emit("===", Array("CONNECT ".utf8) + c.peerName)
         c.transport = t
         c.client = SMTPClient(options: c.client.options)
-        var ready = false
-        var failure: SMTPClientReply? = nil
-        let lost = drive(c, [], verbose: verbose, transcript: { outcome.transcript += $0 }) { a in
-            switch a {
-            case .ready: ready = true
-            case .sessionFailed(let r): failure = r
-            default: break
-            }
-        }
-        if let r = failure {
-            _ = drive(c, c.client.quit(), verbose: verbose, transcript: { outcome.transcript += $0 }) { _ in }
-            c.transport?.close()
-            c.transport = nil
-            finishSession(group, status: r.type == 4 ? SysExit.tempFail.rawValue : SysExit.unavailable.rawValue, reply: r,
-                          conn: c, mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started)
-            return false
-        }
-        if !ready {
-            sessionLost(group, lost: lost, conn: c, mailer: m, verbose: verbose, outcome: &outcome, log: log, started: started)
-            return false
-        }
-        return true
+        return awaitSessionReady(c, [], group: group, mailer: m, verbose: verbose, outcome: &outcome, log: log,
+                                 started: started)
     }
 
     /// tls_rcpt on a recipient's address: its $#error reply, or nil.
