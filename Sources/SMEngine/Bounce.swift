@@ -13,7 +13,9 @@
 // same run, as sendmail does; what remains of it stays queued.
 // Headers whose default expands to nothing are left out of the qf but
 // kept (bound at delivery) for the delivery in this run, as sendmail's
-// in-memory envelope keeps them.
+// in-memory envelope keeps them.  With -X the report's body is written
+// to the traffic log as it goes into the df ("PPPPP >>> " lines), as
+// sendmail's putline() logs it.
 // The log line's text is the envelope's message, "Unable to deliver mail"
 // when it has none (a list owner's envelope).
 // A message from <> is reported to the postmaster instead ("Postmaster
@@ -284,6 +286,9 @@ extension Engine {
 
         let mode = config.options["QueueFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600
         let committer = QueueCommitter(directory: qdir, fileMode: mode)
+        // (-X: errbody()'s lines go through putline() into the traffic log
+        // as they are written to the df)
+        trafficLog?.wroteMessage(body)
         if let failure = committer.commit(id: bid, data: body, control: QueueFileWriter.encode(b)) {
             for m in failure.messages { rewriter.systemError(m) }
             return false

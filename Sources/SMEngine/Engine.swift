@@ -63,6 +63,11 @@ public final class Engine: CfReporter {
     /// ... and the ctladdr= their delivery lines show (programs, files:
     /// "<alias> (uid/gid)"), by qf index.
     var expandedControlText: [Int: String] = [:]
+    /// An SMTP session's controlling addresses as RCPT gave them (the
+    /// alias or user as its q_paddr, "<file>"), by the name the qf's C
+    /// line holds ("file"): ctladdr= of the session's own deliveries
+    /// (MailLog.swift).
+    var sessionControlNames: [[UInt8]: [UInt8]] = [:]
     /// ... and those ruleset 5 handed to another mailer, as resolved.
     var mappedRecipients: [Int: ParsedAddress] = [:]
     /// Open SMTP sessions of this job (SMTPDelivery.swift), closed when

@@ -12,7 +12,10 @@
 // above level 5; "<id>: <clone id>: clone: owner=<owner>" for each list
 // owner's envelope split off (above 4; its to=... stat=queued lines come
 // before the original's); a refused recipient's error and to= line (dsn=,
-// reply=; ctladdr= for an alias's member);
+// reply=; ctladdr= for an alias's member; in the SMTP session that
+// received the message, a file's or F=o mailer's ctladdr= is the
+// controlling address as RCPT gave it, brackets kept, as sendmail's
+// in-memory q_paddr: noteSessionControl);
 // a recipient a queue run's expansion found unknown: its to= line without
 // xdelay=, with reply= (above level 6).
 // Promises: never blocks delivery on logging; the default sink opens the
@@ -105,7 +108,10 @@ extension Engine {
         // the controlling address: a program has none; a file or an F=o
         // mailer the recipient's own (the qf's C line), the others the sender
         var own: String? = nil
-        if let n = first.ctlName, let u = first.ctlUID { own = "\(n.string) (\(u)/\(first.ctlGID ?? 0))" }
+        // (in the SMTP session that received it: the address as RCPT gave it)
+        if let n = first.ctlName, let u = first.ctlUID {
+            own = "\((sessionControlNames[n] ?? n).string) (\(u)/\(first.ctlGID ?? 0))"
+        }
         var ctl: String?
         if m.name == Array("prog".utf8) {
             ctl = nil
@@ -166,5 +172,28 @@ extension Engine {
     func logReturn(id: [UInt8], bounceID: [UInt8], notice: String, text: [UInt8]) {
         guard let sink = logSink, logLevel > 5 else { return }
         sink.log(priority: LOG_INFO, "\(id.string): \(bounceID.string): \(notice): \(text.string)")
+    }
+}
+
+extension Engine {
+    /// An SMTP session accepted recipients into `queue`: the printable
+    /// form of each one's controlling address (getctladdr's, as
+    /// controllingUser walks) noted under its C line name, for the
+    /// ctladdr= of deliveries in this process.
+    func noteSessionControl(_ queue: SendQueue) {
+        for r in queue.entries where r.parent != nil {
+            var q: Recipient? = r
+            while let c = q {
+                if c.state != .expanded, let m = c.address.mailer, m.has("w"), let pw = getpwnam(c.address.user.string) {
+                    sessionControlNames[Array(String(cString: pw.pointee.pw_name).utf8)] = c.printable
+                    break
+                }
+                if c.state == .expanded {
+                    sessionControlNames[c.address.user] = c.printable
+                    break
+                }
+                q = c.parent
+            }
+        }
     }
 }
