@@ -33,6 +33,9 @@ public struct StartOptions: Sendable {
     public var realUID: UInt32 = 0
     /// -n: no alias expansion.
     public var noAlias = false
+    /// The long macro names sendmail's argument loop gives -N, -R and -V
+    /// ({dsn_notify}, {dsn_ret}, {dsn_envid}) before daemon_flags.
+    public var argumentMacroNames: [[UInt8]] = []
     /// Descriptors above 2 open when we started (the caller's): a
     /// background delivery closes them.
     public var inheritedDescriptors: [Int32] = []
@@ -194,6 +197,8 @@ public final class Engine: CfReporter {
         self.maps = MapSet(declarations: [])
         self.rewriter.testMode = options.testMode
 
+        // (-N, -R, -V name their macros before daemon_flags is named)
+        config.names.nameBeforeDaemonFlags(options.argumentMacroNames)
         // command-line options and macros (sticky)
         var reader = CfReader(config: config, source: source, reporter: self)
         reader.testMode = options.testMode

@@ -123,7 +123,10 @@ extension Engine {
             ctl = context.senderControl
         }
         // (what this queue run expanded itself: the alias, as in memory)
-        if let t = expandedControlText[first.index], m.name == Array("prog".utf8) || m.name == Array("*file*".utf8) || m.has("o") {
+        // (an SMTP session's -odb child, expanding what RCPT verified,
+        // shows none for a program, as sendmail's)
+        if let t = expandedControlText[first.index],
+           (m.name == Array("prog".utf8) && !submissionDelivery) || m.name == Array("*file*".utf8) || m.has("o") {
             ctl = t
         }
         if let c = ctl { line += ", ctladdr=\(c)" }
@@ -139,8 +142,10 @@ extension Engine {
         } else if temporary {
             dsn = "4.0.0"
         } else {
-            // (an exit status outside sysexits: 5.3.0)
-            dsn = (64...78).contains(status) ? Self.dsnStatus(status).string : "5.3.0"
+            // giveresponse(): the enhanced code of the exit status's text
+            // ("5.0.0 Service unavailable" for EX_UNAVAILABLE), not the DSN's
+            // markfailure() status; an exit status outside sysexits: 5.3.0
+            dsn = sysexitsText[status].map { String($0.prefix { $0 != " " }) } ?? "5.3.0"
         }
         line += ", dsn=\(dsn)"
         // an SMTP mailer's failure: the peer's reply

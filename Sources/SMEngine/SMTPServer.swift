@@ -7,10 +7,11 @@
 // setsender and its ESMTP parameters (SIZE, BODY, RET, ENVID, BY), RCPT
 // through parseaddr + recipient() with NOTIFY/ORCPT, VRFY and EXPN, and
 // DATA through Collector and the queue commit (QueueCommit.swift).
-// With DeliveryMode q or d, RCPT checks a recipient without expanding
-// aliases or .forward files (sendmail's EF_VRFYONLY) and the message stays
-// queued; with i or b (the default) RCPT expands them as sendmail does,
-// so the qf holds the expansion.  With i the message accepted at DATA is
+// With DeliveryMode q, d or b (the default), RCPT checks a recipient
+// without expanding aliases or .forward files (sendmail's EF_VRFYONLY):
+// with q or d the message stays queued, with b the child (or the daemon's
+// delivery worker) expands them as a queue run does; with i RCPT expands
+// them as sendmail does, so the qf holds the expansion.  With i the message accepted at DATA is
 // delivered in the session after the durable commit and before the 250
 // reply, as sendmail does (deliverBeforeReply, SMTPServer+Verb.swift;
 // delivery errors mailed back); with b, under -bs, after the 250 in a
@@ -156,11 +157,12 @@ public final class SMTPServer {
         let j = engine.rewriter.macros[Int(UInt8(ascii: "j"))] ?? []
         session = SMTPServerSession(hostName: j, version: sendmailVersion)
         engine.rewriter.quietNotices = !engine.verbose
-        // queue-only and defer modes check recipients without expanding
-        // aliases and .forward files (EF_VRFYONLY); background and
-        // interactive delivery expand them at RCPT, as sendmail does
+        // queue-only, defer and background modes check recipients without
+        // expanding aliases and .forward files (EF_VRFYONLY; with b the
+        // delivering child or worker expands them, as a queue run);
+        // interactive delivery expands them at RCPT, as sendmail does
         let mode = engine.deliveryMode
-        queueOnly = mode != UInt8(ascii: "i") && mode != UInt8(ascii: "b")
+        queueOnly = mode != UInt8(ascii: "i")
         engine.verifyOnly = queueOnly
         if let c = connection {
             setConnectionMacros(c)
@@ -856,6 +858,10 @@ public final class SMTPServer {
             e.leadingTranscript = []
             errors = e
         }
+        // (b: the child expands what RCPT only verified, as a queue run)
+        let verify = engine.verifyOnly
+        engine.verifyOnly = false
+        defer { engine.verifyOnly = verify }
         engine.deliverSubmitted(id: acceptedQueued ? a.id : nil, qdir: a.qdir,
                                 unbound: engine.deliveryMode == UInt8(ascii: "b") ? [] : a.unbound,
                                 inSession: true, submissionErrors: errors, clones: acceptedClones)
