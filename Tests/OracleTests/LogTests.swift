@@ -188,9 +188,10 @@ struct LogTests {
         ("odb-failures", ["-odb", "-f", "root", "c@nouser", "a@tempfail", "root"], false),
         ("odq-unknown", ["-odq", "-f", "root", "nosuchuser", "root"], false),
         ("odq-all-unknown", ["-odq", "-f", "s@okhost", "nosuchuser"], false),
-        // EX_UNAVAILABLE and EX_SOFTWARE: dsn= is the exit status text's
-        // code (5.0.0, 5.3.0), not the DSN's 5.5.0; at submission and in a run
-        ("odi-unavailable", ["-odi", "-f", "root", "c@unavail", "d@software", "root"], false),
+        // EX_UNAVAILABLE, EX_SOFTWARE, EX_DATAERR, EX_CONFIG: dsn= is the
+        // exit status text's code (5.0.0, 5.3.0, 5.6.0, 5.3.5), not the
+        // DSN's 5.5.0/5.5.2; at submission and in a run
+        ("odi-unavailable", ["-odi", "-f", "root", "c@unavail", "d@software", "a@code65", "b@code78", "root"], false),
         ("queue-run-unavailable", ["-f", "root", "c@unavail", "d@software"], true),
         // a return receipt, a postmaster notice (from <>), a double bounce
         // (its sender refused: "return to sender")
