@@ -20,7 +20,8 @@
 // the /= root when given, in the first existing D= directory (else the queue directory), with only
 // AGENT=sendmail and the cf's E variables in the environment.  Headers are
 // selected by ?flags?/?$x? (Bcc: left out when the qf says so, flag b),
-// bound late ($g...) and dequoted (METAQUOTE),
+// bound late ($g...; $f is the qf's sender through rulesets 3, 1 and 4, as
+// setsender() makes it) and dequoted (METAQUOTE),
 // address headers go through remotename() and commaize()'s folding.
 // Promises: the caller's QueueFile is only changed in memory (the queue
 // run rewrites the file); -v lines use sendmail's wording; [IPC] mailers
