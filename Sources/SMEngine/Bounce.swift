@@ -13,7 +13,9 @@
 // same run, as sendmail does; what remains of it stays queued.
 // Headers whose default expands to nothing are left out of the qf but
 // kept (bound at delivery) for the delivery in this run, as sendmail's
-// in-memory envelope keeps them.
+// in-memory envelope keeps them.  With -X the report's body is written
+// to the traffic log as it goes into the df ("PPPPP >>> " lines), as
+// sendmail's putline() logs it.
 // The log line's text is the envelope's message, "Unable to deliver mail"
 // when it has none (a list owner's envelope).
 // A message from <> is reported to the postmaster instead ("Postmaster
@@ -31,10 +33,11 @@
 // sendmail's, it does not list them as "transient non-fatal errors".
 // Promises: the bounce's qf exists (durably) before the caller removes
 // the original; when it cannot be queued the caller keeps the original
-// as it was.  Not yet: a postmaster notice that fails is dropped
+// as it was.  The bounce's priority is the original's size (e_msgsize:
+// as received, or re-read from the queue) plus 1024 plus RecipientFactor,
+// as sendmail's.  Not yet: a postmaster notice that fails is dropped
 // (sendmail's savemail() falls back to dead.letter / Qf), the SMTP
-// reason/Remote-MTA fields, and the priority of a bounce left queued
-// (sendmail's is a little higher).
+// reason/Remote-MTA fields.
 
 import Glibc
 import SMBase
@@ -266,7 +269,9 @@ extension Engine {
 
         var b = QueueFile()
         b.creationTime = Int64(now)
-        b.priority = Int64(body.count + intOption("RecipientFactor", 30000))
+        // (returntosender(): the original's e_msgsize and 1024 more, as its
+        // size below; with one recipient's RecipientFactor)
+        b.priority = Int64(messageSize(qf, id: id, data: data) + 1024 + intOption("RecipientFactor", 30000))
         // (an 8-bit original does not make the bounce's envelope 8-bit)
         b.flags = [.response, .split]
         // a return receipt carries no body: its qf says so (F n), as sendmail's
@@ -286,6 +291,9 @@ extension Engine {
 
         let mode = config.options["QueueFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600
         let committer = QueueCommitter(directory: qdir, fileMode: mode)
+        // (-X: errbody()'s lines go through putline() into the traffic log
+        // as they are written to the df)
+        trafficLog?.wroteMessage(body)
         if let failure = committer.commit(id: bid, data: body, control: QueueFileWriter.encode(b)) {
             for m in failure.messages { rewriter.systemError(m) }
             return false

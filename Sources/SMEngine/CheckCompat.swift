@@ -70,8 +70,9 @@ extension Engine {
                 if show { out.write(stripReplyCode(r).text + "\n") }
                 outcome.transcript += Array((r + "\n").utf8)
             }
+            // (its to= line: dsn=5.5.2, the DSN's status, not EX_DATAERR's text's)
             record(SysExit.dataErr.rawValue, "", group: [q], mailer: m, verbose: verbose, outcome: &outcome,
-                   log: plain, started: started)
+                   log: plain, started: started, dsn: "5.5.2")
             return false
         }
         if discard {

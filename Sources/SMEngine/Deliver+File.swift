@@ -9,7 +9,8 @@
 // than one link (unless DontBlameSendmail=FileDeliveryToHardLink) or, in
 // a safe environment, one that is not a regular file fails silently with
 // EX_CANTCREAT; a symbolic link is refused unless FileDeliveryToSymlink;
-// a file to create needs a directory the writer may write.
+// a file to create needs a directory the writer may write.  With -X the
+// lines written go to the traffic log, as sendmail's child logs them.
 // Promises: never writes as root (DefaultUser instead); no partial
 // message is left in the file (cut back on a write or fsync error); the
 // file's mode, set-user/group-ID bits included, is put back after writing.
@@ -98,6 +99,9 @@ extension Engine {
         let decoded = m.has("9") && !m.has("7") && MIME7to8.applies(header: mimeFields(qf))
         if (data.last == 0x0A || decoded) && !m.has("b") { msg += m.eol }
         _ = flock(fd, LOCK_EX)
+        // (-X: the lines as written, as sendmail's putline() logs them in
+        // its mailfile() child; no EXEC, no [EOF])
+        trafficLog?.wroteMessage(msg)
         // on failure the file is cut back to where the message began: no
         // partial message is left in a mailbox (a full disk)
         let start = lseek(fd, 0, SEEK_END)

@@ -20,7 +20,8 @@
 // the /= root when given, in the first existing D= directory (else the queue directory), with only
 // AGENT=sendmail and the cf's E variables in the environment.  Headers are
 // selected by ?flags?/?$x? (Bcc: left out when the qf says so, flag b),
-// bound late ($g...) and dequoted (METAQUOTE),
+// bound late ($g...; $f is the qf's sender through rulesets 3, 1 and 4, as
+// setsender() makes it) and dequoted (METAQUOTE),
 // address headers go through remotename() and commaize()'s folding.
 // Promises: the caller's QueueFile is only changed in memory (the queue
 // run rewrites the file); -v lines use sendmail's wording; [IPC] mailers
@@ -202,7 +203,7 @@ extension Engine {
         defer { rewriter.macros = savedMacros }
         rewriter.macros[Int(UInt8(ascii: "i"))] = id
         for m in qf.macros { if let mid = macroID(m.name) { rewriter.macros[mid] = m.value } }
-        rewriter.macros[Int(UInt8(ascii: "f"))] = qf.sender
+        rewriter.macros[Int(UInt8(ascii: "f"))] = envelopeFromMacro(qf.sender)
         rewriter.macros[Int(UInt8(ascii: "d"))] = ctimeText(now)
         rewriter.macros[Int(UInt8(ascii: "b"))] = arpaDate(now)
         rewriter.macros[Int(UInt8(ascii: "t"))] = nil
@@ -643,6 +644,40 @@ extension Engine {
             firstOne = false
         }
         return result
+    }
+
+    /// $f of a queued message, as setsender() defines it when the qf is
+    /// read (or kept from MAIL in a session): the S line through rulesets
+    /// 3, 1 and 4, a route address bracketed again unless its mailer has
+    /// F=d.  So `<root>` given at MAIL (the S line keeps it as given) is
+    /// `root` with a ruleset 3 that drops the brackets, whatever the
+    /// mailer's S=.  `<>` and an empty sender stay as they are.
+    func envelopeFromMacro(_ sender: [UInt8]) -> [UInt8] {
+        if sender.isEmpty || sender == Array("<>".utf8) { return sender }
+        let rw = rewriter
+        let addrType = config.names.id(forName: Array("addr_type".utf8))
+        let savedType = addrType.flatMap { rw.macros[$0] }
+        let savedAddress = rw.currentAddress
+        defer {
+            if let id = addrType { rw.macros[id] = savedType }
+            rw.currentAddress = savedAddress
+        }
+        if let id = addrType { rw.macros[id] = Array("e s".utf8) }
+        let pr = prescan(sender, delim: 0, table: rw.tables.internal, ignoreUnbalanced: false,
+                         eightBitAddrOK: eightBitAddrOK, report: { _ in })
+        guard var pvp = pr.tokens else { return sender }
+        rw.rewrite(&pvp, ruleset: 3)
+        rw.rewrite(&pvp, ruleset: 1)
+        rw.rewrite(&pvp, ruleset: 4)
+        var bp = rw.catAddr(pvp[...], sub: nil, external: false, limit: Limits.maxName)
+        if bp.first == UInt8(ascii: "@") {
+            let quiet = rw.suppressErrors
+            rw.suppressErrors = true
+            let noBracket = parseAddress(sender, flags: [.sender], isRecipient: false)?.mailer?.has("d") ?? false
+            rw.suppressErrors = quiet
+            if !noBracket { bp = [UInt8(ascii: "<")] + bp + [UInt8(ascii: ">")] }
+        }
+        return bp
     }
 
     /// Sets $g for mailer `m` (the sender through rulesets 1 and S=).

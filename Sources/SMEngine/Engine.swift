@@ -34,6 +34,9 @@ public struct StartOptions: Sendable {
     public var realUID: UInt32 = 0
     /// -n: no alias expansion.
     public var noAlias = false
+    /// The long macro names sendmail's argument loop gives -N, -R and -V
+    /// ({dsn_notify}, {dsn_ret}, {dsn_envid}) before daemon_flags.
+    public var argumentMacroNames: [[UInt8]] = []
     /// Descriptors above 2 open when we started (the caller's): a
     /// background delivery closes them.
     public var inheritedDescriptors: [Int32] = []
@@ -64,6 +67,11 @@ public final class Engine: CfReporter {
     /// ... and the ctladdr= their delivery lines show (programs, files:
     /// "<alias> (uid/gid)"), by qf index.
     var expandedControlText: [Int: String] = [:]
+    /// An SMTP session's controlling addresses as RCPT gave them (the
+    /// alias or user as its q_paddr, "<file>"), by the name the qf's C
+    /// line holds ("file"): ctladdr= of the session's own deliveries
+    /// (MailLog.swift).
+    var sessionControlNames: [[UInt8]: [UInt8]] = [:]
     /// ... and those ruleset 5 handed to another mailer, as resolved.
     var mappedRecipients: [Int: ParsedAddress] = [:]
     /// Open SMTP sessions of this job (SMTPDelivery.swift), closed when
@@ -192,6 +200,8 @@ public final class Engine: CfReporter {
         self.maps = MapSet(declarations: [])
         self.rewriter.testMode = options.testMode
 
+        // (-N, -R, -V name their macros before daemon_flags is named)
+        config.names.nameBeforeDaemonFlags(options.argumentMacroNames)
         // command-line options and macros (sticky)
         var reader = CfReader(config: config, source: source, reporter: self)
         reader.testMode = options.testMode

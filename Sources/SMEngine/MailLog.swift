@@ -12,7 +12,10 @@
 // above level 5; "<id>: <clone id>: clone: owner=<owner>" for each list
 // owner's envelope split off (above 4; its to=... stat=queued lines come
 // before the original's); a refused recipient's error and to= line (dsn=,
-// reply=; ctladdr= for an alias's member);
+// reply=; ctladdr= for an alias's member; in the SMTP session that
+// received the message, a file's or F=o mailer's ctladdr= is the
+// controlling address as RCPT gave it, brackets kept, as sendmail's
+// in-memory q_paddr: noteSessionControl);
 // a recipient a queue run's expansion found unknown: its to= line without
 // xdelay=, with reply= (above level 6).
 // Promises: never blocks delivery on logging; the default sink opens the
@@ -105,7 +108,10 @@ extension Engine {
         // the controlling address: a program has none; a file or an F=o
         // mailer the recipient's own (the qf's C line), the others the sender
         var own: String? = nil
-        if let n = first.ctlName, let u = first.ctlUID { own = "\(n.string) (\(u)/\(first.ctlGID ?? 0))" }
+        // (in the SMTP session that received it: the address as RCPT gave it)
+        if let n = first.ctlName, let u = first.ctlUID {
+            own = "\((sessionControlNames[n] ?? n).string) (\(u)/\(first.ctlGID ?? 0))"
+        }
         var ctl: String?
         if m.name == Array("prog".utf8) {
             ctl = nil
@@ -117,7 +123,10 @@ extension Engine {
             ctl = context.senderControl
         }
         // (what this queue run expanded itself: the alias, as in memory)
-        if let t = expandedControlText[first.index], m.name == Array("prog".utf8) || m.name == Array("*file*".utf8) || m.has("o") {
+        // (an SMTP session's -odb child, expanding what RCPT verified,
+        // shows none for a program, as sendmail's)
+        if let t = expandedControlText[first.index],
+           (m.name == Array("prog".utf8) && !submissionDelivery) || m.name == Array("*file*".utf8) || m.has("o") {
             ctl = t
         }
         if let c = ctl { line += ", ctladdr=\(c)" }
@@ -133,8 +142,10 @@ extension Engine {
         } else if temporary {
             dsn = "4.0.0"
         } else {
-            // (an exit status outside sysexits: 5.3.0)
-            dsn = (64...78).contains(status) ? Self.dsnStatus(status).string : "5.3.0"
+            // giveresponse(): the enhanced code of the exit status's text
+            // ("5.0.0 Service unavailable" for EX_UNAVAILABLE), not the DSN's
+            // markfailure() status; an exit status outside sysexits: 5.3.0
+            dsn = sysexitsText[status].map { String($0.prefix { $0 != " " }) } ?? "5.3.0"
         }
         line += ", dsn=\(dsn)"
         // an SMTP mailer's failure: the peer's reply
@@ -166,5 +177,28 @@ extension Engine {
     func logReturn(id: [UInt8], bounceID: [UInt8], notice: String, text: [UInt8]) {
         guard let sink = logSink, logLevel > 5 else { return }
         sink.log(priority: LOG_INFO, "\(id.string): \(bounceID.string): \(notice): \(text.string)")
+    }
+}
+
+extension Engine {
+    /// An SMTP session accepted recipients into `queue`: the printable
+    /// form of each one's controlling address (getctladdr's, as
+    /// controllingUser walks) noted under its C line name, for the
+    /// ctladdr= of deliveries in this process.
+    func noteSessionControl(_ queue: SendQueue) {
+        for r in queue.entries where r.parent != nil {
+            var q: Recipient? = r
+            while let c = q {
+                if c.state != .expanded, let m = c.address.mailer, m.has("w"), let pw = getpwnam(c.address.user.string) {
+                    sessionControlNames[Array(String(cString: pw.pointee.pw_name).utf8)] = c.printable
+                    break
+                }
+                if c.state == .expanded {
+                    sessionControlNames[c.address.user] = c.printable
+                    break
+                }
+                q = c.parent
+            }
+        }
     }
 }

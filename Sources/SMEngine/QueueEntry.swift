@@ -185,9 +185,11 @@ extension Engine {
         close(dfd)
         // a queue run hands every recipient to recipient() again, as
         // readqf() does (QueueExpand.swift): what was queued unexpanded
-        // is expanded now, and the send queue replaces the qf's list
+        // is expanded now, and the send queue replaces the qf's list (so
+        // does the child of an SMTP session with DeliveryMode b, whose RCPT
+        // only verified them)
         var expansion: QueuedExpansion? = expanded
-        if expansion == nil && how == .queueRun && deliverNow {
+        if expansion == nil && (how == .queueRun || how == .sessionChild) && deliverNow {
             expansion = expandQueuedRecipients(decoded, id: id, verbose: verbose)
         }
         // list owners' envelopes: queued (df linked) before anything is

@@ -7,7 +7,8 @@
 //   message() prints with code 050 reaches the client as "050 " lines
 //   before the command's reply ("050 <pipe>... aliased to ...", EXPN's
 //   "050 list... aliased to ...");
-// - DATA's message is delivered in the session before the 250 is sent:
+// - DATA's message is delivered in the session before the 250 is sent
+//   (so is any session's with DeliveryMode i, VERB or not, silently):
 //   the delivery's -v transcript (Connecting to, Sent, Deferred, an SMTP
 //   mailer's ">>> " commands and the next hop's replies, the bounce's own
 //   delivery) goes to the client line by line as "050 " lines as it is
@@ -137,11 +138,14 @@ extension SMTPServer {
     }
 
     /// DATA accepted a message (and split the owners' envelopes off it)
-    /// in a verbose session: delivered now, before the 250, unless
-    /// recipients were only verified at RCPT (then a queue run of each
-    /// after it, as sendmail's double queueing).
-    func deliverVerbosely() {
-        guard engine.verbose, let a = accepted else { return }
+    /// in a verbose session, or in any session with DeliveryMode i (as
+    /// sendmail's smtp() delivers before its reply): delivered now, after
+    /// the durable commit and before the 250, unless recipients were only
+    /// verified at RCPT (then a queue run of each after it, as sendmail's
+    /// double queueing).
+    func deliverBeforeReply() {
+        let interactive = engine.deliveryMode == UInt8(ascii: "i") && !queueOnly
+        guard engine.verbose || interactive, let a = accepted else { return }
         let ids = [a.id] + acceptedClones.map { $0.id }
         // (not the daemon's background delivery)
         acceptedIDs.removeAll { ids.contains($0) }

@@ -7,14 +7,16 @@
 // setsender and its ESMTP parameters (SIZE, BODY, RET, ENVID, BY), RCPT
 // through parseaddr + recipient() with NOTIFY/ORCPT, VRFY and EXPN, and
 // DATA through Collector and the queue commit (QueueCommit.swift).
-// With DeliveryMode q or d, RCPT checks a recipient without expanding
-// aliases or .forward files (sendmail's EF_VRFYONLY) and the message stays
-// queued; with i or b (the default) RCPT expands them as sendmail does,
-// so the qf holds the expansion.  Under -bs the message accepted at DATA
-// is then delivered after the 250 reply (deliverAccepted: i in this
-// process, before the next command is read, with delivery errors mailed
-// back; b in a forked child); the daemon instead starts a detached queue
-// run of each accepted message (acceptedIDs).  Lists with an owner-
+// With DeliveryMode q, d or b (the default), RCPT checks a recipient
+// without expanding aliases or .forward files (sendmail's EF_VRFYONLY):
+// with q or d the message stays queued, with b the child (or the daemon's
+// delivery worker) expands them as a queue run does; with i RCPT expands
+// them as sendmail does, so the qf holds the expansion.  With i the message accepted at DATA is
+// delivered in the session after the durable commit and before the 250
+// reply, as sendmail does (deliverBeforeReply, SMTPServer+Verb.swift;
+// delivery errors mailed back); with b, under -bs, after the 250 in a
+// forked child (deliverAccepted), and the daemon hands each accepted
+// message to a delivery worker (acceptedIDs).  Lists with an owner-
 // alias expanded at RCPT make the message split at DATA (OwnerSplit.swift):
 // the owners' envelopes are queued first and delivered after it.
 // Promises: 250 after DATA is sent only once the qf is durably in place;
@@ -155,11 +157,12 @@ public final class SMTPServer {
         let j = engine.rewriter.macros[Int(UInt8(ascii: "j"))] ?? []
         session = SMTPServerSession(hostName: j, version: sendmailVersion)
         engine.rewriter.quietNotices = !engine.verbose
-        // queue-only and defer modes check recipients without expanding
-        // aliases and .forward files (EF_VRFYONLY); background and
-        // interactive delivery expand them at RCPT, as sendmail does
+        // queue-only, defer and background modes check recipients without
+        // expanding aliases and .forward files (EF_VRFYONLY; with b the
+        // delivering child or worker expands them, as a queue run);
+        // interactive delivery expands them at RCPT, as sendmail does
         let mode = engine.deliveryMode
-        queueOnly = mode != UInt8(ascii: "i") && mode != UInt8(ascii: "b")
+        queueOnly = mode != UInt8(ascii: "i")
         engine.verifyOnly = queueOnly
         if let c = connection {
             setConnectionMacros(c)
@@ -280,7 +283,8 @@ public final class SMTPServer {
             return (SMTPReply(354, nil, "End data with <CR><LF>.<CR><LF>").encoded, false)
         case .message(let text):
             let reply = message(text)
-            deliverVerbosely()
+            // (VERB or DeliveryMode i: delivered before the 250)
+            deliverBeforeReply()
             return (reply, false)
         case .etrn(let arg): return (etrn(arg), false)
         case .help(let topic): return (help(topic), false)
@@ -630,6 +634,7 @@ public final class SMTPServer {
                 if rcptParams[ObjectIdentifier(q)] == nil { rcptParams[ObjectIdentifier(q)] = (notify, orcpt) }
                 session.recipientAccepted()
                 noteRecipientForVerb()
+                engine.noteSessionControl(queue)
                 acceptedCount += 1
                 setMacro("{nrcpts}", Array(String(engine.countedRecipients(queue) + verifiedCount).utf8))
                 let queued = q.state == .queueUp ? " (will queue)" : ""
@@ -665,7 +670,11 @@ public final class SMTPServer {
         if !errs.isEmpty { return lines(errs) }
         let j = macro("j")
         var out: [[UInt8]] = []
+        // VRFY: 252 (cannot verify) for an address whose mailer lacks
+        // F=q, line by line as sendmail's printvrfyaddr(); EXPN: 250
+        var codes: [Int] = []
         for r in vq.entries where r.state.isSendable {
+            codes.append(!expand && !(r.address.mailer?.has("q") ?? false) ? 252 : 250)
             // the user part, qualified (with $j for a local user, else with
             // the host) unless it already names a domain
             var addr = r.address.user
@@ -673,7 +682,9 @@ public final class SMTPServer {
             } else if r.address.mailer?.has("l") ?? false { addr += [UInt8(ascii: "@")] + j }
             else if let h = r.address.host { addr += [UInt8(ascii: "@")] + h }
             var text = [UInt8(ascii: "<")] + addr + [UInt8(ascii: ">")]
-            if r.address.mailer?.has("w") ?? false, let pw = getpwnam(r.address.user.string) {
+            // (the full name of a user recipient() looked up: not of an
+            // alias VRFY only verified)
+            if r.state != .verified, r.address.mailer?.has("w") ?? false, let pw = getpwnam(r.address.user.string) {
                 let gecos = String(cString: pw.pointee.pw_gecos)
                 let full = gecos.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
                 if !full.isEmpty { text = Array(full.utf8) + [0x20] + text }
@@ -681,9 +692,13 @@ public final class SMTPServer {
             out.append(text)
         }
         if out.isEmpty { return SMTPReply(550, "5.1.1", "\(arg.string)... User unknown").encoded }
-        // VRFY of an address that is not delivered here: 252 (cannot verify)
-        let local = vq.entries.filter { $0.state.isSendable }.allSatisfy { $0.address.mailer?.has("l") ?? false }
-        return SMTPReply(code: !expand && !local ? 252 : 250, enhanced: "2.1.5", lines: out).encoded
+        var reply: [UInt8] = []
+        for (i, line) in out.enumerated() {
+            var one = SMTPReply(code: codes[i], enhanced: "2.1.5", lines: [line]).encoded
+            if i < out.count - 1 { one[3] = UInt8(ascii: "-") }
+            reply += one
+        }
+        return reply
     }
 
     /// DATA's text: collect, headers, qf, durable commit.
@@ -843,6 +858,10 @@ public final class SMTPServer {
             e.leadingTranscript = []
             errors = e
         }
+        // (b: the child expands what RCPT only verified, as a queue run)
+        let verify = engine.verifyOnly
+        engine.verifyOnly = false
+        defer { engine.verifyOnly = verify }
         engine.deliverSubmitted(id: acceptedQueued ? a.id : nil, qdir: a.qdir,
                                 unbound: engine.deliveryMode == UInt8(ascii: "b") ? [] : a.unbound,
                                 inSession: true, submissionErrors: errors, clones: acceptedClones)

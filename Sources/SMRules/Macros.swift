@@ -49,6 +49,25 @@ public final class MacroNames: @unchecked Sendable {
         for n in ["deliveryMode", "load_avg", "daemon_flags"] { _ = id(forLongName: Array(n.utf8)) }
     }
 
+    /// sendmail's argument loop names {dsn_notify}, {dsn_ret} and
+    /// {dsn_envid} (-N, -R, -V) before it names daemon_flags: given those
+    /// options, `longNames` take the ids from daemon_flags's on and
+    /// daemon_flags the next one (so the cf's names start later too).
+    /// Only before anything else has been named.
+    public func nameBeforeDaemonFlags(_ longNames: [[UInt8]]) {
+        let daemonFlags = Array("daemon_flags".utf8)
+        let moved: Bool = locked {
+            guard !longNames.isEmpty, let df = ids[daemonFlags], df == next - 1 else { return false }
+            ids[daemonFlags] = nil
+            names[df] = nil
+            next = df
+            return true
+        }
+        guard moved else { return }
+        for n in longNames { _ = id(forLongName: n) }
+        _ = id(forLongName: daemonFlags)
+    }
+
     /// The id of a long name, allocating one if new.  Nil when exhausted.
     public func id(forLongName name: [UInt8]) -> Int? {
         locked {

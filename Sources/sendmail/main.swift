@@ -74,6 +74,8 @@ start.configGivenOnCommandLine = cl.configFile != nil
 start.testMode = cl.mode == .test
 start.commandLineOptions = cl.options
 start.commandLineMacros = cl.macros
+start.argumentMacroNames = [(cl.notify, "dsn_notify"), (cl.ret, "dsn_ret"), (cl.envid, "dsn_envid")]
+    .compactMap { $0.0 == nil ? nil : Array($0.1.utf8) }
 start.noAlias = cl.noAlias
 start.inheritedDescriptors = inheritedDescriptors
 start.realUID = getuid()

@@ -188,6 +188,11 @@ struct LogTests {
         ("odb-failures", ["-odb", "-f", "root", "c@nouser", "a@tempfail", "root"], false),
         ("odq-unknown", ["-odq", "-f", "root", "nosuchuser", "root"], false),
         ("odq-all-unknown", ["-odq", "-f", "s@okhost", "nosuchuser"], false),
+        // EX_UNAVAILABLE, EX_SOFTWARE, EX_DATAERR, EX_CONFIG: dsn= is the
+        // exit status text's code (5.0.0, 5.3.0, 5.6.0, 5.3.5), not the
+        // DSN's 5.5.0/5.5.2; at submission and in a run
+        ("odi-unavailable", ["-odi", "-f", "root", "c@unavail", "d@software", "a@code65", "b@code78", "root"], false),
+        ("queue-run-unavailable", ["-f", "root", "c@unavail", "d@software"], true),
         // a return receipt, a postmaster notice (from <>), a double bounce
         // (its sender refused: "return to sender")
         ("odi-receipt", ["-odi", "-N", "success", "-f", "bin", "root"], false),
@@ -201,6 +206,38 @@ struct LogTests {
     @Test("delivery lines (submission and queue run): to=, ctladdr=, xdelay=, mailer=, pri=, relay=, dsn=, stat=, DSN:",
           arguments: LogTests.deliveryCases)
     func deliveryLines(_ tag: String, _ arguments: [String], _ queueRun: Bool) throws {
+        let lines = try Self.deliveryLogs(tag, arguments, queueRun)
+        let real = Self.normaliseIDs(lines.real), ours = Self.normaliseIDs(lines.ours)
+        #expect(real.contains { $0.contains(", stat=") && !$0.contains("stat=queued") },
+                "the real sendmail logged no delivery: \(real)")
+        #expect(ours == real)
+    }
+
+    /// A bounce's priority (pri= of its delivery, P of its qf) is the
+    /// original's size as sendmail holds it (as received, or re-read from
+    /// the queue: the df and the qf's header lines) plus 1024 plus
+    /// RecipientFactor: compared unnormalised.
+    @Test("a bounce's own pri= (at submission and in a queue run)", arguments: [
+        ("bounce-pri-odi", ["-odi", "-oem", "-f", "root", "c@nouser", "root"], false),
+        ("bounce-pri-run", ["-f", "root", "c@nouser", "d@unavail"], true),
+    ])
+    func bouncePriority(_ tag: String, _ arguments: [String], _ queueRun: Bool) throws {
+        let lines = try Self.deliveryLogs(tag, arguments, queueRun)
+        func shown(_ l: [String]) -> [String] {
+            l.map { Self.normalise($0, id: nil) }.filter { $0.contains("pri=") }.map {
+                $0.replacingOccurrences(of: #"[0-9A-Za-z]{8}[0-9]{6,}"#, with: "QID", options: .regularExpression)
+            }
+        }
+        let real = shown(lines.real), ours = shown(lines.ours)
+        // (the bounce's delivery: a to= line without ctladdr=, sent)
+        #expect(lines.real.contains { $0.contains(": DSN: ") }
+                    && real.contains { $0.contains("mailer=local") && !$0.contains("ctladdr=") && $0.contains("stat=Sent") },
+                "the oracle's bounce was not delivered: \(lines.real)")
+        #expect(ours == real)
+    }
+
+    /// Runs one delivery case with each binary; the raw syslog lines.
+    static func deliveryLogs(_ tag: String, _ arguments: [String], _ queueRun: Bool) throws -> (real: [String], ours: [String]) {
         Self.ensureDevLog()
         let (cf, dir) = try SubmitDeliveryTests.prepare("log-\(tag)")
         let d = dir.path
@@ -234,11 +271,8 @@ struct LogTests {
             if arguments.contains("-odb") {
                 #expect(SubmitDeliveryTests.waitForBackground(d), "\(who): the background delivery did not finish")
             }
-            lines[who] = Self.normaliseIDs(collector.drain())
+            lines[who] = collector.drain()
         }
-        let real = lines["real"] ?? [], ours = lines["ours"] ?? []
-        #expect(real.contains { $0.contains(", stat=") && !$0.contains("stat=queued") },
-                "the real sendmail logged no delivery: \(real)")
-        #expect(ours == real)
+        return (lines["real"] ?? [], lines["ours"] ?? [])
     }
 }

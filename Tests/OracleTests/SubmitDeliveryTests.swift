@@ -273,7 +273,7 @@ struct SubmitDeliveryTests {
 
         """
 
-    @Test("-bs: RCPT expands aliases and DATA's message is delivered after the 250", arguments: ["-odi", "-odb", "-odq"])
+    @Test("-bs: RCPT expands aliases; DATA's message delivered before its 250 (-odi), after it (-odb), or queued", arguments: ["-odi", "-odb", "-odq"])
     func smtpSession(_ mode: String) throws {
         let (cf, dir) = try Self.prepareSMTP("subdel-smtp\(mode)")
         let d = dir.path
@@ -314,5 +314,65 @@ struct SubmitDeliveryTests {
         let (real, ours) = (snapshots[0], snapshots[1])
         ours.expectSame(as: real, stdout: false)
         #expect(real.files.keys.contains { $0.hasPrefix("out/") } == (mode != "-odq"))
+    }
+
+    /// With DeliveryMode b, sendmail's RCPT only verifies (EF_VRFYONLY):
+    /// an alias whose member is unknown is accepted, and the child that
+    /// delivers expands it (its User unknown mailed back, "expanded from:");
+    /// in the daemon too (ours: the delivery worker, as a queue run).
+    @Test("-odb: RCPT does not expand aliases, the delivering child does", arguments: ["-bs", "-bD"])
+    func backgroundRcptVerifiesOnly(_ mode: String) throws {
+        // (lowercase: the scratch path is in the pipe alias, see the README)
+        let name = "odb-verify-\(mode == "-bD" ? "daemon" : "session")"
+        let (cf, dir) = try Self.prepareSMTP("subdel-\(name)")
+        // (an alias with an unknown member, for this case only)
+        let aliases = dir.appendingPathComponent("aliases")
+        let text = try String(contentsOf: aliases, encoding: .isoLatin1) + "badlist: nosuchuser\n"
+        try text.write(to: aliases, atomically: true, encoding: .isoLatin1)
+        var bi = SandboxOptions()
+        bi.modeFlag = "-bi"
+        _ = try Sandbox.run(binary: OracleEnvironment.oraclePath, cf: cf, input: [], options: bi,
+                            runDir: Workspace.shared.runs, tag: "\(name).newaliases")
+        var script = """
+            EHLO client.example
+            MAIL From:<root>
+            RCPT To:<badlist>
+            RCPT To:<list>
+            RCPT To:<pipe>
+            DATA
+            Subject: background
+
+            hello
+            .
+            QUIT
+
+            """
+        var options: SandboxOptions
+        if mode == "-bD" {
+            options = VerbTests().daemonOptions(dir)
+            script = "#CONNECT 2525 127.0.0.1 40004\n" + script + "#SLEEP 2\n"
+        } else {
+            options = SandboxOptions()
+            options.modeFlag = "-bs"
+            options.launcher = [SMTPSessionTests.python, SMTPSessionTests.driver]
+            options.extraArguments = ["-OAuthMechanisms=EXTERNAL", "-OLogLevel=9"]
+        }
+        options.extraArguments += ["-odb"]
+        let c = VerbTests.Case(name: name, script: script, expects: ["250 2.1.5 <badlist>... Recipient ok"], background: true)
+        let both = try VerbTests().runBoth(name, cf: cf, dir: dir, script: script, options: options, background: true)
+        var real = both.real
+        let ours = both.ours
+        if mode == "-bD" {
+            // (known: sendmail's child of the session names the client in
+            // the bounce's Received-From-MTA; our delivery worker, a queue
+            // run, does not)
+            for (k, v) in real.snapshot.files {
+                real.snapshot.files[k] = v.replacingOccurrences(of: "Received-From-MTA: dns; localhost\n", with: "")
+            }
+        }
+        VerbTests().expectSame(c, real, ours)
+        let log = real.log.joined(separator: "\n")
+        #expect(log.contains("to=nosuchuser, ctladdr=<badlist>") && log.contains("DSN: User unknown"),
+                "\(name): the oracle's child did not expand the alias:\n\(log)")
     }
 }

@@ -13,9 +13,7 @@
 // (LogTests.normaliseIDs), every mailer call, mailbox, ~/dead.letter and
 // the queue left (SubmitDeliveryTests.collect), the -X traffic log (pids
 // and dates normalised), and what the next hops received.  Known differences, normalised where they show and listed in
-// the README: the ctladdr= of a *file* delivery at submission in a session
-// (sendmail shows the RCPT address with its brackets; so without VERB),
-// and, for a transaction whose recipients were only verified before VERB
+// the README: for a transaction whose recipients were only verified before VERB
 // (sendmail's double queueing, delivered by its forked child, ours by a
 // background queue run), the pri= and ctladdr= of that delivery's lines.
 // Fails (never skips) when root, python3 or another prerequisite is missing.
@@ -204,15 +202,11 @@ struct VerbTests {
         return (outcomes[0], outcomes[1])
     }
 
-    /// The log lines as compared: a *file* delivery's ctladdr= dropped
-    /// (known, also without VERB); with `doubleQueue`, the to= lines
+    /// The log lines as compared: with `doubleQueue`, the to= lines
     /// of the background delivery reduced to to=, mailer=, dsn=, stat=.
     static func comparable(_ lines: [String], doubleQueue: Bool = false) -> [String] {
         lines.map { line in
             var s = line
-            if s.contains("mailer=*file*") {
-                s = s.replacingOccurrences(of: #", ctladdr=[^,]*"#, with: "", options: .regularExpression)
-            }
             if doubleQueue, s.contains(": to=") {
                 s = s.replacingOccurrences(of: #", (ctladdr|pri)=[^,]*"#, with: "", options: .regularExpression)
             }
@@ -354,5 +348,80 @@ struct VerbTests {
         let (real, ours) = try runBoth(c.name, cf: cf, dir: dir, script: c.script, options: options, sinkLog: sinkLog)
         expectSame(c, real, ours, sink: true)
         #expect(real.sink.contains("== connect 127.0.0.3"), "no next hop reached by the oracle:\n\(real.sink)")
+    }
+
+    // Without VERB, DeliveryMode i delivers in the session too, before
+    // DATA's 250 (sendmail's smtp() calls sendall() first); with it: VRFY's
+    // 252 for the deliver cf's local mailer (no F=q) and no full name for an
+    // alias (the password entry of the user "list" is not looked up), $f
+    // through ruleset 3 (`root`, not MAIL's `<root>`, in local2's argv), the
+    // ctladdr= of a *file* delivery as RCPT gave it (`<file>`), and in the -X
+    // log the file mailer's lines and the bounce's body as written to its df.
+    static let interactiveScript = """
+        EHLO client.example
+        VRFY list
+        VRFY root
+        VRFY <file>
+        VRFY x@local2
+        MAIL From:<root>
+        RCPT To:<root>
+        RCPT To:<pipe>
+        RCPT To:<x@local2>
+        RCPT To:<file>
+        RCPT To:<c@nouser>
+        DATA
+        Subject: interactive
+
+        hello
+        .
+        MAIL From:<bin>
+        RCPT To:<list>
+        DATA
+        Subject: second
+
+        hi
+        .
+        QUIT
+
+        """
+
+    @Test("-odi without VERB: delivered in the session before DATA's 250; VRFY, $f, ctladdr=, -X as sendmail's",
+          arguments: ["-bs", "-bD"])
+    func interactiveWithoutVerb(_ mode: String) throws {
+        try requirePrerequisites()
+        let name = "odi\(mode)"
+        let (cf, dir) = try SubmitDeliveryTests.prepareSMTP("verb-\(name)")
+        var options: SandboxOptions
+        var script = Self.interactiveScript
+        if mode == "-bD" {
+            options = daemonOptions(dir)
+            script = "#CONNECT 2525 127.0.0.1 40003\n" + script
+            options.extraArguments += ["-odi"]
+        } else {
+            options = SandboxOptions()
+            options.modeFlag = "-bs"
+            options.launcher = [SMTPSessionTests.python, SMTPSessionTests.driver]
+            options.extraArguments = ["-odi", "-X", dir.path + "/home/traffic.log", "-OAuthMechanisms=EXTERNAL", "-OLogLevel=9"]
+        }
+        let c = Case(name: name, script: script, expects: ["252 2.1.5 <list@vm.example.test>", "252 2.1.5 root <root@vm.example.test>"])
+        let (real, ours) = try runBoth(name, cf: cf, dir: dir, script: script, options: options)
+        expectSame(c, real, ours)
+        let log = real.log.joined(separator: "\n")
+        #expect(log.contains("mailer=*file*") && log.contains("ctladdr=<file> (8/0)"), "\(name): the oracle's log:\n\(log)")
+        // (the first message's deliveries, its bounce's included, are logged
+        // before the second message is received)
+        let second = real.log.firstIndex { $0.contains("from=<bin") } ?? 0
+        #expect(real.log.lastIndex { $0.contains("stat=User unknown") }.map { $0 < second } == true,
+                "\(name): the oracle delivered after the session went on:\n\(log)")
+        let argv = real.snapshot.files.filter { $0.key.hasSuffix(".info") && $0.value.contains("[-x]") }.map(\.value)
+        #expect(argv.count == 1 && argv[0].contains("[-x]\n[root]\n[x]"), "\(name): the oracle's local2 call: \(argv)")
+        if mode == "-bs" {
+            let traffic = real.snapshot.files["home/traffic.log"] ?? ""
+            let exec = traffic.range(of: "=== EXEC dump-mailer.sh -f root root"), accepted = traffic.range(of: ">>> 250 2.0.0")
+            #expect(exec != nil && accepted != nil && exec!.lowerBound < accepted!.lowerBound,
+                    "\(name): the oracle's traffic log does not deliver before the 250:\n\(traffic)")
+            #expect(traffic.contains(">>> This is a MIME-encapsulated message") && traffic.contains(">>> X-Local: /"),
+                    "\(name): the oracle's traffic log lacks the bounce's body or the file's lines:\n\(traffic)")
+        }
     }
 }
