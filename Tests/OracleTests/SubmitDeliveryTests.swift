@@ -322,7 +322,6 @@ struct SubmitDeliveryTests {
     /// in the daemon too (ours: the delivery worker, as a queue run).
     @Test("-odb: RCPT does not expand aliases, the delivering child does", arguments: ["-bs", "-bD"])
     func backgroundRcptVerifiesOnly(_ mode: String) throws {
-        // (lowercase: the scratch path is in the pipe alias, see the README)
         let name = "odb-verify-\(mode == "-bD" ? "daemon" : "session")"
         let (cf, dir) = try Self.prepareSMTP("subdel-\(name)")
         // (an alias with an unknown member, for this case only)
