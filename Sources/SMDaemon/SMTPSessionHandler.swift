@@ -86,6 +86,7 @@ final class SMTPSessionHandler: ChannelInboundHandler {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let daemon = self.daemon, port = self.port
         let loop = context.eventLoop
+        let weakBound = NIOLoopBound(WeakSessionReference(handler: self, context: context), eventLoop: loop)
         daemon.pool.runIfActive(eventLoop: context.eventLoop) { () -> Handoff<(SMTPServer, [UInt8], Bool)> in
             let info = ClientResolver.connectionInfo(remote: remote, local: local, port: port,
                                                      compressedIPv6: daemon.compressedIPv6,
@@ -93,11 +94,12 @@ final class SMTPSessionHandler: ChannelInboundHandler {
             let server = daemon.makeSession(info)
             // a verbose session's (VERB) 050 lines, written as the command
             // running on the pool makes them: queued on the loop before
-            // that command's reply
+            // that command's reply (the handler and context held weakly:
+            // the handler holds the session, which holds this closure)
             server.verboseOutput = { bytes in
                 loop.execute {
-                    let (handler, context) = loopBound.value
-                    guard !handler.closing else { return }
+                    guard let handler = weakBound.value.handler, let context = weakBound.value.context,
+                          !handler.closing else { return }
                     context.writeAndFlush(handler.wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
                 }
             }
@@ -348,4 +350,11 @@ final class SMTPSessionHandler: ChannelInboundHandler {
         if pending.isEmpty { context.flush() }
         processNext(context: context)
     }
+}
+
+/// The session handler and its context, not kept alive by whoever holds
+/// this (the session's own callbacks: a strong reference would be a cycle).
+struct WeakSessionReference {
+    weak var handler: SMTPSessionHandler?
+    weak var context: ChannelHandlerContext?
 }
