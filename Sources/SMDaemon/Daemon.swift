@@ -11,7 +11,10 @@
 // - SIGTERM/SIGINT: stop accepting, let every session finish the command
 //   it is running (a commit is never cut), close them, exit 0;
 // - SIGHUP: load the cf again into a new prototype for new connections
-//   (live sessions keep theirs; the listeners stay as they are);
+//   (live sessions keep theirs; the listeners stay as they are), with a
+//   new pool of map sets (MapSetPool.swift: the sessions take their map
+//   sets from the pool of their configuration, not reopening the map
+//   files and the service switch at each connection);
 // - each accepted message is delivered in the background as DeliveryMode
 //   says (nothing for queue-only and defer modes) by a small pool of
 //   delivery workers (`DeliveryWorkers` below): copies of our own binary
@@ -66,6 +69,9 @@ public final class Daemon: @unchecked Sendable {
     let lock = NIOLock()
     /// Guarded by `lock`.
     var prototype: Engine
+    /// The map sets the sessions over `prototype` share (MapSetPool.swift).
+    /// Guarded by `lock`.
+    var mapPool: MapSetPool
     /// STARTTLS's context from the prototype's configuration (DaemonTLS.swift).
     var tls: TLSServerContext?
     var currentTLS: TLSServerContext? { lock.withLock { tls } }
@@ -110,6 +116,7 @@ public final class Daemon: @unchecked Sendable {
                                              groupIntervals: prototype.queueGroupIntervals())
         }
         self.prototype = prototype
+        mapPool = MapSetPool(prototype: prototype)
         self.ports = ports
         self.arguments = arguments
         self.startOptions = startOptions
@@ -304,10 +311,12 @@ public final class Daemon: @unchecked Sendable {
     /// Makes each session's content filter (none: NoFilter).
     public var makeFilter: (@Sendable (ConnectionInfo) -> SMTPStageFilter)? = nil
 
-    /// A session over a fresh engine from the current prototype.
-    func makeSession(_ info: ConnectionInfo) -> SMTPServer {
-        let (proto, t) = lock.withLock { (prototype, tls) }
-        let engine = Engine(prototype: proto, out: OutputBuffer())
+    /// A session over a fresh engine from the current prototype, with a
+    /// map set from the prototype's pool (given back when the lease goes).
+    func makeSession(_ info: ConnectionInfo) -> (SMTPServer, MapSetLease) {
+        let (proto, t, pool) = lock.withLock { (prototype, tls, mapPool) }
+        let lease = pool.checkOut()
+        let engine = Engine(prototype: proto, out: OutputBuffer(), maps: lease.maps)
         let server = SMTPServer(engine: engine, connection: info)
         server.tls.offered = t != nil
         server.startQueueRun = { [self] selections in self.startRun(selections) }
@@ -318,7 +327,7 @@ public final class Daemon: @unchecked Sendable {
                 engine.assignQueueID(qdir, now: t, pid: Int(getpid()), generator: &self.idGenerator)
             }
         }
-        return server
+        return (server, lease)
     }
 
     // MARK: background delivery
@@ -469,13 +478,16 @@ public final class Daemon: @unchecked Sendable {
         let t = Self.tlsContext(e) { self.log(LOG_WARNING, $0) }
         // new deliveries go to new workers, which read the new cf; the old
         // ones deliver what they already have, then see the pipe's end
-        let old: DeliveryWorkers? = lock.withLock {
-            prototype = e; tls = t
+        let newPool = MapSetPool(prototype: e)
+        let (old, oldPool): (DeliveryWorkers?, MapSetPool) = lock.withLock {
+            let oldPool = mapPool
+            prototype = e; tls = t; mapPool = newPool
             defer { workers = nil }
             if let w = workers { retiredWorkers.formUnion(w.pids) }
-            return workers
+            return (workers, oldPool)
         }
         old?.close()
+        oldPool.retire()
         if e.intOption("LogLevel", 9) > 3 { log(LOG_INFO, "NOQUEUE: configuration reloaded (SIGHUP)") }
     }
 

@@ -28,6 +28,12 @@
 // sendmail's treatment (SMTPServer.readTimeout) and is disconnected; a
 // TLS handshake not done within Timeout.starttls is logged as sendmail
 // logs it (SMTPServer.tlsHandshakeTimedOut) and the connection closed.
+// The session's engine uses a map set from the daemon's pool
+// (MapSetPool.swift), taken when the session opens; once the connection
+// is gone and no command of the session runs or will run (its loss
+// reported), the handler lets go of the session and of the set, which
+// goes back to the pool (and the session's memory is freed: the session
+// refers to the handler through its verbose output).
 // Promises: the event loop never waits for disk or DNS; the SMTPServer
 // is touched by one thread at a time (the pool while `busy`, else the loop).
 
@@ -53,9 +59,25 @@ final class SMTPSessionHandler: ChannelInboundHandler {
     let daemon: Daemon
     let port: DaemonPort
     var server: Handoff<SMTPServer>? = nil
+    /// The session's map set, given back to the pool when this goes.
+    var lease: MapSetLease? = nil
     var pending = CircularBuffer<SMTPLine>()
     /// A command is running on the pool (or the session is opening).
-    var busy = true
+    var busy = true {
+        didSet { if !busy { sessionMayEnd() } }
+    }
+    /// channelInactive has been seen.
+    var inactive = false
+    /// The session was told of the connection's loss (reportLoss).
+    var lossReported = false
+
+    /// Lets go of the session and its map set once the connection is gone
+    /// and nothing of the session is running or still to run.
+    func sessionMayEnd() {
+        guard inactive, !busy, !lost || lossReported else { return }
+        server = nil
+        lease = nil
+    }
     var closing = false
     var shutdownRequested = false
     /// The daemon admitted the connection (its session is opening or open).
@@ -87,11 +109,11 @@ final class SMTPSessionHandler: ChannelInboundHandler {
         let daemon = self.daemon, port = self.port
         let loop = context.eventLoop
         let weakBound = NIOLoopBound(WeakSessionReference(handler: self, context: context), eventLoop: loop)
-        daemon.pool.runIfActive(eventLoop: context.eventLoop) { () -> Handoff<(SMTPServer, [UInt8], Bool)> in
+        daemon.pool.runIfActive(eventLoop: context.eventLoop) { () -> Handoff<(SMTPServer, [UInt8], Bool, MapSetLease)> in
             let info = ClientResolver.connectionInfo(remote: remote, local: local, port: port,
                                                      compressedIPv6: daemon.compressedIPv6,
                                                      identTimeout: daemon.identTimeout)
-            let server = daemon.makeSession(info)
+            let (server, lease) = daemon.makeSession(info)
             // a verbose session's (VERB) 050 lines, written as the command
             // running on the pool makes them: queued on the loop before
             // that command's reply (the handler and context held weakly:
@@ -104,15 +126,16 @@ final class SMTPSessionHandler: ChannelInboundHandler {
                 }
             }
             let (reply, close) = server.open()
-            return Handoff((server, reply, close))
+            return Handoff((server, reply, close, lease))
         }.whenComplete { result in
             let (handler, context) = loopBound.value
             switch result {
             case .failure:
                 context.close(promise: nil)
             case .success(let h):
-                let (server, reply, close) = h.value
+                let (server, reply, close, lease) = h.value
                 handler.server = Handoff(server)
+                handler.lease = lease
                 if !close && server.greetPause > 0 && !handler.lost && !handler.shutdownRequested {
                     handler.pauseGreeting(context: context, reply: reply, millis: server.greetPause)
                     return
@@ -215,15 +238,21 @@ final class SMTPSessionHandler: ChannelInboundHandler {
             if heldGreeting != nil { greetNow(context: context) }
             else if !busy { reportLoss(context: context) }
         }
+        inactive = true
+        sessionMayEnd()
         context.fireChannelInactive()
     }
 
     var lost = false
 
     func reportLoss(context: ChannelHandlerContext) {
-        guard let box = server else { return }
+        guard let box = server, !lossReported else { return }
         busy = true
-        daemon.pool.runIfActive(eventLoop: context.eventLoop) { box.value.connectionLost() }.whenComplete { _ in }
+        lossReported = true
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        daemon.pool.runIfActive(eventLoop: context.eventLoop) { box.value.connectionLost() }.whenComplete { _ in
+            loopBound.value.busy = false
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

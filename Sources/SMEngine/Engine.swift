@@ -10,7 +10,8 @@
 // shares the prototype's parsed Configuration (read only after loading:
 // rulesets, classes, mailers, options) and gives the copy its own macro
 // table, map set (maps reopen lazily; a delivery worker passes one that
-// its messages share one after another), alias cache and error state, so
+// its messages share one after another, the daemon one from its pool that
+// its sessions share one after another), alias cache and error state, so
 // sessions on different threads never share mutable state.
 
 import Glibc
@@ -137,7 +138,8 @@ public final class Engine: CfReporter {
     /// A fresh engine over a loaded prototype's configuration (see the
     /// file comment); `out` receives what the copy prints.  `maps`: a map
     /// set to use instead of a new one (a delivery worker's, used by its
-    /// messages one after another as a queue run's engine uses its maps).
+    /// messages one after another as a queue run's engine uses its maps;
+    /// a daemon session's, from the daemon's pool).
     public init(prototype p: Engine, out: OutputBuffer, maps shared: MapSet? = nil) {
         options = p.options
         self.out = out

@@ -49,7 +49,7 @@ extension Engine {
 
     /// How long a worker without work keeps its sessions open:
     /// ConnectionCacheTimeout (default 5m), at most 10 s.
-    var workerIdleSeconds: Int {
+    public var workerIdleSeconds: Int {
         let t = config.options["ConnectionCacheTimeout"].map { Engine.seconds($0) } ?? 300
         return max(0, min(t, 10))
     }

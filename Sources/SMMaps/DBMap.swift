@@ -5,7 +5,9 @@
 // trailing-NUL convention is adaptive as in map.c (try without, then with
 // the NUL, and stick to whichever form answered first) unless -N or -O
 // fixes it.  Promises: sendmail's open errors ("hash map \"m\": missing
-// map file F.db"), and a reopen when the file's mtime changes.
+// map file F.db"), and a reopen when the file changes (its inode, size or
+// mtime to the nanosecond: a map set kept across SMTP sessions sees a
+// makemap done within the second it opened the file).
 import SMRules
 import Glibc
 import SMBase
@@ -14,7 +16,7 @@ final class DBMapBackend: MapBackend {
     let kind: BerkeleyDB.Kind
     var db: BerkeleyDB?
     var path = ""
-    var mtime: Int = 0
+    var version: FileVersion? = nil
     var tryWithout = true
     var tryWith = true
     /// implicit maps stay quiet about open failures.
@@ -52,23 +54,25 @@ final class DBMapBackend: MapBackend {
             }
             return false
         }
-        mtime = Self.mtime(path)
+        version = FileVersion(path)
         return true
     }
 
-    static func mtime(_ path: String) -> Int {
-        var st = stat()
-        return stat(path, &st) == 0 ? Int(st.st_mtim.tv_sec) : 0
-    }
+    /// The file is still the one opened (see MapSet.isCurrent).
+    var isCurrent: Bool { version != nil && FileVersion(path) == version }
 
     func lookup(_ map: SendmailMap, key: [UInt8], av: [[UInt8]], context: MapContext?) -> MapAnswer {
         var k = Array(key.prefix(256))
         if let z = k.firstIndex(of: 0) { k.removeSubrange(z...) }
         k = map.foldedKey(k)
-        if Self.mtime(path) > mtime {
-            db?.close()
+        // (a file gone meanwhile: the open handle still answers)
+        if let now = FileVersion(path), now != version {
+            _ = db?.close()
             db = try? BerkeleyDB(path: path, kind: kind, readOnly: true)
-            mtime = Self.mtime(path)
+            version = now
+            // (the NUL convention is learned again, as after an open)
+            tryWithout = map.spec.tryWithoutNull
+            tryWith = map.spec.tryWithNull
             if db == nil {
                 map.report("Cannot reopen DB database \(map.spec.file?.string ?? "")")
                 return MapAnswer(nil, 75)
@@ -107,5 +111,19 @@ final class ImplicitMapBackend: MapBackend {
 
     func lookup(_ map: SendmailMap, key: [UInt8], av: [[UInt8]], context: MapContext?) -> MapAnswer {
         usingHash ? hash.lookup(map, key: key, av: av, context: context) : MapAnswer(nil, 0)
+    }
+
+    var isCurrent: Bool { !usingHash || hash.isCurrent }
+}
+
+/// What identifies one version of a file: a rebuilt or rewritten file
+/// differs in at least one of these (nil: the file cannot be stat'ed).
+struct FileVersion: Equatable {
+    var dev: UInt64, ino: UInt64, size: Int64, sec: Int, nsec: Int
+    init?(_ path: String) {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        dev = UInt64(st.st_dev); ino = UInt64(st.st_ino); size = Int64(st.st_size)
+        sec = st.st_mtim.tv_sec; nsec = st.st_mtim.tv_nsec
     }
 }

@@ -7,6 +7,8 @@
 // `diagnostics` with sendmail's wording and the K line's file and line
 // (an unknown class gives "readcf: map X: class Y not available" and no
 // map); maps open lazily on first use, as sendmail's openmap does.
+// `isCurrent` says whether a used set may serve someone else (the daemon's
+// pool of sets, SMDaemon/MapSetPool.swift).
 import SMBase
 import SMRules
 
@@ -22,6 +24,10 @@ public final class MapSet: MapProvider {
     var nameCanonCache: [[UInt8]: HostMapBackend.Entry] = [:]
     /// Messages produced by lookups that had no context to print them.
     public internal(set) var unprintedMessages: [[UInt8]] = []
+    /// Lookups that answered "try again later" (EX_TEMPFAIL).
+    public internal(set) var tempFailures = 0
+    /// The service switch file as it was read.
+    private let switchVersion: FileVersion?
 
     /// The class names this sendmail knows (conf.c setupmaps, as compiled
     /// into Debian's 8.17: NEWDB, NIS, NISPLUS, LDAP, DNSMAP, SOCKETMAP,
@@ -44,6 +50,7 @@ public final class MapSet: MapProvider {
     public init(declarations: [MapDeclaration], environment: MapEnvironment = MapEnvironment(),
                 builtins: Bool = true) {
         self.environment = environment
+        self.switchVersion = FileVersion(environment.serviceSwitchFile)
         self.serviceSwitch = ServiceSwitch(path: environment.serviceSwitchFile)
         self.hostResolution = HostResolution(environment: environment, serviceSwitch: serviceSwitch)
         for d in declarations { declare(d) }
@@ -137,6 +144,23 @@ public final class MapSet: MapProvider {
             declare(MapDeclaration(name: aliases, className: Array("switch".utf8),
                                    arguments: aliases, file: "", line: 0))
         }
+    }
+
+    /// Whether the set answers as a new set over the same declarations
+    /// would, so that another user (the next SMTP session) may take it:
+    /// `isClean`, and every open map's files and the service switch file
+    /// are unchanged since they were read.  (Maps read their files lazily,
+    /// so a set nobody used is current.)
+    public var isCurrent: Bool {
+        guard isClean, FileVersion(environment.serviceSwitchFile) == switchVersion else { return false }
+        return maps.values.allSatisfy { $0.isFresh(checkingFiles: true) }
+    }
+
+    /// What `isCurrent` checks without looking at files: no lookup failed
+    /// temporarily, no map's open failed (sendmail's bogus map, an optional
+    /// map left closed), no message is waiting.
+    public var isClean: Bool {
+        tempFailures == 0 && unprintedMessages.isEmpty && maps.values.allSatisfy { $0.isFresh(checkingFiles: false) }
     }
 
     // MARK: -bt helpers

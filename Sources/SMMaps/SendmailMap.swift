@@ -29,6 +29,13 @@ protocol MapBackend: AnyObject {
     /// map_lookup.  `av` is sendmail's argument vector: av[0] is the key
     /// as given, av[1...] the `$@` arguments.
     func lookup(_ map: SendmailMap, key: [UInt8], av: [[UInt8]], context: MapContext?) -> MapAnswer
+    /// Whether what the open read is still what the files hold (a class
+    /// that reads its file at every lookup is always current).
+    var isCurrent: Bool { get }
+}
+
+extension MapBackend {
+    var isCurrent: Bool { true }
 }
 
 public final class SendmailMap: RewriteMap {
@@ -77,7 +84,7 @@ public final class SendmailMap: RewriteMap {
         let answer = backend.lookup(self, key: key, av: [key] + arguments, context: context)
         flush(context)
         if let v = answer.value { return (.found(v), answer.status) }
-        if answer.status == 75 { return (.tempFail, 75) }
+        if answer.status == 75 { set.tempFailures += 1; return (.tempFail, 75) }
         return (.notFound, answer.status)
     }
 
@@ -97,6 +104,18 @@ public final class SendmailMap: RewriteMap {
             }
             flush(context)
             return state != .invalid
+        }
+    }
+
+    /// The map is as a fresh open would make it now: not opened yet, or
+    /// open (on files that have not changed since, when `checkingFiles`;
+    /// MapSet.isCurrent).
+    func isFresh(checkingFiles: Bool) -> Bool {
+        switch state {
+        case .unopened: return true
+        case .open: return !checkingFiles || backend.isCurrent
+        case .bogus: return false
+        case .invalid: return !spec.valid   // (an optional map that failed to open may open now)
         }
     }
 

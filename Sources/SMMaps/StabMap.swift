@@ -10,10 +10,14 @@ import SMBase
 
 final class StabMapBackend: MapBackend {
     var table: [[UInt8]: [UInt8]] = [:]
+    var version: FileVersion? = nil
+    var path = ""
 
     func open(_ map: SendmailMap) -> Bool {
         guard let path = map.spec.file, SafeFile.check(path.string, dontBlame: map.set.environment.dontBlame) == 0,
               let data = FileBytes.read(path.string) else { return false }
+        self.path = path.string
+        version = FileVersion(self.path)
         table = Self.parseAliases(data)
         return true
     }
@@ -45,4 +49,7 @@ final class StabMapBackend: MapBackend {
         guard let v = table[key.asciiLowercased] else { return MapAnswer(nil, 0) }
         return MapAnswer(map.result(key: key, value: v, av: av), 0)
     }
+
+    /// (the table was read at open)
+    var isCurrent: Bool { version != nil && FileVersion(path) == version }
 }

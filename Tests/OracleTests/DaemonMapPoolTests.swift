@@ -1,0 +1,117 @@
+// DaemonMapPoolTests.swift — the daemon's sessions share map sets
+// (SMDaemon/MapSetPool.swift) without a user noticing.
+//
+// Promises: on daemon.cf plus a hash access map that check_rcpt consults,
+// (1) differential: sessions one after another, with the real makemap
+// rebuilding access.db between them (well within one second), get the
+// same replies and syslog lines from our daemon as from the real
+// sendmail's (whose sessions are forked children that open the map
+// afresh): an entry added is seen by the next session, an entry removed
+// too; ours alone: a map file missing (its open fails) then built is
+// found by the session after; (2) ours alone: 40 sessions that each opened
+// the map leave the daemon with about as many open descriptors as after
+// the first one (the sessions' map sets are reused or closed, not kept
+// by ended sessions).  Fails (never skips) when a prerequisite is missing.
+
+import Foundation
+import Testing
+
+@Suite("sendmail -bD: sessions share map sets, map changes are seen", .serialized)
+struct DaemonMapPoolTests {
+    let daemon = DaemonTests()
+
+    /// daemon.cf with `Kaccess hash <dir>/access` and a check_rcpt that
+    /// first rejects the recipients the map lists.
+    static func accessCF(_ cf: String, _ dir: URL) throws -> String {
+        let out = dir.appendingPathComponent("daemon-mappool.cf").path
+        var text = try String(contentsOfFile: cf, encoding: .utf8)
+        guard text.contains("\nScheck_rcpt\n") else { throw HarnessError("daemon.cf has no check_rcpt") }
+        text = text.replacingOccurrences(of: "\nScheck_rcpt\n", with: """
+
+            Kaccess hash \(dir.path)/access
+            Scheck_rcpt
+            R<$+>	$: <$1> $| $(access $1 $: OK $)
+            R$* $| REJECT	$#error $@ 5.7.1 $: "550 recipient listed"
+            R$* $| OK	$: $1
+
+            """)
+        try text.write(toFile: out, atomically: true, encoding: .utf8)
+        return out
+    }
+
+    /// A harness line that rebuilds <dir>/access.db from `entries` with
+    /// the real makemap (no entries: the map file is removed).
+    static func rebuild(_ dir: URL, _ entries: [String]) -> String {
+        let db = dir.appendingPathComponent("access").path
+        if entries.isEmpty { return "#RUN rm -f \(db).db" }
+        let text = entries.map { $0 + "\\n" }.joined()
+        return "#RUN printf '\(text)' | \(OracleEnvironment.makemapPath) hash \(db)"
+    }
+
+    static func session(_ recipient: String) -> String {
+        """
+        #CONNECT
+        EHLO client.example
+        MAIL FROM:<sender@client.example>
+        RCPT TO:<\(recipient)>
+        QUIT
+        """
+    }
+
+    @Test("makemap between sessions: an access entry added, then removed, then the map file missing and built again; each next session sees it (as sendmail's)")
+    func makemapBetweenSessions() throws {
+        let (cf0, dir) = try daemon.prepare()
+        let spam = "spam@bad.example", other = "other@listed.example"
+        let script = [
+            Self.rebuild(dir, ["\(other) REJECT"]),
+            Self.session(spam),                       // accepted
+            Self.rebuild(dir, ["\(other) REJECT", "\(spam) REJECT"]),
+            Self.session(spam),                       // rejected: the new entry
+            Self.session(other),                      // rejected
+            Self.rebuild(dir, ["\(other) REJECT"]),
+            Self.session(spam),                       // accepted again
+        ].joined(separator: "\n")
+        try daemon.compare(script, tag: "mappool-makemap", expectMessages: 0, cf: Self.accessCF)
+        // ours alone, what the comparison rests on (the map's answers did
+        // change), and a map file missing for a session, then built again
+        // (the set whose open failed is not used again).  (The session
+        // without the file is not compared: for MAIL, sendmail accepts the
+        // sender after its SYSERR where we answer 451, not the pool's doing.)
+        let more = script + "\n" + [
+            Self.rebuild(dir, []),
+            Self.session(spam),                       // the map file is missing
+            Self.rebuild(dir, ["\(spam) REJECT"]),
+            Self.session(spam),                       // rejected: the map is there again
+            Self.session(other),                      // accepted
+        ].joined(separator: "\n")
+        let (t, _, _) = try daemon.runOurs(more, tag: "mappool-makemap-alone", cf: try Self.accessCF(cf0, dir), dir: dir)
+        let lines = t.split(separator: "\n").map(String.init)
+        var codes = lines.indices.filter { lines[$0].hasPrefix(">>> RCPT TO:") && $0 + 1 < lines.count }
+            .map { String(lines[$0 + 1].dropFirst(4).prefix(3)) }
+        if codes.count == 7 { codes[4] = "any" }
+        #expect(codes == ["250", "550", "550", "250", "any", "550", "250"], "replies to RCPT: \(codes)\n\(t)")
+    }
+
+    @Test("40 sessions that each opened the access map: the daemon's open descriptors stay about those after the first")
+    func sessionsReleaseTheirMaps() throws {
+        let (cf0, dir) = try daemon.prepare()
+        let cf = try Self.accessCF(cf0, dir)
+        let pidFile = dir.appendingPathComponent("mappool-fds.ours.pid").path
+        let count = "#RUN ls /proc/$(head -1 \(pidFile))/fd | wc -l"
+        var lines = [Self.rebuild(dir, ["other@listed.example REJECT"]), Self.session("a@client.example"),
+                     "#SLEEP 1", count]
+        for i in 0..<40 { lines.append(Self.session("s\(i)@client.example")) }
+        lines += ["#SLEEP 1", count]
+        let (t, _, _) = try daemon.runOurs(lines.joined(separator: "\n"), tag: "mappool-fds", cf: cf, dir: dir)
+        let counts = t.split(separator: "\n").filter { $0.hasPrefix("::: ") }.compactMap {
+            Int($0.dropFirst(4).trimmingCharacters(in: .whitespaces))
+        }
+        #expect(counts.count == 2, "descriptor counts not read:\n\(t)")
+        if counts.count == 2 {
+            #expect(counts[1] - counts[0] < 10,
+                    "open descriptors grew from \(counts[0]) to \(counts[1]) over 40 sessions")
+        }
+        let accepted = t.split(separator: "\n").filter { $0.hasPrefix("<<< 250 2.1.5") }.count
+        #expect(accepted == 41, "recipients accepted: \(accepted)\n\(t)")
+    }
+}
