@@ -374,8 +374,9 @@ extension Engine {
             out.write(shown + "\n")
         }
         outcome.transcript += Array("\(code ?? "550") \(enhanced.map { $0 + " " } ?? "")\(shown)\n".utf8)
+        // (its to= line: dsn=5.5.2, the DSN's status, as check_compat's)
         record(SysExit.dataErr.rawValue, "", group: [q], mailer: m, verbose: verbose, outcome: &outcome, log: log,
-               started: started, relay: relay)
+               started: started, relay: relay, dsn: "5.5.2")
         // (no reason, no Diagnostic-Code in the DSN)
         q.report?.diagnostic = nil
     }
