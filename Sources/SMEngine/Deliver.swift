@@ -305,13 +305,9 @@ extension Engine {
     /// ordered by host as recipient() keeps sendmail's send queue.
     func sendList(_ qf: QueueFile, senderIDs: (uid_t, gid_t)?, verbose: Bool) -> [QueuedRecipient] {
         var list: [QueuedRecipient] = []
-        var ctl: QueueFile.ControllingUser? = nil
+        let controlling = qf.effectiveControllingUsers
         for (i, r) in qf.recipients.enumerated() {
-            switch r.controlLine {
-            case .reset?: ctl = nil
-            case .user(let u)?: ctl = u
-            case nil: break
-            }
+            let ctl = controlling[i]
             let saved = rewriter.suppressErrors
             rewriter.suppressErrors = !verbose
             // (ruleset 5's mapping is not made again from the qf line)

@@ -346,13 +346,9 @@ extension Engine {
     /// mailer is neither prog, *file* nor F=o.
     func aliasedLocalUsers(_ qf: QueueFile) -> Set<Int> {
         var out = Set<Int>()
-        var ctl: QueueFile.ControllingUser? = nil
+        let controlling = qf.effectiveControllingUsers
         for (i, r) in qf.recipients.enumerated() {
-            switch r.controlLine {
-            case .reset?: ctl = nil
-            case .user(let u)?: ctl = u
-            case nil: break
-            }
+            let ctl = controlling[i]
             guard let c = ctl, !c.alias.isEmpty else { continue }
             // (programs and files keep the alias's ids, F=o mailers the recipient's)
             let saved = rewriter.suppressErrors

@@ -442,16 +442,7 @@ extension Engine {
     /// The kept recipients with their C lines recomputed, so that each
     /// keeps the controlling user it had.
     func keepRecipients(_ qf: QueueFile, _ keep: [Int]) -> [QueueFile.Recipient] {
-        var effective: [QueueFile.ControllingUser?] = []
-        var ctl: QueueFile.ControllingUser? = nil
-        for r in qf.recipients {
-            switch r.controlLine {
-            case .reset?: ctl = nil
-            case .user(let u)?: ctl = u
-            case nil: break
-            }
-            effective.append(ctl)
-        }
+        let effective = qf.effectiveControllingUsers
         var out: [QueueFile.Recipient] = []
         var last: QueueFile.ControllingUser? = nil
         for i in keep {

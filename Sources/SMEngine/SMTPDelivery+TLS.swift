@@ -47,8 +47,7 @@ import SMTLS
 final class TLSTransport: SMTPTransport {
     let plain: SocketTransport
     let stream: TLSClientStream
-    var buffer: [UInt8] = []
-    var start = 0
+    var lines = ReplyLineBuffer()
 
     init(plain: SocketTransport, stream: TLSClientStream) { self.plain = plain; self.stream = stream }
 
@@ -59,16 +58,11 @@ final class TLSTransport: SMTPTransport {
 
     func readLine(timeout: Int) -> SMTPLineResult {
         while true {
-            if let nl = buffer[start...].firstIndex(of: 0x0A) {
-                let line = Array(buffer[start..<nl])
-                start = nl + 1
-                if start > 4096 { buffer.removeFirst(start); start = 0 }
-                return .line(line)
-            }
+            if let line = lines.nextLine() { return .line(line) }
             switch stream.read(timeout: timeout) {
             case .success(let bytes):
                 if bytes.isEmpty { return .closed }
-                buffer += bytes
+                lines.append(bytes)
             case .failure(let f):
                 if f.timedOut { return .timedOut }
                 return .failed(f.errno != 0 ? f.errno : EIO)

@@ -97,11 +97,28 @@ enum SMTPLineResult {
     case failed(Int32)
 }
 
+/// Bytes read from a peer, handed out a line (up to LF, without it) at
+/// a time; the consumed prefix is dropped once it passes 4 KB.
+struct ReplyLineBuffer {
+    private var buffer: [UInt8] = []
+    private var start = 0
+
+    mutating func append<C: Collection>(_ bytes: C) where C.Element == UInt8 { buffer += bytes }
+
+    /// The next whole line, or nil until one has arrived.
+    mutating func nextLine() -> [UInt8]? {
+        guard let nl = buffer[start...].firstIndex(of: 0x0A) else { return nil }
+        let line = Array(buffer[start..<nl])
+        start = nl + 1
+        if start > 4096 { buffer.removeFirst(start); start = 0 }
+        return line
+    }
+}
+
 /// A blocking TCP socket with poll() deadlines.
 final class SocketTransport: SMTPTransport {
     let fd: Int32
-    var buffer: [UInt8] = []
-    var start = 0
+    var lines = ReplyLineBuffer()
 
     init(fd: Int32) { self.fd = fd }
 
@@ -147,12 +164,7 @@ final class SocketTransport: SMTPTransport {
     func readLine(timeout: Int) -> SMTPLineResult {
         let deadline = time(nil) + time_t(max(timeout, 1))
         while true {
-            if let nl = buffer[start...].firstIndex(of: 0x0A) {
-                let line = Array(buffer[start..<nl])
-                start = nl + 1
-                if start > 4096 { buffer.removeFirst(start); start = 0 }
-                return .line(line)
-            }
+            if let line = lines.nextLine() { return .line(line) }
             let left = deadline - time(nil)
             if left <= 0 { return .timedOut }
             var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
@@ -163,7 +175,7 @@ final class SocketTransport: SMTPTransport {
             let r = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if r == 0 { return .closed }
             if r < 0 { if errno == EINTR || errno == EAGAIN { continue }; return .failed(errno) }
-            buffer += chunk[0..<r]
+            lines.append(chunk[0..<r])
         }
     }
 

@@ -33,6 +33,23 @@ extension QueueFile {
         }
     }
 
+    /// The controlling user in force for each recipient, in order: that
+    /// of the last C line before it (nil before any, and after a bare `C`).
+    public var effectiveControllingUsers: [ControllingUser?] {
+        var out: [ControllingUser?] = []
+        out.reserveCapacity(recipients.count)
+        var ctl: ControllingUser? = nil
+        for r in recipients {
+            switch r.controlLine {
+            case .reset?: ctl = nil
+            case .user(let u)?: ctl = u
+            case nil: break
+            }
+            out.append(ctl)
+        }
+        return out
+    }
+
     public enum ControlLine: Sendable, Equatable {
         /// A bare `C`: no controlling user from here on.
         case reset

@@ -16,6 +16,18 @@ import SMBase
         expectSameBytes(QueueFileWriter.encode(qf), g.bytes, g.name)
     }
 
+    /// A C line holds until the next one; a bare C ends it.
+    @Test func effectiveControllingUsers() {
+        var qf = QueueFile()
+        qf.recipients = ["a", "b", "c", "d", "e"].map { QueueFile.Recipient(address: Array($0.utf8)) }
+        let list = QueueFile.ControllingUser(raw: Array(":<list@vm.example.test>".utf8))
+        let bin = QueueFile.ControllingUser(raw: Array("bin:2:2:<x>".utf8))
+        qf.recipients[1].controlLine = .user(list)
+        qf.recipients[3].controlLine = .reset
+        qf.recipients[4].controlLine = .user(bin)
+        #expect(qf.effectiveControllingUsers == [nil, list, list, nil, bin])
+    }
+
     @Test(arguments: Golden.all)
     func dripFeed(_ g: Golden) throws {
         let whole = try QueueFileReader.decode(g.bytes)
