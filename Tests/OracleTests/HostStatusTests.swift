@@ -22,7 +22,10 @@ struct HostStatusTests {
         let paths = (fm.enumerator(atPath: dir.path)?.allObjects as? [String] ?? [])
             .sorted { $0.split(separator: "/").count > $1.split(separator: "/").count }
         for p in paths {
-            let date = p == "4./0./0./127" ? Date() : old
+            // (the fresh file a minute ahead: with Timeout.hoststatus=0 a
+            // second boundary between the two binaries' runs would otherwise
+            // decide whether it is "older than" the timeout)
+            let date = p == "4./0./0./127" ? Date(timeIntervalSinceNow: 60) : old
             try fm.setAttributes([.modificationDate: date], ofItemAtPath: dir.appendingPathComponent(p).path)
         }
     }
