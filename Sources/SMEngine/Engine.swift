@@ -75,9 +75,11 @@ public final class Engine: CfReporter {
     var sessionControlNames: [[UInt8]: [UInt8]] = [:]
     /// ... and those ruleset 5 handed to another mailer, as resolved.
     var mappedRecipients: [Int: ParsedAddress] = [:]
-    /// Open SMTP sessions of this job (SMTPDelivery.swift), closed when
-    /// the job ends; the message bytes of the transaction in progress.
-    var smtpConnections: [SMTPConnection] = []
+    /// The connection cache of this job (SMTPDelivery.swift): sendmail's
+    /// MciCache, ConnectionCacheSize slots once first scanned (empty
+    /// before), closed when the job ends; the message bytes of the
+    /// transaction in progress.
+    var connectionSlots: [SMTPConnection?] = []
     var pendingMessage: [UInt8] = []
     /// The SMTP client's TLS context, once built (SMTPDelivery+TLS.swift).
     var smtpClientTLS: AnyObject? = nil

@@ -66,19 +66,19 @@ extension Engine {
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         let idle = workerIdleSeconds
         // the sessions kept between messages (the connection cache)
-        var cached: [SMTPConnection] = []
+        var cached: [SMTPConnection?] = []
         // the map set the messages share, and when it was made
         var sharedMaps: MapSet? = nil
         var mapsMade: time_t = 0
         func endSessions() {
-            guard !cached.isEmpty else { return }
-            smtpConnections = cached
+            guard cached.contains(where: { $0 != nil }) else { return }
+            connectionSlots = cached
             cached = []
             closeSMTPConnections(verbose: false)
         }
         while true {
             var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&p, 1, cached.isEmpty ? -1 : Int32(idle * 1000))
+            let ready = poll(&p, 1, cached.contains(where: { $0 != nil }) ? Int32(idle * 1000) : -1)
             if ready < 0 { if errno == EINTR { continue }; break }
             if ready == 0 { endSessions(); continue }   // idle: QUIT
             let n = record.withUnsafeMutableBytes { read(fd, $0.baseAddress, size) }
@@ -93,10 +93,10 @@ extension Engine {
                 mapsMade = now
             }
             let e = Engine(prototype: self, out: out, maps: sharedMaps)
-            e.smtpConnections = cached
+            e.connectionSlots = cached
             e.deliverQueuedEntry(id)
-            cached = e.smtpConnections
-            e.smtpConnections = []
+            cached = e.connectionSlots
+            e.connectionSlots = []
             out.flush()
         }
         endSessions()

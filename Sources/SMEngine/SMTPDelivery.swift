@@ -68,6 +68,12 @@
 // does not offer it, or whose minimum is more than is left, fails with
 // 5.4.7 ("Server does not support Deliver By", "Message can't be
 // delivered in time; n < m").
+// The connection cache is sendmail's MciCache: ConnectionCacheSize slots,
+// made by the first scan (so the first session takes the last slot), a
+// session's last use the time of its last reply; a new session takes the
+// last free slot, else that of the session used least recently (of
+// equals, the first slot); idle sessions are closed at each scan; at the
+// job's end the sessions are closed in slot order.
 // SingleThreadDelivery: the host's status file is locked (HostStatus+Record.swift)
 // before it is connected to and for as long as the session lasts; a host
 // another process holds is passed over as deferred (4.4.5).
@@ -344,41 +350,53 @@ extension Engine {
         return .hosts(mx.hosts.isEmpty ? [host] : Array(mx.hosts.prefix(max(mx.count, 1))))
     }
 
-    /// mci_scan()/mci_cache(): before a new session is opened, a slot of
-    /// the ConnectionCacheSize (default 1) the run keeps is found: a free
-    /// one, else that of a session already lost (mci_scan's MCIS_CLOSED
-    /// slot), else that of the session used least recently (of equals, the
-    /// later slot), which is closed ("Closing connection", QUIT); sessions
-    /// idle for ConnectionCacheTimeout (default 5m) are closed on the way.
-    /// Returns where the new session goes in `smtpConnections`.
-    func connectionCacheSlot(to: String, verbose: Bool) -> Int {
+    /// The open sessions of the connection cache, in slot order.
+    var smtpConnections: [SMTPConnection] { connectionSlots.compactMap { $0 } }
+
+    /// mci_scan(): the slot a new session goes in.  The first scan of a
+    /// job only makes the ConnectionCacheSize (default 1) slots (and
+    /// answers the first); later ones close, on the way, the sessions
+    /// idle for ConnectionCacheTimeout (default 5m) other than `keep`
+    /// ("Closing connection", QUIT) and answer the last free slot (or
+    /// one whose session was lost), else the slot of the session used
+    /// least recently (its last reply; of equals, the first slot).
+    /// nil: nothing is cached (ConnectionCacheSize=0).
+    @discardableResult
+    func scanConnectionCache(keep: SMTPConnection? = nil, to: String, verbose: Bool) -> Int? {
         let size = connectionCacheSize
+        guard size > 0 else { return nil }
+        if connectionSlots.isEmpty {
+            connectionSlots = Array(repeating: nil, count: size)
+            return 0
+        }
         let idle = config.options["ConnectionCacheTimeout"].map { Engine.seconds($0) } ?? 300
         let now = time(nil)
-        func evict(_ k: Int) {
-            let old = smtpConnections.remove(at: k)
-            if verbose { out.write("\(to)... Closing connection to \(old.peerName.string)\n") }
-            if old.usable, old.transport != nil {
-                _ = drive(old, old.client.quit(), verbose: verbose, transcript: { _ in }) { _ in }
-            }
-            old.transport?.close()
-            old.transport = nil
-        }
-        var freed: Int? = nil
-        var k = 0
-        while k < smtpConnections.count {
-            if smtpConnections[k].lastUse + time_t(idle) <= now { evict(k); freed = freed ?? k } else { k += 1 }
-        }
-        if let f = freed { return f }
-        guard size > 0, smtpConnections.count >= size else { return smtpConnections.count }
-        if let lost = smtpConnections.lastIndex(where: { $0.transport == nil }) {
-            evict(lost)
-            return lost
-        }
         var best = 0
-        for i in smtpConnections.indices where smtpConnections[i].lastUse <= smtpConnections[best].lastUse { best = i }
-        evict(best)
+        for i in connectionSlots.indices {
+            guard let c = connectionSlots[i], c.transport != nil else { best = i; continue }
+            if c.lastUse + time_t(idle) <= now, c !== keep {
+                best = i
+                uncacheConnection(slot: i, to: to, verbose: verbose)
+                continue
+            }
+            guard let b = connectionSlots[best] else { continue }
+            if c.lastUse < b.lastUse { best = i }
+        }
         return best
+    }
+
+    /// mci_uncache(): empties a slot, its session ended ("Closing
+    /// connection to", after the recipients' "to... " while one is being
+    /// delivered, and QUIT unless it was lost).
+    func uncacheConnection(slot i: Int, to: String?, verbose: Bool) {
+        guard let old = connectionSlots[i] else { return }
+        connectionSlots[i] = nil
+        if verbose { out.write((to.map { "\($0)... " } ?? "") + "Closing connection to \(old.peerName.string)\n") }
+        if old.usable, old.transport != nil {
+            _ = drive(old, old.client.quit(), verbose: verbose, transcript: { _ in }) { _ in }
+        }
+        old.transport?.close()
+        old.transport = nil
     }
 
     /// ConnectionCacheSize (default 1).
@@ -386,7 +404,7 @@ extension Engine {
 
     /// Ends a session that is not to be cached: QUIT, then closed.
     func closeUncachedConnection(_ c: SMTPConnection, verbose: Bool) {
-        smtpConnections.removeAll { $0 === c }
+        for i in connectionSlots.indices where connectionSlots[i] === c { connectionSlots[i] = nil }
         if c.usable, c.transport != nil {
             _ = drive(c, c.client.quit(), verbose: verbose, transcript: { _ in }) { _ in }
         }
@@ -394,10 +412,14 @@ extension Engine {
         c.transport = nil
     }
 
-    /// Puts a new session in the slot connectionCacheSlot() gave.
-    func cacheConnection(_ c: SMTPConnection, slot: Int) {
+    /// mci_cache(): a session just opened takes the slot
+    /// scanConnectionCache() gives, whose session is ended first.
+    func cacheConnection(_ c: SMTPConnection, to: String, verbose: Bool) {
         c.lastUse = time(nil)
-        smtpConnections.insert(c, at: min(slot, smtpConnections.count))
+        guard let slot = scanConnectionCache(keep: c, to: to, verbose: verbose) else { return }
+        if connectionSlots[slot] === c { return }
+        uncacheConnection(slot: slot, to: to, verbose: verbose)
+        connectionSlots[slot] = c
     }
 
     /// mci_get() on a cached session: probed with RSET; false (and the
@@ -510,13 +532,13 @@ extension Engine {
         var conn: SMTPConnection? = nil
         if !ipc {
             // a mailer program's cached session, probed with RSET (mci_get())
+            scanConnectionCache(to: to, verbose: verbose)
             if let c = smtpConnections.first(where: { $0.usable && $0.mailerName == m.name && $0.host.asciiCaseEquals(peerName) }),
                probeCached(c, verbose: verbose) {
                 conn = c
                 if verbose { out.write("\(to)... Using cached \(lmtp ? "LMTP" : c.client.extensions.esmtp ? "ESMTP" : "SMTP") connection for \(m.name.string)...\n") }
             } else {
                 if verbose { out.write("\(to)... Connecting to \(m.name.string)...\n"); out.flush() }
-                let slot = connectionCacheSlot(to: to, verbose: verbose)
                 let (t, e) = startSMTPMailer(group, mailer: m)
                 guard let t else {
                     record(e == EAGAIN || e == ENOMEM ? SysExit.osErr.rawValue : SysExit.unavailable.rawValue, "", group: group,
@@ -526,7 +548,7 @@ extension Engine {
                 let c = SMTPConnection(host: m.name, mailerName: m.name, address: nil, transport: t,
                                        client: SMTPClient(options: .init(heloName: rewriter.macros[Int(UInt8(ascii: "j"))] ?? [],
                                                                         tryExtended: m.has("a"), lmtp: lmtp)))
-                cacheConnection(c, slot: slot)
+                cacheConnection(c, to: to, verbose: verbose)
                 conn = c
             }
         } else {
@@ -558,6 +580,7 @@ extension Engine {
                 if hostIndex == 1, !coattail.isEmpty {
                     group = group.filter { !coattail.contains($0.index) }
                 }
+                scanConnectionCache(to: to, verbose: verbose)
                 if let c = smtpConnections.first(where: { $0.usable && $0.mailerName == m.name && $0.peerName.asciiCaseEquals(h) }),
                    probeCached(c, verbose: verbose) {
                     if verbose {
@@ -624,7 +647,7 @@ extension Engine {
                     c.hostLock = hostLock
                     hostLock = nil
                     // (the cache makes room once the connection is made)
-                    cacheConnection(c, slot: connectionCacheSlot(to: to, verbose: verbose))
+                    cacheConnection(c, to: to, verbose: verbose)
                     conn = c
                     break
                 }
@@ -1204,7 +1227,9 @@ extension Engine {
             // (a 5xx to EHLO is not an error: HELO follows)
             let ehlo = c.client.awaiting == .hello && !c.client.options.lmtp
             while reply == nil {
-                switch t.readLine(timeout: timeout(for: c.client.awaiting)) {
+                let read = t.readLine(timeout: timeout(for: c.client.awaiting))
+                c.lastUse = time(nil)
+                switch read {
                 case .line(var l):
                     // (-X logs the line with its CR, as read)
                     trafficLog?.read(l)
@@ -1232,17 +1257,11 @@ extension Engine {
         }
     }
 
-    /// Ends every cached SMTP session (QUIT, then close), newest first.
+    /// mci_flush(): ends every cached SMTP session (QUIT, then close), in
+    /// slot order (the newest first, as the slots fill from the last).
     func closeSMTPConnections(verbose: Bool) {
-        for c in smtpConnections.reversed() {
-            if verbose { out.write("Closing connection to \(c.peerName.string)\n") }
-            if c.usable, c.transport != nil {
-                _ = drive(c, c.client.quit(), verbose: verbose, transcript: { _ in }) { _ in }
-            }
-            c.transport?.close()
-            c.transport = nil
-        }
+        for i in connectionSlots.indices { uncacheConnection(slot: i, to: nil, verbose: verbose) }
         out.flush()
-        smtpConnections = []
+        connectionSlots = []
     }
 }

@@ -76,8 +76,13 @@ struct OutboundRoutingTests {
         Case(name: "rt-connection-cache-0", recipients: ["a@[127.0.0.2]"],
              more: [["b@[127.0.0.2]"], ["c@[127.0.0.4]", "d@pref.rt.test"]], runArguments: ["-OConnectionCacheSize=0"],
              expects: ["== connect 127.0.0.4"]),
-        // (with two slots, which session goes depends on whether the
-        // uses fell in one second: not compared here)
+        // two slots (the first session takes the last): the one whose
+        // last reply is older goes, whatever its slot (a reply held 1.2 s
+        // puts the second session's last use in a later second); with
+        // uses in one second, the first slot's would go: not compared
+        // (which runs cross a second boundary is chance)
+        Case(name: "rt-connection-cache-lru", recipients: ["a@[127.0.0.2]", "w1c@[127.0.0.3]", "b@[127.0.0.4]"],
+             expects: ["b@[127.0.0.4]... Closing connection to [127.0.0.2]"]),
     ]
 
     static let hub: [Case] = [

@@ -38,7 +38,8 @@
 #              answers the client's hello nor closes (an hour)
 # A recipient's local part decides its RCPT reply: t4... 451 4.2.0, r5...
 # 550 5.1.1 User unknown, o4... 451 4.2.0 the first time only (a file
-# LOGFILE.once-<local part> remembers it: accepted by the next run); d5
+# LOGFILE.once-<local part> remembers it: accepted by the next run), w1...
+# 250 after 1.2 s (so that a session's uses fall in different seconds); d5
 # as any recipient: 554 5.6.0 after DATA; d4: 452 4.3.1 after DATA;
 # with LMTP m5... 550 5.2.2 after DATA.  A sender's local part decides
 # MAIL's reply: m5... 553 5.1.8, m4... 451 4.1.8.
@@ -155,6 +156,10 @@ async def session(reader, writer, addr, kind):
                 await reply("451 4.2.0 <%s>... Try again later" % a.decode())
             elif lp.startswith(b"t4"):
                 await reply("451 4.2.0 <%s>... Mailbox busy" % a.decode())
+            elif lp.startswith(b"w1"):
+                await asyncio.sleep(1.2)
+                rcpts.append(lp)
+                await reply("250 2.1.5 Recipient ok")
             elif lp.startswith(b"r5"):
                 await reply("550 5.1.1 <%s>... User unknown" % a.decode())
             else:
