@@ -89,8 +89,12 @@ struct OutboundRoutingTests {
         // SMART_HOST takes every remote domain, MX or not; MAIL_HUB with
         // stickyhost the local user@$j; ruleset 5 in the queue run: a
         // local user to the hub, an unknown one to LUSER_RELAY (by MX),
-        // LOCAL_USER bin stays local
+        // LOCAL_USER bin stays local (three slots in the connection
+        // cache: which of two sessions goes for the third depends on
+        // whether their last replies fell in one second,
+        // rt-connection-cache-lru)
         Case(name: "rt-hub-routes", recipients: ["a@far.rt.test", "daemon@vm.example.test", "c@pref.rt.test", "daemon", "bin", "nosuchuser"],
+             runArguments: ["-OConnectionCacheSize=3"],
              expects: ["== connect 127.0.0.3", "RCPT To:<daemon@vm.example.test>"]),
     ]
 
