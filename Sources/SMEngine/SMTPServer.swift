@@ -178,6 +178,7 @@ public final class SMTPServer {
             setMacro("{daemon_flags}", daemonFlags)
         }
         applyServerFeatures()
+        engine.rewriter.sessionSystemError = { [weak self] text in self?.logSystemError(text) }
         if privacy("needmailhelo") { session.needHelo.insert(.mail) }
         if privacy("needvrfyhelo") { session.needHelo.insert(.vrfy) }
         if privacy("needexpnhelo") { session.needHelo.insert(.expn) }
@@ -898,6 +899,14 @@ public final class SMTPServer {
         }
         logAbandonedTransaction()
         logIdleSession()
+    }
+
+    /// "<id>: SYSERR(<user>): <text>" at LOG_CRIT, as sendmail's syserr()
+    /// logs under the envelope's ID (NOQUEUE before there is one).
+    func logSystemError(_ text: String) {
+        guard let sink = engine.logSink else { return }
+        let id = envelopeID.map { $0.bytes.string } ?? "NOQUEUE"
+        sink.log(priority: LOG_CRIT, "\(id): SYSERR(\(engine.options.realUserName.string)): \(text)")
     }
 
     /// The client said nothing for Timeout.command (or Timeout.datablock

@@ -173,12 +173,23 @@ public final class RewriteEngine: MapContext, MacroSource {
     /// ..." when a system error is behind it) also set the exit status
     /// when none is set yet: EX_SOFTWARE, or EX_OSERR after a system error.
     public func message(_ text: [UInt8]) {
+        let software = text.starts(with: Array("554 5.3.0 ".utf8)), system = text.starts(with: Array("451 4.0.0 ".utf8))
         if exitStatus == .ok {
-            if text.starts(with: Array("554 5.3.0 ".utf8)) { exitStatus = .software }
-            if text.starts(with: Array("451 4.0.0 ".utf8)) { exitStatus = .osErr }
+            if software { exitStatus = .software }
+            if system { exitStatus = .osErr }
+        }
+        if software || system, smtpReplies != nil, let log = sessionSystemError {
+            log(String(decoding: text.dropFirst(10), as: UTF8.self))
+            return
         }
         notice(text.string)
     }
+
+    /// In an SMTP session, where a map's syserr() (a map file missing or
+    /// unsafe) goes: sendmail logs it as a SYSERR and does not answer the
+    /// client with it; the lookup then fails temporarily and the rule's
+    /// default is used, as measured (the text comes without its codes).
+    public var sessionSystemError: ((String) -> Void)? = nil
 
     // MARK: - Helpers
 
