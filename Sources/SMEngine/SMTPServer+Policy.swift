@@ -185,11 +185,11 @@ extension SMTPServer {
     /// A transaction (an accepted MAIL) that ends without a message
     /// (RSET, HELO/EHLO, QUIT, after a refused DATA): sendmail logs its
     /// from= line, with or without recipients.
-    func logAbandonedEnvelope(size: Int = 0) {
+    func logAbandonedEnvelope(size: Int? = nil) {
         defer { policy.senderLogged = true }
         guard !policy.senderLogged, let s = sender, let id = envelopeID else { return }
         let n = engine.countedRecipients(queue) + verifiedCount
-        engine.logQueued(id: id.bytes, sender: s.printable, size: size, precedence: 0, nrcpts: n, msgid: nil,
+        engine.logQueued(id: id.bytes, sender: s.printable, size: size ?? declaredSize, precedence: 0, nrcpts: n, msgid: nil,
                          bodyType: declaredBody, relay: macro("_"), recipients: [], priority: 0, delay: 0,
                          proto: macro("r"), daemon: daemonName)
     }

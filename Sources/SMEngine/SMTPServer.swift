@@ -86,6 +86,8 @@ public final class SMTPServer {
     var refusedRecipients = 0
     /// MAIL FROM:'s address as given.
     var senderGiven: [UInt8] = []
+    /// MAIL's SIZE= (sendmail's e_msgsize until the message is read).
+    var declaredSize = 0
     /// Per recipient: NOTIFY flags and ORCPT, by identity.
     var rcptParams: [ObjectIdentifier: (notify: RecipientFlags?, orcpt: [UInt8]?)] = [:]
     let now: () -> time_t
@@ -352,6 +354,7 @@ public final class SMTPServer {
         filterState.discard = false
         queue = SendQueue()
         sender = nil
+        declaredSize = 0
         mailOptions = SubmitOptions()
         retSeen = false
         envidSeen = false
@@ -494,6 +497,12 @@ public final class SMTPServer {
         }
         errs = capturing { parsed = engine.setSender(shown) }
         if let e = errs.first { return lines([e]) }
+        // the envelope has its sender now: a refusal below (a parameter,
+        // check_mail, the size limit, a filter) leaves it to be logged
+        // (from=, nrcpts=0) at RSET, HELO or QUIT, unless another MAIL
+        // replaces it, as sendmail's
+        sender = parsed
+        senderGiven = shown
         var size = 0
         for param in p.parameters {
             let kw = param.keyword.asciiUppercased.string
@@ -504,6 +513,7 @@ public final class SMTPServer {
             switch kw {
             case "SIZE":
                 size = Int(v.string) ?? 0
+                declaredSize = size
             case "BODY":
                 let b = v.asciiUppercased.string
                 guard b == "7BIT" || b == "8BITMIME" else { return error(501, "5.5.4", "Unknown BODY type \(v.string)") }
@@ -536,8 +546,6 @@ public final class SMTPServer {
             $0.keyword + ($0.value.map { [UInt8(ascii: "=")] + $0 } ?? [])
         })) { return refused }
         filterState.inTransaction = true
-        sender = parsed
-        senderGiven = shown
         setMacro("{nrcpts}", Array("0".utf8))
         session.mailAccepted()
         return SMTPReply(250, "2.1.0", "\(shown.string)... Sender ok").encoded
@@ -873,7 +881,7 @@ public final class SMTPServer {
     /// An envelope dropped without a message (QUIT, RSET, a lost
     /// connection, the first HELO/EHLO after STARTTLS): its from= line,
     /// once (SMTPServer+Policy.swift; with or without recipients).
-    func logAbandonedTransaction(size: Int = 0, withoutRecipients: Bool = false) { logAbandonedEnvelope(size: size) }
+    func logAbandonedTransaction(size: Int? = nil, withoutRecipients: Bool = false) { logAbandonedEnvelope(size: size) }
 
     /// A session that never issued MAIL, EXPN, VRFY or ETRN is logged
     /// when it ends, as sendmail does (SMTPServer+Policy.swift).

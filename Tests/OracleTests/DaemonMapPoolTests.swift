@@ -152,3 +152,71 @@ extension DaemonMapPoolTests {
         try daemon.compare(script, tag: "mappool-missing", expectMessages: 0, cf: Self.accessMailCF)
     }
 }
+
+extension DaemonMapPoolTests {
+    /// A refused MAIL (check_mail on the access map, an unknown or bad
+    /// parameter, the size limit) keeps its sender for the from= line
+    /// (nrcpts=0, size= from SIZE=) at RSET, HELO or QUIT; another MAIL
+    /// replaces it unlogged; a syntax error before the address sets none.
+    @Test("MAIL refused after its sender is set: the from= lines of RSET, EHLO and QUIT, as sendmail's")
+    func refusedMailLogsSender() throws {
+        let (_, dir) = try daemon.prepare()
+        let script = [
+            Self.rebuild(dir, ["From:sender@client.example REJECT"]),
+            """
+            #CONNECT
+            EHLO client.example
+            MAIL FROM:<sender@client.example>
+            RSET
+            QUIT
+            #CONNECT
+            EHLO client.example
+            MAIL FROM:<sender@client.example>
+            MAIL FROM:<other@client.example>
+            RSET
+            QUIT
+            #CONNECT
+            EHLO client.example
+            MAIL FROM:<a b@@x>
+            RSET
+            QUIT
+            #CONNECT
+            EHLO client.example
+            MAIL FROM:<good@client.example> FOO=bar
+            RSET
+            QUIT
+            #CONNECT
+            EHLO client.example
+            MAIL FROM:<good@client.example> SIZE=999999999
+            RSET
+            QUIT
+            #CONNECT
+            EHLO client.example
+            MAIL <good@client.example>
+            RSET
+            QUIT
+            #CONNECT
+            EHLO client.example
+            MAIL FROM:<good@client.example> BODY=9BIT
+            RSET
+            QUIT
+            #CONNECT
+            EHLO client.example
+            MAIL FROM:<sender@client.example>
+            NOOP
+            QUIT
+            #CONNECT
+            EHLO client.example
+            MAIL FROM:<good@client.example> SIZE=2048
+            RSET
+            MAIL FROM:<good@client.example> SIZE=4096
+            RCPT TO:<spam@bad.example>
+            RSET
+            MAIL FROM:<sender@client.example> SIZE=100
+            EHLO client.example
+            QUIT
+            """,
+        ].joined(separator: "\n")
+        try daemon.compare(script, tag: "mail-refused-from", expectMessages: 0, cf: Self.accessMailCF)
+    }
+}
