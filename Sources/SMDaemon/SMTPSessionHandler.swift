@@ -282,24 +282,33 @@ final class SMTPSessionHandler: ChannelInboundHandler {
             busy = true
             let more = line.morePending || !pending.isEmpty
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            daemon.pool.runIfActive(eventLoop: context.eventLoop) { () -> Handoff<([UInt8], Bool, [[UInt8]], Bool)> in
+            daemon.pool.runIfActive(eventLoop: context.eventLoop) { () -> Handoff<([UInt8], Bool, [[UInt8]], Bool, Int)> in
                 let s = box.value
                 let (reply, close) = s.handle(line.bytes, inputPending: more)
                 let ids = s.acceptedIDs
                 s.acceptedIDs = []
                 let tls = s.tls.startRequested
                 s.tls.startRequested = false
-                return Handoff((reply, close, ids, tls))
+                return Handoff((reply, close, ids, tls, s.replyDelay))
             }.whenComplete { result in
                 let (handler, context) = loopBound.value
                 switch result {
                 case .failure:
                     handler.closeNow(context: context)
                 case .success(let h):
-                    let (reply, close, ids, tls) = h.value
+                    let (reply, close, ids, tls, delay) = h.value
                     for id in ids { handler.daemon.deliverInBackground(id, session: box.value, port: handler.port) }
                     if tls && !close && !handler.closing && !handler.lost && !handler.shutdownRequested {
                         handler.startTLS(context: context, reply: reply)
+                        return
+                    }
+                    // (a slowed-down reply waits on the loop, holding no thread;
+                    // the session stays busy meanwhile)
+                    if delay > 0 {
+                        context.eventLoop.scheduleTask(in: .seconds(Int64(delay))) {
+                            let (handler, context) = loopBound.value
+                            handler.finished(context: context, reply: reply, close: close)
+                        }
                         return
                     }
                     handler.finished(context: context, reply: reply, close: close)

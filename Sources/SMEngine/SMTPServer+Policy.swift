@@ -287,12 +287,21 @@ extension SMTPServer {
 
     /// ETRN: check_etrn's refusal, when the command is an ETRN the
     /// session would run.
-    func checkETRN(_ line: [UInt8]) -> [UInt8]? {
+    func checkETRN(_ line: [UInt8]) -> (reply: [UInt8], close: Bool)? {
         guard session.phase != .data, !session.nullServer else { return nil }
         let c = SMTPCommand.parse(line)
         guard c.verb == .etrn, !session.disabled.contains(.etrn), !c.argument.isEmpty else { return nil }
+        // (the slow-down's count comes first, then check_etrn)
+        let stop = session.countETRN()
+        if let note = session.attackNote { logAttack(note) }
+        if case .close(let r)? = stop {
+            replyDelay = session.takePendingDelay()
+            logAbandonedEnvelope()
+            logSessionEnd()
+            return (r.encoded, true)
+        }
         let r = applyVerdict(policyVerdict("check_etrn", c.argument), ruleset: "check_etrn", arg: c.argument, noID: true)
-        if !r.isEmpty { return lines(r) }
+        if !r.isEmpty { replyDelay = session.takePendingDelay(); return (lines(r), false) }
         // the accepted ETRN is logged under the envelope's queue ID
         if envelopeID == nil {
             let qdir = (engine.config.options["QueueDirectory"] ?? []).string

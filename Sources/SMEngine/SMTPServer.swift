@@ -191,6 +191,7 @@ public final class SMTPServer {
         // (VERB would give out what EXPN does)
         if privacy("noexpn") { session.disabled.insert(.verb) }
         session.maxRecipients = engine.intOption("MaxRecipientsPerMessage", 0)
+        session.maxNoopCommands = engine.intOption("MaxNOOPCommands", 20)
     }
 
     func setMacro(_ name: String, _ v: [UInt8]?) { rw.defineMacro(Array(name.utf8), v) }
@@ -235,17 +236,26 @@ public final class SMTPServer {
     /// One line from the client; returns the bytes to send and whether
     /// the session is over.
     public func handle(_ line: [UInt8], inputPending: Bool = false) -> (reply: [UInt8], close: Bool) {
+        replyDelay = 0
         // (a verbose session's engine output: 050 lines before the reply)
-        withVerboseOutput { handleLine(line, inputPending: inputPending) }
+        return withVerboseOutput { handleLine(line, inputPending: inputPending) }
     }
+
+    /// Seconds the last reply is to wait before it is sent (sendmail's
+    /// slow-down of a client repeating HELO, NOOP, VRFY...: the session
+    /// state machine's replyDelay); the caller waits, the daemon without
+    /// holding a thread.
+    public internal(set) var replyDelay = 0
 
     func handleLine(_ line: [UInt8], inputPending: Bool) -> (reply: [UInt8], close: Bool) {
         if let r = authHandle(line) { return r }
         let inCommand = session.phase != .data
         noteCommand(line)
-        if let refused = checkETRN(line) { return (refused, false) }
+        if let refused = checkETRN(line) { return refused }
         if inCommand, let r = startTLSCommand(line) { return (r, false) }
         let action = session.receive(line, inputPending: inputPending)
+        replyDelay = session.replyDelay
+        if let note = session.attackNote { logAttack(note) }
         switch action {
         case .none: return ([], false)
         case .reply(let r):
@@ -272,11 +282,6 @@ public final class SMTPServer {
             envelopeMessage = keep
             if !session.nullServer, let refused = filtered(filter.helo(domain)) { return (refused, false) }
             return (hello(domain, extended: extended), false)
-        case .delayed(let r, let seconds):
-            // sendmail slows down a client that keeps greeting badly
-            noteError(String(decoding: r.encoded.dropLast(2), as: UTF8.self))
-            sleep(UInt32(seconds))
-            return (r.encoded, false)
         case .mail(let p): return (mail(p), false)
         case .recipient(let p): return (recipient(p), false)
         case .startData:
@@ -907,6 +912,15 @@ public final class SMTPServer {
         }
         logAbandonedTransaction()
         logIdleSession()
+    }
+
+    /// "<id>: <client>: possible SMTP attack: command=X, count=N", as
+    /// sendmail logs a command's limit reached (LogLevel above 5).
+    func logAttack(_ note: SMTPServerSession.AttackNote) {
+        guard let sink = engine.logSink, engine.logLevel > 5 else { return }
+        if envelopeID == nil { envelopeID = newQueueID(now()) }
+        let id = envelopeID!.bytes.string
+        sink.log(priority: LOG_INFO, "\(id): \(macro("_").string): possible SMTP attack: command=\(note.command), count=\(note.count)")
     }
 
     /// "<id>: SYSERR(<user>): <text>" at LOG_CRIT, as sendmail's syserr()

@@ -46,9 +46,6 @@ public struct SMTPServerSession: Sendable {
         case quit(SMTPReply)
         /// A fatal protocol error (421): reply, then close.
         case close(SMTPReply)
-        /// A reply to send after a pause (seconds): sendmail slows down a
-        /// client that keeps sending a bad HELO/EHLO.
-        case delayed(SMTPReply, seconds: Int)
         /// ETRN accepted with its argument: the caller starts the queue
         /// run (`#group`, `@domain` or a host) and answers.
         case etrn([UInt8])
@@ -75,10 +72,26 @@ public struct SMTPServerSession: Sendable {
     public var maxRecipients = 0
     /// A HELO or EHLO was accepted.
     public private(set) var greeted = false
-    /// Bad HELO/EHLO commands so far: the n-th reply waits 2^n seconds
-    /// (at most `maxHelloDelay`).
-    public private(set) var badHellos = 0
-    public var maxHelloDelay = 60
+    /// sendmail's checksmtpattack() counters: HELO/EHLO (slowed from the
+    /// 3rd), NOOP and VERB (MaxNOOPCommands, 20), VRFY and EXPN (6), ETRN
+    /// (8); and unknown commands (the 26th closes the session).
+    public struct AttackCounters: Sendable, Equatable {
+        public var helo = 0, noop = 0, verify = 0, etrn = 0, bad = 0
+    }
+    public private(set) var attack = AttackCounters()
+    /// MaxNOOPCommands (0: no limit).
+    public var maxNoopCommands = 20
+    /// What the last receive() asks of the caller: seconds the reply
+    /// waits (sendmail sleeps 2^(count-limit) s, at least count/limit,
+    /// at most 240), and the "possible SMTP attack" line to log (the
+    /// command's name and its count) when a limit is first reached.
+    public private(set) var replyDelay = 0
+    public private(set) var attackNote: AttackNote? = nil
+    public struct AttackNote: Sendable, Equatable {
+        public var command: String
+        public var count: Int
+        public init(command: String, count: Int) { self.command = command; self.count = count }
+    }
     /// A HELO or EHLO was followed by more input at once (a client that
     /// does not wait for the reply): it got "554 5.5.0 SMTP protocol
     /// error", and from then on commands other than HELO, EHLO, NOOP,
@@ -100,6 +113,9 @@ public struct SMTPServerSession: Sendable {
     /// One line from the client (LF removed, CR kept).  `inputPending`:
     /// more input was already there when the line was taken.
     public mutating func receive(_ line: [UInt8], inputPending: Bool = false) -> Action {
+        replyDelay = pendingDelay
+        pendingDelay = 0
+        attackNote = nil
         switch phase {
         case .closed:
             return .none
@@ -146,10 +162,11 @@ public struct SMTPServerSession: Sendable {
         }
         switch c.verb {
         case .helo, .ehlo:
+            if let stop = slowDown(\.helo, limit: 3, name: "HELO/EHLO", waitNow: true) { return stop }
             guard !arg.isEmpty else {
-                return badHello(SMTPReply(501, "5.0.0", "\(c.verb.rawValue.uppercased()) requires domain address"))
+                return .reply(SMTPReply(501, "5.0.0", "\(c.verb.rawValue.uppercased()) requires domain address"))
             }
-            guard Self.validDomain(arg) else { return badHello(SMTPReply(501, "5.0.0", "Invalid domain name")) }
+            guard Self.validDomain(arg) else { return .reply(SMTPReply(501, "5.0.0", "Invalid domain name")) }
             greeted = true
             // a greeting starts afresh: any transaction is dropped
             phase = .command(mail: false, recipients: 0)
@@ -182,6 +199,7 @@ public struct SMTPServerSession: Sendable {
             phase = .command(mail: false, recipients: 0)
             return .reset(SMTPReply(250, "2.0.0", "Reset state"))
         case .noop:
+            if let stop = slowDown(\.noop, limit: maxNoopCommands, name: "NOOP", waitNow: true) { return stop }
             return .reply(SMTPReply(250, "2.0.0", "OK"))
         case .quit:
             phase = .closed
@@ -189,6 +207,7 @@ public struct SMTPServerSession: Sendable {
         case .help:
             return .help(arg)
         case .vrfy, .expn:
+            _ = slowDown(\.verify, limit: 6, name: c.verb == .vrfy ? "VRFY" : "EXPN", waitNow: false)
             if needHelo.contains(c.verb) && !greeted {
                 return .reply(SMTPReply(503, "5.0.0", "I demand that you introduce yourself first"))
             }
@@ -201,21 +220,67 @@ public struct SMTPServerSession: Sendable {
             return c.verb == .vrfy ? .verify(arg) : .expand(arg)
         case .verb:
             if disabled.contains(.verb) { return .reply(SMTPReply(502, "5.7.0", "Verbose unavailable")) }
+            if let stop = slowDown(\.noop, limit: maxNoopCommands, name: "VERB", waitNow: true) { return stop }
             return .reply(SMTPReply(250, "2.0.0", "Verbose mode"))
         case .etrn:
             if disabled.contains(.etrn) { return .reply(SMTPReply(502, "5.7.0", "Sorry, we do not allow this operation")) }
             guard !arg.isEmpty else { return .reply(SMTPReply(500, "5.5.2", "Parameter required")) }
+            // (counted by the caller's countETRN(), before check_etrn)
             return .etrn(arg)
         case .unknown:
+            attack.bad += 1
+            if attack.bad > 25 { return tooManyBadCommands() }
             // the line is echoed with the eighth bit of every byte cleared
             return .reply(SMTPReply(code: 500, enhanced: "5.5.1",
                                     lines: [Array("Command unrecognized: \"".utf8) + c.line.map { $0 & 0x7F } + [0x22]]))
         }
     }
 
-    mutating func badHello(_ r: SMTPReply) -> Action {
-        badHellos += 1
-        return .delayed(r, seconds: min(1 << min(badHellos, 20), maxHelloDelay))
+    /// ETRN's count (limit 8), which sendmail takes before check_etrn
+    /// and its log line: the caller asks for it first, then gives the
+    /// line to receive().  The wait and the note are in `replyDelay` and
+    /// `attackNote` until then; a 421 closes the session.
+    public mutating func countETRN() -> Action? {
+        replyDelay = 0
+        attackNote = nil
+        let stop = slowDown(\.etrn, limit: 8, name: "ETRN", waitNow: true)
+        pendingDelay = replyDelay
+        return stop
+    }
+    var pendingDelay = 0
+    /// The wait countETRN() set, when no receive() follows (the caller
+    /// refused the ETRN itself).
+    public mutating func takePendingDelay() -> Int {
+        defer { pendingDelay = 0 }
+        return pendingDelay
+    }
+
+    /// What closes a session sendmail takes for an attack.
+    mutating func tooManyBadCommands() -> Action {
+        phase = .closed
+        return .close(SMTPReply(421, "4.7.0", "\(hostName.string) Too many bad commands; closing connection"))
+    }
+
+    /// checksmtpattack(): counts the command; from the limit on, the
+    /// reply waits max(count/limit, 2^(count-limit)) s (at most 240), and
+    /// the limit itself is noted for the log.  A wait-now command whose
+    /// remaining wait reaches 80% of 240 s ends the session (after it).
+    mutating func slowDown(_ counter: WritableKeyPath<AttackCounters, Int>, limit: Int, name: String,
+                           waitNow: Bool) -> Action? {
+        guard limit > 0 else { return nil }
+        attack[keyPath: counter] += 1
+        let n = attack[keyPath: counter]
+        guard n >= limit else { return nil }
+        if n == limit { attackNote = AttackNote(command: name, count: n) }
+        let shift = n - limit
+        var s = shift > 8 ? 240 : 1 << shift
+        if s >= 240 { s = 240 }
+        let first = n / limit
+        var rest = s - first
+        if rest >= 240 || rest < 0 { rest = 0 }
+        replyDelay = first + rest
+        if waitNow && rest > 0 && Double(rest) >= 240 * 0.8 { return tooManyBadCommands() }
+        return nil
     }
 
     /// A HELO/EHLO argument: letters, digits and "[].-_#:" only (an

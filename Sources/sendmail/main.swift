@@ -250,6 +250,7 @@ case .smtp:
             }
             engine.trafficLog?.read(line)
             let (reply, close) = server.handle(line, inputPending: more)
+            if server.replyDelay > 0 { sleep(UInt32(server.replyDelay)) }
             stdoutBuffer.write(reply)
             // DeliveryMode i/b: the message just accepted goes now
             server.deliverAccepted()

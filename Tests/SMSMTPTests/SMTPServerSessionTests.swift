@@ -60,7 +60,7 @@ struct SMTPServerSessionTests {
 
     func reply(_ a: SMTPServerSession.Action) -> String? {
         if case .reply(let r) = a { return String(decoding: r.encoded, as: UTF8.self) }
-        if case .delayed(let r, _) = a { return String(decoding: r.encoded, as: UTF8.self) }
+        if case .close(let r) = a { return String(decoding: r.encoded, as: UTF8.self) }
         return nil
     }
 
@@ -145,12 +145,15 @@ struct SMTPServerSessionTests {
 
     @Test func helloChecksAndSlowDown() {
         var s = session()
-        guard case .delayed(let r1, let d1) = s.receive(b("EHLO a b\r")) else { Issue.record("not delayed"); return }
-        #expect(r1.encoded == b("501 5.0.0 Invalid domain name\r\n") && d1 == 2)
-        guard case .delayed(let r2, let d2) = s.receive(b("HELO\r")) else { Issue.record("not delayed"); return }
-        #expect(r2.encoded == b("501 5.0.0 HELO requires domain address\r\n") && d2 == 4)
+        // (every HELO/EHLO counts, good or bad: the 3rd waits 1 s, then 2, 4...; measured)
+        #expect(reply(s.receive(b("EHLO a b\r"))) == "501 5.0.0 Invalid domain name\r\n")
+        #expect(s.replyDelay == 0 && s.attackNote == nil)
+        #expect(reply(s.receive(b("HELO\r"))) == "501 5.0.0 HELO requires domain address\r\n")
+        #expect(s.replyDelay == 0)
         #expect(s.receive(b("HELO [127.0.0.1]\r")) == .hello(domain: b("[127.0.0.1]"), extended: false))
+        #expect(s.replyDelay == 1 && s.attackNote == .init(command: "HELO/EHLO", count: 3))
         #expect(s.receive(b("EHLO x_y.example \r")) == .hello(domain: b("x_y.example "), extended: true))
+        #expect(s.replyDelay == 2 && s.attackNote == nil)
         // a greeting drops the transaction
         guard case .mail = s.receive(b("MAIL FROM:<a>\r")) else { Issue.record("no mail"); return }
         s.mailAccepted()
@@ -159,6 +162,30 @@ struct SMTPServerSessionTests {
         // known, not implemented
         #expect(reply(s.receive(b("TURN\r"))) == "502 5.5.1 Command not implemented: \"TURN\"\r\n")
         #expect(reply(s.receive(b("soml x\r"))) == "502 5.5.1 Command not implemented: \"soml x\"\r\n")
+    }
+
+    @Test func attackLimits() {
+        var s = session()
+        // NOOP and VERB share MaxNOOPCommands (20): the 20th waits 1 s, the 21st 2, the 22nd 4 (measured)
+        for _ in 1...19 { _ = s.receive(b("NOOP\r")); #expect(s.replyDelay == 0) }
+        #expect(reply(s.receive(b("VERB\r"))) == "250 2.0.0 Verbose mode\r\n")
+        #expect(s.replyDelay == 1 && s.attackNote == .init(command: "VERB", count: 20))
+        _ = s.receive(b("NOOP\r")); #expect(s.replyDelay == 2 && s.attackNote == nil)
+        _ = s.receive(b("NOOP\r")); #expect(s.replyDelay == 4)
+        // at 2^8 the wait is 240 s and the session ends after it
+        for d in [8, 16, 32, 64, 128] { _ = s.receive(b("NOOP\r")); #expect(s.replyDelay == d) }
+        #expect(reply(s.receive(b("NOOP\r"))) == "421 4.7.0 vm.example.test Too many bad commands; closing connection\r\n")
+        #expect(s.replyDelay == 240 && s.phase == .closed)
+        // VRFY and EXPN share 6
+        var v = session()
+        for k in 1...5 { #expect(v.receive(b(k % 2 == 0 ? "EXPN a\r" : "VRFY a\r")) != nil); #expect(v.replyDelay == 0) }
+        _ = v.receive(b("EXPN a\r")); #expect(v.replyDelay == 1 && v.attackNote == .init(command: "EXPN", count: 6))
+        _ = v.receive(b("VRFY a\r")); #expect(v.replyDelay == 2)
+        // the 26th unknown command ends the session
+        var u = session()
+        for _ in 1...25 { #expect(reply(u.receive(b("FOO\r"))) == "500 5.5.1 Command unrecognized: \"FOO\"\r\n") }
+        #expect(reply(u.receive(b("FOO\r"))) == "421 4.7.0 vm.example.test Too many bad commands; closing connection\r\n")
+        #expect(u.receive(b("NOOP\r")) == SMTPServerSession.Action.none)
     }
 
     @Test func privacyAndLimits() {
