@@ -56,6 +56,14 @@ public final class Recipient {
     /// q_alias: the address this one was expanded from.
     public let parent: Recipient?
     public var primary = false
+    /// Refused by a plain usrerr() in recipient() (a program or file
+    /// named directly, or through an unsafe address): sendmail logs no
+    /// to= line for it, as it does for a refusal given a mailer's status.
+    public var refusedWithoutStatus = false
+    /// Refused already when it joined the send queue (a program named
+    /// directly; a file is refused after): sendmail's e_nrcpts did not
+    /// count it, as measured.
+    public var uncounted = false
     /// How many addresses its expansion (alias, :include: line) gave.
     public var expansionCount = 0
 
@@ -212,10 +220,12 @@ extension Engine {
         if mname == Array("prog".utf8), new.parent == nil {
             new.state = .badAddress
             new.status = Array("5.7.1".utf8)
+            new.refusedWithoutStatus = true
             rw.userError("550 5.7.1 Cannot mail directly to programs")
         } else if mname == Array("prog".utf8), let p = new.parent, p.unsafe {
             new.state = .badAddress
             new.status = Array("5.7.1".utf8)
+            new.refusedWithoutStatus = true
             rw.userError("550 5.7.1 Address \(p.printable.string) is unsafe for mailing to programs")
         }
 
@@ -233,6 +243,7 @@ extension Engine {
             return q
         }
         queue.insert(new, at: at)
+        if new.state == .badAddress { new.uncounted = true }
 
         var fuzzyCount = 0
         tryLocalUser: while true {
@@ -264,10 +275,12 @@ extension Engine {
             } else if mname == Array("*file*".utf8), new.parent == nil {
                 new.state = .badAddress
                 new.status = Array("5.7.1".utf8)
+                new.refusedWithoutStatus = true
                 rw.userError("550 5.7.1 Cannot mail directly to files")
             } else if mname == Array("*file*".utf8), let p = new.parent, p.unsafe {
                 new.state = .badAddress
                 new.status = Array("5.7.1".utf8)
+                new.refusedWithoutStatus = true
                 rw.userError("550 5.7.1 Address \(p.printable.string) is unsafe for mailing to files")
             }
 

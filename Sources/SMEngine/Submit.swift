@@ -151,6 +151,10 @@ extension Engine {
         let returnToSender = rw.lastUserError != nil && errorMode == UInt8(ascii: "p") && senderIsCaller
         // (errors in header recipients, -t, are not returned)
         let commandLineErrors = rw.lastUserError != nil ? (rw.errorTranscript ?? []).count : 0
+        // errors so far and no status yet: a usage error, as sendmail's
+        // main() says after the command line's recipients (a program or
+        // file named directly; a user unknown has its own status)
+        if rw.lastUserError != nil && rw.exitStatus == .ok && errorMode == UInt8(ascii: "p") { rw.exitStatus = .usage }
         if rw.lastUserError == nil { rw.lastUserError = senderError }
 
         // headers
@@ -385,7 +389,8 @@ extension Engine {
                 sink.log(priority: LOG_NOTICE, "\(id.string): \(shown)\(text)")
             }
             guard logLevel > 6, let a = e.address,
-                  let r = queue.entries.first(where: { $0.state == .badAddress && $0.printable == a }) else { continue }
+                  let r = queue.entries.first(where: { $0.state == .badAddress && $0.printable == a }),
+                  !r.refusedWithoutStatus else { continue }
             let (_, _, text) = stripReplyCode(e.reply)
             // (an alias's member: the alias as controlling address)
             let ctl = r.parent.flatMap { p in controllingUser(r).map { ", ctladdr=\(p.printable.string) (\($0.uid)/\($0.gid))" } } ?? ""
@@ -588,7 +593,7 @@ extension Engine {
     func countedRecipients(_ queue: SendQueue) -> Int {
         queue.entries.filter { r in
             !r.address.badAddress && !r.address.isError && r.state != .expanded && r.state != .included
-                && r.state != .duplicate
+                && r.state != .duplicate && !r.uncounted
         }.count
     }
 
