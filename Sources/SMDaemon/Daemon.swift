@@ -337,7 +337,11 @@ public final class Daemon: @unchecked Sendable {
     func deliverInBackground(_ id: [UInt8], session: SMTPServer, port: DaemonPort) {
         let mode = port.deliveryMode ?? session.deliveryMode
         guard mode != UInt8(ascii: "q") && mode != UInt8(ascii: "d") else { return }
-        if id.count < Engine.deliveryWorkerRecordSize, currentWorkers()?.submit(id) == true { return }
+        // (the session's client goes with it: sendmail's child of the
+        // session names it in its bounces' Received-From-MTA)
+        let client = Array(session.namedMacro("{client_name}").prefix(255))
+        if id.count + client.count + 2 <= Engine.deliveryWorkerRecordSize,
+           currentWorkers()?.submit(id + [0] + client) == true { return }
         _ = startRun([Array("-qI".utf8) + id])
     }
 
@@ -603,10 +607,11 @@ final class DeliveryWorkers: @unchecked Sendable {
         if running.isEmpty { close(); return nil }
     }
 
-    /// Hands `id` to whichever worker reads next; false when it cannot be
-    /// (pipe full or closed).
-    func submit(_ id: [UInt8]) -> Bool {
-        var record = id + [UInt8](repeating: 0, count: Engine.deliveryWorkerRecordSize - id.count)
+    /// Hands a record (the ID, NUL, the session's client name) to
+    /// whichever worker reads next; false when it cannot be (pipe full
+    /// or closed).
+    func submit(_ fields: [UInt8]) -> Bool {
+        var record = fields + [UInt8](repeating: 0, count: Engine.deliveryWorkerRecordSize - fields.count)
         return lock.withLock {
             guard writeEnd >= 0 else { return false }
             while true {

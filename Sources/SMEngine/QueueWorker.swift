@@ -3,8 +3,11 @@
 // The SMTP daemon's delivery workers (started by SMDaemon/Daemon.swift):
 // a long-lived copy of our binary that loaded the cf once and reads queue
 // IDs from a pipe the daemon shares among its workers, one fixed-size
-// record per ID (the ID, NUL-padded to `deliveryWorkerRecordSize` bytes,
-// written in one write(), so every read takes exactly one whole record).
+// record per ID (the ID, NUL, the accepting session's client name, NUL-
+// padded to `deliveryWorkerRecordSize` bytes, at most PIPE_BUF, written
+// in one write(), so every read takes exactly one whole record; the
+// client name is the bounces' Received-From-MTA, as sendmail's child of
+// the session has it).
 // Each ID is delivered as a `sendmail -qI<id> -qf` run delivers it, over
 // a fresh Engine cloned from the loaded one (nothing one delivery sets is
 // seen by the next but its open sessions, below): the run is skipped when the load average holds all
@@ -45,7 +48,7 @@ extension Engine {
     public static let deliveryWorkerVariable = "SENDMAIL_SWIFT_DELIVERY_WORKER"
     /// Bytes per queue ID record in the workers' pipe (at most PIPE_BUF,
     /// so that each write is atomic).
-    public static let deliveryWorkerRecordSize = 64
+    public static let deliveryWorkerRecordSize = 320
 
     /// How long a worker without work keeps its sessions open:
     /// ConnectionCacheTimeout (default 5m), at most 10 s.
@@ -87,6 +90,7 @@ extension Engine {
             guard n == size else { continue }   // never written so (whole records only)
             let id = Array(record.prefix { $0 != 0 })
             guard !id.isEmpty, !id.contains(UInt8(ascii: "/")) else { continue }
+            let client = Array(record.dropFirst(id.count + 1).prefix { $0 != 0 })
             let now = time(nil)
             if sharedMaps == nil || now - mapsMade >= time_t(max(idle, 1)) {
                 sharedMaps = MapSet(declarations: config.maps, environment: maps.environment)
@@ -94,6 +98,9 @@ extension Engine {
             }
             let e = Engine(prototype: self, out: out, maps: sharedMaps)
             e.connectionSlots = cached
+            // (its bounces name the session's client, as sendmail's child
+            // of the session does)
+            e.realHostName = client.isEmpty ? nil : client
             e.deliverQueuedEntry(id)
             cached = e.connectionSlots
             e.connectionSlots = []

@@ -160,7 +160,7 @@ extension SMTPServer {
         engine.config.options["DeliveryMode"]?.first ?? UInt8(ascii: "i")
     }
 
-    func namedMacro(_ name: String) -> [UInt8] {
+    public func namedMacro(_ name: String) -> [UInt8] {
         guard let id = engine.config.names.id(forName: Array(name.dropFirst().dropLast().utf8)) else { return [] }
         return rw.macros[id] ?? []
     }
