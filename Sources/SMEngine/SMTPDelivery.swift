@@ -72,7 +72,8 @@
 // made by the first scan (so the first session takes the last slot), a
 // session's last use the time of its last reply; a new session takes the
 // last free slot, else that of the session used least recently (of
-// equals, the first slot); idle sessions are closed at each scan; at the
+// equals, the first slot); idle sessions, and those that made their
+// mailer's m= deliveries, are closed at each scan; at the
 // job's end the sessions are closed in slot order.
 // SingleThreadDelivery: the host's status file is locked (HostStatus+Record.swift)
 // before it is connected to and for as long as the session lasts; a host
@@ -285,6 +286,8 @@ final class SMTPConnection {
     var lostWhile: SMTPClient.Awaiting = .nothing
     /// When it was last used (the connection cache's LRU order).
     var lastUse: time_t = 0
+    /// Transactions on it after the first (the mailer's m= ends it).
+    var deliveries = 0
 
     init(host: [UInt8], mailerName: [UInt8], address: PeerAddress?, transport: SMTPTransport, client: SMTPClient) {
         self.host = host; self.mailerName = mailerName; self.address = address
@@ -374,7 +377,9 @@ extension Engine {
         var best = 0
         for i in connectionSlots.indices {
             guard let c = connectionSlots[i], c.transport != nil else { best = i; continue }
-            if c.lastUse + time_t(idle) <= now, c !== keep {
+            // (idle too long, or its mailer's m= deliveries done)
+            let most = config.mailer(named: c.mailerName)?.maxDeliveries ?? 0
+            if c.lastUse + time_t(idle) <= now || (most > 0 && c.deliveries + 1 >= most), c !== keep {
                 best = i
                 uncacheConnection(slot: i, to: to, verbose: verbose)
                 continue
@@ -536,6 +541,7 @@ extension Engine {
             if let c = smtpConnections.first(where: { $0.usable && $0.mailerName == m.name && $0.host.asciiCaseEquals(peerName) }),
                probeCached(c, verbose: verbose) {
                 conn = c
+                c.deliveries += 1
                 if verbose { out.write("\(to)... Using cached \(lmtp ? "LMTP" : c.client.extensions.esmtp ? "ESMTP" : "SMTP") connection for \(m.name.string)...\n") }
             } else {
                 if verbose { out.write("\(to)... Connecting to \(m.name.string)...\n"); out.flush() }
@@ -583,6 +589,7 @@ extension Engine {
                 scanConnectionCache(to: to, verbose: verbose)
                 if let c = smtpConnections.first(where: { $0.usable && $0.mailerName == m.name && $0.peerName.asciiCaseEquals(h) }),
                    probeCached(c, verbose: verbose) {
+                    c.deliveries += 1
                     if verbose {
                         let kind = lmtp ? "LMTP" : c.client.extensions.esmtp ? "ESMTP" : "SMTP"
                         out.write("\(to)... Using cached \(kind) connection to \(h.string) via \(m.name.string)...\n")
