@@ -78,7 +78,7 @@
 // SingleThreadDelivery: the host's status file is locked (HostStatus+Record.swift)
 // before it is connected to and for as long as the session lasts; a host
 // another process holds is passed over as deferred (4.4.5).
-// Not yet: L= line wrapping, the signature's cache for the MX records' TTL (looked up again
+// Not yet: the signature's cache for the MX records' TTL (looked up again
 // here), the eviction sendmail makes of a session refused at its greeting (5xx) or
 // failed TLS when the next one opens.
 
@@ -832,7 +832,7 @@ extension Engine {
             && (m.has("7") || (!c.client.extensions.eightBitMIME && !m.has("8")))
             && !dontMIME && (!passEight || isMIME)
         let message = convert ? messageContent(qf, mailer: m, data: data, convert8to7: true)
-            : headerBytes(qf, mailer: m) + m.eol + DeliveryFormat.body(data, mailerFlags: m.flags, eol: m.eol)
+            : headerBytes(qf, mailer: m) + m.eol + DeliveryFormat.body(data, mailerFlags: m.flags, eol: m.eol, lineLimit: m.lineLimit)
         // (dots and line ends as the mailer's F=X and E= make them: sendmail's
         // SMTP mailers have both; SMTPClient.dotStuffed is for bytes that
         // are not prepared so)

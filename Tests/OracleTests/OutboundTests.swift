@@ -68,6 +68,12 @@ struct OutboundTests {
     static let cases: [Case] = [
         Case(name: "ob-accept", recipients: ["a@[127.0.0.2]"],
              expects: ["Sent (sink-id Message accepted for delivery)"]),
+        // the esmtp mailer's L=990: a longer body line is broken with "!"
+        // at the limit, as sendmail's putline does
+        Case(name: "ob-long-line", recipients: ["a@[127.0.0.2]"],
+             message: Array(("Subject: long\n\n" + String(repeating: "0123456789", count: 120) + "\nshort\n"
+                             + String(repeating: "x", count: 989) + "\n" + String(repeating: "y", count: 990) + "\n").utf8),
+             expects: ["Sent"]),
         Case(name: "ob-one-transaction", recipients: ["a@[127.0.0.2]", "b@[127.0.0.2]", "c@[127.0.0.2]"],
              expects: ["c@[127.0.0.2],b@[127.0.0.2],a@[127.0.0.2]... Sent"]),
         Case(name: "ob-mixed-replies", recipients: ["a@[127.0.0.2]", "r5x@[127.0.0.2]", "t4y@[127.0.0.2]", "b@[127.0.0.2]"],
