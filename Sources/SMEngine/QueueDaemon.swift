@@ -20,9 +20,11 @@
 // Queue groups with an interval of their own (I=) are run when each is
 // due: the first run takes all groups, later ones those whose interval
 // has come round (the run is told their names, SENDMAIL_SWIFT_DUE_GROUPS).
+// SIGHUP: the runner executes its command line again, as sendmail's
+// restart does ("restarting <path> due to signal"): a new runner starts
+// with the configuration as it is now, and this one ends.
 // Decisions: a run still going when the next is due is not doubled (the
-// next starts when it ends); SIGHUP (sendmail re-executes itself) is not
-// handled: it is blocked and ignored.
+// next starts when it ends).
 // Promises: signals are taken with sigtimedwait (no handler state), and
 // the runs get an empty signal mask and default dispositions; spawned
 // processes inherit no descriptor but stdio on /dev/null.
@@ -174,7 +176,32 @@ extension Engine {
                 if logLevel > 9 { logSink?.log(priority: LOG_INFO, "\(stopID): stopping daemon, reason=signal") }
                 exit(0)
             }
+            if sig == SIGHUP { restartQueueDaemon(argv: argv) }
         }
+    }
+}
+
+extension Engine {
+    /// SIGHUP: sendmail's restart_daemon(): the same command line executed
+    /// again (which starts a new runner, with the configuration as it is
+    /// now, and this process ends); the run going carries on.  Needs the
+    /// command's full path, as sendmail's does.
+    func restartQueueDaemon(argv: [[UInt8]]) -> Never {
+        let path = argv.first.map { $0.string } ?? ""
+        guard path.hasPrefix("/") else {
+            if logLevel > 3 { logSink?.log(priority: LOG_INFO, "could not restart: need full path") }
+            exit(SysExit.osFile.rawValue)
+        }
+        if logLevel > 3 { logSink?.log(priority: LOG_INFO, "restarting \(path) due to signal") }
+        var none = sigset_t()
+        sigemptyset(&none)
+        pthread_sigmask(SIG_SETMASK, &none, nil)
+        signal(SIGPIPE, SIG_DFL)
+        let cArgs = makeCStringArray(argv)
+        execv(path, cArgs)
+        let why = String(cString: strerror(errno))
+        logSink?.log(priority: LOG_ALERT, "could not exec \(path): \(why)")
+        exit(SysExit.osFile.rawValue)
     }
 }
 

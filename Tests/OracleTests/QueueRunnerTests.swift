@@ -13,7 +13,8 @@
 // The runners: each binary is started with -q1s / -qp1s and its own
 // PidFile and /dev/log socket; compared are the command's exit status and
 // output, the pid file (pid of a detached session leader, then the command
-// line), a message queued afterwards being delivered, SIGTERM stopping the
+// line), SIGHUP (a restart: the command line executed again, a new runner),
+// a message queued afterwards being delivered, SIGTERM stopping the
 // runner and removing the pid file, and the runner's own syslog lines.
 // Fails (never skips) when a prerequisite is missing.
 
@@ -300,6 +301,8 @@ extension QueueRunnerTests {
         var pidFileCommand: String
         /// The pid file named a live process leading its own session, not the command's.
         var detached: Bool
+        /// After SIGHUP the pid file names the process it named before.
+        var samePidAfterHUP: Bool
         var delivered: Bool
         var queueEmptied: Bool
         var stoppedBySIGTERM: Bool
@@ -308,15 +311,16 @@ extension QueueRunnerTests {
         var log: [String]
     }
 
-    @Test("-q<time> and -qp: detached runner, pid file, deliveries, SIGTERM", arguments: ["-q1s", "-qp1s"])
-    func periodicRunner(_ flag: String) throws {
+    @Test("-q<time> and -qp: detached runner, pid file, deliveries, SIGHUP (a restart), SIGTERM",
+          arguments: [("-q1s", false), ("-qp1s", false), ("-q1s", true), ("-qp1s", true)])
+    func periodicRunner(_ flag: String, _ hup: Bool) throws {
         guard getuid() == 0 else { throw HarnessError("QueueRunnerTests need root") }
         if access("/dev/log", F_OK) != 0 {
             let fd = open("/dev/log", O_CREAT | O_WRONLY, 0o644)
             #expect(fd >= 0, "cannot create /dev/log to mount over: \(String(cString: strerror(errno)))")
             if fd >= 0 { close(fd) }
         }
-        let name = "daemon" + flag
+        let name = "daemon" + flag + (hup ? "-hup" : "")
         let (cf, d) = try DeliverTests.prepareScratch(name)
         var options = SandboxOptions()
         let runs = Workspace.shared.runs
@@ -334,10 +338,22 @@ extension QueueRunnerTests {
             options.extraArguments = ["-OPidFile=\(d)/pid", "-OLogLevel=10"]
             let r = try Sandbox.run(binary: binary, cf: cf, input: [], options: options, runDir: runs, tag: "\(name).\(tag)")
             usleep(300_000)
-            let pidText = (try? String(contentsOfFile: d + "/pid", encoding: .utf8)) ?? ""
-            let pidLines = pidText.components(separatedBy: "\n")
-            let pid = pid_t(pidLines.first ?? "") ?? 0
-            let detached = pid > 0 && kill(pid, 0) == 0 && getsid(pid) == pid
+            var pidText = (try? String(contentsOfFile: d + "/pid", encoding: .utf8)) ?? ""
+            var pidLines = pidText.components(separatedBy: "\n")
+            var pid = pid_t(pidLines.first ?? "") ?? 0
+            var detached = pid > 0 && kill(pid, 0) == 0 && getsid(pid) == pid
+            var samePid = true
+            if hup && pid > 0 {
+                // sendmail re-executes itself: the same command line again
+                kill(pid, SIGHUP)
+                usleep(1_500_000)
+                pidText = (try? String(contentsOfFile: d + "/pid", encoding: .utf8)) ?? ""
+                pidLines = pidText.components(separatedBy: "\n")
+                let again = pid_t(pidLines.first ?? "") ?? 0
+                samePid = again == pid
+                if again > 0 { pid = again }
+                detached = detached && pid > 0 && kill(pid, 0) == 0 && getsid(pid) == pid
+            }
             // a message queued after the start is delivered by a later run
             options.modeFlag = "-odq"
             options.devLog = nil
@@ -364,19 +380,21 @@ extension QueueRunnerTests {
             usleep(200_000)
             let binaryPath = URL(fileURLWithPath: binary).resolvingSymlinksInPath().path
             let log = collector.drain()
-                .filter { $0.contains("daemon") || $0.contains("started as:") }
+                .filter { $0.contains("daemon") || $0.contains("started as:") || $0.contains("restart") }
                 .map { LogTests.normalise($0, id: nil)
                     .replacingOccurrences(of: #"[0-9A-Za-z]{8}[0-9]{6}: "#, with: "QID: ", options: .regularExpression)
                     .replacingOccurrences(of: binaryPath, with: "BIN") }
             results.append(DaemonRun(status: r.status, output: String(decoding: r.stdout + r.stderr, as: UTF8.self),
                                      pidFileCommand: (pidLines.count > 1 ? pidLines[1] : "").replacingOccurrences(of: binaryPath, with: "BIN"),
-                                     detached: detached, delivered: delivered, queueEmptied: emptied, stoppedBySIGTERM: stopped,
+                                     detached: detached, samePidAfterHUP: samePid,
+                                     delivered: delivered, queueEmptied: emptied, stoppedBySIGTERM: stopped,
                                      pidFileRemoved: !fm.fileExists(atPath: d + "/pid"), log: log))
         }
         let (real, ours) = (results[0], results[1])
         #expect(real.status == 0 && real.detached && real.delivered && real.stoppedBySIGTERM,
                 "the oracle's runner did not behave as expected: \(real)")
         #expect(real.log.contains { $0.contains("starting daemon") }, "the oracle logged no start: \(real.log)")
+        if hup { #expect(real.log.contains { $0.contains("restarting BIN due to signal") }, "the oracle did not restart: \(real.log)") }
         #expect(ours == real)
     }
 }
