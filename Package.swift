@@ -83,6 +83,6 @@ let package = Package(
         .testTarget(name: "SMDSNTests", dependencies: ["SMDSN", "SMBase"], swiftSettings: swift6),
         .testTarget(name: "SMQueueFormatTests", dependencies: ["SMQueueFormat", "SMBase"], swiftSettings: swift6),
         .testTarget(name: "ToolsTests", dependencies: ["SMBase"], swiftSettings: swift6),
-        .testTarget(name: "SMEngineTests", dependencies: ["SMEngine", "SMQueueFormat", "SMRules", "SMBase", "SMSMTP"], swiftSettings: swift6),
+        .testTarget(name: "SMEngineTests", dependencies: ["SMEngine", "SMQueueFormat", "SMRules", "SMBase", "SMSMTP", "SMTLS"], swiftSettings: swift6),
     ]
 )

@@ -38,41 +38,23 @@ public final class TLSClientContext: @unchecked Sendable {
         ctx = c
         _ = sm_ssl_ctx_set_min_proto(c, sm_tls1_version())
         _ = sm_ssl_ctx_set_mode(c, sm_ssl_mode_release_buffers())
+        // (a throw leaves `ctx` to deinit, which frees it)
         if let cert = s.certFile, let key = s.keyFile {
             guard SSL_CTX_use_certificate_chain_file(c, cert) == 1 else {
-                SSL_CTX_free(c); throw TLSSetupError("cannot load ClientCertFile \(cert)")
+                throw TLSSetupError("cannot load ClientCertFile \(cert)")
             }
             guard SSL_CTX_use_PrivateKey_file(c, key, SSL_FILETYPE_PEM) == 1, SSL_CTX_check_private_key(c) == 1 else {
-                SSL_CTX_free(c); throw TLSSetupError("cannot load ClientKeyFile \(key)")
+                throw TLSSetupError("cannot load ClientKeyFile \(key)")
             }
         }
         if let f = s.caFile, let p = s.caPath {
             guard SSL_CTX_load_verify_locations(c, f, p) == 1 else {
-                SSL_CTX_free(c); throw TLSSetupError("cannot load CACertFile/CACertPath")
+                throw TLSSetupError("cannot load CACertFile/CACertPath")
             }
         }
-        if let crl = s.crlFile, !crl.isEmpty {
-            guard let store = SSL_CTX_get_cert_store(c), X509_STORE_load_file(store, crl) == 1 else {
-                SSL_CTX_free(c); throw TLSSetupError("cannot load CRLFile \(crl)")
-            }
-            X509_STORE_set_flags(store, UInt(X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL))
-        }
-        if let list = s.cipherList, !list.isEmpty, SSL_CTX_set_cipher_list(c, list) != 1 {
-            SSL_CTX_free(c); throw TLSSetupError("CipherList \(list) selects no cipher")
-        }
-        if let opts = s.sslOptions {
-            for word in opts.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }) {
-                var w = Substring(word)
-                var clear = false
-                if w.first == "+" { w = w.dropFirst() } else if w.first == "-" { clear = true; w = w.dropFirst() }
-                let value: UInt64
-                if w.hasPrefix("0x") || w.hasPrefix("0X"), let n = UInt64(w.dropFirst(2), radix: 16) { value = n }
-                else if let n = UInt64(w) { value = n }
-                else { value = sm_ssl_op_named(String(w)) }
-                guard value != 0 else { SSL_CTX_free(c); throw TLSSetupError("ClientSSLOptions: unknown option \(word)") }
-                if clear { SSL_CTX_clear_options(c, value) } else { SSL_CTX_set_options(c, value) }
-            }
-        }
+        try TLSContextSetup.loadCRL(c, s.crlFile)
+        try TLSContextSetup.setCipherList(c, s.cipherList)
+        try TLSContextSetup.applyOptions(c, s.sslOptions, option: "ClientSSLOptions")
         // the server's certificate is checked, its result read afterwards
         sm_ssl_ctx_verify_server(c)
     }

@@ -85,28 +85,9 @@ public final class TLSServerContext: @unchecked Sendable {
             // the CA names sent with the certificate request
             if let f = s.caFile, let names = SSL_load_client_CA_file(f) { SSL_CTX_set_client_CA_list(c, names) }
         }
-        if let crl = s.crlFile, !crl.isEmpty {
-            guard let store = SSL_CTX_get_cert_store(c), X509_STORE_load_file(store, crl) == 1 else {
-                throw TLSSetupError("cannot load CRLFile \(crl)")
-            }
-            X509_STORE_set_flags(store, UInt(X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL))
-        }
-        if let list = s.cipherList, !list.isEmpty, SSL_CTX_set_cipher_list(c, list) != 1 {
-            throw TLSSetupError("CipherList \(list) selects no cipher")
-        }
-        if let opts = s.sslOptions {
-            for word in opts.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }) {
-                var w = Substring(word)
-                var clear = false
-                if w.first == "+" { w = w.dropFirst() } else if w.first == "-" { clear = true; w = w.dropFirst() }
-                let value: UInt64
-                if w.hasPrefix("0x") || w.hasPrefix("0X"), let n = UInt64(w.dropFirst(2), radix: 16) { value = n }
-                else if let n = UInt64(w) { value = n }
-                else { value = sm_ssl_op_named(String(w)) }
-                guard value != 0 else { throw TLSSetupError("ServerSSLOptions: unknown option \(word)") }
-                if clear { SSL_CTX_clear_options(c, value) } else { SSL_CTX_set_options(c, value) }
-            }
-        }
+        try TLSContextSetup.loadCRL(c, s.crlFile)
+        try TLSContextSetup.setCipherList(c, s.cipherList)
+        try TLSContextSetup.applyOptions(c, s.sslOptions, option: "ServerSSLOptions")
         if let dh = s.dhParameters, !dh.isEmpty, dh.lowercased() != "none" {
             if dh.contains("/") {
                 guard let bio = BIO_new_file(dh, "r") else { throw TLSSetupError("cannot read DHParameters \(dh)") }
