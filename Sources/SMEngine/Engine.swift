@@ -81,6 +81,8 @@ public final class Engine: CfReporter {
     /// transaction in progress.
     var connectionSlots: [SMTPConnection?] = []
     var pendingMessage: [UInt8] = []
+    /// The control files a queue run takes: qf, or hf (-qQ) or Qf (-qL).
+    var controlPrefix = "qf"
     /// The SMTP client's TLS context, once built (SMTPDelivery+TLS.swift).
     var smtpClientTLS: AnyObject? = nil
     /// What this process's connection attempts found of each SMTP host

@@ -156,7 +156,7 @@ extension Engine {
                       clones: inout [(id: [UInt8], expansion: QueuedExpansion)]) -> [UInt8] {
         let (qfSub, dfSub) = QueueCommitter(directory: qdir).subdirectories
         let qfDir = qfSub ? qdir + "/qf" : qdir
-        let qfPath = qfDir + "/qf" + id.string
+        let qfPath = qfDir + "/" + controlPrefix + id.string
         let dfPath = (dfSub ? qdir + "/df" : qdir) + "/df" + id.string
         _ = lseek(fd, 0, SEEK_SET)
         let bytes = readAll(fd)

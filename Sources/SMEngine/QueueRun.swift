@@ -48,7 +48,8 @@
 // as sendmail's: "grew WorkList for <dir> to
 // <n>" each 1000 entries past the first 1000 (LogLevel above 1), "WorkList
 // for <dir> maxed out at <MaxQueueRunSize>" (LogLevel above 0).
-// Not yet: -qQ/-qL runs.
+// -qQ and -qL runs take the quarantined (hf) or lost (Qf) entries
+// instead of the qf ones (Engine.controlPrefix), as sendmail's QueueMode.
 // Promises: a qf is only ever replaced by tf -> fsync -> rename -> fsync
 // of the directory while its lock is held, so a crash or kill leaves the
 // old qf and the df intact; the df is never modified.
@@ -141,6 +142,11 @@ extension Engine {
             return .config
         }
         let bounceDirectory = dirBytes.string
+        // -qQ runs the quarantined entries (hf), -qL the lost ones (Qf),
+        // as sendmail's QueueMode: delivered as any other; one deferred
+        // keeps its kind of control file
+        if arguments.contains(where: { $0.first == UInt8(ascii: "Q") }) { controlPrefix = "hf" }
+        else if arguments.contains(where: { $0.first == UInt8(ascii: "L") }) { controlPrefix = "Qf" }
         // (the SMTP sessions the run's jobs opened end with the run)
         defer { if !smtpConnections.isEmpty { closeSMTPConnections(verbose: verbose) } }
         if getenv(Self.runnerShareVariable) != nil {
@@ -341,7 +347,7 @@ extension Engine {
         var byID = selection
         byID.items = byID.items.filter { $0.letter == UInt8(ascii: "I") }
         let maxRun = config.options["MaxQueueRunSize"].flatMap { Int($0.string) } ?? 0
-        let names = controlFileNames(in: qfDir)
+        let names = controlFileNames(in: qfDir, prefix: controlPrefix)
         var work: [QueueJobKey] = []
         for name in names {
             let id = Array(name.utf8.dropFirst(2))
@@ -391,7 +397,7 @@ extension Engine {
         let (qfSub, dfSub) = QueueCommitter(directory: dir).subdirectories
         let qfDir = qfSub ? dir + "/qf" : dir
         for (n, id) in ids.enumerated() {
-            let qfPath = qfDir + "/qf" + id.string
+            let qfPath = qfDir + "/" + controlPrefix + id.string
             let fd = open(qfPath, O_RDWR | O_CLOEXEC)
             if fd < 0 { continue }
             if verbose {
