@@ -131,7 +131,8 @@ extension Engine {
                                              finalRecipient: final!,
                                              lastAttempt: lastAttempt)
             if f.delayed { d.willRetryUntil = warning?.retryUntil }
-            d.primary = r.flags.contains(.primary)
+            // (QPRIMARY: the P flag, or read from the qf by this run)
+            d.primary = r.flags.contains(.primary) || queueReadRecipients.contains(f.index)
             d.notifyFailure = r.flags.contains(.notifyFailure)
             d.notifySuccess = r.flags.contains(.notifySuccess) || f.deliverByNotify
             d.hasNotify = r.flags.contains(.hasNotify)

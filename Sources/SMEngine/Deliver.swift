@@ -379,10 +379,12 @@ extension Engine {
             for q in group { q.state = .sent }
             // ("Sent (reply text)" for SMTP mailers)
             if verbose { out.write("\(to)... \(text.isEmpty ? "Sent" : text)\n") }
-            for q in group where notifySuccess.contains(q.index) {
+            // (in sendmail's tochain order: the group's last first)
+            for q in group.reversed() where notifySuccess.contains(q.index) {
                 let local = m.has("l")
                 q.report = FailedRecipient(index: q.index, status: Array((local ? "2.1.5" : "2.0.0").utf8),
                                            user: q.address.user, success: true, toMailbox: local)
+                q.report?.expandedFrom = q.expandedFrom
                 let what = local ? "Successfully delivered" : "relayed; expect no further notifications"
                 outcome.transcript += q.printable + Array("... \(what)\n".utf8)
             }

@@ -81,6 +81,9 @@ public final class Engine: CfReporter {
     /// transaction in progress.
     var connectionSlots: [SMTPConnection?] = []
     var pendingMessage: [UInt8] = []
+    /// The recipients of the entry being delivered that were its qf's own
+    /// (QueueExpand's fromQueue): primary in its DSNs.
+    var queueReadRecipients: Set<Int> = []
     /// The control files a queue run takes: qf, or hf (-qQ) or Qf (-qL).
     var controlPrefix = "qf"
     /// The SMTP client's TLS context, once built (SMTPDelivery+TLS.swift).
@@ -95,9 +98,11 @@ public final class Engine: CfReporter {
     /// SMTP's SIZE=; a queued message read back gets it from its files.
     var envelopeSizes: [[UInt8]: Int] = [:]
     /// "Message delivered to mailing list <alias>" for each alias with an
-    /// owner that alias() expanded: lines of the envelope's transcript,
+    /// owner that alias() expanded, and "<alias>... expanded to multiple
+    /// addresses" (`successOnly`: shown to NOTIFY=SUCCESS) for each that
+    /// gave more than one address: lines of the envelope's transcript,
     /// each with the number of error lines recorded before it.
-    var mailingListNotes: [(at: Int, line: [UInt8])] = []
+    var mailingListNotes: [(at: Int, line: [UInt8], successOnly: Bool)] = []
     /// Delivering a split envelope (an owner's): its sender is the owner
     /// and never has the caller's ids.
     var deliveringClone = false

@@ -214,6 +214,8 @@ extension Engine {
         }
         let qf = expansion?.qf ?? decoded
         let expansionChanged = expansion?.changed ?? false
+        queueReadRecipients = expansion?.fromQueue ?? []
+        defer { queueReadRecipients = [] }
         let retry = Int64(config.options["RetryFactor"].flatMap { Int($0.string) } ?? 90000)
         submissionDelivery = how != .queueRun
         var live = qf

@@ -56,6 +56,11 @@ extension Engine {
         /// MAIL_HUB, LOCAL_RELAY): their qf line keeps the local name, as
         /// sendmail's, but they are delivered as resolved here.
         var mapped: [Int: ParsedAddress] = [:]
+        /// The entries that were the qf's own (not expanded in this run):
+        /// readqf() hands them to recipient() at alias level 0, so they
+        /// are QPRIMARY for the DSN's success and delay entries, whatever
+        /// their P flag.
+        var fromQueue: Set<Int> = []
     }
 
     /// A list owner's envelope made by a queue run's expansion: queued
@@ -137,12 +142,13 @@ extension Engine {
         /// with their failures.
         func envelope(_ keep: (Recipient) -> Bool) -> (recipients: [QueueFile.Recipient], last: QueueFile.ControllingUser??,
                                                        uncontrolled: Set<Int>, controlText: [Int: String],
-                                                       mapped: [Int: ParsedAddress], errors: SubmissionErrors) {
+                                                       mapped: [Int: ParsedAddress], errors: SubmissionErrors, fromQueue: Set<Int>) {
             var out: [QueueFile.Recipient] = []
             var last: QueueFile.ControllingUser?? = .none
             var uncontrolled: Set<Int> = []
             var controlText: [Int: String] = [:]
             var mapped: [Int: ParsedAddress] = [:]
+            var fromQueue: Set<Int> = []
             for r in queue.entries where r.state.isSendable && keep(r) {
                 var qr: QueueFile.Recipient
                 var effective: QueueFile.ControllingUser?
@@ -151,6 +157,7 @@ extension Engine {
                 if let o = originals[ObjectIdentifier(r)] ?? replaced {
                     qr = qf.recipients[o.index]
                     effective = o.ctl
+                    fromQueue.insert(out.count)
                     if replaced != nil { mapped[out.count] = r.address }
                 } else {
                     qr = QueueFile.Recipient(address: r.printable, flags: [])
@@ -211,12 +218,12 @@ extension Engine {
                 errors.failures.append(f)
             }
             errors.message = errors.failures.isEmpty ? nil : message.map { Array($0.utf8) }
-            return (out, last, uncontrolled, controlText, mapped, errors)
+            return (out, last, uncontrolled, controlText, mapped, errors, fromQueue)
         }
-        var (out, last, uncontrolled, controlText, mapped, errors) = envelope { !cloned.contains(ObjectIdentifier($0)) }
+        var (out, last, uncontrolled, controlText, mapped, errors, fromQueue) = envelope { !cloned.contains(ObjectIdentifier($0)) }
         // (one transcript for the envelope and its clones, the mailing-list
         // notes among the errors)
-        let lead: [UInt8]? = mailingListNotes.isEmpty ? nil : transcriptWithListNotes(count: transcript.count)
+        let lead: [UInt8]? = mailingListNotes.allSatisfy({ $0.successOnly }) ? nil : transcriptWithListNotes(count: transcript.count)
         errors.leadingTranscript = lead
         var clones: [OwnerClone] = []
         for split in splits {
@@ -238,11 +245,12 @@ extension Engine {
             var qr = qf.recipients[i]
             if case .some(let l) = last, l != nil { qr.controlLine = .reset } else { qr.controlLine = nil }
             last = .some(nil)
+            fromQueue.insert(out.count)
             out.append(qr)
         }
         var expanded = qf
         expanded.recipients = out
         return QueuedExpansion(qf: expanded, errors: errors, changed: out != qf.recipients, uncontrolled: uncontrolled,
-                               controlText: controlText, clones: clones, mapped: mapped)
+                               controlText: controlText, clones: clones, mapped: mapped, fromQueue: fromQueue)
     }
 }

@@ -374,6 +374,11 @@ extension Engine {
             a.state = .expanded
             sendToList(value, parent: a, queue: queue, aliasLevel: aliasLevel + 1)
             if a.selfReference && a.state == .expanded { a.state = .ok }
+            // (a receipt's transcript says so, with NOTIFY=SUCCESS)
+            if a.expansionCount > 1 {
+                mailingListNotes.append((rewriter.errorTranscript?.count ?? 0,
+                                         a.printable + Array("... expanded to multiple addresses".utf8), true))
+            }
             aliasOwner(a)
         }
     }
@@ -392,7 +397,7 @@ extension Engine {
         let special: [UInt8] = Array(",:/|\"".utf8)
         a.owner = value.contains(where: { special.contains($0) }) ? name : value
         mailingListNotes.append((rewriter.errorTranscript?.count ?? 0,
-                                 Array("Message delivered to mailing list ".utf8) + a.printable))
+                                 Array("Message delivered to mailing list ".utf8) + a.printable, false))
     }
 
     public enum AliasAnswer: Equatable { case found([UInt8]), notFound, tempFail }

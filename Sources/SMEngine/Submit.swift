@@ -307,7 +307,12 @@ extension Engine {
         }
         // (with owners, one transcript for all envelopes, as sendmail's
         // split envelopes share the original's)
-        if !clones.isEmpty { errors.leadingTranscript = transcriptWithListNotes(count: returned) }
+        // (and with NOTIFY=SUCCESS, the lists expanded to several addresses)
+        let successNotes = notifyFlags(o.notify)?.contains(.notifySuccess) == true
+            && mailingListNotes.contains { $0.successOnly }
+        if !clones.isEmpty || successNotes {
+            errors.leadingTranscript = transcriptWithListNotes(count: returned, successNotes: successNotes)
+        }
         // an owner's errors always go to the owner
         let cloneEnvelopes: [SubmittedEnvelope] = clones.reversed().map { c in
             var e = submissionErrors(queue, count: returned, notify: o.notify, only: Set(c.members.map { ObjectIdentifier($0) }))

@@ -210,6 +210,10 @@ struct DeliverTests {
              runArguments: ["-v"], message: basicMessage, bounce: false),
         Case(name: "receipt-relayed-and-failure", submissions: [(["-f", "bin", "-N", "success,failure"], ["z@okhost", "c@nouser", "root"])],
              runArguments: ["-v"], message: plainMessage, bounce: true),
+        // NOTIFY=SUCCESS to a list (an alias of two): the receipt's
+        // entry for the list, the members not reported
+        Case(name: "receipt-list", submissions: [(["-f", "bin", "-N", "success"], ["list", "x@local2"])],
+             runArguments: ["-v"], message: basicMessage, bounce: false),
         Case(name: "receipt-null-sender", submissions: [(["-f", "<>", "-N", "success"], ["root"])],
              runArguments: ["-v"], message: plainMessage, bounce: false),
         // PostmasterCopy: a separate headers-only notice to that address

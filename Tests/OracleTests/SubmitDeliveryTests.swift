@@ -64,6 +64,8 @@ struct SubmitDeliveryTests {
              background: true),
         // a sender that is no local user: the bounce is mailed to it
         Case(name: "i-remote-sender", arguments: ["-odi", "-f", "s@okhost", "root", "c@nouser", "list", "file"]),
+        // NOTIFY=SUCCESS on a list expanded at submission, and on a user
+        Case(name: "i-receipt-list", arguments: ["-odi", "-N", "success", "-f", "bin", "list", "root"]),
         // deferred: the qf stays, rewritten (N1, the M line, no I line),
         // with the unbound From:/X-Local: defaults bound by the delivery
         Case(name: "i-deferred", arguments: ["-odi", "-f", "root", "root", "a@tempfail", "x@local2"],
