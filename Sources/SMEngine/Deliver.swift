@@ -374,7 +374,7 @@ extension Engine {
                             relay: relay, dsn: dsn, reply: reply)
             }
         }
-        let to = DeliveryFormat.toList(group.map { $0.printable }).string
+        let to = shortenString(DeliveryFormat.toList(group.map { $0.printable }), 203).string   // (message()'s e_to, MAXSHORTSTR)
         if status == 0 {
             for q in group { q.state = .sent }
             // ("Sent (reply text)" for SMTP mailers)
@@ -771,7 +771,7 @@ extension Engine {
         defineSenderMacro(qf, mailer: m)
         // $u as sendmail leaves it after building the list: the last one
         rewriter.macros[Int(UInt8(ascii: "u"))] = userMacro(group[group.count - 1], mailer: m)
-        let to = DeliveryFormat.toList(group.map { $0.printable }).string
+        let to = shortenString(DeliveryFormat.toList(group.map { $0.printable }), 203).string   // (message()'s e_to, MAXSHORTSTR)
         if verbose {
             if let h = first.address.host, !h.isEmpty {
                 out.write("\(to)... Connecting to \(h.string) via \(m.name.string)...\n")

@@ -104,7 +104,8 @@ extension Engine {
         let temporary = DeliveryFormat.isTemporary(status)
         guard let sink = logSink, logLevel > (temporary ? 8 : status == 0 ? 7 : 6), let first = group.first else { return }
         let now = Int64(time(nil))
-        var line = "\(context.id.string): to=\(DeliveryFormat.toList(group.map { $0.printable }).string)"
+        let toList = DeliveryFormat.toList(group.map { $0.printable })
+        var line = ""
         // the controlling address: a program has none; a file or an F=o
         // mailer the recipient's own (the qf's C line), the others the sender
         var own: String? = nil
@@ -153,7 +154,26 @@ extension Engine {
         // (a long text shortened in its middle, as sendmail's MAXSHORTSTR)
         let stat = status == 0 ? (text.isEmpty ? "Sent" : text) : text
         line += ", stat=\(stat.utf8.count >= 203 ? shortenString(Array(stat.utf8), 203).string : stat)"
-        sink.log(priority: LOG_INFO, line)
+        for l in Self.toLines(toList, rest: Array(line.utf8)) { sink.log(priority: LOG_INFO, "\(context.id.string): \(l.string)") }
+    }
+
+    /// logdelivery()'s to= lines: a list longer than the syslog buffer
+    /// (1024) less 100 less the rest of the line is cut at its last comma
+    /// before that length, "to=<part>, [more]<rest>", until what is left
+    /// fits (and that is cut at the length if it has no comma in reach).
+    static func toLines(_ to: [UInt8], rest: [UInt8]) -> [[UInt8]] {
+        let limit = max(0, 1024 - 100 - rest.count)
+        var lines: [[UInt8]] = []
+        var p = to[...]
+        while p.count >= limit {
+            var q = p.startIndex + limit
+            while q > p.startIndex && (q >= p.endIndex || p[q] != UInt8(ascii: ",")) { q -= 1 }
+            if q == p.startIndex { break }
+            lines.append(Array("to=".utf8) + p[...q] + Array(" [more]".utf8) + rest)
+            p = p[(q + 1)...]
+        }
+        lines.append(Array("to=".utf8) + p.prefix(limit) + rest)
+        return lines
     }
 
     /// A recipient a queue run's expansion failed with a reply (User

@@ -87,6 +87,7 @@ import SMBase
 import SMConfig
 import SMSMTP
 import SMQueueFormat
+import SMRules
 
 /// A byte stream to a peer: what the SMTP delivery needs of a socket.
 protocol SMTPTransport: AnyObject {
@@ -525,7 +526,7 @@ extension Engine {
         rewriter.macros[Int(UInt8(ascii: "h"))] = host
         defineSenderMacro(qf, mailer: m)
         rewriter.macros[Int(UInt8(ascii: "u"))] = userMacro(group[group.count - 1], mailer: m)
-        let to = DeliveryFormat.toList(group.map { $0.printable }).string
+        let to = shortenString(DeliveryFormat.toList(group.map { $0.printable }), 203).string   // (message()'s e_to, MAXSHORTSTR)
         let lmtp = m.has("z")
         // [IPC]: a TCP peer; otherwise the mailer program on a pipe,
         // named by the mailer in the -v lines and the transcript

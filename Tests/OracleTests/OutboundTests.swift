@@ -74,6 +74,10 @@ struct OutboundTests {
              message: Array(("Subject: long\n\n" + String(repeating: "0123456789", count: 120) + "\nshort\n"
                              + String(repeating: "x", count: 989) + "\n" + String(repeating: "y", count: 990) + "\n").utf8),
              expects: ["Sent"]),
+        // forty recipients in one transaction: the to= list of the log
+        // line as sendmail shortens it
+        Case(name: "ob-many-recipients", recipients: (1...40).map { "recipient\($0)@[127.0.0.2]" },
+             expects: ["Sent"]),
         Case(name: "ob-one-transaction", recipients: ["a@[127.0.0.2]", "b@[127.0.0.2]", "c@[127.0.0.2]"],
              expects: ["c@[127.0.0.2],b@[127.0.0.2],a@[127.0.0.2]... Sent"]),
         Case(name: "ob-mixed-replies", recipients: ["a@[127.0.0.2]", "r5x@[127.0.0.2]", "t4y@[127.0.0.2]", "b@[127.0.0.2]"],
