@@ -108,6 +108,8 @@ public final class Daemon: @unchecked Sendable {
     var reaper: DispatchSourceTimer? = nil
     /// `-bd -q<time>`: the queue runs the daemon starts (on signalQueue).
     var queueSchedule: QueueRunSchedule? = nil
+    /// ControlSocketName's socket (ControlSocket.swift).
+    var control: ControlSocket? = nil
 
     init(prototype: Engine, ports: [DaemonPort], arguments: [[UInt8]], startOptions: StartOptions,
          queueInterval: (seconds: Int, persistent: Bool)?, load: @escaping Loader) {
@@ -173,8 +175,10 @@ public final class Daemon: @unchecked Sendable {
         let kind = queueSchedule.map { "SMTP+" + Engine.queueingText(interval: $0.interval, persistent: $0.persistent) } ?? "SMTP"
         if prototypeLogLevel > 0 { log(LOG_INFO, "starting daemon (\(sendmailVersion)): \(kind)") }
         if prototypeLogLevel > 9 { log(LOG_INFO, "started as: " + arguments.map { $0.string }.joined(separator: " ")) }
+        control = ControlSocket.start(self, path: prototype.config.options["ControlSocketName"]?.string ?? "")
         ready(nil)
         done.wait()
+        control?.stop()
         unlink(pidFile)
         // the listeners are closed, the pool's last tasks report back to
         // the loops, then the loops stop

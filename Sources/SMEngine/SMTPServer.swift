@@ -333,25 +333,11 @@ public final class SMTPServer {
 
     /// HELP from the HelpFile (read at each HELP, as sendmail does).
     func help(_ topic: [UInt8]) -> [UInt8] {
-        var file: [UInt8]? = nil
-        if let path = engine.config.options["HelpFile"], !path.isEmpty, let fp = fopen(path.string, "r") {
-            defer { fclose(fp) }
-            var data: [UInt8] = []
-            var buf = [UInt8](repeating: 0, count: 8192)
-            while true {
-                let n = buf.withUnsafeMutableBytes { fread($0.baseAddress, 1, 8192, fp) }
-                if n <= 0 { break }
-                data += buf[0..<n]
-            }
-            file = data
-        }
-        let names = engine.config.names
-        let r = SMTPHelp.reply(helpFile: file, argument: topic, version: sendmailVersion, expand: {
-            expandMacros(translateDollars($0, names: names, report: { _ in }), self.rw.macros)
-        })
+        let r = engine.helpReply(topic)
         if r.isError { noteError(String(decoding: r.encoded.dropLast(2), as: UTF8.self)) }
         return r.encoded
     }
+
 
     func resetTransaction() {
         logAbandonedEnvelope()
@@ -976,4 +962,27 @@ public final class SMTPServer {
 
     /// The exit status after QUIT.
     public var exitStatus: SysExit { engine.exitStatus }
+}
+
+extension Engine {
+    /// sendmail's help(): the HelpFile's lines for `topic` (read at each
+    /// call), or its refusals; SMTP's HELP and the control socket's.
+    public func helpReply(_ topic: [UInt8]) -> SMTPReply {
+        var file: [UInt8]? = nil
+        if let path = config.options["HelpFile"], !path.isEmpty, let fp = fopen(path.string, "r") {
+            defer { fclose(fp) }
+            var data: [UInt8] = []
+            var buf = [UInt8](repeating: 0, count: 8192)
+            while true {
+                let n = buf.withUnsafeMutableBytes { fread($0.baseAddress, 1, 8192, fp) }
+                if n <= 0 { break }
+                data += buf[0..<n]
+            }
+            file = data
+        }
+        let names = config.names
+        return SMTPHelp.reply(helpFile: file, argument: topic, version: sendmailVersion, expand: {
+            expandMacros(translateDollars($0, names: names, report: { _ in }), self.rewriter.macros)
+        })
+    }
 }

@@ -220,3 +220,4 @@ extension DaemonMapPoolTests {
         try daemon.compare(script, tag: "mail-refused-from", expectMessages: 0, cf: Self.accessMailCF)
     }
 }
+

@@ -1,0 +1,58 @@
+// ControlSocketTests.swift — the daemon's control socket (ControlSocketName,
+// which Debian's cf sets and its init script's `status` reads through
+// smcontrol.pl) against the real sendmail's `-bD`.
+//
+// Promises: the same script through both daemons (DaemonTests.compare:
+// transcripts and syslog lines compared), the control socket spoken to by
+// Fixtures/smtp/control-socket.py: HELP, an unknown command, MEMDUMP and
+// SHUTDOWN answered byte for byte as sendmail answers them; STATUS and
+// MSTAT with the same lines once pids, the session count and the free
+// space are normalised and sendmail's lines about its own children are
+// left out (our sessions are not processes); the socket's mode; SHUTDOWN
+// removing it and stopping the daemon.  A socket in a directory anyone may
+// write to is refused with sendmail's log line.  Part of the DaemonTests
+// suite (serialised: both daemons own 127.0.0.1:2525).
+
+import Foundation
+import Testing
+
+extension DaemonTests {
+    static let controlSocketScript = OracleEnvironment.packageRoot
+        .appendingPathComponent("Tests/Fixtures/smtp/control-socket.py").path
+
+    @Test("ControlSocketName: HELP, STATUS, MSTAT, MEMDUMP, a bad command, SHUTDOWN; the socket's mode (as sendmail's)")
+    func controlSocket() throws {
+        let (_, dir) = try prepare()
+        let ctl = dir.appendingPathComponent("ctl")
+        try? FileManager.default.removeItem(at: ctl)
+        try FileManager.default.createDirectory(at: ctl, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        let sock = ctl.appendingPathComponent("smcontrol").path
+        let script = """
+            #RUN \(Self.python) \(Self.controlSocketScript) \(sock) help status mstat memdump STATUS bogus
+            #RUN stat -c '%A' \(sock)
+            #CONNECT
+            EHLO client.example
+            #RUN \(Self.python) \(Self.controlSocketScript) \(sock) status
+            QUIT
+            #RUN \(Self.python) \(Self.controlSocketScript) \(sock) shutdown
+            #RUN sleep 1; test -e \(sock) && echo still there || echo removed
+            """
+        try compare(script, tag: "control-socket", expectMessages: 0, extra: ["-OControlSocketName=\(sock)"])
+    }
+
+    @Test("ControlSocketName in a world-writable directory: refused with sendmail's log line, the daemon goes on")
+    func controlSocketUnsafeDirectory() throws {
+        let (_, dir) = try prepare()
+        let ctl = dir.appendingPathComponent("ctl-open")
+        try? FileManager.default.removeItem(at: ctl)
+        try FileManager.default.createDirectory(at: ctl, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
+        _ = chmod(ctl.path, 0o777)
+        let sock = ctl.appendingPathComponent("smcontrol").path
+        let script = """
+            #RUN test -e \(sock) && echo there || echo none
+            #CONNECT
+            QUIT
+            """
+        try compare(script, tag: "control-socket-open", expectMessages: 0, extra: ["-OControlSocketName=\(sock)"])
+    }
+}
