@@ -64,7 +64,16 @@ final class ControlSocket: @unchecked Sendable {
         }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return nil }
-        _ = unlink(path)
+        // (an old socket goes; anything else there is left alone)
+        var old = stat()
+        if lstat(path, &old) == 0 {
+            guard old.st_mode & S_IFMT == S_IFSOCK else {
+                d.log(LOG_WARNING, "daemon could not open control socket \(path): not a socket")
+                close(fd)
+                return nil
+            }
+            _ = unlink(path)
+        }
         let bound = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }

@@ -99,10 +99,10 @@ public final class Engine: CfReporter {
     var envelopeSizes: [[UInt8]: Int] = [:]
     /// "Message delivered to mailing list <alias>" for each alias with an
     /// owner that alias() expanded, and "<alias>... expanded to multiple
-    /// addresses" (`successOnly`: shown to NOTIFY=SUCCESS) for each that
+    /// addresses" (`successOf`: shown when that alias asked for NOTIFY=SUCCESS) for each that
     /// gave more than one address: lines of the envelope's transcript,
     /// each with the number of error lines recorded before it.
-    var mailingListNotes: [(at: Int, line: [UInt8], successOnly: Bool)] = []
+    var mailingListNotes: [(at: Int, line: [UInt8], successOf: Recipient?)] = []
     /// Delivering a split envelope (an owner's): its sender is the owner
     /// and never has the caller's ids.
     var deliveringClone = false

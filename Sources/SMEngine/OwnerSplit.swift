@@ -73,11 +73,11 @@ extension Engine {
 
     /// The envelope's transcript so far: the first `count` recorded
     /// errors with the mailing-list notes among them, in the order they
-    /// were made (`successNotes`: also "expanded to multiple addresses",
-    /// for NOTIFY=SUCCESS).
-    func transcriptWithListNotes(count: Int, successNotes: Bool = false) -> [UInt8] {
+    /// were made (`successNotes`: which lists' "expanded to multiple
+    /// addresses" lines are shown, those that asked for NOTIFY=SUCCESS).
+    func transcriptWithListNotes(count: Int, successNotes: (Recipient) -> Bool = { _ in false }) -> [UInt8] {
         let errors = Array((rewriter.errorTranscript ?? []).prefix(count))
-        let mailingListNotes = self.mailingListNotes.filter { successNotes || !$0.successOnly }
+        let mailingListNotes = self.mailingListNotes.filter { n in n.successOf.map(successNotes) ?? true }
         var out: [UInt8] = []
         var k = 0
         for (i, e) in errors.enumerated() {

@@ -223,7 +223,13 @@ extension Engine {
         var (out, last, uncontrolled, controlText, mapped, errors, fromQueue) = envelope { !cloned.contains(ObjectIdentifier($0)) }
         // (one transcript for the envelope and its clones, the mailing-list
         // notes among the errors)
-        let lead: [UInt8]? = mailingListNotes.allSatisfy({ $0.successOnly }) ? nil : transcriptWithListNotes(count: transcript.count)
+        // (a list's "expanded to multiple addresses" when the qf entry it
+        // came from asked for NOTIFY=SUCCESS)
+        let wantsSuccess: (Recipient) -> Bool = { r in
+            origin(r).map { qf.recipients[$0].flags.contains(.notifySuccess) } ?? false
+        }
+        let lead: [UInt8]? = mailingListNotes.contains(where: { n in n.successOf.map(wantsSuccess) ?? true })
+            ? transcriptWithListNotes(count: transcript.count, successNotes: wantsSuccess) : nil
         errors.leadingTranscript = lead
         var clones: [OwnerClone] = []
         for split in splits {

@@ -377,7 +377,7 @@ extension Engine {
             // (a receipt's transcript says so, with NOTIFY=SUCCESS)
             if a.expansionCount > 1 {
                 mailingListNotes.append((rewriter.errorTranscript?.count ?? 0,
-                                         a.printable + Array("... expanded to multiple addresses".utf8), true))
+                                         a.printable + Array("... expanded to multiple addresses".utf8), a))
             }
             aliasOwner(a)
         }
@@ -397,7 +397,7 @@ extension Engine {
         let special: [UInt8] = Array(",:/|\"".utf8)
         a.owner = value.contains(where: { special.contains($0) }) ? name : value
         mailingListNotes.append((rewriter.errorTranscript?.count ?? 0,
-                                 Array("Message delivered to mailing list ".utf8) + a.printable, false))
+                                 Array("Message delivered to mailing list ".utf8) + a.printable, nil))
     }
 
     public enum AliasAnswer: Equatable { case found([UInt8]), notFound, tempFail }

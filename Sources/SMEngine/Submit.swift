@@ -309,9 +309,9 @@ extension Engine {
         // split envelopes share the original's)
         // (and with NOTIFY=SUCCESS, the lists expanded to several addresses)
         let successNotes = notifyFlags(o.notify)?.contains(.notifySuccess) == true
-            && mailingListNotes.contains { $0.successOnly }
+            && mailingListNotes.contains { $0.successOf != nil }
         if !clones.isEmpty || successNotes {
-            errors.leadingTranscript = transcriptWithListNotes(count: returned, successNotes: successNotes)
+            errors.leadingTranscript = transcriptWithListNotes(count: returned, successNotes: { _ in successNotes })
         }
         // an owner's errors always go to the owner
         let cloneEnvelopes: [SubmittedEnvelope] = clones.reversed().map { c in

@@ -74,6 +74,9 @@ struct QueueExpandTests {
         Case(name: "qexpand-edited-program", sender: "daemon", recipients: ["postmaster", "list"],
              bounce: true, expects: ["Cannot mail directly to programs"],
              edit: ("RPFD:<postmaster>", "RPFD:\"|/bin/cat > /dev/null\"")),
+        // NOTIFY=SUCCESS on a list queued unexpanded: the run's receipt
+        Case(name: "qexpand-list-receipt", sender: "daemon", recipients: ["postmaster", "list"],
+             expects: ["<list>... aliased to root, daemon"], edit: ("RPFD:<list>", "RPNS:<list>")),
         // a quiet run (-qf, no -v): nothing printed, the same bounce
         Case(name: "qexpand-quiet-run", sender: "daemon", recipients: ["ghost", "list"], runArguments: ["-qf"],
              bounce: true),
