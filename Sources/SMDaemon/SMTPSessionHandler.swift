@@ -8,6 +8,8 @@
 // file); commands of one session run one after another, in the order
 // they came, and their replies are written in that order (pipelining);
 // the output is flushed when no more input is waiting, as sendmail does.
+// A reply the session slows down (SMTPServer.replyDelay) waits on the event
+// loop's timer, the session busy meanwhile: no pool thread sleeps.
 // A verbose session (VERB) delivers in the command that ends DATA, on the
 // pool; the 050 lines it makes meanwhile are written at once, in order,
 // before that command's reply (SMTPServer.verboseOutput).

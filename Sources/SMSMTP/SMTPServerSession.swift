@@ -6,7 +6,10 @@
 // commands (500), NOOP, RSET, VERB, QUIT, and
 // the DATA phase (lines are gathered until "."; the caller gets the text
 // with dots still stuffed, LF line ends; a bare LF or CR in it gets
-// Debian's 421 at the end and closes the session).  What needs addresses, rulesets
+// Debian's 421 at the end and closes the session), and sendmail's
+// slow-down of repeated commands (checksmtpattack: the wait each reply
+// owes in `replyDelay`, the "possible SMTP attack" note, the 421 after 25
+// unknown commands).  What needs addresses, rulesets
 // or the queue comes back as an action for the caller, which reports the
 // outcome with `mailAccepted()`, `recipientAccepted()`, `messageDone()`.
 // Promises: pure (no I/O, no clock); every input line yields exactly the

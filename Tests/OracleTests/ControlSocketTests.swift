@@ -20,13 +20,20 @@ extension DaemonTests {
     static let controlSocketScript = OracleEnvironment.packageRoot
         .appendingPathComponent("Tests/Fixtures/smtp/control-socket.py").path
 
+    /// A fresh directory `name` (with exactly `mode`) in the scratch, and
+    /// the socket's path in it.
+    func controlSocketPath(_ name: String, mode: mode_t) throws -> String {
+        let (_, dir) = try prepare()
+        let ctl = dir.appendingPathComponent(name)
+        try? FileManager.default.removeItem(at: ctl)
+        try FileManager.default.createDirectory(at: ctl, withIntermediateDirectories: true)
+        _ = chmod(ctl.path, mode)
+        return ctl.appendingPathComponent("smcontrol").path
+    }
+
     @Test("ControlSocketName: HELP, STATUS, MSTAT, MEMDUMP, a bad command, SHUTDOWN; the socket's mode (as sendmail's)")
     func controlSocket() throws {
-        let (_, dir) = try prepare()
-        let ctl = dir.appendingPathComponent("ctl")
-        try? FileManager.default.removeItem(at: ctl)
-        try FileManager.default.createDirectory(at: ctl, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        let sock = ctl.appendingPathComponent("smcontrol").path
+        let sock = try controlSocketPath("ctl", mode: 0o755)
         let script = """
             #RUN \(Self.python) \(Self.controlSocketScript) \(sock) help status mstat memdump STATUS bogus
             #RUN stat -c '%A' \(sock)
@@ -42,12 +49,7 @@ extension DaemonTests {
 
     @Test("ControlSocketName in a world-writable directory: refused with sendmail's log line, the daemon goes on")
     func controlSocketUnsafeDirectory() throws {
-        let (_, dir) = try prepare()
-        let ctl = dir.appendingPathComponent("ctl-open")
-        try? FileManager.default.removeItem(at: ctl)
-        try FileManager.default.createDirectory(at: ctl, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
-        _ = chmod(ctl.path, 0o777)
-        let sock = ctl.appendingPathComponent("smcontrol").path
+        let sock = try controlSocketPath("ctl-open", mode: 0o777)
         let script = """
             #RUN test -e \(sock) && echo there || echo none
             #CONNECT
