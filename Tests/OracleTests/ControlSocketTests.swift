@@ -8,7 +8,8 @@
 // SHUTDOWN answered byte for byte as sendmail answers them; STATUS and
 // MSTAT with the same lines once pids, the session count and the free
 // space are normalised and sendmail's lines about its own children are
-// left out (our sessions are not processes); the socket's mode; SHUTDOWN
+// left out (our sessions are not processes); Debian's smcontrol.pl (what
+// its init script's `status` runs) reading STATUS alike; the socket's mode; SHUTDOWN
 // removing it and stopping the daemon.  A socket in a directory anyone may
 // write to is refused with sendmail's log line.  Part of the DaemonTests
 // suite (serialised: both daemons own 127.0.0.1:2525).
@@ -37,6 +38,7 @@ extension DaemonTests {
         let script = """
             #RUN \(Self.python) \(Self.controlSocketScript) \(sock) help status mstat memdump STATUS bogus
             #RUN stat -c '%A' \(sock)
+            #RUN /usr/share/sendmail/smcontrol.pl -f \(sock) status | grep -v 'Child Process' | sed -E 's/[0-9]+/N/g'
             #CONNECT
             EHLO client.example
             #RUN \(Self.python) \(Self.controlSocketScript) \(sock) status
