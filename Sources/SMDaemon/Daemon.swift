@@ -346,14 +346,15 @@ public final class Daemon: @unchecked Sendable {
         let client = Array(session.namedMacro("{client_name}").prefix(255))
         if id.count + client.count + 2 <= Engine.deliveryWorkerRecordSize,
            currentWorkers()?.submit(id + [0] + client) == true { return }
-        _ = startRun([Array("-qI".utf8) + id])
+        _ = startRun([Array("-qI".utf8) + id],
+                     marker: client.isEmpty ? nil : Engine.sessionClientVariable + "=" + client.string)
     }
 
     /// The delivery workers, started now if there are none (nil once
     /// stopping or when none can be started).
     func currentWorkers() -> DeliveryWorkers? {
         lock.withLock {
-            if stopping { return nil }
+            if stopping || DeliveryWorkers.defaultCount == 0 { return nil }
             if workers == nil {
                 workers = DeliveryWorkers(count: DeliveryWorkers.defaultCount) { fd in self.spawnWorker(fd) }
             }
@@ -370,8 +371,8 @@ public final class Daemon: @unchecked Sendable {
     /// A detached queue run of our own binary with the daemon's -C, -o/-O
     /// and -M and these selections (`-qI<id>`, ETRN's `-qR<match>` or
     /// `-qG<group>`); reaped by `reap`.
-    func startRun(_ selections: [[UInt8]]) -> Bool {
-        guard let pid = spawnDetached(runArguments(selections)) else { return false }
+    func startRun(_ selections: [[UInt8]], marker: String? = nil) -> Bool {
+        guard let pid = spawnDetached(runArguments(selections), marker: marker) else { return false }
         lock.withLock { _ = children.insert(pid) }
         return true
     }
@@ -586,9 +587,10 @@ func systemPipe2(_ fds: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32
 final class DeliveryWorkers: @unchecked Sendable {
     /// Deliveries in parallel (each mostly waits for the mailer and its
     /// fsync); SENDMAIL_SWIFT_DELIVERY_WORKERS (1 to 64) overrides it for
-    /// benchmarks.
+    /// benchmarks, 0 for none (each message a `-qI` run, as when no
+    /// worker can take it).
     static let defaultCount: Int = {
-        guard let v = getenv("SENDMAIL_SWIFT_DELIVERY_WORKERS"), let n = Int(String(cString: v)), (1...64).contains(n) else { return 4 }
+        guard let v = getenv("SENDMAIL_SWIFT_DELIVERY_WORKERS"), let n = Int(String(cString: v)), (0...64).contains(n) else { return 4 }
         return n
     }()
     let lock = NIOLock()

@@ -142,6 +142,12 @@ extension Engine {
             return .config
         }
         let bounceDirectory = dirBytes.string
+        // a -qI run standing in for the SMTP daemon's delivery worker: its
+        // bounces name the session's client (Received-From-MTA)
+        if let v = getenv(Self.sessionClientVariable) {
+            realHostName = Array(String(cString: v).utf8)
+            unsetenv(Self.sessionClientVariable)
+        }
         // -qQ runs the quarantined entries (hf), -qL the lost ones (Qf),
         // as sendmail's QueueMode: delivered as any other; one deferred
         // keeps its kind of control file

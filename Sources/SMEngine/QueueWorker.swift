@@ -49,6 +49,9 @@ extension Engine {
     /// Bytes per queue ID record in the workers' pipe (at most PIPE_BUF,
     /// so that each write is atomic).
     public static let deliveryWorkerRecordSize = 320
+    /// The environment variable that gives a `-qI` run started in a
+    /// worker's stead the accepting session's client name.
+    public static let sessionClientVariable = "SENDMAIL_SWIFT_SESSION_CLIENT"
 
     /// How long a worker without work keeps its sessions open:
     /// ConnectionCacheTimeout (default 5m), at most 10 s.
