@@ -78,7 +78,7 @@ struct DaemonTests {
     /// syslog lines are compared as a multiset.
     func compare(_ script: String, tag: String, expectMessages: Int, extra: [String] = [],
                  cf otherCF: ((String, URL) throws -> String)? = nil, dns: DNSFixture? = nil,
-                 sessionsOverlap: Bool = false) throws {
+                 sessionsOverlap: Bool = false, ignoringLogLines ignored: (String) -> Bool = { _ in false }) throws {
         var (cf, dir) = try prepare()
         if let make = otherCF { cf = try make(cf, dir) }
         let realQ = try Faults.freshDirectory(dir, "q-daemon-\(tag)-real")
@@ -96,7 +96,8 @@ struct DaemonTests {
         let oursLog = try LogPump(DatagramCollector(path: dir.appendingPathComponent("log-\(tag)-ours.sock").path))
         let (ot, _) = try run(try OracleEnvironment.binaryUnderTest(), cf: cf, dir: dir, queue: oursQ, script: script,
                               tag: "\(tag).ours", extra: ["-odq"] + extra, devLog: oursLog.collector.path, dns: dns)
-        var rl = realLog.stop().map(Self.normaliseLog), ol = oursLog.stop().map(Self.normaliseLog)
+        var rl = realLog.stop().map(Self.normaliseLog).filter { !ignored($0) }
+        var ol = oursLog.stop().map(Self.normaliseLog).filter { !ignored($0) }
         if sessionsOverlap { rl.sort(); ol.sort() }
         #expect(rl.contains { $0.contains("starting daemon") }, "\(tag): the oracle logged nothing: \(rl)")
         #expect(ol == rl, "\(tag): syslog lines differ\n--- ours\n\(ol.joined(separator: "\n"))\n--- real\n\(rl.joined(separator: "\n"))")
