@@ -362,6 +362,12 @@ extension Engine {
         return group
     }
 
+    /// The recipients a -v line or error names ("a,b... "): sendmail's
+    /// e_to as message() shows it, shortened in its middle to MAXSHORTSTR.
+    func messageRecipients(_ group: [QueuedRecipient]) -> String {
+        shortenString(DeliveryFormat.toList(group.map { $0.printable }), 203).string
+    }
+
     /// giveresponse()/markfailure(): the fate of a group after its mailer
     /// exited with `status`, the -v line, e_message and ExitStat.
     func record(_ status: Int32, _ text0: String, group: [QueuedRecipient], mailer m: Mailer, verbose: Bool,
@@ -374,7 +380,7 @@ extension Engine {
                             relay: relay, dsn: dsn, reply: reply)
             }
         }
-        let to = shortenString(DeliveryFormat.toList(group.map { $0.printable }), 203).string   // (message()'s e_to, MAXSHORTSTR)
+        let to = messageRecipients(group)
         if status == 0 {
             for q in group { q.state = .sent }
             // ("Sent (reply text)" for SMTP mailers)
@@ -771,7 +777,7 @@ extension Engine {
         defineSenderMacro(qf, mailer: m)
         // $u as sendmail leaves it after building the list: the last one
         rewriter.macros[Int(UInt8(ascii: "u"))] = userMacro(group[group.count - 1], mailer: m)
-        let to = shortenString(DeliveryFormat.toList(group.map { $0.printable }), 203).string   // (message()'s e_to, MAXSHORTSTR)
+        let to = messageRecipients(group)
         if verbose {
             if let h = first.address.host, !h.isEmpty {
                 out.write("\(to)... Connecting to \(h.string) via \(m.name.string)...\n")

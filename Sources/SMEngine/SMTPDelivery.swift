@@ -87,7 +87,6 @@ import SMBase
 import SMConfig
 import SMSMTP
 import SMQueueFormat
-import SMRules
 
 /// A byte stream to a peer: what the SMTP delivery needs of a socket.
 protocol SMTPTransport: AnyObject {
@@ -398,25 +397,21 @@ extension Engine {
         guard let old = connectionSlots[i] else { return }
         connectionSlots[i] = nil
         if verbose { out.write((to.map { "\($0)... " } ?? "") + "Closing connection to \(old.peerName.string)\n") }
-        if old.usable, old.transport != nil {
-            _ = drive(old, old.client.quit(), verbose: verbose, transcript: { _ in }) { _ in }
-        }
-        old.transport?.close()
-        old.transport = nil
+        endSession(old, verbose: verbose)
     }
 
-    /// ConnectionCacheSize (default 1).
-    var connectionCacheSize: Int { config.options["ConnectionCacheSize"].flatMap { Int($0.string) } ?? 1 }
-
-    /// Ends a session that is not to be cached: QUIT, then closed.
-    func closeUncachedConnection(_ c: SMTPConnection, verbose: Bool) {
-        for i in connectionSlots.indices where connectionSlots[i] === c { connectionSlots[i] = nil }
+    /// QUIT (unless the session was lost), then the connection closed.
+    func endSession(_ c: SMTPConnection, verbose: Bool) {
         if c.usable, c.transport != nil {
             _ = drive(c, c.client.quit(), verbose: verbose, transcript: { _ in }) { _ in }
         }
         c.transport?.close()
         c.transport = nil
     }
+
+    /// ConnectionCacheSize (default 1).
+    var connectionCacheSize: Int { config.options["ConnectionCacheSize"].flatMap { Int($0.string) } ?? 1 }
+
 
     /// mci_cache(): a session just opened takes the slot
     /// scanConnectionCache() gives, whose session is ended first.
@@ -526,7 +521,7 @@ extension Engine {
         rewriter.macros[Int(UInt8(ascii: "h"))] = host
         defineSenderMacro(qf, mailer: m)
         rewriter.macros[Int(UInt8(ascii: "u"))] = userMacro(group[group.count - 1], mailer: m)
-        let to = shortenString(DeliveryFormat.toList(group.map { $0.printable }), 203).string   // (message()'s e_to, MAXSHORTSTR)
+        let to = messageRecipients(group)
         let lmtp = m.has("z")
         // [IPC]: a TCP peer; otherwise the mailer program on a pipe,
         // named by the mailer in the -v lines and the transcript
@@ -767,7 +762,7 @@ extension Engine {
         guard let c = conn else { return }
         // ConnectionCacheSize=0: no session is cached (sendmail's mci_cache()
         // keeps none), so each one ends with QUIT after its transaction
-        defer { if connectionCacheSize <= 0 { closeUncachedConnection(c, verbose: verbose) } }
+        defer { if connectionCacheSize <= 0 { endSession(c, verbose: verbose) } }
 
         // the transaction
         // RCPTs in sendmail's tochain order: the group's last one first

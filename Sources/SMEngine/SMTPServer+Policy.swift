@@ -296,9 +296,7 @@ extension SMTPServer {
         if let note = session.attackNote { logAttack(note) }
         if case .close(let r)? = stop {
             replyDelay = session.takePendingDelay()
-            logAbandonedEnvelope()
-            logSessionEnd()
-            return (r.encoded, true)
+            return endSession(r)
         }
         let r = applyVerdict(policyVerdict("check_etrn", c.argument), ruleset: "check_etrn", arg: c.argument, noID: true)
         if !r.isEmpty { replyDelay = session.takePendingDelay(); return (lines(r), false) }

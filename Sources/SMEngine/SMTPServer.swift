@@ -264,11 +264,7 @@ public final class SMTPServer {
             if inCommand { noteVerb(line, reply: r) }
             return (r.encoded, false)
         case .quit(let r), .close(let r):
-            logAbandonedEnvelope()
-            logSessionEnd()
-            closeFilter()
-            closeRelayConnections()
-            return (r.encoded, true)
+            return endSession(r)
         case .reset(let r):
             logAbandonedTransaction()
             resetTransaction()
@@ -299,6 +295,17 @@ public final class SMTPServer {
         case .verify(let a): return (verify(a, expand: false), false)
         case .expand(let a): return (verify(a, expand: true), false)
         }
+    }
+
+    /// QUIT, or a reply that ends the session (sendmail's doquit): the
+    /// envelope and session log lines, the filter and relay connections
+    /// closed; the reply, and that the connection closes.
+    func endSession(_ r: SMTPReply) -> (reply: [UInt8], close: Bool) {
+        logAbandonedEnvelope()
+        logSessionEnd()
+        closeFilter()
+        closeRelayConnections()
+        return (r.encoded, true)
     }
 
     /// An accepted ETRN (check_etrn passed, logged): `#group` runs that

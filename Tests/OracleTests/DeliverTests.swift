@@ -373,15 +373,21 @@ struct DeliverTests {
                 let rules = ["a", "b", "c", "d", "e"].map { "R\($0)\t$# fast\n" }.joined() + "Rmq\t$# mqueue\n"
                 // (the Q line before the mailer naming it, after QueueDirectory)
                 var lines = cfText.components(separatedBy: "\n")
-                if let k = lines.firstIndex(where: { $0.hasPrefix("O QueueDirectory=") }) {
-                    lines.insert("Qfast, P=\(d)/q/fast, F=f, r=1", at: k + 1)
-                }
+                _ = insertAfterQueueDirectory(&lines, ["Qfast, P=\(d)/q/fast, F=f, r=1"])
                 try (lines.joined(separator: "\n").replacingOccurrences(of: "\nMlocal2, ", with: "\nMlocal2, Q=fast, ")
                      + "Squeuegroup\n" + rules)
                     .write(toFile: p.cfPath, atomically: false, encoding: .isoLatin1)
             }
         }
         return (p.cfPath, d)
+    }
+
+    /// Inserts `new` after the cf's `O QueueDirectory=` line (where Q
+    /// lines go); false when there is none.
+    static func insertAfterQueueDirectory(_ lines: inout [String], _ new: [String]) -> Bool {
+        guard let k = lines.firstIndex(where: { $0.hasPrefix("O QueueDirectory=") }) else { return false }
+        lines.insert(contentsOf: new, at: k + 1)
+        return true
     }
 
     /// Makes every qf under `qfDir` `seconds` older (its T line).

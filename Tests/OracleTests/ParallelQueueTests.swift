@@ -104,10 +104,9 @@ struct ParallelQueueTests {
         var cfText = try String(contentsOfFile: cf, encoding: .isoLatin1)
         if !cfText.contains("\nQmqueue") {
             var lines = cfText.components(separatedBy: "\n")
-            guard let k = lines.firstIndex(where: { $0.hasPrefix("O QueueDirectory=") }) else {
+            guard DeliverTests.insertAfterQueueDirectory(&lines, c.queueLines.map { $0.replacingOccurrences(of: "@SCRATCH@", with: d) }) else {
                 throw HarnessError("no QueueDirectory line in \(cf)")
             }
-            lines.insert(contentsOf: c.queueLines.map { $0.replacingOccurrences(of: "@SCRATCH@", with: d) }, at: k + 1)
             cfText = lines.joined(separator: "\n")
             try cfText.write(toFile: cf, atomically: false, encoding: .isoLatin1)
         }
@@ -332,8 +331,8 @@ struct ParallelQueueTests {
         var cfText = try String(contentsOfFile: cf, encoding: .isoLatin1)
         if !cfText.contains("nice-mailer.sh") {
             var lines = cfText.components(separatedBy: "\n")
-            if !queueLine.isEmpty, let k = lines.firstIndex(where: { $0.hasPrefix("O QueueDirectory=") }) {
-                lines.insert(queueLine.replacingOccurrences(of: "@SCRATCH@", with: d), at: k + 1)
+            if !queueLine.isEmpty {
+                _ = DeliverTests.insertAfterQueueDirectory(&lines, [queueLine.replacingOccurrences(of: "@SCRATCH@", with: d)])
             }
             for (i, l) in lines.enumerated() where l.hasPrefix("Mlocal, ") {
                 lines[i] = "Mlocal, P=\(d)/nice-mailer.sh, F=lsDFMAw5|/:@mn, S=10, R=20, A=nice-mailer.sh \(d)/out $u"
