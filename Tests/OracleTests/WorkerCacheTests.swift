@@ -3,7 +3,9 @@
 // sendmail queue run keeps its connection cache.
 //
 // Our daemon (`-bD`, Fixtures/oracle/worker/worker.mc: MTA on
-// 127.0.0.1:2525, ConnectionCacheSize 2, ConnectionCacheTimeout 5s,
+// 127.0.0.1:2525, ConnectionCacheSize 2, ConnectionCacheTimeout 20s (long
+// enough that no phase's session expires on a loaded machine: a first
+// host's session outlived a slow drop phase only by chance with 5s),
 // FEATURE(local_lmtp) through our mail.local) runs with one delivery
 // worker in a private network namespace; worker/worker-cache.py plays the
 // next hops on 127.0.0.2-8 and submits messages one at a time.  Checked:

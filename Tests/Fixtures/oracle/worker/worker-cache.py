@@ -12,7 +12,7 @@
 # goes (a next hop, or SCRATCH/spool/<user>):
 #   ours:   reuse (5 to 127.0.0.2), drop (4 to 127.0.0.3, then one to
 #           127.0.0.2 over the session of the first five), bounded (10 to
-#           127.0.0.4-8 in turn), idle (8 s without work), local (the LMTP
+#           127.0.0.4-8 in turn), idle (12 s without work), local (the LMTP
 #           messages below), then the daemon is stopped and started again
 #           with ConnectionCacheTimeout=5m, one message goes to 127.0.0.2
 #           and the daemon gets SIGTERM: exit (its session's QUIT)
@@ -194,7 +194,8 @@ try:
                 settled = max(settled, stats["open"])
         with lock:
             print("=== bounded: messages=%d settled open=%d peak=%d" % (sum(sent(h) for h in hosts), settled, stats["peak"]))
-        time.sleep(8)
+        # (the worker's idle time: min(ConnectionCacheTimeout 20 s, 10 s))
+        time.sleep(12)
         with lock:
             print("=== idle: open=%d without QUIT=%d" % (stats["open"], stats["noquit"]))
     # local delivery over LMTP (both binaries)
