@@ -3,10 +3,13 @@
 // One accepted connection: lines in (SMTPLineHandler), replies out, and
 // nothing else; after a 220 to STARTTLS, TLS under them (DaemonTLS.swift).  The session itself is SMEngine's SMTPServer over its own
 // Engine (cloned from the daemon's current prototype when the connection
-// opens).  Every command runs on the daemon's NIOThreadPool, because it
-// may block (map lookups, the resolver, the fsync of a commit, HELP's
-// file); commands of one session run one after another, in the order
-// they came, and their replies are written in that order (pipelining);
+// opens).  A command that may block (map lookups, the resolver, the fsync
+// of a commit, HELP's file, a filter) runs on the daemon's NIOThreadPool;
+// one that cannot (NOOP, RSET, HELO/EHLO, DATA without check_data, most
+// QUITs: SMTPServer.handlesWithoutWaiting) runs on the event loop, which
+// spares it two thread wake-ups.  Commands of one session run one after
+// another, in the order they came, and their replies are written in that
+// order (pipelining);
 // the output is flushed when no more input is waiting, as sendmail does.
 // A reply the session slows down (SMTPServer.replyDelay) waits on the event
 // loop's timer, the session busy meanwhile: no pool thread sleeps.
@@ -272,7 +275,24 @@ final class SMTPSessionHandler: ChannelInboundHandler {
         line == [UInt8(ascii: ".")] || line == [UInt8(ascii: "."), 0x0D]
     }
 
-    /// Runs queued lines until one needs the pool.
+    /// What a command leaves for the loop: its reply, whether the
+    /// connection closes, the messages it accepted, STARTTLS, a slow-down.
+    typealias CommandResult = (reply: [UInt8], close: Bool, ids: [[UInt8]], tls: Bool, delay: Int)
+
+    /// Runs one command line on the session (on the pool, or on the loop
+    /// for one that cannot wait: SMTPServer.handlesWithoutWaiting).
+    static func run(_ s: SMTPServer, _ line: [UInt8], inputPending: Bool) -> CommandResult {
+        let (reply, close) = s.handle(line, inputPending: inputPending)
+        let ids = s.acceptedIDs
+        s.acceptedIDs = []
+        let tls = s.tls.startRequested
+        s.tls.startRequested = false
+        return (reply, close, ids, tls, s.replyDelay)
+    }
+
+    /// Runs queued lines until one needs the pool.  A command that cannot
+    /// wait (NOOP, RSET, HELO/EHLO, DATA, QUIT as SMTPServer decides) runs
+    /// here on the loop: no hop to a pool thread and back for it.
     func processNext(context: ChannelHandlerContext) {
         while !busy && !closing, let box = server, let line = pending.popFirst() {
             let inData = box.value.session.phase == .data
@@ -283,37 +303,22 @@ final class SMTPSessionHandler: ChannelInboundHandler {
             }
             busy = true
             let more = line.morePending || !pending.isEmpty
+            if box.value.handlesWithoutWaiting(line.bytes) {
+                let result = Self.run(box.value, line.bytes, inputPending: more)
+                // (the loop goes on unless the reply waits or ends the session)
+                if !completed(context: context, box: box, result, goOn: false) { return }
+                continue
+            }
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            daemon.pool.runIfActive(eventLoop: context.eventLoop) { () -> Handoff<([UInt8], Bool, [[UInt8]], Bool, Int)> in
-                let s = box.value
-                let (reply, close) = s.handle(line.bytes, inputPending: more)
-                let ids = s.acceptedIDs
-                s.acceptedIDs = []
-                let tls = s.tls.startRequested
-                s.tls.startRequested = false
-                return Handoff((reply, close, ids, tls, s.replyDelay))
+            daemon.pool.runIfActive(eventLoop: context.eventLoop) { () -> Handoff<CommandResult> in
+                Handoff(Self.run(box.value, line.bytes, inputPending: more))
             }.whenComplete { result in
                 let (handler, context) = loopBound.value
                 switch result {
                 case .failure:
                     handler.closeNow(context: context)
                 case .success(let h):
-                    let (reply, close, ids, tls, delay) = h.value
-                    for id in ids { handler.daemon.deliverInBackground(id, session: box.value, port: handler.port) }
-                    if tls && !close && !handler.closing && !handler.lost && !handler.shutdownRequested {
-                        handler.startTLS(context: context, reply: reply)
-                        return
-                    }
-                    // (a slowed-down reply waits on the loop, holding no thread;
-                    // the session stays busy meanwhile)
-                    if delay > 0 {
-                        context.eventLoop.scheduleTask(in: .seconds(Int64(delay))) {
-                            let (handler, context) = loopBound.value
-                            handler.finished(context: context, reply: reply, close: close)
-                        }
-                        return
-                    }
-                    handler.finished(context: context, reply: reply, close: close)
+                    _ = handler.completed(context: context, box: box, h.value, goOn: true)
                 }
             }
             return
@@ -322,6 +327,28 @@ final class SMTPSessionHandler: ChannelInboundHandler {
             context.flush()
             armTimer(context: context)
         }
+    }
+
+    /// A command's result on the loop: accepted messages to delivery,
+    /// STARTTLS, a slowed-down reply (it waits on the loop's timer, holding
+    /// no thread; the session stays busy meanwhile), else the reply.
+    /// Returns whether the caller may take the next line at once (only
+    /// when `goOn` is false; with `goOn` the next line is taken here).
+    func completed(context: ChannelHandlerContext, box: Handoff<SMTPServer>, _ r: CommandResult, goOn: Bool) -> Bool {
+        for id in r.ids { daemon.deliverInBackground(id, session: box.value, port: port) }
+        if r.tls && !r.close && !closing && !lost && !shutdownRequested {
+            startTLS(context: context, reply: r.reply)
+            return false
+        }
+        if r.delay > 0 {
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: .seconds(Int64(r.delay))) {
+                let (handler, context) = loopBound.value
+                handler.finished(context: context, reply: r.reply, close: r.close)
+            }
+            return false
+        }
+        return finished(context: context, reply: r.reply, close: r.close, goOn: goOn)
     }
 
     var idleTimer: Scheduled<Void>? = nil
@@ -370,11 +397,14 @@ final class SMTPSessionHandler: ChannelInboundHandler {
         }
     }
 
-    /// A reply is ready: write it, then go on (or close).
-    func finished(context: ChannelHandlerContext, reply: [UInt8], close: Bool) {
+    /// A reply is ready: write it, then go on (or close).  With `goOn`
+    /// false the next line is left to the caller, which is told whether it
+    /// may take it (processNext's loop: no recursion per pipelined line).
+    @discardableResult
+    func finished(context: ChannelHandlerContext, reply: [UInt8], close: Bool, goOn: Bool = true) -> Bool {
         busy = false
-        if lost { reportLoss(context: context); return }
-        guard !closing else { return }
+        if lost { reportLoss(context: context); return false }
+        guard !closing else { return false }
         if close || shutdownRequested {
             // the last reply goes out before the connection closes
             closing = true
@@ -382,13 +412,14 @@ final class SMTPSessionHandler: ChannelInboundHandler {
             context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(bytes: reply))).whenComplete { _ in
                 channel.close(promise: nil)
             }
-            return
+            return false
         }
         if !reply.isEmpty {
             context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: reply)), promise: nil)
         }
         if pending.isEmpty { context.flush() }
-        processNext(context: context)
+        if goOn { processNext(context: context) }
+        return true
     }
 }
 

@@ -241,6 +241,31 @@ public final class SMTPServer {
         return withVerboseOutput { handleLine(line, inputPending: inputPending) }
     }
 
+    /// Whether `handle(line)` can neither wait for the disk, the network nor
+    /// the resolver: no map, ruleset, filter, file or queue ID is involved,
+    /// only the session's state and perhaps a log line.  The daemon runs
+    /// such a command on its event loop instead of handing it to a pool
+    /// thread and back.  NOOP and RSET; HELO and EHLO (no filter to tell);
+    /// DATA when the cf has no check_data; QUIT when it closes no relay
+    /// connection and needs no queue ID for its log line.  Anything else,
+    /// message text and AUTH exchanges included, answers false.
+    public func handlesWithoutWaiting(_ line: [UInt8]) -> Bool {
+        guard case .command = session.phase, filter is NoFilter, !engine.verbose else { return false }
+        if case .exchanging = auth.state.phase { return false }
+        switch SMTPCommand.parse(line).verb {
+        case .noop, .rset, .helo, .ehlo:
+            return true
+        case .data:
+            guard let rs = rw.rulesets.find(Array("check_data".utf8)) else { return true }
+            return !rw.rulesets.hasRules(rs)
+        case .quit:
+            // (logSessionEnd names a queue ID, made when there is none)
+            return engine.smtpConnections.isEmpty && (envelopeID != nil || sessionNotes.issued)
+        default:
+            return false
+        }
+    }
+
     /// Seconds the last reply is to wait before it is sent (sendmail's
     /// slow-down of a client repeating HELO, NOOP, VRFY...: the session
     /// state machine's replyDelay); the caller waits, the daemon without

@@ -260,64 +260,66 @@ public final class RewriteEngine: MapContext, MacroSource {
         var pattern: Int
     }
 
-    /// Tries `pattern` against the whole workspace; on success fills `ml`
-    /// and returns the number of bound wildcards, else nil.
-    private func match(_ pat: [PatternOp], _ ws: ArraySlice<[UInt8]>, _ ml: inout [Match]) -> Int? {
-        let base = ws.startIndex
-        let wsEnd = ws.endIndex
-        var mlp = 0
-        var avp = base
-        var rvp = 0
-        let pc = pat.count
-
-        // extend a $= binding starting at ml[mlp].first, from avp on: the
-        // phrase grows one token at a time (joined as cataddr joins them)
-        // until it is in the class.  A phrase longer than the class's
-        // longest word can never match, so the search stops there; sendmail
-        // would keep extending to the end and fail the same way.
-        func extendClass(_ id: Int, _ avp: inout Int, _ mlp: inout Int) -> Bool {
-            let limit = classes.longestWord(in: id)
-            let internalTable = tables.internal   // read class `var`s once: no
-            let sub = asciiLower(spaceSub)        // swift_beginAccess per token
-            var word: [UInt8] = []
-            word.reserveCapacity(64)
-            var oldAtom = false
-            var i = ml[mlp].first
-            // rebuild the part already bound (backup resumes past it)
-            func appendToken(_ t: [UInt8]) {
-                let newAtom = internalTable[t.first ?? 0] == .atm
-                if oldAtom && newAtom { word.append(sub) }
-                var k = 0
-                while k < t.count {
-                    var c = t[k]
-                    k += 1
-                    if c == Meta.metaQuote && k < t.count { c = t[k]; k += 1 }
-                    word.append(asciiLower(c))
-                }
-                oldAtom = newAtom
+    /// Extends a $= binding starting at ml[mlp].first, from avp on: the
+    /// phrase grows one token at a time (joined as cataddr joins them)
+    /// until it is in the class.  A phrase longer than the class's longest
+    /// word can never match, so the search stops there; sendmail would keep
+    /// extending to the end and fail the same way.
+    private func extendClass(_ id: Int, _ ws: UnsafeBufferPointer<[UInt8]>, _ avp: inout Int, _ mlp: inout Int,
+                             _ ml: inout [Match]) -> Bool {
+        let limit = classes.longestWord(in: id)
+        let internalTable = tables.internal
+        let sub = asciiLower(spaceSub)
+        var word: [UInt8] = []
+        word.reserveCapacity(64)
+        var oldAtom = false
+        var i = ml[mlp].first
+        // rebuild the part already bound (backup resumes past it)
+        func appendToken(_ t: [UInt8], _ word: inout [UInt8], _ oldAtom: inout Bool) {
+            let newAtom = internalTable[t.first ?? 0] == .atm
+            if oldAtom && newAtom { word.append(sub) }
+            var k = 0
+            while k < t.count {
+                var c = t[k]
+                k += 1
+                if c == Meta.metaQuote && k < t.count { c = t[k]; k += 1 }
+                word.append(asciiLower(c))
             }
-            while i < avp {
-                appendToken(ws[i])
-                i += 1
-            }
-            while true {
-                if avp >= wsEnd || word.count > limit { return false }
-                ml[mlp].last = avp
-                appendToken(ws[avp])
-                avp += 1
-                if word.count <= limit && classes.containsLowercased(word, in: id) {
-                    mlp += 1
-                    return true
-                }
+            oldAtom = newAtom
+        }
+        while i < avp {
+            appendToken(ws[i], &word, &oldAtom)
+            i += 1
+        }
+        while true {
+            if avp >= ws.count || word.count > limit { return false }
+            ml[mlp].last = avp
+            appendToken(ws[avp], &word, &oldAtom)
+            avp += 1
+            if word.count <= limit && classes.containsLowercased(word, in: id) {
+                mlp += 1
+                return true
             }
         }
+    }
+
+    /// Tries the rule's pattern against the whole workspace; on success
+    /// fills `ml` and returns the number of bound wildcards, else nil.
+    /// (The rule and the workspace come as pointers, so that trying a rule
+    /// retains nothing.)
+    private func match(_ rule: UnsafePointer<Rule>, _ ws: UnsafeBufferPointer<[UInt8]>, _ ml: inout [Match]) -> Int? {
+        let wsEnd = ws.count
+        var mlp = 0
+        var avp = 0
+        var rvp = 0
+        let pc = rule.pointee.pattern.count
 
         while avp < wsEnd || rvp < pc {
             var fail = false
             if rvp >= pc {
                 fail = true
             } else {
-                let op = pat[rvp]
+                let op = rule.pointee.pattern[rvp]
                 if avp >= wsEnd {
                     switch op {
                     case .zeroOrMore, .zero: break
@@ -330,7 +332,7 @@ public final class RewriteEngine: MapContext, MacroSource {
                         if mlp >= ml.count { ml.append(Match(first: 0, last: 0, pattern: 0)) }
                         ml[mlp].pattern = rvp
                         ml[mlp].first = avp
-                        if !extendClass(id, &avp, &mlp) { fail = true }
+                        if !extendClass(id, ws, &avp, &mlp, &ml) { fail = true }
                     case .notInClass(let id):
                         if wordInClass(ws[avp], id) {
                             fail = true
@@ -368,8 +370,8 @@ public final class RewriteEngine: MapContext, MacroSource {
                                 avp += 1
                             }
                         }
-                    case .literal(let lit):
-                        if tokenEqualsLowered(ws[avp], lit) {
+                    case .literal(let li):
+                        if tokenEqualsLowered(ws[avp], rule.pointee.literals[li]) {
                             avp += 1
                         } else {
                             fail = true
@@ -388,7 +390,7 @@ public final class RewriteEngine: MapContext, MacroSource {
                 rvp = ml[mlp].pattern
                 avp = ml[mlp].last + 1
                 if avp >= wsEnd { continue }
-                switch pat[rvp] {
+                switch rule.pointee.pattern[rvp] {
                 case .oneOrMore, .zeroOrMore:
                     ml[mlp].last = avp
                     avp += 1
@@ -397,7 +399,7 @@ public final class RewriteEngine: MapContext, MacroSource {
                     resumed = true
                 case .inClass(let id):
                     ml[mlp].last = avp
-                    if extendClass(id, &avp, &mlp) {
+                    if extendClass(id, ws, &avp, &mlp, &ml) {
                         rvp += 1
                         resumed = true
                     }
@@ -409,6 +411,17 @@ public final class RewriteEngine: MapContext, MacroSource {
             if !resumed { return nil }
         }
         return rvp >= pc ? mlp : nil
+    }
+
+    /// Whether some token of `ws` equals `lit` (lowercased) ignoring case.
+    private static func contains(_ ws: UnsafeBufferPointer<[UInt8]>, loweredToken lit: [UInt8]) -> Bool {
+        let n = lit.count
+        for t in ws where t.count == n {
+            var i = 0
+            while i < n, asciiLower(t[i]) == lit[i] { i += 1 }
+            if i == n { return true }
+        }
+        return false
     }
 
     @inline(__always)
@@ -446,7 +459,8 @@ public final class RewriteEngine: MapContext, MacroSource {
             systemError("554 5.3.5 rewrite: illegal ruleset number \(ruleset)")
             return .config
         }
-        let rulename = rulesets.displayName(ruleset)
+        // (the name only for traces and errors: numbered sets would make it)
+        var rulename: [UInt8] { rulesets.displayName(ruleset) }
         if testMode || debugLevel >= 1 { printTrace("   input:", rulename, ws[...]) }
         if reclevel > Limits.maxRuleRecursion {
             systemError("rewrite: excessive recursion (max \(Limits.maxRuleRecursion)), ruleset \(rulename.string)")
@@ -465,10 +479,10 @@ public final class RewriteEngine: MapContext, MacroSource {
 
         while ruleIndex < rules.count {
             if let f = ws.first, f.first == Meta.canonNet { break }
-            let rule = rules[ruleIndex]
+            // (the rule is read in place, not copied: a copy retains its arrays)
             if debugLevel >= 12 {
                 var l = Array("-----trying rule:".utf8)
-                for t in rule.lhs { l.append(32); Printing.xputs(t, names: names, into: &l) }
+                for t in rules[ruleIndex].lhs { l.append(32); Printing.xputs(t, names: names, into: &l) }
                 l.append(10)
                 out.write(l)
             }
@@ -482,13 +496,23 @@ public final class RewriteEngine: MapContext, MacroSource {
                 }
                 break
             }
-            guard let nmatch = match(rule.pattern, ws[...], &ml) else {
+            // (a literal absent from the workspace: the pattern cannot match)
+            let matched: Int? = rules.withUnsafeBufferPointer { rb in
+                let rule = rb.baseAddress! + ruleIndex
+                return ws.withUnsafeBufferPointer { wb in
+                    if let li = rule.pointee.requiredLiteral,
+                       !Self.contains(wb, loweredToken: rule.pointee.literals[li]) { return nil }
+                    return match(rule, wb, &ml)
+                }
+            }
+            guard let nmatch = matched else {
                 if debugLevel >= 10 { out.write("----- rule fails\n") }
                 ruleIndex += 1
                 ruleno += 1
                 loopcount = 0
                 continue
             }
+            let rule = rules[ruleIndex]
             if debugLevel >= 12 {
                 var l = Array("-----rule matches:".utf8)
                 for t in rule.rhs { l.append(32); Printing.xputs(t, names: names, into: &l) }

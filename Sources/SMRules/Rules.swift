@@ -2,7 +2,10 @@
 //
 // Rewrite rules and rulesets.  A rule keeps its tokens (for `=S` dumps and
 // traces) and a compiled left-hand side: a list of match operations that
-// the engine walks without re-tokenizing or re-parsing anything.  Ruleset
+// the engine walks without re-tokenizing or re-parsing anything (its
+// literals in a table of their own, so that the operations are plain
+// values; the longest one is checked against the workspace before the
+// pattern is tried, when the pattern does not start with one).  Ruleset
 // names resolve to numbers as sendmail's `strtorwset` does (named sets
 // without a number get 199, 198, ...).
 // Promises: pure; compiled patterns hold only what matching needs.
@@ -11,7 +14,7 @@ import SMBase
 
 /// One compiled left-hand-side element.
 public enum PatternOp: Sendable, Equatable {
-    case literal([UInt8])          // lowercased token; matches case-insensitively
+    case literal(Int)               // Rule.literals[n], lowercased; matches case-insensitively
     case zeroOrMore                 // $*
     case oneOrMore                  // $+
     case one                        // $-
@@ -32,6 +35,12 @@ public struct Rule: Sendable {
     public var lhs: [[UInt8]]
     public var rhs: [[UInt8]]
     public var pattern: [PatternOp]
+    /// The LHS's literal tokens, lowercased (PatternOp.literal indexes them).
+    public var literals: [[UInt8]]
+    /// A literal the workspace must hold for the rule to match (the
+    /// longest), checked before the pattern is tried; nil when the pattern
+    /// starts with a literal (the match fails at once there anyway) or has none.
+    public var requiredLiteral: Int?
     public var prefix: RulePrefix
     /// The RHS without its `$:`/`$@` prefix.
     public var template: [[UInt8]]
@@ -44,6 +53,7 @@ public struct Rule: Sendable {
         self.rhs = rhs
         self.line = line
         var ops: [PatternOp] = []
+        var lits: [[UInt8]] = []
         ops.reserveCapacity(lhs.count)
         for t in lhs {
             let b0 = t.first ?? 0
@@ -55,10 +65,15 @@ public struct Rule: Sendable {
             case Meta.matchNotClass: ops.append(.notInClass(t.count > 1 ? Int(t[1]) : 0))
             case Meta.canonHost where t.count == 1: ops.append(.zero)
             case Meta.macroDeferred: ops.append(.deferredMacro(t.count > 1 ? Int(t[1]) : 0))
-            default: ops.append(.literal(t.asciiLowercased))
+            default:
+                ops.append(.literal(lits.count))
+                lits.append(t.asciiLowercased)
             }
         }
         pattern = ops
+        literals = lits
+        if case .literal = ops.first { requiredLiteral = nil }
+        else { requiredLiteral = lits.indices.max { lits[$0].count < lits[$1].count } }
         var body = rhs
         prefix = .repeatWhileMatching
         if let first = body.first, first.count == 1 {

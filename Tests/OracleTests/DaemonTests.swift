@@ -210,6 +210,24 @@ struct DaemonTests {
             QUIT
             """, tag: "pipelining", expectMessages: 1)
     }
+
+    /// RSET runs on the daemon's event loop (SMTPServer.handlesWithoutWaiting):
+    /// a burst of them in one write is answered line by line, in order,
+    /// without the loop recursing once per line.
+    @Test("a burst of 3,000 pipelined commands is answered in order")
+    func pipelinedBurst() throws {
+        let burst = Array(repeating: "RSET", count: 3000).joined(separator: "\n")
+        try compare("""
+            #CONNECT 2525 127.0.0.1 40007
+            EHLO client.example
+            #PIPE 3003
+            MAIL FROM:<p@client.example>
+            RCPT TO:<root>
+            \(burst)
+            DATA
+            QUIT
+            """, tag: "pipelined-burst", expectMessages: 0)
+    }
 }
 
 /// Drains a DatagramCollector on a thread until stopped.

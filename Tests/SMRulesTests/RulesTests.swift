@@ -107,7 +107,8 @@ struct RulesTests {
         let r = m.table.rules[m.table.find("X".b)!]![0]
         #expect(r.pattern == [.zeroOrMore, .oneOrMore, .one, .inClass(Int(UInt8(ascii: "w"))),
                               .notInClass(Int(UInt8(ascii: "w"))), .zero, .deferredMacro(Int(UInt8(ascii: "z"))),
-                              .literal("lit".b)])
+                              .literal(0)])
+        #expect(r.literals == ["lit".b])
         #expect(r.wildcardCount == 5)
     }
 
