@@ -108,6 +108,10 @@ extension SMTPServer {
         guard let first = refused.first else {
             greetPause = greetPauseMillis()
             if let r = filterConnect() { return r }
+            // the AUTH mechanisms (the SASL library) now, with the rest of
+            // the session's start, not at the first EHLO: EHLO then calls
+            // nothing that may wait and the daemon answers it on its loop
+            if !featuresOff.contains(UInt8(ascii: "A")) { authPrepare() }
             return (greeting(), false)
         }
         let ipv4 = !namedMacro("{client_addr}").contains(UInt8(ascii: ":"))

@@ -245,7 +245,8 @@ public final class SMTPServer {
     /// the resolver: no map, ruleset, filter, file or queue ID is involved,
     /// only the session's state and perhaps a log line.  The daemon runs
     /// such a command on its event loop instead of handing it to a pool
-    /// thread and back.  NOOP and RSET; HELO and EHLO (no filter to tell);
+    /// thread and back.  NOOP and RSET; HELO and EHLO (no filter to tell;
+    /// EHLO once the SASL mechanisms are known);
     /// DATA when the cf has no check_data; QUIT when it closes no relay
     /// connection and needs no queue ID for its log line.  Anything else,
     /// message text and AUTH exchanges included, answers false.
@@ -253,8 +254,12 @@ public final class SMTPServer {
         guard case .command = session.phase, filter is NoFilter, !engine.verbose else { return false }
         if case .exchanging = auth.state.phase { return false }
         switch SMTPCommand.parse(line).verb {
-        case .noop, .rset, .helo, .ehlo:
+        case .noop, .rset, .helo:
             return true
+        case .ehlo:
+            // (its AUTH line lists the SASL library's mechanisms: made once,
+            // when the session opened, unless srv_features said A)
+            return auth.prepared || featuresOff.contains(UInt8(ascii: "A"))
         case .data:
             guard let rs = rw.rulesets.find(Array("check_data".utf8)) else { return true }
             return !rw.rulesets.hasRules(rs)
