@@ -164,6 +164,9 @@ extension Engine {
                                                   value: w, flags: HeaderInfo.flags(for: Array("X-Authentication-Warning".utf8))))
         }
         for f in message.headerFields { headers.addMessageField(f) }
+        // header checks (H lines with $>), as sendmail's collect() runs
+        // them on a submission too: a refusal's text is shown now
+        let headerCheck = commandLineHeaderChecks(message.headerFields, id: qid.bytes)
         rw.macros[Int(UInt8(ascii: "u"))] = nil
         // `for $u` only for a single primary address
         let primaries = queue.entries.filter { $0.primary }
@@ -195,6 +198,10 @@ extension Engine {
         if hops > intOption("MaxHopCount", 25) {
             if errorMode == UInt8(ascii: "p") && senderIsCaller { saveDeadLetter(headers, body: message.body, now: now) }
             return .unavailable
+        }
+        if let outcome = headerCheck {
+            return queueCheckedMessage(outcome, o, message: message, headers: headers, queue: queue, sender: sender,
+                                       qid: qid, qdir: qdir, now: now)
         }
         let sendable = queue.entries.filter { $0.state.isSendable }
         if sendable.isEmpty {
@@ -624,5 +631,165 @@ extension Engine {
             out.append(QueueFile.Macro(name: config.names.name(of: id), value: v))
         }
         return out
+    }
+}
+
+/// What a header check decided about a command-line submission.
+enum SubmissionCheckOutcome {
+    /// `$#error` with a 5xx (or no) code: the text was shown.
+    case refused
+    /// `$#error` with a 4xx code: the text was shown.
+    case deferred
+    /// `$#discard`.
+    case discarded
+    /// `$#error $@ quarantine $: reason`.
+    case quarantined([UInt8])
+}
+
+extension Engine {
+    /// Runs the cf's header checks on a submission's header fields, as
+    /// sendmail's collect() does for any input: {hdr_name}, {hdrlen} and
+    /// {currHeader} set, the raw value (folds kept) scanned as rscheck
+    /// scans it.  A `$#error` is shown as a user error (its text only,
+    /// outside SMTP) and becomes the envelope's message; the last
+    /// verdict of the headers counts.  nil when every check passed.
+    func commandLineHeaderChecks(_ fields: [[UInt8]], id: [UInt8]) -> SubmissionCheckOutcome? {
+        let checks = config.headers.compactMap { d -> (name: [UInt8], ruleset: [UInt8], plus: Bool)? in
+            guard let (rs, plus) = HeaderList.checkRuleset(d.value) else { return nil }
+            return (d.name, rs, plus)
+        }
+        guard !checks.isEmpty else { return nil }
+        let rw = rewriter
+        var outcome: SubmissionCheckOutcome? = nil
+        for f in fields {
+            guard let (name, raw) = HeaderInfo.split(f),
+                  let c = checks.first(where: { $0.name.asciiCaseEquals(name) }),
+                  let rs = rw.rulesets.find(c.ruleset), rw.rulesets.hasRules(rs) else { continue }
+            rw.defineMacro(Array("{hdr_name}".utf8), name)
+            rw.defineMacro(Array("{hdrlen}".utf8), Array(String(raw.count).utf8))
+            rw.defineMacro(Array("{currHeader}".utf8),
+                           [UInt8(ascii: "\"")] + raw.map { $0 == 0x0A ? 0x20 : $0 } + [UInt8(ascii: "\"")])
+            let saveTo = rw.currentAddress
+            rw.currentAddress = nil
+            defer { rw.currentAddress = saveTo }
+            let scanned = prescan(raw, delim: 0, table: c.plus ? rw.tables.noComment : rw.tables.external,
+                                  ignoreUnbalanced: false, eightBitAddrOK: eightBitAddrOK,
+                                  report: { rw.userError($0) })
+            guard var pvp = scanned.tokens else { continue }
+            rw.rewrite(&pvp, ruleset: rs)
+            guard pvp.count > 1, pvp[0] == [Meta.canonNet] else { continue }
+            // "ruleset=..., arg1=..., relay=..., <verdict>" as rscheck logs it
+            // (a newline of a folded header shows as \n)
+            func log(_ verdict: String) {
+                guard let sink = logSink, logLevel > 3 else { return }
+                let arg = raw.flatMap { $0 == 0x0A ? [0x5C, 0x6E] : [$0] }.string
+                let relay = (rw.macros[Int(UInt8(ascii: "_"))] ?? []).string
+                sink.log(priority: LOG_NOTICE, "\(id.string): ruleset=\(c.ruleset.string), arg1=\(arg), relay=\(relay), \(verdict)")
+            }
+            if pvp[1].asciiCaseEquals(Array("discard".utf8)) {
+                outcome = .discarded
+                log("discard")
+                continue
+            }
+            guard pvp[1].asciiCaseEquals(Array("error".utf8)) else { continue }
+            if pvp.count > 3, pvp[2] == [Meta.canonHost], pvp[3].asciiCaseEquals(Array("quarantine".utf8)),
+               let u = pvp.firstIndex(of: [Meta.canonUser]) {
+                let reason = rw.catAddr(pvp[(u + 1)...], sub: UInt8(ascii: " "), external: false, limit: Limits.maxName + 2)
+                outcome = .quarantined(reason)
+                log("quarantine=" + reason.string)
+                continue
+            }
+            // (the $@ code: 4 defers, anything else refuses)
+            let temporary = pvp.count > 3 && pvp[2] == [Meta.canonHost] && pvp[3].first == UInt8(ascii: "4")
+            let before = rw.errorTranscript?.count ?? 0
+            _ = buildAddress(pvp, flags: [])
+            if let e = rw.errorTranscript?.dropFirst(before).last { log("reject=" + e.reply) }
+            outcome = temporary ? .deferred : .refused
+        }
+        return outcome
+    }
+
+    /// A submission a header check stopped: refused, it is queued without
+    /// its recipients and the exit status is EX_DATAERR; deferred, it is
+    /// queued with them; either way with the check's text as its message,
+    /// not split (no `s` flag) and not delivered now, whatever the
+    /// delivery mode.  Quarantined, it goes into an hf file with its
+    /// reason; discarded, nothing is written.
+    func queueCheckedMessage(_ outcome: SubmissionCheckOutcome, _ o: SubmitOptions, message: CollectedMessage,
+                             headers: HeaderList, queue: SendQueue, sender: ParsedAddress, qid: QueueID,
+                             qdir: String, now: time_t) -> SysExit {
+        var headers = headers
+        if case .discarded = outcome {
+            let qf = controlFile(o, message: message, headers: headers, queue: queue, sender: sender,
+                                 headerErrors: true, bccFlag: false, now: now)
+            logCheckedMessage(outcome, o, qf: qf, message: message, headers: headers, queue: queue, id: qid.bytes, now: now)
+            return exitStatus
+        }
+        let hasVisibleRecipientHeader = headers.headers.contains {
+            !$0.flags.contains(.defaultValue) && $0.flags.contains(.recipient) && !$0.flags.contains(.bcc)
+        }
+        addRecipientHeaderIfNeeded(&headers, queue)
+        var qf = controlFile(o, message: message, headers: headers, queue: queue, sender: sender,
+                             headerErrors: true, bccFlag: hasVisibleRecipientHeader, now: now)
+        var kind = QueueFileKind.control
+        switch outcome {
+        case .refused:
+            qf.recipients = []
+            rewriter.setStatus(.dataErr)
+            // the text again under the first recipient, as sendmail's
+            // delivery step reports it for the envelope
+            if let m = qf.message, let first = queue.entries.first(where: { $0.state.isSendable }) {
+                rewriter.out.writeMessage("\(first.printable.string)... \(String(decoding: m, as: UTF8.self))")
+            }
+        case .quarantined(let reason):
+            qf.quarantineReason = reason
+            qf.message = nil
+            qf.flags.insert(.split)
+            kind = .quarantined
+            // (delivery was tried at once in modes i and b: the K line)
+            let mode = deliveryMode
+            if mode == UInt8(ascii: "i") || mode == UInt8(ascii: "b") { qf.lastAttempt = Int64(now) }
+        default:
+            break
+        }
+        let mode = config.options["QueueFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600
+        if let failure = QueueCommitter(directory: qdir, fileMode: mode)
+            .commit(id: qid.bytes, data: message.body, control: QueueFileWriter.encode(qf), kind: kind) {
+            rewriter.currentAddress = nil
+            for m in failure.messages { rewriter.out.writeMessage(m) }
+            return failure.status
+        }
+        logCheckedMessage(outcome, o, qf: qf, message: message, headers: headers, queue: queue, id: qid.bytes, now: now)
+        return exitStatus
+    }
+
+    /// The from= line of a submission a header check stopped, then its
+    /// recipients' lines: a refusal's or deferral's text as their stat=
+    /// (command-line recipients only), quarantined with the reason, or
+    /// "discarded".
+    func logCheckedMessage(_ outcome: SubmissionCheckOutcome, _ o: SubmitOptions, qf: QueueFile, message: CollectedMessage,
+                           headers: HeaderList, queue: SendQueue, id: [UInt8], now: time_t) {
+        let delay = Int64(time(nil)) - Int64(now)
+        logQueued(id: id, sender: qf.sender, size: message.size, precedence: precedenceClass(headers),
+                  nrcpts: countedRecipients(queue), msgid: messageID(headers), bodyType: o.bodyType,
+                  relay: rewriter.macros[Int(UInt8(ascii: "_"))], recipients: [], priority: qf.priority, delay: delay)
+        guard let sink = logSink, logLevel > 4 else { return }
+        let sendable = queue.entries.filter { $0.state.isSendable }
+        switch outcome {
+        case .discarded:
+            sink.log(priority: LOG_INFO, "\(id.string): discarded")
+        case .quarantined(let reason):
+            for r in sendable {
+                sink.log(priority: LOG_INFO, "\(id.string): to=\(r.printable.string), delay=\(Self.delayText(delay)), "
+                         + "mailer=\(r.address.mailerName.string), pri=\(qf.priority), quarantine=\(reason.string), stat=quarantined")
+            }
+        case .refused, .deferred:
+            // (-t: the header's recipients get none)
+            guard !o.readRecipients, let text = rewriter.lastUserError else { return }
+            for r in sendable {
+                sink.log(priority: LOG_INFO, "\(id.string): to=\(r.printable.string), delay=\(Self.delayText(delay)), "
+                         + "pri=\(qf.priority), stat=\(text)")
+            }
+        }
     }
 }
