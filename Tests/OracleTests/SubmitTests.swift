@@ -364,6 +364,8 @@ struct SubmitTests {
         ("hc-discarded", ["-odi", "root"], "Subject: discardme now\n\nbody\n"),
         ("hc-quarantined", ["-odi", "root"], "Subject: holdme now\n\nbody\n"),
         ("hc-quarantined-odq", ["-odq", "root"], "Subject: holdme now\n\nbody\n"),
+        ("hc-quarantined-odb", ["-odb", "root"], "Subject: holdme now\n\nbody\n"),
+        ("hc-temporary-t", ["-odi", "-t"], "To: root, daemon\nSubject: later please\n\nbody\n"),
         ("hc-passed", ["-odq", "root"], "Subject: fine\n\nbody\n"),
     ])
     func headerChecksOnTheCommandLine(_ c: (String, [String], String)) throws {
