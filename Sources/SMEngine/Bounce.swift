@@ -301,6 +301,7 @@ extension Engine {
         }
         logReturn(id: id, bounceID: bid, notice: notice,
                   text: receipt ? Array("Return receipt".utf8) : outcome.message ?? Array("Unable to deliver mail".utf8))
+        if depth == 0, let hook = bounceQueued, let to = b.recipients.first?.address { hook(bid, to) }
         let sub = committer.subdirectories
         let qfPath = QueueFileKind.control.path(in: Array(qdir.utf8), id: bid, useSubdirectory: sub.qf).string
         let dfPath = QueueFileKind.data.path(in: Array(qdir.utf8), id: bid, useSubdirectory: sub.df).string

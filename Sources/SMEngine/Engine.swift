@@ -97,6 +97,10 @@ public final class Engine: CfReporter {
     /// ID (collect()'s count at submission, a bounce's estimate), for
     /// SMTP's SIZE=; a queued message read back gets it from its files.
     var envelopeSizes: [[UInt8]: Int] = [:]
+    /// Called when a bounce has been queued, before it is delivered, with
+    /// its queue ID and its recipient (a submission refused by a header
+    /// check: sendmail runs the checks again on the returned headers).
+    var bounceQueued: ((_ bounceID: [UInt8], _ recipient: [UInt8]) -> Void)? = nil
     /// "Message delivered to mailing list <alias>" for each alias with an
     /// owner that alias() expanded, and "<alias>... expanded to multiple
     /// addresses" (`successOf`: shown when that alias asked for NOTIFY=SUCCESS) for each that

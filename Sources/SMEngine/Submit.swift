@@ -387,7 +387,8 @@ extension Engine {
         defer { if cwd >= 0 { _ = fchdir(cwd); close(cwd) } }
         guard chdir(qdir) == 0 else { return }
         signal(SIGPIPE, SIG_IGN)
-        _ = returnFailures(live, id: id, data: data, outcome: &outcome, qdir: qdir, how: .foreground, verbose: verbose)
+        _ = returnFailures(live, id: id, data: data, outcome: &outcome, qdir: qdir, how: .foreground, verbose: verbose,
+                           mail: errors.mailed)
     }
 
     /// The lines sendmail logs for recipients refused at submission: the
@@ -653,7 +654,7 @@ extension Engine {
     /// scans it.  A `$#error` is shown as a user error (its text only,
     /// outside SMTP) and becomes the envelope's message; the last
     /// verdict of the headers counts.  nil when every check passed.
-    func commandLineHeaderChecks(_ fields: [[UInt8]], id: [UInt8]) -> SubmissionCheckOutcome? {
+    func commandLineHeaderChecks(_ fields: [[UInt8]], id: [UInt8], address: [UInt8]? = nil) -> SubmissionCheckOutcome? {
         let checks = config.headers.compactMap { d -> (name: [UInt8], ruleset: [UInt8], plus: Bool)? in
             guard let (rs, plus) = HeaderList.checkRuleset(d.value) else { return nil }
             return (d.name, rs, plus)
@@ -670,7 +671,7 @@ extension Engine {
             rw.defineMacro(Array("{currHeader}".utf8),
                            [UInt8(ascii: "\"")] + raw.map { $0 == 0x0A ? 0x20 : $0 } + [UInt8(ascii: "\"")])
             let saveTo = rw.currentAddress
-            rw.currentAddress = nil
+            rw.currentAddress = address
             defer { rw.currentAddress = saveTo }
             let scanned = prescan(raw, delim: 0, table: c.plus ? rw.tables.noComment : rw.tables.external,
                                   ignoreUnbalanced: false, eightBitAddrOK: eightBitAddrOK,
@@ -703,7 +704,7 @@ extension Engine {
             let temporary = pvp.count > 3 && pvp[2] == [Meta.canonHost] && pvp[3].first == UInt8(ascii: "4")
             let before = rw.errorTranscript?.count ?? 0
             _ = buildAddress(pvp, flags: [])
-            if let e = rw.errorTranscript?.dropFirst(before).last { log("reject=" + e.reply) }
+            if let e = rw.errorTranscript?.dropFirst(before).last { log("reject=" + e.line) }
             outcome = temporary ? .deferred : .refused
         }
         return outcome
@@ -736,11 +737,6 @@ extension Engine {
         case .refused:
             qf.recipients = []
             rewriter.setStatus(.dataErr)
-            // the text again under the first recipient, as sendmail's
-            // delivery step reports it for the envelope
-            if let m = qf.message, let first = queue.entries.first(where: { $0.state.isSendable }) {
-                rewriter.out.writeMessage("\(first.printable.string)... \(String(decoding: m, as: UTF8.self))")
-            }
         case .quarantined(let reason):
             qf.quarantineReason = reason
             qf.message = nil
@@ -760,7 +756,51 @@ extension Engine {
             return failure.status
         }
         logCheckedMessage(outcome, o, qf: qf, message: message, headers: headers, queue: queue, id: qid.bytes, now: now)
+        if case .refused = outcome { returnRefused(o, qf: qf, message: message, queue: queue, id: qid.bytes, qdir: qdir) }
         return exitStatus
+    }
+
+    /// A refused submission is mailed back to its sender at once, as
+    /// sendmail does (whatever the delivery mode and ErrorMode): a DSN
+    /// naming its recipients (status 5.0.0, no diagnostic), the refusal as
+    /// its transcript.  The returned headers go through the header checks
+    /// again under the bounce's ID, its recipient as the address: logged
+    /// and shown, with no effect, as sendmail's.
+    func returnRefused(_ o: SubmitOptions, qf: QueueFile, message: CollectedMessage, queue: SendQueue,
+                       id: [UInt8], qdir: String) {
+        let rw = rewriter
+        guard let text = qf.message,
+              let reply = rw.errorTranscript?.last(where: { $0.address == nil })?.reply else { return }
+        let sendable = queue.entries.filter { $0.state.isSendable }
+        let listed = queueRecipients(queue, notify: notifyFlags(o.notify))
+        var errors = SubmissionErrors()
+        for (r, q) in zip(sendable, listed) {
+            var f = SubmissionErrors.Failure(printable: r.printable, flags: q.flags, status: Array("5.0.0".utf8),
+                                             reply: Array(reply.utf8))
+            f.finalRecipient = q.finalRecipient
+            f.withoutReason = true
+            errors.failures.append(f)
+        }
+        errors.transcript = Array((reply + "\n").utf8)
+        errors.message = text
+        errors.mailed = true
+        let fields = message.headerFields
+        // (the bounce's size, for its priority: collect()'s and 1024 more)
+        envelopeSizes[id] = message.size
+        let saveError = rw.lastUserError, saveStatus = rw.exitStatus
+        bounceQueued = { [unowned self] bid, to in
+            let suppress = rw.suppressErrors, transcript = rw.errorTranscript, current = rw.currentAddress
+            rw.suppressErrors = false
+            rw.errorTranscript = []
+            _ = self.commandLineHeaderChecks(fields, id: bid, address: to)
+            rw.suppressErrors = suppress
+            rw.errorTranscript = transcript
+            rw.currentAddress = current
+        }
+        returnUnqueued(qf, id: id, data: message.body, qdir: qdir, errors: errors, unbound: [])
+        bounceQueued = nil
+        rw.lastUserError = saveError
+        rw.exitStatus = saveStatus
     }
 
     /// The from= line of a submission a header check stopped, then its

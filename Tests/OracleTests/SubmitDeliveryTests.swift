@@ -200,6 +200,35 @@ struct SubmitDeliveryTests {
                 "the oracle \(delivered ? "ran" : "did not run") a mailer: \(real.stdout)")
     }
 
+    /// A submission a header check refuses (SubmitTests.headerChecks on
+    /// deliver.cf): what sendmail mails back to its sender, and the rest.
+    @Test("a submission refused by a header check is mailed back to its sender", arguments: ["-odi", "-odq"])
+    func refusedByHeaderCheck(_ mode: String) throws {
+        let (cf0, dir) = try Self.prepare("subdel-hc\(mode)")
+        let cf = dir.appendingPathComponent("deliver-hc.cf").path
+        try (try String(contentsOfFile: cf0, encoding: .isoLatin1) + SubmitTests.headerChecks)
+            .write(toFile: cf, atomically: true, encoding: .isoLatin1)
+        let d = dir.path
+        var options = SandboxOptions()
+        options.modeFlag = "-bm"
+        options.rootHome = d + "/home"
+        options.extraArguments = ["-oi", mode, "-f", "root", "root"]
+        let message = Array("Subject: this is bad stuff\nFrom: Joe <joe@x.example>\n\nhello\n".utf8)
+        var snapshots: [DeliverTests.Snapshot] = []
+        for (binary, tag) in [(OracleEnvironment.oraclePath, "oracle"), (try OracleEnvironment.binaryUnderTest(), "ours")] {
+            try Self.freshDirectories(d)
+            let r = try Sandbox.run(binary: binary, cf: cf, input: message, options: options,
+                                    runDir: Workspace.shared.runs, tag: "subdel-hc\(mode).\(tag)")
+            snapshots.append(try Self.collect(dir, r))
+        }
+        let (real, ours) = (snapshots[0], snapshots[1])
+        ours.expectSame(as: real)
+        #expect(real.status == 65, "the oracle's exit status: \(real.status)")
+        // the DSN went to the sender (a mailer ran), the message stayed queued
+        #expect(real.files.keys.contains("out/call0.stdin") && real.files.keys.contains { $0.hasPrefix("q/qf") },
+                "the oracle did not return the message: \(real.files.keys.sorted())")
+    }
+
     /// DeliveryMode b: the caller has its status while the delivery (a
     /// mailer that takes 4 s) still runs; by then the message is durably
     /// queued and its qf locked by the delivering child, so no queue run
