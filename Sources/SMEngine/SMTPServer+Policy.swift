@@ -102,14 +102,48 @@ extension HeaderList {
     static func isCheck(_ value: [UInt8]) -> Bool { checkRuleset(value) != nil }
 }
 
-extension SMTPServer {
+/// What a policy ruleset's result says (rscheck): `$#discard`, `$#error
+/// $@ quarantine $: reason`, another `$#error`, or nothing.
+enum PolicyResult {
+    case none
+    case discard
+    case quarantine([UInt8])
+    case error
+}
+
+extension Engine {
     /// The header checks of the cf, by H line.
     var headerChecks: [HeaderCheck] {
-        engine.config.headers.compactMap { d in
+        config.headers.compactMap { d in
             guard let (rs, plus) = HeaderList.checkRuleset(d.value) else { return nil }
             return HeaderCheck(name: d.name, ruleset: rs, keepComments: plus)
         }
     }
+
+    /// {hdr_name}, {hdrlen} and {currHeader} (quoted, newlines as
+    /// spaces) for a header check on `raw`, as sendmail sets them.
+    func defineHeaderCheckMacros(name: [UInt8], raw: [UInt8]) {
+        rewriter.defineMacro(Array("{hdr_name}".utf8), name)
+        rewriter.defineMacro(Array("{hdrlen}".utf8), Array(String(raw.count).utf8))
+        rewriter.defineMacro(Array("{currHeader}".utf8),
+                             [UInt8(ascii: "\"")] + raw.map { $0 == 0x0A ? 0x20 : $0 } + [UInt8(ascii: "\"")])
+    }
+
+    /// The verdict a policy ruleset's rewritten workspace carries.
+    func policyResult(_ pvp: [[UInt8]]) -> PolicyResult {
+        guard pvp.count > 1, pvp[0] == [Meta.canonNet] else { return .none }
+        if pvp[1].asciiCaseEquals(Array("discard".utf8)) { return .discard }
+        guard pvp[1].asciiCaseEquals(Array("error".utf8)) else { return .none }
+        if pvp.count > 3, pvp[2] == [Meta.canonHost], pvp[3].asciiCaseEquals(Array("quarantine".utf8)),
+           let u = pvp.firstIndex(of: [Meta.canonUser]) {
+            return .quarantine(rewriter.catAddr(pvp[(u + 1)...], sub: UInt8(ascii: " "), external: false,
+                                                limit: Limits.maxName + 2))
+        }
+        return .error
+    }
+}
+
+extension SMTPServer {
 
     /// The argument's tokens (as rscheck scans it).
     func policyTokens(_ arg: [UInt8], keepComments: Bool = true) -> [[UInt8]]? {
@@ -138,16 +172,12 @@ extension SMTPServer {
                 pvp += [[Meta.condElse]] + t2
             }
             rw.rewrite(&pvp, ruleset: rs)
-            guard pvp.count > 1, pvp[0] == [Meta.canonNet] else { return }
-            if pvp[1].asciiCaseEquals(Array("discard".utf8)) { verdict = .discard; return }
-            guard pvp[1].asciiCaseEquals(Array("error".utf8)) else { return }
-            if pvp.count > 3, pvp[2] == [Meta.canonHost], pvp[3].asciiCaseEquals(Array("quarantine".utf8)),
-               let u = pvp.firstIndex(of: [Meta.canonUser]) {
-                verdict = .quarantine(rw.catAddr(pvp[(u + 1)...], sub: UInt8(ascii: " "), external: false,
-                                                 limit: Limits.maxName + 2))
-                return
+            switch engine.policyResult(pvp) {
+            case .none: return
+            case .discard: verdict = .discard
+            case .quarantine(let reason): verdict = .quarantine(reason)
+            case .error: _ = engine.buildAddress(pvp, flags: [])
             }
-            _ = engine.buildAddress(pvp, flags: [])
         }
         if !replies.isEmpty { return .reject(replies) }
         return verdict
@@ -314,14 +344,11 @@ extension SMTPServer {
     /// Header checks and check_eoh on the collected message.
     func checkHeaders(_ msg: CollectedMessage, text: [UInt8]) {
         for m in ["{hdr_name}", "{hdrlen}", "{currHeader}", "{msg_id}", "{msg_size}"] { setMacro(m, nil) }
-        let checks = headerChecks
+        let checks = engine.headerChecks
         for f in msg.headerFields {
             guard let (name, raw) = HeaderInfo.split(f),
                   let c = checks.first(where: { $0.name.asciiCaseEquals(name) }) else { continue }
-            setMacro("{hdr_name}", name)
-            setMacro("{hdrlen}", Array(String(raw.count).utf8))
-            // quoted, as sendmail sets it
-            setMacro("{currHeader}", [UInt8(ascii: "\"")] + raw.map { $0 == 0x0A ? 0x20 : $0 } + [UInt8(ascii: "\"")])
+            engine.defineHeaderCheckMacros(name: name, raw: raw)
             // the raw value (folds kept) is the argument, as in sendmail
             let value = raw
             noteMessageVerdict(policyVerdict(c.ruleset.string, value, keepComments: c.keepComments),

@@ -655,10 +655,7 @@ extension Engine {
     /// outside SMTP) and becomes the envelope's message; the last
     /// verdict of the headers counts.  nil when every check passed.
     func commandLineHeaderChecks(_ fields: [[UInt8]], id: [UInt8], address: [UInt8]? = nil) -> SubmissionCheckOutcome? {
-        let checks = config.headers.compactMap { d -> (name: [UInt8], ruleset: [UInt8], plus: Bool)? in
-            guard let (rs, plus) = HeaderList.checkRuleset(d.value) else { return nil }
-            return (d.name, rs, plus)
-        }
+        let checks = headerChecks
         guard !checks.isEmpty else { return nil }
         let rw = rewriter
         var outcome: SubmissionCheckOutcome? = nil
@@ -666,19 +663,15 @@ extension Engine {
             guard let (name, raw) = HeaderInfo.split(f),
                   let c = checks.first(where: { $0.name.asciiCaseEquals(name) }),
                   let rs = rw.rulesets.find(c.ruleset), rw.rulesets.hasRules(rs) else { continue }
-            rw.defineMacro(Array("{hdr_name}".utf8), name)
-            rw.defineMacro(Array("{hdrlen}".utf8), Array(String(raw.count).utf8))
-            rw.defineMacro(Array("{currHeader}".utf8),
-                           [UInt8(ascii: "\"")] + raw.map { $0 == 0x0A ? 0x20 : $0 } + [UInt8(ascii: "\"")])
+            defineHeaderCheckMacros(name: name, raw: raw)
             let saveTo = rw.currentAddress
             rw.currentAddress = address
             defer { rw.currentAddress = saveTo }
-            let scanned = prescan(raw, delim: 0, table: c.plus ? rw.tables.noComment : rw.tables.external,
+            let scanned = prescan(raw, delim: 0, table: c.keepComments ? rw.tables.noComment : rw.tables.external,
                                   ignoreUnbalanced: false, eightBitAddrOK: eightBitAddrOK,
                                   report: { rw.userError($0) })
             guard var pvp = scanned.tokens else { continue }
             rw.rewrite(&pvp, ruleset: rs)
-            guard pvp.count > 1, pvp[0] == [Meta.canonNet] else { continue }
             // "ruleset=..., arg1=..., relay=..., <verdict>" as rscheck logs it
             // (a newline of a folded header shows as \n)
             func log(_ verdict: String) {
@@ -687,25 +680,23 @@ extension Engine {
                 let relay = (rw.macros[Int(UInt8(ascii: "_"))] ?? []).string
                 sink.log(priority: LOG_NOTICE, "\(id.string): ruleset=\(c.ruleset.string), arg1=\(arg), relay=\(relay), \(verdict)")
             }
-            if pvp[1].asciiCaseEquals(Array("discard".utf8)) {
+            switch policyResult(pvp) {
+            case .none:
+                continue
+            case .discard:
                 outcome = .discarded
                 log("discard")
-                continue
-            }
-            guard pvp[1].asciiCaseEquals(Array("error".utf8)) else { continue }
-            if pvp.count > 3, pvp[2] == [Meta.canonHost], pvp[3].asciiCaseEquals(Array("quarantine".utf8)),
-               let u = pvp.firstIndex(of: [Meta.canonUser]) {
-                let reason = rw.catAddr(pvp[(u + 1)...], sub: UInt8(ascii: " "), external: false, limit: Limits.maxName + 2)
+            case .quarantine(let reason):
                 outcome = .quarantined(reason)
                 log("quarantine=" + reason.string)
-                continue
+            case .error:
+                // (the $@ code: 4 defers, anything else refuses)
+                let temporary = pvp.count > 3 && pvp[2] == [Meta.canonHost] && pvp[3].first == UInt8(ascii: "4")
+                let before = rw.errorTranscript?.count ?? 0
+                _ = buildAddress(pvp, flags: [])
+                if let e = rw.errorTranscript?.dropFirst(before).last { log("reject=" + e.line) }
+                outcome = temporary ? .deferred : .refused
             }
-            // (the $@ code: 4 defers, anything else refuses)
-            let temporary = pvp.count > 3 && pvp[2] == [Meta.canonHost] && pvp[3].first == UInt8(ascii: "4")
-            let before = rw.errorTranscript?.count ?? 0
-            _ = buildAddress(pvp, flags: [])
-            if let e = rw.errorTranscript?.dropFirst(before).last { log("reject=" + e.line) }
-            outcome = temporary ? .deferred : .refused
         }
         return outcome
     }
