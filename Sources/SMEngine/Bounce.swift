@@ -290,7 +290,7 @@ extension Engine {
         if b.recipients.isEmpty { return true }
         b.headers = queued
 
-        let mode = config.options["QueueFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600
+        let mode = queueFileMode
         let committer = QueueCommitter(directory: qdir, fileMode: mode)
         // (-X: errbody()'s lines go through putline() into the traffic log
         // as they are written to the df)

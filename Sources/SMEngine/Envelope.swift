@@ -177,6 +177,12 @@ extension Engine {
         return config.priorities.first(where: { $0.name.asciiCaseEquals(v) })?.value ?? 0
     }
 
+    /// QueueFileMode (octal), 0600 when unset or unreadable: the mode of
+    /// the queue files this process writes.
+    var queueFileMode: mode_t {
+        config.options["QueueFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600
+    }
+
     public func intOption(_ name: String, _ d: Int) -> Int {
         guard let v = config.options[name] else { return d }
         return Int(v.string.trimmingSpaces) ?? d

@@ -39,6 +39,14 @@ public struct EnvelopeHeader: Sendable, Equatable {
 }
 
 public struct HeaderList: Sendable {
+    /// A recipient header of the message's own other than Bcc: (the
+    /// qf's EF_DELETE_BCC flag at submission).
+    var hasVisibleRecipientHeader: Bool {
+        headers.contains {
+            !$0.flags.contains(.defaultValue) && $0.flags.contains(.recipient) && !$0.flags.contains(.bcc)
+        }
+    }
+
     public var headers: [EnvelopeHeader] = []
 
     /// The cf's H lines as defaults.

@@ -226,7 +226,7 @@ extension Engine {
         // the transcript goes to xf<id> once it outgrows its buffer; the
         // file is removed when the job is done
         let xfDir = QueueCommitter.isDirectory(qdir + "/xf") ? qdir + "/xf" : qdir
-        let xfMode = config.options["QueueFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600
+        let xfMode = queueFileMode
         let xscript = TranscriptFile(path: xfDir + "/xf" + id.string,
                                      limit: intOption("XscriptFileBufferSize", 4096), mode: xfMode)
         defer { xscript.remove() }

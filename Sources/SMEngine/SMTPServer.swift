@@ -846,7 +846,7 @@ public final class SMTPServer {
             }
             if !taken.isEmpty { qf.recipients = engine.keepRecipients(qf, qf.recipients.indices.filter { !taken.contains($0) }) }
         }
-        let mode = engine.config.options["QueueFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600
+        let mode = engine.queueFileMode
         let committer = QueueCommitter(directory: qdir, fileMode: mode)
         for c in clones where committer.commit(id: c.id, data: msg.body, control: QueueFileWriter.encode(c.qf)) != nil {
             return SMTPReply(451, "4.3.0", "Temporary failure: cannot queue message").encoded

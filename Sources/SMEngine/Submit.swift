@@ -229,9 +229,7 @@ extension Engine {
             return exitStatus
         }
 
-        let hasVisibleRecipientHeader = headers.headers.contains {
-            !$0.flags.contains(.defaultValue) && $0.flags.contains(.recipient) && !$0.flags.contains(.bcc)
-        }
+        let hasVisibleRecipientHeader = headers.hasVisibleRecipientHeader
         addRecipientHeaderIfNeeded(&headers, queue)
 
         // list owners: their recipients leave for envelopes of their own
@@ -240,7 +238,7 @@ extension Engine {
         let cloned = Set(splits.flatMap { $0.members.map { ObjectIdentifier($0) } })
         let qf = controlFile(o, message: message, headers: headers, queue: queue, sender: sender,
                              headerErrors: headerErrors, bccFlag: hasVisibleRecipientHeader, now: now, except: cloned)
-        let mode = config.options["QueueFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600
+        let mode = queueFileMode
         // enoughdiskspace(): no more blocks free than MinFreeBlocks (0 by
         // default) and the message is refused before anything is written,
         // with sendmail's words.  sendmail then exits 0, the message lost;
@@ -717,9 +715,7 @@ extension Engine {
             logCheckedMessage(outcome, o, qf: qf, message: message, headers: headers, queue: queue, id: qid.bytes, now: now)
             return exitStatus
         }
-        let hasVisibleRecipientHeader = headers.headers.contains {
-            !$0.flags.contains(.defaultValue) && $0.flags.contains(.recipient) && !$0.flags.contains(.bcc)
-        }
+        let hasVisibleRecipientHeader = headers.hasVisibleRecipientHeader
         addRecipientHeaderIfNeeded(&headers, queue)
         var qf = controlFile(o, message: message, headers: headers, queue: queue, sender: sender,
                              headerErrors: true, bccFlag: hasVisibleRecipientHeader, now: now)
@@ -734,12 +730,12 @@ extension Engine {
             qf.flags.insert(.split)
             kind = .quarantined
             // (delivery was tried at once in modes i and b: the K line)
-            let mode = deliveryMode
-            if mode == UInt8(ascii: "i") || mode == UInt8(ascii: "b") { qf.lastAttempt = Int64(now) }
+            let delivery = deliveryMode
+            if delivery == UInt8(ascii: "i") || delivery == UInt8(ascii: "b") { qf.lastAttempt = Int64(now) }
         default:
             break
         }
-        let mode = config.options["QueueFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600
+        let mode = queueFileMode
         if let failure = QueueCommitter(directory: qdir, fileMode: mode)
             .commit(id: qid.bytes, data: message.body, control: QueueFileWriter.encode(qf), kind: kind) {
             rewriter.currentAddress = nil
