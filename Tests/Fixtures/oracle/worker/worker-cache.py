@@ -25,7 +25,7 @@ import os, signal, smtplib, socket, subprocess, sys, threading, time
 mode, scratch, command = sys.argv[1], sys.argv[2], sys.argv[3:]
 lock = threading.RLock()
 stats = {"conns": {}, "connections": 0, "open": 0, "peak": 0, "messages": {}, "rsets": 0, "noquit": 0, "quits": 0,
-         "quit_times": []}
+         "quit_times": [], "ends": []}
 DROP = "127.0.0.3"
 
 def serve_client(conn, host):
@@ -74,6 +74,8 @@ def serve_client(conn, host):
         pass
     finally:
         with lock:
+            # (for the diagnostic lines: when each session ended, and how)
+            stats["ends"].append((time.time(), host, quit_seen))
             stats["open"] -= 1
             if not quit_seen and host != DROP:
                 stats["noquit"] += 1
@@ -171,6 +173,7 @@ try:
         with lock:
             print("=== reuse: messages=%d connections=%d rsets=%d" % (sent("127.0.0.2"), stats["connections"], stats["rsets"]))
         before = stats["connections"]
+        drop_start = time.time()
         for i in range(4):
             n += 1; submit(["d%d@[%s]" % (i, DROP)], n)
             check("drop %d" % i, wait_for(lambda: sent(DROP) == i + 1))
@@ -181,6 +184,12 @@ try:
         check("after drop", wait_for(lambda: sent("127.0.0.2") == 6))
         with lock:
             print("=== after drop: 127.0.0.2 connections=%d" % stats["conns"]["127.0.0.2"])
+            # diagnostics only (no assertion reads them): how long the drop
+            # phase took, and how any 127.0.0.2 session ended meanwhile
+            ends = ["%+.1fs %s" % (t - drop_start, "QUIT" if q else "no QUIT")
+                    for t, h, q in stats["ends"] if h == "127.0.0.2" and t >= drop_start]
+            print("=== diagnostic: drop phase %.1fs; 127.0.0.2 sessions ended since: %s"
+                  % (time.time() - drop_start, ", ".join(ends) or "none"))
         # five hosts in turn: the open sessions, once each message is in
         # (and the sink has seen the closes), never exceed the cache size
         hosts = ["127.0.0.4", "127.0.0.5", "127.0.0.6", "127.0.0.7", "127.0.0.8"]
