@@ -362,7 +362,10 @@ extension Engine {
     /// idle for ConnectionCacheTimeout (default 5m) other than `keep`
     /// ("Closing connection", QUIT) and answer the last free slot (or
     /// one whose session was lost), else the slot of the session used
-    /// least recently (its last reply; of equals, the first slot).
+    /// least recently (its last reply; of equals, the first slot).  A
+    /// free or lost slot, once found, is never traded for a live
+    /// session, however recent the lost one's last use (a failed RSET
+    /// probe stamps it as used).
     /// nil: nothing is cached (ConnectionCacheSize=0).
     @discardableResult
     func scanConnectionCache(keep: SMTPConnection? = nil, to: String, verbose: Bool) -> Int? {
@@ -384,7 +387,7 @@ extension Engine {
                 uncacheConnection(slot: i, to: to, verbose: verbose)
                 continue
             }
-            guard let b = connectionSlots[best] else { continue }
+            guard let b = connectionSlots[best], b.transport != nil else { continue }
             if c.lastUse < b.lastUse { best = i }
         }
         return best
