@@ -396,7 +396,9 @@ extension Engine {
     /// user, then $n, then postmaster), then rewrite it through 3, 1 and 4
     /// into $f.  Returns the parsed sender address.
     @discardableResult
-    public func setSender(_ from0: [UInt8]?) -> ParsedAddress {
+    /// `alreadyParsed`: `from0` as the caller just parsed it (with
+    /// {addr_type} "e s", as here), taken instead of parsing it again.
+    public func setSender(_ from0: [UInt8]?, alreadyParsed: ParsedAddress? = nil) -> ParsedAddress {
         let rw = rewriter
         let x = Int(UInt8(ascii: "x"))
         rw.macros[x] = []
@@ -412,7 +414,7 @@ extension Engine {
         }
         var parsed: ParsedAddress? = nil
         if let f = from {
-            parsed = parseAddress(f, flags: [.sender], isRecipient: false)
+            parsed = alreadyParsed ?? parseAddress(f, flags: [.sender], isRecipient: false)
         }
         if from == nil || bad(parsed) {
             if from != nil {

@@ -502,20 +502,9 @@ public final class SMTPServer {
             return error(530, "5.7.0", "Authentication required")
         }
         if envelopeID == nil { envelopeID = newQueueID(now()) }
-        var parsed: ParsedAddress? = nil
-        // the address must parse (sendmail's first error is the reply)
-        var first: ParsedAddress? = nil
-        var errs = capturing { first = engine.parseAddress(p.address, flags: [.sender], isRecipient: false) }
-        if let e = errs.first { return lines([e]) }
-        // nothing but a comment: the sender is $n
-        var shown = p.address
-        if first == nil {
-            shown = expandMacros([Meta.macroExpand, UInt8(ascii: "n")], rw.macros)
-            errs = capturing { first = engine.parseAddress(shown, flags: [.sender], isRecipient: false) }
-        }
-        setMacro("{mail_from}", shown)
-        if let a = first { setAddressMacros("mail", a) }
-        // a client that never said HELO/EHLO: $s and $r as sendmail sets them
+        // $s and $r (a client that never said HELO/EHLO: as sendmail sets
+        // them), then the one parse of the sender, with {addr_type} "e s"
+        // as in sendmail's setsender()
         if !session.greeted {
             rw.macros[Int(UInt8(ascii: "s"))] = Array("localhost".utf8)
             rw.macros[Int(UInt8(ascii: "r"))] = Array((auth.state.isAuthenticated ? "ESMTPA" : "SMTP").utf8)
@@ -523,8 +512,26 @@ public final class SMTPServer {
             rw.macros[Int(UInt8(ascii: "s"))] = heloName
             rw.macros[Int(UInt8(ascii: "r"))] = heloProtocol
         }
-        errs = capturing { parsed = engine.setSender(shown) }
+        let addrType = engine.config.names.id(forName: Array("addr_type".utf8))
+        if let id = addrType { rw.macros[id] = Array("e s".utf8) }
+        var parsed: ParsedAddress? = nil
+        // the address must parse (sendmail's first error is the reply)
+        var first: ParsedAddress? = nil
+        var errs = capturing { first = engine.parseAddress(p.address, flags: [.sender], isRecipient: false) }
+        if let e = errs.first {
+            if let id = addrType { rw.macros[id] = nil }
+            return lines([e])
+        }
+        // nothing but a comment: the sender is $n
+        var shown = p.address
+        if first == nil {
+            shown = expandMacros([Meta.macroExpand, UInt8(ascii: "n")], rw.macros)
+            errs = capturing { first = engine.parseAddress(shown, flags: [.sender], isRecipient: false) }
+        }
+        setMacro("{mail_from}", shown)
+        errs = capturing { parsed = engine.setSender(shown, alreadyParsed: first) }
         if let e = errs.first { return lines([e]) }
+        if let a = first { setAddressMacros("mail", a) }
         // the envelope has its sender now: a refusal below (a parameter,
         // check_mail, the size limit, a filter) leaves it to be logged
         // (from=, nrcpts=0) at RSET, HELO or QUIT, unless another MAIL
