@@ -72,8 +72,7 @@ extension SMTPSessionHandler {
     func tlsEstablished(context: ChannelHandlerContext, _ info: TLSPeerInfo) {
         guard let box = server, !closing else { return }
         handshaking = false
-        idleTimer?.cancel()
-        idleTimer = nil
+        disarmTimer()
         busy = true
         let data = SMTPTLSInfo(version: info.version, cipher: info.cipher, cipherBits: info.cipherBits,
                                algBits: info.algBits, verify: info.verify, certSubject: info.certSubject,
@@ -92,8 +91,7 @@ extension SMTPSessionHandler {
     func tlsFailed(context: ChannelHandlerContext, _ e: TLSFailedEvent) {
         guard let box = server, e.inHandshake else { return }
         handshaking = false
-        idleTimer?.cancel()
-        idleTimer = nil
+        disarmTimer()
         busy = true
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         daemon.pool.runIfActive(eventLoop: context.eventLoop) {

@@ -198,8 +198,7 @@ final class SMTPSessionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closing else { return }
-        idleTimer?.cancel()
-        idleTimer = nil
+        disarmTimer()
         pending.append(unwrapInboundIn(data))
         if heldGreeting != nil { preGreetingTraffic(context: context); return }
         processNext(context: context)
@@ -231,8 +230,7 @@ final class SMTPSessionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        idleTimer?.cancel()
-        idleTimer = nil
+        cancelTimer()
         let wasClosing = closing
         closing = true
         pending.removeAll()
@@ -351,22 +349,55 @@ final class SMTPSessionHandler: ChannelInboundHandler {
         return finished(context: context, reply: r.reply, close: r.close, goOn: goOn)
     }
 
+    /// The idle timer: one scheduled task per session, not one per
+    /// command.  `timerDeadline` is when the client's silence ends the
+    /// session (nil: not now, a command is being handled); the task,
+    /// when it fires early (the deadline moved on since), schedules
+    /// itself again for the deadline.
     var idleTimer: Scheduled<Void>? = nil
+    var timerFiresAt: NIODeadline = .distantFuture
+    var timerDeadline: NIODeadline? = nil
+
+    /// No timeout while a command is handled (the task stays scheduled).
+    func disarmTimer() { timerDeadline = nil }
+
+    /// The session is over: the task goes too (it holds the handler).
+    func cancelTimer() {
+        timerDeadline = nil
+        idleTimer?.cancel()
+        idleTimer = nil
+    }
     /// The TLS handshake after STARTTLS's 220 is going on (its limit is
     /// Timeout.starttls, not Timeout.command).
     var handshaking = false
 
     /// Timeout.command (Timeout.datablock in DATA) from now on.
     func armTimer(context: ChannelHandlerContext) {
-        idleTimer?.cancel()
-        idleTimer = nil
+        timerDeadline = nil
         guard let box = server, !closing else { return }
         let seconds = handshaking ? box.value.startTLSTimeout
             : box.value.inData ? box.value.dataTimeout : box.value.commandTimeout
         guard seconds > 0 else { return }
+        let deadline = NIODeadline.now() + .seconds(Int64(seconds))
+        timerDeadline = deadline
+        // (a task already due by then reschedules itself when it fires)
+        if idleTimer != nil && timerFiresAt <= deadline { return }
+        scheduleTimer(context: context, at: deadline)
+    }
+
+    func scheduleTimer(context: ChannelHandlerContext, at deadline: NIODeadline) {
+        idleTimer?.cancel()
+        timerFiresAt = deadline
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        idleTimer = context.eventLoop.scheduleTask(in: .seconds(Int64(seconds))) {
+        idleTimer = context.eventLoop.scheduleTask(deadline: deadline) {
             let (handler, context) = loopBound.value
+            handler.idleTimer = nil
+            guard let due = handler.timerDeadline else { return }
+            if NIODeadline.now() < due {
+                handler.scheduleTimer(context: context, at: due)
+                return
+            }
+            handler.timerDeadline = nil
             handler.timedOut(context: context)
         }
     }

@@ -107,8 +107,9 @@ public final class SMTPServer {
     public var inData: Bool { session.phase == .data }
     /// Timeout.command and Timeout.datablock in seconds (sendmail's
     /// defaults: an hour each).
-    public var commandTimeout: Int { timeoutOption("command", 3600) }
-    public var dataTimeout: Int { timeoutOption("datablock", 3600) }
+    /// (read once a session: the daemon's idle timer asks after every command)
+    public private(set) lazy var commandTimeout: Int = timeoutOption("command", 3600)
+    public private(set) lazy var dataTimeout: Int = timeoutOption("datablock", 3600)
     func timeoutOption(_ name: String, _ d: Int) -> Int {
         guard let v = engine.config.options.subValues["Timeout.\(name)"] else { return d }
         return Engine.seconds(v)
