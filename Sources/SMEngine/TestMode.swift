@@ -129,22 +129,7 @@ public final class TestMode {
 
     /// Debug flags: only category 21 (rewriting) is traced.
     public func setDebug(_ spec: [UInt8]) {
-        for item in spec.split(separator: UInt8(ascii: ",")) {
-            let parts = item.split(separator: UInt8(ascii: "."), maxSplits: 1)
-            let cat = Array(parts.first ?? [])
-            let level = parts.count > 1 ? Int(Array(parts[1]).string) ?? 1 : 1
-            let covers21: Bool
-            if cat.isEmpty {
-                covers21 = true
-            } else if let dash = cat.firstIndex(of: UInt8(ascii: "-")) {
-                let lo = Int(Array(cat[..<dash]).string) ?? 0
-                let hi = Int(Array(cat[(dash + 1)...]).string) ?? 99
-                covers21 = lo <= 21 && 21 <= hi
-            } else {
-                covers21 = Int(cat.string) == 21
-            }
-            if covers21 { rw.debugLevel = level }
-        }
+        if let level = Engine.rewriteDebugLevel(spec) { rw.debugLevel = level }
     }
 
     func dollarCommand(_ l: [UInt8]) {
@@ -411,5 +396,37 @@ public final class TestMode {
             if pos >= rest.count || rest[pos] == 0 { break }
             pos += 1
         } while true
+    }
+}
+
+extension Engine {
+    /// The level a -d spec ("21.12", "0-99.1", "21", comma-separated)
+    /// gives category 21 (rewriting), the only category traced; nil when
+    /// it names other categories only.  The last item covering 21 wins.
+    public static func rewriteDebugLevel(_ spec: [UInt8]) -> Int? {
+        var result: Int? = nil
+        for item in spec.split(separator: UInt8(ascii: ",")) {
+            let parts = item.split(separator: UInt8(ascii: "."), maxSplits: 1)
+            let cat = Array(parts.first ?? [])
+            let level = parts.count > 1 ? Int(Array(parts[1]).string) ?? 1 : 1
+            let covers21: Bool
+            if cat.isEmpty {
+                covers21 = true
+            } else if let dash = cat.firstIndex(of: UInt8(ascii: "-")) {
+                let lo = Int(Array(cat[..<dash]).string) ?? 0
+                let hi = Int(Array(cat[(dash + 1)...]).string) ?? 99
+                covers21 = lo <= 21 && 21 <= hi
+            } else {
+                covers21 = Int(cat.string) == 21
+            }
+            if covers21 { result = level }
+        }
+        return result
+    }
+
+    /// -d outside -bt: rewriting traced on standard output, as sendmail's
+    /// tTd(21, n) (not for the daemon, whose sessions write to sockets).
+    public func applyDebug(_ specs: [[UInt8]]) {
+        for s in specs { if let level = Self.rewriteDebugLevel(s) { rewriter.debugLevel = level } }
     }
 }

@@ -239,7 +239,8 @@ public final class RewriteEngine: MapContext, MacroSource {
     private func wordInClass(_ w: [UInt8], _ id: Int) -> Bool { classes.contains(w, in: id) }
 
     private func printTrace(_ label: String, _ name: [UInt8], _ toks: ArraySlice<[UInt8]>) {
-        var line: [UInt8] = []
+        // (outside -bt, -d21 lines say what they trace, as sendmail's do)
+        var line: [UInt8] = testMode ? [] : Array("rewrite: ruleset ".utf8)
         var padded = Array(name.prefix(16))
         while padded.count < 16 { padded.append(UInt8(ascii: " ")) }
         line.append(contentsOf: padded)

@@ -149,6 +149,9 @@ case .checkConfig:
 case .verify:
     engine.postReadChecks()
     if engine.exitStatus != .ok { finish(engine.exitStatus) }
+    engine.applyDebug(cl.debug)
+    // the envelope's sender, as sendmail's main() sets it before any mode
+    _ = engine.setSender(cl.from)
     let status = engine.verify(cl.operands)
     finish(status == .tempFail ? .ok : status)
 case .printQueue:
@@ -219,6 +222,7 @@ case .smtp:
     // is delivered after its 250 as DeliveryMode says.
     engine.postReadChecks()
     if engine.exitStatus != .ok { finish(engine.exitStatus) }
+    engine.applyDebug(cl.debug)
     let server = SMTPServer(engine: engine)
     // ETRN starts a detached queue run, as sendmail's -bs does
     let etrnStart = start

@@ -90,6 +90,12 @@ struct ModeTests {
         try compareVerify(try prepareWithDatabase("aliases-verify"), Self.verifyArguments, tag: "verify")
     }
 
+    @Test("verify: -bv -d21.2 traces every ruleset call, as sendmail prints it")
+    func verifyTraced() throws {
+        try compareVerify(try prepareWithDatabase("aliases-verify-d21"), ["-d21.2"] + Self.verifyArguments,
+                          tag: "verify-d21")
+    }
+
     @Test("verify: -bv -v shows alias, :include: and duplicate handling")
     func verifyVerbose() throws {
         try compareVerify(try prepareWithDatabase("aliases-verbose"),

@@ -157,6 +157,22 @@ struct SMTPSessionTests {
         try compare("EHLO client.example\nSTARTTLS\nSTARTTLS x\nQUIT\n", tag: "starttls")
     }
 
+    @Test("-d21.2 traces the rewriting of each command in the session, as sendmail prints it")
+    func rewriteTraces() throws {
+        try compare("""
+            EHLO client.example
+            MAIL FROM:<a@client.example>
+            RCPT TO:<root>
+            RCPT TO:<a@relay.example>
+            RCPT TO:<nobody@[127.0.0.1]>
+            RSET
+            MAIL FROM:<>
+            RCPT TO:<staff>
+            QUIT
+
+            """, tag: "d21", options: ["-d21.2"])
+    }
+
     @Test("a full transaction; two on one session; headers, dots, 8-bit text")
     func transactions() throws {
         try compare("""
