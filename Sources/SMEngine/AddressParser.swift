@@ -395,9 +395,9 @@ extension Engine {
     /// sendmail's setsender: parse the sender (falling back to the real
     /// user, then $n, then postmaster), then rewrite it through 3, 1 and 4
     /// into $f.  Returns the parsed sender address.
-    @discardableResult
     /// `alreadyParsed`: `from0` as the caller just parsed it (with
     /// {addr_type} "e s", as here), taken instead of parsing it again.
+    @discardableResult
     public func setSender(_ from0: [UInt8]?, alreadyParsed: ParsedAddress? = nil) -> ParsedAddress {
         let rw = rewriter
         let x = Int(UInt8(ascii: "x"))

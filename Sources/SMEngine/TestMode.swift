@@ -6,6 +6,8 @@
 // `/expand`, `/header`, `/quit` and `?` — with sendmail's output format.
 // Promises: output goes to the engine's buffer in sendmail's order; bad
 // commands get sendmail's messages; nothing here can trap on input.
+// The -d parsing (`Engine.rewriteDebugLevel`, `applyDebug`, at the end)
+// also serves -bv and -bs, which trace category 21 the same way.
 
 import SMBase
 import SMRules
@@ -128,9 +130,7 @@ public final class TestMode {
     }
 
     /// Debug flags: only category 21 (rewriting) is traced.
-    public func setDebug(_ spec: [UInt8]) {
-        if let level = Engine.rewriteDebugLevel(spec) { rw.debugLevel = level }
-    }
+    public func setDebug(_ spec: [UInt8]) { engine.applyDebug([spec]) }
 
     func dollarCommand(_ l: [UInt8]) {
         if l.count > 1 && l[1] == UInt8(ascii: "=") {
@@ -424,8 +424,9 @@ extension Engine {
         return result
     }
 
-    /// -d outside -bt: rewriting traced on standard output, as sendmail's
-    /// tTd(21, n) (not for the daemon, whose sessions write to sockets).
+    /// -d: rewriting traced on the engine's output, as sendmail's
+    /// tTd(21, n) (-bt, -bv, -bs; not the daemon, whose sessions write
+    /// to sockets).
     public func applyDebug(_ specs: [[UInt8]]) {
         for s in specs { if let level = Self.rewriteDebugLevel(s) { rewriter.debugLevel = level } }
     }
