@@ -301,8 +301,9 @@ extension Engine {
         return outcome
     }
 
-    /// The undelivered recipients of `qf`, parsed again as recipients and
-    /// ordered by host as recipient() keeps sendmail's send queue.
+    /// The undelivered recipients of `qf`, ordered by host as recipient()
+    /// keeps sendmail's send queue: each as the run's expansion parsed it
+    /// (`mappedRecipients`), else parsed here as a recipient.
     func sendList(_ qf: QueueFile, senderIDs: (uid_t, gid_t)?, verbose: Bool) -> [QueuedRecipient] {
         var list: [QueuedRecipient] = []
         let controlling = qf.effectiveControllingUsers
@@ -310,7 +311,8 @@ extension Engine {
             let ctl = controlling[i]
             let saved = rewriter.suppressErrors
             rewriter.suppressErrors = !verbose
-            // (ruleset 5's mapping is not made again from the qf line)
+            // (parsed once, as readqf() does; ruleset 5's mapping is not
+            // made again from the qf line)
             let parsed = mappedRecipients[i] ?? parseAddress(r.address, flags: [], isRecipient: true)
             rewriter.suppressErrors = saved
             guard let a = parsed else {

@@ -73,7 +73,8 @@ public final class Engine: CfReporter {
     /// line holds ("file"): ctladdr= of the session's own deliveries
     /// (MailLog.swift).
     var sessionControlNames: [[UInt8]: [UInt8]] = [:]
-    /// ... and those ruleset 5 handed to another mailer, as resolved.
+    /// ... and each recipient's address as the expansion parsed it (those
+    /// ruleset 5 handed to another mailer as resolved).
     var mappedRecipients: [Int: ParsedAddress] = [:]
     /// The connection cache of this job (SMTPDelivery.swift): sendmail's
     /// MciCache, ConnectionCacheSize slots once first scanned (empty

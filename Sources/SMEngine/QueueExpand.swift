@@ -12,7 +12,9 @@
 //   - an `R` line that stays as it is keeps its line (flags, `r`, `Q`,
 //     `M`) and its controlling user;
 //   - so does one ruleset 5 hands to another mailer (MAIL_HUB,
-//     LUSER_RELAY), whose resolved address is delivered (`mapped`);
+//     LUSER_RELAY), whose resolved address is delivered;
+//   - every entry's address goes to the delivery as parsed here
+//     (`mapped`): it is parsed once, as readqf() parses each R line once;
 //   - an expansion gets the DSN flags and `r`/`Q` lines of the `R` line
 //     it came from (sendtolist's inherited attributes), P when it is the
 //     only address of a primary one, A unless it came from an :include:
@@ -52,9 +54,14 @@ extension Engine {
         /// The envelopes of list owners split off (OwnerSplit.swift), in
         /// the order sendmail splits them.
         var clones: [OwnerClone] = []
-        /// Addresses ruleset 5 handed to another mailer (LUSER_RELAY,
-        /// MAIL_HUB, LOCAL_RELAY): their qf line keeps the local name, as
-        /// sendmail's, but they are delivered as resolved here.
+        /// Each recipient's address as this expansion parsed it, which the
+        /// delivery uses instead of parsing the qf line again (sendmail's
+        /// readqf() parses each R line once and delivers the send queue it
+        /// made). For addresses ruleset 5 handed to another mailer
+        /// (LUSER_RELAY, MAIL_HUB, LOCAL_RELAY) the qf line keeps the local
+        /// name, as sendmail's, while the delivery goes as resolved here; a
+        /// local name the password file matched only by its case is
+        /// delivered under the login name.
         var mapped: [Int: ParsedAddress] = [:]
         /// The entries that were the qf's own (not expanded in this run):
         /// readqf() hands them to recipient() at alias level 0, so they
@@ -158,7 +165,6 @@ extension Engine {
                     qr = qf.recipients[o.index]
                     effective = o.ctl
                     fromQueue.insert(out.count)
-                    if replaced != nil { mapped[out.count] = r.address }
                 } else {
                     qr = QueueFile.Recipient(address: r.printable, flags: [])
                     qr.message = r.message
@@ -176,7 +182,6 @@ extension Engine {
                     if let p = r.parent, p.address.mailerName != Array("*include*".utf8) { flags.insert(.alias) }
                     qr.flags = flags
                     if let m = r.address.mailer, runsAsSender(m) { uncontrolled.insert(out.count) }
-                    if let p = r.parent, p.state == .replaced { mapped[out.count] = r.address }
                     let cu = controllingUser(r)
                     if let p = r.parent { controlText[out.count] = "\(p.printable.string) (\(cu?.uid ?? 0)/\(cu?.gid ?? 0))" }
                     effective = QueueFile.ControllingUser(user: cu?.name, uid: cu?.uid ?? 0, gid: cu?.gid ?? 0,
@@ -190,6 +195,7 @@ extension Engine {
                     qr.controlLine = effective.map { .user($0) } ?? .reset
                 }
                 last = .some(effective)
+                mapped[out.count] = r.address
                 out.append(qr)
             }
 

@@ -496,8 +496,7 @@ extension Engine {
     /// tf written and fsynced, still locked and open (nil: it could not be).
     func writeTemporaryControlFile(_ qf: QueueFile, id: [UInt8], qfDir: String) -> Int32? {
         let tfPath = qfDir + "/tf" + id.string
-        var mode: mode_t = 0o600
-        if let m = config.options["QueueFileMode"], let v = UInt32(m.string, radix: 8) { mode = mode_t(v) }
+        let mode = queueFileMode
         var fd = open(tfPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         if fd < 0 && errno == EEXIST {
             // a tf left by a process killed while writing it: we hold the

@@ -77,6 +77,10 @@ struct QueueExpandTests {
         // NOTIFY=SUCCESS on a list queued unexpanded: the run's receipt
         Case(name: "qexpand-list-receipt", sender: "daemon", recipients: ["postmaster", "list"],
              expects: ["<list>... aliased to root, daemon"], edit: ("RPFD:<list>", "RPNS:<list>")),
+        // a local name the password file matches only by its case: the
+        // mailer gets the login name, as recipient() set it (the delivery
+        // uses the expansion's parse, not the qf line parsed again)
+        Case(name: "qexpand-fuzzy-case", sender: "bin", recipients: ["Daemon"], expects: ["<Daemon>... Sent"]),
         // a quiet run (-qf, no -v): nothing printed, the same bounce
         Case(name: "qexpand-quiet-run", sender: "daemon", recipients: ["ghost", "list"], runArguments: ["-qf"],
              bounce: true),

@@ -63,8 +63,9 @@ struct StageFilterTests {
 
         """
 
-    /// A session on a fresh queue directory, its filter already in place
-    /// (as the daemon injects it before the connection opens).
+    /// A session on a fresh queue directory (the caller removes it), its
+    /// filter already in place (as the daemon injects it before the
+    /// connection opens).
     func session(_ filter: RecordingFilter) throws -> (SMTPServer, URL, [UInt8]) {
         let q = FileManager.default.temporaryDirectory.appendingPathComponent("stage-filter-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: q, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -98,6 +99,7 @@ struct StageFilterTests {
     func order() throws {
         let f = RecordingFilter()
         let (s, q, greeting) = try session(f)
+        defer { try? FileManager.default.removeItem(at: q) }
         #expect(String(decoding: greeting, as: UTF8.self).hasPrefix("220 mx.example.test ESMTP"))
         let replies = say(s, Self.transaction)
         #expect(replies[8].hasPrefix("250 2.0.0 ") && replies[8].contains("Message accepted for delivery"), "\(replies)")
@@ -113,6 +115,7 @@ struct StageFilterTests {
         let f = RecordingFilter()
         f.rejectAt = stage
         let (s, q, _) = try session(f)
+        defer { try? FileManager.default.removeItem(at: q) }
         let replies = say(s, Self.transaction)
         let index = ["helo client.example": 0, "mail <a@client.example> BODY=8BITMIME": 1, "rcpt <root>": 2, "data": 3][stage] ?? 8
         #expect(replies[index] == "550 5.7.1 Refused by the filter\r\n", "\(stage): \(replies)")
@@ -130,7 +133,8 @@ struct StageFilterTests {
     @Test("validate first: a recipient check_rcpt refuses never reaches the filter")
     func validateBeforeFilter() throws {
         let f = RecordingFilter()
-        let (s, _, _) = try session(f)
+        let (s, q, _) = try session(f)
+        defer { try? FileManager.default.removeItem(at: q) }
         let replies = say(s, ["EHLO c.example", "MAIL FROM:<a@c.example>", "RCPT TO:<policy-refused>", "QUIT"])
         #expect(replies[2] == "550 5.7.1 <policy-refused>... refused by check_rcpt\r\n", "\(replies)")
         #expect(!f.seen.contains { $0.hasPrefix("rcpt") }, "\(f.seen)")
@@ -142,6 +146,7 @@ struct StageFilterTests {
         let f = RecordingFilter()
         f.discardAt = "rcpt <root>"
         let (s, q, _) = try session(f)
+        defer { try? FileManager.default.removeItem(at: q) }
         let replies = say(s, Self.transaction)
         #expect(replies[2].hasPrefix("250 2.1.5"), "\(replies)")
         #expect(replies[8].contains("Message accepted for delivery"), "\(replies)")
@@ -152,7 +157,8 @@ struct StageFilterTests {
     func connectRefused() throws {
         let f = RecordingFilter()
         f.rejectAt = "connect 192.0.2.7:40000"
-        let (s, _, greeting) = try session(f)
+        let (s, q, greeting) = try session(f)
+        defer { try? FileManager.default.removeItem(at: q) }
         #expect(String(decoding: greeting, as: UTF8.self) == "554 mx.example.test ESMTP not accepting messages\r\n")
         let replies = say(s, ["MAIL FROM:<a@c.example>", "QUIT"])
         #expect(replies[0] == "550 5.0.0 Command rejected\r\n", "\(replies)")

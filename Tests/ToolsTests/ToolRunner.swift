@@ -7,7 +7,9 @@
 // /etc/mail/smrsh run in a private mount namespace (unshare -m, root
 // needed) with a scratch directory bind-mounted over that path, so ours
 // and the real one see identical paths.
-// Promises: every child is killed after `timeout` seconds.
+// Promises: every child is killed after `timeout` seconds; the scratch
+// directories live under one directory per test process, removed when
+// the process exits.
 import Foundation
 import Testing
 
@@ -55,9 +57,18 @@ enum Tools {
         return path
     }
 
+    /// This process's directory of scratch directories, made at first use
+    /// and removed (with everything in it) when the process exits.
+    static let scratchRoot: URL = {
+        let root = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("toolstests-\(getpid())")
+        try? FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        chmod(root.path, 0o755)
+        atexit { try? FileManager.default.removeItem(at: Tools.scratchRoot) }
+        return root
+    }()
+
     static func scratch(_ tag: String) throws -> URL {
-        let u = URL(fileURLWithPath: NSTemporaryDirectory())
-            .appendingPathComponent("toolstests-\(tag)-\(getpid())-\(UUID().uuidString.prefix(8))")
+        let u = scratchRoot.appendingPathComponent("\(tag)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
         chmod(u.path, 0o1777)
         return u
