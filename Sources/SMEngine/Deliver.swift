@@ -539,7 +539,7 @@ extension Engine {
                 + [Meta.macroExpand, UInt8(ascii: "d")]
         }
         if m.has("U"), let ugly = uucpFromTemplate() { template = ugly }
-        var line = expandMacros(template, rewriter.macros)
+        let line = expandMacros(template, rewriter.macros)
         var out: [UInt8] = []
         DeliveryFormat.putLine(line[...], into: &out, limit: m.lineLimit, eol: m.eol, strip: m.has("7"))
         return out

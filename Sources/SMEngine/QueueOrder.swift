@@ -78,6 +78,10 @@ extension Engine {
 }
 
 extension Engine {
+    /// The processors online, counted once a process (as sendmail counts
+    /// them at start-up for QueueLA's default; glibc reads /sys each time).
+    static let onlineProcessors: Int = max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1)
+
     /// The load average as sendmail's getla() gives it (whole number).
     func currentLoadAverage() -> Int {
         systemLoadAverage()
@@ -86,8 +90,7 @@ extension Engine {
     /// shouldqueue(): at or above QueueLA (default 8 per processor), work
     /// of priority above QueueFactor / (load - QueueLA + 1) waits.
     func shouldQueue(priority: Int64) -> Bool {
-        let cpus = max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1)
-        let queueLA = intOption("QueueLA", 8 * cpus)
+        let queueLA = intOption("QueueLA", 8 * Engine.onlineProcessors)
         let la = currentLoadAverage()
         if la < queueLA { return false }
         let factor = Int64(intOption("QueueFactor", 600000))

@@ -305,12 +305,16 @@ final class SMTPConnection {
 extension Engine {
     /// Timeout.<name> in seconds (sendmail's defaults).
     func smtpTimeout(_ name: String) -> Int {
-        let defaults = ["connect": 0, "iconnect": 0, "initial": 300, "helo": 300, "mail": 600, "rcpt": 3600,
-                        "datainit": 300, "datablock": 3600, "datafinal": 3600, "rset": 300, "quit": 120,
-                        "starttls": 3600, "auth": 600]
-        if let v = config.options.subValues["Timeout.\(name)"] { return Engine.seconds(v) }
-        return defaults[name] ?? 300
+        if !config.options.subValues.isEmpty, let v = config.options.subValues["Timeout.\(name)"] {
+            return Engine.seconds(v)
+        }
+        return Self.smtpTimeoutDefaults[name] ?? 300
     }
+
+    /// sendmail's defaults of the client's Timeout.* (seconds).
+    static let smtpTimeoutDefaults = ["connect": 0, "iconnect": 0, "initial": 300, "helo": 300, "mail": 600,
+                                      "rcpt": 3600, "datainit": 300, "datablock": 3600, "datafinal": 3600,
+                                      "rset": 300, "quit": 120, "starttls": 3600, "auth": 600]
 
     func timeout(for w: SMTPClient.Awaiting) -> Int {
         switch w {

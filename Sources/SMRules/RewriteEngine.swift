@@ -513,15 +513,19 @@ public final class RewriteEngine: MapContext, MacroSource {
                 loopcount = 0
                 continue
             }
-            let rule = rules[ruleIndex]
+            // (the fields it needs, not a copy of the rule: a copy retains
+            // all its arrays)
+            let prefix = rules[ruleIndex].prefix
+            let template = rules[ruleIndex].template
+            let templateNeedsWork = rules[ruleIndex].templateNeedsWork
             if debugLevel >= 12 {
                 var l = Array("-----rule matches:".utf8)
-                for t in rule.rhs { l.append(32); Printing.xputs(t, names: names, into: &l) }
+                for t in rules[ruleIndex].rhs { l.append(32); Printing.xputs(t, names: names, into: &l) }
                 l.append(10)
                 out.write(l)
             }
             var returnAfter = false
-            switch rule.prefix {
+            switch prefix {
             case .once:
                 ruleIndex += 1
                 ruleno += 1
@@ -534,8 +538,8 @@ public final class RewriteEngine: MapContext, MacroSource {
 
             // substitute
             var npvp: [[UInt8]] = []
-            npvp.reserveCapacity(ws.count + rule.template.count)
-            for rp in rule.template {
+            npvp.reserveCapacity(ws.count + template.count)
+            for rp in template {
                 let b0 = rp.first ?? 0
                 if b0 == Meta.matchReplace && rp.count >= 2 {
                     let idx = Int(rp[1]) - Int(UInt8(ascii: "1"))
@@ -570,7 +574,7 @@ public final class RewriteEngine: MapContext, MacroSource {
                 }
             }
 
-            if rule.templateNeedsWork {
+            if templateNeedsWork {
                 // map lookups
                 if let st = doLookups(&npvp, maxAtoms: maxAtoms, rstat: &rstat, rulename: rulename, ruleno: ruleno) {
                     return st
