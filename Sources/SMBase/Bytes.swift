@@ -30,6 +30,16 @@ extension Array where Element == UInt8 {
     @inlinable
     public var asciiUppercased: [UInt8] { map(asciiUpper) }
 
+    /// Whether `needle` occurs in these bytes, exactly (sendmail's
+    /// strstr); an empty needle always does.
+    @inlinable
+    public func containsBytes(_ needle: [UInt8]) -> Bool {
+        if needle.isEmpty { return true }
+        guard count >= needle.count else { return false }
+        for i in 0...(count - needle.count) where self[i..<(i + needle.count)].elementsEqual(needle) { return true }
+        return false
+    }
+
     /// Compares with ASCII case folding, as sendmail's `sm_strcasecmp`.
     @inlinable
     public func asciiCaseEquals(_ other: [UInt8]) -> Bool {

@@ -77,11 +77,7 @@ public struct QueueSelection {
     public var isEmpty: Bool { items.isEmpty }
 
     static func contains(_ hay: [UInt8], _ needle: [UInt8], foldCase: Bool = true) -> Bool {
-        if needle.isEmpty { return true }
-        let h = foldCase ? hay.asciiLowercased : hay, n = foldCase ? needle.asciiLowercased : needle
-        guard h.count >= n.count else { return false }
-        for i in 0...(h.count - n.count) where Array(h[i..<(i + n.count)]) == n { return true }
-        return false
+        foldCase ? hay.asciiLowercased.containsBytes(needle.asciiLowercased) : hay.containsBytes(needle)
     }
 
     /// Whether an entry with this id, sender and recipients is selected.

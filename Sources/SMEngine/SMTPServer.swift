@@ -224,7 +224,7 @@ public final class SMTPServer {
             ?? [Meta.macroExpand, UInt8(ascii: "j")] + Array(" Sendmail ".utf8) + [Meta.macroExpand, UInt8(ascii: "v")]
                 + Array(" ready at ".utf8) + [Meta.macroExpand, UInt8(ascii: "b")]
         var g = expandMacros(spec, rw.macros)
-        if !g.string.contains("ESMTP") {
+        if !g.containsBytes(Array("ESMTP".utf8)) {
             if let sp = g.firstIndex(of: 0x20) {
                 g = Array(g[..<sp]) + Array(" ESMTP".utf8) + Array(g[sp...])
             } else {
