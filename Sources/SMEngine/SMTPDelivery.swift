@@ -305,9 +305,7 @@ final class SMTPConnection {
 extension Engine {
     /// Timeout.<name> in seconds (sendmail's defaults).
     func smtpTimeout(_ name: String) -> Int {
-        if !config.options.subValues.isEmpty, let v = config.options.subValues["Timeout.\(name)"] {
-            return Engine.seconds(v)
-        }
+        if let v = config.options.subValues["Timeout.\(name)"] { return Engine.seconds(v) }
         return Self.smtpTimeoutDefaults[name] ?? 300
     }
 
