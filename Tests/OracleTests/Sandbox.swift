@@ -28,7 +28,12 @@ struct SandboxOptions: Sendable, Hashable {
     /// A unix datagram socket bind-mounted over /dev/log (syslog lines).
     var devLog: String? = nil
     /// A directory bind-mounted over /usr/lib/sasl2, where Cyrus SASL
-    /// looks for the application's Sendmail.conf (SMTP AUTH tests).
+    /// looks for the application's Sendmail.conf (SMTP AUTH tests).  When
+    /// nil, an empty directory is mounted there: the host's own
+    /// Sendmail.conf (Debian's sendmail-bin links one to
+    /// /etc/mail/sasl/Sendmail.conf.2, mode 0640) must not reach the
+    /// binaries, or the oracle logs "safesasl(...) failed: Permission
+    /// denied" when it runs as a user who cannot read it.
     var saslConfig: String? = nil
     /// Run the binary as this uid and gid (setpriv) instead of root.
     var runAsUID: Int? = nil
@@ -100,6 +105,14 @@ enum Sandbox {
         exit $rc
         """
 
+    /// An empty directory (made once per test process) to mount over
+    /// /usr/lib/sasl2 when a run gives no SASL configuration.
+    static func emptySASLDirectory() throws -> String {
+        let dir = Workspace.shared.runs.appendingPathComponent("sasl-none")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.path
+    }
+
     /// Arguments given to the binary itself.
     static func binaryArguments(cf: String, options: SandboxOptions) -> [String] {
         var args = [options.modeFlag, "-C", cf]
@@ -150,7 +163,7 @@ enum Sandbox {
             "SM_ROOTHOME": options.rootHome ?? "",
             "SM_UID": options.runAsUID.map(String.init) ?? "",
             "SM_DEVLOG": options.devLog ?? "",
-            "SM_SASL": options.saslConfig ?? "",
+            "SM_SASL": try options.saslConfig ?? emptySASLDirectory(),
             // both binaries read the load average from /proc/loadavg: a
             // fixed 0.00 keeps QueueLA/RefuseLA decisions (queue instead of
             // deliver, runs skipped) from following the machine's load
