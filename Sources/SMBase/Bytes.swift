@@ -110,3 +110,21 @@ extension String {
         return out
     }
 }
+
+/// A byte string as a dictionary key, hashed in one pass over its bytes
+/// (an `[UInt8]` key feeds the hasher one element at a time).  Equality
+/// is exact; the hash is stable within a process, like every Hasher's.
+public struct ByteKey: Hashable, Sendable {
+    public var bytes: [UInt8]
+
+    @inlinable
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    @inlinable
+    public func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
+    @inlinable
+    public static func == (a: ByteKey, b: ByteKey) -> Bool { a.bytes == b.bytes }
+}

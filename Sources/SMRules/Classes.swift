@@ -14,7 +14,7 @@ public final class ClassTable: @unchecked Sendable {
         var seq: Int
         var bits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
     }
-    private var index: [[UInt8]: Int] = [:]   // lowercased word -> entry
+    private var index: [ByteKey: Int] = [:]   // lowercased word -> entry
     private var entries: [Entry] = []
     /// Longest member (in bytes) of each class, to bound `$=X` matching.
     private var longest = [Int](repeating: 0, count: 256)
@@ -47,7 +47,7 @@ public final class ClassTable: @unchecked Sendable {
     /// Membership test for a word that is already lowercased.
     @inline(__always)
     public func containsLowercased(_ key: [UInt8], in id: Int) -> Bool {
-        guard let i = index[key] else { return false }
+        guard let i = index[ByteKey(key)] else { return false }
         return Self.has(entries[i], id)
     }
 
@@ -65,12 +65,12 @@ public final class ClassTable: @unchecked Sendable {
     private func addWord(_ word: [UInt8], to id: Int) {
         let key = word.asciiLowercased
         let i: Int
-        if let existing = index[key] {
+        if let existing = index[ByteKey(key)] {
             i = existing
         } else {
             i = entries.count
             entries.append(Entry(name: word, bucket: Self.bucket(of: word), seq: i))
-            index[key] = i
+            index[ByteKey(key)] = i
         }
         setBit(i, id)
     }
@@ -88,7 +88,7 @@ public final class ClassTable: @unchecked Sendable {
 
     /// True if `word` (any case) is in class `id`.
     public func contains(_ word: [UInt8], in id: Int) -> Bool {
-        guard let i = index[word.asciiLowercased] else { return false }
+        guard let i = index[ByteKey(word.asciiLowercased)] else { return false }
         return Self.has(entries[i], id)
     }
 

@@ -21,7 +21,7 @@ import SMBase
 /// allocates its id: the storage is only touched under `lock`.
 public final class MacroNames: @unchecked Sendable {
     private var names: [[UInt8]?] = Array(repeating: nil, count: 256)
-    private var ids: [[UInt8]: Int] = [:]
+    private var ids: [ByteKey: Int] = [:]
     private var next = 0o240
     private let lock: UnsafeMutablePointer<pthread_mutex_t> = {
         let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
@@ -43,7 +43,7 @@ public final class MacroNames: @unchecked Sendable {
     public init() {
         // sendmail binds opMode to its internal id at start-up.
         names[0o202] = Array("opMode".utf8)
-        ids[Array("opMode".utf8)] = 0o202
+        ids[ByteKey(Array("opMode".utf8))] = 0o202
         // and names these before it reads the cf, so the cf's own long
         // names start at 0243 (the ids appear in qf files: `$&{x}` bytes)
         for n in ["deliveryMode", "load_avg", "daemon_flags"] { _ = id(forLongName: Array(n.utf8)) }
@@ -57,8 +57,8 @@ public final class MacroNames: @unchecked Sendable {
     public func nameBeforeDaemonFlags(_ longNames: [[UInt8]]) {
         let daemonFlags = Array("daemon_flags".utf8)
         let moved: Bool = locked {
-            guard !longNames.isEmpty, let df = ids[daemonFlags], df == next - 1 else { return false }
-            ids[daemonFlags] = nil
+            guard !longNames.isEmpty, let df = ids[ByteKey(daemonFlags)], df == next - 1 else { return false }
+            ids[ByteKey(daemonFlags)] = nil
             names[df] = nil
             next = df
             return true
@@ -71,18 +71,18 @@ public final class MacroNames: @unchecked Sendable {
     /// The id of a long name, allocating one if new.  Nil when exhausted.
     public func id(forLongName name: [UInt8]) -> Int? {
         locked {
-            if let id = ids[name] { return id }
+            if let id = ids[ByteKey(name)] { return id }
             guard next <= 0o377 else { return nil }
             let id = next
             next += 1
-            ids[name] = id
+            ids[ByteKey(name)] = id
             names[id] = name
             return id
         }
     }
 
     /// The id of a long name if it already has one.
-    public func existingID(forLongName name: [UInt8]) -> Int? { locked { ids[name] } }
+    public func existingID(forLongName name: [UInt8]) -> Int? { locked { ids[ByteKey(name)] } }
 
     /// The printable name of an id, as sendmail's `macname`.
     public func name(of id: Int) -> [UInt8] {

@@ -255,6 +255,9 @@ public final class RewriteEngine: MapContext, MacroSource {
 
     // MARK: - Matching
 
+    /// The phrase buffer extendClass reuses (matching does not recurse).
+    private var classPhrase: [UInt8] = []
+
     private struct Match {
         var first: Int
         var last: Int
@@ -271,8 +274,11 @@ public final class RewriteEngine: MapContext, MacroSource {
         let limit = classes.longestWord(in: id)
         let internalTable = tables.internal
         let sub = asciiLower(spaceSub)
-        var word: [UInt8] = []
-        word.reserveCapacity(64)
+        // (one phrase buffer for every try: taken here, given back below)
+        var word = classPhrase
+        classPhrase = []
+        word.removeAll(keepingCapacity: true)
+        defer { classPhrase = word }
         var oldAtom = false
         var i = ml[mlp].first
         // rebuild the part already bound (backup resumes past it)
@@ -308,7 +314,8 @@ public final class RewriteEngine: MapContext, MacroSource {
     /// fills `ml` and returns the number of bound wildcards, else nil.
     /// (The rule and the workspace come as pointers, so that trying a rule
     /// retains nothing.)
-    private func match(_ rule: UnsafePointer<Rule>, _ ws: UnsafeBufferPointer<[UInt8]>, _ ml: inout [Match]) -> Int? {
+    private func match(_ rule: UnsafePointer<Rule>, _ ws: UnsafeBufferPointer<[UInt8]>,
+                       _ hs: UnsafeBufferPointer<UInt64>, _ ml: inout [Match]) -> Int? {
         let wsEnd = ws.count
         var mlp = 0
         var avp = 0
@@ -372,7 +379,9 @@ public final class RewriteEngine: MapContext, MacroSource {
                             }
                         }
                     case .literal(let li):
-                        if tokenEqualsLowered(ws[avp], rule.pointee.literals[li]) {
+                        // (fingerprints first: the bytes only when they agree)
+                        if hs[avp] == rule.pointee.literalHashes[li]
+                            && tokenEqualsLowered(ws[avp], rule.pointee.literals[li]) {
                             avp += 1
                         } else {
                             fail = true
@@ -414,15 +423,17 @@ public final class RewriteEngine: MapContext, MacroSource {
         return rvp >= pc ? mlp : nil
     }
 
-    /// Whether some token of `ws` equals `lit` (lowercased) ignoring case.
-    private static func contains(_ ws: UnsafeBufferPointer<[UInt8]>, loweredToken lit: [UInt8]) -> Bool {
-        let n = lit.count
-        for t in ws where t.count == n {
-            var i = 0
-            while i < n, asciiLower(t[i]) == lit[i] { i += 1 }
-            if i == n { return true }
+    /// The workspace's token fingerprints (TokenHash) into `hashes`, and
+    /// the union of their bits.
+    private static func fingerprint(_ ws: [[UInt8]], into hashes: inout [UInt64]) -> UInt64 {
+        hashes.removeAll(keepingCapacity: true)
+        var mask: UInt64 = 0
+        for t in ws {
+            let h = TokenHash.of(t)
+            hashes.append(h)
+            mask |= TokenHash.bit(h)
         }
-        return false
+        return mask
     }
 
     @inline(__always)
@@ -477,18 +488,49 @@ public final class RewriteEngine: MapContext, MacroSource {
         var loopcount = 0
         var ml: [Match] = []
         ml.reserveCapacity(Limits.maxMatch + 1)
+        // the workspace's fingerprints, renewed whenever a rule rewrites it
+        var hashes: [UInt64] = []
+        hashes.reserveCapacity(ws.count + 16)
+        var wsMask = Self.fingerprint(ws, into: &hashes)
 
         while ruleIndex < rules.count {
-            if let f = ws.first, f.first == Meta.canonNet { break }
-            // (the rule is read in place, not copied: a copy retains its arrays)
-            if debugLevel >= 12 {
-                var l = Array("-----trying rule:".utf8)
-                for t in rules[ruleIndex].lhs { l.append(32); Printing.xputs(t, names: names, into: &l) }
-                l.append(10)
-                out.write(l)
+            if !ws.isEmpty && ws[0].first == Meta.canonNet { break }
+            // Try the rules from ruleIndex on until one matches.  The
+            // workspace only changes when one does, so its buffers are
+            // taken once for the whole search, and each rule is read in
+            // place (a copy would retain its arrays).
+            var found: Int? = nil
+            var looping = false
+            rules.withUnsafeBufferPointer { rb in
+                hashes.withUnsafeBufferPointer { hb in
+                    ws.withUnsafeBufferPointer { wb in
+                        while ruleIndex < rb.count {
+                            let rule = rb.baseAddress! + ruleIndex
+                            if debugLevel >= 12 {
+                                var l = Array("-----trying rule:".utf8)
+                                for t in rule.pointee.lhs { l.append(32); Printing.xputs(t, names: names, into: &l) }
+                                l.append(10)
+                                out.write(l)
+                            }
+                            loopcount += 1
+                            if loopcount > Limits.maxLoop { looping = true; return }
+                            // (too few tokens, or a literal absent from the
+                            // workspace: the pattern cannot match, and is not tried)
+                            if wb.count >= rule.pointee.minTokens && rule.pointee.literalMask & ~wsMask == 0
+                                && (rule.pointee.requiredLiteral.map { hb.contains(rule.pointee.literalHashes[$0]) } ?? true),
+                               let n = match(rule, wb, hb, &ml) {
+                                found = n
+                                return
+                            }
+                            if debugLevel >= 10 { out.write("----- rule fails\n") }
+                            ruleIndex += 1
+                            ruleno += 1
+                            loopcount = 0
+                        }
+                    }
+                }
             }
-            loopcount += 1
-            if loopcount > Limits.maxLoop {
+            if looping {
                 systemError("554 5.3.5 Infinite loop in ruleset \(rulename.string), rule \(ruleno)")
                 if debugLevel >= 1 {
                     var l = Array("workspace:".utf8)
@@ -497,22 +539,7 @@ public final class RewriteEngine: MapContext, MacroSource {
                 }
                 break
             }
-            // (a literal absent from the workspace: the pattern cannot match)
-            let matched: Int? = rules.withUnsafeBufferPointer { rb in
-                let rule = rb.baseAddress! + ruleIndex
-                return ws.withUnsafeBufferPointer { wb in
-                    if let li = rule.pointee.requiredLiteral,
-                       !Self.contains(wb, loweredToken: rule.pointee.literals[li]) { return nil }
-                    return match(rule, wb, &ml)
-                }
-            }
-            guard let nmatch = matched else {
-                if debugLevel >= 10 { out.write("----- rule fails\n") }
-                ruleIndex += 1
-                ruleno += 1
-                loopcount = 0
-                continue
-            }
+            guard let nmatch = found else { break }
             // (the fields it needs, not a copy of the rule: a copy retains
             // all its arrays)
             let prefix = rules[ruleIndex].prefix
@@ -585,6 +612,7 @@ public final class RewriteEngine: MapContext, MacroSource {
             }
 
             ws = npvp
+            wsMask = Self.fingerprint(ws, into: &hashes)
             if debugLevel >= 4 {
                 var l = Array("rewritten as:".utf8)
                 for t in ws { l.append(32); Printing.xputs(t, names: names, into: &l) }

@@ -3,9 +3,11 @@
 // Rewrite rules and rulesets.  A rule keeps its tokens (for `=S` dumps and
 // traces) and a compiled left-hand side: a list of match operations that
 // the engine walks without re-tokenizing or re-parsing anything (its
-// literals in a table of their own, so that the operations are plain
-// values; the longest one is checked against the workspace before the
-// pattern is tried, when the pattern does not start with one).  Ruleset
+// literals in a table of their own, with case-insensitive fingerprints,
+// so that the operations are plain values).  Before a pattern is tried,
+// the engine checks that the workspace has enough tokens and, by
+// fingerprint, every literal (a 64-bit set) and the longest one (exactly,
+// when the pattern does not start with a literal).  Ruleset
 // names resolve to numbers as sendmail's `strtorwset` does (named sets
 // without a number get 199, 198, ...).
 // Promises: pure; compiled patterns hold only what matching needs.
@@ -24,6 +26,27 @@ public enum PatternOp: Sendable, Equatable {
     case deferredMacro(Int)         // $&x on the LHS
 }
 
+/// A token's case-insensitive fingerprint (the engine compares these
+/// before bytes) and its bit in a 64-bit set of fingerprints.  Equal
+/// tokens (ignoring ASCII case) always have equal fingerprints; unequal
+/// ones rarely do, so a match still confirms with the bytes.
+public enum TokenHash {
+    /// FNV-1a over the lowercased bytes, then mixed so that every bit of
+    /// the result (and so the mask bit) depends on every byte.
+    @inline(__always)
+    public static func of(_ t: [UInt8]) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in t { h = (h ^ UInt64(asciiLower(b))) &* 0x100_0000_01b3 }
+        h ^= h >> 29
+        h = h &* 0xbf58_476d_1ce4_e5b9
+        return h ^ (h >> 32)
+    }
+
+    /// The fingerprint's bit in a set of 64.
+    @inline(__always)
+    public static func bit(_ h: UInt64) -> UInt64 { 1 << (h >> 58) }
+}
+
 /// What a rule does after it matches.
 public enum RulePrefix: Sendable, Equatable {
     case repeatWhileMatching        // no prefix
@@ -38,9 +61,17 @@ public struct Rule: Sendable {
     /// The LHS's literal tokens, lowercased (PatternOp.literal indexes them).
     public var literals: [[UInt8]]
     /// A literal the workspace must hold for the rule to match (the
-    /// longest), checked before the pattern is tried; nil when the pattern
+    /// longest), checked by fingerprint before the pattern is tried; nil when the pattern
     /// starts with a literal (the match fails at once there anyway) or has none.
     public var requiredLiteral: Int?
+    /// The literals' fingerprints (TokenHash), by index.
+    public var literalHashes: [UInt64]
+    /// The union of the literals' fingerprint bits: a workspace whose
+    /// token set lacks one of them cannot match.
+    public var literalMask: UInt64
+    /// The fewest tokens a workspace needs for the pattern to match (each
+    /// literal, `$+`, `$-`, `$=` and `$~` takes at least one).
+    public var minTokens: Int
     public var prefix: RulePrefix
     /// The RHS without its `$:`/`$@` prefix.
     public var template: [[UInt8]]
@@ -72,6 +103,14 @@ public struct Rule: Sendable {
         }
         pattern = ops
         literals = lits
+        literalHashes = lits.map(TokenHash.of)
+        literalMask = literalHashes.reduce(0) { $0 | TokenHash.bit($1) }
+        minTokens = ops.reduce(0) { n, op in
+            switch op {
+            case .literal, .one, .oneOrMore, .inClass, .notInClass: return n + 1
+            case .zeroOrMore, .zero, .deferredMacro: return n
+            }
+        }
         if case .literal = ops.first { requiredLiteral = nil }
         else { requiredLiteral = lits.indices.max { lits[$0].count < lits[$1].count } }
         var body = rhs
@@ -108,7 +147,7 @@ public struct RulesetTable: Sendable {
     public static let maxSets = Limits.maxRulesets
     public var rules: [[Rule]?] = Array(repeating: nil, count: Limits.maxRulesets)
     public var names: [[UInt8]?] = Array(repeating: nil, count: Limits.maxRulesets)
-    private var byName: [[UInt8]: Int] = [:]
+    private var byName: [ByteKey: Int] = [:]
     private var nextNamed = Limits.maxRulesets
 
     public init() {}
@@ -154,7 +193,7 @@ public struct RulesetTable: Sendable {
         let name = Array(s[q..<p])
         while p < n, isASCIISpace(s[p]) { p += 1 }
         let delim: UInt8 = p < n ? s[p] : 0
-        let existing = byName[name]
+        let existing = byName[ByteKey(name)]
         if existing == nil && !enter { return (nil, p) }
         var number: Int? = nil
         var end = p
@@ -189,9 +228,9 @@ public struct RulesetTable: Sendable {
             report("\(name.string): ruleset changed value (old \(e), new \(num))")
             number = e
         } else if let num = number {
-            byName[name] = num
+            byName[ByteKey(name)] = num
         } else if existing == nil {
-            byName[name] = -1
+            byName[ByteKey(name)] = -1
         }
         if enter, let num = number {
             names[num] = name
@@ -224,7 +263,7 @@ public struct RulesetTable: Sendable {
             report?("invalid ruleset name: \"\(Array(s[q..<min(n, q + 20)]).string)\"")
             return nil
         }
-        if let v = byName[Array(s[q..<p])], v >= 0 { return v }
+        if let v = byName[ByteKey(Array(s[q..<p]))], v >= 0 { return v }
         return nil
     }
 

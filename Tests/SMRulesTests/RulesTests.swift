@@ -110,6 +110,35 @@ struct RulesTests {
                               .literal(0)])
         #expect(r.literals == ["lit".b])
         #expect(r.wildcardCount == 5)
+        // ($+ $- $=w $~w and the literal take a token each; $* $@ $&z none)
+        #expect(r.minTokens == 5)
+        #expect(r.literalMask == TokenHash.bit(TokenHash.of("LIT".b)))
+    }
+
+    @Test func fingerprintsIgnoreASCIICaseOnly() {
+        #expect(TokenHash.of("MiXeD.Example".b) == TokenHash.of("mixed.example".b))
+        #expect(TokenHash.of("a".b) != TokenHash.of("b".b))
+        #expect(TokenHash.of([0xC9]) != TokenHash.of([0xE9]))   // not folded above ASCII
+        #expect(TokenHash.of([Meta.metaQuote, UInt8(ascii: "A")]) == TokenHash.of([Meta.metaQuote, UInt8(ascii: "a")]))
+    }
+
+    /// The checks made before a pattern is tried: a literal in another
+    /// case still counts as present, a rule whose literal is absent or
+    /// that needs more tokens than there are is passed over, and the next
+    /// rule gets the workspace.
+    @Test(arguments: [
+        ("Pre", "a LIT b", "< lit > a b"),
+        ("Pre", "a b", "< no > a b"),
+        ("Pre", "lit", "< lit >"),
+        ("Two", "one", "< short > one"),
+        ("Two", "one two", "< two > one two"),
+        ("Two", "", "< short >"),
+    ])
+    func rulesPassedOverBeforeMatching(_ set: String, _ input: String, _ want: String) {
+        let m = MiniRules()
+        m.ruleset("Pre"); m.rule("$* lit $*\t$@ <lit> $1 $2"); m.rule("$*\t$@ <no> $1")
+        m.ruleset("Two"); m.rule("$+ $+\t$@ <two> $1 $2"); m.rule("$*\t$@ <short> $1")
+        #expect(m.run(set, input).0 == want)
     }
 
     @Test func classesMatchCaseInsensitivelyAndCopy() {
