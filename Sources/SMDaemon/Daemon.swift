@@ -365,7 +365,7 @@ public final class Daemon: @unchecked Sendable {
     /// Our binary as a delivery worker reading IDs from `fd` (made its
     /// descriptor 3), with the daemon's -C, -o/-O and -M.
     func spawnWorker(_ fd: Int32) -> pid_t? {
-        spawnDetached(runArguments([]), passing: fd, marker: Engine.deliveryWorkerVariable + "=3")
+        spawnDetached(runArguments([]), passing: fd, marker: Engine.deliveryWorkerVariable + "=3", ownSession: false)
     }
 
     /// A detached queue run of our own binary with the daemon's -C, -o/-O
@@ -393,7 +393,18 @@ public final class Daemon: @unchecked Sendable {
 
     /// `passing`: a descriptor the child gets as its descriptor 3;
     /// `marker`: one more environment variable ("NAME=value") for it.
-    func spawnDetached(_ argv: [[UInt8]], passing: Int32? = nil, marker: String? = nil) -> pid_t? {
+    /// `ownSession`: the child starts a session of its own (setsid, as
+    /// sendmail's detached children do); otherwise only a process group
+    /// of its own, in the daemon's session.  The delivery workers take the
+    /// second: with the kernel's session autogrouping (Debian's default,
+    /// kernel.sched_autogroup_enabled=1) each session is one unit of fair
+    /// CPU sharing, so four workers in sessions of their own would get
+    /// four shares to the daemon's one, and a busy delivery would slow the
+    /// acceptance of every client; in the daemon's session, acceptance and
+    /// delivery share one.  A group of their own still keeps signals meant
+    /// for a terminal's foreground group (`-bD`, Ctrl-C) away from them.
+    func spawnDetached(_ argv: [[UInt8]], passing: Int32? = nil, marker: String? = nil,
+                       ownSession: Bool = true) -> pid_t? {
         var actions = posix_spawn_file_actions_t()
         var attr = posix_spawnattr_t()
         posix_spawn_file_actions_init(&actions)
@@ -403,7 +414,12 @@ public final class Daemon: @unchecked Sendable {
             posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
         }
         if let p = passing { posix_spawn_file_actions_adddup2(&actions, p, 3) }
-        posix_spawnattr_setflags(&attr, 0x80)  // POSIX_SPAWN_SETSID (glibc)
+        if ownSession {
+            posix_spawnattr_setflags(&attr, 0x80)  // POSIX_SPAWN_SETSID (glibc)
+        } else {
+            posix_spawnattr_setpgroup(&attr, 0)
+            posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP))
+        }
         let cArgs = makeCStringArray(argv)
         defer { freeCStringArray(cArgs) }
         var pid: pid_t = 0

@@ -72,6 +72,43 @@ extension DaemonTests {
         #expect(late == 15, "only \(late) of the 15 messages after the kill were delivered; queue: \(queue)")
     }
 
+    /// The workers stay in the daemon's session, each in a process group
+    /// of its own: with the kernel's session autogrouping, a session is one
+    /// unit of CPU sharing, so workers in sessions of their own would take
+    /// a share each from the daemon's acceptance of mail.
+    @Test("delivery workers: in the daemon's session (one CPU share with it), each in its own process group")
+    func workersShareTheDaemonsSession() throws {
+        let (cf, dir) = try prepare()
+        let box = dir.appendingPathComponent("mail/root").path
+        let pidFile = dir.appendingPathComponent("workersession.ours.pid").path
+        // (a process that ends during the scan is passed over)
+        let script = dir.appendingPathComponent("workersession.py")
+        try """
+            import os, sys
+            def stat(p):
+                try:
+                    f = open("/proc/%s/stat" % p).read().rsplit(")", 1)[1].split()
+                    return int(f[1]), int(f[2]), int(f[3])   # ppid, pgrp, session
+                except (OSError, ValueError, IndexError):
+                    return None
+            d = int(open(sys.argv[1]).readline())
+            ds = stat(d)
+            k = [s for s in (stat(p) + (int(p),) if stat(p) else None for p in os.listdir("/proc") if p.isdigit())
+                 if s and s[0] == d]
+            print("children", len(k), "in-session", sum(s[2] == ds[2] for s in k),
+                  "own-group", sum(s[1] == s[3] for s in k))
+
+            """.write(to: script, atomically: true, encoding: .utf8)
+        let census = "\(Self.python) \(script.path) \(pidFile)"
+        let (t, queue, _) = try runOurs(Self.messages(1...1, tag: "session") + "\n"
+            + "#WAITFILE \(box) 15\n#RUN \(census)\n",
+            tag: "workersession", extra: ["-odb"], cf: cf, dir: dir)
+        let line = t.components(separatedBy: "\n").first { $0.contains("::: children") } ?? ""
+        let n = line.split(separator: " ").dropFirst(2).first.flatMap { Int($0) } ?? 0
+        #expect(n > 0, "no delivery worker found:\n\(t)\nqueue: \(queue)")
+        #expect(line.hasSuffix("children \(n) in-session \(n) own-group \(n)"), "\(line)")
+    }
+
     @Test("delivery workers: after SIGHUP, messages are delivered with the new cf's local mailer")
     func workersReloadConfiguration() throws {
         let (cf, dir) = try prepare()
