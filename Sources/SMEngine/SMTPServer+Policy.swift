@@ -187,6 +187,13 @@ extension SMTPServer {
     /// Returns the reply lines of a refusal, [] to go on.
     func applyVerdict(_ v: PolicyVerdict, ruleset: String, arg: [UInt8], arg2: [UInt8]? = nil,
                       noID: Bool = false) -> [String] {
+        guard case .accept = v else { return refused(v, ruleset: ruleset, arg: arg, arg2: arg2, noID: noID) }
+        return []
+    }
+
+    /// applyVerdict's refusals, discards and quarantines: the log line
+    /// (made only then: most verdicts accept) and the replies.
+    private func refused(_ v: PolicyVerdict, ruleset: String, arg: [UInt8], arg2: [UInt8]?, noID: Bool) -> [String] {
         // (a newline of a folded header shows as \n)
         var head = "ruleset=\(ruleset), arg1=\(arg.flatMap { $0 == 0x0A ? [0x5C, 0x6E] : [$0] }.string), "
         if let a2 = arg2 { head += "arg2=\(a2.string), " }
