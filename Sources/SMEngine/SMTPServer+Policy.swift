@@ -187,34 +187,28 @@ extension SMTPServer {
     /// Returns the reply lines of a refusal, [] to go on.
     func applyVerdict(_ v: PolicyVerdict, ruleset: String, arg: [UInt8], arg2: [UInt8]? = nil,
                       noID: Bool = false) -> [String] {
-        guard case .accept = v else { return refused(v, ruleset: ruleset, arg: arg, arg2: arg2, noID: noID) }
-        return []
-    }
-
-    /// applyVerdict's refusals, discards and quarantines: the log line
-    /// (made only then: most verdicts accept) and the replies.
-    private func refused(_ v: PolicyVerdict, ruleset: String, arg: [UInt8], arg2: [UInt8]?, noID: Bool) -> [String] {
-        // (a newline of a folded header shows as \n)
-        var head = "ruleset=\(ruleset), arg1=\(arg.flatMap { $0 == 0x0A ? [0x5C, 0x6E] : [$0] }.string), "
-        if let a2 = arg2 { head += "arg2=\(a2.string), " }
-        head += "relay=\(macro("_").string), "
-        func log(_ text: String) {
+        // (the line is made only when it is written: most verdicts accept)
+        func log(_ outcome: String) {
             guard let sink = engine.logSink, engine.logLevel > 3 else { return }
+            // (a newline of a folded header shows as \n)
+            var text = "ruleset=\(ruleset), arg1=\(arg.flatMap { $0 == 0x0A ? [0x5C, 0x6E] : [$0] }.string), "
+            if let a2 = arg2 { text += "arg2=\(a2.string), " }
+            text += "relay=\(macro("_").string), " + outcome
             // (ETRN's lines carry no queue ID at all)
             if noID { sink.log(priority: LOG_NOTICE, text) } else { logNotice(text) }
         }
         switch v {
         case .accept: return []
         case .reject(let r):
-            if let last = r.last { log(head + "reject=" + last) }
+            if let last = r.last { log("reject=" + last) }
             return r
         case .discard:
             policy.discard = true
-            log(head + "discard")
+            log("discard")
             return []
         case .quarantine(let reason):
             policy.quarantine = reason
-            log(head + "quarantine=" + reason.string)
+            log("quarantine=" + reason.string)
             return []
         }
     }

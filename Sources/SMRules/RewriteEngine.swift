@@ -612,7 +612,6 @@ public final class RewriteEngine: MapContext, MacroSource {
             }
 
             ws = npvp
-            wsMask = Self.fingerprint(ws, into: &hashes)
             if debugLevel >= 4 {
                 var l = Array("rewritten as:".utf8)
                 for t in ws { l.append(32); Printing.xputs(t, names: names, into: &l) }
@@ -620,6 +619,7 @@ public final class RewriteEngine: MapContext, MacroSource {
                 out.write(l)
             }
             if returnAfter { break }
+            wsMask = Self.fingerprint(ws, into: &hashes)
         }
 
         if testMode || debugLevel >= 1 { printTrace(" returns:", rulename, ws[...]) }

@@ -93,8 +93,11 @@ extension DaemonTests {
                     return None
             d = int(open(sys.argv[1]).readline())
             ds = stat(d)
-            k = [s for s in (stat(p) + (int(p),) if stat(p) else None for p in os.listdir("/proc") if p.isdigit())
-                 if s and s[0] == d]
+            k = []   # (ppid, pgrp, session, pid) of the daemon's children
+            for p in os.listdir("/proc"):
+                s = stat(p) if p.isdigit() else None
+                if s and s[0] == d:
+                    k.append(s + (int(p),))
             print("children", len(k), "in-session", sum(s[2] == ds[2] for s in k),
                   "own-group", sum(s[1] == s[3] for s in k))
 

@@ -105,8 +105,9 @@ enum Sandbox {
         exit $rc
         """
 
-    /// An empty directory (made once per test process) to mount over
-    /// /usr/lib/sasl2 when a run gives no SASL configuration.
+    /// An empty directory, shared by every run of the test process, to
+    /// mount over /usr/lib/sasl2 when a run gives no SASL configuration
+    /// (made by the first run; later ones find it there).
     static func emptySASLDirectory() throws -> String {
         let dir = Workspace.shared.runs.appendingPathComponent("sasl-none")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
