@@ -178,11 +178,14 @@ final class SocketTransport: SMTPTransport {
             let n = poll(&p, 1, Int32(left) * 1000)
             if n == 0 { return .timedOut }
             if n < 0 { if errno == EINTR { continue }; return .failed(errno) }
-            var chunk = [UInt8](repeating: 0, count: 4096)
-            let r = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            var r = 0
+            let chunk = [UInt8](unsafeUninitializedCapacity: 4096) { buf, n in
+                r = read(fd, buf.baseAddress, buf.count)
+                n = max(0, r)
+            }
             if r == 0 { return .closed }
             if r < 0 { if errno == EINTR || errno == EAGAIN { continue }; return .failed(errno) }
-            lines.append(chunk[0..<r])
+            lines.append(chunk[...])
         }
     }
 

@@ -26,15 +26,31 @@ public struct SystemCfSource: CfSource {
     }
 }
 
-/// Reads a file descriptor to EOF.
+/// Reads a file descriptor to EOF, straight into the result's storage: a
+/// regular file in one buffer of its size (fstat), anything else (or a
+/// file that grew meanwhile) in 64 KB chunks; nothing is zero-filled first.
 public func readAll(_ fd: Int32) -> [UInt8] {
+    var want = 65536
+    var st = stat()
+    if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG {
+        let pos = max(0, Int(lseek(fd, 0, SEEK_CUR)))
+        // (one byte more than what is left: the read that sees EOF)
+        want = max(0, Int(st.st_size) - pos) + 1
+    }
     var out: [UInt8] = []
-    var buf = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, 65536) }
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { break }
-        out.append(contentsOf: buf[0..<n])
+    var ended = false
+    while !ended {
+        let chunk = [UInt8](unsafeUninitializedCapacity: want) { buf, n in
+            n = 0
+            while n < buf.count {
+                let r = read(fd, buf.baseAddress! + n, buf.count - n)
+                if r < 0 && errno == EINTR { continue }
+                if r <= 0 { ended = true; break }
+                n += r
+            }
+        }
+        if out.isEmpty { out = chunk } else { out.append(contentsOf: chunk) }
+        want = 65536
     }
     return out
 }

@@ -264,13 +264,36 @@ public final class RewriteEngine: MapContext, MacroSource {
         var pattern: Int
     }
 
+    /// The bindings of the rule being tried: one per pattern element at
+    /// most, so it is grown (rarely) to the longest pattern tried.  One
+    /// buffer serves every level of recursion: a rule's bindings are used
+    /// up by its substitution before any subroutine runs.
+    private var matchBuffer = RewriteEngine.newMatchBuffer(Limits.maxMatch + 2)
+
+    private static func newMatchBuffer(_ n: Int) -> UnsafeMutableBufferPointer<Match> {
+        let b = UnsafeMutableBufferPointer<Match>.allocate(capacity: n)
+        b.initialize(repeating: Match(first: 0, last: 0, pattern: 0))
+        return b
+    }
+
+    deinit { matchBuffer.deallocate() }
+
+    @inline(__always)
+    private func matchBuffer(for patternCount: Int) -> UnsafeMutableBufferPointer<Match> {
+        if patternCount + 1 > matchBuffer.count {
+            matchBuffer.deallocate()
+            matchBuffer = Self.newMatchBuffer(patternCount + 1)
+        }
+        return matchBuffer
+    }
+
     /// Extends a $= binding starting at ml[mlp].first, from avp on: the
     /// phrase grows one token at a time (joined as cataddr joins them)
     /// until it is in the class.  A phrase longer than the class's longest
     /// word can never match, so the search stops there; sendmail would keep
     /// extending to the end and fail the same way.
     private func extendClass(_ id: Int, _ ws: UnsafeBufferPointer<[UInt8]>, _ avp: inout Int, _ mlp: inout Int,
-                             _ ml: inout [Match]) -> Bool {
+                             _ ml: UnsafeMutableBufferPointer<Match>) -> Bool {
         let limit = classes.longestWord(in: id)
         let internalTable = tables.internal
         let sub = asciiLower(spaceSub)
@@ -315,7 +338,7 @@ public final class RewriteEngine: MapContext, MacroSource {
     /// (The rule and the workspace come as pointers, so that trying a rule
     /// retains nothing.)
     private func match(_ rule: UnsafePointer<Rule>, _ ws: UnsafeBufferPointer<[UInt8]>,
-                       _ hs: UnsafeBufferPointer<UInt64>, _ ml: inout [Match]) -> Int? {
+                       _ hs: UnsafeBufferPointer<UInt64>, _ ml: UnsafeMutableBufferPointer<Match>) -> Int? {
         let wsEnd = ws.count
         var mlp = 0
         var avp = 0
@@ -337,26 +360,22 @@ public final class RewriteEngine: MapContext, MacroSource {
                 if !fail {
                     switch op {
                     case .inClass(let id):
-                        if mlp >= ml.count { ml.append(Match(first: 0, last: 0, pattern: 0)) }
                         ml[mlp].pattern = rvp
                         ml[mlp].first = avp
-                        if !extendClass(id, ws, &avp, &mlp, &ml) { fail = true }
+                        if !extendClass(id, ws, &avp, &mlp, ml) { fail = true }
                     case .notInClass(let id):
                         if wordInClass(ws[avp], id) {
                             fail = true
                         } else {
-                            if mlp >= ml.count { ml.append(Match(first: 0, last: 0, pattern: 0)) }
-                            ml[mlp] = Match(first: avp, last: avp, pattern: rvp)
+                                ml[mlp] = Match(first: avp, last: avp, pattern: rvp)
                             avp += 1
                             mlp += 1
                         }
                     case .one, .oneOrMore:
-                        if mlp >= ml.count { ml.append(Match(first: 0, last: 0, pattern: 0)) }
                         ml[mlp] = Match(first: avp, last: avp, pattern: rvp)
                         avp += 1
                         mlp += 1
                     case .zeroOrMore:
-                        if mlp >= ml.count { ml.append(Match(first: 0, last: 0, pattern: 0)) }
                         ml[mlp] = Match(first: avp, last: avp - 1, pattern: rvp)
                         mlp += 1
                     case .zero:
@@ -409,7 +428,7 @@ public final class RewriteEngine: MapContext, MacroSource {
                     resumed = true
                 case .inClass(let id):
                     ml[mlp].last = avp
-                    if extendClass(id, ws, &avp, &mlp, &ml) {
+                    if extendClass(id, ws, &avp, &mlp, ml) {
                         rvp += 1
                         resumed = true
                     }
@@ -427,11 +446,14 @@ public final class RewriteEngine: MapContext, MacroSource {
     /// the union of their bits.
     private static func fingerprint(_ ws: [[UInt8]], into hashes: inout [UInt64]) -> UInt64 {
         hashes.removeAll(keepingCapacity: true)
+        hashes.reserveCapacity(ws.count)
         var mask: UInt64 = 0
-        for t in ws {
-            let h = TokenHash.of(t)
-            hashes.append(h)
-            mask |= TokenHash.bit(h)
+        ws.withUnsafeBufferPointer { wb in
+            for t in wb {
+                let h = TokenHash.of(t)
+                hashes.append(h)
+                mask |= TokenHash.bit(h)
+            }
         }
         return mask
     }
@@ -486,12 +508,17 @@ public final class RewriteEngine: MapContext, MacroSource {
         var ruleIndex = 0
         var ruleno = 1
         var loopcount = 0
-        var ml: [Match] = []
-        ml.reserveCapacity(Limits.maxMatch + 1)
-        // the workspace's fingerprints, renewed whenever a rule rewrites it
+        // the workspace's fingerprints, made again only when a lookup or a
+        // subroutine changed it (a plain rewrite carries them over: those
+        // of the matched tokens and the template's)
         var hashes: [UInt64] = []
         hashes.reserveCapacity(ws.count + 16)
         var wsMask = Self.fingerprint(ws, into: &hashes)
+        // the next workspace and its fingerprints (each pair trades places
+        // with the current one at a rewrite, keeping both buffers)
+        var npvp: [[UInt8]] = []
+        var nhashes: [UInt64] = []
+        var ml = matchBuffer
 
         while ruleIndex < rules.count {
             if !ws.isEmpty && ws[0].first == Meta.canonNet { break }
@@ -518,7 +545,9 @@ public final class RewriteEngine: MapContext, MacroSource {
                             // workspace: the pattern cannot match, and is not tried)
                             if wb.count >= rule.pointee.minTokens && rule.pointee.literalMask & ~wsMask == 0
                                 && (rule.pointee.requiredLiteral.map { hb.contains(rule.pointee.literalHashes[$0]) } ?? true),
-                               let n = match(rule, wb, hb, &ml) {
+                               case let ml0 = matchBuffer(for: rule.pointee.pattern.count),
+                               let n = match(rule, wb, hb, ml0) {
+                                ml = ml0
                                 found = n
                                 return
                             }
@@ -544,6 +573,7 @@ public final class RewriteEngine: MapContext, MacroSource {
             // all its arrays)
             let prefix = rules[ruleIndex].prefix
             let template = rules[ruleIndex].template
+            let templateHashes = rules[ruleIndex].templateHashes
             let templateNeedsWork = rules[ruleIndex].templateNeedsWork
             if debugLevel >= 12 {
                 var l = Array("-----rule matches:".utf8)
@@ -564,9 +594,13 @@ public final class RewriteEngine: MapContext, MacroSource {
             }
 
             // substitute
-            var npvp: [[UInt8]] = []
+            npvp.removeAll(keepingCapacity: true)
+            nhashes.removeAll(keepingCapacity: true)
             npvp.reserveCapacity(ws.count + template.count)
-            for rp in template {
+            nhashes.reserveCapacity(ws.count + template.count)
+            var nmask: UInt64 = 0
+            for k in template.indices {
+                let rp = template[k]
                 let b0 = rp.first ?? 0
                 if b0 == Meta.matchReplace && rp.count >= 2 {
                     let idx = Int(rp[1]) - Int(UInt8(ascii: "1"))
@@ -579,12 +613,16 @@ public final class RewriteEngine: MapContext, MacroSource {
                     while pp <= m.last {
                         if npvp.count >= maxAtoms { return tooLong(rulename, ruleno) }
                         npvp.append(ws[pp])
+                        nhashes.append(hashes[pp])
+                        nmask |= TokenHash.bit(hashes[pp])
                         pp += 1
                     }
                 } else {
                     if npvp.count >= maxAtoms { return tooLong(rulename, ruleno) }
                     if b0 != Meta.macroDeferred {
                         npvp.append(rp)
+                        nhashes.append(templateHashes[k])
+                        nmask |= TokenHash.bit(templateHashes[k])
                     } else {
                         let id = rp.count > 1 ? Int(rp[1]) : 0
                         if debugLevel >= 2 {
@@ -595,6 +633,9 @@ public final class RewriteEngine: MapContext, MacroSource {
                         guard let xt = r.tokens else { return .dataErr }
                         for t in xt {
                             npvp.append(t)
+                            let h = TokenHash.of(t)
+                            nhashes.append(h)
+                            nmask |= TokenHash.bit(h)
                             if npvp.count >= maxAtoms { return tooLong(rulename, ruleno) }
                         }
                     }
@@ -611,7 +652,8 @@ public final class RewriteEngine: MapContext, MacroSource {
                 if rstat == .ok || status == .tempFail { rstat = status }
             }
 
-            ws = npvp
+            swap(&ws, &npvp)
+            swap(&hashes, &nhashes)
             if debugLevel >= 4 {
                 var l = Array("rewritten as:".utf8)
                 for t in ws { l.append(32); Printing.xputs(t, names: names, into: &l) }
@@ -619,7 +661,9 @@ public final class RewriteEngine: MapContext, MacroSource {
                 out.write(l)
             }
             if returnAfter { break }
-            wsMask = Self.fingerprint(ws, into: &hashes)
+            // (a lookup or subroutine changed the workspace: its fingerprints
+            // are made again; otherwise they are the ones made above)
+            wsMask = templateNeedsWork ? Self.fingerprint(ws, into: &hashes) : nmask
         }
 
         if testMode || debugLevel >= 1 { printTrace(" returns:", rulename, ws[...]) }

@@ -75,6 +75,10 @@ public struct Rule: Sendable {
     public var prefix: RulePrefix
     /// The RHS without its `$:`/`$@` prefix.
     public var template: [[UInt8]]
+    /// The template tokens' fingerprints (TokenHash), by index: a
+    /// rewritten workspace's fingerprints are made from these and the
+    /// matched tokens' without hashing anything again.
+    public var templateHashes: [UInt64]
     /// True if the template has `$[`, `$(`, `$>` or `$&` (slow path needed).
     public var templateNeedsWork: Bool
     public var line: Int
@@ -125,6 +129,7 @@ public struct Rule: Sendable {
             }
         }
         template = body
+        templateHashes = body.map(TokenHash.of)
         templateNeedsWork = body.contains { t in
             guard let b = t.first else { return false }
             return b == Meta.hostBegin || b == Meta.lookupBegin || b == Meta.callSubr || b == Meta.macroDeferred

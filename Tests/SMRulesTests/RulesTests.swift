@@ -141,6 +141,34 @@ struct RulesTests {
         #expect(m.run(set, input).0 == want)
     }
 
+    /// After a rewrite the workspace's fingerprints are carried over from
+    /// what made it (the matched tokens, the template's constants, a `$&`
+    /// macro's tokens) or, after a subroutine, made again: a later rule
+    /// that needs a token from any of them still matches, and a rule
+    /// repeating on its own output sees each new workspace.
+    @Test(arguments: [
+        ("Carry", "x <a> y", "done x < c > tmp y"),
+        ("Carry", "x y", "none x y"),
+        ("Again", "x x x", "three"),
+        ("Again", "x x", "other y y"),
+    ])
+    func fingerprintsFollowEachRewrite(_ set: String, _ input: String, _ want: String) {
+        let m = MiniRules()
+        m.macros[Int(UInt8(ascii: "z"))] = "zed".b
+        m.ruleset("Sub"); m.rule("$*\t$@ $1 subbed")
+        m.ruleset("Carry")
+        m.rule("$* <a> $*\t$: $1 <b> tmp $2")          // a template constant
+        m.rule("$* <b> $*\t$: $1 <c> $&z $2")          // a run-time macro's token
+        m.rule("$* zed $*\t$: $>Sub $1 found $2")       // then a subroutine's
+        m.rule("$* found $* subbed\t$@ done $1 $2")
+        m.rule("$*\t$@ none $1")
+        m.ruleset("Again")
+        m.rule("$* x $*\t$1 y $2")                     // repeats while it matches
+        m.rule("y y y\t$@ three")
+        m.rule("$*\t$@ other $1")
+        #expect(m.run(set, input).0 == want)
+    }
+
     @Test func classesMatchCaseInsensitivelyAndCopy() {
         let c = ClassTable()
         let x = Int(UInt8(ascii: "X")), y = Int(UInt8(ascii: "Y"))
