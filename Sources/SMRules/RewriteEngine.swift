@@ -421,8 +421,20 @@ public final class RewriteEngine: MapContext, MacroSource {
                 if avp >= wsEnd { continue }
                 switch rule.pointee.pattern[rvp] {
                 case .oneOrMore, .zeroOrMore:
-                    ml[mlp].last = avp
-                    avp += 1
+                    // The binding grows by one token at a time; when a
+                    // literal comes next, only a position whose token has
+                    // the literal's fingerprint can follow it (every growth
+                    // in between would fail on that literal at once), so
+                    // the binding grows straight to the next such position,
+                    // and is given up when there is none.
+                    var next = avp + 1
+                    if rvp + 1 < pc, case .literal(let li) = rule.pointee.pattern[rvp + 1] {
+                        let h = rule.pointee.literalHashes[li]
+                        while next < wsEnd && hs[next] != h { next += 1 }
+                        if next >= wsEnd { continue }
+                    }
+                    ml[mlp].last = next - 1
+                    avp = next
                     rvp += 1
                     mlp += 1
                     resumed = true
