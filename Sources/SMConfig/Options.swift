@@ -95,7 +95,10 @@ public enum OptionNames {
 
 /// Option values as set by the cf and the command line, by long name.
 public struct OptionValues: Sendable {
-    public var values: [String: [UInt8]] = [:]
+    public var values: [String: [UInt8]] = [:] { didSet { generation &+= 1 } }
+    /// Counts the changes to `values`, so that a value read often (once an
+    /// address) can be kept parsed until an option changes.
+    public private(set) var generation = 0
     /// Sub-options (`Timeout.queuereturn`, `Milter.macros.connect`).
     public var subValues: [String: [UInt8]] = [:]
     /// Names set on the command line: the cf may not override them.

@@ -48,7 +48,16 @@ extension Engine {
         return CrackOptions(mustQuote: mq, colonOkInAddr: colon)
     }
 
-    var eightBitAddrOK: Bool { config.options.bool("EightBitAddrOK") }
+    var eightBitAddrOK: Bool { cachedOption("EightBitAddrOK", &eightBitAddrOKCache) }
+
+    /// A boolean option parsed once and kept until an option changes (it
+    /// is read for every address, and the name's lookup costs more than
+    /// the check it decides).
+    func cachedOption(_ name: String, _ cache: inout (generation: Int, value: Bool)) -> Bool {
+        let g = config.options.generation
+        if cache.generation != g { cache = (g, config.options.bool(name)) }
+        return cache.value
+    }
 
     /// sendmail's invalidaddr: 8-bit bytes and overlong addresses.
     func invalidAddress(_ addr: [UInt8], isRecipient: Bool) -> Bool {

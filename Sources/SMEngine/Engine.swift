@@ -76,6 +76,10 @@ public final class Engine: CfReporter {
     /// ... and each recipient's address as the expansion parsed it (those
     /// ruleset 5 handed to another mailer as resolved).
     var mappedRecipients: [Int: ParsedAddress] = [:]
+    /// EightBitAddrOK and Verbose as last parsed, with the options'
+    /// generation they were parsed at (AddressParser.swift's cachedOption).
+    var eightBitAddrOKCache: (generation: Int, value: Bool) = (-1, false)
+    var verboseOptionCache: (generation: Int, value: Bool) = (-1, false)
     /// The connection cache of this job (SMTPDelivery.swift): sendmail's
     /// MciCache, ConnectionCacheSize slots once first scanned (empty
     /// before), closed when the job ends; the message bytes of the

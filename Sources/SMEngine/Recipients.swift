@@ -149,7 +149,7 @@ extension Engine {
     /// sendmail's MAXNAME: a longer alias name has owner-owner as owner.
     static let maxOwnerAliasName = 256
 
-    var verbose: Bool { sessionVerbose || config.options.bool("Verbose") }
+    var verbose: Bool { sessionVerbose || cachedOption("Verbose", &verboseOptionCache) }
 
     /// sendmail's sameaddr.
     func sameAddress(_ a: Recipient, _ b: Recipient) -> Bool {

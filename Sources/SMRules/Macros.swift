@@ -154,15 +154,44 @@ public final class MacroNames: @unchecked Sendable {
 }
 
 /// A table of macro values indexed by id.
-public struct MacroTable: Sendable {
-    public var values: [[UInt8]?] = Array(repeating: nil, count: 256)
+public struct MacroTable: @unchecked Sendable {
+    /// The 256 slots, shared by copies of the table until one of them
+    /// changes a slot (copy on write, as an array's storage).  Copying
+    /// and freeing the slots one by one, with the element type known,
+    /// costs a tenth of what an array of optionals costs through the
+    /// runtime's generic copy, and a table is copied each time a message's
+    /// macros are saved and restored.
+    @usableFromInline
+    final class Slots {
+        @usableFromInline let base: UnsafeMutablePointer<[UInt8]?>
+
+        init() {
+            base = .allocate(capacity: 256)
+            base.initialize(repeating: nil, count: 256)
+        }
+
+        @usableFromInline init(copying other: Slots) {
+            base = .allocate(capacity: 256)
+            for i in 0..<256 { (base + i).initialize(to: other.base[i]) }
+        }
+
+        deinit {
+            for i in 0..<256 { (base + i).deinitialize(count: 1) }
+            base.deallocate()
+        }
+    }
+
+    @usableFromInline var slots = Slots()
 
     public init() {}
 
     @inlinable
     public subscript(id: Int) -> [UInt8]? {
-        get { values[id & 0xFF] }
-        set { values[id & 0xFF] = newValue }
+        get { slots.base[id & 0xFF] }
+        set {
+            if !isKnownUniquelyReferenced(&slots) { slots = Slots(copying: slots) }
+            slots.base[id & 0xFF] = newValue
+        }
     }
 
     /// The table sendmail starts with (`initmacros`): the metasymbol
