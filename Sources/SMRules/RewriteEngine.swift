@@ -367,7 +367,7 @@ public final class RewriteEngine: MapContext, MacroSource {
                         if wordInClass(ws[avp], id) {
                             fail = true
                         } else {
-                                ml[mlp] = Match(first: avp, last: avp, pattern: rvp)
+                            ml[mlp] = Match(first: avp, last: avp, pattern: rvp)
                             avp += 1
                             mlp += 1
                         }
@@ -530,7 +530,6 @@ public final class RewriteEngine: MapContext, MacroSource {
         // with the current one at a rewrite, keeping both buffers)
         var npvp: [[UInt8]] = []
         var nhashes: [UInt64] = []
-        var ml = matchBuffer
 
         while ruleIndex < rules.count {
             if !ws.isEmpty && ws[0].first == Meta.canonNet { break }
@@ -557,9 +556,7 @@ public final class RewriteEngine: MapContext, MacroSource {
                             // workspace: the pattern cannot match, and is not tried)
                             if wb.count >= rule.pointee.minTokens && rule.pointee.literalMask & ~wsMask == 0
                                 && (rule.pointee.requiredLiteral.map { hb.contains(rule.pointee.literalHashes[$0]) } ?? true),
-                               case let ml0 = matchBuffer(for: rule.pointee.pattern.count),
-                               let n = match(rule, wb, hb, ml0) {
-                                ml = ml0
+                               let n = match(rule, wb, hb, matchBuffer(for: rule.pointee.pattern.count)) {
                                 found = n
                                 return
                             }
@@ -587,6 +584,8 @@ public final class RewriteEngine: MapContext, MacroSource {
             let template = rules[ruleIndex].template
             let templateHashes = rules[ruleIndex].templateHashes
             let templateNeedsWork = rules[ruleIndex].templateNeedsWork
+            // (the bindings of the match just made: nothing has run since)
+            let ml = matchBuffer
             if debugLevel >= 12 {
                 var l = Array("-----rule matches:".utf8)
                 for t in rules[ruleIndex].rhs { l.append(32); Printing.xputs(t, names: names, into: &l) }
