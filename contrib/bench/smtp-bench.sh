@@ -273,6 +273,23 @@ run() {
     fi
 }
 
+# settle: before each measured run, write back what the previous runs left
+# dirty and drop the clean cached pages, so that no daemon pays for the files
+# another one created and deleted.  On an ext4 without a journal (this
+# machine's root) the inode allocator passes over every inode freed in the
+# last 60 seconds (300 while its inode-table block is still dirty) whose
+# block is still in the buffer cache, reading its deletion time, before it
+# takes a fresh one; every file a daemon creates in a queue directory that
+# shares a block group with the others (they all live under $BENCH) then
+# costs in proportion to the files the daemons before it deleted.  A run's
+# own files still cost it (SETTLE=0 keeps the old behaviour).
+settle() {
+    [ "${SETTLE:-1}" = 1 ] || return 0
+    sync
+    echo 1 > /proc/sys/vm/drop_caches
+    sleep 1
+}
+
 for mode in $MODES; do
     say "== mode $mode: starting $DAEMONS"
     [ "$mode" = relay ] && { daemon_start sink "$mode"; running="sink"; }
@@ -282,6 +299,7 @@ for mode in $MODES; do
     echo "mode $mode, load before: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/conditions.txt"
     for r in $(seq "$ROUNDS"); do
         for p in $DAEMONS; do
+            settle
             say "round $r/$ROUNDS $mode $p (load $(cut -d' ' -f1 /proc/loadavg))"
             run "$p" "$mode" "$N" "$OUT/throughput.jsonl" >&2
             sleep 2
