@@ -609,6 +609,13 @@ final class DeliveryWorkers: @unchecked Sendable {
         guard let v = getenv("SENDMAIL_SWIFT_DELIVERY_WORKERS"), let n = Int(String(cString: v)), (0...64).contains(n) else { return 4 }
         return n
     }()
+    /// The pipe's size: 1 MiB (about 3,000 records; the kernel's
+    /// pipe-max-size), or SENDMAIL_SWIFT_WORKER_PIPE_BYTES (4096 and up:
+    /// the tests fill a small pipe to reach the backlog).
+    static let pipeBytes: Int32 = {
+        guard let v = getenv("SENDMAIL_SWIFT_WORKER_PIPE_BYTES"), let n = Int32(String(cString: v)), n >= 4096 else { return 1 << 20 }
+        return n
+    }()
     let lock = NIOLock()
     var readEnd: Int32 = -1
     var writeEnd: Int32 = -1
@@ -624,23 +631,78 @@ final class DeliveryWorkers: @unchecked Sendable {
         guard systemPipe2(&fds, O_CLOEXEC) == 0 else { return nil }
         (readEnd, writeEnd) = (fds[0], fds[1])
         _ = fcntl(writeEnd, F_SETFL, fcntl(writeEnd, F_GETFL) | O_NONBLOCK)
-        _ = fcntl(writeEnd, 1031 /* F_SETPIPE_SZ */, Int32(1 << 20))
+        _ = fcntl(writeEnd, 1031 /* F_SETPIPE_SZ */, Self.pipeBytes)
         for _ in 0..<count { if let pid = spawn(readEnd) { running.insert(pid) } }
         if running.isEmpty { close(); return nil }
     }
 
+    /// Records the pipe had no room for, oldest first, fed to it by
+    /// `feeder` as the workers make room.  Guarded by `lock`.
+    var backlog = CircularBuffer<[UInt8]>()
+    var feeding = false
+    let feeder = DispatchQueue(label: "delivery-worker-feeder")
+    /// How many records wait in the backlog at most (about 30 bytes
+    /// each); beyond it `submit` refuses, and the caller starts a queue
+    /// run for the message instead.
+    static let backlogLimit = 100_000
+
     /// Hands a record (the ID, NUL, the session's client name) to
-    /// whichever worker reads next; false when it cannot be (pipe full
-    /// or closed).
+    /// whichever worker reads next; false when it cannot be (closed, or
+    /// backlogLimit records already wait).  The pipe holds about 3,000
+    /// records; when acceptance runs ahead of delivery for longer (a
+    /// burst of 10,000 messages does), the records wait in `backlog`, in
+    /// order, instead of each starting a process of its own; a record
+    /// lost with the daemon loses no message, which stays queued for the
+    /// next queue run.
     func submit(_ fields: [UInt8]) -> Bool {
+        enum Outcome { case written, queued(startFeeder: Bool), refused }
+        let outcome: Outcome = lock.withLock {
+            guard writeEnd >= 0 else { return .refused }
+            if backlog.isEmpty && writeRecord(fields) { return .written }
+            guard backlog.count < Self.backlogLimit else { return .refused }
+            backlog.append(fields)
+            if feeding { return .queued(startFeeder: false) }
+            feeding = true
+            return .queued(startFeeder: true)
+        }
+        switch outcome {
+        case .written: return true
+        case .refused: return false
+        case .queued(let start):
+            if start { feeder.async { self.feed() } }
+            return true
+        }
+    }
+
+    /// One record into the pipe without waiting; false when it is full.
+    /// Called with `lock` held.
+    private func writeRecord(_ fields: [UInt8]) -> Bool {
         var record = fields + [UInt8](repeating: 0, count: Engine.deliveryWorkerRecordSize - fields.count)
-        return lock.withLock {
-            guard writeEnd >= 0 else { return false }
-            while true {
-                let n = record.withUnsafeMutableBytes { write(writeEnd, $0.baseAddress, $0.count) }
-                if n < 0 && errno == EINTR { continue }
-                return n == record.count
+        while true {
+            let n = record.withUnsafeMutableBytes { write(writeEnd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            return n == record.count
+        }
+    }
+
+    /// The feeder: moves the backlog into the pipe as room appears, then
+    /// ends (the next overflow starts it again).
+    private func feed() {
+        while true {
+            let (fd, more): (Int32, Bool) = lock.withLock {
+                while let first = backlog.first, writeEnd >= 0, writeRecord(first) { backlog.removeFirst() }
+                if backlog.isEmpty || writeEnd < 0 {
+                    backlog.removeAll()
+                    feeding = false
+                    return (-1, false)
+                }
+                return (writeEnd, true)
             }
+            guard more else { return }
+            // (a descriptor closed meanwhile at worst makes this wait end
+            // early or time out: the next pass sees writeEnd < 0)
+            var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            _ = poll(&p, 1, 1000)
         }
     }
 

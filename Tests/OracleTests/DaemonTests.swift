@@ -49,8 +49,10 @@ struct DaemonTests {
 
     /// Runs `binary -bD` in its sandbox under the harness.
     func run(_ binary: String, cf: String, dir: URL, queue: URL, script: String, tag: String,
-             extra: [String] = ["-odq"], devLog: String? = nil, dns: DNSFixture? = nil) throws -> (transcript: String, result: RunResult) {
+             extra: [String] = ["-odq"], devLog: String? = nil, dns: DNSFixture? = nil,
+             environment: [String: String] = [:]) throws -> (transcript: String, result: RunResult) {
         var options = SandboxOptions()
+        options.environment = environment
         options.devLog = devLog
         options.dns = dns
         options.modeFlag = "-bD"
@@ -262,13 +264,13 @@ final class LogPump: @unchecked Sendable {
 extension DaemonTests {
     /// Runs ours under the harness; the transcript and the queue's file names.
     func runOurs(_ script: String, tag: String, extra: [String] = ["-odq"], cf: String? = nil,
-                 dir: URL? = nil) throws -> (transcript: String, queue: [String], dir: URL) {
+                 dir: URL? = nil, environment: [String: String] = [:]) throws -> (transcript: String, queue: [String], dir: URL) {
         var (c, d) = try prepare()
         if let cf { c = cf }
         if let dir { d = dir }
         let q = try Faults.freshDirectory(d, "q-daemon-\(tag)")
         let (t, r) = try run(try OracleEnvironment.binaryUnderTest(), cf: c, dir: d, queue: q, script: script,
-                             tag: "\(tag).ours", extra: extra)
+                             tag: "\(tag).ours", extra: extra, environment: environment)
         #expect(r.status == 0, "\(tag): the harness failed: \(String(decoding: r.stderr, as: UTF8.self))")
         #expect(t.contains("=== exit 0\n"), "\(tag): the daemon did not exit 0 after SIGTERM:\n\(t)")
         #expect(!t.contains("=== timeout"), "\(tag): a reply never came:\n\(t)")

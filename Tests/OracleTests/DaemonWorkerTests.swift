@@ -114,6 +114,39 @@ extension DaemonTests {
         #expect(line.hasSuffix("children \(n) in-session \(n) own-group \(n) nicer-by-10 \(n)"), "\(line)")
     }
 
+    /// More accepted messages than the workers' pipe holds: the rest wait
+    /// in the daemon, in order, and the workers deliver them all; none
+    /// starts a process of its own.  (One worker, a pipe of 4096 bytes: 12
+    /// records; the worker stopped with SIGSTOP while 40 messages arrive.
+    /// Before the backlog, the 28 records without room each started a
+    /// detached `sendmail -qI<id>`, which delivered while the worker slept.)
+    @Test("delivery workers: messages beyond the pipe's room wait in order for the workers; none starts a process of its own")
+    func workersBacklog() throws {
+        let (cf, dir) = try prepare()
+        let box = dir.appendingPathComponent("mail/root").path
+        let pidFile = dir.appendingPathComponent("workerbacklog.ours.pid").path
+        let count = "grep -c '^Subject: held' \(box) || true"
+        let (t, queue, _) = try runOurs(Self.messages(1...1, tag: "first") + "\n"
+            + "#WAITFILE \(box) 15\n"
+            + "#RUN \(Self.killChildren(pidFile: pidFile, signal: "STOP"))\n"
+            + Self.messages(1...40, tag: "held") + "\n#SLEEP 2\n"
+            + "#RUN \(count)\n"
+            + "#RUN \(Self.killChildren(pidFile: pidFile, signal: "CONT"))\n"
+            + "#RUN for i in $(seq 150); do [ \"$(\(count))\" -ge 40 ] && break; sleep 0.2; done; \(count)\n"
+            + "#RUN grep '^Subject: held' \(box) | tr '\\n' ' '\n",
+            tag: "workerbacklog", extra: ["-odb"], cf: cf, dir: dir,
+            environment: ["SENDMAIL_SWIFT_DELIVERY_WORKERS": "1", "SENDMAIL_SWIFT_WORKER_PIPE_BYTES": "4096"])
+        let accepted = t.components(separatedBy: "\n").filter { $0.contains("Message accepted for delivery") }.count
+        #expect(accepted == 41, "\(accepted) of 41 accepted:\n\(t.suffix(3000))")
+        #expect(t.contains("::: stopped 1\n") || t.contains("::: killed 1\n"), "the one worker was not stopped:\n\(t)")
+        let counts = t.components(separatedBy: "\n").filter { $0.hasPrefix("::: ") && Int($0.dropFirst(4)) != nil }
+        // while the worker slept nothing was delivered; then all 40, in order
+        #expect(counts == ["::: 0", "::: 40"], "held messages delivered: \(counts)\n\(t.suffix(3000))")
+        let order = (1...40).map { "Subject: held \($0)" }.joined(separator: " ") + " "
+        #expect(t.contains("::: " + order), "not delivered in the order accepted:\n\(t.suffix(3000))")
+        #expect(!queue.contains { $0.hasPrefix("qf") }, "left in the queue: \(queue)")
+    }
+
     @Test("delivery workers: after SIGHUP, messages are delivered with the new cf's local mailer")
     func workersReloadConfiguration() throws {
         let (cf, dir) = try prepare()

@@ -47,6 +47,8 @@ struct SandboxOptions: Sendable, Hashable {
     /// A program (and its arguments) run inside the sandbox with the binary
     /// and its arguments after them: the SMTP driver for `-bs` sessions.
     var launcher: [String] = []
+    /// More environment variables for the binary (and its launcher).
+    var environment: [String: String] = [:]
     /// A loopback name server (implies privateNetwork) and its resolv.conf.
     var dns: DNSFixture? = nil
     /// The contents of /proc/loadavg in the sandbox (nil: the fixture's 0.00).
@@ -169,7 +171,7 @@ enum Sandbox {
             // fixed 0.00 keeps QueueLA/RefuseLA decisions (queue instead of
             // deliver, runs skipped) from following the machine's load
             "SM_LOADAVG": loadAverageFile,
-        ]
+        ].merging(options.environment) { _, extra in extra }
         let stdin = try FileHandle(forReadingFrom: inURL)
         let stdout = try FileHandle(forWritingTo: outURL)
         let stderr = try FileHandle(forWritingTo: errURL)
