@@ -47,12 +47,15 @@ public protocol MailLogSink: AnyObject {
 /// syslog(3), as sendmail uses it.
 public final class SyslogSink: MailLogSink {
     private var opened = false
-    /// openlog keeps the pointer: the ident must outlive every call.
-    private let ident: UnsafeMutablePointer<CChar> = strdup("sendmail")
+    /// openlog keeps the pointer: the ident must outlive every call.  One
+    /// for the process (every engine, a daemon's one per session, makes a
+    /// sink: an ident of its own per sink was never freed, 9 bytes lost a
+    /// connection).
+    nonisolated(unsafe) private static let ident: UnsafeMutablePointer<CChar> = strdup("sendmail")
     public init() {}
     public func log(priority: Int32, _ line: String) {
         if !opened {
-            openlog(ident, LOG_PID, LOG_MAIL)
+            openlog(Self.ident, LOG_PID, LOG_MAIL)
             opened = true
         }
         line.withCString { c in withVaList([c]) { vsyslog(priority, "%s", $0) } }
