@@ -43,7 +43,7 @@
 # own port, queue directory, pid file and status file by -O on the command
 # line.  Each accepted message is delivered by our daemon through one of its
 # long-lived delivery workers (SENDMAIL_SWIFT_DELIVERY_WORKERS=n sets their
-# number), which keep their sessions between messages (one mail.local -l
+# number, SENDMAIL_SWIFT_WORKER_NICE their nice increment, 10 by default), which keep their sessions between messages (one mail.local -l
 # and one connection to the sink per worker), by sendmail through a forked
 # child (its own mail.local process or SMTP connection per message).
 #
@@ -72,6 +72,8 @@
 #   OUT=<root>/.build/smtp-bench/<date>            results (throughput.jsonl,
 #                   summary.md)
 #   KEEP=1          leave the daemons running afterwards
+#   SETTLE=0        do not sync and drop the clean page cache before each
+#                   measured run (see settle() below)
 # Needs: root (cgroups, the bench user's mailbox), python3, cgroup v1 cpuacct
 # at /sys/fs/cgroup/cpuacct, m4 and makemap (the kit's setup), apt-get.
 set -euo pipefail
