@@ -343,7 +343,12 @@ public final class Daemon: @unchecked Sendable {
         guard mode != UInt8(ascii: "q") && mode != UInt8(ascii: "d") else { return }
         // (the session's client goes with it: sendmail's child of the
         // session names it in its bounces' Received-From-MTA)
-        let client = Array(session.namedMacro("{client_name}").prefix(255))
+        handOn(id, client: Array(session.namedMacro("{client_name}").prefix(255)))
+    }
+
+    /// Gives a queued message to a delivery worker, or to a detached
+    /// `-qI` run of its own when none can take it.
+    func handOn(_ id: [UInt8], client: [UInt8]) {
         if id.count + client.count + 2 <= Engine.deliveryWorkerRecordSize,
            currentWorkers()?.submit(id + [0] + client) == true { return }
         _ = startRun([Array("-qI".utf8) + id],
@@ -511,7 +516,11 @@ public final class Daemon: @unchecked Sendable {
             if let w = workers { retiredWorkers.formUnion(w.pids) }
             return (workers, oldPool)
         }
-        old?.close()
+        // (what waited for room in the old pipe goes to the new workers)
+        for record in old?.close() ?? [] {
+            let id = Array(record.prefix { $0 != 0 })
+            handOn(id, client: Array(record.dropFirst(id.count + 1)))
+        }
         oldPool.retire()
         if e.intOption("LogLevel", 9) > 3 { log(LOG_INFO, "NOQUEUE: configuration reloaded (SIGHUP)") }
     }
@@ -717,12 +726,18 @@ final class DeliveryWorkers: @unchecked Sendable {
     }
 
     /// No more IDs: the workers deliver what is in the pipe, then exit.
-    func close() {
+    /// Returns the records still waiting in the backlog (a reload hands
+    /// them to the new workers; at a stop their messages stay queued for
+    /// the next queue run, as sendmail leaves them).
+    @discardableResult
+    func close() -> [[UInt8]] {
         lock.withLock {
             if writeEnd >= 0 { Glibc.close(writeEnd) }
             if readEnd >= 0 { Glibc.close(readEnd) }
             writeEnd = -1
             readEnd = -1
+            defer { backlog.removeAll() }
+            return Array(backlog)
         }
     }
 }

@@ -147,6 +147,33 @@ extension DaemonTests {
         #expect(!queue.contains { $0.hasPrefix("qf") }, "left in the queue: \(queue)")
     }
 
+    /// The same backlog when the configuration is reloaded: the IDs that
+    /// waited for the old workers' pipe go to the new workers (the old,
+    /// stopped one keeps only the 12 in its pipe).
+    @Test("delivery workers: after SIGHUP, the IDs waiting for the old workers' pipe go to the new workers")
+    func workersBacklogAcrossReload() throws {
+        let (cf, dir) = try prepare()
+        let box = dir.appendingPathComponent("mail/root").path
+        let pidFile = dir.appendingPathComponent("workerbacklog2.ours.pid").path
+        let count = "grep -c '^Subject: held' \(box) || true"
+        let (t, queue, _) = try runOurs(Self.messages(1...1, tag: "first") + "\n"
+            + "#WAITFILE \(box) 15\n"
+            + "#RUN \(Self.killChildren(pidFile: pidFile, signal: "STOP"))\n"
+            + Self.messages(1...40, tag: "held") + "\n"
+            + "#SIGNAL HUP\n#SLEEP 1\n"
+            // (the new worker has delivered the 28 that waited; the old one sleeps)
+            + "#RUN for i in $(seq 100); do [ \"$(\(count))\" -ge 28 ] && break; sleep 0.2; done; \(count)\n"
+            + "#RUN \(Self.killChildren(pidFile: pidFile, signal: "CONT"))\n"
+            + "#RUN for i in $(seq 150); do [ \"$(\(count))\" -ge 40 ] && break; sleep 0.2; done; \(count)\n",
+            tag: "workerbacklog2", extra: ["-odb"], cf: cf, dir: dir,
+            environment: ["SENDMAIL_SWIFT_DELIVERY_WORKERS": "1", "SENDMAIL_SWIFT_WORKER_PIPE_BYTES": "4096"])
+        let accepted = t.components(separatedBy: "\n").filter { $0.contains("Message accepted for delivery") }.count
+        #expect(accepted == 41, "\(accepted) of 41 accepted:\n\(t.suffix(3000))")
+        let counts = t.components(separatedBy: "\n").filter { $0.hasPrefix("::: ") && Int($0.dropFirst(4)) != nil }
+        #expect(counts == ["::: 28", "::: 40"], "held messages delivered: \(counts)\n\(t.suffix(3000))")
+        #expect(!queue.contains { $0.hasPrefix("qf") }, "left in the queue: \(queue)")
+    }
+
     @Test("delivery workers: after SIGHUP, messages are delivered with the new cf's local mailer")
     func workersReloadConfiguration() throws {
         let (cf, dir) = try prepare()
