@@ -9,7 +9,8 @@
 # (`sendmail -bD`): try `swaks --server 127.0.0.1:2525 --to $USER`.  Mail
 # for local users is appended to ./var/mail/<user> (the local mailer writes
 # the file itself, no root needed); the queue is ./var/spool/mqueue, the
-# pid file ./var/run/sendmail.pid, aliases ./var/conf/aliases.  Stop it
+# pid file ./var/run/sendmail.pid, host status ./var/run/hoststat, aliases
+# ./var/conf/aliases.  Stop it
 # with Ctrl-C (SIGINT) or SIGTERM; SIGHUP reloads ./var/sendmail.cf.
 # Extra arguments go to sendmail (e.g. -odq to only queue, or -bt instead).
 # Promises: runs without root once the packages are there; touches nothing
@@ -30,7 +31,7 @@ swift build -c release --product makemap
 swift build -c release --product praliases
 
 var="$root/var"
-mkdir -p "$var/conf" "$var/spool/mqueue" "$var/mail" "$var/run"
+mkdir -p "$var/conf" "$var/spool/mqueue" "$var/mail" "$var/run/hoststat"
 # the local mailer (P=[FILE], F=S) writes as DefaultUser when this runs as
 # root, never as root itself (sendmail's mailfile()): a sticky, world-writable
 # spool, like a classic /var/mail, lets it create each user's mailbox
