@@ -700,8 +700,8 @@ final class DeliveryWorkers: @unchecked Sendable {
         while true {
             let (fd, more): (Int32, Bool) = lock.withLock {
                 while let first = backlog.first, writeEnd >= 0, writeRecord(first) { backlog.removeFirst() }
+                // (close() empties the backlog, and nothing joins it after)
                 if backlog.isEmpty || writeEnd < 0 {
-                    backlog.removeAll()
                     feeding = false
                     return (-1, false)
                 }

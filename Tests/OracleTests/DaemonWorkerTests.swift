@@ -114,37 +114,49 @@ extension DaemonTests {
         #expect(line.hasSuffix("children \(n) in-session \(n) own-group \(n) nicer-by-10 \(n)"), "\(line)")
     }
 
-    /// More accepted messages than the workers' pipe holds: the rest wait
-    /// in the daemon, in order, and the workers deliver them all; none
-    /// starts a process of its own.  (One worker, a pipe of 4096 bytes: 12
-    /// records; the worker stopped with SIGSTOP while 40 messages arrive.
-    /// Before the backlog, the 28 records without room each started a
-    /// detached `sendmail -qI<id>`, which delivered while the worker slept.)
-    @Test("delivery workers: messages beyond the pipe's room wait in order for the workers; none starts a process of its own")
-    func workersBacklog() throws {
+    /// One worker with a pipe of 4096 bytes (12 records), stopped with
+    /// SIGSTOP once a first message is delivered; 40 "held" messages
+    /// arrive, then `meanwhile` (harness lines; its argument is the shell
+    /// command counting the held messages delivered) runs, the worker is
+    /// continued, and the run waits until all 40 are delivered and lists
+    /// their subjects.  Checks what both backlog tests share (41 accepted,
+    /// the one worker stopped, nothing left queued); returns the transcript
+    /// and its count lines ("::: <n>").
+    func runBacklog(tag: String, meanwhile: (String) -> String) throws -> (transcript: String, counts: [String]) {
         let (cf, dir) = try prepare()
         let box = dir.appendingPathComponent("mail/root").path
-        let pidFile = dir.appendingPathComponent("workerbacklog.ours.pid").path
+        let pidFile = dir.appendingPathComponent("\(tag).ours.pid").path
         let count = "grep -c '^Subject: held' \(box) || true"
         let (t, queue, _) = try runOurs(Self.messages(1...1, tag: "first") + "\n"
             + "#WAITFILE \(box) 15\n"
             + "#RUN \(Self.killChildren(pidFile: pidFile, signal: "STOP"))\n"
-            + Self.messages(1...40, tag: "held") + "\n#SLEEP 2\n"
-            + "#RUN \(count)\n"
+            + Self.messages(1...40, tag: "held") + "\n"
+            + meanwhile(count)
             + "#RUN \(Self.killChildren(pidFile: pidFile, signal: "CONT"))\n"
             + "#RUN for i in $(seq 150); do [ \"$(\(count))\" -ge 40 ] && break; sleep 0.2; done; \(count)\n"
             + "#RUN grep '^Subject: held' \(box) | tr '\\n' ' '\n",
-            tag: "workerbacklog", extra: ["-odb"], cf: cf, dir: dir,
+            tag: tag, extra: ["-odb"], cf: cf, dir: dir,
             environment: ["SENDMAIL_SWIFT_DELIVERY_WORKERS": "1", "SENDMAIL_SWIFT_WORKER_PIPE_BYTES": "4096"])
         let accepted = t.components(separatedBy: "\n").filter { $0.contains("Message accepted for delivery") }.count
-        #expect(accepted == 41, "\(accepted) of 41 accepted:\n\(t.suffix(3000))")
-        #expect(t.contains("::: stopped 1\n") || t.contains("::: killed 1\n"), "the one worker was not stopped:\n\(t)")
+        #expect(accepted == 41, "\(tag): \(accepted) of 41 accepted:\n\(t.suffix(3000))")
+        #expect(t.contains("::: killed 1\n"), "\(tag): the one worker was not stopped:\n\(t)")
+        #expect(!queue.contains { $0.hasPrefix("qf") }, "\(tag): left in the queue: \(queue)")
         let counts = t.components(separatedBy: "\n").filter { $0.hasPrefix("::: ") && Int($0.dropFirst(4)) != nil }
+        return (t, counts)
+    }
+
+    /// More accepted messages than the workers' pipe holds: the rest wait
+    /// in the daemon, in order, and the workers deliver them all; none
+    /// starts a process of its own.  (Before the backlog, the 28 records
+    /// without room each started a detached `sendmail -qI<id>`, which
+    /// delivered while the worker slept.)
+    @Test("delivery workers: messages beyond the pipe's room wait in order for the workers; none starts a process of its own")
+    func workersBacklog() throws {
+        let (t, counts) = try runBacklog(tag: "workerbacklog") { count in "#SLEEP 2\n#RUN \(count)\n" }
         // while the worker slept nothing was delivered; then all 40, in order
         #expect(counts == ["::: 0", "::: 40"], "held messages delivered: \(counts)\n\(t.suffix(3000))")
         let order = (1...40).map { "Subject: held \($0)" }.joined(separator: " ") + " "
         #expect(t.contains("::: " + order), "not delivered in the order accepted:\n\(t.suffix(3000))")
-        #expect(!queue.contains { $0.hasPrefix("qf") }, "left in the queue: \(queue)")
     }
 
     /// The same backlog when the configuration is reloaded: the IDs that
@@ -152,26 +164,12 @@ extension DaemonTests {
     /// stopped one keeps only the 12 in its pipe).
     @Test("delivery workers: after SIGHUP, the IDs waiting for the old workers' pipe go to the new workers")
     func workersBacklogAcrossReload() throws {
-        let (cf, dir) = try prepare()
-        let box = dir.appendingPathComponent("mail/root").path
-        let pidFile = dir.appendingPathComponent("workerbacklog2.ours.pid").path
-        let count = "grep -c '^Subject: held' \(box) || true"
-        let (t, queue, _) = try runOurs(Self.messages(1...1, tag: "first") + "\n"
-            + "#WAITFILE \(box) 15\n"
-            + "#RUN \(Self.killChildren(pidFile: pidFile, signal: "STOP"))\n"
-            + Self.messages(1...40, tag: "held") + "\n"
-            + "#SIGNAL HUP\n#SLEEP 1\n"
-            // (the new worker has delivered the 28 that waited; the old one sleeps)
-            + "#RUN for i in $(seq 100); do [ \"$(\(count))\" -ge 28 ] && break; sleep 0.2; done; \(count)\n"
-            + "#RUN \(Self.killChildren(pidFile: pidFile, signal: "CONT"))\n"
-            + "#RUN for i in $(seq 150); do [ \"$(\(count))\" -ge 40 ] && break; sleep 0.2; done; \(count)\n",
-            tag: "workerbacklog2", extra: ["-odb"], cf: cf, dir: dir,
-            environment: ["SENDMAIL_SWIFT_DELIVERY_WORKERS": "1", "SENDMAIL_SWIFT_WORKER_PIPE_BYTES": "4096"])
-        let accepted = t.components(separatedBy: "\n").filter { $0.contains("Message accepted for delivery") }.count
-        #expect(accepted == 41, "\(accepted) of 41 accepted:\n\(t.suffix(3000))")
-        let counts = t.components(separatedBy: "\n").filter { $0.hasPrefix("::: ") && Int($0.dropFirst(4)) != nil }
+        // (the new worker delivers the 28 that waited; the old one sleeps)
+        let (t, counts) = try runBacklog(tag: "workerbacklog2") { count in
+            "#SIGNAL HUP\n#SLEEP 1\n"
+                + "#RUN for i in $(seq 100); do [ \"$(\(count))\" -ge 28 ] && break; sleep 0.2; done; \(count)\n"
+        }
         #expect(counts == ["::: 28", "::: 40"], "held messages delivered: \(counts)\n\(t.suffix(3000))")
-        #expect(!queue.contains { $0.hasPrefix("qf") }, "left in the queue: \(queue)")
     }
 
     @Test("delivery workers: after SIGHUP, messages are delivered with the new cf's local mailer")
