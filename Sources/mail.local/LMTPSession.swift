@@ -57,7 +57,7 @@ struct LMTPSession {
                         if let plus = name.firstIndex(of: 0x2B) { name = Array(name[..<plus]) }
                         writer.deliver(msg, to: name)
                     }
-                    close(msg.fd)
+                    msg.release()
                 }
                 recipients = []
                 returnPath = nil

@@ -156,7 +156,7 @@ struct MailboxWriter {
         }
 
         let startOffset = lseek(mbfd, 0, SEEK_END)
-        if lseek(message.fd, 0, SEEK_SET) == -1 {
+        if case .file(let fd) = message.content, lseek(fd, 0, SEEK_SET) == -1 {
             let e = errno
             reporter.error("450 4.2.0", "Temporary file seek error: \(Sys.errorText(e))", errno: e)
             close(mbfd)
@@ -205,12 +205,25 @@ struct MailboxWriter {
         if reporter.lmtpMode { reporter.out.append("250 2.1.5 \(nameText) Ok\r\n") }
     }
 
-    /// Copies the temporary file, inserting the Content-Length header after
+    /// Copies the stored message, inserting the Content-Length header after
     /// the headers.  Returns (errno, wasReadError) on failure.  The message
     /// goes out in one write(2) (up to 16 MB at a time): a process killed
     /// outright (SIGKILL, which leaves no chance to truncate) does not
     /// leave the headers of a message without its body in the mailbox.
     private func copy(_ m: StoredMessage, to out: Int32) -> (Int32, Bool)? {
+        let fd: Int32
+        switch m.content {
+        case .memory(let bytes):
+            guard m.bodyLength >= 0 else { return Sys.writeAll(out, bytes).map { ($0, false) } }
+            var whole: [UInt8] = []
+            whole.reserveCapacity(bytes.count + 32)
+            whole += bytes[..<m.headerLength]
+            whole += m.contentLengthHeader
+            whole += bytes[m.headerLength...]
+            return Sys.writeAll(out, whole).map { ($0, false) }
+        case .file(let f):
+            fd = f
+        }
         var headerLeft = m.bodyLength >= 0 ? m.headerLength : -1
         var buf = [UInt8](repeating: 0, count: 65536)
         var pending: [UInt8] = []
@@ -222,7 +235,7 @@ struct MailboxWriter {
                 continue
             }
             let want = (headerLeft > 0 && headerLeft < buf.count) ? headerLeft : buf.count
-            let n = buf.withUnsafeMutableBytes { read(m.fd, $0.baseAddress, want) }
+            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, want) }
             if n < 0 { if errno == EINTR { continue }; return (errno, true) }
             if n == 0 { break }
             if headerLeft > 0 { headerLeft -= n }

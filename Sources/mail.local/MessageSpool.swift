@@ -1,29 +1,44 @@
 // mail.local/MessageSpool.swift
 //
-// Copies one message from standard input into an unlinked temporary file
-// (/tmp/local.XXXXXX) in mbox form, exactly as Debian's mail.local 8.17
-// (built with CONTENTLENGTH) does: a "From sender ctime" line, CRLF
+// Copies one message from standard input into a spool in mbox form, as
+// Debian's mail.local 8.17 (built with CONTENTLENGTH) does: a "From sender ctime" line, CRLF
 // turned into LF at line ends, LMTP dot-unstuffing and the lone "."
 // terminator, incoming Content-Length: headers dropped, a ">" before a
 // first line that starts with "From ", a newline added to an unterminated
 // last line, one blank line appended, and the header/body split recorded
 // so delivery can insert "Content-Length: <body bytes>".
-// Divergence on purpose: for an unterminated last line the real tool also
+// Divergences on purpose: for an unterminated last line the real tool also
 // writes stale buffer bytes (a NUL and old line fragments); we write only
-// the line and its added newline.
-// Promises: the returned descriptor is positioned anywhere (deliveries seek).
+// the line and its added newline.  The real tool always spools into an
+// unlinked temporary file (/tmp/local.XXXXXX); we keep a message of up to
+// `SpoolSink.memoryLimit` bytes in memory and move to such a file only
+// beyond that (no file to create, write and read back per message; on a
+// file system that scans recently freed inodes, as ext4 without a journal
+// does, each created file costs more the busier the spool is).
+// Promises: the mailbox bytes are the same either way; a file-backed
+// message's descriptor is positioned anywhere (deliveries seek).
 #if canImport(Glibc)
 import Glibc
 #endif
 import SMBase
 
 struct StoredMessage {
-    let fd: Int32
+    enum Content {
+        case memory([UInt8])
+        /// An unlinked temporary file (the message beyond the memory limit).
+        case file(Int32)
+    }
+    let content: Content
     /// Bytes before the header/body blank line (From line included).
     let headerLength: Int
     /// Body bytes, or -1 if no Content-Length header is to be inserted.
     let bodyLength: Int
     var contentLengthHeader: [UInt8] { Array("Content-Length: \(bodyLength)\n".utf8) }
+
+    /// Closes the temporary file, if there is one.
+    func release() {
+        if case .file(let fd) = content { close(fd) }
+    }
 }
 
 enum StoreOutcome {
@@ -40,19 +55,12 @@ struct MessageSpool {
     /// store(): `from` is the envelope sender for the From_ line.
     func store(from: [UInt8]) -> StoreOutcome {
         umask(0o077)
-        var template = Array("/tmp/local.XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        if fd < 0 {
-            reporter.error("451 4.3.0", "Unable to open temporary file", errno: errno)
-            return .failed(inBody: false)
-        }
-        unlink(template)
         if lmtp {
             reporter.out.append("354 Go ahead\r\n")
             reporter.out.flush()
         }
 
-        var writer: BufferedFile? = BufferedFile(fd: fd)
+        var writer: SpoolSink? = SpoolSink()
         writer?.put(Array("From ".utf8) + from + [0x20] + Sys.ctimeLine(time(nil)))
 
         var headerLength = 0
@@ -99,8 +107,12 @@ struct MessageSpool {
             if let w = writer {
                 w.put(line)
                 if let err = w.failedErrno {
-                    reporter.error("451 4.3.0", "Temporary file write error", errno: err)
-                    close(fd)
+                    if w.openFailed {
+                        reporter.error("451 4.3.0", "Unable to open temporary file", errno: err)
+                    } else {
+                        reporter.error("451 4.3.0", "Temporary file write error", errno: err)
+                    }
+                    w.discard()
                     writer = nil
                 }
             }
@@ -126,32 +138,72 @@ struct MessageSpool {
         w.put([0x0A])
         w.flush()
         if let err = w.failedErrno {
-            reporter.error("451 4.3.0", "Temporary file flush error", errno: err)
-            close(fd)
+            if w.openFailed {
+                reporter.error("451 4.3.0", "Unable to open temporary file", errno: err)
+            } else {
+                reporter.error("451 4.3.0", "Temporary file flush error", errno: err)
+            }
+            w.discard()
             return .failed(inBody: true)
         }
-        return .stored(StoredMessage(fd: fd, headerLength: hdr, bodyLength: body))
+        return .stored(StoredMessage(content: w.content, headerLength: hdr, bodyLength: body))
     }
 }
 
-/// A small write buffer over a descriptor that remembers the first error.
-final class BufferedFile {
-    let fd: Int32
+/// Where a message waits for its mailboxes: in memory up to `memoryLimit`
+/// bytes, beyond that in an unlinked /tmp/local.XXXXXX (the memory part
+/// is written there first).  Remembers the first error.
+final class SpoolSink {
+    static let memoryLimit = 1 << 20
     private var buf: [UInt8] = []
+    private var fd: Int32 = -1
     private(set) var position = 0
     private(set) var failedErrno: Int32?
+    /// The failure was creating the temporary file.
+    private(set) var openFailed = false
 
-    init(fd: Int32) { self.fd = fd; buf.reserveCapacity(65536) }
+    init() { buf.reserveCapacity(8192) }
 
     func put(_ b: [UInt8]) {
         position += b.count
+        guard failedErrno == nil else { return }
         buf += b
-        if buf.count >= 65536 { flush() }
+        if fd < 0 {
+            if buf.count > SpoolSink.memoryLimit { spill() }
+        } else if buf.count >= 65536 {
+            flush()
+        }
     }
 
+    /// Moves the message to a temporary file (once it outgrew memory).
+    private func spill() {
+        var template = Array("/tmp/local.XXXXXX".utf8CString)
+        let f = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        if f < 0 {
+            failedErrno = errno
+            openFailed = true
+            buf = []
+            return
+        }
+        unlink(template)
+        fd = f
+        flush()
+    }
+
+    /// Writes what is buffered, if the message lives in a file.
     func flush() {
+        guard fd >= 0 else { return }
         guard failedErrno == nil, !buf.isEmpty else { buf.removeAll(keepingCapacity: true); return }
         if let e = Sys.writeAll(fd, buf) { failedErrno = e }
         buf.removeAll(keepingCapacity: true)
+    }
+
+    /// The stored message (after a successful `flush()`).
+    var content: StoredMessage.Content { fd >= 0 ? .file(fd) : .memory(buf) }
+
+    /// Drops the message (after a failure).
+    func discard() {
+        if fd >= 0 { close(fd); fd = -1 }
+        buf = []
     }
 }

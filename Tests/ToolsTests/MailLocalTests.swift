@@ -34,6 +34,8 @@ let mailInputs: [MailInput] = [
     MailInput(name: "empty", bytes: [], cleanForMbox: true),
     MailInput(name: "blank-start", bytes: b("\nFrom body start\n"), cleanForMbox: false),
     MailInput(name: "big", bytes: b("Subject: big\n\n") + Array((0..<20000).map { _ in b("0123456789 abcdefghij ABCDEFGHIJ From x\n") }.joined()), cleanForMbox: true),
+    // Beyond our in-memory spool (1 MiB): spooled through /tmp as the real tool does.
+    MailInput(name: "over-memory-limit", bytes: b("Subject: over\n\n") + Array((0..<40000).map { _ in b("0123456789 abcdefghij ABCDEFGHIJ From x\r\n") }.joined()), cleanForMbox: true),
 ]
 
 /// Messages without a final newline: the real tool writes stale buffer
@@ -273,5 +275,86 @@ enum MailLocal {
         #expect(elapsed >= 3.0, "delivered after \(elapsed) s, before the locks were released")
         #expect(try MailLocal.pythonView(mbox).hasPrefix("2\n"))
         #expect(!FileManager.default.fileExists(atPath: mbox + ".lock"))
+    }
+
+    static func lmtpInput(_ messages: [[UInt8]], quit: Bool = true) -> [UInt8] {
+        var input = b("LHLO x\r\n")
+        for m in messages { input += b("MAIL FROM:<a@b.example>\r\nRCPT TO:<daemon>\r\nDATA\r\n") + m + b(".\r\n") }
+        return input + (quit ? b("QUIT\r\n") : [])
+    }
+
+    /// Debian's /var/mail is root:mail 2775, where the user mail.local acts
+    /// as may not create the lock.  Ours takes the whole dot lock as root
+    /// (decision; Debian's gives up at once with "lockmailbox ... failed;
+    /// error code 75") and leaves no file behind but the mailbox.
+    @Test func lmtpIntoARootMailSpool() throws {
+        let messages = (1...3).map { b("Subject: m\($0)\r\n\r\nbody \($0)\r\n") }
+        func prepare(_ spool: URL) throws {
+            chown(spool.path, 0, 8)   // root:mail
+            chmod(spool.path, 0o2775)
+        }
+        let real = try MailLocal.deliver(try Tools.real("mail.local"), ["-l"], stdin: MailLocalTests.lmtpInput(messages), prepare: prepare)
+        #expect(String(decoding: real.result.stdout, as: UTF8.self).contains("451 4.3.0 lockmailbox daemon failed; error code 75"))
+        let start = Date()
+        let ours = try MailLocal.deliver(try Tools.ours("mail.local"), ["-l"], stdin: MailLocalTests.lmtpInput(messages), prepare: prepare)
+        #expect(Date().timeIntervalSince(start) < 5, "the lock was retried")
+        #expect(ours.result.status == 0, "\(ours.result)")
+        let replies = String(decoding: ours.result.stdout, as: UTF8.self)
+        #expect(replies.components(separatedBy: "250 2.1.5 daemon Ok\r\n").count == 4, "\(replies)")
+        #expect(try MailLocal.pythonView(ours.spool.appendingPathComponent("daemon").path) == "3\na@b.example 38 m1\na@b.example 38 m2\na@b.example 38 m3\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: ours.spool.path) == ["daemon"])
+    }
+
+    /// A message of up to 1 MiB never touches /tmp: with /tmp read-only ours
+    /// delivers it where the real tool cannot; a bigger one goes through
+    /// /tmp as the real tool's does, and fails the same way there.
+    @Test func smallMessagesNeedNoTemporaryFile() throws {
+        let small = b("Subject: s\r\n\r\nsmall\r\n")
+        let large = b("Subject: l\r\n\r\n") + Array(repeating: b(String(repeating: "y", count: 98) + "\r\n"), count: 12000).joined()
+        let script = """
+        mount --bind "$1" /var/mail && mount -t tmpfs -o ro tmpfs /tmp && shift && exec "$@"
+        """
+        func run(_ bin: String, _ messages: [[UInt8]]) throws -> (RunResult, URL) {
+            let spool = try Tools.scratch("rotmp")
+            let r = try Tools.run(["/usr/bin/unshare", "-m", "/bin/sh", "-c", script, "sh", spool.path, bin, "-l"],
+                                  stdin: MailLocalTests.lmtpInput(messages))
+            return (r, spool)
+        }
+        let (real, _) = try run(try Tools.real("mail.local"), [small])
+        #expect(String(decoding: real.stdout, as: UTF8.self).contains("451 4.3.0 Unable to open temporary file"))
+        let (ours, spool) = try run(try Tools.ours("mail.local"), [small, large])
+        let replies = String(decoding: ours.stdout, as: UTF8.self)
+        #expect(replies.contains("354 Go ahead\r\n250 2.1.5 daemon Ok\r\n"), "\(replies)")
+        #expect(replies.contains("354 Go ahead\r\n451 4.3.0 Unable to open temporary file"), "\(replies)")
+        #expect(try MailLocal.pythonView(spool.appendingPathComponent("daemon").path).hasPrefix("1\n"))
+    }
+
+    /// An LMTP session killed with SIGTERM leaves no lock and no link file.
+    @Test func terminatedSessionLeavesNoLockFiles() throws {
+        let spool = try Tools.scratch("term")
+        let p = Process()
+        // The test process blocks SIGTERM in its threads and a child inherits
+        // the mask: python unblocks it before exec.
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        p.arguments = ["-c", "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv(sys.argv[1], sys.argv[1:])",
+                       try Tools.ours("mail.local"), "-l"]
+        p.environment = ["MAIL_LOCAL_SPOOL_DIR": spool.path, "PATH": "/usr/bin:/bin"]
+        let input = Pipe(), output = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        try p.run()
+        input.fileHandleForWriting.write(Data(MailLocalTests.lmtpInput([b("Subject: t\r\n\r\nt\r\n")], quit: false)))
+        var seen = ""
+        while !seen.contains("250 2.1.5 daemon Ok") {
+            let d = output.fileHandleForReading.availableData
+            if d.isEmpty { break }
+            seen += String(decoding: d, as: UTF8.self)
+        }
+        #expect(seen.contains("250 2.1.5 daemon Ok"), "\(seen)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: spool.path).contains { $0.hasPrefix(".lk") })
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        #expect(p.terminationReason == .uncaughtSignal && p.terminationStatus == SIGTERM)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: spool.path) == ["daemon"])
     }
 }

@@ -15,10 +15,10 @@
 #
 # Modes (MODES), each run against every daemon:
 #   local   bench@localhost, delivered to the mbox /var/mail/bench by
-#           `mail.local -l` over LMTP (sendmail's and ours: the same binary
-#           and mailbox;
-#           postfix: its local(8) into its own spool).  Done when the last
-#           message is in the mailbox and the queue is empty
+#           `mail.local -l` over LMTP (sendmail: Debian's; ours: our own
+#           mail.local, OURS_MAIL_LOCAL, in the same mailbox; postfix: its
+#           local(8) into its own spool).  Done when the last message is in
+#           the mailbox and the queue is empty
 #   queue   queue-only: sendmail and ours run with -odq (accepted = fsync'ed
 #           qf/df, nothing delivered; the queue is emptied between runs);
 #           postfix, which has no queue-only mode, queues to bench@blackhole.test
@@ -33,7 +33,8 @@
 #           by the sink.  The sink runs in a cgroup of its own, so its CPU is
 #           not counted as the daemon's
 #
-# Both sendmail daemons run from the SAME configuration: the kit's bench.mc
+# Both sendmail daemons run from the SAME configuration (but for the path of
+# ours' local mailer, below): the kit's bench.mc
 # (routes, Listen=128, SuperSafe, no throttles, FEATURE(local_lmtp): the
 # local mailer is Debian's `mail.local -l`, spoken to over LMTP), with
 # DontProbeInterfaces set: every start of our binary would otherwise look
@@ -41,7 +42,10 @@
 # lookups go to the network's DNS server (the host's nsswitch), which under
 # load makes the deliveries wait seconds on it.  Our daemon gets only its
 # own port, queue directory, pid file and status file by -O on the command
-# line.  Each accepted message is delivered by our daemon through one of its
+# line, and its local mailer's P= names our own mail.local (the product's,
+# which a site switching over installs in place of Debian's; here it cannot
+# replace the file the real sendmail uses).  OURS_MAIL_LOCAL=debian keeps
+# Debian's for ours too.  Each accepted message is delivered by our daemon through one of its
 # long-lived delivery workers (SENDMAIL_SWIFT_DELIVERY_WORKERS=n sets their
 # number, SENDMAIL_SWIFT_WORKER_NICE their nice increment, 10 by default), which keep their sessions between messages (one mail.local -l
 # and one connection to the sink per worker), by sendmail through a forked
@@ -69,6 +73,8 @@
 #   SETUP=1         run the kit's peers-setup.sh even when its configs exist
 #   NO_BUILD=1      skip `swift build -c release --product sendmail`
 #   OURS=<root>/.build/release/sendmail            KIT=<root>/../shared/bench
+#   OURS_MAIL_LOCAL=<root>/.build/release/mail.local  ours' local mailer
+#                   (debian: /usr/libexec/sendmail/mail.local, as sendmail)
 #   OUT=<root>/.build/smtp-bench/<date>            results (throughput.jsonl,
 #                   summary.md)
 #   KEEP=1          leave the daemons running afterwards
@@ -90,6 +96,8 @@ SWIFT_PORT=${SWIFT_PORT:-2538}
 # smtp-sink: the kit's port, which the postfix transport map of its setup names
 export SINK_PORT=${SINK_PORT:-2600}
 OURS=${OURS:-$ROOT/.build/release/sendmail}
+OURS_MAIL_LOCAL=${OURS_MAIL_LOCAL:-$ROOT/.build/release/mail.local}
+[ "$OURS_MAIL_LOCAL" = debian ] && OURS_MAIL_LOCAL=/usr/libexec/sendmail/mail.local
 OUT=${OUT:-$ROOT/.build/smtp-bench/$(date +%Y%m%d-%H%M%S)}
 CGROOT=/sys/fs/cgroup/cpuacct
 say() { printf '%s\n' "$*" >&2; }
@@ -112,8 +120,10 @@ KIT=$(cd "$KIT" && pwd)
 if [ "${NO_BUILD:-0}" != 1 ]; then
     say "== building (release) in $ROOT"
     (cd "$ROOT" && nice swift build -c release --product sendmail 2>&1 | tail -1) >&2
+    (cd "$ROOT" && nice swift build -c release --product mail.local 2>&1 | tail -1) >&2
 fi
 [ -x "$OURS" ] || die "missing: $OURS (build it, or set OURS=)"
+[ -x "$OURS_MAIL_LOCAL" ] || die "missing: $OURS_MAIL_LOCAL (build it, or set OURS_MAIL_LOCAL=)"
 
 # the kit's one-time setup (about a minute: its `sendmail -bi` waits 60 s
 # when the host name is not qualified); again when postfix's port changed
@@ -143,6 +153,10 @@ grep -q '^Mlocal.*P=/usr/libexec/sendmail/mail.local' "$CF" || die "$CF: unexpec
 sed -n '/^Mlocal,/,/A=/p' "$CF" | grep -q 'A=mail.local -l$' || die "$CF: the local mailer does not speak LMTP"
 grep -q '^O DontProbeInterfaces=True' "$CF" || die "$CF: DontProbeInterfaces not set"
 sed -n '/^Mesmtp,/,/A=/p' "$CF" | grep -q "A=TCP \$h $SINK_PORT\$" || die "$CF: the esmtp mailer does not go to port $SINK_PORT"
+# ours: the same cf with its local mailer's program path set to OURS_MAIL_LOCAL
+CF_OURS=$SW/bench-lmtp-ours.cf
+sed "/^Mlocal,/s|P=/usr/libexec/sendmail/mail.local|P=$OURS_MAIL_LOCAL|" "$CF" > "$CF_OURS"
+grep -q "^Mlocal.*P=$OURS_MAIL_LOCAL," "$CF_OURS" || die "$CF_OURS: the local mailer's path was not set"
 
 # our daemon: the same cf, its own port, queue, pid file and status file
 SWIFT_QUEUE=$SW/mqueue
@@ -160,7 +174,7 @@ swift_start() {   # [extra options]
     local p; p=$(pid_of "$SWIFT_PIDFILE")
     [ -n "$p" ] && kill -0 "$p" 2>/dev/null && die "ours already running (pid $p)"
     port_busy "$SWIFT_PORT" && die "port $SWIFT_PORT is in use by another program"
-    start_in_cgroup swift "$OURS" -bd -C "$CF" "$@" \
+    start_in_cgroup swift "$OURS" -bd -C "$CF_OURS" "$@" \
         -O "DaemonPortOptions=Family=inet, Name=MTA-swift, Port=$SWIFT_PORT, Addr=127.0.0.1, Listen=128" \
         -O "QueueDirectory=$SWIFT_QUEUE" -O "PidFile=$SWIFT_PIDFILE" -O "StatusFile=$SW/sendmail.st"
     wait_port "$SWIFT_PORT" && [ -n "$(pid_of "$SWIFT_PIDFILE")" ] || die "our daemon did not start"
@@ -245,7 +259,7 @@ trap "exit 143" TERM INT HUP
 mkdir -p "$OUT"; say "== results -> $OUT"
 { echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"; echo "host: $(uname -sr), $(nproc) cores"
   echo "ours: $OURS (commit $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'))"
-  echo "N=$N SESS=$SESS SIZE=$SIZE ROUNDS=$ROUNDS MODES=$MODES DAEMONS=$DAEMONS"; } > "$OUT/conditions.txt"
+  echo "N=$N SESS=$SESS SIZE=$SIZE ROUNDS=$ROUNDS MODES=$MODES DAEMONS=$DAEMONS OURS_MAIL_LOCAL=$OURS_MAIL_LOCAL"; } > "$OUT/conditions.txt"
 
 # run PEER MODE COUNT [OUT]: one smtp-source run (the kit's bench-run.py)
 run() {
