@@ -301,6 +301,8 @@ extension SMTPServer {
         guard !sessionNotes.issued, let sink = engine.logSink, engine.logLevel > 5 else { return }
         // (a daemon's null server does not say it)
         if daemonName != nil && session.nullServer { return }
+        // (nor a session that talked before a HELO/EHLO reply)
+        if session.refusedTraffic { return }
         sessionNotes.issued = true
         if envelopeID == nil { envelopeID = newQueueID(now()) }
         guard let id = envelopeID else { return }

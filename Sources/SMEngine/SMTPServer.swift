@@ -287,6 +287,7 @@ public final class SMTPServer {
         let action = session.receive(line, inputPending: inputPending)
         replyDelay = session.replyDelay
         if let note = session.attackNote { logAttack(note) }
+        if let verb = session.trafficNote { logTrafficBeforeResponse("server \(verb)") }
         switch action {
         case .none: return ([], false)
         case .reply(let r):
@@ -312,6 +313,10 @@ public final class SMTPServer {
         case .mail(let p): return (mail(p), false)
         case .recipient(let p): return (recipient(p), false)
         case .startData:
+            // Debian's sendmail 8.17.1.9 (its fix against SMTP smuggling)
+            // refuses a client that sent more before the 354 and ends the
+            // session, after the 503 checks and before check_data
+            if inputPending { return trafficBeforeResponse() }
             if let refused = checkData() { return (refused, false) }
             if let refused = filtered(filter.data()) { return (refused, false) }
             session.dataStarted()
@@ -326,6 +331,27 @@ public final class SMTPServer {
         case .verify(let a): return (verify(a, expand: false), false)
         case .expand(let a): return (verify(a, expand: true), false)
         }
+    }
+
+    /// DATA with more input already there: logged, 554 5.5.0 "SMTP
+    /// protocol error", and the session ends (the envelope logged as an
+    /// abandoned one).
+    func trafficBeforeResponse() -> (reply: [UInt8], close: Bool) {
+        logTrafficBeforeResponse("server DATA")
+        session.close()
+        return endSession(SMTPReply(554, "5.5.0", "SMTP protocol error"))
+    }
+
+    /// "<id>: rejecting <phase> from <client> [<addr>] due to traffic
+    /// before response", as sendmail logs a client that did not wait for a
+    /// reply it must wait for (HELO, EHLO, DATA).
+    func logTrafficBeforeResponse(_ phase: String) {
+        if envelopeID == nil { envelopeID = newQueueID(now()) }
+        guard let sink = engine.logSink, let id = envelopeID else { return }
+        // (-bs: sendmail's host name for its client is "localhost")
+        let name = namedMacro("{client_name}")
+        sink.log(priority: LOG_INFO, "\(id.bytes.string): rejecting \(phase) from \(name.isEmpty ? "localhost" : name.string) "
+                 + "[\(namedMacro("{client_addr}").string)] due to traffic before response")
     }
 
     /// QUIT, or a reply that ends the session (sendmail's doquit): the

@@ -101,6 +101,13 @@ public struct SMTPServerSession: Sendable {
     /// RSET, QUIT and unknown ones get "550 5.0.0 Command rejected"
     /// (sendmail's null server; its EHLO offers only ENHANCEDSTATUSCODES).
     public private(set) var nullServer = false
+    /// The last receive() refused a HELO or EHLO that came with more input
+    /// behind it: its verb ("HELO" or "EHLO"), for the caller's "rejecting
+    /// server EHLO from ... due to traffic before response" log line.
+    public private(set) var trafficNote: String? = nil
+    /// Some HELO or EHLO of this session was refused so (sendmail then
+    /// does not log "did not issue MAIL/EXPN/VRFY/ETRN" at the end).
+    public private(set) var refusedTraffic = false
     /// The refusal those commands get in a null-server session ("550
     /// 5.0.0 Command rejected", or check_relay's reply for the connection).
     public private(set) var nullServerReply = SMTPReply(550, "5.0.0", "Command rejected")
@@ -119,6 +126,7 @@ public struct SMTPServerSession: Sendable {
         replyDelay = pendingDelay
         pendingDelay = 0
         attackNote = nil
+        trafficNote = nil
         switch phase {
         case .closed:
             return .none
@@ -155,6 +163,8 @@ public struct SMTPServerSession: Sendable {
         let arg = c.argument
         if (c.verb == .helo || c.verb == .ehlo) && inputPending {
             nullServer = true
+            refusedTraffic = true
+            trafficNote = c.verb == .helo ? "HELO" : "EHLO"
             return .reply(SMTPReply(554, "5.5.0", "SMTP protocol error"))
         }
         if nullServer {

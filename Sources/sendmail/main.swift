@@ -105,30 +105,24 @@ case .test:
     for d in cl.debug { tm.setDebug(d) }
     tm.banner()
     // sendmail reads with a 2048-byte fgets: longer lines arrive in pieces.
-    var pending: [UInt8] = []
+    var pending = PendingBytes()
     var inbuf = [UInt8](repeating: 0, count: 65536)
     var eof = false
     func nextLine() -> [UInt8]? {
         while true {
             if let nl = pending.firstIndex(of: 0x0A), nl < Limits.maxLine - 1 {
-                let l = Array(pending[..<nl])
-                pending.removeSubrange(...nl)
-                return l
+                return pending.take(nl, skipping: 1)
             }
             if pending.count >= Limits.maxLine - 1 {
-                let l = Array(pending[..<(Limits.maxLine - 1)])
-                pending.removeSubrange(..<(Limits.maxLine - 1))
-                return l
+                return pending.take(Limits.maxLine - 1)
             }
             if eof {
                 if pending.isEmpty { return nil }
-                let l = pending
-                pending = []
-                return l
+                return pending.takeAll()
             }
             let n = inbuf.withUnsafeMutableBytes { read(0, $0.baseAddress, 65536) }
             if n < 0 && errno == EINTR { continue }
-            if n <= 0 { eof = true } else { pending.append(contentsOf: inbuf[0..<n]) }
+            if n <= 0 { eof = true } else { pending.append(inbuf[0..<n]) }
         }
     }
     while !tm.quit {
@@ -234,7 +228,7 @@ case .smtp:
         for m in etrnStart.commandLineMacros { argv.append(Array("-M".utf8) + m) }
         return Engine.startBackgroundQueueRun(arguments: argv + selections)
     }
-    var pending: [UInt8] = []
+    var pending = PendingBytes()
     var inbuf = [UInt8](repeating: 0, count: 65536)
     stdoutBuffer.write(server.greeting())
     stdoutBuffer.flush()
@@ -243,8 +237,7 @@ case .smtp:
         // every complete line read so far is answered, in order; replies
         // go out before the next read (pipelining)
         while let nl = pending.firstIndex(of: 0x0A) {
-            let line = Array(pending[..<nl])
-            pending.removeSubrange(...nl)
+            let line = pending.take(nl, skipping: 1)
             // more input already there (buffered, readable or at EOF, as
             // select() says): HELO/EHLO then refuse a client that did not wait
             var more = !pending.isEmpty
@@ -264,7 +257,7 @@ case .smtp:
         let n = inbuf.withUnsafeMutableBytes { read(0, $0.baseAddress, 65536) }
         if n < 0 && errno == EINTR { continue }
         if n <= 0 { break }
-        pending.append(contentsOf: inbuf[0..<n])
+        pending.append(inbuf[0..<n])
     }
     if closed {
         stdoutBuffer.flush()

@@ -230,6 +230,32 @@ struct DaemonTests {
             QUIT
             """, tag: "pipelined-burst", expectMessages: 0)
     }
+
+    /// Debian's sendmail (its fix against SMTP smuggling) refuses a client
+    /// that sends before a reply it must wait for: DATA's 354 (554, the
+    /// session ends, the envelope logged as abandoned) and HELO/EHLO's
+    /// (554, then the null server); each logged as "rejecting server DATA
+    /// from ... due to traffic before response".
+    @Test("message text sent before DATA's 354, a command before EHLO's reply: 554")
+    func trafficBeforeResponse() throws {
+        try compare("""
+            #CONNECT 2525 127.0.0.1 40008
+            EHLO client.example
+            #PIPE 4
+            MAIL FROM:<p@client.example>
+            RCPT TO:<root>
+            DATA
+            Subject: sent too soon
+            """, tag: "data-too-soon", expectMessages: 0)
+        try compare("""
+            #CONNECT 2525 127.0.0.1 40009
+            #PIPE 2
+            EHLO client.example
+            NOOP
+            MAIL FROM:<p@client.example>
+            QUIT
+            """, tag: "ehlo-too-soon", expectMessages: 0)
+    }
 }
 
 /// Drains a DatagramCollector on a thread until stopped.

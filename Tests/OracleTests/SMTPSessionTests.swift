@@ -695,6 +695,34 @@ struct SMTPSessionTests {
         try compare("#PIPE 1\nEHLO x\n", tag: "ehlo-eof")
     }
 
+    /// Debian's sendmail (its fix against SMTP smuggling): DATA with the
+    /// message text already behind it gets 554 and the session ends, after
+    /// the 503 checks and before check_data; logged as "rejecting server
+    /// DATA from localhost [0] due to traffic before response" (EHLO's
+    /// likewise, without "did not issue MAIL").
+    @Test("DATA followed at once by message text: 554, the session ends; the log lines")
+    func pipelinedData() throws {
+        let script = """
+            EHLO c.example
+            #PIPE 4
+            MAIL FROM:<a@b>
+            RCPT TO:<root>
+            DATA
+            Subject: smuggled
+            """
+        let rt = try compare(script, tag: "data-too-soon", expectMessages: 0)
+        #expect(rt.contains("<<< 250 2.1.5 <root>... Recipient ok\n<<< 554 5.5.0 SMTP protocol error\n=== exit"), "\(rt)")
+        // without a recipient the 503 comes first and the text is read as commands
+        let rt2 = try compare("EHLO c.example\n#PIPE 3\nMAIL FROM:<a@b>\nDATA\nSubject: x\nQUIT\n", tag: "data-no-rcpt")
+        #expect(rt2.contains("<<< 503 5.0.0 Need RCPT (recipient)\n<<< 500 5.5.1 Command unrecognized"), "\(rt2)")
+        for (tag, s) in [("log-data-too-soon", script), ("log-ehlo-too-soon", "#PIPE 2\nEHLO x\nNOOP\nQUIT\n")] {
+            let lines = try sessionLogs(s, tag: tag)
+            let real = lines["real"] ?? [], ours = lines["ours"] ?? []
+            #expect(real.contains { $0.contains("due to traffic before response") }, "\(tag): \(real)")
+            #expect(ours == real, "\(tag): ours:\n\(ours.joined(separator: "\n"))\nreal:\n\(real.joined(separator: "\n"))")
+        }
+    }
+
     @Test("pipelining: a batch of commands sent at once is answered in order")
     func pipelining() throws {
         try compare("""
