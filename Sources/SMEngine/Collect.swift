@@ -20,8 +20,14 @@
 //   - A first line starting with "From " (a UNIX From_ line) is dropped
 //     (counted in the size); a ctime date in it ("Mon Nov 30 00:00:00
 //     2026") becomes the origination date $a, as sendmail's eatfrom().
-// Not modelled: header lines over MaxHeadersLength, the MaxMessageSize
-// limit, SaveFromLine.
+//   - MaxHeadersLength (`maxHeadersLength`, 0: no limit): sendmail counts
+//     each byte it reads while in the header (CR dropped, LF counted; the
+//     line that ends the header counts too) and refuses the message once
+//     a byte comes when the count has reached the limit.  The header
+//     field in progress and everything after it are then dropped (only
+//     counted in the size) and `headersTooLarge` is set.
+// Not modelled: the MaxMessageSize limit (the caller checks it),
+// SaveFromLine.
 
 import SMBase
 import SMConfig
@@ -39,15 +45,19 @@ public struct CollectedMessage: Sendable, Equatable {
     /// The ctime date of a leading From_ line, as "Mon, 30 Nov 2026 00:00:00"
     /// (the caller adds the zone as arpadate does).
     public var fromLineDate: [UInt8]? = nil
+    /// The header went past MaxHeadersLength (sendmail's "552 5.6.0
+    /// Headers too large (N max)").
+    public var headersTooLarge = false
 
     public init() {}
 }
 
 public enum Collector {
     /// Collects `input` as sendmail does for `sendmail [-i] rcpt... < input`.
-    public static func collect(_ input: [UInt8], ignoreDots: Bool) -> CollectedMessage {
+    public static func collect(_ input: [UInt8], ignoreDots: Bool, maxHeadersLength: Int = 0) -> CollectedMessage {
         var msg = CollectedMessage()
         var inHeader = true
+        var headerBytes = 0
         var start = 0
         let n = input.count
         while start < n {
@@ -66,6 +76,22 @@ public enum Collector {
                 msg.fromLineDate = ctimeDate(in: line)
                 msg.size += line.count + (hasNewline ? 1 : 0)
                 continue
+            }
+            if msg.headersTooLarge {
+                msg.size += line.count + (hasNewline ? 1 : 0)
+                continue
+            }
+            if inHeader && maxHeadersLength > 0 {
+                // the line's last byte (its LF, or its last character)
+                // is read with this many header bytes counted before it
+                let beforeLast = headerBytes + line.count - (hasNewline ? 0 : 1)
+                if beforeLast >= maxHeadersLength {
+                    msg.headersTooLarge = true
+                    msg.body = []
+                    msg.size += line.count + (hasNewline ? 1 : 0)
+                    continue
+                }
+                headerBytes += line.count + (hasNewline ? 1 : 0)
             }
             if inHeader {
                 if line.isEmpty && hasNewline {

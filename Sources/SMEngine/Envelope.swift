@@ -183,6 +183,10 @@ extension Engine {
         config.options["QueueFileMode"].flatMap { mode_t($0.string.trimmingSpaces, radix: 8) } ?? 0o600
     }
 
+    /// MaxHeadersLength: 32768 when the cf does not set it (sendmail's
+    /// MAXHDRSLEN); 0 or less: no limit.
+    public var maxHeadersLength: Int { max(0, intOption("MaxHeadersLength", 32768)) }
+
     public func intOption(_ name: String, _ d: Int) -> Int {
         guard let v = config.options[name] else { return d }
         return Int(v.string.trimmingSpaces) ?? d

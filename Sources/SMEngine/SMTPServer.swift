@@ -281,6 +281,7 @@ public final class SMTPServer {
     func handleLine(_ line: [UInt8], inputPending: Bool) -> (reply: [UInt8], close: Bool) {
         if let r = authHandle(line) { return r }
         let inCommand = session.phase != .data
+        if inCommand, session.phase != .closed, let r = commandTooLong(line) { return r }
         noteCommand(line)
         if let refused = checkETRN(line) { return refused }
         if inCommand, let r = startTLSCommand(line) { return (r, false) }
@@ -331,6 +332,22 @@ public final class SMTPServer {
         case .verify(let a): return (verify(a, expand: false), false)
         case .expand(let a): return (verify(a, expand: true), false)
         }
+    }
+
+    /// sendmail reads a command into a 2048-byte buffer: a command of
+    /// 2047 characters or more (CR LF not counted) gets "421 4.7.0 <host>
+    /// Command too long, possible attack <client>", logged as "<client>:
+    /// SMTP violation, input too long: <bytes with CR LF>", and the
+    /// session ends.  nil for a command that fits.
+    func commandTooLong(_ line: [UInt8]) -> (reply: [UInt8], close: Bool)? {
+        let length = line.count - (line.last == 0x0D ? 1 : 0)
+        guard length >= 2047 else { return nil }
+        if envelopeID == nil { envelopeID = newQueueID(now()) }
+        if let sink = engine.logSink, engine.logLevel > 3, let id = envelopeID {
+            sink.log(priority: LOG_INFO, "\(id.bytes.string): \(macro("_").string): SMTP violation, input too long: \(line.count + 1)")
+        }
+        session.close()
+        return endSession(SMTPReply(421, "4.7.0", "\(macro("j").string) Command too long, possible attack \(macro("_").string)"))
     }
 
     /// DATA with more input already there: logged, 554 5.5.0 "SMTP
@@ -709,7 +726,11 @@ public final class SMTPServer {
                 acceptedCount += 1
                 setMacro("{nrcpts}", Array(String(engine.countedRecipients(queue) + verifiedCount).utf8))
                 let queued = q.state == .queueUp ? " (will queue)" : ""
-                return SMTPReply(250, "2.1.5", "\(p.address.string)... Recipient ok\(queued)").encoded
+                // a duplicate is answered with the address the envelope
+                // already has, as it was given (sendmail's q_paddr of the
+                // entry recipient() found)
+                let shown = q === r ? p.address : q.printable
+                return SMTPReply(250, "2.1.5", "\(shown.string)... Recipient ok\(queued)").encoded
             }
         }
         // a refused recipient does not stay in the envelope
@@ -778,12 +799,24 @@ public final class SMTPServer {
         policy.senderLogged = true
         let t = now()
         let qdir = (engine.config.options["QueueDirectory"] ?? []).string
-        let msg = Collector.collect(smtpUnstuffed(text), ignoreDots: true)
+        let limit = engine.maxHeadersLength
+        let msg = Collector.collect(smtpUnstuffed(text), ignoreDots: true, maxHeadersLength: limit)
         if maxMessageSize > 0 && msg.size > maxMessageSize {
             return error(552, "5.2.3", "Message exceeds maximum fixed size (\(maxMessageSize))")
         }
+        if msg.headersTooLarge {
+            // sendmail logs it as collect() meets it, before the from= line;
+            // the message is then refused as its message stages refuse it
+            if envelopeID == nil { envelopeID = newQueueID(t) }
+            if let sink = engine.logSink, let id = envelopeID {
+                let name = namedMacro("{client_name}")
+                sink.log(priority: LOG_NOTICE, "\(id.bytes.string): headers too large (\(limit) max) from "
+                         + "\(name.isEmpty ? "localhost" : name.string) during message collect")
+            }
+            policy.messageRefusal = ["552 5.6.0 Headers too large (\(limit) max)"]
+        }
         checkHeaders(msg, text: text)
-        checkNUL(text)
+        if !msg.headersTooLarge { checkNUL(text) }
         let qid = envelopeID ?? newQueueID(t)
         let date = arpaDate(t)
         rw.macros[Int(UInt8(ascii: "a"))] = date

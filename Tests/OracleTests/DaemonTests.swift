@@ -231,6 +231,19 @@ struct DaemonTests {
             """, tag: "pipelined-burst", expectMessages: 0)
     }
 
+    /// A command line of 2047 characters or more: 421 4.7.0 "<host>
+    /// Command too long, possible attack <client>", logged, the session
+    /// ends.
+    @Test("a command of 2047 characters: 421, the session ends")
+    func commandTooLong() throws {
+        try compare("""
+            #CONNECT 2525 127.0.0.1 40010
+            EHLO client.example
+            NOOP \(String(repeating: "b", count: 2041))
+            NOOP \(String(repeating: "b", count: 2042))
+            """, tag: "command-too-long", expectMessages: 0)
+    }
+
     /// Debian's sendmail (its fix against SMTP smuggling) refuses a client
     /// that sends before a reply it must wait for: DATA's 354 (554, the
     /// session ends, the envelope logged as abandoned) and HELO/EHLO's

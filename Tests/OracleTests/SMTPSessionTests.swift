@@ -700,6 +700,39 @@ struct SMTPSessionTests {
     /// the 503 checks and before check_data; logged as "rejecting server
     /// DATA from localhost [0] due to traffic before response" (EHLO's
     /// likewise, without "did not issue MAIL").
+    /// Limits sendmail enforces while reading: a command line of 2047
+    /// characters or more ends the session (421, "SMTP violation, input
+    /// too long"); a header past MaxHeadersLength (32768 unless set)
+    /// refuses the message (552 5.6.0, "headers too large ... during
+    /// message collect"), counted to the byte; a duplicate RCPT is
+    /// answered with the address the envelope already has.
+    @Test("a command too long, headers over MaxHeadersLength, a duplicate recipient; their log lines")
+    func readLimits() throws {
+        let fits = "NOOP " + String(repeating: "a", count: 2041)
+        let tooLong = "NOOP " + String(repeating: "a", count: 2042)
+        let commands = "EHLO c.example\n\(fits)\n\(tooLong)\nQUIT\n"
+        let rt = try compare(commands, tag: "command-too-long")
+        #expect(rt.contains("<<< 250 2.0.0 OK\n>>> NOOP aaa") && rt.contains("Command too long, possible attack"), "\(rt)")
+        // a field of 32766 characters and its LF: 32767 bytes, at the limit;
+        // one more byte is over it
+        func message(_ n: Int) -> String {
+            "MAIL FROM:<a@b>\nRCPT TO:<root>\nDATA\nX-A: \(String(repeating: "a", count: n - 5))\n\nbody\n.\n"
+        }
+        let headers = "EHLO c.example\n" + message(32766) + message(32767) + "QUIT\n"
+        let rt2 = try compare(headers, tag: "headers-too-large", expectMessages: 1, options: ["-OMaxMessageSize=100000"])
+        #expect(rt2.contains("<<< 552 5.6.0 Headers too large (32768 max)"), "\(rt2.suffix(600))")
+        let duplicates = "EHLO c.example\nMAIL FROM:<a@b>\nRCPT TO: root\nRCPT TO:<root>\nRCPT TO:<@route.example:root>\nQUIT\n"
+        let rt3 = try compare(duplicates, tag: "duplicate-rcpt")
+        #expect(rt3.contains(">>> RCPT TO:<root>\n<<< 250 2.1.5 root... Recipient ok"), "\(rt3)")
+        for (tag, script, extra) in [("log-command-too-long", commands, [String]()),
+                                     ("log-headers-too-large", headers, ["-OMaxMessageSize=100000"])] {
+            let lines = try sessionLogs(script, tag: tag, options: extra)
+            let real = lines["real"] ?? [], ours = lines["ours"] ?? []
+            #expect(real.contains { $0.contains("too long") || $0.contains("too large") }, "\(tag): \(real)")
+            #expect(ours == real, "\(tag): ours:\n\(ours.joined(separator: "\n"))\nreal:\n\(real.joined(separator: "\n"))")
+        }
+    }
+
     @Test("DATA followed at once by message text: 554, the session ends; the log lines")
     func pipelinedData() throws {
         let script = """
