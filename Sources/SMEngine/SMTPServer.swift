@@ -621,6 +621,9 @@ public final class SMTPServer {
         if maxMessageSize > 0 && size > maxMessageSize {
             return error(552, "5.2.3", "Message size exceeds fixed maximum message size (\(maxMessageSize))")
         }
+        if lowOnSpace(declaredSize: size) {
+            return error(452, "4.4.5", "Insufficient disk space; try again later")
+        }
         if let refused = filtered(filter.mail(p.address, parameters: p.parameters.map {
             $0.keyword + ($0.value.map { [UInt8(ascii: "=")] + $0 } ?? [])
         })) { return refused }
@@ -628,6 +631,28 @@ public final class SMTPServer {
         setMacro("{nrcpts}", Array("0".utf8))
         session.mailAccepted()
         return SMTPReply(250, "2.1.0", "\(shown.string)... Sender ok").encoded
+    }
+
+    /// sendmail's enoughdiskspace() at MAIL: the queue directory's file
+    /// system must have MinFreeBlocks (0 unless set) free blocks beyond
+    /// the blocks of the declared SIZE; when not, "low on space (<client>
+    /// needs <size> bytes + <n> blocks in <dir>), max avail: <blocks>" is
+    /// logged (LOG_ALERT) and true returned.
+    func lowOnSpace(declaredSize size: Int) -> Bool {
+        let minFree = engine.intOption("MinFreeBlocks", 0)
+        if minFree <= 0 && size <= 0 { return false }
+        let qdir = (engine.config.options["QueueDirectory"] ?? []).string
+        var fs = statvfs()
+        guard statvfs(qdir, &fs) == 0, fs.f_frsize > 0 else { return false }
+        let avail = Int(fs.f_bavail)
+        guard avail < minFree + size / Int(fs.f_frsize) else { return false }
+        if envelopeID == nil { envelopeID = newQueueID(now()) }
+        if let sink = engine.logSink, engine.logLevel > 0, let id = envelopeID {
+            let name = namedMacro("{client_name}")
+            sink.log(priority: LOG_ALERT, "\(id.bytes.string): low on space (\(name.isEmpty ? "localhost" : name.string) needs "
+                     + "\(size) bytes + \(minFree) blocks in \(qdir)), max avail: \(avail)")
+        }
+        return true
     }
 
     /// rscheck(): runs the named ruleset (when the cf has it) on `arg`;
@@ -664,6 +689,31 @@ public final class SMTPServer {
     /// RCPT was refused by check_rcpt (logged as such).
     var policyRejected = false
 
+    /// sendmail's isatom(): printable ASCII without specials, not empty.
+    static func isAtom(_ s: ArraySlice<UInt8>) -> Bool {
+        !s.isEmpty && s.allSatisfy { $0 > 0x20 && $0 < 0x7F && !Array("()<>@,;:\\\".[]".utf8).contains($0) }
+    }
+
+    /// sendmail's xtextok(): "+" and two hex digits, or a printable
+    /// character other than "=".
+    static func isXtext(_ s: ArraySlice<UInt8>) -> Bool {
+        func hex(_ c: UInt8) -> Bool {
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66)
+        }
+        var i = s.startIndex
+        while i < s.endIndex {
+            let c = s[i]
+            if c == UInt8(ascii: "+") {
+                guard i + 2 < s.endIndex, hex(s[i + 1]), hex(s[i + 2]) else { return false }
+                i += 3
+                continue
+            }
+            if c < 0x21 || c > 0x7E || c == UInt8(ascii: "=") { return false }
+            i += 1
+        }
+        return true
+    }
+
     func recipientReply(_ p: SMTPPathArgument) -> [UInt8] {
         var notify: RecipientFlags? = nil
         var orcpt: [UInt8]? = nil
@@ -682,18 +732,29 @@ public final class SMTPServer {
             }
             switch kw {
             case "NOTIFY":
+                // rcpt_esmtp_args(): NEVER alone, or a list of SUCCESS,
+                // FAILURE and DELAY; the word that is none of them is named
+                guard let v = param.value else { countBad(); return error(501, "5.5.2", "NOTIFY requires a value") }
                 var f: RecipientFlags = [.hasNotify]
-                for w in v.split(separator: UInt8(ascii: ",")) {
-                    switch Array(w).asciiUppercased.string {
-                    case "SUCCESS": f.insert(.notifySuccess)
-                    case "FAILURE": f.insert(.notifyFailure)
-                    case "DELAY": f.insert(.notifyDelay)
-                    case "NEVER": break
-                    default: countBad(); return error(501, "5.5.4", "Bad argument \"\(v.string)\"  to NOTIFY")
+                if !v.asciiCaseEquals(Array("never".utf8)) {
+                    for w in v.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
+                        switch Array(w).asciiUppercased.string {
+                        case "SUCCESS": f.insert(.notifySuccess)
+                        case "FAILURE": f.insert(.notifyFailure)
+                        case "DELAY": f.insert(.notifyDelay)
+                        default: countBad(); return error(501, "5.5.4", "Bad argument \"\(Array(w).string)\"  to NOTIFY")
+                        }
                     }
                 }
                 notify = f
             case "ORCPT":
+                // an atom, ";", xtext (RFC 3461 4.2)
+                guard let v = param.value else { countBad(); return error(501, "5.5.2", "ORCPT requires a value") }
+                if orcpt != nil { countBad(); return error(501, "5.5.0", "Duplicate ORCPT parameter") }
+                guard let semi = v.firstIndex(of: UInt8(ascii: ";")), Self.isAtom(v[..<semi]), Self.isXtext(v[(semi + 1)...]) else {
+                    countBad()
+                    return error(501, "5.5.4", "Syntax error in ORCPT parameter value")
+                }
                 orcpt = v
             default:
                 countBad()

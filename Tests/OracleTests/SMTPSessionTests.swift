@@ -733,6 +733,41 @@ struct SMTPSessionTests {
         }
     }
 
+    /// RCPT's DSN parameters checked as sendmail's rcpt_esmtp_args(): NEVER
+    /// only alone, each word of a NOTIFY list named when unknown, a value
+    /// required, ORCPT as atom ";" xtext and only once.
+    @Test("NOTIFY and ORCPT values: the syntax errors and their replies")
+    func dsnParameterSyntax() throws {
+        let rcpts = ["NOTIFY", "NOTIFY=", "NOTIFY=SUCCESS,NEVER", "NOTIFY=never,", "notify=success,foo", "NOTIFY=Never",
+                     "NOTIFY=FAILURE,DELAY", "ORCPT", "ORCPT=bad", "ORCPT=;a", "ORCPT=rf@c;a", "ORCPT=rfc822;a+zz",
+                     "ORCPT=rfc822;x+2b", "ORCPT=rfc822;", "ORCPT=rfc822;a ORCPT=rfc822;b"]
+            .map { "RCPT TO:<root> \($0)" }.joined(separator: "\n")
+        let rt = try compare("EHLO c.example\nMAIL FROM:<a@b>\n\(rcpts)\nQUIT\n", tag: "dsn-syntax")
+        for reply in ["501 5.5.2 NOTIFY requires a value", "501 5.5.4 Bad argument \"NEVER\"  to NOTIFY",
+                      "501 5.5.4 Bad argument \"foo\"  to NOTIFY", "501 5.5.0 Duplicate ORCPT parameter",
+                      "501 5.5.4 Syntax error in ORCPT parameter value"] {
+            #expect(rt.contains(reply), "\(reply)")
+        }
+    }
+
+    /// MAIL's SIZE against the queue's free space (sendmail's
+    /// enoughdiskspace()): "452 4.4.5 Insufficient disk space; try again
+    /// later", logged "low on space (...)".
+    @Test("a SIZE larger than the queue's file system has free: 452 4.4.5, logged")
+    func sizeOverFreeSpace() throws {
+        let script = "EHLO c.example\nMAIL FROM:<a@b> SIZE=1000000000000000\nMAIL FROM:<a@b> SIZE=100\nQUIT\n"
+        let rt = try compare(script, tag: "size-disk", options: ["-OMaxMessageSize=0"])
+        #expect(rt.contains("<<< 452 4.4.5 Insufficient disk space; try again later\n>>> MAIL FROM:<a@b> SIZE=100\n<<< 250"), "\(rt)")
+        let lines = try sessionLogs(script, tag: "log-size-disk", options: ["-OMaxMessageSize=0"])
+        // (the queue directories differ, and the free blocks move)
+        func fixed(_ l: [String]) -> [String] {
+            l.map { $0.replacingOccurrences(of: #"in [^ )]+\), max avail: [0-9]+"#, with: "in Q), max avail: N", options: .regularExpression) }
+        }
+        let real = fixed(lines["real"] ?? []), ours = fixed(lines["ours"] ?? [])
+        #expect(real.contains { $0.contains("low on space (localhost needs ") }, "\(real)")
+        #expect(ours == real, "ours:\n\(ours.joined(separator: "\n"))\nreal:\n\(real.joined(separator: "\n"))")
+    }
+
     @Test("DATA followed at once by message text: 554, the session ends; the log lines")
     func pipelinedData() throws {
         let script = """
