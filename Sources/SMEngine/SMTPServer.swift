@@ -591,13 +591,19 @@ public final class SMTPServer {
             }
             switch kw {
             case "SIZE":
-                size = Int(v.string) ?? 0
+                // strtol(): leading digits; out of range is refused
+                guard param.value != nil else { return error(501, "5.5.2", "SIZE requires a value") }
+                guard let n = Self.strtol(v) else { return error(552, "5.2.3", "Message size exceeds maximum value") }
+                guard n >= 0 else { return error(552, "5.2.3", "Message size invalid") }
+                size = n
                 declaredSize = size
             case "BODY":
+                guard param.value != nil else { return error(501, "5.5.2", "BODY requires a value") }
                 let b = v.asciiUppercased.string
                 guard b == "7BIT" || b == "8BITMIME" else { return error(501, "5.5.4", "Unknown BODY type \(v.string)") }
                 declaredBody = v.asciiUppercased
             case "RET":
+                guard param.value != nil else { return error(501, "5.5.2", "RET requires a value") }
                 if retSeen { return error(501, "5.5.0", "Duplicate RET parameter") }
                 retSeen = true
                 let r = v.asciiUppercased.string
@@ -608,6 +614,8 @@ public final class SMTPServer {
             case "BY" where deliverByMin >= 0:
                 if let e = deliverByParameter(param.value) { return e }
             case "ENVID":
+                guard param.value != nil else { return error(501, "5.5.2", "ENVID requires a value") }
+                guard Self.isXtext(v[...]) else { return error(501, "5.5.4", "Syntax error in ENVID parameter value") }
                 if envidSeen { return error(501, "5.5.0", "Duplicate ENVID parameter") }
                 envidSeen = true
                 mailOptions.envid = v
@@ -688,6 +696,25 @@ public final class SMTPServer {
     var lastRecipientError: String? = nil
     /// RCPT was refused by check_rcpt (logged as such).
     var policyRejected = false
+
+    /// strtol(3) in base 10: leading blanks, a sign, the digits that
+    /// follow (0 without any); nil when the value is out of range and
+    /// positive (LONG_MAX with ERANGE); a negative overflow is negative.
+    static func strtol(_ s: [UInt8]) -> Int? {
+        var i = 0
+        while i < s.count, s[i] == 0x20 || (s[i] >= 0x09 && s[i] <= 0x0D) { i += 1 }
+        var negative = false
+        if i < s.count, s[i] == UInt8(ascii: "-") || s[i] == UInt8(ascii: "+") { negative = s[i] == UInt8(ascii: "-"); i += 1 }
+        var n = 0
+        while i < s.count, s[i] >= 0x30, s[i] <= 0x39 {
+            let (m, o1) = n.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(Int(s[i] - 0x30))
+            if o1 || o2 { return negative ? Int.min : nil }
+            n = a
+            i += 1
+        }
+        return negative ? -n : n
+    }
 
     /// sendmail's isatom(): printable ASCII without specials, not empty.
     static func isAtom(_ s: ArraySlice<UInt8>) -> Bool {

@@ -733,19 +733,27 @@ struct SMTPSessionTests {
         }
     }
 
-    /// RCPT's DSN parameters checked as sendmail's rcpt_esmtp_args(): NEVER
+    /// MAIL's and RCPT's parameters checked as sendmail's mail_esmtp_args()
+    /// and rcpt_esmtp_args(): NEVER
     /// only alone, each word of a NOTIFY list named when unknown, a value
     /// required, ORCPT as atom ";" xtext and only once.
-    @Test("NOTIFY and ORCPT values: the syntax errors and their replies")
+    @Test("SIZE, BODY, RET, ENVID, NOTIFY and ORCPT values: the syntax errors and their replies")
     func dsnParameterSyntax() throws {
         let rcpts = ["NOTIFY", "NOTIFY=", "NOTIFY=SUCCESS,NEVER", "NOTIFY=never,", "notify=success,foo", "NOTIFY=Never",
                      "NOTIFY=FAILURE,DELAY", "ORCPT", "ORCPT=bad", "ORCPT=;a", "ORCPT=rf@c;a", "ORCPT=rfc822;a+zz",
                      "ORCPT=rfc822;x+2b", "ORCPT=rfc822;", "ORCPT=rfc822;a ORCPT=rfc822;b"]
             .map { "RCPT TO:<root> \($0)" }.joined(separator: "\n")
-        let rt = try compare("EHLO c.example\nMAIL FROM:<a@b>\n\(rcpts)\nQUIT\n", tag: "dsn-syntax")
+        // and MAIL's: values required, SIZE as strtol() reads it, ENVID as xtext
+        let mails = ["SIZE", "SIZE=", "SIZE=12x", "SIZE=-5", "SIZE=99999999999999999999999", "BODY", "RET", "RET RET=FULL",
+                     "ENVID", "ENVID=a+zz", "ENVID=ok ENVID=a+zz", "ENVID="]
+            .map { "MAIL FROM:<a@b> \($0)\nRSET" }.joined(separator: "\n")
+        let rt = try compare("EHLO c.example\n\(mails)\nMAIL FROM:<a@b>\n\(rcpts)\nQUIT\n", tag: "dsn-syntax",
+                             options: ["-OMaxMessageSize=0"])
         for reply in ["501 5.5.2 NOTIFY requires a value", "501 5.5.4 Bad argument \"NEVER\"  to NOTIFY",
                       "501 5.5.4 Bad argument \"foo\"  to NOTIFY", "501 5.5.0 Duplicate ORCPT parameter",
-                      "501 5.5.4 Syntax error in ORCPT parameter value"] {
+                      "501 5.5.4 Syntax error in ORCPT parameter value", "501 5.5.2 SIZE requires a value",
+                      "552 5.2.3 Message size invalid", "552 5.2.3 Message size exceeds maximum value",
+                      "501 5.5.4 Syntax error in ENVID parameter value", "501 5.5.2 RET requires a value"] {
             #expect(rt.contains(reply), "\(reply)")
         }
     }
