@@ -97,7 +97,7 @@ enum LinkSources {
     /// allocated before any handler can run).
     nonisolated(unsafe) private static var made = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: capacity)
     nonisolated(unsafe) private static var madeCount = 0
-    private static let capacity = 64
+    private static let capacity = 16
     nonisolated(unsafe) private static var serial = 0
     nonisolated(unsafe) private static var installed = false
 
@@ -114,7 +114,9 @@ enum LinkSources {
             // Gone, or still linked somewhere: use a new one.
             sources[key] = nil
         }
-        guard madeCount < capacity else { errno = EMFILE; return nil }
+        // (a session delivering to many owners: start afresh; no lock is
+        // held while a new one is taken)
+        if madeCount >= capacity { forgetAll() }
         serial += 1
         let path = "\(dir)/.lk\(getpid())\(Int(time(nil)) & 15)\(serial)"
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
@@ -149,6 +151,15 @@ enum LinkSources {
                 }
             }
         }
+    }
+
+    /// Removes every link source and forgets it.
+    private static func forgetAll() {
+        removeAll()
+        let n = madeCount
+        madeCount = 0
+        for i in 0..<n { free(made[i]); made[i] = nil }
+        sources = [:]
     }
 
     /// Removes every link source (as root if we can: some were made so).

@@ -329,6 +329,25 @@ enum MailLocal {
         #expect(try MailLocal.pythonView(spool.appendingPathComponent("daemon").path).hasPrefix("1\n"))
     }
 
+    /// One LMTP session to 17 owners in a world-writable spool: a link
+    /// source per owner, more than the 16 kept at once; every message
+    /// arrives and no file but the mailboxes is left.
+    @Test func lmtpSessionToManyOwners() throws {
+        let users = ["root", "daemon", "bin", "sys", "sync", "games", "man", "lp", "mail", "news", "uucp", "proxy",
+                     "www-data", "backup", "list", "irc", "nobody"]
+        var input = b("LHLO x\r\n")
+        for u in users { input += b("MAIL FROM:<a@b.example>\r\nRCPT TO:<\(u)>\r\nDATA\r\nSubject: \(u)\r\n\r\nx\r\n.\r\n") }
+        input += b("QUIT\r\n")
+        let ours = try MailLocal.deliver(try Tools.ours("mail.local"), ["-l"], stdin: input)
+        #expect(ours.result.status == 0, "\(ours.result)")
+        for u in users {
+            #expect(String(decoding: ours.result.stdout, as: UTF8.self).contains("250 2.1.5 \(u) Ok\r\n"), "\(u)")
+            let view = try MailLocal.pythonView(ours.spool.appendingPathComponent(u).path)
+            #expect(view.hasPrefix("1\na@b.example ") && view.hasSuffix(" \(u)\n"), "\(u): \(view)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: ours.spool.path).sorted() == users.sorted())
+    }
+
     /// An LMTP session killed with SIGTERM leaves no lock and no link file.
     @Test func terminatedSessionLeavesNoLockFiles() throws {
         let spool = try Tools.scratch("term")
