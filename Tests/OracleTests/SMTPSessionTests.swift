@@ -776,6 +776,38 @@ struct SMTPSessionTests {
         #expect(ours == real, "ours:\n\(ours.joined(separator: "\n"))\nreal:\n\(real.joined(separator: "\n"))")
     }
 
+    /// Queue-only (-odq, -odd): sendmail logs "to=..., stat=queued" for
+    /// each recipient of an envelope whose recipients all use mailers
+    /// without F=A, and none when one waits for its alias expansion.
+    @Test("queue-only sessions: the stat=queued lines", arguments: ["-odq", "-odd"])
+    func queuedLines(_ mode: String) throws {
+        let script = """
+            EHLO c.example
+            MAIL FROM:<a@b>
+            RCPT TO:<x@b.example>
+            RCPT TO:<y@c.example>
+            DATA
+            Subject: remote
+
+            x
+            .
+            MAIL FROM:<a@b>
+            RCPT TO:<x@b.example>
+            RCPT TO:<root>
+            DATA
+            Subject: mixed
+
+            y
+            .
+            QUIT
+
+            """
+        let lines = try sessionLogs(script, tag: "queued\(mode)", options: [mode])
+        let real = lines["real"] ?? [], ours = lines["ours"] ?? []
+        #expect(real.filter { $0.contains("stat=queued") }.count == 2, "\(real)")
+        #expect(ours == real, "ours:\n\(ours.joined(separator: "\n"))\nreal:\n\(real.joined(separator: "\n"))")
+    }
+
     @Test("DATA followed at once by message text: 554, the session ends; the log lines")
     func pipelinedData() throws {
         let script = """
