@@ -213,7 +213,7 @@ extension Engine {
         var senderControl: String? = nil
         if let (u, g) = senderIDs {
             senderControl = "\(qf.sender.string) (\(u)/\(g))"
-        } else if submissionDelivery, !deliveringClone, !qf.sender.isEmpty, qf.sender != Array("<>".utf8) {
+        } else if submissionDelivery, !sessionDelivery, !deliveringClone, !qf.sender.isEmpty, qf.sender != Array("<>".utf8) {
             // at submission the sender has the caller's ids
             senderControl = "\(qf.sender.string) (\(options.realUID)/\(getgid()))"
         }

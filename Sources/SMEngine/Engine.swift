@@ -61,6 +61,10 @@ public final class Engine: CfReporter {
     /// run: permanent failures are not printed (sendmail's HoldErrs), and
     /// the sender is the controlling address of the delivery lines.
     var submissionDelivery = false
+    /// ... of a message an SMTP session received (-bs): its sender is the
+    /// controlling address only when it is a local user (sendmail's
+    /// QGOODUID), not with the caller's ids.
+    var sessionDelivery = false
     /// While a queue run delivers recipients it expanded itself
     /// (QueueExpand.swift): those that have no controlling user in memory
     /// (local users an alias or .forward gave), by qf index.

@@ -218,6 +218,7 @@ extension Engine {
         defer { queueReadRecipients = [] }
         let retry = Int64(config.options["RetryFactor"].flatMap { Int($0.string) } ?? 90000)
         submissionDelivery = how != .queueRun
+        sessionDelivery = how == .session || how == .sessionChild
         var live = qf
         live.headers = Self.merge(qf.headers, unbound)
         var priority = qf.priority
@@ -267,6 +268,7 @@ extension Engine {
             outcome.remaining = Array(qf.recipients.indices)
         }
         submissionDelivery = false
+        sessionDelivery = false
         if var se = submissionErrors {
             if se.leadingTranscript != nil { se.transcript = [] }
             addSubmissionErrors(se, to: &live, outcome: &outcome, id: id, data: data)

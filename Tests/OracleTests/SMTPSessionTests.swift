@@ -808,6 +808,41 @@ struct SMTPSessionTests {
         #expect(ours == real, "ours:\n\(ours.joined(separator: "\n"))\nreal:\n\(real.joined(separator: "\n"))")
     }
 
+    /// Delivered by the session (-odi) or its child (-odb): the delivery
+    /// line names the sender as controlling address (ctladdr=) only when
+    /// the sender is a local user, never with the caller's ids.
+    @Test("a session's own deliveries: ctladdr= for a local sender only", arguments: ["-odi", "-odb"])
+    func sessionDeliveryControl(_ mode: String) throws {
+        let script = """
+            EHLO c.example
+            MAIL FROM:<a@b>
+            RCPT TO:<root>
+            DATA
+            Subject: remote sender
+
+            x
+            .
+            MAIL FROM:<daemon>
+            RCPT TO:<root>
+            DATA
+            Subject: local sender
+
+            y
+            .
+            QUIT
+
+            """
+        let lines = try sessionLogs(script, tag: "ctladdr\(mode)", options: [mode])
+        // (-odb: the two children log in either order, and the oracle's
+        // child gives its delivery a priority that moves with the clock)
+        func fixed(_ l: [String]) -> [String] {
+            mode == "-odi" ? l : l.map { $0.replacingOccurrences(of: #"pri=[0-9]+"#, with: "pri=P", options: .regularExpression) }.sorted()
+        }
+        let real = fixed(lines["real"] ?? []), ours = fixed(lines["ours"] ?? [])
+        #expect(real.filter { $0.contains("stat=Sent") }.count == 2, "\(real)")
+        #expect(ours == real, "ours:\n\(ours.joined(separator: "\n"))\nreal:\n\(real.joined(separator: "\n"))")
+    }
+
     @Test("DATA followed at once by message text: 554, the session ends; the log lines")
     func pipelinedData() throws {
         let script = """
