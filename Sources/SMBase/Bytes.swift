@@ -89,6 +89,24 @@ public func isASCIISpace(_ b: UInt8) -> Bool {
 @inlinable
 public func isASCIIDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
 
+/// RFC 3461 xtext as sendmail's xtextok() accepts it: printable ASCII
+/// but "=", and "+" only before two hex digits (either case).
+public func isXtext(_ s: [UInt8]) -> Bool {
+    func hex(_ c: UInt8) -> Bool { isASCIIDigit(c) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x66) }
+    var i = 0
+    while i < s.count {
+        let c = s[i]
+        if c == UInt8(ascii: "+") {
+            guard i + 2 < s.count, hex(s[i + 1]), hex(s[i + 2]) else { return false }
+            i += 3
+            continue
+        }
+        if c < 0x21 || c > 0x7E || c == UInt8(ascii: "=") { return false }
+        i += 1
+    }
+    return true
+}
+
 @inlinable
 public func isASCIIAlpha(_ b: UInt8) -> Bool {
     (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)

@@ -77,21 +77,20 @@ public enum Collector {
                 msg.size += line.count + (hasNewline ? 1 : 0)
                 continue
             }
-            if msg.headersTooLarge {
-                msg.size += line.count + (hasNewline ? 1 : 0)
-                continue
-            }
-            if inHeader && maxHeadersLength > 0 {
+            if inHeader && maxHeadersLength > 0 && !msg.headersTooLarge {
                 // the line's last byte (its LF, or its last character)
                 // is read with this many header bytes counted before it
-                let beforeLast = headerBytes + line.count - (hasNewline ? 0 : 1)
-                if beforeLast >= maxHeadersLength {
+                let lineBytes = line.count + (hasNewline ? 1 : 0)
+                if headerBytes + lineBytes - 1 >= maxHeadersLength {
                     msg.headersTooLarge = true
-                    msg.body = []
-                    msg.size += line.count + (hasNewline ? 1 : 0)
-                    continue
+                } else {
+                    headerBytes += lineBytes
                 }
-                headerBytes += line.count + (hasNewline ? 1 : 0)
+            }
+            if msg.headersTooLarge {
+                // (the body is still empty: the limit is met in the header)
+                msg.size += line.count + (hasNewline ? 1 : 0)
+                continue
             }
             if inHeader {
                 if line.isEmpty && hasNewline {

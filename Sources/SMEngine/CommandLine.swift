@@ -173,7 +173,7 @@ public struct CommandLine {
             }
         case UInt8(ascii: "V"):
             envid = arg
-            if !Self.isXtext(arg) { usageErrors.append("Invalid syntax in -V flag") }
+            if !isXtext(arg) { usageErrors.append("Invalid syntax in -V flag") }
         case UInt8(ascii: "B"):
             if !arg.asciiCaseEquals(Array("7BIT".utf8)) && !arg.asciiCaseEquals(Array("8BITMIME".utf8)) {
                 bodyTypeError = "Illegal body type \(arg.string)"
@@ -234,23 +234,5 @@ public struct CommandLine {
             }
         }
         return !(never && others)
-    }
-
-    /// RFC 3461 xtext: printable ASCII but '+' and '=', or "+" and two
-    /// hex digits (either case, as sendmail accepts).
-    static func isXtext(_ s: [UInt8]) -> Bool {
-        var i = 0
-        while i < s.count {
-            let c = s[i]
-            if c == UInt8(ascii: "+") {
-                guard i + 2 < s.count else { return false }
-                for d in s[(i + 1)...(i + 2)] where !(isASCIIDigit(d) || (d | 0x20 >= 0x61 && d | 0x20 <= 0x66)) { return false }
-                i += 3
-                continue
-            }
-            if c < 0x21 || c > 0x7E || c == UInt8(ascii: "=") { return false }
-            i += 1
-        }
-        return true
     }
 }

@@ -60,11 +60,13 @@ public final class Engine: CfReporter {
     /// A delivery at submission time (DeliveryMode i or b), not a queue
     /// run: permanent failures are not printed (sendmail's HoldErrs), and
     /// the sender is the controlling address of the delivery lines.
-    var submissionDelivery = false
+    var submissionDelivery: Bool { entryDelivery.map { $0 != .queueRun } ?? false }
     /// ... of a message an SMTP session received (-bs): its sender is the
     /// controlling address only when it is a local user (sendmail's
     /// QGOODUID), not with the caller's ids.
-    var sessionDelivery = false
+    var sessionDelivery: Bool { entryDelivery == .session || entryDelivery == .sessionChild }
+    /// Who asked for the queue entry being delivered (nil between entries).
+    var entryDelivery: EntryDelivery? = nil
     /// While a queue run delivers recipients it expanded itself
     /// (QueueExpand.swift): those that have no controlling user in memory
     /// (local users an alias or .forward gave), by qf index.

@@ -217,8 +217,7 @@ extension Engine {
         queueReadRecipients = expansion?.fromQueue ?? []
         defer { queueReadRecipients = [] }
         let retry = Int64(config.options["RetryFactor"].flatMap { Int($0.string) } ?? 90000)
-        submissionDelivery = how != .queueRun
-        sessionDelivery = how == .session || how == .sessionChild
+        entryDelivery = how
         var live = qf
         live.headers = Self.merge(qf.headers, unbound)
         var priority = qf.priority
@@ -267,8 +266,7 @@ extension Engine {
             // queue only: nothing is delivered (only errors are returned)
             outcome.remaining = Array(qf.recipients.indices)
         }
-        submissionDelivery = false
-        sessionDelivery = false
+        entryDelivery = nil
         if var se = submissionErrors {
             if se.leadingTranscript != nil { se.transcript = [] }
             addSubmissionErrors(se, to: &live, outcome: &outcome, id: id, data: data)

@@ -271,7 +271,7 @@ extension SMTPServer {
         guard let v = value else { return error(501, "5.5.2", "AUTH= requires a value") }
         if auth.parameterSeen { return error(501, "5.5.0", "Duplicate AUTH parameter") }
         auth.parameterSeen = true
-        guard Self.xtextOK(v) else { return error(501, "5.5.4", "Syntax error in AUTH parameter value") }
+        guard isXtext(v) else { return error(501, "5.5.4", "Syntax error in AUTH parameter value") }
         setMacro("{auth_author}", v)
         if v == Array("<>".utf8) {
             auth.envelopeParameter = v
@@ -321,24 +321,4 @@ extension SMTPServer {
     /// The qf A line of the message: AUTH= as accepted (sendmail writes
     /// none for an authenticated client that gave no AUTH=).
     var authQueueParameter: [UInt8]? { auth.envelopeParameter }
-
-    /// RFC 3461 xtext: printable ASCII but "=", "+" only before two hex digits.
-    static func xtextOK(_ v: [UInt8]) -> Bool {
-        var i = 0
-        while i < v.count {
-            let c = v[i]
-            if c == UInt8(ascii: "+") {
-                guard i + 2 < v.count + 0, isHex(v[i + 1]), isHex(v[i + 2]) else { return false }
-                i += 3
-                continue
-            }
-            if c < 0x21 || c > 0x7E || c == UInt8(ascii: "=") { return false }
-            i += 1
-        }
-        return true
-    }
-
-    static func isHex(_ c: UInt8) -> Bool {
-        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66)
-    }
 }

@@ -164,6 +164,13 @@ extension SMTPServer {
         engine.config.options["DeliveryMode"]?.first ?? UInt8(ascii: "i")
     }
 
+    /// sendmail's CurHostName in its log lines: the client's name, or
+    /// "localhost" for `-bs` (no network client).
+    var clientHostName: String {
+        let name = namedMacro("{client_name}")
+        return name.isEmpty ? "localhost" : name.string
+    }
+
     public func namedMacro(_ name: String) -> [UInt8] {
         guard let id = engine.config.names.id(forName: Array(name.dropFirst().dropLast().utf8)) else { return [] }
         return rw.macros[id] ?? []

@@ -365,9 +365,7 @@ public final class SMTPServer {
     func logTrafficBeforeResponse(_ phase: String) {
         if envelopeID == nil { envelopeID = newQueueID(now()) }
         guard let sink = engine.logSink, let id = envelopeID else { return }
-        // (-bs: sendmail's host name for its client is "localhost")
-        let name = namedMacro("{client_name}")
-        sink.log(priority: LOG_INFO, "\(id.bytes.string): rejecting \(phase) from \(name.isEmpty ? "localhost" : name.string) "
+        sink.log(priority: LOG_INFO, "\(id.bytes.string): rejecting \(phase) from \(clientHostName) "
                  + "[\(namedMacro("{client_addr}").string)] due to traffic before response")
     }
 
@@ -593,7 +591,7 @@ public final class SMTPServer {
             case "SIZE":
                 // strtol(): leading digits; out of range is refused
                 guard param.value != nil else { return error(501, "5.5.2", "SIZE requires a value") }
-                guard let n = Self.strtol(v) else { return error(552, "5.2.3", "Message size exceeds maximum value") }
+                guard let n = Self.sizeValue(v) else { return error(552, "5.2.3", "Message size exceeds maximum value") }
                 guard n >= 0 else { return error(552, "5.2.3", "Message size invalid") }
                 size = n
                 declaredSize = size
@@ -615,7 +613,7 @@ public final class SMTPServer {
                 if let e = deliverByParameter(param.value) { return e }
             case "ENVID":
                 guard param.value != nil else { return error(501, "5.5.2", "ENVID requires a value") }
-                guard Self.isXtext(v[...]) else { return error(501, "5.5.4", "Syntax error in ENVID parameter value") }
+                guard isXtext(v) else { return error(501, "5.5.4", "Syntax error in ENVID parameter value") }
                 if envidSeen { return error(501, "5.5.0", "Duplicate ENVID parameter") }
                 envidSeen = true
                 mailOptions.envid = v
@@ -656,8 +654,7 @@ public final class SMTPServer {
         guard avail < minFree + size / Int(fs.f_frsize) else { return false }
         if envelopeID == nil { envelopeID = newQueueID(now()) }
         if let sink = engine.logSink, engine.logLevel > 0, let id = envelopeID {
-            let name = namedMacro("{client_name}")
-            sink.log(priority: LOG_ALERT, "\(id.bytes.string): low on space (\(name.isEmpty ? "localhost" : name.string) needs "
+            sink.log(priority: LOG_ALERT, "\(id.bytes.string): low on space (\(clientHostName) needs "
                      + "\(size) bytes + \(minFree) blocks in \(qdir)), max avail: \(avail)")
         }
         return true
@@ -697,48 +694,18 @@ public final class SMTPServer {
     /// RCPT was refused by check_rcpt (logged as such).
     var policyRejected = false
 
-    /// strtol(3) in base 10: leading blanks, a sign, the digits that
-    /// follow (0 without any); nil when the value is out of range and
-    /// positive (LONG_MAX with ERANGE); a negative overflow is negative.
-    static func strtol(_ s: [UInt8]) -> Int? {
-        var i = 0
-        while i < s.count, s[i] == 0x20 || (s[i] >= 0x09 && s[i] <= 0x0D) { i += 1 }
-        var negative = false
-        if i < s.count, s[i] == UInt8(ascii: "-") || s[i] == UInt8(ascii: "+") { negative = s[i] == UInt8(ascii: "-"); i += 1 }
-        var n = 0
-        while i < s.count, s[i] >= 0x30, s[i] <= 0x39 {
-            let (m, o1) = n.multipliedReportingOverflow(by: 10)
-            let (a, o2) = m.addingReportingOverflow(Int(s[i] - 0x30))
-            if o1 || o2 { return negative ? Int.min : nil }
-            n = a
-            i += 1
-        }
-        return negative ? -n : n
+    /// SIZE's value as sendmail reads it, with strtol(3) in base 10 (the
+    /// leading digits, 0 without any); nil when it overflows upward
+    /// (LONG_MAX with ERANGE, "exceeds maximum value").
+    static func sizeValue(_ v: [UInt8]) -> Int? {
+        errno = 0
+        let n = String(decoding: v, as: UTF8.self).withCString { Glibc.strtol($0, nil, 10) }
+        return n == Int.max && errno == ERANGE ? nil : n
     }
 
     /// sendmail's isatom(): printable ASCII without specials, not empty.
     static func isAtom(_ s: ArraySlice<UInt8>) -> Bool {
         !s.isEmpty && s.allSatisfy { $0 > 0x20 && $0 < 0x7F && !Array("()<>@,;:\\\".[]".utf8).contains($0) }
-    }
-
-    /// sendmail's xtextok(): "+" and two hex digits, or a printable
-    /// character other than "=".
-    static func isXtext(_ s: ArraySlice<UInt8>) -> Bool {
-        func hex(_ c: UInt8) -> Bool {
-            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66)
-        }
-        var i = s.startIndex
-        while i < s.endIndex {
-            let c = s[i]
-            if c == UInt8(ascii: "+") {
-                guard i + 2 < s.endIndex, hex(s[i + 1]), hex(s[i + 2]) else { return false }
-                i += 3
-                continue
-            }
-            if c < 0x21 || c > 0x7E || c == UInt8(ascii: "=") { return false }
-            i += 1
-        }
-        return true
     }
 
     func recipientReply(_ p: SMTPPathArgument) -> [UInt8] {
@@ -778,7 +745,7 @@ public final class SMTPServer {
                 // an atom, ";", xtext (RFC 3461 4.2)
                 guard let v = param.value else { countBad(); return error(501, "5.5.2", "ORCPT requires a value") }
                 if orcpt != nil { countBad(); return error(501, "5.5.0", "Duplicate ORCPT parameter") }
-                guard let semi = v.firstIndex(of: UInt8(ascii: ";")), Self.isAtom(v[..<semi]), Self.isXtext(v[(semi + 1)...]) else {
+                guard let semi = v.firstIndex(of: UInt8(ascii: ";")), Self.isAtom(v[..<semi]), isXtext(Array(v[(semi + 1)...])) else {
                     countBad()
                     return error(501, "5.5.4", "Syntax error in ORCPT parameter value")
                 }
@@ -897,9 +864,8 @@ public final class SMTPServer {
             // the message is then refused as its message stages refuse it
             if envelopeID == nil { envelopeID = newQueueID(t) }
             if let sink = engine.logSink, let id = envelopeID {
-                let name = namedMacro("{client_name}")
                 sink.log(priority: LOG_NOTICE, "\(id.bytes.string): headers too large (\(limit) max) from "
-                         + "\(name.isEmpty ? "localhost" : name.string) during message collect")
+                         + "\(clientHostName) during message collect")
             }
             policy.messageRefusal = ["552 5.6.0 Headers too large (\(limit) max)"]
         }

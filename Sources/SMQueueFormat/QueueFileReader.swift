@@ -107,7 +107,7 @@ extension QueueFileReader {
             let body = Array(rec.dropFirst())
             switch rec.first {
             case 0x41?: // A
-                guard Self.xtextOK(body) else { throw .bogusData(line: rec) }
+                guard isXtext(body) else { throw .bogusData(line: rec) }
                 file.authParameter = body
             case 0x42?: // B
                 guard Self.bodyTypeOK(body) else { throw .bogusData(line: rec) }
@@ -219,28 +219,6 @@ extension QueueFileReader {
                 i += 1
             }
             return neg ? -v : v
-        }
-
-        /// sendmail's xtextok(): printable ASCII except `=`, and `+`
-        /// followed by two hex digits.
-        static func xtextOK(_ s: [UInt8]) -> Bool {
-            var i = 0
-            while i < s.count {
-                let c = s[i]
-                i += 1
-                if c == 0x2B {
-                    guard i + 1 < s.count + 0, i + 2 <= s.count,
-                          isHex(s[i]), isHex(s[i + 1]) else { return false }
-                    i += 2
-                } else if c < 0x21 || c > 0x7E || c == 0x3D {
-                    return false
-                }
-            }
-            return true
-        }
-
-        static func isHex(_ c: UInt8) -> Bool {
-            isASCIIDigit(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66)
         }
 
         /// check_bodytype(): `7BIT` or `8BITMIME`, any case.
