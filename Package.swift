@@ -34,6 +34,7 @@ let package = Package(
         .systemLibrary(name: "CBerkeleyDB", path: "Sources/CBerkeleyDB"),
         .systemLibrary(name: "CResolv", path: "Sources/CResolv"),
         .systemLibrary(name: "CSASL", path: "Sources/CSASL"),
+        .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
                        providers: [.apt(["libssl-dev"])]),
 
@@ -50,7 +51,7 @@ let package = Package(
 
         // Composition.
         .target(name: "SMSMTP", dependencies: ["SMBase"], swiftSettings: swift6),
-        .target(name: "SMEngine", dependencies: ["SMBase", "SMRules", "SMConfig", "SMMaps", "SMQueueFormat", "SMSMTP", "SMDSN", "SMMime", "CSASL", "SMTLS"], swiftSettings: swift6),
+        .target(name: "SMEngine", dependencies: ["SMBase", "SMRules", "SMConfig", "SMMaps", "SMQueueFormat", "SMSMTP", "SMDSN", "SMMime", "CSASL", "SMTLS", "CLinux"], swiftSettings: swift6),
 
         // STARTTLS over the system OpenSSL: a NIO handler on memory BIOs.
         .target(name: "SMTLS", dependencies: [

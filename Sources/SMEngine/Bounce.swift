@@ -330,8 +330,7 @@ extension Engine {
                            now: now, depth: 1, copyTo: pc)
         }
         if result.remaining.isEmpty {
-            _ = unlink(qfPath)
-            _ = unlink(dfPath)
+            QueueSpares.retire(control: qfPath, data: dfPath)
             return true
         }
         guard result.attempted else { return true }

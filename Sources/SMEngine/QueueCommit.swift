@@ -175,8 +175,11 @@ public struct QueueCommitter: Sendable {
 
     /// Creates `path` exclusively and writes `data`, not synced.
     /// Returns the open descriptor, or -errno (the file removed).
+    /// With `dir`, a spare file of the directory is taken when there is
+    /// one (QueueSpares.swift), with the same EEXIST as a create.
     func createAndWrite(_ path: String, _ data: [UInt8], in dir: DirectorySync? = nil) -> Int32 {
         let create = { () -> Int32 in
+            if let d = dir, let fd = QueueSpares.claim(into: path, directory: d.path, mode: self.fileMode) { return fd }
             let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, self.fileMode)
             return fd < 0 ? -errno : fd
         }

@@ -291,8 +291,8 @@ extension Engine {
         }
         if outcome.remaining.isEmpty && !outcome.keepControlFile {
             // everything done: remove the control file first, then the data
-            _ = unlink(qfPath)
-            _ = unlink(dfPath)
+            // (kept as spares for the next messages: QueueSpares.swift)
+            QueueSpares.retire(control: qfPath, data: dfPath)
             return outcome.transcript
         }
         // nothing delivered: the qf stays as it is, unless a dead.letter

@@ -117,8 +117,8 @@ struct DaemonTests {
             let od = try? Data(contentsOf: oursQ.appendingPathComponent("df" + oid))
             #expect(rd != nil && rd == od, "\(tag): df bytes differ")
         }
-        let rn = try FileManager.default.contentsOfDirectory(atPath: realQ.path).count
-        let on = try FileManager.default.contentsOfDirectory(atPath: oursQ.path).count
+        let rn = try Sandbox.queueEntries(realQ.path).count
+        let on = try Sandbox.queueEntries(oursQ.path).count
         #expect(on == rn, "\(tag): \(on) queue files, the oracle \(rn)")
     }
 
@@ -313,7 +313,7 @@ extension DaemonTests {
         #expect(r.status == 0, "\(tag): the harness failed: \(String(decoding: r.stderr, as: UTF8.self))")
         #expect(t.contains("=== exit 0\n"), "\(tag): the daemon did not exit 0 after SIGTERM:\n\(t)")
         #expect(!t.contains("=== timeout"), "\(tag): a reply never came:\n\(t)")
-        let names = try FileManager.default.contentsOfDirectory(atPath: q.path).sorted()
+        let names = try Sandbox.queueEntries(q.path).sorted()
         return (t, names, d)
     }
 

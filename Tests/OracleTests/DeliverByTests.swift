@@ -158,7 +158,7 @@ struct DeliverByTests {
             let r = try Sandbox.run(binary: binary, cf: cf, input: [], options: options,
                                     runDir: Workspace.shared.runs, tag: tag + ".q")
             var files: [String: String] = [:]
-            for name in try FileManager.default.contentsOfDirectory(atPath: q.path) {
+            for name in try Sandbox.queueEntries(q.path) {
                 let d = try Data(contentsOf: q.appendingPathComponent(name))
                 files[String(name.prefix(2))] = normalisedRun(String(decoding: d, as: UTF8.self), queue: q.path)
             }

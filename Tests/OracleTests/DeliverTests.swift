@@ -307,6 +307,7 @@ struct DeliverTests {
                     files[sub + "/" + name + "/"] = "directory"
                     continue
                 }
+                if sub == "q" && Sandbox.isSpare(name) { continue }
                 var key = sub + "/" + name
                 // a queue file of a message made in the run (a bounce): its new ID
                 let base = (name as NSString).lastPathComponent
@@ -525,7 +526,7 @@ struct DeliverTests {
         let fm = FileManager.default
         func contents() throws -> [String: Data] {
             var r: [String: Data] = [:]
-            for f in try fm.contentsOfDirectory(atPath: d + "/q") {
+            for f in try Sandbox.queueEntries(d + "/q") {
                 r[f] = try Data(contentsOf: URL(fileURLWithPath: d + "/q/" + f))
             }
             return r
@@ -570,7 +571,7 @@ extension DeliverTests {
         let fm = FileManager.default
         func contents() throws -> [String: Data] {
             var r: [String: Data] = [:]
-            for f in try fm.contentsOfDirectory(atPath: d + "/q") {
+            for f in try Sandbox.queueEntries(d + "/q") {
                 r[f] = try Data(contentsOf: URL(fileURLWithPath: d + "/q/" + f))
             }
             return r
@@ -621,7 +622,7 @@ extension DeliverTests {
         func contents() throws -> [String: Data] {
             var r: [String: Data] = [:]
             for sub in ["qf", "df", "xf"] {
-                for f in try fm.contentsOfDirectory(atPath: d + "/q/" + sub) {
+                for f in try Sandbox.queueEntries(d + "/q/" + sub) {
                     r[sub + "/" + f] = try Data(contentsOf: URL(fileURLWithPath: d + "/q/" + sub + "/" + f))
                 }
             }

@@ -246,7 +246,7 @@ extension DiskFullTests {
                 let mbox = try? Data(contentsOf: spool.appendingPathComponent("root"))
                 #expect(mbox == old, "\(tag): root's mailbox changed")
                 var files: [String: String] = [:]
-                for f in try FileManager.default.contentsOfDirectory(atPath: queue.path) {
+                for f in try Sandbox.queueEntries(queue.path) {
                     let text = String(decoding: try Data(contentsOf: queue.appendingPathComponent(f)), as: UTF8.self)
                     files[f] = DeliverTests.normalise("q/" + f, text)
                 }

@@ -136,7 +136,10 @@ extension DaemonTests {
                 return c
             }
             guard let ack = one("250 written", { $0.text.contains("250 2.0.0 \(id) Message accepted") }),
-                  let create = one("df created", { $0.text.hasPrefix("openat(") && $0.text.contains("/df\(id)\"") && $0.text.contains("O_CREAT") }),
+                  // created, or a spare renamed to its name (QueueSpares.swift)
+                  let create = one("df created", { ($0.text.hasPrefix("openat(") && $0.text.contains("O_CREAT")
+                                                     || $0.text.hasPrefix("renameat2(") && $0.text.hasSuffix("= 0"))
+                                                    && $0.text.contains("/df\(id)\"") }),
                   let dfSync = one("df fsync", { $0.text.hasPrefix("fsync(") && $0.text.contains("/df\(id)>") }),
                   let tfSync = one("tf fsync", { $0.text.hasPrefix("fsync(") && $0.text.contains("/tf\(id)>") }),
                   let rename = one("rename", { $0.text.hasPrefix("rename") && $0.text.contains("/tf\(id)\"") && $0.text.contains("/qf\(id)\"") })

@@ -165,7 +165,8 @@ struct ModeTests {
 
     /// A queue directory holding the recorded qf files of
     /// Tests/Fixtures/queue (made by the real sendmail) with df files of the
-    /// recorded sizes; one entry is held locked while both binaries list it.
+    /// recorded sizes (and our spare files); one entry is held locked while
+    /// both binaries list it.
     @Test("mailq (-bp, -bp -v): the recorded queue listed as sendmail lists it")
     func mailq() throws {
         let p = try prepare(Configuration(name: "mailq", source: .cf("cf/aliases.cf")))
@@ -186,6 +187,7 @@ struct ModeTests {
             ids.append(id)
         }
         #expect(ids.count >= 4, "the recorded queue fixtures are missing")
+        try Self.addSpares(queue)
         // a job another process is working on
         let lockFD = open(queue.appendingPathComponent("qf" + ids[0]).path, O_RDONLY)
         #expect(lockFD >= 0)
@@ -210,12 +212,23 @@ struct ModeTests {
         }
     }
 
-    @Test("mailq: an empty queue")
+    /// What our queue holds besides queue files (SMEngine/QueueSpares.swift):
+    /// empty spares, and a control file a crash left while it was being
+    /// emptied.  Both binaries must list the queue as if they were not there.
+    static func addSpares(_ queue: URL) throws {
+        try Data().write(to: queue.appendingPathComponent(".spare0"))
+        try Data().write(to: queue.appendingPathComponent(".spare17"))
+        try Data("V8\nT1\nK0\nN0\nP30000\nMDeferred\nFsenderprecheck\nS<sender@example.com>\nRPFD:<nobody@example.com>\n.\n".utf8)
+            .write(to: queue.appendingPathComponent(".retire4242-3"))
+    }
+
+    @Test("mailq: an empty queue (holding only our spare files)")
     func mailqEmpty() throws {
         let p = try prepare(Configuration(name: "mailq-empty", source: .cf("cf/aliases.cf")))
         let queue = URL(fileURLWithPath: p.cfPath).deletingLastPathComponent().appendingPathComponent("mqueue")
         try? FileManager.default.removeItem(at: queue)
         try FileManager.default.createDirectory(at: queue, withIntermediateDirectories: true)
+        try Self.addSpares(queue)
         var options = SandboxOptions()
         options.modeFlag = "-bp"
         options.extraArguments = ["-OQueueDirectory=\(queue.path)"]

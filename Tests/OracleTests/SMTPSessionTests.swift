@@ -140,8 +140,8 @@ struct SMTPSessionTests {
             #expect(rd == od && (rd != nil || rf.isEmpty), "\(tag): df bytes differ")
         }
         // nothing else in the queues (no leftover tf/df of refused messages)
-        let rn = try FileManager.default.contentsOfDirectory(atPath: realQ.path).count
-        let on = try FileManager.default.contentsOfDirectory(atPath: oursQ.path).count
+        let rn = try Sandbox.queueEntries(realQ.path).count
+        let on = try Sandbox.queueEntries(oursQ.path).count
         #expect(on == rn, "\(tag): \(on) queue files, the oracle \(rn)")
         return rt
     }

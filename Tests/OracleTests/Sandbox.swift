@@ -67,6 +67,19 @@ struct RunResult: Sendable {
 }
 
 enum Sandbox {
+    /// Our queue keeps emptied spare files (`.spare<N>`, SMEngine/
+    /// QueueSpares.swift) that are no queue files: sendmail's readers skip
+    /// them as ours do, and a comparison of queue directories leaves them
+    /// out (QueueSparesTests checks them).
+    static func isSpare(_ path: String) -> Bool {
+        (path as NSString).lastPathComponent.hasPrefix(".spare")
+    }
+
+    /// A queue directory's entries without our spares.
+    static func queueEntries(_ path: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: path).filter { !isSpare($0) }
+    }
+
     static let hostName = "vm.example.test"
     static let setupFailureStatus: Int32 = 97
 

@@ -137,7 +137,7 @@ struct SubmitDeliveryTests {
             var listing: [String] = []
             var locked = false
             for sub in ["q", "out", "box"] {
-                for name in ((try? fm.contentsOfDirectory(atPath: d + "/" + sub)) ?? []).sorted() {
+                for name in ((try? Sandbox.queueEntries(d + "/" + sub)) ?? []).sorted() {
                     let path = d + "/" + sub + "/" + name
                     let size = ((try? fm.attributesOfItem(atPath: path))?[.size] as? Int) ?? -1
                     listing.append("\(sub)/\(name) \(size)")

@@ -58,7 +58,7 @@ struct SubmitTests {
     /// The queue's files, normalised: the ID, creation time and dates.
     func snapshot(_ q: URL, id: String?? = nil) throws -> QueueSnapshot {
         var s = QueueSnapshot()
-        let names = try FileManager.default.contentsOfDirectory(atPath: q.path).sorted()
+        let names = try Sandbox.queueEntries(q.path).sorted()
         s.id = id ?? names.first.map { String($0.dropFirst(2)) }
         for name in names {
             let path = q.appendingPathComponent(name).path
@@ -476,7 +476,7 @@ struct SubmitTests {
                 let r = try Sandbox.run(binary: binary, cf: cf, input: Array(Self.plain.utf8), options: options,
                                         runDir: Workspace.shared.runs, tag: "submit-ro-\(who)")
                 results[who] = r
-                #expect(try FileManager.default.contentsOfDirectory(atPath: q.path).isEmpty)
+                #expect(try Sandbox.queueEntries(q.path).isEmpty)
             }
         }
         func norm(_ b: [UInt8]) -> String {
@@ -502,7 +502,7 @@ struct SubmitTests {
             let r = try Sandbox.run(binary: try OracleEnvironment.binaryUnderTest(), cf: cf,
                                     input: Array(("Subject: big\n\n" + body).utf8), options: options,
                                     runDir: Workspace.shared.runs, tag: "submit-full-ours")
-            let left = try FileManager.default.contentsOfDirectory(atPath: q.path)
+            let left = try Sandbox.queueEntries(q.path)
             #expect(r.status != 0, "a failed commit must not exit 0")
             #expect(left.isEmpty, "files left behind: \(left)")
             #expect(String(decoding: r.stdout + r.stderr, as: UTF8.self).contains("No space left on device"))

@@ -122,11 +122,11 @@ struct UUCPTests {
         try fresh(dir)
         let real = try run(OracleEnvironment.oraclePath, "oracle")
         let realCalls = try calls(dir)
-        let realQueue = try FileManager.default.contentsOfDirectory(atPath: dir + "/q")
+        let realQueue = try Sandbox.queueEntries(dir + "/q")
         try fresh(dir)
         let ours = try run(try OracleEnvironment.binaryUnderTest(), "ours")
         let ourCalls = try calls(dir)
-        let ourQueue = try FileManager.default.contentsOfDirectory(atPath: dir + "/q")
+        let ourQueue = try Sandbox.queueEntries(dir + "/q")
         // kept for debugging, next to the runs' output
         try Data(realCalls.joined(separator: "\n====\n").utf8).write(to: runs.appendingPathComponent(tag + ".oracle.uux"))
         try Data(ourCalls.joined(separator: "\n====\n").utf8).write(to: runs.appendingPathComponent(tag + ".ours.uux"))

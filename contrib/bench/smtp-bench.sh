@@ -261,11 +261,27 @@ mkdir -p "$OUT"; say "== results -> $OUT"
   echo "ours: $OURS (commit $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'))"
   echo "N=$N SESS=$SESS SIZE=$SIZE ROUNDS=$ROUNDS MODES=$MODES DAEMONS=$DAEMONS OURS_MAIL_LOCAL=$OURS_MAIL_LOCAL"; } > "$OUT/conditions.txt"
 
+# queue_drained: our queue holds no queue file any more (up to 10 s after
+# the last message reached the mailbox or the sink), else a warning
+queue_drained() {
+    local left
+    for _ in $(seq 100); do
+        left=$(find "$SWIFT_QUEUE" -name '[qdtx]f*' | wc -l)
+        [ "$left" = 0 ] && return 0
+        sleep 0.1
+    done
+    say "  warning: $left queue files left in $SWIFT_QUEUE after the run"
+}
+
 # run PEER MODE COUNT [OUT]: one smtp-source run (the kit's bench-run.py)
 run() {
     local p=$1 mode=$2 n=$3 o=${4:-} a
     case $p:$mode in
-        swift:local)    a="--port $SWIFT_PORT --rcpt bench@localhost --mbox $SM_MBOX --queue-dirs $SWIFT_QUEUE" ;;
+        # ours keeps emptied spare files (.spare<N>) in its queue directory
+        # (QueueSpares.swift) and the kit counts every file there: it waits
+        # on the mailbox (or the sink) alone, and queue_drained checks after
+        # it that no queue file (qf, df, tf, xf) is left
+        swift:local)    a="--port $SWIFT_PORT --rcpt bench@localhost --mbox $SM_MBOX" ;;
         sendmail:local) a="--port $SM_PORT --rcpt bench@localhost --mbox $SM_MBOX --queue-dirs $SM_QUEUE" ;;
         postfix:local)  a="--port $PF_PORT --rcpt bench@localhost --mbox $PF_MBOX --queue-dirs $PF_QUEUE" ;;
         # -odq: done when the last message is acknowledged (it is on disk)
@@ -274,7 +290,7 @@ run() {
         # postfix has no queue-only mode: queued, then dropped by discard(8)
         postfix:queue)  a="--port $PF_PORT --rcpt bench@blackhole.test --queue-dirs $PF_QUEUE" ;;
         # done when the sink has counted all of them and the queue is empty
-        swift:relay)    a="--port $SWIFT_PORT --queue-dirs $SWIFT_QUEUE" ;;
+        swift:relay)    a="--port $SWIFT_PORT" ;;
         sendmail:relay) a="--port $SM_PORT --queue-dirs $SM_QUEUE" ;;
         postfix:relay)  a="--port $PF_PORT --queue-dirs $PF_QUEUE" ;;
         *) die "unknown mode $mode (local, queue, relay)" ;;
@@ -283,6 +299,7 @@ run() {
     # shellcheck disable=SC2086
     python3 "$KIT/bench-run.py" --name "$p" --mode "$mode" -m "$n" -s "$SESS" -l "$SIZE" \
         --cgroup "pb-$p" $a ${o:+--out "$o"} || say "  $p $mode: run incomplete (timeout or smtp-source error)"
+    [ "$p" = swift ] && [ "$mode" != queue ] && queue_drained
     # queue-only runs leave their messages: empty the queue between runs
     if [ "$mode" = queue ]; then
         case $p in swift) rm -f "$SWIFT_QUEUE"/[qdtx]f* ;; sendmail) rm -f "$SM_QUEUE"/[qdtx]f* ;; esac
