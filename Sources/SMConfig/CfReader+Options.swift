@@ -87,6 +87,10 @@ extension CfReader {
             if config.fatalExit == nil { config.fatalExit = 64 }
             return
         }
+        if name == "MaxHeadersLength", case let n = Self.leadingInt(value), n > 0 && n < 16384 {
+            // (sendmail's setoption(), for the cf's O line and -O alike)
+            reporter.notice("Warning: MaxHeadersLength: headers length limit set lower than 16384")
+        }
         if name == "DontBlameSendmail" {
             // every name must be known (checked as given, matched without case)
             for raw in DontBlame.rawItems(value) where !DontBlame.names.contains(raw.lowercased()) {

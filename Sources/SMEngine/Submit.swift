@@ -109,7 +109,8 @@ extension Engine {
         if rw.lastUserError != nil { rw.setStatus(.usage) }
         let fMacro = rw.macros[Int(UInt8(ascii: "f"))] ?? []
 
-        let message = Collector.collect(readInput(), ignoreDots: config.options.bool("IgnoreDots"))
+        let message = Collector.collect(readInput(), ignoreDots: config.options.bool("IgnoreDots"),
+                                        maxHeadersLength: maxHeadersLength)
 
         // (the generator goes on for the envelopes of other queue groups)
         var idGenerator = QueueIDGenerator(randomOffset: Int.random(in: 0..<QueueID.sequenceLimit))
@@ -198,6 +199,10 @@ extension Engine {
         if hops > intOption("MaxHopCount", 25) {
             if errorMode == UInt8(ascii: "p") && senderIsCaller { saveDeadLetter(headers, body: message.body, now: now) }
             return .unavailable
+        }
+        if message.headersTooLarge {
+            return refuseLongHeader(o, message: message, headers: headers, queue: queue, sender: sender, qid: qid,
+                                    qdir: qdir, now: now)
         }
         if let outcome = headerCheck {
             return queueCheckedMessage(outcome, o, message: message, headers: headers, queue: queue, sender: sender,
@@ -744,6 +749,34 @@ extension Engine {
         }
         logCheckedMessage(outcome, o, qf: qf, message: message, headers: headers, queue: queue, id: qid.bytes, now: now)
         if case .refused = outcome { returnRefused(o, qf: qf, message: message, queue: queue, id: qid.bytes, qdir: qdir) }
+        return exitStatus
+    }
+
+    /// A submission whose header went past MaxHeadersLength: sendmail's
+    /// collect() says "Headers too large (N max)" (552 5.6.0), queues
+    /// nothing and mails the message back to its sender at once, whatever
+    /// the delivery mode and ErrorMode, with the header fields read before
+    /// the limit and no body (the collector dropped the rest); the exit
+    /// status is not changed by it (0 when nothing else failed).
+    /// Not compared with the oracle: the syslog lines of such a submission.
+    func refuseLongHeader(_ o: SubmitOptions, message: CollectedMessage, headers: HeaderList, queue: SendQueue,
+                          sender: ParsedAddress, qid: QueueID, qdir: String, now: time_t) -> SysExit {
+        let rw = rewriter
+        let status = rw.exitStatus
+        let transcript = rw.errorTranscript
+        if rw.errorTranscript == nil { rw.errorTranscript = [] }
+        let suppress = rw.suppressErrors
+        rw.suppressErrors = false
+        rw.currentAddress = nil
+        let text = "Headers too large (\(maxHeadersLength) max)"
+        rw.userError("552 5.6.0 " + text)
+        rw.suppressErrors = suppress
+        rw.exitStatus = status
+        var qf = controlFile(o, message: message, headers: headers, queue: queue, sender: sender,
+                             headerErrors: true, bccFlag: false, now: now)
+        qf.message = Array(text.utf8)
+        returnRefused(o, qf: qf, message: message, queue: queue, id: qid.bytes, qdir: qdir)
+        rw.errorTranscript = transcript
         return exitStatus
     }
 

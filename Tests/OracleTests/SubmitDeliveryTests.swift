@@ -229,6 +229,40 @@ struct SubmitDeliveryTests {
                 "the oracle did not return the message: \(real.files.keys.sorted())")
     }
 
+    /// A submission whose header is longer than MaxHeadersLength: sendmail
+    /// prints "Headers too large (N max)", queues nothing, exits 0 and mails
+    /// the message back to its sender at once (whatever the delivery mode)
+    /// with the header fields read before the limit and no body.  A limit
+    /// below 16384 is also warned about when the option is set.
+    @Test("a submission with headers over MaxHeadersLength is refused and mailed back to its sender",
+          arguments: [("-odi", 16384), ("-odq", 16384), ("-odq", 2000)])
+    func headersTooLarge(_ mode: String, _ limit: Int) throws {
+        let name = "subdel-hdrlen\(mode)-\(limit)"
+        let (cf, dir) = try Self.prepare(name)
+        let d = dir.path
+        var options = SandboxOptions()
+        options.modeFlag = "-bm"
+        options.rootHome = d + "/home"
+        options.extraArguments = ["-oi", mode, "-OMaxHeadersLength=\(limit)", "-f", "root", "root"]
+        var text = "Subject: long\nFrom: Joe <joe@x.example>\n"
+        for i in 0..<300 { text += "X-Filler-\(i): " + String(repeating: "z", count: 40) + "\n" }
+        let message = Array((text + "\nhello\n").utf8)
+        var snapshots: [DeliverTests.Snapshot] = []
+        for (binary, tag) in [(OracleEnvironment.oraclePath, "oracle"), (try OracleEnvironment.binaryUnderTest(), "ours")] {
+            try Self.freshDirectories(d)
+            let r = try Sandbox.run(binary: binary, cf: cf, input: message, options: options,
+                                    runDir: Workspace.shared.runs, tag: "\(name).\(tag)")
+            snapshots.append(try Self.collect(dir, r))
+        }
+        let (real, ours) = (snapshots[0], snapshots[1])
+        ours.expectSame(as: real)
+        #expect(real.stdout.contains("Headers too large (\(limit) max)"), "the oracle said: \(real.stdout)")
+        #expect(real.stdout.contains("lower than 16384") == (limit < 16384), "the oracle said: \(real.stdout)")
+        // the DSN went to the sender (a mailer ran), nothing stayed queued
+        #expect(real.files.keys.contains("out/call0.stdin") && !real.files.keys.contains { $0.hasPrefix("q/") },
+                "the oracle did not return the message: \(real.files.keys.sorted())")
+    }
+
     /// DeliveryMode b: the caller has its status while the delivery (a
     /// mailer that takes 4 s) still runs; by then the message is durably
     /// queued and its qf locked by the delivering child, so no queue run
