@@ -36,7 +36,6 @@ import CLinux
 import Glibc
 
 public enum QueueSpares {
-    /// Slots per directory: `.spare0` to `.spare<slots-1>`.
     /// Slots per directory (`.spare0` to `.spare<slots-1>`); guarded by
     /// `mutex` (tests change it).
     nonisolated(unsafe) static var slots: Int = {
