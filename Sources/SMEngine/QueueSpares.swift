@@ -78,14 +78,35 @@ public enum QueueSpares {
         directory + "/.spare" + String(slot)
     }
 
-    /// A random slot to start probing at, and the slot count.
-    static func start() -> (first: Int, slots: Int) {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
+    /// A random slot to start probing at, and the slot count (0: none).
+    /// Called with `mutex` held.
+    static func startLocked() -> (first: Int, slots: Int) {
         random ^= random << 13
         random ^= random >> 7
         random ^= random << 17
         return (slots > 0 ? Int(random % UInt64(slots)) : 0, slots)
+    }
+
+    /// Where a claim starts, or nil when it does not look (spares off, or
+    /// skipped after misses).
+    static func claimStart() -> (first: Int, slots: Int)? {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        if skipClaims > 0 {
+            skipClaims -= 1
+            return nil
+        }
+        guard slots > 0 && !unsupported else { return nil }
+        return startLocked()
+    }
+
+    /// A claim found a spare (the back-off ends) or found none (the next
+    /// 1, 2, 4 ... 32 claims skip looking).
+    static func noteClaim(found: Bool) {
+        pthread_mutex_lock(mutex)
+        missBackoff = found ? 0 : min(max(missBackoff * 2, 1), 32)
+        if !found { skipClaims = missBackoff }
+        pthread_mutex_unlock(mutex)
     }
 
     /// A name of this process's own for a control file being emptied
@@ -116,13 +137,7 @@ public enum QueueSpares {
     /// `path` exists (the ID is taken), or nil when no spare was found (the
     /// caller creates the file).
     static func claim(into path: String, directory: String, mode: mode_t) -> Int32? {
-        pthread_mutex_lock(mutex)
-        let look = slots > 0 && !unsupported && skipClaims == 0
-        if skipClaims > 0 { skipClaims -= 1 }
-        pthread_mutex_unlock(mutex)
-        guard look else { return nil }
-        let (first, slots) = start()
-        guard slots > 0 else { return nil }
+        guard let (first, slots) = claimStart() else { return nil }
         for i in 0..<min(probes, slots) {
             let slot = (first + i) % slots
             if sm_rename_noreplace(spareName(directory, slot), path) != 0 {
@@ -133,9 +148,7 @@ public enum QueueSpares {
                 default: return nil
                 }
             }
-            pthread_mutex_lock(mutex)
-            missBackoff = 0
-            pthread_mutex_unlock(mutex)
+            noteClaim(found: true)
             let fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
             if fd < 0 { _ = unlink(path); return nil }
             var st = stat()
@@ -149,17 +162,16 @@ public enum QueueSpares {
             _ = fchmod(fd, mode)
             return fd
         }
-        pthread_mutex_lock(mutex)
-        missBackoff = min(max(missBackoff * 2, 1), 32)
-        skipClaims = missBackoff
-        pthread_mutex_unlock(mutex)
+        noteClaim(found: false)
         return nil
     }
 
     /// Gives `path` (empty, one link, no queue name any more) a spare's
     /// name in `directory`, or unlinks it when every slot tried is taken.
     static func park(_ path: String, directory: String) {
-        let (first, slots) = start()
+        pthread_mutex_lock(mutex)
+        let (first, slots) = startLocked()
+        pthread_mutex_unlock(mutex)
         for i in 0..<min(probes, slots) {
             let slot = (first + i) % slots
             if sm_rename_noreplace(path, spareName(directory, slot)) == 0 { return }

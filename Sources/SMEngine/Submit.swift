@@ -763,8 +763,6 @@ extension Engine {
                           sender: ParsedAddress, qid: QueueID, qdir: String, now: time_t) -> SysExit {
         let rw = rewriter
         let status = rw.exitStatus
-        let transcript = rw.errorTranscript
-        if rw.errorTranscript == nil { rw.errorTranscript = [] }
         let suppress = rw.suppressErrors
         rw.suppressErrors = false
         rw.currentAddress = nil
@@ -775,8 +773,8 @@ extension Engine {
         var qf = controlFile(o, message: message, headers: headers, queue: queue, sender: sender,
                              headerErrors: true, bccFlag: false, now: now)
         qf.message = Array(text.utf8)
+        // (the refusal's reply is the last of the transcript submitMessage keeps)
         returnRefused(o, qf: qf, message: message, queue: queue, id: qid.bytes, qdir: qdir)
-        rw.errorTranscript = transcript
         return exitStatus
     }
 

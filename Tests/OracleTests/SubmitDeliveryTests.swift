@@ -174,6 +174,23 @@ struct SubmitDeliveryTests {
         return s
     }
 
+    /// Runs the oracle, then ours, each on fresh directories, and returns
+    /// both snapshots; `background`: waits for the detached delivery first.
+    static func snapshotsOfBoth(cf: String, dir: URL, input: [UInt8], options: SandboxOptions, tag: String,
+                                background: Bool = false) throws -> (real: DeliverTests.Snapshot, ours: DeliverTests.Snapshot) {
+        var snapshots: [DeliverTests.Snapshot] = []
+        for (binary, who) in [(OracleEnvironment.oraclePath, "oracle"), (try OracleEnvironment.binaryUnderTest(), "ours")] {
+            try freshDirectories(dir.path)
+            let r = try Sandbox.run(binary: binary, cf: cf, input: input, options: options,
+                                    runDir: Workspace.shared.runs, tag: "\(tag).\(who)")
+            if background {
+                #expect(waitForBackground(dir.path), "\(who): the background delivery did not finish")
+            }
+            snapshots.append(try collect(dir, r))
+        }
+        return (snapshots[0], snapshots[1])
+    }
+
     @Test("command-line submission delivers as sendmail does", arguments: SubmitDeliveryTests.cases)
     func submission(_ c: Case) throws {
         let (cf, dir) = try Self.prepare("subdel-\(c.name)")
@@ -182,17 +199,8 @@ struct SubmitDeliveryTests {
         options.modeFlag = "-bm"
         options.rootHome = d + "/home"
         options.extraArguments = ["-oi"] + c.arguments
-        var snapshots: [DeliverTests.Snapshot] = []
-        for (binary, tag) in [(OracleEnvironment.oraclePath, "oracle"), (try OracleEnvironment.binaryUnderTest(), "ours")] {
-            try Self.freshDirectories(d)
-            let r = try Sandbox.run(binary: binary, cf: cf, input: c.message, options: options,
-                                    runDir: Workspace.shared.runs, tag: "subdel-\(c.name).\(tag)")
-            if c.background {
-                #expect(Self.waitForBackground(d), "\(tag): the background delivery did not finish")
-            }
-            snapshots.append(try Self.collect(dir, r))
-        }
-        let (real, ours) = (snapshots[0], snapshots[1])
+        let (real, ours) = try Self.snapshotsOfBoth(cf: cf, dir: dir, input: c.message, options: options,
+                                                    tag: "subdel-\(c.name)", background: c.background)
         ours.expectSame(as: real)
         // the oracle did deliver (or, queue-only, did not)
         let delivered = real.files.keys.contains { $0.hasPrefix("out/") }
@@ -214,14 +222,8 @@ struct SubmitDeliveryTests {
         options.rootHome = d + "/home"
         options.extraArguments = ["-oi", mode, "-f", "root", "root"]
         let message = Array("Subject: this is bad stuff\nFrom: Joe <joe@x.example>\n\nhello\n".utf8)
-        var snapshots: [DeliverTests.Snapshot] = []
-        for (binary, tag) in [(OracleEnvironment.oraclePath, "oracle"), (try OracleEnvironment.binaryUnderTest(), "ours")] {
-            try Self.freshDirectories(d)
-            let r = try Sandbox.run(binary: binary, cf: cf, input: message, options: options,
-                                    runDir: Workspace.shared.runs, tag: "subdel-hc\(mode).\(tag)")
-            snapshots.append(try Self.collect(dir, r))
-        }
-        let (real, ours) = (snapshots[0], snapshots[1])
+        let (real, ours) = try Self.snapshotsOfBoth(cf: cf, dir: dir, input: message, options: options,
+                                                    tag: "subdel-hc\(mode)")
         ours.expectSame(as: real)
         #expect(real.status == 65, "the oracle's exit status: \(real.status)")
         // the DSN went to the sender (a mailer ran), the message stayed queued
@@ -247,14 +249,7 @@ struct SubmitDeliveryTests {
         var text = "Subject: long\nFrom: Joe <joe@x.example>\n"
         for i in 0..<300 { text += "X-Filler-\(i): " + String(repeating: "z", count: 40) + "\n" }
         let message = Array((text + "\nhello\n").utf8)
-        var snapshots: [DeliverTests.Snapshot] = []
-        for (binary, tag) in [(OracleEnvironment.oraclePath, "oracle"), (try OracleEnvironment.binaryUnderTest(), "ours")] {
-            try Self.freshDirectories(d)
-            let r = try Sandbox.run(binary: binary, cf: cf, input: message, options: options,
-                                    runDir: Workspace.shared.runs, tag: "\(name).\(tag)")
-            snapshots.append(try Self.collect(dir, r))
-        }
-        let (real, ours) = (snapshots[0], snapshots[1])
+        let (real, ours) = try Self.snapshotsOfBoth(cf: cf, dir: dir, input: message, options: options, tag: name)
         ours.expectSame(as: real)
         #expect(real.stdout.contains("Headers too large (\(limit) max)"), "the oracle said: \(real.stdout)")
         #expect(real.stdout.contains("lower than 16384") == (limit < 16384), "the oracle said: \(real.stdout)")
