@@ -369,15 +369,24 @@ public final class Daemon: @unchecked Sendable {
 
     /// Our binary as a delivery worker reading IDs from `fd` (made its
     /// descriptor 3), with the daemon's -C, -o/-O and -M.
+    /// With spares on, the daemon collects the workers' reports of the
+    /// spare files they park (QueueSpares.swift): the pipe's write end is
+    /// their descriptor 4.
     func spawnWorker(_ fd: Int32) -> pid_t? {
-        spawnDetached(runArguments([]), passing: fd, marker: Engine.deliveryWorkerVariable + "=3", ownSession: false)
+        var passing = [fd]
+        var markers = [Engine.deliveryWorkerVariable + "=3"]
+        if let reports = QueueSpares.startCollecting() {
+            passing.append(reports)
+            markers.append(QueueSpares.reportVariable + "=4")
+        }
+        return spawnDetached(runArguments([]), passing: passing, markers: markers, ownSession: false)
     }
 
     /// A detached queue run of our own binary with the daemon's -C, -o/-O
     /// and -M and these selections (`-qI<id>`, ETRN's `-qR<match>` or
     /// `-qG<group>`); reaped by `reap`.
     func startRun(_ selections: [[UInt8]], marker: String? = nil) -> Bool {
-        guard let pid = spawnDetached(runArguments(selections), marker: marker) else { return false }
+        guard let pid = spawnDetached(runArguments(selections), markers: marker.map { [$0] } ?? []) else { return false }
         lock.withLock { _ = children.insert(pid) }
         return true
     }
@@ -396,8 +405,8 @@ public final class Daemon: @unchecked Sendable {
         return argv
     }
 
-    /// `passing`: a descriptor the child gets as its descriptor 3;
-    /// `marker`: one more environment variable ("NAME=value") for it.
+    /// `passing`: descriptors the child gets as its descriptors 3, 4, ...;
+    /// `markers`: more environment variables ("NAME=value") for it.
     /// `ownSession`: the child starts a session of its own (setsid, as
     /// sendmail's detached children do); otherwise only a process group
     /// of its own, in the daemon's session.  The delivery workers take the
@@ -408,7 +417,7 @@ public final class Daemon: @unchecked Sendable {
     /// acceptance of every client; in the daemon's session, acceptance and
     /// delivery share one.  A group of their own still keeps signals meant
     /// for a terminal's foreground group (`-bD`, Ctrl-C) away from them.
-    func spawnDetached(_ argv: [[UInt8]], passing: Int32? = nil, marker: String? = nil,
+    func spawnDetached(_ argv: [[UInt8]], passing: [Int32] = [], markers: [String] = [],
                        ownSession: Bool = true) -> pid_t? {
         var actions = posix_spawn_file_actions_t()
         var attr = posix_spawnattr_t()
@@ -418,7 +427,16 @@ public final class Daemon: @unchecked Sendable {
         for fd: Int32 in 0...2 {
             posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
         }
-        if let p = passing { posix_spawn_file_actions_adddup2(&actions, p, 3) }
+        // (each source first copied above the targets, so that no dup2
+        // overwrites a descriptor still to be passed)
+        var spareFDs: [Int32] = []
+        defer { for f in spareFDs { close(f) } }
+        let sources = passing.map { fd -> Int32 in
+            let c = fcntl(fd, F_DUPFD_CLOEXEC, Int32(3 + passing.count))
+            if c >= 0 { spareFDs.append(c) }
+            return c >= 0 ? c : fd
+        }
+        for (i, p) in sources.enumerated() { posix_spawn_file_actions_adddup2(&actions, p, Int32(3 + i)) }
         if ownSession {
             posix_spawnattr_setflags(&attr, 0x80)  // POSIX_SPAWN_SETSID (glibc)
         } else {
@@ -428,17 +446,17 @@ public final class Daemon: @unchecked Sendable {
         let cArgs = makeCStringArray(argv)
         defer { freeCStringArray(cArgs) }
         var pid: pid_t = 0
-        guard let marker else {
+        if markers.isEmpty {
             return posix_spawn(&pid, "/proc/self/exe", &actions, &attr, cArgs, environ) == 0 ? pid : nil
         }
         // our environment (read, never changed: other threads may read it
-        // too) and the marker
+        // too) and the markers
         var env: [UnsafeMutablePointer<CChar>?] = []
         var i = 0
         while let e = environ[i] { env.append(e); i += 1 }
-        let m = strdup(marker)
-        defer { free(m) }
-        env.append(m)
+        let added = markers.map { strdup($0) }
+        defer { for m in added { free(m) } }
+        env += added
         env.append(nil)
         return posix_spawn(&pid, "/proc/self/exe", &actions, &attr, cArgs, env) == 0 ? pid : nil
     }

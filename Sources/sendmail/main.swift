@@ -156,6 +156,11 @@ case .queueRun where getenv(Engine.deliveryWorkerVariable) != nil:
     // from the pipe it names, each delivered as -qI<id> would be
     let fd = Int32(String(cString: getenv(Engine.deliveryWorkerVariable))) ?? -1
     unsetenv(Engine.deliveryWorkerVariable)
+    // the pipe on which it reports the spare queue files it parks
+    if let r = getenv(QueueSpares.reportVariable) {
+        QueueSpares.reportTo(fd: Int32(String(cString: r)) ?? -1)
+        unsetenv(QueueSpares.reportVariable)
+    }
     finish(fd >= 0 ? engine.runDeliveryWorker(fd: fd) : .usage)
 case .queueRun where cl.quarantine != nil:
     let reason = cl.quarantine == Array(".".utf8) ? nil : cl.quarantine

@@ -114,6 +114,51 @@ extension DaemonTests {
         #expect(line.hasSuffix("children \(n) in-session \(n) own-group \(n) nicer-by-10 \(n)"), "\(line)")
     }
 
+    /// A worker that delivers a message keeps its qf and df as spare
+    /// files and reports them to the daemon (SMEngine/QueueSpares.swift),
+    /// which writes the next message into them.  With 8192 slots a claim
+    /// that probed at random would almost never find the two spares; and
+    /// the daemon reads the directory at most once a minute: only the
+    /// reports account for the same two inodes serving every message.
+    @Test("delivery workers: the spare queue files a worker parks are reported to the daemon, whose next messages use them")
+    func workersReportSpares() throws {
+        let (cf, dir) = try prepare()
+        let box = dir.appendingPathComponent("mail/root").path
+        let q = dir.appendingPathComponent("q-daemon-sparereport").path
+        let script = dir.appendingPathComponent("sparereport.py")
+        // waits (up to 10 s) for message `k` in the mailbox and two spares
+        // in the queue, then prints the spares' inodes
+        try """
+            import os, sys, time
+            box, q, k = sys.argv[1], sys.argv[2], sys.argv[3]
+            for _ in range(200):
+                text = open(box, encoding="latin-1").read() if os.path.exists(box) else ""
+                spares = [n for n in os.listdir(q) if n.startswith(".spare")]
+                if "Subject: reuse %s\\n" % k in text and len(spares) >= 2:
+                    break
+                time.sleep(0.05)
+            time.sleep(0.2)
+            spares = [n for n in os.listdir(q) if n.startswith(".spare")]
+            print("spares", k, len(spares), " ".join(sorted(str(os.stat(os.path.join(q, n)).st_ino) for n in spares)))
+
+            """.write(to: script, atomically: true, encoding: .utf8)
+        var lines: [String] = []
+        for k in 1...4 {
+            lines.append(Self.messages(k...k, tag: "reuse"))
+            lines.append("#RUN \(Self.python) \(script.path) \(box) \(q) \(k)")
+        }
+        let (t, queue, _) = try runOurs(lines.joined(separator: "\n") + "\n", tag: "sparereport", extra: ["-odb"],
+                                        cf: cf, dir: dir, environment: ["SENDMAIL_SWIFT_QUEUE_SPARES": "8192"])
+        let census = t.components(separatedBy: "\n").filter { $0.hasPrefix("::: spares ") }
+        #expect(census.count == 4, "\(t)")
+        let first = census.first.map { String($0.split(separator: " ", maxSplits: 4).last ?? "") } ?? ""
+        for (k, line) in census.enumerated() {
+            #expect(line == "::: spares \(k + 1) 2 \(first)",
+                    "message \(k + 1) did not reuse the first message's two files: \(census)\nqueue: \(queue)")
+        }
+        #expect(queue.isEmpty, "left in the queue: \(queue)")
+    }
+
     /// One worker with a pipe of 4096 bytes (12 records), stopped with
     /// SIGSTOP once a first message is delivered; 40 "held" messages
     /// arrive, then `meanwhile` (harness lines; its argument is the shell

@@ -149,4 +149,72 @@ import Testing
         #expect(left.allSatisfy { $0.hasPrefix(".spare") }, "\(left)")
         #expect(left.count <= 128 && left.count >= 90, "\(left.count) spares")
     }
+
+    /// An empty spare of ours at `slot` in `dir`; its inode.
+    func makeSpare(_ dir: String, _ slot: Int) -> ino_t? {
+        let path = dir + "/.spare" + String(slot)
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { return nil }
+        close(fd)
+        return inode(path)
+    }
+
+    @Test("the collector claims the slots reported on its pipe, passing over a report whose spare is gone")
+    func reportedSpareClaimed() throws {
+        let dir = try directory()
+        defer { _ = system("rm -rf '\(dir)'") }
+        QueueSpares.setSlotsForTesting(8192)
+        defer { QueueSpares.stopCollectingForTesting(); QueueSpares.setSlotsForTesting(128) }
+        let w = try #require(QueueSpares.startCollecting())
+        // the first claim reads the (empty) directory; later ones rely on reports
+        #expect(commit(dir, "FFF0001", body: "one\n", control: "V8\n.\n") == nil)
+        let spare = try #require(makeSpare(dir, 4321))
+        let other = try #require(makeSpare(dir, 77))
+        // a worker's reports: one stale (no such spare any more), two good
+        QueueSpares.writeReport(w, dir, 999)
+        QueueSpares.writeReport(w, dir, 77)
+        QueueSpares.writeReport(w, dir, 4321)
+        #expect(commit(dir, "FFF0002", body: "two\n", control: "V8\nMtwo\n.\n") == nil)
+        // (the last report first: the df takes .spare4321, the tf .spare77)
+        #expect(inode(dir + "/dfFFF0002") == spare)
+        #expect(inode(dir + "/qfFFF0002") == other)
+        #expect(contents(dir + "/dfFFF0002") == Array("two\n".utf8))
+        #expect(contents(dir + "/qfFFF0002") == Array("V8\nMtwo\n.\n".utf8))
+        #expect(QueueSpares.claimedKnown == 2, "claimed from reports: \(QueueSpares.claimedKnown)")
+        #expect(!names(dir).contains { $0.hasPrefix(".spare") }, "\(names(dir))")
+    }
+
+    @Test("the collector finds spares nobody reported (an earlier run's) by reading the directory once")
+    func unreportedSpareFoundByScan() throws {
+        let dir = try directory()
+        defer { _ = system("rm -rf '\(dir)'") }
+        QueueSpares.setSlotsForTesting(8192)
+        defer { QueueSpares.stopCollectingForTesting(); QueueSpares.setSlotsForTesting(128) }
+        let a = try #require(makeSpare(dir, 5000))
+        let b = try #require(makeSpare(dir, 6000))
+        _ = try #require(QueueSpares.startCollecting())
+        #expect(commit(dir, "GGG0001", body: "x\n", control: "V8\n.\n") == nil)
+        #expect(Set([inode(dir + "/dfGGG0001"), inode(dir + "/qfGGG0001")].compactMap { $0 }) == Set([a, b]))
+        // a spare that appears now, unreported, waits for the next scan (a minute on)
+        let c = try #require(makeSpare(dir, 7000))
+        #expect(commit(dir, "GGG0002", body: "y\n", control: "V8\n.\n") == nil)
+        #expect(inode(dir + "/dfGGG0002") != c && inode(dir + "/qfGGG0002") != c)
+        #expect(names(dir).contains(".spare7000"))
+        #expect(QueueSpares.claimedKnown == 2 && QueueSpares.claimMisses == 2,
+                "\(QueueSpares.claimedKnown) claimed, \(QueueSpares.claimMisses) missed")
+    }
+
+    @Test("a retirement in the collector's own process is known to it at once")
+    func collectorsOwnRetirementKnown() throws {
+        let dir = try directory()
+        defer { _ = system("rm -rf '\(dir)'") }
+        QueueSpares.setSlotsForTesting(8192)
+        defer { QueueSpares.stopCollectingForTesting(); QueueSpares.setSlotsForTesting(128) }
+        _ = try #require(QueueSpares.startCollecting())
+        #expect(commit(dir, "HHH0001", body: "x\n", control: "V8\n.\n") == nil)
+        let old = Set([inode(dir + "/qfHHH0001"), inode(dir + "/dfHHH0001")].compactMap { $0 })
+        QueueSpares.retire(control: dir + "/qfHHH0001", data: dir + "/dfHHH0001")
+        #expect(commit(dir, "HHH0002", body: "y\n", control: "V8\n.\n") == nil)
+        #expect(Set([inode(dir + "/qfHHH0002"), inode(dir + "/dfHHH0002")].compactMap { $0 }) == old)
+    }
 }
