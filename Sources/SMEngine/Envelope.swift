@@ -185,7 +185,12 @@ extension Engine {
 
     /// MaxHeadersLength: 32768 when the cf does not set it (sendmail's
     /// MAXHDRSLEN); 0 or less: no limit.
-    public var maxHeadersLength: Int { max(0, intOption("MaxHeadersLength", 32768)) }
+    /// MaxHeadersLength as sendmail reads it (atoi: "2000x" is 2000,
+    /// garbage 0); 0 or less: no limit.
+    public var maxHeadersLength: Int {
+        guard let v = config.options["MaxHeadersLength"] else { return 32768 }
+        return max(0, CfReader.leadingInt(v))
+    }
 
     public func intOption(_ name: String, _ d: Int) -> Int {
         guard let v = config.options[name] else { return d }
