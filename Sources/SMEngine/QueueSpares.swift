@@ -2,7 +2,7 @@
 //
 // Spare queue files: the qf and df of a message that left the queue are
 // kept, emptied, as `.spare<N>` in their directory (N below `slots`,
-// 8192 unless SENDMAIL_SWIFT_QUEUE_SPARES says otherwise; 0 turns this
+// 16384 unless SENDMAIL_SWIFT_QUEUE_SPARES says otherwise; 0 turns this
 // off), and a new message's df or tf is made by renaming a spare to its
 // name instead of creating a file.  A message costs no inode allocation
 // and no inode release while spares are there.  Why: creating a file is
@@ -10,13 +10,18 @@
 // the last minute (ext4 without a journal passes over every recently freed
 // inode, and in the kernel the directory's lock is held meanwhile), and an
 // MTA deletes two files a message.  The pool is large enough to hold the
-// files of a backlog of a few thousand messages, so a burst that queued
-// faster than it was delivered leaves its files for the next one.
+// files of a backlog of 8,000 messages, so a burst that queued faster than
+// it was delivered leaves its files for the next one; it only grows while
+// a backlog drains (a retirement parks, nothing claims), so it holds about
+// as many files as the queue held at its peak, never more than `slots`.
 //
 // Finding spares: the SMTP daemon is the collector.  Its delivery workers
 // report each spare they park on a pipe the daemon gave them (a record of
 // slot and directory), and the daemon claims those first; when it knows of
-// none it reads the directory for `.spare` names, at most once a minute.
+// none it reads the directory for `.spare` names: once a minute, or every
+// 5 seconds while its claims keep finding nothing (reports lost to a full
+// pipe).  It reads the pipe whenever it knows of no spare and every 32
+// claims, and the pipe holds 1 MB (some 30,000 reports).
 // Every other process (a command-line submission, a queue run of its own)
 // probes a few slots from a random start, looking with a stat before it
 // renames, so that a probe of an empty slot does not take the directory's
@@ -54,7 +59,7 @@ public enum QueueSpares {
     /// `mutex` (tests change it).
     nonisolated(unsafe) static var slots: Int = {
         if let v = getenv("SENDMAIL_SWIFT_QUEUE_SPARES"), let n = Int(String(cString: v)), n >= 0 { return min(n, 65536) }
-        return 8192
+        return 16384
     }()
     /// How many slots one probing claim or one retirement tries.
     static let probes = 6
@@ -98,6 +103,10 @@ public enum QueueSpares {
     nonisolated(unsafe) static var known: [String: [Int32]] = [:]
     /// Directory -> when the collector last read it for spares.
     nonisolated(unsafe) static var lastScan: [String: time_t] = [:]
+    /// Claims that found nothing known since the last scan.
+    nonisolated(unsafe) static var missesSinceScan = 0
+    /// Claims since the pipe was last read.
+    nonisolated(unsafe) static var claimsSinceDrain = 0
     /// Seconds between two scans of one directory.
     static let scanInterval: time_t = 60
 
@@ -163,7 +172,7 @@ public enum QueueSpares {
     static func setSlotsForTesting(_ count: Int) {
         pthread_mutex_lock(mutex)
         slots = count; skipClaims = 0; missBackoff = 0
-        known = [:]; lastScan = [:]; pendingReport = []
+        known = [:]; lastScan = [:]; pendingReport = []; missesSinceScan = 0; claimsSinceDrain = 0
         claimedKnown = 0; claimedProbed = 0; claimMisses = 0
         pthread_mutex_unlock(mutex)
     }
@@ -173,7 +182,7 @@ public enum QueueSpares {
         pthread_mutex_lock(mutex)
         if reportRead >= 0 { close(reportRead); close(reportWrite) }
         reportRead = -1; reportWrite = -1
-        known = [:]; lastScan = [:]; pendingReport = []
+        known = [:]; lastScan = [:]; pendingReport = []; missesSinceScan = 0; claimsSinceDrain = 0
         pthread_mutex_unlock(mutex)
     }
 
@@ -208,6 +217,11 @@ public enum QueueSpares {
             _ = fcntl(f, F_SETFD, FD_CLOEXEC)
             _ = fcntl(f, F_SETFL, fcntl(f, F_GETFL) | O_NONBLOCK)
         }
+        // room for the reports of a whole pool (about 30 bytes each) parked
+        // while the daemon claims nothing (a backlog being delivered after
+        // a burst): 1 MB, the most an unprivileged process may set
+        // (F_SETPIPE_SZ; the default 64 KB is kept where it is refused)
+        _ = fcntl(fds[1], 1031 /* F_SETPIPE_SZ */, Int32(1 << 20))
         reportRead = fds[0]
         reportWrite = fds[1]
         return fds[1]
@@ -297,10 +311,23 @@ public enum QueueSpares {
     static func nextKnown(_ directory: String) -> Int? {
         pthread_mutex_lock(mutex)
         guard reportRead >= 0, slots > 0, !unsupported else { pthread_mutex_unlock(mutex); return nil }
-        if known[directory]?.isEmpty ?? true { drainReportsLocked() }
+        // (the pipe is read when nothing is known, and every 32 claims
+        // anyway: a pipe left full would drop the workers' reports)
+        claimsSinceDrain += 1
+        if claimsSinceDrain >= 32 || known[directory]?.isEmpty ?? true {
+            claimsSinceDrain = 0
+            drainReportsLocked()
+        }
         if let s = known[directory]?.popLast() { pthread_mutex_unlock(mutex); return Int(s) }
+        // (a scan when the last is a minute old, or 5 s old when claims
+        // have found nothing 64 times since: reports were lost)
         let now = time(nil)
-        if let last = lastScan[directory], now - last < scanInterval { pthread_mutex_unlock(mutex); return nil }
+        missesSinceScan += 1
+        if let last = lastScan[directory], now - last < scanInterval && (now - last < 5 || missesSinceScan < 64) {
+            pthread_mutex_unlock(mutex)
+            return nil
+        }
+        missesSinceScan = 0
         lastScan[directory] = now
         let limit = slots
         pthread_mutex_unlock(mutex)
