@@ -110,7 +110,9 @@ extension Engine {
             guard !id.isEmpty, !id.contains(UInt8(ascii: "/")) else { continue }
             let client = Array(record.dropFirst(id.count + 1).prefix { $0 != 0 })
             let now = time(nil)
-            if sharedMaps == nil || now - mapsMade >= time_t(max(idle, 1)) {
+            // (renewed after a while, and when a file it read changed:
+            // a makemap or newaliases since the last message)
+            if sharedMaps == nil || now - mapsMade >= time_t(max(idle, 1)) || !(sharedMaps?.isCurrent ?? false) {
                 sharedMaps = MapSet(declarations: config.maps, environment: maps.environment)
                 mapsMade = now
             }

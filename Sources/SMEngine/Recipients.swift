@@ -427,6 +427,15 @@ extension Engine {
 
     enum AliasTable { case db(BerkeleyDB), text([[UInt8]: [UInt8]]) }
 
+    /// An alias database kept with the map set (MapSet.attach), so that
+    /// the engines that use the set one after another (a daemon's
+    /// sessions, a delivery worker's messages) open it once; the set is
+    /// given up when the file changes (newaliases).
+    final class OpenAliasDatabase {
+        let db: BerkeleyDB
+        init(_ db: BerkeleyDB) { self.db = db }
+    }
+
     /// Opens (once, at the first lookup) the database of one alias file.
     /// An implicit-class file without a database is read as text, with
     /// newaliases' messages, as sendmail falls back to its stab class (-v
@@ -437,10 +446,13 @@ extension Engine {
         let cls = spec.mapClass.string
         let path = spec.file.string
         var table: AliasTable? = nil
+        let key = Array("alias:".utf8) + spec.mapClass + [0] + spec.file
         if ["implicit", "hash", "btree"].contains(cls),
-           let db = try? BerkeleyDB(path: path + ".db", kind: cls == "btree" ? .btree : .hash,
-                                    readOnly: true) {
-            table = .db(db)
+           let open = (maps.attachment(key) ?? maps.attach(key, madeFrom: [path + ".db"], {
+               (try? BerkeleyDB(path: path + ".db", kind: cls == "btree" ? .btree : .hash, readOnly: true))
+                   .map(OpenAliasDatabase.init)
+           })) as? OpenAliasDatabase {
+            table = .db(open.db)
         } else if cls == "implicit" {
             if verbose {
                 rewriter.notice("WARNING: cannot open alias database \(path); reading text version")

@@ -406,16 +406,20 @@ extension SMTPServer {
             physical += 1 + f.filter { $0 == 0x0A }.count
             bytes += f.count + 1
         }
-        var lines = text.split(separator: 0x0A, omittingEmptySubsequences: false)
-        if lines.last?.isEmpty == true { lines.removeLast() }
-        // the final "." is not part of the message
-        if let l = lines.last, Array(l) == [UInt8(ascii: ".")] { lines.removeLast() }
-        if physical < lines.count {
-            var l = Array(lines[physical])
-            if l.first == UInt8(ascii: ".") { l.removeFirst() }
-            bytes += l.count + 1
+        // and the line after them (the text's line number `physical`),
+        // found without splitting the text: a last line that is the final
+        // "." is not part of the message
+        var start = 0, k = 0
+        while k < physical && start < text.count {
+            start = (text[start...].firstIndex(of: 0x0A) ?? text.count - 1) + 1
+            k += 1
         }
-        return bytes
+        guard k == physical, start < text.count else { return bytes }
+        let end = text[start...].firstIndex(of: 0x0A) ?? text.count
+        var length = end - start
+        if end >= text.count - 1 && length == 1 && text[start] == UInt8(ascii: ".") { return bytes }
+        if length > 0 && text[start] == UInt8(ascii: ".") { length -= 1 }
+        return bytes + length + 1
     }
 
     /// BadRcptThrottle: sendmail waits a second before answering each RCPT

@@ -447,10 +447,12 @@ public final class SMTPServer {
 
     func privacy(_ word: String) -> Bool {
         if featureOff(word) { return true }
-        return (engine.config.options["PrivacyOptions"] ?? []).asciiLowercased
-            .split(whereSeparator: { $0 == UInt8(ascii: ",") || isASCIISpace($0) })
-            .contains { Array($0).string == word || (Array($0).string == "goaway" && word != "noetrn" && word != "noreceipts") }
+        return privacyWords.contains { $0 == word || ($0 == "goaway" && word != "noetrn" && word != "noreceipts") }
     }
+
+    /// PrivacyOptions' words, lowercased (read once a session).
+    lazy var privacyWords: [String] = (engine.config.options["PrivacyOptions"] ?? []).asciiLowercased
+        .split(whereSeparator: { $0 == UInt8(ascii: ",") || isASCIISpace($0) }).map { Array($0).string }
 
     var maxMessageSize: Int { engine.intOption("MaxMessageSize", 0) }
 

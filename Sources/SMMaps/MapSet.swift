@@ -28,6 +28,23 @@ public final class MapSet: MapProvider {
     public internal(set) var tempFailures = 0
     /// The service switch file as it was read.
     private let switchVersion: FileVersion?
+    /// What a user of the set keeps with it, made from files (the engine's
+    /// open alias databases), with those files' versions when it was made:
+    /// the set is current only while they are unchanged.
+    private var attachments: [[UInt8]: (value: AnyObject, files: [(path: String, version: FileVersion?)])] = [:]
+
+    /// The attachment kept under `key`, if any.
+    public func attachment(_ key: [UInt8]) -> AnyObject? { attachments[key]?.value }
+
+    /// Makes and keeps an attachment: the files' versions are taken first,
+    /// so that a file replaced while `make` reads it makes the set stale.
+    /// A nil from `make` keeps nothing.
+    public func attach(_ key: [UInt8], madeFrom files: [String], _ make: () -> AnyObject?) -> AnyObject? {
+        let versions = files.map { (path: $0, version: FileVersion($0)) }
+        guard let value = make() else { return nil }
+        attachments[key] = (value, versions)
+        return value
+    }
 
     /// The class names this sendmail knows (conf.c setupmaps, as compiled
     /// into Debian's 8.17: NEWDB, NIS, NISPLUS, LDAP, DNSMAP, SOCKETMAP,
@@ -154,6 +171,7 @@ public final class MapSet: MapProvider {
     public var isCurrent: Bool {
         guard isClean, FileVersion(environment.serviceSwitchFile) == switchVersion else { return false }
         return maps.values.allSatisfy { $0.isFresh(checkingFiles: true) }
+            && attachments.values.allSatisfy { $0.files.allSatisfy { FileVersion($0.path) == $0.version } }
     }
 
     /// What `isCurrent` checks without looking at files: no lookup failed

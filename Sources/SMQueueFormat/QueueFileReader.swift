@@ -70,17 +70,32 @@ public struct QueueFileReader: Sendable {
     /// the next record starts.
     private mutating func take(upTo end: Int, consumed: Int) throws(QueueFileError) {
         var rec: [UInt8] = []
-        rec.reserveCapacity(end - start)
-        var i = start
-        while i < end {
-            let b = buffer[i]
-            if b == 0x0D, i + 1 < consumed, buffer[i + 1] == 0x0A {
-                i += 1
-                continue
+        // (a record without CR, nearly every one, is copied whole; its
+        // continuation lines are counted in the same pass)
+        var hasCR = false, newlines = 0
+        let first = start
+        buffer.withUnsafeBufferPointer { b in
+            for i in first..<end {
+                let c = b[i]
+                if c == 0x0A { newlines += 1 } else if c == 0x0D { hasCR = true }
             }
-            if b == 0x0A { linesConsumed += 1 }
-            rec.append(b)
-            i += 1
+        }
+        if !hasCR {
+            rec = Array(buffer[start..<end])
+            linesConsumed += newlines
+        } else {
+            rec.reserveCapacity(end - start)
+            var i = start
+            while i < end {
+                let b = buffer[i]
+                if b == 0x0D, i + 1 < consumed, buffer[i + 1] == 0x0A {
+                    i += 1
+                    continue
+                }
+                if b == 0x0A { linesConsumed += 1 }
+                rec.append(b)
+                i += 1
+            }
         }
         if end < consumed { linesConsumed += 1 }
         start = consumed

@@ -22,6 +22,9 @@ import SMBase
 public final class MacroNames: @unchecked Sendable {
     private var names: [[UInt8]?] = Array(repeating: nil, count: 256)
     private var ids: [ByteKey: Int] = [:]
+    /// `{name}` as callers write it -> the id of `name` (looked up with
+    /// no copy of the name without its braces).
+    private var braced: [ByteKey: Int] = [:]
     private var next = 0o240
     private let lock: UnsafeMutablePointer<pthread_mutex_t> = {
         let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
@@ -60,6 +63,7 @@ public final class MacroNames: @unchecked Sendable {
             guard !longNames.isEmpty, let df = ids[ByteKey(daemonFlags)], df == next - 1 else { return false }
             ids[ByteKey(daemonFlags)] = nil
             names[df] = nil
+            braced = [:]
             next = df
             return true
         }
@@ -146,10 +150,13 @@ public final class MacroNames: @unchecked Sendable {
     public func id(forName name: [UInt8]) -> Int? {
         if name.isEmpty { return nil }
         if name.count == 1 { return Int(name[0]) }
-        var n = name
-        if n.first == UInt8(ascii: "{"), n.last == UInt8(ascii: "}") { n = Array(n.dropFirst().dropLast()) }
-        if n.count == 1 { return Int(n[0]) }
-        return id(forLongName: n)
+        guard name.first == UInt8(ascii: "{"), name.last == UInt8(ascii: "}") else { return id(forLongName: name) }
+        if name.count == 3 { return Int(name[1]) }
+        let key = ByteKey(name)
+        if let known = locked({ braced[key] }) { return known }
+        guard let id = id(forLongName: Array(name.dropFirst().dropLast())) else { return nil }
+        locked { braced[key] = id }
+        return id
     }
 }
 
@@ -176,7 +183,11 @@ public struct MacroTable: @unchecked Sendable {
         }
 
         deinit {
-            for i in 0..<256 { (base + i).deinitialize(count: 1) }
+            // (each value released by assigning nil, which is specialized
+            // for the slot's type; deinitializing a slot goes through the
+            // runtime's generic destroy, ten times the cost.  A nil slot
+            // holds nothing, so the memory is then given back as it is.)
+            for i in 0..<256 where base[i] != nil { base[i] = nil }
             base.deallocate()
         }
     }

@@ -31,11 +31,25 @@ public struct SMTPCommand: Sendable, Equatable {
         while i < line.count, line[i] == 0x20 || line[i] == 0x09 { i += 1 }
         var e = i
         while e < line.count, line[e] != 0x20, line[e] != 0x09 { e += 1 }
-        let word = Array(line[i..<e]).map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
         var a = e
         while a < line.count, line[a] == 0x20 || line[a] == 0x09 { a += 1 }
-        let verb = SMTPVerb(rawValue: String(decoding: word, as: UTF8.self)).flatMap { $0 == .unknown ? nil : $0 } ?? .unknown
-        return SMTPCommand(verb: verb, argument: Array(line[a...]), line: line)
+        return SMTPCommand(verb: verb(line[i..<e]), argument: Array(line[a...]), line: line)
+    }
+
+    /// The verbs' four letters, lowercased, packed into a UInt32 each
+    /// ("unknown" is no verb a client can send).
+    static let packedVerbs: [(UInt32, SMTPVerb)] = SMTPVerb.allCases.filter { $0 != .unknown }.map { v in
+        (v.rawValue.utf8.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }, v)
+    }
+
+    /// The verb a word names, case-insensitively (every verb has four
+    /// letters: the word is compared as one number).
+    static func verb(_ word: ArraySlice<UInt8>) -> SMTPVerb {
+        guard word.count == 4 else { return .unknown }
+        var k: UInt32 = 0
+        for b in word { k = k << 8 | UInt32(b >= 0x41 && b <= 0x5A ? b | 0x20 : b) }
+        for (packed, v) in packedVerbs where packed == k { return v }
+        return .unknown
     }
 }
 

@@ -131,28 +131,29 @@ public struct SMTPServerSession: Sendable {
         case .closed:
             return .none
         case .data:
-            var l = line
-            if l.last == 0x0D {
-                l.removeLast()
-            } else {
+            // (the line without its CR is appended in place: no copy of
+            // the line, and the text is handed over without one either)
+            let n = line.count
+            guard n > 0, line[n - 1] == 0x0D else {
                 // Debian's sendmail refuses a bare LF (and a bare CR) in
                 // message text as soon as it reads the line
                 text = []
                 phase = .closed
                 return .close(SMTPReply(421, "4.5.0", "Bare linefeed (LF) not allowed"))
             }
-            if l.contains(0x0D) {
+            if line[..<(n - 1)].contains(0x0D) {
                 text = []
                 phase = .closed
                 return .close(SMTPReply(421, "4.5.0", "Bare carriage return (CR) not allowed"))
             }
-            if l == [UInt8(ascii: ".")] {
-                let msg = text + [UInt8(ascii: "."), 0x0A]
+            text.append(contentsOf: line[..<(n - 1)])
+            text.append(0x0A)
+            if n == 2 && line[0] == UInt8(ascii: ".") {
+                let msg = text
                 text = []
                 phase = .command(mail: false, recipients: 0)
                 return .message(msg)
             }
-            text += l + [0x0A]
             return .none
         case .command:
             return command(SMTPCommand.parse(line), inputPending: inputPending)
@@ -325,6 +326,7 @@ public struct SMTPServerSession: Sendable {
     public mutating func dataStarted() {
         phase = .data
         text = []
+        text.reserveCapacity(4096)
     }
 
     /// The transaction ended (message queued or refused).

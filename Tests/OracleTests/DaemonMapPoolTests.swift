@@ -116,6 +116,40 @@ struct DaemonMapPoolTests {
 }
 
 extension DaemonMapPoolTests {
+    /// The alias database is kept with the map set a session or a delivery
+    /// worker reuses (Engine.aliasTable, MapSet.attach): rebuilt between
+    /// two messages, the second must go where the new database says, both
+    /// when the session delivers (-odi) and when a worker does (-odb).
+    @Test("alias database rebuilt between two messages: the second follows the new alias, delivered by the session or a worker",
+          arguments: ["-odi", "-odb"])
+    func aliasDatabaseRebuilt(_ mode: String) throws {
+        let (cf0, dir) = try daemon.prepare()
+        let aliases = dir.appendingPathComponent("pool-aliases").path
+        let cf = dir.appendingPathComponent("daemon-pool-aliases.cf").path
+        let text = try String(contentsOfFile: cf0, encoding: .utf8)
+        guard let r = text.range(of: #"(?m)^O AliasFile=.*$"#, options: .regularExpression) else {
+            throw HarnessError("daemon.cf has no AliasFile line")
+        }
+        try text.replacingCharacters(in: r, with: "O AliasFile=hash:\(aliases)").write(toFile: cf, atomically: true, encoding: .utf8)
+        func build(_ target: String) -> String {
+            "#RUN printf 'tag1 \(target)\\n' | \(OracleEnvironment.makemapPath) hash \(aliases)"
+        }
+        let mail = dir.appendingPathComponent("mail").path
+        let script = [
+            build("root"),
+            DaemonTests.messages(1...1, tag: "first", to: "tag1"),
+            "#WAITFILE \(mail)/root 15",
+            build("daemon"),
+            DaemonTests.messages(2...2, tag: "second", to: "tag1"),
+            "#WAITFILE \(mail)/daemon 15",
+        ].joined(separator: "\n") + "\n"
+        let (t, queue, _) = try daemon.runOurs(script, tag: "pool-aliases\(mode)", extra: [mode], cf: cf, dir: dir)
+        let root = (try? String(contentsOfFile: mail + "/root", encoding: .isoLatin1)) ?? ""
+        let other = (try? String(contentsOfFile: mail + "/daemon", encoding: .isoLatin1)) ?? ""
+        #expect(root.contains("Subject: first 1\n") && !root.contains("Subject: second"), "mail/root:\n\(root)\n\(t)")
+        #expect(other.contains("Subject: second 2\n"), "the second message did not follow the rebuilt alias: mail/daemon:\n\(other)\nqueue: \(queue)\n\(t)")
+    }
+
     /// accessCF plus a check_mail that consults the same map for the sender.
     static func accessMailCF(_ cf: String, _ dir: URL) throws -> String {
         let out = try accessCF(cf, dir)
