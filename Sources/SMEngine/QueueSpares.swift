@@ -97,6 +97,8 @@ public enum QueueSpares {
     /// The write end: the one the collector hands its workers, or in a
     /// worker the one it was given (-1: no reports).
     nonisolated(unsafe) static var reportWrite: Int32 = -1
+    /// Where the pipe is read into (guarded by `mutex`).
+    nonisolated(unsafe) static let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16384, alignment: 8)
     /// Bytes read from the pipe that do not make a whole record yet.
     nonisolated(unsafe) static var pendingReport: [UInt8] = []
     /// Directory -> slots reported (or found by a scan) to hold a spare.
@@ -284,13 +286,12 @@ public enum QueueSpares {
     /// held.
     static func drainReportsLocked() {
         guard reportRead >= 0 else { return }
-        var buffer = [UInt8](repeating: 0, count: 16384)
         while true {
-            let n = buffer.withUnsafeMutableBytes { read(reportRead, $0.baseAddress, $0.count) }
+            let n = read(reportRead, readBuffer.baseAddress, readBuffer.count)
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { break }
-            pendingReport += buffer[0..<n]
-            if n < buffer.count { break }
+            pendingReport += readBuffer[0..<n]
+            if n < readBuffer.count { break }
         }
         var at = 0
         let p = pendingReport
