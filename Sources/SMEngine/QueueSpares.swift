@@ -112,8 +112,8 @@ public enum QueueSpares {
     /// Seconds between two scans of one directory.
     static let scanInterval: time_t = 60
 
-    /// Counts, for tests and the benchmark's checks: claims served from a
-    /// report or scan, from a probe, and claims that found nothing.
+    /// Counts, for tests: claims served from a report or a scan, claims
+    /// served by a probe, and claims that found nothing.
     nonisolated(unsafe) static var claimedKnown = 0
     nonisolated(unsafe) static var claimedProbed = 0
     nonisolated(unsafe) static var claimMisses = 0
