@@ -174,9 +174,15 @@ public enum QueueSpares {
     static func setSlotsForTesting(_ count: Int) {
         pthread_mutex_lock(mutex)
         slots = count; skipClaims = 0; missBackoff = 0
-        known = [:]; lastScan = [:]; pendingReport = []; missesSinceScan = 0; claimsSinceDrain = 0
+        forgetKnownLocked()
         claimedKnown = 0; claimedProbed = 0; claimMisses = 0
         pthread_mutex_unlock(mutex)
+    }
+
+    /// For tests: the collector forgets every spare it knew of and when it
+    /// last read the pipe and the directories.  Called with `mutex` held.
+    static func forgetKnownLocked() {
+        known = [:]; lastScan = [:]; pendingReport = []; missesSinceScan = 0; claimsSinceDrain = 0
     }
 
     /// For tests: this process stops being the collector.
@@ -184,7 +190,7 @@ public enum QueueSpares {
         pthread_mutex_lock(mutex)
         if reportRead >= 0 { close(reportRead); close(reportWrite) }
         reportRead = -1; reportWrite = -1
-        known = [:]; lastScan = [:]; pendingReport = []; missesSinceScan = 0; claimsSinceDrain = 0
+        forgetKnownLocked()
         pthread_mutex_unlock(mutex)
     }
 
@@ -276,10 +282,11 @@ public enum QueueSpares {
     /// most `slots` of them (the oldest go: a directory it never claims in
     /// must not grow the list for ever).  Called with `mutex` held.
     static func noteKnownLocked(_ directory: String, _ new: [Int32]) {
-        var list = known[directory] ?? []
-        list += new
-        if list.count > max(slots, 1) { list.removeFirst(list.count - max(slots, 1)) }
-        known[directory] = list
+        // (changed in place: a copy taken out of the dictionary would copy
+        // the whole list at every report)
+        known[directory, default: []].append(contentsOf: new)
+        let excess = known[directory]!.count - max(slots, 1)
+        if excess > 0 { known[directory]!.removeFirst(excess) }
     }
 
     /// The collector takes in what the pipe holds.  Called with `mutex`
